@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { Store } from '../store/port.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { listAuditEvents, verifyAuditLog } from './audit-service.js';
+
+const TAG = 'Audit';
+const auth = { kind: 'admin', permission: 'read' } as const;
+
+export function auditRoutes(store: Store): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/audit',
+      summary: 'Audit events in order: who, what, when, why, and the state before and after.',
+      tag: TAG,
+      auth,
+      query: z.object({
+        from: z.coerce.number().int().min(1).default(1),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      }),
+      responses: { 200: { description: 'A page of events' } },
+      handler: async ({ query }) => ({ status: 200, body: { events: await listAuditEvents(store, query.from, query.limit) } }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/audit/verify',
+      summary: 'Recompute the hash chain: whether any event was edited or removed.',
+      tag: TAG,
+      auth,
+      responses: { 200: { description: '{ok, count, headSeq, brokenAtSeq?, problem?}' } },
+      handler: async () => ({ status: 200, body: await verifyAuditLog(store) }),
+    }),
+  ];
+}

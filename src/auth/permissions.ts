@@ -1,0 +1,22 @@
+import type { Role } from './token-model.js';
+
+/**
+ * What each admin role may do. Roles are not a simple ladder: release managers approve and kill
+ * but do not edit flag definitions, so that the person who changes a flag is not the one who signs
+ * off its release.
+ */
+export const PERMISSIONS = {
+  read: ['viewer', 'editor', 'release-manager', 'admin'],
+  'flags:write': ['editor', 'admin'],
+  'flags:kill': ['editor', 'release-manager', 'admin'],
+  'policies:write': ['editor', 'admin'],
+  'rollouts:start': ['editor', 'release-manager', 'admin'],
+  'rollouts:approve': ['release-manager', 'admin'],
+  'tokens:manage': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,134 @@
+import http from 'node:http';
+import path from 'node:path';
+import type { Config } from './config/config.js';
+import type { Logger } from './logger.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/port.js';
+import { TokenIndex } from './auth/token-index.js';
+import { TokenService } from './auth/token-service.js';
+import { tokenRoutes } from './auth/token-routes.js';
+import { auditRoutes } from './audit/audit-routes.js';
+import { FlagService } from './flags/flag-service.js';
+import { flagRoutes } from './flags/flag-routes.js';
+import { readFlagFiles } from './flags/flag-files.js';
+import { ServingState } from './serving/serving-state.js';
+import { StreamHub } from './serving/stream-hub.js';
+import { FeedFollower } from './serving/feed-follower.js';
+import { clientRoutes } from './serving/client-routes.js';
+import { Authenticator } from './http/auth.js';
+import { createApp } from './http/app.js';
+import { healthRoutes } from './http/health-routes.js';
+
+export const VERSION = '0.1.0';
+const STORE_CHECK_MS = 2_000;
+
+export interface Controller {
+  port: number;
+  store: Store;
+  state: ServingState;
+  /** Graceful stop: stop accepting, end streams, let in-flight requests finish, close the store. */
+  stop(): Promise<void>;
+}
+
+export interface ControllerOptions {
+  now?: () => Date;
+}
+
+/** Builds the whole graph at start-up; nothing below constructs its own dependencies. */
+export async function startController(config: Config, logger: Logger, options: ControllerOptions = {}): Promise<Controller> {
+  const now = options.now ?? (() => new Date());
+  const embedded = !config.REDIS_URL;
+  logger.info(
+    embedded
+      ? { store: 'embedded', dataDir: path.resolve(config.DATA_DIR) }
+      : { store: 'redis', prefix: config.REDIS_PREFIX },
+    embedded
+      ? `embedded store in ${path.resolve(config.DATA_DIR)} (single process; set REDIS_URL to run replicas on Redis)`
+      : 'Redis is the system of record',
+  );
+  const store = await openStore({ redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX });
+
+  const state = new ServingState();
+  const tokenIndex = new TokenIndex();
+  const follower = new FeedFollower(store, state, tokenIndex, logger);
+  await follower.start();
+  const awaitApplied = (seq: number) => follower.waitFor(seq);
+
+  const flags = new FlagService(store, now, awaitApplied);
+  const tokens = new TokenService(store, now, awaitApplied);
+
+  await loadFlagFiles(config.FLAGS_DIR, flags, logger);
+  const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
+  if (generatedSecret) {
+    // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
+    process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
+  }
+  await follower.waitFor(await store.feedHead());
+
+  let storeUp = true;
+  const storeCheck = setInterval(() => {
+    store.ping().then(
+      () => (storeUp = true),
+      (err) => {
+        if (storeUp) logger.error({ err: String(err) }, 'the store does not answer; serving the last state');
+        storeUp = false;
+      },
+    );
+  }, STORE_CHECK_MS);
+  storeCheck.unref();
+
+  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS);
+  const inFlight = { count: 0 };
+  const routes = [
+    ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
+    ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
+    ...flagRoutes(flags),
+    ...tokenRoutes(tokens),
+    ...auditRoutes(store),
+  ];
+  const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info({ port, flags: state.allFlags().length }, 'controller listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info({ streams: hub.size, inFlight: inFlight.count }, 'shutting down');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      hub.closeAll();
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
+      while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      server.closeAllConnections();
+      await closed;
+      clearInterval(storeCheck);
+      follower.close();
+      await store.close();
+      logger.info('stopped');
+    })());
+
+  return { port, store, state, stop };
+}
+
+async function loadFlagFiles(dir: string, flags: FlagService, logger: Logger): Promise<void> {
+  const { files, errors } = await readFlagFiles(dir);
+  for (const error of errors) {
+    logger.error({ file: error.file, field: error.fieldPath, problem: error.problem }, `flag file not loaded: ${error.message}`);
+  }
+  for (const file of files) {
+    const name = path.relative(dir, file.file);
+    try {
+      const { applied } = await flags.applyFile(file, name);
+      if (applied) logger.info({ file: file.file, flags: file.flags.length, segments: file.segments.length }, 'flag file applied');
+    } catch (err) {
+      logger.error({ file: file.file, err: (err as Error).message }, `flag file not loaded: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { AppError } from '../http/app-error.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import type { FlagService } from './flag-service.js';
+import { importPayloadSchema } from './import-schema.js';
+import { environmentNameSchema, flagDefinitionSchema, flagNameSchema, storedFlagSchema } from './schema.js';
+
+const TAG = 'Flags';
+const nameParams = z.object({ name: flagNameSchema });
+const killParams = z.object({ name: flagNameSchema, env: environmentNameSchema });
+const reasonBody = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(1000) }).meta({ id: 'Reason' });
+const optionalReason = z.object({ reason: z.string().max(1000).optional() });
+const flagBody = flagDefinitionSchema.partial({ name: true }).extend({ reason: z.string().max(1000).optional() }).meta({ id: 'FlagDefinition' });
+const storedFlag = storedFlagSchema.meta({ id: 'Flag' });
+
+export function flagRoutes(flags: FlagService): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/flags',
+      summary: 'Every flag with its per-environment state and kill switches.',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'read' },
+      responses: { 200: { description: 'The flags', schema: z.object({ flags: z.array(storedFlag) }) } },
+      handler: async () => ({ status: 200, body: { flags: await flags.list() } }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/flags/{name}',
+      summary: 'One flag, with its version for compare-and-set.',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'read' },
+      params: nameParams,
+      responses: { 200: { description: 'The flag', schema: storedFlag }, 404: { description: 'No such flag' } },
+      handler: async ({ params, res }) => {
+        const doc = await flags.get(params.name);
+        res.setHeader('ETag', `"${doc.version}"`);
+        return { status: 200, body: doc.value };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/api/admin/flags/{name}',
+      summary: 'Create or replace a flag’s definition. Kill switches are kept.',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'flags:write' },
+      params: nameParams,
+      body: flagBody,
+      responses: {
+        200: { description: 'Replaced', schema: storedFlag },
+        201: { description: 'Created', schema: storedFlag },
+        400: { description: 'Invalid definition (the error names the field)' },
+      },
+      handler: async ({ params, body, actor }) => {
+        const { reason, ...definition } = body;
+        if (definition.name !== undefined && definition.name !== params.name) {
+          throw new AppError(400, 'validation_failed', `invalid body: name: "${definition.name}" does not match the path’s "${params.name}"`);
+        }
+        const result = await flags.put({ ...definition, name: params.name }, actor, reason);
+        return { status: result.created ? 201 : 200, body: result.flag };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/admin/flags/{name}',
+      summary: 'Delete a flag in every environment.',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'flags:write' },
+      params: nameParams,
+      query: optionalReason,
+      responses: { 204: { description: 'Deleted' }, 404: { description: 'No such flag' } },
+      handler: async ({ params, query, actor }) => {
+        await flags.delete(params.name, actor, query.reason);
+        return { status: 204 };
+      },
+    }),
+    ...(['kill', 'restore'] as const).map((action) =>
+      defineRoute({
+        method: 'post',
+        path: `/api/admin/flags/{name}/environments/{env}/${action}`,
+        summary:
+          action === 'kill'
+            ? 'Kill switch: serve the flag disabled in this environment at once, whatever its rollout.'
+            : 'Undo the kill switch in this environment.',
+        tag: TAG,
+        auth: { kind: 'admin', permission: 'flags:kill' },
+        params: killParams,
+        body: reasonBody,
+        responses: { 200: { description: 'The kill switch state' }, 404: { description: 'No such flag' } },
+        handler: async ({ params, body, actor }) => ({
+          status: 200,
+          body: await flags.setKillSwitch(params.name, params.env, action === 'kill', actor, body.reason),
+        }),
+      }),
+    ),
+    defineRoute({
+      method: 'post',
+      path: '/api/admin/environments/{env}/import',
+      summary: 'Import what Unleash’s GET /api/client/features returns into an environment (all or nothing).',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'flags:write' },
+      params: z.object({ env: environmentNameSchema }),
+      body: importPayloadSchema,
+      responses: {
+        200: { description: 'Imported', schema: z.object({ imported: z.number() }) },
+        400: { description: 'Malformed payload (the error names the field); nothing was imported' },
+      },
+      handler: async ({ params, body, actor }) => {
+        const { imported } = await flags.importEnvironment(params.env, body, actor);
+        return { status: 200, body: { imported } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../logger.js';
+import { AppError } from './app-error.js';
+import type { Authenticator } from './auth.js';
+import { buildOpenApi } from './openapi.js';
+import { mountRoutes, type RouteSpec } from './route.js';
+
+export const BODY_LIMIT = '10mb';
+
+/** Client polls are the bulk of traffic and are logged at debug; everything else at info. */
+function isHotPath(path: string): boolean {
+  return path.startsWith('/api/client/') || path === '/healthz' || path === '/readyz';
+}
+
+export interface AppDeps {
+  logger: Logger;
+  auth: Authenticator;
+  routes: RouteSpec[];
+  version: string;
+  /** Counts requests in flight, so shutdown can wait for writes to finish. */
+  inFlight: { count: number };
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'extended');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 100) || randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.locals.log = deps.logger.child({ requestId });
+    const started = process.hrtime.bigint();
+    deps.inFlight.count++;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      deps.inFlight.count--;
+      const level = res.statusCode >= 500 ? 'error' : isHotPath(req.path) ? 'debug' : 'info';
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // Method, path and status only: never headers (tokens) or bodies.
+      res.locals.log[level]({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+    };
+    res.on('finish', finish);
+    res.on('close', finish);
+    next();
+  });
+
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+
+  const openApi = buildOpenApi(deps.routes, deps.version);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
+  const router = express.Router();
+  mountRoutes(router, deps.routes, deps.auth);
+  app.use(router);
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const error = toAppError(err);
+    if (error.status >= 500) (res.locals.log ?? deps.logger).error({ err }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(error.status).json({ error: error.errorId, message: error.message, ...(error.details ? { details: error.details } : {}) });
+  });
+  return app;
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number; message?: string };
+  // body-parser's own errors carry a status: a malformed or oversized body is the client's fault.
+  if (e?.type === 'entity.parse.failed') return new AppError(400, 'invalid_json', `invalid body: not valid JSON (${e.message})`);
+  if (e?.type === 'entity.too.large') return new AppError(413, 'body_too_large', `the body is larger than ${BODY_LIMIT}`);
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new AppError(e.status, 'bad_request', e.message ?? 'bad request');
+  return new AppError(500, 'internal', 'internal error');
+}

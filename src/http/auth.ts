@@ -1,0 +1,37 @@
+import type { Request } from 'express';
+import { roleAllows } from '../auth/permissions.js';
+import type { TokenIndex } from '../auth/token-index.js';
+import type { StoredToken } from '../auth/token-model.js';
+import { AppError } from './app-error.js';
+import type { AuthRequirement } from './route.js';
+
+/** 401 when there is no token we know; 403 when the token is of the wrong kind or role. */
+export class Authenticator {
+  constructor(private readonly tokens: TokenIndex) {}
+
+  check(req: Request, requirement: AuthRequirement): StoredToken | undefined {
+    if (requirement.kind === 'none') return undefined;
+    const token = this.tokens.authenticate(req.headers.authorization);
+    if (!token) throw new AppError(401, 'unauthorized', 'a valid token is required in the Authorization header');
+    switch (requirement.kind) {
+      case 'client':
+      case 'frontend':
+        if (token.kind !== requirement.kind) {
+          throw new AppError(403, 'forbidden', `this route needs a ${requirement.kind} token, not a ${token.kind} token`);
+        }
+        return token;
+      case 'admin':
+        if (token.kind !== 'admin' || !token.role) throw new AppError(403, 'forbidden', `this route needs an admin token, not a ${token.kind} token`);
+        if (!roleAllows(token.role, requirement.permission)) {
+          throw new AppError(403, 'forbidden', `role ${token.role} may not ${requirement.permission}`);
+        }
+        return token;
+    }
+  }
+}
+
+/** The environment a client or frontend token is bound to. */
+export function tokenEnvironment(token: StoredToken | undefined): string {
+  if (!token?.environment) throw new AppError(403, 'forbidden', 'this token is not bound to an environment');
+  return token.environment;
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { RouteSpec } from './route.js';
+
+/**
+ * The OpenAPI document, generated from the same route list and zod schemas that validate
+ * requests, so the document cannot drift from what the server accepts.
+ */
+export function buildOpenApi(routes: RouteSpec[], version: string): object {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const parameters = [
+      ...objectParameters(route.params, 'path'),
+      ...objectParameters(route.query, 'query'),
+    ];
+    const operation: Record<string, unknown> = {
+      summary: route.summary,
+      tags: [route.tag],
+      parameters,
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, r]) => [
+          status,
+          r.schema
+            ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: toSchema(r.schema, 'output') } } }
+            : { description: r.description },
+        ]),
+      ),
+    };
+    if (route.auth.kind !== 'none') {
+      operation.security = [{ [route.auth.kind === 'admin' ? 'adminToken' : `${route.auth.kind}Token`]: [] }];
+      if (route.auth.kind === 'admin') operation['x-required-permission'] = route.auth.permission;
+    }
+    if (route.body) {
+      operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } };
+    }
+    (paths[route.path] ??= {})[route.method] = operation;
+  }
+  const apiKey = (description: string) => ({ type: 'apiKey', in: 'header', name: 'Authorization', description });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Rollout controller', version },
+    paths,
+    components: {
+      securitySchemes: {
+        clientToken: apiKey('A client token (server SDKs), bound to one environment.'),
+        frontendToken: apiKey('A frontend token (browser SDKs), bound to one environment.'),
+        adminToken: apiKey('An admin token with a role: viewer, editor, release-manager or admin.'),
+      },
+    },
+  };
+}
+
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): object {
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' });
+}
+
+function objectParameters(schema: z.ZodType | undefined, where: 'path' | 'query'): object[] {
+  if (!schema) return [];
+  const json = toSchema(schema, 'input') as { properties?: Record<string, object>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    schema: s,
+  }));
+}

@@ -1,0 +1,78 @@
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Permission } from '../auth/permissions.js';
+import type { StoredToken } from '../auth/token-model.js';
+import type { Actor } from '../audit/chain.js';
+import { validationError } from './app-error.js';
+import type { Authenticator } from './auth.js';
+
+/** Who may call a route. */
+export type AuthRequirement =
+  | { kind: 'none' }
+  | { kind: 'client' }
+  | { kind: 'frontend' }
+  | { kind: 'admin'; permission: Permission };
+
+export interface RouteContext<P, Q, B> {
+  req: Request;
+  res: Response;
+  params: P;
+  query: Q;
+  body: B;
+  token: StoredToken | undefined;
+  /** The caller as the audit log names it. */
+  actor: Actor;
+}
+
+/** A handler returns the reply, or undefined when it wrote the response itself (streams, 304s). */
+export type Reply = { status: number; body?: unknown } | undefined;
+
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** OpenAPI-style path, e.g. /api/admin/flags/{name}. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: AuthRequirement;
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<Reply> | Reply;
+}
+
+/** Keeps the generic types of one route while letting a list hold routes of many shapes. */
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec as unknown as RouteSpec;
+}
+
+const ANONYMOUS: Actor = { type: 'system', id: 'anonymous', name: 'anonymous' };
+
+function expressPath(openApiPath: string): string {
+  return openApiPath.replace(/\{(\w+)\}/g, ':$1');
+}
+
+function parseOr400<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
+  if (!schema) return value as z.infer<T>;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationError(where, parsed.error, where === 'body' ? '' : where);
+  return parsed.data;
+}
+
+/** Mounts routes: authenticate, validate params, query and body with the route's own schemas, run, reply. */
+export function mountRoutes(router: Router, routes: RouteSpec[], auth: Authenticator): void {
+  for (const route of routes) {
+    router[route.method](expressPath(route.path), async (req: Request, res: Response) => {
+      const token = auth.check(req, route.auth);
+      const params = parseOr400(route.params, req.params, 'params');
+      const query = parseOr400(route.query, req.query, 'query');
+      const body = parseOr400(route.body, req.body, 'body');
+      const actor: Actor = token ? { type: 'token', id: token.id, name: token.name } : ANONYMOUS;
+      const reply = await route.handler({ req, res, params, query, body, token, actor });
+      if (reply && !res.headersSent) {
+        if (reply.body === undefined) res.status(reply.status).end();
+        else res.status(reply.status).json(reply.body);
+      }
+    });
+  }
+}

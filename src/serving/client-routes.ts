@@ -1,0 +1,154 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import type { Store } from '../store/port.js';
+import { clientSpecSupportsSegments } from '../flags/client-feature.js';
+import { flagNameSchema } from '../flags/schema.js';
+import { AppError } from '../http/app-error.js';
+import { tokenEnvironment } from '../http/auth.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { clientMetricsSchema, recordExposures } from '../metrics/exposures.js';
+import { matchesIfNoneMatch, renderPayload, type RenderedPayload } from './rendered-payload.js';
+import type { ServingState } from './serving-state.js';
+import type { StreamHub } from './stream-hub.js';
+
+const TAG = 'Client API (Unleash SDKs)';
+const REGISTRATION_TTL_SECONDS = 7 * 24 * 3600;
+
+const featuresQuery = z.object({
+  project: z.union([z.string(), z.array(z.string())]).optional(),
+  namePrefix: z.string().optional(),
+});
+
+const registerSchema = z
+  .object({
+    appName: z.string().min(1),
+    instanceId: z.string().optional(),
+    sdkVersion: z.string().optional(),
+    strategies: z.array(z.string()).optional(),
+    started: z.union([z.string(), z.number()]).optional(),
+    interval: z.number().optional(),
+  })
+  .meta({ id: 'ClientRegistration' });
+
+/** Writes a pre-rendered payload: 304 when the SDK already has it, gzip when the SDK accepts it. */
+export function sendRendered(req: Request, res: Response, payload: RenderedPayload): void {
+  res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Cache-Control', 'no-cache');
+  const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+  res.setHeader('ETag', gzip ? payload.gzipEtag : payload.etag);
+  if (matchesIfNoneMatch(req.headers['if-none-match'], payload.tag)) {
+    res.status(304).end();
+    return;
+  }
+  const body = gzip ? payload.gzip : payload.json;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  if (gzip) res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Content-Length', body.length);
+  res.status(200).end(body);
+}
+
+function parseRevision(etag: string | undefined): number | undefined {
+  const match = etag?.match(/^(?:W\/)?"?(\d+)"?$/);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store: Store; now: () => number }): RouteSpec[] {
+  const { state, hub, store, now } = deps;
+  const auth = { kind: 'client' } as const;
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/client/features',
+      summary: 'All flags of the token’s environment, in Unleash’s client features shape (strong ETag, 304).',
+      tag: TAG,
+      auth,
+      query: featuresQuery,
+      responses: { 200: { description: 'The client features payload' }, 304: { description: 'Not modified' } },
+      handler: ({ req, res, query, token }) => {
+        const env = tokenEnvironment(token);
+        const withSegments = clientSpecSupportsSegments(req.header('unleash-client-spec'));
+        const project = query.project === undefined ? undefined : ([] as string[]).concat(query.project);
+        const filtered = project !== undefined || query.namePrefix !== undefined;
+        // Filtered requests are rare (most SDKs fetch everything), so only the unfiltered body is cached.
+        const payload = filtered
+          ? renderPayload(state.featuresBody(env, withSegments, { project, namePrefix: query.namePrefix }))
+          : state.featuresPayload(env, withSegments);
+        sendRendered(req, res, payload);
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/client/features/{name}',
+      summary: 'One flag of the token’s environment, in Unleash’s client feature shape.',
+      tag: TAG,
+      auth,
+      params: z.object({ name: flagNameSchema }),
+      responses: { 200: { description: 'The client feature' }, 404: { description: 'No such flag' } },
+      handler: ({ req, params, token }) => {
+        const feature = state.clientFeature(tokenEnvironment(token), params.name, !clientSpecSupportsSegments(req.header('unleash-client-spec')));
+        if (!feature) throw AppError.notFound(`flag "${params.name}"`);
+        return { status: 200, body: feature };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/client/delta',
+      summary: 'Changes since the revision in If-None-Match (a hydration when unknown), as the SDK’s delta polling mode expects.',
+      tag: TAG,
+      auth,
+      responses: { 200: { description: '{events: [...]}' }, 304: { description: 'Nothing changed' } },
+      handler: ({ req, res, token }) => {
+        const env = tokenEnvironment(token);
+        const since = parseRevision(req.header('if-none-match'));
+        const changes = since === undefined ? null : state.changesSince(since);
+        const events = changes ? state.deltaEvents(env, changes) : [state.hydration(env)];
+        if (events.length === 0) {
+          res.setHeader('ETag', `"${since}"`).status(304).end();
+          return undefined;
+        }
+        res.setHeader('ETag', `"${state.seq}"`);
+        return { status: 200, body: { events } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/client/streaming',
+      summary: 'Server-sent events: unleash-connected with a hydration, then unleash-updated with each change.',
+      tag: TAG,
+      auth,
+      responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },
+      handler: ({ req, res, token }) => {
+        hub.open(tokenEnvironment(token), res, req.header('last-event-id'));
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/client/register',
+      summary: 'An SDK announces itself.',
+      tag: TAG,
+      auth,
+      body: registerSchema,
+      responses: { 202: { description: 'Accepted' } },
+      handler: async ({ body, token }) => {
+        const day = new Date(now()).toISOString().slice(0, 10);
+        await store.incrementCounters(`registrations:${tokenEnvironment(token)}:${day}`, { [body.appName]: 1 }, REGISTRATION_TTL_SECONDS);
+        return { status: 202 };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/client/metrics',
+      summary: 'Exposure counts per flag (yes/no/variants), kept per environment and minute.',
+      tag: TAG,
+      auth,
+      body: clientMetricsSchema,
+      responses: { 202: { description: 'Accepted' } },
+      handler: async ({ body, token }) => {
+        await recordExposures(store, tokenEnvironment(token), body, now());
+        return { status: 202 };
+      },
+    }),
+  ];
+}

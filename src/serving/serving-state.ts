@@ -1,0 +1,204 @@
+import type { FeedEntry, Store } from '../store/port.js';
+import { segmentSchema, storedFlagSchema, type Segment, type StoredFlag } from '../flags/schema.js';
+import { toClientFeature, toClientSegment, type ClientFeature, type ClientSegment } from '../flags/client-feature.js';
+import { FLAGS, SEGMENTS } from '../flags/collections.js';
+import { renderPayload, type RenderedPayload } from './rendered-payload.js';
+
+/** How many recent flag/segment changes a replica remembers to answer delta requests without a full hydration. */
+const RECENT_CHANGES = 5_000;
+
+export type DeltaEvent =
+  | { eventId: number; type: 'hydration'; features: ClientFeature[]; segments: ClientSegment[] }
+  | { eventId: number; type: 'feature-updated'; feature: ClientFeature }
+  | { eventId: number; type: 'feature-removed'; featureName: string; project: string }
+  | { eventId: number; type: 'segment-updated'; segment: ClientSegment }
+  | { eventId: number; type: 'segment-removed'; segmentId: number };
+
+export interface ChangedKeys {
+  flags: Map<string, string>; // flag name → project it had (needed for feature-removed)
+  segments: Set<number>;
+}
+
+export interface FeatureFilter {
+  project?: string[];
+  namePrefix?: string;
+}
+
+type ChangeListener = (seq: number, changes: ChangedKeys) => void;
+
+/**
+ * The replica's in-memory copy of every flag and segment, kept current from the change feed.
+ * Serving never touches the store: it reads pre-rendered payloads from here, which are rebuilt
+ * lazily once per change (not once per request).
+ */
+export class ServingState {
+  private flags = new Map<string, StoredFlag>();
+  private segments = new Map<number, Segment>();
+  private versions = new Map<string, number>();
+  private recent: Array<{ seq: number; kind: 'flag' | 'segment'; key: string; project?: string }> = [];
+  /** Delta requests from a seq at or after this can be answered from `recent`. */
+  private answerableFrom = 0;
+  private payloads = new Map<string, RenderedPayload>();
+  private listeners = new Set<ChangeListener>();
+  seq = 0;
+  loaded = false;
+
+  /** Full (re)load. Reads the feed head first so that nothing written during the load is missed. */
+  async load(store: Store): Promise<void> {
+    const head = await store.feedHead();
+    const [flagDocs, segmentDocs] = await Promise.all([store.list(FLAGS), store.list(SEGMENTS)]);
+    this.flags = new Map();
+    this.segments = new Map();
+    this.versions = new Map();
+    for (const doc of flagDocs) {
+      this.flags.set(doc.id, storedFlagSchema.parse(doc.value));
+      this.versions.set(`${FLAGS}/${doc.id}`, doc.version);
+    }
+    for (const doc of segmentDocs) {
+      const segment = segmentSchema.parse(doc.value);
+      this.segments.set(segment.id, segment);
+      this.versions.set(`${SEGMENTS}/${doc.id}`, doc.version);
+    }
+    const hadData = this.loaded;
+    this.seq = Math.max(this.seq, head);
+    this.recent = [];
+    this.answerableFrom = this.seq;
+    this.payloads.clear();
+    this.loaded = true;
+    // After a reload following a gap, every connected stream must re-hydrate: we cannot say what changed.
+    if (hadData) this.notify(this.seq, { flags: new Map([...this.flags].map(([n, f]) => [n, f.project])), segments: new Set(this.segments.keys()) });
+  }
+
+  /** Applies change-feed entries in order; stale entries (older than what we hold) are skipped. */
+  apply(entries: FeedEntry[]): void {
+    const changes: ChangedKeys = { flags: new Map(), segments: new Set() };
+    for (const entry of entries) {
+      if (entry.seq <= this.seq) continue;
+      this.seq = entry.seq;
+      if (entry.collection !== FLAGS && entry.collection !== SEGMENTS) continue;
+      const key = `${entry.collection}/${entry.id}`;
+      if ((this.versions.get(key) ?? 0) > entry.version) continue;
+      this.versions.set(key, entry.version);
+      if (entry.collection === FLAGS) {
+        const previous = this.flags.get(entry.id);
+        if (entry.value === null) this.flags.delete(entry.id);
+        else this.flags.set(entry.id, storedFlagSchema.parse(entry.value));
+        const project = this.flags.get(entry.id)?.project ?? previous?.project ?? 'default';
+        changes.flags.set(entry.id, project);
+        this.remember({ seq: entry.seq, kind: 'flag', key: entry.id, project });
+      } else {
+        const id = Number(entry.id);
+        if (entry.value === null) this.segments.delete(id);
+        else this.segments.set(id, segmentSchema.parse(entry.value));
+        changes.segments.add(id);
+        this.remember({ seq: entry.seq, kind: 'segment', key: entry.id });
+      }
+    }
+    if (changes.flags.size > 0 || changes.segments.size > 0) {
+      this.payloads.clear();
+      this.notify(this.seq, changes);
+    }
+  }
+
+  private remember(change: ServingState['recent'][number]): void {
+    this.recent.push(change);
+    if (this.recent.length > RECENT_CHANGES) {
+      const dropped = this.recent.splice(0, this.recent.length - RECENT_CHANGES);
+      this.answerableFrom = dropped[dropped.length - 1]!.seq;
+    }
+  }
+
+  private notify(seq: number, changes: ChangedKeys): void {
+    for (const listener of this.listeners) listener(seq, changes);
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  getFlag(name: string): StoredFlag | undefined {
+    return this.flags.get(name);
+  }
+
+  allFlags(): StoredFlag[] {
+    return [...this.flags.values()];
+  }
+
+  allSegments(): Segment[] {
+    return [...this.segments.values()].sort((a, b) => a.id - b.id);
+  }
+
+  clientFeatures(env: string, inlineSegments: boolean, filter?: FeatureFilter): ClientFeature[] {
+    const names = [...this.flags.keys()].sort();
+    const out: ClientFeature[] = [];
+    for (const name of names) {
+      const flag = this.flags.get(name)!;
+      if (filter?.namePrefix && !name.startsWith(filter.namePrefix)) continue;
+      if (filter?.project && filter.project.length > 0 && !filter.project.includes(flag.project)) continue;
+      out.push(toClientFeature(flag, env, this.segments, inlineSegments));
+    }
+    return out;
+  }
+
+  clientFeature(env: string, name: string, inlineSegments: boolean): ClientFeature | undefined {
+    const flag = this.flags.get(name);
+    return flag && toClientFeature(flag, env, this.segments, inlineSegments);
+  }
+
+  clientSegments(): ClientSegment[] {
+    return this.allSegments().map(toClientSegment);
+  }
+
+  /** The full client payload for an environment, rendered once per change. */
+  featuresPayload(env: string, withSegments: boolean): RenderedPayload {
+    const key = `${env}\u0000${withSegments}`;
+    let payload = this.payloads.get(key);
+    if (!payload) {
+      payload = renderPayload(this.featuresBody(env, withSegments));
+      this.payloads.set(key, payload);
+    }
+    return payload;
+  }
+
+  featuresBody(env: string, withSegments: boolean, filter?: FeatureFilter): object {
+    const features = this.clientFeatures(env, !withSegments, filter);
+    const meta = { revisionId: this.seq };
+    return withSegments ? { version: 2, features, segments: this.clientSegments(), meta } : { version: 2, features, meta };
+  }
+
+  hydration(env: string): DeltaEvent {
+    return { eventId: this.seq, type: 'hydration', features: this.clientFeatures(env, false), segments: this.clientSegments() };
+  }
+
+  /** What changed after `sinceSeq`, or null when we cannot tell (too old, or from a replica ahead of us). */
+  changesSince(sinceSeq: number): ChangedKeys | null {
+    if (sinceSeq < this.answerableFrom || sinceSeq > this.seq) return null;
+    const changes: ChangedKeys = { flags: new Map(), segments: new Set() };
+    for (let i = this.recent.length - 1; i >= 0 && this.recent[i]!.seq > sinceSeq; i--) {
+      const change = this.recent[i]!;
+      if (change.kind === 'flag') changes.flags.set(change.key, change.project ?? 'default');
+      else changes.segments.add(Number(change.key));
+    }
+    return changes;
+  }
+
+  /**
+   * Delta events for one environment, rendered from the current state. Sending the current
+   * version of everything that changed (rather than each intermediate version) converges to the
+   * same state in the SDK, in fewer bytes. Segments come first so that features can refer to them.
+   */
+  deltaEvents(env: string, changes: ChangedKeys): DeltaEvent[] {
+    const eventId = this.seq;
+    const events: DeltaEvent[] = [];
+    for (const id of [...changes.segments].sort((a, b) => a - b)) {
+      const segment = this.segments.get(id);
+      events.push(segment ? { eventId, type: 'segment-updated', segment: toClientSegment(segment) } : { eventId, type: 'segment-removed', segmentId: id });
+    }
+    for (const [name, project] of [...changes.flags].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const feature = this.clientFeature(env, name, false);
+      events.push(feature ? { eventId, type: 'feature-updated', feature } : { eventId, type: 'feature-removed', featureName: name, project });
+    }
+    return events;
+  }
+}

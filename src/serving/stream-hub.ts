@@ -1,0 +1,101 @@
+import type { Response } from 'express';
+import type { Logger } from '../logger.js';
+import type { ChangedKeys, DeltaEvent, ServingState } from './serving-state.js';
+
+/** A stream that cannot keep up is cut (it reconnects with Last-Event-ID) rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+interface StreamClient {
+  env: string;
+  res: Response;
+}
+
+export function sseMessage(event: string, id: number, data: unknown): string {
+  return `event: ${event}\nid: ${id}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * The open /api/client/streaming connections of this replica, by environment. On every applied
+ * change each environment's update is rendered once and written to all of its streams, so a kill
+ * reaches a thousand SDKs with one render and a thousand socket writes.
+ */
+export class StreamHub {
+  private byEnv = new Map<string, Set<StreamClient>>();
+  private heartbeat: NodeJS.Timeout;
+  private unsubscribe: () => void;
+
+  constructor(
+    private readonly state: ServingState,
+    private readonly logger: Logger,
+    heartbeatMs: number,
+  ) {
+    this.unsubscribe = state.onChange((_seq, changes) => this.broadcast(changes));
+    // A comment line keeps proxies and the SDK's read timeout (60 s) from closing an idle stream.
+    this.heartbeat = setInterval(() => this.writeAll(':\n\n'), heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const set of this.byEnv.values()) n += set.size;
+    return n;
+  }
+
+  /** Opens a stream: hydration on a fresh connect, or only what was missed on a reconnect with Last-Event-ID. */
+  open(env: string, res: Response, lastEventId: string | undefined): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+    const since = lastEventId === undefined ? undefined : Number.parseInt(lastEventId, 10);
+    const changes = since === undefined || Number.isNaN(since) ? null : this.state.changesSince(since);
+    if (changes) {
+      const events = this.state.deltaEvents(env, changes);
+      if (events.length > 0) res.write(sseMessage('unleash-updated', this.state.seq, { events }));
+    } else {
+      res.write(sseMessage('unleash-connected', this.state.seq, { events: [this.state.hydration(env)] }));
+    }
+    const client: StreamClient = { env, res };
+    let set = this.byEnv.get(env);
+    if (!set) this.byEnv.set(env, (set = new Set()));
+    set.add(client);
+    res.on('close', () => {
+      set.delete(client);
+      if (set.size === 0 && this.byEnv.get(env) === set) this.byEnv.delete(env);
+    });
+  }
+
+  private broadcast(changes: ChangedKeys): void {
+    for (const [env, clients] of this.byEnv) {
+      const events: DeltaEvent[] = this.state.deltaEvents(env, changes);
+      if (events.length === 0) continue;
+      const message = sseMessage('unleash-updated', this.state.seq, { events });
+      for (const client of clients) this.write(client, message);
+    }
+  }
+
+  private writeAll(chunk: string): void {
+    for (const clients of this.byEnv.values()) for (const client of clients) this.write(client, chunk);
+  }
+
+  private write(client: StreamClient, chunk: string): void {
+    if (client.res.writableLength > MAX_BUFFERED_BYTES) {
+      this.logger.warn({ env: client.env }, 'closing a stream that is not reading its updates');
+      client.res.destroy();
+      return;
+    }
+    client.res.write(chunk);
+  }
+
+  /** Graceful shutdown: end every stream cleanly so SDKs reconnect to another replica at once. */
+  closeAll(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    for (const clients of this.byEnv.values()) for (const client of clients) client.res.end();
+    this.byEnv.clear();
+  }
+}

@@ -1,0 +1,24 @@
+import { openEmbeddedStore } from './embedded-store.js';
+import type { Store } from './port.js';
+import { createRedisStore } from './redis-store.js';
+
+export type * from './port.js';
+export { ConflictError } from './errors.js';
+export { RedisStore, createRedisStore, type RedisStoreOptions } from './redis-store.js';
+export { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded-store.js';
+
+export interface OpenStoreOptions {
+  /** When set, use Redis (any number of replicas); otherwise the embedded single-process store. */
+  redisUrl?: string;
+  /** Directory of the embedded store; ignored with Redis. */
+  dataDir: string;
+  /** Key prefix (deployment name) in Redis; ignored by the embedded store. */
+  prefix: string;
+  /** Change-feed retention, for both implementations. */
+  feedMaxLen?: number;
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  if (opts.redisUrl) return createRedisStore(opts.redisUrl, opts.prefix, { feedMaxLen: opts.feedMaxLen });
+  return openEmbeddedStore(opts.dataDir, { feedMaxLen: opts.feedMaxLen });
+}

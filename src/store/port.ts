@@ -1,0 +1,115 @@
+/**
+ * The one narrow storage port. Redis implements it for production and for
+ * any number of replicas; the embedded store implements it for a single
+ * process. Both are held equal by test/store/contract.ts.
+ *
+ * Everything that changes state goes through `commit`, which is atomic:
+ * every version expectation and the fence are checked first, and then all
+ * writes, log appends and change-feed entries happen together or not at all.
+ */
+
+/** A document and the version it was read at. Versions start at 1; 0 means "absent". */
+export interface Versioned<T = unknown> {
+  id: string;
+  version: number;
+  value: T;
+}
+
+export interface PutOp {
+  collection: string;
+  id: string;
+  value: unknown;
+  /** Compare-and-set: the version the writer read (0 = must not exist). Omit for an unconditional write. */
+  expectVersion?: number;
+}
+
+export interface DeleteOp {
+  collection: string;
+  id: string;
+  expectVersion?: number;
+}
+
+export interface AppendOp {
+  /** Name of an append-only log, e.g. "audit". */
+  log: string;
+  /** Position in the log, chosen by the writer (previous + 1). The commit fails if it is not exactly next. */
+  seq: number;
+  entry: unknown;
+}
+
+export interface Commit {
+  puts?: PutOp[];
+  deletes?: DeleteOp[];
+  appends?: AppendOp[];
+  /** When set, the commit only happens while this lease is still held with this fencing token. */
+  fence?: { lease: string; token: number };
+}
+
+/** One entry of the change feed: a document was written or deleted. */
+export interface FeedEntry {
+  /** Global, strictly increasing position in the feed (an integer, shared by every replica). */
+  seq: number;
+  collection: string;
+  id: string;
+  /** Version after the change; for a delete, the version the document had. */
+  version: number;
+  /** The new value, or null when the document was deleted. */
+  value: unknown | null;
+}
+
+export interface CommitResult {
+  /** Feed position of the last entry this commit produced (unchanged feed position when it produced none). */
+  seq: number;
+  /** New version of each written document, keyed "collection/id". */
+  versions: Record<string, number>;
+}
+
+export interface Lease {
+  holder: string;
+  token: number;
+}
+
+export type CounterFields = Record<string, number>;
+
+export interface Store {
+  /** Short name for logs: "redis" or "embedded". */
+  readonly kind: string;
+
+  get<T = unknown>(collection: string, id: string): Promise<Versioned<T> | null>;
+  list<T = unknown>(collection: string): Promise<Versioned<T>[]>;
+  /** Throws ConflictError (from errors.ts) when an expectation or the fence does not hold; nothing is written then. */
+  commit(commit: Commit): Promise<CommitResult>;
+
+  /** Current head of the change feed (0 when empty). */
+  feedHead(): Promise<number>;
+  /**
+   * Entries after `afterSeq`, oldest first, at most `limit`.
+   * Returns null when entries after `afterSeq` have already been trimmed away:
+   * the caller must reload everything instead of applying a gap.
+   */
+  readFeed(afterSeq: number, limit: number): Promise<FeedEntry[] | null>;
+  /**
+   * Follow the feed from `afterSeq`: `onEntries` is called in order, once per batch, as soon as
+   * entries land (from any replica). `onGap` is called when the follower fell behind the trimmed
+   * feed and must reload. Returns a function that stops following.
+   */
+  follow(afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void;
+
+  /** Entries of an append-only log with seq >= fromSeq, oldest first, at most `limit`. */
+  readLog<T = unknown>(log: string, fromSeq: number, limit: number): Promise<Array<{ seq: number; entry: T }>>;
+
+  /** Add to counters in one time bucket; the bucket expires `ttlSeconds` after its last write. */
+  incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void>;
+  readCounters(bucket: string): Promise<CounterFields>;
+
+  /**
+   * Take or renew a lease. Returns the lease with its fencing token when `holder` now holds it,
+   * null when someone else does. A fresh acquisition always gets a larger token than any before.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null>;
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  /** Cheap round trip, for readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

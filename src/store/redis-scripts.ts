@@ -1,0 +1,118 @@
+/**
+ * Lua scripts of the Redis store. Each runs atomically on the server, which is what makes
+ * `commit` all-or-nothing across replicas without WATCH/MULTI retry loops.
+ *
+ * Conventions: KEYS carry every key a script touches (all share one `{prefix}` hash tag, so the
+ * scripts stay valid on Redis Cluster). Structured input arrives as one cjson-encoded ARGV; user
+ * payloads (already JSON text) travel as separate ARGV entries referenced by index, so they are
+ * never re-parsed by cjson and cannot be mangled by it.
+ */
+
+/**
+ * KEYS[1] feed sequence counter, KEYS[2] feed stream, KEYS[3..] doc/ver/log/lease keys.
+ * ARGV[1] plan JSON: { f?: [leaseKeyIdx, token, leaseName],
+ *   p: [[docIdx, verIdx, id, expect(-1 = none), valueArgIdx, collection]],
+ *   d: [[docIdx, verIdx, id, expect, collection]],
+ *   a: [[logIdx, seq, entryArgIdx, logName]] }
+ * ARGV[2] feed cap, ARGV[3] "~" or "=" trimming, ARGV[4..] JSON payloads.
+ * Returns {"ok", head, v1, v2, ...} (versions in put order) or {"conflict", reason}.
+ */
+export const COMMIT_LUA = `
+local plan = cjson.decode(ARGV[1])
+local cap, trim = ARGV[2], ARGV[3]
+
+if plan.f then
+  local tok = redis.call('HGET', KEYS[plan.f[1]], 'token')
+  if not tok then
+    return {'conflict', 'fence: lease "' .. plan.f[3] .. '" is not held'}
+  end
+  if tonumber(tok) ~= plan.f[2] then
+    return {'conflict', 'fence: lease "' .. plan.f[3] .. '" token is ' .. tok .. ', not ' .. plan.f[2]}
+  end
+end
+
+local function checkVersion(op, kind)
+  if op[4] < 0 then return nil end
+  local cur = tonumber(redis.call('HGET', KEYS[op[2]], op[3]) or '0')
+  if cur ~= op[4] then
+    local coll = (kind == 'put') and op[6] or op[5]
+    return kind .. ' ' .. coll .. '/' .. op[3] .. ': expected version ' .. op[4] .. ', found ' .. cur
+  end
+  return nil
+end
+for _, op in ipairs(plan.p) do
+  local bad = checkVersion(op, 'put')
+  if bad then return {'conflict', bad} end
+end
+for _, op in ipairs(plan.d) do
+  local bad = checkVersion(op, 'delete')
+  if bad then return {'conflict', bad} end
+end
+
+-- Several appends to one log in a commit must be consecutive, so track the expected next seq.
+local nextSeq = {}
+for _, ap in ipairs(plan.a) do
+  local n = nextSeq[ap[1]]
+  if not n then
+    local last = redis.call('XREVRANGE', KEYS[ap[1]], '+', '-', 'COUNT', 1)
+    if #last == 0 then n = 1 else n = tonumber(string.match(last[1][1], '^(%d+)')) + 1 end
+  end
+  if ap[2] ~= n then
+    return {'conflict', 'append ' .. ap[4] .. ': expected seq ' .. n .. ', got ' .. ap[2]}
+  end
+  nextSeq[ap[1]] = n + 1
+end
+
+local function feed(coll, id, version, value)
+  local seq = redis.call('INCR', KEYS[1])
+  redis.call('XADD', KEYS[2], 'MAXLEN', trim, cap, seq .. '-1',
+    'collection', coll, 'id', id, 'version', version, 'value', value)
+end
+
+local out = {'ok', 0}
+for _, op in ipairs(plan.p) do
+  local v = tonumber(redis.call('HGET', KEYS[op[2]], op[3]) or '0') + 1
+  local json = ARGV[op[5]]
+  redis.call('HSET', KEYS[op[1]], op[3], json)
+  redis.call('HSET', KEYS[op[2]], op[3], v)
+  feed(op[6], op[3], v, json)
+  out[#out + 1] = v
+end
+for _, op in ipairs(plan.d) do
+  local v = redis.call('HGET', KEYS[op[2]], op[3])
+  if v then
+    redis.call('HDEL', KEYS[op[1]], op[3])
+    redis.call('HDEL', KEYS[op[2]], op[3])
+    feed(op[5], op[3], tonumber(v), '')
+  end
+end
+for _, ap in ipairs(plan.a) do
+  redis.call('XADD', KEYS[ap[1]], ap[2] .. '-1', 'e', ARGV[ap[3]])
+end
+out[2] = tonumber(redis.call('GET', KEYS[1]) or '0')
+return out
+`;
+
+/** KEYS[1] lease hash, KEYS[2] fence counter; ARGV holder, ttlMs. Returns the token or nil. */
+export const ACQUIRE_LUA = `
+local holder = redis.call('HGET', KEYS[1], 'holder')
+if not holder then
+  local token = redis.call('INCR', KEYS[2])
+  redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'token', token)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return token
+end
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(redis.call('HGET', KEYS[1], 'token'))
+end
+return false
+`;
+
+/** KEYS[1] lease hash; ARGV holder. Deletes only when still held by that holder. */
+export const RELEASE_LUA = `
+if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return 0
+`;
