@@ -6,7 +6,7 @@ import { FILE_SOURCES, FLAGS, SEGMENTS } from './collections.js';
 import { FlagFileError, type FlagFile } from './flag-files.js';
 import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } from './schema.js';
 import type { ImportPayload } from './import-schema.js';
-import { danglingSegmentReferences, segmentIds } from './segment-references.js';
+import { danglingInStrategies, danglingSegmentReferences, segmentIds, type Problem } from './segment-references.js';
 
 export interface KillResult {
   flag: string;
@@ -133,7 +133,7 @@ export class FlagService {
             environments: { ...existing?.environments, [environment]: { enabled, strategies, variants } },
             killSwitches: existing?.killSwitches ?? {},
           });
-          this.assertSegmentsExist(flag, known, `features[${i}].`);
+          throwIfProblems(danglingInStrategies(strategies, known, `features[${i}].strategies`));
           puts.push({ collection: FLAGS, id: flag.name, value: flag, expectVersion: flags.get(flag.name)?.version ?? 0 });
           audit.push({ actor, action: 'flag.import', target: { type: 'flag', id: flag.name, environment }, before: existing ?? null, after: flag });
         });
@@ -181,10 +181,13 @@ export class FlagService {
     );
   }
 
-  private assertSegmentsExist(flag: Pick<FlagDefinition, 'environments'>, known: ReadonlySet<number>, pathPrefix = ''): void {
-    const problems = danglingSegmentReferences(flag, known, pathPrefix);
-    if (problems.length > 0) {
-      throw new AppError(400, 'validation_failed', `invalid body: ${problems[0]!.path}: ${problems[0]!.message}`, { issues: problems });
-    }
+  private assertSegmentsExist(flag: Pick<FlagDefinition, 'environments'>, known: ReadonlySet<number>): void {
+    throwIfProblems(danglingSegmentReferences(flag, known, ''));
+  }
+}
+
+function throwIfProblems(problems: Problem[]): void {
+  if (problems.length > 0) {
+    throw new AppError(400, 'validation_failed', `invalid body: ${problems[0]!.path}: ${problems[0]!.message}`, { issues: problems });
   }
 }

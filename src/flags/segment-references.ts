@@ -1,25 +1,29 @@
-import type { FlagDefinition, Segment } from './schema.js';
+import type { FlagDefinition, Segment, Strategy } from './schema.js';
+
+export interface Problem {
+  path: string;
+  message: string;
+}
 
 /**
  * A strategy that names a segment we do not have would be evaluated differently by different SDK
- * generations, so such a flag is refused at the door. Returns "path: problem" for each dangling reference.
+ * generations, so such a flag is refused at the door. `strategiesPath` is where the list sits in
+ * the caller's input, so the error names the field the person actually wrote.
  */
-export function danglingSegmentReferences(
-  flag: Pick<FlagDefinition, 'environments'>,
-  known: ReadonlySet<number>,
-  pathPrefix: string,
-): Array<{ path: string; message: string }> {
-  const problems: Array<{ path: string; message: string }> = [];
-  for (const [env, config] of Object.entries(flag.environments)) {
-    config.strategies.forEach((strategy, i) => {
-      (strategy.segments ?? []).forEach((id, j) => {
-        if (!known.has(id)) {
-          problems.push({ path: `${pathPrefix}environments.${env}.strategies[${i}].segments[${j}]`, message: `segment ${id} does not exist` });
-        }
-      });
+export function danglingInStrategies(strategies: Strategy[], known: ReadonlySet<number>, strategiesPath: string): Problem[] {
+  const problems: Problem[] = [];
+  strategies.forEach((strategy, i) => {
+    (strategy.segments ?? []).forEach((id, j) => {
+      if (!known.has(id)) problems.push({ path: `${strategiesPath}[${i}].segments[${j}]`, message: `segment ${id} does not exist` });
     });
-  }
+  });
   return problems;
+}
+
+export function danglingSegmentReferences(flag: Pick<FlagDefinition, 'environments'>, known: ReadonlySet<number>, pathPrefix: string): Problem[] {
+  return Object.entries(flag.environments).flatMap(([env, config]) =>
+    danglingInStrategies(config.strategies, known, `${pathPrefix}environments.${env}.strategies`),
+  );
 }
 
 export function segmentIds(segments: Iterable<Segment>): Set<number> {

@@ -7,6 +7,9 @@ import type { RouteSpec } from './route.js';
  */
 export function buildOpenApi(routes: RouteSpec[], version: string): object {
   const paths: Record<string, Record<string, unknown>> = {};
+  const components: Record<string, object> = {};
+  const toSchema = (schema: z.ZodType, io: 'input' | 'output') => convert(schema, io, components);
+  const objectParameters = (schema: z.ZodType | undefined, where: 'path' | 'query') => parametersOf(schema, where, toSchema);
   for (const route of routes) {
     const parameters = [
       ...objectParameters(route.params, 'path'),
@@ -40,6 +43,7 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
     info: { title: 'Rollout controller', version },
     paths,
     components: {
+      schemas: components,
       securitySchemes: {
         clientToken: apiKey('A client token (server SDKs), bound to one environment.'),
         frontendToken: apiKey('A frontend token (browser SDKs), bound to one environment.'),
@@ -49,11 +53,20 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
   };
 }
 
-function toSchema(schema: z.ZodType, io: 'input' | 'output'): object {
-  return z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' });
+/**
+ * Schemas named with .meta({ id }) become shared components: zod emits them under $defs, and we
+ * hoist them into components.schemas so each is described once in the document.
+ */
+function convert(schema: z.ZodType, io: 'input' | 'output', components: Record<string, object>): object {
+  const { $defs, $schema: _dialect, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown> & {
+    $defs?: Record<string, object>;
+  };
+  const rewrite = (value: object) => JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as object;
+  for (const [name, def] of Object.entries($defs ?? {})) components[name] ??= rewrite(def);
+  return rewrite(json);
 }
 
-function objectParameters(schema: z.ZodType | undefined, where: 'path' | 'query'): object[] {
+function parametersOf(schema: z.ZodType | undefined, where: 'path' | 'query', toSchema: (s: z.ZodType, io: 'input') => object): object[] {
   if (!schema) return [];
   const json = toSchema(schema, 'input') as { properties?: Record<string, object>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, s]) => ({

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CounterFields } from './port.js';
 
 /**
  * Files of the embedded store under dataDir:
@@ -12,10 +13,29 @@ import path from 'node:path';
  * either the old snapshot + old journal or the new snapshot + new journal - never a journal
  * replayed twice on top of a snapshot that already contains it.
  */
+/** The persisted format: journal lines are JournalRecords, the snapshot holds a Snapshot. */
+/** A written document (json) or a deletion (json null), exactly as journaled and replayed. */
+export type Write = [collection: string, id: string, version: number, json: string | null];
+export type CommitRecord = { t: 'c'; s: number; w: Write[]; a: [log: string, seq: number, json: string][] };
+export type JournalRecord =
+  | CommitRecord
+  | { t: 'k'; b: string; f: CounterFields; x: number }
+  | { t: 'f'; n: string; v: number };
+export type FeedRec = [seq: number, collection: string, id: string, version: number, json: string | null];
+
+export interface Snapshot {
+  docs: Record<string, Record<string, [number, string]>>;
+  head: number;
+  feed: FeedRec[];
+  logs: Record<string, [number, string][]>;
+  counters: Record<string, { f: CounterFields; x: number }>;
+  fences: Record<string, number>;
+}
+
 export interface Loaded {
   journal: Journal;
-  state: unknown;
-  records: unknown[];
+  state: Snapshot | null;
+  records: JournalRecord[];
 }
 
 const SNAPSHOT = 'snapshot.json';
@@ -26,10 +46,10 @@ export function openJournal(dir: string): Loaded {
   const lockPath = takeLock(dir);
   try {
     let gen = 0;
-    let state: unknown = null;
+    let state: Snapshot | null = null;
     const snapPath = path.join(dir, SNAPSHOT);
     if (fs.existsSync(snapPath)) {
-      const snap = JSON.parse(fs.readFileSync(snapPath, 'utf8')) as { gen: number; state: unknown };
+      const snap = JSON.parse(fs.readFileSync(snapPath, 'utf8')) as { gen: number; state: Snapshot };
       gen = snap.gen;
       state = snap.state;
     }
@@ -43,13 +63,13 @@ export function openJournal(dir: string): Loaded {
   }
 }
 
-function parseJournal(file: string): unknown[] {
+function parseJournal(file: string): JournalRecord[] {
   const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const records: unknown[] = [];
+  const records: JournalRecord[] = [];
   lines.forEach((line, i) => {
     if (line === '') return;
     try {
-      records.push(JSON.parse(line));
+      records.push(JSON.parse(line) as JournalRecord);
     } catch (err) {
       // Only the final line can be torn by a crash mid-append; anything earlier is corruption.
       const isLast = lines.slice(i + 1).every((l) => l === '');
@@ -126,7 +146,7 @@ export class Journal {
   }
 
   /** Replaces snapshot + journal with a snapshot of `state` and an empty journal. */
-  compact(state: unknown): void {
+  compact(state: Snapshot): void {
     if (this.closed) throw new Error('embedded store is closed');
     const next = this.gen + 1;
     const nextFd = fs.openSync(path.join(this.dir, journalName(next)), 'w');

@@ -1,5 +1,7 @@
 import { ConflictError } from './errors.js';
-import { openJournal, type Journal } from './embedded-journal.js';
+import {
+  openJournal, type CommitRecord, type FeedRec, type Journal, type JournalRecord, type Snapshot, type Write,
+} from './embedded-journal.js';
 import type {
   Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned,
 } from './port.js';
@@ -15,30 +17,9 @@ export interface EmbeddedStoreOptions {
   now?: () => number;
 }
 
-/** A written document (json) or a deletion (json null), exactly as journaled and replayed. */
-type Write = [collection: string, id: string, version: number, json: string | null];
-type CommitRecord = { t: 'c'; s: number; w: Write[]; a: [log: string, seq: number, json: string][] };
-type JournalRecord =
-  | CommitRecord
-  | { t: 'k'; b: string; f: CounterFields; x: number }
-  | { t: 'f'; n: string; v: number };
-type FeedRec = [seq: number, collection: string, id: string, version: number, json: string | null];
-
-interface Snapshot {
-  docs: Record<string, Record<string, [number, string]>>;
-  head: number;
-  feed: FeedRec[];
-  logs: Record<string, [number, string][]>;
-  counters: Record<string, { f: CounterFields; x: number }>;
-  fences: Record<string, number>;
-}
-
 interface Follower {
-  last: number;
-  scheduled: boolean;
-  stopped: boolean;
-  onEntries: (entries: FeedEntry[]) => void;
-  onGap: () => void;
+  last: number; scheduled: boolean; stopped: boolean;
+  onEntries: (entries: FeedEntry[]) => void; onGap: () => void;
 }
 
 const FOLLOW_BATCH = 1000;
@@ -47,7 +28,7 @@ export async function openEmbeddedStore(dataDir: string, opts: EmbeddedStoreOpti
   const { journal, state, records } = openJournal(dataDir);
   try {
     const store = new EmbeddedStore(journal, opts);
-    store.load(state as Snapshot | null, records as JournalRecord[]);
+    store.load(state, records);
     // Start every run from a fresh snapshot: replay stays short and a torn tail is dropped.
     journal.compact(store.snapshot());
     return store;
@@ -141,18 +122,14 @@ class EmbeddedStore implements Store {
 
   async commit(c: Commit): Promise<CommitResult> {
     this.assertOpen();
-    const puts = c.puts ?? [];
-    const deletes = c.deletes ?? [];
-    const appends = c.appends ?? [];
+    const { puts = [], deletes = [], appends = [] } = c;
     const version = (coll: string, id: string): number => this.docs.get(coll)?.get(id)?.v ?? 0;
     for (const op of [...puts, ...deletes]) checkExpect(op.expectVersion);
     // Checks run in the same order as the Redis script, so both report the same reason.
     if (c.fence) {
       const l = this.liveLease(c.fence.lease);
       if (!l) throw new ConflictError(`fence: lease "${c.fence.lease}" is not held`);
-      if (l.token !== c.fence.token) {
-        throw new ConflictError(`fence: lease "${c.fence.lease}" token is ${l.token}, not ${c.fence.token}`);
-      }
+      if (l.token !== c.fence.token) throw new ConflictError(`fence: lease "${c.fence.lease}" token is ${l.token}, not ${c.fence.token}`);
     }
     for (const [kind, ops] of [['put', puts], ['delete', deletes]] as const) {
       for (const op of ops) {
@@ -251,18 +228,14 @@ class EmbeddedStore implements Store {
   async readLog<T = unknown>(log: string, fromSeq: number, limit: number): Promise<Array<{ seq: number; entry: T }>> {
     this.assertOpen();
     if (limit <= 0) return [];
-    const from = Math.ceil(fromSeq);
     const entries = this.logs.get(log) ?? [];
-    const i = entries.findIndex(([seq]) => seq >= from);
-    if (i < 0) return [];
+    const i = Math.max(0, Math.ceil(fromSeq) - 1); // commit() keeps a log's seqs exactly 1, 2, 3, ...
     return entries.slice(i, i + limit).map(([seq, j]) => ({ seq, entry: JSON.parse(j) as T }));
   }
 
   async incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void> {
     this.assertOpen();
-    for (const [f, n] of Object.entries(fields)) {
-      if (!Number.isFinite(n)) throw new TypeError(`counter ${f}: increment must be finite, got ${n}`);
-    }
+    for (const [f, n] of Object.entries(fields)) if (!Number.isFinite(n)) throw new TypeError(`counter ${f}: increment must be finite, got ${n}`);
     const now = this.now();
     let b = this.counters.get(bucket);
     if (!b || b.x <= now) {
@@ -354,9 +327,7 @@ class EmbeddedStore implements Store {
 }
 
 function checkExpect(v: number | undefined): void {
-  if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) {
-    throw new TypeError(`expectVersion must be an integer >= 0, got ${v}`);
-  }
+  if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new TypeError(`expectVersion must be an integer >= 0, got ${v}`);
 }
 
 /** A throwing callback must not break delivery to others; report it without crashing the process. */

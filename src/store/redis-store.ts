@@ -40,7 +40,11 @@ export class RedisStore implements Store {
     this.k = keys(opts.prefix);
     this.feedMaxLen = Math.max(1, Math.floor(opts.feedMaxLen ?? 10_000));
     this.blockMs = opts.followBlockMs ?? 1000;
-    this.redis = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true });
+    // RESP2 pins reply shapes (XREAD via call(), Lua false -> nil) to what the parsing here expects;
+    // ioredis 6 would otherwise negotiate RESP3.
+    this.redis = new Redis(opts.url, {
+      lazyConnect: true, protocol: 2, maxRetriesPerRequest: 3, enableAutoPipelining: true,
+    });
     // Errors surface through rejected commands; without a listener ioredis would also print them.
     this.redis.on('error', () => {});
     this.redis.defineCommand('rcCommit', { lua: COMMIT_LUA });
@@ -121,6 +125,7 @@ export class RedisStore implements Store {
   }
 
   follow(afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void {
+    if (this.closed) throw new Error('redis store is closed');
     // A blocking XREAD would stall every other command on a shared connection.
     const conn = this.redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: 1 });
     conn.on('error', () => {});

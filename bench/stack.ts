@@ -1,0 +1,86 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
+import { spawnController, type ControllerProcess } from '../test/support/controller-process.js';
+import type { Fixture } from './fixture.js';
+
+export const ENV = 'production';
+
+/** A controller process (on its own redis-server, or on the embedded store) loaded with the fixture. */
+export interface Stack {
+  store: 'redis' | 'embedded';
+  url: string;
+  pid: number;
+  adminToken: string;
+  clientSecret: string;
+  admin(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(store: 'redis' | 'embedded', fixture: Fixture): Promise<Stack> {
+  const dirs = [mkdtempSync(path.join(os.tmpdir(), 'rc-bench-flags-')), mkdtempSync(path.join(os.tmpdir(), 'rc-bench-data-'))];
+  let redis: RedisServer | undefined;
+  let controller: ControllerProcess | undefined;
+  const stop = async () => {
+    await controller?.stop().catch(() => undefined);
+    await redis?.stop().catch(() => undefined);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    if (store === 'redis') redis = await startRedisServer();
+    const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
+    controller = await spawnController({
+      REDIS_URL: redis?.url ?? '',
+      REDIS_PREFIX: 'bench',
+      ADMIN_TOKEN: adminToken,
+      FLAGS_DIR: dirs[0]!,
+      DATA_DIR: dirs[1]!,
+      POLICIES_DIR: dirs[0]!,
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: '2000',
+    });
+    const url = controller.url;
+    const admin: Stack['admin'] = async (method, route, body) => {
+      const res = await fetch(`${url}${route}`, {
+        method,
+        headers: { Authorization: adminToken, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    };
+    const imported = await admin('POST', `/api/admin/environments/${ENV}/import`, fixture);
+    if (imported.status !== 200) throw new Error(`import failed: ${imported.status} ${JSON.stringify(imported.body).slice(0, 500)}`);
+    const token = await admin('POST', '/api/admin/tokens', { kind: 'client', environment: ENV, name: 'bench-client' });
+    if (token.status !== 201) throw new Error(`token creation failed: ${token.status} ${JSON.stringify(token.body)}`);
+    return { store, url, pid: controller.child.pid!, adminToken, clientSecret: token.body.secret, admin, stop };
+  } catch (err) {
+    const output = controller?.output().slice(-2000);
+    await stop();
+    throw output ? new Error(`${(err as Error).message}\ncontroller output:\n${output}`) : err;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux only; undefined elsewhere). */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** The "Max open files" soft and hard limits of a process, from /proc (undefined when unknown). */
+export function openFileLimits(pid: number | 'self'): { soft: string; hard: string } | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const [soft, hard] = line!.replace('Max open files', '').trim().split(/\s+/);
+    return { soft: soft!, hard: hard! };
+  } catch {
+    return undefined;
+  }
+}
