@@ -84,9 +84,12 @@ export class RedisStore implements Store {
   async commit(c: Commit): Promise<CommitResult> {
     const keyList = [this.k.feedseq, this.k.feed];
     const keyIdx = new Map<string, number>();
-    const key = (k: string): number => {
+    const key = (k: string): number => { // 1-based index into KEYS, each key passed once
       let i = keyIdx.get(k);
-      if (i === undefined) keyList.push(k), keyIdx.set(k, (i = keyList.length));
+      if (i === undefined) {
+        i = keyList.push(k);
+        keyIdx.set(k, i);
+      }
       return i;
     };
     const payloads: string[] = [];
