@@ -12,6 +12,8 @@ import type { ServingState } from './serving-state.js';
 export class FeedFollower {
   private stop: (() => void) | undefined;
   private waiters: Array<{ seq: number; resolve: () => void }> = [];
+  /** Entries that arrive while a reload runs wait here, so a slow reload cannot overwrite them. */
+  private pending: FeedEntry[] | undefined;
 
   constructor(
     private readonly store: Store,
@@ -28,6 +30,10 @@ export class FeedFollower {
   }
 
   private apply(entries: FeedEntry[]): void {
+    if (this.pending) {
+      this.pending.push(...entries);
+      return;
+    }
     this.state.apply(entries);
     for (const entry of entries) {
       if (entry.collection === TOKENS) this.tokens.apply(entry.id, entry.value as StoredToken | null);
@@ -37,13 +43,19 @@ export class FeedFollower {
 
   /** The feed was trimmed past our position: everything is reloaded rather than applied with a gap. */
   private async reload(): Promise<void> {
+    if (this.pending) return;
     this.logger.warn({ seq: this.state.seq }, 'change feed gap: reloading all flag state');
+    this.pending = [];
     try {
       await this.state.load(this.store);
       await this.tokens.load(this.store);
-      this.release();
     } catch (err) {
       this.logger.error({ err }, 'reloading flag state failed; serving the last state');
+    } finally {
+      const buffered = this.pending;
+      this.pending = undefined;
+      // Replayed in order on top of the reload; entries the reload already saw are skipped by seq and version.
+      this.apply(buffered);
     }
   }
 

@@ -60,7 +60,7 @@ export class ServingState {
       this.versions.set(`${SEGMENTS}/${doc.id}`, doc.version);
     }
     const hadData = this.loaded;
-    this.seq = Math.max(this.seq, head);
+    this.seq = head;
     this.recent = [];
     this.answerableFrom = this.seq;
     this.payloads.clear();
