@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { spawnController } from '../support/controller-process.js';
+import { caller, spawnController } from '../support/controller-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -13,8 +13,7 @@ describe('embedded store across a restart', () => {
     const adminToken = `admin-${randomBytes(16).toString('hex')}`;
     // The shipped example flags load too, so the restart also proves files are not re-applied over API changes.
     const env = { DATA_DIR: dataDir, ADMIN_TOKEN: adminToken, FLAGS_DIR: path.join(ROOT, 'flags'), REDIS_URL: '' };
-    const call = (base: string, method: string, route: string, body?: unknown, token = adminToken) =>
-      fetch(`${base}${route}`, { method, headers: { Authorization: token, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+    const call = caller(adminToken);
 
     const first = await spawnController(env);
     expect(first.output()).toContain('embedded store');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Unleash } from 'unleash-client';
-import { spawnController, type ControllerProcess } from '../support/controller-process.js';
+import { caller, spawnController, type ControllerProcess } from '../support/controller-process.js';
 import { emptyDir, uniquePrefix } from '../support/controller.js';
 
 /** Two controller processes on one Redis: what is done through one is served by the other. */
@@ -13,8 +13,7 @@ describe('replicas on one Redis', () => {
   let a: ControllerProcess;
   let b: ControllerProcess;
   let sdk: Unleash | undefined;
-  const call = (base: string, method: string, route: string, body?: unknown, token = adminToken) =>
-    fetch(`${base}${route}`, { method, headers: { Authorization: token, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+  const call = caller(adminToken);
 
   beforeAll(async () => {
     const env = { REDIS_URL: inject('redisUrl'), REDIS_PREFIX: uniquePrefix('replicas'), ADMIN_TOKEN: adminToken, FLAGS_DIR: emptyDir() };

@@ -47,3 +47,13 @@ export async function spawnController(env: Record<string, string>, timeoutMs = 2
     },
   };
 }
+
+/** A fetch bound to one token, for tests that talk to controller processes. */
+export function caller(token: string) {
+  return (base: string, method: string, route: string, body?: unknown, as = token) =>
+    fetch(`${base}${route}`, {
+      method,
+      headers: { Authorization: as, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+}
