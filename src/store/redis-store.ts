@@ -44,6 +44,8 @@ export class RedisStore implements Store {
     // ioredis 6 would otherwise negotiate RESP3.
     this.redis = new Redis(opts.url, {
       lazyConnect: true, protocol: 2, maxRetriesPerRequest: 3, enableAutoPipelining: true,
+      // A command must not wait forever while Redis is away: callers report the store as down instead.
+      commandTimeout: 5_000,
     });
     // Errors surface through rejected commands; without a listener ioredis would also print them.
     this.redis.on('error', () => {});
@@ -203,6 +205,8 @@ export class RedisStore implements Store {
   }
 
   async ping(): Promise<void> {
+    // Readiness must flip quickly when Redis is away, not after the offline queue gives up.
+    if (this.redis.status !== 'ready') throw new Error(`redis connection is ${this.redis.status}`);
     await this.redis.ping();
   }
 
@@ -210,6 +214,11 @@ export class RedisStore implements Store {
     if (this.closed) return;
     this.closed = true;
     for (const stop of [...this.followers]) stop();
+    if (this.redis.status !== 'ready') {
+      // QUIT would sit in the offline queue until Redis returns; a stopping replica must not wait for that.
+      this.redis.disconnect();
+      return;
+    }
     try {
       await this.redis.quit();
     } catch {

@@ -58,9 +58,10 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   throw new Error(`redis-server did not answer on port ${port} within ${timeoutMs} ms`);
 }
 
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+/** @param fixedPort reuse a port, e.g. to bring a "failed" server back where clients expect it. */
+export async function startRedisServer(extraArgs: string[] = [], fixedPort?: number): Promise<RedisServer> {
   assertRedisInstalled();
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rc-redis-'));
   const child = spawn(
     'redis-server',
