@@ -41,7 +41,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
     defineRoute({
       method: 'put',
       path: '/api/admin/flags/{name}',
-      summary: 'Create or replace a flag’s definition. Kill switches are kept.',
+      summary: 'Create or replace a flag’s definition. Kill switches are kept. If-Match: "<version>" (the ETag of a GET) makes it a compare-and-set.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'flags:write' },
       params: nameParams,
@@ -50,13 +50,20 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         200: { description: 'Replaced', schema: storedFlag },
         201: { description: 'Created', schema: storedFlag },
         400: { description: 'Invalid definition (the error names the field)' },
+        412: { description: 'If-Match named a version that is no longer current' },
       },
-      handler: async ({ params, body, actor }) => {
+      handler: async ({ params, body, actor, req, res }) => {
         const { reason, ...definition } = body;
         if (definition.name !== undefined && definition.name !== params.name) {
           throw new AppError(400, 'validation_failed', `invalid body: name: "${definition.name}" does not match the path’s "${params.name}"`);
         }
-        const result = await flags.put({ ...definition, name: params.name }, actor, reason);
+        const ifMatch = req.header('if-match');
+        const ifVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/^W\//, '').replace(/"/g, ''));
+        if (ifVersion !== undefined && !Number.isInteger(ifVersion)) {
+          throw new AppError(400, 'validation_failed', 'invalid header: If-Match: expected a flag version such as "3"');
+        }
+        const result = await flags.put({ ...definition, name: params.name }, actor, reason, ifVersion);
+        res.setHeader('ETag', `"${result.version}"`);
         return { status: result.created ? 201 : 200, body: result.flag };
       },
     }),

@@ -38,17 +38,24 @@ export class FlagService {
   }
 
   /** Creates or replaces a flag's definition. Kill switches are not part of a definition and survive it. */
-  async put(definition: FlagDefinition, actor: Actor, reason?: string, action = 'flag.put'): Promise<{ flag: StoredFlag; created: boolean }> {
+  /**
+   * @param ifVersion the version the caller last read (from the ETag); when given, the write is
+   *   refused with 412 if someone changed the flag since, instead of silently overwriting them.
+   */
+  async put(definition: FlagDefinition, actor: Actor, reason?: string, ifVersion?: number): Promise<{ flag: StoredFlag; created: boolean; version: number }> {
     return auditedCommit(
       this.store,
       async () => {
         const [existing, segments] = await Promise.all([this.store.get<StoredFlag>(FLAGS, definition.name), this.store.list<Segment>(SEGMENTS)]);
+        if (ifVersion !== undefined && (existing?.version ?? 0) !== ifVersion) {
+          throw new AppError(412, 'version_mismatch', `flag "${definition.name}" is at version ${existing?.version ?? 0}, not ${ifVersion}: read it again`);
+        }
         this.assertSegmentsExist(definition, segmentIds(segments.map((s) => s.value)));
         const flag = storedFlagSchema.parse({ ...definition, killSwitches: existing?.value.killSwitches ?? {} });
         return {
           commit: { puts: [{ collection: FLAGS, id: flag.name, value: flag, expectVersion: existing?.version ?? 0 }] },
-          audit: { actor, action, target: { type: 'flag', id: flag.name }, reason, before: existing?.value ?? null, after: flag },
-          result: { flag, created: !existing },
+          audit: { actor, action: 'flag.put', target: { type: 'flag', id: flag.name }, reason, before: existing?.value ?? null, after: flag },
+          result: { flag, created: !existing, version: (existing?.version ?? 0) + 1 },
         };
       },
       this.now,

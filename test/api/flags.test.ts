@@ -95,6 +95,20 @@ describe('admin flags, kill switch and import', () => {
     expect(after.find((f: any) => f.name === 'imp-a').enabled).toBe(true);
   });
 
+  it('makes PUT a compare-and-set with If-Match, so concurrent editors do not overwrite each other', async () => {
+    const def = (pct: string) => ({ environments: { production: { enabled: true, strategies: [rollout(pct)] } } });
+    await t.api('PUT', '/api/admin/flags/cas', def('1'));
+    const read = await t.api('GET', '/api/admin/flags/cas');
+    const etag = read.headers.get('etag')!;
+    const put = (pct: string) =>
+      fetch(`${t.url}/api/admin/flags/cas`, { method: 'PUT', headers: { Authorization: t.adminToken, 'Content-Type': 'application/json', 'If-Match': etag }, body: JSON.stringify(def(pct)) });
+    const [first, second] = await Promise.all([put('10'), put('50')]);
+    expect([first.status, second.status].sort()).toEqual([200, 412]);
+    const winner = first.status === 200 ? '10' : '50';
+    expect((await t.api('GET', '/api/admin/flags/cas')).body.environments.production.strategies[0].parameters.rollout).toBe(winner);
+    expect((await put('99')).status).toBe(412);
+  });
+
   it('answers a body that is not JSON with a 400', async () => {
     const res = await fetch(`${t.url}/api/admin/flags/x`, { method: 'PUT', headers: { Authorization: t.adminToken, 'Content-Type': 'application/json' }, body: '{nope' });
     expect(res.status).toBe(400);
