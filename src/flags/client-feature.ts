@@ -14,7 +14,7 @@ export interface ClientFeature {
   enabled: boolean;
   stale: boolean;
   impressionData: boolean;
-  strategies: Array<Omit<Strategy, 'disabled' | 'segments'> & { segments?: number[] }>;
+  strategies: Array<Omit<Strategy, 'disabled' | 'segments' | 'id' | 'title' | 'sortOrder'> & { segments?: number[] }>;
   variants: StoredFlag['environments'][string]['variants'];
   dependencies?: StoredFlag['dependencies'];
 }
@@ -34,7 +34,7 @@ export type SegmentLookup = ReadonlyMap<number, Segment>;
 export function toClientFeature(flag: StoredFlag, env: string, segments: SegmentLookup, inlineSegments: boolean): ClientFeature {
   const config = flag.environments[env];
   const killed = flag.killSwitches[env] !== undefined;
-  const strategies = (config?.strategies ?? [])
+  const strategies = sortStrategies(config?.strategies ?? [])
     .filter((s) => !s.disabled)
     .map((s) => renderStrategy(s, segments, inlineSegments));
   const feature: ClientFeature = {
@@ -52,10 +52,20 @@ export function toClientFeature(flag: StoredFlag, env: string, segments: Segment
   return feature;
 }
 
+/**
+ * The order of strategies decides whose variants win, so it follows sortOrder as in Unleash
+ * (strategies without one keep their place after those with one; the sort is stable).
+ */
+function sortStrategies(strategies: Strategy[]): Strategy[] {
+  return strategies.some((s) => s.sortOrder !== undefined)
+    ? [...strategies].sort((a, b) => (a.sortOrder ?? Number.MAX_SAFE_INTEGER) - (b.sortOrder ?? Number.MAX_SAFE_INTEGER))
+    : strategies;
+}
+
+/** id, title and sortOrder are for people, not SDKs (some SDKs choke on strategy ids), so they are not served. */
 function renderStrategy(s: Strategy, segments: SegmentLookup, inline: boolean): ClientFeature['strategies'][number] {
-  const { disabled: _disabled, segments: segmentIds, title, ...rest } = s;
+  const { disabled: _disabled, segments: segmentIds, id: _id, title: _title, sortOrder: _sortOrder, ...rest } = s;
   const out: ClientFeature['strategies'][number] = { ...rest };
-  if (title) out.title = title;
   if (!segmentIds || segmentIds.length === 0) return out;
   if (!inline) return { ...out, segments: segmentIds };
   const segmentConstraints = segmentIds.flatMap((id) => segments.get(id)?.constraints ?? [impossibleConstraint(id)]);

@@ -28,7 +28,8 @@ export const constraintSchema = z
     contextName: z.string().min(1),
     operator: z.enum(OPERATORS),
     value: z.string().optional(),
-    values: z.array(z.string()).optional(),
+    // Unleash always sends a list (empty for single-value operators); SDKs call values.filter() unguarded.
+    values: z.array(z.string()).default([]),
     inverted: z.boolean().optional(),
     caseInsensitive: z.boolean().optional(),
   })
@@ -66,8 +67,11 @@ export const variantSchema = z.object({
   overrides: z.array(z.object({ contextName: z.string().min(1), values: z.array(z.string()) })).optional(),
 });
 
-/** Unleash sends parameters as strings, but older exports carry numbers; both are served back unchanged. */
-const parameterValue = z.union([z.string(), z.number(), z.boolean()]);
+/**
+ * Older exports carry numbers; SDKs call string methods on parameters (userIds.split), so every
+ * value is stored and served as a string, as Unleash itself does.
+ */
+const parameterValue = z.union([z.string(), z.number()]).transform(String);
 
 export const strategySchema = z
   .object({

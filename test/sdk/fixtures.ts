@@ -128,7 +128,7 @@ export function buildFixture(): ClientPayload {
     feature('st-flex-default', [s('flexibleRollout', { rollout: '50', stickiness: 'default', groupId: 'g-default' })]),
     feature('st-flex-userid', [s('flexibleRollout', { rollout: '30', stickiness: 'userId', groupId: 'g-user' })]),
     feature('st-flex-session', [s('flexibleRollout', { rollout: '70', stickiness: 'sessionId', groupId: 'g-session' })]),
-    feature('st-flex-tenant', [s('flexibleRollout', { rollout: 40, stickiness: 'tenant', groupId: 'g-tenant' })]),
+    feature('st-flex-tenant', [s('flexibleRollout', { rollout: '40', stickiness: 'tenant', groupId: 'g-tenant' })]),
     feature('st-flex-no-group', [s('flexibleRollout', { rollout: '25', stickiness: 'userId' })]),
     feature('st-flex-random-0', [s('flexibleRollout', { rollout: '0', stickiness: 'random', groupId: 'r' })]),
     feature('st-flex-random-100', [s('flexibleRollout', { rollout: '100', stickiness: 'random', groupId: 'r' })]),
@@ -141,9 +141,9 @@ export function buildFixture(): ClientPayload {
     feature('st-hostname-miss', [s('applicationHostname', { hostNames: 'not-this-host,nor-this-one' })]),
     feature('st-unknown-strategy', [s('myCustomStrategy', { foo: 'bar' })]),
     feature('st-multi', [
-      s('userWithId', { userIds: 'u2,u4' }, { id: 'a1', title: 'beta users', sortOrder: 0 }),
-      s('flexibleRollout', { rollout: '10', stickiness: 'default', groupId: 'multi' }, { id: 'a2', sortOrder: 1, constraints: [c('plan', 'IN', ['free'])] }),
-      s('remoteAddress', { IPs: '172.16.0.5' }, { id: 'a3', sortOrder: 2 }),
+      s('userWithId', { userIds: 'u2,u4' }),
+      s('flexibleRollout', { rollout: '10', stickiness: 'default', groupId: 'multi' }, { constraints: [c('plan', 'IN', ['free'])] }),
+      s('remoteAddress', { IPs: '172.16.0.5' }),
     ]),
     // Constraints on the built-in context fields and several constraints in one strategy (all must hold).
     feature('ctx-user-in', [s('default', {}, { constraints: [c('userId', 'IN', ['u1', 'u10', 'u100', 'u200'])] })]),

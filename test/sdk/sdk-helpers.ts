@@ -37,7 +37,7 @@ export function destroySdk(sdk: Unleash): void {
   if (started.delete(sdk)) sdk.destroy();
 }
 
-function track(config: UnleashConfig): TrackedSdk {
+function track(config: Omit<UnleashConfig, 'appName'>): TrackedSdk {
   const sdk = new Unleash({
     appName: APP_NAME,
     environment: 'production',

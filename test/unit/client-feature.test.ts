@@ -36,6 +36,32 @@ describe('toClientFeature', () => {
     expect(toClientFeature(flag, 'staging', segments, false)).toMatchObject({ enabled: false, strategies: [] });
   });
 
+  it('serves strategies in sortOrder without the fields SDKs do not need', () => {
+    const ordered = storedFlagSchema.parse({
+      name: 'o',
+      environments: {
+        production: {
+          enabled: true,
+          strategies: [
+            { name: 'default', id: 'b', title: 'second', sortOrder: 2 },
+            { name: 'userWithId', id: 'a', sortOrder: 1, parameters: { userIds: 42 } },
+            { name: 'default', constraints: [{ contextName: 'plan', operator: 'IN' }] },
+          ],
+        },
+      },
+    });
+    const feature = toClientFeature(ordered, 'production', segments, false);
+    expect(feature.strategies.map((s) => s.name)).toEqual(['userWithId', 'default', 'default']);
+    expect(feature.strategies[0]).toEqual({ name: 'userWithId', parameters: { userIds: '42' }, constraints: [] });
+    // A list operator always has a list, so SDKs can filter it.
+    expect(feature.strategies[2]!.constraints[0]!.values).toEqual([]);
+  });
+
+  it('refuses a boolean where a rollout percentage belongs', () => {
+    const parsed = storedFlagSchema.safeParse({ name: 'b', environments: { p: { enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: true } }] } } });
+    expect(parsed.success).toBe(false);
+  });
+
   it('reads the client spec header as Unleash does (segments from 4.2.0)', () => {
     expect(clientSpecSupportsSegments(undefined)).toBe(false);
     expect(clientSpecSupportsSegments('4.1.9')).toBe(false);
