@@ -15,6 +15,7 @@ import { ServingState } from './serving/serving-state.js';
 import { StreamHub } from './serving/stream-hub.js';
 import { FeedFollower } from './serving/feed-follower.js';
 import { clientRoutes } from './serving/client-routes.js';
+import { featuresFastLane } from './serving/fast-lane.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -87,7 +88,10 @@ export async function startController(config: Config, logger: Logger, options: C
     ...auditRoutes(store),
   ];
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
-  const server = http.createServer(app);
+  const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
+  const server = http.createServer((req, res) => {
+    if (!fastLane(req, res)) app(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Store } from '../store/port.js';
 import { clientSpecSupportsSegments } from '../flags/client-feature.js';
@@ -30,21 +30,36 @@ const registerSchema = z
   })
   .meta({ id: 'ClientRegistration' });
 
-/** Writes a pre-rendered payload: 304 when the SDK already has it, gzip when the SDK accepts it. */
-export function sendRendered(req: Request, res: Response, payload: RenderedPayload): void {
-  res.setHeader('Vary', 'Accept-Encoding');
-  res.setHeader('Cache-Control', 'no-cache');
+/**
+ * Writes a pre-rendered payload: 304 when the SDK already has it, gzip when the SDK accepts it.
+ * Plain node types, so the express route and the fast lane share it.
+ */
+export function sendRendered(req: IncomingMessage, res: ServerResponse, payload: RenderedPayload): void {
   const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
-  res.setHeader('ETag', gzip ? payload.gzipEtag : payload.etag);
+  const common = { Vary: 'Accept-Encoding', 'Cache-Control': 'no-cache', ETag: gzip ? payload.gzipEtag : payload.etag };
   if (matchesIfNoneMatch(req.headers['if-none-match'], payload.tag)) {
-    res.status(304).end();
+    res.writeHead(304, common).end();
     return;
   }
   const body = gzip ? payload.gzip : payload.json;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  if (gzip) res.setHeader('Content-Encoding', 'gzip');
-  res.setHeader('Content-Length', body.length);
-  res.status(200).end(body);
+  res.writeHead(200, {
+    ...common,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': body.length,
+    ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+  });
+  res.end(body);
+}
+
+/** The unfiltered features payload for a client token's environment, as the stock SDK polls it. */
+export function serveFeatures(state: ServingState, req: IncomingMessage, res: ServerResponse, env: string): void {
+  const withSegments = clientSpecSupportsSegments(header(req, 'unleash-client-spec'));
+  sendRendered(req, res, state.featuresPayload(env, withSegments));
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function parseRevision(etag: string | undefined): number | undefined {
@@ -66,14 +81,14 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
       responses: { 200: { description: 'The client features payload' }, 304: { description: 'Not modified' } },
       handler: ({ req, res, query, token }) => {
         const env = tokenEnvironment(token);
-        const withSegments = clientSpecSupportsSegments(req.header('unleash-client-spec'));
         const project = query.project === undefined ? undefined : ([] as string[]).concat(query.project);
-        const filtered = project !== undefined || query.namePrefix !== undefined;
+        if (project === undefined && query.namePrefix === undefined) {
+          serveFeatures(state, req, res, env);
+          return undefined;
+        }
         // Filtered requests are rare (most SDKs fetch everything), so only the unfiltered body is cached.
-        const payload = filtered
-          ? renderPayload(state.featuresBody(env, withSegments, { project, namePrefix: query.namePrefix }))
-          : state.featuresPayload(env, withSegments);
-        sendRendered(req, res, payload);
+        const withSegments = clientSpecSupportsSegments(req.header('unleash-client-spec'));
+        sendRendered(req, res, renderPayload(state.featuresBody(env, withSegments, { project, namePrefix: query.namePrefix })));
         return undefined;
       },
     }),
