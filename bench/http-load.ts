@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { processCpuSeconds } from './stack.js';
 
@@ -33,6 +34,11 @@ export interface LoadResult {
   throughputMBps: number;
   serverCpuPct?: number;
   loadGenCpuPct: number;
+  /** Controller CPU time per response (µs), and the req/s that implies for one dedicated core. */
+  serverCpuUsPerRequest?: number;
+  projectedRpsPerCore?: number;
+  /** CPU used by everything else on the machine (other processes, kernel softirq), in % of one core. */
+  otherCpuPct?: number;
 }
 
 /** The headers the stock Node SDK sends on a features poll (plus Accept-Encoding as its fetch does). */
@@ -53,6 +59,7 @@ export function sdkHeaders(secret: string, extra: Record<string, string> = {}): 
 /** One autocannon run at a fixed connection count (no pipelining: SDKs do one request at a time). */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const cpu0 = opts.serverPid === undefined ? undefined : processCpuSeconds(opts.serverPid);
+  const machine0 = machineBusySeconds();
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await autocannon({
@@ -66,6 +73,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const wallS = (performance.now() - t0) / 1000;
   const self = process.cpuUsage(self0);
   const cpu1 = opts.serverPid === undefined ? undefined : processCpuSeconds(opts.serverPid);
+  const machine1 = machineBusySeconds();
+  const serverCpu = cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0;
+  const selfCpu = (self.user + self.system) / 1e6;
 
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = (stat as { count: number }).count;
@@ -93,9 +103,43 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     timeouts: result.timeouts,
     bodyBytesPerRequest: 0,
     throughputMBps: round(result.throughput.total / durationS / 1e6, 1),
-    serverCpuPct: cpu0 === undefined || cpu1 === undefined ? undefined : Math.round(((cpu1 - cpu0) / wallS) * 100),
-    loadGenCpuPct: Math.round(((self.user + self.system) / 1e6 / wallS) * 100),
+    serverCpuUsPerRequest: serverCpu === undefined || total === 0 ? undefined : Math.round((serverCpu / total) * 1e6),
+    projectedRpsPerCore: serverCpu === undefined || serverCpu === 0 ? undefined : Math.round(total / serverCpu),
+    serverCpuPct: serverCpu === undefined ? undefined : Math.round((serverCpu / wallS) * 100),
+    loadGenCpuPct: Math.round((selfCpu / wallS) * 100),
+    otherCpuPct:
+      machine0 === undefined || machine1 === undefined || serverCpu === undefined
+        ? undefined
+        : Math.max(0, Math.round(((machine1 - machine0 - serverCpu - selfCpu) / wallS) * 100)),
   };
+}
+
+/** Busy CPU seconds of the whole machine (all cores) from /proc/stat; undefined off Linux. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number) as number[];
+    return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits (at most `maxWaitMs`) for a 1 s window in which the whole machine is nearly idle, so a run
+ * does not start while something else (a test suite, a compiler) is using the cores.
+ * Returns the busy share (% of one core) of the last window.
+ */
+export async function waitForQuiet(maxWaitMs: number, thresholdPct = 15): Promise<number | undefined> {
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    const b0 = machineBusySeconds();
+    await new Promise((r) => setTimeout(r, 1000));
+    const b1 = machineBusySeconds();
+    if (b0 === undefined || b1 === undefined) return undefined;
+    const busyPct = Math.round((b1 - b0) * 100);
+    if (busyPct <= thresholdPct || Date.now() >= deadline) return busyPct;
+  }
 }
 
 function round(n: number, digits: number): number {
@@ -104,12 +148,15 @@ function round(n: number, digits: number): number {
 }
 
 /** One request with Node's http (which never decompresses): status, headers and the body bytes on the wire. */
-export function fetchRaw(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number }> {
+export function fetchRaw(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${url}${path}`, { headers, agent: false }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes }));
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: body.length, body });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Unleash, UnleashEvents } from 'unleash-client';
 import { openStream, type RawStream } from './sse-reader.js';
+import { machineBusySeconds } from './http-load.js';
+import { processCpuSeconds } from './stack.js';
 
 export interface KillLatencyOptions {
   url: string;
@@ -25,10 +27,21 @@ export interface KillLatencyResult {
   sdks: number;
   ops: number;
   spacingMs: number;
-  connect: { ms: number; failed: number; serverFds?: number };
+  connect: {
+    ms: number;
+    failed: number;
+    /** Controller CPU per stream opened (each gets a full hydration), and descriptors in use after. */
+    serverCpuMsPerStream?: number;
+    serverFds?: number;
+    benchFds?: number;
+    /** GET /healthz, polled one at a time while the streams were opening: how long the controller's event loop stalls. */
+    healthzDuringConnect: Percentiles;
+  };
   raw: Percentiles & { missing: number; unexpected: number; closedDuringRun: number };
   sdk: Percentiles & { missing: number; unexpected: number; warnings: string[] };
   adminRoundTrip: Percentiles & { failed: number };
+  /** CPU during the kill/restore phase, in % of one core: controller, bench process, rest of machine. */
+  cpu: { serverPct?: number; serverMsPerOp?: number; benchPct: number; otherPct?: number };
 }
 
 /** Who receives an op: a raw stream or an SDK. `got[i]` is op i's latency in ms. */
@@ -64,7 +77,10 @@ export async function measureKillLatency(opts: KillLatencyOptions): Promise<Kill
   try {
     // 1. Open the raw streams, 50 at a time (each gets a full hydration of every flag on connect).
     const t0 = performance.now();
+    const connectCpu0 = processCpuSeconds(opts.serverPid);
     let failed = 0;
+    let connecting = true;
+    const probe = probeLoop(agent, opts.url, () => connecting);
     for (let i = 0; i < opts.streams; i += 50) {
       const batch = Array.from({ length: Math.min(50, opts.streams - i) }, (_, j) =>
         openStream(opts.url, opts.clientSecret, opts.flag, `bench-raw-${i + j}`, (s, enabled, at) => receive(s, enabled, at)),
@@ -75,6 +91,9 @@ export async function measureKillLatency(opts: KillLatencyOptions): Promise<Kill
       }
     }
     const connectMs = Math.round(performance.now() - t0);
+    const connectCpu = diff(processCpuSeconds(opts.serverPid), connectCpu0);
+    connecting = false;
+    const healthzDuringConnect = percentiles(await probe);
 
     // 2. Start real SDKs in streaming mode; each reports when isEnabled(flag) flips.
     for (let i = 0; i < opts.sdks; i++) {
@@ -115,6 +134,7 @@ export async function measureKillLatency(opts: KillLatencyOptions): Promise<Kill
     const receivers: Receiver[] = [...raws, ...sdks.map((s) => s.receiver)];
     const adminMs: number[] = [];
     let adminFailed = 0;
+    const cpu0 = { server: processCpuSeconds(opts.serverPid), self: process.cpuUsage(), machine: machineBusySeconds(), at: performance.now() };
     for (let i = 0; i < opts.ops; i++) {
       const kill = i % 2 === 0;
       let done!: () => void;
@@ -128,6 +148,17 @@ export async function measureKillLatency(opts: KillLatencyOptions): Promise<Kill
       await sleep(Math.max(0, opts.spacingMs - (performance.now() - start)));
     }
     current = undefined;
+    const wallS = (performance.now() - cpu0.at) / 1000;
+    const serverS = diff(processCpuSeconds(opts.serverPid), cpu0.server);
+    const selfUsage = process.cpuUsage(cpu0.self);
+    const selfS = (selfUsage.user + selfUsage.system) / 1e6;
+    const machineS = diff(machineBusySeconds(), cpu0.machine);
+    const cpu = {
+      serverPct: serverS === undefined ? undefined : Math.round((serverS / wallS) * 100),
+      serverMsPerOp: serverS === undefined ? undefined : Math.round((serverS / opts.ops) * 1e4) / 10,
+      benchPct: Math.round((selfS / wallS) * 100),
+      otherPct: machineS === undefined || serverS === undefined ? undefined : Math.max(0, Math.round(((machineS - serverS - selfS) / wallS) * 100)),
+    };
 
     const collect = (rs: Receiver[]) => {
       const latencies: number[] = [];
@@ -140,10 +171,18 @@ export async function measureKillLatency(opts: KillLatencyOptions): Promise<Kill
       sdks: opts.sdks,
       ops: opts.ops,
       spacingMs: opts.spacingMs,
-      connect: { ms: connectMs, failed, serverFds },
+      connect: {
+        ms: connectMs,
+        failed,
+        serverCpuMsPerStream: connectCpu === undefined ? undefined : Math.round((connectCpu / opts.streams) * 1e4) / 10,
+        serverFds,
+        benchFds: countFds('self'),
+        healthzDuringConnect,
+      },
       raw: { ...collect(raws), closedDuringRun: raws.filter((r) => r.closed).length },
       sdk: { ...collect(sdks.map((s) => s.receiver)), warnings: warnings.slice(0, 10) },
       adminRoundTrip: { ...percentiles(adminMs), failed: adminFailed },
+      cpu,
     };
   } finally {
     for (const raw of raws) raw.close();
@@ -175,7 +214,29 @@ function post(agent: http.Agent, opts: KillLatencyOptions, route: string): Promi
   });
 }
 
-function countFds(pid: number): number | undefined {
+function diff(after: number | undefined, before: number | undefined): number | undefined {
+  return after === undefined || before === undefined ? undefined : after - before;
+}
+
+/** Sequential GET /healthz while `active()`; returns each round trip (ms). */
+async function probeLoop(agent: http.Agent, url: string, active: () => boolean): Promise<number[]> {
+  const samples: number[] = [];
+  while (active()) {
+    const start = performance.now();
+    await new Promise<void>((resolve) => {
+      const req = http.get(`${url}/healthz`, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', () => resolve());
+    });
+    samples.push(performance.now() - start);
+    await sleep(10);
+  }
+  return samples;
+}
+
+function countFds(pid: number | 'self'): number | undefined {
   try {
     return readdirSync(`/proc/${pid}/fd`).length;
   } catch {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -82,5 +83,46 @@ export function openFileLimits(pid: number | 'self'): { soft: string; hard: stri
     return { soft: soft!, hard: hard! };
   } catch {
     return undefined;
+  }
+}
+
+/** Starts bench/reference-server.ts (bare node:http serving the given bytes) as its own process. */
+export async function startReference(gzip: Buffer, json: Buffer, tag: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rc-bench-ref-'));
+  writeFileSync(path.join(dir, 'body.gz'), gzip);
+  writeFileSync(path.join(dir, 'body.json'), json);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'reference-server.ts'), path.join(dir, 'body.gz'), path.join(dir, 'body.json'), tag], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('reference server did not start within 10 s')), 10_000);
+      child.stdout!.once('data', (d: Buffer) => (clearTimeout(timer), resolve(Number(d.toString().trim()))));
+      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`reference server exited with ${code}`))));
+    });
+    return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Pins every thread of a process to one CPU with taskset; false when that is not possible here. */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  if (os.cpus().length < 2) return false; // not availableParallelism(): it shrinks once we are pinned
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -7,7 +7,7 @@ import { AppError } from '../http/app-error.js';
 import { tokenEnvironment } from '../http/auth.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { clientMetricsSchema, recordExposures } from '../metrics/exposures.js';
-import { matchesIfNoneMatch, renderPayload, type RenderedPayload } from './rendered-payload.js';
+import { matchesIfNoneMatch, type RenderedPayload } from './rendered-payload.js';
 import type { ServingState } from './serving-state.js';
 import type { StreamHub } from './stream-hub.js';
 
@@ -86,9 +86,9 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
           serveFeatures(state, req, res, env);
           return undefined;
         }
-        // Filtered requests are rare (most SDKs fetch everything), so only the unfiltered body is cached.
+        // SDKs configured with projectName or namePrefix send the same filter every time: cached per change too.
         const withSegments = clientSpecSupportsSegments(req.header('unleash-client-spec'));
-        sendRendered(req, res, renderPayload(state.featuresBody(env, withSegments, { project, namePrefix: query.namePrefix })));
+        sendRendered(req, res, state.featuresPayload(env, withSegments, { project, namePrefix: query.namePrefix }));
         return undefined;
       },
     }),

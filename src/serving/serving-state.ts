@@ -6,6 +6,8 @@ import { renderPayload, type RenderedPayload } from './rendered-payload.js';
 
 /** How many recent flag/segment changes a replica remembers to answer delta requests without a full hydration. */
 const RECENT_CHANGES = 5_000;
+/** Cap on cached renderings (environments × encodings × filters in use). */
+const MAX_RENDERED = 512;
 
 export type DeltaEvent =
   | { eventId: number; type: 'hydration'; features: ClientFeature[]; segments: ClientSegment[] }
@@ -38,7 +40,8 @@ export class ServingState {
   private recent: Array<{ seq: number; kind: 'flag' | 'segment'; key: string; project?: string }> = [];
   /** Delta requests from a seq at or after this can be answered from `recent`. */
   private answerableFrom = 0;
-  private payloads = new Map<string, RenderedPayload>();
+  /** Everything rendered from the current state (payloads, stream hydrations); emptied on every change. */
+  private rendered = new Map<string, unknown>();
   private listeners = new Set<ChangeListener>();
   seq = 0;
   loaded = false;
@@ -63,7 +66,7 @@ export class ServingState {
     this.seq = head;
     this.recent = [];
     this.answerableFrom = this.seq;
-    this.payloads.clear();
+    this.rendered.clear();
     this.loaded = true;
     // After a reload following a gap, every connected stream must re-hydrate: we cannot say what changed.
     if (hadData) this.notify(this.seq, { flags: new Map([...this.flags].map(([n, f]) => [n, f.project])), segments: new Set(this.segments.keys()) });
@@ -95,7 +98,7 @@ export class ServingState {
       }
     }
     if (changes.flags.size > 0 || changes.segments.size > 0) {
-      this.payloads.clear();
+      this.rendered.clear();
       this.notify(this.seq, changes);
     }
   }
@@ -150,18 +153,30 @@ export class ServingState {
     return this.allSegments().map(toClientSegment);
   }
 
-  /** The full client payload for an environment, rendered once per change. */
-  featuresPayload(env: string, withSegments: boolean): RenderedPayload {
-    const key = `${env}\u0000${withSegments}`;
-    let payload = this.payloads.get(key);
-    if (!payload) {
-      payload = renderPayload(this.featuresBody(env, withSegments));
-      this.payloads.set(key, payload);
-    }
-    return payload;
+  /**
+   * Renders once per change. Keys derived from request input (filters) are bounded: past the cap the
+   * cache starts over, so odd query strings cannot grow memory without limit.
+   */
+  private cached<T>(key: string, build: () => T): T {
+    if (this.rendered.has(key)) return this.rendered.get(key) as T;
+    if (this.rendered.size >= MAX_RENDERED) this.rendered.clear();
+    const value = build();
+    this.rendered.set(key, value);
+    return value;
   }
 
-  featuresBody(env: string, withSegments: boolean, filter?: FeatureFilter): object {
+  /** The client payload for an environment (optionally filtered), rendered once per change. */
+  featuresPayload(env: string, withSegments: boolean, filter?: FeatureFilter): RenderedPayload {
+    const key = `features\u0000${env}\u0000${withSegments}\u0000${filter ? JSON.stringify(filter) : ''}`;
+    return this.cached(key, () => renderPayload(this.featuresBody(env, withSegments, filter)));
+  }
+
+  /** A stream's first message, shared by every connection to the environment until the next change. */
+  connectedMessage(env: string, render: (hydration: DeltaEvent, seq: number) => string): string {
+    return this.cached(`connected\u0000${env}`, () => render(this.hydration(env), this.seq));
+  }
+
+  private featuresBody(env: string, withSegments: boolean, filter?: FeatureFilter): object {
     const features = this.clientFeatures(env, !withSegments, filter);
     const meta = { revisionId: this.seq };
     return withSegments ? { version: 2, features, segments: this.clientSegments(), meta } : { version: 2, features, meta };

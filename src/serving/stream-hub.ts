@@ -57,7 +57,8 @@ export class StreamHub {
       const events = this.state.deltaEvents(env, changes);
       if (events.length > 0) res.write(sseMessage('unleash-updated', this.state.seq, { events }));
     } else {
-      res.write(sseMessage('unleash-connected', this.state.seq, { events: [this.state.hydration(env)] }));
+      // A reconnect storm after a deploy would otherwise render the full hydration once per stream.
+      res.write(this.state.connectedMessage(env, (hydration, seq) => sseMessage('unleash-connected', seq, { events: [hydration] })));
     }
     const client: StreamClient = { env, res };
     let set = this.byEnv.get(env);
