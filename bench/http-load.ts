@@ -2,6 +2,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { processCpuSeconds } from './stack.js';
+import { runWrk, wrkVersion } from './wrk-load.js';
 
 export interface LoadOptions {
   label: string;
@@ -56,8 +57,19 @@ export function sdkHeaders(secret: string, extra: Record<string, string> = {}): 
   };
 }
 
-/** One autocannon run at a fixed connection count (no pipelining: SDKs do one request at a time). */
+/** wrk when it is installed (it leaves the server, not the harness, as the limit), else autocannon. */
+export const WRK_VERSION = wrkVersion();
+
+export function loadGeneratorName(autocannonVersion: string): string {
+  return WRK_VERSION ? `wrk ${WRK_VERSION} (one thread, a child of the bench process)` : `autocannon ${autocannonVersion} in the bench process`;
+}
+
+/** One run at a fixed connection count (no pipelining: SDKs do one request at a time). */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  return WRK_VERSION ? runWrk(opts) : runAutocannon(opts);
+}
+
+async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
   const cpu0 = opts.serverPid === undefined ? undefined : processCpuSeconds(opts.serverPid);
   const machine0 = machineBusySeconds();
   const self0 = process.cpuUsage();

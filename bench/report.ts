@@ -83,7 +83,7 @@ export function renderMarkdown(r: Report): string {
       const repeats = f.repeatsRps ? ` (median of ${f.repeatsRps.map(num).join(' / ')})` : '';
       out.push(`| ${f.label}${f.disturbed ? ' (disturbed)' : ''} | ${f.store} | ${f.encoding} | ${num(f.bodyBytesPerRequest)} | ${num(f.rps)}${repeats} | ${ms(f.latency.p50)} | ${ms(f.latency.p90)} | ${ms(f.latency.p99)} | ${ms(f.latency.max)} | ${statuses} | ${f.errors + f.timeouts} | ${f.serverCpuPct ?? '?'}% | ${f.serverCpuUsPerRequest ?? '?'} | ${f.projectedRpsPerCore === undefined ? '?' : num(f.projectedRpsPerCore)} | ${f.loadGenCpuPct}% | ${f.otherCpuPct ?? '?'}% |`);
     }
-    out.push('', `CPU is in % of one core over the run (the machine has ${s.cpus * 100}%); "rest of machine" is everything else (other processes, kernel softirq): a high figure means the run was disturbed. Latency resolution is 1 ms (autocannon; "0 ms" means under 1 ms). The "reference" rows serve the controller's exact bytes from a bare node:http process (no framework, no auth): the ceiling this machine and load generator allow.`, '');
+    out.push('', `CPU is in % of one core over the run (the machine has ${s.cpus * 100}%); "rest of machine" is everything else (other processes, kernel softirq): a high figure means the run was disturbed. Latency resolution is 1 ms with autocannon ("0 ms" means under 1 ms), 10 µs with wrk. The "reference" rows serve the controller's exact bytes from a bare node:http process (no framework, no auth): the ceiling this machine and load generator allow.`, '');
   }
   if (r.kill) {
     const k = r.kill;

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { buildFixture, KILL_FLAG } from './fixture.js';
-import { fetchRaw, runLoad, sdkHeaders, waitForQuiet, type LoadResult } from './http-load.js';
+import { fetchRaw, loadGeneratorName, runLoad, sdkHeaders, waitForQuiet, type LoadResult } from './http-load.js';
 import { measureKillLatency } from './kill-latency.js';
 import { buildChecks, renderMarkdown, summaryTable, type Report } from './report.js';
 import { ENV, openFileLimits, pinToCpu, startReference, startStack, type Stack } from './stack.js';
@@ -41,7 +41,7 @@ const report: Report = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    loadGenerator: `autocannon ${autocannonVersion()} in the bench process`,
+    loadGenerator: loadGeneratorName(autocannonVersion()),
     connections: CONNECTIONS,
     durationsS: DURATIONS,
     fixture: { flags: fixture.features.length, segments: fixture.segments.length },
@@ -132,7 +132,7 @@ async function benchFeatures(stack: Stack, runs: Array<'full' | 'notModified' | 
     if (ref && own && ref.loadGenCpuPct >= 75) {
       const n = (x: number) => x.toLocaleString('en-US');
       report.notes.push(
-        `The load generator, not the server, limits full-body runs here: a bare node:http server sending the same bytes reached ${n(ref.rps)}/s while autocannon used ${ref.loadGenCpuPct}% of its core, ` +
+        `The load generator, not the server, limits full-body runs here: a bare node:http server sending the same bytes reached ${n(ref.rps)}/s while the load generator used ${ref.loadGenCpuPct}% of its core, ` +
           `and the controller reached ${n(own.rps)}/s using ${own.serverCpuPct}% of its core. Its measured req/s is therefore a lower bound that moves with the harness's noise (±10% run to run); ` +
           `the "controller CPU per response" check (${own.serverCpuUsPerRequest} µs, ≈ ${n(own.projectedRpsPerCore ?? 0)}/s on one core) is the measure that does not depend on the harness.`,
       );
