@@ -115,14 +115,20 @@ async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
     timeouts: result.timeouts,
     bodyBytesPerRequest: 0,
     throughputMBps: round(result.throughput.total / durationS / 1e6, 1),
-    serverCpuUsPerRequest: serverCpu === undefined || total === 0 ? undefined : Math.round((serverCpu / total) * 1e6),
-    projectedRpsPerCore: serverCpu === undefined || serverCpu === 0 ? undefined : Math.round(total / serverCpu),
+    ...cpuFigures({ requests: total, wallS, serverCpu, loadGenCpu: selfCpu, machineBusy: machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0 }),
+  };
+}
+
+/** The CPU columns of a run, from CPU seconds measured around it (shared by both load generators). */
+export function cpuFigures(m: { requests: number; wallS: number; serverCpu?: number; loadGenCpu: number; machineBusy?: number }) {
+  const { requests, wallS, serverCpu, loadGenCpu, machineBusy } = m;
+  return {
+    serverCpuUsPerRequest: serverCpu === undefined || requests === 0 ? undefined : Math.round((serverCpu / requests) * 1e6),
+    projectedRpsPerCore: serverCpu === undefined || serverCpu === 0 ? undefined : Math.round(requests / serverCpu),
     serverCpuPct: serverCpu === undefined ? undefined : Math.round((serverCpu / wallS) * 100),
-    loadGenCpuPct: Math.round((selfCpu / wallS) * 100),
+    loadGenCpuPct: Math.round((loadGenCpu / wallS) * 100),
     otherCpuPct:
-      machine0 === undefined || machine1 === undefined || serverCpu === undefined
-        ? undefined
-        : Math.max(0, Math.round(((machine1 - machine0 - serverCpu - selfCpu) / wallS) * 100)),
+      machineBusy === undefined || serverCpu === undefined ? undefined : Math.max(0, Math.round(((machineBusy - serverCpu - loadGenCpu) / wallS) * 100)),
   };
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { LoadOptions, LoadResult } from './http-load.js';
-import { machineBusySeconds } from './http-load.js';
+import { cpuFigures, machineBusySeconds } from './http-load.js';
 import { processCpuSeconds } from './stack.js';
 
 /**
@@ -73,13 +73,6 @@ export async function runWrk(opts: LoadOptions): Promise<LoadResult> {
     timeouts,
     bodyBytesPerRequest: 0,
     throughputMBps: round(mbps, 1),
-    serverCpuUsPerRequest: serverCpu === undefined || total === 0 ? undefined : Math.round((serverCpu / total) * 1e6),
-    projectedRpsPerCore: serverCpu === undefined || serverCpu === 0 ? undefined : Math.round(total / serverCpu),
-    serverCpuPct: serverCpu === undefined ? undefined : Math.round((serverCpu / wallS) * 100),
-    loadGenCpuPct: Math.round((loadGenCpu / wallS) * 100),
-    otherCpuPct:
-      machine0 === undefined || machine1 === undefined || serverCpu === undefined
-        ? undefined
-        : Math.max(0, Math.round(((machine1 - machine0 - serverCpu - loadGenCpu) / wallS) * 100)),
+    ...cpuFigures({ requests: total, wallS, serverCpu, loadGenCpu, machineBusy: machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0 }),
   };
 }
