@@ -65,6 +65,9 @@ export async function startController(config: Config, logger: Logger, options: C
     process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
   }
   await follower.waitFor(await store.feedHead());
+  if (!tokenIndex.hasAdmin()) {
+    logger.warn('no admin token exists, so nobody can use the admin API: set ADMIN_TOKEN to bootstrap one');
+  }
 
   let storeUp = true;
   const storeCheck = setInterval(() => {
