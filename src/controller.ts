@@ -1,4 +1,5 @@
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
@@ -19,6 +20,14 @@ import { featuresFastLane } from './serving/fast-lane.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { healthRoutes } from './http/health-routes.js';
+import { StoreOutcomeSource } from './metrics/outcomes.js';
+import { outcomeRoutes } from './metrics/outcome-routes.js';
+import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
+import { policyRoutes } from './policies/policy-routes.js';
+import { RolloutService } from './rollouts/rollout-service.js';
+import { RolloutLoop } from './rollouts/rollout-loop.js';
+import { rolloutRoutes } from './rollouts/rollout-routes.js';
+import type { FileError } from './files/yaml-files.js';
 
 export const VERSION = '0.1.0';
 const STORE_CHECK_MS = 2_000;
@@ -27,6 +36,7 @@ export interface Controller {
   port: number;
   store: Store;
   state: ServingState;
+  loop: RolloutLoop;
   /** Graceful stop: stop accepting, end streams, let in-flight requests finish, close the store. */
   stop(): Promise<void>;
 }
@@ -57,8 +67,12 @@ export async function startController(config: Config, logger: Logger, options: C
 
   const flags = new FlagService(store, now, awaitApplied);
   const tokens = new TokenService(store, now, awaitApplied);
+  const policies = new PolicyService(store, now, awaitApplied);
+  const rollouts = new RolloutService(store, now, awaitApplied);
+  const outcomes = new StoreOutcomeSource(store, config.OUTCOME_BUCKET_MS);
 
   await loadFlagFiles(config.FLAGS_DIR, flags, logger);
+  await loadPolicyFiles(config.POLICIES_DIR, policies, logger);
   const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
   if (generatedSecret) {
     // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
@@ -86,7 +100,10 @@ export async function startController(config: Config, logger: Logger, options: C
   const routes = [
     ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
     ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
+    ...outcomeRoutes({ outcomes, now: () => now().getTime() }),
     ...flagRoutes(flags),
+    ...policyRoutes(policies),
+    ...rolloutRoutes(rollouts),
     ...tokenRoutes(tokens),
     ...auditRoutes(store),
   ];
@@ -104,12 +121,23 @@ export async function startController(config: Config, logger: Logger, options: C
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info({ port, flags: state.allFlags().length }, 'controller listening');
 
+  const loop = new RolloutLoop(store, rollouts, outcomes, logger, {
+    replicaId: config.REPLICA_ID ?? `${os.hostname()}-${process.pid}`,
+    tickMs: config.ROLLOUT_TICK_MS,
+    leaseTtlMs: config.LEADER_LEASE_MS,
+    concurrency: 64,
+    now,
+  });
+  loop.start();
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info({ streams: hub.size, inFlight: inFlight.count }, 'shutting down');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll();
+      // The loop finishes its current tick (each rollout's step is one atomic commit) and hands over its lease.
+      await loop.stop();
       server.closeIdleConnections();
       const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
       while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -121,14 +149,24 @@ export async function startController(config: Config, logger: Logger, options: C
       logger.info('stopped');
     })());
 
-  return { port, store, state, stop };
+  return { port, store, state, loop, stop };
+}
+
+function reportFileErrors(kind: string, errors: FileError[], logger: Logger): void {
+  for (const error of errors) {
+    logger.error({ file: error.file, field: error.fieldPath, problem: error.problem }, `${kind} file not loaded: ${error.message}`);
+  }
+}
+
+async function loadPolicyFiles(dir: string, policies: PolicyService, logger: Logger): Promise<void> {
+  const { files, errors } = await readPolicyFiles(dir);
+  reportFileErrors('policy', errors, logger);
+  for (const file of files) await policies.applyFile(file, path.relative(dir, file.file));
 }
 
 async function loadFlagFiles(dir: string, flags: FlagService, logger: Logger): Promise<void> {
   const { files, errors } = await readFlagFiles(dir);
-  for (const error of errors) {
-    logger.error({ file: error.file, field: error.fieldPath, problem: error.problem }, `flag file not loaded: ${error.message}`);
-  }
+  reportFileErrors('flag', errors, logger);
   for (const file of files) {
     const name = path.relative(dir, file.file);
     try {

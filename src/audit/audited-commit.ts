@@ -40,17 +40,22 @@ export async function auditedCommit<T>(
       head = { seq: event.seq, hash: event.hash };
       return event;
     });
-    const commit: Commit = {
-      ...mutation.commit,
-      puts: [...(mutation.commit.puts ?? []), { collection: META, id: HEAD_ID, value: head, expectVersion: headDoc?.version ?? 0 }],
-      appends: [...(mutation.commit.appends ?? []), ...events.map((e) => ({ log: AUDIT_LOG, seq: e.seq, entry: e }))],
-    };
+    // The head is read by verification only, so it stays off the change feed (quiet).
+    const commit: Commit =
+      events.length === 0
+        ? mutation.commit
+        : {
+            ...mutation.commit,
+            puts: [...(mutation.commit.puts ?? []), { collection: META, id: HEAD_ID, value: head, expectVersion: headDoc?.version ?? 0, quiet: true }],
+            appends: [...(mutation.commit.appends ?? []), ...events.map((e) => ({ log: AUDIT_LOG, seq: e.seq, entry: e }))],
+          };
     try {
       const { seq } = await store.commit(commit);
       await awaitApplied(seq);
       return { ...mutation.result, auditSeq: head.seq };
     } catch (err) {
-      if (!(err instanceof ConflictError) || attempt >= maxAttempts) throw err;
+      // A lost fence will not come back by retrying: the writer is no longer the leader.
+      if (!(err instanceof ConflictError) || err.reason.startsWith('fence') || attempt >= maxAttempts) throw err;
       // Back off a little with jitter so racing replicas do not collide in lockstep.
       await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
     }

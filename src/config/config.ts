@@ -17,6 +17,14 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Outcome counters are kept per bucket of this size; gates and rollback rules read whole buckets. */
+  OUTCOME_BUCKET_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** How often the leader looks for rollouts due for analysis. */
+  ROLLOUT_TICK_MS: z.coerce.number().int().min(50).default(1_000),
+  /** How long the leader's lease lasts without renewal: the time a successor waits after a leader dies. */
+  LEADER_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
+  /** Names this replica in leases and logs (default: host name and process id). */
+  REPLICA_ID: z.string().min(1).max(100).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { formatPath } from '../http/app-error.js';
+import { FileError, parseYamlFile, readYamlDir } from '../files/yaml-files.js';
 import { flagDefinitionSchema, segmentSchema, type FlagDefinition, type Segment } from './schema.js';
 
 /**
@@ -25,56 +22,15 @@ export interface FlagFile {
   segments: Segment[];
 }
 
-export class FlagFileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly fieldPath: string,
-    readonly problem: string,
-  ) {
-    super(`${file}: ${fieldPath}: ${problem}`);
-    this.name = 'FlagFileError';
-  }
-}
-
 export function parseFlagFile(file: string, text: string): FlagFile {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    throw new FlagFileError(file, `line ${first.linePos?.[0].line ?? '?'}`, `not valid YAML: ${first.message.split('\n')[0]}`);
-  }
-  const parsed = flagFileSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new FlagFileError(file, formatPath('', issue.path), issue.message);
-  }
+  const content = parseYamlFile(file, text, flagFileSchema);
   const names = new Set<string>();
-  parsed.data.flags.forEach((flag, i) => {
-    if (names.has(flag.name)) throw new FlagFileError(file, `flags[${i}].name`, `duplicate flag "${flag.name}"`);
+  content.flags.forEach((flag, i) => {
+    if (names.has(flag.name)) throw new FileError(file, `flags[${i}].name`, `duplicate flag "${flag.name}"`);
     names.add(flag.name);
   });
-  const hash = createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex');
-  return { file, hash, ...parsed.data };
+  const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
+  return { file, hash, ...content };
 }
 
-/** Reads every *.yaml / *.yml in a directory. Good files load; each bad one is reported, not thrown. */
-export async function readFlagFiles(dir: string): Promise<{ files: FlagFile[]; errors: FlagFileError[] }> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], errors: [] };
-    throw err;
-  }
-  const files: FlagFile[] = [];
-  const errors: FlagFileError[] = [];
-  for (const name of names) {
-    const file = path.join(dir, name);
-    try {
-      files.push(parseFlagFile(file, await readFile(file, 'utf8')));
-    } catch (err) {
-      if (err instanceof FlagFileError) errors.push(err);
-      else throw err;
-    }
-  }
-  return { files, errors };
-}
+export const readFlagFiles = (dir: string) => readYamlDir(dir, parseFlagFile);

@@ -3,7 +3,8 @@ import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
 import { FILE_SOURCES, FLAGS, SEGMENTS } from './collections.js';
-import { FlagFileError, type FlagFile } from './flag-files.js';
+import type { FlagFile } from './flag-files.js';
+import { FileError } from '../files/yaml-files.js';
 import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } from './schema.js';
 import type { ImportPayload } from './import-schema.js';
 import { danglingInStrategies, danglingSegmentReferences, segmentIds, type Problem } from './segment-references.js';
@@ -166,7 +167,7 @@ export class FlagService {
         const flags = new Map(flagDocs.map((d) => [d.id, d]));
         const segments = new Map(segmentDocs.map((d) => [d.id, d]));
         const known = new Set([...segmentIds(segmentDocs.map((d) => d.value)), ...segmentIds(file.segments)]);
-        const puts: PutOp[] = [{ collection: FILE_SOURCES, id: relativeName, value: { hash: file.hash }, expectVersion: source?.version ?? 0 }];
+        const puts: PutOp[] = [{ collection: FILE_SOURCES, id: relativeName, value: { hash: file.hash }, expectVersion: source?.version ?? 0, quiet: true }];
         const audit: AuditInput[] = [];
         for (const segment of file.segments) {
           const existing = segments.get(String(segment.id));
@@ -175,7 +176,7 @@ export class FlagService {
         }
         file.flags.forEach((definition, i) => {
           const problems = danglingSegmentReferences(definition, known, `flags[${i}].`);
-          if (problems.length > 0) throw new FlagFileError(file.file, problems[0]!.path, problems[0]!.message);
+          if (problems.length > 0) throw new FileError(file.file, problems[0]!.path, problems[0]!.message);
           const existing = flags.get(definition.name);
           const flag = storedFlagSchema.parse({ ...definition, killSwitches: existing?.value.killSwitches ?? {} });
           puts.push({ collection: FLAGS, id: flag.name, value: flag, expectVersion: existing?.version ?? 0 });

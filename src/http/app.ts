@@ -10,7 +10,7 @@ export const BODY_LIMIT = '10mb';
 
 /** Client polls are the bulk of traffic and are logged at debug; everything else at info. */
 function isHotPath(path: string): boolean {
-  return path.startsWith('/api/client/') || path === '/healthz' || path === '/readyz';
+  return path.startsWith('/api/client/') || path.startsWith('/api/metrics/') || path === '/healthz' || path === '/readyz';
 }
 
 export interface AppDeps {

@@ -15,7 +15,8 @@ import type { CounterFields } from './port.js';
  */
 /** The persisted format: journal lines are JournalRecords, the snapshot holds a Snapshot. */
 /** A written document (json) or a deletion (json null), exactly as journaled and replayed. */
-export type Write = [collection: string, id: string, version: number, json: string | null];
+/** A document write; `quiet` (1) writes stay off the change feed and take no feed seq. */
+export type Write = [collection: string, id: string, version: number, json: string | null, quiet?: 1];
 export type CommitRecord = { t: 'c'; s: number; w: Write[]; a: [log: string, seq: number, json: string][] };
 export type JournalRecord =
   | CommitRecord

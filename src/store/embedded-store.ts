@@ -91,14 +91,15 @@ class EmbeddedStore implements Store {
     if (r.t === 'k') this.counters.set(r.b, { f: r.f, x: r.x });
     else if (r.t === 'f') this.fences.set(r.n, Math.max(r.v, this.fences.get(r.n) ?? 0));
     else {
-      r.w.forEach(([c, id, v, j], i) => {
+      let fed = 0;
+      for (const [c, id, v, j, quiet] of r.w) {
         let coll = this.docs.get(c);
         if (!coll) this.docs.set(c, (coll = new Map()));
         if (j === null) coll.delete(id);
         else coll.set(id, { v, j });
-        this.feed.push([r.s + i, c, id, v, j]);
-      });
-      this.head = Math.max(this.head, r.s + r.w.length - 1);
+        if (!quiet) this.feed.push([r.s + fed++, c, id, v, j]);
+      }
+      this.head = Math.max(this.head, r.s + fed - 1);
       if (this.feed.length > this.feedMaxLen) this.feed.splice(0, this.feed.length - this.feedMaxLen);
       for (const [log, seq, j] of r.a) {
         const entries = this.logs.get(log) ?? [];
@@ -155,13 +156,13 @@ class EmbeddedStore implements Store {
     for (const op of puts) {
       const v = cur(op.collection, op.id) + 1;
       pending.set(`${op.collection}/${op.id}`, (versions[`${op.collection}/${op.id}`] = v));
-      w.push([op.collection, op.id, v, JSON.stringify(op.value) ?? 'null']);
+      w.push(op.quiet ? [op.collection, op.id, v, JSON.stringify(op.value) ?? 'null', 1] : [op.collection, op.id, v, JSON.stringify(op.value) ?? 'null']);
     }
     for (const op of deletes) {
       const v = cur(op.collection, op.id);
       if (v === 0) continue; // deleting an absent document changes nothing and feeds nothing
       pending.set(`${op.collection}/${op.id}`, 0);
-      w.push([op.collection, op.id, v, null]);
+      w.push(op.quiet ? [op.collection, op.id, v, null, 1] : [op.collection, op.id, v, null]);
     }
     const a = appends.map((op): [string, number, string] => [op.log, op.seq, JSON.stringify(op.entry) ?? 'null']);
     if (w.length === 0 && a.length === 0) return { seq: this.head, versions };
@@ -169,7 +170,7 @@ class EmbeddedStore implements Store {
     const record: CommitRecord = { t: 'c', s: this.head + 1, w, a };
     this.journal.append([JSON.stringify(record)], true); // durable before anyone can observe it
     this.apply(record);
-    if (w.length > 0) for (const f of this.followers) this.schedule(f);
+    if (w.some((write) => !write[4])) for (const f of this.followers) this.schedule(f);
     this.maybeCompact();
     return { seq: this.head, versions };
   }

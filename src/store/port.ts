@@ -21,12 +21,18 @@ export interface PutOp {
   value: unknown;
   /** Compare-and-set: the version the writer read (0 = must not exist). Omit for an unconditional write. */
   expectVersion?: number;
+  /**
+   * Keep this write off the change feed. For documents no replica needs to follow (a rollout's
+   * analysis state is rewritten every tick), so they neither crowd the feed nor push followers past its end.
+   */
+  quiet?: boolean;
 }
 
 export interface DeleteOp {
   collection: string;
   id: string;
   expectVersion?: number;
+  quiet?: boolean;
 }
 
 export interface AppendOp {

@@ -75,7 +75,7 @@ for _, op in ipairs(plan.p) do
   local json = ARGV[op[5]]
   redis.call('HSET', KEYS[op[1]], op[3], json)
   redis.call('HSET', KEYS[op[2]], op[3], v)
-  feed(op[6], op[3], v, json)
+  if op[7] ~= 1 then feed(op[6], op[3], v, json) end
   out[#out + 1] = v
 end
 for _, op in ipairs(plan.d) do
@@ -83,7 +83,7 @@ for _, op in ipairs(plan.d) do
   if v then
     redis.call('HDEL', KEYS[op[1]], op[3])
     redis.call('HDEL', KEYS[op[2]], op[3])
-    feed(op[5], op[3], tonumber(v), '')
+    if op[6] ~= 1 then feed(op[5], op[3], tonumber(v), '') end
   end
 end
 for _, ap in ipairs(plan.a) do

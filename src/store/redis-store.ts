@@ -99,9 +99,9 @@ export class RedisStore implements Store {
     const plan = {
       f: c.fence ? [key(this.k.lease(c.fence.lease)), c.fence.token, c.fence.lease] : undefined,
       p: (c.puts ?? []).map((op) => [key(this.k.doc(op.collection)), key(this.k.ver(op.collection)), op.id,
-        expectArg(op.expectVersion), payload(op.value), op.collection]),
+        expectArg(op.expectVersion), payload(op.value), op.collection, op.quiet ? 1 : 0]),
       d: (c.deletes ?? []).map((op) => [key(this.k.doc(op.collection)), key(this.k.ver(op.collection)), op.id,
-        expectArg(op.expectVersion), op.collection]),
+        expectArg(op.expectVersion), op.collection, op.quiet ? 1 : 0]),
       a: (c.appends ?? []).map((op) => [key(this.k.log(op.log)), op.seq, payload(op.entry), op.log]),
     };
     const trim = this.feedMaxLen >= APPROX_TRIM_MIN ? '~' : '=';

@@ -156,6 +156,23 @@ export function storeContract(name: string, make: MakeStore): void {
       expect(await store.readFeed(99, 10)).toEqual([]);
     });
 
+    it('keeps quiet writes off the feed while versioning them like any other', async () => {
+      const { store } = await open();
+      await store.commit({ puts: [{ collection: 'f', id: 'loud', value: 1 }] });
+      const quiet = await store.commit({ puts: [{ collection: 'q', id: 'a', value: 1, quiet: true }] });
+      expect(quiet.seq).toBe(1);
+      expect(quiet.versions['q/a']).toBe(1);
+      await store.commit({ puts: [{ collection: 'q', id: 'a', value: 2, quiet: true, expectVersion: 1 }, { collection: 'f', id: 'loud', value: 2 }] });
+      expect(await store.get('q', 'a')).toEqual({ id: 'a', version: 2, value: 2 });
+      await store.commit({ deletes: [{ collection: 'q', id: 'a', quiet: true }] });
+      expect(await store.get('q', 'a')).toBeNull();
+      expect((await store.readFeed(0, 100))!.map((e) => [e.seq, e.collection, e.value])).toEqual([
+        [1, 'f', 1],
+        [2, 'f', 2],
+      ]);
+      expect(await store.feedHead()).toBe(2);
+    });
+
     it('returns null from readFeed, and calls onGap, once entries were trimmed', async () => {
       const { store } = await open({ feedMaxLen: 5 });
       for (let i = 1; i <= 20; i++) await store.commit({ puts: [{ collection: 'f', id: 'x', value: i }] });

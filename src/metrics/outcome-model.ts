@@ -1,0 +1,23 @@
+/**
+ * What applications report about the work a flag guards, summed over a time window.
+ * `treatment` is traffic for which the flag was on, `control` traffic for which it was off.
+ */
+export interface CohortTotals {
+  requests: number;
+  errors: number;
+  /** Latency histogram: upper bound in ms (as a string key, "+Inf" allowed) → count in that bucket (not cumulative). */
+  latencyBuckets: Record<string, number>;
+  /** Sum of latencies (ms) of the requests that reported one. */
+  latencySumMs: number;
+}
+
+export type Cohort = 'treatment' | 'control';
+export type OutcomeTotals = Record<Cohort, CohortTotals>;
+
+/** Reads summed outcomes; implemented over time-bucketed counters in the store. */
+export interface OutcomeSource {
+  /** Bucket size in ms: windows are read in whole buckets. */
+  readonly bucketMs: number;
+  /** Sum of every bucket whose start lies in [from, to). */
+  sum(environment: string, flag: string, from: number, to: number): Promise<OutcomeTotals>;
+}

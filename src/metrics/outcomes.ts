@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { flagNameSchema } from '../flags/schema.js';
+import type { Store } from '../store/port.js';
+import { addCohort, emptyTotals } from './outcome-math.js';
+import type { Cohort, CohortTotals, OutcomeSource, OutcomeTotals } from './outcome-model.js';
+
+/** Gates are judged over short windows (minutes), so buckets are fine-grained: ten seconds by default. */
+export const DEFAULT_OUTCOME_BUCKET_MS = 10_000;
+/** Kept two days, like exposures: long enough for a step's whole analysis, short enough to stay small. */
+export const OUTCOME_TTL_SECONDS = 2 * 24 * 3600;
+const MAX_RECORDS = 1000;
+const MAX_HISTOGRAM_BUCKETS = 100;
+
+/** "+Inf" or a plain decimal number (exponent allowed); no hex, signs or blanks that Number() would let through. */
+const BOUND_PATTERN = /^(?:\+Inf|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)$/;
+const BOUND_MESSAGE = 'a histogram upper bound: a positive number of ms, or "+Inf"';
+
+const boundKeySchema = z
+  .string()
+  .max(32)
+  .regex(BOUND_PATTERN, BOUND_MESSAGE)
+  .refine((key) => key === '+Inf' || (Number(key) > 0 && Number.isFinite(Number(key))), BOUND_MESSAGE);
+
+const outcomeRecordSchema = z
+  .object({
+    flag: flagNameSchema,
+    cohort: z.enum(['treatment', 'control']),
+    requests: z.number().int().nonnegative(),
+    errors: z.number().int().nonnegative(),
+    latencyMs: z
+      .object({
+        buckets: z
+          // zod words a bad key as "Invalid key in record"; say what a key must be instead.
+          .record(boundKeySchema, z.number().int().nonnegative(), {
+            error: (issue) => (issue.code === 'invalid_key' ? BOUND_MESSAGE : undefined),
+          })
+          .refine((b) => Object.keys(b).length <= MAX_HISTOGRAM_BUCKETS, `at most ${MAX_HISTOGRAM_BUCKETS} buckets`),
+        sum: z.number().nonnegative(),
+      })
+      .optional(),
+  })
+  .refine((r) => r.errors <= r.requests, { path: ['errors'], message: 'errors cannot exceed requests' });
+
+export const outcomeReportSchema = z
+  .object({
+    appName: z.string().min(1).max(200),
+    records: z.array(outcomeRecordSchema).max(MAX_RECORDS),
+  })
+  .meta({ id: 'OutcomeReport' });
+export type OutcomeReport = z.infer<typeof outcomeReportSchema>;
+
+/** One counter hash per environment, flag and bucket start, so a window read touches only that flag. */
+export function outcomeBucketKey(environment: string, flag: string, bucketStart: number): string {
+  return `outcome:${environment}:${flag}:${bucketStart}`;
+}
+
+/** "10", "10.0" and "1e1" are one bucket once stored, so every report adds to the same field. */
+function canonicalBound(key: string): string {
+  return key === '+Inf' ? key : String(Number(key));
+}
+
+/**
+ * Counter fields, tab-separated (a tab cannot appear in a cohort or a bound):
+ * "<cohort>\trequests", "<cohort>\terrors", "<cohort>\tlatsum", "<cohort>\tle\t<bound>".
+ * Zeros are left out: an increment by 0 would only create empty fields.
+ */
+function addFields(fields: Record<string, number>, record: OutcomeReport['records'][number]): void {
+  const add = (field: string, n: number) => {
+    if (n !== 0) fields[`${record.cohort}\t${field}`] = (fields[`${record.cohort}\t${field}`] ?? 0) + n;
+  };
+  add('requests', record.requests);
+  add('errors', record.errors);
+  if (!record.latencyMs) return;
+  add('latsum', record.latencyMs.sum);
+  for (const [bound, n] of Object.entries(record.latencyMs.buckets)) add(`le\t${canonicalBound(bound)}`, n);
+}
+
+function parseFields(counters: Record<string, number>): OutcomeTotals {
+  const totals = emptyTotals();
+  for (const [field, n] of Object.entries(counters)) {
+    const [cohort, kind, bound] = field.split('\t');
+    if (cohort !== 'treatment' && cohort !== 'control') continue;
+    const c: CohortTotals = totals[cohort];
+    if (kind === 'requests') c.requests += n;
+    else if (kind === 'errors') c.errors += n;
+    else if (kind === 'latsum') c.latencySumMs += n;
+    else if (kind === 'le' && bound !== undefined) c.latencyBuckets[bound] = (c.latencyBuckets[bound] ?? 0) + n;
+  }
+  return totals;
+}
+
+/** Outcomes reported by applications, kept as time-bucketed counters in the store. */
+export class StoreOutcomeSource implements OutcomeSource {
+  constructor(
+    private readonly store: Store,
+    readonly bucketMs: number = DEFAULT_OUTCOME_BUCKET_MS,
+  ) {
+    if (!Number.isInteger(bucketMs) || bucketMs <= 0) throw new RangeError(`bucketMs must be a positive integer, got ${bucketMs}`);
+  }
+
+  private bucketStart(at: number): number {
+    return Math.floor(at / this.bucketMs) * this.bucketMs;
+  }
+
+  /**
+   * Counts a report into the bucket it arrived in (the server's clock: SDK clocks are not trusted).
+   * Records are merged per flag first, so a report costs one increment per flag, not per record.
+   */
+  async record(environment: string, report: OutcomeReport, now: number): Promise<void> {
+    const byFlag = new Map<string, Record<string, number>>();
+    for (const record of report.records) {
+      let fields = byFlag.get(record.flag);
+      if (!fields) byFlag.set(record.flag, (fields = {}));
+      addFields(fields, record);
+    }
+    const start = this.bucketStart(now);
+    await Promise.all(
+      [...byFlag]
+        .filter(([, fields]) => Object.keys(fields).length > 0)
+        .map(([flag, fields]) => this.store.incrementCounters(outcomeBucketKey(environment, flag, start), fields, OUTCOME_TTL_SECONDS)),
+    );
+  }
+
+  /**
+   * Sum of every bucket whose start lies in [from, to). Buckets more than the TTL before `to` have
+   * expired (when `to` is not in the future), so they are not read: a window reaching back to,
+   * say, 0 costs at most two days of reads instead of millions.
+   */
+  async sum(environment: string, flag: string, from: number, to: number): Promise<OutcomeTotals> {
+    if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`window must be finite, got [${from}, ${to})`);
+    const oldestAlive = to - OUTCOME_TTL_SECONDS * 1000 - this.bucketMs;
+    const starts: number[] = [];
+    for (let t = this.bucketStart(Math.max(from, oldestAlive)); t < to; t += this.bucketMs) starts.push(t);
+    const buckets = await Promise.all(starts.map((t) => this.store.readCounters(outcomeBucketKey(environment, flag, t))));
+    const totals = emptyTotals();
+    for (const counters of buckets) {
+      const part = parseFields(counters);
+      for (const cohort of ['treatment', 'control'] as const satisfies Cohort[]) totals[cohort] = addCohort(totals[cohort], part[cohort]);
+    }
+    return totals;
+  }
+}

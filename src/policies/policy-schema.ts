@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { ROLES } from '../auth/token-model.js';
+import { flagNameSchema } from '../flags/schema.js';
+import { durationSchema } from './durations.js';
+
+/**
+ * A rollout policy: the go-live plan as data. Everything is validated when the policy enters
+ * (file or API), so the decision core can trust it.
+ */
+
+export const METRICS = ['error_rate', 'latency_p50_ms', 'latency_p90_ms', 'latency_p95_ms', 'latency_p99_ms', 'latency_mean_ms'] as const;
+export type MetricName = (typeof METRICS)[number];
+
+const approvalSchema = z.object({
+  required: z.number().int().min(0).max(10).default(1),
+  roles: z.array(z.enum(ROLES)).min(1).default(['release-manager']),
+});
+
+const stepSettings = {
+  minDuration: durationSchema.optional(),
+  minSamples: z.number().int().min(0).optional(),
+  maxDuration: durationSchema.optional(),
+  approval: approvalSchema.optional(),
+};
+
+const percentage = z.number().gt(0).max(100);
+
+const stepSchema = z.union([percentage, z.object({ percentage, ...stepSettings }).strict()]);
+
+const absoluteGate = z
+  .object({ metric: z.enum(METRICS), cohort: z.enum(['treatment', 'control']).default('treatment'), max: z.number().nonnegative() })
+  .strict();
+const relativeGate = z
+  .object({
+    metric: z.enum(METRICS),
+    compare: z.literal('control'),
+    maxRelativeIncrease: z.number().nonnegative(),
+    /** One-sided confidence for error rates (two-proportion z-test); without it, point estimates are compared. */
+    confidence: z.number().min(0.5).max(0.9999).optional(),
+    minControlSamples: z.number().int().min(1).default(100),
+  })
+  .strict();
+export const gateSchema = z.union([absoluteGate, relativeGate]);
+
+export const rollbackRuleSchema = z
+  .object({
+    metric: z.enum(METRICS),
+    cohort: z.enum(['treatment', 'control']).default('treatment'),
+    above: z.number().nonnegative(),
+    for: durationSchema.prefault(0),
+    /** Fewer requests than this in an analysis window say nothing either way. */
+    minSamples: z.number().int().min(1).default(20),
+  })
+  .strict();
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Day = (typeof DAYS)[number];
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone such as Europe/Oslo or UTC');
+
+const hourRange = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'hours as "HH:MM-HH:MM" (24-hour clock)');
+
+export const windowsSchema = z
+  .object({
+    allow: z.array(z.object({ days: z.array(z.enum(DAYS)).min(1).default([...DAYS]), hours: hourRange.default('00:00-24:00'), tz: timeZone.default('UTC') }).strict()).default([]),
+    deny: z.array(z.object({ dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')).min(1), tz: timeZone.default('UTC') }).strict()).default([]),
+  })
+  .strict();
+
+export const policySchema = z
+  .object({
+    name: flagNameSchema,
+    description: z.string().optional(),
+    steps: z.array(stepSchema).min(1).max(20).default([1, 10, 50, 100]),
+    stepDefaults: z
+      .object({
+        minDuration: durationSchema.prefault('10m'),
+        minSamples: z.number().int().min(0).default(1000),
+        maxDuration: durationSchema.prefault('24h'),
+        approval: approvalSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    analysisInterval: durationSchema.prefault('30s'),
+    gates: z.array(gateSchema).default([]),
+    rollback: z.array(rollbackRuleSchema).default([]),
+    windows: windowsSchema.optional(),
+    /** Other flags to flip off together with the rollout's own when a rollback rule fires. */
+    killSwitches: z.array(flagNameSchema).default([]),
+  })
+  .strict()
+  .superRefine((policy, ctx) => {
+    const pcts = policy.steps.map((s) => (typeof s === 'number' ? s : s.percentage));
+    pcts.forEach((p, i) => {
+      if (i > 0 && p <= pcts[i - 1]!) ctx.addIssue({ code: 'custom', path: ['steps', i], message: 'steps must increase' });
+    });
+    if (policy.analysisInterval < 100) ctx.addIssue({ code: 'custom', path: ['analysisInterval'], message: 'at least 100ms' });
+  })
+  .meta({ id: 'Policy' });
+
+export type PolicyInput = z.input<typeof policySchema>;
+export type Policy = z.output<typeof policySchema>;
+export type Gate = z.output<typeof gateSchema>;
+export type RollbackRule = z.output<typeof rollbackRuleSchema>;
+export type Windows = z.output<typeof windowsSchema>;
+
+export interface StepPlan {
+  percentage: number;
+  minDurationMs: number;
+  minSamples: number;
+  maxDurationMs: number;
+  approval: { required: number; roles: string[] };
+}
+
+/** Each step with the defaults filled in. */
+export function stepPlans(policy: Policy): StepPlan[] {
+  const d = policy.stepDefaults;
+  return policy.steps.map((step) => {
+    const s = typeof step === 'number' ? { percentage: step } : step;
+    return {
+      percentage: s.percentage,
+      minDurationMs: s.minDuration ?? d.minDuration,
+      minSamples: s.minSamples ?? d.minSamples,
+      maxDurationMs: s.maxDuration ?? d.maxDuration,
+      approval: s.approval ?? d.approval,
+    };
+  });
+}

@@ -1,0 +1,68 @@
+import type { StoredFlag, Strategy } from '../flags/schema.js';
+import type { Action, Rollout } from './rollout-model.js';
+
+/**
+ * How a rollout changes flags, as pure functions over stored flags. The rollout owns exactly one
+ * flexibleRollout strategy (found by id) and only ever changes its percentage: groupId and
+ * stickiness stay fixed, so everyone who had the feature at 1% still has it at 10%, and the
+ * strategy's targeting constraints are kept.
+ */
+
+export function ownedStrategyId(rolloutId: string): string {
+  return `rollout:${rolloutId}`;
+}
+
+/** Takes ownership of the flag's first flexibleRollout strategy in the environment, or adds one at 0%. */
+export function claimStrategy(flag: StoredFlag, environment: string, strategyId: string): StoredFlag {
+  const config = flag.environments[environment] ?? { enabled: true, strategies: [], variants: [] };
+  const strategies = [...config.strategies];
+  const index = strategies.findIndex((s) => s.name === 'flexibleRollout' && !s.disabled);
+  const existing = index >= 0 ? strategies[index]! : undefined;
+  const owned: Strategy = {
+    ...(existing ?? { name: 'flexibleRollout', constraints: [] }),
+    id: strategyId,
+    parameters: {
+      ...existing?.parameters,
+      rollout: '0',
+      stickiness: existing?.parameters.stickiness ?? 'default',
+      groupId: existing?.parameters.groupId ?? flag.name,
+    },
+  };
+  if (index >= 0) strategies[index] = owned;
+  else strategies.push(owned);
+  return { ...flag, environments: { ...flag.environments, [environment]: { ...config, enabled: true, strategies } } };
+}
+
+function setPercentage(flag: StoredFlag, environment: string, strategyId: string, percentage: number): StoredFlag {
+  const claimed = flag.environments[environment]?.strategies.some((s) => s.id === strategyId) ? flag : claimStrategy(flag, environment, strategyId);
+  const config = claimed.environments[environment]!;
+  const strategies = config.strategies.map((s) => (s.id === strategyId ? { ...s, parameters: { ...s.parameters, rollout: String(percentage) } } : s));
+  return { ...claimed, environments: { ...claimed.environments, [environment]: { ...config, strategies } } };
+}
+
+function kill(flag: StoredFlag, environment: string, reason: string, actor: string, at: string): StoredFlag {
+  if (flag.killSwitches[environment]) return flag;
+  return { ...flag, killSwitches: { ...flag.killSwitches, [environment]: { reason, actor, at } } };
+}
+
+/** The flags a decision changes, after its actions; flags not named are untouched. */
+export function applyActions(rollout: Rollout, actions: Action[], flags: ReadonlyMap<string, StoredFlag>, at: string): Map<string, StoredFlag> {
+  const changed = new Map<string, StoredFlag>();
+  const current = (name: string) => changed.get(name) ?? flags.get(name);
+  for (const action of actions) {
+    switch (action.kind) {
+      case 'set-percentage': {
+        const flag = current(rollout.flag);
+        if (flag) changed.set(rollout.flag, setPercentage(flag, rollout.environment, rollout.strategyId, action.percentage));
+        break;
+      }
+      case 'kill':
+        for (const name of action.flags) {
+          const flag = current(name);
+          if (flag) changed.set(name, kill(flag, rollout.environment, action.reason, `rollout ${rollout.id}`, at));
+        }
+        break;
+    }
+  }
+  return changed;
+}

@@ -1,0 +1,116 @@
+import type { Policy } from '../policies/policy-schema.js';
+import type { OutcomeTotals } from '../metrics/outcome-model.js';
+
+export const ROLLOUTS = 'rollouts';
+
+export const ROLLOUT_STATES = ['pending', 'running', 'awaiting_approval', 'paused', 'completed', 'rolled_back', 'aborted'] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+export type ActiveState = Exclude<RolloutState, 'completed' | 'rolled_back' | 'aborted'>;
+
+export function isFinal(state: RolloutState): boolean {
+  return state === 'completed' || state === 'rolled_back' || state === 'aborted';
+}
+
+export interface Person {
+  id: string;
+  name: string;
+  role?: string;
+}
+
+export interface Approval {
+  by: Person;
+  at: string;
+  /** Index of the step this approval lets the rollout advance into. */
+  step: number;
+  comment?: string;
+}
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface CheckResult {
+  /** Readable rule, e.g. "error_rate(treatment) ≤ 0.01". */
+  rule: string;
+  metric: string;
+  cohort: string;
+  threshold: number;
+  value: number | null;
+  samples: number;
+  verdict: Verdict;
+  reason?: string;
+}
+
+/** Where the current step stands, as of the last analysis. */
+export type StepVerdict =
+  | { kind: 'waiting'; reason: string }
+  | { kind: 'failing'; reason: string }
+  | { kind: 'healthy' };
+
+export interface Transition {
+  at: string;
+  from: RolloutState;
+  to: RolloutState;
+  stepIndex: number;
+  percentage: number;
+  reason: string;
+  actor: string;
+  gates?: CheckResult[];
+  rollbackChecks?: CheckResult[];
+  samples?: { treatment: number; control: number };
+  approvals?: Approval[];
+}
+
+export interface Rollout {
+  id: string;
+  flag: string;
+  environment: string;
+  policyName: string;
+  /** The policy as it was when the rollout started: a rollout follows the plan it was started with. */
+  policy: Policy;
+  /** id of the flexibleRollout strategy this rollout owns on the flag. */
+  strategyId: string;
+  state: RolloutState;
+  stepIndex: number;
+  percentage: number;
+  stepStartedAt: string;
+  startedBy: Person;
+  createdAt: string;
+  updatedAt: string;
+  lastEvaluatedAt?: string;
+  stepVerdict: StepVerdict;
+  gates: CheckResult[];
+  rollbackChecks: CheckResult[];
+  /** Per rollback rule (same order as the policy's): since when its threshold has been exceeded, or null. */
+  breachingSince: Array<string | null>;
+  checks: { failed: number; consecutiveFailed: number; inconclusive: number; providerErrors: number };
+  approvals: Approval[];
+  /** The state to return to on resume, while paused. */
+  pausedFrom?: ActiveState;
+  pauseReason?: string;
+  history: Transition[];
+}
+
+export interface Measurements {
+  /** Outcomes since the current step began. */
+  step: OutcomeTotals;
+  /** Outcomes of the last analysis interval (for rollback rules, which look at what is happening now). */
+  recent: OutcomeTotals;
+}
+
+/** What the decision core is asked to consider. */
+export type DecisionInput =
+  | { kind: 'analysis'; measurements: Measurements }
+  | { kind: 'provider-error'; error: string }
+  | { kind: 'approve'; by: Person; comment?: string }
+  | { kind: 'reject'; by: Person; comment?: string }
+  | { kind: 'pause'; by: Person; comment?: string }
+  | { kind: 'resume'; by: Person; comment?: string }
+  | { kind: 'abort'; by: Person; comment?: string };
+
+/** Side effects the loop carries out, in the same commit as the new rollout state. */
+export type Action =
+  | { kind: 'set-percentage'; percentage: number }
+  | { kind: 'kill'; flags: string[]; reason: string };
+
+export type Decision =
+  | { kind: 'decided'; next: Rollout; actions: Action[] }
+  | { kind: 'refused'; status: number; errorId: string; message: string };

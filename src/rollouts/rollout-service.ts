@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { Commit, PutOp, Store } from '../store/port.js';
+import { auditedCommit } from '../audit/audited-commit.js';
+import type { Actor, AuditInput } from '../audit/chain.js';
+import { AppError } from '../http/app-error.js';
+import { FLAGS } from '../flags/collections.js';
+import type { StoredFlag } from '../flags/schema.js';
+import { POLICIES } from '../policies/policy-service.js';
+import type { Policy } from '../policies/policy-schema.js';
+import { emptyTotals } from '../metrics/outcome-math.js';
+import { decide } from './decide.js';
+import { applyActions, claimStrategy, ownedStrategyId } from './flag-actions.js';
+import { isFinal, ROLLOUTS, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
+
+/** One active rollout per flag and environment: this document exists while one runs. */
+const ACTIVE = 'active-rollouts';
+const activeKey = (r: Pick<Rollout, 'flag' | 'environment'>) => `${r.environment}:${r.flag}`;
+
+export type Command = Extract<DecisionInput, { kind: 'approve' | 'reject' | 'pause' | 'resume' | 'abort' }>['kind'];
+
+/** Fencing for writes made by the controller loop: refused once its lease is lost. */
+export interface Fence {
+  lease: string;
+  token: number;
+}
+
+export class RolloutService {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date,
+    private readonly awaitApplied: (feedSeq: number) => Promise<void> = async () => {},
+  ) {}
+
+  async list(): Promise<Rollout[]> {
+    return (await this.store.list<Rollout>(ROLLOUTS)).map((d) => d.value).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async get(id: string): Promise<Rollout> {
+    const doc = await this.store.get<Rollout>(ROLLOUTS, id);
+    if (!doc) throw AppError.notFound(`rollout "${id}"`);
+    return doc.value;
+  }
+
+  /** Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the first step. */
+  async start(input: { flag: string; environment: string; policy: string }, by: Person, actor: Actor): Promise<Rollout> {
+    const id = randomUUID();
+    return auditedCommit(
+      this.store,
+      async () => {
+        const [flagDoc, policyDoc, active] = await Promise.all([
+          this.store.get<StoredFlag>(FLAGS, input.flag),
+          this.store.get<Policy>(POLICIES, input.policy),
+          this.store.get(ACTIVE, activeKey(input)),
+        ]);
+        if (!flagDoc) throw AppError.notFound(`flag "${input.flag}"`);
+        if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
+        if (active) throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
+        const at = this.now().toISOString();
+        const pending: Rollout = {
+          id,
+          flag: input.flag,
+          environment: input.environment,
+          policyName: input.policy,
+          policy: policyDoc.value,
+          strategyId: ownedStrategyId(id),
+          state: 'pending',
+          stepIndex: 0,
+          percentage: 0,
+          stepStartedAt: at,
+          startedBy: by,
+          createdAt: at,
+          updatedAt: at,
+          stepVerdict: { kind: 'waiting', reason: 'not started' },
+          gates: [],
+          rollbackChecks: [],
+          breachingSince: policyDoc.value.rollback.map(() => null),
+          checks: { failed: 0, consecutiveFailed: 0, inconclusive: 0, providerErrors: 0 },
+          approvals: [],
+          history: [],
+        };
+        const claimed = claimStrategy(flagDoc.value, input.environment, pending.strategyId);
+        const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, this.now());
+        if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
+        const flags = new Map([[input.flag, claimed]]);
+        const changed = applyActions(decision.next, decision.actions, flags, at);
+        const finalFlag = changed.get(input.flag) ?? claimed;
+        return {
+          commit: {
+            puts: [
+              { collection: ROLLOUTS, id, value: decision.next, expectVersion: 0, quiet: true },
+              { collection: ACTIVE, id: activeKey(input), value: { id }, expectVersion: 0, quiet: true },
+              { collection: FLAGS, id: input.flag, value: finalFlag, expectVersion: flagDoc.version },
+            ],
+          },
+          audit: [
+            { actor, action: 'rollout.start', target: { type: 'rollout', id, environment: input.environment }, before: null, after: summary(decision.next) },
+            { actor, action: 'flag.rollout', target: { type: 'flag', id: input.flag, environment: input.environment }, reason: `rollout ${id} started`, before: flagDoc.value, after: finalFlag },
+          ],
+          result: decision.next,
+        };
+      },
+      this.now,
+      this.awaitApplied,
+    );
+  }
+
+  /** A person's command (approve, reject, pause, resume, abort): decided and applied at once, not at the next tick. */
+  async command(id: string, kind: Command, by: Person, actor: Actor, comment?: string): Promise<Rollout> {
+    return this.decideAndApply(id, () => ({ kind, by, comment }), actor, undefined, `rollout.${kind}`, comment);
+  }
+
+  /**
+   * Reads a rollout and the flags it may touch, asks `decide`, and writes the outcome in one
+   * compare-and-set commit with its audit events (and the loop's fence). Returns the new rollout,
+   * or the unchanged one when the decision changed nothing worth writing.
+   */
+  async decideAndApply(
+    id: string,
+    input: (rollout: Rollout) => DecisionInput | Promise<DecisionInput>,
+    actor: Actor,
+    fence?: Fence,
+    action = 'rollout.analysis',
+    reason?: string,
+  ): Promise<Rollout> {
+    return auditedCommit(
+      this.store,
+      async () => {
+        const doc = await this.store.get<Rollout>(ROLLOUTS, id);
+        if (!doc) throw AppError.notFound(`rollout "${id}"`);
+        const rollout = doc.value;
+        const decision = decide(rollout, await input(rollout), this.now());
+        if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
+        const { next, actions } = decision;
+        const flagNames = [rollout.flag, ...rollout.policy.killSwitches];
+        const flagDocs = await Promise.all(flagNames.map((name) => this.store.get<StoredFlag>(FLAGS, name)));
+        const flags = new Map(flagDocs.flatMap((d) => (d ? [[d.id, d.value] as const] : [])));
+        const changed = applyActions(next, actions, flags, next.updatedAt);
+        // Rollout documents are read from the store when needed; only the flags they change go on the feed.
+        const puts: PutOp[] = [{ collection: ROLLOUTS, id, value: next, expectVersion: doc.version, quiet: true }];
+        const audit: AuditInput[] = [];
+        for (const [name, flag] of changed) {
+          const before = flagDocs.find((d) => d?.id === name)!;
+          puts.push({ collection: FLAGS, id: name, value: flag, expectVersion: before.version });
+          audit.push({ actor, action: actions.some((a) => a.kind === 'kill') ? 'flag.kill' : 'flag.rollout', target: { type: 'flag', id: name, environment: rollout.environment }, reason: next.history.at(-1)?.reason, before: before.value, after: flag });
+        }
+        const newTransitions = next.history.slice(rollout.history.length);
+        const target = { type: 'rollout', id, environment: rollout.environment };
+        if (action !== 'rollout.analysis') audit.unshift({ actor, action, target, reason, before: summary(rollout), after: summary(next) });
+        else for (const t of newTransitions) audit.unshift({ actor, action: `rollout.${t.to}`, target, reason: t.reason, before: summary(rollout), after: summary(next) });
+        const commit: Commit = { puts, ...(fence ? { fence } : {}) };
+        if (isFinal(next.state)) commit.deletes = [{ collection: ACTIVE, id: activeKey(rollout), quiet: true }];
+        return { commit, audit, result: next };
+      },
+      this.now,
+      this.awaitApplied,
+    );
+  }
+}
+
+/** What the audit log keeps of a rollout's state before and after (its history lives in the rollout). */
+function summary(r: Rollout): object {
+  return { state: r.state, stepIndex: r.stepIndex, percentage: r.percentage, approvals: r.approvals.length, stepVerdict: r.stepVerdict };
+}
