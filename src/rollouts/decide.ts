@@ -43,7 +43,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
 function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const at = now.toISOString();
   // Rollback rules are checked in every active state: waiting for approval, paused or outside a window.
-  const rollbackChecks = r.policy.rollback.map((rule) => evaluateRollbackRule(rule, m.recent));
+  const rollbackChecks = r.plan.rollback.map((rule) => evaluateRollbackRule(rule, m.recent));
   const breachingSince = rollbackChecks.map((check, i) => {
     const since = r.breachingSince[i] ?? null;
     if (check.verdict === 'fail') return since ?? at;
@@ -51,12 +51,12 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     return check.verdict === 'inconclusive' ? since : null;
   });
   let next: Rollout = { ...r, rollbackChecks, breachingSince, lastEvaluatedAt: at };
-  const breached = r.state === 'pending' ? -1 : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.policy.rollback[i]!.for);
+  const breached = r.state === 'pending' ? -1 : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
     const reason = `rollback rule ${check.rule} breached: ${check.metric} ${check.value} over ${check.samples} requests`;
     const killed = transition(next, 'rolled_back', now, reason, 'controller', { rollbackChecks, samples: samplesOf(m) });
-    return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.policy.killSwitches], reason }]);
+    return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
   }
   if (next.state === 'running') next = judgeStep(next, m, now);
   return progress(next, now, 'controller', samplesOf(m));
@@ -64,8 +64,8 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
 
 /** Judges the current step's gates on the outcomes since it began. */
 function judgeStep(r: Rollout, m: Measurements, now: Date): Rollout {
-  const plan = stepPlans(r.policy)[r.stepIndex]!;
-  const gates = r.policy.gates.map((gate) => evaluateGate(gate, m.step, plan));
+  const plan = stepPlans(r.plan)[r.stepIndex]!;
+  const gates = r.plan.gates.map((gate) => evaluateGate(gate, m.step, plan));
   const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
   const samples = m.step.treatment.requests;
   const failed = gates.filter((g) => g.verdict === 'fail');
@@ -93,9 +93,9 @@ function judgeStep(r: Rollout, m: Measurements, now: Date): Rollout {
 
 /** Moves the state machine on from what is already known: no new measurements are needed for this. */
 function progress(r: Rollout, now: Date, actor: string, samples?: Transition['samples']): Decision {
-  const plans = stepPlans(r.policy);
+  const plans = stepPlans(r.plan);
   const plan = plans[r.stepIndex]!;
-  const window = changeWindowOpen(r.policy.windows, now);
+  const window = changeWindowOpen(r.plan.windows, now);
   switch (r.state) {
     case 'pending':
       if (!window.open) return decided(r, []);
@@ -127,14 +127,14 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
     if (r.state === 'awaiting_approval') return decided(r, []);
     return decided(transition(r, 'awaiting_approval', now, `step ${r.stepIndex + 1} healthy; ${nextPlan.approval.required - approvals.length} approval(s) needed for ${nextPlan.percentage}%`, actor, { gates: r.gates, samples }), []);
   }
-  if (!changeWindowOpen(r.policy.windows, now).open) return decided(r, []);
+  if (!changeWindowOpen(r.plan.windows, now).open) return decided(r, []);
   const advanced = enterStep(r, nextIndex, nextPlan, now, `advanced to ${nextPlan.percentage}%`, actor, { gates: r.gates, samples, approvals });
   return decided(advanced, [{ kind: 'set-percentage', percentage: nextPlan.percentage }]);
 }
 
 function approve(r: Rollout, by: Person, comment: string | undefined, now: Date): Decision {
   if (r.state !== 'running' && r.state !== 'awaiting_approval') return refuse(409, 'cannot_approve', `a ${r.state} rollout cannot be approved`);
-  const plans = stepPlans(r.policy);
+  const plans = stepPlans(r.plan);
   const step = r.stepIndex + 1;
   const plan = plans[step];
   if (!plan) return refuse(409, 'no_next_step', 'the rollout is on its last step');

@@ -87,7 +87,7 @@ export class RolloutLoop {
     const now = this.opts.now().getTime();
     const due = (await this.store.list<Rollout>(ROLLOUTS))
       .map((d) => d.value)
-      .filter((r) => !isFinal(r.state) && (!r.lastEvaluatedAt || now - Date.parse(r.lastEvaluatedAt) >= r.policy.analysisInterval));
+      .filter((r) => !isFinal(r.state) && (!r.lastEvaluatedAt || now - Date.parse(r.lastEvaluatedAt) >= r.plan.analysisInterval));
     let changed = 0;
     let errors = 0;
     let next = 0;
@@ -124,7 +124,7 @@ export class RolloutLoop {
     try {
       const [step, recent] = await Promise.all([
         this.outcomes.sum(r.environment, r.flag, Date.parse(r.stepStartedAt), end),
-        this.outcomes.sum(r.environment, r.flag, now - r.policy.analysisInterval, end),
+        this.outcomes.sum(r.environment, r.flag, now - r.plan.analysisInterval, end),
       ]);
       return { kind: 'analysis', measurements: { step, recent } };
     } catch (err) {

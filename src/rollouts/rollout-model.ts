@@ -63,9 +63,10 @@ export interface Rollout {
   id: string;
   flag: string;
   environment: string;
-  policyName: string;
-  /** The policy as it was when the rollout started: a rollout follows the plan it was started with. */
-  policy: Policy;
+  /** Name of the policy the rollout follows. */
+  policy: string;
+  /** That policy as it was when the rollout started: a rollout follows the plan it was started with. */
+  plan: Policy;
   /** id of the flexibleRollout strategy this rollout owns on the flag. */
   strategyId: string;
   state: RolloutState;

@@ -60,8 +60,8 @@ export class RolloutService {
           id,
           flag: input.flag,
           environment: input.environment,
-          policyName: input.policy,
-          policy: policyDoc.value,
+          policy: input.policy,
+          plan: policyDoc.value,
           strategyId: ownedStrategyId(id),
           state: 'pending',
           stepIndex: 0,
@@ -131,7 +131,7 @@ export class RolloutService {
         const decision = decide(rollout, await input(rollout), this.now());
         if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
         const { next, actions } = decision;
-        const flagNames = [rollout.flag, ...rollout.policy.killSwitches];
+        const flagNames = [rollout.flag, ...rollout.plan.killSwitches];
         const flagDocs = await Promise.all(flagNames.map((name) => this.store.get<StoredFlag>(FLAGS, name)));
         const flags = new Map(flagDocs.flatMap((d) => (d ? [[d.id, d.value] as const] : [])));
         const changed = applyActions(next, actions, flags, next.updatedAt);
