@@ -26,7 +26,12 @@ export interface TickReport {
   changed: number;
   errors: number;
   ms: number;
+  /** Milliseconds until the next active rollout falls due (undefined when none is active). */
+  nextDueInMs?: number;
 }
+
+/** Never spin faster than this, however many rollouts fall due at once. */
+const MIN_WAIT_MS = 5;
 
 /**
  * The controller loop. Any number of replicas run it; the one holding the lease acts, and every
@@ -51,10 +56,13 @@ export class RolloutLoop {
     const loop = () => {
       this.running = this.tick().catch((err) => {
         this.logger.error({ err: String(err) }, 'rollout tick failed');
-        return { leader: false, analysed: 0, changed: 0, errors: 1, ms: 0 };
+        return { leader: false, analysed: 0, changed: 0, errors: 1, ms: 0 } as TickReport;
       });
-      void this.running.finally(() => {
-        if (this.timer !== undefined) this.timer = setTimeout(loop, this.opts.tickMs);
+      void this.running.then((report) => {
+        // Wake when the next rollout falls due, so a breach is judged one analysis interval after the
+        // last look rather than up to a whole tick later; the tick still bounds the wait (lease renewal).
+        const wait = report.leader && report.nextDueInMs !== undefined ? Math.max(MIN_WAIT_MS, Math.min(this.opts.tickMs, report.nextDueInMs)) : this.opts.tickMs;
+        if (this.timer !== undefined) this.timer = setTimeout(loop, wait);
       });
     };
     this.timer = setTimeout(loop, 0);
@@ -85,9 +93,9 @@ export class RolloutLoop {
     this.token = lease.token;
     const fence = { lease: LEADER_LEASE, token: lease.token };
     const now = this.opts.now().getTime();
-    const due = (await this.store.list<Rollout>(ROLLOUTS))
-      .map((d) => d.value)
-      .filter((r) => !isFinal(r.state) && (!r.lastEvaluatedAt || now - Date.parse(r.lastEvaluatedAt) >= r.plan.analysisInterval));
+    const active = (await this.store.list<Rollout>(ROLLOUTS)).map((d) => d.value).filter((r) => !isFinal(r.state));
+    const dueAt = (r: Rollout) => (r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now);
+    const due = active.filter((r) => dueAt(r) <= now);
     let changed = 0;
     let errors = 0;
     let next = 0;
@@ -114,7 +122,13 @@ export class RolloutLoop {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, due.length) }, worker));
-    return { leader: this.token !== undefined, analysed: due.length, changed, errors, ms: Date.now() - started };
+    // Those analysed now are next due one interval on; the others when their interval ends.
+    const later = this.opts.now().getTime();
+    const analysed = new Set(due);
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const r of active) nextDue = Math.min(nextDue, analysed.has(r) ? later + r.plan.analysisInterval : dueAt(r));
+    const nextDueInMs = active.length > 0 ? Math.max(0, nextDue - later) : undefined;
+    return { leader: this.token !== undefined, analysed: due.length, changed, errors, ms: Date.now() - started, nextDueInMs };
   }
 
   /** Outcomes since the step began and over the last interval; a provider failure is inconclusive, never a verdict. */
