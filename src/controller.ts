@@ -1,5 +1,6 @@
 import http from 'node:http';
 import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
@@ -122,7 +123,9 @@ export async function startController(config: Config, logger: Logger, options: C
   logger.info({ port, flags: state.allFlags().length }, 'controller listening');
 
   const loop = new RolloutLoop(store, rollouts, outcomes, logger, {
-    replicaId: config.REPLICA_ID ?? `${os.hostname()}-${process.pid}`,
+    // Unique per process even when REPLICA_ID is a fixed name (a pod name reused by its replacement):
+    // fencing can only tell a stalled old leader from its successor if their holder ids differ.
+    replicaId: `${config.REPLICA_ID ?? os.hostname()}#${process.pid}-${randomBytes(3).toString('hex')}`,
     tickMs: config.ROLLOUT_TICK_MS,
     leaseTtlMs: config.LEADER_LEASE_MS,
     concurrency: 64,

@@ -40,7 +40,8 @@ export async function spawnController(env: Record<string, string>, timeoutMs = 2
     child,
     output: () => output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      // A process ended by a signal has no exit code, only a signal code; either way it is gone.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill(signal);
       return exited;
