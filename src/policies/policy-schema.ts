@@ -11,16 +11,23 @@ import { durationSchema } from './durations.js';
 export const METRICS = ['error_rate', 'latency_p50_ms', 'latency_p90_ms', 'latency_p95_ms', 'latency_p99_ms', 'latency_mean_ms'] as const;
 export type MetricName = (typeof METRICS)[number];
 
-const approvalSchema = z.object({
-  required: z.number().int().min(0).max(10).default(1),
-  roles: z.array(z.enum(ROLES)).min(1).default(['release-manager']),
-});
+const approvalSchema = z
+  .object({
+    required: z.number().int().min(0).max(10).default(1),
+    roles: z.array(z.enum(ROLES)).min(1).default(['release-manager']),
+  })
+  .strict();
+
+/** A step's own approval: only what it names overrides stepDefaults.approval. */
+const stepApprovalSchema = z
+  .object({ required: z.number().int().min(0).max(10).optional(), roles: z.array(z.enum(ROLES)).min(1).optional() })
+  .strict();
 
 const stepSettings = {
   minDuration: durationSchema.optional(),
   minSamples: z.number().int().min(0).optional(),
   maxDuration: durationSchema.optional(),
-  approval: approvalSchema.optional(),
+  approval: stepApprovalSchema.optional(),
 };
 
 const percentage = z.number().gt(0).max(100);
@@ -65,9 +72,12 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'an IANA time zone such as Europe/Oslo or UTC');
 
+const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 const hourRange = z
   .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, 'hours as "HH:MM-HH:MM" (24-hour clock)');
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/, { message: 'hours as "HH:MM-HH:MM" (24-hour clock, end at most 24:00)', abort: true })
+  // A window that ends before it starts would never open; overnight windows are two entries.
+  .refine((h) => toMinutes(h.slice(0, 5)) < toMinutes(h.slice(6)), 'the end must be after the start (split overnight windows in two)');
 
 export const windowsSchema = z
   .object({
@@ -131,7 +141,7 @@ export function stepPlans(policy: Policy): StepPlan[] {
       minDurationMs: s.minDuration ?? d.minDuration,
       minSamples: s.minSamples ?? d.minSamples,
       maxDurationMs: s.maxDuration ?? d.maxDuration,
-      approval: s.approval ?? d.approval,
+      approval: { ...d.approval, ...s.approval },
     };
   });
 }

@@ -17,7 +17,8 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       return analyse(r, input.measurements, now);
     case 'provider-error': {
       const next = { ...r, lastEvaluatedAt: at, checks: { ...r.checks, providerErrors: r.checks.providerErrors + 1, inconclusive: r.checks.inconclusive + 1 } };
-      if (next.state === 'running') next.stepVerdict = { kind: 'waiting', reason: `metrics unavailable: ${input.error}` };
+      // Without data nothing is known about the step: it can neither advance nor stay "healthy".
+      if (next.state === 'running' || next.state === 'awaiting_approval') next.stepVerdict = { kind: 'waiting', reason: `metrics unavailable: ${input.error}` };
       return progress(next, now, 'controller');
     }
     case 'approve':
@@ -36,7 +37,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       return progress(resumed, now, input.by.name);
     }
     case 'abort':
-      return decided(transition(r, 'aborted', now, `aborted by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), [{ kind: 'set-percentage', percentage: 0 }]);
+      return decided({ ...transition(r, 'aborted', now, `aborted by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), percentage: 0 }, [{ kind: 'set-percentage', percentage: 0 }]);
   }
 }
 
@@ -51,14 +52,17 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     return check.verdict === 'inconclusive' ? since : null;
   });
   let next: Rollout = { ...r, rollbackChecks, breachingSince, lastEvaluatedAt: at };
-  const breached = r.state === 'pending' ? -1 : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
+  // A rollout that never exposed anyone (pending, or paused before it started) has nothing to roll back.
+  const neverStarted = r.state === 'pending' || (r.state === 'paused' && r.pausedFrom === 'pending');
+  const breached = neverStarted ? -1 : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
     const reason = `rollback rule ${check.rule} breached: ${check.metric} ${check.value} over ${check.samples} requests`;
     const killed = transition(next, 'rolled_back', now, reason, 'controller', { rollbackChecks, samples: samplesOf(m) });
     return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
   }
-  if (next.state === 'running') next = judgeStep(next, m, now);
+  // Gates are judged while waiting for approval too: an approval must not advance a step that has turned unhealthy.
+  if (next.state === 'running' || next.state === 'awaiting_approval') next = judgeStep(next, m, now);
   return progress(next, now, 'controller', samplesOf(m));
 }
 
@@ -110,6 +114,7 @@ function progress(r: Rollout, now: Date, actor: string, samples?: Transition['sa
       return advanceOrWait(r, plans, now, actor, samples);
     }
     case 'awaiting_approval':
+      if (r.stepVerdict.kind !== 'healthy') return decided(r, []);
       return advanceOrWait(r, plans, now, actor, samples);
     case 'paused':
     case 'completed':

@@ -55,6 +55,7 @@ export class RolloutService {
         if (!flagDoc) throw AppError.notFound(`flag "${input.flag}"`);
         if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
         if (active) throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
+        assertSafeToEnable(flagDoc.value, input.environment);
         const at = this.now().toISOString();
         const pending: Rollout = {
           id,
@@ -153,6 +154,23 @@ export class RolloutService {
       },
       this.now,
       this.awaitApplied,
+    );
+  }
+}
+
+/**
+ * A rollout switches its environment on. If it is off and holds other live strategies, those would
+ * reach everyone they match the moment the rollout starts, at no percentage at all: refuse instead.
+ */
+function assertSafeToEnable(flag: StoredFlag, environment: string): void {
+  const config = flag.environments[environment];
+  if (!config || config.enabled) return;
+  const live = config.strategies.filter((s) => !s.disabled);
+  const claimed = live.find((s) => s.name === 'flexibleRollout'); // the one claimStrategy takes over
+  const others = live.filter((s) => s !== claimed);
+  if (others.length > 0) {
+    throw AppError.conflict(
+      `flag "${flag.name}" is off in ${environment} but has other strategies (${others.map((s) => s.name).join(', ')}) that would go live for everyone they match when the rollout switches it on: remove or disable them first`,
     );
   }
 }
