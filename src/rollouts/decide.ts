@@ -33,7 +33,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       if (r.state !== 'paused') return refuse(409, 'not_paused', `the rollout is ${r.state}, not paused`);
       const to = r.pausedFrom === 'pending' ? 'pending' : 'running';
       // Resuming restarts the step's clock and window: a person has looked at it and wants it judged afresh.
-      const resumed = transition({ ...r, stepStartedAt: at, stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' }, pausedFrom: undefined, pauseReason: undefined }, to, now, `resumed by ${input.by.name}`, input.by.name);
+      const resumed = transition({ ...r, stepStartedAt: at, stepTotals: undefined, stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' }, pausedFrom: undefined, pauseReason: undefined }, to, now, `resumed by ${input.by.name}`, input.by.name);
       return progress(resumed, now, input.by.name);
     }
     case 'abort':
@@ -51,7 +51,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     // Inconclusive keeps the clock as it was: no evidence either way. A pass clears it.
     return check.verdict === 'inconclusive' ? since : null;
   });
-  let next: Rollout = { ...r, rollbackChecks, breachingSince, lastEvaluatedAt: at };
+  let next: Rollout = { ...r, rollbackChecks, breachingSince, lastEvaluatedAt: at, ...(m.stepTotals ? { stepTotals: m.stepTotals } : {}) };
   // A rollout that never exposed anyone (pending, or paused before it started) has nothing to roll back.
   const neverStarted = r.state === 'pending' || (r.state === 'paused' && r.pausedFrom === 'pending');
   const breached = neverStarted ? -1 : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
@@ -164,6 +164,7 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
     stepIndex: index,
     percentage: plan.percentage,
     stepStartedAt: now.toISOString(),
+    stepTotals: undefined,
     stepVerdict: { kind: 'waiting', reason: 'step just started' },
     gates: [],
     checks: { ...entered.checks, consecutiveFailed: 0 },

@@ -4,6 +4,7 @@ import type { Actor } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
 import { ConflictError } from '../store/errors.js';
 import type { OutcomeSource } from '../metrics/outcome-model.js';
+import { addTotals, emptyTotals } from '../metrics/outcome-math.js';
 import { isFinal, ROLLOUTS, type DecisionInput, type Rollout } from './rollout-model.js';
 import type { RolloutService } from './rollout-service.js';
 
@@ -131,16 +132,25 @@ export class RolloutLoop {
     return { leader: this.token !== undefined, analysed: due.length, changed, errors, ms: Date.now() - started, nextDueInMs };
   }
 
-  /** Outcomes since the step began and over the last interval; a provider failure is inconclusive, never a verdict. */
+  /**
+   * Outcomes since the step began and over the last interval; a provider failure is inconclusive,
+   * never a verdict. Complete buckets are added once to the rollout's running step totals, so each
+   * analysis reads only the buckets since the last one plus the bucket still filling.
+   */
   private async measure(r: Rollout): Promise<DecisionInput> {
     const now = this.opts.now().getTime();
     const end = now + 1;
+    const bucket = this.outcomes.bucketMs;
+    const filling = Math.floor(now / bucket) * bucket;
+    const from = r.stepTotals?.until ?? Math.floor(Date.parse(r.stepStartedAt) / bucket) * bucket;
     try {
-      const [step, recent] = await Promise.all([
-        this.outcomes.sum(r.environment, r.flag, Date.parse(r.stepStartedAt), end),
+      const [completed, partial, recent] = await Promise.all([
+        from < filling ? this.outcomes.sum(r.environment, r.flag, from, filling) : Promise.resolve(emptyTotals()),
+        this.outcomes.sum(r.environment, r.flag, Math.max(from, filling), end),
         this.outcomes.sum(r.environment, r.flag, now - r.plan.analysisInterval, end),
       ]);
-      return { kind: 'analysis', measurements: { step, recent } };
+      const stepTotals = { totals: addTotals(r.stepTotals?.totals ?? emptyTotals(), completed), until: Math.max(from, filling) };
+      return { kind: 'analysis', measurements: { step: addTotals(stepTotals.totals, partial), recent, stepTotals } };
     } catch (err) {
       return { kind: 'provider-error', error: err instanceof Error ? err.message : String(err) };
     }

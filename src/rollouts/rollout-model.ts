@@ -84,6 +84,11 @@ export interface Rollout {
   breachingSince: Array<string | null>;
   checks: { failed: number; consecutiveFailed: number; inconclusive: number; providerErrors: number };
   approvals: Approval[];
+  /**
+   * Outcomes of the current step in the buckets that are complete, summed once: an analysis then
+   * reads only the buckets since `until` (and the one still filling), however long the step lasts.
+   */
+  stepTotals?: { totals: OutcomeTotals; until: number };
   /** The state to return to on resume, while paused. */
   pausedFrom?: ActiveState;
   pauseReason?: string;
@@ -95,6 +100,8 @@ export interface Measurements {
   step: OutcomeTotals;
   /** Outcomes of the last analysis interval (for rollback rules, which look at what is happening now). */
   recent: OutcomeTotals;
+  /** The complete-bucket part of `step`, for the rollout to keep (see Rollout.stepTotals). */
+  stepTotals?: Rollout['stepTotals'];
 }
 
 /** What the decision core is asked to consider. */

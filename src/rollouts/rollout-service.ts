@@ -82,6 +82,8 @@ export class RolloutService {
         const claimed = claimStrategy(flagDoc.value, input.environment, pending.strategyId);
         const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, this.now());
         if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
+        // The first step is entered because this person started the rollout, so the history names them.
+        decision.next.history = decision.next.history.map((t) => ({ ...t, actor: by.name }));
         const flags = new Map([[input.flag, claimed]]);
         const changed = applyActions(decision.next, decision.actions, flags, at);
         const finalFlag = changed.get(input.flag) ?? claimed;
