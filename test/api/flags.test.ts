@@ -80,7 +80,7 @@ describe('admin flags, kill switch and import', () => {
     });
     // ... spec 4.2.0+ SDKs get segments by reference.
     const res = await fetch(`${t.url}/api/client/features`, { headers: { Authorization: client, 'Unleash-Client-Spec': '5.2.0' } });
-    const modern = await res.json();
+    const modern = (await res.json()) as any;
     expect(modern.segments).toEqual([payload.segments[0]]);
     expect(modern.features.find((f: any) => f.name === 'imp-a').strategies[0]).toMatchObject({ segments: [7], constraints: [] });
 
@@ -112,6 +112,6 @@ describe('admin flags, kill switch and import', () => {
   it('answers a body that is not JSON with a 400', async () => {
     const res = await fetch(`${t.url}/api/admin/flags/x`, { method: 'PUT', headers: { Authorization: t.adminToken, 'Content-Type': 'application/json' }, body: '{nope' });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toBe('invalid_json');
+    expect(((await res.json()) as any).error).toBe('invalid_json');
   });
 });
