@@ -1,5 +1,7 @@
 import type { LoadResult } from './http-load.js';
 import type { KillLatencyResult } from './kill-latency.js';
+import type { RolloutTickResult, TickFigures } from './rollout-tick.js';
+import type { BreachLatencyResult } from './breach-latency.js';
 
 export interface Check { name: string; target: string; measured: string; pass: boolean }
 
@@ -22,6 +24,10 @@ export interface Report {
   };
   features: Array<LoadResult & { store: string; encoding: string; disturbed?: boolean; repeatsRps?: number[] }>;
   kill?: KillLatencyResult;
+  rolloutTick?: RolloutTickResult;
+  breach?: BreachLatencyResult;
+  /** Sections that failed (the others still ran): section → first line of the error. */
+  sectionErrors?: { rolloutTick?: string; breach?: string };
   checks: Check[];
   notes: string[];
   error?: string;
@@ -50,6 +56,30 @@ export function buildChecks(report: Report, targets: { rps: number; p99Ms: numbe
     const expected = (k.streams + k.sdks) * k.ops;
     const missing = k.raw.missing + k.sdk.missing + k.connect.failed * k.ops;
     checks.push({ name: 'every stream and SDK got every update', target: `0 missing of ${num(expected)}`, measured: `${num(missing)} missing`, pass: missing === 0 && k.raw.unexpected + k.sdk.unexpected === 0 });
+  }
+  const t = report.rolloutTick;
+  if (t) {
+    const errors = t.main.ticks.reduce((n, x) => n + x.errors, 0);
+    checks.push({
+      name: `rollout loop: one tick over ${num(t.rollouts)} active rollouts (concurrency ${t.concurrency}, ${t.main.ticks.length} tick${t.main.ticks.length > 1 ? 's' : ''})`,
+      target: `< ${num(t.targetMs)} ms (≥ ${num(Math.ceil((t.rollouts / t.targetMs) * 1000))} rollouts/s)`,
+      measured: `${num(t.tickMs.p50)} ms p50, ${num(t.tickMs.max)} ms max (${num(t.rolloutsPerSecond)} rollouts/s)${errors ? `, ${errors} errors` : ''}`,
+      pass: t.pass,
+    });
+  } else if (report.sectionErrors?.rolloutTick) {
+    checks.push({ name: 'rollout loop: one tick over 10,000 active rollouts', target: '< 2,000 ms', measured: `did not complete: ${report.sectionErrors.rolloutTick}`, pass: false });
+  }
+  const b = report.breach;
+  if (b) {
+    const problems = b.missed + b.early > 0 ? `; ${b.missed} never disabled, ${b.early} false alarms` : '';
+    checks.push({
+      name: `breach → flag served disabled on an SSE stream (analysis every ${num(b.analysisIntervalMs)} ms, ${b.latency.samples} breaches), p99`,
+      target: `≤ ${num(b.targetMs)} ms (interval + ${num(b.targetMs - b.analysisIntervalMs)} ms)`,
+      measured: `${ms(b.latency.p99)} (p50 ${ms(b.latency.p50)}, max ${ms(b.latency.max)})${problems}`,
+      pass: b.pass,
+    });
+  } else if (report.sectionErrors?.breach) {
+    checks.push({ name: 'breach → flag served disabled on an SSE stream, p99', target: 'analysis interval + 100 ms', measured: `did not complete: ${report.sectionErrors.breach}`, pass: false });
   }
   return checks;
 }
@@ -99,10 +129,75 @@ export function renderMarkdown(r: Report): string {
     if (k.raw.closedDuringRun > 0) out.push(`${k.raw.closedDuringRun} raw streams were closed by the server during the run.`, '');
     if (k.sdk.warnings.length > 0) out.push('SDK warnings:', '', ...k.sdk.warnings.map((w) => `- ${w}`), '');
   }
+  if (r.rolloutTick) out.push(...renderRolloutTick(r.rolloutTick));
+  if (r.breach) out.push(...renderBreach(r.breach, r.rolloutTick));
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return out.join('\n');
 }
 
 function fd(l: { soft: string; hard: string } | undefined): string {
   return l ? `${l.soft}/${l.hard}` : 'unknown';
+}
+
+function tickRow(label: string, t: TickFigures): string {
+  const rps = t.analysed > 0 && t.wallMs > 0 ? num(Math.round((t.analysed / t.wallMs) * 1000)) : '—';
+  return `| ${label} | ${t.concurrency} | ${num(t.analysed)} | ${num(t.wallMs)} | ${rps} | ${t.bucketsRead} | ${num(t.controllerCpuMs)} | ${t.redisCpuMs === undefined ? '?' : num(t.redisCpuMs)} | ${num(t.leaseAndListMs)} | ${t.changed} | ${t.errors} |`;
+}
+
+function renderRolloutTick(t: RolloutTickResult): string[] {
+  const m = t.main;
+  const out: string[] = ['## Rollout loop: one tick over many active rollouts', ''];
+  out.push(
+    `\`RolloutLoop.tick()\` runs in the bench process (CPU 0 when pinned), built as \`src/controller.ts\` builds it (RedisStore → RolloutService, StoreOutcomeSource → RolloutLoop), with an injected clock, against its own redis-server${m.redisPinned ? ' pinned to CPU 1' : ''}. ` +
+      `${num(m.rollouts)} flags and running rollouts (policy: steps 1/10/50/100 %, gates error_rate ≤ 0.01 and latency_p99 ≤ 500 ms, rollback rule error_rate > 0.05 for 1m; analysis every ${m.analysisIntervalMs / 1000} s): one made through PolicyService/FlagService/RolloutService.start, the rest copies of its documents written with \`store.commit\` (${num(m.seed.docsMs)} ms). ` +
+      `Every flag has outcome counters (both cohorts, 5-bound latency histogram: 16 fields) recorded with \`StoreOutcomeSource.record\` in every ${m.bucketMs / 1000} s bucket its windows read (${num(m.seed.counterBuckets)} buckets in ${num(m.seed.outcomesMs)} ms). ` +
+      `Each step began one analysis interval before the first tick; the clock moves on one interval before each tick, so every rollout is due every time. Lease TTL 30 s.`,
+    '',
+  );
+  out.push('| Tick | Concurrency | Rollouts analysed | Wall ms | Rollouts/s | Counter reads per rollout | Controller CPU ms | Redis CPU ms | Lease + list ms | Changed | Errors |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  m.ticks.forEach((x, i) => out.push(tickRow(`${i + 1}${i === 0 ? ' (includes warm-up)' : ''}`, x)));
+  if (m.readsStubbed) out.push(tickRow('outcome reads answered from memory', m.readsStubbed));
+  if (m.idle) out.push(tickRow('nothing due', m.idle));
+  out.push('');
+  out.push(`Controller CPU ${t.cpuMsPerRollout} ms per rollout analysed (includes GC threads, so it can exceed wall time); the budget for ${num(t.rollouts)} in ${num(t.targetMs)} ms on one core is ${Math.round((t.targetMs / t.rollouts) * 1000) / 1000} ms.`, '');
+  if (t.split) {
+    const total = t.split.leaseAndListMs + t.split.outcomeReadsMs + t.split.restMs;
+    const pct = (n: number) => `${Math.round((n / total) * 100)}%`;
+    out.push(`Where the median tick's ${num(total)} ms go: lease + listing (and parsing) every rollout document ${num(t.split.leaseAndListMs)} ms (${pct(t.split.leaseAndListMs)}); outcome counter reads and sums ${num(t.split.outcomeReadsMs)} ms (${pct(t.split.outcomeReadsMs)}: the tick minus the same tick with \`OutcomeSource.sum\` answered from memory); the rest ${num(t.split.restMs)} ms (${pct(t.split.restMs)}: per rollout, the audit head, the rollout and its flag read again, \`decide\`, one compare-and-set commit).`, '');
+  }
+  const median = m.ticks.find((x) => x.wallMs === t.tickMs.p50) ?? m.ticks[0];
+  if (median) {
+    out.push('Store calls per rollout in the median tick, and the average time each was in flight (calls overlap: up to the concurrency at once, so these are waits, not CPU):', '');
+    out.push('| Call | Per rollout | Avg in flight |', '| --- | ---: | ---: |');
+    for (const [kind, v] of Object.entries(median.perRollout)) out.push(`| ${kind} | ${v.calls} | ${v.ms} ms |`);
+    out.push('');
+    const perRollout = Object.values(median.redisCommandsPerRollout).reduce((a, b) => a + b, 0);
+    out.push(`redis-server executed ${num(median.redisCommandsTotal)} commands in that tick, ${Math.round(perRollout * 10) / 10} per rollout (those inside the commit script included): ${Object.entries(median.redisCommandsPerRollout).map(([cmd, n]) => `${cmd.toUpperCase()} ${n}`).join(', ')}. Each analysis rewrites the rollout document (${num(m.rolloutDocBytes)} B of JSON).`, '');
+  }
+  if (t.sweep) {
+    const s = t.sweep;
+    out.push(`Concurrency sweep on ${num(s.rollouts)} rollouts (same setup, one tick each; the first warms up): ${s.ticks.map((x, i) => `${x.concurrency} → ${num(x.wallMs)} ms${i === 0 ? ' (warm-up)' : ''}`).join(', ')}.`, '');
+  }
+  return out;
+}
+
+function renderBreach(b: BreachLatencyResult, tick?: RolloutTickResult): string[] {
+  const out: string[] = ['## Breach → flag served disabled', ''];
+  out.push(
+    `A controller process of its own on its own redis-server${b.pinned ? ' (both pinned to CPU 1)' : ''}, ROLLOUT_TICK_MS=${b.tickMs}, OUTCOME_BUCKET_MS=${b.bucketMs}; policy analysed every ${num(b.analysisIntervalMs)} ms with the rollback rule error_rate > 0.05 for 0s (min 10 samples). ` +
+      `Healthy outcomes (20 treatment + 180 control requests, no errors, per flag) are posted every 100 ms throughout. Each breach: a fresh rollout (on one of a few flags in turn, its kill switch restored first), then, at a delay spread evenly over one analysis interval, one POST /api/metrics/outcomes of 200 treatment requests with 100 errors. ` +
+      `Latency runs from that POST's 202 (the breach is in the counters) to a raw SSE stream receiving the flag with \`enabled: false\`; "decided" is the rolled_back transition's timestamp (controller clock, same machine).`,
+    '',
+  );
+  out.push('| Interval | Samples | p50 | p99 | max |', '| --- | ---: | ---: | ---: | ---: |');
+  out.push(`| 202 → SSE \`enabled: false\` | ${b.latency.samples} | ${ms(b.latency.p50)} | ${ms(b.latency.p99)} | ${ms(b.latency.max)} |`);
+  out.push(`| 202 → loop decides rolled_back | ${b.detect.samples} | ${ms(b.detect.p50)} | ${ms(b.detect.p99)} | ${ms(b.detect.max)} |`);
+  out.push(`| decision → SSE | ${b.propagate.samples} | ${ms(b.propagate.p50)} | ${ms(b.propagate.p99)} | ${ms(b.propagate.max)} |`);
+  out.push(`| outcome POST round trip | ${b.post.samples} | ${ms(b.post.p50)} | ${ms(b.post.p99)} | ${ms(b.post.max)} |`, '');
+  out.push(`Target ≤ ${num(b.targetMs)} ms; ${b.missed} breaches never disabled the flag, ${b.early} rollouts were rolled back before their breach. Per breach (delay after the rollout's start → latency): ${b.samples.map((x) => `${num(x.offsetMs)} → ${x.latencyMs}`).join(', ')} ms. The wait for the next analysis dominates: latency ≈ time to the rollout's next due analysis, so it spreads over 0 … one interval.`, '');
+  if (tick) {
+    out.push(`This ran with one active rollout. The loop analyses the rollouts due in one pass and the next pass starts after it, so a breach also waits for the pass in progress: at the ${num(tick.rolloutsPerSecond)} rollouts/s measured above, a pass over ${num(tick.rollouts)} due rollouts takes ≈ ${num(tick.tickMs.p50)} ms, which a breach on any of them can add to the figures here.`, '');
+  }
+  return out;
 }

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: serves a 200-flag fixture from a controller process on 127.0.0.1 and measures
  * (1) GET /api/client/features under autocannon (gzip, 304, identity; Redis and embedded store) and
- * (2) kill-to-SDK latency with 1,000 SSE streams and a few stock SDKs. Writes bench/reports/latest.{md,json}.
+ * (2) kill-to-SDK latency with 1,000 SSE streams and a few stock SDKs, then (3) one rollout-loop tick over
+ * 10,000 active rollouts (bench/rollout-tick.ts) and (4) breach-to-disabled latency (bench/breach-latency.ts).
+ * Writes bench/reports/latest.{md,json}.
  * BENCH_QUICK=1 shortens every run (for iterating on the bench itself, not for figures).
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +14,8 @@ import path from 'node:path';
 import { buildFixture, KILL_FLAG } from './fixture.js';
 import { fetchRaw, loadGeneratorName, runLoad, sdkHeaders, waitForQuiet, type LoadResult } from './http-load.js';
 import { measureKillLatency } from './kill-latency.js';
+import { measureRolloutTick } from './rollout-tick.js';
+import { measureBreachLatency } from './breach-latency.js';
 import { buildChecks, renderMarkdown, summaryTable, type Report } from './report.js';
 import { ENV, openFileLimits, pinToCpu, startReference, startStack, type Stack } from './stack.js';
 
@@ -24,7 +28,11 @@ const DURATIONS = QUICK
 const FULL_REPEATS = QUICK ? 1 : 3;
 const KILL = { streams: 1000, sdks: 5, ops: QUICK ? 10 : 50, spacingMs: 200 };
 const TARGETS = { rps: 12_500, p99Ms: 10, killP99Ms: 100 };
-const DEADLINE_MS = 4 * 60_000;
+/** One tick over 10,000 active rollouts in under 2 s (quick: one timed tick, no concurrency sweep). */
+const TICK = { rollouts: 10_000, ticks: QUICK ? 1 : 3, concurrency: 64, targetMs: 2_000, sweep: !QUICK };
+/** Breach → served disabled within one analysis interval + 100 ms. */
+const BREACH = { reps: QUICK ? 5 : 15, analysisIntervalMs: 1_000, tickMs: 50, bucketMs: 200, flags: 4, slackMs: 100 };
+const DEADLINE_MS = 7 * 60_000;
 const PATH = '/api/client/features';
 const REPORT_DIR = path.resolve(import.meta.dirname, 'reports');
 
@@ -157,6 +165,30 @@ async function main(): Promise<void> {
   const embedded = await start('embedded');
   await benchFeatures(embedded, ['full'], { warmup: DURATIONS.warmup, full: DURATIONS.embedded }, false);
   await stop(embedded);
+
+  // The rollout loop's own work runs in this process (CPU 0, when pinned) against a redis-server on CPU 1.
+  console.error(`  rollout tick: ${TICK.rollouts.toLocaleString('en-US')} active rollouts…`);
+  try {
+    report.rolloutTick = await measureRolloutTick({ ...TICK, redisCpu: pinned ? 1 : undefined, running }, (line) => console.error(line));
+    console.error(`  rollout tick: p50 ${report.rolloutTick.tickMs.p50} ms, max ${report.rolloutTick.tickMs.max} ms (${report.rolloutTick.rolloutsPerSecond} rollouts/s)`);
+  } catch (err) {
+    report.sectionErrors = { ...report.sectionErrors, rolloutTick: errorLine(err) };
+    console.error(`  rollout tick failed: ${err instanceof Error ? err.stack : String(err)}`);
+  }
+
+  console.error(`  breach latency: ${BREACH.reps} breaches, analysis every ${BREACH.analysisIntervalMs} ms…`);
+  try {
+    report.breach = await measureBreachLatency({ ...BREACH, serverCpu: pinned ? 1 : undefined, running }, (line) => console.error(line));
+    console.error(`  breach latency: p50 ${report.breach.latency.p50} ms, p99 ${report.breach.latency.p99} ms, max ${report.breach.latency.max} ms`);
+  } catch (err) {
+    report.sectionErrors = { ...report.sectionErrors, breach: errorLine(err) };
+    console.error(`  breach latency failed: ${err instanceof Error ? err.stack : String(err)}`);
+  }
+  if (report.sectionErrors) process.exitCode = 1;
+}
+
+function errorLine(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
 
 function finish(error?: unknown): void {

@@ -26,14 +26,16 @@ export async function auditedCommit<T>(
   /** Waits until this replica serves the commit, so a caller reads its own write on the next request. */
   awaitApplied: (feedSeq: number) => Promise<void> = async () => {},
   maxAttempts = 20,
-): Promise<T & { auditSeq: number }> {
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const headDoc = await store.get<AuditHead>(META, HEAD_ID);
-    let head: AuditHead = headDoc?.value ?? { seq: 0, hash: GENESIS_HASH };
     const mutation = await plan();
     const inputs = Array.isArray(mutation.audit) ? mutation.audit : [mutation.audit];
     // A plan that found nothing to change writes nothing, not even an audit event.
-    if (inputs.length === 0 && isEmptyCommit(mutation.commit)) return { ...mutation.result, auditSeq: head.seq };
+    if (inputs.length === 0 && isEmptyCommit(mutation.commit)) return mutation.result;
+    // The head is read only when there are events to chain (most rollout analyses have none). Read
+    // after the plan is fine: the head's compare-and-set catches any append in between.
+    const headDoc = inputs.length === 0 ? null : await store.get<AuditHead>(META, HEAD_ID);
+    let head: AuditHead = headDoc?.value ?? { seq: 0, hash: GENESIS_HASH };
     const at = now().toISOString();
     const events: AuditEvent[] = inputs.map((input) => {
       const event = sealEvent(input, head, at);
@@ -52,7 +54,7 @@ export async function auditedCommit<T>(
     try {
       const { seq } = await store.commit(commit);
       await awaitApplied(seq);
-      return { ...mutation.result, auditSeq: head.seq };
+      return mutation.result;
     } catch (err) {
       // A lost fence will not come back by retrying: the writer is no longer the leader.
       if (!(err instanceof ConflictError) || err.reason.startsWith('fence') || attempt >= maxAttempts) throw err;

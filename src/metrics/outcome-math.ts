@@ -25,6 +25,19 @@ export function addCohort(a: CohortTotals, b: CohortTotals): CohortTotals {
   };
 }
 
+/** Adds `source` into `target`, in place: for sums the caller owns (a tick adds thousands). */
+export function addInto(target: OutcomeTotals, source: OutcomeTotals): OutcomeTotals {
+  for (const cohort of ['treatment', 'control'] as const) {
+    const t = target[cohort];
+    const s = source[cohort];
+    t.requests += s.requests;
+    t.errors += s.errors;
+    t.latencySumMs += s.latencySumMs;
+    for (const bound in s.latencyBuckets) t.latencyBuckets[bound] = (t.latencyBuckets[bound] ?? 0) + s.latencyBuckets[bound]!;
+  }
+  return target;
+}
+
 export function addTotals(a: OutcomeTotals, b: OutcomeTotals): OutcomeTotals {
   return { treatment: addCohort(a.treatment, b.treatment), control: addCohort(a.control, b.control) };
 }

@@ -20,4 +20,6 @@ export interface OutcomeSource {
   readonly bucketMs: number;
   /** Sum of every bucket whose start lies in [from, to). */
   sum(environment: string, flag: string, from: number, to: number): Promise<OutcomeTotals>;
+  /** Several windows at once, each bucket read once however many windows it falls in. */
+  sumWindows(environment: string, flag: string, windows: Array<[from: number, to: number]>): Promise<OutcomeTotals[]>;
 }

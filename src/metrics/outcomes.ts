@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { flagNameSchema } from '../flags/schema.js';
 import type { Store } from '../store/port.js';
-import { addCohort, emptyTotals } from './outcome-math.js';
-import type { Cohort, CohortTotals, OutcomeSource, OutcomeTotals } from './outcome-model.js';
+import { emptyTotals } from './outcome-math.js';
+import type { CohortTotals, OutcomeSource, OutcomeTotals } from './outcome-model.js';
 
 /** Gates are judged over short windows (minutes), so buckets are fine-grained: ten seconds by default. */
 export const DEFAULT_OUTCOME_BUCKET_MS = 10_000;
@@ -75,10 +75,24 @@ function addFields(fields: Record<string, number>, record: OutcomeReport['record
   for (const [bound, n] of Object.entries(record.latencyMs.buckets)) add(`le\t${canonicalBound(bound)}`, n);
 }
 
-function parseFields(counters: Record<string, number>): OutcomeTotals {
-  const totals = emptyTotals();
-  for (const [field, n] of Object.entries(counters)) {
+type ParsedField = readonly [cohort: string | undefined, kind: string | undefined, bound: string | undefined];
+/** Field names repeat across every bucket and flag (a few cohorts × kinds × bounds), so each is split once. */
+const parsedFields = new Map<string, ParsedField>();
+function parseField(field: string): ParsedField {
+  let parsed = parsedFields.get(field);
+  if (!parsed) {
     const [cohort, kind, bound] = field.split('\t');
+    parsed = [cohort, kind, bound] as const;
+    if (parsedFields.size < 10_000) parsedFields.set(field, parsed);
+  }
+  return parsed;
+}
+
+/** Adds one bucket's counters into totals, in place (an analysis sums many buckets; no copies per bucket). */
+function addFieldsInto(totals: OutcomeTotals, counters: Record<string, number>): void {
+  for (const field in counters) {
+    const n = counters[field]!;
+    const [cohort, kind, bound] = parseField(field);
     if (cohort !== 'treatment' && cohort !== 'control') continue;
     const c: CohortTotals = totals[cohort];
     if (kind === 'requests') c.requests += n;
@@ -86,7 +100,6 @@ function parseFields(counters: Record<string, number>): OutcomeTotals {
     else if (kind === 'latsum') c.latencySumMs += n;
     else if (kind === 'le' && bound !== undefined) c.latencyBuckets[bound] = (c.latencyBuckets[bound] ?? 0) + n;
   }
-  return totals;
 }
 
 /** Outcomes reported by applications, kept as time-bucketed counters in the store. */
@@ -127,16 +140,26 @@ export class StoreOutcomeSource implements OutcomeSource {
    * say, 0 costs at most two days of reads instead of millions.
    */
   async sum(environment: string, flag: string, from: number, to: number): Promise<OutcomeTotals> {
-    if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`window must be finite, got [${from}, ${to})`);
-    const oldestAlive = to - OUTCOME_TTL_SECONDS * 1000 - this.bucketMs;
-    const starts: number[] = [];
-    for (let t = this.bucketStart(Math.max(from, oldestAlive)); t < to; t += this.bucketMs) starts.push(t);
-    const buckets = await Promise.all(starts.map((t) => this.store.readCounters(outcomeBucketKey(environment, flag, t))));
-    const totals = emptyTotals();
-    for (const counters of buckets) {
-      const part = parseFields(counters);
-      for (const cohort of ['treatment', 'control'] as const satisfies Cohort[]) totals[cohort] = addCohort(totals[cohort], part[cohort]);
-    }
-    return totals;
+    return (await this.sumWindows(environment, flag, [[from, to]]))[0]!;
+  }
+
+  async sumWindows(environment: string, flag: string, windows: Array<[from: number, to: number]>): Promise<OutcomeTotals[]> {
+    const starts = new Set<number>();
+    const ranges = windows.map(([from, to]) => {
+      if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`window must be finite, got [${from}, ${to})`);
+      const oldestAlive = to - OUTCOME_TTL_SECONDS * 1000 - this.bucketMs;
+      const first = this.bucketStart(Math.max(from, oldestAlive));
+      for (let t = first; t < to; t += this.bucketMs) starts.add(t);
+      return [first, to] as const;
+    });
+    const ordered = [...starts];
+    // Summed in the store, one round trip for all windows; each bucket is read once.
+    const groups = ranges.map(([first, to]) => ordered.filter((t) => t >= first && t < to).map((t) => outcomeBucketKey(environment, flag, t)));
+    const sums = await this.store.sumCounters(groups);
+    return sums.map((counters) => {
+      const totals = emptyTotals();
+      addFieldsInto(totals, counters);
+      return totals;
+    });
   }
 }

@@ -3,8 +3,8 @@ import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
 import { ConflictError } from '../store/errors.js';
-import type { OutcomeSource } from '../metrics/outcome-model.js';
-import { addTotals, emptyTotals } from '../metrics/outcome-math.js';
+import type { OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
+import { addInto } from '../metrics/outcome-math.js';
 import { isFinal, ROLLOUTS, type DecisionInput, type Rollout } from './rollout-model.js';
 import type { RolloutService } from './rollout-service.js';
 
@@ -94,7 +94,9 @@ export class RolloutLoop {
     this.token = lease.token;
     const fence = { lease: LEADER_LEASE, token: lease.token };
     const now = this.opts.now().getTime();
-    const active = (await this.store.list<Rollout>(ROLLOUTS)).map((d) => d.value).filter((r) => !isFinal(r.state));
+    const docs = (await this.store.list<Rollout>(ROLLOUTS)).filter((d) => !isFinal(d.value.state));
+    const active = docs.map((d) => d.value);
+    const listed = new Map(docs.map((d) => [d.value, d]));
     const dueAt = (r: Rollout) => (r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now);
     const due = active.filter((r) => dueAt(r) <= now);
     let changed = 0;
@@ -104,7 +106,7 @@ export class RolloutLoop {
       while (next < due.length) {
         const rollout = due[next++]!;
         try {
-          const after = await this.rollouts.decideAndApply(rollout.id, (current) => this.measure(current), CONTROLLER, fence);
+          const after = await this.rollouts.decideAndApply(rollout.id, (current) => this.measure(current), CONTROLLER, fence, 'rollout.analysis', undefined, listed.get(rollout));
           if (after.state !== rollout.state || after.stepIndex !== rollout.stepIndex) {
             changed++;
             const log = after.state === 'rolled_back' ? this.logger.error.bind(this.logger) : this.logger.info.bind(this.logger);
@@ -144,13 +146,15 @@ export class RolloutLoop {
     const filling = Math.floor(now / bucket) * bucket;
     const from = r.stepTotals?.until ?? Math.floor(Date.parse(r.stepStartedAt) / bucket) * bucket;
     try {
-      const [completed, partial, recent] = await Promise.all([
-        from < filling ? this.outcomes.sum(r.environment, r.flag, from, filling) : Promise.resolve(emptyTotals()),
-        this.outcomes.sum(r.environment, r.flag, Math.max(from, filling), end),
-        this.outcomes.sum(r.environment, r.flag, now - r.plan.analysisInterval, end),
-      ]);
-      const stepTotals = { totals: addTotals(r.stepTotals?.totals ?? emptyTotals(), completed), until: Math.max(from, filling) };
-      return { kind: 'analysis', measurements: { step: addTotals(stepTotals.totals, partial), recent, stepTotals } };
+      // One read per bucket: the recent window overlaps the new and filling buckets of the step.
+      const [completed, partial, recent] = (await this.outcomes.sumWindows(r.environment, r.flag, [
+        [from, Math.max(from, filling)],
+        [Math.max(from, filling), end],
+        [now - r.plan.analysisInterval, end],
+      ])) as [OutcomeTotals, OutcomeTotals, OutcomeTotals];
+      // The window sums are fresh objects, so they are added into in place rather than copied.
+      const stepTotals = { totals: r.stepTotals ? addInto(completed, r.stepTotals.totals) : completed, until: Math.max(from, filling) };
+      return { kind: 'analysis', measurements: { step: addInto(partial, stepTotals.totals), recent, stepTotals } };
     } catch (err) {
       return { kind: 'provider-error', error: err instanceof Error ? err.message : String(err) };
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Commit, PutOp, Store } from '../store/port.js';
+import type { Commit, PutOp, Store, Versioned } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
@@ -124,17 +124,23 @@ export class RolloutService {
     fence?: Fence,
     action = 'rollout.analysis',
     reason?: string,
+    /** The document as the caller just read it (with its version): saves a read on the first attempt. */
+    known?: Versioned<Rollout>,
   ): Promise<Rollout> {
+    let fresh = known;
     return auditedCommit(
       this.store,
       async () => {
-        const doc = await this.store.get<Rollout>(ROLLOUTS, id);
+        // A retry after a conflict must read afresh; only the first attempt may use what the caller read.
+        const doc = fresh ?? (await this.store.get<Rollout>(ROLLOUTS, id));
+        fresh = undefined;
         if (!doc) throw AppError.notFound(`rollout "${id}"`);
         const rollout = doc.value;
         const decision = decide(rollout, await input(rollout), this.now());
         if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
         const { next, actions } = decision;
-        const flagNames = [rollout.flag, ...rollout.plan.killSwitches];
+        // Flags are read only when the decision changes them (most analyses change nothing).
+        const flagNames = actions.length === 0 ? [] : [rollout.flag, ...rollout.plan.killSwitches];
         const flagDocs = await Promise.all(flagNames.map((name) => this.store.get<StoredFlag>(FLAGS, name)));
         const flags = new Map(flagDocs.flatMap((d) => (d ? [[d.id, d.value] as const] : [])));
         const changed = applyActions(next, actions, flags, next.updatedAt);

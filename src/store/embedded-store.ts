@@ -257,6 +257,20 @@ class EmbeddedStore implements Store {
     return b && b.x > this.now() ? { ...b.f } : {};
   }
 
+  async sumCounters(groups: string[][]): Promise<CounterFields[]> {
+    this.assertOpen();
+    const now = this.now();
+    return groups.map((group) => {
+      const out: CounterFields = {};
+      for (const bucket of group) {
+        const b = this.counters.get(bucket);
+        if (!b || b.x <= now) continue;
+        for (const field in b.f) out[field] = (out[field] ?? 0) + b.f[field]!;
+      }
+      return out;
+    });
+  }
+
   private flushCounters(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;

@@ -107,6 +107,11 @@ export interface Store {
   /** Add to counters in one time bucket; the bucket expires `ttlSeconds` after its last write. */
   incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void>;
   readCounters(bucket: string): Promise<CounterFields>;
+  /**
+   * Sums of buckets, one result per group (a bucket may sit in several groups). Summed where the
+   * counters live, so a rollout analysis is one round trip however many buckets its windows span.
+   */
+  sumCounters(groups: string[][]): Promise<CounterFields[]>;
 
   /**
    * Take or renew a lease. Returns the lease with its fencing token when `holder` now holds it,

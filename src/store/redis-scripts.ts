@@ -116,3 +116,40 @@ if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then
 end
 return 0
 `;
+
+/**
+ * Sums counter hashes per group. KEYS: the distinct bucket keys; ARGV[1]: JSON array of groups,
+ * each a list of KEYS indexes. Each hash is read once even when it sits in several groups.
+ * Returns one flat [field, value, ...] array per group.
+ */
+export const SUM_COUNTERS_LUA = `
+local groups = cjson.decode(ARGV[1])
+local read = {}
+local out = {}
+for g, idxs in ipairs(groups) do
+  local sums, order = {}, {}
+  for _, i in ipairs(idxs) do
+    local flat = read[i]
+    if not flat then
+      flat = redis.call('HGETALL', KEYS[i])
+      read[i] = flat
+    end
+    for j = 1, #flat, 2 do
+      local f, v = flat[j], tonumber(flat[j + 1])
+      if sums[f] == nil then
+        sums[f] = v
+        order[#order + 1] = f
+      else
+        sums[f] = sums[f] + v
+      end
+    end
+  end
+  local arr = {}
+  for _, f in ipairs(order) do
+    arr[#arr + 1] = f
+    arr[#arr + 1] = string.format('%.17g', sums[f])
+  end
+  out[g] = arr
+end
+return out
+`;

@@ -64,6 +64,11 @@ class ScriptedOutcomes implements OutcomeSource {
     }
     return healthy();
   }
+
+  async sumWindows(_env: string, _flag: string, windows: Array<[number, number]>): Promise<OutcomeTotals[]> {
+    const totals = await this.sum();
+    return windows.map(() => structuredClone(totals));
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

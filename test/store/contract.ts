@@ -240,6 +240,19 @@ export function storeContract(name: string, make: MakeStore): void {
       expect(await store.readCounters('b1')).toEqual({ yes: 1 });
     });
 
+    it('sums counter buckets per group, reading a bucket shared by groups into each', async () => {
+      const { store } = await open();
+      await store.incrementCounters('b1', { a: 1, b: 2.5 }, 60);
+      await store.incrementCounters('b2', { a: 10 }, 60);
+      await store.incrementCounters('b3', { c: 7 }, 60);
+      const [first, second, empty, missing] = await store.sumCounters([['b1', 'b2'], ['b2', 'b3', 'b1'], [], ['nope']]);
+      expect(first).toEqual({ a: 11, b: 2.5 });
+      expect(second).toEqual({ a: 11, b: 2.5, c: 7 });
+      expect(empty).toEqual({});
+      expect(missing).toEqual({});
+      expect(await store.sumCounters([])).toEqual([]);
+    });
+
     it('grants leases exclusively with increasing fencing tokens', async () => {
       const { store } = await open();
       const a = await store.acquireLease('leader', 'a', 10_000);
