@@ -109,7 +109,9 @@ export class RolloutLoop {
           const after = await this.rollouts.decideAndApply(rollout.id, (current) => this.measure(current), CONTROLLER, fence, 'rollout.analysis', undefined, listed.get(rollout));
           if (after.state !== rollout.state || after.stepIndex !== rollout.stepIndex) {
             changed++;
-            const log = after.state === 'rolled_back' ? this.logger.error.bind(this.logger) : this.logger.info.bind(this.logger);
+            // ERROR means a person must act: a rollback to look into, or a step paused for a decision.
+            const needsPerson = after.state === 'rolled_back' || after.state === 'paused';
+            const log = needsPerson ? this.logger.error.bind(this.logger) : this.logger.info.bind(this.logger);
             log({ rolloutId: after.id, flag: after.flag, environment: after.environment, from: rollout.state, to: after.state, percentage: after.percentage }, after.history.at(-1)?.reason ?? 'rollout changed');
           }
         } catch (err) {
