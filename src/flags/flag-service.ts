@@ -2,7 +2,8 @@ import type { Store, Versioned, PutOp } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
-import { FILE_SOURCES, FLAGS, SEGMENTS } from './collections.js';
+import { FLAGS, SEGMENTS } from './collections.js';
+import { fileSourceChange } from '../files/file-sources.js';
 import type { FlagFile } from './flag-files.js';
 import { FileError } from '../files/yaml-files.js';
 import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } from './schema.js';
@@ -161,13 +162,13 @@ export class FlagService {
     return auditedCommit<{ applied: boolean }>(
       this.store,
       async () => {
-        const source = await this.store.get<{ hash: string }>(FILE_SOURCES, relativeName);
-        if (source?.value.hash === file.hash) return { commit: {}, audit: [], result: { applied: false } };
+        const sourcePut = await fileSourceChange(this.store, `flags:${relativeName}`, file.hash);
+        if (!sourcePut) return { commit: {}, audit: [], result: { applied: false } };
         const [flagDocs, segmentDocs] = await Promise.all([this.store.list<StoredFlag>(FLAGS), this.store.list<Segment>(SEGMENTS)]);
         const flags = new Map(flagDocs.map((d) => [d.id, d]));
         const segments = new Map(segmentDocs.map((d) => [d.id, d]));
         const known = new Set([...segmentIds(segmentDocs.map((d) => d.value)), ...segmentIds(file.segments)]);
-        const puts: PutOp[] = [{ collection: FILE_SOURCES, id: relativeName, value: { hash: file.hash }, expectVersion: source?.version ?? 0, quiet: true }];
+        const puts: PutOp[] = [sourcePut];
         const audit: AuditInput[] = [];
         for (const segment of file.segments) {
           const existing = segments.get(String(segment.id));

@@ -4,7 +4,7 @@ import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
 import { FileError, parseYamlFile, readYamlDir } from '../files/yaml-files.js';
-import { FILE_SOURCES } from '../flags/collections.js';
+import { fileSourceChange } from '../files/file-sources.js';
 import { policySchema, type Policy } from './policy-schema.js';
 
 export const POLICIES = 'policies';
@@ -45,15 +45,10 @@ export class PolicyService {
       this.store,
       async () => {
         const existing = await this.store.get<Policy>(POLICIES, policy.name);
-        const sourceDoc = source && (await this.store.get<{ hash: string }>(FILE_SOURCES, source.id));
-        if (source && sourceDoc?.value.hash === source.hash) return { commit: {}, audit: [], result: { policy, created: false } };
+        const sourcePut = source && (await fileSourceChange(this.store, source.id, source.hash));
+        if (source && !sourcePut) return { commit: {}, audit: [], result: { policy, created: false } };
         return {
-          commit: {
-            puts: [
-              { collection: POLICIES, id: policy.name, value: policy, expectVersion: existing?.version ?? 0 },
-              ...(source ? [{ collection: FILE_SOURCES, id: source.id, value: { hash: source.hash }, expectVersion: sourceDoc?.version ?? 0, quiet: true }] : []),
-            ],
-          },
+          commit: { puts: [{ collection: POLICIES, id: policy.name, value: policy, expectVersion: existing?.version ?? 0 }, ...(sourcePut ? [sourcePut] : [])] },
           audit: { actor, action: source ? 'policy.file' : 'policy.put', target: { type: 'policy', id: policy.name }, reason, before: existing?.value ?? null, after: policy },
           result: { policy, created: !existing },
         };
