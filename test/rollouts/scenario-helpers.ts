@@ -1,13 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
 import type { Unleash } from 'unleash-client';
-import { loadConfig } from '../../src/config/config.js';
-import { startController } from '../../src/controller.js';
-import { createLogger } from '../../src/logger.js';
-import { emptyDir, uniquePrefix, type TestController } from '../support/controller.js';
+import { emptyDir, startTestController, uniquePrefix, type TestController } from '../support/controller.js';
 
 /**
  * Helpers for the rollout scenario tests: short policies, named admin people, a background traffic
@@ -352,46 +344,8 @@ export function shiftedClock(): Clock {
  * Like startTestController (real Redis, fresh prefix, real HTTP port), but with the controller's
  * clock injected, so a test can put "now" just before a change window closes and let it run.
  */
-export async function startClockedController(clock: Clock, env: Record<string, string> = {}): Promise<TestController> {
-  const adminToken = `admin-${randomBytes(16).toString('hex')}`;
-  const prefix = uniquePrefix('clk');
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    ADMIN_TOKEN: adminToken,
-    REDIS_URL: inject('redisUrl'),
-    REDIS_PREFIX: prefix,
-    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'rc-data-')),
-    FLAGS_DIR: emptyDir(),
-    POLICIES_DIR: emptyDir(),
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    SHUTDOWN_TIMEOUT_MS: '2000',
-    ...env,
-  });
-  const controller = await startController(config, createLogger(config.LOG_LEVEL), { now: () => clock.now() });
-  const url = `http://127.0.0.1:${controller.port}`;
-  const api: TestController['api'] = async (method, route, body, token = adminToken) => {
-    const res = await fetch(`${url}${route}`, {
-      method,
-      headers: { Authorization: token, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-  };
-  return {
-    url,
-    controller,
-    adminToken,
-    prefix,
-    api,
-    async token(input) {
-      const res = await api('POST', '/api/admin/tokens', { ...input, name: `test-${input.kind}` });
-      if (res.status !== 201) throw new Error(`token creation failed: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.secret as string;
-    },
-    stop: () => controller.stop(),
-  };
+export function startClockedController(clock: Clock, env: Record<string, string> = {}): Promise<TestController> {
+  return startTestController({ prefix: uniquePrefix('clk'), env: { POLICIES_DIR: emptyDir(), ...env }, now: () => clock.now() });
 }
 
 /** YYYY-MM-DD of a time, in UTC. */

@@ -33,7 +33,7 @@ export function emptyDir(): string {
  * redis-server under a fresh key prefix; pass `embedded: true` for the embedded store.
  */
 export async function startTestController(
-  options: { embedded?: boolean; dataDir?: string; prefix?: string; flagsDir?: string; env?: Record<string, string> } = {},
+  options: { embedded?: boolean; dataDir?: string; prefix?: string; flagsDir?: string; env?: Record<string, string>; now?: () => Date } = {},
 ): Promise<TestController> {
   const adminToken = `admin-${randomBytes(16).toString('hex')}`;
   const prefix = options.prefix ?? uniquePrefix('ctl');
@@ -49,7 +49,7 @@ export async function startTestController(
     SHUTDOWN_TIMEOUT_MS: '2000',
     ...options.env,
   });
-  const controller = await startController(config, createLogger(config.LOG_LEVEL));
+  const controller = await startController(config, createLogger(config.LOG_LEVEL), { now: options.now });
   const url = `http://127.0.0.1:${controller.port}`;
   const api: TestController['api'] = async (method, route, body, token = adminToken) => {
     const res = await fetch(`${url}${route}`, {
