@@ -1,4 +1,4 @@
-import type { Day, Windows } from './policy-schema.js';
+import { toMinutes, type Day, type Windows } from './policy-schema.js';
 
 interface LocalTime {
   day: Day;
@@ -21,11 +21,6 @@ function localTime(now: Date, tz: string): LocalTime {
     minutes: Number(parts.hour) * 60 + Number(parts.minute),
     date: `${parts.year}-${parts.month}-${parts.day}`,
   };
-}
-
-function toMinutes(hhmm: string): number {
-  const [h, m] = hhmm.split(':').map(Number);
-  return h! * 60 + m!;
 }
 
 /**

@@ -72,7 +72,8 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'an IANA time zone such as Europe/Oslo or UTC');
 
-const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+/** Minutes since midnight of "HH:MM" (24:00 is 1440, the end of a day). */
+export const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 const hourRange = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/, { message: 'hours as "HH:MM-HH:MM" (24-hour clock, end at most 24:00)', abort: true })
