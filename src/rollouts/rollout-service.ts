@@ -18,6 +18,16 @@ const activeKey = (r: Pick<Rollout, 'flag' | 'environment'>) => `${r.environment
 
 export type Command = Extract<DecisionInput, { kind: 'approve' | 'reject' | 'pause' | 'resume' | 'abort' }>['kind'];
 
+/** A rollout that changed, told to listeners (notifications, metrics) after its commit landed. */
+export interface RolloutChange {
+  before: Rollout | null;
+  after: Rollout;
+  /** The audit action, e.g. rollout.start, rollout.approve, rollout.analysis. */
+  action: string;
+  actor: Actor;
+}
+export type RolloutListener = (change: RolloutChange) => void;
+
 /** Fencing for writes made by the controller loop: refused once its lease is lost. */
 export interface Fence {
   lease: string;
@@ -25,11 +35,29 @@ export interface Fence {
 }
 
 export class RolloutService {
+  private readonly listeners = new Set<RolloutListener>();
+
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
     private readonly awaitApplied: (feedSeq: number) => Promise<void> = async () => {},
   ) {}
+
+  /** Listeners run after the commit and must not throw or block: they are told, not asked. */
+  onChange(listener: RolloutListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: RolloutChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own; the rollout has already changed.
+      }
+    }
+  }
 
   async list(): Promise<Rollout[]> {
     return (await this.store.list<Rollout>(ROLLOUTS)).map((d) => d.value).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -44,7 +72,7 @@ export class RolloutService {
   /** Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the first step. */
   async start(input: { flag: string; environment: string; policy: string }, by: Person, actor: Actor): Promise<Rollout> {
     const id = randomUUID();
-    return auditedCommit(
+    const started = await auditedCommit(
       this.store,
       async () => {
         const [flagDoc, policyDoc, active] = await Promise.all([
@@ -105,6 +133,8 @@ export class RolloutService {
       this.now,
       this.awaitApplied,
     );
+    this.emit({ before: null, after: started, action: 'rollout.start', actor });
+    return started;
   }
 
   /** A person's command (approve, reject, pause, resume, abort): decided and applied at once, not at the next tick. */
@@ -128,7 +158,8 @@ export class RolloutService {
     known?: Versioned<Rollout>,
   ): Promise<Rollout> {
     let fresh = known;
-    return auditedCommit(
+    let before: Rollout | undefined;
+    const after = await auditedCommit(
       this.store,
       async () => {
         // A retry after a conflict must read afresh; only the first attempt may use what the caller read.
@@ -136,6 +167,7 @@ export class RolloutService {
         fresh = undefined;
         if (!doc) throw AppError.notFound(`rollout "${id}"`);
         const rollout = doc.value;
+        before = rollout;
         const decision = decide(rollout, await input(rollout), this.now());
         if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
         const { next, actions } = decision;
@@ -163,6 +195,9 @@ export class RolloutService {
       this.now,
       this.awaitApplied,
     );
+    // Every analysis is written (its measurements change); listeners compare before and after.
+    if (before) this.emit({ before, after, action, actor });
+    return after;
   }
 }
 
