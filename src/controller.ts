@@ -29,6 +29,7 @@ import { RolloutService } from './rollouts/rollout-service.js';
 import { RolloutLoop } from './rollouts/rollout-loop.js';
 import { rolloutRoutes } from './rollouts/rollout-routes.js';
 import type { FileError } from './files/yaml-files.js';
+import { createNotifications } from './notifications/notifications.js';
 
 export const VERSION = '0.1.0';
 const STORE_CHECK_MS = 2_000;
@@ -71,6 +72,9 @@ export async function startController(config: Config, logger: Logger, options: C
   const policies = new PolicyService(store, now, awaitApplied);
   const rollouts = new RolloutService(store, now, awaitApplied);
   const outcomes = new StoreOutcomeSource(store, config.OUTCOME_BUCKET_MS);
+  // Listens to rollout changes from the start, so no change made through the API or the loop goes untold.
+  const notifications = createNotifications({ store, logger, rollouts, now, config, version: VERSION });
+  notifications.start();
 
   await loadFlagFiles(config.FLAGS_DIR, flags, logger);
   await loadPolicyFiles(config.POLICIES_DIR, policies, logger);
@@ -107,6 +111,7 @@ export async function startController(config: Config, logger: Logger, options: C
     ...rolloutRoutes(rollouts),
     ...tokenRoutes(tokens),
     ...auditRoutes(store),
+    ...notifications.routes,
   ];
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
@@ -146,6 +151,8 @@ export async function startController(config: Config, logger: Logger, options: C
       while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       server.closeAllConnections();
       await closed;
+      // After the loop and the last request: their changes are queued before the store closes.
+      await notifications.stop();
       clearInterval(storeCheck);
       follower.close();
       await store.close();

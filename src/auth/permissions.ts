@@ -13,6 +13,8 @@ export const PERMISSIONS = {
   'rollouts:start': ['editor', 'release-manager', 'admin'],
   'rollouts:approve': ['release-manager', 'admin'],
   'tokens:manage': ['admin'],
+  /** Webhooks hold signing secrets and decide where rollout news goes: admins only (everyone may read them, without secrets). */
+  'webhooks:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

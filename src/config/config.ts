@@ -25,6 +25,13 @@ export const configSchema = z.object({
   LEADER_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   /** Names this replica in leases and logs (default: host name and process id). */
   REPLICA_ID: z.string().min(1).max(100).optional(),
+  /** Webhook deliveries: attempts in all, the delay before the first retry (each later one is 3×, capped), and the time allowed per attempt. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(3_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(300_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How often each replica looks at the webhook outbox for retries and deliveries left by a replica that died. */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,200 @@
+import type { Store, Versioned } from '../store/port.js';
+import type { Logger } from '../logger.js';
+import type { RolloutChange } from '../rollouts/rollout-service.js';
+import { sendWebhook } from './delivery.js';
+import { deriveEvents } from './events.js';
+import { isDue, jobId, nextLookAt, Outbox, type DeliveryAttempt, type DeliveryJob } from './outbox.js';
+import { judgeAttempt, type RetryPolicy } from './retry-policy.js';
+import { redactUrl, wants, WEBHOOKS, type StoredWebhook } from './webhook-model.js';
+
+export interface DispatcherOptions {
+  /** Names this process in claims and in the deliveries it records. */
+  replicaId: string;
+  now: () => Date;
+  random: () => number;
+  retry: RetryPolicy;
+  attemptTimeoutMs: number;
+  /** How often the outbox is looked at when nothing wakes the dispatcher sooner. */
+  pollMs: number;
+  /** Deliveries in flight at once from this process. */
+  concurrency: number;
+  /** Undelivered jobs beyond this are not queued (and the loss is logged): a dead receiver cannot grow the store without bound. */
+  maxPending: number;
+  /** Finished deliveries kept per webhook, for GET …/deliveries. */
+  keepPerWebhook: number;
+  userAgent: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Turns committed rollout changes into webhook deliveries, in the background of the replica that
+ * made the change (RolloutService tells only the process that committed, so each event is queued
+ * once however many replicas run). Queuing writes a job per webhook into the store's outbox;
+ * delivering claims due jobs and posts them with bounded concurrency, so the controller never
+ * waits for a receiver. A job queued here and not delivered (this process died) is delivered by
+ * another replica once its claim expires, or by this one after a restart.
+ *
+ * One gap remains: the rollout commit and the outbox write are two writes, so a process that
+ * dies between them loses that event. A listener cannot join the rollout's commit; the gap is one
+ * store round trip wide.
+ */
+export class NotificationDispatcher {
+  private readonly outbox: Outbox;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly queuing = new Set<Promise<void>>();
+  private readonly shutdown = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private pumping: Promise<void> | undefined;
+  private again = false;
+  private pending = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly opts: DispatcherOptions,
+  ) {
+    this.outbox = new Outbox(store);
+  }
+
+  /** The RolloutService listener: returns at once; the work happens in the background. */
+  readonly onRolloutChange = (change: RolloutChange): void => {
+    const events = deriveEvents(change.before, change.after);
+    if (events.length === 0 || this.stopped) return;
+    const queued = this.queue(change, events).catch((err) =>
+      this.logger.error({ rollout: change.after.id, events: events.map((e) => e.type), err: String(err) }, 'webhook notifications could not be queued and are lost'),
+    );
+    this.queuing.add(queued);
+    void queued.finally(() => this.queuing.delete(queued));
+  };
+
+  private async queue(change: RolloutChange, events: ReturnType<typeof deriveEvents>): Promise<void> {
+    const webhooks = (await this.store.list<StoredWebhook>(WEBHOOKS)).map((d) => d.value);
+    const at = this.opts.now().toISOString();
+    const jobs: DeliveryJob[] = events.flatMap((event) =>
+      webhooks
+        .filter((w) => wants(w, event))
+        .map((w) => ({ id: jobId(event.id, w.id), webhookId: w.id, event, status: 'pending' as const, started: 0, attempts: [], nextAttemptAt: at, createdAt: at })),
+    );
+    if (jobs.length === 0) return;
+    if (this.pending + jobs.length > this.opts.maxPending) {
+      this.logger.error({ rollout: change.after.id, pending: this.pending, dropped: jobs.map((j) => j.id) }, 'webhook outbox full: notifications dropped (are the receivers down?)');
+      return;
+    }
+    this.pending += jobs.length;
+    await this.outbox.add(jobs);
+    this.wake();
+  }
+
+  start(): void {
+    this.wake();
+  }
+
+  /** Look at the outbox now (after the round in progress, if any). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.pumping = this.pump()
+      .catch((err) => this.logger.warn({ err: String(err) }, 'webhook outbox not readable; trying again'))
+      .then((nextInMs) => {
+        this.pumping = undefined;
+        if (this.stopped) return;
+        if (this.again) {
+          this.again = false;
+          return this.wake();
+        }
+        this.timer = setTimeout(() => this.wake(), Math.max(5, Math.min(this.opts.pollMs, nextInMs ?? Infinity)));
+        this.timer.unref();
+      });
+  }
+
+  /** One round: prune, claim what is due up to the free delivery slots, start those deliveries. Returns ms until something falls due. */
+  private async pump(): Promise<number | undefined> {
+    // Jobs before webhooks: every job read was queued for a webhook that existed, so a webhook
+    // missing from the later read was deleted, and its jobs go.
+    const docs = await this.outbox.all();
+    const webhooks = new Map((await this.store.list<StoredWebhook>(WEBHOOKS)).map((d) => [d.id, d.value]));
+    await this.outbox.prune(docs, this.opts.keepPerWebhook, new Set(webhooks.keys()));
+    const now = this.opts.now();
+    const live = docs.filter((d) => d.value.status === 'pending' && webhooks.has(d.value.webhookId));
+    this.pending = live.length;
+    const due = live.filter((d) => isDue(d.value, now) && !this.inFlight.has(d.id)).sort((a, b) => a.value.nextAttemptAt.localeCompare(b.value.nextAttemptAt));
+    for (const doc of due.slice(0, Math.max(0, this.opts.concurrency - this.inFlight.size))) {
+      const claimed = await this.claim(doc, now);
+      if (!claimed) continue; // another replica took it
+      const delivery = this.deliver(claimed, webhooks.get(doc.value.webhookId)!)
+        .catch((err) => this.logger.warn({ job: doc.id, err: String(err) }, 'webhook delivery outcome not recorded; the job will be retried'))
+        .finally(() => {
+          this.inFlight.delete(doc.id);
+          this.wake();
+        });
+      this.inFlight.set(doc.id, delivery);
+    }
+    const soonest = Math.min(...live.map((d) => nextLookAt(d.value) ?? Infinity));
+    return Number.isFinite(soonest) ? soonest - now.getTime() : undefined;
+  }
+
+  private claim(doc: Versioned<DeliveryJob>, now: Date): Promise<Versioned<DeliveryJob> | null> {
+    // Long enough for the attempt and the write of its outcome; a deliverer that died is replaced after it.
+    const until = new Date(now.getTime() + 2 * this.opts.attemptTimeoutMs + 5_000).toISOString();
+    return this.outbox.replace(doc, { ...doc.value, started: doc.value.started + 1, claim: { by: this.opts.replicaId, until } });
+  }
+
+  private async deliver(doc: Versioned<DeliveryJob>, webhook: StoredWebhook): Promise<void> {
+    const job = doc.value;
+    const attempt = job.started;
+    const startedAt = this.opts.now();
+    const t0 = performance.now();
+    const result = await sendWebhook(webhook, job.event, attempt, {
+      now: this.opts.now,
+      timeoutMs: this.opts.attemptTimeoutMs,
+      signal: this.shutdown.signal,
+      userAgent: this.opts.userAgent,
+      fetch: this.opts.fetch,
+    });
+    const record: DeliveryAttempt = {
+      at: startedAt.toISOString(),
+      attempt,
+      durationMs: Math.round(performance.now() - t0),
+      replica: this.opts.replicaId,
+      ...(result.status !== undefined ? { status: result.status } : {}),
+      ...(result.error !== undefined ? { error: result.error } : {}),
+    };
+    const verdict = judgeAttempt(result, attempt, this.opts.retry, this.opts.random);
+    const { claim: _released, ...rest } = job;
+    const base = { ...rest, attempts: [...job.attempts, record] };
+    const finishedAt = this.opts.now().toISOString();
+    const next: DeliveryJob =
+      verdict.kind === 'delivered'
+        ? { ...base, status: 'delivered', finishedAt }
+        : verdict.kind === 'give-up'
+          ? { ...base, status: 'failed', finishedAt, gaveUp: verdict.reason }
+          : { ...base, nextAttemptAt: new Date(this.opts.now().getTime() + verdict.delayMs).toISOString() };
+    const where = { webhook: webhook.id, to: redactUrl(webhook.url), event: job.event.type, eventId: job.event.id, rollout: job.event.rollout.id, attempt, status: result.status, error: result.error };
+    if (verdict.kind === 'give-up') this.logger.error({ ...where, reason: verdict.reason }, 'webhook delivery failed for good');
+    else if (verdict.kind === 'retry') this.logger.warn({ ...where, retryInMs: verdict.delayMs }, 'webhook delivery failed; will retry');
+    else this.logger.info(where, 'webhook delivered');
+    if (!(await this.outbox.replace(doc, next))) {
+      this.logger.warn({ job: job.id }, 'webhook delivery claim was lost while delivering; another replica retries it');
+    }
+  }
+
+  /** Stops looking for work, lets queued writes land, and interrupts deliveries in flight (each is retried later, by someone). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.queuing]);
+    await this.pumping;
+    this.shutdown.abort();
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** For tests and the deliveries route: the recorded jobs of one webhook, newest first. */
+  async deliveriesOf(webhookId: string): Promise<DeliveryJob[]> {
+    return (await this.outbox.all()).map((d) => d.value).filter((j) => j.webhookId === webhookId).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+}

@@ -1,0 +1,49 @@
+import os from 'node:os';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../logger.js';
+import type { RouteSpec } from '../http/route.js';
+import type { Store } from '../store/port.js';
+import type { RolloutService } from '../rollouts/rollout-service.js';
+import { NotificationDispatcher } from './dispatcher.js';
+import { webhookRoutes } from './webhook-routes.js';
+import { WebhookService } from './webhook-service.js';
+
+export interface Notifications {
+  routes: RouteSpec[];
+  dispatcher: NotificationDispatcher;
+  /** Starts listening to rollout changes and delivering. */
+  start(): void;
+  /** Stops listening, lets queued notifications reach the outbox, interrupts deliveries in flight (they are retried later). Call before the store closes. */
+  stop(): Promise<void>;
+}
+
+/** Wires webhooks: the admin API, the dispatcher, and its subscription to rollout changes. */
+export function createNotifications(deps: { store: Store; logger: Logger; rollouts: RolloutService; now: () => Date; config: Config; version: string }): Notifications {
+  const { store, config } = deps;
+  const logger = deps.logger.child({ component: 'notifications' });
+  const dispatcher = new NotificationDispatcher(store, logger, {
+    replicaId: `${config.REPLICA_ID ?? os.hostname()}#${process.pid}`,
+    now: deps.now,
+    random: Math.random,
+    retry: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_RETRY_BASE_MS, maxDelayMs: config.WEBHOOK_RETRY_MAX_MS },
+    attemptTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    pollMs: config.WEBHOOK_POLL_MS,
+    concurrency: 8,
+    maxPending: 10_000,
+    keepPerWebhook: 100,
+    userAgent: `rollout-controller/${deps.version}`,
+  });
+  let unsubscribe: (() => void) | undefined;
+  return {
+    routes: webhookRoutes(new WebhookService(store, deps.now), dispatcher),
+    dispatcher,
+    start() {
+      unsubscribe = deps.rollouts.onChange(dispatcher.onRolloutChange);
+      dispatcher.start();
+    },
+    async stop() {
+      unsubscribe?.();
+      await dispatcher.stop();
+    },
+  };
+}

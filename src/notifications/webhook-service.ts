@@ -1,0 +1,89 @@
+import type { Store } from '../store/port.js';
+import { auditedCommit } from '../audit/audited-commit.js';
+import type { Actor } from '../audit/chain.js';
+import { AppError } from '../http/app-error.js';
+import { generateWebhookSecret } from './signature.js';
+import { secretHintOf, toPublicWebhook, WEBHOOKS, type PublicWebhook, type PutWebhook, type StoredWebhook } from './webhook-model.js';
+
+/**
+ * Webhooks are configured through the admin API only, not in policy files: a policy file is a
+ * reviewed release rule kept in git, while a webhook holds a signing secret (and, for Slack, a URL
+ * that is itself a credential) that must not be committed anywhere. A webhook follows policies by
+ * name instead (`policies: [...]`).
+ */
+export class WebhookService {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date,
+  ) {}
+
+  async list(fullUrls: boolean): Promise<PublicWebhook[]> {
+    return (await this.store.list<StoredWebhook>(WEBHOOKS)).map((d) => toPublicWebhook(d.value, fullUrls)).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async get(id: string, fullUrl: boolean): Promise<PublicWebhook> {
+    const doc = await this.store.get<StoredWebhook>(WEBHOOKS, id);
+    if (!doc) throw AppError.notFound(`webhook "${id}"`);
+    return toPublicWebhook(doc.value, fullUrl);
+  }
+
+  /**
+   * Creates or replaces a webhook. A secret the server generates (for a new webhook without one, or
+   * on `rotateSecret`) is in this answer and never again, like a token's; a caller's own is not echoed.
+   */
+  async put(id: string, input: PutWebhook, actor: Actor): Promise<{ created: boolean; webhook: PublicWebhook & { secret?: string } }> {
+    if (input.secret && input.rotateSecret) throw new AppError(400, 'validation_failed', 'give either a secret or rotateSecret, not both');
+    return auditedCommit(
+      this.store,
+      async () => {
+        const doc = await this.store.get<StoredWebhook>(WEBHOOKS, id);
+        const at = this.now().toISOString();
+        const generated = !input.secret && (!doc || input.rotateSecret) ? generateWebhookSecret() : undefined;
+        const secret = input.secret ?? generated ?? doc!.value.secret;
+        const webhook: StoredWebhook = {
+          id,
+          url: input.url,
+          format: input.format,
+          ...(input.events ? { events: input.events } : {}),
+          ...(input.environments ? { environments: input.environments } : {}),
+          ...(input.policies ? { policies: input.policies } : {}),
+          secret,
+          secretHint: secretHintOf(secret),
+          createdAt: doc?.value.createdAt ?? at,
+          updatedAt: at,
+          createdBy: doc?.value.createdBy ?? actor.name,
+        };
+        return {
+          // Quiet: no replica follows webhooks from the feed (they are read when an event needs them), and the secret stays off the feed.
+          commit: { puts: [{ collection: WEBHOOKS, id, value: webhook, expectVersion: doc?.version ?? 0, quiet: true }] },
+          audit: {
+            actor,
+            action: doc ? 'webhook.update' : 'webhook.create',
+            target: { type: 'webhook', id },
+            ...(doc && secret !== doc.value.secret ? { reason: 'signing secret replaced' } : {}),
+            before: doc ? toPublicWebhook(doc.value, false) : null,
+            after: toPublicWebhook(webhook, false),
+          },
+          result: { created: !doc, webhook: { ...toPublicWebhook(webhook, true), ...(generated ? { secret: generated } : {}) } },
+        };
+      },
+      this.now,
+    );
+  }
+
+  async delete(id: string, actor: Actor): Promise<void> {
+    await auditedCommit(
+      this.store,
+      async () => {
+        const doc = await this.store.get<StoredWebhook>(WEBHOOKS, id);
+        if (!doc) throw AppError.notFound(`webhook "${id}"`);
+        return {
+          commit: { deletes: [{ collection: WEBHOOKS, id, expectVersion: doc.version, quiet: true }] },
+          audit: { actor, action: 'webhook.delete', target: { type: 'webhook', id }, before: toPublicWebhook(doc.value, false), after: null },
+          result: undefined,
+        };
+      },
+      this.now,
+    );
+  }
+}
