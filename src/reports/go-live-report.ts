@@ -1,0 +1,231 @@
+import type { AuditEvent } from '../audit/chain.js';
+import { formatDuration } from '../policies/durations.js';
+import { stepPlans } from '../policies/policy-schema.js';
+import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
+import { endedAt, humanDuration, outcomeLine } from './rollout-facts.js';
+
+/**
+ * The go-live report as data: what a change board files for one rollout. Built once from the
+ * rollout (its history carries the evidence behind every transition) and its audit events, then
+ * rendered as Markdown or HTML, so both forms always say the same thing.
+ */
+
+export interface EvidenceRow {
+  at: string;
+  /** What the evidence led to, e.g. "awaiting approval", "advanced to 10%", "latest analysis". */
+  outcome: string;
+  samples?: { treatment: number; control: number };
+  gates: CheckResult[];
+}
+
+export interface StepSection {
+  index: number;
+  percentage: number;
+  enteredAt?: string;
+  leftAt?: string;
+  timeInStep?: string;
+  minSamples: number;
+  minDuration: string;
+  approvalsNeeded: string;
+  evidence: EvidenceRow[];
+}
+
+export interface ReportApproval {
+  percentage: number;
+  step: number;
+  by: string;
+  role?: string;
+  at: string;
+  comment?: string;
+}
+
+export interface Breach {
+  at: string;
+  rule: string;
+  metric: string;
+  cohort: string;
+  value: number | null;
+  threshold: number;
+  samples: number;
+  sustainedFor?: string;
+  requiredFor?: string;
+  reason: string;
+  allChecks: CheckResult[];
+}
+
+export interface GoLiveReport {
+  title: string;
+  generatedAt: string;
+  summary: {
+    id: string;
+    flag: string;
+    environment: string;
+    policy: string;
+    policyDescription?: string;
+    startedBy: string;
+    startedAt: string;
+    endedAt?: string;
+    state: RolloutState;
+    outcome: string;
+    duration: string;
+    steps: number[];
+    percentage: number;
+  };
+  plan: { gates: string[]; rollback: string[]; windows?: string; killSwitches: string[] };
+  timeline: Array<{ at: string; from: RolloutState; to: RolloutState; percentage: number; actor: string; reason: string }>;
+  steps: StepSection[];
+  approvals: ReportApproval[];
+  breach?: Breach;
+  audit: Array<{ seq: number; at: string; actor: string; action: string; target: string; reason?: string; hash: string }>;
+  auditTruncated: boolean;
+}
+
+const STATE_WORDS: Record<RolloutState, string> = {
+  pending: 'pending',
+  running: 'running',
+  awaiting_approval: 'awaiting approval',
+  paused: 'paused',
+  completed: 'completed',
+  rolled_back: 'rolled back',
+  aborted: 'aborted',
+};
+
+export const stateWords = (state: RolloutState) => STATE_WORDS[state];
+
+function gateRule(gate: Rollout['plan']['gates'][number]): string {
+  if ('max' in gate) return `${gate.metric}(${gate.cohort}) ≤ ${gate.max}`;
+  return `${gate.metric}(treatment) ≤ control × ${1 + gate.maxRelativeIncrease}${gate.confidence ? ` at ${gate.confidence} confidence` : ''} (at least ${gate.minControlSamples} control samples)`;
+}
+
+function rollbackRule(rule: Rollout['plan']['rollback'][number]): string {
+  return `${rule.metric}(${rule.cohort}) > ${rule.above} for ${formatDuration(rule.for)} (at least ${rule.minSamples} requests per window)`;
+}
+
+/** Which step each transition's evidence was judged on: the step the rollout was in before it. */
+function stepSections(rollout: Rollout, now: Date): StepSection[] {
+  const plans = stepPlans(rollout.plan);
+  const sections: StepSection[] = plans.map((plan, index) => ({
+    index,
+    percentage: plan.percentage,
+    minSamples: plan.minSamples,
+    minDuration: formatDuration(plan.minDurationMs),
+    approvalsNeeded: plan.approval.required === 0 ? 'none' : `${plan.approval.required} (${plan.approval.roles.join(' or ')})`,
+    evidence: [],
+  }));
+  let current = 0;
+  let entered = false;
+  for (const t of rollout.history) {
+    const judged = sections[current];
+    if (judged && entered && t.gates?.length) {
+      const approvedBy = t.approvals?.length ? `, approved by ${t.approvals.map((a) => a.by.name).join(', ')}` : '';
+      const outcome = t.to === 'running' ? `advanced to ${t.percentage}%${approvedBy}` : stateWords(t.to);
+      judged.evidence.push({ at: t.at, outcome, ...(t.samples ? { samples: t.samples } : {}), gates: t.gates });
+    }
+    const enteringStep = t.to === 'running' && (t.stepIndex !== current || !entered);
+    if (enteringStep) {
+      if (judged && entered) judged.leftAt = t.at;
+      current = t.stepIndex;
+      entered = true;
+      sections[current]!.enteredAt ??= t.at;
+    } else if (entered && (t.to === 'completed' || t.to === 'rolled_back' || t.to === 'aborted') && judged) {
+      judged.leftAt = t.at;
+    }
+  }
+  const live = sections[current];
+  if (live && entered && rollout.gates.length > 0 && !live.leftAt) {
+    live.evidence.push({ at: rollout.lastEvaluatedAt ?? rollout.updatedAt, outcome: `latest analysis (${rollout.stepVerdict.kind})`, gates: rollout.gates });
+  }
+  for (const s of sections) {
+    if (s.enteredAt) s.timeInStep = humanDuration(Date.parse(s.leftAt ?? now.toISOString()) - Date.parse(s.enteredAt));
+  }
+  return sections;
+}
+
+function findBreach(rollout: Rollout): Breach | undefined {
+  const t = rollout.history.findLast((h) => h.to === 'rolled_back');
+  if (!t) return undefined;
+  const checks = t.rollbackChecks ?? rollout.rollbackChecks;
+  // decide names the rule that fired in its reason; the first failing check is the fallback.
+  let index = checks.findIndex((c) => t.reason.startsWith(`rollback rule ${c.rule} breached`));
+  if (index < 0) index = checks.findIndex((c) => c.verdict === 'fail');
+  const check = checks[index];
+  const rule = rollout.plan.rollback[index];
+  const since = rollout.breachingSince[index];
+  return {
+    at: t.at,
+    rule: check?.rule ?? 'unknown',
+    metric: check?.metric ?? 'unknown',
+    cohort: check?.cohort ?? 'unknown',
+    value: check?.value ?? null,
+    threshold: check?.threshold ?? Number.NaN,
+    samples: check?.samples ?? 0,
+    ...(since ? { sustainedFor: humanDuration(Date.parse(t.at) - Date.parse(since)) } : {}),
+    ...(rule ? { requiredFor: formatDuration(rule.for) } : {}),
+    reason: t.reason,
+    allChecks: checks,
+  };
+}
+
+function auditRows(events: AuditEvent[]): GoLiveReport['audit'] {
+  return events.map((e) => ({
+    seq: e.seq,
+    at: e.at,
+    actor: e.actor.name,
+    action: e.action,
+    target: `${e.target.type} ${e.target.id}${e.target.environment ? ` in ${e.target.environment}` : ''}`,
+    ...(e.reason ? { reason: e.reason } : {}),
+    hash: e.hash.slice(0, 12),
+  }));
+}
+
+export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[]; truncated: boolean }, now: Date): GoLiveReport {
+  const plans = stepPlans(rollout.plan);
+  const end = endedAt(rollout);
+  const ms = Date.parse(end ?? now.toISOString()) - Date.parse(rollout.createdAt);
+  const windows = rollout.plan.windows;
+  return {
+    title: `Go-live report: ${rollout.flag} in ${rollout.environment}`,
+    generatedAt: now.toISOString(),
+    summary: {
+      id: rollout.id,
+      flag: rollout.flag,
+      environment: rollout.environment,
+      policy: rollout.policy,
+      ...(rollout.plan.description ? { policyDescription: rollout.plan.description } : {}),
+      startedBy: `${rollout.startedBy.name}${rollout.startedBy.role ? ` (${rollout.startedBy.role})` : ''}`,
+      startedAt: rollout.createdAt,
+      ...(end ? { endedAt: end } : {}),
+      state: rollout.state,
+      outcome: outcomeLine(rollout, now),
+      duration: `${humanDuration(ms)}${end ? '' : ' so far'}`,
+      steps: plans.map((p) => p.percentage),
+      percentage: rollout.percentage,
+    },
+    plan: {
+      gates: rollout.plan.gates.map(gateRule),
+      rollback: rollout.plan.rollback.map(rollbackRule),
+      ...(windows && (windows.allow.length > 0 || windows.deny.length > 0)
+        ? {
+            windows: [
+              ...windows.allow.map((w) => `allow ${w.days.join(', ')} ${w.hours} ${w.tz}`),
+              ...windows.deny.map((w) => `deny ${w.dates.join(', ')} ${w.tz}`),
+            ].join('; '),
+          }
+        : {}),
+      killSwitches: rollout.plan.killSwitches,
+    },
+    timeline: rollout.history.map((t) => ({ at: t.at, from: t.from, to: t.to, percentage: t.percentage, actor: t.actor, reason: t.reason })),
+    steps: stepSections(rollout, now),
+    approvals: rollout.approvals.map((a) => ({
+      percentage: plans[a.step]?.percentage ?? Number.NaN,
+      step: a.step + 1,
+      by: a.by.name,
+      ...(a.by.role ? { role: a.by.role } : {}),
+      at: a.at,
+      ...(a.comment ? { comment: a.comment } : {}),
+    })),
+    ...(rollout.state === 'rolled_back' ? { breach: findBreach(rollout) } : {}),
+    audit: auditRows(audit.events),
+    auditTruncated: audit.truncated,
+  };
+}

@@ -1,0 +1,52 @@
+import type { Verdict } from '../rollouts/rollout-model.js';
+import { stateWords, type GoLiveReport } from './go-live-report.js';
+
+/** Formatting both renderers share, so the Markdown and the HTML report state values identically. */
+
+/** "2026-03-02 14:05:09 UTC": a change board reads times, not ISO strings. */
+export function formatTime(iso: string | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+export function formatValue(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return 'no data';
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+}
+
+export function formatSamples(samples: { treatment: number; control: number } | undefined): string {
+  return samples ? `treatment ${samples.treatment}, control ${samples.control}` : '';
+}
+
+export const VERDICT_WORDS: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE' };
+
+/** The plan's steps with the current one marked, e.g. 1% → [10%] → 50% → 100%. */
+export function stepsLine(steps: number[], current: number, mark: (text: string) => string): string {
+  return steps.map((p) => (p === current ? mark(`${p}%`) : `${p}%`)).join(' → ');
+}
+
+/** How a renderer marks up the bits of text shared rows are built from. */
+export interface Markup {
+  text(s: string): string;
+  code(s: string): string;
+  strong(s: string): string;
+  current(s: string): string;
+}
+
+/** The summary table's rows, in both renderers' own markup. */
+export function summaryRows(s: GoLiveReport['summary'], m: Markup): Array<[string, string]> {
+  return [
+    ['Rollout', m.code(s.id)],
+    ['Flag', m.code(s.flag)],
+    ['Environment', m.code(s.environment)],
+    ['Policy', `${m.code(s.policy)}${s.policyDescription ? ` (${m.text(s.policyDescription)})` : ''}`],
+    ['Started by', m.text(s.startedBy)],
+    ['Started', m.text(formatTime(s.startedAt))],
+    ['Ended', s.endedAt ? m.text(formatTime(s.endedAt)) : 'not yet'],
+    ['Duration', m.text(s.duration)],
+    ['Steps', stepsLine(s.steps, s.percentage, m.current)],
+    ['State', m.strong(m.text(stateWords(s.state)))],
+  ];
+}

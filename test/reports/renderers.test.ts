@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { buildGoLiveReport } from '../../src/reports/go-live-report.js';
+import { renderMarkdown, mdText } from '../../src/reports/render-markdown.js';
+import { escapeHtml, renderHtml } from '../../src/reports/render-html.js';
+import { at, MINUTE } from '../unit/decide-fixtures.js';
+import { auditEvent, completedRollout, HOSTILE_COMMENT, MALLORY, rolledBackRollout } from './report-fixtures.js';
+
+const NOW = at(60 * MINUTE);
+const noAudit = { events: [], truncated: false };
+
+/** The table rows of a Markdown section (between its heading and the next). */
+function sectionRows(md: string, heading: string): string[] {
+  const section = md.split(`## ${heading}\n`)[1]!.split('\n## ')[0]!;
+  return section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---'));
+}
+
+/** Cells of a Markdown table row, honouring backslash-escaped pipes. */
+const cells = (row: string) => row.slice(2, -2).split(/(?<!\\) \| /);
+
+describe('go-live report of a completed rollout', () => {
+  const rollout = completedRollout();
+  const report = buildGoLiveReport(rollout, { events: [auditEvent(7, 'rollout.approve', HOSTILE_COMMENT)], truncated: false }, NOW);
+
+  it('is built from a rollout that really went 1 → 10 → 50 → 100 with three approvals', () => {
+    expect(rollout.state).toBe('completed');
+    expect(report.approvals.map((a) => [a.by, a.percentage])).toEqual([['Bob', 10], ['Carol', 50], ['Bob', 100]]);
+    expect(report.summary.duration).toBe('47m');
+  });
+
+  it('Markdown: summary, every approval with who, role, when and comment, escaped', () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain('# Go-live report: `checkout-v2` in `production`');
+    expect(md).toContain('| Policy | `test-plan` |');
+    expect(md).toContain('Completed: checkout-v2 is on for 100% in production.');
+    const approvals = sectionRows(md, 'Approvals').slice(1);
+    expect(approvals).toHaveLength(3);
+    // The hostile comment's pipe is escaped: the row still has exactly five cells.
+    expect(approvals.map(cells).map((c) => c.length)).toEqual([5, 5, 5]);
+    expect(cells(approvals[0]!)).toEqual(['2 (10%)', 'Bob', 'release-manager', '2026-03-02 12:12:00 UTC', mdText(HOSTILE_COMMENT)]);
+    expect(cells(approvals[1]!)[4]).toBe('error rate flat');
+    expect(md).not.toContain('<script>');
+    expect(md).not.toContain('[link](');
+    expect(md).toContain('\\<script\\>');
+    // The starter's name is markup too.
+    expect(md).toContain('| Started by | \\<img src=x onerror=alert(1)\\> (editor) |');
+  });
+
+  it('Markdown: each step’s gates with value, threshold, samples and verdict', () => {
+    const md = renderMarkdown(report);
+    const step1 = md.split('### Step 1: 1%')[1]!.split('### Step 2')[0]!;
+    expect(step1).toContain('Entered 2026-03-02 12:00:00 UTC, left 2026-03-02 12:12:00 UTC');
+    const rows = step1.split('\n').filter((l) => l.startsWith('| 2026'));
+    // Evidence at 12:11 (awaiting approval) and 12:12 (advanced with the approval): gates judged on step 1.
+    expect(rows.map((r) => cells(r).slice(1, 2)[0])).toEqual(['awaiting approval (treatment 2000, control 20000)', 'advanced to 10%, approved by Bob']);
+    expect(cells(rows[0]!).slice(2)).toEqual(['`error_rate(treatment) ≤ 0.01`', '0.002', '0.01', '2000', '**PASS**']);
+    expect(md).toContain('### Step 4: 100%');
+    expect(md.split('### Step 4: 100%')[1]).toContain('completed (treatment 2000, control 20000)');
+  });
+
+  it('HTML: self-contained, everything escaped, approvals and gates in tables', () => {
+    const html = renderHtml(report);
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    // Nothing is loaded from anywhere: no scripts, links, images, external URLs or fonts.
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|<[^>]*\b(src|href)=|url\(|@import/i);
+    expect(html).toContain(`default-src 'none'`);
+    expect(html).toContain(escapeHtml(HOSTILE_COMMENT));
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt; (editor)');
+    expect(html).toMatch(/<td>Carol<\/td><td>release-manager<\/td><td>2026-03-02 12:24:00 UTC<\/td><td>error rate flat<\/td>/);
+    expect(html).toContain('<td><code>error_rate(treatment) ≤ 0.01</code></td><td>0.002</td><td>0.01</td><td>2000</td><td><span class="pass">PASS</span></td>');
+    // The audit event's hostile reason is escaped too.
+    expect(html).toContain('<td><code>rollout.approve</code></td>');
+    expect(html.match(/<script/g)).toBeNull();
+  });
+});
+
+describe('go-live report of a rolled-back rollout', () => {
+  const rollout = rolledBackRollout();
+  const report = buildGoLiveReport(rollout, noAudit, NOW);
+
+  it('names the breach that caused it: rule, value, threshold, samples and how long it lasted', () => {
+    expect(rollout.state).toBe('rolled_back');
+    expect(report.breach).toMatchObject({ rule: 'error_rate(treatment) > 0.05 for 5m', value: 0.08, threshold: 0.05, samples: 2000, sustainedFor: '6m', requiredFor: '5m' });
+    const md = renderMarkdown(report);
+    const breach = md.split('## Breach that caused the rollback\n')[1]!.split('\n## ')[0]!;
+    expect(breach).toContain('- Rule: `error_rate(treatment) > 0.05 for 5m`');
+    expect(breach).toContain('was **0.08** over 2000 requests (threshold 0.05)');
+    expect(breach).toContain('- Exceeded for 6m (the rule allows 5m)');
+    expect(breach).toContain('- Kill switch flipped: 2026-03-02 12:08:00 UTC');
+    expect(md).toContain('Rolled back: the kill switch was flipped');
+    const html = renderHtml(report);
+    expect(html).toContain('<h2>Breach that caused the rollback</h2>');
+    expect(html).toContain('<strong>0.08</strong> over 2000 requests (threshold 0.05)');
+    expect(html).toContain('class="outcome rolled_back"');
+  });
+
+  it('a completed rollout has no breach section', () => {
+    const md = renderMarkdown(buildGoLiveReport(completedRollout(), noAudit, NOW));
+    expect(md).not.toContain('Breach');
+  });
+});
+
+describe('escaping', () => {
+  it('Markdown text cannot open markup, links, HTML or table cells, nor break a line', () => {
+    expect(mdText('a|b *c* _d_ [e](f) <g> `h` &amp; \\ ~i~ ![j]\nk')).toBe('a\\|b \\*c\\* \\_d\\_ \\[e\\](f) \\<g\\> \\`h\\` \\&amp; \\\\ \\~i\\~ \\!\\[j\\] k');
+  });
+
+  it('HTML escapes the five characters that matter in text and attributes', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  });
+
+  it('a hostile person name never reaches the HTML as markup', () => {
+    const html = renderHtml(buildGoLiveReport(completedRollout(), noAudit, NOW));
+    expect(html).not.toContain(MALLORY.name);
+  });
+});
