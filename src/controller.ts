@@ -28,6 +28,7 @@ import { policyRoutes } from './policies/policy-routes.js';
 import { RolloutService } from './rollouts/rollout-service.js';
 import { RolloutLoop } from './rollouts/rollout-loop.js';
 import { rolloutRoutes } from './rollouts/rollout-routes.js';
+import { reportRoutes } from './reports/report-routes.js';
 import type { FileError } from './files/yaml-files.js';
 import { createNotifications } from './notifications/notifications.js';
 
@@ -109,6 +110,7 @@ export async function startController(config: Config, logger: Logger, options: C
     ...flagRoutes(flags),
     ...policyRoutes(policies),
     ...rolloutRoutes(rollouts),
+    ...reportRoutes({ rollouts, store, now }),
     ...tokenRoutes(tokens),
     ...auditRoutes(store),
     ...notifications.routes,
