@@ -74,9 +74,12 @@ export function deriveEvents(before: Rollout | null, after: Rollout): RolloutEve
     );
   }
   const seen = before?.history.length ?? 0;
+  // What was served before each transition: the rollout's percentage, then each transition's.
+  let served = before?.percentage ?? 0;
   after.history.slice(seen).forEach((t, i) => {
-    const e = transitionEvent(after, t, seen + i);
+    const e = transitionEvent(after, t, seen + i, served);
     if (e) events.push(e);
+    served = t.percentage;
   });
   return events;
 }
@@ -85,15 +88,14 @@ function isJudged(state: RolloutState): boolean {
   return state === 'running' || state === 'awaiting_approval' || state === 'paused';
 }
 
-function transitionEvent(r: Rollout, t: Transition, index: number): RolloutEvent | null {
+function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore: number): RolloutEvent | null {
   const at = ref(r, t);
-  const previous = r.history[index - 1];
   switch (t.to) {
     case 'running':
       if (t.from === 'pending') return event(r, 'rollout.started', t.at, at, { startedBy: r.startedBy.name, percentage: t.percentage, reason: t.reason }, index);
       if (t.from === 'paused') return event(r, 'rollout.resumed', t.at, at, { by: t.actor }, index);
       return event(r, 'rollout.step_advanced', t.at, at, {
-        fromPercentage: previous?.percentage ?? 0,
+        fromPercentage: servedBefore,
         toPercentage: t.percentage,
         step: t.stepIndex + 1,
         steps: r.plan.steps.length,
