@@ -26,8 +26,11 @@ import { outcomeRoutes } from './metrics/outcome-routes.js';
 import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
 import { policyRoutes } from './policies/policy-routes.js';
 import { RolloutService } from './rollouts/rollout-service.js';
-import { RolloutLoop } from './rollouts/rollout-loop.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop } from './rollouts/rollout-loop.js';
 import { rolloutRoutes } from './rollouts/rollout-routes.js';
+import { ServerEvaluation } from './evaluation/server-evaluation.js';
+import { frontendRoutes } from './frontend/frontend-routes.js';
+import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import type { FileError } from './files/yaml-files.js';
 import { createNotifications } from './notifications/notifications.js';
@@ -103,10 +106,17 @@ export async function startController(config: Config, logger: Logger, options: C
 
   const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS);
   const inFlight = { count: 0 };
+  const serverEvaluation = new ServerEvaluation(state, store, logger, () => now().getTime(), {
+    ratePerSecond: config.EVALUATION_RATE_LIMIT,
+    burst: config.EVALUATION_RATE_LIMIT * 2,
+    exposureFlushMs: config.EXPOSURE_FLUSH_MS,
+  });
   const routes = [
     ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
     ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
     ...outcomeRoutes({ outcomes, now: () => now().getTime() }),
+    ...frontendRoutes(serverEvaluation),
+    ...ofrepRoutes(serverEvaluation),
     ...flagRoutes(flags),
     ...policyRoutes(policies),
     ...rolloutRoutes(rollouts),
@@ -135,7 +145,8 @@ export async function startController(config: Config, logger: Logger, options: C
     replicaId: `${config.REPLICA_ID ?? os.hostname()}#${process.pid}-${randomBytes(3).toString('hex')}`,
     tickMs: config.ROLLOUT_TICK_MS,
     leaseTtlMs: config.LEADER_LEASE_MS,
-    concurrency: 64,
+    batchSize: DEFAULT_BATCH_SIZE,
+    concurrency: DEFAULT_BATCHES_IN_FLIGHT,
     now,
   });
   loop.start();
@@ -155,6 +166,7 @@ export async function startController(config: Config, logger: Logger, options: C
       await closed;
       // After the loop and the last request: their changes are queued before the store closes.
       await notifications.stop();
+      await serverEvaluation.close();
       clearInterval(storeCheck);
       follower.close();
       await store.close();

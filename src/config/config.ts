@@ -25,6 +25,10 @@ export const configSchema = z.object({
   LEADER_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   /** Names this replica in leases and logs (default: host name and process id). */
   REPLICA_ID: z.string().min(1).max(100).optional(),
+  /** Frontend API and OFREP requests per second per token on one replica (bursts of twice that); 0 turns the limit off. */
+  EVALUATION_RATE_LIMIT: z.coerce.number().int().min(0).default(1_000),
+  /** How often exposures counted by server-side evaluation are written to the store. */
+  EXPOSURE_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
   /** Webhook deliveries: attempts in all, the delay before the first retry (each later one is 3×, capped), and the time allowed per attempt. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(3_000),

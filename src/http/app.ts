@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { AppError } from './app-error.js';
 import type { Authenticator } from './auth.js';
 import { buildOpenApi } from './openapi.js';
-import { mountRoutes, type RouteSpec } from './route.js';
+import { expressPath, mountRoutes, type RouteSpec } from './route.js';
 
 export const BODY_LIMIT = '10mb';
 
@@ -49,7 +49,12 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
-  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  const jsonTypes = ['application/json', 'application/*+json'];
+  // Routes with their own, smaller limit parse first; the app-wide parser then leaves their body alone.
+  for (const route of deps.routes) {
+    if (route.bodyLimit) app[route.method](expressPath(route.path), express.json({ limit: route.bodyLimit, type: jsonTypes }));
+  }
+  app.use(express.json({ limit: BODY_LIMIT, type: jsonTypes }));
 
   const openApi = buildOpenApi(deps.routes, deps.version);
   app.get('/api/openapi.json', (_req, res) => {
@@ -78,10 +83,10 @@ export function createApp(deps: AppDeps): express.Express {
 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const e = err as { type?: string; status?: number; message?: string };
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
   // body-parser's own errors carry a status: a malformed or oversized body is the client's fault.
   if (e?.type === 'entity.parse.failed') return new AppError(400, 'invalid_json', `invalid body: not valid JSON (${e.message})`);
-  if (e?.type === 'entity.too.large') return new AppError(413, 'body_too_large', `the body is larger than ${BODY_LIMIT}`);
+  if (e?.type === 'entity.too.large') return new AppError(413, 'body_too_large', `the body is larger than ${e.limit ? `${e.limit} bytes` : BODY_LIMIT}`);
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new AppError(e.status, 'bad_request', e.message ?? 'bad request');
   return new AppError(500, 'internal', 'internal error');
 }

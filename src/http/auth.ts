@@ -20,6 +20,9 @@ export class Authenticator {
           throw new AppError(403, 'forbidden', `this route needs a ${requirement.kind} token, not a ${token.kind} token`);
         }
         return token;
+      case 'client-or-frontend':
+        if (token.kind === 'admin') throw new AppError(403, 'forbidden', 'this route needs a client or frontend token, not an admin token');
+        return token;
       case 'admin':
         if (token.kind !== 'admin' || !token.role) throw new AppError(403, 'forbidden', `this route needs an admin token, not a ${token.kind} token`);
         if (!roleAllows(token.role, requirement.permission)) {

@@ -29,7 +29,8 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
       ),
     };
     if (route.auth.kind !== 'none') {
-      operation.security = [{ [route.auth.kind === 'admin' ? 'adminToken' : `${route.auth.kind}Token`]: [] }];
+      const schemes = route.auth.kind === 'client-or-frontend' ? ['clientToken', 'frontendToken'] : [route.auth.kind === 'admin' ? 'adminToken' : `${route.auth.kind}Token`];
+      operation.security = schemes.map((scheme) => ({ [scheme]: [] }));
       if (route.auth.kind === 'admin') operation['x-required-permission'] = route.auth.permission;
     }
     if (route.body) {

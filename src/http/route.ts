@@ -11,6 +11,8 @@ export type AuthRequirement =
   | { kind: 'none' }
   | { kind: 'client' }
   | { kind: 'frontend' }
+  /** Either environment-bound kind (OFREP serves server apps and browsers alike). */
+  | { kind: 'client-or-frontend' }
   | { kind: 'admin'; permission: Permission };
 
 export interface RouteContext<P, Q, B> {
@@ -38,6 +40,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   query?: Q;
   body?: B;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  /** A smaller JSON body limit than the app's (e.g. '64kb'), for routes any application may call. */
+  bodyLimit?: string;
   handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<Reply> | Reply;
 }
 
@@ -48,7 +52,7 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
 
 const ANONYMOUS: Actor = { type: 'system', id: 'anonymous', name: 'anonymous' };
 
-function expressPath(openApiPath: string): string {
+export function expressPath(openApiPath: string): string {
   return openApiPath.replace(/\{(\w+)\}/g, ':$1');
 }
 

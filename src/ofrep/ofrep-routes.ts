@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { EVALUATION_BODY_LIMIT, sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
+import type { Evaluation } from '../evaluation/evaluation.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { failure, parseOfrepContext, targetingKeyMissing, toOfrepSuccess, type OfrepFailure, type OfrepSuccess } from './ofrep-response.js';
+
+const TAG = 'OpenFeature Remote Evaluation Protocol (OFREP)';
+
+/** The context is checked by the handler, so that a bad one gets OFREP's INVALID_CONTEXT body rather than the API's own. */
+const requestSchema = z
+  .object({
+    context: z.unknown().optional().describe('OpenFeature evaluation context: targetingKey and attributes (strings, numbers, booleans; properties under "properties" or at the top)'),
+  })
+  .optional()
+  .meta({ id: 'OfrepEvaluationRequest' });
+
+const successSchema = z.object({
+  key: z.string(),
+  value: z.union([z.boolean(), z.string(), z.number(), z.record(z.string(), z.unknown())]),
+  reason: z.enum(['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'DEFAULT']),
+  variant: z.string(),
+  metadata: z.object({ cohort: z.enum(['treatment', 'control']) }),
+});
+const failureSchema = z.object({ key: z.string(), errorCode: z.string(), errorDetails: z.string() });
+const rateLimited = { description: 'Too many requests for this token; Retry-After says how many seconds to wait' };
+
+/**
+ * OFREP's two evaluation routes over the same engines as the frontend API. Client and frontend
+ * tokens are both accepted (server providers and web providers speak the same protocol); either is
+ * bound to one environment, which is the one evaluated.
+ */
+export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
+  const auth = { kind: 'client-or-frontend' } as const;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/ofrep/v1/evaluate/flags/{key}',
+      summary: 'Evaluates one flag for the context.',
+      tag: TAG,
+      auth,
+      bodyLimit: EVALUATION_BODY_LIMIT,
+      params: z.object({ key: z.string() }),
+      body: requestSchema,
+      responses: {
+        200: { description: 'The evaluation (metadata.cohort: treatment when the flag is on, control when off)', schema: successSchema.meta({ id: 'OfrepEvaluationSuccess' }) },
+        400: { description: 'INVALID_CONTEXT or TARGETING_KEY_MISSING', schema: failureSchema.meta({ id: 'OfrepEvaluationFailure' }) },
+        404: { description: 'FLAG_NOT_FOUND', schema: failureSchema },
+        429: rateLimited,
+      },
+      handler: ({ res, token, params, body }) => {
+        const { env, engine } = evaluation.admit(token, res);
+        const parsed = parseOfrepContext(body?.context);
+        if (!parsed.ok) return { status: 400, body: failure(params.key, parsed.errorCode, parsed.errorDetails) };
+        if (!engine.has(params.key)) return { status: 404, body: failure(params.key, 'FLAG_NOT_FOUND', `flag "${params.key}" does not exist`) };
+        if (!parsed.hasIdentity && engine.splitsTraffic(params.key)) return { status: 400, body: targetingKeyMissing(params.key) };
+        const result = engine.evaluate(params.key, withDefaults(parsed.context, env))!;
+        evaluation.count(env, [result]);
+        return { status: 200, body: toOfrepSuccess(result) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/ofrep/v1/evaluate/flags',
+      summary: 'Evaluates every flag of the token’s environment for the context (ETag of the body; If-None-Match → 304).',
+      tag: TAG,
+      auth,
+      bodyLimit: EVALUATION_BODY_LIMIT,
+      body: requestSchema,
+      responses: {
+        200: { description: '{flags: [...]}: one success or failure per flag', schema: z.object({ flags: z.array(z.union([successSchema, failureSchema])) }).meta({ id: 'OfrepBulkEvaluation' }) },
+        304: { description: 'Same answer as the ETag in If-None-Match' },
+        400: { description: 'INVALID_CONTEXT', schema: z.object({ errorCode: z.string(), errorDetails: z.string() }) },
+        429: rateLimited,
+      },
+      handler: ({ req, res, token, body }) => {
+        const { env, engine } = evaluation.admit(token, res);
+        const parsed = parseOfrepContext(body?.context);
+        if (!parsed.ok) return { status: 400, body: { errorCode: parsed.errorCode, errorDetails: parsed.errorDetails } };
+        const context = withDefaults(parsed.context, env);
+        const flags: Array<OfrepSuccess | OfrepFailure> = [];
+        const evaluated: Evaluation[] = [];
+        for (const name of engine.flagNames) {
+          if (!parsed.hasIdentity && engine.splitsTraffic(name)) {
+            flags.push(targetingKeyMissing(name));
+            continue;
+          }
+          const result = engine.evaluate(name, context)!;
+          evaluated.push(result);
+          flags.push(toOfrepSuccess(result));
+        }
+        evaluation.count(env, evaluated);
+        sendWithEtag(req, res, { flags });
+        return undefined;
+      },
+    }),
+  ];
+}
