@@ -29,7 +29,7 @@ import { FlagService } from '../src/flags/flag-service.js';
 import { FLAGS } from '../src/flags/collections.js';
 import { flagDefinitionSchema, type StoredFlag } from '../src/flags/schema.js';
 import { RolloutService } from '../src/rollouts/rollout-service.js';
-import { RolloutLoop, type TickReport } from '../src/rollouts/rollout-loop.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop, type TickReport } from '../src/rollouts/rollout-loop.js';
 import { ROLLOUTS, type Rollout } from '../src/rollouts/rollout-model.js';
 import { ownedStrategyId } from '../src/rollouts/flag-actions.js';
 import { DEFAULT_OUTCOME_BUCKET_MS, StoreOutcomeSource, type OutcomeReport } from '../src/metrics/outcomes.js';
@@ -148,6 +148,15 @@ function outcomeRecords(flags: string[], seed: number): OutcomeReport['records']
       { flag, cohort: 'control' as const, requests: n * 9, errors, latencyMs: { buckets: times9, sum: n * 9 * 30 } },
     ];
   });
+}
+
+/** Answers every outcome read with copies of one real sum: the tick without its counter reads. */
+function constantOutcomes(bucketMs: number, sample: OutcomeTotals): OutcomeSource {
+  return {
+    bucketMs,
+    sum: async () => structuredClone(sample),
+    sumWindowsMany: async (queries) => queries.map((q) => q.windows.map(() => structuredClone(sample))),
+  };
 }
 
 /** Delegates to a Store and adds up, per kind of call, how many there were and how long each was in flight. */
@@ -296,7 +305,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     // 4. Timed ticks.
     clock = t0;
     const loopAt = (concurrency: number, source: OutcomeSource) =>
-      new RolloutLoop(store, new RolloutService(store, now), source, logger, { replicaId: 'bench', tickMs: 1_000, leaseTtlMs: 30_000, concurrency, now });
+      new RolloutLoop(store, new RolloutService(store, now), source, logger, { replicaId: 'bench', tickMs: 1_000, leaseTtlMs: 30_000, batchSize: DEFAULT_BATCH_SIZE, concurrency, now });
     const tick = async (concurrency: number, source: OutcomeSource = new StoreOutcomeSource(store, bucketMs), expect = opts.rollouts): Promise<TickFigures> => {
       const loop = loopAt(concurrency, source);
       store.stats.clear();
@@ -344,11 +353,11 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     let idle: TickFigures | undefined;
     if (opts.splitTicks) {
       const sample = await outcomes.sum(ENV, flagName(0), clock - ANALYSIS_INTERVAL_MS, clock);
-      const constant: OutcomeSource = { bucketMs, sum: async (): Promise<OutcomeTotals> => structuredClone(sample), sumWindows: async (_e, _f, windows) => windows.map(() => structuredClone(sample)) };
-      readsStubbed = await tick(opts.concurrencies.at(-1) ?? 64, constant);
+      const constant = constantOutcomes(bucketMs, sample);
+      readsStubbed = await tick(opts.concurrencies.at(-1) ?? DEFAULT_BATCHES_IN_FLIGHT, constant);
       log(`    ${opts.label}: ${readsStubbed.analysed} rollouts in ${readsStubbed.wallMs} ms with outcome reads answered from memory (CPU: controller ${readsStubbed.controllerCpuMs} ms, redis ${readsStubbed.redisCpuMs ?? '?'} ms)`);
       clock -= 1; // nothing is due a moment before the next interval ends
-      idle = await tick(opts.concurrencies.at(-1) ?? 64, constant, 0);
+      idle = await tick(opts.concurrencies.at(-1) ?? DEFAULT_BATCHES_IN_FLIGHT, constant, 0);
       clock += 1;
       log(`    ${opts.label}: a tick with nothing due took ${idle.wallMs} ms (lease + list of ${opts.rollouts.toLocaleString('en-US')} rollout documents ${idle.leaseAndListMs} ms, controller CPU ${idle.controllerCpuMs} ms)`);
     }
@@ -359,8 +368,8 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
       const sample = await outcomes.sum(ENV, flagName(0), clock - ANALYSIS_INTERVAL_MS, clock);
-      const source: OutcomeSource = process.env.BENCH_TICK_PROFILE_STUB ? { bucketMs, sum: async () => structuredClone(sample), sumWindows: async (_e: string, _f: string, windows: Array<[number, number]>) => windows.map(() => structuredClone(sample)) } : new StoreOutcomeSource(store, bucketMs);
-      const t = await tick(opts.concurrencies.at(-1) ?? 64, source);
+      const source: OutcomeSource = process.env.BENCH_TICK_PROFILE_STUB ? constantOutcomes(bucketMs, sample) : new StoreOutcomeSource(store, bucketMs);
+      const t = await tick(opts.concurrencies.at(-1) ?? DEFAULT_BATCHES_IN_FLIGHT, source);
       const { profile } = await session.post('Profiler.stop');
       session.disconnect();
       writeFileSync(opts.profilePath, JSON.stringify(profile));
@@ -402,7 +411,7 @@ export async function measureRolloutTick(opts: RolloutTickOptions, log: (line: s
   const started = performance.now();
   // The step began one analysis interval before the first tick (each evaluation then reads as few buckets as any later one does).
   const main = await runTicks({ label: 'target', rollouts: opts.rollouts, concurrencies: Array(opts.ticks).fill(opts.concurrency), stepAgeMs: ANALYSIS_INTERVAL_MS, redisCpu: opts.redisCpu, splitTicks: true, running: opts.running }, log);
-  const sweep = opts.sweep ? await runTicks({ label: 'sweep', rollouts: 1_000, concurrencies: [opts.concurrency, 8, 16, 64, 256], stepAgeMs: ANALYSIS_INTERVAL_MS, redisCpu: opts.redisCpu, running: opts.running }, log) : undefined;
+  const sweep = opts.sweep ? await runTicks({ label: 'sweep', rollouts: 1_000, concurrencies: [opts.concurrency, 1, 2, 4, 8], stepAgeMs: ANALYSIS_INTERVAL_MS, redisCpu: opts.redisCpu, running: opts.running }, log) : undefined;
   const walls = main.ticks.map((t) => t.wallMs).sort((a, b) => a - b);
   const p50 = walls[Math.ceil(walls.length / 2) - 1]!;
   const median = main.ticks.find((t) => t.wallMs === p50)!;
@@ -426,7 +435,7 @@ if (process.argv[1] && import.meta.filename === (await import('node:fs')).realpa
   const rollouts = Number(process.argv[2] ?? 10_000);
   const stepAgeMs = Number(process.argv[3] ?? 30) * 1000;
   const ticks = Number(process.argv[4] ?? 3);
-  const result = await runTicks({ label: 'run', rollouts, concurrencies: Array(ticks).fill(Number(process.env.BENCH_TICK_CONCURRENCY ?? 64)), stepAgeMs, redisCpu: 1, profilePath: process.env.BENCH_TICK_PROFILE, splitTicks: true }, (l) => console.error(l));
+  const result = await runTicks({ label: 'run', rollouts, concurrencies: Array(ticks).fill(Number(process.env.BENCH_TICK_CONCURRENCY ?? DEFAULT_BATCHES_IN_FLIGHT)), stepAgeMs, redisCpu: 1, profilePath: process.env.BENCH_TICK_PROFILE, splitTicks: true }, (l) => console.error(l));
   console.log(JSON.stringify(result, null, 2));
   process.exit(0);
 }

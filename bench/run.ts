@@ -18,6 +18,7 @@ import { measureRolloutTick } from './rollout-tick.js';
 import { measureBreachLatency } from './breach-latency.js';
 import { buildChecks, renderMarkdown, summaryTable, type Report } from './report.js';
 import { ENV, openFileLimits, pinToCpu, startReference, startStack, type Stack } from './stack.js';
+import { DEFAULT_BATCHES_IN_FLIGHT } from '../src/rollouts/rollout-loop.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const CONNECTIONS = 32;
@@ -29,7 +30,7 @@ const FULL_REPEATS = QUICK ? 1 : 3;
 const KILL = { streams: 1000, sdks: 5, ops: QUICK ? 10 : 50, spacingMs: 200 };
 const TARGETS = { rps: 12_500, p99Ms: 10, killP99Ms: 100 };
 /** One tick over 10,000 active rollouts in under 2 s (quick: one timed tick, no concurrency sweep). */
-const TICK = { rollouts: 10_000, ticks: QUICK ? 1 : 3, concurrency: 64, targetMs: 2_000, sweep: !QUICK };
+const TICK = { rollouts: 10_000, ticks: QUICK ? 1 : 3, concurrency: DEFAULT_BATCHES_IN_FLIGHT, targetMs: 2_000, sweep: !QUICK };
 /** Breach → served disabled within one analysis interval + 100 ms. */
 const BREACH = { reps: QUICK ? 5 : 15, analysisIntervalMs: 1_000, tickMs: 50, bucketMs: 200, flags: 4, slackMs: 100 };
 const DEADLINE_MS = 7 * 60_000;

@@ -26,7 +26,7 @@ import { outcomeRoutes } from './metrics/outcome-routes.js';
 import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
 import { policyRoutes } from './policies/policy-routes.js';
 import { RolloutService } from './rollouts/rollout-service.js';
-import { RolloutLoop } from './rollouts/rollout-loop.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop } from './rollouts/rollout-loop.js';
 import { rolloutRoutes } from './rollouts/rollout-routes.js';
 import { ServerEvaluation } from './evaluation/server-evaluation.js';
 import { frontendRoutes } from './frontend/frontend-routes.js';
@@ -145,7 +145,8 @@ export async function startController(config: Config, logger: Logger, options: C
     replicaId: `${config.REPLICA_ID ?? os.hostname()}#${process.pid}-${randomBytes(3).toString('hex')}`,
     tickMs: config.ROLLOUT_TICK_MS,
     leaseTtlMs: config.LEADER_LEASE_MS,
-    concurrency: 64,
+    batchSize: DEFAULT_BATCH_SIZE,
+    concurrency: DEFAULT_BATCHES_IN_FLIGHT,
     now,
   });
   loop.start();

@@ -14,12 +14,21 @@ export interface CohortTotals {
 export type Cohort = 'treatment' | 'control';
 export type OutcomeTotals = Record<Cohort, CohortTotals>;
 
+export interface WindowQuery {
+  environment: string;
+  flag: string;
+  windows: Array<[from: number, to: number]>;
+}
+
 /** Reads summed outcomes; implemented over time-bucketed counters in the store. */
 export interface OutcomeSource {
   /** Bucket size in ms: windows are read in whole buckets. */
   readonly bucketMs: number;
   /** Sum of every bucket whose start lies in [from, to). */
   sum(environment: string, flag: string, from: number, to: number): Promise<OutcomeTotals>;
-  /** Several windows at once, each bucket read once however many windows it falls in. */
-  sumWindows(environment: string, flag: string, windows: Array<[from: number, to: number]>): Promise<OutcomeTotals[]>;
+  /**
+   * Several windows for each of several flags in one read (the rollout loop's batch): within a
+   * query each bucket is read once however many windows it falls in.
+   */
+  sumWindowsMany(queries: WindowQuery[]): Promise<OutcomeTotals[][]>;
 }

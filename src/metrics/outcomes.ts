@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { flagNameSchema } from '../flags/schema.js';
 import type { Store } from '../store/port.js';
 import { emptyTotals } from './outcome-math.js';
-import type { CohortTotals, OutcomeSource, OutcomeTotals } from './outcome-model.js';
+import type { CohortTotals, OutcomeSource, OutcomeTotals, WindowQuery } from './outcome-model.js';
 
 /** Gates are judged over short windows (minutes), so buckets are fine-grained: ten seconds by default. */
 export const DEFAULT_OUTCOME_BUCKET_MS = 10_000;
@@ -144,22 +144,32 @@ export class StoreOutcomeSource implements OutcomeSource {
   }
 
   async sumWindows(environment: string, flag: string, windows: Array<[from: number, to: number]>): Promise<OutcomeTotals[]> {
-    const starts = new Set<number>();
-    const ranges = windows.map(([from, to]) => {
-      if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`window must be finite, got [${from}, ${to})`);
-      const oldestAlive = to - OUTCOME_TTL_SECONDS * 1000 - this.bucketMs;
-      const first = this.bucketStart(Math.max(from, oldestAlive));
-      for (let t = first; t < to; t += this.bucketMs) starts.add(t);
-      return [first, to] as const;
-    });
-    const ordered = [...starts];
-    // Summed in the store, one round trip for all windows; each bucket is read once.
-    const groups = ranges.map(([first, to]) => ordered.filter((t) => t >= first && t < to).map((t) => outcomeBucketKey(environment, flag, t)));
+    return (await this.sumWindowsMany([{ environment, flag, windows }]))[0]!;
+  }
+
+  async sumWindowsMany(queries: WindowQuery[]): Promise<OutcomeTotals[][]> {
+    const groups: string[][] = [];
+    for (const { environment, flag, windows } of queries) {
+      const starts = new Set<number>();
+      const ranges = windows.map(([from, to]) => {
+        if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`window must be finite, got [${from}, ${to})`);
+        const oldestAlive = to - OUTCOME_TTL_SECONDS * 1000 - this.bucketMs;
+        const first = this.bucketStart(Math.max(from, oldestAlive));
+        for (let t = first; t < to; t += this.bucketMs) starts.add(t);
+        return [first, to] as const;
+      });
+      const ordered = [...starts];
+      for (const [first, to] of ranges) groups.push(ordered.filter((t) => t >= first && t < to).map((t) => outcomeBucketKey(environment, flag, t)));
+    }
+    // Summed in the store, one round trip for every window of every query; each bucket is read once.
     const sums = await this.store.sumCounters(groups);
-    return sums.map((counters) => {
-      const totals = emptyTotals();
-      addFieldsInto(totals, counters);
-      return totals;
-    });
+    let next = 0;
+    return queries.map(({ windows }) =>
+      windows.map(() => {
+        const totals = emptyTotals();
+        addFieldsInto(totals, sums[next++]!);
+        return totals;
+      }),
+    );
   }
 }

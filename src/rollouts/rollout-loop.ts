@@ -1,4 +1,4 @@
-import type { Store } from '../store/port.js';
+import type { Store, Versioned } from '../store/port.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
@@ -6,7 +6,7 @@ import { ConflictError } from '../store/errors.js';
 import type { OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
 import { addInto } from '../metrics/outcome-math.js';
 import { isFinal, ROLLOUTS, type DecisionInput, type Rollout } from './rollout-model.js';
-import type { RolloutService } from './rollout-service.js';
+import type { Fence, RolloutService } from './rollout-service.js';
 
 export const LEADER_LEASE = 'rollout-leader';
 const CONTROLLER: Actor = { type: 'system', id: 'controller', name: 'controller' };
@@ -16,7 +16,9 @@ export interface LoopOptions {
   /** How often the leader looks for due rollouts; each rollout is analysed once per its policy's interval. */
   tickMs: number;
   leaseTtlMs: number;
-  /** Rollouts analysed at the same time (their reads and writes overlap; Redis pipelines them). */
+  /** Rollouts read and written together: one outcome read and one commit per batch. */
+  batchSize: number;
+  /** Batches in flight at the same time (their reads and writes overlap; Redis pipelines them). */
   concurrency: number;
   now: () => Date;
 }
@@ -30,6 +32,10 @@ export interface TickReport {
   /** Milliseconds until the next active rollout falls due (undefined when none is active). */
   nextDueInMs?: number;
 }
+
+/** Defaults: 100 rollouts per outcome read and commit, four such batches in flight. */
+export const DEFAULT_BATCH_SIZE = 100;
+export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 
 /** Never spin faster than this, however many rollouts fall due at once. */
 const MIN_WAIT_MS = 5;
@@ -99,34 +105,15 @@ export class RolloutLoop {
     const listed = new Map(docs.map((d) => [d.value, d]));
     const dueAt = (r: Rollout) => (r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now);
     const due = active.filter((r) => dueAt(r) <= now);
-    let changed = 0;
-    let errors = 0;
+    const counts = { changed: 0, errors: 0 };
+    const batches: Array<Array<Versioned<Rollout>>> = [];
+    for (let i = 0; i < due.length; i += this.opts.batchSize) batches.push(due.slice(i, i + this.opts.batchSize).map((r) => listed.get(r)!));
     let next = 0;
     const worker = async () => {
-      while (next < due.length) {
-        const rollout = due[next++]!;
-        try {
-          const after = await this.rollouts.decideAndApply(rollout.id, (current) => this.measure(current), CONTROLLER, fence, 'rollout.analysis', undefined, listed.get(rollout));
-          if (after.state !== rollout.state || after.stepIndex !== rollout.stepIndex) {
-            changed++;
-            // ERROR means a person must act: a rollback to look into, or a step paused for a decision.
-            const needsPerson = after.state === 'rolled_back' || after.state === 'paused';
-            const log = needsPerson ? this.logger.error.bind(this.logger) : this.logger.info.bind(this.logger);
-            log({ rolloutId: after.id, flag: after.flag, environment: after.environment, from: rollout.state, to: after.state, percentage: after.percentage }, after.history.at(-1)?.reason ?? 'rollout changed');
-          }
-        } catch (err) {
-          // A fence conflict means another replica leads now; a version conflict means a person acted
-          // on this rollout meanwhile. Either way the next tick reads afresh.
-          if (err instanceof ConflictError && err.reason.startsWith('fence')) this.token = undefined;
-          else if (!(err instanceof ConflictError) && !(err instanceof AppError && err.status === 409)) {
-            errors++;
-            this.logger.error({ rolloutId: rollout.id, err: String(err) }, 'rollout analysis failed');
-          }
-        }
-        if (this.token === undefined) return;
-      }
+      while (next < batches.length && this.token !== undefined) await this.analyseBatch(batches[next++]!, fence, counts);
     };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, due.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, batches.length) }, worker));
+    const { changed, errors } = counts;
     // Those analysed now are next due one interval on; the others when their interval ends.
     const later = this.opts.now().getTime();
     const analysed = new Set(due);
@@ -137,28 +124,92 @@ export class RolloutLoop {
   }
 
   /**
-   * Outcomes since the step began and over the last interval; a provider failure is inconclusive,
-   * never a verdict. Complete buckets are added once to the rollout's running step totals, so each
-   * analysis reads only the buckets since the last one plus the bucket still filling.
+   * One batch of due rollouts: their outcomes in one read, their routine analyses in one commit;
+   * any rollout whose decision does more (a transition, a flag change), or that met a conflict,
+   * goes through the full per-rollout path with its audit events.
    */
-  private async measure(r: Rollout): Promise<DecisionInput> {
+  private async analyseBatch(batch: Array<Versioned<Rollout>>, fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
+    const inputs = await this.measureMany(batch.map((d) => d.value));
+    let rest: Array<{ doc: Versioned<Rollout>; input: DecisionInput; stale: boolean }>;
+    try {
+      ({ rest } = await this.rollouts.commitRoutineAnalyses(batch.map((doc, i) => ({ doc, input: inputs[i]! })), CONTROLLER, fence));
+    } catch (err) {
+      this.onWriteError(err, undefined, counts);
+      return;
+    }
+    for (const { doc, input, stale } of rest) {
+      if (this.token === undefined) return;
+      await this.analyseOne(doc, stale ? undefined : input, fence, counts);
+    }
+  }
+
+  /** The full path for one rollout: decided afresh if it changed since it was measured, committed with its audit events. */
+  private async analyseOne(doc: Versioned<Rollout>, measured: DecisionInput | undefined, fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
+    const rollout = doc.value;
+    try {
+      const input = async (current: Rollout) => (current === rollout && measured ? measured : (await this.measureMany([current]))[0]!);
+      const after = await this.rollouts.decideAndApply(rollout.id, input, CONTROLLER, fence, 'rollout.analysis', undefined, measured ? doc : undefined);
+      if (after.state !== rollout.state || after.stepIndex !== rollout.stepIndex) {
+        counts.changed++;
+        // ERROR means a person must act: a rollback to look into, or a step paused for a decision.
+        const needsPerson = after.state === 'rolled_back' || after.state === 'paused';
+        const log = needsPerson ? this.logger.error.bind(this.logger) : this.logger.info.bind(this.logger);
+        log({ rolloutId: after.id, flag: after.flag, environment: after.environment, from: rollout.state, to: after.state, percentage: after.percentage }, after.history.at(-1)?.reason ?? 'rollout changed');
+      }
+    } catch (err) {
+      this.onWriteError(err, rollout.id, counts);
+    }
+  }
+
+  /**
+   * A fence conflict means another replica leads now; a version conflict means a person acted on
+   * the rollout meanwhile. Either way the next tick reads afresh; anything else is an error.
+   */
+  private onWriteError(err: unknown, rolloutId: string | undefined, counts: { errors: number }): void {
+    if (err instanceof ConflictError && err.reason.startsWith('fence')) this.token = undefined;
+    else if (!(err instanceof ConflictError) && !(err instanceof AppError && err.status === 409)) {
+      counts.errors++;
+      this.logger.error({ ...(rolloutId ? { rolloutId } : {}), err: String(err) }, 'rollout analysis failed');
+    }
+  }
+
+  /**
+   * Outcomes since the step began and over the last interval, for several rollouts in one read; a
+   * provider failure is inconclusive, never a verdict. Complete buckets are added once to each
+   * rollout's running step totals, so an analysis reads only the buckets since the last one plus
+   * the bucket still filling.
+   */
+  private async measureMany(rollouts: Rollout[]): Promise<DecisionInput[]> {
     const now = this.opts.now().getTime();
     const end = now + 1;
     const bucket = this.outcomes.bucketMs;
     const filling = Math.floor(now / bucket) * bucket;
-    const from = r.stepTotals?.until ?? Math.floor(Date.parse(r.stepStartedAt) / bucket) * bucket;
+    const spans = rollouts.map((r) => {
+      const from = r.stepTotals?.until ?? Math.floor(Date.parse(r.stepStartedAt) / bucket) * bucket;
+      return { from, until: Math.max(from, filling) };
+    });
     try {
-      // One read per bucket: the recent window overlaps the new and filling buckets of the step.
-      const [completed, partial, recent] = (await this.outcomes.sumWindows(r.environment, r.flag, [
-        [from, Math.max(from, filling)],
-        [Math.max(from, filling), end],
-        [now - r.plan.analysisInterval, end],
-      ])) as [OutcomeTotals, OutcomeTotals, OutcomeTotals];
-      // The window sums are fresh objects, so they are added into in place rather than copied.
-      const stepTotals = { totals: r.stepTotals ? addInto(completed, r.stepTotals.totals) : completed, until: Math.max(from, filling) };
-      return { kind: 'analysis', measurements: { step: addInto(partial, stepTotals.totals), recent, stepTotals } };
+      // The recent window overlaps the new and filling buckets of the step; each bucket is read once.
+      const sums = await this.outcomes.sumWindowsMany(
+        rollouts.map((r, i) => ({
+          environment: r.environment,
+          flag: r.flag,
+          windows: [
+            [spans[i]!.from, spans[i]!.until],
+            [spans[i]!.until, end],
+            [now - r.plan.analysisInterval, end],
+          ],
+        })),
+      );
+      return rollouts.map((r, i) => {
+        const [completed, partial, recent] = sums[i] as [OutcomeTotals, OutcomeTotals, OutcomeTotals];
+        // The window sums are fresh objects, so they are added into in place rather than copied.
+        const stepTotals = { totals: r.stepTotals ? addInto(completed, r.stepTotals.totals) : completed, until: spans[i]!.until };
+        return { kind: 'analysis', measurements: { step: addInto(partial, stepTotals.totals), recent, stepTotals } };
+      });
     } catch (err) {
-      return { kind: 'provider-error', error: err instanceof Error ? err.message : String(err) };
+      const error = err instanceof Error ? err.message : String(err);
+      return rollouts.map(() => ({ kind: 'provider-error', error }));
     }
   }
 }

@@ -7,7 +7,7 @@ import { FlagService } from '../../src/flags/flag-service.js';
 import { flagDefinitionSchema, type StoredFlag } from '../../src/flags/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { emptyTotals } from '../../src/metrics/outcome-math.js';
-import type { OutcomeSource, OutcomeTotals } from '../../src/metrics/outcome-model.js';
+import type { OutcomeSource, OutcomeTotals, WindowQuery } from '../../src/metrics/outcome-model.js';
 import { PolicyService } from '../../src/policies/policy-service.js';
 import { policySchema } from '../../src/policies/policy-schema.js';
 import { LEADER_LEASE, RolloutLoop } from '../../src/rollouts/rollout-loop.js';
@@ -65,9 +65,9 @@ class ScriptedOutcomes implements OutcomeSource {
     return healthy();
   }
 
-  async sumWindows(_env: string, _flag: string, windows: Array<[number, number]>): Promise<OutcomeTotals[]> {
+  async sumWindowsMany(queries: WindowQuery[]): Promise<OutcomeTotals[][]> {
     const totals = await this.sum();
-    return windows.map(() => structuredClone(totals));
+    return queries.map((q) => q.windows.map(() => structuredClone(totals)));
   }
 }
 
@@ -203,10 +203,10 @@ describe('fencing: a write with a stale fencing token is refused', () => {
     const outcomesA = new ScriptedOutcomes();
     const outcomesB = new ScriptedOutcomes();
     let clockB = clock;
-    const loopA = new RolloutLoop(store, rollouts, outcomesA, logger, { replicaId: 'loop-A', tickMs: 100, leaseTtlMs: SHORT_TTL_MS, concurrency: 4, now });
+    const loopA = new RolloutLoop(store, rollouts, outcomesA, logger, { replicaId: 'loop-A', tickMs: 100, leaseTtlMs: SHORT_TTL_MS, batchSize: 2, concurrency: 2, now });
     // B has its own service and clock, so that we choose when B finds the rollout due.
     const rolloutsB = new RolloutService(store, () => new Date(clockB));
-    const loopB = new RolloutLoop(store, rolloutsB, outcomesB, logger, { replicaId: 'loop-B', tickMs: 100, leaseTtlMs: 10_000, concurrency: 4, now: () => new Date(clockB) });
+    const loopB = new RolloutLoop(store, rolloutsB, outcomesB, logger, { replicaId: 'loop-B', tickMs: 100, leaseTtlMs: 10_000, batchSize: 2, concurrency: 2, now: () => new Date(clockB) });
 
     // 1. A leads and writes: the rollout advances from 1% to 5%.
     clock += 60_000;
