@@ -209,11 +209,10 @@ export class RedisStore implements Store {
       }),
     );
     if (keyList.length === 0) return groups.map(() => ({}));
-    const res = (await this.script('rcSumCounters')(keyList.length, ...keyList, JSON.stringify(plan))) as string[][];
-    return res.map((flat) => {
-      const out: CounterFields = {};
-      for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = Number(flat[i + 1]);
-      return out;
+    const res = (await this.script('rcSumCounters')(keyList.length, ...keyList, JSON.stringify(plan))) as string;
+    return (JSON.parse(res) as Array<Record<string, string | number>>).map((sums) => {
+      for (const field in sums) sums[field] = Number(sums[field]);
+      return sums as CounterFields;
     });
   }
 
