@@ -21,15 +21,7 @@ export const EVENT_TYPES = [
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The rollout as it stood when the event happened (for a transition: right after it). */
-export interface RolloutRef {
-  id: string;
-  flag: string;
-  environment: string;
-  policy: string;
-  state: RolloutState;
-  stepIndex: number;
-  percentage: number;
-}
+export type RolloutRef = Pick<Rollout, 'id' | 'flag' | 'environment' | 'policy' | 'state' | 'stepIndex' | 'percentage'>;
 
 export interface ApprovalNote {
   by: string;
