@@ -34,6 +34,8 @@ import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import type { FileError } from './files/yaml-files.js';
 import { createNotifications } from './notifications/notifications.js';
+import { dashboardRoutes } from './ui/dashboard-routes.js';
+import { uiAssetRoutes } from './ui/ui-assets.js';
 
 export const VERSION = '0.1.0';
 const STORE_CHECK_MS = 2_000;
@@ -123,6 +125,8 @@ export async function startController(config: Config, logger: Logger, options: C
     ...reportRoutes({ rollouts, store, now }),
     ...tokenRoutes(tokens),
     ...auditRoutes(store),
+    ...dashboardRoutes({ rollouts, outcomes, store, now }),
+    ...uiAssetRoutes(),
     ...notifications.routes,
   ];
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });

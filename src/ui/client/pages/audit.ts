@@ -1,0 +1,149 @@
+import { getJson, type Poller } from '../api.js';
+import { h, render } from '../dom.js';
+import { dateTime } from '../format.js';
+import { live } from '../live.js';
+import { showError } from '../status.js';
+import type { AuditEvent, AuditSummary, ChainVerdict, Page, RecentAudit } from '../types.js';
+
+/** The audit log, newest first, filtered, with the hash chain's verification. */
+
+const FILTERS = ['action', 'target', 'actor'] as const;
+
+function verdictBanner(v: ChainVerdict | undefined): HTMLElement {
+  if (!v) return h('p', { class: 'chain' }, 'Verifying the hash chain…');
+  return v.ok
+    ? h('p', { class: 'chain chain-ok', 'data-chain': 'ok' }, `✓ Hash chain intact: ${v.count.toLocaleString()} events, head #${v.headSeq}.`)
+    : h('p', { class: 'chain chain-broken', 'data-chain': 'broken', role: 'alert' }, `✕ Hash chain broken at event #${v.brokenAtSeq}: ${v.problem}`);
+}
+
+/** Before and after of one event, fetched when its row is opened (the list leaves them out to stay small). */
+function detailsOf(e: AuditSummary, cache: Map<number, AuditEvent>, open: Set<number>): HTMLElement {
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const fill = (full: AuditEvent) =>
+    render(
+      body,
+      h('p', { class: 'small' }, `hash ${full.hash.slice(0, 16)}… ← previous ${full.prevHash.slice(0, 16)}…`),
+      h('div', { class: 'before-after' }, h('div', {}, h('h4', {}, 'Before'), h('pre', {}, JSON.stringify(full.before, null, 2))), h('div', {}, h('h4', {}, 'After'), h('pre', {}, JSON.stringify(full.after, null, 2)))),
+    );
+  const details = h('details', { open: open.has(e.seq), 'data-key': `details:${e.seq}` }, h('summary', {}, 'before / after'), body);
+  const load = async () => {
+    const cached = cache.get(e.seq);
+    if (cached) return fill(cached);
+    try {
+      const { events } = await getJson<{ events: AuditEvent[] }>(`/api/admin/audit?from=${e.seq}&limit=1`);
+      if (events[0]) {
+        cache.set(e.seq, events[0]);
+        fill(events[0]);
+      }
+    } catch (err) {
+      showError(err);
+    }
+  };
+  details.addEventListener('toggle', () => {
+    if (details.open) {
+      open.add(e.seq);
+      void load();
+    } else open.delete(e.seq);
+  });
+  if (details.open) void load();
+  return details;
+}
+
+function targetText(t: AuditSummary['target']): string {
+  return `${t.type} ${t.id}${t.environment ? ` (${t.environment})` : ''}`;
+}
+
+export const auditPage: Page = (main, ctx) => {
+  const inputs = Object.fromEntries(
+    FILTERS.map((name) => [name, h('input', { id: `filter-${name}`, name, type: 'search', value: ctx.query.get(name) ?? '', 'data-key': `filter-${name}` })]),
+  ) as Record<(typeof FILTERS)[number], HTMLInputElement>;
+  const chain = h('div', {}, verdictBanner(undefined));
+  const region = h('div');
+  const cache = new Map<number, AuditEvent>();
+  const open = new Set<number>();
+  let before: number | undefined;
+  let verifiedHead = -1;
+  let poller: Poller | undefined;
+
+  // Verifying walks the whole log, so it runs when new events arrive, not on every poll.
+  const verify = async (head: number) => {
+    if (head === verifiedHead) return;
+    verifiedHead = head;
+    try {
+      render(chain, verdictBanner(await getJson<ChainVerdict>('/api/admin/audit/verify')));
+    } catch (err) {
+      showError(err);
+    }
+  };
+
+  const draw = (page: RecentAudit) => {
+    void verify(page.headSeq);
+    const row = (e: AuditSummary) =>
+      h(
+        'tr',
+        { 'data-seq': e.seq },
+        h('td', {}, `#${e.seq}`),
+        h('td', {}, dateTime(e.at)),
+        h('td', {}, e.actor.name),
+        h('td', {}, h('code', {}, e.action)),
+        h('td', {}, targetText(e.target)),
+        h('td', {}, e.reason ?? ''),
+        h('td', {}, detailsOf(e, cache, open)),
+      );
+    render(
+      region,
+      h('p', { class: 'muted' }, `${page.events.length} event${page.events.length === 1 ? '' : 's'}${before ? ` before #${before}` : ', newest first'}`),
+      h(
+        'div',
+        { class: 'table-scroll' },
+        h(
+          'table',
+          { class: 'audit' },
+          h('caption', { class: 'sr-only' }, 'Audit events'),
+          h('thead', {}, h('tr', {}, ['Seq', 'When', 'Who', 'Action', 'Target', 'Reason', 'Change'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, page.events.map(row)),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'toolbar' },
+        before ? h('button', { type: 'button', class: 'secondary', 'data-key': 'newest', onClick: () => restart(undefined) }, 'Newest') : null,
+        page.nextBefore ? h('button', { type: 'button', class: 'secondary', 'data-key': 'older', onClick: () => restart(page.nextBefore!) }, 'Older') : null,
+      ),
+    );
+  };
+
+  const restart = (nextBefore: number | undefined) => {
+    before = nextBefore;
+    poller?.stop();
+    const query = new URLSearchParams();
+    for (const name of FILTERS) if (inputs[name].value.trim()) query.set(name, inputs[name].value.trim());
+    if (before) query.set('before', String(before));
+    poller = live<RecentAudit>(`/api/admin/dashboard/audit?${query}`, draw);
+  };
+
+  let debounce: number | undefined;
+  for (const input of Object.values(inputs)) {
+    input.addEventListener('input', () => {
+      window.clearTimeout(debounce);
+      debounce = window.setTimeout(() => restart(undefined), 300);
+    });
+  }
+
+  render(
+    main,
+    h('h1', {}, 'Audit log'),
+    chain,
+    h(
+      'form',
+      { class: 'filters', role: 'search', onSubmit: (e: Event) => e.preventDefault() },
+      FILTERS.map((name) => [h('label', { for: `filter-${name}` }, name[0]!.toUpperCase() + name.slice(1)), inputs[name]]),
+    ),
+    region,
+  );
+  restart(undefined);
+  return () => {
+    window.clearTimeout(debounce);
+    poller?.stop();
+  };
+};

@@ -1,0 +1,148 @@
+import { rolloutActions } from '../actions.js';
+import { request } from '../api.js';
+import { h, render, type Child } from '../dom.js';
+import { dateTime, metricValue, stateLabel } from '../format.js';
+import { live } from '../live.js';
+import { showError, announce } from '../status.js';
+import type { CheckResult, Page, PageContext, Rollout, RolloutView, Transition } from '../types.js';
+import { stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
+import { rolloutCharts } from './rollout-charts.js';
+
+/** One rollout: where it stands, its charts, what people can do, and the record of every transition. */
+
+function verdictLine(r: Rollout): HTMLElement {
+  const v = r.stepVerdict;
+  const text = v.kind === 'healthy' ? 'healthy: every gate passes' : `${v.kind}: ${v.reason}`;
+  return h('p', { class: `verdict verdict-${v.kind}` }, h('strong', {}, 'Step: '), text);
+}
+
+function gateTable(gates: CheckResult[], caption: string): HTMLElement {
+  if (gates.length === 0) return h('p', { class: 'muted' }, `${caption}: not judged yet in this step.`);
+  return h(
+    'div',
+    { class: 'table-scroll' },
+    h(
+      'table',
+      { class: 'gates' },
+      h('caption', {}, caption),
+      h('thead', {}, h('tr', {}, ['Rule', 'Value', 'Threshold', 'Samples', 'Verdict'].map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'tbody',
+        {},
+        gates.map((g) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, g.rule),
+            h('td', {}, metricValue(g.metric, g.value)),
+            h('td', {}, metricValue(g.metric, g.threshold)),
+            h('td', {}, g.samples.toLocaleString()),
+            h('td', {}, h('span', { class: `badge verdict-${g.verdict}` }, g.verdict), g.reason ? h('span', { class: 'muted' }, ` ${g.reason}`) : null),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function transitionValues(t: Transition): Child[] {
+  const parts: Child[] = [];
+  for (const g of [...(t.gates ?? []), ...(t.rollbackChecks ?? [])]) {
+    parts.push(h('li', {}, `${g.rule}: ${metricValue(g.metric, g.value)} over ${g.samples.toLocaleString()} (${g.verdict})`));
+  }
+  if (t.samples) parts.push(h('li', {}, `samples: treatment ${t.samples.treatment.toLocaleString()}, control ${t.samples.control.toLocaleString()}`));
+  for (const a of t.approvals ?? []) parts.push(h('li', {}, `approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${dateTime(a.at)}${a.comment ? `: “${a.comment}”` : ''}`));
+  return parts.length ? [h('ul', { class: 'values' }, parts)] : [];
+}
+
+function historyTable(r: Rollout): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-scroll' },
+    h(
+      'table',
+      { class: 'history' },
+      h('caption', {}, 'History: every transition with the values behind it'),
+      h('thead', {}, h('tr', {}, ['When', 'Transition', 'Percentage', 'Why', 'By', 'Values'].map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'tbody',
+        {},
+        [...r.history].reverse().map((t) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, dateTime(t.at)),
+            h('td', {}, `${stateLabel(t.from)} → ${stateLabel(t.to)}`),
+            h('td', {}, `${t.percentage}%`),
+            h('td', {}, t.reason),
+            h('td', {}, t.actor),
+            h('td', {}, transitionValues(t)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function approvalsList(r: Rollout, steps: number[]): HTMLElement {
+  if (r.approvals.length === 0) return h('p', { class: 'muted' }, 'No approvals yet.');
+  return h(
+    'ul',
+    { class: 'approvals' },
+    r.approvals.map((a) => h('li', {}, `${steps[a.step] ?? '?'}%: ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}, ${dateTime(a.at)}${a.comment ? ` — “${a.comment}”` : ''}`)),
+  );
+}
+
+/** The go-live report needs the token, so it is fetched and handed to the browser as a file. */
+function reportButton(r: Rollout, format: 'md' | 'html'): HTMLElement {
+  const label = format === 'md' ? 'Go-live report (Markdown)' : 'Go-live report (HTML)';
+  const button = h('button', { type: 'button', class: 'secondary', 'data-key': `report:${format}` }, label);
+  button.addEventListener('click', async () => {
+    try {
+      const res = await request('GET', `/api/admin/rollouts/${encodeURIComponent(r.id)}/report?format=${format}`);
+      const url = URL.createObjectURL(await res.blob());
+      const link = h('a', { href: url, download: `go-live-${r.flag}-${r.environment}-${r.id.slice(0, 8)}.${format}` });
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      announce(`${label} downloaded`);
+    } catch (err) {
+      showError(err);
+    }
+  });
+  return button;
+}
+
+function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[] {
+  const { rollout: r, progress, series } = data;
+  const actions = rolloutActions(r, progress.steps, ctx, refresh);
+  return [
+    h('p', { class: 'crumbs' }, h('a', { href: '#/rollouts' }, '← All rollouts')),
+    h('div', { class: 'page-head' }, h('h1', {}, `${r.flag} · ${r.environment}`), stateBadge(r.state)),
+    h('p', { class: 'muted' }, `Policy ${r.policy} · started by ${r.startedBy.name} on ${dateTime(r.createdAt)} · id ${r.id}`),
+    stepper(progress, r.state),
+    h('div', { class: 'now' }, verdictLine(r), h('p', {}, h('strong', {}, 'Time in step: '), timeInStep(r.stepStartedAt, r.state), ` · serving ${r.percentage}%`)),
+    h('section', { 'aria-labelledby': 'waits-title' }, h('h2', { id: 'waits-title' }, 'To leave this step'), waitingFor(progress, true)),
+    h(
+      'section',
+      { 'aria-labelledby': 'actions-title' },
+      h('h2', { id: 'actions-title' }, 'Actions'),
+      h('div', { class: 'toolbar' }, actions.length ? actions : h('span', { class: 'muted' }, 'Nothing your role can do in this state.'), reportButton(r, 'md'), reportButton(r, 'html')),
+    ),
+    h('section', { 'aria-labelledby': 'gates-title' }, h('h2', { id: 'gates-title' }, 'Gates'), gateTable(r.gates, 'Latest analysis of this step'), r.rollbackChecks.length ? gateTable(r.rollbackChecks, 'Rollback rules (recent window)') : null),
+    h('section', { 'aria-labelledby': 'charts-title' }, h('h2', { id: 'charts-title' }, 'Over time'), h('div', { class: 'charts' }, rolloutCharts(series))),
+    h('section', { 'aria-labelledby': 'approvals-title' }, h('h2', { id: 'approvals-title' }, 'Approvals'), approvalsList(r, progress.steps)),
+    h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'History'), historyTable(r)),
+  ];
+}
+
+export const rolloutPage: Page = (main, ctx) => {
+  const id = ctx.param ?? '';
+  render(main, h('p', { class: 'muted' }, 'Loading…'));
+  const poller = live<RolloutView>(`/api/admin/rollouts/${encodeURIComponent(id)}/series`, (data) => {
+    document.title = `${data.rollout.flag} · ${data.rollout.environment} — Rollout controller`;
+    render(main, view(data, ctx, () => poller.refresh()));
+  });
+  return () => poller.stop();
+};

@@ -1,0 +1,62 @@
+import { h, render } from '../dom.js';
+import { live } from '../live.js';
+import { dateTime } from '../format.js';
+import type { BoardEntry, Page } from '../types.js';
+import { gateMarks, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
+
+/** Every active rollout at a glance, the latest finished ones below. */
+
+function card(r: BoardEntry): HTMLElement {
+  const title = `${r.flag} · ${r.environment}`;
+  return h(
+    'li',
+    { class: 'card rollout-card', 'data-rollout': r.id, 'data-state': r.state },
+    h('div', { class: 'card-head' }, h('h3', {}, h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}`, 'data-key': `open:${r.id}` }, title)), stateBadge(r.state)),
+    stepper(r.progress, r.state),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('div', {}, h('dt', {}, 'Gates'), h('dd', {}, gateMarks(r.gates, r.gateCount))),
+      h('div', {}, h('dt', {}, 'Time in step'), h('dd', {}, timeInStep(r.stepStartedAt, r.state))),
+      h('div', {}, h('dt', {}, 'Waiting for'), h('dd', {}, waitingFor(r.progress))),
+      h('div', {}, h('dt', {}, 'Policy'), h('dd', {}, r.policy)),
+    ),
+  );
+}
+
+function finishedRow(r: BoardEntry): HTMLElement {
+  return h(
+    'tr',
+    { 'data-rollout': r.id },
+    h('td', {}, h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.flag)),
+    h('td', {}, r.environment),
+    h('td', {}, stateBadge(r.state)),
+    h('td', {}, `${r.percentage}%`),
+    h('td', {}, dateTime(r.updatedAt)),
+  );
+}
+
+export const rolloutsPage: Page = (main) => {
+  const region = h('div', { class: 'rollouts' });
+  render(main, h('h1', {}, 'Rollouts'), region);
+  const poller = live<{ rollouts: BoardEntry[] }>('/api/admin/dashboard/rollouts', ({ rollouts }) => {
+    const active = rollouts.filter((r) => r.progress.active);
+    const finished = rollouts.filter((r) => !r.progress.active);
+    render(
+      region,
+      h('h2', {}, `Active (${active.length})`),
+      active.length ? h('ul', { class: 'cards' }, active.map(card)) : h('p', { class: 'muted' }, 'No rollout is running. Start one with POST /api/admin/rollouts or rolloutctl start.'),
+      finished.length
+        ? [
+            h('h2', {}, 'Recently finished'),
+            h(
+              'div',
+              { class: 'table-scroll' },
+              h('table', {}, h('thead', {}, h('tr', {}, ['Flag', 'Environment', 'Outcome', 'Percentage', 'Finished'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, finished.map(finishedRow))),
+            ),
+          ]
+        : null,
+    );
+  });
+  return () => poller.stop();
+};

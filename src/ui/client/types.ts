@@ -1,0 +1,37 @@
+/** Shapes of the API answers the dashboard reads: the server's own types, imported for their types only. */
+import type { BoardEntry } from '../dashboard-routes.js';
+import type { RolloutProgress, WaitItem } from '../rollout-progress.js';
+import type { RolloutSeries } from '../rollout-series.js';
+import type { RecentAudit, AuditSummary } from '../recent-audit.js';
+import type { Rollout, CheckResult, Transition } from '../../rollouts/rollout-model.js';
+import type { StoredFlag } from '../../flags/schema.js';
+import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
+import type { Permission } from '../../auth/permissions.js';
+
+export type { BoardEntry, RolloutProgress, WaitItem, RolloutSeries, RecentAudit, AuditSummary, Rollout, CheckResult, Transition, StoredFlag, AuditEvent, ChainVerdict, Permission };
+
+export interface Me {
+  id: string;
+  name: string;
+  kind: string;
+  role: string;
+  permissions: Permission[];
+}
+
+export interface RolloutView {
+  rollout: Rollout;
+  progress: RolloutProgress;
+  series: RolloutSeries;
+}
+
+/** What every page is given. */
+export interface PageContext {
+  me: Me;
+  can(permission: Permission): boolean;
+  /** The part of the hash after the page name, e.g. the rollout id. */
+  param: string | undefined;
+  query: URLSearchParams;
+}
+
+/** A page draws into `main` and returns how to stop its polling when the user leaves. */
+export type Page = (main: HTMLElement, ctx: PageContext) => () => void;

@@ -1,0 +1,77 @@
+import { h, type Child } from './dom.js';
+import { sinceAttrs, untilAttrs } from './clocks.js';
+import { metricValue, stateLabel } from './format.js';
+import type { CheckResult, RolloutProgress, WaitItem } from './types.js';
+
+/** Pieces shared by the rollouts list and the rollout page. */
+
+const FINAL_STOPPED = new Set(['rolled_back', 'aborted']);
+
+/** 1% → 10% → 50% → 100%, with the steps done, the one it is on, and those ahead. */
+export function stepper(progress: RolloutProgress, state: string): HTMLElement {
+  const { steps, stepIndex } = progress;
+  const describe = state === 'pending' ? 'not started' : state === 'completed' ? 'completed' : `step ${stepIndex + 1} of ${steps.length}, ${steps[stepIndex]}%`;
+  return h(
+    'ol',
+    { class: 'stepper', 'aria-label': `Steps: ${describe}`, 'data-step': state === 'pending' ? '' : String(stepIndex) },
+    steps.map((pct, i) => {
+      const done = state === 'completed' || (state !== 'pending' && i < stepIndex);
+      const current = state !== 'pending' && state !== 'completed' && i === stepIndex;
+      const cls = done ? 'done' : current ? (FINAL_STOPPED.has(state) ? 'current stopped' : 'current') : 'todo';
+      return h('li', { class: cls, 'aria-current': current ? 'step' : undefined }, h('span', { class: 'dot', 'aria-hidden': 'true' }), `${pct}%`);
+    }),
+  );
+}
+
+export function stateBadge(state: string): HTMLElement {
+  return h('span', { class: `badge state-${state}` }, stateLabel(state));
+}
+
+const VERDICT_MARK = { pass: '✓', fail: '✕', inconclusive: '?' } as const;
+
+/** Gate results at a glance: one mark per gate, the rule and value in its accessible name. */
+export function gateMarks(gates: CheckResult[], total: number): HTMLElement {
+  if (gates.length === 0) return h('span', { class: 'muted' }, total === 0 ? 'no gates' : 'not judged yet');
+  return h(
+    'span',
+    { class: 'gate-marks' },
+    gates.map((g) => {
+      const label = `${g.rule}: ${metricValue(g.metric, g.value)}, ${g.verdict}`;
+      return h('span', { class: `mark verdict-${g.verdict}`, title: label, role: 'img', 'aria-label': label }, VERDICT_MARK[g.verdict]);
+    }),
+  );
+}
+
+function waitText(item: WaitItem): Child[] {
+  switch (item.kind) {
+    case 'time':
+      return item.met ? ['minimum time in step reached'] : ['time: ', h('span', untilAttrs(Date.parse(item.stepStartedAt) + item.minDurationMs)), ' to go'];
+    case 'samples':
+      return [`samples: ${item.samples.toLocaleString()} of ${item.minSamples.toLocaleString()}`];
+    case 'gates':
+      return [`gates: ${item.pass} of ${item.total} passing${item.fail ? `, ${item.fail} failing` : ''}`];
+    case 'approval':
+      return [`approval for ${item.forPercentage}%: ${item.approvals} of ${item.required} (${item.roles.join(' or ')})`];
+    case 'window':
+      return [item.met ? 'change window open' : `change window closed${item.reason ? `: ${item.reason}` : ''}`];
+    case 'person':
+      return [`paused: ${item.reason}; waiting for a person to resume`];
+  }
+}
+
+/** What the step still waits for; `all` also lists the conditions already met (ticked). */
+export function waitingFor(progress: RolloutProgress, all = false): HTMLElement {
+  const items = all ? progress.waitingFor : progress.waitingFor.filter((i) => !i.met);
+  if (progress.waitingFor.length === 0) return h('span', { class: 'muted' }, 'finished');
+  if (items.length === 0) return h('span', { class: 'muted' }, 'nothing: advances at the next analysis');
+  return h(
+    'ul',
+    { class: 'waits', 'aria-label': all ? 'Conditions of this step' : 'Waiting for' },
+    items.map((item) => h('li', { class: `wait wait-${item.kind} ${item.met ? 'met' : 'unmet'}` }, h('span', { class: 'sr-only' }, item.met ? 'met: ' : 'waiting: '), ...waitText(item))),
+  );
+}
+
+export function timeInStep(stepStartedAt: string, state: string): HTMLElement {
+  if (state === 'pending' || FINAL_STOPPED.has(state) || state === 'completed') return h('span', { class: 'muted' }, '–');
+  return h('span', sinceAttrs(Date.parse(stepStartedAt)));
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { PERMISSIONS, roleAllows, type Permission } from '../auth/permissions.js';
+import { readAuditHead } from '../audit/audited-commit.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import type { OutcomeSource } from '../metrics/outcome-model.js';
+import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
+import type { RolloutService } from '../rollouts/rollout-service.js';
+import type { Store } from '../store/port.js';
+import { answeredNotModified, etagJson, strongEtag } from './etag-json.js';
+import { auditFilterSchema, recentAuditEvents } from './recent-audit.js';
+import { rolloutProgress } from './rollout-progress.js';
+import { readRolloutSeries } from './rollout-series.js';
+
+const TAG = 'Dashboard';
+const read = { kind: 'admin', permission: 'read' } as const;
+/** Finished rollouts shown under the active ones, newest first. */
+const RECENT_FINISHED = 20;
+
+export interface DashboardDeps {
+  rollouts: RolloutService;
+  outcomes: OutcomeSource;
+  store: Store;
+  now: () => Date;
+}
+
+/** A rollout as the rollouts page lists it: without its plan, history and running sums, plus where it stands. */
+function boardEntry(r: Rollout, now: Date) {
+  const { plan, history: _history, stepTotals: _sums, ...rest } = r;
+  return { ...rest, gateCount: plan.gates.length, progress: rolloutProgress(r, now) };
+}
+export type BoardEntry = ReturnType<typeof boardEntry>;
+
+/** Admin routes the dashboard reads besides the public ones; each answers with an ETag for cheap polling. */
+export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/me',
+      summary: 'Who the token belongs to and what its role may do (the dashboard offers only those actions; the API enforces them anyway).',
+      tag: TAG,
+      auth: read,
+      responses: { 200: { description: '{id, name, kind, role, permissions}' } },
+      handler: ({ token }) => {
+        // The admin auth requirement has already refused anything but an admin token with a role.
+        const role = token!.role!;
+        const permissions = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => roleAllows(role, p));
+        return { status: 200, body: { id: token!.id, name: token!.name, kind: token!.kind, role, permissions } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/dashboard/rollouts',
+      summary: `Every active rollout and the ${RECENT_FINISHED} latest finished ones, each with its steps and what it is waiting for.`,
+      tag: TAG,
+      auth: read,
+      responses: { 200: { description: '{rollouts}' }, 304: { description: 'Unchanged since the ETag sent in If-None-Match' } },
+      handler: async ({ req, res }) => {
+        const now = deps.now();
+        const all = await deps.rollouts.list();
+        const shown = [...all.filter((r) => !isFinal(r.state)), ...all.filter((r) => isFinal(r.state)).slice(0, RECENT_FINISHED)];
+        return etagJson(req, res, { rollouts: shown.map((r) => boardEntry(r, now)) }, now);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/rollouts/{id}/series',
+      summary: 'One rollout with where it stands and its outcomes over time per cohort (error rate, latency, requests), gate thresholds and served percentage: what its dashboard page draws.',
+      tag: TAG,
+      auth: read,
+      params: z.object({ id: z.string().min(1).max(100) }),
+      responses: { 200: { description: '{rollout, progress, series}' }, 304: { description: 'Unchanged' }, 404: { description: 'No such rollout' } },
+      handler: async ({ req, res, params }) => {
+        const now = deps.now();
+        const rollout = await deps.rollouts.get(params.id);
+        const series = await readRolloutSeries(deps.outcomes, rollout, now);
+        return etagJson(req, res, { rollout, progress: rolloutProgress(rollout, now), series }, now);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/dashboard/audit',
+      summary: 'Audit events newest first, filtered by action, target and actor (substring, any case), without their before/after documents.',
+      tag: TAG,
+      auth: read,
+      query: auditFilterSchema,
+      responses: { 200: { description: '{headSeq, events, nextBefore}' }, 304: { description: 'No new events' } },
+      handler: async ({ req, res, query }) => {
+        const head = await readAuditHead(deps.store);
+        // Known before the log is read: nothing new past the head means the same answer.
+        const etag = strongEtag(`${head.hash}:${JSON.stringify(query)}`);
+        if (answeredNotModified(req, res, etag)) return undefined;
+        return etagJson(req, res, await recentAuditEvents(deps.store, head.seq, query), undefined, etag);
+      },
+    }),
+  ];
+}
+

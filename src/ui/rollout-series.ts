@@ -1,0 +1,118 @@
+import { emptyTotals } from '../metrics/outcome-math.js';
+import type { Cohort, OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
+import { stepPlans, type MetricName } from '../policies/policy-schema.js';
+import { evaluateGate, metricValue } from '../rollouts/checks.js';
+import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
+
+/**
+ * A rollout's outcomes over time, for the dashboard's charts: the outcome buckets of its flag and
+ * environment since it started, grouped into at most MAX_POINTS points (one chart stays a few
+ * kilobytes however long the rollout runs), with each gate's threshold alongside.
+ */
+
+export const MAX_POINTS = 120;
+/** Always charted, whatever the gates use. */
+const BASE_METRICS: MetricName[] = ['error_rate', 'latency_p99_ms'];
+
+export interface CohortSeries {
+  requests: number[];
+  errors: number[];
+  /** Per metric, one value per point; null where the point has no data. */
+  metrics: Partial<Record<MetricName, Array<number | null>>>;
+}
+
+export interface ChartedGate {
+  rule: string;
+  metric: MetricName;
+  cohort: Cohort;
+  /** Absolute gates: the fixed maximum. */
+  max?: number;
+  /** Gates against control: the threshold is control × (1 + this), point by point. */
+  maxRelativeIncrease?: number;
+}
+
+export interface ChartedRollbackRule {
+  metric: MetricName;
+  cohort: Cohort;
+  above: number;
+}
+
+export interface RolloutSeries {
+  from: number;
+  to: number;
+  pointMs: number;
+  /** Start of each point (ms since the epoch). */
+  times: number[];
+  cohorts: Record<Cohort, CohortSeries>;
+  gates: ChartedGate[];
+  rollback: ChartedRollbackRule[];
+  /** The served percentage as a step function: from `at` on, `percentage`. */
+  percentage: Array<{ at: number; percentage: number; state: string }>;
+}
+
+/** Point windows [start, end) aligned to buckets, covering [from, to), at most maxPoints of them. */
+export function seriesWindows(from: number, to: number, bucketMs: number, maxPoints = MAX_POINTS): Array<[number, number]> {
+  const start = Math.floor(from / bucketMs) * bucketMs;
+  const buckets = Math.max(1, Math.ceil((to - start) / bucketMs));
+  const pointMs = Math.ceil(buckets / maxPoints) * bucketMs;
+  const windows: Array<[number, number]> = [];
+  for (let t = start; t < Math.max(to, start + 1); t += pointMs) windows.push([t, t + pointMs]);
+  return windows;
+}
+
+const round = (n: number | undefined) => (n === undefined ? null : Math.round(n * 1e6) / 1e6);
+
+/** The metrics worth charting for a rollout: the base ones and whatever its gates and rollback rules judge. */
+export function chartedMetrics(rollout: Rollout): MetricName[] {
+  return [...new Set([...BASE_METRICS, ...rollout.plan.gates.map((g) => g.metric), ...rollout.plan.rollback.map((r) => r.metric)])];
+}
+
+function chartedGates(rollout: Rollout): ChartedGate[] {
+  const firstStep = stepPlans(rollout.plan)[0]!;
+  return rollout.plan.gates.map((gate) => {
+    // The rule's wording comes from the check itself, so the chart names the gate as the history does.
+    const rule = evaluateGate(gate, emptyTotals(), firstStep).rule;
+    return 'max' in gate
+      ? { rule, metric: gate.metric, cohort: gate.cohort, max: gate.max }
+      : { rule, metric: gate.metric, cohort: 'treatment', maxRelativeIncrease: gate.maxRelativeIncrease };
+  });
+}
+
+/** The served percentage over time, from the history (a rollback or an abort serves nothing). */
+function percentageSteps(rollout: Rollout): RolloutSeries['percentage'] {
+  return [
+    { at: Date.parse(rollout.createdAt), percentage: 0, state: 'pending' },
+    ...rollout.history.map((h) => ({ at: Date.parse(h.at), percentage: h.to === 'rolled_back' || h.to === 'aborted' ? 0 : h.percentage, state: h.to })),
+  ];
+}
+
+/** Pure: the series from the totals of each window (same order as the windows). */
+export function buildSeries(rollout: Rollout, windows: Array<[number, number]>, totals: OutcomeTotals[], to: number): RolloutSeries {
+  const metrics = chartedMetrics(rollout);
+  const cohort = (name: Cohort): CohortSeries => ({
+    requests: totals.map((t) => t[name].requests),
+    errors: totals.map((t) => t[name].errors),
+    metrics: Object.fromEntries(metrics.map((m) => [m, totals.map((t) => round(metricValue(t[name], m)))])),
+  });
+  const first = windows[0]!;
+  return {
+    from: first[0],
+    to,
+    pointMs: first[1] - first[0],
+    times: windows.map(([start]) => start),
+    cohorts: { treatment: cohort('treatment'), control: cohort('control') },
+    gates: chartedGates(rollout),
+    rollback: rollout.plan.rollback.map((r) => ({ metric: r.metric, cohort: r.cohort, above: r.above })),
+    percentage: percentageSteps(rollout),
+  };
+}
+
+/** Reads the rollout's outcome buckets from its start to now (or to its end, once final), in one round trip. */
+export async function readRolloutSeries(outcomes: OutcomeSource, rollout: Rollout, now: Date): Promise<RolloutSeries> {
+  const from = Date.parse(rollout.createdAt);
+  const ended = isFinal(rollout.state) ? Date.parse(rollout.history.at(-1)?.at ?? rollout.updatedAt) : undefined;
+  const to = Math.max(from + 1, ended ?? now.getTime());
+  const windows = seriesWindows(from, to, outcomes.bucketMs);
+  const [totals] = await outcomes.sumWindowsMany([{ environment: rollout.environment, flag: rollout.flag, windows }]);
+  return buildSeries(rollout, windows, totals!, to);
+}
