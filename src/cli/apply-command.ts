@@ -1,0 +1,65 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { contextOf } from './context.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { readLocalFiles } from './local-files.js';
+import { applyPlan, formatPlan, pending, planApply, type PlannedChange } from './apply-plan.js';
+import { note, print, printJson } from './output.js';
+
+async function confirmed(count: number): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Apply ${count} change(s)? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Only what a script needs of each change (the full definitions are in the files it applied). */
+const summary = (c: PlannedChange) => ({ kind: c.kind, name: c.name, file: c.file, action: c.action, changes: c.changes, ...(c.kind === 'flag' && c.warning ? { warning: c.warning } : {}) });
+
+export function registerApply(program: Command): void {
+  program
+    .command('apply')
+    .description('Validate flag and policy YAML files, show a per-field diff against the controller, then apply them')
+    .requiredOption('-f, --file <path...>', 'a YAML file or a directory (its *.yaml, and those in its flags/ and policies/)')
+    .option('--dry-run', 'validate and show the diff, change nothing')
+    .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
+    .addHelpText(
+      'after',
+      `
+Files are validated with the controller's own schemas; any invalid file is reported as
+"file: field.path: problem" and nothing at all is applied (exit code 1).
+Flags are written with PUT /api/admin/flags/{name} and If-Match (a flag changed on the server since
+the diff fails with exit code 2); kill switches are never touched. Policies with
+PUT /api/admin/policies/{name}. Segments in flag files are upserted through the import route first
+(the admin API cannot read segments back, so they are always shown as "upsert").`,
+    )
+    .action(async (opts: { file: string[]; dryRun?: boolean; yes?: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const { files, errors } = await readLocalFiles(opts.file);
+      if (errors.length) {
+        if (ctx.json) printJson({ valid: false, errors: errors.map((e) => ({ file: e.file, field: e.fieldPath, problem: e.problem })) });
+        throw new CliError(`${errors.length} invalid file(s); nothing was applied`, EXIT.usage, errors.map((e) => e.message));
+      }
+      const plan = await planApply(ctx.client, files);
+      const todo = pending(plan);
+      if (!ctx.json) print(formatPlan(plan));
+      const proceed = todo.length > 0 && !opts.dryRun && (opts.yes || (await askOrRefuse(todo.length)));
+      const applied: PlannedChange[] = [];
+      if (proceed) {
+        await applyPlan(ctx.client, plan, (c) => {
+          applied.push(c);
+          if (!ctx.json) note(`applied ${c.kind} ${c.name}`);
+        });
+      }
+      if (ctx.json) printJson({ valid: true, dryRun: opts.dryRun === true, changes: plan.map(summary), applied: applied.map((c) => `${c.kind}:${c.name}`) });
+    });
+}
+
+async function askOrRefuse(count: number): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new CliError('stdin is not a terminal: pass --yes to apply without confirmation, or --dry-run to only see the diff', EXIT.usage);
+  if (!(await confirmed(count))) throw new CliError('not confirmed; nothing was applied', EXIT.usage);
+  return true;
+}

@@ -1,0 +1,98 @@
+import type { FlagDefinition, Segment, StoredFlag } from '../flags/schema.js';
+import type { Policy } from '../policies/policy-schema.js';
+import type { Rollout } from '../rollouts/rollout-model.js';
+import { isFinal } from '../rollouts/rollout-model.js';
+import type { AdminClient } from './admin-client.js';
+import { diffJson, formatChange, type FieldChange } from './json-diff.js';
+import type { LocalFile } from './local-files.js';
+
+/** What `apply` will do to one object, and why: computed against what the controller has now. */
+export type PlannedChange =
+  | { kind: 'flag'; name: string; file: string; action: 'create' | 'update' | 'unchanged'; changes: FieldChange[]; definition: FlagDefinition; version: number; warning?: string }
+  | { kind: 'policy'; name: string; file: string; action: 'create' | 'update' | 'unchanged'; changes: FieldChange[]; policy: Policy }
+  | { kind: 'segment'; name: string; file: string; action: 'upsert'; changes: FieldChange[]; segment: Segment };
+
+export const pending = (plan: PlannedChange[]) => plan.filter((c) => c.action !== 'unchanged');
+
+/** The flag as its definition: kill switches are not part of a file and are never changed by one. */
+function definitionOf(flag: StoredFlag): Omit<StoredFlag, 'killSwitches'> {
+  const { killSwitches: _kept, ...definition } = flag;
+  return definition;
+}
+
+function versionOf(etag: string | null): number {
+  return Number((etag ?? '0').replace(/^W\//, '').replace(/"/g, '')) || 0;
+}
+
+function actionOf(exists: boolean, changes: FieldChange[]): 'create' | 'update' | 'unchanged' {
+  if (!exists) return 'create';
+  return changes.length ? 'update' : 'unchanged';
+}
+
+/** Reads what the controller has for each named flag and policy, and diffs it field by field. */
+export async function planApply(client: AdminClient, files: LocalFile[]): Promise<PlannedChange[]> {
+  const { rollouts } = await client.call<{ rollouts: Rollout[] }>('GET', '/api/admin/rollouts');
+  const active = rollouts.filter((r) => !isFinal(r.state));
+  const plan: PlannedChange[] = [];
+  for (const f of files) {
+    if (f.kind === 'policy') {
+      const current = await client.find<Policy>(`/api/admin/policies/${encodeURIComponent(f.policy.name)}`);
+      const changes = diffJson(current?.value, f.policy);
+      plan.push({ kind: 'policy', name: f.policy.name, file: f.file, action: actionOf(!!current, changes), changes: current ? changes : [], policy: f.policy });
+      continue;
+    }
+    // The admin API cannot read segments back, so they are upserted whenever their file is applied.
+    for (const segment of f.segments) {
+      plan.push({ kind: 'segment', name: `${segment.id}${segment.name ? ` (${segment.name})` : ''}`, file: f.file, action: 'upsert', changes: [], segment });
+    }
+    for (const definition of f.flags) {
+      const current = await client.find<StoredFlag>(`/api/admin/flags/${encodeURIComponent(definition.name)}`);
+      const changes = diffJson(current ? definitionOf(current.value) : undefined, definition);
+      const action = actionOf(!!current, changes);
+      const live = active.filter((r) => r.flag === definition.name);
+      const warning =
+        action === 'update' && live.length
+          ? `active rollout ${live.map((r) => `${r.id.slice(0, 8)} in ${r.environment}`).join(', ')}: replacing the definition also replaces the strategy the rollout ramps`
+          : undefined;
+      plan.push({ kind: 'flag', name: definition.name, file: f.file, action, changes: current ? changes : [], definition, version: current ? versionOf(current.etag) : 0, ...(warning ? { warning } : {}) });
+    }
+  }
+  return plan;
+}
+
+export function formatPlan(plan: PlannedChange[]): string {
+  const lines: string[] = [];
+  for (const c of plan) {
+    const note = c.kind === 'segment' ? ' (segments cannot be read back to compare; it is written as the file says)' : '';
+    lines.push(`${c.kind} ${c.name} (${c.file}): ${c.action}${note}`);
+    lines.push(...c.changes.map(formatChange));
+    if (c.kind === 'flag' && c.warning) lines.push(`  ! ${c.warning}`);
+  }
+  const todo = pending(plan);
+  lines.push('', todo.length ? `${todo.length} change(s) to apply.` : 'Nothing to apply: the controller already has what the files say.');
+  return lines.join('\n');
+}
+
+/** Applies in dependency order: segments (flags refer to them), then policies, then flags with If-Match. */
+export async function applyPlan(client: AdminClient, plan: PlannedChange[], onApplied: (c: PlannedChange) => void): Promise<void> {
+  const todo = pending(plan);
+  const segments = todo.flatMap((c) => (c.kind === 'segment' ? [c.segment] : []));
+  if (segments.length) {
+    // Segments are global; the import route upserts them (with no features, nothing else changes).
+    await client.call('POST', '/api/admin/environments/default/import', { features: [], segments });
+    todo.filter((c) => c.kind === 'segment').forEach(onApplied);
+  }
+  for (const c of todo) {
+    if (c.kind === 'policy') {
+      await client.call('PUT', `/api/admin/policies/${encodeURIComponent(c.name)}`, c.policy);
+      onApplied(c);
+    }
+  }
+  for (const c of todo) {
+    if (c.kind === 'flag') {
+      // If-Match makes the write fail (412) if someone changed the flag since the diff was shown.
+      await client.call('PUT', `/api/admin/flags/${encodeURIComponent(c.name)}`, { ...c.definition, reason: `rolloutctl apply ${c.file}` }, { 'If-Match': `"${c.version}"` });
+      onApplied(c);
+    }
+  }
+}

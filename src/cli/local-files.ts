@@ -1,0 +1,93 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { FileError, readYamlDir } from '../files/yaml-files.js';
+import { parseFlagFile } from '../flags/flag-files.js';
+import type { FlagDefinition, Segment } from '../flags/schema.js';
+import { parsePolicyFile } from '../policies/policy-service.js';
+import type { Policy } from '../policies/policy-schema.js';
+
+/**
+ * The files `apply` reads, validated with the very parsers the controller loads FLAGS_DIR and
+ * POLICIES_DIR with, so a file the CLI accepts is a file the controller accepts.
+ */
+
+export type LocalFile =
+  | { kind: 'flags'; file: string; flags: FlagDefinition[]; segments: Segment[] }
+  | { kind: 'policy'; file: string; policy: Policy };
+
+/**
+ * Which parser a file gets: a file in a directory named flags/ or policies/ is that kind (as the
+ * controller's FLAGS_DIR and POLICIES_DIR are); elsewhere, one with a top-level `flags` or
+ * `segments` is a flags file and anything else is read as a policy, whose strict schema then
+ * names whatever does not belong.
+ */
+function kindOf(file: string, text: string): LocalFile['kind'] {
+  const dir = path.basename(path.dirname(path.resolve(file)));
+  if (dir === 'flags') return 'flags';
+  if (dir === 'policies') return 'policy';
+  try {
+    const doc = parseYaml(text) as unknown;
+    if (doc && typeof doc === 'object' && ('flags' in doc || 'segments' in doc)) return 'flags';
+  } catch {
+    // Not YAML: the flags parser reports where it breaks, like either parser would.
+    return 'flags';
+  }
+  return 'policy';
+}
+
+export function parseLocalFile(file: string, text: string): LocalFile {
+  if (kindOf(file, text) === 'flags') {
+    const { flags, segments } = parseFlagFile(file, text);
+    return { kind: 'flags', file, flags, segments };
+  }
+  return { kind: 'policy', file, policy: parsePolicyFile(file, text).policy };
+}
+
+/** A directory's *.yaml, and those of its flags/ and policies/ subdirectories (a repository's layout). */
+async function readDir(dir: string): Promise<{ files: LocalFile[]; errors: FileError[] }> {
+  const results = await Promise.all([dir, path.join(dir, 'flags'), path.join(dir, 'policies')].map((d) => readYamlDir(d, parseLocalFile)));
+  return { files: results.flatMap((r) => r.files), errors: results.flatMap((r) => r.errors) };
+}
+
+async function readOne(target: string): Promise<{ files: LocalFile[]; errors: FileError[] }> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(target)).isDirectory();
+  } catch {
+    return { files: [], errors: [new FileError(target, '(root)', 'no such file or directory')] };
+  }
+  if (isDir) return readDir(target);
+  try {
+    return { files: [parseLocalFile(target, await readFile(target, 'utf8'))], errors: [] };
+  } catch (err) {
+    if (err instanceof FileError) return { files: [], errors: [err] };
+    throw err;
+  }
+}
+
+/** Names defined twice across the files would make the result depend on file order: refused. */
+function duplicates(files: LocalFile[]): FileError[] {
+  const seen = new Map<string, string>();
+  const errors: FileError[] = [];
+  const claim = (key: string, label: string, file: string, field: string) => {
+    const first = seen.get(key);
+    if (first && first !== file) errors.push(new FileError(file, field, `${label} is also defined in ${first}`));
+    else seen.set(key, file);
+  };
+  for (const f of files) {
+    if (f.kind === 'policy') claim(`policy:${f.policy.name}`, `policy "${f.policy.name}"`, f.file, 'name');
+    else {
+      f.flags.forEach((flag, i) => claim(`flag:${flag.name}`, `flag "${flag.name}"`, f.file, `flags[${i}].name`));
+      f.segments.forEach((s, i) => claim(`segment:${s.id}`, `segment ${s.id}`, f.file, `segments[${i}].id`));
+    }
+  }
+  return errors;
+}
+
+/** Reads and validates every file named (files or directories); all errors are collected, none thrown. */
+export async function readLocalFiles(targets: string[]): Promise<{ files: LocalFile[]; errors: FileError[] }> {
+  const results = await Promise.all(targets.map(readOne));
+  const files = results.flatMap((r) => r.files);
+  return { files, errors: [...results.flatMap((r) => r.errors), ...duplicates(files)] };
+}

@@ -1,0 +1,147 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
+import { waitingFor } from '../reports/rollout-facts.js';
+import { stateWords } from '../reports/go-live-report.js';
+import type { AdminClient } from './admin-client.js';
+import { contextOf } from './context.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { emit, note, print, printJson } from './output.js';
+import { historyText, progressBar, statusEntries, statusTable } from './status-view.js';
+
+const COMMANDS = {
+  approve: 'Approve the rollout’s next step (not by whoever started it)',
+  reject: 'Reject the pending step: the rollout pauses for a person',
+  pause: 'Hold the rollout (rollback rules keep being checked)',
+  resume: 'Resume a paused rollout; the step restarts its clock',
+  abort: 'Stop the rollout for good and return its strategy to 0%',
+} as const;
+
+/**
+ * A rollout by its id or by the start of it (status shows the first 8 characters): a prefix must
+ * name exactly one rollout.
+ */
+export async function resolveRollout(client: AdminClient, idOrPrefix: string): Promise<Rollout> {
+  const exact = await client.find<Rollout>(`/api/admin/rollouts/${encodeURIComponent(idOrPrefix)}`);
+  if (exact) return exact.value;
+  const { rollouts } = await client.call<{ rollouts: Rollout[] }>('GET', '/api/admin/rollouts');
+  const matches = rollouts.filter((r) => r.id.startsWith(idOrPrefix));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new CliError(`no rollout "${idOrPrefix}"`, EXIT.refused, [], 404);
+  throw new CliError(`"${idOrPrefix}" names ${matches.length} rollouts: give more of the id`, EXIT.usage);
+}
+
+function rolloutLine(r: Rollout): string {
+  const waiting = isFinal(r.state) ? '' : ` (waiting for ${waitingFor(r, new Date())})`;
+  const approvals = r.approvals.filter((a) => a.step === r.stepIndex + 1).map((a) => a.by.name);
+  const approved = approvals.length && !isFinal(r.state) ? `\napproved for the next step by ${approvals.join(', ')}` : '';
+  return `${r.flag} in ${r.environment} [${r.id}]: ${stateWords(r.state)}${waiting}\n${progressBar(r)}${approved}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function registerRolloutCommands(program: Command): void {
+  program
+    .command('status')
+    .description('Rollouts with a progress bar per rollout, gate verdicts and what each waits for')
+    .option('-a, --all', 'include completed, rolled-back and aborted rollouts')
+    .option('-w, --watch', 'refresh until interrupted (Ctrl-C)')
+    .option('--interval <seconds>', 'refresh interval with --watch', '2')
+    .action(async (opts: { all?: boolean; watch?: boolean; interval: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const interval = Number(opts.interval);
+      if (!(interval >= 0.2)) throw new CliError(`--interval: expected a number of seconds (at least 0.2), got "${opts.interval}"`, EXIT.usage);
+      const all = opts.all === true;
+      for (;;) {
+        const { rollouts } = await ctx.client.call<{ rollouts: Rollout[] }>('GET', '/api/admin/rollouts');
+        const now = new Date();
+        if (ctx.json) {
+          // One JSON document per refresh; with --watch, one per line so a script can read them as they come.
+          const doc = { at: now.toISOString(), rollouts: statusEntries(rollouts, now, all) };
+          process.stdout.write(opts.watch ? `${JSON.stringify(doc)}\n` : `${JSON.stringify(doc, null, 2)}\n`);
+        } else {
+          if (opts.watch && process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+          print(statusTable(rollouts, now, all));
+          if (opts.watch) print(`\n${now.toISOString().slice(11, 19)}Z, every ${interval}s; Ctrl-C to stop`);
+        }
+        if (!opts.watch) return;
+        await sleep(interval * 1000);
+      }
+    });
+
+  program
+    .command('start')
+    .description('Start a rollout of a flag in an environment, following a policy')
+    .argument('<flag>', 'flag name')
+    .requiredOption('-e, --env <environment>', 'environment, e.g. production')
+    .requiredOption('-p, --policy <policy>', 'rollout policy, e.g. standard')
+    .action(async (flag: string, opts: { env: string; policy: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const rollout = await ctx.client.call<Rollout>('POST', '/api/admin/rollouts', { flag, environment: opts.env, policy: opts.policy });
+      emit(ctx.json, rollout, () => `Started ${rolloutLine(rollout)}`);
+    });
+
+  for (const [command, description] of Object.entries(COMMANDS)) {
+    program
+      .command(command)
+      .description(description)
+      .argument('<id>', 'rollout id, or its first characters')
+      .option('-m, --comment <text>', 'comment recorded with the action (in the history and the audit log)')
+      .action(async (id: string, opts: { comment?: string }, cmd: Command) => {
+        const ctx = contextOf(cmd);
+        const rollout = await resolveRollout(ctx.client, id);
+        const after = await ctx.client.call<Rollout>('POST', `/api/admin/rollouts/${rollout.id}/${command}`, opts.comment ? { comment: opts.comment } : {});
+        emit(ctx.json, after, () => `${command}: ${rolloutLine(after)}`);
+      });
+  }
+
+  for (const action of ['kill', 'restore'] as const) {
+    program
+      .command(action)
+      .description(action === 'kill' ? 'Kill switch: serve the flag disabled in an environment at once' : 'Undo the kill switch in an environment')
+      .argument('<flag>', 'flag name')
+      .requiredOption('-e, --env <environment>', 'environment, e.g. production')
+      .requiredOption('-r, --reason <reason>', 'why (recorded in the audit log)')
+      .action(async (flag: string, opts: { env: string; reason: string }, cmd: Command) => {
+        const ctx = contextOf(cmd);
+        const result = await ctx.client.call<{ killed: boolean; changed: boolean }>(
+          'POST',
+          `/api/admin/flags/${encodeURIComponent(flag)}/environments/${encodeURIComponent(opts.env)}/${action}`,
+          { reason: opts.reason },
+        );
+        emit(ctx.json, result, () => `${flag} in ${opts.env}: ${result.killed ? 'killed (served disabled)' : 'restored'}${result.changed ? '' : ' (it already was)'}`);
+      });
+  }
+
+  program
+    .command('history')
+    .description('A rollout’s transitions with the gate values, samples and approvals behind each')
+    .argument('<id>', 'rollout id, or its first characters')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const rollout = await resolveRollout(ctx.client, id);
+      emit(ctx.json, { id: rollout.id, flag: rollout.flag, environment: rollout.environment, state: rollout.state, history: rollout.history }, () => historyText(rollout));
+    });
+
+  program
+    .command('report')
+    .description('The go-live report of a rollout (Markdown or self-contained HTML), for a change board')
+    .argument('<id>', 'rollout id, or its first characters')
+    .option('--format <format>', 'md or html (default: from the -o file’s extension, else md)')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(async (id: string, opts: { format?: string; output?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const format = opts.format ?? (opts.output && /\.html?$/i.test(opts.output) ? 'html' : 'md');
+      if (format !== 'md' && format !== 'html') throw new CliError(`--format: expected md or html, got "${format}"`, EXIT.usage);
+      const rollout = await resolveRollout(ctx.client, id);
+      const res = await ctx.client.text(`/api/admin/rollouts/${rollout.id}/report?format=${format}`);
+      if (!opts.output) {
+        process.stdout.write(res.text);
+        return;
+      }
+      await writeFile(opts.output, res.text);
+      if (ctx.json) printJson({ id: rollout.id, format, file: path.resolve(opts.output), bytes: Buffer.byteLength(res.text) });
+      else note(`wrote the ${format === 'md' ? 'Markdown' : 'HTML'} go-live report of ${rollout.flag} in ${rollout.environment} to ${opts.output}`);
+    });
+}
