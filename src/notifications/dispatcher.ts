@@ -7,6 +7,9 @@ import { isDue, jobId, nextLookAt, Outbox, type DeliveryAttempt, type DeliveryJo
 import { judgeAttempt, type RetryPolicy } from './retry-policy.js';
 import { redactUrl, wants, WEBHOOKS, type StoredWebhook } from './webhook-model.js';
 
+/** How often finished deliveries beyond what is kept are removed. */
+const PRUNE_EVERY_MS = 60_000;
+
 export interface DispatcherOptions {
   /** Names this process in claims and in the deliveries it records. */
   replicaId: string;
@@ -48,6 +51,7 @@ export class NotificationDispatcher {
   private again = false;
   private pending = 0;
   private stopped = false;
+  private prunedAt = -Infinity;
 
   constructor(
     private readonly store: Store,
@@ -116,11 +120,21 @@ export class NotificationDispatcher {
   private async pump(): Promise<number | undefined> {
     // Jobs before webhooks: every job read was queued for a webhook that existed, so a webhook
     // missing from the later read was deleted, and its jobs go.
-    const docs = await this.outbox.all();
-    const webhooks = new Map((await this.store.list<StoredWebhook>(WEBHOOKS)).map((d) => [d.id, d.value]));
-    await this.outbox.prune(docs, this.opts.keepPerWebhook, new Set(webhooks.keys()));
+    const docs = await this.outbox.pending();
     const now = this.opts.now();
-    const live = docs.filter((d) => d.value.status === 'pending' && webhooks.has(d.value.webhookId));
+    const pruneDue = now.getTime() - this.prunedAt >= PRUNE_EVERY_MS;
+    // The usual round on an idle controller: an empty outbox, one read.
+    if (docs.length === 0 && !pruneDue) {
+      this.pending = 0;
+      return undefined;
+    }
+    const webhooks = new Map((await this.store.list<StoredWebhook>(WEBHOOKS)).map((d) => [d.id, d.value]));
+    await this.outbox.dropOrphans(docs, new Set(webhooks.keys()));
+    if (pruneDue) {
+      this.prunedAt = now.getTime();
+      await this.outbox.prune(this.opts.keepPerWebhook, new Set(webhooks.keys()));
+    }
+    const live = docs.filter((d) => webhooks.has(d.value.webhookId));
     this.pending = live.length;
     const due = live.filter((d) => isDue(d.value, now) && !this.inFlight.has(d.id)).sort((a, b) => a.value.nextAttemptAt.localeCompare(b.value.nextAttemptAt));
     for (const doc of due.slice(0, Math.max(0, this.opts.concurrency - this.inFlight.size))) {
@@ -195,6 +209,10 @@ export class NotificationDispatcher {
 
   /** For tests and the deliveries route: the recorded jobs of one webhook, newest first. */
   async deliveriesOf(webhookId: string): Promise<DeliveryJob[]> {
-    return (await this.outbox.all()).map((d) => d.value).filter((j) => j.webhookId === webhookId).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const [pending, finished] = await Promise.all([this.outbox.pending(), this.outbox.finished()]);
+    return [...pending, ...finished]
+      .map((d) => d.value)
+      .filter((j) => j.webhookId === webhookId)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 }

@@ -15,6 +15,11 @@ import type { RolloutEvent } from './events.js';
  * bury the changes people made. Writes are quiet: no replica follows the outbox from the feed.
  */
 export const OUTBOX = 'webhook-outbox';
+/**
+ * Finished jobs move here, in the same commit that takes them out of the outbox: every replica
+ * reads the outbox every poll, so it holds only what still needs delivering (mostly nothing).
+ */
+export const DELIVERIES = 'webhook-deliveries';
 
 export interface DeliveryAttempt {
   at: string;
@@ -64,39 +69,58 @@ export class Outbox {
     }
   }
 
-  all(): Promise<Versioned<DeliveryJob>[]> {
+  /** Jobs still to deliver. */
+  pending(): Promise<Versioned<DeliveryJob>[]> {
     return this.store.list<DeliveryJob>(OUTBOX);
   }
 
-  /** Writes `next` only if the job is still at the version it was read at; null when someone else got there first. */
+  /** Jobs delivered or given up on, as far as they are kept. */
+  finished(): Promise<Versioned<DeliveryJob>[]> {
+    return this.store.list<DeliveryJob>(DELIVERIES);
+  }
+
+  /**
+   * Writes `next` only if the job is still at the version it was read at: back into the outbox while
+   * pending, over to the finished deliveries otherwise. Null when someone else got there first.
+   */
   async replace(doc: Versioned<DeliveryJob>, next: DeliveryJob): Promise<Versioned<DeliveryJob> | null> {
+    const stays = next.status === 'pending';
     try {
-      const { versions } = await this.store.commit({ puts: [{ collection: OUTBOX, id: doc.id, value: next, expectVersion: doc.version, quiet: true }] });
-      return { id: doc.id, version: versions[`${OUTBOX}/${doc.id}`] ?? doc.version + 1, value: next };
+      const { versions } = await this.store.commit(
+        stays
+          ? { puts: [{ collection: OUTBOX, id: doc.id, value: next, expectVersion: doc.version, quiet: true }] }
+          : { deletes: [{ collection: OUTBOX, id: doc.id, expectVersion: doc.version, quiet: true }], puts: [{ collection: DELIVERIES, id: doc.id, value: next, quiet: true }] },
+      );
+      return { id: doc.id, version: versions[`${stays ? OUTBOX : DELIVERIES}/${doc.id}`] ?? doc.version + 1, value: next };
     } catch (err) {
       if (err instanceof ConflictError) return null;
       throw err;
     }
   }
 
-  /** Removes finished jobs, keeping the newest `keep` per webhook for the deliveries page; returns how many went. */
-  async prune(docs: Versioned<DeliveryJob>[], keep: number, liveWebhooks: Set<string>): Promise<number> {
-    const finished = docs.filter((d) => d.value.status !== 'pending' || !liveWebhooks.has(d.value.webhookId)).sort((a, b) => b.value.createdAt.localeCompare(a.value.createdAt));
+  /** Drops the pending jobs of webhooks that were deleted. */
+  async dropOrphans(pending: Versioned<DeliveryJob>[], liveWebhooks: Set<string>): Promise<void> {
+    await this.deleteQuietly(OUTBOX, pending.filter((d) => !liveWebhooks.has(d.value.webhookId)));
+  }
+
+  /** Removes finished jobs, keeping the newest `keep` per live webhook for the deliveries page. */
+  async prune(keep: number, liveWebhooks: Set<string>): Promise<void> {
+    const finished = (await this.finished()).sort((a, b) => b.value.createdAt.localeCompare(a.value.createdAt));
     const kept = new Map<string, number>();
     const doomed = finished.filter((d) => {
-      if (!liveWebhooks.has(d.value.webhookId)) return true;
       const n = (kept.get(d.value.webhookId) ?? 0) + 1;
       kept.set(d.value.webhookId, n);
-      return n > keep;
+      return n > keep || !liveWebhooks.has(d.value.webhookId);
     });
-    if (doomed.length === 0) return 0;
-    await this.store
-      .commit({ deletes: doomed.map((d) => ({ collection: OUTBOX, id: d.id, expectVersion: d.version, quiet: true })) })
-      .catch((err) => {
-        // Another replica pruned or touched one of them at the same time: the next round tries again.
-        if (!(err instanceof ConflictError)) throw err;
-      });
-    return doomed.length;
+    await this.deleteQuietly(DELIVERIES, doomed);
+  }
+
+  private async deleteQuietly(collection: string, docs: Versioned<DeliveryJob>[]): Promise<void> {
+    if (docs.length === 0) return;
+    await this.store.commit({ deletes: docs.map((d) => ({ collection, id: d.id, expectVersion: d.version, quiet: true })) }).catch((err) => {
+      // Another replica deleted or touched one of them at the same time: the next round tries again.
+      if (!(err instanceof ConflictError)) throw err;
+    });
   }
 }
 

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logger.js';
 import { decide } from '../../src/rollouts/decide.js';
 import { NotificationDispatcher, type DispatcherOptions } from '../../src/notifications/dispatcher.js';
 import { deriveEvents } from '../../src/notifications/events.js';
-import { jobId, Outbox, OUTBOX, type DeliveryJob } from '../../src/notifications/outbox.js';
+import { DELIVERIES, jobId, Outbox, OUTBOX, type DeliveryJob } from '../../src/notifications/outbox.js';
 import { WebhookService } from '../../src/notifications/webhook-service.js';
 import { uniquePrefix } from '../support/controller.js';
 import { pollUntil } from '../rollouts/scenario-helpers.js';
@@ -115,10 +115,39 @@ describe('webhook outbox on Redis', () => {
       (r) => r.headers['x-rollout-event-id'] === event.id,
     );
     expect(delivery!.headers['x-rollout-delivery-attempt']).toBe('2');
-    const recorded = await pollUntil(() => store.get<DeliveryJob>(OUTBOX, job.id), (d) => d?.value.status === 'delivered', 'the takeover recorded');
+    // Finished, it has left the outbox for the delivery record.
+    const recorded = await pollUntil(() => store.get<DeliveryJob>(DELIVERIES, job.id), (d) => d?.value.status === 'delivered', 'the takeover recorded');
+    expect(await store.get(OUTBOX, job.id)).toBeNull();
     expect(recorded!.value).toMatchObject({ started: 2, attempts: [{ attempt: 2, status: 200, replica: 'replica-c' }] });
     expect(recorded!.value.claim).toBeUndefined();
     await live.stop();
+  });
+
+  it('keeps only the newest finished deliveries per webhook, and drops the jobs of a deleted webhook', async () => {
+    const finished = async () => (await store.list<DeliveryJob>(DELIVERIES)).map((d) => d.value);
+    const before = (await finished()).filter((j) => j.webhookId === 'all').sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    expect(before.length).toBeGreaterThan(3);
+    const pruner = dispatcher('replica-pruner', { keepPerWebhook: 3 });
+    pruner.start();
+    const kept = await pollUntil(finished, (jobs) => jobs.length <= 3, 'pruned to three');
+    expect(kept.map((j) => j.createdAt).sort()).toEqual(before.slice(0, 3).map((j) => j.createdAt).sort());
+
+    // A webhook deleted with a job still pending: the job goes rather than waiting for a receiver nobody wants.
+    const webhooks = new WebhookService(store, () => new Date());
+    await webhooks.put('short-lived', { url: `${receiver.url}/short-lived`, format: 'json' }, ADMIN);
+    await pruner.stop();
+    const change = pauseChange('for-a-deleted-webhook');
+    const queuer = dispatcher('replica-queuer');
+    queuer.onRolloutChange(change);
+    await queuer.stop();
+    const id = jobId(deriveEvents(change.before, change.after)[0]!.id, 'short-lived');
+    expect(await store.get(OUTBOX, id)).not.toBeNull();
+    await webhooks.delete('short-lived', ADMIN);
+    const cleaner = dispatcher('replica-cleaner');
+    cleaner.start();
+    await pollUntil(() => store.get(OUTBOX, id), (doc) => doc === null, 'the orphaned job dropped');
+    expect(receiver.received.some((r) => r.path === '/short-lived')).toBe(false);
+    await cleaner.stop();
   });
 
   it('refuses new jobs while the outbox is full instead of growing without bound', async () => {
