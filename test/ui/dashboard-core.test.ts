@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { emptyCohort, emptyTotals } from '../../src/metrics/outcome-math.js';
+import type { OutcomeTotals } from '../../src/metrics/outcome-model.js';
+import type { AuditEvent } from '../../src/audit/chain.js';
+import { matchesFilter } from '../../src/ui/recent-audit.js';
+import { rolloutProgress, type WaitItem } from '../../src/ui/rollout-progress.js';
+import { buildSeries, seriesWindows } from '../../src/ui/rollout-series.js';
+import { MINUTE, SHANGHAI_OFFICE_HOURS, SHANGHAI_TUESDAY_MORNING, T0, at, bob, iso, policy, rollout } from '../unit/decide-fixtures.js';
+
+/** The dashboard's pure parts: what a rollout waits for, how its series is cut and computed, audit filtering. */
+
+const byKind = (items: WaitItem[]) => Object.fromEntries(items.map((i) => [i.kind, i]));
+const gate = (verdict: 'pass' | 'fail' | 'inconclusive', samples: number) => ({
+  rule: 'error_rate(treatment) ≤ 0.01',
+  metric: 'error_rate',
+  cohort: 'treatment',
+  threshold: 0.01,
+  value: 0.005,
+  samples,
+  verdict,
+});
+
+describe('what a rollout waits for', () => {
+  it('a step that just began waits for time, samples, gates, approval; the window is open', () => {
+    const p = rolloutProgress(rollout(), at(MINUTE));
+    expect(p).toMatchObject({ steps: [1, 10, 50, 100], stepIndex: 0, active: true });
+    const items = byKind(p.waitingFor);
+    expect(items.time).toEqual({ kind: 'time', met: false, stepStartedAt: T0.toISOString(), minDurationMs: 10 * MINUTE });
+    expect(items.samples).toEqual({ kind: 'samples', met: false, samples: 0, minSamples: 1000 });
+    expect(items.gates).toEqual({ kind: 'gates', met: false, pass: 0, fail: 0, inconclusive: 0, total: 2 });
+    expect(items.approval).toEqual({ kind: 'approval', met: false, approvals: 0, required: 1, roles: ['release-manager'], forPercentage: 10 });
+    expect(items.window).toEqual({ kind: 'window', met: true });
+  });
+
+  it('a healthy step awaiting approval waits only for the approval; one approval meets it', () => {
+    const healthy = rollout({ state: 'awaiting_approval', gates: [gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }], stepVerdict: { kind: 'healthy' } });
+    const unmet = rolloutProgress(healthy, at(20 * MINUTE)).waitingFor.filter((i) => !i.met);
+    expect(unmet.map((i) => i.kind)).toEqual(['approval']);
+    const approved = { ...healthy, approvals: [{ by: bob, at: iso(21 * MINUTE), step: 1 }] };
+    expect(rolloutProgress(approved, at(22 * MINUTE)).waitingFor.every((i) => i.met)).toBe(true);
+  });
+
+  it('counts failing gates and the samples the gates saw', () => {
+    const failing = rollout({ gates: [gate('fail', 1200), gate('inconclusive', 300)] });
+    const items = byKind(rolloutProgress(failing, at(20 * MINUTE)).waitingFor);
+    expect(items.gates).toMatchObject({ met: false, pass: 0, fail: 1, inconclusive: 1 });
+    expect(items.samples).toMatchObject({ met: true, samples: 1200 });
+  });
+
+  it('names a closed change window, and a paused rollout waits for a person', () => {
+    const windowed = rollout({ plan: policy({ windows: SHANGHAI_OFFICE_HOURS }) });
+    expect(byKind(rolloutProgress(windowed, T0).waitingFor).window).toMatchObject({ met: false });
+    expect(byKind(rolloutProgress(windowed, SHANGHAI_TUESDAY_MORNING).waitingFor).window).toMatchObject({ met: true });
+    const paused = rollout({ state: 'paused', pauseReason: 'rejected by Bob' });
+    expect(rolloutProgress(paused, T0).waitingFor).toEqual([{ kind: 'person', met: false, reason: 'rejected by Bob' }]);
+  });
+
+  it('the last step asks for no approval, and a finished rollout waits for nothing', () => {
+    const last = rolloutProgress(rollout({ stepIndex: 3, percentage: 100 }), T0);
+    expect(last.waitingFor.map((i) => i.kind)).toEqual(['time', 'samples', 'gates']);
+    const done = rolloutProgress(rollout({ state: 'completed', stepIndex: 3 }), T0);
+    expect(done).toMatchObject({ active: false, waitingFor: [] });
+  });
+});
+
+describe('series windows', () => {
+  it('one point per bucket while the rollout is short, aligned to buckets', () => {
+    const w = seriesWindows(10_500, 60_000, 10_000);
+    expect(w).toEqual([
+      [10_000, 20_000],
+      [20_000, 30_000],
+      [30_000, 40_000],
+      [40_000, 50_000],
+      [50_000, 60_000],
+    ]);
+  });
+
+  it('never more than the maximum number of points: buckets are grouped instead', () => {
+    const w = seriesWindows(0, 2 * 24 * 3600_000, 10_000, 120);
+    expect(w.length).toBeLessThanOrEqual(120);
+    expect(w[0]![0]).toBe(0);
+    expect(w.at(-1)![1]).toBeGreaterThanOrEqual(2 * 24 * 3600_000);
+    const width = w[0]![1] - w[0]![0];
+    expect(width % 10_000).toBe(0);
+    expect(w.every(([a, b]) => b - a === width)).toBe(true);
+  });
+
+  it('a rollout younger than a bucket still has one point', () => {
+    expect(seriesWindows(5, 6, 10_000)).toEqual([[0, 10_000]]);
+  });
+});
+
+describe('series values', () => {
+  const totals = (tReq: number, tErr: number, cReq: number, cErr: number, latency?: Record<string, number>): OutcomeTotals => ({
+    treatment: { ...emptyCohort(), requests: tReq, errors: tErr, latencyBuckets: latency ?? {} },
+    control: { ...emptyCohort(), requests: cReq, errors: cErr },
+  });
+
+  it('error rate and latency per cohort per point, null where there was no traffic; gates and rollback levels alongside', () => {
+    const r = rollout({
+      plan: policy({ gates: [{ metric: 'error_rate', cohort: 'treatment', max: 0.01 }, { metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.5 }] }),
+    });
+    const windows: Array<[number, number]> = [
+      [0, 10],
+      [10, 20],
+    ];
+    const s = buildSeries(r, windows, [totals(200, 4, 100, 1, { '100': 200 }), emptyTotals()], 20);
+    expect(s.times).toEqual([0, 10]);
+    expect(s.pointMs).toBe(10);
+    expect(s.cohorts.treatment.requests).toEqual([200, 0]);
+    expect(s.cohorts.treatment.metrics.error_rate).toEqual([0.02, null]);
+    expect(s.cohorts.control.metrics.error_rate).toEqual([0.01, null]);
+    expect(s.cohorts.treatment.metrics.latency_p99_ms).toEqual([99, null]);
+    expect(s.gates).toEqual([
+      { rule: 'error_rate(treatment) ≤ 0.01', metric: 'error_rate', cohort: 'treatment', max: 0.01 },
+      { rule: 'error_rate(treatment) ≤ control × 1.5', metric: 'error_rate', cohort: 'treatment', maxRelativeIncrease: 0.5 },
+    ]);
+    expect(s.rollback).toEqual([{ metric: 'error_rate', cohort: 'treatment', above: 0.05 }]);
+  });
+
+  it('the percentage steps follow the history; a rollback serves nothing', () => {
+    const r = rollout({
+      state: 'rolled_back',
+      history: [
+        { at: iso(0), from: 'pending', to: 'running', stepIndex: 0, percentage: 1, reason: 'rollout started', actor: 'controller' },
+        { at: iso(MINUTE), from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: 'advanced to 10%', actor: 'controller' },
+        { at: iso(2 * MINUTE), from: 'running', to: 'rolled_back', stepIndex: 1, percentage: 10, reason: 'breach', actor: 'controller' },
+      ],
+    });
+    const s = buildSeries(r, [[0, 10]], [emptyTotals()], 10);
+    expect(s.percentage.map((p) => [p.percentage, p.state])).toEqual([
+      [0, 'pending'],
+      [1, 'running'],
+      [10, 'running'],
+      [0, 'rolled_back'],
+    ]);
+  });
+});
+
+describe('audit filter', () => {
+  const event = {
+    seq: 3,
+    at: iso(0),
+    actor: { type: 'token', id: 'tok-1', name: 'Rita Release' },
+    action: 'rollout.approve',
+    target: { type: 'rollout', id: 'r-42', environment: 'production' },
+    before: null,
+    after: null,
+    prevHash: '',
+    hash: '',
+  } satisfies AuditEvent;
+
+  it('matches parts of action, target (type, id, environment) and actor (name or id), in any case', () => {
+    expect(matchesFilter(event, {})).toBe(true);
+    expect(matchesFilter(event, { action: 'APPROVE' })).toBe(true);
+    expect(matchesFilter(event, { target: 'rollout:r-42' })).toBe(true);
+    expect(matchesFilter(event, { target: 'production' })).toBe(true);
+    expect(matchesFilter(event, { actor: 'rita' })).toBe(true);
+    expect(matchesFilter(event, { actor: 'tok-1', action: 'rollout' })).toBe(true);
+    expect(matchesFilter(event, { action: 'kill' })).toBe(false);
+    expect(matchesFilter(event, { target: 'flag:' })).toBe(false);
+    expect(matchesFilter(event, { actor: 'erin' })).toBe(false);
+  });
+});
