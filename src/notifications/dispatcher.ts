@@ -9,6 +9,8 @@ import { redactUrl, wants, WEBHOOKS, type StoredWebhook } from './webhook-model.
 
 /** How often finished deliveries beyond what is kept are removed. */
 const PRUNE_EVERY_MS = 60_000;
+/** Outbox writes in flight at once; beyond this, notifications are dropped (and logged). */
+const MAX_QUEUING = 1_000;
 
 export interface DispatcherOptions {
   /** Names this process in claims and in the deliveries it records. */
@@ -65,6 +67,11 @@ export class NotificationDispatcher {
   readonly onRolloutChange = (change: RolloutChange): void => {
     const events = deriveEvents(change.before, change.after);
     if (events.length === 0 || this.stopped) return;
+    if (this.queuing.size >= MAX_QUEUING) {
+      // The store is not answering: keep memory bounded rather than pile up writes that may never land.
+      this.logger.error({ rollout: change.after.id, events: events.map((e) => e.type) }, 'webhook notifications dropped: too many still waiting to be queued');
+      return;
+    }
     const queued = this.queue(change, events).catch((err) =>
       this.logger.error({ rollout: change.after.id, events: events.map((e) => e.type), err: String(err) }, 'webhook notifications could not be queued and are lost'),
     );
