@@ -1,0 +1,280 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestController, type TestController } from '../support/controller.js';
+import { adminPerson, type AdminPerson } from '../rollouts/scenario-helpers.js';
+import { ensureCliBuilt, runCli, type CliResult } from './cli-process.js';
+
+/**
+ * The built rolloutctl binary as a separate process against a running controller on real Redis.
+ * Each step builds on the previous one (apply → start → approve → kill → report), as a release
+ * manager would use it.
+ */
+
+const FLAG_FILE = (description: string, rollout = '0') => `
+# A flag ramped by the rollout controller
+flags:
+  - name: cli-flag
+    description: ${description}
+    environments:
+      production:
+        enabled: false
+        strategies:
+          - name: flexibleRollout
+            parameters: { rollout: "${rollout}", stickiness: userId, groupId: cli-flag }
+`;
+
+const POLICY_FILE = `
+name: cli-plan
+description: four steps, a release manager per step
+steps: [1, 10, 50, 100]
+stepDefaults: { minDuration: 1h, minSamples: 10, approval: { required: 1, roles: [release-manager] } }
+gates:
+  - { metric: error_rate, cohort: treatment, max: 0.05 }
+`;
+
+const BAD_FLAG_FILE = `
+flags:
+  - name: half-valid
+    environments:
+      production:
+        enabled: true
+        strategies:
+          - name: flexibleRollout
+            parameters: { rollout: "150" }
+`;
+
+describe('rolloutctl (the built binary) against a running controller', () => {
+  let t: TestController;
+  let editor: AdminPerson;
+  let manager: AdminPerson;
+  let viewer: AdminPerson;
+  let repo: string;
+  let rolloutId: string;
+  const secrets: string[] = [];
+
+  /** Runs rolloutctl as a person; asserts the token never appears in anything it prints. */
+  async function cli(args: string[], as: AdminPerson | string | undefined, extraEnv: Record<string, string> = {}): Promise<CliResult> {
+    const token = typeof as === 'string' ? as : as?.secret;
+    const result = await runCli(args, { CONTROLLER_URL: t.url, ...(token ? { ROLLOUT_TOKEN: token } : {}), ...extraEnv });
+    for (const secret of [...secrets, ...(token ? [token] : [])]) {
+      expect(result.stdout).not.toContain(secret);
+      expect(result.stderr).not.toContain(secret);
+    }
+    return result;
+  }
+
+  beforeAll(async () => {
+    ensureCliBuilt();
+    t = await startTestController();
+    editor = await adminPerson(t, 'editor', 'Erin Editor');
+    manager = await adminPerson(t, 'release-manager', 'Rita Manager');
+    viewer = await adminPerson(t, 'viewer', 'Vic Viewer');
+    secrets.push(t.adminToken, editor.secret, manager.secret, viewer.secret);
+    repo = mkdtempSync(path.join(os.tmpdir(), 'rolloutctl-'));
+    mkdirSync(path.join(repo, 'flags'));
+    mkdirSync(path.join(repo, 'policies'));
+    writeFileSync(path.join(repo, 'flags/cli.yaml'), FLAG_FILE('first version'));
+    writeFileSync(path.join(repo, 'policies/cli-plan.yaml'), POLICY_FILE);
+  });
+  afterAll(() => t?.stop());
+
+  it('--help works on the program and on every command, exit 0', async () => {
+    const main = await cli(['--help'], undefined);
+    expect(main.code).toBe(0);
+    expect(main.stdout).toContain('Usage: rolloutctl');
+    expect(main.stdout).toContain('ROLLOUT_TOKEN');
+    expect(main.stdout).toContain('4  the token was refused');
+    const commands = ['apply', 'status', 'start', 'approve', 'reject', 'pause', 'resume', 'abort', 'kill', 'restore', 'history', 'report', 'tokens', 'tokens list', 'tokens create', 'tokens revoke'];
+    const results = await Promise.all(commands.map((c) => cli([...c.split(' '), '--help'], undefined)));
+    results.forEach((r, i) => {
+      expect(r.code, commands[i]).toBe(0);
+      expect(r.stdout, commands[i]).toContain(`Usage: rolloutctl ${commands[i]}`);
+    });
+  });
+
+  it('apply refuses invalid files, naming file and field, and applies nothing (exit 1)', async () => {
+    const bad = mkdtempSync(path.join(os.tmpdir(), 'rolloutctl-bad-'));
+    writeFileSync(path.join(bad, 'good.yaml'), FLAG_FILE('would be fine').replace('cli-flag', 'never-applied'));
+    writeFileSync(path.join(bad, 'bad.yaml'), BAD_FLAG_FILE);
+    writeFileSync(path.join(bad, 'policy.yaml'), 'name: bad-plan\nsteps: [10, 5]\n');
+    const res = await cli(['apply', '-f', bad, '--yes'], editor);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`${path.join(bad, 'bad.yaml')}: flags[0].environments.production.strategies[0].parameters.rollout: flexibleRollout needs "rollout" between 0 and 100`);
+    expect(res.stderr).toContain(`${path.join(bad, 'policy.yaml')}: steps[1]: steps must increase`);
+    expect(res.stderr).toContain('2 invalid file(s); nothing was applied');
+    expect((await t.api('GET', '/api/admin/flags/never-applied')).status).toBe(404);
+  });
+
+  it('apply shows the diff first: --dry-run changes nothing, --yes applies, a change is shown field by field', async () => {
+    const dry = await cli(['apply', '-f', repo, '--dry-run'], editor);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`flag cli-flag (${path.join(repo, 'flags/cli.yaml')}): create`);
+    expect(dry.stdout).toContain(`policy cli-plan (${path.join(repo, 'policies/cli-plan.yaml')}): create`);
+    expect(dry.stdout).toContain('2 change(s) to apply.');
+    expect((await t.api('GET', '/api/admin/flags/cli-flag')).status).toBe(404);
+
+    // Without a terminal to confirm on, apply needs --yes.
+    const unconfirmed = await cli(['apply', '-f', repo], editor);
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.stderr).toContain('pass --yes');
+    expect((await t.api('GET', '/api/admin/policies/cli-plan')).status).toBe(404);
+
+    const applied = await cli(['apply', '-f', repo, '--yes'], editor);
+    expect(applied.code).toBe(0);
+    expect(applied.stderr).toContain('applied policy cli-plan');
+    expect((await t.api('GET', '/api/admin/flags/cli-flag')).body.description).toBe('first version');
+    expect((await t.api('GET', '/api/admin/policies/cli-plan')).body.stepDefaults.minDuration).toBe(3_600_000);
+
+    const again = await cli(['apply', '-f', repo, '--dry-run'], editor);
+    expect(again.stdout).toContain('flag cli-flag');
+    expect(again.stdout).toContain('Nothing to apply');
+
+    writeFileSync(path.join(repo, 'flags/cli.yaml'), FLAG_FILE('second version', '5'));
+    const changed = await cli(['apply', '-f', repo, '--yes', '--json'], editor);
+    expect(changed.code).toBe(0);
+    const out = JSON.parse(changed.stdout);
+    expect(out.changes.find((c: { name: string }) => c.name === 'cli-flag')).toMatchObject({
+      action: 'update',
+      changes: [
+        { path: 'description', op: 'change', before: 'first version', after: 'second version' },
+        { path: 'environments.production.strategies[0].parameters.rollout', op: 'change', before: '0', after: '5' },
+      ],
+    });
+    expect(out.applied).toEqual(['flag:cli-flag']);
+    expect((await t.api('GET', '/api/admin/flags/cli-flag')).body.environments.production.strategies[0].parameters.rollout).toBe('5');
+
+    const human = await cli(['apply', '-f', path.join(repo, 'flags/cli.yaml'), '--dry-run'], editor);
+    expect(human.stdout).toContain('Nothing to apply');
+    writeFileSync(path.join(repo, 'flags/cli.yaml'), FLAG_FILE('second version', '0'));
+    const diff = await cli(['apply', '-f', path.join(repo, 'flags/cli.yaml'), '--dry-run'], editor);
+    expect(diff.stdout).toContain('  ~ environments.production.strategies[0].parameters.rollout: "5" → "0"');
+    expect((await cli(['apply', '-f', repo, '--yes'], editor)).code).toBe(0);
+  });
+
+  it('a viewer may read but not apply (exit 4)', async () => {
+    writeFileSync(path.join(repo, 'flags/cli.yaml'), FLAG_FILE('viewer edit'));
+    const res = await cli(['apply', '-f', repo, '--yes'], viewer);
+    expect(res.code).toBe(4);
+    expect(res.stderr).toContain('not allowed');
+    writeFileSync(path.join(repo, 'flags/cli.yaml'), FLAG_FILE('second version'));
+  });
+
+  it('start, then status --json shows it with its steps and what it waits for', async () => {
+    const started = await cli(['start', 'cli-flag', '--env', 'production', '--policy', 'cli-plan'], editor);
+    expect(started.code).toBe(0);
+    rolloutId = /\[([0-9a-f-]{36})\]/.exec(started.stdout)![1]!;
+    expect(started.stdout).toContain('[1%] › 10% › 50% › 100%');
+
+    const status = await cli(['status', '--json'], viewer);
+    expect(status.code).toBe(0);
+    const { rollouts } = JSON.parse(status.stdout);
+    expect(rollouts).toHaveLength(1);
+    expect(rollouts[0]).toMatchObject({ id: rolloutId, flag: 'cli-flag', environment: 'production', policy: 'cli-plan', state: 'running', stepIndex: 0, percentage: 1, steps: [1, 10, 50, 100], startedBy: 'Erin Editor' });
+    expect(rollouts[0].waitingFor).toMatch(/minimum duration|step just started|samples/);
+
+    const table = await cli(['status'], viewer);
+    expect(table.stdout).toMatch(new RegExp(`${rolloutId.slice(0, 8)}\\s+cli-flag\\s+production\\s+running\\s+█+·+ \\[1%\\] › 10% › 50% › 100%`));
+
+    const twice = await cli(['start', 'cli-flag', '--env', 'production', '--policy', 'cli-plan'], editor);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('already has an active rollout');
+  });
+
+  it('approve: not by an editor (exit 4); by a release manager with a comment, using a short id', async () => {
+    const own = await cli(['approve', rolloutId, '-m', 'mine'], editor);
+    expect(own.code).toBe(4);
+    expect(own.stderr).toContain('role editor may not rollouts:approve');
+
+    const res = await cli(['approve', rolloutId.slice(0, 8), '-m', 'error rate flat, go'], manager);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('approved for the next step by Rita Manager');
+    const rollout = (await t.api('GET', `/api/admin/rollouts/${rolloutId}`)).body;
+    expect(rollout.approvals).toMatchObject([{ by: { name: 'Rita Manager' }, step: 1, comment: 'error rate flat, go' }]);
+
+    const history = await cli(['history', rolloutId.slice(0, 6), '--json'], viewer);
+    expect(JSON.parse(history.stdout).history[0]).toMatchObject({ from: 'pending', to: 'running', actor: 'Erin Editor' });
+  });
+
+  it('kill and restore: a viewer may not (exit 4); a release manager may, with a reason', async () => {
+    expect((await cli(['kill', 'cli-flag', '--env', 'production', '--reason', 'no'], viewer)).code).toBe(4);
+    const missingReason = await cli(['kill', 'cli-flag', '--env', 'production'], manager);
+    expect(missingReason.code).toBe(1);
+    expect(missingReason.stderr).toContain('--reason');
+
+    const killed = await cli(['kill', 'cli-flag', '--env', 'production', '--reason', 'checkout errors'], manager);
+    expect(killed.code).toBe(0);
+    expect(killed.stdout).toContain('cli-flag in production: killed');
+    expect((await t.api('GET', '/api/admin/flags/cli-flag')).body.killSwitches.production).toMatchObject({ reason: 'checkout errors', actor: 'Rita Manager' });
+
+    const restored = await cli(['restore', 'cli-flag', '--env', 'production', '--reason', 'fixed', '--json'], manager);
+    expect(restored.code).toBe(0);
+    expect(JSON.parse(restored.stdout)).toMatchObject({ killed: false, changed: true });
+    expect((await t.api('GET', '/api/admin/flags/cli-flag')).body.killSwitches).toEqual({});
+  });
+
+  it('report: writes the go-live report to a file, Markdown or HTML', async () => {
+    expect((await cli(['abort', rolloutId, '-m', 'waiting for marketing'], editor)).code).toBe(0);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rolloutctl-report-'));
+    const md = await cli(['report', rolloutId.slice(0, 8), '-o', path.join(dir, 'go-live.md')], viewer);
+    expect(md.code).toBe(0);
+    const text = readFileSync(path.join(dir, 'go-live.md'), 'utf8');
+    expect(text).toContain('# Go-live report: `cli-flag` in `production`');
+    expect(text).toMatch(/\| 2 \(10%\) \| Rita Manager \| release-manager \| [^|]+ \| error rate flat, go \|/);
+    expect(text).toContain('Aborted: aborted by Erin Editor: waiting for marketing');
+
+    const html = await cli(['report', rolloutId, '-o', path.join(dir, 'go-live.html')], viewer);
+    expect(html.code).toBe(0);
+    expect(html.stderr).toContain('HTML go-live report');
+    const page = readFileSync(path.join(dir, 'go-live.html'), 'utf8');
+    expect(page.startsWith('<!doctype html>')).toBe(true);
+    expect(page).toContain('<td>Rita Manager</td>');
+
+    const stdout = await cli(['report', rolloutId, '--format', 'md'], viewer);
+    expect(stdout.code).toBe(0);
+    // Without -o the report itself is the output, nothing else.
+    expect(stdout.stdout.startsWith('# Go-live report: `cli-flag` in `production`')).toBe(true);
+    expect(stdout.stderr).toBe('');
+  });
+
+  it('tokens: create prints the new secret once, list never shows secrets, revoke removes it', async () => {
+    const created = await cli(['tokens', 'create', '--kind', 'client', '--env', 'production', '--name', 'shop', '--json'], t.adminToken);
+    expect(created.code).toBe(0);
+    const token = JSON.parse(created.stdout);
+    expect(token.secret).toMatch(/^client:production\./);
+    const list = await cli(['tokens', 'list'], t.adminToken);
+    expect(list.stdout).toContain(token.id);
+    expect(list.stdout).not.toContain(token.secret);
+    expect((await cli(['tokens', 'list'], editor)).code).toBe(4);
+    expect((await cli(['tokens', 'revoke', token.id], t.adminToken)).code).toBe(0);
+    expect((await cli(['tokens', 'list', '--json'], t.adminToken)).stdout).not.toContain(token.id);
+    expect((await cli(['tokens', 'revoke', token.id], t.adminToken)).code).toBe(2);
+  });
+
+  it('exit codes: unknown token 4, no token 1, unreachable controller 3, unknown rollout 2', async () => {
+    const bad = await cli(['status'], 'not-a-real-token-secret');
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toContain('the token was refused');
+
+    const none = await cli(['status'], undefined);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('ROLLOUT_TOKEN');
+
+    // A port that was just free: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const down = await cli(['status', '--json'], viewer, { CONTROLLER_URL: `http://127.0.0.1:${port}` });
+    expect(down.code).toBe(3);
+    expect(JSON.parse(down.stderr)).toMatchObject({ exitCode: 3 });
+    expect(down.stderr).toContain('cannot reach the controller');
+
+    expect((await cli(['history', 'ffffffff'], viewer)).code).toBe(2);
+    expect((await cli(['--url', t.url, 'status'], viewer, { CONTROLLER_URL: 'http://127.0.0.1:1' })).code).toBe(0);
+  });
+});
