@@ -5,7 +5,7 @@ import type { Context } from 'unleash-client';
 import { readExposures } from '../../src/metrics/exposures.js';
 import { generateContexts } from '../sdk/fixtures.js';
 import { APP_NAME, destroyAllSdks, startReferenceSdk, type TrackedSdk } from '../sdk/sdk-helpers.js';
-import { asReferenceSees, expectedEvaluation, post, startWithFixture, type EvaluationController } from './support.js';
+import { asReferenceSees, expectedOfrep, post, startWithFixture, type EvaluationController } from './support.js';
 
 /**
  * OFREP against a controller on real Redis, through the stock OpenFeature server SDK with its OFREP
@@ -35,14 +35,6 @@ function toOpenFeature(context: Context): EvaluationContext {
   return { ...(userId ? { targetingKey: userId } : {}), ...(rest as EvaluationContext), ...(properties as EvaluationContext) };
 }
 
-/** What OFREP must answer, from the stock SDK's answer: the variant's payload when it has one, otherwise on/off. */
-function expectedValue(flag: string, context: Context): { value: JsonValue; variant: string; cohort: string } {
-  const { enabled, variant } = expectedEvaluation(reference.sdk, flag, context);
-  const payload = variant.enabled ? variant.payload : undefined;
-  const value: JsonValue = !payload ? enabled : payload.type === 'number' ? Number(payload.value) : payload.type === 'json' ? (JSON.parse(payload.value) as JsonValue) : payload.value;
-  return { value, variant: variant.enabled ? variant.name : enabled ? 'on' : 'off', cohort: enabled ? 'treatment' : 'control' };
-}
-
 /** Calls the typed getter that fits the expected value, as an application that knows its flag would. */
 function details(flag: string, value: JsonValue, context: EvaluationContext): Promise<EvaluationDetails<JsonValue>> {
   switch (typeof value) {
@@ -64,7 +56,7 @@ describe('through the OpenFeature server SDK and its OFREP provider', () => {
     const types = new Set<string>();
     for (const [i, context] of contexts.entries()) {
       for (const flag of c.fixture.features.map((f) => f.name)) {
-        const expected = expectedValue(flag, context);
+        const expected = expectedOfrep(reference.sdk, flag, context);
         const got = await details(flag, expected.value, toOpenFeature(context));
         types.add(typeof got.value);
         reasons.add(String(got.reason));

@@ -1,4 +1,5 @@
 import type { Context, Unleash } from 'unleash-client';
+import type { JsonValue } from '@openfeature/server-sdk';
 import { APP_NAME } from '../sdk/sdk-helpers.js';
 import { startTestController, type TestController } from '../support/controller.js';
 import { buildFixture, type ClientPayload } from '../sdk/fixtures.js';
@@ -47,4 +48,26 @@ export function asReferenceSees(context: Context): Context {
 export function expectedEvaluation(sdk: Unleash, flag: string, context: Context) {
   const { payload, ...variant } = sdk.getVariant(flag, context);
   return { enabled: sdk.isEnabled(flag, context), variant: { ...variant, ...(payload ? { payload } : {}) } };
+}
+
+/** What OFREP must answer, from the stock SDK's answer: the variant's payload when it has one, otherwise on/off. */
+export function expectedOfrep(sdk: Unleash, flag: string, context: Context): { value: JsonValue; variant: string; cohort: string } {
+  const { enabled, variant } = expectedEvaluation(sdk, flag, context);
+  const payload = variant.enabled ? variant.payload : undefined;
+  const value: JsonValue = !payload ? enabled : payload.type === 'number' ? Number(payload.value) : payload.type === 'json' ? (JSON.parse(payload.value) as JsonValue) : payload.value;
+  return { value, variant: variant.enabled ? variant.name : enabled ? 'on' : 'off', cohort: enabled ? 'treatment' : 'control' };
+}
+
+/** The toggles the frontend API must return: the flags the stock SDK has on, with its variants, by name. */
+export function expectedToggles(sdk: Unleash, flags: string[], context: Context) {
+  return flags
+    .map((name) => ({ name, ...expectedEvaluation(sdk, name, context) }))
+    .filter((e) => e.enabled)
+    .map((e) => ({ name: e.name, enabled: true, variant: e.variant, cohort: 'treatment' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Toggles as served, without impressionData (the SDK answer does not have it), by name. */
+export function servedToggles(toggles: Array<Record<string, unknown>>) {
+  return toggles.map(({ impressionData: _i, ...t }) => t).sort((a, b) => String(a.name).localeCompare(String(b.name)));
 }
