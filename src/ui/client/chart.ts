@@ -93,7 +93,9 @@ function draw(spec: ChartSpec, width: number): SVGSVGElement {
     grid.push(s('line', { class: 'grid', x1: M.left, x2: w - M.right, y1: y(v), y2: y(v) }));
     grid.push(s('text', { class: 'tick', x: M.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, spec.format(v)));
   }
-  const xTicks = [0, 1 / 3, 2 / 3, 1].map((f) => spec.xFrom + f * span);
+  // As many time labels as fit: two on a phone, four on a wide screen.
+  const labels = w < 420 ? 2 : w < 640 ? 3 : 4;
+  const xTicks = Array.from({ length: labels }, (_, i) => spec.xFrom + (i / (labels - 1)) * span);
   xTicks.forEach((t, i) => {
     const anchor = i === 0 ? 'start' : i === xTicks.length - 1 ? 'end' : 'middle';
     grid.push(s('text', { class: 'tick', x: xAt(t), y: HEIGHT - 6, 'text-anchor': anchor }, xLabel(t)));

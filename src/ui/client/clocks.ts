@@ -17,7 +17,11 @@ export function untilAttrs(untilMs: number): Record<string, string> {
 function update(): void {
   const now = serverNow();
   for (const el of document.querySelectorAll<HTMLElement>('[data-since]')) el.textContent = duration(now - Number(el.dataset.since));
-  for (const el of document.querySelectorAll<HTMLElement>('[data-until]')) el.textContent = duration(Number(el.dataset.until) - now);
+  for (const el of document.querySelectorAll<HTMLElement>('[data-until]')) {
+    const left = Number(el.dataset.until) - now;
+    // Under a second left still reads as 1s: "0s left" would look like a step that is stuck.
+    el.textContent = left > 0 ? duration(Math.max(1000, left)) : '0s';
+  }
 }
 
 let started = false;

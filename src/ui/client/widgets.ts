@@ -1,4 +1,4 @@
-import { h, type Child } from './dom.js';
+import { h, type Child, type Props } from './dom.js';
 import { sinceAttrs, untilAttrs } from './clocks.js';
 import { metricValue, stateLabel } from './format.js';
 import type { CheckResult, RolloutProgress, WaitItem } from './types.js';
@@ -45,7 +45,7 @@ export function gateMarks(gates: CheckResult[], total: number): HTMLElement {
 function waitText(item: WaitItem): Child[] {
   switch (item.kind) {
     case 'time':
-      return item.met ? ['minimum time in step reached'] : ['time: ', h('span', untilAttrs(Date.parse(item.stepStartedAt) + item.minDurationMs)), ' to go'];
+      return item.met ? ['minimum time in step reached'] : ['minimum time in step: ', h('span', untilAttrs(Date.parse(item.stepStartedAt) + item.minDurationMs)), ' left'];
     case 'samples':
       return [`samples: ${item.samples.toLocaleString()} of ${item.minSamples.toLocaleString()}`];
     case 'gates':
@@ -74,4 +74,40 @@ export function waitingFor(progress: RolloutProgress, all = false): HTMLElement 
 export function timeInStep(stepStartedAt: string, state: string): HTMLElement {
   if (state === 'pending' || FINAL_STOPPED.has(state) || state === 'completed') return h('span', { class: 'muted' }, '–');
   return h('span', sinceAttrs(Date.parse(stepStartedAt)));
+}
+
+export interface TableRow {
+  attrs?: Props;
+  cells: Child[];
+}
+
+/**
+ * A table in a horizontal scroller; at phone width the `stack` tables turn each row into a card
+ * whose cells are labelled by their column (data-label, shown by CSS), so nothing scrolls sideways.
+ */
+export function dataTable(options: { cls: string; caption: string; hideCaption?: boolean; columns: string[]; rows: TableRow[]; rowHeaders?: boolean }): HTMLElement {
+  const { columns } = options;
+  return h(
+    'div',
+    { class: 'table-scroll' },
+    h(
+      'table',
+      { class: options.cls },
+      h('caption', { class: options.hideCaption ? 'sr-only' : undefined }, options.caption),
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'tbody',
+        {},
+        options.rows.map((row) =>
+          h(
+            'tr',
+            row.attrs ?? {},
+            row.cells.map((cell, i) =>
+              i === 0 && options.rowHeaders ? h('th', { scope: 'row', 'data-label': columns[i] }, cell) : h('td', { 'data-label': columns[i] }, cell),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }

@@ -4,6 +4,7 @@ import { dateTime } from '../format.js';
 import { live } from '../live.js';
 import { showError } from '../status.js';
 import type { AuditEvent, AuditSummary, ChainVerdict, Page, RecentAudit } from '../types.js';
+import { dataTable } from '../widgets.js';
 
 /** The audit log, newest first, filtered, with the hash chain's verification. */
 
@@ -78,32 +79,19 @@ export const auditPage: Page = (main, ctx) => {
 
   const draw = (page: RecentAudit) => {
     void verify(page.headSeq);
-    const row = (e: AuditSummary) =>
-      h(
-        'tr',
-        { 'data-seq': e.seq },
-        h('td', {}, `#${e.seq}`),
-        h('td', {}, dateTime(e.at)),
-        h('td', {}, e.actor.name),
-        h('td', {}, h('code', {}, e.action)),
-        h('td', {}, targetText(e.target)),
-        h('td', {}, e.reason ?? ''),
-        h('td', {}, detailsOf(e, cache, open)),
-      );
     render(
       region,
       h('p', { class: 'muted' }, `${page.events.length} event${page.events.length === 1 ? '' : 's'}${before ? ` before #${before}` : ', newest first'}`),
-      h(
-        'div',
-        { class: 'table-scroll' },
-        h(
-          'table',
-          { class: 'audit' },
-          h('caption', { class: 'sr-only' }, 'Audit events'),
-          h('thead', {}, h('tr', {}, ['Seq', 'When', 'Who', 'Action', 'Target', 'Reason', 'Change'].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, page.events.map(row)),
-        ),
-      ),
+      dataTable({
+        cls: 'audit stack',
+        caption: 'Audit events',
+        hideCaption: true,
+        columns: ['Seq', 'When', 'Who', 'Action', 'Target', 'Reason', 'Change'],
+        rows: page.events.map((e) => ({
+          attrs: { 'data-seq': e.seq },
+          cells: [`#${e.seq}`, dateTime(e.at), e.actor.name, h('code', {}, e.action), targetText(e.target), e.reason ?? '', detailsOf(e, cache, open)],
+        })),
+      }),
       h(
         'div',
         { class: 'toolbar' },

@@ -3,6 +3,7 @@ import { h, render } from '../dom.js';
 import { dateTime } from '../format.js';
 import { live } from '../live.js';
 import type { Page, PageContext, StoredFlag } from '../types.js';
+import { dataTable, type TableRow } from '../widgets.js';
 
 /** Flags per environment, with their kill switches. */
 
@@ -25,19 +26,20 @@ function servedState(flag: StoredFlag, env: string): { text: string; cls: string
   return e.enabled ? { text: 'enabled', cls: 'state-enabled' } : { text: 'disabled', cls: 'state-disabled' };
 }
 
-function flagRow(flag: StoredFlag, env: string, ctx: PageContext, refresh: () => void): HTMLElement {
+function flagRow(flag: StoredFlag, env: string, ctx: PageContext, refresh: () => void): TableRow {
   const kill = flag.killSwitches[env];
   const served = servedState(flag, env);
   const strategies = flag.environments[env]?.strategies ?? [];
-  return h(
-    'tr',
-    { 'data-flag': flag.name, 'data-env': env, 'data-served': served.cls.replace('state-', '') },
-    h('th', { scope: 'row' }, flag.name, flag.description ? h('div', { class: 'muted small' }, flag.description) : null),
-    h('td', {}, h('span', { class: `badge ${served.cls}` }, served.text)),
-    h('td', {}, strategies.length ? h('ul', { class: 'plain' }, strategies.map((s) => h('li', {}, strategyText(s)))) : h('span', { class: 'muted' }, 'none')),
-    h('td', {}, kill ? `by ${kill.actor}, ${dateTime(kill.at)}: ${kill.reason}` : h('span', { class: 'muted' }, 'off')),
-    ctx.can('flags:kill') ? h('td', {}, actionButton(killAction(flag.name, env, !kill), refresh)) : null,
-  );
+  return {
+    attrs: { 'data-flag': flag.name, 'data-env': env, 'data-served': served.cls.replace('state-', '') },
+    cells: [
+      [flag.name, flag.description ? h('div', { class: 'muted small' }, flag.description) : null],
+      h('span', { class: `badge ${served.cls}` }, served.text),
+      strategies.length ? h('ul', { class: 'plain' }, strategies.map((s) => h('li', {}, strategyText(s)))) : h('span', { class: 'muted' }, 'none'),
+      kill ? `by ${kill.actor}, ${dateTime(kill.at)}: ${kill.reason}` : h('span', { class: 'muted' }, 'off'),
+      ...(ctx.can('flags:kill') ? [actionButton(killAction(flag.name, env, !kill), refresh)] : []),
+    ],
+  };
 }
 
 export const flagsPage: Page = (main, ctx) => {
@@ -62,17 +64,14 @@ export const flagsPage: Page = (main, ctx) => {
     render(
       region,
       h('p', { class: 'muted' }, `${shown.length} flag${shown.length === 1 ? '' : 's'} in ${chosen || 'no environment'}`),
-      h(
-        'div',
-        { class: 'table-scroll' },
-        h(
-          'table',
-          { class: 'flags' },
-          h('caption', { class: 'sr-only' }, `Flags in ${chosen}`),
-          h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, shown.map((f) => flagRow(f, chosen, ctx, () => poller.refresh()))),
-        ),
-      ),
+      dataTable({
+        cls: 'flags stack',
+        caption: `Flags in ${chosen}`,
+        hideCaption: true,
+        columns: head,
+        rowHeaders: true,
+        rows: shown.map((f) => flagRow(f, chosen, ctx, () => poller.refresh())),
+      }),
     );
   };
   picker.addEventListener('change', () => {

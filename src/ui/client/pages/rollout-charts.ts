@@ -1,5 +1,5 @@
 import { chart, type ChartLine } from '../chart.js';
-import { metricLabel, metricValue } from '../format.js';
+import { duration, metricLabel, metricValue } from '../format.js';
 import type { RolloutSeries } from '../types.js';
 
 /** The rollout page's charts: each gate's metric per cohort against its threshold, the percentage, the traffic. */
@@ -14,9 +14,10 @@ function metricChart(series: Series, metric: Metric, title: string, gate?: Serie
   const treatment = series.cohorts.treatment.metrics[metric] ?? [];
   const control = series.cohorts.control.metrics[metric] ?? [];
   const format = (v: number) => metricValue(metric, v);
+  // Control first, so treatment (what the gates judge) is drawn on top where the two coincide.
   const lines: ChartLine[] = [
-    { label: 'treatment', values: treatment, cls: 'treatment' },
     { label: 'control', values: control, cls: 'control' },
+    { label: 'treatment', values: treatment, cls: 'treatment' },
   ];
   let threshold: Array<number | null> = [];
   if (gate?.max !== undefined) {
@@ -67,13 +68,13 @@ function trafficChart(series: Series): HTMLElement {
   const c = series.cohorts.control.requests;
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return chart({
-    title: `Requests per ${Math.round(series.pointMs / 1000)} s`,
+    title: `Requests per ${series.pointMs >= 1000 ? duration(series.pointMs) : `${series.pointMs} ms`}`,
     times: series.times,
     xFrom: series.from,
     xTo: series.to,
     lines: [
-      { label: 'treatment', values: t, cls: 'treatment' },
       { label: 'control', values: c, cls: 'control' },
+      { label: 'treatment', values: t, cls: 'treatment' },
     ],
     format: (v) => (v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)}k` : String(Math.round(v))),
     summary: `Requests reported since the rollout started: treatment ${sum(t)}, control ${sum(c)}.`,

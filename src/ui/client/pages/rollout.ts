@@ -5,7 +5,7 @@ import { dateTime, metricValue, stateLabel } from '../format.js';
 import { live } from '../live.js';
 import { showError, announce } from '../status.js';
 import type { CheckResult, Page, PageContext, Rollout, RolloutView, Transition } from '../types.js';
-import { stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
+import { dataTable, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
 import { rolloutCharts } from './rollout-charts.js';
 
 /** One rollout: where it stands, its charts, what people can do, and the record of every transition. */
@@ -18,31 +18,21 @@ function verdictLine(r: Rollout): HTMLElement {
 
 function gateTable(gates: CheckResult[], caption: string): HTMLElement {
   if (gates.length === 0) return h('p', { class: 'muted' }, `${caption}: not judged yet in this step.`);
-  return h(
-    'div',
-    { class: 'table-scroll' },
-    h(
-      'table',
-      { class: 'gates' },
-      h('caption', {}, caption),
-      h('thead', {}, h('tr', {}, ['Rule', 'Value', 'Threshold', 'Samples', 'Verdict'].map((c) => h('th', { scope: 'col' }, c)))),
-      h(
-        'tbody',
-        {},
-        gates.map((g) =>
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'row' }, g.rule),
-            h('td', {}, metricValue(g.metric, g.value)),
-            h('td', {}, metricValue(g.metric, g.threshold)),
-            h('td', {}, g.samples.toLocaleString()),
-            h('td', {}, h('span', { class: `badge verdict-${g.verdict}` }, g.verdict), g.reason ? h('span', { class: 'muted' }, ` ${g.reason}`) : null),
-          ),
-        ),
-      ),
-    ),
-  );
+  return dataTable({
+    cls: 'gates stack',
+    caption,
+    columns: ['Rule', 'Value', 'Threshold', 'Samples', 'Verdict'],
+    rowHeaders: true,
+    rows: gates.map((g) => ({
+      cells: [
+        g.rule,
+        metricValue(g.metric, g.value),
+        metricValue(g.metric, g.threshold),
+        g.samples.toLocaleString(),
+        [h('span', { class: `badge verdict-${g.verdict}` }, g.verdict), g.reason ? h('span', { class: 'muted' }, ` ${g.reason}`) : null],
+      ],
+    })),
+  });
 }
 
 function transitionValues(t: Transition): Child[] {
@@ -56,32 +46,14 @@ function transitionValues(t: Transition): Child[] {
 }
 
 function historyTable(r: Rollout): HTMLElement {
-  return h(
-    'div',
-    { class: 'table-scroll' },
-    h(
-      'table',
-      { class: 'history' },
-      h('caption', {}, 'History: every transition with the values behind it'),
-      h('thead', {}, h('tr', {}, ['When', 'Transition', 'Percentage', 'Why', 'By', 'Values'].map((c) => h('th', { scope: 'col' }, c)))),
-      h(
-        'tbody',
-        {},
-        [...r.history].reverse().map((t) =>
-          h(
-            'tr',
-            {},
-            h('td', {}, dateTime(t.at)),
-            h('td', {}, `${stateLabel(t.from)} → ${stateLabel(t.to)}`),
-            h('td', {}, `${t.percentage}%`),
-            h('td', {}, t.reason),
-            h('td', {}, t.actor),
-            h('td', {}, transitionValues(t)),
-          ),
-        ),
-      ),
-    ),
-  );
+  return dataTable({
+    cls: 'history stack',
+    caption: 'History: every transition with the values behind it',
+    columns: ['When', 'Transition', 'Percentage', 'Why', 'By', 'Values'],
+    rows: [...r.history].reverse().map((t) => ({
+      cells: [dateTime(t.at), `${stateLabel(t.from)} → ${stateLabel(t.to)}`, `${t.percentage}%`, t.reason, t.actor, transitionValues(t)],
+    })),
+  });
 }
 
 function approvalsList(r: Rollout, steps: number[]): HTMLElement {

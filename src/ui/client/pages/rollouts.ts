@@ -2,7 +2,7 @@ import { h, render } from '../dom.js';
 import { live } from '../live.js';
 import { dateTime } from '../format.js';
 import type { BoardEntry, Page } from '../types.js';
-import { gateMarks, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
+import { dataTable, gateMarks, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
 
 /** Every active rollout at a glance, the latest finished ones below. */
 
@@ -24,18 +24,6 @@ function card(r: BoardEntry): HTMLElement {
   );
 }
 
-function finishedRow(r: BoardEntry): HTMLElement {
-  return h(
-    'tr',
-    { 'data-rollout': r.id },
-    h('td', {}, h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.flag)),
-    h('td', {}, r.environment),
-    h('td', {}, stateBadge(r.state)),
-    h('td', {}, `${r.percentage}%`),
-    h('td', {}, dateTime(r.updatedAt)),
-  );
-}
-
 export const rolloutsPage: Page = (main) => {
   const region = h('div', { class: 'rollouts' });
   render(main, h('h1', {}, 'Rollouts'), region);
@@ -49,11 +37,16 @@ export const rolloutsPage: Page = (main) => {
       finished.length
         ? [
             h('h2', {}, 'Recently finished'),
-            h(
-              'div',
-              { class: 'table-scroll' },
-              h('table', {}, h('thead', {}, h('tr', {}, ['Flag', 'Environment', 'Outcome', 'Percentage', 'Finished'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, finished.map(finishedRow))),
-            ),
+            dataTable({
+              cls: 'finished stack',
+              caption: 'Finished rollouts, newest first',
+              hideCaption: true,
+              columns: ['Flag', 'Environment', 'Outcome', 'Percentage', 'Finished'],
+              rows: finished.map((r) => ({
+                attrs: { 'data-rollout': r.id },
+                cells: [h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.flag), r.environment, stateBadge(r.state), `${r.percentage}%`, dateTime(r.updatedAt)],
+              })),
+            }),
           ]
         : null,
     );
