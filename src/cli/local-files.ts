@@ -19,21 +19,24 @@ export type LocalFile =
 /**
  * Which parser a file gets: a file in a directory named flags/ or policies/ is that kind (as the
  * controller's FLAGS_DIR and POLICIES_DIR are); elsewhere, one with a top-level `flags` or
- * `segments` is a flags file and anything else is read as a policy, whose strict schema then
- * names whatever does not belong.
+ * `segments` is a flags file, one with `name` or `steps` a policy (whose strict schema then names
+ * whatever does not belong), and anything else is refused as neither.
  */
 function kindOf(file: string, text: string): LocalFile['kind'] {
   const dir = path.basename(path.dirname(path.resolve(file)));
   if (dir === 'flags') return 'flags';
   if (dir === 'policies') return 'policy';
+  let doc: unknown;
   try {
-    const doc = parseYaml(text) as unknown;
-    if (doc && typeof doc === 'object' && ('flags' in doc || 'segments' in doc)) return 'flags';
+    doc = parseYaml(text);
   } catch {
     // Not YAML: the flags parser reports where it breaks, like either parser would.
     return 'flags';
   }
-  return 'policy';
+  const keys = doc && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc) : [];
+  if (keys.includes('flags') || keys.includes('segments')) return 'flags';
+  if (keys.includes('name') || keys.includes('steps')) return 'policy';
+  throw new FileError(file, '(root)', `expected a flags file (top-level "flags" or "segments") or a policy (top-level "name" and "steps"); found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}`);
 }
 
 export function parseLocalFile(file: string, text: string): LocalFile {

@@ -35,17 +35,21 @@ export interface CliResult {
  * Spawns `node dist/rolloutctl.js …` asynchronously: the controller under test runs in this
  * process, so a blocking spawn would leave it unable to answer.
  */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, options: { cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, options: { stopWhen?: (stdout: string) => boolean } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd ?? ROOT,
+      cwd: ROOT,
       // Only what the test gives: no CONTROLLER_URL or ROLLOUT_TOKEN leaks in from the shell.
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      // A command that runs until interrupted (status --watch) is stopped, as a person would, with SIGINT.
+      if (options.stopWhen?.(stdout)) child.kill('SIGINT');
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));

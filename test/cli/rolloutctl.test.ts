@@ -178,6 +178,13 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     const table = await cli(['status'], viewer);
     expect(table.stdout).toMatch(new RegExp(`${rolloutId.slice(0, 8)}\\s+cli-flag\\s+production\\s+running\\s+█+·+ \\[1%\\] › 10% › 50% › 100%`));
 
+    // --watch --json: one JSON document per line per refresh, until interrupted.
+    const watched = await runCli(['status', '--watch', '--json', '--interval', '0.2'], { CONTROLLER_URL: t.url, ROLLOUT_TOKEN: viewer.secret }, { stopWhen: (out) => out.split('\n').length > 2 });
+    const docs = watched.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(docs.length).toBeGreaterThanOrEqual(2);
+    for (const doc of docs) expect(doc.rollouts.map((r: { id: string }) => r.id)).toEqual([rolloutId]);
+    expect(docs[1].at > docs[0].at).toBe(true);
+
     const twice = await cli(['start', 'cli-flag', '--env', 'production', '--policy', 'cli-plan'], editor);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain('already has an active rollout');
