@@ -26,8 +26,12 @@ export interface WatchedPage {
 }
 
 /** A fresh context (its own sessionStorage) and page at `viewport`, watched for problems. */
-export async function openPage(browser: Browser, baseUrl: string, viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
-  const context = await browser.newContext({ viewport, baseURL: baseUrl });
+export async function openPage(
+  browser: Browser,
+  baseUrl: string,
+  options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 }, colorScheme: options.colorScheme ?? 'light', baseURL: baseUrl });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (msg) => {
@@ -66,4 +70,18 @@ export async function confirmDialog(page: Page, button: string, text?: string): 
   if (text !== undefined) await dialog.getByRole('textbox').fill(text);
   await dialog.getByRole('button', { name: button, exact: true }).click();
   await dialog.waitFor({ state: 'detached' });
+}
+
+/** Form fields without a label and buttons or links without a name: what a screen reader could not announce. */
+export function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea')) {
+      if (el.labels?.length === 0 && !el.getAttribute('aria-label')) problems.push(`${el.tagName.toLowerCase()}#${el.id} has no label`);
+    }
+    for (const el of document.querySelectorAll<HTMLElement>('button, a[href]')) {
+      if (!(el.textContent ?? '').trim() && !el.getAttribute('aria-label')) problems.push(`${el.tagName.toLowerCase()} without a name: ${el.outerHTML.slice(0, 80)}`);
+    }
+    return problems;
+  });
 }

@@ -15,7 +15,7 @@ import {
   waitForRollout,
   type AdminPerson,
 } from '../rollouts/scenario-helpers.js';
-import { CHROMIUM, confirmDialog, launchChromium, openPage, screenshot, signIn, type WatchedPage } from './browser-helpers.js';
+import { CHROMIUM, confirmDialog, launchChromium, openPage, screenshot, signIn, unnamedControls } from './browser-helpers.js';
 
 /**
  * The dashboard in real headless Chromium against a whole controller on the real test Redis, with
@@ -36,7 +36,6 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
   let client: string;
   let rolloutId: string;
   const flag = 'checkout-redesign';
-  const pages: WatchedPage[] = [];
 
   beforeAll(async () => {
     // `npm test` runs scripts/ensure-tool.sh chromium first; fail loudly rather than skip.
@@ -60,11 +59,7 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     await t?.stop();
   });
 
-  const open = async (viewport?: { width: number; height: number }) => {
-    const watched = await openPage(browser, t.url, viewport);
-    pages.push(watched);
-    return watched;
-  };
+  const open = (options?: Parameters<typeof openPage>[2]) => openPage(browser, t.url, options);
 
   it('refuses a wrong token at sign-in and says so', async () => {
     const { page, problems } = await open();
@@ -95,6 +90,7 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     expect(await page.locator('.chart').count()).toBe(5); // three gates, the percentage, the traffic
     await expect.poll(() => page.locator('table.history tbody tr').count()).toBeGreaterThanOrEqual(2);
     await screenshot(page, '03-rollout-awaiting-approval');
+    expect(await unnamedControls(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Approve' }).click();
     await confirmDialog(page, 'Approve', 'gates green, go to 10%');
@@ -120,6 +116,7 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     await row.waitFor();
     expect(await row.getAttribute('data-served')).toBe('enabled');
     await screenshot(page, '05-flags');
+    expect(await unnamedControls(page)).toEqual([]);
 
     await row.getByRole('button', { name: 'Kill' }).click();
     // A kill needs a reason: confirming with none keeps the dialog open.
@@ -150,6 +147,7 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     await killRow.getByText('before / after').click();
     await expect.poll(() => killRow.locator('pre').last().textContent()).toContain('search results empty for EU users');
     await screenshot(page, '07-audit-filtered');
+    expect(await unnamedControls(page)).toEqual([]);
 
     await page.getByLabel('Action').fill('');
     await page.getByLabel('Actor').fill('rita');
@@ -187,8 +185,8 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     expect(problems).toEqual([]);
   });
 
-  it('works at phone width: no sideways scrolling, everything reachable', async () => {
-    const { page, problems } = await open({ width: 390, height: 844 });
+  it('works at phone width (here in dark mode): no sideways scrolling, everything reachable', async () => {
+    const { page, problems } = await open({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
     await signIn(page, rita.secret);
     await page.locator(`[data-rollout="${rolloutId}"]`).waitFor();
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
