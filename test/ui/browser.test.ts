@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyDir, startTestController, type TestController } from '../support/controller.js';
@@ -101,6 +102,13 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('#status').textContent()).toContain('Approved');
     await expect.poll(() => page.locator('table.approvals, ul.approvals').textContent()).toContain('gates green, go to 10%');
     await screenshot(page, '04-rollout-approved-10pct');
+
+    // The go-live report downloads from the page, with the approval in it.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Go-live report (Markdown)' }).click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^go-live-${flag}-${ENV}-.*\\.md$`));
+    const report = await readFile((await download.path())!, 'utf8');
+    expect(report).toContain(flag);
+    expect(report).toContain('rita-release-manager');
 
     // Back on the list, the card shows the new step too.
     await page.getByRole('link', { name: 'Rollouts', exact: true }).click();

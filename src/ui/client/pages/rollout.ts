@@ -72,8 +72,10 @@ function reportButton(r: Rollout, format: 'md' | 'html'): HTMLElement {
   button.addEventListener('click', async () => {
     try {
       const res = await request('GET', `/api/admin/rollouts/${encodeURIComponent(r.id)}/report?format=${format}`);
+      // The server names the file (Content-Disposition); the browser cannot read it from a blob by itself.
+      const filename = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? `go-live-report.${format}`;
       const url = URL.createObjectURL(await res.blob());
-      const link = h('a', { href: url, download: `go-live-${r.flag}-${r.environment}-${r.id.slice(0, 8)}.${format}` });
+      const link = h('a', { href: url, download: filename });
       document.body.appendChild(link);
       link.click();
       link.remove();
