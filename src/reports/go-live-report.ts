@@ -109,7 +109,8 @@ function stepSections(rollout: Rollout, now: Date): StepSection[] {
     percentage: plan.percentage,
     minSamples: plan.minSamples,
     minDuration: formatDuration(plan.minDurationMs),
-    approvalsNeeded: plan.approval.required === 0 ? 'none' : `${plan.approval.required} (${plan.approval.roles.join(' or ')})`,
+    // The first step is entered when the rollout starts: approvals gate only the steps after it.
+    approvalsNeeded: index === 0 ? 'none (entered when the rollout starts)' : plan.approval.required === 0 ? 'none' : `${plan.approval.required} (${plan.approval.roles.join(' or ')})`,
     evidence: [],
   }));
   let current = 0;

@@ -29,8 +29,8 @@ function stepBlock(step: StepSection): string {
   );
   lines.push(`Judged after at least ${step.minDuration} and ${step.minSamples} treatment samples; approvals to enter it: ${mdText(step.approvalsNeeded)}.`, '');
   if (step.evidence.length === 0) {
-    lines.push(step.enteredAt ? '_No gate evaluation recorded for this step._' : '');
-    return lines.join('\n');
+    if (step.enteredAt) lines.push('_No gate evaluation recorded for this step._');
+    return lines.join('\n').trimEnd();
   }
   const rows = step.evidence.flatMap((e) =>
     e.gates.map((g, i) => [

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildGoLiveReport } from '../../src/reports/go-live-report.js';
 import { renderMarkdown, mdText } from '../../src/reports/render-markdown.js';
 import { escapeHtml, renderHtml } from '../../src/reports/render-html.js';
-import { at, MINUTE } from '../unit/decide-fixtures.js';
-import { auditEvent, completedRollout, HOSTILE_COMMENT, MALLORY, rolledBackRollout } from './report-fixtures.js';
+import { analysis, at, HEALTHY, MINUTE, rollout as baseRollout, T0 } from '../unit/decide-fixtures.js';
+import { auditEvent, completedRollout, drive, HOSTILE_COMMENT, MALLORY, rolledBackRollout } from './report-fixtures.js';
 
 const NOW = at(60 * MINUTE);
 const noAudit = { events: [], truncated: false };
@@ -96,6 +96,24 @@ describe('go-live report of a rolled-back rollout', () => {
   it('a completed rollout has no breach section', () => {
     const md = renderMarkdown(buildGoLiveReport(completedRollout(), noAudit, NOW));
     expect(md).not.toContain('Breach');
+  });
+});
+
+describe('go-live report of a rollout still in progress', () => {
+  it('says what it waits for and shows the latest analysis of the current step', () => {
+    const pending = baseRollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' } });
+    const awaiting = drive(pending, [[analysis(HEALTHY), T0], [analysis(HEALTHY), at(11 * MINUTE)], [analysis(HEALTHY), at(12 * MINUTE)]]);
+    expect(awaiting.state).toBe('awaiting_approval');
+    const report = buildGoLiveReport(awaiting, noAudit, at(15 * MINUTE));
+    expect(report.summary.duration).toBe('15m so far');
+    const md = renderMarkdown(report);
+    expect(md).toContain('In progress: awaiting approval at step 1 (1%), waiting for approval 0 of 1 (release-manager) for 10%.');
+    expect(md).toContain('| Ended | not yet |');
+    const step1 = md.split('### Step 1: 1%')[1]!.split('### Step 2')[0]!;
+    expect(step1).toContain('Entered 2026-03-02 12:00:00 UTC, still current; time in step 15m.');
+    expect(step1).toContain('approvals to enter it: none (entered when the rollout starts)');
+    expect(step1.split('\n').filter((l) => l.startsWith('| 2026')).map((r) => cells(r)[1])).toEqual(['awaiting approval (treatment 2000, control 20000)', 'latest analysis (healthy)']);
+    expect(md.split('### Step 2: 10%')[1]).toMatch(/^\n\nNot reached\.\nJudged after at least 10m and 1000 treatment samples; approvals to enter it: 1 \(release-manager\)\.\n\n### Step 3/);
   });
 });
 
