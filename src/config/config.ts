@@ -36,6 +36,13 @@ export const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** How often each replica looks at the webhook outbox for retries and deliveries left by a replica that died. */
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  /** Prometheus' base URL for PromQL gates; unset means such gates are inconclusive (they hold, never pass). */
+  PROMETHEUS_URL: z
+    .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** Time allowed per Prometheus query; a slower answer is inconclusive. */
+  PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,11 @@
+/** PromQL queries for gates and rollback rules; see README "Prometheus metrics in gates". */
+export {
+  DEFAULT_PROMETHEUS_TIMEOUT_MS,
+  PrometheusProvider,
+  UnconfiguredPrometheus,
+  prometheusProviderFromConfig,
+  type MetricQueryProvider,
+  type PrometheusProviderOptions,
+} from './prometheus-provider.js';
+export { type QueryResult } from './query-result.js';
+export { promDuration, renderQuery, type QueryVars } from './query-template.js';
