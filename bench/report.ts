@@ -2,6 +2,7 @@ import type { LoadResult } from './http-load.js';
 import type { KillLatencyResult } from './kill-latency.js';
 import type { RolloutTickResult, TickFigures } from './rollout-tick.js';
 import type { BreachLatencyResult } from './breach-latency.js';
+import { evaluationChecks, renderEvaluationSection, type EvaluationLoadResult } from './evaluation-load.js';
 
 export interface Check { name: string; target: string; measured: string; pass: boolean }
 
@@ -26,8 +27,9 @@ export interface Report {
   kill?: KillLatencyResult;
   rolloutTick?: RolloutTickResult;
   breach?: BreachLatencyResult;
+  evaluation?: EvaluationLoadResult;
   /** Sections that failed (the others still ran): section → first line of the error. */
-  sectionErrors?: { rolloutTick?: string; breach?: string };
+  sectionErrors?: { rolloutTick?: string; breach?: string; evaluation?: string };
   checks: Check[];
   notes: string[];
   error?: string;
@@ -81,6 +83,8 @@ export function buildChecks(report: Report, targets: { rps: number; p99Ms: numbe
   } else if (report.sectionErrors?.breach) {
     checks.push({ name: 'breach → flag served disabled on an SSE stream, p99', target: 'analysis interval + 100 ms', measured: `did not complete: ${report.sectionErrors.breach}`, pass: false });
   }
+  if (report.evaluation) checks.push(...evaluationChecks(report.evaluation));
+  else if (report.sectionErrors?.evaluation) checks.push({ name: 'server-side evaluation (frontend API, OFREP bulk)', target: 'recorded', measured: `did not complete: ${report.sectionErrors.evaluation}`, pass: false });
   return checks;
 }
 
@@ -131,6 +135,7 @@ export function renderMarkdown(r: Report): string {
   }
   if (r.rolloutTick) out.push(...renderRolloutTick(r.rolloutTick));
   if (r.breach) out.push(...renderBreach(r.breach, r.rolloutTick));
+  if (r.evaluation) out.push(...renderEvaluationSection(r.evaluation));
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return out.join('\n');
 }

@@ -16,6 +16,7 @@ import { fetchRaw, loadGeneratorName, runLoad, sdkHeaders, waitForQuiet, type Lo
 import { measureKillLatency } from './kill-latency.js';
 import { measureRolloutTick } from './rollout-tick.js';
 import { measureBreachLatency } from './breach-latency.js';
+import { measureEvaluationLoad } from './evaluation-load.js';
 import { buildChecks, renderMarkdown, summaryTable, type Report } from './report.js';
 import { ENV, openFileLimits, pinToCpu, startReference, startStack, type Stack } from './stack.js';
 import { DEFAULT_BATCHES_IN_FLIGHT } from '../src/rollouts/rollout-loop.js';
@@ -184,6 +185,14 @@ async function main(): Promise<void> {
   } catch (err) {
     report.sectionErrors = { ...report.sectionErrors, breach: errorLine(err) };
     console.error(`  breach latency failed: ${err instanceof Error ? err.stack : String(err)}`);
+  }
+
+  console.error('  server-side evaluation: frontend API and OFREP bulk, 200 flags…');
+  try {
+    report.evaluation = await measureEvaluationLoad({ connections: 16, durationS: QUICK ? 3 : 8, warmupS: QUICK ? 1 : 3, serverCpu: pinned ? 1 : undefined, running }, (line) => console.error(line));
+  } catch (err) {
+    report.sectionErrors = { ...report.sectionErrors, evaluation: errorLine(err) };
+    console.error(`  server-side evaluation failed: ${err instanceof Error ? err.stack : String(err)}`);
   }
   if (report.sectionErrors) process.exitCode = 1;
 }
