@@ -9,7 +9,7 @@ import type { Store } from '../store/port.js';
 import { answeredNotModified, etagJson, strongEtag } from './etag-json.js';
 import { auditFilterSchema, recentAuditEvents } from './recent-audit.js';
 import { rolloutProgress } from './rollout-progress.js';
-import { readRolloutSeries } from './rollout-series.js';
+import { readRolloutSeries, SeriesCache } from './rollout-series.js';
 
 const TAG = 'Dashboard';
 const read = { kind: 'admin', permission: 'read' } as const;
@@ -32,6 +32,7 @@ export type BoardEntry = ReturnType<typeof boardEntry>;
 
 /** Admin routes the dashboard reads besides the public ones; each answers with an ETag for cheap polling. */
 export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
+  const seriesCache = new SeriesCache();
   return [
     defineRoute({
       method: 'get',
@@ -72,7 +73,7 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
       handler: async ({ req, res, params }) => {
         const now = deps.now();
         const rollout = await deps.rollouts.get(params.id);
-        const series = await readRolloutSeries(deps.outcomes, rollout, now);
+        const series = await readRolloutSeries(deps.outcomes, rollout, now, seriesCache);
         return etagJson(req, res, { rollout, progress: rolloutProgress(rollout, now), series }, now);
       },
     }),

@@ -107,12 +107,40 @@ export function buildSeries(rollout: Rollout, windows: Array<[number, number]>, 
   };
 }
 
+/**
+ * Totals of points that can no longer change, per rollout, so that a page polled every two seconds
+ * reads only its newest point from the store instead of every bucket since the rollout began.
+ * A point is settled one bucket after it ends (reports count into the bucket they arrive in; the
+ * extra bucket allows for replicas whose clocks differ a little). Least recently used rollouts go first.
+ */
+export class SeriesCache {
+  private readonly rollouts = new Map<string, { key: string; settled: Map<number, OutcomeTotals> }>();
+  constructor(private readonly maxRollouts = 200) {}
+
+  /** The settled points of a rollout for this cut of windows (a new cut, as it grows, starts afresh). */
+  settled(rolloutId: string, from: number, pointMs: number): Map<number, OutcomeTotals> {
+    const key = `${from}:${pointMs}`;
+    let entry = this.rollouts.get(rolloutId);
+    this.rollouts.delete(rolloutId);
+    if (!entry || entry.key !== key) entry = { key, settled: new Map() };
+    this.rollouts.set(rolloutId, entry);
+    if (this.rollouts.size > this.maxRollouts) this.rollouts.delete(this.rollouts.keys().next().value!);
+    return entry.settled;
+  }
+}
+
 /** Reads the rollout's outcome buckets from its start to now (or to its end, once final), in one round trip. */
-export async function readRolloutSeries(outcomes: OutcomeSource, rollout: Rollout, now: Date): Promise<RolloutSeries> {
+export async function readRolloutSeries(outcomes: OutcomeSource, rollout: Rollout, now: Date, cache = new SeriesCache()): Promise<RolloutSeries> {
   const from = Date.parse(rollout.createdAt);
   const ended = isFinal(rollout.state) ? Date.parse(rollout.history.at(-1)?.at ?? rollout.updatedAt) : undefined;
   const to = Math.max(from + 1, ended ?? now.getTime());
   const windows = seriesWindows(from, to, outcomes.bucketMs);
-  const [totals] = await outcomes.sumWindowsMany([{ environment: rollout.environment, flag: rollout.flag, windows }]);
-  return buildSeries(rollout, windows, totals!, to);
+  const settled = cache.settled(rollout.id, windows[0]![0], windows[0]![1] - windows[0]![0]);
+  const missing = windows.filter(([start]) => !settled.has(start));
+  const [read = []] = missing.length ? await outcomes.sumWindowsMany([{ environment: rollout.environment, flag: rollout.flag, windows: missing }]) : [];
+  const fresh = new Map(missing.map(([start], i) => [start, read[i]!]));
+  missing.forEach(([start, end], i) => {
+    if (end + outcomes.bucketMs <= now.getTime()) settled.set(start, read[i]!);
+  });
+  return buildSeries(rollout, windows, windows.map(([start]) => settled.get(start) ?? fresh.get(start)!), to);
 }

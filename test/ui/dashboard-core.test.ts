@@ -4,7 +4,8 @@ import type { OutcomeTotals } from '../../src/metrics/outcome-model.js';
 import type { AuditEvent } from '../../src/audit/chain.js';
 import { matchesFilter } from '../../src/ui/recent-audit.js';
 import { rolloutProgress, type WaitItem } from '../../src/ui/rollout-progress.js';
-import { buildSeries, seriesWindows } from '../../src/ui/rollout-series.js';
+import { buildSeries, readRolloutSeries, SeriesCache, seriesWindows } from '../../src/ui/rollout-series.js';
+import type { OutcomeSource, WindowQuery } from '../../src/metrics/outcome-model.js';
 import { MINUTE, SHANGHAI_OFFICE_HOURS, SHANGHAI_TUESDAY_MORNING, T0, at, bob, iso, policy, rollout } from '../unit/decide-fixtures.js';
 
 /** The dashboard's pure parts: what a rollout waits for, how its series is cut and computed, audit filtering. */
@@ -134,6 +135,38 @@ describe('series values', () => {
       [10, 'running'],
       [0, 'rolled_back'],
     ]);
+  });
+});
+
+describe('series reads', () => {
+  /** Every window asked for holds 10 treatment requests; the source records which windows were read. */
+  function countingSource(bucketMs: number): OutcomeSource & { reads: Array<[number, number]> } {
+    const reads: Array<[number, number]> = [];
+    const tenRequests = (): OutcomeTotals => ({ treatment: { ...emptyCohort(), requests: 10 }, control: emptyCohort() });
+    return {
+      bucketMs,
+      reads,
+      sum: async () => tenRequests(),
+      sumWindowsMany: async (queries: WindowQuery[]) => queries.map((q) => q.windows.map((w) => (reads.push(w), tenRequests()))),
+    };
+  }
+
+  it('settled points are read once; each poll reads only the points that can still change', async () => {
+    const source = countingSource(10_000);
+    const cache = new SeriesCache();
+    const r = rollout(); // started at T0
+    const first = await readRolloutSeries(source, r, at(60_000), cache);
+    expect(first.times).toHaveLength(6);
+    expect(source.reads).toHaveLength(6);
+    source.reads.length = 0;
+    const second = await readRolloutSeries(source, r, at(65_000), cache);
+    // [50s, 60s) ended less than a bucket ago, [60s, 70s) is still filling: only those two are read.
+    expect(source.reads.map(([start]) => start - T0.getTime())).toEqual([50_000, 60_000]);
+    expect(second.cohorts.treatment.requests).toEqual([10, 10, 10, 10, 10, 10, 10]);
+    // Without a cache every point is read each time.
+    source.reads.length = 0;
+    await readRolloutSeries(source, r, at(65_000));
+    expect(source.reads).toHaveLength(7);
   });
 });
 
