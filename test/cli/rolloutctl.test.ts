@@ -185,6 +185,12 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     for (const doc of docs) expect(doc.rollouts.map((r: { id: string }) => r.id)).toEqual([rolloutId]);
     expect(docs[1].at > docs[0].at).toBe(true);
 
+    // The rollout now owns the flag's strategy: applying the file again would undo its ramp, and the diff says so.
+    const drift = await cli(['apply', '-f', repo, '--dry-run'], editor);
+    expect(drift.stdout).toContain('  ~ environments.production.enabled: true → false');
+    expect(drift.stdout).toContain('  ~ environments.production.strategies[0].parameters.rollout: "1" → "0"');
+    expect(drift.stdout).toContain(`  ! active rollout ${rolloutId.slice(0, 8)} in production: replacing the definition also replaces the strategy the rollout ramps`);
+
     const twice = await cli(['start', 'cli-flag', '--env', 'production', '--policy', 'cli-plan'], editor);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain('already has an active rollout');
