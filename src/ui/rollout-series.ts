@@ -133,8 +133,10 @@ export class SeriesCache {
 export async function readRolloutSeries(outcomes: OutcomeSource, rollout: Rollout, now: Date, cache = new SeriesCache()): Promise<RolloutSeries> {
   const from = Date.parse(rollout.createdAt);
   const ended = isFinal(rollout.state) ? Date.parse(rollout.history.at(-1)?.at ?? rollout.updatedAt) : undefined;
-  const to = Math.max(from + 1, ended ?? now.getTime());
-  const windows = seriesWindows(from, to, outcomes.bucketMs);
+  const windows = seriesWindows(from, Math.max(from + 1, ended ?? now.getTime()), outcomes.bucketMs);
+  // An active rollout's chart reaches to the end of the point now filling, not to this millisecond,
+  // so the answer (and its ETag) stays the same until a report or a transition changes it.
+  const to = ended ?? windows.at(-1)![1];
   const settled = cache.settled(rollout.id, windows[0]![0], windows[0]![1] - windows[0]![0]);
   const missing = windows.filter(([start]) => !settled.has(start));
   const [read = []] = missing.length ? await outcomes.sumWindowsMany([{ environment: rollout.environment, flag: rollout.flag, windows: missing }]) : [];

@@ -168,6 +168,15 @@ describe('series reads', () => {
     await readRolloutSeries(source, r, at(65_000));
     expect(source.reads).toHaveLength(7);
   });
+
+  it('an active rollout’s series is the same all through one point, so polls within it are 304s', async () => {
+    const source = countingSource(10_000);
+    const r = rollout();
+    const early = await readRolloutSeries(source, r, at(61_000));
+    expect(await readRolloutSeries(source, r, at(69_999))).toEqual(early);
+    expect(early.to).toBe(at(70_000).getTime());
+    expect((await readRolloutSeries(source, r, at(70_001))).to).toBe(at(80_000).getTime());
+  });
 });
 
 describe('audit filter', () => {
