@@ -32,40 +32,58 @@ export interface ExposureCount {
   variants: Record<string, number>;
 }
 
-export function exposureBucket(env: string, at: number): string {
-  return `exposure:${env}:${Math.floor(at / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS}`;
+/**
+ * One bucket per environment, flag and minute, so that a rollout's traffic checks read only its
+ * own flag's counters (fields "yes", "no", "v\t<variant>").
+ */
+export function exposureBucket(env: string, flag: string, at: number): string {
+  return `exposure:${env}:${flag}:${Math.floor(at / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS}`;
 }
 
-/** Counter field names: "<flag>\tyes", "<flag>\tno", "<flag>\tv\t<variant>" (a tab cannot appear in a flag name). */
-export function exposureFields(toggles: ClientMetrics['bucket']['toggles']): Record<string, number> {
+function exposureFields(t: ClientMetrics['bucket']['toggles'][string]): Record<string, number> {
   const fields: Record<string, number> = {};
-  for (const [flag, t] of Object.entries(toggles)) {
-    if (t.yes) fields[`${flag}\tyes`] = t.yes;
-    if (t.no) fields[`${flag}\tno`] = t.no;
-    for (const [variant, n] of Object.entries(t.variants ?? {})) if (n) fields[`${flag}\tv\t${variant}`] = n;
-  }
+  if (t.yes) fields.yes = t.yes;
+  if (t.no) fields.no = t.no;
+  for (const [variant, n] of Object.entries(t.variants ?? {})) if (n) fields[`v\t${variant}`] = n;
   return fields;
 }
 
 /** Counts a metrics report into the bucket of the minute it arrived in (SDK clocks are not trusted). */
 export async function recordExposures(store: Store, env: string, metrics: ClientMetrics, now: number): Promise<void> {
-  const fields = exposureFields(metrics.bucket.toggles);
-  if (Object.keys(fields).length === 0) return;
-  await store.incrementCounters(exposureBucket(env, now), fields, EXPOSURE_TTL_SECONDS);
+  await Promise.all(
+    Object.entries(metrics.bucket.toggles).map(([flag, toggle]) => {
+      const fields = exposureFields(toggle);
+      return Object.keys(fields).length === 0 ? undefined : store.incrementCounters(exposureBucket(env, flag, now), fields, EXPOSURE_TTL_SECONDS);
+    }),
+  );
 }
 
-/** Sums a flag's exposures over [from, to), bucket by bucket. */
-export async function readExposures(store: Store, env: string, flag: string, from: number, to: number): Promise<ExposureCount> {
-  const total: ExposureCount = { yes: 0, no: 0, variants: {} };
-  for (let t = Math.floor(from / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS; t < to; t += EXPOSURE_BUCKET_MS) {
-    const counters = await store.readCounters(exposureBucket(env, t));
-    for (const [field, n] of Object.entries(counters)) {
-      const [name, kind, variant] = field.split('\t');
-      if (name !== flag) continue;
-      if (kind === 'yes') total.yes += n;
-      else if (kind === 'no') total.no += n;
-      else if (kind === 'v' && variant !== undefined) total.variants[variant] = (total.variants[variant] ?? 0) + n;
-    }
-  }
+export interface ExposureQuery {
+  environment: string;
+  flag: string;
+  from: number;
+  to: number;
+}
+
+function bucketsOf(q: ExposureQuery): string[] {
+  const buckets: string[] = [];
+  for (let t = Math.floor(q.from / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS; t < q.to; t += EXPOSURE_BUCKET_MS) buckets.push(exposureBucket(q.environment, q.flag, t));
+  return buckets;
+}
+
+function toCount(counters: Record<string, number>): ExposureCount {
+  const total: ExposureCount = { yes: counters.yes ?? 0, no: counters.no ?? 0, variants: {} };
+  for (const [field, n] of Object.entries(counters)) if (field.startsWith('v\t')) total.variants[field.slice(2)] = n;
   return total;
+}
+
+/** Sums several flags' exposures over their windows [from, to), whole minutes, in one store call. */
+export async function sumExposuresMany(store: Store, queries: ExposureQuery[]): Promise<ExposureCount[]> {
+  const sums = await store.sumCounters(queries.map(bucketsOf));
+  return sums.map(toCount);
+}
+
+/** Sums a flag's exposures over [from, to). */
+export async function readExposures(store: Store, env: string, flag: string, from: number, to: number): Promise<ExposureCount> {
+  return (await sumExposuresMany(store, [{ environment: env, flag, from, to }]))[0]!;
 }

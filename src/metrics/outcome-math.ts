@@ -69,6 +69,28 @@ function parseBound(key: string): number {
 }
 
 /**
+ * Share of the requests that reported a latency which took longer than `limitMs`, interpolating
+ * inside the bucket that holds the limit as the percentile estimate does. Requests in the +Inf
+ * bucket count as slower (they overflowed every bound). 0 for an empty histogram.
+ */
+export function latencyShareAbove(c: CohortTotals, limitMs: number): number {
+  const buckets = Object.entries(c.latencyBuckets)
+    .map(([key, count]) => [parseBound(key), count] as const)
+    .filter(([bound, count]) => !Number.isNaN(bound) && count >= 0)
+    .sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let above = 0;
+  let lower = 0;
+  for (const [upper, count] of buckets) {
+    total += count;
+    if (upper === Infinity || limitMs <= lower) above += count;
+    else if (limitMs < upper) above += (count * (upper - limitMs)) / (upper - lower);
+    if (upper !== Infinity) lower = upper;
+  }
+  return total === 0 ? 0 : above / total;
+}
+
+/**
  * The p-quantile (p in 0..1) estimated from the histogram as Prometheus' histogram_quantile does:
  * find the bucket holding the rank p × count and interpolate linearly between its lower bound
  * (the previous bound, 0 for the first) and its upper bound, assuming values spread evenly in it.

@@ -34,16 +34,22 @@ const percentage = z.number().gt(0).max(100);
 
 const stepSchema = z.union([percentage, z.object({ percentage, ...stepSettings }).strict()]);
 
+/**
+ * With a confidence, a gate fails only on evidence: an always-valid bound (src/rollouts/statistics.ts)
+ * that clears the limit, however often it is looked at. Without one, the point estimate decides.
+ */
+const confidence = z.number().min(0.5).max(0.9999);
+
 const absoluteGate = z
-  .object({ metric: z.enum(METRICS), cohort: z.enum(['treatment', 'control']).default('treatment'), max: z.number().nonnegative() })
+  .object({ metric: z.enum(METRICS), cohort: z.enum(['treatment', 'control']).default('treatment'), max: z.number().nonnegative(), confidence: confidence.optional() })
   .strict();
 const relativeGate = z
   .object({
     metric: z.enum(METRICS),
     compare: z.literal('control'),
     maxRelativeIncrease: z.number().nonnegative(),
-    /** One-sided confidence for error rates (two-proportion z-test); without it, point estimates are compared. */
-    confidence: z.number().min(0.5).max(0.9999).optional(),
+    /** Fail only when an always-valid test shows treatment worse than control × (1 + margin) at this confidence. */
+    confidence: confidence.optional(),
     minControlSamples: z.number().int().min(1).default(100),
   })
   .strict();
@@ -57,6 +63,18 @@ export const rollbackRuleSchema = z
     for: durationSchema.prefault(0),
     /** Fewer requests than this in an analysis window say nothing either way. */
     minSamples: z.number().int().min(1).default(20),
+    /** With a confidence, a window counts as breaching only when its rate is above the threshold beyond doubt. */
+    confidence: confidence.optional(),
+  })
+  .strict();
+
+/** Checks on the exposures SDKs report (`/api/client/metrics`, frontend API, OFREP). */
+export const trafficSchema = z
+  .object({
+    /** Evaluations of the flag the step needs before its gates count: a flag nobody evaluates proves nothing. */
+    minExposures: z.number().int().min(0).default(100),
+    /** Sample-ratio mismatch: hold the ramp when the share of evaluations that got the feature is not the step's percentage. */
+    sampleRatio: z.object({ pValue: z.number().gt(0).max(0.05).default(0.001) }).strict().optional(),
   })
   .strict();
 
@@ -107,6 +125,12 @@ export const policySchema = z
     windows: windowsSchema.optional(),
     /** Other flags to flip off together with the rollout's own when a rollback rule fires. */
     killSwitches: z.array(flagNameSchema).default([]),
+    /**
+     * What a gate that fails on evidence (one with a confidence) does: hold the ramp until a person
+     * looks, or roll back as a breached rollback rule would. Point-estimate failures always hold.
+     */
+    onGateFailure: z.enum(['hold', 'rollback']).default('hold'),
+    traffic: trafficSchema.optional(),
   })
   .strict()
   .superRefine((policy, ctx) => {
@@ -123,6 +147,7 @@ export type Policy = z.output<typeof policySchema>;
 export type Gate = z.output<typeof gateSchema>;
 export type RollbackRule = z.output<typeof rollbackRuleSchema>;
 export type Windows = z.output<typeof windowsSchema>;
+export type Traffic = z.output<typeof trafficSchema>;
 
 export interface StepPlan {
   percentage: number;

@@ -1,6 +1,7 @@
 import type { CohortTotals, OutcomeTotals } from '../metrics/outcome-model.js';
-import { errorRate, latencyMean, latencyPercentile } from '../metrics/outcome-math.js';
-import type { Gate, MetricName, RollbackRule, StepPlan } from '../policies/policy-schema.js';
+import { errorRate, latencyCount, latencyMean, latencyPercentile, latencyShareAbove } from '../metrics/outcome-math.js';
+import type { Gate, MetricName, RollbackRule, StepPlan, Traffic } from '../policies/policy-schema.js';
+import { marginDifferenceBounds, rateBounds, sampleRatioTest, type Bounds } from './statistics.js';
 import { formatDuration } from '../policies/durations.js';
 import type { CheckResult, Verdict } from './rollout-model.js';
 
@@ -23,52 +24,58 @@ export function metricValue(c: CohortTotals, metric: MetricName): number | undef
 
 const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
-function result(rule: string, metric: string, cohort: string, threshold: number, value: number | undefined, samples: number, verdict: Verdict, reason?: string): CheckResult {
-  return { rule, metric, cohort, threshold: round(threshold), value: value === undefined ? null : round(value), samples, verdict, ...(reason ? { reason } : {}) };
+type CheckDetail = Pick<CheckResult, 'cohorts' | 'test' | 'confident'>;
+
+function result(rule: string, metric: string, cohort: string, threshold: number, value: number | undefined, samples: number, verdict: Verdict, reason?: string, detail: CheckDetail = {}): CheckResult {
+  return { rule, metric, cohort, threshold: round(threshold), value: value === undefined ? null : round(value), samples, verdict, ...(reason ? { reason } : {}), ...detail };
 }
 
-/** Inverse of the standard normal CDF (Acklam's rational approximation; ample for confidence levels). */
-function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const q = p < 0.5 ? p : 1 - p;
-  let x: number;
-  if (q < 0.02425) {
-    const r = Math.sqrt(-2 * Math.log(q));
-    x = (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1);
-  } else {
-    const r = q - 0.5;
-    const s = r * r;
-    x = ((((((a[0]! * s + a[1]!) * s + a[2]!) * s + a[3]!) * s + a[4]!) * s + a[5]!) * r) / (((((b[0]! * s + b[1]!) * s + b[2]!) * s + b[3]!) * s + b[4]!) * s + 1);
-    return p < 0.5 ? x : -x;
-  }
-  return p < 0.5 ? x : -x;
+function cohortFigures(c: CohortTotals, metric: MetricName): { value: number | null; samples: number } {
+  const value = metricValue(c, metric);
+  return { value: value === undefined ? null : round(value), samples: c.requests };
+}
+
+function testFigures(bounds: Bounds, confidence: number, method: NonNullable<CheckResult['test']>['method'] = 'always-valid'): CheckResult['test'] {
+  return { method, confidence, estimate: round(bounds.estimate), lower: round(bounds.lower), upper: round(bounds.upper) };
+}
+
+/** The percentile a latency metric names (0.99 for latency_p99_ms), or undefined for rates and means. */
+function percentileOf(metric: MetricName): number | undefined {
+  const match = /^latency_p(\d+)_ms$/.exec(metric);
+  return match ? Number(match[1]) / 100 : undefined;
 }
 
 /**
- * Is the treatment error rate significantly above control × (1 + δ)? One-sided two-proportion
- * z-test; used only when a gate asks for a confidence, so noise at low traffic does not fail a step.
+ * Evidence that a cohort's metric is above `limit`, as an always-valid lower bound on a rate:
+ * for error rates the rate itself; for a latency percentile q, the share of requests slower than
+ * the limit (the percentile is above the limit exactly when more than 1 − q of requests are).
+ * Means have no such form and are judged on the point estimate.
  */
-function significantlyWorse(t: CohortTotals, c: CohortTotals, delta: number, confidence: number): boolean {
-  const pt = t.errors / t.requests;
-  const pc = c.errors / c.requests;
-  const variance = (pt * (1 - pt)) / t.requests + ((1 + delta) ** 2 * pc * (1 - pc)) / c.requests;
-  if (variance === 0) return pt > pc * (1 + delta);
-  const z = (pt - pc * (1 + delta)) / Math.sqrt(variance);
-  return z > -normalQuantile(1 - confidence);
+function aboveLimitTest(c: CohortTotals, metric: MetricName, limit: number, confidence: number): { bounds: Bounds; line: number } | undefined {
+  if (metric === 'error_rate') return { bounds: rateBounds(c.errors, c.requests, confidence, Math.max(limit, 0.001)), line: limit };
+  const q = percentileOf(metric);
+  if (q === undefined) return undefined;
+  const total = latencyCount(c);
+  const slower = latencyShareAbove(c, limit) * total;
+  return { bounds: rateBounds(slower, total, confidence, 1 - q), line: 1 - q };
 }
 
-/** One gate over the step's outcomes: pass, fail, or inconclusive (too few samples, no data). */
+/** One gate over the step's outcomes: pass, fail, or inconclusive (too few samples, no data, not yet significant). */
 export function evaluateGate(gate: Gate, totals: OutcomeTotals, plan: StepPlan): CheckResult {
   if ('max' in gate) {
-    const rule = `${gate.metric}(${gate.cohort}) ≤ ${gate.max}`;
+    const rule = `${gate.metric}(${gate.cohort}) ≤ ${gate.max}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}`;
     const c = totals[gate.cohort];
     const value = metricValue(c, gate.metric);
-    if (c.requests < plan.minSamples) return result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, 'inconclusive', `${c.requests} of ${plan.minSamples} samples`);
-    if (value === undefined) return result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, 'inconclusive', 'no data');
-    return result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, value <= gate.max ? 'pass' : 'fail');
+    const detail: CheckDetail = { cohorts: { [gate.cohort]: cohortFigures(c, gate.metric) } };
+    const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) => result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, verdict, reason, { ...detail, ...extra });
+    if (c.requests < plan.minSamples) return judge('inconclusive', `${c.requests} of ${plan.minSamples} samples`);
+    if (value === undefined) return judge('inconclusive', 'no data');
+    const test = gate.confidence === undefined ? undefined : aboveLimitTest(c, gate.metric, gate.max, gate.confidence);
+    if (!test) return judge(value <= gate.max ? 'pass' : 'fail');
+    const figures = { test: testFigures(test.bounds, gate.confidence!) };
+    if (test.bounds.lower > test.line) return judge('fail', undefined, { ...figures, confident: true });
+    if (value <= gate.max) return judge('pass', undefined, figures);
+    return judge('inconclusive', `above ${gate.max} but not yet beyond doubt at ${gate.confidence} confidence`, figures);
   }
   const rule = `${gate.metric}(treatment) ≤ control × ${1 + gate.maxRelativeIncrease}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}`;
   const t = totals.treatment;
@@ -76,11 +83,51 @@ export function evaluateGate(gate: Gate, totals: OutcomeTotals, plan: StepPlan):
   const tv = metricValue(t, gate.metric);
   const cv = metricValue(c, gate.metric);
   const threshold = (cv ?? 0) * (1 + gate.maxRelativeIncrease);
-  if (t.requests < plan.minSamples) return result(rule, gate.metric, 'treatment', threshold, tv, t.requests, 'inconclusive', `${t.requests} of ${plan.minSamples} treatment samples`);
-  if (c.requests < gate.minControlSamples) return result(rule, gate.metric, 'treatment', threshold, tv, t.requests, 'inconclusive', `${c.requests} of ${gate.minControlSamples} control samples`);
-  if (tv === undefined || cv === undefined) return result(rule, gate.metric, 'treatment', threshold, tv, t.requests, 'inconclusive', 'no data');
-  const worse = gate.confidence !== undefined && gate.metric === 'error_rate' ? significantlyWorse(t, c, gate.maxRelativeIncrease, gate.confidence) : tv > threshold;
-  return result(rule, gate.metric, 'treatment', threshold, tv, t.requests, worse ? 'fail' : 'pass');
+  const detail: CheckDetail = { cohorts: { treatment: cohortFigures(t, gate.metric), control: cohortFigures(c, gate.metric) } };
+  const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) => result(rule, gate.metric, 'treatment', threshold, tv, t.requests, verdict, reason, { ...detail, ...extra });
+  if (t.requests < plan.minSamples) return judge('inconclusive', `${t.requests} of ${plan.minSamples} treatment samples`);
+  if (c.requests < gate.minControlSamples) return judge('inconclusive', `${c.requests} of ${gate.minControlSamples} control samples`);
+  if (tv === undefined || cv === undefined) return judge('inconclusive', 'no data');
+  if (gate.confidence === undefined) return judge(tv <= threshold ? 'pass' : 'fail');
+  let evidence: { bounds: Bounds; line: number } | undefined;
+  if (gate.metric === 'error_rate') {
+    evidence = { bounds: marginDifferenceBounds({ events: t.errors, trials: t.requests }, { events: c.errors, trials: c.requests }, gate.maxRelativeIncrease, gate.confidence), line: 0 };
+  } else {
+    // Latency from the histograms: control's percentile × (1 + margin) is the limit for treatment's.
+    evidence = aboveLimitTest(t, gate.metric, threshold, gate.confidence);
+  }
+  if (!evidence) return judge(tv <= threshold ? 'pass' : 'fail');
+  const figures = { test: testFigures(evidence.bounds, gate.confidence) };
+  if (evidence.bounds.lower > evidence.line) return judge('fail', undefined, { ...figures, confident: true });
+  if (tv <= threshold) return judge('pass', undefined, figures);
+  return judge('inconclusive', `worse than allowed but not yet beyond doubt at ${gate.confidence} confidence`, figures);
+}
+
+/**
+ * Traffic checks on the step's exposures: the flag must be evaluated at all, and (when asked) the
+ * share that got the feature must match the step's percentage. Neither ever rolls back: too little
+ * traffic extends the step, a mismatch holds it and says why.
+ */
+export function evaluateTraffic(traffic: Traffic, exposures: { on: number; off: number }, percentage: number): CheckResult[] {
+  const n = exposures.on + exposures.off;
+  const share = n > 0 ? exposures.on / n : undefined;
+  const checks: CheckResult[] = [];
+  const volume = `evaluations ≥ ${traffic.minExposures}`;
+  checks.push(result(volume, 'exposures', 'all', traffic.minExposures, n, n, n >= traffic.minExposures ? 'pass' : 'inconclusive', n >= traffic.minExposures ? undefined : `the flag was evaluated ${n} times of the ${traffic.minExposures} needed`));
+  if (traffic.sampleRatio) {
+    const rule = `treatment share = ${percentage}% (χ² p ≥ ${traffic.sampleRatio.pValue})`;
+    const expected = percentage / 100;
+    if (n < Math.max(traffic.minExposures, 1)) {
+      checks.push(result(rule, 'sample_ratio', 'all', expected, share, n, 'inconclusive', 'too few evaluations'));
+    } else {
+      const srm = sampleRatioTest(exposures.on, exposures.off, expected);
+      const test: CheckResult['test'] = { method: 'chi-squared', confidence: 1 - traffic.sampleRatio.pValue, estimate: round(srm.observedShare), lower: round(srm.observedShare), upper: round(srm.observedShare), pValue: srm.pValue < 1e-12 ? 0 : Number(srm.pValue.toPrecision(3)) };
+      const mismatch = srm.pValue < traffic.sampleRatio.pValue;
+      const reason = mismatch ? `sample ratio mismatch: ${round(srm.observedShare * 100)}% of ${n} evaluations got the feature, the step serves ${percentage}% (χ² = ${round(srm.chiSquared)}, p = ${test.pValue}): check SDK versions, caching, or other strategies on the flag` : undefined;
+      checks.push(result(rule, 'sample_ratio', 'all', expected, srm.observedShare, n, mismatch ? 'fail' : 'pass', reason, { test }));
+    }
+  }
+  return checks;
 }
 
 export function rollbackRuleText(rule: RollbackRule): string {
@@ -94,5 +141,12 @@ export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals):
   const text = rollbackRuleText(rule);
   if (c.requests < rule.minSamples) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', `${c.requests} of ${rule.minSamples} samples`);
   if (value === undefined) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', 'no data');
-  return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'fail' : 'pass');
+  const cohorts = { [rule.cohort]: cohortFigures(c, rule.metric) };
+  const test = rule.confidence === undefined ? undefined : aboveLimitTest(c, rule.metric, rule.above, rule.confidence);
+  if (!test) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'fail' : 'pass', undefined, { cohorts });
+  // A window over the line by chance is not a breach: only one whose rate is above it beyond doubt.
+  const breaching = test.bounds.lower > test.line;
+  const detail = { cohorts, test: testFigures(test.bounds, rule.confidence!), ...(breaching ? { confident: true } : {}) };
+  if (breaching) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'fail', undefined, detail);
+  return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'inconclusive' : 'pass', value > rule.above ? 'above the threshold but not beyond doubt' : undefined, detail);
 }

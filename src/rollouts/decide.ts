@@ -1,6 +1,6 @@
 import { changeWindowOpen } from '../policies/change-window.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
-import { evaluateGate, evaluateRollbackRule } from './checks.js';
+import { evaluateGate, evaluateRollbackRule, evaluateTraffic } from './checks.js';
 import type { Action, ActiveState, Approval, CheckResult, Decision, DecisionInput, Measurements, Person, Rollout, RolloutState, StepVerdict } from './rollout-model.js';
 import { isFinal } from './rollout-model.js';
 
@@ -62,14 +62,24 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
   }
   // Gates are judged while waiting for approval too: an approval must not advance a step that has turned unhealthy.
-  if (next.state === 'running' || next.state === 'awaiting_approval') next = judgeStep(next, m, now);
+  if (next.state === 'running' || next.state === 'awaiting_approval') {
+    next = judgeStep(next, m, now);
+    // A gate that fails on evidence (its always-valid bound past the line) is as good as a breach when the policy says so.
+    const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident) : undefined;
+    if (proven) {
+      const reason = `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${proven.value} over ${proven.samples} requests${proven.test ? ` (bounds ${proven.test.lower}…${proven.test.upper} at ${proven.test.confidence} confidence)` : ''}`;
+      const killed = transition(next, 'rolled_back', now, reason, 'controller', { gates: next.gates, rollbackChecks, samples: samplesOf(m) });
+      return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
+    }
+  }
   return progress(next, now, 'controller', samplesOf(m));
 }
 
 /** Judges the current step's gates on the outcomes since it began. */
 function judgeStep(r: Rollout, m: Measurements, now: Date): Rollout {
   const plan = stepPlans(r.plan)[r.stepIndex]!;
-  const gates = r.plan.gates.map((gate) => evaluateGate(gate, m.step, plan));
+  const traffic = r.plan.traffic ? evaluateTraffic(r.plan.traffic, m.exposures ?? { on: 0, off: 0 }, r.percentage) : [];
+  const gates = [...traffic, ...r.plan.gates.map((gate) => evaluateGate(gate, m.step, plan))];
   const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
   const samples = m.step.treatment.requests;
   const failed = gates.filter((g) => g.verdict === 'fail');
@@ -189,7 +199,7 @@ function samplesOf(m: Measurements): Transition['samples'] {
 }
 
 function describe(check: CheckResult): string {
-  return `${check.rule}: ${check.value} over ${check.samples} requests`;
+  return check.reason ? `${check.rule}: ${check.reason}` : `${check.rule}: ${check.value} over ${check.samples} requests`;
 }
 
 function decided(next: Rollout, actions: Action[]): Decision {

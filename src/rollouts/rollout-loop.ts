@@ -5,7 +5,8 @@ import { AppError } from '../http/app-error.js';
 import { ConflictError } from '../store/errors.js';
 import type { OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
 import { addInto } from '../metrics/outcome-math.js';
-import { isFinal, ROLLOUTS, type DecisionInput, type Rollout } from './rollout-model.js';
+import { isFinal, ROLLOUTS, type DecisionInput, type Measurements, type Rollout } from './rollout-model.js';
+import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../metrics/exposures.js';
 import type { Fence, RolloutService } from './rollout-service.js';
 
 export const LEADER_LEASE = 'rollout-leader';
@@ -36,6 +37,9 @@ export interface TickReport {
 /** Defaults: 100 rollouts per outcome read and commit, four such batches in flight. */
 export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_BATCHES_IN_FLIGHT = 4;
+
+/** How long after a step starts its exposures begin to count for the traffic checks. */
+const EXPOSURE_SETTLE_MS = 90_000;
 
 /** Never spin faster than this, however many rollouts fall due at once. */
 const MIN_WAIT_MS = 5;
@@ -174,6 +178,19 @@ export class RolloutLoop {
   }
 
   /**
+   * Exposures since the step settled, for the rollouts whose policy checks traffic: SDKs refresh
+   * flags and send metrics on their own timers, so the first minutes of a step still carry
+   * evaluations made at the previous percentage and would show a mismatch that is not there.
+   */
+  private async exposuresOf(rollouts: Rollout[], now: number): Promise<Map<Rollout, ExposureCount>> {
+    const checked = rollouts.filter((r) => r.plan.traffic);
+    if (checked.length === 0) return new Map();
+    const settled = (r: Rollout) => Math.ceil((Date.parse(r.stepStartedAt) + EXPOSURE_SETTLE_MS) / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
+    const counts = await sumExposuresMany(this.store, checked.map((r) => ({ environment: r.environment, flag: r.flag, from: settled(r), to: now + 1 })));
+    return new Map(checked.map((r, i) => [r, counts[i]!]));
+  }
+
+  /**
    * Outcomes since the step began and over the last interval, for several rollouts in one read; a
    * provider failure is inconclusive, never a verdict. Complete buckets are added once to each
    * rollout's running step totals, so an analysis reads only the buckets since the last one plus
@@ -201,11 +218,15 @@ export class RolloutLoop {
           ],
         })),
       );
+      const exposures = await this.exposuresOf(rollouts, now);
       return rollouts.map((r, i) => {
         const [completed, partial, recent] = sums[i] as [OutcomeTotals, OutcomeTotals, OutcomeTotals];
         // The window sums are fresh objects, so they are added into in place rather than copied.
         const stepTotals = { totals: r.stepTotals ? addInto(completed, r.stepTotals.totals) : completed, until: spans[i]!.until };
-        return { kind: 'analysis', measurements: { step: addInto(partial, stepTotals.totals), recent, stepTotals } };
+        const measurements: Measurements = { step: addInto(partial, stepTotals.totals), recent, stepTotals };
+        const e = exposures.get(r);
+        if (e) measurements.exposures = { on: e.yes, off: e.no };
+        return { kind: 'analysis', measurements };
       });
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);

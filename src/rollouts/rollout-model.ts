@@ -37,6 +37,12 @@ export interface CheckResult {
   samples: number;
   verdict: Verdict;
   reason?: string;
+  /** The metric and request count per cohort behind the verdict (treatment, and control when compared). */
+  cohorts?: Partial<Record<'treatment' | 'control', { value: number | null; samples: number }>>;
+  /** The statistical test behind the verdict, when the check asks for one. */
+  test?: { method: 'always-valid' | 'chi-squared'; confidence: number; estimate: number; lower: number; upper: number; pValue?: number };
+  /** A failure on evidence (the test's bound is past the line), not a point estimate over it. */
+  confident?: boolean;
 }
 
 /** Where the current step stands, as of the last analysis. */
@@ -102,6 +108,8 @@ export interface Measurements {
   recent: OutcomeTotals;
   /** The complete-bucket part of `step`, for the rollout to keep (see Rollout.stepTotals). */
   stepTotals?: Rollout['stepTotals'];
+  /** Evaluations SDKs reported for the flag since the step settled (on: got the feature), for the traffic checks. */
+  exposures?: { on: number; off: number };
 }
 
 /** What the decision core is asked to consider. */

@@ -127,6 +127,8 @@ export const TRICKLE = totals({ treatment: { requests: 10, errors: 5 }, control:
 /** Measurements where the step window and the recent window are the same unless told. */
 export const measured = (step: OutcomeTotals, recent: OutcomeTotals = step): Measurements => ({ step, recent });
 export const analysis = (step: OutcomeTotals, recent: OutcomeTotals = step): DecisionInput => ({ kind: 'analysis', measurements: measured(step, recent) });
+/** An analysis with more measured than outcomes (exposures for the traffic checks). */
+export const analysisWith = (step: OutcomeTotals, extra: Partial<Measurements>): DecisionInput => ({ kind: 'analysis', measurements: { ...measured(step), ...extra } });
 
 export function expectDecided(d: Decision): Extract<Decision, { kind: 'decided' }> {
   if (d.kind !== 'decided') expect.fail(`expected a decision, got refused ${d.status} ${d.errorId}: ${d.message}`);

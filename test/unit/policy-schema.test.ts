@@ -19,6 +19,7 @@ describe('policy defaults', () => {
   it('fills every default of a policy that only has a name', () => {
     expect(policySchema.parse({ name: 'bare' })).toEqual({
       name: 'bare',
+      onGateFailure: 'hold',
       steps: [1, 10, 50, 100],
       stepDefaults: { minDuration: 10 * MIN, minSamples: 1000, maxDuration: 24 * HOUR, approval: { required: 1, roles: ['release-manager'] } },
       analysisInterval: 30_000,
