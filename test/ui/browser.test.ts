@@ -193,6 +193,19 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     expect(problems).toEqual([]);
   });
 
+  it('an admin whose role the policy does not name sees approve disabled, with the reason', async () => {
+    const { page, problems } = await open();
+    await signIn(page, t.adminToken);
+    await page.goto(`/#/rollouts/${rolloutId}`);
+    const approve = page.locator('[data-action="approve"]');
+    await approve.waitFor();
+    expect(await approve.isDisabled()).toBe(true);
+    expect(await page.locator('#approve-blocked').textContent()).toBe('Approving this step needs the role release-manager.');
+    // What the role may do is still offered.
+    expect(await page.locator('[data-action="pause"]').isEnabled()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
   it('works at phone width (here in dark mode): no sideways scrolling, everything reachable', async () => {
     const { page, problems } = await open({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
     await signIn(page, rita.secret);
