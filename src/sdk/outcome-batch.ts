@@ -1,0 +1,115 @@
+import { NAME_PATTERN } from '../flags/schema.js';
+import type { Cohort } from '../metrics/outcome-model.js';
+import type { OutcomeReport } from '../metrics/outcomes.js';
+
+/**
+ * Outcomes observed since the last flush, added up per flag and cohort in memory: recording is a
+ * map lookup and a few additions, so it never slows the work it measures. Pure, no I/O or clock.
+ */
+
+export type OutcomeRecord = OutcomeReport['records'][number];
+
+/** Upper bounds (ms) of the latency histogram; a last "+Inf" bucket catches the rest. */
+export const DEFAULT_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+/** What the controller accepts in one report: at most 1,000 records, at most 100 buckets per histogram. */
+export const MAX_RECORDS_PER_REPORT = 1000;
+const MAX_FINITE_BUCKETS = 99;
+
+export interface Observation {
+  ok: boolean;
+  /** How long the work took; left out (or not a finite number ≥ 0) when unknown. */
+  latencyMs?: number;
+}
+
+interface Tally {
+  flag: string;
+  cohort: Cohort;
+  requests: number;
+  errors: number;
+  /** counts[i] = observations in (bounds[i-1], bounds[i]]; the last entry is the +Inf bucket. */
+  counts: number[] | undefined;
+  latencySum: number;
+}
+
+/** Checks the bounds once, at start-up: a bad histogram is a programming error, better found at once. */
+export function checkLatencyBuckets(bounds: readonly number[]): readonly number[] {
+  if (bounds.length === 0 || bounds.length > MAX_FINITE_BUCKETS) throw new TypeError(`latencyBucketsMs must hold 1 to ${MAX_FINITE_BUCKETS} bounds`);
+  bounds.forEach((bound, i) => {
+    if (!Number.isFinite(bound) || bound <= 0) throw new TypeError(`latencyBucketsMs[${i}] must be a positive number of ms, got ${bound}`);
+    if (i > 0 && bound <= bounds[i - 1]!) throw new TypeError('latencyBucketsMs must be in increasing order');
+  });
+  return bounds;
+}
+
+export class OutcomeBatch {
+  private tallies = new Map<string, Tally>();
+  /** Observations refused since the batch was made (bad flag name, too many distinct flags). */
+  refused = 0;
+
+  constructor(
+    private readonly bounds: readonly number[] = DEFAULT_LATENCY_BUCKETS_MS,
+    private readonly maxKeys = MAX_RECORDS_PER_REPORT,
+  ) {}
+
+  get size(): number {
+    return this.tallies.size;
+  }
+
+  /** Adds one observation; returns false (and counts it refused) when it cannot be reported. */
+  add(flag: string, cohort: Cohort, observation: Observation): boolean {
+    const key = `${cohort}\t${flag}`;
+    let tally = this.tallies.get(key);
+    if (!tally) {
+      // The controller refuses a whole report over one bad record, so a bad one stops here.
+      if (!NAME_PATTERN.test(flag) || (cohort !== 'treatment' && cohort !== 'control') || this.tallies.size >= this.maxKeys) {
+        this.refused += 1;
+        return false;
+      }
+      tally = { flag, cohort, requests: 0, errors: 0, counts: undefined, latencySum: 0 };
+      this.tallies.set(key, tally);
+    }
+    tally.requests += 1;
+    if (!observation.ok) tally.errors += 1;
+    const latency = observation.latencyMs;
+    if (typeof latency === 'number' && Number.isFinite(latency) && latency >= 0) {
+      tally.counts ??= new Array<number>(this.bounds.length + 1).fill(0);
+      tally.counts[this.bucketIndex(latency)]! += 1;
+      tally.latencySum += latency;
+    }
+    return true;
+  }
+
+  /** The first bucket whose upper bound is at or above the value (Prometheus' "le"), or +Inf. */
+  private bucketIndex(latency: number): number {
+    let lo = 0;
+    let hi = this.bounds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.bounds[mid]! >= latency) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /**
+   * Records in the contract's shape. Counts are per bucket, not cumulative, and every bound is
+   * sent even when empty: an empty bucket's bound is still the lower edge of the next one, which
+   * percentile interpolation needs.
+   */
+  toRecords(): OutcomeRecord[] {
+    return [...this.tallies.values()].map((t) => {
+      const record: OutcomeRecord = { flag: t.flag, cohort: t.cohort, requests: t.requests, errors: t.errors };
+      if (t.counts) {
+        const buckets: Record<string, number> = {};
+        t.counts.forEach((n, i) => (buckets[i < this.bounds.length ? String(this.bounds[i]) : '+Inf'] = n));
+        record.latencyMs = { buckets, sum: t.latencySum };
+      }
+      return record;
+    });
+  }
+}
+
+/** Requests a list of records stands for: what the drop counters count. */
+export function requestsIn(records: readonly OutcomeRecord[]): number {
+  return records.reduce((n, r) => n + r.requests, 0);
+}
