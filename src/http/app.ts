@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../logger.js';
 import { AppError } from './app-error.js';
 import type { Authenticator } from './auth.js';
+import { allowBrowsers } from './cors.js';
 import { buildOpenApi } from './openapi.js';
 import { expressPath, mountRoutes, type RouteSpec } from './route.js';
 
@@ -50,6 +51,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const jsonTypes = ['application/json', 'application/*+json'];
+  // Routes browsers call from other origins answer preflights and carry CORS headers on every answer.
+  for (const path of new Set(deps.routes.filter((r) => r.browsers).map((r) => expressPath(r.path)))) app.all(path, allowBrowsers);
   // Routes with their own, smaller limit parse first; the app-wide parser then leaves their body alone.
   for (const route of deps.routes) {
     if (route.bodyLimit) app[route.method](expressPath(route.path), express.json({ limit: route.bodyLimit, type: jsonTypes }));

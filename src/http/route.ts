@@ -42,6 +42,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   /** A smaller JSON body limit than the app's (e.g. '64kb'), for routes any application may call. */
   bodyLimit?: string;
+  /** Browsers on any origin may call it (CORS preflights answered, headers on every answer). */
+  browsers?: boolean;
   handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<Reply> | Reply;
 }
 

@@ -39,6 +39,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       tag: TAG,
       auth,
       bodyLimit: EVALUATION_BODY_LIMIT,
+      browsers: true,
       params: z.object({ key: z.string() }),
       body: requestSchema,
       responses: {
@@ -65,6 +66,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       tag: TAG,
       auth,
       bodyLimit: EVALUATION_BODY_LIMIT,
+      browsers: true,
       body: requestSchema,
       responses: {
         200: { description: '{flags: [...]}: one success or failure per flag', schema: z.object({ flags: z.array(z.union([successSchema, failureSchema])) }).meta({ id: 'OfrepBulkEvaluation' }) },

@@ -212,3 +212,27 @@ describe('the stock browser SDK (unleash-proxy-client)', () => {
     }
   });
 });
+
+describe('browsers on other origins', () => {
+  it('preflights are answered, and answers (errors included) carry the CORS headers the SDK needs', async () => {
+    for (const path of ['/api/frontend', '/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags/st-default']) {
+      const preflight = await fetch(`${c.t.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type, if-none-match' },
+      });
+      expect(preflight.status, path).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+      expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+      expect(preflight.headers.get('access-control-allow-headers')).toMatch(/If-None-Match/);
+    }
+    const ok = await get('sessionId=a');
+    expect(ok.headers.get('access-control-allow-origin')).toBe('*');
+    expect(ok.headers.get('access-control-expose-headers')).toMatch(/ETag/);
+    const refused = await get('sessionId=a', '');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+    // Admin routes stay same-origin.
+    const admin = await fetch(`${c.t.url}/api/admin/flags`, { headers: { Authorization: c.t.adminToken } });
+    expect(admin.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
