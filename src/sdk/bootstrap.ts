@@ -62,11 +62,18 @@ export function resolveBootstrap(
  * `bootstrapOverride: false` the faster one wins. This provider makes the order certain: it hands
  * over the bootstrap only when there are no flags saved from the controller.
  */
-export function backupFirstBootstrap(storage: StorageProvider, appName: string, payload: ClientFeaturesResponse): BootstrapProvider {
+export function backupFirstBootstrap(
+  storage: StorageProvider,
+  appName: string,
+  payload: ClientFeaturesResponse,
+  onHandOver: () => void,
+): BootstrapProvider {
   return {
     async readBootstrap() {
       const backup = await storage.get(appName).catch(() => undefined);
-      return backup && backup.features.length > 0 ? undefined : payload;
+      if (backup && backup.features.length > 0) return undefined;
+      onHandOver();
+      return payload;
     },
   };
 }

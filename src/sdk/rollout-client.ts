@@ -91,6 +91,10 @@ export class RolloutClient {
   private flushing: Promise<void> = Promise.resolve();
   private refused = 0;
   private flagsLoaded = false;
+  /** Whether flags have come from the controller; the stock client's `synchronized` also counts a bootstrap. */
+  private fromController = false;
+  private bootstrapChangesToIgnore = 0;
+  private readonly controllerWaiters = new Set<() => void>();
   private closed: Promise<void> | undefined;
 
   constructor(options: RolloutClientOptions) {
@@ -120,12 +124,27 @@ export class RolloutClient {
       url: `${base}/api/`,
       customHeaders: { ...options.unleash?.customHeaders, Authorization: options.token },
       storageProvider,
-      ...(bootstrap ? { bootstrap: { bootstrapProvider: backupFirstBootstrap(storageProvider, options.appName, bootstrap) }, bootstrapOverride: false } : {}),
+      // Started below, so that a refused token (the stock client rejects start() on 401/403) is
+      // reported instead of becoming an unhandled rejection, which would end a Node process.
+      disableAutoStart: true,
+      ...(bootstrap
+        ? {
+            bootstrap: { bootstrapProvider: backupFirstBootstrap(storageProvider, options.appName, bootstrap, () => (this.bootstrapChangesToIgnore += 1)) },
+            bootstrapOverride: false,
+          }
+        : {}),
     });
     // Listening to 'error' also keeps the stock client from printing each one itself.
     this.unleash.on('error', (err: unknown) => this.report(err));
     this.unleash.on('warn', (msg: unknown) => this.report(msg));
     this.unleash.once('ready', () => (this.flagsLoaded = true));
+    // A fetch answered 200 ('changed', unless it is the bootstrap being applied) or 304 ('unchanged').
+    this.unleash.on('changed', () => {
+      if (this.bootstrapChangesToIgnore > 0) this.bootstrapChangesToIgnore -= 1;
+      else this.markFromController();
+    });
+    this.unleash.on('unchanged', () => this.markFromController());
+    this.unleash.start().catch((err: unknown) => this.report(err));
 
     const flushIntervalMs = options.flushIntervalMs ?? 5_000;
     this.timer = setInterval(() => void this.flush(), flushIntervalMs);
@@ -138,19 +157,29 @@ export class RolloutClient {
    * neither, every flag OFF; the answer says which.
    */
   async ready(timeoutMs = 10_000): Promise<FlagSource> {
-    if (!this.unleash.isSynchronized()) {
+    if (!this.fromController) {
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
-          this.unleash.off('synchronized', done);
+          this.controllerWaiters.delete(done);
           resolve();
         };
         const timer = setTimeout(done, timeoutMs);
-        this.unleash.on('synchronized', done);
+        this.controllerWaiters.add(done);
       });
     }
-    if (this.unleash.isSynchronized()) return 'controller';
+    if (this.fromController) return 'controller';
     return this.flagsLoaded ? 'fallback' : 'none';
+  }
+
+  private markFromController(): void {
+    // The stock client marks itself initialised on a later tick than it emits 'changed'; until
+    // then isEnabled answers the fallback, so wait for that before telling anyone flags are here.
+    setImmediate(() => {
+      if (this.fromController) return;
+      this.fromController = true;
+      for (const done of [...this.controllerWaiters]) done();
+    });
   }
 
   /** The flag as served for this context; OFF for a flag it does not know, or on any failure. */
