@@ -11,7 +11,9 @@ export class Authenticator {
 
   check(req: Request, requirement: AuthRequirement): StoredToken | undefined {
     if (requirement.kind === 'none') return undefined;
-    const token = this.tokens.authenticate(req.headers.authorization);
+    // OFREP's specification also names an X-API-Key header; its routes accept either.
+    const apiKey = requirement.kind === 'client-or-frontend' ? req.header('x-api-key') : undefined;
+    const token = this.tokens.authenticate(req.headers.authorization ?? apiKey);
     if (!token) throw new AppError(401, 'unauthorized', 'a valid token is required in the Authorization header');
     switch (requirement.kind) {
       case 'client':

@@ -7,7 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
  * Preflights are answered here; every other answer (errors and 429s included) carries the headers,
  * so the browser SDK can read them.
  */
-const ALLOW_HEADERS = 'Authorization, Content-Type, If-None-Match, Unleash-AppName, Unleash-SDK, Unleash-Connection-Id, Unleash-Client-Spec';
+const ALLOW_HEADERS = 'Authorization, X-API-Key, Content-Type, If-None-Match, Unleash-AppName, Unleash-SDK, Unleash-Connection-Id, Unleash-Client-Spec';
 const EXPOSE_HEADERS = 'ETag, Retry-After';
 
 export function allowBrowsers(req: Request, res: Response, next: NextFunction): void {

@@ -141,6 +141,10 @@ describe('raw protocol', () => {
     expect((await bulk({}, '')).status).toBe(401);
     expect((await bulk({}, c.t.adminToken)).status).toBe(403);
     expect((await bulk({}, c.frontendSecret)).status).toBe(200);
+    const byApiKey = await fetch(`${c.t.url}/ofrep/v1/evaluate/flags/st-default`, { method: 'POST', headers: { 'X-API-Key': c.clientSecret, 'Content-Type': 'application/json' }, body: '{}' });
+    expect(byApiKey.status).toBe(200);
+    const adminByApiKey = await fetch(`${c.t.url}/api/admin/flags`, { headers: { 'X-API-Key': c.t.adminToken } });
+    expect(adminByApiKey.status).toBe(401);
     expect((await bulk({ targetingKey: 'x'.repeat(70_000) })).status).toBe(413);
   });
 
