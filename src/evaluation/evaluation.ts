@@ -28,10 +28,27 @@ export type Cohort = 'treatment' | 'control';
 /** OpenFeature's resolution reasons, as far as an Unleash flag can give them. */
 export type EvaluationReason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'DEFAULT';
 
+/** A list of variant definitions, with what evaluation asks of it worked out once. */
+export interface VariantList {
+  definitions: ReadonlyArray<{ name: string; weight: number; overrides?: Array<{ contextName: string; values: string[] }> }>;
+  /** Some variant has weight: the SDK picks from this list (a strategy's list of zero weights gives way to the flag's). */
+  drawable: boolean;
+  /** More than one variant has weight: the SDK draws among them by a stable hash. */
+  weighted: boolean;
+  hasOverrides: boolean;
+}
+
+/** What a strategy's "yes" says about why the flag is on. */
+export interface StrategyTraits {
+  variants: VariantList;
+  decides: 'SPLIT' | 'TARGETING_MATCH' | 'STATIC';
+}
+
 /** The part of a flag's definition that explains how an evaluation came out (computed once per snapshot). */
 export interface FlagTraits {
-  /** Strategy parameter objects of this flag → the strategy they belong to (the engine reports matches by them). */
-  strategies: Map<object, ClientFeature['strategies'][number]>;
+  /** Strategy parameter objects of this flag → their traits (the engine reports matches by parameters object). */
+  strategies: Map<object, StrategyTraits>;
+  variants: VariantList;
   hasDependencies: boolean;
   /** The flag hands users out by percentage or weight, so its answer needs an identity to stick to. */
   splitsTraffic: boolean;
@@ -62,40 +79,45 @@ function isStickySplit(strategy: ClientStrategy): boolean {
   return strategy.name !== 'gradualRolloutRandom' && strategy.parameters?.stickiness !== 'random';
 }
 
-function weightedCount(variants: ReadonlyArray<{ weight: number }> | undefined): number {
-  return (variants ?? []).filter((v) => v.weight > 0).length;
+function variantList(definitions: VariantList['definitions'] | undefined): VariantList {
+  const list = definitions ?? [];
+  const withWeight = list.filter((v) => v.weight > 0).length;
+  return { definitions: list, drawable: withWeight > 0, weighted: withWeight > 1, hasOverrides: list.some((v) => (v.overrides?.length ?? 0) > 0) };
+}
+
+/** Why a strategy's "yes" turns the flag on: a percentage (SPLIT), who the user is (TARGETING_MATCH), or nothing (STATIC). */
+function strategyDecides(strategy: ClientStrategy, hasDependencies: boolean): StrategyTraits['decides'] {
+  const percentage = percentageOf(strategy);
+  if (percentage !== undefined && percentage < 100) return 'SPLIT';
+  const targets = strategy.constraints.length > 0 || (strategy.segments?.length ?? 0) > 0 || TARGETING_STRATEGIES.has(strategy.name);
+  return targets || hasDependencies ? 'TARGETING_MATCH' : 'STATIC';
 }
 
 export function flagTraits(feature: ClientFeature): FlagTraits {
-  const strategies = new Map<object, ClientStrategy>();
-  for (const strategy of feature.strategies) if (strategy.parameters) strategies.set(strategy.parameters, strategy);
-  const splitsTraffic =
-    weightedCount(feature.variants) > 1 || feature.strategies.some((s) => isStickySplit(s) || weightedCount(s.variants) > 1);
-  return { strategies, hasDependencies: (feature.dependencies?.length ?? 0) > 0, splitsTraffic };
+  const hasDependencies = (feature.dependencies?.length ?? 0) > 0;
+  const strategies = new Map<object, StrategyTraits>();
+  for (const strategy of feature.strategies) {
+    if (strategy.parameters) strategies.set(strategy.parameters, { variants: variantList(strategy.variants), decides: strategyDecides(strategy, hasDependencies) });
+  }
+  const variants = variantList(feature.variants);
+  const splitsTraffic = variants.weighted || feature.strategies.some((s) => isStickySplit(s) || variantList(s.variants).weighted);
+  return { strategies, variants, hasDependencies, splitsTraffic };
 }
 
 /**
  * Why the flag came out as it did. Off: DISABLED when the flag is off in the environment (or
  * killed), otherwise DEFAULT (no strategy matched, or a dependency did not hold). On: SPLIT when a
  * percentage or a variant weight decided it, TARGETING_MATCH when constraints, segments, user
- * lists, addresses or dependencies did, STATIC when nothing about the context mattered.
+ * lists, addresses, variant overrides or dependencies did, STATIC when nothing about the context mattered.
  */
 export function reasonFor(
-  feature: ClientFeature,
+  featureEnabled: boolean,
   traits: FlagTraits,
-  result: { enabled: boolean; matched: ClientStrategy | undefined; variantBy: 'none' | 'override' | 'weight' | 'single' },
+  result: { enabled: boolean; matched: StrategyTraits | undefined; variantBy: 'none' | 'override' | 'weight' | 'single' },
 ): EvaluationReason {
-  if (!feature.enabled) return 'DISABLED';
+  if (!featureEnabled) return 'DISABLED';
   if (!result.enabled) return 'DEFAULT';
-  const matched = result.matched;
-  if (result.variantBy === 'weight') return 'SPLIT';
-  if (matched) {
-    const percentage = percentageOf(matched);
-    if (percentage !== undefined && percentage < 100) return 'SPLIT';
-  }
+  if (result.variantBy === 'weight' || result.matched?.decides === 'SPLIT') return 'SPLIT';
   if (result.variantBy === 'override' || traits.hasDependencies) return 'TARGETING_MATCH';
-  if (matched && (matched.constraints.length > 0 || (matched.segments?.length ?? 0) > 0 || TARGETING_STRATEGIES.has(matched.name))) {
-    return 'TARGETING_MATCH';
-  }
-  return 'STATIC';
+  return result.matched?.decides ?? 'STATIC';
 }

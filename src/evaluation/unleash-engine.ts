@@ -8,7 +8,7 @@ import type { FeatureInterface } from 'unleash-client/lib/feature.js';
 import type { RepositoryInterface } from 'unleash-client/lib/repository/index.js';
 import type { Strategy } from 'unleash-client/lib/strategy/strategy.js';
 import type { ClientFeature, ClientSegment } from '../flags/client-feature.js';
-import { flagTraits, reasonFor, type EvaluatedVariant, type Evaluation, type FlagTraits } from './evaluation.js';
+import { flagTraits, reasonFor, type EvaluatedVariant, type Evaluation, type FlagTraits, type VariantList } from './evaluation.js';
 
 // The SDK's internals are CommonJS modules outside its public entry point: required the CommonJS way,
 // so that every loader (node, tsx, vitest) resolves the same objects.
@@ -77,20 +77,15 @@ export class SnapshotEngine {
     const result = this.client.forceGetVariant(name, context);
     const enabled = Boolean(result.feature_enabled);
     const matched = this.lastMatch ? traits.strategies.get(this.lastMatch) : undefined;
-    const variant: EvaluatedVariant = {
-      name: result.name,
-      enabled: result.enabled,
-      ...(result.payload ? { payload: result.payload } : {}),
-      feature_enabled: enabled,
-      featureEnabled: enabled,
-    };
-    const variantBy = !result.enabled ? 'none' : variantSelection(matched?.variants?.length ? matched.variants : feature.variants, result.name, context);
+    const variant: EvaluatedVariant = { name: result.name, enabled: result.enabled, feature_enabled: enabled, featureEnabled: enabled };
+    if (result.payload) variant.payload = result.payload;
+    const variantBy = !result.enabled ? 'none' : variantSelection(matched?.variants.drawable ? matched.variants : traits.variants, result.name, context);
     return {
       flag: name,
       enabled,
       variant,
       impressionData: feature.impressionData,
-      reason: reasonFor(feature, traits, { enabled, matched, variantBy }),
+      reason: reasonFor(feature.enabled, traits, { enabled, matched, variantBy }),
       cohort: enabled ? 'treatment' : 'control',
     };
   }
@@ -101,14 +96,13 @@ export class SnapshotEngine {
   }
 }
 
-type VariantDefinitions = ReadonlyArray<{ name: string; weight: number; overrides?: Array<{ contextName: string; values: string[] }> }>;
-
 /** How the SDK came to this variant: an override naming the context, a weighted draw, or the only candidate. */
-function variantSelection(variants: VariantDefinitions, chosen: string, context: Context): 'override' | 'weight' | 'single' {
-  const variant = variants.find((v) => v.name === chosen);
-  const overridden = variant?.overrides?.some((o) => o.values.includes(resolveContextValue(context, o.contextName) ?? '\u0000'));
-  if (overridden) return 'override';
-  return variants.filter((v) => v.weight > 0).length > 1 ? 'weight' : 'single';
+function variantSelection(variants: VariantList, chosen: string, context: Context): 'override' | 'weight' | 'single' {
+  if (variants.hasOverrides) {
+    const variant = variants.definitions.find((v) => v.name === chosen);
+    if (variant?.overrides?.some((o) => o.values.includes(resolveContextValue(context, o.contextName) ?? '\u0000'))) return 'override';
+  }
+  return variants.weighted ? 'weight' : 'single';
 }
 
 /** The repository the SDK's client reads from: the snapshot's maps, nothing fetched, nothing to start or stop. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/evaluation/evaluation.js';
+import type { ClientFeature } from '../../src/flags/client-feature.js';
+import { SnapshotEngine } from '../../src/evaluation/unleash-engine.js';
 import { ExposureBatcher } from '../../src/evaluation/exposure-batcher.js';
 import { RateLimiter } from '../../src/evaluation/rate-limiter.js';
 import { contextSchema, toUnleashContext, clientAddress } from '../../src/evaluation/context.js';
@@ -150,5 +152,22 @@ describe('OFREP values', () => {
     expect(toOfrepSuccess(on())).toMatchObject({ value: true, variant: 'on' });
     const off = { ...on(), enabled: false, cohort: 'control' as const, reason: 'DEFAULT' as const, variant: { name: 'disabled', enabled: false, feature_enabled: false, featureEnabled: false } };
     expect(toOfrepSuccess(off)).toEqual({ key: 'f', value: false, reason: 'DEFAULT', variant: 'off', metadata: { cohort: 'control' } });
+  });
+});
+
+describe('reasons from the variant list the SDK actually drew from', () => {
+  const feature = (strategyVariants: Array<{ name: string; weight: number }>) =>
+    ({
+      name: 'f', type: 'release', description: null, project: 'default', enabled: true, stale: false, impressionData: false,
+      strategies: [{ name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'default', groupId: 'f' }, constraints: [], variants: strategyVariants.map((v) => ({ ...v, stickiness: 'default' })) }],
+      variants: [{ name: 'a', weight: 500, stickiness: 'default' }, { name: 'b', weight: 500, stickiness: 'default' }],
+    }) as unknown as ClientFeature;
+
+  it('strategy variants with weight win, and one of them is no split; all at weight 0, the flag’s split variants decide', () => {
+    const single = new SnapshotEngine([feature([{ name: 'only', weight: 1000 }])], []).evaluate('f', { userId: 'u1' })!;
+    expect(single).toMatchObject({ variant: { name: 'only' }, reason: 'STATIC' });
+    const fallback = new SnapshotEngine([feature([{ name: 'never', weight: 0 }])], []).evaluate('f', { userId: 'u1' })!;
+    expect(['a', 'b']).toContain(fallback.variant.name);
+    expect(fallback.reason).toBe('SPLIT');
   });
 });
