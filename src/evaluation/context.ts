@@ -25,7 +25,8 @@ const currentTime = z
 
 const STANDARD_FIELDS = ['userId', 'sessionId', 'remoteAddress', 'environment', 'appName'] as const;
 
-export const contextSchema = z
+/** The context without a schema name, so that its fields become query parameters in the API document. */
+export const contextFieldsSchema = z
   .object({
     userId: text.optional(),
     sessionId: text.optional(),
@@ -39,8 +40,8 @@ export const contextSchema = z
   .superRefine((ctx, issues) => {
     const custom = Object.keys(ctx).length + Object.keys(ctx.properties ?? {}).length;
     if (custom > MAX_PROPERTIES) issues.addIssue({ code: 'custom', message: `at most ${MAX_PROPERTIES} fields`, path: [] });
-  })
-  .meta({ id: 'EvaluationContext' });
+  });
+export const contextSchema = contextFieldsSchema.meta({ id: 'EvaluationContext' });
 export type ContextInput = z.input<typeof contextSchema>;
 
 /**

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { StoredToken } from '../auth/token-model.js';
-import { clientAddress, contextSchema, toUnleashContext } from '../evaluation/context.js';
+import { clientAddress, contextFieldsSchema, contextSchema, toUnleashContext } from '../evaluation/context.js';
 import type { Evaluation } from '../evaluation/evaluation.js';
 import { EVALUATION_BODY_LIMIT, sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
@@ -62,7 +62,7 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       tag: TAG,
       auth,
       browsers: true,
-      query: contextSchema,
+      query: contextFieldsSchema,
       responses,
       handler: ({ req, res, token, query }) => answer(req, res, token, query),
     }),

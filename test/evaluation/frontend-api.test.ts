@@ -236,3 +236,16 @@ describe('browsers on other origins', () => {
     expect(admin.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('the API document', () => {
+  it('describes the frontend API (context fields as query parameters) and OFREP (client or frontend token)', async () => {
+    const doc = (await c.t.api('GET', '/api/openapi.json')).body;
+    const get = doc.paths['/api/frontend'].get;
+    expect(get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['userId', 'sessionId', 'remoteAddress', 'properties']));
+    expect(get.security).toEqual([{ frontendToken: [] }]);
+    for (const path of ['/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags/{key}']) {
+      expect(doc.paths[path].post.security, path).toEqual([{ clientToken: [] }, { frontendToken: [] }]);
+      expect(Object.keys(doc.paths[path].post.responses), path).toEqual(expect.arrayContaining(['200', '400', '429']));
+    }
+  });
+});
