@@ -85,6 +85,8 @@ export function evaluateGate(gate: Gate, totals: OutcomeTotals, plan: StepPlan):
   const threshold = (cv ?? 0) * (1 + gate.maxRelativeIncrease);
   const detail: CheckDetail = { cohorts: { treatment: cohortFigures(t, gate.metric), control: cohortFigures(c, gate.metric) } };
   const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) => result(rule, gate.metric, 'treatment', threshold, tv, t.requests, verdict, reason, { ...detail, ...extra });
+  // At 100 % nobody is left in control: the comparison was made at the earlier steps.
+  if (plan.percentage >= 100) return judge('pass', 'no control cohort at 100 %');
   if (t.requests < plan.minSamples) return judge('inconclusive', `${t.requests} of ${plan.minSamples} treatment samples`);
   if (c.requests < gate.minControlSamples) return judge('inconclusive', `${c.requests} of ${gate.minControlSamples} control samples`);
   if (tv === undefined || cv === undefined) return judge('inconclusive', 'no data');

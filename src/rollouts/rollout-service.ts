@@ -10,8 +10,9 @@ import { POLICIES } from '../policies/policy-service.js';
 import type { Policy } from '../policies/policy-schema.js';
 import { emptyTotals } from '../metrics/outcome-math.js';
 import { decide } from './decide.js';
-import { applyActions, claimStrategy, ownedStrategyId } from './flag-actions.js';
+import { applyActions, claimStrategy } from './flag-actions.js';
 import { isFinal, ROLLOUTS, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
+import { newRollout } from './new-rollout.js';
 
 /** One active rollout per flag and environment: this document exists while one runs. */
 const ACTIVE = 'active-rollouts';
@@ -85,36 +86,14 @@ export class RolloutService {
         if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
         if (active) throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
         assertSafeToEnable(flagDoc.value, input.environment);
-        const at = this.now().toISOString();
-        const pending: Rollout = {
-          id,
-          flag: input.flag,
-          environment: input.environment,
-          policy: input.policy,
-          plan: policyDoc.value,
-          strategyId: ownedStrategyId(id),
-          state: 'pending',
-          stepIndex: 0,
-          percentage: 0,
-          stepStartedAt: at,
-          startedBy: by,
-          createdAt: at,
-          updatedAt: at,
-          stepVerdict: { kind: 'waiting', reason: 'not started' },
-          gates: [],
-          rollbackChecks: [],
-          breachingSince: policyDoc.value.rollback.map(() => null),
-          checks: { failed: 0, consecutiveFailed: 0, inconclusive: 0, providerErrors: 0 },
-          approvals: [],
-          history: [],
-        };
+        const pending = newRollout({ id, ...input, plan: policyDoc.value, startedBy: by, at: this.now() });
         const claimed = claimStrategy(flagDoc.value, input.environment, pending.strategyId);
         const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, this.now());
         if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
         // The first step is entered because this person started the rollout, so the history names them.
         decision.next.history = decision.next.history.map((t) => ({ ...t, actor: by.name }));
         const flags = new Map([[input.flag, claimed]]);
-        const changed = applyActions(decision.next, decision.actions, flags, at);
+        const changed = applyActions(decision.next, decision.actions, flags, pending.createdAt);
         const finalFlag = changed.get(input.flag) ?? claimed;
         return {
           commit: {

@@ -60,14 +60,16 @@ describe('policy defaults', () => {
     const standard = policySchema.parse(parseYaml(readFileSync(new URL('../../policies/standard.yaml', import.meta.url), 'utf8')));
     expect(stepPlans(standard)).toEqual([1, 10, 50, 100].map((percentage) => ({ percentage, minDurationMs: 10 * MIN, minSamples: 1000, maxDurationMs: 24 * HOUR, approval: { required: 1, roles: ['release-manager'] } })));
     expect(standard.gates).toEqual([
-      { metric: 'error_rate', cohort: 'treatment', max: 0.01 },
-      { metric: 'latency_p99_ms', cohort: 'treatment', max: 500 },
+      { metric: 'error_rate', cohort: 'treatment', max: 0.01, confidence: 0.95 },
+      { metric: 'latency_p99_ms', cohort: 'treatment', max: 500, confidence: 0.95 },
       { metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, confidence: 0.95, minControlSamples: 100 },
     ]);
     expect(standard.rollback).toEqual([
-      { metric: 'error_rate', cohort: 'treatment', above: 0.01, for: 10 * MIN, minSamples: 20 },
-      { metric: 'error_rate', cohort: 'treatment', above: 0.05, for: 1 * MIN, minSamples: 20 },
+      { metric: 'error_rate', cohort: 'treatment', above: 0.01, for: 10 * MIN, minSamples: 20, confidence: 0.95 },
+      { metric: 'error_rate', cohort: 'treatment', above: 0.05, for: 1 * MIN, minSamples: 20, confidence: 0.95 },
     ]);
+    expect(standard.onGateFailure).toBe('rollback');
+    expect(standard.traffic).toEqual({ minExposures: 100, sampleRatio: { pValue: 0.001 } });
     expect(standard.analysisInterval).toBe(30_000);
   });
 

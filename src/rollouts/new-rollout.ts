@@ -1,0 +1,33 @@
+import type { Policy } from '../policies/policy-schema.js';
+import { ownedStrategyId } from './flag-actions.js';
+import type { Person, Rollout } from './rollout-model.js';
+
+/**
+ * A rollout as it is created: pending, at 0 %, before `decide` enters its first step. Pure, so the
+ * service and the simulation start rollouts the same way.
+ */
+export function newRollout(input: { id: string; flag: string; environment: string; policy: string; plan: Policy; startedBy: Person; at: Date }): Rollout {
+  const at = input.at.toISOString();
+  return {
+    id: input.id,
+    flag: input.flag,
+    environment: input.environment,
+    policy: input.policy,
+    plan: input.plan,
+    strategyId: ownedStrategyId(input.id),
+    state: 'pending',
+    stepIndex: 0,
+    percentage: 0,
+    stepStartedAt: at,
+    startedBy: input.startedBy,
+    createdAt: at,
+    updatedAt: at,
+    stepVerdict: { kind: 'waiting', reason: 'not started' },
+    gates: [],
+    rollbackChecks: [],
+    breachingSince: input.plan.rollback.map(() => null),
+    checks: { failed: 0, consecutiveFailed: 0, inconclusive: 0, providerErrors: 0 },
+    approvals: [],
+    history: [],
+  };
+}
