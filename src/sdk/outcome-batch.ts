@@ -1,4 +1,3 @@
-import { NAME_PATTERN } from '../flags/schema.js';
 import type { Cohort } from '../metrics/outcome-model.js';
 import type { OutcomeReport } from '../metrics/outcomes.js';
 
@@ -14,6 +13,11 @@ export const DEFAULT_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2
 /** What the controller accepts in one report: at most 1,000 records, at most 100 buckets per histogram. */
 export const MAX_RECORDS_PER_REPORT = 1000;
 const MAX_FINITE_BUCKETS = 99;
+/**
+ * The controller's flag-name rule (NAME_PATTERN in src/flags/schema.ts, held equal by a test),
+ * written out so the helper does not load the server's zod schemas into every application.
+ */
+export const FLAG_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.~-]{0,99}$/;
 
 export interface Observation {
   ok: boolean;
@@ -61,7 +65,7 @@ export class OutcomeBatch {
     let tally = this.tallies.get(key);
     if (!tally) {
       // The controller refuses a whole report over one bad record, so a bad one stops here.
-      if (!NAME_PATTERN.test(flag) || (cohort !== 'treatment' && cohort !== 'control') || this.tallies.size >= this.maxKeys) {
+      if (!FLAG_NAME_PATTERN.test(flag) || (cohort !== 'treatment' && cohort !== 'control') || this.tallies.size >= this.maxKeys) {
         this.refused += 1;
         return false;
       }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { latencyPercentile } from '../../src/metrics/outcome-math.js';
 import { outcomeReportSchema } from '../../src/metrics/outcomes.js';
-import { checkLatencyBuckets, OutcomeBatch } from '../../src/sdk/outcome-batch.js';
+import { NAME_PATTERN } from '../../src/flags/schema.js';
+import { checkLatencyBuckets, FLAG_NAME_PATTERN, OutcomeBatch } from '../../src/sdk/outcome-batch.js';
 
 describe('outcome batch', () => {
   it('adds up observations per flag and cohort into per-bucket (not cumulative) histograms', () => {
@@ -36,6 +37,11 @@ describe('outcome batch', () => {
     batch.add('a.b_c~d-1', 'treatment', { ok: true, latencyMs: 12 });
     batch.add('a.b_c~d-1', 'control', { ok: true, latencyMs: 20_000 });
     expect(outcomeReportSchema.safeParse({ appName: 'shop', records: batch.toRecords() }).success).toBe(true);
+  });
+
+  it('checks flag names by the controller\'s own rule', () => {
+    expect(FLAG_NAME_PATTERN.source).toBe(NAME_PATTERN.source);
+    expect(FLAG_NAME_PATTERN.flags).toBe(NAME_PATTERN.flags);
   });
 
   it('ignores latencies that are not a finite number at or above 0, but counts the request', () => {
