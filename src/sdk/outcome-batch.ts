@@ -1,12 +1,22 @@
 import type { Cohort } from '../metrics/outcome-model.js';
-import type { OutcomeReport } from '../metrics/outcomes.js';
 
 /**
  * Outcomes observed since the last flush, added up per flag and cohort in memory: recording is a
  * map lookup and a few additions, so it never slows the work it measures. Pure, no I/O or clock.
  */
 
-export type OutcomeRecord = OutcomeReport['records'][number];
+/**
+ * One record of POST /api/metrics/outcomes, written out rather than taken from the server's zod
+ * schema so the helper's build does not pull in server modules; a type test holds the two equal.
+ */
+export interface OutcomeRecord {
+  flag: string;
+  cohort: Cohort;
+  requests: number;
+  errors: number;
+  /** Upper bound in ms ("+Inf" for the last) → count in that bucket, not cumulative; sum in ms. */
+  latencyMs?: { buckets: Record<string, number>; sum: number };
+}
 
 /** Upper bounds (ms) of the latency histogram; a last "+Inf" bucket catches the rest. */
 export const DEFAULT_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { latencyPercentile } from '../../src/metrics/outcome-math.js';
-import { outcomeReportSchema } from '../../src/metrics/outcomes.js';
+import { outcomeReportSchema, type OutcomeReport } from '../../src/metrics/outcomes.js';
 import { NAME_PATTERN } from '../../src/flags/schema.js';
-import { checkLatencyBuckets, FLAG_NAME_PATTERN, OutcomeBatch } from '../../src/sdk/outcome-batch.js';
+import { checkLatencyBuckets, FLAG_NAME_PATTERN, OutcomeBatch, type OutcomeRecord } from '../../src/sdk/outcome-batch.js';
 
 describe('outcome batch', () => {
   it('adds up observations per flag and cohort into per-bucket (not cumulative) histograms', () => {
@@ -33,6 +33,8 @@ describe('outcome batch', () => {
   });
 
   it('produces reports the controller accepts', () => {
+    // Type-level: the helper's record and the route's schema describe the same shape both ways.
+    expectTypeOf<OutcomeRecord>().toEqualTypeOf<OutcomeReport['records'][number]>();
     const batch = new OutcomeBatch();
     batch.add('a.b_c~d-1', 'treatment', { ok: true, latencyMs: 12 });
     batch.add('a.b_c~d-1', 'control', { ok: true, latencyMs: 20_000 });
