@@ -27,6 +27,7 @@ import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
 import { policyRoutes } from './policies/policy-routes.js';
 import { RolloutService } from './rollouts/rollout-service.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop } from './rollouts/rollout-loop.js';
+import { prometheusProviderFromConfig } from './metrics/prometheus/index.js';
 import { rolloutRoutes } from './rollouts/rollout-routes.js';
 import { ServerEvaluation } from './evaluation/server-evaluation.js';
 import { frontendRoutes } from './frontend/frontend-routes.js';
@@ -151,6 +152,7 @@ export async function startController(config: Config, logger: Logger, options: C
     leaseTtlMs: config.LEADER_LEASE_MS,
     batchSize: DEFAULT_BATCH_SIZE,
     concurrency: DEFAULT_BATCHES_IN_FLIGHT,
+    queries: config.PROMETHEUS_URL ? prometheusProviderFromConfig(config) : undefined,
     now,
   });
   loop.start();

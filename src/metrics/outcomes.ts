@@ -65,14 +65,16 @@ function canonicalBound(key: string): string {
  * Zeros are left out: an increment by 0 would only create empty fields.
  */
 function addFields(fields: Record<string, number>, record: OutcomeReport['records'][number]): void {
-  const add = (field: string, n: number) => {
-    if (n !== 0) fields[`${record.cohort}\t${field}`] = (fields[`${record.cohort}\t${field}`] ?? 0) + n;
+  const add = (field: string, n: number, keepZero = false) => {
+    if (n !== 0 || keepZero) fields[`${record.cohort}\t${field}`] = (fields[`${record.cohort}\t${field}`] ?? 0) + n;
   };
   add('requests', record.requests);
   add('errors', record.errors);
   if (!record.latencyMs) return;
   add('latsum', record.latencyMs.sum);
-  for (const [bound, n] of Object.entries(record.latencyMs.buckets)) add(`le\t${canonicalBound(bound)}`, n);
+  // Empty buckets are kept: a bucket's bound is the lower bound of the next one, so dropping it
+  // would make percentiles interpolate from too low a bound.
+  for (const [bound, n] of Object.entries(record.latencyMs.buckets)) add(`le\t${canonicalBound(bound)}`, n, true);
 }
 
 type ParsedField = readonly [cohort: string | undefined, kind: string | undefined, bound: string | undefined];

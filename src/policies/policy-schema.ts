@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ROLES } from '../auth/token-model.js';
 import { flagNameSchema } from '../flags/schema.js';
 import { durationSchema } from './durations.js';
+import { renderQuery } from '../metrics/prometheus/query-template.js';
 
 /**
  * A rollout policy: the go-live plan as data. Everything is validated when the policy enters
@@ -53,7 +54,25 @@ const relativeGate = z
     minControlSamples: z.number().int().min(1).default(100),
   })
   .strict();
-export const gateSchema = z.union([absoluteGate, relativeGate]);
+/**
+ * A PromQL query (see src/metrics/prometheus): `{{flag}}`, `{{environment}}`, `{{cohort}}` and
+ * `{{window}}` are filled in per analysis. Checked here so a policy with a template that can never
+ * render is refused when it enters, not at its first analysis.
+ */
+const promQuery = z
+  .string()
+  .min(1)
+  .max(4000)
+  .superRefine((template, ctx) => {
+    const rendered = renderQuery(template, { flag: 'f', environment: 'e', cohort: 'treatment', windowMs: 60_000 });
+    if (!rendered.ok) ctx.addIssue({ code: 'custom', message: `not a usable query template: ${rendered.reason}` });
+  });
+/** How a query check is named in results and charts. */
+const checkName = z.string().regex(/^[A-Za-z][A-Za-z0-9_:.-]{0,63}$/, 'a name: a letter, then letters, digits and _ : . - (at most 64)');
+
+const queryGate = z.object({ name: checkName, query: promQuery, cohort: z.enum(['treatment', 'control']).default('treatment'), max: z.number() }).strict();
+const queryRelativeGate = z.object({ name: checkName, query: promQuery, compare: z.literal('control'), maxRelativeIncrease: z.number().nonnegative() }).strict();
+export const gateSchema = z.union([absoluteGate, relativeGate, queryGate, queryRelativeGate]);
 
 export const rollbackRuleSchema = z
   .object({
@@ -67,6 +86,9 @@ export const rollbackRuleSchema = z
     confidence: confidence.optional(),
   })
   .strict();
+
+/** A rollback rule on a PromQL query for the treatment cohort, over the last analysis interval (at least a minute). */
+const queryRollbackRule = z.object({ name: checkName, query: promQuery, above: z.number(), for: durationSchema.prefault(0) }).strict();
 
 /** Checks on the exposures SDKs report (`/api/client/metrics`, frontend API, OFREP). */
 export const trafficSchema = z
@@ -121,7 +143,7 @@ export const policySchema = z
       .prefault({}),
     analysisInterval: durationSchema.prefault('30s'),
     gates: z.array(gateSchema).default([]),
-    rollback: z.array(rollbackRuleSchema).default([]),
+    rollback: z.array(z.union([rollbackRuleSchema, queryRollbackRule])).default([]),
     windows: windowsSchema.optional(),
     /** Other flags to flip off together with the rollout's own when a rollback rule fires. */
     killSwitches: z.array(flagNameSchema).default([]),
@@ -145,7 +167,12 @@ export const policySchema = z
 export type PolicyInput = z.input<typeof policySchema>;
 export type Policy = z.output<typeof policySchema>;
 export type Gate = z.output<typeof gateSchema>;
+/** Gates on the outcomes applications report (as opposed to PromQL queries). */
+export type OutcomeGate = Extract<Gate, { metric: MetricName }>;
+export type QueryGate = Extract<Gate, { query: string }>;
 export type RollbackRule = z.output<typeof rollbackRuleSchema>;
+export type QueryRollbackRule = z.output<typeof queryRollbackRule>;
+export type AnyRollbackRule = RollbackRule | QueryRollbackRule;
 export type Windows = z.output<typeof windowsSchema>;
 export type Traffic = z.output<typeof trafficSchema>;
 

@@ -93,11 +93,16 @@ const STATE_WORDS: Record<RolloutState, string> = {
 export const stateWords = (state: RolloutState) => STATE_WORDS[state];
 
 function gateRule(gate: Rollout['plan']['gates'][number]): string {
+  if ('query' in gate) {
+    const limit = 'compare' in gate ? `≤ control × ${1 + gate.maxRelativeIncrease}` : `(${gate.cohort}) ≤ ${gate.max}`;
+    return `${gate.name} ${limit}, from PromQL \`${gate.query}\``;
+  }
   if ('max' in gate) return `${gate.metric}(${gate.cohort}) ≤ ${gate.max}`;
   return `${gate.metric}(treatment) ≤ control × ${1 + gate.maxRelativeIncrease}${gate.confidence ? ` at ${gate.confidence} confidence` : ''} (at least ${gate.minControlSamples} control samples)`;
 }
 
 function rollbackRule(rule: Rollout['plan']['rollback'][number]): string {
+  if ('query' in rule) return `${rule.name}(treatment) > ${rule.above} for ${formatDuration(rule.for)}, from PromQL \`${rule.query}\``;
   return `${rule.metric}(${rule.cohort}) > ${rule.above} for ${formatDuration(rule.for)} (at least ${rule.minSamples} requests per window)`;
 }
 

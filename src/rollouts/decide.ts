@@ -1,6 +1,6 @@
 import { changeWindowOpen } from '../policies/change-window.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
-import { evaluateGate, evaluateRollbackRule, evaluateTraffic } from './checks.js';
+import { evaluateGate, evaluateQueryGate, evaluateQueryRollbackRule, evaluateRollbackRule, evaluateTraffic } from './checks.js';
 import type { Action, ActiveState, Approval, CheckResult, Decision, DecisionInput, Measurements, Person, Rollout, RolloutState, StepVerdict } from './rollout-model.js';
 import { isFinal } from './rollout-model.js';
 
@@ -44,7 +44,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
 function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const at = now.toISOString();
   // Rollback rules are checked in every active state: waiting for approval, paused or outside a window.
-  const rollbackChecks = r.plan.rollback.map((rule) => evaluateRollbackRule(rule, m.recent));
+  const rollbackChecks = r.plan.rollback.map((rule, i) => ('query' in rule ? evaluateQueryRollbackRule(rule, i, m.queries) : evaluateRollbackRule(rule, m.recent)));
   const breachingSince = rollbackChecks.map((check, i) => {
     const since = r.breachingSince[i] ?? null;
     if (check.verdict === 'fail') return since ?? at;
@@ -79,7 +79,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
 function judgeStep(r: Rollout, m: Measurements, now: Date): Rollout {
   const plan = stepPlans(r.plan)[r.stepIndex]!;
   const traffic = r.plan.traffic ? evaluateTraffic(r.plan.traffic, m.exposures ?? { on: 0, off: 0 }, r.percentage) : [];
-  const gates = [...traffic, ...r.plan.gates.map((gate) => evaluateGate(gate, m.step, plan))];
+  const gates = [...traffic, ...r.plan.gates.map((gate, i) => ('query' in gate ? evaluateQueryGate(gate, i, m.queries) : evaluateGate(gate, m.step, plan)))];
   const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
   const samples = m.step.treatment.requests;
   const failed = gates.filter((g) => g.verdict === 'fail');

@@ -7,6 +7,8 @@ import type { OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
 import { addInto } from '../metrics/outcome-math.js';
 import { isFinal, ROLLOUTS, type DecisionInput, type Measurements, type Rollout } from './rollout-model.js';
 import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../metrics/exposures.js';
+import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
+import { queriesFor } from './checks.js';
 import type { Fence, RolloutService } from './rollout-service.js';
 
 export const LEADER_LEASE = 'rollout-leader';
@@ -17,6 +19,8 @@ export interface LoopOptions {
   /** How often the leader looks for due rollouts; each rollout is analysed once per its policy's interval. */
   tickMs: number;
   leaseTtlMs: number;
+  /** Runs the policies' PromQL checks (gates and rollback rules with a `query`). */
+  queries?: MetricQueryProvider;
   /** Rollouts read and written together: one outcome read and one commit per batch. */
   batchSize: number;
   /** Batches in flight at the same time (their reads and writes overlap; Redis pipelines them). */
@@ -40,6 +44,9 @@ export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 
 /** How long after a step starts its exposures begin to count for the traffic checks. */
 const EXPOSURE_SETTLE_MS = 90_000;
+
+/** The shortest window a PromQL check is given: rate() over less than two scrapes says nothing. */
+const MIN_QUERY_WINDOW_MS = 60_000;
 
 /** Never spin faster than this, however many rollouts fall due at once. */
 const MIN_WAIT_MS = 5;
@@ -191,6 +198,34 @@ export class RolloutLoop {
   }
 
   /**
+   * The policy's PromQL checks, for the rollouts that have any: gates over the step so far,
+   * rollback rules over the last interval — both at least a minute, as rate() needs two scrapes.
+   * The provider turns every failure into an inconclusive result, so nothing here throws.
+   */
+  private async queriesOf(rollouts: Rollout[], now: number): Promise<Map<Rollout, Record<string, QueryResult>>> {
+    const out = new Map<Rollout, Record<string, QueryResult>>();
+    const provider = this.opts.queries;
+    await Promise.all(
+      rollouts.map(async (r) => {
+        const gates = r.plan.gates.flatMap((gate, index) => ('query' in gate ? [{ index, gate }] : []));
+        const rules = r.plan.rollback.flatMap((rule, index) => ('query' in rule ? [{ index, rule }] : []));
+        if (gates.length === 0 && rules.length === 0) return;
+        const results: Record<string, QueryResult> = {};
+        const wanted = queriesFor(gates, rules, Math.max(MIN_QUERY_WINDOW_MS, now - Date.parse(r.stepStartedAt)), Math.max(MIN_QUERY_WINDOW_MS, r.plan.analysisInterval));
+        await Promise.all(
+          wanted.map(async (q) => {
+            results[q.key] = provider
+              ? await provider.query(q.query, { flag: r.flag, environment: r.environment, cohort: q.cohort, windowMs: q.windowMs }, new Date(now))
+              : { kind: 'inconclusive', reason: 'no metric provider configured (set PROMETHEUS_URL)' };
+          }),
+        );
+        out.set(r, results);
+      }),
+    );
+    return out;
+  }
+
+  /**
    * Outcomes since the step began and over the last interval, for several rollouts in one read; a
    * provider failure is inconclusive, never a verdict. Complete buckets are added once to each
    * rollout's running step totals, so an analysis reads only the buckets since the last one plus
@@ -218,7 +253,7 @@ export class RolloutLoop {
           ],
         })),
       );
-      const exposures = await this.exposuresOf(rollouts, now);
+      const [exposures, queried] = await Promise.all([this.exposuresOf(rollouts, now), this.queriesOf(rollouts, now)]);
       return rollouts.map((r, i) => {
         const [completed, partial, recent] = sums[i] as [OutcomeTotals, OutcomeTotals, OutcomeTotals];
         // The window sums are fresh objects, so they are added into in place rather than copied.
@@ -226,6 +261,8 @@ export class RolloutLoop {
         const measurements: Measurements = { step: addInto(partial, stepTotals.totals), recent, stepTotals };
         const e = exposures.get(r);
         if (e) measurements.exposures = { on: e.yes, off: e.no };
+        const q = queried.get(r);
+        if (q) measurements.queries = q;
         return { kind: 'analysis', measurements };
       });
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { Policy } from '../policies/policy-schema.js';
 import type { OutcomeTotals } from '../metrics/outcome-model.js';
+import type { QueryResult } from '../metrics/prometheus/query-result.js';
 
 export const ROLLOUTS = 'rollouts';
 
@@ -108,6 +109,8 @@ export interface Measurements {
   recent: OutcomeTotals;
   /** The complete-bucket part of `step`, for the rollout to keep (see Rollout.stepTotals). */
   stepTotals?: Rollout['stepTotals'];
+  /** Results of the policy's PromQL checks, by Measurements key (see checks.ts queryKey). */
+  queries?: Record<string, QueryResult>;
   /** Evaluations SDKs reported for the flag since the step settled (on: got the feature), for the traffic checks. */
   exposures?: { on: number; off: number };
 }

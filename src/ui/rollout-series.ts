@@ -1,6 +1,6 @@
 import { emptyTotals } from '../metrics/outcome-math.js';
 import type { Cohort, OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
-import { stepPlans, type MetricName } from '../policies/policy-schema.js';
+import { stepPlans, type MetricName, type OutcomeGate, type RollbackRule } from '../policies/policy-schema.js';
 import { evaluateGate, metricValue } from '../rollouts/checks.js';
 import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
 
@@ -64,12 +64,16 @@ const round = (n: number | undefined) => (n === undefined ? null : Math.round(n 
 
 /** The metrics worth charting for a rollout: the base ones and whatever its gates and rollback rules judge. */
 export function chartedMetrics(rollout: Rollout): MetricName[] {
-  return [...new Set([...BASE_METRICS, ...rollout.plan.gates.map((g) => g.metric), ...rollout.plan.rollback.map((r) => r.metric)])];
+  return [...new Set([...BASE_METRICS, ...outcomeGates(rollout).map((g) => g.metric), ...outcomeRules(rollout).map((r) => r.metric)])];
 }
+
+/** Gates and rules on the outcomes applications report: the ones these series can chart (PromQL checks live in Prometheus). */
+const outcomeGates = (rollout: Rollout) => rollout.plan.gates.filter((g): g is OutcomeGate => !('query' in g));
+const outcomeRules = (rollout: Rollout) => rollout.plan.rollback.filter((r): r is RollbackRule => !('query' in r));
 
 function chartedGates(rollout: Rollout): ChartedGate[] {
   const firstStep = stepPlans(rollout.plan)[0]!;
-  return rollout.plan.gates.map((gate) => {
+  return outcomeGates(rollout).map((gate) => {
     // The rule's wording comes from the check itself, so the chart names the gate as the history does.
     const rule = evaluateGate(gate, emptyTotals(), firstStep).rule;
     return 'max' in gate
@@ -102,7 +106,7 @@ export function buildSeries(rollout: Rollout, windows: Array<[number, number]>, 
     times: windows.map(([start]) => start),
     cohorts: { treatment: cohort('treatment'), control: cohort('control') },
     gates: chartedGates(rollout),
-    rollback: rollout.plan.rollback.map((r) => ({ metric: r.metric, cohort: r.cohort, above: r.above })),
+    rollback: outcomeRules(rollout).map((r) => ({ metric: r.metric, cohort: r.cohort, above: r.above })),
     percentage: percentageSteps(rollout),
   };
 }

@@ -129,6 +129,16 @@ describe('outcomes from POST /api/metrics/outcomes', () => {
     expect(await outcomes.sum('production', 'unknown', T0, T0 + 30_000)).toEqual(emptyTotals());
   });
 
+  it('keeps empty latency buckets, whose bounds are the lower bounds of the buckets after them', async () => {
+    clock = T0;
+    const body = report({ flag: 'empty-buckets', cohort: 'treatment', requests: 10, errors: 0, latencyMs: { buckets: { '50': 0, '100': 10 }, sum: 750 } });
+    expect((await post(body, prod)).status).toBe(202);
+    const sum = await outcomes.sum('production', 'empty-buckets', T0, T0 + 10_000);
+    expect(sum.treatment.latencyBuckets).toEqual({ '50': 0, '100': 10 });
+    // All ten requests took 50–100 ms: the median interpolates inside that bucket, not from 0.
+    expect(latencyPercentile(sum.treatment, 0.5)).toBeCloseTo(75, 10);
+  });
+
   it('needs a client token', async () => {
     const body = report({ flag: 'auth-check', cohort: 'treatment', requests: 1, errors: 0 });
     expect((await post(body)).status).toBe(401);

@@ -1,9 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusProvider, type QueryResult, type QueryVars } from '../../src/metrics/prometheus/index.js';
-import { startPrometheus, type RunningPrometheus } from './prometheus-server.js';
+import { startPrometheus, startScrapedApp, type RunningPrometheus, type ScrapedApp } from './prometheus-server.js';
 
 /**
  * The provider against a real Prometheus scraping a tiny application every second. The app counts
@@ -25,35 +22,17 @@ const vars = (overrides: Partial<QueryVars> = {}): QueryVars => ({
 });
 
 describe('Prometheus provider against a real Prometheus', () => {
-  let app: http.Server;
+  let app: ScrapedApp;
   let prometheus: RunningPrometheus;
   let provider: PrometheusProvider;
-  let scrapes = 0;
 
   beforeAll(async () => {
-    const registry = new Registry();
-    const requests = new Counter({
-      name: 'app_requests_total',
-      help: 'Requests served, per flag, cohort and status',
-      labelNames: ['flag', 'cohort', 'status'] as const,
-      registers: [registry],
-    });
-    const traffic: Array<[flag: string, cohort: string, ok: number, failed: number]> = [
+    app = await startScrapedApp([
       ['checkout', 'treatment', 19, 1],
       ['checkout', 'control', 99, 1],
       [WEIRD_FLAG, 'treatment', 3, 1],
-    ];
-    app = http.createServer(async (req, res) => {
-      if (req.url !== '/metrics') return void res.writeHead(404).end();
-      scrapes += 1;
-      for (const [flag, cohort, ok, failed] of traffic) {
-        requests.inc({ flag, cohort, status: '200' }, ok);
-        requests.inc({ flag, cohort, status: '500' }, failed);
-      }
-      res.writeHead(200, { 'Content-Type': registry.contentType }).end(await registry.metrics());
-    });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    prometheus = await startPrometheus([`127.0.0.1:${(app.address() as AddressInfo).port}`]);
+    ]);
+    prometheus = await startPrometheus([app.target]);
     provider = new PrometheusProvider({ url: prometheus.url, timeoutMs: 5_000 });
 
     // Ready once both cohorts have at least two samples inside the window (rate needs two).
@@ -69,12 +48,11 @@ describe('Prometheus provider against a real Prometheus', () => {
 
   afterAll(async () => {
     await prometheus?.stop();
-    app?.closeAllConnections();
-    await new Promise((resolve) => app?.close(resolve));
+    await app?.close();
   });
 
   it('scraped the test application', () => {
-    expect(scrapes).toBeGreaterThanOrEqual(2);
+    expect(app.scrapes()).toBeGreaterThanOrEqual(2);
   });
 
   it('reads the error rate of each cohort from a templated query', async () => {

@@ -1,4 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { Counter, Registry } from 'prom-client';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -76,4 +78,44 @@ export async function startPrometheus(targets: string[], timeoutMs = 20_000): Pr
   }
   await stop();
   throw new Error(`prometheus was not ready within ${timeoutMs} ms:\n${stderr}`);
+}
+
+/** Requests an app serves on every scrape, per flag and cohort: so many succeed, so many fail. */
+export type ScrapedTraffic = Array<[flag: string, cohort: string, ok: number, failed: number]>;
+
+export interface ScrapedApp {
+  /** host:port, for Prometheus' targets. */
+  target: string;
+  /** How many times Prometheus scraped it. */
+  scrapes(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A tiny application for Prometheus to scrape: a prom-client counter `app_requests_total{flag,
+ * cohort,status}` that gains a fixed batch on every scrape, so rate() over any window gives exactly
+ * the error rate the traffic says.
+ */
+export async function startScrapedApp(traffic: ScrapedTraffic): Promise<ScrapedApp> {
+  const registry = new Registry();
+  const requests = new Counter({ name: 'app_requests_total', help: 'Requests served, per flag, cohort and status', labelNames: ['flag', 'cohort', 'status'] as const, registers: [registry] });
+  let scrapes = 0;
+  const app = http.createServer(async (req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    scrapes += 1;
+    for (const [flag, cohort, ok, failed] of traffic) {
+      requests.inc({ flag, cohort, status: '200' }, ok);
+      requests.inc({ flag, cohort, status: '500' }, failed);
+    }
+    res.writeHead(200, { 'Content-Type': registry.contentType }).end(await registry.metrics());
+  });
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+  return {
+    target: `127.0.0.1:${(app.address() as net.AddressInfo).port}`,
+    scrapes: () => scrapes,
+    close: async () => {
+      app.closeAllConnections();
+      await new Promise((resolve) => app.close(resolve));
+    },
+  };
 }

@@ -182,6 +182,7 @@ const BAD: BadCase[] = [
   { what: 'a deny date not in YYYY-MM-DD', input: { windows: { deny: [{ dates: ['31/12/2026'] }] } }, paths: [['windows', 'deny', 0, 'dates', 0]], message: /YYYY-MM-DD/ },
   { what: 'an unknown metric', input: { gates: [{ metric: 'error_count', max: 1 }] }, paths: [['gates', 0]] },
   { what: 'a negative gate maximum', input: { gates: [{ metric: 'error_rate', max: -0.1 }] }, paths: [['gates', 0, 'max']] },
+  { what: 'a PromQL template with an unknown placeholder', input: { gates: [{ name: 'p', query: 'rate(x{a="{{nope}}"}[{{window}}])', max: 1 }] }, paths: [['gates', 0, 'query']] },
   { what: 'a confidence under 0.5', input: { gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, confidence: 0.3 }] }, paths: [['gates', 0, 'confidence']] },
   { what: 'an unknown approval role', input: { stepDefaults: { approval: { roles: ['superuser'] } } }, paths: [['stepDefaults', 'approval', 'roles', 0]] },
   { what: 'more than 10 approvals', input: { stepDefaults: { approval: { required: 11 } } }, paths: [['stepDefaults', 'approval', 'required']] },
