@@ -15,6 +15,8 @@ export interface LoadOptions {
   expectStatus: number;
   /** The server process, to report the share of a core it used during the run. */
   serverPid?: number;
+  /** wrk only: a Lua script (-s) and the arguments after `--` that its init() receives. */
+  script?: { path: string; args: string[] };
 }
 
 export interface LoadResult {

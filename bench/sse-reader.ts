@@ -3,8 +3,15 @@ import http from 'node:http';
 /**
  * A minimal SSE reader for GET /api/client/streaming: one plain socket per stream (agent: false),
  * which waits for `unleash-connected` and then reports every `unleash-updated` event that names
- * the watched flag, with the time (performance.now()) the event was completely received.
+ * the watched flag (or any flag the predicate accepts), with the time (performance.now()) the event
+ * was completely received and the feature as sent.
  */
+export interface StreamedFeature {
+  name: string;
+  enabled: boolean;
+  strategies?: Array<{ name: string; parameters?: Record<string, string> }>;
+}
+
 export interface RawStream {
   got: Array<number | undefined>;
   unexpected: number;
@@ -18,14 +25,15 @@ export interface RawStream {
 export function openStream(
   url: string,
   secret: string,
-  flag: string,
+  flag: string | ((name: string) => boolean),
   appName: string,
-  onUpdate: (stream: RawStream, enabled: boolean, at: number) => void,
+  onUpdate: (stream: RawStream, enabled: boolean, at: number, feature: StreamedFeature) => void,
   timeoutMs = 20_000,
 ): Promise<RawStream> {
   return new Promise((resolve, reject) => {
     let connected = false;
     let buffer = '';
+    const watched = typeof flag === 'string' ? (name: string) => name === flag : flag;
     const stream: RawStream = {
       got: [],
       unexpected: 0,
@@ -49,11 +57,11 @@ export function openStream(
         clearTimeout(timer);
         resolve(stream);
       } else if (event === 'unleash-updated') {
-        const events = (JSON.parse(data) as { events: Array<{ type: string; feature?: { name: string; enabled: boolean } }> }).events;
+        const events = (JSON.parse(data) as { events: Array<{ type: string; feature?: StreamedFeature }> }).events;
         for (const e of events) {
-          if (e.type === 'feature-updated' && e.feature?.name === flag) {
+          if (e.type === 'feature-updated' && e.feature && watched(e.feature.name)) {
             stream.updates++;
-            onUpdate(stream, e.feature.enabled, at);
+            onUpdate(stream, e.feature.enabled, at, e.feature);
           }
         }
       }

@@ -43,15 +43,7 @@ export async function startStack(store: 'redis' | 'embedded', fixture: Fixture):
       SHUTDOWN_TIMEOUT_MS: '2000',
     });
     const url = controller.url;
-    const admin: Stack['admin'] = async (method, route, body) => {
-      const res = await fetch(`${url}${route}`, {
-        method,
-        headers: { Authorization: adminToken, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    };
+    const admin = adminCaller(url, adminToken);
     const imported = await admin('POST', `/api/admin/environments/${ENV}/import`, fixture);
     if (imported.status !== 200) throw new Error(`import failed: ${imported.status} ${JSON.stringify(imported.body).slice(0, 500)}`);
     const token = await admin('POST', '/api/admin/tokens', { kind: 'client', environment: ENV, name: 'bench-client' });
@@ -62,6 +54,19 @@ export async function startStack(store: 'redis' | 'embedded', fixture: Fixture):
     await stop();
     throw output ? new Error(`${(err as Error).message}\ncontroller output:\n${output}`) : err;
   }
+}
+
+/** JSON requests to a controller with one token: status and parsed body. */
+export function adminCaller(url: string, token: string): Stack['admin'] {
+  return async (method, route, body) => {
+    const res = await fetch(`${url}${route}`, {
+      method,
+      headers: { Authorization: token, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux only; undefined elsewhere). */

@@ -28,7 +28,9 @@ function toMs(value: string): number {
 export async function runWrk(opts: LoadOptions): Promise<LoadResult> {
   const args = ['-t1', `-c${opts.connections}`, `-d${opts.durationS}s`, '--latency', '--timeout', '10s'];
   for (const [name, value] of Object.entries(opts.headers)) args.push('-H', `${name}: ${value}`);
+  if (opts.script) args.push('-s', opts.script.path);
   args.push(`${opts.url}${opts.path}`);
+  if (opts.script) args.push('--', ...opts.script.args);
   const cpu0 = opts.serverPid === undefined ? undefined : processCpuSeconds(opts.serverPid);
   const machine0 = machineBusySeconds();
   const t0 = performance.now();
