@@ -17,7 +17,7 @@ import { ServingState } from './serving/serving-state.js';
 import { StreamHub } from './serving/stream-hub.js';
 import { FeedFollower } from './serving/feed-follower.js';
 import { clientRoutes } from './serving/client-routes.js';
-import { featuresFastLane } from './serving/fast-lane.js';
+import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -37,6 +37,8 @@ import type { FileError } from './files/yaml-files.js';
 import { createNotifications } from './notifications/notifications.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
+import { Observability } from './observability/observability.js';
+import { backupRoutes } from './backup/backup-routes.js';
 
 export const VERSION = '0.1.0';
 const STORE_CHECK_MS = 2_000;
@@ -66,7 +68,9 @@ export async function startController(config: Config, logger: Logger, options: C
       ? `embedded store in ${path.resolve(config.DATA_DIR)} (single process; set REDIS_URL to run replicas on Redis)`
       : 'Redis is the system of record',
   );
-  const store = await openStore({ redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX });
+  // One registry per controller (tests run several in one process); the store is measured from its first call.
+  const observability = new Observability({ version: VERSION });
+  const store = observability.instrumentStore(await openStore({ redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX }));
 
   const state = new ServingState();
   const tokenIndex = new TokenIndex();
@@ -78,6 +82,7 @@ export async function startController(config: Config, logger: Logger, options: C
   const tokens = new TokenService(store, now, awaitApplied);
   const policies = new PolicyService(store, now, awaitApplied);
   const rollouts = new RolloutService(store, now, awaitApplied);
+  observability.watchRollouts(rollouts);
   const outcomes = new StoreOutcomeSource(store, config.OUTCOME_BUCKET_MS);
   // Listens to rollout changes from the start, so no change made through the API or the loop goes untold.
   const notifications = createNotifications({ store, logger, rollouts, now, config, version: VERSION });
@@ -108,6 +113,7 @@ export async function startController(config: Config, logger: Logger, options: C
   storeCheck.unref();
 
   const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS);
+  observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, now: () => Date.now() });
   const inFlight = { count: 0 };
   const serverEvaluation = new ServerEvaluation(state, store, logger, () => now().getTime(), {
     ratePerSecond: config.EVALUATION_RATE_LIMIT,
@@ -129,11 +135,19 @@ export async function startController(config: Config, logger: Logger, options: C
     ...dashboardRoutes({ rollouts, outcomes, store, now }),
     ...uiAssetRoutes(),
     ...notifications.routes,
+    ...observability.routes(config.METRICS_TOKEN),
+    ...backupRoutes({
+      store, now, version: VERSION,
+      prefix: embedded ? undefined : config.REDIS_PREFIX,
+      openPrefix: embedded ? undefined : (prefix) => openStore({ redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix }),
+    }),
   ];
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
   const server = http.createServer((req, res) => {
-    if (!fastLane(req, res)) app(req, res);
+    const observed = observability.http.begin(req, res);
+    if (fastLane(req, res)) observed.servedAs(FEATURES_ROUTE);
+    else app(req, res);
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -154,7 +168,9 @@ export async function startController(config: Config, logger: Logger, options: C
     concurrency: DEFAULT_BATCHES_IN_FLIGHT,
     queries: config.PROMETHEUS_URL ? prometheusProviderFromConfig(config) : undefined,
     now,
+    onTick: observability.ticked,
   });
+  observability.watchLoop(loop);
   loop.start();
 
   let stopping: Promise<void> | undefined;
@@ -175,6 +191,7 @@ export async function startController(config: Config, logger: Logger, options: C
       await serverEvaluation.close();
       clearInterval(storeCheck);
       follower.close();
+      observability.close();
       await store.close();
       logger.info('stopped');
     })());

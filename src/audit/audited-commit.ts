@@ -3,8 +3,8 @@ import { ConflictError } from '../store/errors.js';
 import { GENESIS_HASH, sealEvent, type AuditHead, type AuditInput, type AuditEvent } from './chain.js';
 
 export const AUDIT_LOG = 'audit';
-const META = 'meta';
-const HEAD_ID = 'audit-head';
+export const META = 'meta';
+export const HEAD_ID = 'audit-head';
 
 /** What a mutation wants written, and the audit event that explains it. */
 export interface Mutation<T> {

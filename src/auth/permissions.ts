@@ -15,6 +15,9 @@ export const PERMISSIONS = {
   'tokens:manage': ['admin'],
   /** Webhooks hold signing secrets and decide where rollout news goes: admins only (everyone may read them, without secrets). */
   'webhooks:manage': ['admin'],
+  /** A backup holds every token hash and webhook secret; a restore writes a whole deployment: admins only. */
+  'backup:export': ['admin'],
+  'backup:import': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,7 +1,7 @@
 import type { PutOp, Store } from '../store/port.js';
 
 /** Which file last applied what: a restart with unchanged files re-applies nothing. */
-const FILE_SOURCES = 'file-sources';
+export const FILE_SOURCES = 'file-sources';
 
 /**
  * Files are applied when their content changed since they were last applied, so a file is the

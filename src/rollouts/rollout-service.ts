@@ -15,7 +15,7 @@ import { isFinal, ROLLOUTS, type DecisionInput, type Person, type Rollout } from
 import { newRollout } from './new-rollout.js';
 
 /** One active rollout per flag and environment: this document exists while one runs. */
-const ACTIVE = 'active-rollouts';
+export const ACTIVE = 'active-rollouts';
 const activeKey = (r: Pick<Rollout, 'flag' | 'environment'>) => `${r.environment}:${r.flag}`;
 
 export type Command = Extract<DecisionInput, { kind: 'approve' | 'reject' | 'pause' | 'resume' | 'abort' }>['kind'];

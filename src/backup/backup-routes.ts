@@ -1,0 +1,88 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import type { Store } from '../store/port.js';
+import { auditedCommit } from '../audit/audited-commit.js';
+import { AppError } from '../http/app-error.js';
+import { defineRoute, type RouteSpec } from '../http/route.js';
+import { asBackup, backupSchema } from './backup-format.js';
+import { backupJson, readSnapshot } from './export-backup.js';
+import { assertChainIntact, restoreBackup } from './restore-backup.js';
+
+const TAG = 'Backup';
+/** The largest backup the restore route reads (the body is parsed whole). */
+export const RESTORE_BODY_LIMIT = '256mb';
+
+export interface BackupRouteDeps {
+  store: Store;
+  now: () => Date;
+  version: string;
+  /** This deployment's key prefix on Redis; undefined for the embedded store. */
+  prefix?: string;
+  /** Opens a store under another key prefix of the same Redis (closed after use); undefined for the embedded store. */
+  openPrefix?: (prefix: string) => Promise<Store>;
+}
+
+export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
+  const ownName = deps.prefix ?? 'embedded';
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/backup',
+      summary:
+        'Export everything (flags, segments, policies, rollouts, token metadata with hashes, webhooks with their secrets, file markers, the audit log) as one JSON document with a format version. Treat the file as a secret.',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'backup:export' },
+      responses: { 200: { description: 'The backup, streamed', contentType: 'application/json' } },
+      handler: async ({ res, actor }) => {
+        // Recorded before the snapshot, so the backup itself shows who took it.
+        await auditedCommit(
+          deps.store,
+          async () => ({ commit: {}, audit: { actor, action: 'backup.export', target: { type: 'store', id: ownName }, before: null, after: null }, result: undefined }),
+          deps.now,
+        );
+        const snapshot = await readSnapshot(deps.store);
+        const createdAt = deps.now().toISOString();
+        res.status(200);
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+        res.setHeader('Content-Disposition', `attachment; filename="rollout-backup-${createdAt.replace(/[:.]/g, '-')}.json"`);
+        res.setHeader('Cache-Control', 'no-store');
+        const header = { createdAt, controllerVersion: deps.version, storeKind: deps.store.kind };
+        await pipeline(Readable.from(backupJson(deps.store, snapshot, header)), res);
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/admin/restore',
+      summary:
+        'Restore a backup into an empty store, in one commit, then verify the audit chain. On Redis, `prefix` names a fresh key prefix to restore into (point the controllers at it afterwards); this deployment\'s own store is never empty.',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'backup:import' },
+      query: z.object({ prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : -').optional() }),
+      body: backupSchema,
+      bodyLimit: RESTORE_BODY_LIMIT,
+      responses: {
+        200: { description: '{restored, restoreEventSeq, audit, target}' },
+        409: { description: 'The target store is not empty' },
+        422: { description: 'The backup\'s audit chain does not verify' },
+      },
+      handler: async ({ query, body, actor }) => {
+        const backup = assertChainIntact(asBackup(body));
+        const useOwn = query.prefix === undefined || query.prefix === deps.prefix;
+        if (!useOwn && !deps.openPrefix) {
+          throw new AppError(400, 'prefix_unsupported', 'prefix applies to Redis only: restore an embedded store with `npm run restore` before its first start');
+        }
+        const target = useOwn ? deps.store : await deps.openPrefix!(query.prefix!);
+        try {
+          const result = await restoreBackup(target, backup, { actor, now: deps.now, targetName: useOwn ? ownName : query.prefix! });
+          const answer = { ...result, target: { prefix: useOwn ? deps.prefix : query.prefix } };
+          if (!result.audit.ok) throw new AppError(500, 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`, answer);
+          return { status: 200, body: answer };
+        } finally {
+          if (!useOwn) await target.close();
+        }
+      },
+    }),
+  ];
+}
