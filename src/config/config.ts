@@ -43,6 +43,8 @@ export const configSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   /** Time allowed per Prometheus query; a slower answer is inconclusive. */
   PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /** When set, GET /metrics answers only requests that send it (bare or as a bearer token); unset, /metrics is open. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional().or(z.literal('').transform(() => undefined)),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -26,6 +26,8 @@ export interface LoopOptions {
   /** Batches in flight at the same time (their reads and writes overlap; Redis pipelines them). */
   concurrency: number;
   now: () => Date;
+  /** Told of every pass, leader or not (metrics: tick duration, lease changes). Must not throw. */
+  onTick?: (report: TickReport) => void;
 }
 
 export interface TickReport {
@@ -77,6 +79,7 @@ export class RolloutLoop {
         return { leader: false, analysed: 0, changed: 0, errors: 1, ms: 0 } as TickReport;
       });
       void this.running.then((report) => {
+        this.opts.onTick?.(report);
         // Wake when the next rollout falls due, so a breach is judged one analysis interval after the
         // last look rather than up to a whole tick later; the tick still bounds the wait (lease renewal).
         const wait = report.leader && report.nextDueInMs !== undefined ? Math.max(MIN_WAIT_MS, Math.min(this.opts.tickMs, report.nextDueInMs)) : this.opts.tickMs;

@@ -4,7 +4,9 @@ import type { Logger } from '../logger.js';
 import { serveFeatures } from './client-routes.js';
 import type { ServingState } from './serving-state.js';
 
-const FEATURES_PATH = '/api/client/features';
+/** The one route this lane answers (also its route label in the request metrics). */
+export const FEATURES_ROUTE = '/api/client/features';
+const FEATURES_PATH = FEATURES_ROUTE;
 
 /**
  * SDK polls of the full payload are nearly all of a replica's traffic, so they bypass express's
