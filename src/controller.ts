@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
-import { openStore } from './store/index.js';
+import { describeTopology, openStore, parseRedisUrl } from './store/index.js';
 import type { Store } from './store/port.js';
 import { TokenIndex } from './auth/token-index.js';
 import { TokenService } from './auth/token-service.js';
@@ -63,14 +63,22 @@ export async function startController(config: Config, logger: Logger, options: C
   logger.info(
     embedded
       ? { store: 'embedded', dataDir: path.resolve(config.DATA_DIR) }
-      : { store: 'redis', prefix: config.REDIS_PREFIX },
+      : { store: 'redis', prefix: config.REDIS_PREFIX, redis: describeTopology(parseRedisUrl(config.REDIS_URL!)), waitReplicas: config.REDIS_WAIT_REPLICAS },
     embedded
       ? `embedded store in ${path.resolve(config.DATA_DIR)} (single process; set REDIS_URL to run replicas on Redis)`
       : 'Redis is the system of record',
   );
   // One registry per controller (tests run several in one process); the store is measured from its first call.
   const observability = new Observability({ version: VERSION });
-  const store = observability.instrumentStore(await openStore({ redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX }));
+  const store = observability.instrumentStore(
+    await openStore({
+      redisUrl: config.REDIS_URL,
+      dataDir: config.DATA_DIR,
+      prefix: config.REDIS_PREFIX,
+      waitReplicas: config.REDIS_WAIT_REPLICAS,
+      waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+    }),
+  );
 
   const state = new ServingState();
   const tokenIndex = new TokenIndex();

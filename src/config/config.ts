@@ -1,14 +1,24 @@
 import { z } from 'zod';
+import { redisUrlProblem } from '../store/redis-connection.js';
 
 /** Every environment variable the controller reads, validated once at start. */
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4242),
   HOST: z.string().default('0.0.0.0'),
+  /** One server, a Sentinel set or a Cluster (forms in src/store/redis-connection.ts); unset: the embedded store. */
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+    .min(1)
+    .superRefine((url, ctx) => {
+      const problem = redisUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /** Replicas that must confirm each write (Redis WAIT) before it is acknowledged; 0 = the primary's word is enough. */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(100).default(0),
+  /** How long a write waits for those confirmations before it fails with 503. */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : -').default('rollout'),
   DATA_DIR: z.string().min(1).default('./data'),
   ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional().or(z.literal('').transform(() => undefined)),

@@ -4,16 +4,22 @@ import type { TokenIndex } from '../auth/token-index.js';
 import { TOKENS, type StoredToken } from '../auth/token-model.js';
 import type { ServingState } from './serving-state.js';
 
+/** How often the follower compares the store's feed head with its own position. */
+const HEAD_CHECK_MS = 1_000;
+const RELOAD_RETRY_MAX_MS = 5_000;
+
 /**
  * Keeps this replica's in-memory state (flags, segments, tokens) current from the store's change
  * feed. Every replica, including the one that made a change, learns of it this way, so all of them
- * serve the same thing in the same order.
+ * serve the same thing in the same order. While the store is away it simply keeps what it has: the
+ * serving routes read only this state, so SDKs are answered from the last snapshot.
  */
 export class FeedFollower {
   private stop: (() => void) | undefined;
   private waiters: Array<{ seq: number; resolve: () => void }> = [];
-  /** Entries that arrive while a reload runs wait here, so a slow reload cannot overwrite them. */
-  private pending: FeedEntry[] | undefined;
+  private resyncing: Promise<void> | undefined;
+  private headCheck: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
@@ -24,16 +30,22 @@ export class FeedFollower {
 
   /** Loads everything, then follows the feed from the position the load started at. */
   async start(): Promise<void> {
+    await this.load();
+    this.follow();
+    this.headCheck = setInterval(() => void this.checkHead(), HEAD_CHECK_MS);
+    this.headCheck.unref();
+  }
+
+  private async load(): Promise<void> {
     await this.state.load(this.store);
     await this.tokens.load(this.store);
-    this.stop = this.store.follow(this.state.seq, (entries) => this.apply(entries), () => void this.reload());
+  }
+
+  private follow(): void {
+    this.stop = this.store.follow(this.state.seq, (entries) => this.apply(entries), () => this.resync());
   }
 
   private apply(entries: FeedEntry[]): void {
-    if (this.pending) {
-      this.pending.push(...entries);
-      return;
-    }
     this.state.apply(entries);
     for (const entry of entries) {
       if (entry.collection === TOKENS) this.tokens.apply(entry.id, entry.value as StoredToken | null);
@@ -41,22 +53,48 @@ export class FeedFollower {
     this.release();
   }
 
-  /** The feed was trimmed past our position: everything is reloaded rather than applied with a gap. */
-  private async reload(): Promise<void> {
-    if (this.pending) return;
-    this.logger.warn({ seq: this.state.seq }, 'change feed gap: reloading all flag state');
-    this.pending = [];
-    try {
-      await this.state.load(this.store);
-      await this.tokens.load(this.store);
-    } catch (err) {
-      this.logger.error({ err }, 'reloading flag state failed; serving the last state');
-    } finally {
-      const buffered = this.pending;
-      this.pending = undefined;
-      // Replayed in order on top of the reload; entries the reload already saw are skipped by seq and version.
-      this.apply(buffered);
+  /**
+   * A feed head below our position means the feed went backwards: Redis restarted without its data
+   * (or a failover promoted a copy that had not received the latest writes) and numbers entries
+   * from 1 again. Following on from our position would ignore every new entry, so reload instead.
+   */
+  private async checkHead(): Promise<void> {
+    if (this.resyncing || this.closed) return;
+    const head = await this.store.feedHead().catch(() => undefined); // unreachable: the next check tries again
+    if (head !== undefined && head < this.state.seq) this.resync();
+  }
+
+  /**
+   * Reloads everything and follows again from the position the reload started at, so that nothing
+   * written meanwhile is missed and nothing is applied on top of a gap. The old state keeps being
+   * served until the reload is complete; a reload that fails (the store is away) is retried.
+   */
+  private resync(): void {
+    if (this.resyncing || this.closed) return;
+    this.resyncing = this.reloadAndFollow().finally(() => (this.resyncing = undefined));
+  }
+
+  private async reloadAndFollow(): Promise<void> {
+    this.stop?.();
+    this.stop = undefined;
+    const before = this.state.seq;
+    this.logger.warn({ seq: before }, 'change feed gap or reconnection: reloading all flag state');
+    for (let delay = 100; !this.closed; delay = Math.min(delay * 2, RELOAD_RETRY_MAX_MS)) {
+      try {
+        await this.load();
+        break;
+      } catch (err) {
+        this.logger.error({ err: String(err) }, 'reloading flag state failed; serving the last state and retrying');
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
     }
+    if (this.closed) return;
+    if (this.state.seq < before) {
+      // ERROR: a person must look: restore a backup if the store lost data nobody meant to delete.
+      this.logger.error({ before, after: this.state.seq }, 'the change feed went backwards (the store lost data): reloaded, now serving what the store holds');
+    }
+    this.follow();
+    this.release();
   }
 
   private release(): void {
@@ -79,6 +117,8 @@ export class FeedFollower {
   }
 
   close(): void {
+    this.closed = true;
+    clearInterval(this.headCheck);
     this.stop?.();
     for (const w of this.waiters) w.resolve();
     this.waiters = [];

@@ -3,8 +3,9 @@ import type { Store } from './port.js';
 import { createRedisStore } from './redis-store.js';
 
 export type * from './port.js';
-export { ConflictError } from './errors.js';
+export { ConflictError, StoreUnavailableError } from './errors.js';
 export { RedisStore, createRedisStore, type RedisStoreOptions } from './redis-store.js';
+export { describeTopology, parseRedisUrl, type RedisTopology } from './redis-connection.js';
 export { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded-store.js';
 
 export interface OpenStoreOptions {
@@ -16,9 +17,16 @@ export interface OpenStoreOptions {
   prefix: string;
   /** Change-feed retention, for both implementations. */
   feedMaxLen?: number;
+  /** Redis only: replicas that must confirm each commit and lease grant (WAIT), and for how long to wait. */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
 }
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  if (opts.redisUrl) return createRedisStore(opts.redisUrl, opts.prefix, { feedMaxLen: opts.feedMaxLen });
+  if (opts.redisUrl) {
+    return createRedisStore(opts.redisUrl, opts.prefix, {
+      feedMaxLen: opts.feedMaxLen, waitReplicas: opts.waitReplicas, waitTimeoutMs: opts.waitTimeoutMs,
+    });
+  }
   return openEmbeddedStore(opts.dataDir, { feedMaxLen: opts.feedMaxLen });
 }

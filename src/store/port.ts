@@ -97,7 +97,9 @@ export interface Store {
   /**
    * Follow the feed from `afterSeq`: `onEntries` is called in order, once per batch, as soon as
    * entries land (from any replica). `onGap` is called when the follower fell behind the trimmed
-   * feed and must reload. Returns a function that stops following.
+   * feed, or can no longer vouch for it (Redis: after a reconnection, which may have been to a
+   * promoted replica or to a server restarted without its data), and must reload; following then
+   * resumes from the head as of that moment. Returns a function that stops following.
    */
   follow(afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void;
 

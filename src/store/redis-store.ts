@@ -1,11 +1,12 @@
-import { Redis } from 'ioredis';
-import { ConflictError } from './errors.js';
+import { ConflictError, StoreUnavailableError } from './errors.js';
 import type {
   Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned,
 } from './port.js';
+import { createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology } from './redis-connection.js';
 import { ACQUIRE_LUA, COMMIT_LUA, RELEASE_LUA, SUM_COUNTERS_LUA } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
+  /** A single server, a Sentinel set or a Cluster: see redis-connection.ts for the URL forms. */
   url: string;
   /** Deployment name; every key is `{prefix}:...` so one deployment lives in one cluster slot. */
   prefix: string;
@@ -13,6 +14,13 @@ export interface RedisStoreOptions {
   feedMaxLen?: number;
   /** How long one XREAD of a follower blocks before looping (ms). Default 1000. */
   followBlockMs?: number;
+  /**
+   * Replicas that must confirm every commit and every lease grant (Redis WAIT) before it counts as
+   * done. Default 0: acknowledged once the primary has it.
+   */
+  waitReplicas?: number;
+  /** How long a WAIT may take (ms). Default 1000. */
+  waitTimeoutMs?: number;
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
@@ -24,9 +32,25 @@ type StreamEntry = [id: string, fields: string[]];
  */
 const APPROX_TRIM_MIN = 1000;
 
+/** A command must not wait forever while Redis is away: callers report the store as down instead. */
+const COMMAND_TIMEOUT_MS = 5_000;
+/** Readiness must flip quickly when Redis stops answering (a paused or stopped server keeps its socket open). */
+const PING_TIMEOUT_MS = 1_000;
+/** Errors Redis itself answers with while it cannot serve: a retry later may succeed. */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|BUSY)\b/;
+
 export class RedisStore implements Store {
   readonly kind = 'redis';
-  private readonly redis: Redis;
+  readonly topology: RedisTopology;
+  /** Shared by every command of this process (auto-pipelined). */
+  private readonly redis: RedisClient;
+  /**
+   * Commits and lease grants. With waitReplicas this is a connection of its own: WAIT blocks the
+   * connection it runs on, and reads and counters must not queue behind it.
+   */
+  private readonly writer: RedisClient;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
   private readonly k: ReturnType<typeof keys>;
   private readonly feedMaxLen: number;
   private readonly blockMs: number;
@@ -40,48 +64,82 @@ export class RedisStore implements Store {
     this.k = keys(opts.prefix);
     this.feedMaxLen = Math.max(1, Math.floor(opts.feedMaxLen ?? 10_000));
     this.blockMs = opts.followBlockMs ?? 1000;
-    // RESP2 pins reply shapes (XREAD via call(), Lua false -> nil) to what the parsing here expects;
-    // ioredis 6 would otherwise negotiate RESP3.
-    this.redis = new Redis(opts.url, {
-      lazyConnect: true, protocol: 2, maxRetriesPerRequest: 3, enableAutoPipelining: true,
-      // A command must not wait forever while Redis is away: callers report the store as down instead.
-      commandTimeout: 5_000,
-    });
-    // Errors surface through rejected commands; without a listener ioredis would also print them.
-    this.redis.on('error', () => {});
-    this.redis.defineCommand('rcCommit', { lua: COMMIT_LUA });
-    this.redis.defineCommand('rcAcquire', { lua: ACQUIRE_LUA, numberOfKeys: 2 });
-    this.redis.defineCommand('rcRelease', { lua: RELEASE_LUA, numberOfKeys: 1 });
-    this.redis.defineCommand('rcSumCounters', { lua: SUM_COUNTERS_LUA });
+    this.waitReplicas = Math.max(0, Math.floor(opts.waitReplicas ?? 0));
+    this.waitTimeoutMs = Math.max(1, Math.floor(opts.waitTimeoutMs ?? 1000));
+    this.topology = parseRedisUrl(opts.url);
+    this.redis = this.open({ autoPipelining: true, maxRetriesPerRequest: 3, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+    this.writer = this.waitReplicas === 0 ? this.redis
+      : this.open({ autoPipelining: true, maxRetriesPerRequest: 3, commandTimeoutMs: COMMAND_TIMEOUT_MS + this.waitTimeoutMs });
   }
 
-  /** Resolves once the connection is ready (a failed first connect rejects). */
+  private open(tuning: ConnectionTuning): RedisClient {
+    const client = createRedisClient(this.topology, tuning);
+    // Scripts run by EVALSHA (loaded on first use); on a Cluster they are routed by their keys, which
+    // all share the deployment's hash tag.
+    client.defineCommand('rcCommit', { lua: COMMIT_LUA });
+    client.defineCommand('rcAcquire', { lua: ACQUIRE_LUA, numberOfKeys: 2 });
+    client.defineCommand('rcRelease', { lua: RELEASE_LUA, numberOfKeys: 1 });
+    client.defineCommand('rcSumCounters', { lua: SUM_COUNTERS_LUA });
+    return client;
+  }
+
+  /** Resolves once the connections are ready (a failed first connect rejects). */
   async connect(): Promise<this> {
-    if (this.redis.status === 'wait') await this.redis.connect();
-    await this.redis.ping();
+    for (const client of new Set([this.redis, this.writer])) {
+      if (client.status === 'wait') await client.connect();
+      // A keyed read rather than PING: on a Cluster it reaches the node that holds this deployment.
+      await client.get(this.k.feedseq);
+    }
     return this;
   }
 
-  private script(name: string): ScriptFn {
-    return (this.redis as unknown as Record<string, ScriptFn>)[name]!.bind(this.redis);
+  private script(name: string, client: RedisClient = this.redis): ScriptFn {
+    return (client as unknown as Record<string, ScriptFn>)[name]!.bind(client);
+  }
+
+  /**
+   * Runs a writing script on the writer connection. With waitReplicas, WAIT follows it in the same
+   * pipeline: the same connection (WAIT counts that connection's writes) and, on a Cluster, the same
+   * node (a pipeline goes where its keyed commands go; WAIT alone has no key to route by).
+   * A write that `wrote` says happened but too few replicas confirmed is an error: it was applied on
+   * the primary, yet a failover may take it back, so it must not be reported as done.
+   */
+  private async writeScript<R>(name: string, args: (string | number)[], wrote: (result: R) => boolean): Promise<R> {
+    if (this.waitReplicas === 0) return (await this.io(this.script(name, this.writer)(...args))) as R;
+    const pipeline = this.writer.pipeline();
+    (pipeline as unknown as Record<string, (...a: (string | number)[]) => unknown>)[name]!(...args);
+    pipeline.wait(this.waitReplicas, this.waitTimeoutMs);
+    const [result, confirmed] = (await this.io(pipeline.exec().then(execResults))) as [R, number];
+    if (wrote(result) && Number(confirmed) < this.waitReplicas) {
+      throw new StoreUnavailableError(
+        `the write reached the primary but only ${confirmed} of the ${this.waitReplicas} replica(s) asked for confirmed it within ${this.waitTimeoutMs} ms: ` +
+          'it may be lost in a failover, so it is not reported as done (it may also have taken effect: check before retrying)',
+      );
+    }
+    return result;
+  }
+
+  /** Connection trouble and Redis' own "not now" answers become StoreUnavailableError (HTTP 503). */
+  private async io<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (err) {
+      throw unavailable(err);
+    }
   }
 
   async get<T = unknown>(collection: string, id: string): Promise<Versioned<T> | null> {
     // MULTI so the value and its version come from the same instant.
-    const res = await this.redis.multi()
-      .hget(this.k.doc(collection), id).hget(this.k.ver(collection), id).exec();
-    const [json, ver] = execResults(res) as [string | null, string | null];
+    const [json, ver] = (await this.io(this.redis.multi()
+      .hget(this.k.doc(collection), id).hget(this.k.ver(collection), id).exec().then(execResults))) as [string | null, string | null];
     if (json === null || ver === null) return null;
     return { id, version: Number(ver), value: JSON.parse(json) as T };
   }
 
   async list<T = unknown>(collection: string): Promise<Versioned<T>[]> {
-    const res = await this.redis.multi()
-      .hgetall(this.k.doc(collection)).hgetall(this.k.ver(collection)).exec();
-    const [docs, vers] = execResults(res) as [Record<string, string>, Record<string, string>];
-    return Object.keys(docs).sort().map((id) => ({
-      id, version: Number(vers[id] ?? 0), value: JSON.parse(docs[id]!) as T,
-    }));
+    const [docs, vers] = (await this.io(this.redis.multi()
+      .hgetall(this.k.doc(collection)).hgetall(this.k.ver(collection)).exec().then(execResults))) as [Record<string, string>, Record<string, string>];
+    return Object.keys(docs).sort().map((id) => lazyDoc<T>(id, Number(vers[id] ?? 0), docs[id]!));
   }
 
   async commit(c: Commit): Promise<CommitResult> {
@@ -106,8 +164,8 @@ export class RedisStore implements Store {
       a: (c.appends ?? []).map((op) => [key(this.k.log(op.log)), op.seq, payload(op.entry), op.log]),
     };
     const trim = this.feedMaxLen >= APPROX_TRIM_MIN ? '~' : '=';
-    const res = (await this.script('rcCommit')(keyList.length, ...keyList,
-      JSON.stringify(plan), this.feedMaxLen, trim, ...payloads)) as [string, ...(string | number)[]];
+    const res = await this.writeScript<[string, ...(string | number)[]]>('rcCommit',
+      [keyList.length, ...keyList, JSON.stringify(plan), this.feedMaxLen, trim, ...payloads], (r) => r[0] === 'ok');
     if (res[0] !== 'ok') throw new ConflictError(String(res[1]));
     const versions: Record<string, number> = {};
     (c.puts ?? []).forEach((op, i) => (versions[`${op.collection}/${op.id}`] = Number(res[i + 2])));
@@ -115,14 +173,13 @@ export class RedisStore implements Store {
   }
 
   async feedHead(): Promise<number> {
-    return Number((await this.redis.get(this.k.feedseq)) ?? 0);
+    return Number((await this.io(this.redis.get(this.k.feedseq))) ?? 0);
   }
 
   async readFeed(afterSeq: number, limit: number): Promise<FeedEntry[] | null> {
     const after = Math.max(0, Math.floor(afterSeq));
-    const res = await this.redis.multi().get(this.k.feedseq)
-      .xrange(this.k.feed, `${after + 1}-0`, '+', 'COUNT', Math.max(1, limit)).exec();
-    const [head, raw] = execResults(res) as [string | null, StreamEntry[]];
+    const [head, raw] = (await this.io(this.redis.multi().get(this.k.feedseq)
+      .xrange(this.k.feed, `${after + 1}-0`, '+', 'COUNT', Math.max(1, limit)).exec().then(execResults))) as [string | null, StreamEntry[]];
     if (after >= Number(head ?? 0)) return [];
     const entries = raw.map(parseFeedEntry);
     // Seqs are contiguous in the stream, so a missing successor can only mean it was trimmed.
@@ -132,11 +189,20 @@ export class RedisStore implements Store {
 
   follow(afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void {
     if (this.closed) throw new Error('redis store is closed');
-    // A blocking XREAD would stall every other command on a shared connection.
-    const conn = this.redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: 1 });
-    conn.on('error', () => {});
+    // A connection of its own: a blocking XREAD would stall every other command on a shared one.
+    const conn = this.open({ autoPipelining: false, maxRetriesPerRequest: 1, commandTimeoutMs: COMMAND_TIMEOUT_MS });
     let stopped = false;
     let last = Math.max(0, Math.floor(afterSeq));
+    // After a reconnection the server may be a promoted replica that missed the last entries, or a
+    // restart that lost everything (its seqs start over below ours, so an XREAD after our position
+    // would wait forever). Following resumes only when the entry at our position is still the one we
+    // know; otherwise the caller reloads.
+    let known: string | undefined; // the entry at `last`, as "collection/id@version" (undefined: not read)
+    let connections = 0;
+    let verify = true;
+    conn.on('ready', () => {
+      if (++connections > 1) verify = true;
+    });
     const stop = (): void => {
       if (stopped) return;
       stopped = true;
@@ -144,24 +210,49 @@ export class RedisStore implements Store {
       conn.disconnect(); // rejects the pending XREAD at once instead of waiting out BLOCK
     };
     this.followers.add(stop);
+    const entryAt = async (seq: number) => {
+      const raw = seq > 0 ? ((await conn.call('XRANGE', this.k.feed, `${seq}-1`, `${seq}-1`)) as StreamEntry[]) : [];
+      return raw[0] && entryMark(parseFeedEntry(raw[0]));
+    };
+    // Resume from the head as of now: the caller's reload covers everything up to it.
+    const gap = async (atLeast: number) => {
+      last = Math.max(Number((await conn.get(this.k.feedseq)) ?? 0), atLeast);
+      known = await entryAt(last);
+      guard(onGap);
+    };
+    const stillContinuous = async () => {
+      const head = Number((await conn.get(this.k.feedseq)) ?? 0);
+      if (head < last) return false;
+      const now = await entryAt(last);
+      // First look (nothing to compare with), or trimmed away since (the next read reports that gap).
+      if (known === undefined || now === undefined) {
+        known = now;
+        return true;
+      }
+      return now === known;
+    };
     void (async () => {
       let backoff = 50;
       while (!stopped) {
         try {
+          if (verify) {
+            if (!(await stillContinuous())) await gap(0);
+            verify = false;
+            continue;
+          }
           const res = (await conn.call('XREAD', 'COUNT', 1000, 'BLOCK', this.blockMs,
             'STREAMS', this.k.feed, `${last}-1`)) as [string, StreamEntry[]][] | null;
           backoff = 50;
-          if (stopped || !res?.[0]) continue;
+          if (stopped || verify || !res?.[0]) continue;
           const entries = res[0][1].map(parseFeedEntry);
           if (entries.length === 0) continue;
+          const newest = entries[entries.length - 1]!;
           if (entries[0]!.seq !== last + 1) {
-            // Resume from the head as of now: the caller's reload will cover everything up to it.
-            const head = Number((await conn.get(this.k.feedseq)) ?? 0);
-            last = Math.max(head, entries[entries.length - 1]!.seq);
-            guard(onGap);
+            await gap(newest.seq);
             continue;
           }
-          last = entries[entries.length - 1]!.seq;
+          last = newest.seq;
+          known = entryMark(newest);
           guard(() => onEntries(entries));
         } catch {
           if (stopped) break;
@@ -176,7 +267,7 @@ export class RedisStore implements Store {
   async readLog<T = unknown>(log: string, fromSeq: number, limit: number): Promise<Array<{ seq: number; entry: T }>> {
     if (limit <= 0) return [];
     const start = `${Math.max(0, Math.ceil(fromSeq))}-0`;
-    const raw = await this.redis.xrange(this.k.log(log), start, '+', 'COUNT', limit);
+    const raw = await this.io(this.redis.xrange(this.k.log(log), start, '+', 'COUNT', limit));
     return raw.map(([id, f]) => ({ seq: idSeq(id), entry: JSON.parse(field(f, 'e') ?? 'null') as T }));
   }
 
@@ -187,11 +278,11 @@ export class RedisStore implements Store {
     // keeps integers exact (Redis formats integral results without a decimal point).
     for (const [f, n] of Object.entries(fields)) m.hincrbyfloat(k, f, checkFinite(f, n));
     m.expire(k, ttlArg(ttlSeconds));
-    execResults(await m.exec());
+    await this.io(m.exec().then(execResults));
   }
 
   async readCounters(bucket: string): Promise<CounterFields> {
-    const raw = await this.redis.hgetall(this.k.ctr(bucket));
+    const raw = await this.io(this.redis.hgetall(this.k.ctr(bucket)));
     // Converted in place: a rollout tick reads thousands of these, and intermediate arrays show up as GC.
     const out: CounterFields = {};
     for (const field in raw) out[field] = Number(raw[field]);
@@ -209,7 +300,7 @@ export class RedisStore implements Store {
       }),
     );
     if (keyList.length === 0) return groups.map(() => ({}));
-    const res = (await this.script('rcSumCounters')(keyList.length, ...keyList, JSON.stringify(plan))) as string;
+    const res = (await this.io(this.script('rcSumCounters')(keyList.length, ...keyList, JSON.stringify(plan)))) as string;
     return (JSON.parse(res) as Array<Record<string, string | number>>).map((sums) => {
       for (const field in sums) sums[field] = Number(sums[field]);
       return sums as CounterFields;
@@ -217,38 +308,61 @@ export class RedisStore implements Store {
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
-    const token = await this.script('rcAcquire')(this.k.lease(name), this.k.fence(name),
-      holder, Math.max(1, Math.ceil(ttlMs)));
+    // Confirmed like a commit: a fencing token a failover could take back might be handed out twice.
+    const token = await this.writeScript<number | null>('rcAcquire', [this.k.lease(name), this.k.fence(name),
+      holder, Math.max(1, Math.ceil(ttlMs))], (t) => t !== null);
     return token === null ? null : { holder, token: Number(token) };
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
-    await this.script('rcRelease')(this.k.lease(name), holder);
+    await this.io(this.script('rcRelease', this.writer)(this.k.lease(name), holder));
   }
 
   async ping(): Promise<void> {
     // Readiness must flip quickly when Redis is away, not after the offline queue gives up.
-    if (this.redis.status !== 'ready') throw new Error(`redis connection is ${this.redis.status}`);
-    await this.redis.ping();
+    if (this.redis.status !== 'ready') throw new StoreUnavailableError(`the redis connection is ${this.redis.status}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`redis did not answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.io(this.redis.get(this.k.feedseq)), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const stop of [...this.followers]) stop();
-    if (this.redis.status !== 'ready') {
-      // QUIT would sit in the offline queue until Redis returns; a stopping replica must not wait for that.
-      this.redis.disconnect();
-      return;
-    }
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    await Promise.all([...new Set([this.redis, this.writer])].map(closeClient));
   }
 }
 
+async function closeClient(client: RedisClient): Promise<void> {
+  if (client.status !== 'ready') {
+    // QUIT would sit in the offline queue until Redis returns; a stopping replica must not wait for that.
+    client.disconnect();
+    return;
+  }
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}
+
+function unavailable(err: unknown): unknown {
+  const e = err as { name?: string; message?: string };
+  // Any other error Redis answers with is a bug here (a script error, a wrong type), not an outage.
+  if (err instanceof StoreUnavailableError || (e?.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(e.message ?? ''))) return err;
+  const out = new StoreUnavailableError('the store is unavailable; try again shortly');
+  out.cause = err;
+  return out;
+}
+
+/** Opens the store and waits for its first connection; a failure closes it again and rejects. */
 export async function createRedisStore(url: string, prefix: string,
   opts: Omit<RedisStoreOptions, 'url' | 'prefix'> = {}): Promise<RedisStore> {
   const store = new RedisStore({ url, prefix, ...opts });
@@ -282,6 +396,23 @@ function execResults(res: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
+/**
+ * A listed document whose value is parsed on first use: a caller that walks a long list a batch at
+ * a time (the rollout loop) keeps each batch's objects short-lived, which the garbage collector
+ * handles far more cheaply than a whole list parsed up front.
+ */
+function lazyDoc<T>(id: string, version: number, json: string): Versioned<T> {
+  let parsed: { value: T } | undefined;
+  return {
+    id,
+    version,
+    get value(): T {
+      parsed ??= { value: JSON.parse(json) as T };
+      return parsed.value;
+    },
+  };
+}
+
 function toJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null'; // undefined (and functions) have no JSON form
 }
@@ -308,6 +439,10 @@ function idSeq(id: string): number {
 function field(fields: string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
+}
+
+function entryMark(e: FeedEntry): string {
+  return `${e.collection}/${e.id}@${e.version}`;
 }
 
 function parseFeedEntry([id, f]: StreamEntry): FeedEntry {
