@@ -3,6 +3,7 @@ import { registerApply } from './apply-command.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerBackupCommands } from './backup-commands.js';
 import { DEFAULT_URL } from './context.js';
 
 /** rolloutctl: the admin API from a terminal or a script. */
@@ -27,6 +28,7 @@ ${EXIT_CODES_HELP}`,
   registerApply(program);
   registerRolloutCommands(program);
   registerTokenCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 
