@@ -31,8 +31,7 @@ function result(rule: string, metric: string, cohort: string, threshold: number,
   return { rule, metric, cohort, threshold: round(threshold), value: value === undefined ? null : round(value), samples, verdict, ...(reason ? { reason } : {}), ...detail };
 }
 
-function cohortFigures(c: CohortTotals, metric: MetricName): { value: number | null; samples: number } {
-  const value = metricValue(c, metric);
+function cohortFigures(c: CohortTotals, value: number | undefined): { value: number | null; samples: number } {
   return { value: value === undefined ? null : round(value), samples: c.requests };
 }
 
@@ -67,7 +66,7 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
     const rule = `${gate.metric}(${gate.cohort}) ≤ ${gate.max}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}`;
     const c = totals[gate.cohort];
     const value = metricValue(c, gate.metric);
-    const detail: CheckDetail = { cohorts: { [gate.cohort]: cohortFigures(c, gate.metric) } };
+    const detail: CheckDetail = { cohorts: { [gate.cohort]: cohortFigures(c, value) } };
     const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) => result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, verdict, reason, { ...detail, ...extra });
     if (c.requests < plan.minSamples) return judge('inconclusive', `${c.requests} of ${plan.minSamples} samples`);
     if (value === undefined) return judge('inconclusive', 'no data');
@@ -84,7 +83,7 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
   const tv = metricValue(t, gate.metric);
   const cv = metricValue(c, gate.metric);
   const threshold = (cv ?? 0) * (1 + gate.maxRelativeIncrease);
-  const detail: CheckDetail = { cohorts: { treatment: cohortFigures(t, gate.metric), control: cohortFigures(c, gate.metric) } };
+  const detail: CheckDetail = { cohorts: { treatment: cohortFigures(t, tv), control: cohortFigures(c, cv) } };
   const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) => result(rule, gate.metric, 'treatment', threshold, tv, t.requests, verdict, reason, { ...detail, ...extra });
   // At 100 % nobody is left in control: the comparison was made at the earlier steps.
   if (plan.percentage >= 100) return judge('pass', 'no control cohort at 100 %');
@@ -202,7 +201,7 @@ export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals):
   const text = rollbackRuleText(rule);
   if (c.requests < rule.minSamples) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', `${c.requests} of ${rule.minSamples} samples`);
   if (value === undefined) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', 'no data');
-  const cohorts = { [rule.cohort]: cohortFigures(c, rule.metric) };
+  const cohorts = { [rule.cohort]: cohortFigures(c, value) };
   const test = rule.confidence === undefined ? undefined : aboveLimitTest(c, rule.metric, rule.above, rule.confidence);
   if (!test) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'fail' : 'pass', undefined, { cohorts });
   // A window over the line by chance is not a breach: only one whose rate is above it beyond doubt.

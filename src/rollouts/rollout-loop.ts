@@ -114,27 +114,40 @@ export class RolloutLoop {
     this.token = lease.token;
     const fence = { lease: LEADER_LEASE, token: lease.token };
     const now = this.opts.now().getTime();
-    const docs = (await this.store.list<Rollout>(ROLLOUTS)).filter((d) => !isFinal(d.value.state));
-    const active = docs.map((d) => d.value);
-    const listed = new Map(docs.map((d) => [d.value, d]));
-    const dueAt = (r: Rollout) => (r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now);
-    const due = active.filter((r) => dueAt(r) <= now);
+    // Documents are taken a batch at a time and read only then (the Redis store parses a value on
+    // first use): each batch's objects live for one batch, not for the whole tick, which keeps them
+    // out of the old generation and the garbage collector's most expensive work.
+    const docs = await this.store.list<Rollout>(ROLLOUTS);
     const counts = { changed: 0, errors: 0 };
-    const batches: Array<Array<Versioned<Rollout>>> = [];
-    for (let i = 0; i < due.length; i += this.opts.batchSize) batches.push(due.slice(i, i + this.opts.batchSize).map((r) => listed.get(r)!));
+    let analysed = 0;
+    let active = 0;
+    // When the next rollout falls due: one interval after the tick for those analysed now, at their time for the others.
+    let shortestInterval = Number.POSITIVE_INFINITY;
+    let nextPendingAt = Number.POSITIVE_INFINITY;
     let next = 0;
     const worker = async () => {
-      while (next < batches.length && this.token !== undefined) await this.analyseBatch(batches[next++]!, fence, counts);
+      while (next < docs.length && this.token !== undefined) {
+        const chunk = docs.slice(next, (next += this.opts.batchSize));
+        const due: Array<Versioned<Rollout>> = [];
+        for (const doc of chunk) {
+          const r = doc.value;
+          if (isFinal(r.state)) continue;
+          active++;
+          const dueAt = r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now;
+          if (dueAt <= now) {
+            due.push(doc);
+            shortestInterval = Math.min(shortestInterval, r.plan.analysisInterval);
+          } else nextPendingAt = Math.min(nextPendingAt, dueAt);
+        }
+        analysed += due.length;
+        if (due.length > 0) await this.analyseBatch(due, fence, counts);
+      }
     };
-    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, batches.length) }, worker));
+    await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
     const { changed, errors } = counts;
-    // Those analysed now are next due one interval on; the others when their interval ends.
     const later = this.opts.now().getTime();
-    const analysed = new Set(due);
-    let nextDue = Number.POSITIVE_INFINITY;
-    for (const r of active) nextDue = Math.min(nextDue, analysed.has(r) ? later + r.plan.analysisInterval : dueAt(r));
-    const nextDueInMs = active.length > 0 ? Math.max(0, nextDue - later) : undefined;
-    return { leader: this.token !== undefined, analysed: due.length, changed, errors, ms: Date.now() - started, nextDueInMs };
+    const nextDueInMs = active > 0 ? Math.max(0, Math.min(shortestInterval, nextPendingAt - later)) : undefined;
+    return { leader: this.token !== undefined, analysed, changed, errors, ms: Date.now() - started, nextDueInMs };
   }
 
   /**

@@ -407,7 +407,10 @@ function lazyDoc<T>(id: string, version: number, json: string): Versioned<T> {
     id,
     version,
     get value(): T {
-      parsed ??= { value: JSON.parse(json) as T };
+      if (!parsed) {
+        parsed = { value: JSON.parse(json) as T };
+        json = ''; // the text is no longer needed once parsed
+      }
       return parsed.value;
     },
   };
