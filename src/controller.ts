@@ -153,8 +153,8 @@ export async function startController(config: Config, logger: Logger, options: C
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
   const server = http.createServer((req, res) => {
-    const observed = observability.http.begin(req, res);
-    if (fastLane(req, res)) observed.servedAs(FEATURES_ROUTE);
+    observability.http.begin(req, res);
+    if (fastLane(req, res)) observability.http.servedAs(res, FEATURES_ROUTE);
     else app(req, res);
   });
   server.keepAliveTimeout = 65_000;
