@@ -1,0 +1,92 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { machineBusySeconds } from './http-load.js';
+import { processCpuSeconds } from './stack.js';
+
+/**
+ * Resource samples taken every few seconds from outside the processes (/proc, INFO): the controller
+ * replicas' resident size is what "memory stays flat" is judged on. CPU figures are cumulative
+ * seconds, turned into per-minute shares by the report.
+ */
+export interface Sample {
+  /** Seconds since the soak began. */
+  t: number;
+  /** Resident set size of each replica, MiB. */
+  rssMiB: number[];
+  /** Open file descriptors of each replica (≈ its sockets). */
+  fds: number[];
+  redisUsedMiB?: number;
+  redisRssMiB?: number;
+  /** Cumulative CPU seconds. */
+  cpu: { replicas: number[]; redis?: number; bench: number; machine?: number };
+  openStreams: number;
+}
+
+export interface Sampler {
+  samples: Sample[];
+  stop(): Promise<void>;
+}
+
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)\s+kB/m)?.[1]);
+    return Number.isFinite(kb) ? Math.round((kb / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fdCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function infoField(info: string, field: string): number | undefined {
+  const value = Number(info.match(new RegExp(`^${field}:(\\d+)`, 'm'))?.[1]);
+  return Number.isFinite(value) ? Math.round((value / 2 ** 20) * 10) / 10 : undefined;
+}
+
+export function startSampler(opts: { replicaPids: number[]; redisPid: number; redisUrl: string; everyMs: number; startedAt: number; openStreams: () => number }): Sampler {
+  const redis = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const samples: Sample[] = [];
+  const take = async () => {
+    const info = await redis.info('memory').catch(() => '');
+    const self = process.cpuUsage();
+    samples.push({
+      t: Math.round((performance.now() - opts.startedAt) / 100) / 10,
+      rssMiB: opts.replicaPids.map((pid) => rssMiB(pid) ?? Number.NaN),
+      fds: opts.replicaPids.map(fdCount),
+      redisUsedMiB: infoField(info, 'used_memory'),
+      redisRssMiB: infoField(info, 'used_memory_rss'),
+      cpu: {
+        replicas: opts.replicaPids.map((pid) => processCpuSeconds(pid) ?? Number.NaN),
+        redis: processCpuSeconds(opts.redisPid),
+        bench: (self.user + self.system) / 1e6,
+        machine: machineBusySeconds(),
+      },
+      openStreams: opts.openStreams(),
+    });
+  };
+  let running = true;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    await redis.connect().catch(() => undefined);
+    while (running) {
+      await take();
+      await new Promise<void>((r) => ((wake = r), setTimeout(r, opts.everyMs)));
+    }
+    await take(); // the last sample: the state at the very end
+    redis.disconnect();
+  })();
+  return {
+    samples,
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+  };
+}
