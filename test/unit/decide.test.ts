@@ -367,7 +367,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, confidence: 0.95 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 11 }, control: { requests: 10_000, errors: 100 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }], history: { from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'controller', gates: [{ rule: 'error_rate(treatment) ≤ control × 1.2 at 0.95 confidence', threshold: 0.012, value: 0.011, verdict: 'pass' }] } },
+    expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }], history: { from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'controller', gates: [{ rule: 'error_rate(treatment) ≤ control × 1.2 at 0.95 confidence', threshold: 0.012, value: 0.011, verdict: 'pass', cohorts: { treatment: { value: 0.011, samples: 1000 }, control: { value: 0.01, samples: 10_000 } }, test: { method: 'always-valid', confidence: 0.95, estimate: -0.001 } }] } },
   },
   {
     name: 'relative gate at 0.95 confidence: 1.4 % vs 1 % on 100 000 requests each is worse beyond doubt (lower bound of 1.4 % − 1.2 % > 0) → fails, and holds',
