@@ -37,7 +37,8 @@ function assertRedisInstalled(): void {
   }
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Resolves once a Redis (or Sentinel) on `port` answers PING; throws if `child` exits first or time runs out. */
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} before listening`);
@@ -82,7 +83,8 @@ export async function startRedisServer(extraArgs: string[] = [], fixedPort?: num
     port,
     process: child,
     async stop() {
-      if (child.exitCode === null) {
+      // A process ended by a signal (a test's SIGKILL) has no exit code, only a signal code: it is gone already.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;

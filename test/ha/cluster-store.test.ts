@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore, type RedisStore } from '../../src/store/redis-store.js';
+import { storeContract } from '../store/contract.js';
+import { command, Topology } from './topology.js';
+
+/**
+ * The store's whole contract suite on a three-master Redis Cluster: every script (EVALSHA routed by
+ * its keys), MULTI, the follower's blocking XREAD via call(), trimming and leases work when the
+ * deployment's keys live on one node of several.
+ */
+const topology = new Topology();
+let url = '';
+let ports: number[] = [];
+
+beforeAll(async () => {
+  const cluster = await topology.cluster(3);
+  url = cluster.url;
+  ports = cluster.nodes.map((n) => n.port);
+}, 60_000);
+afterAll(() => topology.stop());
+
+storeContract('redis cluster', async ({ feedMaxLen }) => {
+  const prefix = `c-${randomUUID().slice(0, 8)}`;
+  const stores: RedisStore[] = [await createRedisStore(url, prefix, { feedMaxLen })];
+  const track = async () => {
+    const s = await createRedisStore(url, prefix, { feedMaxLen });
+    stores.push(s);
+    return s;
+  };
+  return {
+    store: stores[0]!,
+    peer: track,
+    reopen: async () => {
+      await stores[0]!.close();
+      return track();
+    },
+    cleanup: async () => {
+      await Promise.all(stores.map((s) => s.close()));
+    },
+  };
+});
+
+describe('redis cluster specifics', () => {
+  it('keeps a deployment on one node: every key of a prefix is in the same slot', async () => {
+    const prefix = `slot-${randomUUID().slice(0, 8)}`;
+    const store = await createRedisStore(url, prefix);
+    await store.commit({ puts: [{ collection: 'flags', id: 'a', value: 1 }], appends: [{ log: 'audit', seq: 1, entry: 1 }] });
+    await store.incrementCounters('b', { n: 1 }, 60);
+    await store.acquireLease('l', 'me', 10_000);
+    const holders = await Promise.all(ports.map(async (port) => ({ port, keys: ((await command(port, 'KEYS', `{${prefix}}:*`)) as string[]).sort() })));
+    const withKeys = holders.filter((h) => h.keys.length > 0);
+    expect(withKeys).toHaveLength(1);
+    expect(withKeys[0]!.keys).toEqual([
+      `{${prefix}}:ctr:b`, `{${prefix}}:doc:flags`, `{${prefix}}:feed`, `{${prefix}}:feedseq`,
+      `{${prefix}}:fence:l`, `{${prefix}}:lease:l`, `{${prefix}}:log:audit`, `{${prefix}}:ver:flags`,
+    ]);
+    expect(store.topology.kind).toBe('cluster');
+    await store.close();
+  });
+});
