@@ -5,29 +5,17 @@
  * plain flag that the kill-latency run kills and restores.
  */
 
+import type { ClientPayload, FixtureConstraint, FixtureFeature, FixturePayload, FixtureStrategy, FixtureVariant } from '../test/sdk/fixtures.js';
+
 export const KILL_FLAG = 'bench.kill-target';
 
-type Constraint = { contextName: string; operator: string; value?: string; values?: string[]; inverted?: boolean; caseInsensitive?: boolean };
-type Payload = { type: 'string' | 'json' | 'csv' | 'number'; value: string };
-type Variant = { name: string; weight: number; weightType: 'variable' | 'fix'; stickiness: string; payload?: Payload; overrides?: Array<{ contextName: string; values: string[] }> };
-type Strategy = { id: string; name: string; title?: string | null; sortOrder: number; parameters: Record<string, string>; constraints: Constraint[]; segments?: number[]; variants?: Variant[] };
-export interface FixtureFeature {
-  name: string;
-  type: string;
-  description: string | null;
-  project: string;
-  enabled: boolean;
-  stale: boolean;
-  impressionData: boolean;
-  strategies: Strategy[];
-  variants: Variant[];
-  dependencies?: Array<{ feature: string; enabled?: boolean; variants?: string[] }>;
-}
-export interface Fixture {
-  version: 2;
-  features: FixtureFeature[];
-  segments: Array<{ id: number; name: string; constraints: Constraint[] }>;
-}
+// The payload types are the SDK tests' (a client features payload as an Unleash server sends it).
+type Constraint = FixtureConstraint;
+type Payload = FixturePayload;
+type Variant = FixtureVariant;
+type Strategy = FixtureStrategy;
+export type { FixtureFeature };
+export type Fixture = ClientPayload & { version: 2 };
 
 /** mulberry32: a tiny seeded PRNG, so every run benches the same bytes. */
 function rng(seed: number): () => number {
@@ -64,9 +52,9 @@ export function buildFixture(flagCount = 200, seed = 42): Fixture {
       case 1: return { contextName: 'userId', operator: 'IN', values: Array.from({ length: int(3, 15) }, () => String(int(1000, 999999))), inverted: false, caseInsensitive: false };
       case 2: return { contextName: 'region', operator: r() < 0.7 ? 'IN' : 'NOT_IN', values: some(REGIONS, int(1, 3)), inverted: false, caseInsensitive: false };
       case 3: return { contextName: 'email', operator: 'STR_ENDS_WITH', values: ['@example.com', '@example.org'].slice(0, int(1, 2)), inverted: false, caseInsensitive: true };
-      case 4: return { contextName: 'appVersion', operator: pick(['SEMVER_GTE', 'SEMVER_LT']), value: `${int(1, 5)}.${int(0, 20)}.${int(0, 9)}`, inverted: false, caseInsensitive: false };
-      case 5: return { contextName: 'accountAgeDays', operator: pick(['NUM_GT', 'NUM_LTE']), value: String(int(1, 365)), inverted: false, caseInsensitive: false };
-      case 6: return { contextName: 'currentTime', operator: 'DATE_AFTER', value: `2025-0${int(1, 9)}-1${int(0, 9)}T09:00:00.000Z`, inverted: false, caseInsensitive: false };
+      case 4: return { contextName: 'appVersion', operator: pick(['SEMVER_GTE', 'SEMVER_LT']), value: `${int(1, 5)}.${int(0, 20)}.${int(0, 9)}`, values: [], inverted: false, caseInsensitive: false };
+      case 5: return { contextName: 'accountAgeDays', operator: pick(['NUM_GT', 'NUM_LTE']), value: String(int(1, 365)), values: [], inverted: false, caseInsensitive: false };
+      case 6: return { contextName: 'currentTime', operator: 'DATE_AFTER', value: `2025-0${int(1, 9)}-1${int(0, 9)}T09:00:00.000Z`, values: [], inverted: false, caseInsensitive: false };
       default: return { contextName: 'plan', operator: 'IN', values: some(['free', 'pro', 'team', 'enterprise'], int(1, 3)), inverted: r() < 0.2, caseInsensitive: false };
     }
   };
