@@ -23,17 +23,22 @@ export interface Loop {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs `body` every `everyMs` (measured from each start) until stopped; a slow body delays the next. */
+/** Runs `body` every `everyMs` (measured from each start) until stopped; a slow body delays the next. Stopping cuts the wait short. */
 function every(everyMs: number, body: (i: number) => Promise<void>): Loop {
   let running = true;
+  let wake = () => {};
   const done = (async () => {
     for (let i = 0; running; i++) {
       const started = performance.now();
       await body(i);
-      await sleep(Math.max(0, everyMs - (performance.now() - started)));
+      if (!running) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, everyMs - (performance.now() - started)));
+        wake = () => (clearTimeout(timer), resolve());
+      });
     }
   })();
-  return { stop: async () => ((running = false), await done) };
+  return { stop: async () => ((running = false), wake(), await done) };
 }
 
 async function timed(log: Timed[], call: () => Promise<boolean>): Promise<void> {

@@ -81,7 +81,7 @@ export function renderSoakMarkdown(r: SoakReport): string {
   out.push(`Streams: ${n(s.requested - s.failedToOpen)} of ${n(s.requested)} opened in ${n(s.connectMs)} ms; ${n(s.disconnects)} closed during the soak (${n(s.reconnectFailures)} reconnects failed); ${n(s.events)} flag updates received in all.`, '');
 
   out.push('## Memory', '', '| Replica | after warm-up (MiB) | last minute (MiB) | growth | peak (MiB) | trend | result |', '| ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-  for (const m of r.memory) out.push(`| ${m.replica} | ${m.baselineMiB} | ${m.endMiB} | ${m.growthPct}% | ${m.peakMiB} | ${m.slopeMiBPerHour} MiB/h | ${m.pass ? 'PASS' : '**FAIL**'} |`);
+  for (const m of r.memory) out.push(`| ${m.replica} | ${m.baselineMiB} | ${m.endMiB} | ${m.growthPct}% | ${m.peakMiB} | ${m.slopeMiBPerHour === undefined ? '—' : `${m.slopeMiBPerHour} MiB/h`} | ${m.pass ? 'PASS' : '**FAIL**'} |`);
   out.push('', `redis-server: used_memory ${r.redis.usedMiB.start ?? '?'} → ${r.redis.usedMiB.end ?? '?'} MiB, resident ${r.redis.rssMiB.start ?? '?'} → ${r.redis.rssMiB.end ?? '?'} MiB (outcome counters, the audit log and rollout documents grow with the run by design; they expire or are trimmed by their own rules).`, '');
 
   out.push('## Minute by minute', '', ...minuteTable(r.minutes, o.warmupMinutes), '');

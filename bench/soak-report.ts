@@ -34,8 +34,8 @@ export interface MemoryVerdict {
   endMiB: number;
   growthPct: number;
   peakMiB: number;
-  /** Least-squares slope of the resident size after warm-up. */
-  slopeMiBPerHour: number;
+  /** Least-squares slope of the resident size after warm-up (when that spans five minutes or more). */
+  slopeMiBPerHour?: number;
   pass: boolean;
 }
 
@@ -88,7 +88,8 @@ export function memoryVerdicts(samples: Sample[], warmupS: number, endS: number)
       endMiB: round(endMiB),
       growthPct,
       peakMiB: round(Math.max(...after.map(([, v]) => v))),
-      slopeMiBPerHour: vt > 0 ? round((cov / vt) * 3600) : 0,
+      // A trend over a few minutes is GC noise, not a rate: given only from five minutes on.
+      slopeMiBPerHour: vt > 0 && after.at(-1)![0] - after[0]![0] >= 300 ? round((cov / vt) * 3600) : undefined,
       pass: Number.isFinite(growthPct) && growthPct < MEMORY_GROWTH_LIMIT_PCT,
     };
   });
@@ -108,13 +109,17 @@ function cpuBetween(samples: Sample[], fromS: number, toS: number): MinuteRow['c
   };
 }
 
-export const groupOf = (startedAt: number) => (change: { source: string; at: number }) => `${change.source}:${Math.max(0, Math.floor((change.at - startedAt) / 60_000))}`;
+/** The minute of the soak a moment belongs to; the seconds past the last whole minute (stopping) count in the last. */
+export const minuteOf = (startedAt: number, minutes: number) => (at: number) => Math.min(minutes - 1, Math.max(0, Math.floor((at - startedAt) / 60_000)));
+export const groupOf = (minute: (at: number) => number) => (change: { source: string; at: number }) => `${change.source}:${minute(change.at)}`;
 
 export function minuteRows(run: SoakRun): MinuteRow[] {
-  const minutes = Math.ceil((run.endedAt - run.startedAt) / 60_000);
-  const inMinute = (log: Timed[], m: number) => log.filter((x) => Math.floor((x.at - run.startedAt) / 60_000) === m);
+  const minutes = run.options.minutes;
+  const minute = minuteOf(run.startedAt, minutes);
+  const inMinute = (log: Timed[], m: number) => log.filter((x) => minute(x.at) === m);
   return Array.from({ length: minutes }, (_, m) => {
-    const endSample = run.samples.filter((s) => s.t <= (m + 1) * 60).at(-1);
+    const endS = m === minutes - 1 ? Infinity : (m + 1) * 60;
+    const endSample = run.samples.filter((s) => s.t <= endS).at(-1);
     const latency = (source: string) => ({ ...percentiles(run.tally.latencies.get(`${source}:${m}`) ?? []), missed: run.tally.missedByGroup.get(`${source}:${m}`) ?? 0 });
     return {
       minute: m + 1,
@@ -123,7 +128,7 @@ export function minuteRows(run: SoakRun): MinuteRow[] {
       rollout: latency('rollout'),
       killPostP99: percentiles(inMinute(run.kills, m).map((k) => k.ms)).p99,
       failedCalls: [run.kills, run.outcomes, run.rolloutStarts].reduce((n, log) => n + inMinute(log, m).filter((x) => !x.ok).length, 0),
-      cpuPct: cpuBetween(run.samples, m * 60, (m + 1) * 60),
+      cpuPct: cpuBetween(run.samples, m * 60, endS),
       rssMiB: endSample?.rssMiB ?? [],
       openStreams: endSample?.openStreams ?? 0,
     };
@@ -140,7 +145,7 @@ export function soakChecks(r: { memory: MemoryVerdict[]; tally: DeliveryTally; e
     ...r.memory.map((m) => ({
       name: `replica ${m.replica} resident size, growth after warm-up (first minute after warm-up → last minute, medians)`,
       target: `< ${MEMORY_GROWTH_LIMIT_PCT}%`,
-      measured: `${m.baselineMiB} → ${m.endMiB} MiB (${m.growthPct >= 0 ? '+' : ''}${m.growthPct}%, trend ${m.slopeMiBPerHour} MiB/h)`,
+      measured: `${m.baselineMiB} → ${m.endMiB} MiB (${m.growthPct >= 0 ? '+' : ''}${m.growthPct}%${m.slopeMiBPerHour === undefined ? '' : `, trend ${m.slopeMiBPerHour} MiB/h`})`,
       pass: m.pass,
     })),
     { name: `every flag change reached every stream (${n(r.changes)} changes × open streams)`, target: '0 missed', measured: `${n(r.tally.missed)} missed of ${n(r.tally.expected)} (${n(r.tally.missedWhileDisconnected)} while a stream was reconnecting)`, pass: r.tally.missed === 0 && r.tally.expected > 0 },

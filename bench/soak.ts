@@ -21,7 +21,7 @@ import { openStreamPool, type StreamPool } from './soak-streams.js';
 import { createPoller, type PollMinute, type Poller } from './soak-polls.js';
 import { startSampler, type Sampler } from './soak-samples.js';
 import { startSoakStack, withRolloutFlags, type SoakStack } from './soak-stack.js';
-import { groupOf, memoryVerdicts, minuteRows, overallLatency, soakChecks, type SoakOptions } from './soak-report.js';
+import { groupOf, memoryVerdicts, minuteOf, minuteRows, overallLatency, soakChecks, type SoakOptions } from './soak-report.js';
 import { renderSoakMarkdown, type SoakReport } from './soak-markdown.js';
 import { controllerLogSummary } from './soak-log.js';
 import { wrkVersion } from './wrk-load.js';
@@ -127,7 +127,7 @@ async function soak(): Promise<SoakReport> {
   const rollouts = [...keeper.rollouts.values()];
   const stepChanges = rolloutChanges(rollouts, '0', (iso) => Date.parse(iso) - clockOffset);
   const changes = [...killChanges, ...stepChanges];
-  const tally = matchDeliveries(changes, pool.logs, endedAt + GRACE_MS, groupOf(startedAt));
+  const tally = matchDeliveries(changes, pool.logs, endedAt + GRACE_MS, groupOf(minuteOf(startedAt, options.minutes)));
   const samples = sampler.samples;
   const warmupS = options.warmupMinutes * 60;
   const memory = memoryVerdicts(samples, warmupS, (endedAt - startedAt) / 1000);
@@ -155,7 +155,7 @@ async function soak(): Promise<SoakReport> {
       cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       pinning: s.pinned ? 'replicas and redis-server pinned to CPU 1, the soak process and wrk to CPU 0 (taskset)' : 'no CPU pinning',
-      loadGenerator: `wrk ${wrkVersion() ?? '?'} with a Lua script, one process per replica`,
+      loadGenerator: `wrk${/^\d/.test(wrkVersion() ?? '') ? ` ${wrkVersion()}` : ''} with a Lua script, one process per replica`,
       fdHardLimit: openFileLimits(s.replicas[0]!.pid)?.hard,
       fixtureFlags: fixture.features.length,
     },
