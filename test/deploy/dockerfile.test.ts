@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/config.js';
 import {
-  dockerInstructions, execForm, expectFileExists, expectValidControllerEnv, keyValues, read, readmeRunCommand, startScript, type DockerInstruction,
+  dockerInstructions, execForm, expectFileExists, expectValidControllerEnv, keyValues, read, readmeRunCommand, ROOT, startScript, type DockerInstruction,
 } from './deploy-files.js';
 import { openProbePaths } from './probe-routes.js';
 
@@ -23,6 +26,32 @@ function stages(): Array<{ from: string; name?: string; body: DockerInstruction[
 }
 
 const runtime = stages().at(-1)!;
+
+/**
+ * Packages the running controller imports: the import graph from the start script's entry file,
+ * statically (type-only imports are erased and do not count).
+ */
+function packagesImportedFrom(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = read(path.relative(ROOT, file));
+    for (const m of source.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)|^import\s+'([^']+)'/gm)) {
+      const spec = (m[1] ?? m[2] ?? m[3])!;
+      if (spec.startsWith('.')) {
+        const target = path.resolve(path.dirname(file), spec.replace(/\.js$/, '.ts'));
+        expect(existsSync(target), `${path.relative(ROOT, file)} imports ${spec}`).toBe(true);
+        visit(target);
+      } else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) {
+        packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+  };
+  visit(path.join(ROOT, entry));
+  return packages;
+}
 const last = (keyword: string) => runtime.body.filter((i) => i.keyword === keyword).at(-1);
 
 describe('deploy/Dockerfile', () => {
@@ -38,6 +67,14 @@ describe('deploy/Dockerfile', () => {
     // Production dependencies only in what ships.
     const depsStage = s.find((x) => x.name === copiedFrom.find((n) => runtime.body.some((i) => i.args.includes(`--from=${n} /app/node_modules`))));
     expect(depsStage?.body.some((i) => /npm ci .*--omit=dev/.test(i.args))).toBe(true);
+  });
+
+  it('ships every package the controller imports: production dependencies are all the runtime stage has', () => {
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    const entry = startScript().split(/\s+/).at(-1)!;
+    const imported = packagesImportedFrom(entry);
+    expect([...imported]).toEqual(expect.arrayContaining(['express', 'ioredis', 'zod', 'pino', 'prom-client', 'esbuild']));
+    expect([...imported].filter((p) => !(p in pkg.dependencies))).toEqual([]);
   });
 
   it('copies only files that exist in the build context and that .dockerignore keeps', () => {
