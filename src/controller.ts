@@ -147,7 +147,11 @@ export async function startController(config: Config, logger: Logger, options: C
     ...backupRoutes({
       store, now, version: VERSION,
       prefix: embedded ? undefined : config.REDIS_PREFIX,
-      openPrefix: embedded ? undefined : (prefix) => openStore({ redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix }),
+      // Same Redis, same write confirmations (WAIT), another prefix: a restore lands on the replicas too.
+      openPrefix: embedded ? undefined : (prefix) => openStore({
+        redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix,
+        waitReplicas: config.REDIS_WAIT_REPLICAS, waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+      }),
     }),
   ];
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });

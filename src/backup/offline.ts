@@ -32,7 +32,10 @@ async function main(argv: string[]): Promise<number> {
 
 async function withStore(run: (store: Store) => Promise<void>): Promise<number> {
   const config = loadConfig(process.env);
-  const store = await openStore({ redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX });
+  const store = await openStore({
+    redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX,
+    waitReplicas: config.REDIS_WAIT_REPLICAS, waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+  });
   try {
     await run(store);
     return 0;
