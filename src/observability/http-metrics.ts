@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { metricsOn } from './metric-factory.js';
 
 /** Request latency from tens of microseconds (a pre-rendered poll) to seconds (a large import). */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -42,19 +43,18 @@ type ObservedResponse = ServerResponse & { [STARTED]?: number; [SERVED_AS]?: str
  * requests in microseconds and a label lookup per request would be a noticeable share of that.
  */
 export function httpMetrics(registry: Registry): HttpMetrics {
-  const requests = new Counter({
-    name: 'rollout_controller_http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status code (499: the client left before an answer).',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: 'rollout_controller_http_request_duration_seconds',
-    help: 'Time from a request arriving to its answer being written, by method and route template (streams excluded).',
-    labelNames: ['method', 'route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+  const { counter, histogram } = metricsOn(registry);
+  const requests = counter(
+    'rollout_controller_http_requests_total',
+    'HTTP requests answered, by method, route template and status code (499: the client left before an answer).',
+    ['method', 'route', 'status'],
+  );
+  const latency = histogram(
+    'rollout_controller_http_request_duration_seconds',
+    'Time from a request arriving to its answer being written, by method and route template (streams excluded).',
+    LATENCY_BUCKETS,
+    ['method', 'route'],
+  );
   // Per method and route: the latency child and the counter child of each status seen, found without building key strings.
   const byMethod = new Map<string, Map<string, { latency: Histogram.Internal<'method' | 'route'>; byStatus: Map<number, Counter.Internal> }>>();
 

@@ -1,6 +1,7 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Commit, Store } from '../store/port.js';
 import { ConflictError } from '../store/errors.js';
+import { metricsOn } from './metric-factory.js';
 
 /** Store round trips: sub-millisecond on loopback Redis, seconds when it is failing over. */
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -28,25 +29,22 @@ export interface StoreMetrics {
  * out, refused), the thing an operator is alerted on.
  */
 export function storeMetrics(registry: Registry): StoreMetrics {
-  const duration = new Histogram({
-    name: 'rollout_controller_store_operation_duration_seconds',
-    help: 'Time the store took per operation (get, list, commit, feedHead, acquireLease, ping, ...), whatever its outcome.',
-    labelNames: ['operation'] as const,
-    buckets: STORE_BUCKETS,
-    registers: [registry],
-  });
-  const errors = new Counter({
-    name: 'rollout_controller_store_errors_total',
-    help: 'Store operations that failed (unreachable, timed out, refused), by operation. Compare-and-set conflicts are not errors.',
-    labelNames: ['operation'] as const,
-    registers: [registry],
-  });
-  const conflicts = new Counter({
-    name: 'rollout_controller_store_conflicts_total',
-    help: 'Commits refused because a version, log position or fence had moved on (a racing writer or a lost lease); retried or given up by the caller.',
-    registers: [registry],
-  });
-
+  const { counter, histogram } = metricsOn(registry);
+  const duration = histogram(
+    'rollout_controller_store_operation_duration_seconds',
+    'Time the store took per operation (get, list, commit, feedHead, acquireLease, ping, ...), whatever its outcome.',
+    STORE_BUCKETS,
+    ['operation'],
+  );
+  const errors = counter(
+    'rollout_controller_store_errors_total',
+    'Store operations that failed (unreachable, timed out, refused), by operation. Compare-and-set conflicts are not errors.',
+    ['operation'],
+  );
+  const conflicts = counter(
+    'rollout_controller_store_conflicts_total',
+    'Commits refused because a version, log position or fence had moved on (a racing writer or a lost lease); retried or given up by the caller.',
+  );
   for (const operation of OPERATIONS) errors.inc({ operation }, 0);
 
   return {

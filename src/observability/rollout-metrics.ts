@@ -1,10 +1,11 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { AUDIT_LOG } from '../audit/audited-commit.js';
 import type { AuditEvent } from '../audit/chain.js';
 import { ROLLOUT_STATES, type CheckResult, type Rollout } from '../rollouts/rollout-model.js';
 import type { RolloutChange } from '../rollouts/rollout-service.js';
 import type { TickReport } from '../rollouts/rollout-loop.js';
 import type { Commit } from '../store/port.js';
+import { metricsOn } from './metric-factory.js';
 
 /** A follower's tick is one lease round trip; a leader's reads, judges and writes up to thousands of rollouts. */
 const TICK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -39,58 +40,25 @@ function killTrigger(event: AuditEvent): 'manual' | 'automatic' {
 }
 
 export function rolloutMetrics(registry: Registry): RolloutMetrics {
-  const transitions = new Counter({
-    name: 'rollout_controller_rollout_transitions_total',
-    help: 'Rollout state transitions committed by this replica, by the state entered.',
-    labelNames: ['to'] as const,
-    registers: [registry],
-  });
-  const gateResults = new Counter({
-    name: 'rollout_controller_gate_results_total',
-    help: 'Gate verdicts of the rollout analyses committed by this replica (one per gate per analysis).',
-    labelNames: ['verdict'] as const,
-    registers: [registry],
-  });
-  const approvals = new Counter({
-    name: 'rollout_controller_approvals_total',
-    help: 'Approvals recorded by this replica, by the step (1-based) they let a rollout advance into.',
-    labelNames: ['step'] as const,
-    registers: [registry],
-  });
-  const kills = new Counter({
-    name: 'rollout_controller_kills_total',
-    help: 'Kill switches flipped on (a flag served disabled in one environment) by this replica: manual (an admin token) or automatic (a rollback).',
-    labelNames: ['trigger'] as const,
-    registers: [registry],
-  });
-  const auditEvents = new Counter({
-    name: 'rollout_controller_audit_events_total',
-    help: 'Audit events committed by this replica, by action (every change of state writes one).',
-    labelNames: ['action'] as const,
-    registers: [registry],
-  });
-  const tickDuration = new Histogram({
-    name: 'rollout_controller_tick_duration_seconds',
-    help: 'Duration of one pass of the rollout loop, by the role this replica had in it (leader or follower).',
-    labelNames: ['role'] as const,
-    buckets: TICK_BUCKETS,
-    registers: [registry],
-  });
-  const analysed = new Counter({
-    name: 'rollout_controller_rollouts_analysed_total',
-    help: 'Rollout analyses run by this replica while it led.',
-    registers: [registry],
-  });
-  const analysisErrors = new Counter({
-    name: 'rollout_controller_analysis_errors_total',
-    help: 'Rollout analyses or ticks that failed with an error (not a conflict) on this replica.',
-    registers: [registry],
-  });
-  const acquisitions = new Counter({
-    name: 'rollout_controller_leader_acquisitions_total',
-    help: 'Times this replica took the controller lease; across replicas, a fast rise means leadership is flapping.',
-    registers: [registry],
-  });
+  const { counter, histogram } = metricsOn(registry);
+  const transitions = counter('rollout_controller_rollout_transitions_total', 'Rollout state transitions committed by this replica, by the state entered.', ['to']);
+  const gateResults = counter('rollout_controller_gate_results_total', 'Gate verdicts of the rollout analyses committed by this replica (one per gate per analysis).', ['verdict']);
+  const approvals = counter('rollout_controller_approvals_total', 'Approvals recorded by this replica, by the step (1-based) they let a rollout advance into.', ['step']);
+  const kills = counter(
+    'rollout_controller_kills_total',
+    'Kill switches flipped on (a flag served disabled in one environment) by this replica: manual (an admin token) or automatic (a rollback).',
+    ['trigger'],
+  );
+  const auditEvents = counter('rollout_controller_audit_events_total', 'Audit events committed by this replica, by action (every change of state writes one).', ['action']);
+  const tickDuration = histogram(
+    'rollout_controller_tick_duration_seconds',
+    'Duration of one pass of the rollout loop, by the role this replica had in it (leader or follower).',
+    TICK_BUCKETS,
+    ['role'],
+  );
+  const analysed = counter('rollout_controller_rollouts_analysed_total', 'Rollout analyses run by this replica while it led.');
+  const analysisErrors = counter('rollout_controller_analysis_errors_total', 'Rollout analyses or ticks that failed with an error (not a conflict) on this replica.');
+  const acquisitions = counter('rollout_controller_leader_acquisitions_total', 'Times this replica took the controller lease; across replicas, a fast rise means leadership is flapping.');
   // Series exist from the start at zero, so increase() sees the first event and alerts have something to read.
   for (const to of ROLLOUT_STATES) transitions.inc({ to }, 0);
   for (const verdict of ['pass', 'fail', 'inconclusive']) gateResults.inc({ verdict }, 0);
