@@ -43,7 +43,7 @@ export function parseRedisUrl(url: string): RedisTopology {
   const [, scheme, kindText, userinfo, hostList, path = '', queryText = ''] = m;
   const kind = kindText as 'sentinel' | 'cluster';
   const credentials: Credentials = { tls: scheme === 'rediss', ...parseUserinfo(userinfo) };
-  const hosts = hostList!.split(',').map((h) => parseHostPort(h, DEFAULT_PORT[kind]));
+  const hosts = hostList!.split(',').map((h, i) => parseHostPort(h, i, DEFAULT_PORT[kind]));
   const query = new URLSearchParams(queryText);
   for (const key of query.keys()) {
     if (!(QUERY_KEYS[kind] as readonly string[]).includes(key)) {
@@ -88,9 +88,10 @@ function parseUserinfo(userinfo: string | undefined): Pick<Credentials, 'usernam
   return { ...(username ? { username } : {}), password: decode(userinfo.slice(colon + 1)) };
 }
 
-function parseHostPort(text: string, defaultPort: number): HostPort {
+function parseHostPort(text: string, index: number, defaultPort: number): HostPort {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/.exec(text);
-  if (!m) throw new RedisUrlError(`"${text}" is not host:port (hosts are separated by commas)`);
+  // Not echoed: a password with an unencoded "@" would end up in the host part.
+  if (!m) throw new RedisUrlError(`host ${index + 1} is not host:port (hosts are separated by commas; encode "@" in a password as %40)`);
   const port = m[2] === undefined ? defaultPort : Number(m[2]);
   if (port < 1 || port > 65535) throw new RedisUrlError(`port ${port} is out of range`);
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
