@@ -80,12 +80,16 @@ export function renderSoakMarkdown(r: SoakReport): string {
   const s = r.streams;
   out.push(`Streams: ${n(s.requested - s.failedToOpen)} of ${n(s.requested)} opened in ${n(s.connectMs)} ms; ${n(s.disconnects)} closed during the soak (${n(s.reconnectFailures)} reconnects failed); ${n(s.events)} flag updates received in all.`, '');
 
-  out.push('## Memory', '', '| Replica | after warm-up (MiB) | last minute (MiB) | growth | peak (MiB) | trend | result |', '| ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-  for (const m of r.memory) out.push(`| ${m.replica} | ${m.baselineMiB} | ${m.endMiB} | ${m.growthPct}% | ${m.peakMiB} | ${m.slopeMiBPerHour === undefined ? '—' : `${m.slopeMiBPerHour} MiB/h`} | ${m.pass ? 'PASS' : '**FAIL**'} |`);
+  out.push('## Memory', '', 'Resident size (RSS, from /proc) is what is judged; the V8 heap in use (from /metrics) is shown beside it, as objects that pile up show there first.', '');
+  out.push('| Replica | RSS after warm-up (MiB) | RSS last minute (MiB) | growth | peak (MiB) | trend | heap in use (MiB) | result |', '| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+  for (const m of r.memory) {
+    const trend = m.slopeMiBPerHour === undefined ? '—' : `${m.slopeMiBPerHour} MiB/h`;
+    out.push(`| ${m.replica} | ${m.baselineMiB} | ${m.endMiB} | ${m.growthPct}% | ${m.peakMiB} | ${trend} | ${m.heapBaselineMiB ?? '?'} → ${m.heapEndMiB ?? '?'} | ${m.pass ? 'PASS' : '**FAIL**'} |`);
+  }
   out.push('', `redis-server: used_memory ${r.redis.usedMiB.start ?? '?'} → ${r.redis.usedMiB.end ?? '?'} MiB, resident ${r.redis.rssMiB.start ?? '?'} → ${r.redis.rssMiB.end ?? '?'} MiB (outcome counters, the audit log and rollout documents grow with the run by design; they expire or are trimmed by their own rules).`, '');
 
   out.push('## Minute by minute', '', ...minuteTable(r.minutes, o.warmupMinutes), '');
-  out.push('Latency cells: p99 / max (deliveries counted). CPU in % of one core. RSS at the end of the minute.', '');
+  out.push('Latency cells: p99 / max (deliveries counted). CPU in % of one core ("machine": every process, out of ' + `${r.setup.cpus * 100}%). Event-loop stall: the longest delay prom-client saw between scrapes. RSS at the end of the minute.`, '');
 
   const e = r.errors;
   out.push('## Errors', '');

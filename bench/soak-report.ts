@@ -36,6 +36,9 @@ export interface MemoryVerdict {
   peakMiB: number;
   /** Least-squares slope of the resident size after warm-up (when that spans five minutes or more). */
   slopeMiBPerHour?: number;
+  /** V8 heap in use (from /metrics), same windows: a leak of objects shows here first. */
+  heapBaselineMiB?: number;
+  heapEndMiB?: number;
   pass: boolean;
 }
 
@@ -48,6 +51,8 @@ export interface MinuteRow {
   failedCalls: number;
   cpuPct: { replicas: number[]; redis?: number; bench?: number; machine?: number };
   rssMiB: number[];
+  /** Per replica, the longest event-loop stall seen in the minute (from /metrics). */
+  loopLagMaxMs: number[];
   openStreams: number;
 }
 
@@ -72,10 +77,13 @@ const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 export function memoryVerdicts(samples: Sample[], warmupS: number, endS: number): MemoryVerdict[] {
   const replicas = samples[0]?.rssMiB.length ?? 0;
+  // A series after warm-up, its median over the first minute of it, and over the last minute of the run.
+  const series = (pick: (s: Sample) => number) => samples.filter((s) => s.t >= warmupS).map((s) => [s.t, pick(s)] as const).filter(([, v]) => Number.isFinite(v));
+  const firstAndLast = (points: ReadonlyArray<readonly [number, number]>) => [median(points.filter(([t]) => t < warmupS + 60).map(([, v]) => v)), median(points.filter(([t]) => t >= endS - 60).map(([, v]) => v))] as const;
   return Array.from({ length: replicas }, (_, replica) => {
-    const after = samples.filter((s) => s.t >= warmupS).map((s) => [s.t, s.rssMiB[replica]!] as const).filter(([, v]) => Number.isFinite(v));
-    const baselineMiB = median(after.filter(([t]) => t < warmupS + 60).map(([, v]) => v));
-    const endMiB = median(after.filter(([t]) => t >= endS - 60).map(([, v]) => v));
+    const after = series((s) => s.rssMiB[replica]!);
+    const [baselineMiB, endMiB] = firstAndLast(after);
+    const [heapBaselineMiB, heapEndMiB] = firstAndLast(series((s) => s.heapUsedMiB[replica] ?? Number.NaN));
     const growthPct = round(((endMiB - baselineMiB) / baselineMiB) * 100);
     const n = after.length;
     const mt = after.reduce((a, [t]) => a + t, 0) / n;
@@ -90,6 +98,8 @@ export function memoryVerdicts(samples: Sample[], warmupS: number, endS: number)
       peakMiB: round(Math.max(...after.map(([, v]) => v))),
       // A trend over a few minutes is GC noise, not a rate: given only from five minutes on.
       slopeMiBPerHour: vt > 0 && after.at(-1)![0] - after[0]![0] >= 300 ? round((cov / vt) * 3600) : undefined,
+      heapBaselineMiB: Number.isFinite(heapBaselineMiB) ? round(heapBaselineMiB) : undefined,
+      heapEndMiB: Number.isFinite(heapEndMiB) ? round(heapEndMiB) : undefined,
       pass: Number.isFinite(growthPct) && growthPct < MEMORY_GROWTH_LIMIT_PCT,
     };
   });
@@ -130,6 +140,7 @@ export function minuteRows(run: SoakRun): MinuteRow[] {
       failedCalls: [run.kills, run.outcomes, run.rolloutStarts].reduce((n, log) => n + inMinute(log, m).filter((x) => !x.ok).length, 0),
       cpuPct: cpuBetween(run.samples, m * 60, endS),
       rssMiB: endSample?.rssMiB ?? [],
+      loopLagMaxMs: (endSample?.loopLagMaxMs ?? []).map((_, i) => Math.max(...run.samples.filter((x) => x.t > m * 60 && x.t <= endS).map((x) => x.loopLagMaxMs[i] ?? Number.NaN))),
       openStreams: endSample?.openStreams ?? 0,
     };
   });
@@ -160,15 +171,15 @@ const cell = (x: number | undefined, unit = '') => (x === undefined || Number.is
 /** One row per minute of the soak. */
 export function minuteTable(rows: MinuteRow[], warmupMinutes: number): string[] {
   const out = [
-    '| min | polls/s | poll p50 / p99 / max (ms) | kill → stream p99 / max (ms) | step change → stream p99 / max (ms) | missed | kill POST p99 (ms) | failed calls | CPU % replicas / redis / bench / machine | RSS MiB | open streams |',
-    '| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | --- | --- | ---: |',
+    '| min | polls/s | poll p50 / p99 / max (ms) | kill → stream p99 / max (ms) | step change → stream p99 / max (ms) | missed | kill POST p99 (ms) | failed calls | CPU % replicas / redis / bench / machine | longest event-loop stall (ms) | RSS MiB | open streams |',
+    '| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | ---: |',
   ];
   for (const r of rows) {
     const p = r.poll;
     const poll = p ? `${p.p50} / ${p.p99} / ${p.max}${p.errors + p.timeouts + p.unexpected ? ` (${p.errors + p.timeouts + p.unexpected} failed)` : ''}` : '—';
     const lat = (x: MinuteRow['kill']) => (x.samples ? `${x.p99} / ${x.max} (${x.samples.toLocaleString('en-US')})` : '—');
     const cpu = `${r.cpuPct.replicas.map((c) => cell(c)).join('+') || '—'} / ${cell(r.cpuPct.redis)} / ${cell(r.cpuPct.bench)} / ${cell(r.cpuPct.machine)}`;
-    out.push(`| ${r.minute}${r.minute <= warmupMinutes ? ' (warm-up)' : ''} | ${p ? p.rps.toLocaleString('en-US') : '—'} | ${poll} | ${lat(r.kill)} | ${lat(r.rollout)} | ${r.kill.missed + r.rollout.missed} | ${cell(r.killPostP99)} | ${r.failedCalls} | ${cpu} | ${r.rssMiB.join(' + ')} | ${r.openStreams} |`);
+    out.push(`| ${r.minute}${r.minute <= warmupMinutes ? ' (warm-up)' : ''} | ${p ? p.rps.toLocaleString('en-US') : '—'} | ${poll} | ${lat(r.kill)} | ${lat(r.rollout)} | ${r.kill.missed + r.rollout.missed} | ${cell(r.killPostP99)} | ${r.failedCalls} | ${cpu} | ${r.loopLagMaxMs.map((x) => cell(x)).join(' + ') || '—'} | ${r.rssMiB.join(' + ')} | ${r.openStreams} |`);
   }
   return out;
 }

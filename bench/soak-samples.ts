@@ -15,6 +15,10 @@ export interface Sample {
   rssMiB: number[];
   /** Open file descriptors of each replica (≈ its sockets). */
   fds: number[];
+  /** From each replica's GET /metrics (prom-client's default metrics), when it answers: V8 heap in use, and event-loop delay since the previous scrape. */
+  heapUsedMiB: number[];
+  loopLagP99Ms: number[];
+  loopLagMaxMs: number[];
   redisUsedMiB?: number;
   redisRssMiB?: number;
   /** Cumulative CPU seconds. */
@@ -44,21 +48,39 @@ function fdCount(pid: number): number {
   }
 }
 
+/** One unlabelled sample from a Prometheus text exposition, or NaN. */
+function promValue(text: string, name: string): number {
+  return Number(text.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1] ?? Number.NaN);
+}
+
+async function scrape(url: string): Promise<{ heapUsedMiB: number; loopLagP99Ms: number; loopLagMaxMs: number }> {
+  const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.ok ? r.text() : ''), () => '');
+  const r1 = (n: number) => Math.round(n * 10) / 10;
+  return {
+    heapUsedMiB: r1(promValue(text, 'nodejs_heap_size_used_bytes') / 2 ** 20),
+    loopLagP99Ms: r1(promValue(text, 'nodejs_eventloop_lag_p99_seconds') * 1000),
+    loopLagMaxMs: r1(promValue(text, 'nodejs_eventloop_lag_max_seconds') * 1000),
+  };
+}
+
 function infoField(info: string, field: string): number | undefined {
   const value = Number(info.match(new RegExp(`^${field}:(\\d+)`, 'm'))?.[1]);
   return Number.isFinite(value) ? Math.round((value / 2 ** 20) * 10) / 10 : undefined;
 }
 
-export function startSampler(opts: { replicaPids: number[]; redisPid: number; redisUrl: string; everyMs: number; startedAt: number; openStreams: () => number }): Sampler {
+export function startSampler(opts: { replicaPids: number[]; replicaUrls: string[]; redisPid: number; redisUrl: string; everyMs: number; startedAt: number; openStreams: () => number }): Sampler {
   const redis = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const samples: Sample[] = [];
   const take = async () => {
-    const info = await redis.info('memory').catch(() => '');
+    const [info, ...scrapes] = await Promise.all([redis.info('memory').catch(() => ''), ...opts.replicaUrls.map(scrape)]);
     const self = process.cpuUsage();
     samples.push({
       t: Math.round((performance.now() - opts.startedAt) / 100) / 10,
       rssMiB: opts.replicaPids.map((pid) => rssMiB(pid) ?? Number.NaN),
       fds: opts.replicaPids.map(fdCount),
+      heapUsedMiB: scrapes.map((x) => x.heapUsedMiB),
+      loopLagP99Ms: scrapes.map((x) => x.loopLagP99Ms),
+      loopLagMaxMs: scrapes.map((x) => x.loopLagMaxMs),
       redisUsedMiB: infoField(info, 'used_memory'),
       redisRssMiB: infoField(info, 'used_memory_rss'),
       cpu: {

@@ -102,7 +102,7 @@ async function soak(): Promise<SoakReport> {
 
   const startedAt = performance.now();
   const openPool = pool;
-  sampler = startSampler({ replicaPids: s.replicas.map((r) => r.pid), redisPid: s.redis.process.pid!, redisUrl: s.redis.url, everyMs: options.sampleSeconds * 1000, startedAt, openStreams: () => openPool.openCount() });
+  sampler = startSampler({ replicaPids: s.replicas.map((r) => r.pid), replicaUrls: urls, redisPid: s.redis.process.pid!, redisUrl: s.redis.url, everyMs: options.sampleSeconds * 1000, startedAt, openStreams: () => openPool.openCount() });
   const killChanges: FlagChange[] = [];
   const kills: Timed[] = [];
   const outcomes: Timed[] = [];
