@@ -17,11 +17,22 @@ export class TokenIndex {
     for (const doc of docs) this.upsert(doc.id, doc.value);
   }
 
+  private readonly revokedListeners = new Set<(tokenId: string) => void>();
+
   apply(id: string, value: StoredToken | null): void {
     const previous = this.byId.get(id);
     if (previous) this.byHash.delete(previous.secretHash);
     this.byId.delete(id);
     if (value) this.upsert(id, value);
+    // A deleted token, or one whose kind or environment changed, no longer grants what it did.
+    const revoked = previous && (!value || value.kind !== previous.kind || value.environment !== previous.environment);
+    if (revoked) for (const listener of this.revokedListeners) listener(id);
+  }
+
+  /** Told the id of every token that stops granting what it granted (streams opened with it must close). */
+  onRevoked(listener: (tokenId: string) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
   }
 
   private upsert(id: string, token: StoredToken): void {

@@ -134,7 +134,7 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
       auth,
       responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },
       handler: ({ req, res, token }) => {
-        hub.open(tokenEnvironment(token), res, req.header('last-event-id'));
+        hub.open(tokenEnvironment(token), res, req.header('last-event-id'), token!.id);
         return undefined;
       },
     }),

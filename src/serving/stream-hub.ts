@@ -8,6 +8,8 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 interface StreamClient {
   env: string;
   res: Response;
+  /** The token the stream was opened with: revoking it ends the stream. */
+  tokenId: string;
 }
 
 export function sseMessage(event: string, id: number, data: unknown): string {
@@ -42,7 +44,7 @@ export class StreamHub {
   }
 
   /** Opens a stream: hydration on a fresh connect, or only what was missed on a reconnect with Last-Event-ID. */
-  open(env: string, res: Response, lastEventId: string | undefined): void {
+  open(env: string, res: Response, lastEventId: string | undefined, tokenId: string): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
@@ -60,7 +62,7 @@ export class StreamHub {
       // A reconnect storm after a deploy would otherwise render the full hydration once per stream.
       res.write(this.state.connectedMessage(env, (hydration, seq) => sseMessage('unleash-connected', seq, { events: [hydration] })));
     }
-    const client: StreamClient = { env, res };
+    const client: StreamClient = { env, res, tokenId };
     let set = this.byEnv.get(env);
     if (!set) this.byEnv.set(env, (set = new Set()));
     set.add(client);
@@ -90,6 +92,23 @@ export class StreamHub {
       return;
     }
     client.res.write(chunk);
+  }
+
+  /**
+   * Ends every stream opened with a token that was just revoked: authentication happens when a
+   * stream opens, so without this a revoked SDK would keep receiving flags until it reconnected.
+   */
+  closeToken(tokenId: string): number {
+    let closed = 0;
+    for (const clients of this.byEnv.values()) {
+      for (const client of clients) {
+        if (client.tokenId !== tokenId) continue;
+        client.res.end();
+        closed++;
+      }
+    }
+    if (closed > 0) this.logger.info({ tokenId, streams: closed }, 'closed the streams of a revoked token');
+    return closed;
   }
 
   /** Graceful shutdown: end every stream cleanly so SDKs reconnect to another replica at once. */
