@@ -4,6 +4,10 @@ import { startTestController, uniquePrefix, type TestController } from '../suppo
 import { ENV, expectStatus, getRollout } from '../rollouts/scenario-helpers.js';
 import { BACKED_UP_COLLECTIONS, BACKUP_FORMAT, NOT_BACKED_UP_COLLECTIONS } from '../../src/backup/backup-format.js';
 import { fetchBackup, observable, populate, postRestore, REPO_FLAGS_DIR, type Populated } from './backup-helpers.js';
+import { createRedisStore, type Store } from '../../src/store/index.js';
+import { parseBackup, restoreBackup } from '../../src/backup/restore-backup.js';
+import { readBackup } from '../../src/backup/export-backup.js';
+import { verifyAuditLog } from '../../src/audit/audit-service.js';
 
 /**
  * Backup and restore on the real test Redis: export one deployment (one key prefix), restore into a
@@ -102,6 +106,7 @@ describe('backup and restore on Redis', () => {
     expect(res.body).toMatchObject({
       target: { prefix: target },
       restoreEventSeq: backup.audit.head.seq + 1,
+      commits: 1,
       audit: { ok: true, headSeq: backup.audit.head.seq + 1 },
       restored: { auditEvents: backup.audit.head.seq, collections: { flags: backup.collections.flags.length, tokens: backup.collections.tokens.length } },
     });
@@ -134,5 +139,46 @@ describe('backup and restore on Redis', () => {
       (await (await fetch(`${r.url}/api/client/features/${flag}`, { headers: { Authorization: p.clientToken } })).json()).enabled;
     expect(await served('kept-a')).toBe(true);
     expect(await served('kept-b')).toBe(false); // same definition as kept-a, but killed before the backup
+  });
+
+  describe('a backup too large for one commit', () => {
+    const actor = { type: 'system' as const, id: 'test', name: 'test' };
+    const now = () => new Date('2026-03-01T00:00:00.000Z');
+    const open = (label: string) => createRedisStore(inject('redisUrl'), uniquePrefix(label));
+
+    it('is written in stages and ends the same as a single commit', async () => {
+      const store = await open('staged');
+      try {
+        const result = await restoreBackup(store, parseBackup(backup), { actor, now, targetName: 'staged', maxOpsPerCommit: 5 });
+        expect(result.commits).toBeGreaterThan(5);
+        expect(result.audit).toMatchObject({ ok: true, headSeq: backup.audit.head.seq + 1 });
+        const again = await readBackup(store, { createdAt: backup.createdAt, controllerVersion: backup.controllerVersion, storeKind: 'redis' });
+        expect(again.collections).toEqual(backup.collections);
+        expect(again.audit.events.slice(0, -1)).toEqual(backup.audit.events);
+        expect(await store.get('meta', 'restore-in-progress')).toBeNull();
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('leaves a marker and no audit head when interrupted, and a second restore there is refused', async () => {
+      const store = await open('interrupted');
+      let commits = 0;
+      // The process dies after two stages: later commits never happen.
+      const dying: Store = new Proxy(store, {
+        get: (target, key) => (key === 'commit' ? (c: Parameters<Store['commit']>[0]) => (++commits > 2 ? Promise.reject(new Error('killed')) : target.commit(c)) : Reflect.get(target, key)),
+      });
+      try {
+        await expect(restoreBackup(dying, parseBackup(backup), { actor, now, targetName: 'x', maxOpsPerCommit: 5 })).rejects.toThrow('killed');
+        // Events are there, but no head: verification sees an empty log, never the backup's.
+        expect(await store.readLog('audit', 1, 1)).toHaveLength(1);
+        expect(await verifyAuditLog(store)).toMatchObject({ ok: true, count: 0, headSeq: 0 });
+        expect(await store.get('meta', 'restore-in-progress')).not.toBeNull();
+        const retry = restoreBackup(store, parseBackup(backup), { actor, now, targetName: 'x', maxOpsPerCommit: 5 });
+        await expect(retry).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/an interrupted restore/) });
+      } finally {
+        await store.close();
+      }
+    });
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH, sealEvent, type Actor, type AuditEvent, type AuditHead } from '../../src/audit/chain.js';
 import { BACKED_UP_COLLECTIONS, BACKUP_FORMAT } from '../../src/backup/backup-format.js';
-import { parseBackup, planRestore, RESTORE_ACTION } from '../../src/backup/restore-backup.js';
+import { parseBackup, planRestore, RESTORE_ACTION, RESTORE_MARKER_ID, restoreCommits } from '../../src/backup/restore-backup.js';
+import type { Commit } from '../../src/store/port.js';
 import { AppError } from '../../src/http/app-error.js';
 
 /** The pure half of a restore: checking a backup and planning its one commit, without a store. */
@@ -71,9 +72,19 @@ describe('checking a backup', () => {
   });
 });
 
+const AT = '2026-02-01T00:00:00.000Z';
+
+/** The plan of a backup that fits one commit, and that commit. */
+function singleCommit(b: ReturnType<typeof parseBackup>, target = 'restored') {
+  const plan = planRestore(b, restorer, AT, target);
+  const commits = restoreCommits(plan, AT);
+  expect(commits).toHaveLength(1);
+  return { commit: commits[0]!, restoreEvent: plan.restoreEvent };
+}
+
 describe('planning the restore commit', () => {
   it('writes every document as new, quiet where its feature writes it quietly', () => {
-    const { commit } = planRestore(parseBackup(backup()), restorer, '2026-02-01T00:00:00.000Z', 'restored');
+    const { commit } = singleCommit(parseBackup(backup()));
     const docs = commit.puts!.filter((p) => p.collection !== 'meta');
     expect(docs.map((p) => `${p.collection}/${p.id}`)).toEqual(['flags/a', 'flags/b', 'rollouts/r1']);
     expect(docs.every((p) => p.expectVersion === 0)).toBe(true);
@@ -85,7 +96,7 @@ describe('planning the restore commit', () => {
 
   it('appends the log at its own positions, then a restore event chained on the backup\'s head', () => {
     const b = parseBackup(backup());
-    const { commit, restoreEvent } = planRestore(b, restorer, '2026-02-01T00:00:00.000Z', 'restored');
+    const { commit, restoreEvent } = singleCommit(b);
     expect(commit.appends!.map((a) => a.seq)).toEqual([1, 2, 3, 4]);
     expect(commit.appends!.slice(0, 3).map((a) => a.entry)).toEqual(b.audit.events);
     expect(restoreEvent).toMatchObject({
@@ -100,8 +111,33 @@ describe('planning the restore commit', () => {
   });
 
   it('restores a backup with an empty log: the restore is the first event', () => {
-    const { commit, restoreEvent } = planRestore(parseBackup(backup({ audit: chain(0), collections: {} })), restorer, '2026-02-01T00:00:00.000Z', 'x');
+    const { commit, restoreEvent } = singleCommit(parseBackup(backup({ audit: chain(0), collections: {} })), 'x');
     expect(restoreEvent).toMatchObject({ seq: 1, prevHash: GENESIS_HASH });
     expect(commit.appends!.map((a) => a.seq)).toEqual([1]);
+  });
+});
+
+describe('staging a restore too large for one commit', () => {
+  const b = parseBackup(backup({ audit: chain(9) }));
+  const plan = planRestore(b, restorer, AT, 'restored');
+  const commits: Commit[] = restoreCommits(plan, AT, 4);
+  const isMarker = (p: { collection: string; id: string }) => p.collection === 'meta' && p.id === RESTORE_MARKER_ID;
+
+  it('keeps every commit within the limit and writes each document and event once, in order', () => {
+    for (const c of commits) expect((c.puts?.length ?? 0) + (c.appends?.length ?? 0) + (c.deletes?.length ?? 0)).toBeLessThanOrEqual(4);
+    const docs = commits.flatMap((c) => c.puts ?? []).filter((p) => p.collection !== 'meta');
+    expect(docs).toEqual(plan.documents);
+    // The log first, so that an interrupted restore leaves events beyond a missing head.
+    expect(commits[0]!.appends!.length).toBeGreaterThan(0);
+    expect(commits.flatMap((c) => c.appends ?? []).map((a) => a.seq)).toEqual([...Array(10).keys()].map((i) => i + 1));
+  });
+
+  it('opens with a marker and ends by writing the head and the restore event and removing the marker', () => {
+    expect(commits[0]!.puts!.filter(isMarker)).toHaveLength(1);
+    expect(commits.slice(1).flatMap((c) => c.puts ?? []).filter(isMarker)).toEqual([]);
+    const last = commits.at(-1)!;
+    expect(last).toEqual({ puts: [plan.head], appends: [{ log: 'audit', seq: 10, entry: plan.restoreEvent }], deletes: [{ collection: 'meta', id: RESTORE_MARKER_ID, expectVersion: 1, quiet: true }] });
+    // Nothing before the last commit writes the head: until then the log does not verify.
+    expect(commits.slice(0, -1).flatMap((c) => c.puts ?? []).filter((p) => p.id === 'audit-head')).toEqual([]);
   });
 });
