@@ -123,7 +123,8 @@ describe('Redis stops answering while SDKs poll and stream', () => {
     expect(final.history.filter((h: { at: string }) => Date.parse(h.at) > pausedAt + 100 && Date.parse(h.at) < resumedAt)).toEqual([]);
     const after = await probe.holder('rollout-leader');
     expect(after?.token).toBeGreaterThan(before.token);
-    expect(logLines(ctl, 'lost the controller lease').length).toBeGreaterThanOrEqual(1);
+    // Whether the leader noticed by a failed renewal or by its next grant carrying a new token depends
+    // on where its tick was when Redis stopped; either way it took the lease afresh.
     expect(logLines(ctl, 'took the controller lease').length).toBeGreaterThanOrEqual(2);
     await probe.close();
 
