@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../../src/store/redis-connection.js';
+import { loadConfig } from '../../src/config/config.js';
 import { DEPLOY, expectValidControllerEnv, yamlDocuments, yamlFile } from './deploy-files.js';
 import { openProbePaths } from './probe-routes.js';
 
@@ -21,6 +22,9 @@ const deployment = one('Deployment');
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 
+/** The shipped Secret's ADMIN_TOKEN is a placeholder; a deployment replaces it with a real one. */
+const REAL_ADMIN_TOKEN = 'a-real-secret-0123456789abcdef0123456789abcdef';
+
 /** The environment the container gets: ConfigMap and Secret by envFrom, then its own env (literal values). */
 function containerEnv(): Record<string, string> {
   const env: Record<string, string> = {};
@@ -32,7 +36,7 @@ function containerEnv(): Record<string, string> {
     Object.assign(env, target.data ?? {}, target.stringData ?? {});
   }
   for (const e of container.env ?? []) env[e.name] = e.value ?? (e.valueFrom?.fieldRef ? 'pod-name' : '');
-  return env;
+  return { ...env, ADMIN_TOKEN: REAL_ADMIN_TOKEN };
 }
 
 const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -58,6 +62,8 @@ describe('deploy/kubernetes', () => {
     const values = { ...secret.data, ...secret.stringData };
     expect(Object.keys(values).sort()).toEqual(['ADMIN_TOKEN', 'REDIS_URL']);
     expect(parseRedisUrl(values.REDIS_URL).kind).toBe('sentinel');
+    // Applied unchanged, the placeholder stops start-up instead of becoming a published admin token.
+    expect(() => loadConfig({ ADMIN_TOKEN: values.ADMIN_TOKEN })).toThrow(/^invalid configuration: ADMIN_TOKEN: /);
     expect(Object.keys(one('ConfigMap').data)).not.toEqual(expect.arrayContaining(['ADMIN_TOKEN']));
     expect(Object.keys(one('ConfigMap').data)).not.toEqual(expect.arrayContaining(['REDIS_URL']));
   });
