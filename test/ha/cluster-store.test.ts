@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/store/errors.js';
 import { createRedisStore, type RedisStore } from '../../src/store/redis-store.js';
 import { storeContract } from '../store/contract.js';
 import { command, Topology } from './topology.js';
@@ -58,4 +59,38 @@ describe('redis cluster specifics', () => {
     expect(store.topology.kind).toBe('cluster');
     await store.close();
   });
+});
+
+describe('WAIT on a Cluster with replicas', () => {
+  const replicated = new Topology();
+  afterAll(() => replicated.stop());
+
+  it('asks the node that owns the deployment: only its replica can confirm a write', async () => {
+    const { nodes, url: clusterUrl } = await replicated.cluster(3, 1);
+    const prefix = `w-${randomUUID().slice(0, 8)}`;
+    const store = await createRedisStore(clusterUrl, prefix, { waitReplicas: 1, waitTimeoutMs: 300 });
+    try {
+      const put = (n: number) => store.commit({ puts: [{ collection: 'flags', id: 'a', value: n }] });
+      expect((await put(1)).versions).toEqual({ 'flags/a': 1 });
+      const owner = await replicated.slotOwner(nodes[0]!.port, `{${prefix}}:feed`);
+      expect(owner.replicas).toHaveLength(1);
+      const replica = nodes.find((n) => n.port === owner.replicas[0])!;
+      // Every other master still has its replica: a WAIT sent to any of them would be confirmed.
+      replica.process.kill('SIGSTOP');
+      let refused: unknown;
+      try {
+        refused = await put(2).then(() => undefined, (err: unknown) => err);
+      } finally {
+        replica.process.kill('SIGCONT');
+      }
+      expect(refused).toBeInstanceOf(StoreUnavailableError);
+      expect((refused as StoreUnavailableError).status).toBe(503);
+      expect((refused as Error).message).toMatch(/only 0 of the 1 replica/);
+      // Applied on the primary all the same (WAIT does not undo), and confirmed again once the replica is back.
+      expect((await store.get('flags', 'a'))?.version).toBe(2);
+      expect((await put(3)).versions).toEqual({ 'flags/a': 3 });
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });

@@ -135,15 +135,29 @@ export class Topology {
     return Number(port);
   }
 
-  /** A Redis Cluster of `masters` masters (no replicas), returned once every node reports the cluster ok. */
-  async cluster(masters = 3): Promise<{ nodes: RedisServer[]; url: string }> {
-    const nodes = await Promise.all(Array.from({ length: masters }, () => this.server({ cluster: true })));
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+  /** A Redis Cluster of `masters` masters, each with `replicas` replicas, returned once every node reports the cluster ok. */
+  async cluster(masters = 3, replicas = 0): Promise<{ nodes: RedisServer[]; url: string }> {
+    const nodes = await Promise.all(Array.from({ length: masters * (1 + replicas) }, () => this.server({ cluster: true })));
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (${create.status}): ${create.stdout}\n${create.stderr}`);
     for (const node of nodes) {
       await waitUntil(`cluster node ${node.port} to report cluster_state:ok`, async () => (String(await command(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok') ? true : undefined), 15_000);
+      if (replicas > 0 && (await info(node.port, 'replication')).role === 'master') await this.waitForReplicas(node.port, replicas);
     }
     return { nodes, url: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}` };
+  }
+
+  /** The ports of the master that owns `key`'s slot (as the cluster, asked on `port`, says) and of its replicas. */
+  async slotOwner(port: number, key: string): Promise<{ master: number; replicas: number[] }> {
+    const slot = Number(await command(port, 'CLUSTER', 'KEYSLOT', key));
+    const ranges = (await command(port, 'CLUSTER', 'SLOTS')) as Array<[number, number, ...Array<[string, number]>]>;
+    const range = ranges.find(([from, to]) => from <= slot && slot <= to);
+    if (!range) throw new Error(`no node owns slot ${slot}`);
+    const master = Number(range[2][1]);
+    // From the master itself: CLUSTER SLOTS may not list a replica yet while gossip catches up.
+    const replication = await info(master, 'replication');
+    const replicas = Object.entries(replication).filter(([k]) => /^slave\d+$/.test(k)).map(([, v]) => Number(/port=(\d+)/.exec(v)![1]));
+    return { master, replicas };
   }
 
   async stop(): Promise<void> {
