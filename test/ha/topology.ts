@@ -150,7 +150,7 @@ export class Topology {
   /** The ports of the master that owns `key`'s slot (as the cluster, asked on `port`, says) and of its replicas. */
   async slotOwner(port: number, key: string): Promise<{ master: number; replicas: number[] }> {
     const slot = Number(await command(port, 'CLUSTER', 'KEYSLOT', key));
-    const ranges = (await command(port, 'CLUSTER', 'SLOTS')) as Array<[number, number, ...Array<[string, number]>]>;
+    const ranges = (await command(port, 'CLUSTER', 'SLOTS')) as Array<[number, number, [string, number], ...Array<[string, number]>]>;
     const range = ranges.find(([from, to]) => from <= slot && slot <= to);
     if (!range) throw new Error(`no node owns slot ${slot}`);
     const master = Number(range[2][1]);
