@@ -24,5 +24,14 @@ export async function verifyAuditLog(store: Store): Promise<ChainVerdict> {
     }
     from = rows[rows.length - 1]!.seq + 1;
   }
-  return verifier.finish(head);
+  const verdict = verifier.finish(head);
+  if (!verdict.ok) return verdict;
+  // Events past the head are fine only if they were appended while we walked: each append moves the
+  // head in the same commit, so a head read after such an event has reached it. An event the head
+  // never reaches means the head was deleted or rolled back to hide what came after.
+  const [beyond] = await store.readLog<AuditEvent>(AUDIT_LOG, head.seq + 1, 1);
+  if (beyond && (await readAuditHead(store)).seq < beyond.seq) {
+    return { ok: false, count: verdict.count, headSeq: head.seq, brokenAtSeq: beyond.seq, problem: `event ${beyond.seq} lies beyond the head, which records event ${head.seq}: the head was deleted or rolled back` };
+  }
+  return verdict;
 }

@@ -63,6 +63,19 @@ describe('audit log', () => {
     expect(verdict.problem).toContain('altered');
   });
 
+  it('detects a deleted head (events beyond what the head records)', async () => {
+    const fresh = await startTestController();
+    for (let i = 0; i < 3; i++) await fresh.api('PUT', `/api/admin/flags/h${i}`, { environments: {} });
+    expect((await fresh.api('GET', '/api/admin/audit/verify')).body.ok).toBe(true);
+    // Someone with database access removes the head document, hoping the log verifies as empty.
+    await redis.hdel(`{${fresh.prefix}}:doc:meta`, 'audit-head');
+    await redis.hdel(`{${fresh.prefix}}:ver:meta`, 'audit-head');
+    const verdict = (await fresh.api('GET', '/api/admin/audit/verify')).body;
+    expect(verdict).toMatchObject({ ok: false, brokenAtSeq: 1 });
+    expect(verdict.problem).toContain('beyond the head');
+    await fresh.stop();
+  });
+
   it('detects a removed event in the middle, and a removed last event', async () => {
     const fresh = await startTestController();
     const key = `{${fresh.prefix}}:log:audit`;

@@ -172,9 +172,9 @@ describe('backup and restore on Redis', () => {
       });
       try {
         await expect(restoreBackup(dying, parseBackup(backup), { actor, now, targetName: 'x', maxOpsPerCommit: 5 })).rejects.toThrow('killed');
-        // Events are there, but no head: verification sees an empty log, never the backup's.
+        // Events are there, but no head: verification reports events past the head, never the backup's log as intact.
         expect(await store.readLog('audit', 1, 1)).toHaveLength(1);
-        expect(await verifyAuditLog(store)).toMatchObject({ ok: true, count: 0, headSeq: 0 });
+        expect(await verifyAuditLog(store)).toMatchObject({ ok: false, count: 0, headSeq: 0, brokenAtSeq: 1 });
         expect(await store.get('meta', 'restore-in-progress')).not.toBeNull();
         const retry = restoreBackup(store, parseBackup(backup), { actor, now, targetName: 'x', maxOpsPerCommit: 5 });
         await expect(retry).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/an interrupted restore/) });
