@@ -55,7 +55,7 @@ export function killLoop(call: Call, replicas: number, flag: string, everyMs: nu
     return timed(log, async () => {
       const res = await call('POST', `/api/admin/flags/${encodeURIComponent(flag)}/environments/${ENV}/${kill ? 'kill' : 'restore'}`, { reason: 'soak test' }, i % replicas);
       if (res.status !== 200 || res.body?.changed !== true) return false;
-      changes.push({ flag, key: kill ? 'off' : 'on', at, source: 'kill' });
+      changes.push({ flag, key: kill ? 'off' : 'on', at, source: 'kill', answeredAt: performance.now() });
       return true;
     });
   });

@@ -15,6 +15,8 @@ export interface FlagChange {
   key: string;
   at: number;
   source: 'kill' | 'rollout';
+  /** When the call that made the change was answered, if one did: latencies from then are kept too, as `answered-<group>`. */
+  answeredAt?: number;
 }
 
 /** What one stream received: per flag, the keys in arrival order with their arrival times, and when it was connected. */
@@ -69,9 +71,8 @@ export function matchDeliveries(changes: FlagChange[], streams: StreamLog[], unt
         while (j < got.at.length && got.at[j]! < window && got.keys[j] !== change.key) j++;
         if (j < got.at.length && got.at[j]! < window) {
           tally.delivered++;
-          const bucket = tally.latencies.get(group) ?? [];
-          tally.latencies.set(group, bucket);
-          bucket.push(Math.max(0, got.at[j]! - change.at));
+          record(tally.latencies, group, got.at[j]! - change.at);
+          if (change.answeredAt !== undefined) record(tally.latencies, `answered-${group}`, got.at[j]! - change.answeredAt);
           from = j + 1;
           continue;
         }
@@ -83,6 +84,13 @@ export function matchDeliveries(changes: FlagChange[], streams: StreamLog[], unt
     }
   });
   return tally;
+}
+
+function record(into: Map<string, number[]>, group: string, ms: number): void {
+  const bucket = into.get(group) ?? [];
+  into.set(group, bucket);
+  // A stream may see a change a moment before the call that made it is answered.
+  bucket.push(Math.max(0, ms));
 }
 
 /** The served key of a streamed flag: "off" when disabled, else its (first) flexibleRollout percentage, else "on". */

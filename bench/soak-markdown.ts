@@ -21,6 +21,9 @@ export interface SoakReport {
     missedWhileDisconnected: number;
     changes: { kill: number; rollout: number };
     killLatency: Percentiles;
+    /** The kill/restore call's own round trip, and the deliveries counted from its answer instead of its sending. */
+    killCall: Percentiles;
+    killAnsweredLatency: Percentiles;
     rolloutLatency: Percentiles;
     examples: Array<{ stream: number; flag: string; key: string; atS: number }>;
   };
@@ -73,6 +76,8 @@ export function renderSoakMarkdown(r: SoakReport): string {
     '| Change → stream | Samples | p50 | p99 | max |',
     '| --- | ---: | ---: | ---: | ---: |',
     `| kill / restore (from sending the admin call) | ${n(d.killLatency.samples)} | ${d.killLatency.p50} ms | ${d.killLatency.p99} ms | ${d.killLatency.max} ms |`,
+    `| … of which the call itself (sent → answered) | ${n(d.killCall.samples)} calls | ${d.killCall.p50} ms | ${d.killCall.p99} ms | ${d.killCall.max} ms |`,
+    `| kill / restore, from the call's answer | ${n(d.killAnsweredLatency.samples)} | ${d.killAnsweredLatency.p50} ms | ${d.killAnsweredLatency.p99} ms | ${d.killAnsweredLatency.max} ms |`,
     `| rollout step (from the decision's timestamp, controller clock) | ${n(d.rolloutLatency.samples)} | ${d.rolloutLatency.p50} ms | ${d.rolloutLatency.p99} ms | ${d.rolloutLatency.max} ms |`,
     '',
   );

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { buildFixture, KILL_FLAG } from './fixture.js';
 import { openFileLimits } from './stack.js';
+import { percentiles } from './kill-latency.js';
 import { summaryTable } from './report.js';
 import { matchDeliveries, rolloutChanges, type FlagChange } from './soak-deliveries.js';
 import { killLoop, outcomeFeeder, rolloutKeeper, type Timed } from './soak-changes.js';
@@ -169,6 +170,8 @@ async function soak(): Promise<SoakReport> {
       missedWhileDisconnected: tally.missedWhileDisconnected,
       changes: run.changes,
       killLatency,
+      killCall: percentiles(kills.filter((k) => k.ok).map((k) => k.ms)),
+      killAnsweredLatency: overallLatency(tally, 'answered-kill'),
       rolloutLatency: overallLatency(tally, 'rollout'),
       examples: tally.examples.map((e) => ({ stream: e.stream, flag: e.flag, key: e.key, atS: Math.round((e.at - startedAt) / 100) / 10 })),
     },
