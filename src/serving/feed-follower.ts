@@ -19,6 +19,7 @@ export class FeedFollower {
   private waiters: Array<{ seq: number; resolve: () => void }> = [];
   private resyncing: Promise<void> | undefined;
   private headCheck: NodeJS.Timeout | undefined;
+  private checking = false;
   private closed = false;
 
   constructor(
@@ -59,9 +60,15 @@ export class FeedFollower {
    * from 1 again. Following on from our position would ignore every new entry, so reload instead.
    */
   private async checkHead(): Promise<void> {
-    if (this.resyncing || this.closed) return;
-    const head = await this.store.feedHead().catch(() => undefined); // unreachable: the next check tries again
-    if (head !== undefined && head < this.state.seq) this.resync();
+    // One check at a time: while the store does not answer, a check waits out the command timeout.
+    if (this.checking || this.resyncing || this.closed) return;
+    this.checking = true;
+    try {
+      const head = await this.store.feedHead().catch(() => undefined); // unreachable: the next check tries again
+      if (head !== undefined && head < this.state.seq) this.resync();
+    } finally {
+      this.checking = false;
+    }
   }
 
   /**

@@ -176,6 +176,10 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
     const approvals = final.approvals as Array<{ step: number; comment?: string }>;
     for (const step of acknowledged) expect(approvals).toContainEqual(expect.objectContaining({ step, comment: `step ${step + 1}` }));
 
+    // The replica's serving state followed the feed across the failover: it serves the last step.
+    const ramped = (await api(controller.url, client.secret, 'GET', `/api/client/features/${FLAG}`)).body;
+    expect(ramped.strategies.find((s: { name: string }) => s.name === 'flexibleRollout')?.parameters.rollout).toBe('100');
+
     // The acknowledged kill is still there, and served.
     expect((await ok(200, 'GET', `/api/admin/flags/${KILLED}`)).killSwitches?.[ENV]).toBeDefined();
     const served = await api(controller.url, client.secret, 'GET', `/api/client/features/${KILLED}`);
