@@ -94,7 +94,11 @@ export function renderSoakMarkdown(r: SoakReport): string {
   out.push('', `redis-server: used_memory ${r.redis.usedMiB.start ?? '?'} → ${r.redis.usedMiB.end ?? '?'} MiB, resident ${r.redis.rssMiB.start ?? '?'} → ${r.redis.rssMiB.end ?? '?'} MiB (outcome counters, the audit log and rollout documents grow with the run by design; they expire or are trimmed by their own rules).`, '');
 
   out.push('## Minute by minute', '', ...minuteTable(r.minutes, o.warmupMinutes), '');
-  out.push('Latency cells: p99 / max (deliveries counted). CPU in % of one core ("machine": every process, out of ' + `${r.setup.cpus * 100}%). Event-loop stall: the longest delay prom-client saw between scrapes. RSS at the end of the minute.`, '');
+  out.push(
+    'Latency cells: p99 / max (deliveries counted). Commit conflicts: compare-and-set commits the store refused (writers racing for the same documents or the audit log head; each is retried). ' +
+      `CPU in % of one core ("machine": every process, out of ${r.setup.cpus * 100}%). Event-loop stall: the longest delay prom-client saw between scrapes. RSS at the end of the minute.`,
+    '',
+  );
 
   const e = r.errors;
   out.push('## Errors', '');

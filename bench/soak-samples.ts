@@ -19,6 +19,8 @@ export interface Sample {
   heapUsedMiB: number[];
   loopLagP99Ms: number[];
   loopLagMaxMs: number[];
+  /** Compare-and-set commits the store refused so far (rollout_controller_store_conflicts_total): writers racing, then retrying. */
+  storeConflicts: number[];
   redisUsedMiB?: number;
   redisRssMiB?: number;
   /** Cumulative CPU seconds. */
@@ -53,13 +55,14 @@ function promValue(text: string, name: string): number {
   return Number(text.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1] ?? Number.NaN);
 }
 
-async function scrape(url: string): Promise<{ heapUsedMiB: number; loopLagP99Ms: number; loopLagMaxMs: number }> {
+async function scrape(url: string): Promise<{ heapUsedMiB: number; loopLagP99Ms: number; loopLagMaxMs: number; storeConflicts: number }> {
   const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.ok ? r.text() : ''), () => '');
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
     heapUsedMiB: r1(promValue(text, 'nodejs_heap_size_used_bytes') / 2 ** 20),
     loopLagP99Ms: r1(promValue(text, 'nodejs_eventloop_lag_p99_seconds') * 1000),
     loopLagMaxMs: r1(promValue(text, 'nodejs_eventloop_lag_max_seconds') * 1000),
+    storeConflicts: promValue(text, 'rollout_controller_store_conflicts_total'),
   };
 }
 
@@ -81,6 +84,7 @@ export function startSampler(opts: { replicaPids: number[]; replicaUrls: string[
       heapUsedMiB: scrapes.map((x) => x.heapUsedMiB),
       loopLagP99Ms: scrapes.map((x) => x.loopLagP99Ms),
       loopLagMaxMs: scrapes.map((x) => x.loopLagMaxMs),
+      storeConflicts: scrapes.map((x) => x.storeConflicts),
       redisUsedMiB: infoField(info, 'used_memory'),
       redisRssMiB: infoField(info, 'used_memory_rss'),
       cpu: {
