@@ -68,7 +68,7 @@ describe('WAIT on a Cluster with replicas', () => {
   it('asks the node that owns the deployment: only its replica can confirm a write', async () => {
     const { nodes, url: clusterUrl } = await replicated.cluster(3, 1);
     const prefix = `w-${randomUUID().slice(0, 8)}`;
-    const store = await createRedisStore(clusterUrl, prefix, { waitReplicas: 1, waitTimeoutMs: 300 });
+    const store = await createRedisStore(clusterUrl, prefix, { waitReplicas: 1, waitTimeoutMs: 2_000 });
     try {
       const put = (n: number) => store.commit({ puts: [{ collection: 'flags', id: 'a', value: n }] });
       expect((await put(1)).versions).toEqual({ 'flags/a': 1 });

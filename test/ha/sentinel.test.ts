@@ -43,7 +43,7 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
       REDIS_URL: sentinels.url,
       REDIS_PREFIX: uniquePrefix('sentinel'),
       REDIS_WAIT_REPLICAS: '1',
-      REDIS_WAIT_TIMEOUT_MS: '500',
+      REDIS_WAIT_TIMEOUT_MS: '1500',
       ADMIN_TOKEN: adminToken,
       LEADER_LEASE_MS: '1500',
       ROLLOUT_TICK_MS: '100',
