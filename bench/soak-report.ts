@@ -53,8 +53,10 @@ export interface MinuteRow {
   rssMiB: number[];
   /** Per replica, the longest event-loop stall seen in the minute (from /metrics). */
   loopLagMaxMs: number[];
-  /** Commits refused by compare-and-set during the minute, all replicas (from /metrics). */
-  storeConflicts?: number;
+  /** During the minute, all replicas together (from /metrics): commits refused by compare-and-set, GC time (ms) and collections over 10 ms. */
+  storeConflicts: number;
+  gcMs: number;
+  gcPausesOver10ms: number;
   openStreams: number;
 }
 
@@ -133,7 +135,8 @@ export function minuteRows(run: SoakRun): MinuteRow[] {
     const endS = m === minutes - 1 ? Infinity : (m + 1) * 60;
     const endSample = run.samples.filter((s) => s.t <= endS).at(-1);
     const startSample = run.samples.filter((s) => s.t <= m * 60).at(-1) ?? run.samples[0];
-    const conflicts = (s?: Sample) => s?.storeConflicts.reduce((a, b) => a + b, 0) ?? Number.NaN;
+    // A cumulative counter's increase over the minute, summed over replicas.
+    const increase = (pick: (s: Sample) => number[]) => [endSample, startSample].map((s) => (s ? pick(s).reduce((a, b) => a + b, 0) : Number.NaN)).reduce((end, start) => end - start);
     const latency = (source: string) => ({ ...percentiles(run.tally.latencies.get(`${source}:${m}`) ?? []), missed: run.tally.missedByGroup.get(`${source}:${m}`) ?? 0 });
     return {
       minute: m + 1,
@@ -144,7 +147,9 @@ export function minuteRows(run: SoakRun): MinuteRow[] {
       failedCalls: [run.kills, run.outcomes, run.rolloutStarts].reduce((n, log) => n + inMinute(log, m).filter((x) => !x.ok).length, 0),
       cpuPct: cpuBetween(run.samples, m * 60, endS),
       rssMiB: endSample?.rssMiB ?? [],
-      storeConflicts: conflicts(endSample) - conflicts(startSample),
+      storeConflicts: increase((s) => s.storeConflicts),
+      gcMs: Math.round(increase((s) => s.gcSeconds) * 1000),
+      gcPausesOver10ms: increase((s) => s.gcPausesOver10ms),
       loopLagMaxMs: (endSample?.loopLagMaxMs ?? []).map((_, i) => Math.max(...run.samples.filter((x) => x.t > m * 60 && x.t <= endS).map((x) => x.loopLagMaxMs[i] ?? Number.NaN))),
       openStreams: endSample?.openStreams ?? 0,
     };
@@ -176,15 +181,15 @@ const cell = (x: number | undefined, unit = '') => (x === undefined || Number.is
 /** One row per minute of the soak. */
 export function minuteTable(rows: MinuteRow[], warmupMinutes: number): string[] {
   const out = [
-    '| min | polls/s | poll p50 / p99 / max (ms) | kill → stream p99 / max (ms) | step change → stream p99 / max (ms) | missed | kill POST p99 (ms) | failed calls | commit conflicts | CPU % replicas / redis / bench / machine | longest event-loop stall (ms) | RSS MiB | open streams |',
-    '| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |',
+    '| min | polls/s | poll p50 / p99 / max (ms) | kill → stream p99 / max (ms) | step change → stream p99 / max (ms) | missed | kill POST p99 (ms) | failed calls | commit conflicts | CPU % replicas / redis / bench / machine | longest event-loop stall (ms) | GC ms (pauses > 10 ms) | RSS MiB | open streams |',
+    '| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- | ---: |',
   ];
   for (const r of rows) {
     const p = r.poll;
     const poll = p ? `${p.p50} / ${p.p99} / ${p.max}${p.errors + p.timeouts + p.unexpected ? ` (${p.errors + p.timeouts + p.unexpected} failed)` : ''}` : '—';
     const lat = (x: MinuteRow['kill']) => (x.samples ? `${x.p99} / ${x.max} (${x.samples.toLocaleString('en-US')})` : '—');
     const cpu = `${r.cpuPct.replicas.map((c) => cell(c)).join('+') || '—'} / ${cell(r.cpuPct.redis)} / ${cell(r.cpuPct.bench)} / ${cell(r.cpuPct.machine)}`;
-    out.push(`| ${r.minute}${r.minute <= warmupMinutes ? ' (warm-up)' : ''} | ${p ? p.rps.toLocaleString('en-US') : '—'} | ${poll} | ${lat(r.kill)} | ${lat(r.rollout)} | ${r.kill.missed + r.rollout.missed} | ${cell(r.killPostP99)} | ${r.failedCalls} | ${cell(r.storeConflicts)} | ${cpu} | ${r.loopLagMaxMs.map((x) => cell(x)).join(' + ') || '—'} | ${r.rssMiB.join(' + ')} | ${r.openStreams} |`);
+    out.push(`| ${r.minute}${r.minute <= warmupMinutes ? ' (warm-up)' : ''} | ${p ? p.rps.toLocaleString('en-US') : '—'} | ${poll} | ${lat(r.kill)} | ${lat(r.rollout)} | ${r.kill.missed + r.rollout.missed} | ${cell(r.killPostP99)} | ${r.failedCalls} | ${cell(r.storeConflicts)} | ${cpu} | ${r.loopLagMaxMs.map((x) => cell(x)).join(' + ') || '—'} | ${cell(r.gcMs)} (${cell(r.gcPausesOver10ms)}) | ${r.rssMiB.join(' + ')} | ${r.openStreams} |`);
   }
   return out;
 }

@@ -21,6 +21,9 @@ export interface Sample {
   loopLagMaxMs: number[];
   /** Compare-and-set commits the store refused so far (rollout_controller_store_conflicts_total): writers racing, then retrying. */
   storeConflicts: number[];
+  /** Garbage collection so far (prom-client's nodejs_gc_duration_seconds): seconds spent, and collections that took over 10 ms. */
+  gcSeconds: number[];
+  gcPausesOver10ms: number[];
   redisUsedMiB?: number;
   redisRssMiB?: number;
   /** Cumulative CPU seconds. */
@@ -55,7 +58,15 @@ function promValue(text: string, name: string): number {
   return Number(text.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1] ?? Number.NaN);
 }
 
-async function scrape(url: string): Promise<{ heapUsedMiB: number; loopLagP99Ms: number; loopLagMaxMs: number; storeConflicts: number }> {
+/** The sum of a metric's samples over every label set that contains `labels` (e.g. le="0.01"), or NaN when it has none. */
+function promSum(text: string, name: string, labels = ''): number {
+  const values = [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)`, 'gm'))].filter((m) => m[1]!.includes(labels)).map((m) => Number(m[2]));
+  return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0);
+}
+
+type Scraped = Record<'heapUsedMiB' | 'loopLagP99Ms' | 'loopLagMaxMs' | 'storeConflicts' | 'gcSeconds' | 'gcPausesOver10ms', number>;
+
+async function scrape(url: string): Promise<Scraped> {
   const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.ok ? r.text() : ''), () => '');
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
@@ -63,6 +74,8 @@ async function scrape(url: string): Promise<{ heapUsedMiB: number; loopLagP99Ms:
     loopLagP99Ms: r1(promValue(text, 'nodejs_eventloop_lag_p99_seconds') * 1000),
     loopLagMaxMs: r1(promValue(text, 'nodejs_eventloop_lag_max_seconds') * 1000),
     storeConflicts: promValue(text, 'rollout_controller_store_conflicts_total'),
+    gcSeconds: promSum(text, 'nodejs_gc_duration_seconds_sum'),
+    gcPausesOver10ms: promSum(text, 'nodejs_gc_duration_seconds_count') - promSum(text, 'nodejs_gc_duration_seconds_bucket', 'le="0.01"'),
   };
 }
 
@@ -85,6 +98,8 @@ export function startSampler(opts: { replicaPids: number[]; replicaUrls: string[
       loopLagP99Ms: scrapes.map((x) => x.loopLagP99Ms),
       loopLagMaxMs: scrapes.map((x) => x.loopLagMaxMs),
       storeConflicts: scrapes.map((x) => x.storeConflicts),
+      gcSeconds: scrapes.map((x) => x.gcSeconds),
+      gcPausesOver10ms: scrapes.map((x) => x.gcPausesOver10ms),
       redisUsedMiB: infoField(info, 'used_memory'),
       redisRssMiB: infoField(info, 'used_memory_rss'),
       cpu: {

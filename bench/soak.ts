@@ -146,7 +146,7 @@ async function soak(): Promise<SoakReport> {
   const killCall = percentiles(kills.filter((k) => k.ok).map((k) => k.ms));
   const killAnswered = overallLatency(tally, 'answered-kill');
   if (killLatency.p99 >= KILL_P99_TARGET_MS && killAnswered.p99 < killLatency.p99 / 2) {
-    notes.push(`Kill → stream time is mostly the kill call itself (p99 ${killCall.p99} ms from sending it to its answer, which comes once the replica serves the change); from the answer, streams had it within ${killAnswered.p99} ms (p99). The fan-out to streams is not what is slow: the commit is (see the commit conflicts per minute).`);
+    notes.push(`Kill → stream time is mostly the kill call itself (p99 ${killCall.p99} ms from sending it to its answer, which comes once the replica serves the change); from the answer, streams had it within ${killAnswered.p99} ms (p99). The fan-out to streams is not what is slow; the call is (compare the event-loop stalls, GC pauses and commit conflicts per minute).`);
   }
   const busiest = Math.max(...minuteRows(run).map((m) => m.cpuPct.machine ?? 0));
   if (busiest > 170) notes.push(`The machine was nearly saturated in some minute (${busiest}% of its ${os.cpus().length * 100}%): latencies there include waiting for a core, by the soak's own processes or others'.`);
