@@ -1,6 +1,6 @@
 import type { Percentiles } from './kill-latency.js';
 import { summaryTable, type Check } from './report.js';
-import { minuteTable, type MemoryVerdict, type MinuteRow, type SoakOptions } from './soak-report.js';
+import { minuteTable, otherCpu, type MemoryVerdict, type MinuteRow, type SoakOptions } from './soak-report.js';
 import type { Sample } from './soak-samples.js';
 
 /** Everything `npm run soak` writes to bench/reports/soak-latest.json, and how it reads as Markdown. */
@@ -96,7 +96,7 @@ export function renderSoakMarkdown(r: SoakReport): string {
   out.push('## Minute by minute', '', ...minuteTable(r.minutes, o.warmupMinutes), '');
   out.push(
     'Latency cells: p99 / max (deliveries counted). Commit conflicts: compare-and-set commits the store refused (writers racing for the same documents or the audit log head; each is retried). ' +
-      `CPU in % of one core ("machine": every process, out of ${r.setup.cpus * 100}%). Event-loop stall: the longest delay prom-client saw between scrapes. RSS at the end of the minute.`,
+      `CPU in % of one core (the machine has ${r.setup.cpus * 100}%); "other processes" is the machine's busy time less the soak's own processes. Event-loop stall: the longest delay prom-client saw between scrapes. RSS at the end of the minute.`,
     '',
   );
 
@@ -109,6 +109,19 @@ export function renderSoakMarkdown(r: SoakReport): string {
     for (const l of e.controllerLog) out.push(`- replica ${l.replica} ${l.level}: ${l.msg} × ${l.count}`);
     out.push('');
   } else out.push('The replicas logged nothing at warn or above.', '');
-  if (r.notes.length) out.push('## Notes', '', ...r.notes.map((x) => `- ${x}`), '');
-  return out.join('\n');
+  const notes = [...r.notes, ...derivedNotes(r)];
+  if (notes.length) out.push('## Notes', '', ...notes.map((x) => `- ${x}`), '');
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** A minute in which other processes used more than this (% of one core) was measured on a machine the soak did not have to itself. */
+const DISTURBED_PCT = 50;
+
+function derivedNotes(r: SoakReport): string[] {
+  const disturbed = r.minutes.filter((m) => (otherCpu(m) ?? 0) > DISTURBED_PCT);
+  if (disturbed.length === 0) return [];
+  return [
+    `Other processes on this shared machine used more than ${DISTURBED_PCT}% of a core in minute${disturbed.length > 1 ? 's' : ''} ${disturbed.map((m) => `${m.minute} (${otherCpu(m)}%)`).join(', ')}: ` +
+      "latencies and event-loop stalls there include waiting for a core (the replicas are pinned to one, which others' work may share).",
+  ];
 }

@@ -178,17 +178,25 @@ export function soakChecks(r: { memory: MemoryVerdict[]; tally: DeliveryTally; e
 
 const cell = (x: number | undefined, unit = '') => (x === undefined || Number.isNaN(x) ? '—' : `${x}${unit}`);
 
+/** CPU of the soak's own load (this process and wrk), and of everything else on the machine (other people's work on a shared one), % of one core. */
+const soakCpu = (r: MinuteRow) => (r.cpuPct.bench === undefined ? undefined : r.cpuPct.bench + (r.poll?.loadGenCpuPct ?? 0));
+export function otherCpu(r: MinuteRow): number | undefined {
+  const ours = [...r.cpuPct.replicas, r.cpuPct.redis, soakCpu(r)];
+  if (r.cpuPct.machine === undefined || ours.some((x) => x === undefined || Number.isNaN(x))) return undefined;
+  return Math.max(0, r.cpuPct.machine - ours.reduce<number>((a, b) => a + b!, 0));
+}
+
 /** One row per minute of the soak. */
 export function minuteTable(rows: MinuteRow[], warmupMinutes: number): string[] {
   const out = [
-    '| min | polls/s | poll p50 / p99 / max (ms) | kill → stream p99 / max (ms) | step change → stream p99 / max (ms) | missed | kill POST p99 (ms) | failed calls | commit conflicts | CPU % replicas / redis / bench / machine | longest event-loop stall (ms) | GC ms (pauses > 10 ms) | RSS MiB | open streams |',
+    '| min | polls/s | poll p50 / p99 / max (ms) | kill → stream p99 / max (ms) | step change → stream p99 / max (ms) | missed | kill POST p99 (ms) | failed calls | commit conflicts | CPU % replicas / redis / soak + wrk / other processes | longest event-loop stall (ms) | GC ms (pauses > 10 ms) | RSS MiB | open streams |',
     '| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- | ---: |',
   ];
   for (const r of rows) {
     const p = r.poll;
     const poll = p ? `${p.p50} / ${p.p99} / ${p.max}${p.errors + p.timeouts + p.unexpected ? ` (${p.errors + p.timeouts + p.unexpected} failed)` : ''}` : '—';
     const lat = (x: MinuteRow['kill']) => (x.samples ? `${x.p99} / ${x.max} (${x.samples.toLocaleString('en-US')})` : '—');
-    const cpu = `${r.cpuPct.replicas.map((c) => cell(c)).join('+') || '—'} / ${cell(r.cpuPct.redis)} / ${cell(r.cpuPct.bench)} / ${cell(r.cpuPct.machine)}`;
+    const cpu = `${r.cpuPct.replicas.map((c) => cell(c)).join('+') || '—'} / ${cell(r.cpuPct.redis)} / ${cell(soakCpu(r))} / ${cell(otherCpu(r))}`;
     out.push(`| ${r.minute}${r.minute <= warmupMinutes ? ' (warm-up)' : ''} | ${p ? p.rps.toLocaleString('en-US') : '—'} | ${poll} | ${lat(r.kill)} | ${lat(r.rollout)} | ${r.kill.missed + r.rollout.missed} | ${cell(r.killPostP99)} | ${r.failedCalls} | ${cell(r.storeConflicts)} | ${cpu} | ${r.loopLagMaxMs.map((x) => cell(x)).join(' + ') || '—'} | ${cell(r.gcMs)} (${cell(r.gcPausesOver10ms)}) | ${r.rssMiB.join(' + ')} | ${r.openStreams} |`);
   }
   return out;
