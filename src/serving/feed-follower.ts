@@ -64,8 +64,11 @@ export class FeedFollower {
     if (this.checking || this.resyncing || this.closed) return;
     this.checking = true;
     try {
+      // Our position is taken before the head is read: entries applied while the read is in flight
+      // move us past the head we get back without the feed having gone anywhere.
+      const position = this.state.seq;
       const head = await this.store.feedHead().catch(() => undefined); // unreachable: the next check tries again
-      if (head !== undefined && head < this.state.seq) this.resync();
+      if (head !== undefined && head < position) this.resync();
     } finally {
       this.checking = false;
     }
