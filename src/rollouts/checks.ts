@@ -66,7 +66,8 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
     const rule = `${gate.metric}(${gate.cohort}) ≤ ${gate.max}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}`;
     const c = totals[gate.cohort];
     const value = metricValue(c, gate.metric);
-    const detail: CheckDetail = { cohorts: { [gate.cohort]: cohortFigures(c, value) } };
+    // One cohort: its value and samples are the check's own (cohorts are listed when two are compared).
+    const detail: CheckDetail = {};
     const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) => result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, verdict, reason, { ...detail, ...extra });
     if (c.requests < plan.minSamples) return judge('inconclusive', `${c.requests} of ${plan.minSamples} samples`);
     if (value === undefined) return judge('inconclusive', 'no data');
@@ -181,9 +182,8 @@ export function evaluateQueryGate(gate: QueryGate, index: number, queries: Recor
   }
   const rule = `${gate.name}(${gate.cohort}) ≤ ${gate.max}`;
   const q = queryValue(queries?.[queryKey.gate(index, gate.cohort)]);
-  const cohorts = { [gate.cohort]: { value: q.value ?? null, samples: 0 } };
-  if (q.value === undefined) return result(rule, gate.name, gate.cohort, gate.max, undefined, 0, 'inconclusive', q.reason, { cohorts });
-  return result(rule, gate.name, gate.cohort, gate.max, q.value, 0, q.value <= gate.max ? 'pass' : 'fail', undefined, { cohorts });
+  if (q.value === undefined) return result(rule, gate.name, gate.cohort, gate.max, undefined, 0, 'inconclusive', q.reason);
+  return result(rule, gate.name, gate.cohort, gate.max, q.value, 0, q.value <= gate.max ? 'pass' : 'fail');
 }
 
 /** A rollback rule on a PromQL query over the last interval: "fail" means over the threshold now. */
@@ -201,12 +201,11 @@ export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals):
   const text = rollbackRuleText(rule);
   if (c.requests < rule.minSamples) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', `${c.requests} of ${rule.minSamples} samples`);
   if (value === undefined) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', 'no data');
-  const cohorts = { [rule.cohort]: cohortFigures(c, value) };
   const test = rule.confidence === undefined ? undefined : aboveLimitTest(c, rule.metric, rule.above, rule.confidence);
-  if (!test) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'fail' : 'pass', undefined, { cohorts });
+  if (!test) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'fail' : 'pass');
   // A window over the line by chance is not a breach: only one whose rate is above it beyond doubt.
   const breaching = test.bounds.lower > test.line;
-  const detail = { cohorts, test: testFigures(test.bounds, rule.confidence!), ...(breaching ? { confident: true } : {}) };
+  const detail = { test: testFigures(test.bounds, rule.confidence!), ...(breaching ? { confident: true } : {}) };
   if (breaching) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'fail', undefined, detail);
   return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'inconclusive' : 'pass', value > rule.above ? 'above the threshold but not beyond doubt' : undefined, detail);
 }

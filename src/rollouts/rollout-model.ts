@@ -38,7 +38,7 @@ export interface CheckResult {
   samples: number;
   verdict: Verdict;
   reason?: string;
-  /** The metric and request count per cohort behind the verdict (treatment, and control when compared). */
+  /** When a check compares treatment with control: each cohort's metric and request count. */
   cohorts?: Partial<Record<'treatment' | 'control', { value: number | null; samples: number }>>;
   /** The statistical test behind the verdict, when the check asks for one. */
   test?: { method: 'always-valid' | 'chi-squared'; confidence: number; estimate: number; lower: number; upper: number; pValue?: number };
