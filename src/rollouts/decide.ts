@@ -67,7 +67,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     // A gate that fails on evidence (its always-valid bound past the line) is as good as a breach when the policy says so.
     const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident) : undefined;
     if (proven) {
-      const reason = `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${proven.value} over ${proven.samples} requests${proven.test ? ` (bounds ${proven.test.lower}…${proven.test.upper} at ${proven.test.confidence} confidence)` : ''}`;
+      const reason = `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${proven.value} over ${proven.samples} requests${proven.test ? ` (bounds ${proven.test.lower} to ${proven.test.upper} at ${proven.test.confidence} confidence)` : ''}`;
       const killed = transition(next, 'rolled_back', now, reason, 'controller', { gates: next.gates, rollbackChecks, samples: samplesOf(m) });
       return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
     }

@@ -23,7 +23,7 @@ interface Row {
   expect: Array<{ type: RolloutEvent['type']; rollout?: Partial<RolloutEvent['rollout']>; details?: Record<string, unknown> }>;
 }
 
-const failingVerdict = { kind: 'failing', reason: 'error_rate(treatment) ≤ 0.01: 0.015 over 2000 requests' } as const;
+const failingVerdict = { kind: 'failing', reason: 'error_rate(treatment) <= 0.01: 0.015 over 2000 requests' } as const;
 const approveBy = (by = bob, comment?: string): DecisionInput => ({ kind: 'approve', by, ...(comment ? { comment } : {}) });
 const passAll = [{ verdict: 'pass' }, { verdict: 'pass' }];
 

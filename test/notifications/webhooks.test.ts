@@ -257,7 +257,7 @@ describe('webhook notifications on a live controller', () => {
     const failing = events[3]!.details as Extract<RolloutEvent, { type: 'rollout.gate_failing' }>['details'];
     expect(failing.failing.length).toBeGreaterThan(0);
     for (const gate of failing.failing) expect(gate.verdict).toBe('fail');
-    expect(failing.failing.find((g) => g.rule === 'error_rate(treatment) ≤ 0.05')?.value).toBeGreaterThan(0.05);
+    expect(failing.failing.find((g) => g.rule === 'error_rate(treatment) <= 0.05')?.value).toBeGreaterThan(0.05);
 
     // The breach as the rollout recorded it at the kill: the same rule, value and sample count.
     const kill = rolledBack.history.at(-1);

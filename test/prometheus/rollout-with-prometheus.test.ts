@@ -65,7 +65,7 @@ describe('rollouts judged by Prometheus queries', () => {
     const done = await waitFor(started.body.id, (r) => r.state === 'completed' || r.state === 'rolled_back');
     expect(done.state).toBe('completed');
     const advanced = done.history.find((h) => h.to === 'running' && h.percentage === 100)!;
-    expect(advanced.gates?.[0]).toMatchObject({ metric: 'prom_error_rate', rule: 'prom_error_rate(treatment) ≤ 0.1', verdict: 'pass' });
+    expect(advanced.gates?.[0]).toMatchObject({ metric: 'prom_error_rate', rule: 'prom_error_rate(treatment) <= 0.1', verdict: 'pass' });
     expect(advanced.gates?.[0]?.value).toBeCloseTo(0.01, 5);
   }, 60_000);
 

@@ -52,7 +52,7 @@ describe('go-live report of a completed rollout', () => {
     const rows = step1.split('\n').filter((l) => l.startsWith('| 2026'));
     // Evidence at 12:11 (awaiting approval) and 12:12 (advanced with the approval): gates judged on step 1.
     expect(rows.map((r) => cells(r).slice(1, 2)[0])).toEqual(['awaiting approval (treatment 2000, control 20000)', 'advanced to 10%, approved by Bob']);
-    expect(cells(rows[0]!).slice(2)).toEqual(['`error_rate(treatment) ≤ 0.01`', '0.002', '0.01', '2000', '**PASS**']);
+    expect(cells(rows[0]!).slice(2)).toEqual(['`error_rate(treatment) <= 0.01`', '0.002', '0.01', '2000', '**PASS**']);
     expect(md).toContain('### Step 4: 100%');
     expect(md.split('### Step 4: 100%')[1]).toContain('completed (treatment 2000, control 20000)');
   });
@@ -66,7 +66,7 @@ describe('go-live report of a completed rollout', () => {
     expect(html).toContain(escapeHtml(HOSTILE_COMMENT));
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt; (editor)');
     expect(html).toMatch(/<td>Carol<\/td><td>release-manager<\/td><td>2026-03-02 12:24:00 UTC<\/td><td>error rate flat<\/td>/);
-    expect(html).toContain('<td><code>error_rate(treatment) ≤ 0.01</code></td><td>0.002</td><td>0.01</td><td>2000</td><td><span class="pass">PASS</span></td>');
+    expect(html).toContain('<td><code>error_rate(treatment) &lt;= 0.01</code></td><td>0.002</td><td>0.01</td><td>2000</td><td><span class="pass">PASS</span></td>');
     // The audit event's hostile reason is escaped too.
     expect(html).toContain('<td><code>rollout.approve</code></td>');
     expect(html.match(/<script/g)).toBeNull();

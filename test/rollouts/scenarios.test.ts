@@ -72,10 +72,10 @@ function expectPassingGates(gates: any[]) {
     expect(gate.samples).toBeGreaterThanOrEqual(MIN_SAMPLES);
   }
   // The traffic is deterministic: 1 error per 100 requests in both cohorts, the same histogram each batch.
-  expect(gates[0]).toMatchObject({ rule: 'error_rate(treatment) ≤ 0.05', metric: 'error_rate', cohort: 'treatment', threshold: 0.05, value: 0.01 });
-  expect(gates[1]).toMatchObject({ rule: 'latency_p95_ms(treatment) ≤ 250', metric: 'latency_p95_ms', threshold: 250 });
+  expect(gates[0]).toMatchObject({ rule: 'error_rate(treatment) <= 0.05', metric: 'error_rate', cohort: 'treatment', threshold: 0.05, value: 0.01 });
+  expect(gates[1]).toMatchObject({ rule: 'latency_p95_ms(treatment) <= 250', metric: 'latency_p95_ms', threshold: 250 });
   expect(gates[1].value).toBeCloseTo(50 + 50 * (5 / 9), 3);
-  expect(gates[2]).toMatchObject({ rule: 'error_rate(treatment) ≤ control × 2', metric: 'error_rate', value: 0.01, threshold: 0.02 });
+  expect(gates[2]).toMatchObject({ rule: 'error_rate(treatment) <= control x 2', metric: 'error_rate', value: 0.01, threshold: 0.02 });
 }
 
 async function clientPercentage(t: TestController, client: string, flag: string): Promise<number | undefined> {

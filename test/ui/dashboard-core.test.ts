@@ -12,7 +12,7 @@ import { MINUTE, SHANGHAI_OFFICE_HOURS, SHANGHAI_TUESDAY_MORNING, T0, at, bob, i
 
 const byKind = (items: WaitItem[]) => Object.fromEntries(items.map((i) => [i.kind, i]));
 const gate = (verdict: 'pass' | 'fail' | 'inconclusive', samples: number) => ({
-  rule: 'error_rate(treatment) ≤ 0.01',
+  rule: 'error_rate(treatment) <= 0.01',
   metric: 'error_rate',
   cohort: 'treatment',
   threshold: 0.01,
@@ -113,8 +113,8 @@ describe('series values', () => {
     expect(s.cohorts.control.metrics.error_rate).toEqual([0.01, null]);
     expect(s.cohorts.treatment.metrics.latency_p99_ms).toEqual([99, null]);
     expect(s.gates).toEqual([
-      { rule: 'error_rate(treatment) ≤ 0.01', metric: 'error_rate', cohort: 'treatment', max: 0.01 },
-      { rule: 'error_rate(treatment) ≤ control × 1.5', metric: 'error_rate', cohort: 'treatment', maxRelativeIncrease: 0.5 },
+      { rule: 'error_rate(treatment) <= 0.01', metric: 'error_rate', cohort: 'treatment', max: 0.01 },
+      { rule: 'error_rate(treatment) <= control x 1.5', metric: 'error_rate', cohort: 'treatment', maxRelativeIncrease: 0.5 },
     ]);
     expect(s.rollback).toEqual([{ metric: 'error_rate', cohort: 'treatment', above: 0.05 }]);
   });

@@ -99,8 +99,8 @@ const CLEAN = { failed: 0, consecutiveFailed: 0, inconclusive: 0, providerErrors
 
 /** Gate results of HEALTHY under the base policy, as recorded with a transition. */
 const HEALTHY_GATES = [
-  { rule: 'error_rate(treatment) ≤ 0.01', metric: 'error_rate', cohort: 'treatment', threshold: 0.01, value: 0.002, samples: 2000, verdict: 'pass' },
-  { rule: 'latency_p99_ms(treatment) ≤ 500', metric: 'latency_p99_ms', threshold: 500, value: expect.closeTo(49.75, 2), samples: 2000, verdict: 'pass' },
+  { rule: 'error_rate(treatment) <= 0.01', metric: 'error_rate', cohort: 'treatment', threshold: 0.01, value: 0.002, samples: 2000, verdict: 'pass' },
+  { rule: 'latency_p99_ms(treatment) <= 500', metric: 'latency_p99_ms', threshold: 500, value: expect.closeTo(49.75, 2), samples: 2000, verdict: 'pass' },
 ];
 const HEALTHY_SAMPLES = { treatment: 2000, control: 20_000 };
 
@@ -268,7 +268,7 @@ const inconclusive: Row[] = [
     rollout: rollout(),
     input: analysis(totals({ treatment: { requests: 2000, errors: 2 }, control: { requests: 20_000 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'waiting', reason: /latency_p99_ms\(treatment\) ≤ 500: no data/ }, checks: { ...CLEAN, inconclusive: 1 }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'waiting', reason: /latency_p99_ms\(treatment\) <= 500: no data/ }, checks: { ...CLEAN, inconclusive: 1 }, history: null },
   },
   {
     name: 'relative gate with too few control samples → waiting',
@@ -287,7 +287,7 @@ const failing: Row[] = [
     now: at(15 * MINUTE),
     expect: {
       state: 'running', stepIndex: 0, percentage: 1, actions: [], breachingSince: [null],
-      verdict: { kind: 'failing', reason: /^error_rate\(treatment\) ≤ 0\.01: 0\.015 over 2000 requests$/ },
+      verdict: { kind: 'failing', reason: /^error_rate\(treatment\) <= 0\.01: 0\.015 over 2000 requests$/ },
       checks: { failed: 3, consecutiveFailed: 2, inconclusive: 3, providerErrors: 1 }, history: null,
     },
   },
@@ -312,7 +312,7 @@ const failing: Row[] = [
     now: at(1 * HOUR),
     expect: {
       state: 'paused', stepIndex: 0, percentage: 1, actions: [], pausedFrom: 'running',
-      history: { from: 'running', to: 'paused', stepIndex: 0, percentage: 1, reason: /maximum duration: error_rate\(treatment\) ≤ 0\.01: 0\.015 over 2000 requests/, actor: 'controller' },
+      history: { from: 'running', to: 'paused', stepIndex: 0, percentage: 1, reason: /maximum duration: error_rate\(treatment\) <= 0\.01: 0\.015 over 2000 requests/, actor: 'controller' },
     },
   },
 ];
@@ -323,7 +323,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy() }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 0, latency: { '100': 980, '1000': 20 }, latencySumMs: 60_000 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /^latency_p99_ms\(treatment\) ≤ 500: 550 over 1000 requests$/ }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /^latency_p99_ms\(treatment\) <= 500: 550 over 1000 requests$/ }, history: null },
   },
   {
     name: 'latency gate uses p99, not the mean: p99 ≈ 99.5 ms passes though the mean is 900 ms',
@@ -343,7 +343,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 13 }, control: { requests: 10_000, errors: 100 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /^error_rate\(treatment\) ≤ control × 1\.2: 0\.013 over 1000 requests$/ }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /^error_rate\(treatment\) <= control x 1\.2: 0\.013 over 1000 requests$/ }, history: null },
   },
   {
     name: 'relative gate, point estimate: 1.1 % vs control 1 % × 1.2 → passes (threshold 1.2 % recorded)',
@@ -352,7 +352,7 @@ const gateMaths: Row[] = [
     now: at(15 * MINUTE),
     expect: {
       state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }],
-      history: { from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'controller', gates: [{ rule: 'error_rate(treatment) ≤ control × 1.2', cohort: 'treatment', threshold: 0.012, value: 0.011, samples: 1000, verdict: 'pass' }] },
+      history: { from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'controller', gates: [{ rule: 'error_rate(treatment) <= control x 1.2', cohort: 'treatment', threshold: 0.012, value: 0.011, samples: 1000, verdict: 'pass' }] },
     },
   },
   {
@@ -367,7 +367,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, confidence: 0.95 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 11 }, control: { requests: 10_000, errors: 100 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }], history: { from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'controller', gates: [{ rule: 'error_rate(treatment) ≤ control × 1.2 at 0.95 confidence', threshold: 0.012, value: 0.011, verdict: 'pass', cohorts: { treatment: { value: 0.011, samples: 1000 }, control: { value: 0.01, samples: 10_000 } }, test: { method: 'always-valid', confidence: 0.95, estimate: -0.001 } }] } },
+    expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }], history: { from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'controller', gates: [{ rule: 'error_rate(treatment) <= control x 1.2 at 0.95 confidence', threshold: 0.012, value: 0.011, verdict: 'pass', cohorts: { treatment: { value: 0.011, samples: 1000 }, control: { value: 0.01, samples: 10_000 } }, test: { method: 'always-valid', confidence: 0.95, estimate: -0.001 } }] } },
   },
   {
     name: 'relative gate at 0.95 confidence: 1.4 % vs 1 % on 100 000 requests each is worse beyond doubt (lower bound of 1.4 % − 1.2 % > 0) → fails, and holds',
@@ -390,7 +390,7 @@ const gateMaths: Row[] = [
     now: at(15 * MINUTE),
     expect: {
       state: 'rolled_back', stepIndex: 0, percentage: 1,
-      actions: [{ kind: 'kill', flags: [FLAG, 'other-switch'], reason: expect.stringMatching(/failed beyond doubt: error_rate 0\.014 over 100000 requests \(bounds 0\.000\d+…0\.00\d+ at 0\.95 confidence\)/) }],
+      actions: [{ kind: 'kill', flags: [FLAG, 'other-switch'], reason: expect.stringMatching(/failed beyond doubt: error_rate 0\.014 over 100000 requests \(bounds 0\.000\d+ to 0\.00\d+ at 0\.95 confidence\)/) }],
       history: { from: 'running', to: 'rolled_back', stepIndex: 0, percentage: 1, reason: /failed beyond doubt/, actor: 'controller' },
     },
   },
@@ -399,42 +399,42 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ onGateFailure: 'rollback', gates: [{ metric: 'error_rate', max: 0.01 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 50 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /error_rate\(treatment\) ≤ 0\.01: 0\.05/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /error_rate\(treatment\) <= 0\.01: 0\.05/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
   },
   {
     name: 'absolute gate at 0.95 confidence: 5 % errors on 1000 requests against 1 % is beyond doubt → rolls back under onGateFailure rollback',
     rollout: rollout({ plan: noApprovalPolicy({ onGateFailure: 'rollback', gates: [{ metric: 'error_rate', max: 0.01, confidence: 0.95 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 50 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'rolled_back', stepIndex: 0, percentage: 1, actions: [{ kind: 'kill', flags: [FLAG, EXTRA_KILL], reason: expect.stringMatching(/failed beyond doubt/) }], history: { from: 'running', to: 'rolled_back', stepIndex: 0, percentage: 1, reason: /error_rate\(treatment\) ≤ 0\.01 at 0\.95 confidence failed beyond doubt/, actor: 'controller' } },
+    expect: { state: 'rolled_back', stepIndex: 0, percentage: 1, actions: [{ kind: 'kill', flags: [FLAG, EXTRA_KILL], reason: expect.stringMatching(/failed beyond doubt/) }], history: { from: 'running', to: 'rolled_back', stepIndex: 0, percentage: 1, reason: /error_rate\(treatment\) <= 0\.01 at 0\.95 confidence failed beyond doubt/, actor: 'controller' } },
   },
   {
     name: 'absolute latency gate at 0.95 confidence: 5 % of requests slower than 500 ms puts p99 over 500 beyond doubt → fails (holds)',
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ metric: 'latency_p99_ms', max: 500, confidence: 0.95 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, latency: { '100': 950, '500': 0, '1000': 50 } } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /latency_p99_ms\(treatment\) ≤ 500 at 0\.95 confidence/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /latency_p99_ms\(treatment\) <= 500 at 0\.95 confidence/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
   },
   {
     name: 'PromQL gate: the queried value under its limit passes (the queried number is recorded with the advance)',
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ name: 'prom_errors', query: 'sum(rate(x{flag="{{flag}}"}[{{window}}]))', max: 0.02 }], rollback: [] }) }),
     input: analysisWith(HEALTHY, { queries: { 'gate:0:treatment': { kind: 'value', value: 0.01, series: 1 } } }),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }], history: { from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'controller', gates: [{ rule: 'prom_errors(treatment) ≤ 0.02', metric: 'prom_errors', value: 0.01, verdict: 'pass' }] } },
+    expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }], history: { from: 'running', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'controller', gates: [{ rule: 'prom_errors(treatment) <= 0.02', metric: 'prom_errors', value: 0.01, verdict: 'pass' }] } },
   },
   {
     name: 'PromQL gate: an empty or failed query is inconclusive, never a pass: the step waits and says why',
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ name: 'prom_errors', query: 'sum(rate(x{flag="{{flag}}"}[{{window}}]))', max: 0.02 }], rollback: [] }) }),
     input: analysisWith(HEALTHY, { queries: { 'gate:0:treatment': { kind: 'inconclusive', reason: 'the query returned no series' } } }),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'waiting', reason: /prom_errors\(treatment\) ≤ 0\.02: the query returned no series/ }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'waiting', reason: /prom_errors\(treatment\) <= 0\.02: the query returned no series/ }, history: null },
   },
   {
     name: 'PromQL gate compared with control: treatment 0.03 against control 0.01 × 1.5 fails',
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ name: 'prom_errors', query: 'sum(rate(x{cohort="{{cohort}}"}[{{window}}]))', compare: 'control', maxRelativeIncrease: 0.5 }], rollback: [] }) }),
     input: analysisWith(HEALTHY, { queries: { 'gate:0:treatment': { kind: 'value', value: 0.03, series: 1 }, 'gate:0:control': { kind: 'value', value: 0.01, series: 1 } } }),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /prom_errors\(treatment\) ≤ control × 1\.5: 0\.03/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /prom_errors\(treatment\) <= control x 1\.5: 0\.03/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
   },
   {
     name: 'PromQL rollback rule: over its threshold for its duration rolls back and kills',
@@ -448,7 +448,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ traffic: { minExposures: 100 } }) }),
     input: analysisWith(HEALTHY, { exposures: { on: 1, off: 40 } }),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'waiting', reason: /evaluations ≥ 100: the flag was evaluated 41 times of the 100 needed/ }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'waiting', reason: /evaluations >= 100: the flag was evaluated 41 times of the 100 needed/ }, history: null },
   },
   {
     name: 'traffic: a sample ratio mismatch (5 % on at a 1 % step) holds the ramp and says why; it never rolls back',
@@ -469,7 +469,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ metric: 'latency_p99_ms', compare: 'control', maxRelativeIncrease: 0.2 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, latency: { '150': 1000 } }, control: { requests: 1000, latency: { '100': 1000 } } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /latency_p99_ms\(treatment\) ≤ control × 1\.2: 148\.5 over 1000/ }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /latency_p99_ms\(treatment\) <= control x 1\.2: 148\.5 over 1000/ }, history: null },
   },
 ];
 

@@ -59,7 +59,7 @@ describe('always-valid bounds', () => {
       }
       return worse / runs;
     };
-    // Treatment exactly at control × 1.2, the edge of what is allowed: rarely called worse.
+    // Treatment exactly at control x 1.2, the edge of what is allowed: rarely called worse.
     expect(looks(0.006, 300)).toBeLessThanOrEqual(0.05);
     // Treatment at twice control: called worse in nearly every stream.
     expect(looks(0.01, 100)).toBeGreaterThan(0.95);
