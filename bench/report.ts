@@ -1,3 +1,4 @@
+import { DEFAULT_BATCH_SIZE } from '../src/rollouts/rollout-loop.js';
 import type { LoadResult } from './http-load.js';
 import type { KillLatencyResult } from './kill-latency.js';
 import type { RolloutTickResult, TickFigures } from './rollout-tick.js';
@@ -153,7 +154,7 @@ function renderRolloutTick(t: RolloutTickResult): string[] {
   const m = t.main;
   const out: string[] = ['## Rollout loop: one tick over many active rollouts', ''];
   out.push(
-    `\`RolloutLoop.tick()\` runs in the bench process (CPU 0 when pinned), built as \`src/controller.ts\` builds it (RedisStore → RolloutService, StoreOutcomeSource → RolloutLoop), with an injected clock, against its own redis-server${m.redisPinned ? ' pinned to CPU 1' : ''}. ` +
+    `\`RolloutLoop.tick()\` runs in a fresh process of its own (not pinned, as a controller process is not; its garbage collector works on helper threads), built as \`src/controller.ts\` builds it (RedisStore → RolloutService, StoreOutcomeSource → RolloutLoop), with an injected clock, against its own redis-server${m.redisPinned ? ' pinned to CPU 1' : ''}. ` +
       `${num(m.rollouts)} flags and running rollouts (policy: steps 1/10/50/100 %, gates error_rate ≤ 0.01 and latency_p99 ≤ 500 ms, rollback rule error_rate > 0.05 for 1m; analysis every ${m.analysisIntervalMs / 1000} s): one made through PolicyService/FlagService/RolloutService.start, the rest copies of its documents written with \`store.commit\` (${num(m.seed.docsMs)} ms). ` +
       `Every flag has outcome counters (both cohorts, 5-bound latency histogram: 16 fields) recorded with \`StoreOutcomeSource.record\` in every ${m.bucketMs / 1000} s bucket its windows read (${num(m.seed.counterBuckets)} buckets in ${num(m.seed.outcomesMs)} ms). ` +
       `Each step began one analysis interval before the first tick; the clock moves on one interval before each tick, so every rollout is due every time. Lease TTL 30 s.`,
@@ -169,7 +170,7 @@ function renderRolloutTick(t: RolloutTickResult): string[] {
   if (t.split) {
     const total = t.split.leaseAndListMs + t.split.outcomeReadsMs + t.split.restMs;
     const pct = (n: number) => `${Math.round((n / total) * 100)}%`;
-    out.push(`Where the median tick's ${num(total)} ms go: lease + listing (and parsing) every rollout document ${num(t.split.leaseAndListMs)} ms (${pct(t.split.leaseAndListMs)}); outcome counter reads and sums ${num(t.split.outcomeReadsMs)} ms (${pct(t.split.outcomeReadsMs)}: the tick minus the same tick with \`OutcomeSource.sum\` answered from memory); the rest ${num(t.split.restMs)} ms (${pct(t.split.restMs)}: per rollout, the audit head, the rollout and its flag read again, \`decide\`, one compare-and-set commit).`, '');
+    out.push(`Where the median tick's ${num(total)} ms go: lease + listing (and parsing) every rollout document ${num(t.split.leaseAndListMs)} ms (${pct(t.split.leaseAndListMs)}); outcome counter reads and sums ${num(t.split.outcomeReadsMs)} ms (${pct(t.split.outcomeReadsMs)}: the tick minus the same tick with \`OutcomeSource.sum\` answered from memory); the rest ${num(t.split.restMs)} ms (${pct(t.split.restMs)}: \`decide\` for each rollout and one fenced compare-and-set commit per batch of ${DEFAULT_BATCH_SIZE}). Outcome reads are batched too (one store call per batch), so answering them from memory saves little and can cost more.`, '');
   }
   const median = m.ticks.find((x) => x.wallMs === t.tickMs.p50) ?? m.ticks[0];
   if (median) {

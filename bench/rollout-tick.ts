@@ -329,7 +329,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       const lease = store.stats.get('acquireLease')?.ms ?? 0;
       const list = store.stats.get(`list ${ROLLOUTS}`)?.ms ?? 0;
       const perRollout = Object.fromEntries(
-        [...store.stats].filter(([kind]) => kind !== 'acquireLease' && !kind.startsWith('list')).map(([kind, s]) => [kind, { calls: Math.round((s.calls / opts.rollouts) * 10) / 10, ms: Math.round((s.ms / opts.rollouts) * 100) / 100 }]),
+        [...store.stats].filter(([kind]) => kind !== 'acquireLease' && !kind.startsWith('list')).map(([kind, s]) => [kind, { calls: Math.round((s.calls / opts.rollouts) * 100) / 100, ms: Math.round((s.ms / opts.rollouts) * 100) / 100 }]),
       );
       const figures: TickFigures = {
         ...report,
@@ -437,7 +437,41 @@ export async function measureRolloutTick(opts: RolloutTickOptions, log: (line: s
   };
 }
 
-if (process.argv[1] && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1])) {
+/**
+ * Runs measureRolloutTick in a process of its own and returns its result: the tick then runs on a
+ * fresh heap, as a controller's loop does, not in a bench process that has held a thousand streams,
+ * and free to use every core the way an unpinned controller process would (its garbage collector
+ * works on helper threads). `npm run bench` measures it so.
+ */
+export async function measureRolloutTickInChild(opts: Omit<RolloutTickOptions, 'running'>, log: (line: string) => void, running?: Set<{ stop(): Promise<void> }>): Promise<RolloutTickResult> {
+  const { spawn } = await import('node:child_process');
+  const os = await import('node:os');
+  const node = [process.execPath, '--import', 'tsx', import.meta.filename, '--measure', JSON.stringify(opts)];
+  // A child inherits the bench process's CPU affinity: give it every core back.
+  const [cmd, ...args] = os.cpus().length > 1 ? ['taskset', '-c', `0-${os.cpus().length - 1}`, ...node] : node;
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const handle = { stop: async () => void child.kill('SIGINT') };
+  running?.add(handle);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+  let partial = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) log(line);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  running?.delete(handle);
+  if (code !== 0) throw new Error(`the rollout tick measurement exited with ${code}`);
+  return JSON.parse(out) as RolloutTickResult;
+}
+
+const measureArg = process.argv.indexOf('--measure');
+if (measureArg > 0) {
+  const result = await measureRolloutTick(JSON.parse(process.argv[measureArg + 1]!) as RolloutTickOptions, (l) => console.error(l));
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
+} else if (process.argv[1] && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1])) {
   const rollouts = Number(process.argv[2] ?? 10_000);
   const stepAgeMs = Number(process.argv[3] ?? 30) * 1000;
   const ticks = Number(process.argv[4] ?? 3);
