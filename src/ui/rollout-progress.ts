@@ -59,7 +59,8 @@ export function rolloutProgress(rollout: Rollout, now: Date): RolloutProgress {
       const elapsed = now.getTime() - Date.parse(rollout.stepStartedAt);
       const samples = stepSamples(rollout);
       const counts = gateCounts(rollout.gates);
-      const total = rollout.plan.gates.length;
+      // The last analysis's checks include the policy's traffic checks; before any, the policy's gates.
+      const total = Math.max(rollout.gates.length, rollout.plan.gates.length);
       const items: WaitItem[] = [
         { kind: 'time', met: elapsed >= plan.minDurationMs, stepStartedAt: rollout.stepStartedAt, minDurationMs: plan.minDurationMs },
         { kind: 'samples', met: samples >= plan.minSamples, samples, minSamples: plan.minSamples },
