@@ -33,6 +33,12 @@ describe('what a rollout waits for', () => {
     expect(items.window).toEqual({ kind: 'window', met: true });
   });
 
+  it('counts the policy\'s traffic checks among the gates: all passing is met', () => {
+    const traffic = { ...gate('pass', 5000), rule: 'evaluations >= 100', metric: 'exposures', cohort: 'all' };
+    const checked = rollout({ state: 'awaiting_approval', gates: [traffic, { ...traffic, metric: 'sample_ratio' }, gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }], stepVerdict: { kind: 'healthy' } });
+    expect(byKind(rolloutProgress(checked, at(20 * MINUTE)).waitingFor).gates).toEqual({ kind: 'gates', met: true, pass: 4, fail: 0, inconclusive: 0, total: 4 });
+  });
+
   it('a healthy step awaiting approval waits only for the approval; one approval meets it', () => {
     const healthy = rollout({ state: 'awaiting_approval', gates: [gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }], stepVerdict: { kind: 'healthy' } });
     const unmet = rolloutProgress(healthy, at(20 * MINUTE)).waitingFor.filter((i) => !i.met);
