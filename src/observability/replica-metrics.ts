@@ -36,10 +36,17 @@ export function replicaMetrics(registry: Registry, sources: ReplicaSources): { w
     },
     { maxAgeMs: HEAD_SAMPLE_MS, waitMs: SCRAPE_WAIT_MS, now },
   );
+  // A rollout's state is read again only when its document's version moved: finished rollouts pile
+  // up over months, and parsing all of them every few seconds would be most of this gauge's cost.
+  const stateByVersion = new Map<string, { version: number; state: RolloutState }>();
   const sampleRollouts = sampled(
     async () => {
       const counts = new Map<RolloutState, number>(ROLLOUT_STATES.map((s) => [s, 0]));
-      for (const doc of await store.list<Rollout>(ROLLOUTS)) counts.set(doc.value.state, (counts.get(doc.value.state) ?? 0) + 1);
+      for (const doc of await store.list<Rollout>(ROLLOUTS)) {
+        let known = stateByVersion.get(doc.id);
+        if (known?.version !== doc.version) stateByVersion.set(doc.id, (known = { version: doc.version, state: doc.value.state }));
+        counts.set(known.state, (counts.get(known.state) ?? 0) + 1);
+      }
       return counts;
     },
     { maxAgeMs: ROLLOUT_SAMPLE_MS, waitMs: SCRAPE_WAIT_MS, now },

@@ -63,6 +63,8 @@ export class RolloutLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<TickReport> | undefined;
   private token: number | undefined;
+  /** Ids of rollouts seen in a final state: skipped unread on every later tick. */
+  private readonly finished = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -130,8 +132,13 @@ export class RolloutLoop {
         const chunk = docs.slice(next, (next += this.opts.batchSize));
         const due: Array<Versioned<Rollout>> = [];
         for (const doc of chunk) {
+          if (this.finished.has(doc.id)) continue;
           const r = doc.value;
-          if (isFinal(r.state)) continue;
+          if (isFinal(r.state)) {
+            // Final is for ever: never parse this one again (finished rollouts pile up over months).
+            this.finished.add(doc.id);
+            continue;
+          }
           active++;
           const dueAt = r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now;
           if (dueAt <= now) {
