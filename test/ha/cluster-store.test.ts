@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../../src/store/errors.js';
-import { createRedisStore, type RedisStore } from '../../src/store/redis-store.js';
-import { storeContract } from '../store/contract.js';
+import { createRedisStore } from '../../src/store/redis-store.js';
+import { redisFixture, storeContract } from '../store/contract.js';
 import { command, Topology } from './topology.js';
 
 /**
@@ -23,23 +23,7 @@ afterAll(() => topology.stop());
 
 storeContract('redis cluster', async ({ feedMaxLen }) => {
   const prefix = `c-${randomUUID().slice(0, 8)}`;
-  const stores: RedisStore[] = [await createRedisStore(url, prefix, { feedMaxLen })];
-  const track = async () => {
-    const s = await createRedisStore(url, prefix, { feedMaxLen });
-    stores.push(s);
-    return s;
-  };
-  return {
-    store: stores[0]!,
-    peer: track,
-    reopen: async () => {
-      await stores[0]!.close();
-      return track();
-    },
-    cleanup: async () => {
-      await Promise.all(stores.map((s) => s.close()));
-    },
-  };
+  return redisFixture(() => createRedisStore(url, prefix, { feedMaxLen }));
 });
 
 describe('redis cluster specifics', () => {

@@ -12,6 +12,31 @@ export interface StoreFixture {
 }
 export type MakeStore = (opts: { feedMaxLen?: number }) => Promise<StoreFixture>;
 
+/**
+ * A fixture of Redis stores on one prefix: `open` makes another instance on the same data (a peer
+ * or a restart); `afterClose` may remove the prefix's keys once every instance is closed.
+ */
+export async function redisFixture(open: () => Promise<Store>, afterClose: () => Promise<void> = async () => {}): Promise<StoreFixture> {
+  const stores: Store[] = [await open()];
+  const track = async () => {
+    const s = await open();
+    stores.push(s);
+    return s;
+  };
+  return {
+    store: stores[0]!,
+    peer: track,
+    reopen: async () => {
+      await stores[0]!.close();
+      return track();
+    },
+    cleanup: async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      await afterClose();
+    },
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {

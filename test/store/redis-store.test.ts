@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createRedisStore } from '../../src/store/redis-store.js';
-import type { Store } from '../../src/store/port.js';
-import { storeContract } from './contract.js';
+import { redisFixture, storeContract } from './contract.js';
 
 const url = inject('redisUrl');
 const admin = new Redis(url, { lazyConnect: true });
@@ -14,26 +13,13 @@ afterAll(async () => {
 /** Each fixture gets a fresh prefix, so tests share one server without seeing each other's keys. */
 storeContract('redis', async ({ feedMaxLen }) => {
   const prefix = `t-${randomUUID().slice(0, 8)}`;
-  const open = () => createRedisStore(url, prefix, { feedMaxLen });
-  const stores: Store[] = [await open()];
-  const track = async () => {
-    const s = await open();
-    stores.push(s);
-    return s;
-  };
-  return {
-    store: stores[0]!,
-    peer: track,
-    reopen: async () => {
-      await stores[0]!.close();
-      return track();
-    },
-    cleanup: async () => {
-      await Promise.all(stores.map((s) => s.close()));
+  return redisFixture(
+    () => createRedisStore(url, prefix, { feedMaxLen }),
+    async () => {
       const keys = await admin.keys(`{${prefix}}:*`);
       if (keys.length) await admin.del(...keys);
     },
-  };
+  );
 });
 
 describe('redis store specifics', () => {
