@@ -10,15 +10,12 @@
  * so the breach lands at every phase of the loop's schedule), posts one unhealthy batch and times
  * until a raw SSE stream (`bench/sse-reader.ts`) receives the flag with `enabled: false`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
-import { spawnController, type ControllerProcess } from '../test/support/controller-process.js';
+import type { ControllerProcess } from '../test/support/controller-process.js';
 import { openStream, type RawStream } from './sse-reader.js';
 import { percentiles, type Percentiles } from './kill-latency.js';
-import { pinToCpu } from './stack.js';
+import { benchDirs, pinToCpu, spawnBenchController } from './stack.js';
 
 export interface BreachLatencyOptions {
   reps: number;
@@ -74,7 +71,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const flagName = (i: number) => `bench.breach-${i}`;
 
 export async function measureBreachLatency(opts: BreachLatencyOptions, log: (line: string) => void = () => {}): Promise<BreachLatencyResult> {
-  const dirs = [mkdtempSync(path.join(os.tmpdir(), 'rc-bench-breach-')), mkdtempSync(path.join(os.tmpdir(), 'rc-bench-breach-data-'))];
+  const dirs = benchDirs('bench-breach');
   let redis: RedisServer | undefined;
   let controller: ControllerProcess | undefined;
   const streams: RawStream[] = [];
@@ -85,15 +82,11 @@ export async function measureBreachLatency(opts: BreachLatencyOptions, log: (lin
     redis = await startRedisServer();
     opts.running?.add(redis);
     const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
-    controller = await spawnController({
+    controller = await spawnBenchController(dirs, {
       REDIS_URL: redis.url,
       REDIS_PREFIX: 'bench-breach',
       ADMIN_TOKEN: adminToken,
-      FLAGS_DIR: dirs[0]!,
-      POLICIES_DIR: dirs[0]!,
-      DATA_DIR: dirs[1]!,
       LOG_LEVEL: 'warn',
-      SHUTDOWN_TIMEOUT_MS: '2000',
       ROLLOUT_TICK_MS: String(opts.tickMs),
       OUTCOME_BUCKET_MS: String(opts.bucketMs),
     });
@@ -251,7 +244,7 @@ export async function measureBreachLatency(opts: BreachLatencyOptions, log: (lin
     await redis?.stop().catch(() => undefined);
     if (redis) opts.running?.delete(redis);
     opts.running?.delete(stopController);
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    dirs.remove();
   }
 }
 

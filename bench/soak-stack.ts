@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
-import { spawnController, type ControllerProcess } from '../test/support/controller-process.js';
+import type { ControllerProcess } from '../test/support/controller-process.js';
 import type { Fixture } from './fixture.js';
-import { adminCaller, ENV, pinToCpu } from './stack.js';
+import { adminCaller, benchDirs, ENV, pinToCpu, spawnBenchController } from './stack.js';
 
 /**
  * One redis-server and one or more controller replicas on it (as `npm start` runs them), loaded with
@@ -31,28 +28,24 @@ export interface SoakStack {
 }
 
 export async function startSoakStack(opts: { replicas: number; fixture: Fixture; env: Record<string, string>; pin: boolean }): Promise<SoakStack> {
-  const dirs = [mkdtempSync(path.join(os.tmpdir(), 'rc-soak-flags-')), mkdtempSync(path.join(os.tmpdir(), 'rc-soak-data-'))];
+  const dirs = benchDirs('soak');
   const adminToken = `soak-admin-${randomBytes(16).toString('hex')}`;
   let redis: RedisServer | undefined;
   const replicas: SoakReplica[] = [];
   const stop = async () => {
     await Promise.allSettled(replicas.map((r) => r.process.stop()));
     await redis?.stop().catch(() => undefined);
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    dirs.remove();
   };
   try {
     redis = await startRedisServer();
     for (let i = 0; i < opts.replicas; i++) {
-      const controller = await spawnController({
+      const controller = await spawnBenchController(dirs, {
         REDIS_URL: redis.url,
         REDIS_PREFIX: 'soak',
         REPLICA_ID: `soak-${i}`,
         ADMIN_TOKEN: adminToken,
-        FLAGS_DIR: dirs[0]!,
-        POLICIES_DIR: dirs[0]!,
-        DATA_DIR: dirs[1]!,
         LOG_LEVEL: 'warn',
-        SHUTDOWN_TIMEOUT_MS: '2000',
         ...opts.env,
       });
       replicas.push({ url: controller.url, pid: controller.child.pid!, process: controller });

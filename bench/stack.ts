@@ -20,28 +20,37 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Scratch directories for a bench controller: an empty one for flags and policies (nothing loads from the repo) and one for data. */
+export interface BenchDirs {
+  config: string;
+  data: string;
+  remove(): void;
+}
+
+export function benchDirs(label: string): BenchDirs {
+  const config = mkdtempSync(path.join(os.tmpdir(), `rc-${label}-config-`));
+  const data = mkdtempSync(path.join(os.tmpdir(), `rc-${label}-data-`));
+  return { config, data, remove: () => [config, data].forEach((dir) => rmSync(dir, { recursive: true, force: true })) };
+}
+
+/** A controller process for a bench run: no flag or policy files, its own data directory, a quick shutdown; `env` adds the rest. */
+export function spawnBenchController(dirs: BenchDirs, env: Record<string, string>): Promise<ControllerProcess> {
+  return spawnController({ FLAGS_DIR: dirs.config, POLICIES_DIR: dirs.config, DATA_DIR: dirs.data, SHUTDOWN_TIMEOUT_MS: '2000', ...env });
+}
+
 export async function startStack(store: 'redis' | 'embedded', fixture: Fixture): Promise<Stack> {
-  const dirs = [mkdtempSync(path.join(os.tmpdir(), 'rc-bench-flags-')), mkdtempSync(path.join(os.tmpdir(), 'rc-bench-data-'))];
+  const dirs = benchDirs('bench');
   let redis: RedisServer | undefined;
   let controller: ControllerProcess | undefined;
   const stop = async () => {
     await controller?.stop().catch(() => undefined);
     await redis?.stop().catch(() => undefined);
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    dirs.remove();
   };
   try {
     if (store === 'redis') redis = await startRedisServer();
     const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
-    controller = await spawnController({
-      REDIS_URL: redis?.url ?? '',
-      REDIS_PREFIX: 'bench',
-      ADMIN_TOKEN: adminToken,
-      FLAGS_DIR: dirs[0]!,
-      DATA_DIR: dirs[1]!,
-      POLICIES_DIR: dirs[0]!,
-      LOG_LEVEL: 'info',
-      SHUTDOWN_TIMEOUT_MS: '2000',
-    });
+    controller = await spawnBenchController(dirs, { REDIS_URL: redis?.url ?? '', REDIS_PREFIX: 'bench', ADMIN_TOKEN: adminToken, LOG_LEVEL: 'info' });
     const url = controller.url;
     const admin = adminCaller(url, adminToken);
     const imported = await admin('POST', `/api/admin/environments/${ENV}/import`, fixture);
