@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../src/rollouts/rollout-model.js';
 import { startTestController, uniquePrefix, type TestController } from '../support/controller.js';
+import { waitForRollout } from '../rollouts/scenario-helpers.js';
 import { startPrometheus, startScrapedApp, type RunningPrometheus, type ScrapedApp } from './prometheus-server.js';
 
 /**
@@ -29,16 +30,7 @@ describe('rollouts judged by Prometheus queries', () => {
   let prometheus: RunningPrometheus;
   let t: TestController;
 
-  const waitFor = async (id: string, done: (r: Rollout) => boolean): Promise<Rollout> => {
-    const deadline = Date.now() + 40_000;
-    let last: Rollout | undefined;
-    while (Date.now() < deadline) {
-      last = (await t.api('GET', `/api/admin/rollouts/${id}`)).body as Rollout;
-      if (done(last)) return last;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`rollout ${id} did not get there: ${JSON.stringify({ state: last?.state, verdict: last?.stepVerdict, gates: last?.gates })}`);
-  };
+  const waitFor = (id: string, done: (r: Rollout) => boolean, label: string): Promise<Rollout> => waitForRollout(t, id, done, label, 40_000);
 
   beforeAll(async () => {
     app = await startScrapedApp([
@@ -62,7 +54,7 @@ describe('rollouts judged by Prometheus queries', () => {
   it('a healthy query gate takes the flag to 100 %, with the queried value recorded', async () => {
     const started = await t.api('POST', '/api/admin/rollouts', { flag: 'prom-good', environment: ENV, policy: policy.name });
     expect(started.status).toBe(201);
-    const done = await waitFor(started.body.id, (r) => r.state === 'completed' || r.state === 'rolled_back');
+    const done = await waitFor(started.body.id, (r) => r.state === 'completed' || r.state === 'rolled_back', 'the healthy rollout finished');
     expect(done.state).toBe('completed');
     const advanced = done.history.find((h) => h.to === 'running' && h.percentage === 100)!;
     expect(advanced.gates?.[0]).toMatchObject({ metric: 'prom_error_rate', rule: 'prom_error_rate(treatment) <= 0.1', verdict: 'pass' });
@@ -72,7 +64,7 @@ describe('rollouts judged by Prometheus queries', () => {
   it('a query rollback rule over its threshold rolls back and the flag is served disabled', async () => {
     const started = await t.api('POST', '/api/admin/rollouts', { flag: 'prom-bad', environment: ENV, policy: policy.name });
     expect(started.status).toBe(201);
-    const done = await waitFor(started.body.id, (r) => r.state === 'rolled_back' || r.state === 'completed');
+    const done = await waitFor(started.body.id, (r) => r.state === 'rolled_back' || r.state === 'completed', 'the bad rollout finished');
     expect(done.state).toBe('rolled_back');
     expect(done.history.at(-1)?.reason).toMatch(/rollback rule prom_error_rate\(treatment\) > 0\.2 breached: prom_error_rate 0\.5/);
     const client = await t.token({ kind: 'client', environment: ENV });

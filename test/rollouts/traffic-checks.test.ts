@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rollout } from '../../src/rollouts/rollout-model.js';
 import type { TestController } from '../support/controller.js';
-import { ENV, FAST_ENV, shiftedClock, startClockedController, type Clock } from './scenario-helpers.js';
+import { ENV, FAST_ENV, shiftedClock, startClockedController, waitForRollout, type Clock } from './scenario-helpers.js';
 
 /**
  * Traffic checks on real Redis: the exposure counts SDKs send to /api/client/metrics decide whether
@@ -38,16 +38,7 @@ describe('traffic checks from SDK exposure metrics', () => {
     });
     expect(res.status).toBe(202);
   };
-  const waitFor = async (id: string, done: (r: Rollout) => boolean): Promise<Rollout> => {
-    const deadline = Date.now() + 15_000;
-    let last: Rollout | undefined;
-    while (Date.now() < deadline) {
-      last = (await t.api('GET', `/api/admin/rollouts/${id}`)).body as Rollout;
-      if (done(last)) return last;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`rollout ${id} did not get there: ${JSON.stringify({ state: last?.state, verdict: last?.stepVerdict, gates: last?.gates })}`);
-  };
+  const waitFor = (id: string, done: (r: Rollout) => boolean, label: string): Promise<Rollout> => waitForRollout(t, id, done, label, 15_000);
 
   beforeAll(async () => {
     clock = shiftedClock();
@@ -69,18 +60,18 @@ describe('traffic checks from SDK exposure metrics', () => {
     await reportExposures('traffic-skewed', 500, 500); // 50 % got it at a 10 % step
     await reportExposures('traffic-matching', 102, 898); // 10.2 %
 
-    const waiting = await waitFor(quiet, (r) => r.stepVerdict.kind === 'waiting' && /evaluations/.test(r.stepVerdict.reason));
+    const waiting = await waitFor(quiet, (r) => r.stepVerdict.kind === 'waiting' && /evaluations/.test(r.stepVerdict.reason), 'the quiet flag waiting for evaluations');
     expect(waiting.stepVerdict).toMatchObject({ reason: expect.stringMatching(/the flag was evaluated 0 times of the 100 needed/) });
     expect(waiting.percentage).toBe(10);
 
-    const held = await waitFor(skewed, (r) => r.stepVerdict.kind === 'failing');
+    const held = await waitFor(skewed, (r) => r.stepVerdict.kind === 'failing', 'the skewed flag held');
     expect(held.stepVerdict).toMatchObject({ reason: expect.stringMatching(/sample ratio mismatch: 50% of 1000 evaluations got the feature, the step serves 10%/) });
     expect(held.state).toBe('running');
     expect(held.percentage).toBe(10);
     const srm = held.gates.find((g) => g.metric === 'sample_ratio')!;
     expect(srm).toMatchObject({ verdict: 'fail', samples: 1000, value: 0.5, test: { method: 'chi-squared', pValue: 0 } });
 
-    const advanced = await waitFor(matching, (r) => r.percentage === 100);
+    const advanced = await waitFor(matching, (r) => r.percentage === 100, 'the matching flag at 100%');
     const passed = advanced.history.find((h) => h.percentage === 100)!.gates!;
     expect(passed.find((g) => g.metric === 'sample_ratio')).toMatchObject({ verdict: 'pass', samples: 1000, value: 0.102 });
   });
