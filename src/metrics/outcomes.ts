@@ -142,11 +142,7 @@ export class StoreOutcomeSource implements OutcomeSource {
    * say, 0 costs at most two days of reads instead of millions.
    */
   async sum(environment: string, flag: string, from: number, to: number): Promise<OutcomeTotals> {
-    return (await this.sumWindows(environment, flag, [[from, to]]))[0]!;
-  }
-
-  async sumWindows(environment: string, flag: string, windows: Array<[from: number, to: number]>): Promise<OutcomeTotals[]> {
-    return (await this.sumWindowsMany([{ environment, flag, windows }]))[0]!;
+    return (await this.sumWindowsMany([{ environment, flag, windows: [[from, to]] }]))[0]![0]!;
   }
 
   async sumWindowsMany(queries: WindowQuery[]): Promise<OutcomeTotals[][]> {
