@@ -4,7 +4,7 @@ import type { Actor } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
 import { ConflictError } from '../store/errors.js';
 import type { OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
-import { addInto } from '../metrics/outcome-math.js';
+import { addInto, emptyTotals } from '../metrics/outcome-math.js';
 import { isFinal, ROLLOUTS, type DecisionInput, type Measurements, type Rollout } from './rollout-model.js';
 import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../metrics/exposures.js';
 import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
@@ -256,32 +256,23 @@ export class RolloutLoop {
    */
   private async measureMany(rollouts: Rollout[]): Promise<DecisionInput[]> {
     const now = this.opts.now().getTime();
-    const end = now + 1;
     const bucket = this.outcomes.bucketMs;
-    const filling = Math.floor(now / bucket) * bucket;
-    const spans = rollouts.map((r) => {
-      const from = r.stepTotals?.until ?? Math.floor(Date.parse(r.stepStartedAt) / bucket) * bucket;
-      return { from, until: Math.max(from, filling) };
-    });
+    const segments = rollouts.map((r) => stepSegments(r, now, bucket));
     try {
-      // The recent window overlaps the new and filling buckets of the step; each bucket is read once.
+      // The step and the recent window overlap; they are read as disjoint segments, so the store sums
+      // each bucket once, and the windows are put back together here.
       const sums = await this.outcomes.sumWindowsMany(
-        rollouts.map((r, i) => ({
-          environment: r.environment,
-          flag: r.flag,
-          windows: [
-            [spans[i]!.from, spans[i]!.until],
-            [spans[i]!.until, end],
-            [now - r.plan.analysisInterval, end],
-          ],
-        })),
+        rollouts.map((r, i) => ({ environment: r.environment, flag: r.flag, windows: segments[i]!.windows })),
       );
       const [exposures, queried] = await Promise.all([this.exposuresOf(rollouts, now), this.queriesOf(rollouts, now)]);
       return rollouts.map((r, i) => {
-        const [completed, partial, recent] = sums[i] as [OutcomeTotals, OutcomeTotals, OutcomeTotals];
-        // The window sums are fresh objects, so they are added into in place rather than copied.
-        const stepTotals = { totals: r.stepTotals ? addInto(completed, r.stepTotals.totals) : completed, until: spans[i]!.until };
-        const measurements: Measurements = { step: addInto(partial, stepTotals.totals), recent, stepTotals };
+        const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeTotals, OutcomeTotals, OutcomeTotals, OutcomeTotals];
+        // The segment sums are fresh objects, so they are added into in place rather than copied;
+        // `recent` is summed first, as the step's sums then take over the segments' objects.
+        const recent = addInto(addInto(addInto(emptyTotals(), beforeStep), completedRecent), filling);
+        const completed = addInto(completedOlder, completedRecent);
+        const stepTotals = { totals: r.stepTotals ? addInto(completed, r.stepTotals.totals) : completed, until: segments[i]!.until };
+        const measurements: Measurements = { step: addInto(filling, stepTotals.totals), recent, stepTotals };
         const e = exposures.get(r);
         if (e) measurements.exposures = { on: e.yes, off: e.no };
         const q = queried.get(r);
@@ -293,4 +284,29 @@ export class RolloutLoop {
       return rollouts.map(() => ({ kind: 'provider-error', error }));
     }
   }
+}
+
+/**
+ * The windows one analysis reads, as four disjoint segments of whole buckets:
+ *   [recentStart, from)   the recent window's part before the step's unread buckets (only while the step is younger than an interval),
+ *   [from, cut)           complete buckets since the last analysis, older than the recent window,
+ *   [cut, until)          complete buckets since the last analysis, inside the recent window,
+ *   [until, now]          the bucket still filling.
+ * The step adds the last three to its kept totals; the recent window is the first plus the last two.
+ */
+export function stepSegments(r: Rollout, now: number, bucketMs: number): { windows: Array<[number, number]>; until: number } {
+  const start = (t: number) => Math.floor(t / bucketMs) * bucketMs;
+  const from = r.stepTotals?.until ?? start(Date.parse(r.stepStartedAt));
+  const until = Math.max(from, start(now));
+  const recentStart = start(now - r.plan.analysisInterval);
+  const cut = Math.min(until, Math.max(from, recentStart));
+  return {
+    windows: [
+      [recentStart, Math.max(recentStart, from)],
+      [from, cut],
+      [cut, until],
+      [until, now + 1],
+    ],
+    until,
+  };
 }

@@ -120,12 +120,14 @@ return 0
 /**
  * Sums counter hashes per group. KEYS: the distinct bucket keys; ARGV[1]: JSON array of groups,
  * each a list of KEYS indexes. Each hash is read once even when it sits in several groups.
- * Returns one flat [field, value, ...] array per group.
+ * Returns one JSON string: an array with, per group, an object of field → sum (a number, or a string
+ * where a number would lose digits).
  */
 export const SUM_COUNTERS_LUA = `
 local groups = cjson.decode(ARGV[1])
 local read = {}
 local out = {}
+local floor = math.floor
 for g, idxs in ipairs(groups) do
   local sums = {}
   for _, i in ipairs(idxs) do
@@ -139,13 +141,13 @@ for g, idxs in ipairs(groups) do
       sums[f] = (sums[f] or 0) + tonumber(flat[j + 1])
     end
   end
-  -- Sums travel as strings: cjson would round numbers to 14 significant digits.
-  local strs = {}
+  -- cjson writes numbers with 14 significant digits: exact for the integer counts, so only a sum
+  -- it would round (a fractional latency sum, a huge count) travels as a string with all 17.
   for f, v in pairs(sums) do
-    strs[f] = string.format('%.17g', v)
+    if v ~= floor(v) or math.abs(v) >= 1e14 then sums[f] = string.format('%.17g', v) end
   end
   -- An empty Lua table encodes as {} (an object), which is what an empty group means.
-  out[g] = strs
+  out[g] = sums
 end
 -- One JSON string for all groups: parsed natively in Node, far cheaper than a nested RESP reply.
 return cjson.encode(out)

@@ -278,6 +278,15 @@ export function storeContract(name: string, make: MakeStore): void {
       expect(await store.sumCounters([])).toEqual([]);
     });
 
+    it('sums keep every digit: large counts and fractional sums come back exact', async () => {
+      const { store } = await open();
+      // 15 and 16 digits: past the 14 that a plain number encoding would keep.
+      await store.incrementCounters('big1', { n: 123_456_789_012_345, ms: 0.1 }, 60);
+      await store.incrementCounters('big2', { n: 1_000_000_000_000_000, ms: 0.2, k: 99_999_999_999_999 }, 60);
+      const [sum] = await store.sumCounters([['big1', 'big2']]);
+      expect(sum).toEqual({ n: 1_123_456_789_012_345, ms: 0.1 + 0.2, k: 99_999_999_999_999 });
+    });
+
     it('grants leases exclusively with increasing fencing tokens', async () => {
       const { store } = await open();
       const a = await store.acquireLease('leader', 'a', 10_000);
