@@ -32,6 +32,7 @@ import { RolloutService } from '../src/rollouts/rollout-service.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop, type TickReport } from '../src/rollouts/rollout-loop.js';
 import { ROLLOUTS, type Rollout } from '../src/rollouts/rollout-model.js';
 import { ownedStrategyId } from '../src/rollouts/flag-actions.js';
+import { ROLLOUT_HISTORIES, type RolloutRecord } from '../src/rollouts/rollout-docs.js';
 import { DEFAULT_OUTCOME_BUCKET_MS, StoreOutcomeSource, type OutcomeReport } from '../src/metrics/outcomes.js';
 import type { OutcomeSource, OutcomeTotals } from '../src/metrics/outcome-model.js';
 import type { Actor } from '../src/audit/chain.js';
@@ -83,7 +84,7 @@ export interface TickRunResult {
   analysisIntervalMs: number;
   bucketMs: number;
   seed: { docsMs: number; outcomesMs: number; counterBuckets: number };
-  /** Size of one rollout document (JSON) after the last timed tick: what each analysis rewrites. */
+  /** Size of one rollout record (JSON) after the last timed tick: what each analysis rewrites (the plan and history are kept apart). */
   rolloutDocBytes: number;
   ticks: TickFigures[];
   /** The same tick with every OutcomeSource.sum answered from memory (no counter reads). */
@@ -267,7 +268,9 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     await new FlagService(raw, now).put(definition, BENCH_ACTOR);
     const started = await new RolloutService(raw, now).start({ flag: flagName(0), environment: ENV, policy: POLICY }, BENCH_PERSON, BENCH_ACTOR);
     if (started.state !== 'running') throw new Error(`template rollout is ${started.state}, expected running`);
-    const templateRollout = (await raw.get<Rollout>(ROLLOUTS, started.id))!.value;
+    // The stored record (the rollout without its plan, which all share, and its history, kept apart).
+    const templateRecord = (await raw.get<RolloutRecord>(ROLLOUTS, started.id))!.value;
+    const templateHistory = (await raw.get(ROLLOUT_HISTORIES, started.id))!.value;
     const templateFlag = JSON.stringify((await raw.get<StoredFlag>(FLAGS, flagName(0)))!.value);
     const templateStrategy = ownedStrategyId(started.id);
 
@@ -277,9 +280,10 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       for (let i = from; i < Math.min(opts.rollouts, from + 500); i++) {
         const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
         const flag = JSON.parse(templateFlag.replaceAll(flagName(0), flagName(i)).replaceAll(templateStrategy, ownedStrategyId(id))) as StoredFlag;
-        const rollout: Rollout = { ...templateRollout, id, flag: flagName(i), strategyId: ownedStrategyId(id) };
+        const record: RolloutRecord = { ...templateRecord, id, flag: flagName(i), strategyId: ownedStrategyId(id) };
         puts.push({ collection: FLAGS, id: flagName(i), value: flag, expectVersion: 0 });
-        puts.push({ collection: ROLLOUTS, id, value: rollout, expectVersion: 0, quiet: true });
+        puts.push({ collection: ROLLOUTS, id, value: record, expectVersion: 0, quiet: true });
+        puts.push({ collection: ROLLOUT_HISTORIES, id, value: templateHistory, expectVersion: 0, quiet: true });
         puts.push({ collection: ACTIVE, id: `${ENV}:${flagName(i)}`, value: { id }, expectVersion: 0, quiet: true });
       }
       await raw.commit({ puts });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FLAGS, SEGMENTS } from '../flags/collections.js';
 import { POLICIES } from '../policies/policy-service.js';
 import { ROLLOUTS } from '../rollouts/rollout-model.js';
+import { ROLLOUT_HISTORIES, ROLLOUT_PLANS } from '../rollouts/rollout-docs.js';
 import { ACTIVE as ACTIVE_ROLLOUTS } from '../rollouts/rollout-service.js';
 import { TOKENS } from '../auth/token-model.js';
 import { WEBHOOKS } from '../notifications/webhook-model.js';
@@ -40,6 +41,8 @@ export const BACKED_UP_COLLECTIONS: readonly BackedUpCollection[] = [
   { name: POLICIES, quiet: false },
   { name: TOKENS, quiet: false },
   { name: ROLLOUTS, quiet: true },
+  { name: ROLLOUT_PLANS, quiet: true },
+  { name: ROLLOUT_HISTORIES, quiet: true },
   { name: ACTIVE_ROLLOUTS, quiet: true },
   { name: WEBHOOKS, quiet: true },
   { name: FILE_SOURCES, quiet: true },

@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
-import { ROLLOUT_STATES, ROLLOUTS, type Rollout, type RolloutState } from '../rollouts/rollout-model.js';
+import { ROLLOUT_STATES, ROLLOUTS, type RolloutState } from '../rollouts/rollout-model.js';
+import type { RolloutRecord } from '../rollouts/rollout-docs.js';
 import type { Store } from '../store/port.js';
 import { FeedFreshness } from './freshness.js';
 import { sampled } from './sampled.js';
@@ -42,7 +43,7 @@ export function replicaMetrics(registry: Registry, sources: ReplicaSources): { w
   const sampleRollouts = sampled(
     async () => {
       const counts = new Map<RolloutState, number>(ROLLOUT_STATES.map((s) => [s, 0]));
-      for (const doc of await store.list<Rollout>(ROLLOUTS)) {
+      for (const doc of await store.list<RolloutRecord>(ROLLOUTS)) {
         let known = stateByVersion.get(doc.id);
         if (known?.version !== doc.version) stateByVersion.set(doc.id, (known = { version: doc.version, state: doc.value.state }));
         counts.set(known.state, (counts.get(known.state) ?? 0) + 1);

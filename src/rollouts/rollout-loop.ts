@@ -119,7 +119,7 @@ export class RolloutLoop {
     // Documents are taken a batch at a time and read only then (the Redis store parses a value on
     // first use): each batch's objects live for one batch, not for the whole tick, which keeps them
     // out of the old generation and the garbage collector's most expensive work.
-    const docs = await this.store.list<Rollout>(ROLLOUTS);
+    const docs = await this.rollouts.records();
     const counts = { changed: 0, errors: 0 };
     let analysed = 0;
     let active = 0;
@@ -129,16 +129,16 @@ export class RolloutLoop {
     let next = 0;
     const worker = async () => {
       while (next < docs.length && this.token !== undefined) {
-        const chunk = docs.slice(next, (next += this.opts.batchSize));
+        const live = docs.slice(next, (next += this.opts.batchSize)).filter((doc) => {
+          if (this.finished.has(doc.id)) return false;
+          if (!isFinal(doc.value.state)) return true;
+          // Final is for ever: never parse this one again (finished rollouts pile up over months).
+          this.finished.add(doc.id);
+          return false;
+        });
         const due: Array<Versioned<Rollout>> = [];
-        for (const doc of chunk) {
-          if (this.finished.has(doc.id)) continue;
+        for (const doc of await this.rollouts.forAnalysis(live)) {
           const r = doc.value;
-          if (isFinal(r.state)) {
-            // Final is for ever: never parse this one again (finished rollouts pile up over months).
-            this.finished.add(doc.id);
-            continue;
-          }
           active++;
           const dueAt = r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now;
           if (dueAt <= now) {
@@ -181,7 +181,7 @@ export class RolloutLoop {
   private async analyseOne(doc: Versioned<Rollout>, measured: DecisionInput | undefined, fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
     const rollout = doc.value;
     try {
-      const input = async (current: Rollout) => (current === rollout && measured ? measured : (await this.measureMany([current]))[0]!);
+      const input = async (current: Rollout, known: boolean) => (known && measured ? measured : (await this.measureMany([current]))[0]!);
       const after = await this.rollouts.decideAndApply(rollout.id, input, CONTROLLER, fence, 'rollout.analysis', undefined, measured ? doc : undefined);
       if (after.state !== rollout.state || after.stepIndex !== rollout.stepIndex) {
         counts.changed++;

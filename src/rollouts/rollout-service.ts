@@ -13,6 +13,7 @@ import { decide } from './decide.js';
 import { applyActions, claimStrategy } from './flag-actions.js';
 import { isFinal, ROLLOUTS, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
 import { newRollout } from './new-rollout.js';
+import { RolloutDocs, type RolloutRecord } from './rollout-docs.js';
 
 /** One active rollout per flag and environment: this document exists while one runs. */
 export const ACTIVE = 'active-rollouts';
@@ -20,7 +21,11 @@ const activeKey = (r: Pick<Rollout, 'flag' | 'environment'>) => `${r.environment
 
 export type Command = Extract<DecisionInput, { kind: 'approve' | 'reject' | 'pause' | 'resume' | 'abort' }>['kind'];
 
-/** A rollout that changed, told to listeners (notifications, metrics) after its commit landed. */
+/**
+ * A rollout that changed, told to listeners (notifications, metrics) after its commit landed.
+ * New transitions are `after.history.slice(before.history.length)`: for a routine analysis (no
+ * transition) both sides share one history, which the loop does not read (HISTORY_NOT_LOADED, empty).
+ */
 export interface RolloutChange {
   before: Rollout | null;
   after: Rollout;
@@ -38,12 +43,15 @@ export interface Fence {
 
 export class RolloutService {
   private readonly listeners = new Set<RolloutListener>();
+  private readonly docs: RolloutDocs;
 
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
     private readonly awaitApplied: (feedSeq: number) => Promise<void> = async () => {},
-  ) {}
+  ) {
+    this.docs = new RolloutDocs(store);
+  }
 
   /** Listeners run after the commit and must not throw or block: they are told, not asked. */
   onChange(listener: RolloutListener): () => void {
@@ -62,13 +70,23 @@ export class RolloutService {
   }
 
   async list(): Promise<Rollout[]> {
-    return (await this.store.list<Rollout>(ROLLOUTS)).map((d) => d.value).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return (await this.docs.list()).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   async get(id: string): Promise<Rollout> {
-    const doc = await this.store.get<Rollout>(ROLLOUTS, id);
+    const doc = await this.docs.get(id);
     if (!doc) throw AppError.notFound(`rollout "${id}"`);
     return doc.value;
+  }
+
+  /** Every rollout's stored record, parsed on first use: the loop looks at them a batch at a time. */
+  records(): Promise<Array<Versioned<RolloutRecord>>> {
+    return this.docs.records();
+  }
+
+  /** Records made into rollouts for an analysis, without their history (which the routine analysis never writes). */
+  forAnalysis(records: Array<Versioned<RolloutRecord>>): Promise<Array<Versioned<Rollout>>> {
+    return this.docs.forAnalysis(records);
   }
 
   /** Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the first step. */
@@ -98,7 +116,7 @@ export class RolloutService {
         return {
           commit: {
             puts: [
-              { collection: ROLLOUTS, id, value: decision.next, expectVersion: 0, quiet: true },
+              ...this.docs.puts(decision.next, null, 0),
               { collection: ACTIVE, id: activeKey(input), value: { id }, expectVersion: 0, quiet: true },
               { collection: FLAGS, id: input.flag, value: finalFlag, expectVersion: flagDoc.version },
             ],
@@ -139,7 +157,7 @@ export class RolloutService {
       const decision = decide(rollout, item.input, now);
       if (decision.kind === 'decided' && decision.actions.length === 0 && decision.next.history.length === rollout.history.length && !isFinal(decision.next.state)) {
         routine.push({ before: rollout, after: decision.next });
-        puts.push({ collection: ROLLOUTS, id: rollout.id, value: decision.next, expectVersion: item.doc.version, quiet: true });
+        puts.push(...this.docs.puts(decision.next, rollout, item.doc.version));
       } else rest.push({ ...item, stale: false });
     }
     if (puts.length === 0) return { written: 0, rest };
@@ -160,7 +178,8 @@ export class RolloutService {
    */
   async decideAndApply(
     id: string,
-    input: (rollout: Rollout) => DecisionInput | Promise<DecisionInput>,
+    /** `known` is true when the rollout is the caller's own `known` document (not read afresh after a conflict). */
+    input: (rollout: Rollout, known: boolean) => DecisionInput | Promise<DecisionInput>,
     actor: Actor,
     fence?: Fence,
     action = 'rollout.analysis',
@@ -173,13 +192,15 @@ export class RolloutService {
     const after = await auditedCommit(
       this.store,
       async () => {
-        // A retry after a conflict must read afresh; only the first attempt may use what the caller read.
-        const doc = fresh ?? (await this.store.get<Rollout>(ROLLOUTS, id));
+        // A retry after a conflict must read afresh; only the first attempt may use what the caller
+        // read (with its history, unless that changed since, which also means reading afresh).
+        const given = fresh ? await this.docs.withHistory(fresh) : null;
         fresh = undefined;
+        const doc = given ?? (await this.docs.get(id));
         if (!doc) throw AppError.notFound(`rollout "${id}"`);
         const rollout = doc.value;
         before = rollout;
-        const decision = decide(rollout, await input(rollout), this.now());
+        const decision = decide(rollout, await input(rollout, given !== null), this.now());
         if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
         const { next, actions } = decision;
         // Flags are read only when the decision changes them (most analyses change nothing).
@@ -188,7 +209,7 @@ export class RolloutService {
         const flags = new Map(flagDocs.flatMap((d) => (d ? [[d.id, d.value] as const] : [])));
         const changed = applyActions(next, actions, flags, next.updatedAt);
         // Rollout documents are read from the store when needed; only the flags they change go on the feed.
-        const puts: PutOp[] = [{ collection: ROLLOUTS, id, value: next, expectVersion: doc.version, quiet: true }];
+        const puts: PutOp[] = this.docs.puts(next, rollout, doc.version);
         const audit: AuditInput[] = [];
         for (const [name, flag] of changed) {
           const before = flagDocs.find((d) => d?.id === name)!;

@@ -8,7 +8,8 @@ import type { OutcomeTotals } from '../../src/metrics/outcome-model.js';
 import { PolicyService } from '../../src/policies/policy-service.js';
 import { policySchema } from '../../src/policies/policy-schema.js';
 import { LEADER_LEASE } from '../../src/rollouts/rollout-loop.js';
-import { ROLLOUTS, type DecisionInput, type Rollout } from '../../src/rollouts/rollout-model.js';
+import { ROLLOUTS, type DecisionInput, type Rollout, type Transition } from '../../src/rollouts/rollout-model.js';
+import { HISTORY_NOT_LOADED, ROLLOUT_HISTORIES } from '../../src/rollouts/rollout-docs.js';
 import { RolloutService, type Fence, type RolloutChange } from '../../src/rollouts/rollout-service.js';
 import { ConflictError, createRedisStore, type RedisStore, type Versioned } from '../../src/store/index.js';
 import { uniquePrefix } from '../support/controller.js';
@@ -41,7 +42,9 @@ describe('batched routine analyses', () => {
   let fence: Fence;
   let started: Rollout[];
   const changes: RolloutChange[] = [];
-  const read = async (id: string) => (await store.get<Rollout>(ROLLOUTS, id))!;
+  // As the loop reads them: records made into rollouts for analysis, without their history.
+  const read = async (id: string) => (await rollouts.forAnalysis((await rollouts.records()).filter((d) => d.id === id)))[0]!;
+  const historyDoc = (id: string) => store.get<Transition[]>(ROLLOUT_HISTORIES, id);
 
   beforeEach(async () => {
     store = await createRedisStore(inject('redisUrl'), uniquePrefix('batch'));
@@ -90,6 +93,15 @@ describe('batched routine analyses', () => {
     }
     expect(await readAuditHead(store)).toEqual(auditBefore);
     expect(changes.map((c) => [c.after.id, c.action])).toEqual(docs.map((d) => [d.id, 'rollout.analysis']));
+    // The history is neither read nor rewritten by a routine analysis, and is whole when read back.
+    for (const doc of docs) {
+      expect(doc.value.history).toBe(HISTORY_NOT_LOADED);
+      expect((await historyDoc(doc.id))!.version).toBe(1);
+      expect((await rollouts.get(doc.id)).history.map((t) => t.to)).toEqual(['running']);
+    }
+    const record = (await store.get<Record<string, unknown>>(ROLLOUTS, docs[0]!.id))!.value;
+    expect(record).not.toHaveProperty('plan');
+    expect(record).not.toHaveProperty('history');
   });
 
   it('leaves a rollout whose decision is a transition to the full path, and still writes the others', async () => {
@@ -103,6 +115,9 @@ describe('batched routine analyses', () => {
     expect((await read(docs[1]!.id)).version).toBe(docs[1]!.version);
     const b = await rollouts.decideAndApply(docs[1]!.id, () => rest[0]!.input, CONTROLLER, fence, 'rollout.analysis', undefined, rest[0]!.doc);
     expect(b.state).toBe('rolled_back');
+    // The full path read the history it appended to: the start is still there, the rollback after it.
+    expect((await historyDoc(docs[1]!.id))!.value.map((t) => t.to)).toEqual(['running', 'rolled_back']);
+    expect((await rollouts.get(docs[1]!.id)).history.map((t) => t.to)).toEqual(['running', 'rolled_back']);
   });
 
   it('hands every rollout back, marked stale, when one of them changed since it was read', async () => {

@@ -249,7 +249,7 @@ describe('fencing: a write with a stale fencing token is refused', () => {
     clockB = clock + 60_000;
     const led = await loopB.tick();
     expect(led).toMatchObject({ leader: true, analysed: 1, changed: 1, errors: 0 });
-    const done = (await store.get<Rollout>(ROLLOUTS, rollout.id))!.value;
+    const done = await rollouts.get(rollout.id);
     expect(done).toMatchObject({ stepIndex: 2, percentage: 100 });
     expect(done.history.filter((t) => t.to === 'running').map((t) => t.percentage)).toEqual([1, 5, 100]);
     expect(await verifyAuditLog(store)).toMatchObject({ ok: true });

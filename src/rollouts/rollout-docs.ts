@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { PutOp, Store, Versioned } from '../store/port.js';
+import type { Policy } from '../policies/policy-schema.js';
+import { ROLLOUTS, type Rollout, type Transition } from './rollout-model.js';
+
+/** Plans rollouts follow, each kept once under the hash of its content (immutable, so cached for good). */
+export const ROLLOUT_PLANS = 'rollout-plans';
+/** Each rollout's history of transitions, written only when a transition is. */
+export const ROLLOUT_HISTORIES = 'rollout-histories';
+
+/**
+ * A rollout as the `rollouts` collection holds it: everything an analysis reads and rewrites, without
+ * the two parts that only grow or never change. Every analysis rewrites this document, so it stays
+ * small however long the history gets; the plan and the history are read and written only when needed.
+ * `plan` and `history` inline: a document written before they moved out (still read as it is).
+ */
+export type RolloutRecord = Omit<Rollout, 'plan' | 'history'> & {
+  planId: string;
+  /** Length of the history this record goes with: a history read at another moment is detected and read again. */
+  historyLength: number;
+  plan?: Policy;
+  history?: Transition[];
+};
+
+/** The history of a rollout read for analysis only: never written back (an analysis that adds to it reads it first). */
+export const HISTORY_NOT_LOADED: readonly Transition[] = Object.freeze([]);
+
+/** Where a rollout read from the store keeps its plan and history. */
+interface Origin {
+  planId: string;
+  historyLength: number;
+  /** The record still had its plan and history inline: its next write moves them out. */
+  inline: boolean;
+}
+
+/** Reads agree once the history has the length the record says: a write landing between the two reads is read again. */
+const CONSISTENT_READ_ATTEMPTS = 5;
+
+/** Stable id of a plan: the same plan started by many rollouts is stored once. */
+export function planId(plan: Policy): string {
+  return createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 32);
+}
+
+/**
+ * Turns rollouts into store documents and back. The rest of the service works with whole `Rollout`s;
+ * only this class knows that a rollout is kept as a record, a shared plan and a history.
+ */
+export class RolloutDocs {
+  private readonly plans = new Map<string, Policy | Promise<Policy>>();
+  private readonly origins = new WeakMap<Rollout, Origin>();
+
+  constructor(private readonly store: Store) {}
+
+  /** One rollout, whole (with its history), or null. */
+  async get(id: string): Promise<Versioned<Rollout> | null> {
+    for (let attempt = 1; ; attempt++) {
+      const [record, history] = await Promise.all([this.store.get<RolloutRecord>(ROLLOUTS, id), this.store.get<Transition[]>(ROLLOUT_HISTORIES, id)]);
+      if (!record) return null;
+      if (record.value.history || (history?.value.length ?? 0) === record.value.historyLength || attempt === CONSISTENT_READ_ATTEMPTS) {
+        return { id, version: record.version, value: await this.hydrate(record.value, history?.value ?? []) };
+      }
+    }
+  }
+
+  /** Every rollout, whole. */
+  async list(): Promise<Rollout[]> {
+    const [records, histories] = await Promise.all([this.store.list<RolloutRecord>(ROLLOUTS), this.store.list<Transition[]>(ROLLOUT_HISTORIES)]);
+    const historyOf = new Map(histories.map((h) => [h.id, h.value]));
+    return Promise.all(
+      records.map(async ({ id, value }) => {
+        const history = historyOf.get(id) ?? [];
+        if (value.history || history.length === value.historyLength) return this.hydrate(value, history);
+        return (await this.get(id))?.value ?? this.hydrate(value, history); // written between the two lists
+      }),
+    );
+  }
+
+  /** Every rollout's record, parsed on first use (see Store.list): the loop reads them a batch at a time. */
+  records(): Promise<Array<Versioned<RolloutRecord>>> {
+    return this.store.list<RolloutRecord>(ROLLOUTS);
+  }
+
+  /**
+   * Records made into rollouts for analysis: with their plan, without their history
+   * (HISTORY_NOT_LOADED). Such a rollout may be written back only while its history is unchanged;
+   * `withHistory` makes it whole for anything else.
+   */
+  async forAnalysis(records: Array<Versioned<RolloutRecord>>): Promise<Array<Versioned<Rollout>>> {
+    return Promise.all(records.map(async (doc) => ({ id: doc.id, version: doc.version, value: await this.hydrate(doc.value, doc.value.history ?? HISTORY_NOT_LOADED) })));
+  }
+
+  /** A rollout read by `forAnalysis`, with its history; null when it changed since (read it afresh). */
+  async withHistory(doc: Versioned<Rollout>): Promise<Versioned<Rollout> | null> {
+    const origin = this.origins.get(doc.value);
+    if (!origin) throw new Error(`rollout ${doc.id} was not read through RolloutDocs`);
+    if (doc.value.history !== HISTORY_NOT_LOADED) return doc;
+    const history = (await this.store.get<Transition[]>(ROLLOUT_HISTORIES, doc.id))?.value ?? [];
+    if (history.length !== origin.historyLength) return null;
+    const whole = { ...doc.value, history };
+    this.origins.set(whole, origin);
+    return { ...doc, value: whole };
+  }
+
+  /**
+   * The writes that store `next`, a new state of `before` (null: a new rollout), read at
+   * `expectVersion`. The history is written only when it changed, the plan only with a new rollout.
+   */
+  puts(next: Rollout, before: Rollout | null, expectVersion: number): PutOp[] {
+    const origin = before ? this.origins.get(before) : undefined;
+    if (before && !origin) throw new Error(`rollout ${before.id} was not read through RolloutDocs`);
+    const id = origin?.planId ?? planId(next.plan);
+    const historyChanged = !origin || origin.inline || next.history !== before!.history;
+    // A history built on one that was never read would drop every earlier transition.
+    if (historyChanged && (next.history === HISTORY_NOT_LOADED || before?.history === HISTORY_NOT_LOADED)) {
+      throw new Error(`rollout ${next.id}: its history was not read, so it cannot be written`);
+    }
+    const { plan: _plan, history: _history, ...rest } = next;
+    const record: RolloutRecord = { ...rest, planId: id, historyLength: historyChanged ? next.history.length : origin!.historyLength };
+    const puts: PutOp[] = [{ collection: ROLLOUTS, id: next.id, value: record, expectVersion, quiet: true }];
+    // Unconditional: the history is guarded by the record's version, written in the same commit.
+    if (historyChanged) puts.push({ collection: ROLLOUT_HISTORIES, id: next.id, value: next.history, quiet: true });
+    if (!origin || origin.inline) {
+      this.plans.set(id, next.plan);
+      puts.push({ collection: ROLLOUT_PLANS, id, value: next.plan, quiet: true });
+    }
+    return puts;
+  }
+
+  private async hydrate(record: RolloutRecord, history: readonly Transition[]): Promise<Rollout> {
+    const { planId: id, historyLength, plan: inlinePlan, history: inlineHistory, ...rest } = record;
+    const plan = inlinePlan ?? (await this.plan(id));
+    const rollout: Rollout = { ...rest, plan, history: (inlineHistory ?? history) as Transition[] };
+    this.origins.set(rollout, { planId: inlinePlan ? planId(inlinePlan) : id, historyLength: inlineHistory ? inlineHistory.length : historyLength, inline: inlinePlan !== undefined || inlineHistory !== undefined });
+    return rollout;
+  }
+
+  private async plan(id: string): Promise<Policy> {
+    let plan = this.plans.get(id);
+    if (!plan) {
+      // The promise is kept, so a batch of rollouts on a plan not yet seen reads it once.
+      plan = this.store.get<Policy>(ROLLOUT_PLANS, id).then((doc) => {
+        if (!doc) throw new Error(`rollout plan ${id} is missing from the store`);
+        return doc.value;
+      });
+      this.plans.set(id, plan);
+      plan.catch(() => this.plans.delete(id));
+    }
+    return plan;
+  }
+}

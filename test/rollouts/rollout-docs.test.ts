@@ -1,0 +1,87 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openEmbeddedStore, type Store } from '../../src/store/index.js';
+import { HISTORY_NOT_LOADED, planId, ROLLOUT_HISTORIES, ROLLOUT_PLANS, RolloutDocs, type RolloutRecord } from '../../src/rollouts/rollout-docs.js';
+import { ROLLOUTS, type Rollout, type Transition } from '../../src/rollouts/rollout-model.js';
+import { policy, rollout } from '../unit/decide-fixtures.js';
+
+/**
+ * A rollout is stored as a record (rewritten by every analysis), a plan shared by every rollout
+ * that follows it, and a history written only with a transition. These tests hold the pieces
+ * together: what goes in comes back whole, and what an analysis does not change is not rewritten.
+ */
+
+const started = (at: string): Transition => ({ at, from: 'pending', to: 'running', stepIndex: 0, percentage: 1, reason: 'started', actor: 'alice' });
+
+describe('rollout documents', () => {
+  let store: Store;
+  let docs: RolloutDocs;
+
+  beforeEach(async () => {
+    store = await openEmbeddedStore(mkdtempSync(path.join(os.tmpdir(), 'rc-rollout-docs-')));
+    docs = new RolloutDocs(store);
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  const create = async (r: Rollout) => {
+    await store.commit({ puts: docs.puts(r, null, 0) });
+    return (await docs.get(r.id))!;
+  };
+
+  it('stores a new rollout as a record, its plan once under its hash, and its history; reads it back whole', async () => {
+    const a = rollout({ id: 'r-a', history: [started('2026-03-02T12:00:00.000Z')] });
+    const b = rollout({ id: 'r-b', history: [started('2026-03-02T12:01:00.000Z')] });
+    expect((await create(a)).value).toEqual(a);
+    expect((await create(b)).value).toEqual(b);
+
+    const record = (await store.get<RolloutRecord>(ROLLOUTS, 'r-a'))!.value;
+    expect(record).not.toHaveProperty('plan');
+    expect(record).not.toHaveProperty('history');
+    expect(record).toMatchObject({ planId: planId(a.plan), historyLength: 1 });
+    expect((await store.list(ROLLOUT_PLANS)).map((d) => d.id)).toEqual([planId(a.plan)]);
+    expect((await store.get(ROLLOUT_HISTORIES, 'r-b'))!.value).toEqual(b.history);
+    expect((await docs.list()).map((r) => r.id).sort()).toEqual(['r-a', 'r-b']);
+  });
+
+  it('an analysis that adds no transition rewrites the record only; one that does writes the history too', async () => {
+    const a = rollout({ id: 'r-a', history: [started('2026-03-02T12:00:00.000Z')] });
+    await create(a);
+    const [forAnalysis] = await docs.forAnalysis(await docs.records());
+    expect(forAnalysis!.value.history).toBe(HISTORY_NOT_LOADED);
+    expect(forAnalysis!.value.plan).toEqual(a.plan);
+
+    const measured = { ...forAnalysis!.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' };
+    const routine = docs.puts(measured, forAnalysis!.value, forAnalysis!.version);
+    expect(routine.map((p) => p.collection)).toEqual([ROLLOUTS]);
+    await store.commit({ puts: routine });
+    expect((await docs.get('r-a'))!.value).toEqual({ ...a, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' });
+
+    // A transition needs the history: refused without it, written with it.
+    const [again] = await docs.forAnalysis(await docs.records());
+    const paused: Transition = { ...started('2026-03-02T12:01:00.000Z'), from: 'running', to: 'paused', reason: 'paused by alice' };
+    expect(() => docs.puts({ ...again!.value, state: 'paused', history: [paused] }, again!.value, again!.version)).toThrow(/history was not read/);
+    const whole = (await docs.withHistory(again!))!;
+    const next = { ...whole.value, state: 'paused' as const, history: [...whole.value.history, paused] };
+    await store.commit({ puts: docs.puts(next, whole.value, whole.version) });
+    expect((await docs.get('r-a'))!.value).toEqual({ ...next, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' });
+    // The analysis-time copy is stale now: its history is read again rather than trusted.
+    expect(await docs.withHistory(again!)).toBeNull();
+  });
+
+  it('reads a rollout stored whole (plan and history inline) and moves them out on its next write', async () => {
+    const old = rollout({ id: 'r-old', plan: policy({ name: 'old-plan' }), history: [started('2026-03-02T12:00:00.000Z')] });
+    await store.commit({ puts: [{ collection: ROLLOUTS, id: old.id, value: old, expectVersion: 0 }] });
+    const [read] = await docs.forAnalysis(await docs.records());
+    expect(read!.value).toEqual(old);
+
+    const puts = docs.puts({ ...read!.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' }, read!.value, read!.version);
+    expect(puts.map((p) => p.collection).sort()).toEqual([ROLLOUT_HISTORIES, ROLLOUT_PLANS, ROLLOUTS].sort());
+    await store.commit({ puts });
+    expect((await store.get<RolloutRecord>(ROLLOUTS, old.id))!.value).not.toHaveProperty('history');
+    expect((await new RolloutDocs(store).get(old.id))!.value).toEqual({ ...old, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' });
+  });
+});
