@@ -34,6 +34,7 @@ import { ROLLOUTS, type Rollout } from '../src/rollouts/rollout-model.js';
 import { ownedStrategyId } from '../src/rollouts/flag-actions.js';
 import { ROLLOUT_HISTORIES, type RolloutRecord } from '../src/rollouts/rollout-docs.js';
 import { DEFAULT_OUTCOME_BUCKET_MS, StoreOutcomeSource, type OutcomeReport } from '../src/metrics/outcomes.js';
+import { fieldsOf, totalsOf } from '../src/metrics/outcome-fields.js';
 import type { OutcomeSource, OutcomeTotals } from '../src/metrics/outcome-model.js';
 import type { Actor } from '../src/audit/chain.js';
 import { startRedisServer } from '../test/support/redis-server.js';
@@ -151,18 +152,13 @@ function outcomeRecords(flags: string[], seed: number): OutcomeReport['records']
   });
 }
 
-/** A fresh copy of a sum (the loop adds into what it is given), cheaper than structuredClone. */
-function copyTotals(t: OutcomeTotals): OutcomeTotals {
-  const cohort = (c: OutcomeTotals['treatment']) => ({ ...c, latencyBuckets: { ...c.latencyBuckets } });
-  return { treatment: cohort(t.treatment), control: cohort(t.control) };
-}
-
-/** Answers every outcome read with copies of one real sum: the tick without its counter reads. */
+/** Answers every outcome read with one real sum (the loop never changes what it is given): the tick without its counter reads. */
 function constantOutcomes(bucketMs: number, sample: OutcomeTotals): OutcomeSource {
+  const fields = fieldsOf(sample);
   return {
     bucketMs,
-    sum: async () => copyTotals(sample),
-    sumWindowsMany: async (queries) => queries.map((q) => q.windows.map(() => copyTotals(sample))),
+    sum: async () => totalsOf(fields),
+    sumWindowsMany: async (queries) => queries.map((q) => q.windows.map(() => fields)),
   };
 }
 
@@ -190,6 +186,12 @@ class TimedStore implements Store {
   }
   list<T>(collection: string): Promise<Versioned<T>[]> {
     return this.timed(`list ${collection}`, this.inner.list<T>(collection));
+  }
+  versions(collection: string): Promise<Map<string, number>> {
+    return this.timed(`list ${collection}`, this.inner.versions(collection));
+  }
+  getMany<T>(collection: string, ids: string[]): Promise<Versioned<T>[]> {
+    return this.timed(`list ${collection}`, this.inner.getMany<T>(collection, ids));
   }
   commit(commit: Commit): Promise<CommitResult> {
     return this.timed('commit', this.inner.commit(commit));
@@ -314,8 +316,10 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
 
     // 4. Timed ticks.
     clock = t0;
+    // One service for every tick, as a controller has for its lifetime (it remembers the records it wrote).
+    const rollouts = new RolloutService(store, now);
     const loopAt = (concurrency: number, source: OutcomeSource) =>
-      new RolloutLoop(store, new RolloutService(store, now), source, logger, { replicaId: 'bench', tickMs: 1_000, leaseTtlMs: 30_000, batchSize: DEFAULT_BATCH_SIZE, concurrency, now });
+      new RolloutLoop(store, rollouts, source, logger, { replicaId: 'bench', tickMs: 1_000, leaseTtlMs: 30_000, batchSize: DEFAULT_BATCH_SIZE, concurrency, now });
     const tick = async (concurrency: number, source: OutcomeSource = new StoreOutcomeSource(store, bucketMs), expect = opts.rollouts): Promise<TickFigures> => {
       const loop = loopAt(concurrency, source);
       store.stats.clear();

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { flagNameSchema } from '../flags/schema.js';
 import type { Store } from '../store/port.js';
-import { emptyTotals } from './outcome-math.js';
-import type { CohortTotals, OutcomeSource, OutcomeTotals, WindowQuery } from './outcome-model.js';
+import { boundField, canonicalBound, cohortField, totalsOf, type OutcomeFields } from './outcome-fields.js';
+import type { OutcomeSource, OutcomeTotals, WindowQuery } from './outcome-model.js';
 
 /** Gates are judged over short windows (minutes), so buckets are fine-grained: ten seconds by default. */
 export const DEFAULT_OUTCOME_BUCKET_MS = 10_000;
@@ -54,54 +54,22 @@ export function outcomeBucketKey(environment: string, flag: string, bucketStart:
   return `outcome:${environment}:${flag}:${bucketStart}`;
 }
 
-/** "10", "10.0" and "1e1" are one bucket once stored, so every report adds to the same field. */
-function canonicalBound(key: string): string {
-  return key === '+Inf' ? key : String(Number(key));
-}
 
 /**
- * Counter fields, tab-separated (a tab cannot appear in a cohort or a bound):
- * "<cohort>\trequests", "<cohort>\terrors", "<cohort>\tlatsum", "<cohort>\tle\t<bound>".
- * Zeros are left out: an increment by 0 would only create empty fields.
+ * A record's counters as outcome fields (see outcome-fields.ts). Zeros are left out: an increment by
+ * 0 would only create empty fields.
  */
-function addFields(fields: Record<string, number>, record: OutcomeReport['records'][number]): void {
+function addRecordFields(fields: OutcomeFields, record: OutcomeReport['records'][number]): void {
   const add = (field: string, n: number, keepZero = false) => {
-    if (n !== 0 || keepZero) fields[`${record.cohort}\t${field}`] = (fields[`${record.cohort}\t${field}`] ?? 0) + n;
+    if (n !== 0 || keepZero) fields[field] = (fields[field] ?? 0) + n;
   };
-  add('requests', record.requests);
-  add('errors', record.errors);
+  add(cohortField(record.cohort, 'requests'), record.requests);
+  add(cohortField(record.cohort, 'errors'), record.errors);
   if (!record.latencyMs) return;
-  add('latsum', record.latencyMs.sum);
+  add(cohortField(record.cohort, 'latsum'), record.latencyMs.sum);
   // Empty buckets are kept: a bucket's bound is the lower bound of the next one, so dropping it
   // would make percentiles interpolate from too low a bound.
-  for (const [bound, n] of Object.entries(record.latencyMs.buckets)) add(`le\t${canonicalBound(bound)}`, n, true);
-}
-
-type ParsedField = readonly [cohort: string | undefined, kind: string | undefined, bound: string | undefined];
-/** Field names repeat across every bucket and flag (a few cohorts × kinds × bounds), so each is split once. */
-const parsedFields = new Map<string, ParsedField>();
-function parseField(field: string): ParsedField {
-  let parsed = parsedFields.get(field);
-  if (!parsed) {
-    const [cohort, kind, bound] = field.split('\t');
-    parsed = [cohort, kind, bound] as const;
-    if (parsedFields.size < 10_000) parsedFields.set(field, parsed);
-  }
-  return parsed;
-}
-
-/** Adds one bucket's counters into totals, in place (an analysis sums many buckets; no copies per bucket). */
-function addFieldsInto(totals: OutcomeTotals, counters: Record<string, number>): void {
-  for (const field in counters) {
-    const n = counters[field]!;
-    const [cohort, kind, bound] = parseField(field);
-    if (cohort !== 'treatment' && cohort !== 'control') continue;
-    const c: CohortTotals = totals[cohort];
-    if (kind === 'requests') c.requests += n;
-    else if (kind === 'errors') c.errors += n;
-    else if (kind === 'latsum') c.latencySumMs += n;
-    else if (kind === 'le' && bound !== undefined) c.latencyBuckets[bound] = (c.latencyBuckets[bound] ?? 0) + n;
-  }
+  for (const [bound, n] of Object.entries(record.latencyMs.buckets)) add(boundField(record.cohort, canonicalBound(bound)), n, true);
 }
 
 /** Outcomes reported by applications, kept as time-bucketed counters in the store. */
@@ -122,11 +90,11 @@ export class StoreOutcomeSource implements OutcomeSource {
    * Records are merged per flag first, so a report costs one increment per flag, not per record.
    */
   async record(environment: string, report: OutcomeReport, now: number): Promise<void> {
-    const byFlag = new Map<string, Record<string, number>>();
+    const byFlag = new Map<string, OutcomeFields>();
     for (const record of report.records) {
       let fields = byFlag.get(record.flag);
       if (!fields) byFlag.set(record.flag, (fields = {}));
-      addFields(fields, record);
+      addRecordFields(fields, record);
     }
     const start = this.bucketStart(now);
     await Promise.all(
@@ -142,10 +110,10 @@ export class StoreOutcomeSource implements OutcomeSource {
    * say, 0 costs at most two days of reads instead of millions.
    */
   async sum(environment: string, flag: string, from: number, to: number): Promise<OutcomeTotals> {
-    return (await this.sumWindowsMany([{ environment, flag, windows: [[from, to]] }]))[0]![0]!;
+    return totalsOf((await this.sumWindowsMany([{ environment, flag, windows: [[from, to]] }]))[0]![0]!);
   }
 
-  async sumWindowsMany(queries: WindowQuery[]): Promise<OutcomeTotals[][]> {
+  async sumWindowsMany(queries: WindowQuery[]): Promise<OutcomeFields[][]> {
     const groups: string[][] = [];
     for (const { environment, flag, windows } of queries) {
       const starts = new Set<number>();
@@ -162,12 +130,6 @@ export class StoreOutcomeSource implements OutcomeSource {
     // Summed in the store, one round trip for every window of every query; each bucket is read once.
     const sums = await this.store.sumCounters(groups);
     let next = 0;
-    return queries.map(({ windows }) =>
-      windows.map(() => {
-        const totals = emptyTotals();
-        addFieldsInto(totals, sums[next++]!);
-        return totals;
-      }),
-    );
+    return queries.map(({ windows }) => windows.map(() => sums[next++]!));
   }
 }

@@ -7,7 +7,7 @@ import { metricsOn } from './metric-factory.js';
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** The port's round trips, whose error series exist from the start at zero (so increase() sees the first error). */
-const OPERATIONS = ['get', 'list', 'commit', 'feedHead', 'readFeed', 'readLog', 'incrementCounters', 'readCounters', 'sumCounters', 'acquireLease', 'releaseLease', 'ping'] satisfies Array<keyof Store>;
+const OPERATIONS = ['get', 'list', 'versions', 'getMany', 'commit', 'feedHead', 'readFeed', 'readLog', 'incrementCounters', 'readCounters', 'sumCounters', 'acquireLease', 'releaseLease', 'ping'] satisfies Array<keyof Store>;
 
 /** Calls that are not round trips: `follow` returns at once and runs its own loop. */
 const NOT_TIMED = new Set<PropertyKey>(['follow', 'kind', 'constructor', 'then']);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PutOp, Store, Versioned } from '../store/port.js';
 import type { Policy } from '../policies/policy-schema.js';
-import { ROLLOUTS, type Rollout, type Transition } from './rollout-model.js';
+import { isFinal, ROLLOUTS, type Rollout, type Transition } from './rollout-model.js';
 
 /** Plans rollouts follow, each kept once under the hash of its content (immutable, so cached for good). */
 export const ROLLOUT_PLANS = 'rollout-plans';
@@ -48,6 +48,14 @@ export function planId(plan: Policy): string {
 export class RolloutDocs {
   private readonly plans = new Map<string, Policy | Promise<Policy>>();
   private readonly origins = new WeakMap<Rollout, Origin>();
+  /**
+   * Records of active rollouts this replica read or wrote last, with their version: a tick fetches
+   * only the records that changed since (written by another replica, or by a person's command).
+   * Records are never changed in place (decide returns new objects), so keeping them is safe.
+   */
+  private readonly known = new Map<string, { version: number; record: RolloutRecord }>();
+  /** Rollouts seen final, with their version: final is for ever, so they are not fetched again (they pile up over months). */
+  private readonly finished = new Map<string, number>();
 
   constructor(private readonly store: Store) {}
 
@@ -75,18 +83,53 @@ export class RolloutDocs {
     );
   }
 
-  /** Every rollout's record, parsed on first use (see Store.list): the loop reads them a batch at a time. */
-  records(): Promise<Array<Versioned<RolloutRecord>>> {
-    return this.store.list<RolloutRecord>(ROLLOUTS);
+  /**
+   * The records of every rollout not known to be final, in id order: those unchanged since this
+   * replica last read or wrote them from memory, the others fetched (and parsed on first use, so the
+   * loop, which works a batch at a time, keeps each batch's objects short-lived).
+   */
+  async activeRecords(): Promise<Array<Versioned<RolloutRecord>>> {
+    const versions = await this.store.versions(ROLLOUTS);
+    for (const id of this.known.keys()) if (!versions.has(id)) this.known.delete(id);
+    for (const id of this.finished.keys()) if (!versions.has(id)) this.finished.delete(id);
+    const records: Array<Versioned<RolloutRecord>> = [];
+    const changed: string[] = [];
+    for (const [id, version] of versions) {
+      if (this.finished.get(id) === version) continue;
+      const known = this.known.get(id);
+      if (known?.version === version) records.push({ id, version, value: known.record });
+      else changed.push(id);
+    }
+    records.push(...(await this.store.getMany<RolloutRecord>(ROLLOUTS, changed)));
+    return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**
    * Records made into rollouts for analysis: with their plan, without their history
-   * (HISTORY_NOT_LOADED). Such a rollout may be written back only while its history is unchanged;
-   * `withHistory` makes it whole for anything else.
+   * (HISTORY_NOT_LOADED); final ones are left out (and not fetched again). Such a rollout may be
+   * written back only while its history is unchanged; `withHistory` makes it whole for anything else.
    */
   async forAnalysis(records: Array<Versioned<RolloutRecord>>): Promise<Array<Versioned<Rollout>>> {
-    return Promise.all(records.map(async (doc) => ({ id: doc.id, version: doc.version, value: await this.hydrate(doc.value, doc.value.history ?? HISTORY_NOT_LOADED) })));
+    const active = records.filter((doc) => {
+      if (!isFinal(doc.value.state)) return true;
+      this.finished.set(doc.id, doc.version);
+      this.known.delete(doc.id);
+      return false;
+    });
+    return Promise.all(
+      active.map(async (doc) => {
+        this.known.set(doc.id, { version: doc.version, record: doc.value });
+        return { id: doc.id, version: doc.version, value: await this.hydrate(doc.value, doc.value.history ?? HISTORY_NOT_LOADED) };
+      }),
+    );
+  }
+
+  /** Remembers the records a commit of `puts` (from `puts`) wrote, at the versions it gave them. */
+  written(puts: PutOp[], versions: Record<string, number>): void {
+    for (const put of puts) {
+      const version = versions[`${ROLLOUTS}/${put.id}`];
+      if (put.collection === ROLLOUTS && version !== undefined) this.known.set(put.id, { version, record: put.value as RolloutRecord });
+    }
   }
 
   /** A rollout read by `forAnalysis`, with its history; null when it changed since (read it afresh). */
@@ -130,6 +173,9 @@ export class RolloutDocs {
     const { planId: id, historyLength, plan: inlinePlan, history: inlineHistory, ...rest } = record;
     const plan = inlinePlan ?? (await this.plan(id));
     const rollout: Rollout = { ...rest, plan, history: (inlineHistory ?? history) as Transition[] };
+    // Step sums kept in their earlier shape (per-cohort totals) are dropped: the next analysis sums
+    // the step from its start instead, which gives the same figures.
+    if (rollout.stepTotals && !rollout.stepTotals.fields) rollout.stepTotals = undefined;
     this.origins.set(rollout, { planId: inlinePlan ? planId(inlinePlan) : id, historyLength: inlineHistory ? inlineHistory.length : historyLength, inline: inlinePlan !== undefined || inlineHistory !== undefined });
     return rollout;
   }

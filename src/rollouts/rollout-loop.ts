@@ -3,9 +3,9 @@ import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
 import { ConflictError } from '../store/errors.js';
-import type { OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
-import { addInto, emptyTotals } from '../metrics/outcome-math.js';
-import { isFinal, ROLLOUTS, type DecisionInput, type Measurements, type Rollout } from './rollout-model.js';
+import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
+import { sumFields, totalsOf } from '../metrics/outcome-fields.js';
+import type { DecisionInput, Measurements, Rollout } from './rollout-model.js';
 import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../metrics/exposures.js';
 import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
 import { queriesFor } from './checks.js';
@@ -63,8 +63,6 @@ export class RolloutLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<TickReport> | undefined;
   private token: number | undefined;
-  /** Ids of rollouts seen in a final state: skipped unread on every later tick. */
-  private readonly finished = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -119,7 +117,7 @@ export class RolloutLoop {
     // Documents are taken a batch at a time and read only then (the Redis store parses a value on
     // first use): each batch's objects live for one batch, not for the whole tick, which keeps them
     // out of the old generation and the garbage collector's most expensive work.
-    const docs = await this.rollouts.records();
+    const docs = await this.rollouts.activeRecords();
     const counts = { changed: 0, errors: 0 };
     let analysed = 0;
     let active = 0;
@@ -129,15 +127,8 @@ export class RolloutLoop {
     let next = 0;
     const worker = async () => {
       while (next < docs.length && this.token !== undefined) {
-        const live = docs.slice(next, (next += this.opts.batchSize)).filter((doc) => {
-          if (this.finished.has(doc.id)) return false;
-          if (!isFinal(doc.value.state)) return true;
-          // Final is for ever: never parse this one again (finished rollouts pile up over months).
-          this.finished.add(doc.id);
-          return false;
-        });
         const due: Array<Versioned<Rollout>> = [];
-        for (const doc of await this.rollouts.forAnalysis(live)) {
+        for (const doc of await this.rollouts.forAnalysis(docs.slice(next, (next += this.opts.batchSize)))) {
           const r = doc.value;
           active++;
           const dueAt = r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now;
@@ -266,13 +257,14 @@ export class RolloutLoop {
       );
       const [exposures, queried] = await Promise.all([this.exposuresOf(rollouts, now), this.queriesOf(rollouts, now)]);
       return rollouts.map((r, i) => {
-        const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeTotals, OutcomeTotals, OutcomeTotals, OutcomeTotals];
-        // The segment sums are fresh objects, so they are added into in place rather than copied;
-        // `recent` is summed first, as the step's sums then take over the segments' objects.
-        const recent = addInto(addInto(addInto(emptyTotals(), beforeStep), completedRecent), filling);
-        const completed = addInto(completedOlder, completedRecent);
-        const stepTotals = { totals: r.stepTotals ? addInto(completed, r.stepTotals.totals) : completed, until: segments[i]!.until };
-        const measurements: Measurements = { step: addInto(filling, stepTotals.totals), recent, stepTotals };
+        const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
+        // Added as flat fields (cheap), made into per-cohort totals once per window at the end.
+        const stepTotals = { fields: sumFields(r.stepTotals?.fields ?? {}, completedOlder, completedRecent), until: segments[i]!.until };
+        const measurements: Measurements = {
+          step: totalsOf(sumFields(stepTotals.fields, filling)),
+          recent: totalsOf(sumFields(beforeStep, completedRecent, filling)),
+          stepTotals,
+        };
         const e = exposures.get(r);
         if (e) measurements.exposures = { on: e.yes, off: e.no };
         const q = queried.get(r);

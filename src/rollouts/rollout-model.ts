@@ -1,5 +1,5 @@
 import type { Policy } from '../policies/policy-schema.js';
-import type { OutcomeTotals } from '../metrics/outcome-model.js';
+import type { OutcomeFields, OutcomeTotals } from '../metrics/outcome-model.js';
 import type { QueryResult } from '../metrics/prometheus/query-result.js';
 
 export const ROLLOUTS = 'rollouts';
@@ -95,7 +95,7 @@ export interface Rollout {
    * Outcomes of the current step in the buckets that are complete, summed once: an analysis then
    * reads only the buckets since `until` (and the one still filling), however long the step lasts.
    */
-  stepTotals?: { totals: OutcomeTotals; until: number };
+  stepTotals?: { fields: OutcomeFields; until: number };
   /** The state to return to on resume, while paused. */
   pausedFrom?: ActiveState;
   pauseReason?: string;

@@ -79,12 +79,12 @@ export class RolloutService {
     return doc.value;
   }
 
-  /** Every rollout's stored record, parsed on first use: the loop looks at them a batch at a time. */
-  records(): Promise<Array<Versioned<RolloutRecord>>> {
-    return this.docs.records();
+  /** The stored records of the rollouts not known to be final: the loop looks at them a batch at a time. */
+  activeRecords(): Promise<Array<Versioned<RolloutRecord>>> {
+    return this.docs.activeRecords();
   }
 
-  /** Records made into rollouts for an analysis, without their history (which the routine analysis never writes). */
+  /** Records made into rollouts for an analysis (final ones left out), without their history, which a routine analysis never writes. */
   forAnalysis(records: Array<Versioned<RolloutRecord>>): Promise<Array<Versioned<Rollout>>> {
     return this.docs.forAnalysis(records);
   }
@@ -162,7 +162,7 @@ export class RolloutService {
     }
     if (puts.length === 0) return { written: 0, rest };
     try {
-      await this.store.commit({ puts, fence });
+      this.docs.written(puts, (await this.store.commit({ puts, fence })).versions);
     } catch (err) {
       if (!(err instanceof ConflictError) || err.reason.startsWith('fence')) throw err;
       return { written: 0, rest: items.map((item) => ({ ...item, stale: true })) };

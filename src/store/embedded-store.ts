@@ -121,6 +121,20 @@ class EmbeddedStore implements Store {
     return ids.map(([id, d]) => ({ id, version: d.v, value: JSON.parse(d.j) as T }));
   }
 
+  async versions(collection: string): Promise<Map<string, number>> {
+    this.assertOpen();
+    return new Map([...(this.docs.get(collection)?.entries() ?? [])].map(([id, d]) => [id, d.v]));
+  }
+
+  async getMany<T = unknown>(collection: string, ids: string[]): Promise<Versioned<T>[]> {
+    this.assertOpen();
+    const docs = this.docs.get(collection);
+    return ids.flatMap((id) => {
+      const d = docs?.get(id);
+      return d ? [{ id, version: d.v, value: JSON.parse(d.j) as T }] : [];
+    });
+  }
+
   async commit(c: Commit): Promise<CommitResult> {
     this.assertOpen();
     const { puts = [], deletes = [], appends = [] } = c;

@@ -83,6 +83,13 @@ export interface Store {
 
   get<T = unknown>(collection: string, id: string): Promise<Versioned<T> | null>;
   list<T = unknown>(collection: string): Promise<Versioned<T>[]>;
+  /**
+   * Every document's version (id → version), without the values: with getMany, a reader that keeps
+   * the values it has seen (the rollout loop) fetches only the documents that changed since.
+   */
+  versions(collection: string): Promise<Map<string, number>>;
+  /** The documents with these ids as of one instant, in the order asked; absent ones are left out. */
+  getMany<T = unknown>(collection: string, ids: string[]): Promise<Versioned<T>[]>;
   /** Throws ConflictError (from errors.ts) when an expectation or the fence does not hold; nothing is written then. */
   commit(commit: Commit): Promise<CommitResult>;
 

@@ -142,6 +142,18 @@ export class RedisStore implements Store {
     return Object.keys(docs).sort().map((id) => lazyDoc<T>(id, Number(vers[id] ?? 0), docs[id]!));
   }
 
+  async versions(collection: string): Promise<Map<string, number>> {
+    const vers = (await this.io(this.redis.hgetall(this.k.ver(collection)))) as Record<string, string>;
+    return new Map(Object.keys(vers).map((id) => [id, Number(vers[id])]));
+  }
+
+  async getMany<T = unknown>(collection: string, ids: string[]): Promise<Versioned<T>[]> {
+    if (ids.length === 0) return [];
+    const [docs, vers] = (await this.io(this.redis.multi()
+      .hmget(this.k.doc(collection), ...ids).hmget(this.k.ver(collection), ...ids).exec().then(execResults))) as [Array<string | null>, Array<string | null>];
+    return ids.flatMap((id, i) => (docs[i] == null || vers[i] == null ? [] : [lazyDoc<T>(id, Number(vers[i]), docs[i]!)]));
+  }
+
   async commit(c: Commit): Promise<CommitResult> {
     const keyList = [this.k.feedseq, this.k.feed];
     const keyIdx = new Map<string, number>();

@@ -1,6 +1,7 @@
 import { changeWindowOpen } from '../policies/change-window.js';
 import { stepPlans } from '../policies/policy-schema.js';
 import { isFinal, type CheckResult, type Rollout } from '../rollouts/rollout-model.js';
+import { requestsIn } from '../metrics/outcome-fields.js';
 
 /**
  * Where a rollout stands and what it is waiting for, as the dashboard shows it: pure, from the
@@ -30,7 +31,7 @@ export interface RolloutProgress {
 /** Treatment requests counted in the current step, as far as the last analysis knows. */
 export function stepSamples(rollout: Rollout): number {
   const fromGates = rollout.gates.filter((g) => g.cohort === 'treatment').map((g) => g.samples);
-  return Math.max(0, rollout.stepTotals?.totals.treatment.requests ?? 0, ...fromGates);
+  return Math.max(0, rollout.stepTotals ? requestsIn(rollout.stepTotals.fields, 'treatment') : 0, ...fromGates);
 }
 
 function gateCounts(gates: CheckResult[]): { pass: number; fail: number; inconclusive: number } {

@@ -1,4 +1,5 @@
 import { emptyTotals } from '../metrics/outcome-math.js';
+import { totalsOf } from '../metrics/outcome-fields.js';
 import type { Cohort, OutcomeSource, OutcomeTotals } from '../metrics/outcome-model.js';
 import { stepPlans, type MetricName, type OutcomeGate, type RollbackRule } from '../policies/policy-schema.js';
 import { evaluateGate, metricValue } from '../rollouts/checks.js';
@@ -144,9 +145,10 @@ export async function readRolloutSeries(outcomes: OutcomeSource, rollout: Rollou
   const settled = cache.settled(rollout.id, windows[0]![0], windows[0]![1] - windows[0]![0]);
   const missing = windows.filter(([start]) => !settled.has(start));
   const [read = []] = missing.length ? await outcomes.sumWindowsMany([{ environment: rollout.environment, flag: rollout.flag, windows: missing }]) : [];
-  const fresh = new Map(missing.map(([start], i) => [start, read[i]!]));
+  const totals = read.map(totalsOf);
+  const fresh = new Map(missing.map(([start], i) => [start, totals[i]!]));
   missing.forEach(([start, end], i) => {
-    if (end + outcomes.bucketMs <= now.getTime()) settled.set(start, read[i]!);
+    if (end + outcomes.bucketMs <= now.getTime()) settled.set(start, totals[i]!);
   });
   return buildSeries(rollout, windows, windows.map(([start]) => settled.get(start) ?? fresh.get(start)!), to);
 }

@@ -101,18 +101,18 @@ describe('outcomes from POST /api/metrics/outcomes', () => {
     });
 
     const firstBucket = await outcomes.sum('production', 'checkout', T0, T0 + 10_000);
-    expect(firstBucket.treatment).toEqual({ requests: 150, errors: 3, latencyBuckets: { '10': 60, '100': 50, '+Inf': 10 }, latencySumMs: 3700 });
-    expect(firstBucket.control).toEqual({ requests: 80, errors: 1, latencyBuckets: { '10': 60, '100': 20 }, latencySumMs: 1200 });
+    expect(firstBucket.treatment).toEqual({ requests: 150, errors: 3, latencyBuckets: { '+10': 60, '+100': 50, '+Inf': 10 }, latencySumMs: 3700 });
+    expect(firstBucket.control).toEqual({ requests: 80, errors: 1, latencyBuckets: { '+10': 60, '+100': 20 }, latencySumMs: 1200 });
 
     const all = await outcomes.sum('production', 'checkout', T0, T0 + 30_000);
-    expect(all.treatment).toEqual({ requests: 200, errors: 13, latencyBuckets: { '10': 60, '100': 50, '1000': 50, '+Inf': 10 }, latencySumMs: 23700 });
-    expect(all.control).toEqual({ requests: 90, errors: 6, latencyBuckets: { '10': 60, '100': 30 }, latencySumMs: 1800 });
+    expect(all.treatment).toEqual({ requests: 200, errors: 13, latencyBuckets: { '+10': 60, '+100': 50, '+1000': 50, '+Inf': 10 }, latencySumMs: 23700 });
+    expect(all.control).toEqual({ requests: 90, errors: 6, latencyBuckets: { '+10': 60, '+100': 30 }, latencySumMs: 1800 });
 
     // [from, to) in whole buckets: an unaligned from reads its whole bucket, to is exclusive.
     expect((await outcomes.sum('production', 'checkout', T0 + 5_000, T0 + 10_001)).control.requests).toBe(90);
     expect((await outcomes.sum('production', 'checkout', T0, T0 + 20_000)).treatment.requests).toBe(150);
     const second = await outcomes.sum('production', 'checkout', T0 + 10_000, T0 + 20_000);
-    expect(second).toEqual({ ...emptyTotals(), control: { requests: 10, errors: 5, latencyBuckets: { '100': 10 }, latencySumMs: 600 } });
+    expect(second).toEqual({ ...emptyTotals(), control: { requests: 10, errors: 5, latencyBuckets: { '+100': 10 }, latencySumMs: 600 } });
     expect(await outcomes.sum('production', 'checkout', T0 + 30_000, T0 + 30_000)).toEqual(emptyTotals());
 
     // Figures over the whole window. Treatment: 10 ms: 60, 100 ms: 50, 1000 ms: 50, +Inf: 10 (170).
@@ -134,7 +134,7 @@ describe('outcomes from POST /api/metrics/outcomes', () => {
     const body = report({ flag: 'empty-buckets', cohort: 'treatment', requests: 10, errors: 0, latencyMs: { buckets: { '50': 0, '100': 10 }, sum: 750 } });
     expect((await post(body, prod)).status).toBe(202);
     const sum = await outcomes.sum('production', 'empty-buckets', T0, T0 + 10_000);
-    expect(sum.treatment.latencyBuckets).toEqual({ '50': 0, '100': 10 });
+    expect(sum.treatment.latencyBuckets).toEqual({ '+50': 0, '+100': 10 });
     // All ten requests took 50–100 ms: the median interpolates inside that bucket, not from 0.
     expect(latencyPercentile(sum.treatment, 0.5)).toBeCloseTo(75, 10);
   });

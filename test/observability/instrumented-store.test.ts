@@ -26,6 +26,8 @@ function unreachableStore(): Store {
     kind: 'redis',
     get: refused,
     list: refused,
+    versions: refused,
+    getMany: refused,
     commit: refused,
     feedHead: refused,
     readFeed: refused,

@@ -43,7 +43,7 @@ describe('batched routine analyses', () => {
   let started: Rollout[];
   const changes: RolloutChange[] = [];
   // As the loop reads them: records made into rollouts for analysis, without their history.
-  const read = async (id: string) => (await rollouts.forAnalysis((await rollouts.records()).filter((d) => d.id === id)))[0]!;
+  const read = async (id: string) => (await rollouts.forAnalysis((await rollouts.activeRecords()).filter((d) => d.id === id)))[0]!;
   const historyDoc = (id: string) => store.get<Transition[]>(ROLLOUT_HISTORIES, id);
 
   beforeEach(async () => {

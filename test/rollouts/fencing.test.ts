@@ -7,7 +7,8 @@ import { FlagService } from '../../src/flags/flag-service.js';
 import { flagDefinitionSchema, type StoredFlag } from '../../src/flags/schema.js';
 import { createLogger } from '../../src/logger.js';
 import { emptyTotals } from '../../src/metrics/outcome-math.js';
-import type { OutcomeSource, OutcomeTotals, WindowQuery } from '../../src/metrics/outcome-model.js';
+import type { OutcomeFields, OutcomeSource, OutcomeTotals, WindowQuery } from '../../src/metrics/outcome-model.js';
+import { fieldsOf } from '../../src/metrics/outcome-fields.js';
 import { PolicyService } from '../../src/policies/policy-service.js';
 import { policySchema } from '../../src/policies/policy-schema.js';
 import { LEADER_LEASE, RolloutLoop } from '../../src/rollouts/rollout-loop.js';
@@ -65,9 +66,9 @@ class ScriptedOutcomes implements OutcomeSource {
     return healthy();
   }
 
-  async sumWindowsMany(queries: WindowQuery[]): Promise<OutcomeTotals[][]> {
-    const totals = await this.sum();
-    return queries.map((q) => q.windows.map(() => structuredClone(totals)));
+  async sumWindowsMany(queries: WindowQuery[]): Promise<OutcomeFields[][]> {
+    const fields = fieldsOf(await this.sum());
+    return queries.map((q) => q.windows.map(() => ({ ...fields })));
   }
 }
 

@@ -50,7 +50,7 @@ describe('rollout documents', () => {
   it('an analysis that adds no transition rewrites the record only; one that does writes the history too', async () => {
     const a = rollout({ id: 'r-a', history: [started('2026-03-02T12:00:00.000Z')] });
     await create(a);
-    const [forAnalysis] = await docs.forAnalysis(await docs.records());
+    const [forAnalysis] = await docs.forAnalysis(await docs.activeRecords());
     expect(forAnalysis!.value.history).toBe(HISTORY_NOT_LOADED);
     expect(forAnalysis!.value.plan).toEqual(a.plan);
 
@@ -61,7 +61,7 @@ describe('rollout documents', () => {
     expect((await docs.get('r-a'))!.value).toEqual({ ...a, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' });
 
     // A transition needs the history: refused without it, written with it.
-    const [again] = await docs.forAnalysis(await docs.records());
+    const [again] = await docs.forAnalysis(await docs.activeRecords());
     const paused: Transition = { ...started('2026-03-02T12:01:00.000Z'), from: 'running', to: 'paused', reason: 'paused by alice' };
     expect(() => docs.puts({ ...again!.value, state: 'paused', history: [paused] }, again!.value, again!.version)).toThrow(/history was not read/);
     const whole = (await docs.withHistory(again!))!;
@@ -72,11 +72,47 @@ describe('rollout documents', () => {
     expect(await docs.withHistory(again!)).toBeNull();
   });
 
+  it('fetches only the records that changed since it last read or wrote them, and a finished one never again', async () => {
+    const fetched: string[][] = [];
+    const getMany = store.getMany.bind(store);
+    store.getMany = async <T,>(collection: string, ids: string[]) => {
+      if (collection === ROLLOUTS) fetched.push([...ids]);
+      return getMany<T>(collection, ids);
+    };
+    const history = [started('2026-03-02T12:00:00.000Z')];
+    for (const r of [rollout({ id: 'r-a', history }), rollout({ id: 'r-b', history }), rollout({ id: 'r-done', state: 'completed', history })]) await create(r);
+
+    const first = await docs.forAnalysis(await docs.activeRecords());
+    expect(fetched).toEqual([['r-a', 'r-b', 'r-done']]);
+    expect(first.map((d) => d.id)).toEqual(['r-a', 'r-b']); // the finished one is left out
+
+    // This replica writes r-a; another replica writes r-b.
+    const [a] = first;
+    const puts = docs.puts({ ...a!.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' }, a!.value, a!.version);
+    docs.written(puts, (await store.commit({ puts })).versions);
+    const other = new RolloutDocs(store);
+    const [, b] = await other.forAnalysis(await other.activeRecords());
+    await store.commit({ puts: other.puts({ ...b!.value, lastEvaluatedAt: '2026-03-02T12:00:40.000Z' }, b!.value, b!.version) });
+
+    fetched.length = 0;
+    const second = await docs.forAnalysis(await docs.activeRecords());
+    expect(fetched).toEqual([['r-b']]); // r-a as written here, r-done known final: neither fetched
+    expect(second.map((d) => [d.id, d.value.lastEvaluatedAt])).toEqual([
+      ['r-a', '2026-03-02T12:00:30.000Z'],
+      ['r-b', '2026-03-02T12:00:40.000Z'],
+    ]);
+    expect(second.map((d) => d.version)).toEqual([(await store.get(ROLLOUTS, 'r-a'))!.version, (await store.get(ROLLOUTS, 'r-b'))!.version]);
+  });
+
   it('reads a rollout stored whole (plan and history inline) and moves them out on its next write', async () => {
     const old = rollout({ id: 'r-old', plan: policy({ name: 'old-plan' }), history: [started('2026-03-02T12:00:00.000Z')] });
     await store.commit({ puts: [{ collection: ROLLOUTS, id: old.id, value: old, expectVersion: 0 }] });
-    const [read] = await docs.forAnalysis(await docs.records());
+    const [read] = await docs.forAnalysis(await docs.activeRecords());
     expect(read!.value).toEqual(old);
+    // Step sums in their earlier shape are dropped on reading: the next analysis sums the step afresh.
+    const oldSums = { ...old, id: 'r-old-sums', stepTotals: { totals: { treatment: {}, control: {} }, until: 1 } };
+    await store.commit({ puts: [{ collection: ROLLOUTS, id: oldSums.id, value: oldSums, expectVersion: 0 }] });
+    expect((await docs.get(oldSums.id))!.value.stepTotals).toBeUndefined();
 
     const puts = docs.puts({ ...read!.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' }, read!.value, read!.version);
     expect(puts.map((p) => p.collection).sort()).toEqual([ROLLOUT_HISTORIES, ROLLOUT_PLANS, ROLLOUTS].sort());

@@ -58,9 +58,9 @@ describe('SDK helper against a live controller', () => {
     await guard.flush();
     const totals = await outcomeTotals(t, 'latency-flag');
     expect(totals.treatment).toMatchObject({ requests: 10, errors: 0, latencySumMs: 60 * 10 + 45 });
-    expect(totals.treatment.latencyBuckets['100']).toBe(10);
+    expect(totals.treatment.latencyBuckets['+100']).toBe(10);
     expect(totals.control).toMatchObject({ requests: 1, latencySumMs: 5 });
-    expect(totals.control.latencyBuckets['10']).toBe(1);
+    expect(totals.control.latencyBuckets['+10']).toBe(1);
     // Every observation lies in (50, 100]: so must the median the gates will read.
     const p50 = latencyPercentile(totals.treatment, 0.5)!;
     expect(p50).toBeGreaterThan(0);

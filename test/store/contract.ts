@@ -265,6 +265,20 @@ export function storeContract(name: string, make: MakeStore): void {
       expect(await store.readCounters('b1')).toEqual({ yes: 1 });
     });
 
+    it('lists versions without values, and reads several documents at once', async () => {
+      const { store } = await open();
+      expect(await store.versions('v')).toEqual(new Map());
+      expect(await store.getMany('v', ['a'])).toEqual([]);
+      await store.commit({ puts: [{ collection: 'v', id: 'a', value: { n: 1 } }, { collection: 'v', id: 'b', value: 'two' }] });
+      await store.commit({ puts: [{ collection: 'v', id: 'a', value: { n: 2 }, expectVersion: 1 }, { collection: 'other', id: 'c', value: 3 }] });
+      expect(await store.versions('v')).toEqual(new Map([['a', 2], ['b', 1]]));
+      const many = await store.getMany<unknown>('v', ['b', 'missing', 'a']);
+      expect(many.map((d) => [d.id, d.version, d.value])).toEqual([['b', 1, 'two'], ['a', 2, { n: 2 }]]);
+      await store.commit({ deletes: [{ collection: 'v', id: 'b' }] });
+      expect(await store.versions('v')).toEqual(new Map([['a', 2]]));
+      expect(await store.getMany('v', [])).toEqual([]);
+    });
+
     it('sums counter buckets per group, reading a bucket shared by groups into each', async () => {
       const { store } = await open();
       await store.incrementCounters('b1', { a: 1, b: 2.5 }, 60);

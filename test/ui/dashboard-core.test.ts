@@ -6,6 +6,7 @@ import { matchesFilter } from '../../src/ui/recent-audit.js';
 import { rolloutProgress, type WaitItem } from '../../src/ui/rollout-progress.js';
 import { buildSeries, readRolloutSeries, SeriesCache, seriesWindows } from '../../src/ui/rollout-series.js';
 import type { OutcomeSource, WindowQuery } from '../../src/metrics/outcome-model.js';
+import { fieldsOf } from '../../src/metrics/outcome-fields.js';
 import { MINUTE, SHANGHAI_OFFICE_HOURS, SHANGHAI_TUESDAY_MORNING, T0, at, bob, iso, policy, rollout } from '../unit/decide-fixtures.js';
 
 /** The dashboard's pure parts: what a rollout waits for, how its series is cut and computed, audit filtering. */
@@ -153,7 +154,7 @@ describe('series reads', () => {
       bucketMs,
       reads,
       sum: async () => tenRequests(),
-      sumWindowsMany: async (queries: WindowQuery[]) => queries.map((q) => q.windows.map((w) => (reads.push(w), tenRequests()))),
+      sumWindowsMany: async (queries: WindowQuery[]) => queries.map((q) => q.windows.map((w) => (reads.push(w), fieldsOf(tenRequests())))),
     };
   }
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { stepSegments } from '../../src/rollouts/rollout-loop.js';
-import { emptyTotals } from '../../src/metrics/outcome-math.js';
 import { iso, rollout, SECOND, T0 } from './decide-fixtures.js';
 
 const BUCKET = 10 * SECOND;
@@ -27,7 +26,7 @@ describe('the windows one analysis reads (stepSegments)', () => {
           const r = rollout({
             plan,
             stepStartedAt: iso(0),
-            ...(lastAt === undefined ? {} : { stepTotals: { totals: emptyTotals(), until: Math.floor(lastAt / BUCKET) * BUCKET } }),
+            ...(lastAt === undefined ? {} : { stepTotals: { fields: {}, until: Math.floor(lastAt / BUCKET) * BUCKET } }),
           });
           const { windows, until } = stepSegments(r, now, BUCKET);
           const [beforeStep, completedOlder, completedRecent, filling] = windows.map(buckets) as [number[], number[], number[], number[]];
@@ -46,7 +45,7 @@ describe('the windows one analysis reads (stepSegments)', () => {
   });
 
   it('an analysis on time reads only the buckets since the last one', () => {
-    const r = rollout({ stepStartedAt: iso(0), stepTotals: { totals: emptyTotals(), until: T0.getTime() + 60 * SECOND } });
+    const r = rollout({ stepStartedAt: iso(0), stepTotals: { fields: {}, until: T0.getTime() + 60 * SECOND } });
     const { windows } = stepSegments(r, T0.getTime() + 90 * SECOND, BUCKET);
     expect(windows.map(buckets).map((b) => b.length)).toEqual([0, 0, 3, 1]);
   });
