@@ -160,7 +160,7 @@ function renderRolloutTick(t: RolloutTickResult): string[] {
       `Each step began one analysis interval before the first tick; the clock moves on one interval before each tick, so every rollout is due every time. Lease TTL 30 s.`,
     '',
   );
-  out.push('| Tick | Concurrency | Rollouts analysed | Wall ms | Rollouts/s | Counter reads per rollout | Controller CPU ms | Redis CPU ms | Lease + list ms | Changed | Errors |');
+  out.push('| Tick | Concurrency | Rollouts analysed | Wall ms | Rollouts/s | Counter buckets read per rollout | Controller CPU ms | Redis CPU ms | Lease + list ms | Changed | Errors |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   m.ticks.forEach((x, i) => out.push(tickRow(`${i + 1}${i === 0 ? ' (includes warm-up)' : ''}`, x)));
   if (m.readsStubbed) out.push(tickRow('outcome reads answered from memory', m.readsStubbed));
@@ -170,16 +170,16 @@ function renderRolloutTick(t: RolloutTickResult): string[] {
   if (t.split) {
     const total = t.split.leaseAndListMs + t.split.outcomeReadsMs + t.split.restMs;
     const pct = (n: number) => `${Math.round((n / total) * 100)}%`;
-    out.push(`Where the median tick's ${num(total)} ms go: lease + listing (and parsing) every rollout document ${num(t.split.leaseAndListMs)} ms (${pct(t.split.leaseAndListMs)}); outcome counter reads and sums ${num(t.split.outcomeReadsMs)} ms (${pct(t.split.outcomeReadsMs)}: the tick minus the same tick with \`OutcomeSource.sum\` answered from memory); the rest ${num(t.split.restMs)} ms (${pct(t.split.restMs)}: \`decide\` for each rollout and one fenced compare-and-set commit per batch of ${DEFAULT_BATCH_SIZE}). Outcome reads are batched too (one store call per batch), so answering them from memory saves little and can cost more.`, '');
+    out.push(`Where the median tick's ${num(total)} ms go: lease + listing the rollout records (versions, and the records that changed since this process last read or wrote them) ${num(t.split.leaseAndListMs)} ms (${pct(t.split.leaseAndListMs)}); outcome counter reads and sums ${num(t.split.outcomeReadsMs)} ms (${pct(t.split.outcomeReadsMs)}: the tick minus the same tick with \`OutcomeSource.sum\` answered from memory); the rest ${num(t.split.restMs)} ms (${pct(t.split.restMs)}: \`decide\` for each rollout and one fenced compare-and-set commit per batch of ${DEFAULT_BATCH_SIZE}). Outcome reads are batched too (one store call per batch), so answering them from memory saves little and can cost more.`, '');
   }
   const median = m.ticks.find((x) => x.wallMs === t.tickMs.p50) ?? m.ticks[0];
   if (median) {
     out.push('Store calls per rollout in the median tick, and the average time each was in flight (calls overlap: up to the concurrency at once, so these are waits, not CPU):', '');
     out.push('| Call | Per rollout | Avg in flight |', '| --- | ---: | ---: |');
-    for (const [kind, v] of Object.entries(median.perRollout)) out.push(`| ${kind} | ${v.calls} | ${v.ms} ms |`);
+    for (const [kind, v] of Object.entries(median.perRollout).filter(([, v]) => v.calls > 0)) out.push(`| ${kind} | ${v.calls} | ${v.ms} ms |`);
     out.push('');
     const perRollout = Object.values(median.redisCommandsPerRollout).reduce((a, b) => a + b, 0);
-    out.push(`redis-server executed ${num(median.redisCommandsTotal)} commands in that tick, ${Math.round(perRollout * 10) / 10} per rollout (those inside the commit script included): ${Object.entries(median.redisCommandsPerRollout).map(([cmd, n]) => `${cmd.toUpperCase()} ${n}`).join(', ')}. Each analysis rewrites the rollout document (${num(m.rolloutDocBytes)} B of JSON).`, '');
+    out.push(`redis-server executed ${num(median.redisCommandsTotal)} commands in that tick, ${Math.round(perRollout * 10) / 10} per rollout (those inside the commit script included): ${Object.entries(median.redisCommandsPerRollout).map(([cmd, n]) => `${cmd.toUpperCase()} ${n}`).join(', ')}. Each analysis rewrites the rollout's record (${num(m.rolloutDocBytes)} B of JSON; its plan and history are kept apart and written only with a transition).`, '');
   }
   if (t.sweep) {
     const s = t.sweep;

@@ -199,7 +199,10 @@ class TimedStore implements Store {
   readCounters(bucket: string): Promise<CounterFields> {
     return this.timed('readCounters', this.inner.readCounters(bucket));
   }
+  /** Counter buckets asked for through sumCounters (each read once per call, however many groups it is in). */
+  bucketsRead = 0;
   sumCounters(groups: string[][]): Promise<CounterFields[]> {
+    this.bucketsRead += new Set(groups.flat()).size;
     return this.timed('sumCounters', this.inner.sumCounters(groups));
   }
   acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
@@ -323,6 +326,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     const tick = async (concurrency: number, source: OutcomeSource = new StoreOutcomeSource(store, bucketMs), expect = opts.rollouts): Promise<TickFigures> => {
       const loop = loopAt(concurrency, source);
       store.stats.clear();
+      store.bucketsRead = 0;
       const calls0 = await commandCalls();
       const cpu0 = process.cpuUsage();
       const redis0 = processCpuSeconds(redisPid);
@@ -343,7 +347,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
         ...report,
         concurrency,
         wallMs: Math.round(wallMs),
-        bucketsRead: Math.round(((store.stats.get('readCounters')?.calls ?? 0) / opts.rollouts) * 10) / 10,
+        bucketsRead: Math.round((store.bucketsRead / Math.max(1, report.analysed)) * 10) / 10,
         controllerCpuMs: Math.round((cpu.user + cpu.system) / 1000),
         redisCpuMs: redis0 === undefined || redis1 === undefined ? undefined : Math.round((redis1 - redis0) * 1000),
         leaseAndListMs: Math.round(lease + list),

@@ -37,17 +37,17 @@ export function replicaMetrics(registry: Registry, sources: ReplicaSources): { w
     },
     { maxAgeMs: HEAD_SAMPLE_MS, waitMs: SCRAPE_WAIT_MS, now },
   );
-  // A rollout's state is read again only when its document's version moved: finished rollouts pile
-  // up over months, and parsing all of them every few seconds would be most of this gauge's cost.
+  // A rollout's record is fetched only when its version moved: finished rollouts pile up over
+  // months, and reading all of them every few seconds would be most of this gauge's cost.
   const stateByVersion = new Map<string, { version: number; state: RolloutState }>();
   const sampleRollouts = sampled(
     async () => {
+      const versions = await store.versions(ROLLOUTS);
+      for (const id of stateByVersion.keys()) if (!versions.has(id)) stateByVersion.delete(id);
+      const moved = [...versions].filter(([id, version]) => stateByVersion.get(id)?.version !== version).map(([id]) => id);
+      for (const doc of await store.getMany<RolloutRecord>(ROLLOUTS, moved)) stateByVersion.set(doc.id, { version: doc.version, state: doc.value.state });
       const counts = new Map<RolloutState, number>(ROLLOUT_STATES.map((s) => [s, 0]));
-      for (const doc of await store.list<RolloutRecord>(ROLLOUTS)) {
-        let known = stateByVersion.get(doc.id);
-        if (known?.version !== doc.version) stateByVersion.set(doc.id, (known = { version: doc.version, state: doc.value.state }));
-        counts.set(known.state, (counts.get(known.state) ?? 0) + 1);
-      }
+      for (const { state } of stateByVersion.values()) counts.set(state, (counts.get(state) ?? 0) + 1);
       return counts;
     },
     { maxAgeMs: ROLLOUT_SAMPLE_MS, waitMs: SCRAPE_WAIT_MS, now },
