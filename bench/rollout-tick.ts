@@ -191,7 +191,7 @@ class TimedStore implements Store {
     return this.timed(`list ${collection}`, this.inner.versions(collection));
   }
   getMany<T>(collection: string, ids: string[]): Promise<Versioned<T>[]> {
-    return this.timed(`list ${collection}`, this.inner.getMany<T>(collection, ids));
+    return this.timed(`getMany ${collection}`, this.inner.getMany<T>(collection, ids));
   }
   commit(commit: Commit): Promise<CommitResult> {
     return this.timed('commit', this.inner.commit(commit));

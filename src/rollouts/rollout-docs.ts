@@ -25,6 +25,13 @@ export type RolloutRecord = Omit<Rollout, 'plan' | 'history'> & {
 /** The history of a rollout read for analysis only: never written back (an analysis that adds to it reads it first). */
 export const HISTORY_NOT_LOADED: readonly Transition[] = Object.freeze([]);
 
+/** A rollout as the loop lists it: its version, and its record when this replica holds it at that version. */
+export interface RecordRef {
+  id: string;
+  version: number;
+  record?: RolloutRecord;
+}
+
 /** Where a rollout read from the store keeps its plan and history. */
 interface Origin {
   planId: string;
@@ -84,44 +91,50 @@ export class RolloutDocs {
   }
 
   /**
-   * The records of every rollout not known to be final, in id order: those unchanged since this
-   * replica last read or wrote them from memory, the others fetched (and parsed on first use, so the
-   * loop, which works a batch at a time, keeps each batch's objects short-lived).
+   * Every rollout not known to be final, in id order: its version, and its record when this
+   * replica holds it at that version (it read or wrote it last). The others are fetched by
+   * `forAnalysis`, a batch at a time, so a first tick's reads overlap its work.
    */
-  async activeRecords(): Promise<Array<Versioned<RolloutRecord>>> {
+  async activeRecords(): Promise<RecordRef[]> {
     const versions = await this.store.versions(ROLLOUTS);
     for (const id of this.known.keys()) if (!versions.has(id)) this.known.delete(id);
     for (const id of this.finished.keys()) if (!versions.has(id)) this.finished.delete(id);
-    const records: Array<Versioned<RolloutRecord>> = [];
-    const changed: string[] = [];
+    const refs: RecordRef[] = [];
     for (const [id, version] of versions) {
       if (this.finished.get(id) === version) continue;
       const known = this.known.get(id);
-      if (known?.version === version) records.push({ id, version, value: known.record });
-      else changed.push(id);
+      refs.push(known?.version === version ? { id, version, record: known.record } : { id, version });
     }
-    records.push(...(await this.store.getMany<RolloutRecord>(ROLLOUTS, changed)));
-    return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return refs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**
-   * Records made into rollouts for analysis: with their plan, without their history
-   * (HISTORY_NOT_LOADED); final ones are left out (and not fetched again). Such a rollout may be
-   * written back only while its history is unchanged; `withHistory` makes it whole for anything else.
+   * Records made into rollouts for analysis (those not in memory fetched in one read): with their
+   * plan, without their history (HISTORY_NOT_LOADED); final ones are left out, and not fetched
+   * again. Such a rollout may be written back only while its history is unchanged; `withHistory`
+   * makes it whole for anything else.
    */
-  async forAnalysis(records: Array<Versioned<RolloutRecord>>): Promise<Array<Versioned<Rollout>>> {
-    const active = records.filter((doc) => {
-      if (!isFinal(doc.value.state)) return true;
-      this.finished.set(doc.id, doc.version);
-      this.known.delete(doc.id);
-      return false;
+  async forAnalysis(refs: RecordRef[]): Promise<Array<Versioned<Rollout>>> {
+    const missing = refs.filter((ref) => !ref.record).map((ref) => ref.id);
+    const fetched = new Map((await this.store.getMany<RolloutRecord>(ROLLOUTS, missing)).map((doc) => [doc.id, doc]));
+    const active: Array<Versioned<RolloutRecord>> = [];
+    for (const ref of refs) {
+      // A fetched record carries the version it was read at, which may be newer than the listed one.
+      const doc = ref.record ? { id: ref.id, version: ref.version, value: ref.record } : fetched.get(ref.id);
+      if (!doc) continue; // deleted since it was listed
+      if (isFinal(doc.value.state)) {
+        this.finished.set(doc.id, doc.version);
+        this.known.delete(doc.id);
+      } else active.push(doc);
+    }
+    // Plans not yet in memory are read first (one read per plan, not per rollout); the rest is synchronous.
+    const plans = new Map<string, Policy>();
+    for (const doc of active) if (!doc.value.plan && !plans.has(doc.value.planId)) plans.set(doc.value.planId, await this.plan(doc.value.planId));
+    return active.map((doc) => {
+      this.known.set(doc.id, { version: doc.version, record: doc.value });
+      const plan = doc.value.plan ?? plans.get(doc.value.planId)!;
+      return { id: doc.id, version: doc.version, value: this.hydrateWith(doc.value, HISTORY_NOT_LOADED, plan) };
     });
-    return Promise.all(
-      active.map(async (doc) => {
-        this.known.set(doc.id, { version: doc.version, record: doc.value });
-        return { id: doc.id, version: doc.version, value: await this.hydrate(doc.value, doc.value.history ?? HISTORY_NOT_LOADED) };
-      }),
-    );
   }
 
   /** Remembers the records a commit of `puts` (from `puts`) wrote, at the versions it gave them. */
@@ -157,8 +170,9 @@ export class RolloutDocs {
     if (historyChanged && (next.history === HISTORY_NOT_LOADED || before?.history === HISTORY_NOT_LOADED)) {
       throw new Error(`rollout ${next.id}: its history was not read, so it cannot be written`);
     }
-    const { plan: _plan, history: _history, ...rest } = next;
-    const record: RolloutRecord = { ...rest, planId: id, historyLength: historyChanged ? next.history.length : origin!.historyLength };
+    // Spread, not rest-destructured (several times slower): plan and history are set to undefined,
+    // which JSON leaves out.
+    const record: RolloutRecord = { ...next, plan: undefined, history: undefined, planId: id, historyLength: historyChanged ? next.history.length : origin!.historyLength };
     const puts: PutOp[] = [{ collection: ROLLOUTS, id: next.id, value: record, expectVersion, quiet: true }];
     // Unconditional: the history is guarded by the record's version, written in the same commit.
     if (historyChanged) puts.push({ collection: ROLLOUT_HISTORIES, id: next.id, value: next.history, quiet: true });
@@ -170,13 +184,17 @@ export class RolloutDocs {
   }
 
   private async hydrate(record: RolloutRecord, history: readonly Transition[]): Promise<Rollout> {
-    const { planId: id, historyLength, plan: inlinePlan, history: inlineHistory, ...rest } = record;
-    const plan = inlinePlan ?? (await this.plan(id));
-    const rollout: Rollout = { ...rest, plan, history: (inlineHistory ?? history) as Transition[] };
+    return this.hydrateWith(record, history, record.plan ?? (await this.plan(record.planId)));
+  }
+
+  /** The rollout of a record, given its plan: a spread with the record's own keys set to undefined (left out of JSON). */
+  private hydrateWith(record: RolloutRecord, history: readonly Transition[], plan: Policy): Rollout {
+    const inline = record.plan !== undefined || record.history !== undefined;
+    const rollout = { ...record, plan, history: record.history ?? history, planId: undefined, historyLength: undefined } as unknown as Rollout;
     // Step sums kept in their earlier shape (per-cohort totals) are dropped: the next analysis sums
     // the step from its start instead, which gives the same figures.
     if (rollout.stepTotals && !rollout.stepTotals.fields) rollout.stepTotals = undefined;
-    this.origins.set(rollout, { planId: inlinePlan ? planId(inlinePlan) : id, historyLength: inlineHistory ? inlineHistory.length : historyLength, inline: inlinePlan !== undefined || inlineHistory !== undefined });
+    this.origins.set(rollout, { planId: record.plan ? planId(record.plan) : record.planId, historyLength: record.history ? record.history.length : record.historyLength, inline });
     return rollout;
   }
 
@@ -186,6 +204,7 @@ export class RolloutDocs {
       // The promise is kept, so a batch of rollouts on a plan not yet seen reads it once.
       plan = this.store.get<Policy>(ROLLOUT_PLANS, id).then((doc) => {
         if (!doc) throw new Error(`rollout plan ${id} is missing from the store`);
+        this.plans.set(id, doc.value);
         return doc.value;
       });
       this.plans.set(id, plan);

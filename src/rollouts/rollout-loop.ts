@@ -23,7 +23,7 @@ export interface LoopOptions {
   queries?: MetricQueryProvider;
   /** Rollouts read and written together: one outcome read and one commit per batch. */
   batchSize: number;
-  /** Batches in flight at the same time (their reads and writes overlap; Redis pipelines them). */
+  /** Batches being written at the same time, while the next batch's outcomes are read. */
   concurrency: number;
   now: () => Date;
   /** Told of every pass, leader or not (metrics: tick duration, lease changes). Must not throw. */
@@ -40,9 +40,12 @@ export interface TickReport {
   nextDueInMs?: number;
 }
 
-/** Defaults: 100 rollouts per outcome read and commit, four such batches in flight. */
+/** Defaults: 100 rollouts per outcome read and commit, up to four such commits in flight. */
 export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_BATCHES_IN_FLIGHT = 4;
+
+/** Batches whose outcome reads are on their way while one batch is decided and written. */
+const READ_AHEAD = 2;
 
 /** How long after a step starts its exposures begin to count for the traffic checks. */
 const EXPOSURE_SETTLE_MS = 90_000;
@@ -114,9 +117,6 @@ export class RolloutLoop {
     this.token = lease.token;
     const fence = { lease: LEADER_LEASE, token: lease.token };
     const now = this.opts.now().getTime();
-    // Documents are taken a batch at a time and read only then (the Redis store parses a value on
-    // first use): each batch's objects live for one batch, not for the whole tick, which keeps them
-    // out of the old generation and the garbage collector's most expensive work.
     const docs = await this.rollouts.activeRecords();
     const counts = { changed: 0, errors: 0 };
     let analysed = 0;
@@ -125,8 +125,9 @@ export class RolloutLoop {
     let shortestInterval = Number.POSITIVE_INFINITY;
     let nextPendingAt = Number.POSITIVE_INFINITY;
     let next = 0;
-    const worker = async () => {
-      while (next < docs.length && this.token !== undefined) {
+    // The next batch of due rollouts, looking through the records a batch at a time.
+    const nextBatch = async (): Promise<Array<Versioned<Rollout>> | null> => {
+      while (next < docs.length) {
         const due: Array<Versioned<Rollout>> = [];
         for (const doc of await this.rollouts.forAnalysis(docs.slice(next, (next += this.opts.batchSize)))) {
           const r = doc.value;
@@ -137,11 +138,37 @@ export class RolloutLoop {
             shortestInterval = Math.min(shortestInterval, r.plan.analysisInterval);
           } else nextPendingAt = Math.min(nextPendingAt, dueAt);
         }
-        analysed += due.length;
-        if (due.length > 0) await this.analyseBatch(due, fence, counts);
+        if (due.length > 0) return due;
       }
+      return null;
     };
-    await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
+    // Batches are chosen one after another; their reads may overlap.
+    let chosen: Promise<Array<Versioned<Rollout>> | null> = Promise.resolve([]);
+    const measureNext = () => {
+      const batch = (chosen = chosen.then((previous) => (previous ? nextBatch() : null)));
+      return batch.then(async (b) => b && { batch: b, inputs: await this.measureMany(b.map((d) => d.value)) });
+    };
+    // Batches' outcomes are read ahead while the batch before is decided and committed. Redis sends
+    // the replies to everything it read from a connection at once only after running all of it, so
+    // reads sent together come back together, and this process and Redis would take turns being
+    // idle; reads sent one at a time, READ_AHEAD batches ahead, keep both at work.
+    const ahead = [measureNext()];
+    const writing = new Set<Promise<void>>();
+    try {
+      while (this.token !== undefined) {
+        while (ahead.length < READ_AHEAD) ahead.push(measureNext());
+        const current = await ahead.shift()!;
+        if (!current) break;
+        analysed += current.batch.length;
+        await new Promise((resolve) => setImmediate(resolve)); // the next read goes out before this batch's work starts
+        const written: Promise<void> = this.writeBatch(current.batch, current.inputs, fence, counts).finally(() => writing.delete(written));
+        writing.add(written);
+        if (writing.size >= this.opts.concurrency) await Promise.race(writing);
+      }
+    } finally {
+      for (const read of ahead) read.catch(() => {}); // reads still on their way when leadership was lost are not waited for
+      await Promise.all(writing);
+    }
     const { changed, errors } = counts;
     const later = this.opts.now().getTime();
     const nextDueInMs = active > 0 ? Math.max(0, Math.min(shortestInterval, nextPendingAt - later)) : undefined;
@@ -149,12 +176,11 @@ export class RolloutLoop {
   }
 
   /**
-   * One batch of due rollouts: their outcomes in one read, their routine analyses in one commit;
-   * any rollout whose decision does more (a transition, a flag change), or that met a conflict,
-   * goes through the full per-rollout path with its audit events.
+   * One batch of due rollouts, measured: their routine analyses in one commit; any rollout whose
+   * decision does more (a transition, a flag change), or that met a conflict, goes through the full
+   * per-rollout path with its audit events.
    */
-  private async analyseBatch(batch: Array<Versioned<Rollout>>, fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
-    const inputs = await this.measureMany(batch.map((d) => d.value));
+  private async writeBatch(batch: Array<Versioned<Rollout>>, inputs: DecisionInput[], fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
     let rest: Array<{ doc: Versioned<Rollout>; input: DecisionInput; stale: boolean }>;
     try {
       ({ rest } = await this.rollouts.commitRoutineAnalyses(batch.map((doc, i) => ({ doc, input: inputs[i]! })), CONTROLLER, fence));

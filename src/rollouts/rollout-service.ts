@@ -13,7 +13,7 @@ import { decide } from './decide.js';
 import { applyActions, claimStrategy } from './flag-actions.js';
 import { isFinal, ROLLOUTS, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
 import { newRollout } from './new-rollout.js';
-import { RolloutDocs, type RolloutRecord } from './rollout-docs.js';
+import { RolloutDocs, type RecordRef } from './rollout-docs.js';
 
 /** One active rollout per flag and environment: this document exists while one runs. */
 export const ACTIVE = 'active-rollouts';
@@ -79,13 +79,13 @@ export class RolloutService {
     return doc.value;
   }
 
-  /** The stored records of the rollouts not known to be final: the loop looks at them a batch at a time. */
-  activeRecords(): Promise<Array<Versioned<RolloutRecord>>> {
+  /** The rollouts not known to be final, as references to their records: the loop looks at them a batch at a time. */
+  activeRecords(): Promise<RecordRef[]> {
     return this.docs.activeRecords();
   }
 
   /** Records made into rollouts for an analysis (final ones left out), without their history, which a routine analysis never writes. */
-  forAnalysis(records: Array<Versioned<RolloutRecord>>): Promise<Array<Versioned<Rollout>>> {
+  forAnalysis(records: RecordRef[]): Promise<Array<Versioned<Rollout>>> {
     return this.docs.forAnalysis(records);
   }
 
