@@ -199,10 +199,10 @@ class TimedStore implements Store {
   readCounters(bucket: string): Promise<CounterFields> {
     return this.timed('readCounters', this.inner.readCounters(bucket));
   }
-  /** Counter buckets asked for through sumCounters (each read once per call, however many groups it is in). */
+  /** Counter buckets asked for through sumCounters. */
   bucketsRead = 0;
   sumCounters(groups: string[][]): Promise<CounterFields[]> {
-    this.bucketsRead += new Set(groups.flat()).size;
+    for (const group of groups) this.bucketsRead += group.length; // the loop's windows are disjoint, so no bucket is counted twice
     return this.timed('sumCounters', this.inner.sumCounters(groups));
   }
   acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {

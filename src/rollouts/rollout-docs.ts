@@ -111,10 +111,10 @@ export class RolloutDocs {
   /**
    * Records made into rollouts for analysis (those not in memory fetched in one read): with their
    * plan, without their history (HISTORY_NOT_LOADED); final ones are left out, and not fetched
-   * again. Such a rollout may be written back only while its history is unchanged; `withHistory`
+   * again. `willWrite` tells which the caller is about to rewrite (those due for analysis). Such a rollout may be written back only while its history is unchanged; `withHistory`
    * makes it whole for anything else.
    */
-  async forAnalysis(refs: RecordRef[]): Promise<Array<Versioned<Rollout>>> {
+  async forAnalysis(refs: RecordRef[], willWrite: (rollout: Rollout) => boolean = () => false): Promise<Array<Versioned<Rollout>>> {
     const missing = refs.filter((ref) => !ref.record).map((ref) => ref.id);
     const fetched = new Map((await this.store.getMany<RolloutRecord>(ROLLOUTS, missing)).map((doc) => [doc.id, doc]));
     const active: Array<Versioned<RolloutRecord>> = [];
@@ -131,9 +131,13 @@ export class RolloutDocs {
     const plans = new Map<string, Policy>();
     for (const doc of active) if (!doc.value.plan && !plans.has(doc.value.planId)) plans.set(doc.value.planId, await this.plan(doc.value.planId));
     return active.map((doc) => {
-      this.known.set(doc.id, { version: doc.version, record: doc.value });
       const plan = doc.value.plan ?? plans.get(doc.value.planId)!;
-      return { id: doc.id, version: doc.version, value: this.hydrateWith(doc.value, HISTORY_NOT_LOADED, plan) };
+      const rollout = this.hydrateWith(doc.value, HISTORY_NOT_LOADED, plan);
+      // A record about to be rewritten is remembered as written (see `written`); keeping the one
+      // read as well would only carry it into the garbage collector's old generation.
+      if (willWrite(rollout)) this.known.delete(doc.id);
+      else this.known.set(doc.id, { version: doc.version, record: doc.value });
+      return { id: doc.id, version: doc.version, value: rollout };
     });
   }
 

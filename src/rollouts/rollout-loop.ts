@@ -125,18 +125,18 @@ export class RolloutLoop {
     let shortestInterval = Number.POSITIVE_INFINITY;
     let nextPendingAt = Number.POSITIVE_INFINITY;
     let next = 0;
+    const dueAt = (r: Rollout) => (r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now);
     // The next batch of due rollouts, looking through the records a batch at a time.
     const nextBatch = async (): Promise<Array<Versioned<Rollout>> | null> => {
       while (next < docs.length) {
         const due: Array<Versioned<Rollout>> = [];
-        for (const doc of await this.rollouts.forAnalysis(docs.slice(next, (next += this.opts.batchSize)))) {
+        for (const doc of await this.rollouts.forAnalysis(docs.slice(next, (next += this.opts.batchSize)), (r) => dueAt(r) <= now)) {
           const r = doc.value;
           active++;
-          const dueAt = r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now;
-          if (dueAt <= now) {
+          if (dueAt(r) <= now) {
             due.push(doc);
             shortestInterval = Math.min(shortestInterval, r.plan.analysisInterval);
-          } else nextPendingAt = Math.min(nextPendingAt, dueAt);
+          } else nextPendingAt = Math.min(nextPendingAt, dueAt(r));
         }
         if (due.length > 0) return due;
       }

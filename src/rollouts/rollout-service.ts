@@ -85,8 +85,8 @@ export class RolloutService {
   }
 
   /** Records made into rollouts for an analysis (final ones left out), without their history, which a routine analysis never writes. */
-  forAnalysis(records: RecordRef[]): Promise<Array<Versioned<Rollout>>> {
-    return this.docs.forAnalysis(records);
+  forAnalysis(records: RecordRef[], willWrite?: (rollout: Rollout) => boolean): Promise<Array<Versioned<Rollout>>> {
+    return this.docs.forAnalysis(records, willWrite);
   }
 
   /** Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the first step. */
