@@ -377,7 +377,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       clock -= 1; // nothing is due a moment before the next interval ends
       idle = await tick(opts.concurrencies.at(-1) ?? DEFAULT_BATCHES_IN_FLIGHT, constant, 0);
       clock += 1;
-      log(`    ${opts.label}: a tick with nothing due took ${idle.wallMs} ms (lease + list of ${opts.rollouts.toLocaleString('en-US')} rollout documents ${idle.leaseAndListMs} ms, controller CPU ${idle.controllerCpuMs} ms)`);
+      log(`    ${opts.label}: a tick with nothing due took ${idle.wallMs} ms (lease + listing ${opts.rollouts.toLocaleString('en-US')} rollouts' versions ${idle.leaseAndListMs} ms, controller CPU ${idle.controllerCpuMs} ms)`);
     }
     if (opts.profilePath) {
       const { Session } = await import('node:inspector/promises');

@@ -43,6 +43,13 @@ interface Origin {
 /** Reads agree once the history has the length the record says: a write landing between the two reads is read again. */
 const CONSISTENT_READ_ATTEMPTS = 5;
 
+/**
+ * How long a record is trusted from memory while its version is unchanged. Versions alone are not
+ * proof after data loss (writes lost in a failover, then others at the same numbers); reading
+ * each record again within this time bounds how long such a copy can live.
+ */
+const KEEP_RECORDS_MS = 60_000;
+
 /** Stable id of a plan: the same plan started by many rollouts is stored once. */
 export function planId(plan: Policy): string {
   return createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 32);
@@ -60,7 +67,7 @@ export class RolloutDocs {
    * only the records that changed since (written by another replica, or by a person's command).
    * Records are never changed in place (decide returns new objects), so keeping them is safe.
    */
-  private readonly known = new Map<string, { version: number; record: RolloutRecord }>();
+  private readonly known = new Map<string, { version: number; record: RolloutRecord; at: number }>();
   /** Rollouts seen final, with their version: final is for ever, so they are not fetched again (they pile up over months). */
   private readonly finished = new Map<string, number>();
 
@@ -103,7 +110,8 @@ export class RolloutDocs {
     for (const [id, version] of versions) {
       if (this.finished.get(id) === version) continue;
       const known = this.known.get(id);
-      refs.push(known?.version === version ? { id, version, record: known.record } : { id, version });
+      const fresh = known !== undefined && known.version === version && performance.now() - known.at < KEEP_RECORDS_MS;
+      refs.push(fresh ? { id, version, record: known.record } : { id, version });
     }
     return refs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
@@ -136,16 +144,26 @@ export class RolloutDocs {
       // A record about to be rewritten is remembered as written (see `written`); keeping the one
       // read as well would only carry it into the garbage collector's old generation.
       if (willWrite(rollout)) this.known.delete(doc.id);
-      else this.known.set(doc.id, { version: doc.version, record: doc.value });
+      else this.known.set(doc.id, { version: doc.version, record: doc.value, at: performance.now() });
       return { id: doc.id, version: doc.version, value: rollout };
     });
+  }
+
+  /**
+   * Forgets every record kept in memory. For a replica that just took the lead: the store may have
+   * changed under it (a failover that lost writes, a restore), and a version number alone cannot tell
+   * a record from another one written later at the same number.
+   */
+  forgetRecords(): void {
+    this.known.clear();
+    this.finished.clear();
   }
 
   /** Remembers the records a commit of `puts` (from `puts`) wrote, at the versions it gave them. */
   written(puts: PutOp[], versions: Record<string, number>): void {
     for (const put of puts) {
       const version = versions[`${ROLLOUTS}/${put.id}`];
-      if (put.collection === ROLLOUTS && version !== undefined) this.known.set(put.id, { version, record: put.value as RolloutRecord });
+      if (put.collection === ROLLOUTS && version !== undefined) this.known.set(put.id, { version, record: put.value as RolloutRecord, at: performance.now() });
     }
   }
 

@@ -113,7 +113,10 @@ export class RolloutLoop {
       this.token = undefined;
       return { leader: false, analysed: 0, changed: 0, errors: 0, ms: Date.now() - started };
     }
-    if (this.token !== lease.token) this.logger.info({ replica: this.opts.replicaId, token: lease.token }, 'took the controller lease');
+    if (this.token !== lease.token) {
+      this.logger.info({ replica: this.opts.replicaId, token: lease.token }, 'took the controller lease');
+      this.rollouts.forgetRecords();
+    }
     this.token = lease.token;
     const fence = { lease: LEADER_LEASE, token: lease.token };
     const now = this.opts.now().getTime();

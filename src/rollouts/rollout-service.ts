@@ -84,6 +84,11 @@ export class RolloutService {
     return this.docs.activeRecords();
   }
 
+  /** Forgets the records kept in memory (see RolloutDocs.forgetRecords): for a replica that just took the lead. */
+  forgetRecords(): void {
+    this.docs.forgetRecords();
+  }
+
   /** Records made into rollouts for an analysis (final ones left out), without their history, which a routine analysis never writes. */
   forAnalysis(records: RecordRef[], willWrite?: (rollout: Rollout) => boolean): Promise<Array<Versioned<Rollout>>> {
     return this.docs.forAnalysis(records, willWrite);

@@ -102,6 +102,12 @@ describe('rollout documents', () => {
       ['r-b', '2026-03-02T12:00:40.000Z'],
     ]);
     expect(second.map((d) => d.version)).toEqual([(await store.get(ROLLOUTS, 'r-a'))!.version, (await store.get(ROLLOUTS, 'r-b'))!.version]);
+
+    // A replica taking the lead forgets what it kept: everything is read again.
+    docs.forgetRecords();
+    fetched.length = 0;
+    expect((await docs.forAnalysis(await docs.activeRecords())).map((d) => d.id)).toEqual(['r-a', 'r-b']);
+    expect(fetched).toEqual([['r-a', 'r-b', 'r-done']]);
   });
 
   it('reads a rollout stored whole (plan and history inline) and moves them out on its next write', async () => {
