@@ -124,7 +124,7 @@ export class RolloutDocs {
    */
   async forAnalysis(refs: RecordRef[], willWrite: (rollout: Rollout) => boolean = () => false): Promise<Array<Versioned<Rollout>>> {
     const missing = refs.filter((ref) => !ref.record).map((ref) => ref.id);
-    const fetched = new Map((await this.store.getMany<RolloutRecord>(ROLLOUTS, missing)).map((doc) => [doc.id, doc]));
+    const fetched = new Map(missing.length === 0 ? [] : (await this.store.getMany<RolloutRecord>(ROLLOUTS, missing)).map((doc) => [doc.id, doc]));
     const active: Array<Versioned<RolloutRecord>> = [];
     for (const ref of refs) {
       // A fetched record carries the version it was read at, which may be newer than the listed one.
