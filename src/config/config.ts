@@ -44,6 +44,11 @@ export const configSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(3_000),
   WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(300_000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * Let webhooks reach loopback, private and link-local addresses. Off by default: a webhook URL must
+   * not turn the controller into a way into the network it runs in (metadata endpoints, Redis).
+   */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   /** How often each replica looks at the webhook outbox for retries and deliveries left by a replica that died. */
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
   /** Prometheus' base URL for PromQL gates; unset means such gates are inconclusive (they hold, never pass). */

@@ -1,4 +1,7 @@
+import http from 'node:http';
+import https from 'node:https';
 import type { RolloutEvent } from './events.js';
+import { ipLiteral, nonPublicReason, publicOnlyLookup, refusedError } from './address-guard.js';
 import { renderPayload } from './payloads.js';
 import { parseRetryAfter, type AttemptResult } from './retry-policy.js';
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
@@ -11,41 +14,54 @@ export interface SendOptions {
   /** Aborts the attempt at shutdown. */
   signal: AbortSignal;
   userAgent: string;
-  fetch?: typeof fetch;
+  /** Let deliveries reach loopback, private and link-local addresses (see address-guard.ts). */
+  allowPrivateNetworks: boolean;
 }
 
 /**
  * One signed POST of `event` to `webhook`. Never throws: whatever happens is an AttemptResult.
- * Redirects are not followed, so a signed body only ever goes to the URL an admin configured.
+ * Redirects are not followed, so a signed body only ever goes to the URL an admin configured; and
+ * unless private networks are allowed, only to a public address.
  */
 export async function sendWebhook(webhook: StoredWebhook, event: RolloutEvent, attempt: number, opts: SendOptions): Promise<AttemptResult> {
   const body = renderPayload(event, webhook.format);
   const timestamp = Math.floor(opts.now().getTime() / 1000);
+  const url = new URL(webhook.url);
+  const literal = ipLiteral(url.hostname);
+  const why = literal && !opts.allowPrivateNetworks ? nonPublicReason(literal) : undefined;
+  if (literal && why) return { error: refusedError(url.hostname, literal, why).message };
   const timeout = AbortSignal.timeout(opts.timeoutMs);
-  try {
-    const res = await (opts.fetch ?? fetch)(webhook.url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.any([timeout, opts.signal]),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': opts.userAgent,
-        [SIGNATURE_HEADER]: signatureHeader(webhook.secret, timestamp, body),
-        // The same id on every attempt: receivers use it to drop a repeat (delivery is at least once).
-        [EVENT_ID_HEADER]: event.id,
-        [EVENT_TYPE_HEADER]: event.type,
-        [ATTEMPT_HEADER]: String(attempt),
+  return new Promise<AttemptResult>((resolve) => {
+    const request = (url.protocol === 'https:' ? https : http).request(
+      url,
+      {
+        method: 'POST',
+        signal: AbortSignal.any([timeout, opts.signal]),
+        ...(opts.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'user-agent': opts.userAgent,
+          [SIGNATURE_HEADER]: signatureHeader(webhook.secret, timestamp, body),
+          // The same id on every attempt: receivers use it to drop a repeat (delivery is at least once).
+          [EVENT_ID_HEADER]: event.id,
+          [EVENT_TYPE_HEADER]: event.type,
+          [ATTEMPT_HEADER]: String(attempt),
+        },
       },
-      body,
+      (res) => {
+        // Only the status matters; the answer's body is not read (and not kept: it could hold anything).
+        res.destroy();
+        const header = res.headers['retry-after'];
+        const retryAfterMs = parseRetryAfter(typeof header === 'string' ? header : null, opts.now().getTime());
+        resolve({ status: res.statusCode ?? 0, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+      },
+    );
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      if (timeout.aborted) resolve({ error: `no answer within ${opts.timeoutMs} ms` });
+      else if (opts.signal.aborted) resolve({ error: 'interrupted by shutdown' });
+      else resolve({ error: err.code === 'EADDRNOTPUBLIC' ? err.message : (err.code ?? err.message) });
     });
-    // Only the status matters; the answer's body is not read (and not kept: it could hold anything).
-    await res.body?.cancel().catch(() => {});
-    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), opts.now().getTime());
-    return { status: res.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-  } catch (err) {
-    if (timeout.aborted) return { error: `no answer within ${opts.timeoutMs} ms` };
-    if (opts.signal.aborted) return { error: 'interrupted by shutdown' };
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { error: cause?.code ?? cause?.message ?? (err as Error).message };
-  }
+    request.end(body);
+  });
 }

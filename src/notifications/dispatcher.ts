@@ -28,7 +28,8 @@ export interface DispatcherOptions {
   /** Finished deliveries kept per webhook, for GET …/deliveries. */
   keepPerWebhook: number;
   userAgent: string;
-  fetch?: typeof fetch;
+  /** Let deliveries reach loopback, private and link-local addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
+  allowPrivateNetworks: boolean;
 }
 
 /**
@@ -175,7 +176,7 @@ export class NotificationDispatcher {
       timeoutMs: this.opts.attemptTimeoutMs,
       signal: this.shutdown.signal,
       userAgent: this.opts.userAgent,
-      fetch: this.opts.fetch,
+      allowPrivateNetworks: this.opts.allowPrivateNetworks,
     });
     const record: DeliveryAttempt = {
       at: startedAt.toISOString(),

@@ -27,6 +27,7 @@ export function createNotifications(deps: { store: Store; logger: Logger; rollou
     random: Math.random,
     retry: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_RETRY_BASE_MS, maxDelayMs: config.WEBHOOK_RETRY_MAX_MS },
     attemptTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
     pollMs: config.WEBHOOK_POLL_MS,
     concurrency: 8,
     maxPending: 10_000,

@@ -44,6 +44,7 @@ describe('webhook outbox on Redis', () => {
       maxPending: 1_000,
       keepPerWebhook: 100,
       userAgent: 'outbox-test',
+      allowPrivateNetworks: true, // the receiver listens on 127.0.0.1
       ...overrides,
     });
     dispatchers.push(d);

@@ -15,7 +15,8 @@ import { failFirstAttempt, startReceiver, type Receiver, type Received } from '.
  */
 
 /** Retries after ~50 ms, ~150 ms, …; the outbox is looked at every 50 ms. */
-export const FAST_WEBHOOKS = { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '3000' } as const;
+// The receiver listens on 127.0.0.1, which deliveries may reach only when private networks are allowed.
+export const FAST_WEBHOOKS = { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } as const;
 
 const disabledFlag = { environments: { [ENV]: { enabled: false, strategies: [] } } };
 
