@@ -15,7 +15,7 @@ import { startRedisServer, type RedisServer } from '../test/support/redis-server
 import type { ControllerProcess } from '../test/support/controller-process.js';
 import { openStream, type RawStream } from './sse-reader.js';
 import { percentiles, type Percentiles } from './kill-latency.js';
-import { benchDirs, pinToCpu, spawnBenchController } from './stack.js';
+import { adminCaller, benchDirs, pinToCpu, spawnBenchController } from './stack.js';
 
 export interface BreachLatencyOptions {
   reps: number;
@@ -93,15 +93,7 @@ export async function measureBreachLatency(opts: BreachLatencyOptions, log: (lin
     opts.running?.add(stopController);
     const pinned = opts.serverCpu !== undefined && pinToCpu(controller.child.pid!, opts.serverCpu) && pinToCpu(redis.process.pid!, opts.serverCpu);
     const url = controller.url;
-    const call = async (method: string, route: string, body: unknown, token: string) => {
-      const res = await fetch(`${url}${route}`, {
-        method,
-        headers: { Authorization: token, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    };
+    const call = (method: string, route: string, body: unknown, token: string) => adminCaller(url, token)(method, route, body);
     const admin = async (method: string, route: string, body: unknown, expect: number) => {
       const res = await call(method, route, body, adminToken);
       if (res.status !== expect) throw new Error(`${method} ${route}: expected ${expect}, got ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
