@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState, Transition } from '../rollouts/rollout-model.js';
+import { nextStepIndex } from '../rollouts/approvals.js';
 
 /**
  * What a release manager is told about. Derived, not recorded: the rollout document and its history
@@ -84,7 +85,8 @@ function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore:
   const at = ref(r, t);
   switch (t.to) {
     case 'running':
-      if (t.from === 'pending') return event(r, 'rollout.started', t.at, at, { startedBy: r.startedBy.name, percentage: t.percentage, reason: t.reason }, index);
+      // Entering the first step, whether straight from pending or after its Go/No-Go.
+      if (t.from === 'pending' || servedBefore === 0) return event(r, 'rollout.started', t.at, at, { startedBy: r.startedBy.name, percentage: t.percentage, reason: t.reason }, index);
       if (t.from === 'paused') return event(r, 'rollout.resumed', t.at, at, { by: t.actor }, index);
       return event(r, 'rollout.step_advanced', t.at, at, {
         fromPercentage: servedBefore,
@@ -99,8 +101,9 @@ function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore:
       // Resumed before it ever started (it was paused while waiting for its first change window).
       return t.from === 'paused' ? event(r, 'rollout.resumed', t.at, at, { by: t.actor }, index) : null;
     case 'awaiting_approval': {
-      const next = stepPlans(r.plan)[t.stepIndex + 1];
-      const given = r.approvals.filter((a) => a.step === t.stepIndex + 1).length;
+      const nextIndex = nextStepIndex({ plan: r.plan, stepIndex: t.stepIndex, percentage: t.percentage });
+      const next = nextIndex === undefined ? undefined : stepPlans(r.plan)[nextIndex];
+      const given = r.approvals.filter((a) => a.step === nextIndex).length;
       return event(r, 'rollout.awaiting_approval', t.at, at, {
         nextPercentage: next?.percentage ?? t.percentage,
         approvalsNeeded: Math.max(0, (next?.approval.required ?? 0) - given),

@@ -1,15 +1,16 @@
 import { changeWindowOpen } from '../policies/change-window.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
 import { evaluateGate, evaluateQueryGate, evaluateQueryRollbackRule, evaluateRollbackRule, evaluateTraffic } from './checks.js';
-import type { Action, ActiveState, Approval, CheckResult, Decision, DecisionInput, Measurements, Person, Rollout, RolloutState, StepVerdict } from './rollout-model.js';
+import type { Action, ActiveState, CheckResult, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState, StepVerdict } from './rollout-model.js';
 import { isFinal } from './rollout-model.js';
+import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
 
 /**
  * The decision core: what a rollout does next, given what it was asked to consider and the time.
  * Pure: no I/O and no clock of its own, so every rule of a policy is a row in a table test.
  */
 export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decision {
-  if (isFinal(rollout.state)) return refuse(409, 'rollout_finished', `the rollout is ${rollout.state}`);
+  if (isFinal(rollout.state)) return refuse('conflict', 'rollout_finished', `the rollout is ${rollout.state.replace('_', ' ')}`);
   const at = now.toISOString();
   const r: Rollout = { ...rollout, updatedAt: at };
   switch (input.kind) {
@@ -21,17 +22,25 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       if (next.state === 'running' || next.state === 'awaiting_approval') next.stepVerdict = { kind: 'waiting', reason: `metrics unavailable: ${input.error}` };
       return progress(next, now, 'controller');
     }
-    case 'approve':
-      return approve(r, input.by, input.comment, now);
+    case 'approve': {
+      const admitted = admitApproval(rollout, input, at);
+      if (admitted.kind === 'refused') return admitted;
+      // A repeated approval changes nothing: the rollout is answered as it stands, with the first approval.
+      if (admitted.kind === 'repeat') return { kind: 'decided', next: rollout, actions: [], approval: admitted.approval };
+      // It takes effect at once when the step is already healthy: no need to wait for a tick.
+      const decision = progress({ ...r, approvals: [...r.approvals, admitted.approval] }, now, input.by.name);
+      return decision.kind === 'decided' ? { ...decision, approval: admitted.approval } : decision;
+    }
     case 'reject':
-      if (r.state !== 'awaiting_approval') return refuse(409, 'not_awaiting_approval', `the rollout is ${r.state}, not awaiting approval`);
+      if (r.state !== 'awaiting_approval') return refuse('conflict', 'not_awaiting_approval', `the rollout is ${r.state.replace('_', ' ')}, not awaiting approval`);
       return decided(pause(r, now, `rejected by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
     case 'pause':
-      if (r.state === 'paused') return refuse(409, 'already_paused', 'the rollout is already paused');
+      if (r.state === 'paused') return refuse('conflict', 'already_paused', 'the rollout is already paused');
       return decided(pause(r, now, `paused by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
     case 'resume': {
-      if (r.state !== 'paused') return refuse(409, 'not_paused', `the rollout is ${r.state}, not paused`);
-      const to = r.pausedFrom === 'pending' ? 'pending' : 'running';
+      if (r.state !== 'paused') return refuse('conflict', 'not_paused', `the rollout is ${r.state.replace('_', ' ')}, not paused`);
+      // Before its first step (waiting for a window or its Go/No-Go) it starts over from pending.
+      const to = hasEnteredAStep(r) ? 'running' : 'pending';
       // Resuming restarts the step's clock and window: a person has looked at it and wants it judged afresh.
       const resumed = transition({ ...r, stepStartedAt: at, stepTotals: undefined, stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' }, pausedFrom: undefined, pauseReason: undefined }, to, now, `resumed by ${input.by.name}`, input.by.name);
       return progress(resumed, now, input.by.name);
@@ -52,23 +61,23 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     return check.verdict === 'inconclusive' ? since : null;
   });
   let next: Rollout = { ...r, rollbackChecks, breachingSince, lastEvaluatedAt: at, ...(m.stepTotals ? { stepTotals: m.stepTotals } : {}) };
-  // A rollout that never exposed anyone (pending, or paused before it started) has nothing to roll back.
-  const neverStarted = r.state === 'pending' || (r.state === 'paused' && r.pausedFrom === 'pending');
+  // A rollout that never exposed anyone (before its first step, or paused there) has nothing to roll back.
+  const neverStarted = !hasEnteredAStep(r);
   const breached = neverStarted ? -1 : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
     const reason = `rollback rule ${check.rule} breached: ${check.metric} ${check.value} over ${check.samples} requests`;
-    const killed = transition(next, 'rolled_back', now, reason, 'controller', { rollbackChecks, samples: samplesOf(m) });
+    const killed = transition(next, 'rolled_back', now, reason, 'controller', { rollbackChecks, samples: samplesOf(m), cause: { ...check, kind: 'rollback-rule' } });
     return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
   }
   // Gates are judged while waiting for approval too: an approval must not advance a step that has turned unhealthy.
-  if (next.state === 'running' || next.state === 'awaiting_approval') {
+  if ((next.state === 'running' || next.state === 'awaiting_approval') && !neverStarted) {
     next = judgeStep(next, m, now);
     // A gate that fails on evidence (its always-valid bound past the line) is as good as a breach when the policy says so.
     const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident) : undefined;
     if (proven) {
       const reason = `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${proven.value} over ${proven.samples} requests${proven.test ? ` (bounds ${proven.test.lower} to ${proven.test.upper} at ${proven.test.confidence} confidence)` : ''}`;
-      const killed = transition(next, 'rolled_back', now, reason, 'controller', { gates: next.gates, rollbackChecks, samples: samplesOf(m) });
+      const killed = transition(next, 'rolled_back', now, reason, 'controller', { gates: next.gates, rollbackChecks, samples: samplesOf(m), cause: { ...proven, kind: 'gate' } });
       return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
     }
   }
@@ -113,18 +122,19 @@ function progress(r: Rollout, now: Date, actor: string, samples?: Transition['sa
   switch (r.state) {
     case 'pending':
       if (!window.open) return decided(r, []);
-      return decided(enterStep(r, 0, plans[0]!, now, 'rollout started', actor), [{ kind: 'set-percentage', percentage: plans[0]!.percentage }]);
+      return advanceOrWait(r, plans, now, actor);
     case 'running': {
       if (r.stepVerdict.kind !== 'healthy') {
         const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
         if (elapsed < plan.maxDurationMs) return decided(r, []);
-        return decided(pause(r, now, `step ${r.stepIndex + 1} (${plan.percentage}%) did not pass its gates within its maximum duration: ${r.stepVerdict.reason}`, actor), []);
+        return decided(pause(r, now, `the ${plan.percentage}% step did not pass its gates within its maximum duration: ${r.stepVerdict.reason}`, actor), []);
       }
       if (r.stepIndex === plans.length - 1) return decided(transition(r, 'completed', now, 'last step healthy', actor, { gates: r.gates, samples }), []);
       return advanceOrWait(r, plans, now, actor, samples);
     }
     case 'awaiting_approval':
-      if (r.stepVerdict.kind !== 'healthy') return decided(r, []);
+      // The Go/No-Go has no step to judge yet; a later step must stay healthy until it is approved.
+      if (hasEnteredAStep(r) && r.stepVerdict.kind !== 'healthy') return decided(r, []);
       return advanceOrWait(r, plans, now, actor, samples);
     case 'paused':
     case 'completed':
@@ -134,37 +144,24 @@ function progress(r: Rollout, now: Date, actor: string, samples?: Transition['sa
   }
 }
 
+/** Enters the next step (the first one from pending) when it is approved and a window is open, or waits for approval. */
 function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, samples?: Transition['samples']): Decision {
-  const nextIndex = r.stepIndex + 1;
+  const nextIndex = nextStepIndex(r)!;
   const nextPlan = plans[nextIndex]!;
   const approvals = approvalsFor(r, nextIndex);
+  const first = nextIndex === 0;
   if (approvals.length < nextPlan.approval.required) {
     if (r.state === 'awaiting_approval') return decided(r, []);
-    return decided(transition(r, 'awaiting_approval', now, `step ${r.stepIndex + 1} healthy; ${nextPlan.approval.required - approvals.length} approval(s) needed for ${nextPlan.percentage}%`, actor, { gates: r.gates, samples }), []);
+    const needed = `${nextPlan.approval.required - approvals.length} approval(s) from ${nextPlan.approval.roles.join(' or ')} needed for ${nextPlan.percentage}%`;
+    // The Go/No-Go: a first step that asks for approval serves nothing until it is given.
+    const reason = first ? `Go/No-Go: ${needed}; serving nothing until then` : `the ${plans[r.stepIndex]!.percentage}% step is healthy; ${needed}`;
+    const waiting = transition(r, 'awaiting_approval', now, reason, actor, first ? {} : { gates: r.gates, samples });
+    return decided(first ? { ...waiting, stepVerdict: { kind: 'waiting', reason: `Go/No-Go: approval for ${nextPlan.percentage}%` } } : waiting, []);
   }
   if (!changeWindowOpen(r.plan.windows, now).open) return decided(r, []);
-  const advanced = enterStep(r, nextIndex, nextPlan, now, `advanced to ${nextPlan.percentage}%`, actor, { gates: r.gates, samples, approvals });
+  const reason = first ? 'rollout started' : `advanced to ${nextPlan.percentage}%`;
+  const advanced = enterStep(r, nextIndex, nextPlan, now, reason, actor, first ? (approvals.length ? { approvals } : {}) : { gates: r.gates, samples, approvals });
   return decided(advanced, [{ kind: 'set-percentage', percentage: nextPlan.percentage }]);
-}
-
-function approve(r: Rollout, by: Person, comment: string | undefined, now: Date): Decision {
-  if (r.state !== 'running' && r.state !== 'awaiting_approval') return refuse(409, 'cannot_approve', `a ${r.state} rollout cannot be approved`);
-  const plans = stepPlans(r.plan);
-  const step = r.stepIndex + 1;
-  const plan = plans[step];
-  if (!plan) return refuse(409, 'no_next_step', 'the rollout is on its last step');
-  // Separation of duties: whoever started a rollout cannot also sign it off.
-  if (by.id === r.startedBy.id) return refuse(403, 'separation_of_duties', 'the person who started a rollout cannot approve it');
-  if (!by.role || !plan.approval.roles.includes(by.role)) return refuse(403, 'role_not_allowed', `approving step ${step + 1} needs one of the roles ${plan.approval.roles.join(', ')}`);
-  if (approvalsFor(r, step).some((a) => a.by.id === by.id)) return refuse(409, 'already_approved', `${by.name} already approved step ${step + 1}`);
-  const approval: Approval = { by, at: now.toISOString(), step, ...(comment ? { comment } : {}) };
-  const next = { ...r, approvals: [...r.approvals, approval] };
-  // An approval takes effect at once when the step is already healthy: no need to wait for a tick.
-  return progress(next, now, by.name);
-}
-
-function approvalsFor(r: Rollout, step: number): Approval[] {
-  return r.approvals.filter((a) => a.step === step);
 }
 
 function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}): Rollout {
@@ -182,9 +179,16 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
   };
 }
 
+/**
+ * Pauses the rollout. Approvals not yet used become void: they were given for what the approver saw
+ * before the pause, and the step is judged afresh on resume, so it must be approved afresh too.
+ */
 function pause(r: Rollout, now: Date, reason: string, actor: string): Rollout {
   const from = r.state === 'paused' ? r.pausedFrom : (r.state as ActiveState);
-  return { ...transition(r, 'paused', now, reason, actor), pausedFrom: from, pauseReason: reason };
+  const voided = unusedApprovals(r);
+  const kept = voided.length ? r.approvals.filter((a) => !voided.includes(a)) : r.approvals;
+  const paused = transition({ ...r, approvals: kept }, 'paused', now, reason, actor, voided.length ? { voidedApprovals: voided } : {});
+  return { ...paused, pausedFrom: from, pauseReason: reason };
 }
 
 type Transition = Rollout['history'][number];
@@ -206,6 +210,6 @@ function decided(next: Rollout, actions: Action[]): Decision {
   return { kind: 'decided', next, actions };
 }
 
-function refuse(status: number, errorId: string, message: string): Decision {
-  return { kind: 'refused', status, errorId, message };
+function refuse(refusal: Refusal, errorId: string, message: string): Decision {
+  return { kind: 'refused', refusal, errorId, message };
 }

@@ -21,9 +21,11 @@ export interface Person {
 export interface Approval {
   by: Person;
   at: string;
-  /** Index of the step this approval lets the rollout advance into. */
+  /** Index of the step this approval lets the rollout enter (0 is the Go/No-Go of the first step). */
   step: number;
   comment?: string;
+  /** Given in advance, for a step the rollout was not yet awaiting (`{"step": n, "ahead": true}`). */
+  ahead?: boolean;
 }
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
@@ -64,6 +66,10 @@ export interface Transition {
   rollbackChecks?: CheckResult[];
   samples?: { treatment: number; control: number };
   approvals?: Approval[];
+  /** Approvals not yet used that this transition made void (a pause or a restarted step asks for them afresh). */
+  voidedApprovals?: Approval[];
+  /** The check whose failure caused this transition (a rollback: the breached rule or the gate that failed beyond doubt). */
+  cause?: CheckResult & { kind: 'rollback-rule' | 'gate' };
 }
 
 export interface Rollout {
@@ -119,7 +125,8 @@ export interface Measurements {
 export type DecisionInput =
   | { kind: 'analysis'; measurements: Measurements }
   | { kind: 'provider-error'; error: string }
-  | { kind: 'approve'; by: Person; comment?: string }
+  /** `step` is the percentage of the step being approved; without it, the step awaiting approval. */
+  | { kind: 'approve'; by: Person; comment?: string; step?: number; ahead?: boolean }
   | { kind: 'reject'; by: Person; comment?: string }
   | { kind: 'pause'; by: Person; comment?: string }
   | { kind: 'resume'; by: Person; comment?: string }
@@ -130,6 +137,10 @@ export type Action =
   | { kind: 'set-percentage'; percentage: number }
   | { kind: 'kill'; flags: string[]; reason: string };
 
+/** Why a command was refused, in the core's own words; the HTTP edge maps each to a status. */
+export type Refusal = 'conflict' | 'forbidden';
+
 export type Decision =
-  | { kind: 'decided'; next: Rollout; actions: Action[] }
-  | { kind: 'refused'; status: number; errorId: string; message: string };
+  /** `approval` is the approval an approve command stands for (the first one, when it was given before). */
+  | { kind: 'decided'; next: Rollout; actions: Action[]; approval?: Approval }
+  | { kind: 'refused'; refusal: Refusal; errorId: string; message: string; details?: Record<string, unknown> };

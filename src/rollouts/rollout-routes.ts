@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Request } from 'express';
 import { defineRoute, type RouteSpec } from '../http/route.js';
+import { AppError } from '../http/app-error.js';
 import { environmentNameSchema, flagNameSchema } from '../flags/schema.js';
 import type { Permission } from '../auth/permissions.js';
 import type { StoredToken } from '../auth/token-model.js';
@@ -9,10 +11,41 @@ import type { Command, RolloutService } from './rollout-service.js';
 const TAG = 'Rollouts';
 const idParams = z.object({ id: z.string().min(1).max(100) });
 const commentBody = z.object({ comment: z.string().max(1000).optional() }).default({}).meta({ id: 'RolloutComment' });
-const startBody = z.object({ flag: flagNameSchema, environment: environmentNameSchema, policy: flagNameSchema }).meta({ id: 'StartRollout' });
+const startBody = z
+  .object({
+    flag: flagNameSchema,
+    environment: environmentNameSchema,
+    policy: flagNameSchema,
+    /** A killed flag is refused unless the kill switch is to be cleared as the rollout starts, for a reason. */
+    restore: z.boolean().optional(),
+    reason: z.string().min(1).max(1000).optional(),
+  })
+  .strict()
+  .refine((b) => !b.restore || b.reason, { message: 'restore needs a reason', path: ['reason'] })
+  .meta({ id: 'StartRollout' });
+const approveBody = z
+  .object({
+    comment: z.string().max(1000).optional(),
+    /** The percentage of the step being approved, as the approver saw it; without it, the step awaiting approval. */
+    step: z.number().gt(0).max(100).optional(),
+    /** Approve a later step than the one awaited, in advance. */
+    ahead: z.boolean().optional(),
+  })
+  .strict()
+  .refine((b) => !b.ahead || b.step !== undefined, { message: 'ahead needs the step it approves', path: ['step'] })
+  .default({})
+  .meta({ id: 'ApproveRollout' });
 
-const COMMANDS: Record<Command, { permission: Permission; summary: string }> = {
-  approve: { permission: 'rollouts:approve', summary: 'Approve the next step (not by whoever started the rollout; roles as the policy names). Advances at once when the step is healthy.' },
+/** The version a person acted on, from If-Match ("7" or W/"7"), if they sent one. */
+function ifMatchVersion(req: Request): number | undefined {
+  const header = req.header('if-match');
+  if (header === undefined) return undefined;
+  const version = Number(header.replace(/^W\//, '').replace(/"/g, ''));
+  if (!Number.isInteger(version) || version < 0) throw new AppError(400, 'validation_failed', 'invalid header: If-Match: expected a rollout version such as "7" (the ETag of GET /api/admin/rollouts/{id})');
+  return version;
+}
+
+const COMMANDS: Record<Exclude<Command, 'approve'>, { permission: Permission; summary: string }> = {
   reject: { permission: 'rollouts:approve', summary: 'Reject the pending step: the rollout pauses for a person.' },
   pause: { permission: 'rollouts:start', summary: 'Hold everything; rollback rules keep being checked.' },
   resume: { permission: 'rollouts:start', summary: 'Resume a paused rollout; the step restarts its clock.' },
@@ -32,7 +65,7 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       tag: TAG,
       auth: { kind: 'admin', permission: 'rollouts:start' },
       body: startBody,
-      responses: { 201: { description: 'The rollout' }, 404: { description: 'No such flag or policy' }, 409: { description: 'The flag already has an active rollout there' } },
+      responses: { 201: { description: 'The rollout' }, 404: { description: 'No such flag, policy or environment' }, 409: { description: 'The flag already has an active rollout there, or is killed there and `restore` was not asked for' } },
       handler: async ({ body, token, actor }) => ({ status: 201, body: await rollouts.start(body, person(token), actor) }),
     }),
     defineRoute({
@@ -51,10 +84,34 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       tag: TAG,
       auth: { kind: 'admin', permission: 'read' },
       params: idParams,
-      responses: { 200: { description: 'The rollout' }, 404: { description: 'No such rollout' } },
-      handler: async ({ params }) => ({ status: 200, body: await rollouts.get(params.id) }),
+      responses: { 200: { description: 'The rollout; its ETag is the version to send as If-Match with a command' }, 404: { description: 'No such rollout' } },
+      handler: async ({ params, res }) => {
+        const doc = await rollouts.getVersioned(params.id);
+        res.setHeader('ETag', `"${doc.version}"`);
+        return { status: 200, body: doc.value };
+      },
     }),
-    ...(Object.entries(COMMANDS) as Array<[Command, (typeof COMMANDS)[Command]]>).map(([command, { permission, summary }]) =>
+    defineRoute({
+      method: 'post',
+      path: '/api/admin/rollouts/{id}/approve',
+      summary:
+        'Approve a step, named by its percentage (`step`; without it, the step awaiting approval). Any other step than the one awaited is refused with 409 and the awaited step, unless `ahead: true` approves a later step in advance. The same person approving the same step again gets the first approval back. Not by whoever started the rollout; roles as the policy names. Advances at once when the step is healthy. If-Match: the rollout version acted on.',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'rollouts:approve' },
+      params: idParams,
+      body: approveBody,
+      responses: {
+        200: { description: 'The rollout after the approval, with `approval`: the one recorded (or given before by the same person)' },
+        403: { description: 'Not allowed for this person (started the rollout, or a role the policy does not name)' },
+        409: { description: 'Not the step awaiting approval, or nothing to approve; `details.awaitingStep` names the awaited step' },
+        412: { description: 'If-Match named a version that is no longer current' },
+      },
+      handler: async ({ params, body, token, actor, req }) => {
+        const { rollout, approval } = await rollouts.approve(params.id, { by: person(token), ...body }, actor, ifMatchVersion(req));
+        return { status: 200, body: { ...rollout, approval } };
+      },
+    }),
+    ...(Object.entries(COMMANDS) as Array<[Exclude<Command, 'approve'>, (typeof COMMANDS)[keyof typeof COMMANDS]]>).map(([command, { permission, summary }]) =>
       defineRoute({
         method: 'post',
         path: `/api/admin/rollouts/{id}/${command}`,
@@ -63,8 +120,8 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
         auth: { kind: 'admin', permission },
         params: idParams,
         body: commentBody,
-        responses: { 200: { description: 'The rollout after the command' }, 403: { description: 'Not allowed for this person' }, 409: { description: 'Not possible in the rollout’s state' } },
-        handler: async ({ params, body, token, actor }) => ({ status: 200, body: await rollouts.command(params.id, command, person(token), actor, body.comment) }),
+        responses: { 200: { description: 'The rollout after the command' }, 403: { description: 'Not allowed for this person' }, 409: { description: 'Not possible in the rollout’s state' }, 412: { description: 'If-Match named a version that is no longer current' } },
+        handler: async ({ params, body, token, actor, req }) => ({ status: 200, body: await rollouts.command(params.id, command, person(token), actor, body.comment, ifMatchVersion(req)) }),
       }),
     ),
   ];

@@ -11,7 +11,7 @@ import type { Policy } from '../policies/policy-schema.js';
 import { emptyTotals } from '../metrics/outcome-math.js';
 import { decide } from './decide.js';
 import { applyActions, claimStrategy } from './flag-actions.js';
-import { isFinal, ROLLOUTS, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
+import { isFinal, ROLLOUTS, type Approval, type Decision, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
 import { newRollout } from './new-rollout.js';
 import { RolloutDocs, type RecordRef } from './rollout-docs.js';
 
@@ -74,9 +74,14 @@ export class RolloutService {
   }
 
   async get(id: string): Promise<Rollout> {
+    return (await this.getVersioned(id)).value;
+  }
+
+  /** One rollout with the version of its record (the ETag people send back as If-Match). */
+  async getVersioned(id: string): Promise<Versioned<Rollout>> {
     const doc = await this.docs.get(id);
     if (!doc) throw AppError.notFound(`rollout "${id}"`);
-    return doc.value;
+    return doc;
   }
 
   /** The rollouts not known to be final, as references to their records: the loop looks at them a batch at a time. */
@@ -95,7 +100,7 @@ export class RolloutService {
   }
 
   /** Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the first step. */
-  async start(input: { flag: string; environment: string; policy: string }, by: Person, actor: Actor): Promise<Rollout> {
+  async start(input: StartInput, by: Person, actor: Actor): Promise<Rollout> {
     const id = randomUUID();
     const started = await auditedCommit(
       this.store,
@@ -108,11 +113,12 @@ export class RolloutService {
         if (!flagDoc) throw AppError.notFound(`flag "${input.flag}"`);
         if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
         if (active) throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
-        assertSafeToEnable(flagDoc.value, input.environment);
-        const pending = newRollout({ id, ...input, plan: policyDoc.value, startedBy: by, at: this.now() });
-        const claimed = claimStrategy(flagDoc.value, input.environment, pending.strategyId);
+        const restored = restoreIfAsked(flagDoc.value, input);
+        assertSafeToEnable(restored, input.environment);
+        const pending = newRollout({ id, flag: input.flag, environment: input.environment, policy: input.policy, plan: policyDoc.value, startedBy: by, at: this.now() });
+        const claimed = claimStrategy(restored, input.environment, pending.strategyId);
         const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, this.now());
-        if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
+        if (decision.kind === 'refused') throw refusalError(decision);
         // The first step is entered because this person started the rollout, so the history names them.
         decision.next.history = decision.next.history.map((t) => ({ ...t, actor: by.name }));
         const flags = new Map([[input.flag, claimed]]);
@@ -128,6 +134,7 @@ export class RolloutService {
           },
           audit: [
             { actor, action: 'rollout.start', target: { type: 'rollout', id, environment: input.environment }, before: null, after: summary(decision.next) },
+            ...(restored !== flagDoc.value ? [{ actor, action: 'flag.restore', target: { type: 'flag', id: input.flag, environment: input.environment }, reason: `restored to start rollout ${id}: ${input.reason}`, before: flagDoc.value, after: restored }] : []),
             { actor, action: 'flag.rollout', target: { type: 'flag', id: input.flag, environment: input.environment }, reason: `rollout ${id} started`, before: flagDoc.value, after: finalFlag },
           ],
           result: decision.next,
@@ -140,9 +147,22 @@ export class RolloutService {
     return started;
   }
 
-  /** A person's command (approve, reject, pause, resume, abort): decided and applied at once, not at the next tick. */
-  async command(id: string, kind: Command, by: Person, actor: Actor, comment?: string): Promise<Rollout> {
-    return this.decideAndApply(id, () => ({ kind, by, comment }), actor, undefined, `rollout.${kind}`, comment);
+  /**
+   * A person's command (reject, pause, resume, abort): decided and applied at once, not at the next
+   * tick. `expectVersion` (If-Match) refuses it when the rollout changed since the person looked.
+   */
+  async command(id: string, kind: Exclude<Command, 'approve'>, by: Person, actor: Actor, comment?: string, expectVersion?: number): Promise<Rollout> {
+    return this.decideAndApply(id, () => ({ kind, by, comment }), actor, undefined, `rollout.${kind}`, comment, undefined, expectVersion);
+  }
+
+  /**
+   * Approves the step named by its percentage (or the one awaited). Answers the rollout and the
+   * approval recorded, which is the first one when the same person approved this step before.
+   */
+  async approve(id: string, input: { by: Person; comment?: string; step?: number; ahead?: boolean }, actor: Actor, expectVersion?: number): Promise<{ rollout: Rollout; approval: Approval }> {
+    let approval: Approval | undefined;
+    const rollout = await this.decideAndApply(id, () => ({ kind: 'approve', ...input }), actor, undefined, 'rollout.approve', input.comment, undefined, expectVersion, (d) => (approval = d.approval));
+    return { rollout, approval: approval! };
   }
 
   /**
@@ -191,6 +211,10 @@ export class RolloutService {
     reason?: string,
     /** The document as the caller just read it (with its version): saves a read on the first attempt. */
     known?: Versioned<Rollout>,
+    /** A person's If-Match: the version they acted on. */
+    expectVersion?: number,
+    /** Sees the decision that was applied (the last attempt's). */
+    onDecided?: (decision: Extract<Decision, { kind: 'decided' }>) => void,
   ): Promise<Rollout> {
     let fresh = known;
     let before: Rollout | undefined;
@@ -203,11 +227,20 @@ export class RolloutService {
         fresh = undefined;
         const doc = given ?? (await this.docs.get(id));
         if (!doc) throw AppError.notFound(`rollout "${id}"`);
+        if (expectVersion !== undefined && doc.version !== expectVersion) {
+          throw new AppError(412, 'version_mismatch', `the rollout changed since version ${expectVersion} (now ${doc.version}): look at it again before acting`, { version: doc.version });
+        }
         const rollout = doc.value;
         before = rollout;
         const decision = decide(rollout, await input(rollout, given !== null), this.now());
-        if (decision.kind === 'refused') throw new AppError(decision.status, decision.errorId, decision.message);
+        if (decision.kind === 'refused') throw refusalError(decision);
+        onDecided?.(decision);
         const { next, actions } = decision;
+        // Nothing changed (an approval given before, repeated): nothing to write or audit.
+        if (next === rollout) {
+          before = undefined;
+          return { commit: {}, audit: [], result: rollout };
+        }
         // Flags are read only when the decision changes them (most analyses change nothing).
         const flagNames = actions.length === 0 ? [] : [rollout.flag, ...rollout.plan.killSwitches];
         const flagDocs = await Promise.all(flagNames.map((name) => this.store.get<StoredFlag>(FLAGS, name)));
@@ -238,6 +271,34 @@ export class RolloutService {
   }
 }
 
+export interface StartInput {
+  flag: string;
+  environment: string;
+  policy: string;
+  /** Clear the flag's kill switch in the environment as the rollout starts (needs `reason`). */
+  restore?: boolean;
+  reason?: string;
+}
+
+/**
+ * A killed flag serves nothing, so a rollout on it would wait for samples that cannot come. It
+ * starts only when the person says to restore the flag, with a reason the audit log keeps.
+ */
+function restoreIfAsked(flag: StoredFlag, input: StartInput): StoredFlag {
+  const kill = flag.killSwitches[input.environment];
+  if (!kill) return flag;
+  if (!input.restore || !input.reason) {
+    throw new AppError(
+      409,
+      'flag_killed',
+      `flag "${flag.name}" is killed in ${input.environment} (${kill.reason}, by ${kill.actor} at ${kill.at}): a rollout on it would serve nothing; to clear the kill switch as the rollout starts, send "restore": true with a "reason"`,
+      { killSwitch: kill },
+    );
+  }
+  const { [input.environment]: _cleared, ...killSwitches } = flag.killSwitches;
+  return { ...flag, killSwitches };
+}
+
 /**
  * A rollout switches its environment on. If it is off and holds other live strategies, those would
  * reach everyone they match the moment the rollout starts, at no percentage at all: refuse instead.
@@ -253,6 +314,11 @@ function assertSafeToEnable(flag: StoredFlag, environment: string): void {
       `flag "${flag.name}" is off in ${environment} but has other strategies (${others.map((s) => s.name).join(', ')}) that would go live for everyone they match when the rollout switches it on: remove or disable them first`,
     );
   }
+}
+
+/** The HTTP answer to a refusal of the decision core. */
+function refusalError(decision: Extract<Decision, { kind: 'refused' }>): AppError {
+  return new AppError(decision.refusal === 'forbidden' ? 403 : 409, decision.errorId, decision.message, decision.details);
 }
 
 /** What the audit log keeps of a rollout's state before and after (its history lives in the rollout). */

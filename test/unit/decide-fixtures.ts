@@ -131,7 +131,7 @@ export const analysis = (step: OutcomeTotals, recent: OutcomeTotals = step): Dec
 export const analysisWith = (step: OutcomeTotals, extra: Partial<Measurements>): DecisionInput => ({ kind: 'analysis', measurements: { ...measured(step), ...extra } });
 
 export function expectDecided(d: Decision): Extract<Decision, { kind: 'decided' }> {
-  if (d.kind !== 'decided') expect.fail(`expected a decision, got refused ${d.status} ${d.errorId}: ${d.message}`);
+  if (d.kind !== 'decided') expect.fail(`expected a decision, got refused (${d.refusal}) ${d.errorId}: ${d.message}`);
   return d;
 }
 

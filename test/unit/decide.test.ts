@@ -42,10 +42,12 @@ interface Expected {
   approvals?: string[];
   /** The transitions this decision appended: none (null), or exactly these. */
   history: null | ExpectedTransition | ExpectedTransition[];
+  /** The decision returns the rollout exactly as it was (a repeated command): nothing to write. */
+  unchanged?: true;
 }
 
 interface Refusal {
-  refused: number;
+  refused: 'conflict' | 'forbidden';
   errorId: string;
 }
 
@@ -53,7 +55,8 @@ function expectOutcome(before: Rollout, decision: Decision, now: Date, e: Expect
   const { next, actions } = expectDecided(decision);
   expect({ state: next.state, stepIndex: next.stepIndex, percentage: next.percentage }).toEqual({ state: e.state, stepIndex: e.stepIndex, percentage: e.percentage });
   expect(actions).toEqual(e.actions);
-  expect(next.updatedAt).toBe(now.toISOString());
+  if (e.unchanged) expect(next).toBe(before);
+  else expect(next.updatedAt).toBe(now.toISOString());
   if (e.verdict) {
     expect(next.stepVerdict.kind).toBe(e.verdict.kind);
     if (e.verdict.reason) expect('reason' in next.stepVerdict ? next.stepVerdict.reason : '').toMatch(e.verdict.reason);
@@ -87,7 +90,7 @@ function expectTransition(t: Transition, w: ExpectedTransition, now: Date): void
 
 function expectRefusal(decision: Decision, r: Refusal): void {
   const refused = expectRefused(decision);
-  expect({ status: refused.status, errorId: refused.errorId }).toEqual({ status: r.refused, errorId: r.errorId });
+  expect({ refusal: refused.refusal, errorId: refused.errorId }).toEqual({ refusal: r.refused, errorId: r.errorId });
   expect(refused.message.length).toBeGreaterThan(0);
 }
 
@@ -172,7 +175,7 @@ const advancing: Row[] = [
     now: at(15 * MINUTE),
     expect: {
       state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'healthy' }, checks: CLEAN,
-      history: { from: 'running', to: 'awaiting_approval', stepIndex: 0, percentage: 1, reason: /step 1 healthy; 1 approval\(s\) needed for 10%/, actor: 'controller', gates: HEALTHY_GATES, samples: HEALTHY_SAMPLES },
+      history: { from: 'running', to: 'awaiting_approval', stepIndex: 0, percentage: 1, reason: /^the 1% step is healthy; 1 approval\(s\) from release-manager needed for 10%$/, actor: 'controller', gates: HEALTHY_GATES, samples: HEALTHY_SAMPLES },
     },
   },
   {
@@ -186,13 +189,13 @@ const advancing: Row[] = [
     },
   },
   {
-    name: 'an approval for another step does not count → awaiting_approval',
-    rollout: onStep(1, { approvals: [approval(bob, 1), approval(carol, 3)] }),
+    name: 'an approval for another step (used, or ahead for a later one) does not count → awaiting_approval',
+    rollout: onStep(1, { approvals: [approval(bob, 1), { ...approval(carol, 3), ahead: true }] }),
     input: analysis(HEALTHY),
     now: at(15 * MINUTE),
     expect: {
       state: 'awaiting_approval', stepIndex: 1, percentage: 10, actions: [],
-      history: { from: 'running', to: 'awaiting_approval', stepIndex: 1, percentage: 10, reason: /step 2 healthy; 1 approval\(s\) needed for 50%/, actor: 'controller', gates: HEALTHY_GATES },
+      history: { from: 'running', to: 'awaiting_approval', stepIndex: 1, percentage: 10, reason: /the 10% step is healthy; 1 approval\(s\) from release-manager needed for 50%/, actor: 'controller', gates: HEALTHY_GATES },
     },
   },
   {
@@ -202,7 +205,7 @@ const advancing: Row[] = [
     now: at(15 * MINUTE),
     expect: {
       state: 'awaiting_approval', stepIndex: 1, percentage: 10, actions: [],
-      history: { from: 'running', to: 'awaiting_approval', stepIndex: 1, percentage: 10, reason: /2 approval\(s\) needed for 50%/, actor: 'controller' },
+      history: { from: 'running', to: 'awaiting_approval', stepIndex: 1, percentage: 10, reason: /2 approval\(s\) from release-manager needed for 50%/, actor: 'controller' },
     },
   },
   {
@@ -260,7 +263,7 @@ const inconclusive: Row[] = [
     expect: {
       state: 'paused', stepIndex: 0, percentage: 1, actions: [], pausedFrom: 'running', checks: { ...CLEAN, inconclusive: 8 },
       pauseReason: /maximum duration/,
-      history: { from: 'running', to: 'paused', stepIndex: 0, percentage: 1, reason: /^step 1 \(1%\) did not pass its gates within its maximum duration: 500 of 1000 treatment samples$/, actor: 'controller' },
+      history: { from: 'running', to: 'paused', stepIndex: 0, percentage: 1, reason: /^the 1% step did not pass its gates within its maximum duration: 500 of 1000 treatment samples$/, actor: 'controller' },
     },
   },
   {
@@ -601,7 +604,7 @@ const windows: Row[] = [
     rollout: rollout({ plan: policy({ windows: SHANGHAI_OFFICE_HOURS }) }),
     input: analysis(HEALTHY),
     now: at(15 * MINUTE),
-    expect: { state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], history: { from: 'running', to: 'awaiting_approval', stepIndex: 0, percentage: 1, reason: /approval\(s\) needed/, actor: 'controller' } },
+    expect: { state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], history: { from: 'running', to: 'awaiting_approval', stepIndex: 0, percentage: 1, reason: /approval\(s\) from release-manager needed/, actor: 'controller' } },
   },
   {
     name: 'change window closed: approved awaiting_approval rollout stays',
@@ -618,8 +621,8 @@ const windows: Row[] = [
     expect: { state: 'pending', stepIndex: 0, percentage: 0, actions: [], history: null },
   },
   {
-    name: 'pending + open window → running step 0 with set-percentage',
-    rollout: rollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' }, plan: policy({ windows: SHANGHAI_OFFICE_HOURS }) }),
+    name: 'pending + open window, first step needs no approval → running step 0 with set-percentage',
+    rollout: rollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' }, plan: noApprovalPolicy({ windows: SHANGHAI_OFFICE_HOURS }) }),
     input: analysis(emptyTotals()),
     now: SHANGHAI_TUESDAY_MORNING,
     expect: {
@@ -629,8 +632,8 @@ const windows: Row[] = [
     },
   },
   {
-    name: 'pending without windows → running step 0 at once',
-    rollout: rollout({ state: 'pending', percentage: 0, plan: policy({ steps: [5, 100] }) }),
+    name: 'pending without windows, first step needs no approval → running step 0 at once',
+    rollout: rollout({ state: 'pending', percentage: 0, plan: noApprovalPolicy({ steps: [5, 100] }) }),
     input: analysis(emptyTotals()),
     now: T0,
     expect: {
@@ -696,16 +699,58 @@ const commands: Row[] = [
     },
   },
   {
-    name: 'approve while still running (early) → recorded for the next step, nothing else',
+    name: 'approve while still running, no step named → 409: it awaits no approval',
     rollout: rollout(),
     input: { kind: 'approve', by: bob },
     now: at(5 * MINUTE),
+    expect: { refused: 'conflict', errorId: 'not_awaiting_approval' },
+  },
+  {
+    name: 'approve the next step while still running, without ahead → 409',
+    rollout: rollout(),
+    input: { kind: 'approve', by: bob, step: 10 },
+    now: at(5 * MINUTE),
+    expect: { refused: 'conflict', errorId: 'not_awaited_step' },
+  },
+  {
+    name: 'approve the next step while still running, ahead → recorded as ahead, nothing else',
+    rollout: rollout(),
+    input: { kind: 'approve', by: bob, step: 10, ahead: true },
+    now: at(5 * MINUTE),
     expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], approvals: ['u-bob'], history: null },
   },
-  { name: 'approve by the person who started the rollout → 403', rollout: awaiting(), input: { kind: 'approve', by: alice }, now: at(20 * MINUTE), expect: { refused: 403, errorId: 'separation_of_duties' } },
-  { name: 'approve by a role the policy does not name (editor) → 403', rollout: awaiting(), input: { kind: 'approve', by: dave }, now: at(20 * MINUTE), expect: { refused: 403, errorId: 'role_not_allowed' } },
-  { name: 'approve by an admin when the policy names only release-manager → 403', rollout: awaiting(), input: { kind: 'approve', by: admin }, now: at(20 * MINUTE), expect: { refused: 403, errorId: 'role_not_allowed' } },
-  { name: 'approve by someone without a role → 403', rollout: awaiting(), input: { kind: 'approve', by: eve }, now: at(20 * MINUTE), expect: { refused: 403, errorId: 'role_not_allowed' } },
+  {
+    name: 'awaiting 10%: an approval naming 50% without ahead → 409 (never lands on another step)',
+    rollout: awaiting(),
+    input: { kind: 'approve', by: bob, step: 50 },
+    now: at(20 * MINUTE),
+    expect: { refused: 'conflict', errorId: 'not_awaited_step' },
+  },
+  {
+    name: 'awaiting 10%: an approval naming 10% advances',
+    rollout: awaiting(),
+    input: { kind: 'approve', by: bob, step: 10 },
+    now: at(20 * MINUTE),
+    expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }], approvals: ['u-bob'], history: { from: 'awaiting_approval', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced to 10%/, actor: 'Bob', approvals: ['u-bob'] } },
+  },
+  {
+    name: 'an approval naming a step the plan does not have → 409',
+    rollout: awaiting(),
+    input: { kind: 'approve', by: bob, step: 25 },
+    now: at(20 * MINUTE),
+    expect: { refused: 'conflict', errorId: 'no_such_step' },
+  },
+  {
+    name: 'an approval naming a step already entered, by someone who did not approve it → 409',
+    rollout: onStep(1, { approvals: [approval(carol, 1)] }),
+    input: { kind: 'approve', by: bob, step: 10 },
+    now: at(20 * MINUTE),
+    expect: { refused: 'conflict', errorId: 'step_already_entered' },
+  },
+  { name: 'approve by the person who started the rollout → 403', rollout: awaiting(), input: { kind: 'approve', by: alice }, now: at(20 * MINUTE), expect: { refused: 'forbidden', errorId: 'separation_of_duties' } },
+  { name: 'approve by a role the policy does not name (editor) → 403', rollout: awaiting(), input: { kind: 'approve', by: dave }, now: at(20 * MINUTE), expect: { refused: 'forbidden', errorId: 'role_not_allowed' } },
+  { name: 'approve by an admin when the policy names only release-manager → 403', rollout: awaiting(), input: { kind: 'approve', by: admin }, now: at(20 * MINUTE), expect: { refused: 'forbidden', errorId: 'role_not_allowed' } },
+  { name: 'approve by someone without a role → 403', rollout: awaiting(), input: { kind: 'approve', by: eve }, now: at(20 * MINUTE), expect: { refused: 'forbidden', errorId: 'role_not_allowed' } },
   {
     name: 'approve by an editor where the policy names editors → advances',
     rollout: awaiting({ plan: policy({ stepDefaults: { ...BASE_POLICY.stepDefaults, approval: { required: 1, roles: ['editor'] } } }) }),
@@ -714,11 +759,18 @@ const commands: Row[] = [
     expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [{ kind: 'set-percentage', percentage: 10 }], history: { from: 'awaiting_approval', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'Dave', approvals: ['u-dave'] } },
   },
   {
-    name: 'approve twice by the same person → 409',
+    name: 'approve twice by the same person → the first approval back, nothing changes',
     rollout: awaiting({ plan: policy({ stepDefaults: { ...BASE_POLICY.stepDefaults, approval: { required: 2 } } }), approvals: [approval(bob, 1)] }),
     input: { kind: 'approve', by: bob },
     now: at(20 * MINUTE),
-    expect: { refused: 409, errorId: 'already_approved' },
+    expect: { state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], approvals: ['u-bob'], history: null, unchanged: true },
+  },
+  {
+    name: 'the same person approving a step already entered with their approval → their approval back, nothing changes',
+    rollout: onStep(1, { approvals: [approval(bob, 1)] }),
+    input: { kind: 'approve', by: bob, step: 10 },
+    now: at(20 * MINUTE),
+    expect: { state: 'running', stepIndex: 1, percentage: 10, actions: [], approvals: ['u-bob'], history: null, unchanged: true },
   },
   {
     name: 'required: 2 — the first approval keeps it waiting',
@@ -737,9 +789,9 @@ const commands: Row[] = [
       history: { from: 'awaiting_approval', to: 'running', stepIndex: 1, percentage: 10, reason: /advanced/, actor: 'Carol', approvals: ['u-bob', 'u-carol'] },
     },
   },
-  { name: 'approve on the last step → 409', rollout: onStep(3), input: { kind: 'approve', by: bob }, now: at(5 * MINUTE), expect: { refused: 409, errorId: 'no_next_step' } },
-  { name: 'approve while paused → 409', rollout: rollout({ state: 'paused', pausedFrom: 'running' }), input: { kind: 'approve', by: bob }, now: at(5 * MINUTE), expect: { refused: 409, errorId: 'cannot_approve' } },
-  { name: 'approve while pending → 409', rollout: rollout({ state: 'pending', percentage: 0 }), input: { kind: 'approve', by: bob }, now: at(5 * MINUTE), expect: { refused: 409, errorId: 'cannot_approve' } },
+  { name: 'approve on the last step → 409', rollout: onStep(3), input: { kind: 'approve', by: bob }, now: at(5 * MINUTE), expect: { refused: 'conflict', errorId: 'not_awaiting_approval' } },
+  { name: 'approve while paused → 409', rollout: rollout({ state: 'paused', pausedFrom: 'running' }), input: { kind: 'approve', by: bob }, now: at(5 * MINUTE), expect: { refused: 'conflict', errorId: 'cannot_approve' } },
+  { name: 'approve while pending, no step named → 409', rollout: rollout({ state: 'pending', percentage: 0 }), input: { kind: 'approve', by: bob }, now: at(5 * MINUTE), expect: { refused: 'conflict', errorId: 'not_awaiting_approval' } },
   {
     name: 'reject while awaiting_approval → paused with the reason',
     rollout: awaiting(),
@@ -750,7 +802,7 @@ const commands: Row[] = [
       history: { from: 'awaiting_approval', to: 'paused', stepIndex: 0, percentage: 1, reason: /^rejected by Bob: too risky$/, actor: 'Bob' },
     },
   },
-  { name: 'reject while running → 409', rollout: rollout(), input: { kind: 'reject', by: bob }, now: at(5 * MINUTE), expect: { refused: 409, errorId: 'not_awaiting_approval' } },
+  { name: 'reject while running → 409', rollout: rollout(), input: { kind: 'reject', by: bob }, now: at(5 * MINUTE), expect: { refused: 'conflict', errorId: 'not_awaiting_approval' } },
   {
     name: 'pause while running → paused, remembers where it was',
     rollout: onStep(1),
@@ -768,7 +820,7 @@ const commands: Row[] = [
     now: at(5 * MINUTE),
     expect: { state: 'paused', stepIndex: 0, percentage: 0, actions: [], pausedFrom: 'pending', history: { from: 'pending', to: 'paused', stepIndex: 0, percentage: 0, reason: /^paused by Bob$/, actor: 'Bob' } },
   },
-  { name: 'pause while paused → 409', rollout: rollout({ state: 'paused', pausedFrom: 'running' }), input: { kind: 'pause', by: bob }, now: at(5 * MINUTE), expect: { refused: 409, errorId: 'already_paused' } },
+  { name: 'pause while paused → 409', rollout: rollout({ state: 'paused', pausedFrom: 'running' }), input: { kind: 'pause', by: bob }, now: at(5 * MINUTE), expect: { refused: 'conflict', errorId: 'already_paused' } },
   {
     name: 'resume → running, the step clock restarts',
     rollout: onStep(1, { state: 'paused', pausedFrom: 'running', pauseReason: 'paused by Bob', stepVerdict: { kind: 'healthy' } }),
@@ -788,8 +840,8 @@ const commands: Row[] = [
     expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], stepStartedAt: iso(40 * MINUTE), history: { from: 'paused', to: 'running', stepIndex: 0, percentage: 1, reason: /resumed by Carol/, actor: 'Carol' } },
   },
   {
-    name: 'resume of a rollout paused while pending, window open → pending then straight into step 0',
-    rollout: rollout({ state: 'paused', pausedFrom: 'pending', percentage: 0 }),
+    name: 'resume of a rollout paused while pending, window open, no Go/No-Go → pending then straight into step 0',
+    rollout: rollout({ state: 'paused', pausedFrom: 'pending', percentage: 0, plan: noApprovalPolicy() }),
     input: { kind: 'resume', by: bob },
     now: at(40 * MINUTE),
     expect: {
@@ -800,7 +852,7 @@ const commands: Row[] = [
       ],
     },
   },
-  { name: 'resume while running → 409', rollout: rollout(), input: { kind: 'resume', by: bob }, now: at(5 * MINUTE), expect: { refused: 409, errorId: 'not_paused' } },
+  { name: 'resume while running → 409', rollout: rollout(), input: { kind: 'resume', by: bob }, now: at(5 * MINUTE), expect: { refused: 'conflict', errorId: 'not_paused' } },
   {
     name: 'abort while running → aborted + set-percentage 0',
     rollout: onStep(2),
@@ -851,7 +903,7 @@ const EVERY_INPUT: DecisionInput[] = [
 
 describe('decide on a final state', () => {
   it.each(FINAL_STATES.flatMap((state) => EVERY_INPUT.map((input) => ({ state, input, kind: input.kind }))))('$state + $kind → refused 409', ({ state, input }) => {
-    expectRefusal(decide(rollout({ state }), input, at(5 * MINUTE)), { refused: 409, errorId: 'rollout_finished' });
+    expectRefusal(decide(rollout({ state }), input, at(5 * MINUTE)), { refused: 'conflict', errorId: 'rollout_finished' });
   });
 });
 
@@ -886,7 +938,7 @@ const scenarios: Scenario[] = [
     name: 'an approval given while the step is still running counts when it turns healthy',
     start: rollout(),
     steps: [
-      { at: 5 * MINUTE, input: { kind: 'approve', by: bob }, expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], approvals: ['u-bob'], history: null } },
+      { at: 5 * MINUTE, input: { kind: 'approve', by: bob, step: 10, ahead: true }, expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], approvals: ['u-bob'], history: null } },
       { at: 8 * MINUTE, input: analysis(HEALTHY), expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: W('waiting', /120s to go/), history: null } },
       {
         at: 10 * MINUTE, input: analysis(HEALTHY),
@@ -900,10 +952,10 @@ const scenarios: Scenario[] = [
     name: 'required: 2 needs two different people',
     start: rollout({ plan: policy({ stepDefaults: { ...BASE_POLICY.stepDefaults, approval: { required: 2 } } }) }),
     steps: [
-      { at: 15 * MINUTE, input: analysis(HEALTHY), expect: { state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], history: { from: 'running', to: 'awaiting_approval', stepIndex: 0, percentage: 1, reason: /2 approval\(s\) needed/, actor: 'controller' } } },
+      { at: 15 * MINUTE, input: analysis(HEALTHY), expect: { state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], history: { from: 'running', to: 'awaiting_approval', stepIndex: 0, percentage: 1, reason: /2 approval\(s\) from release-manager needed/, actor: 'controller' } } },
       { at: 16 * MINUTE, input: { kind: 'approve', by: bob }, expect: { state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], approvals: ['u-bob'], history: null } },
-      { at: 17 * MINUTE, input: { kind: 'approve', by: bob }, expect: { refused: 409, errorId: 'already_approved' } },
-      { at: 17 * MINUTE, input: { kind: 'approve', by: alice }, expect: { refused: 403, errorId: 'separation_of_duties' } },
+      { at: 17 * MINUTE, input: { kind: 'approve', by: bob }, expect: { state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], approvals: ['u-bob'], history: null, unchanged: true } },
+      { at: 17 * MINUTE, input: { kind: 'approve', by: alice }, expect: { refused: 'forbidden', errorId: 'separation_of_duties' } },
       { at: 18 * MINUTE, input: analysis(HEALTHY), expect: { state: 'awaiting_approval', stepIndex: 0, percentage: 1, actions: [], history: null } },
       {
         at: 19 * MINUTE, input: { kind: 'approve', by: carol },
@@ -977,7 +1029,7 @@ const scenarios: Scenario[] = [
       { at: 20 * MINUTE, input: analysis(HEALTHY), expect: { state: 'running', stepIndex: 2, percentage: 50, actions: [{ kind: 'set-percentage', percentage: 50 }], history: { from: 'running', to: 'running', stepIndex: 2, percentage: 50, reason: /advanced to 50%/, actor: 'controller' } } },
       { at: 30 * MINUTE, input: analysis(HEALTHY), expect: { state: 'running', stepIndex: 3, percentage: 100, actions: [{ kind: 'set-percentage', percentage: 100 }], history: { from: 'running', to: 'running', stepIndex: 3, percentage: 100, reason: /advanced to 100%/, actor: 'controller' } } },
       { at: 40 * MINUTE, input: analysis(HEALTHY), expect: { state: 'completed', stepIndex: 3, percentage: 100, actions: [], history: { from: 'running', to: 'completed', stepIndex: 3, percentage: 100, reason: /last step healthy/, actor: 'controller' } } },
-      { at: 50 * MINUTE, input: analysis(BREACHING), expect: { refused: 409, errorId: 'rollout_finished' } },
+      { at: 50 * MINUTE, input: analysis(BREACHING), expect: { refused: 'conflict', errorId: 'rollout_finished' } },
     ],
   },
 ];
