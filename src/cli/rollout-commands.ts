@@ -2,16 +2,15 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
-import { waitingFor } from '../reports/rollout-facts.js';
 import { stateWords } from '../reports/go-live-report.js';
 import type { AdminClient } from './admin-client.js';
 import { contextOf } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { emit, note, print, printJson } from './output.js';
-import { historyText, progressBar, statusEntries, statusTable } from './status-view.js';
+import { historyText, progressBar, statusEntries, statusOf, statusTable, waitingText } from './status-view.js';
+import type { RolloutView } from '../rollouts/rollout-views.js';
 
 const COMMANDS = {
-  approve: 'Approve the rollout’s next step (not by whoever started it)',
   reject: 'Reject the pending step: the rollout pauses for a person',
   pause: 'Hold the rollout (rollback rules keep being checked)',
   resume: 'Resume a paused rollout; the step restarts its clock',
@@ -22,21 +21,21 @@ const COMMANDS = {
  * A rollout by its id or by the start of it (status shows the first 8 characters): a prefix must
  * name exactly one rollout.
  */
-export async function resolveRollout(client: AdminClient, idOrPrefix: string): Promise<Rollout> {
-  const exact = await client.find<Rollout>(`/api/admin/rollouts/${encodeURIComponent(idOrPrefix)}`);
+export async function resolveRollout(client: AdminClient, idOrPrefix: string): Promise<RolloutView> {
+  const exact = await client.find<RolloutView>(`/api/admin/rollouts/${encodeURIComponent(idOrPrefix)}`);
   if (exact) return exact.value;
-  const { rollouts } = await client.call<{ rollouts: Rollout[] }>('GET', '/api/admin/rollouts');
+  const { rollouts } = await client.call<{ rollouts: RolloutView[] }>('GET', '/api/admin/rollouts');
   const matches = rollouts.filter((r) => r.id.startsWith(idOrPrefix));
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) throw new CliError(`no rollout "${idOrPrefix}"`, EXIT.refused, [], 404);
   throw new CliError(`"${idOrPrefix}" names ${matches.length} rollouts: give more of the id`, EXIT.usage);
 }
 
-function rolloutLine(r: Rollout): string {
-  const waiting = isFinal(r.state) ? '' : ` (waiting for ${waitingFor(r, new Date())})`;
-  const approvals = r.approvals.filter((a) => a.step === r.stepIndex + 1).map((a) => a.by.name);
-  const approved = approvals.length && !isFinal(r.state) ? `\napproved for the next step by ${approvals.join(', ')}` : '';
-  return `${r.flag} in ${r.environment} [${r.id}]: ${stateWords(r.state)}${waiting}\n${progressBar(r)}${approved}`;
+function rolloutLine(r: Rollout & Partial<Pick<RolloutView, 'status'>>): string {
+  const status = statusOf(r, new Date());
+  const waiting = isFinal(r.state) ? '' : ` (waiting for ${waitingText(status)})`;
+  const ended = status.ended?.causeText ? `\ncause: ${status.ended.causeText}` : '';
+  return `${r.flag} in ${r.environment} [${r.id}]: ${stateWords(r.state)}, ${status.served.text}${waiting}\n${progressBar(r)}${ended}`;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,10 +75,31 @@ export function registerRolloutCommands(program: Command): void {
     .argument('<flag>', 'flag name')
     .requiredOption('-e, --env <environment>', 'environment, e.g. production')
     .requiredOption('-p, --policy <policy>', 'rollout policy, e.g. standard')
-    .action(async (flag: string, opts: { env: string; policy: string }, cmd: Command) => {
+    .option('--restore <reason>', 'the flag is killed in the environment: clear its kill switch as the rollout starts, for this reason (recorded)')
+    .action(async (flag: string, opts: { env: string; policy: string; restore?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const rollout = await ctx.client.call<Rollout>('POST', '/api/admin/rollouts', { flag, environment: opts.env, policy: opts.policy });
+      const restore = opts.restore === undefined ? {} : { restore: true, reason: opts.restore };
+      const rollout = await ctx.client.call<RolloutView>('POST', '/api/admin/rollouts', { flag, environment: opts.env, policy: opts.policy, ...restore });
       emit(ctx.json, rollout, () => `Started ${rolloutLine(rollout)}`);
+    });
+
+  program
+    .command('approve')
+    .description('Approve the step the rollout awaits approval for (not by whoever started it); --step names it, so a repeat never approves another step')
+    .argument('<id>', 'rollout id, or its first characters')
+    .option('-m, --comment <text>', 'comment recorded with the approval (in the history and the audit log)')
+    .option('-s, --step <percentage>', 'the step to approve, by its percentage (default: the one awaiting approval now)')
+    .option('--ahead', 'approve a later step in advance (needs --step)')
+    .action(async (id: string, opts: { comment?: string; step?: string; ahead?: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const rollout = await resolveRollout(ctx.client, id);
+      const step = opts.step === undefined ? statusOf(rollout, new Date()).awaitingStep : Number(opts.step.replace(/%$/, ''));
+      if (step === null) throw new CliError(`nothing to approve: ${rollout.flag} in ${rollout.environment} is ${stateWords(rollout.state)} and awaits no approval (approve a later step in advance with --step <percentage> --ahead)`, EXIT.refused, [], 409);
+      if (!(step > 0 && step <= 100)) throw new CliError(`--step: expected a step's percentage such as 10, got "${opts.step}"`, EXIT.usage);
+      if (opts.ahead && opts.step === undefined) throw new CliError('--ahead needs --step <percentage>', EXIT.usage);
+      const body = { step, ...(opts.ahead ? { ahead: true } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
+      const after = await ctx.client.call<RolloutView & { approval: { at: string; by: { name: string } } }>('POST', `/api/admin/rollouts/${rollout.id}/approve`, body);
+      emit(ctx.json, after, () => `approved the ${step}% step (${after.approval.by.name}, ${after.approval.at}): ${rolloutLine(after)}`);
     });
 
   for (const [command, description] of Object.entries(COMMANDS)) {
@@ -91,7 +111,7 @@ export function registerRolloutCommands(program: Command): void {
       .action(async (id: string, opts: { comment?: string }, cmd: Command) => {
         const ctx = contextOf(cmd);
         const rollout = await resolveRollout(ctx.client, id);
-        const after = await ctx.client.call<Rollout>('POST', `/api/admin/rollouts/${rollout.id}/${command}`, opts.comment ? { comment: opts.comment } : {});
+        const after = await ctx.client.call<RolloutView>('POST', `/api/admin/rollouts/${rollout.id}/${command}`, opts.comment ? { comment: opts.comment } : {});
         emit(ctx.json, after, () => `${command}: ${rolloutLine(after)}`);
       });
   }

@@ -1,8 +1,10 @@
 import type { Rollout, RolloutState } from '../rollouts/rollout-model.js';
-import { stepPercentages, waitingFor } from '../reports/rollout-facts.js';
+import { stepPercentages } from '../reports/rollout-facts.js';
+import { conditionText, rolloutStatus, type RolloutStatus } from '../rollouts/rollout-status.js';
+import { counted } from '../rollouts/units.js';
 import { stateWords } from '../reports/go-live-report.js';
 import { humanDuration } from '../reports/rollout-facts.js';
-import { formatValue, formatTime } from '../reports/report-format.js';
+import { formatCheckSamples, formatValue, formatTime } from '../reports/report-format.js';
 import { isFinal } from '../rollouts/rollout-model.js';
 import { table } from './output.js';
 
@@ -48,13 +50,27 @@ export interface StatusEntry {
   steps: number[];
   percentage: number;
   timeInStep: string | null;
+  /** What users get now: "serving 10%", "served disabled (kill switch: …)". */
+  served: string;
   waitingFor: string | null;
   gates: Rollout['gates'];
   startedBy: string;
   updatedAt: string;
 }
 
-export function statusEntries(rollouts: Rollout[], now: Date, all: boolean): StatusEntry[] {
+/** The status the API sent with the rollout, or one worked out here (without the flag's kill switch) from an older server. */
+export function statusOf(r: Rollout & { status?: RolloutStatus }, now: Date): RolloutStatus {
+  return r.status ?? rolloutStatus(r, undefined, now);
+}
+
+/** What keeps a rollout where it is, in words; null once it is final. */
+export function waitingText(status: RolloutStatus): string | null {
+  if (!status.active) return null;
+  const unmet = status.waitingFor.filter((c) => !c.met).map(conditionText);
+  return unmet.length ? unmet.join('; ') : 'the next analysis';
+}
+
+export function statusEntries(rollouts: Array<Rollout & { status?: RolloutStatus }>, now: Date, all: boolean): StatusEntry[] {
   return rollouts
     .filter((r) => all || !isFinal(r.state))
     .map((r) => ({
@@ -67,7 +83,8 @@ export function statusEntries(rollouts: Rollout[], now: Date, all: boolean): Sta
       steps: stepPercentages(r),
       percentage: r.percentage,
       timeInStep: isFinal(r.state) ? null : humanDuration(now.getTime() - Date.parse(r.stepStartedAt)),
-      waitingFor: waitingFor(r, now),
+      served: statusOf(r, now).served.text,
+      waitingFor: waitingText(statusOf(r, now)),
       gates: r.gates,
       startedBy: r.startedBy.name,
       updatedAt: r.updatedAt,
@@ -79,8 +96,8 @@ export function statusTable(rollouts: Rollout[], now: Date, all: boolean): strin
   const entries = statusEntries(rollouts, now, all);
   if (entries.length === 0) return all ? 'No rollouts.' : 'No active rollouts (--all shows finished ones).';
   return table(
-    ['ID', 'FLAG', 'ENV', 'STATE', 'PROGRESS', 'GATES', 'IN STEP', 'WAITING FOR'],
-    entries.map((e) => [e.id.slice(0, 8), e.flag, e.environment, stateWords(e.state), progressBar(byId.get(e.id)!), gatesGlance(e.gates), e.timeInStep ?? '—', e.waitingFor ?? '—']),
+    ['ID', 'FLAG', 'ENV', 'STATE', 'PROGRESS', 'SERVED', 'GATES', 'IN STEP', 'WAITING FOR'],
+    entries.map((e) => [e.id.slice(0, 8), e.flag, e.environment, stateWords(e.state), progressBar(byId.get(e.id)!), e.served, gatesGlance(e.gates), e.timeInStep ?? '—', e.waitingFor ?? '—']),
   );
 }
 
@@ -90,9 +107,9 @@ export function historyText(rollout: Rollout): string {
   if (rollout.history.length === 0) lines.push('No transitions yet.');
   for (const t of rollout.history) {
     lines.push(`${formatTime(t.at)}  ${stateWords(t.from)} → ${stateWords(t.to)}  ${t.percentage}%  by ${t.actor}: ${t.reason}`);
-    if (t.samples) lines.push(`    samples: treatment ${t.samples.treatment}, control ${t.samples.control}`);
+    if (t.samples) lines.push(`    samples: treatment ${counted(t.samples.treatment, 'request')}, control ${counted(t.samples.control, 'request')}`);
     for (const g of [...(t.gates ?? []), ...(t.rollbackChecks ?? [])]) {
-      lines.push(`    ${g.verdict.toUpperCase().padEnd(12)} ${g.rule}: ${formatValue(g.value)} over ${g.samples} samples (threshold ${formatValue(g.threshold)})`);
+      lines.push(`    ${g.verdict.toUpperCase().padEnd(12)} ${g.rule}: ${formatValue(g.metric, g.value)} over ${formatCheckSamples(g.metric, g.samples)} (threshold ${formatValue(g.metric, g.threshold)})`);
     }
     for (const a of t.approvals ?? []) lines.push(`    approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${formatTime(a.at)}${a.comment ? `: ${a.comment}` : ''}`);
   }

@@ -2,7 +2,10 @@ import type { AuditEvent } from '../audit/chain.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
-import { endedAt, humanDuration, outcomeLine } from './rollout-facts.js';
+import type { KillSwitch } from '../flags/schema.js';
+import { causeText, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
+import { trafficRules } from '../rollouts/checks.js';
+import { endedAt, humanDuration } from './rollout-facts.js';
 
 /**
  * The go-live report as data: what a change board files for one rollout. Built once from the
@@ -32,7 +35,7 @@ export interface StepSection {
 
 export interface ReportApproval {
   percentage: number;
-  step: number;
+  ahead?: boolean;
   by: string;
   role?: string;
   at: string;
@@ -41,6 +44,8 @@ export interface ReportApproval {
 
 export interface Breach {
   at: string;
+  /** Whether a rollback rule or a gate failing beyond doubt caused it. */
+  kind: 'rollback-rule' | 'gate';
   rule: string;
   metric: string;
   cohort: string;
@@ -50,7 +55,11 @@ export interface Breach {
   sustainedFor?: string;
   requiredFor?: string;
   reason: string;
-  allChecks: CheckResult[];
+  /** The cause in words, with units, bounds and samples. */
+  text: string;
+  test?: CheckResult['test'];
+  /** The other checks of that analysis that also failed (inconclusive and passing ones are not breaches). */
+  alsoFailing: CheckResult[];
 }
 
 export interface GoLiveReport {
@@ -71,7 +80,7 @@ export interface GoLiveReport {
     steps: number[];
     percentage: number;
   };
-  plan: { gates: string[]; rollback: string[]; windows?: string; killSwitches: string[] };
+  plan: { gates: string[]; traffic: string[]; rollback: string[]; onGateFailure: string; windows?: string; killSwitches: string[] };
   timeline: Array<{ at: string; from: RolloutState; to: RolloutState; percentage: number; actor: string; reason: string }>;
   steps: StepSection[];
   approvals: ReportApproval[];
@@ -115,7 +124,8 @@ function stepSections(rollout: Rollout, now: Date): StepSection[] {
     minSamples: plan.minSamples,
     minDuration: formatDuration(plan.minDurationMs),
     // The first step is entered when the rollout starts: approvals gate only the steps after it.
-    approvalsNeeded: index === 0 ? 'none (entered when the rollout starts)' : plan.approval.required === 0 ? 'none' : `${plan.approval.required} (${plan.approval.roles.join(' or ')})`,
+    // The first step's approval is the Go/No-Go: it serves nothing until given.
+    approvalsNeeded: plan.approval.required === 0 ? 'none' : `${plan.approval.required} (${plan.approval.roles.join(' or ')})${index === 0 ? ', the Go/No-Go' : ''}`,
     evidence: [],
   }));
   let current = 0;
@@ -147,28 +157,37 @@ function stepSections(rollout: Rollout, now: Date): StepSection[] {
   return sections;
 }
 
+/**
+ * The check that caused a rollback: recorded on the transition by decide. Rollouts rolled back
+ * before that was recorded name it in their reason, which is matched against the checks then.
+ */
 function findBreach(rollout: Rollout): Breach | undefined {
   const t = rollout.history.findLast((h) => h.to === 'rolled_back');
   if (!t) return undefined;
-  const checks = t.rollbackChecks ?? rollout.rollbackChecks;
-  // decide names the rule that fired in its reason; the first failing check is the fallback.
-  let index = checks.findIndex((c) => t.reason.startsWith(`rollback rule ${c.rule} breached`));
-  if (index < 0) index = checks.findIndex((c) => c.verdict === 'fail');
-  const check = checks[index];
-  const rule = rollout.plan.rollback[index];
-  const since = rollout.breachingSince[index];
+  const checks = [...(t.gates ?? []), ...(t.rollbackChecks ?? rollout.rollbackChecks)];
+  const cause =
+    t.cause ??
+    (t.rollbackChecks ?? []).map((c) => ({ ...c, kind: 'rollback-rule' as const })).find((c) => t.reason.startsWith(`rollback rule ${c.rule} breached`)) ??
+    (t.gates ?? []).map((c) => ({ ...c, kind: 'gate' as const })).find((c) => t.reason.startsWith(`gate ${c.rule} failed`));
+  if (!cause) return undefined;
+  const index = cause.kind === 'rollback-rule' ? (t.rollbackChecks ?? []).findIndex((c) => c.rule === cause.rule) : -1;
+  const rule = index >= 0 ? rollout.plan.rollback[index] : undefined;
+  const since = index >= 0 ? rollout.breachingSince[index] : undefined;
   return {
     at: t.at,
-    rule: check?.rule ?? 'unknown',
-    metric: check?.metric ?? 'unknown',
-    cohort: check?.cohort ?? 'unknown',
-    value: check?.value ?? null,
-    threshold: check?.threshold ?? Number.NaN,
-    samples: check?.samples ?? 0,
+    kind: cause.kind,
+    rule: cause.rule,
+    metric: cause.metric,
+    cohort: cause.cohort,
+    value: cause.value,
+    threshold: cause.threshold,
+    samples: cause.samples,
     ...(since ? { sustainedFor: humanDuration(Date.parse(t.at) - Date.parse(since)) } : {}),
-    ...(rule ? { requiredFor: formatDuration(rule.for) } : {}),
+    ...(rule && rule.for > 0 ? { requiredFor: formatDuration(rule.for) } : {}),
     reason: t.reason,
-    allChecks: checks,
+    text: causeText(cause),
+    ...(cause.test ? { test: cause.test } : {}),
+    alsoFailing: checks.filter((c) => c.verdict === 'fail' && c.rule !== cause.rule),
   };
 }
 
@@ -184,7 +203,7 @@ function auditRows(events: AuditEvent[]): GoLiveReport['audit'] {
   }));
 }
 
-export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[]; truncated: boolean }, now: Date): GoLiveReport {
+export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[]; truncated: boolean }, now: Date, killSwitch?: KillSwitch): GoLiveReport {
   const plans = stepPlans(rollout.plan);
   const end = endedAt(rollout);
   const ms = Date.parse(end ?? now.toISOString()) - Date.parse(rollout.createdAt);
@@ -202,14 +221,16 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
       startedAt: rollout.createdAt,
       ...(end ? { endedAt: end } : {}),
       state: rollout.state,
-      outcome: outcomeLine(rollout, now),
+      outcome: statusLine(rollout, rolloutStatus(rollout, killSwitch, now)),
       duration: `${humanDuration(ms)}${end ? '' : ' so far'}`,
       steps: plans.map((p) => p.percentage),
       percentage: rollout.percentage,
     },
     plan: {
       gates: rollout.plan.gates.map(gateRule),
+      traffic: rollout.plan.traffic ? trafficRules(rollout.plan.traffic) : [],
       rollback: rollout.plan.rollback.map(rollbackRule),
+      onGateFailure: rollout.plan.onGateFailure === 'rollback' ? 'a gate that fails beyond doubt (at its confidence) rolls back' : 'a failing gate holds the step for a person',
       ...(windows && (windows.allow.length > 0 || windows.deny.length > 0)
         ? {
             windows: [
@@ -224,7 +245,7 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
     steps: stepSections(rollout, now),
     approvals: rollout.approvals.map((a) => ({
       percentage: plans[a.step]?.percentage ?? Number.NaN,
-      step: a.step + 1,
+      ...(a.ahead ? { ahead: true } : {}),
       by: a.by.name,
       ...(a.by.role ? { role: a.by.role } : {}),
       at: a.at,

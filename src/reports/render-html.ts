@@ -1,6 +1,7 @@
 import type { GoLiveReport, StepSection } from './go-live-report.js';
 import { stateWords } from './go-live-report.js';
-import { formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS } from './report-format.js';
+import { counted } from '../rollouts/units.js';
+import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS } from './report-format.js';
 
 /** Every value that reaches the page goes through here: text and attribute-safe. */
 export function escapeHtml(text: string): string {
@@ -35,15 +36,15 @@ function stepBlock(step: StepSection): string {
   const when = step.enteredAt
     ? `Entered ${e(formatTime(step.enteredAt))}${step.leftAt ? `, left ${e(formatTime(step.leftAt))}` : ', still current'}; time in step ${e(step.timeInStep ?? '')}.`
     : 'Not reached.';
-  const rules = `Judged after at least ${e(step.minDuration)} and ${step.minSamples} treatment samples; approvals to enter it: ${e(step.approvalsNeeded)}.`;
+  const rules = `Judged after at least ${e(step.minDuration)} and ${e(counted(step.minSamples, 'treatment request'))}; approvals to enter it: ${e(step.approvalsNeeded)}.`;
   const rows = step.evidence.flatMap((ev) =>
     ev.gates.map((g, i) => [
       i === 0 ? e(formatTime(ev.at)) : '',
       i === 0 ? e(`${ev.outcome}${ev.samples ? ` (${formatSamples(ev.samples)})` : ''}`) : '',
       code(g.rule),
-      e(formatValue(g.value)),
-      e(formatValue(g.threshold)),
-      String(g.samples),
+      e(formatValue(g.metric, g.value)),
+      e(formatValue(g.metric, g.threshold)),
+      e(formatCheckSamples(g.metric, g.samples)),
       verdict(g.verdict, g.reason),
     ]),
   );
@@ -52,7 +53,7 @@ function stepBlock(step: StepSection): string {
     : step.enteredAt
       ? '<p><em>No gate evaluation recorded for this step.</em></p>'
       : '';
-  return `<section><h3>Step ${step.index + 1}: ${step.percentage}%</h3><p>${when}</p><p>${rules}</p>${evidence}</section>`;
+  return `<section><h3>The ${step.percentage}% step</h3><p>${when}</p><p>${rules}</p>${evidence}</section>`;
 }
 
 export function renderHtml(report: GoLiveReport): string {
@@ -66,17 +67,20 @@ export function renderHtml(report: GoLiveReport): string {
     const b = report.breach;
     parts.push(
       `<h2>Breach that caused the rollback</h2><div class="breach"><ul>` +
-        `<li>Rule: ${code(b.rule)}</li>` +
-        `<li>Measured: ${e(b.metric)} of the ${e(b.cohort)} cohort was <strong>${e(formatValue(b.value))}</strong> over ${b.samples} requests (threshold ${e(formatValue(b.threshold))})</li>` +
+        `<li>${b.kind === 'gate' ? 'Gate (failed beyond doubt)' : 'Rollback rule'}: ${code(b.rule)}</li>` +
+        `<li>Measured: ${e(b.metric)} of the ${e(b.cohort)} cohort was <strong>${e(formatValue(b.metric, b.value))}</strong> over ${e(formatCheckSamples(b.metric, b.samples))} (threshold ${e(formatValue(b.metric, b.threshold))})</li>` +
+        (b.test ? `<li>${Math.round(b.test.confidence * 100)}% confidence bounds: ${e(formatValue(b.metric, b.test.lower))} to ${e(formatValue(b.metric, b.test.upper))}</li>` : '') +
         (b.sustainedFor ? `<li>Exceeded for ${e(b.sustainedFor)}${b.requiredFor ? ` (the rule allows ${e(b.requiredFor)})` : ''}</li>` : '') +
         `<li>Kill switch flipped: ${e(formatTime(b.at))}</li><li>Controller’s reason: ${e(b.reason)}</li></ul>` +
-        table(['Rollback rule', 'Value', 'Threshold', 'Samples', 'Verdict'], b.allChecks.map((c) => [code(c.rule), e(formatValue(c.value)), e(formatValue(c.threshold)), String(c.samples), verdict(c.verdict)])) +
+        (b.alsoFailing.length
+          ? `<p>Other checks failing in the same analysis:</p>` + table(['Check', 'Value', 'Threshold', 'Samples', 'Verdict'], b.alsoFailing.map((c) => [code(c.rule), e(formatValue(c.metric, c.value)), e(formatValue(c.metric, c.threshold)), e(formatCheckSamples(c.metric, c.samples)), verdict(c.verdict)]))
+          : '') +
         `</div>`,
     );
   }
   const list = (items: string[]) => (items.length ? items.map(code).join('; ') : 'none');
   parts.push(
-    `<h2>Plan</h2><ul><li>Gates (all must pass to leave a step): ${list(report.plan.gates)}</li><li>Rollback rules (any one flips the kill switch): ${list(report.plan.rollback)}</li>` +
+    `<h2>Plan</h2><ul><li>Gates (all must pass to leave a step): ${list(report.plan.gates)}</li><li>Traffic checks: ${report.plan.traffic.length ? report.plan.traffic.map(e).join('; ') : 'none'}</li><li>Rollback rules (any one flips the kill switch): ${list(report.plan.rollback)}</li><li>On a failing gate: ${e(report.plan.onGateFailure)}</li>` +
       (report.plan.windows ? `<li>Change windows: ${e(report.plan.windows)}</li>` : '') +
       (report.plan.killSwitches.length ? `<li>Also killed on rollback: ${report.plan.killSwitches.map(code).join(', ')}</li>` : '') +
       `</ul>`,
@@ -91,7 +95,7 @@ export function renderHtml(report: GoLiveReport): string {
   parts.push(
     `<h2>Approvals</h2>` +
       (report.approvals.length
-        ? table(['Step', 'Approved by', 'Role', 'Time', 'Comment'], report.approvals.map((a) => [e(`${a.step} (${a.percentage}%)`), e(a.by), e(a.role ?? ''), e(formatTime(a.at)), e(a.comment ?? '')]))
+        ? table(['Step', 'Approved by', 'Role', 'Time', 'Comment'], report.approvals.map((a) => [e(`${a.percentage}%${a.ahead ? ' (ahead)' : ''}`), e(a.by), e(a.role ?? ''), e(formatTime(a.at)), e(a.comment ?? '')]))
         : '<p><em>No approvals were given.</em></p>'),
   );
   parts.push(

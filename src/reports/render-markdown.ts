@@ -1,6 +1,7 @@
 import type { GoLiveReport, StepSection } from './go-live-report.js';
 import { stateWords } from './go-live-report.js';
-import { formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS } from './report-format.js';
+import { counted } from '../rollouts/units.js';
+import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS } from './report-format.js';
 
 /**
  * Free text (comments, reasons, names people typed) as inert Markdown: every character that could
@@ -21,13 +22,13 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function stepBlock(step: StepSection): string {
-  const lines = [`### Step ${step.index + 1}: ${step.percentage}%`, ''];
+  const lines = [`### The ${step.percentage}% step`, ''];
   lines.push(
     step.enteredAt
       ? `Entered ${formatTime(step.enteredAt)}${step.leftAt ? `, left ${formatTime(step.leftAt)}` : ', still current'}; time in step ${step.timeInStep}.`
       : 'Not reached.',
   );
-  lines.push(`Judged after at least ${step.minDuration} and ${step.minSamples} treatment samples; approvals to enter it: ${mdText(step.approvalsNeeded)}.`, '');
+  lines.push(`Judged after at least ${step.minDuration} and ${counted(step.minSamples, 'treatment request')}; approvals to enter it: ${mdText(step.approvalsNeeded)}.`, '');
   if (step.evidence.length === 0) {
     if (step.enteredAt) lines.push('_No gate evaluation recorded for this step._');
     return lines.join('\n').trimEnd();
@@ -37,9 +38,9 @@ function stepBlock(step: StepSection): string {
       i === 0 ? formatTime(e.at) : '',
       i === 0 ? mdText(`${e.outcome}${e.samples ? ` (${formatSamples(e.samples)})` : ''}`) : '',
       code(g.rule),
-      formatValue(g.value),
-      formatValue(g.threshold),
-      String(g.samples),
+      formatValue(g.metric, g.value),
+      formatValue(g.metric, g.threshold),
+      formatCheckSamples(g.metric, g.samples),
       `**${VERDICT_WORDS[g.verdict]}**${g.reason ? ` ${mdText(g.reason)}` : ''}`,
     ]),
   );
@@ -57,15 +58,21 @@ export function renderMarkdown(report: GoLiveReport): string {
   if (report.breach) {
     const b = report.breach;
     out.push('## Breach that caused the rollback', '');
-    out.push(`- Rule: ${code(b.rule)}`);
-    out.push(`- Measured: ${b.metric} of the ${b.cohort} cohort was **${formatValue(b.value)}** over ${b.samples} requests (threshold ${formatValue(b.threshold)})`);
+    out.push(`- ${b.kind === 'gate' ? 'Gate (failed beyond doubt)' : 'Rollback rule'}: ${code(b.rule)}`);
+    out.push(`- Measured: ${b.metric} of the ${b.cohort} cohort was **${formatValue(b.metric, b.value)}** over ${formatCheckSamples(b.metric, b.samples)} (threshold ${formatValue(b.metric, b.threshold)})`);
+    if (b.test) out.push(`- ${Math.round(b.test.confidence * 100)}% confidence bounds: ${formatValue(b.metric, b.test.lower)} to ${formatValue(b.metric, b.test.upper)}`);
     if (b.sustainedFor) out.push(`- Exceeded for ${b.sustainedFor}${b.requiredFor ? ` (the rule allows ${b.requiredFor})` : ''}`);
     out.push(`- Kill switch flipped: ${formatTime(b.at)}`, `- Controller's reason: ${mdText(b.reason)}`, '');
-    out.push(table(['Rollback rule', 'Value', 'Threshold', 'Samples', 'Verdict'], b.allChecks.map((c) => [code(c.rule), formatValue(c.value), formatValue(c.threshold), String(c.samples), `**${VERDICT_WORDS[c.verdict]}**`])), '');
+    if (b.alsoFailing.length) {
+      out.push('Other checks failing in the same analysis:', '');
+      out.push(table(['Check', 'Value', 'Threshold', 'Samples', 'Verdict'], b.alsoFailing.map((c) => [code(c.rule), formatValue(c.metric, c.value), formatValue(c.metric, c.threshold), formatCheckSamples(c.metric, c.samples), `**${VERDICT_WORDS[c.verdict]}**`])), '');
+    }
   }
   out.push('## Plan', '');
   out.push(`- Gates (all must pass to leave a step): ${report.plan.gates.length ? report.plan.gates.map(code).join('; ') : 'none'}`);
+  out.push(`- Traffic checks: ${report.plan.traffic.length ? report.plan.traffic.map(mdText).join('; ') : 'none'}`);
   out.push(`- Rollback rules (any one flips the kill switch): ${report.plan.rollback.length ? report.plan.rollback.map(code).join('; ') : 'none'}`);
+  out.push(`- On a failing gate: ${mdText(report.plan.onGateFailure)}`);
   if (report.plan.windows) out.push(`- Change windows: ${mdText(report.plan.windows)}`);
   if (report.plan.killSwitches.length) out.push(`- Also killed on rollback: ${report.plan.killSwitches.map(code).join(', ')}`);
   out.push('', '## Timeline', '');
@@ -80,7 +87,7 @@ export function renderMarkdown(report: GoLiveReport): string {
   out.push('## Approvals', '');
   out.push(
     report.approvals.length
-      ? table(['Step', 'Approved by', 'Role', 'Time', 'Comment'], report.approvals.map((a) => [`${a.step} (${a.percentage}%)`, mdText(a.by), a.role ?? '', formatTime(a.at), a.comment ? mdText(a.comment) : '']))
+      ? table(['Step', 'Approved by', 'Role', 'Time', 'Comment'], report.approvals.map((a) => [`${a.percentage}%${a.ahead ? ' (ahead)' : ''}`, mdText(a.by), a.role ?? '', formatTime(a.at), a.comment ? mdText(a.comment) : '']))
       : '_No approvals were given._',
     '',
   );

@@ -1,5 +1,6 @@
 import type { Verdict } from '../rollouts/rollout-model.js';
 import { stateWords, type GoLiveReport } from './go-live-report.js';
+import { counted } from '../rollouts/units.js';
 
 /** Formatting both renderers share, so the Markdown and the HTML report state values identically. */
 
@@ -11,13 +12,11 @@ export function formatTime(iso: string | undefined): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-export function formatValue(value: number | null | undefined): string {
-  if (value === null || value === undefined || Number.isNaN(value)) return 'no data';
-  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-}
+/** A check's value or threshold with its unit (error rates as percentages, latencies in ms, evaluations counted). */
+export { metricText as formatValue, samplesText as formatCheckSamples } from '../rollouts/units.js';
 
 export function formatSamples(samples: { treatment: number; control: number } | undefined): string {
-  return samples ? `treatment ${samples.treatment}, control ${samples.control}` : '';
+  return samples ? `treatment ${counted(samples.treatment, 'request')}, control ${counted(samples.control, 'request')}` : '';
 }
 
 export const VERDICT_WORDS: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE' };

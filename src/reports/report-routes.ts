@@ -3,6 +3,7 @@ import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { Store } from '../store/port.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 import { buildGoLiveReport } from './go-live-report.js';
+import { killSwitchesOf } from '../rollouts/rollout-views.js';
 import { auditEventsFor } from './rollout-audit.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';
@@ -35,7 +36,8 @@ export function reportRoutes(deps: { rollouts: RolloutService; store: Store; now
       },
       handler: async ({ params, query, res }) => {
         const rollout = await deps.rollouts.get(params.id);
-        const report = buildGoLiveReport(rollout, await auditEventsFor(deps.store, rollout), deps.now());
+        const [killSwitch] = await killSwitchesOf(deps.store, [rollout]);
+        const report = buildGoLiveReport(rollout, await auditEventsFor(deps.store, rollout), deps.now(), killSwitch);
         const format = REPORT_FORMATS[query.format];
         res
           .status(200)

@@ -111,6 +111,14 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
   return judge('inconclusive', `worse than allowed but not yet beyond doubt at ${gate.confidence} confidence`, figures);
 }
 
+/** The policy's traffic checks in words, as plans and reports list them. */
+export function trafficRules(traffic: Traffic): string[] {
+  return [
+    `the flag evaluated at least ${traffic.minExposures} times in the step (evaluations SDKs report)`,
+    ...(traffic.sampleRatio ? [`the share of evaluations that got the feature matches the step's percentage (sample-ratio check, chi-squared p >= ${traffic.sampleRatio.pValue})`] : []),
+  ];
+}
+
 /**
  * Traffic checks on the step's exposures: the flag must be evaluated at all, and (when asked) the
  * share that got the feature must match the step's percentage. Neither ever rolls back: too little

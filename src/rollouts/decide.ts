@@ -3,6 +3,7 @@ import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
 import { evaluateGate, evaluateQueryGate, evaluateQueryRollbackRule, evaluateRollbackRule, evaluateTraffic } from './checks.js';
 import type { Action, ActiveState, CheckResult, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState, StepVerdict } from './rollout-model.js';
 import { isFinal } from './rollout-model.js';
+import { metricText, samplesText } from './units.js';
 import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
 
 /**
@@ -66,7 +67,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const breached = neverStarted ? -1 : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
-    const reason = `rollback rule ${check.rule} breached: ${check.metric} ${check.value} over ${check.samples} requests`;
+    const reason = `rollback rule ${check.rule} breached: ${check.metric} ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
     const killed = transition(next, 'rolled_back', now, reason, 'controller', { rollbackChecks, samples: samplesOf(m), cause: { ...check, kind: 'rollback-rule' } });
     return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
   }
@@ -76,7 +77,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     // A gate that fails on evidence (its always-valid bound past the line) is as good as a breach when the policy says so.
     const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident) : undefined;
     if (proven) {
-      const reason = `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${proven.value} over ${proven.samples} requests${proven.test ? ` (bounds ${proven.test.lower} to ${proven.test.upper} at ${proven.test.confidence} confidence)` : ''}`;
+      const reason = `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${metricText(proven.metric, proven.value)} over ${samplesText(proven.metric, proven.samples)}${proven.test ? ` (bounds ${metricText(proven.metric, proven.test.lower)} to ${metricText(proven.metric, proven.test.upper)} at ${Math.round(proven.test.confidence * 100)}% confidence)` : ''}`;
       const killed = transition(next, 'rolled_back', now, reason, 'controller', { gates: next.gates, rollbackChecks, samples: samplesOf(m), cause: { ...proven, kind: 'gate' } });
       return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
     }
@@ -203,7 +204,7 @@ function samplesOf(m: Measurements): Transition['samples'] {
 }
 
 function describe(check: CheckResult): string {
-  return check.reason ? `${check.rule}: ${check.reason}` : `${check.rule}: ${check.value} over ${check.samples} requests`;
+  return check.reason ? `${check.rule}: ${check.reason}` : `${check.rule}: ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
 }
 
 function decided(next: Rollout, actions: Action[]): Decision {

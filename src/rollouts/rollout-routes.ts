@@ -66,7 +66,10 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       auth: { kind: 'admin', permission: 'rollouts:start' },
       body: startBody,
       responses: { 201: { description: 'The rollout' }, 404: { description: 'No such flag, policy or environment' }, 409: { description: 'The flag already has an active rollout there, or is killed there and `restore` was not asked for' } },
-      handler: async ({ body, token, actor }) => ({ status: 201, body: await rollouts.start(body, person(token), actor) }),
+      handler: async ({ body, token, actor }) => {
+        const [view] = await rollouts.views([await rollouts.start(body, person(token), actor)]);
+        return { status: 201, body: view };
+      },
     }),
     defineRoute({
       method: 'get',
@@ -75,7 +78,7 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       tag: TAG,
       auth: { kind: 'admin', permission: 'read' },
       responses: { 200: { description: 'The rollouts' } },
-      handler: async () => ({ status: 200, body: { rollouts: await rollouts.list() } }),
+      handler: async () => ({ status: 200, body: { rollouts: await rollouts.views(await rollouts.list()) } }),
     }),
     defineRoute({
       method: 'get',
@@ -88,7 +91,8 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       handler: async ({ params, res }) => {
         const doc = await rollouts.getVersioned(params.id);
         res.setHeader('ETag', `"${doc.version}"`);
-        return { status: 200, body: doc.value };
+        const [view] = await rollouts.views([doc.value]);
+        return { status: 200, body: view };
       },
     }),
     defineRoute({
@@ -108,7 +112,8 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       },
       handler: async ({ params, body, token, actor, req }) => {
         const { rollout, approval } = await rollouts.approve(params.id, { by: person(token), ...body }, actor, ifMatchVersion(req));
-        return { status: 200, body: { ...rollout, approval } };
+        const [view] = await rollouts.views([rollout]);
+        return { status: 200, body: { ...view, approval } };
       },
     }),
     ...(Object.entries(COMMANDS) as Array<[Exclude<Command, 'approve'>, (typeof COMMANDS)[keyof typeof COMMANDS]]>).map(([command, { permission, summary }]) =>
@@ -121,7 +126,11 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
         params: idParams,
         body: commentBody,
         responses: { 200: { description: 'The rollout after the command' }, 403: { description: 'Not allowed for this person' }, 409: { description: 'Not possible in the rollout’s state' }, 412: { description: 'If-Match named a version that is no longer current' } },
-        handler: async ({ params, body, token, actor, req }) => ({ status: 200, body: await rollouts.command(params.id, command, person(token), actor, body.comment, ifMatchVersion(req)) }),
+        handler: async ({ params, body, token, actor, req }) => {
+          const rollout = await rollouts.command(params.id, command, person(token), actor, body.comment, ifMatchVersion(req));
+          const [view] = await rollouts.views([rollout]);
+          return { status: 200, body: view };
+        },
       }),
     ),
   ];

@@ -14,6 +14,7 @@ import { applyActions, claimStrategy } from './flag-actions.js';
 import { isFinal, ROLLOUTS, type Approval, type Decision, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
 import { newRollout } from './new-rollout.js';
 import { RolloutDocs, type RecordRef } from './rollout-docs.js';
+import { rolloutViews, type RolloutView } from './rollout-views.js';
 
 /** One active rollout per flag and environment: this document exists while one runs. */
 export const ACTIVE = 'active-rollouts';
@@ -75,6 +76,11 @@ export class RolloutService {
 
   async get(id: string): Promise<Rollout> {
     return (await this.getVersioned(id)).value;
+  }
+
+  /** Rollouts with where each stands and what its flag serves now (see rollout-status.ts). */
+  views(rollouts: Rollout[]): Promise<RolloutView[]> {
+    return rolloutViews(this.store, rollouts, this.now());
   }
 
   /** One rollout with the version of its record (the ETag people send back as If-Match). */

@@ -3,12 +3,12 @@ import { PERMISSIONS, roleAllows, type Permission } from '../auth/permissions.js
 import { readAuditHead } from '../audit/audited-commit.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { OutcomeSource } from '../metrics/outcome-model.js';
-import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
+import { isFinal } from '../rollouts/rollout-model.js';
+import type { RolloutView } from '../rollouts/rollout-views.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 import type { Store } from '../store/port.js';
 import { answeredNotModified, etagJson, strongEtag } from './etag-json.js';
 import { auditFilterSchema, recentAuditEvents } from './recent-audit.js';
-import { rolloutProgress } from './rollout-progress.js';
 import { readRolloutSeries, SeriesCache } from './rollout-series.js';
 
 const TAG = 'Dashboard';
@@ -23,11 +23,14 @@ export interface DashboardDeps {
   now: () => Date;
 }
 
-/** A rollout as the rollouts page lists it: without its plan, history and running sums, plus where it stands. */
-function boardEntry(r: Rollout, now: Date) {
+/** A rollout as the rollouts page lists it: without its plan, history and running sums, with where it stands. */
+function boardEntry(r: RolloutView) {
   const { plan, history: _history, stepTotals: _sums, ...rest } = r;
-  return { ...rest, gateCount: plan.gates.length, progress: rolloutProgress(r, now) };
+  return { ...rest, gateCount: plan.gates.length };
 }
+
+/** When a finished rollout ended (its last transition), for listing the newest first. */
+const endedAt = (r: RolloutView) => r.status.ended?.at ?? r.updatedAt;
 export type BoardEntry = ReturnType<typeof boardEntry>;
 
 /** Admin routes the dashboard reads besides the public ones; each answers with an ETag for cheap polling. */
@@ -58,8 +61,12 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
       handler: async ({ req, res }) => {
         const now = deps.now();
         const all = await deps.rollouts.list();
-        const shown = [...all.filter((r) => !isFinal(r.state)), ...all.filter((r) => isFinal(r.state)).slice(0, RECENT_FINISHED)];
-        return etagJson(req, res, { rollouts: shown.map((r) => boardEntry(r, now)) }, now);
+        const finished = all.filter((r) => isFinal(r.state));
+        const views = await deps.rollouts.views([...all.filter((r) => !isFinal(r.state)), ...finished]);
+        const active = views.filter((r) => !isFinal(r.state));
+        // Newest first means the most recently ended, not the most recently started.
+        const recent = views.filter((r) => isFinal(r.state)).sort((a, b) => endedAt(b).localeCompare(endedAt(a))).slice(0, RECENT_FINISHED);
+        return etagJson(req, res, { rollouts: [...active, ...recent].map(boardEntry) }, now);
       },
     }),
     defineRoute({
@@ -72,9 +79,9 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
       responses: { 200: { description: '{rollout, progress, series}' }, 304: { description: 'Unchanged' }, 404: { description: 'No such rollout' } },
       handler: async ({ req, res, params }) => {
         const now = deps.now();
-        const rollout = await deps.rollouts.get(params.id);
-        const series = await readRolloutSeries(deps.outcomes, rollout, now, seriesCache);
-        return etagJson(req, res, { rollout, progress: rolloutProgress(rollout, now), series }, now);
+        const [rollout] = await deps.rollouts.views([await deps.rollouts.get(params.id)]);
+        const series = await readRolloutSeries(deps.outcomes, rollout!, now, seriesCache);
+        return etagJson(req, res, { rollout, series }, now);
       },
     }),
     defineRoute({

@@ -49,6 +49,8 @@ export interface RolloutSeries {
   rollback: ChartedRollbackRule[];
   /** The served percentage as a step function: from `at` on, `percentage`. */
   percentage: Array<{ at: number; percentage: number; state: string }>;
+  /** Start of the last point when it is still filling (an active rollout's current bucket): not a drop in traffic. */
+  partialFrom?: number;
 }
 
 /** Point windows [start, end) aligned to buckets, covering [from, to), at most maxPoints of them. */
@@ -92,7 +94,7 @@ function percentageSteps(rollout: Rollout): RolloutSeries['percentage'] {
 }
 
 /** Pure: the series from the totals of each window (same order as the windows). */
-export function buildSeries(rollout: Rollout, windows: Array<[number, number]>, totals: OutcomeTotals[], to: number): RolloutSeries {
+export function buildSeries(rollout: Rollout, windows: Array<[number, number]>, totals: OutcomeTotals[], to: number, partialFrom?: number): RolloutSeries {
   const metrics = chartedMetrics(rollout);
   const cohort = (name: Cohort): CohortSeries => ({
     requests: totals.map((t) => t[name].requests),
@@ -109,6 +111,7 @@ export function buildSeries(rollout: Rollout, windows: Array<[number, number]>, 
     gates: chartedGates(rollout),
     rollback: outcomeRules(rollout).map((r) => ({ metric: r.metric, cohort: r.cohort, above: r.above })),
     percentage: percentageSteps(rollout),
+    ...(partialFrom !== undefined ? { partialFrom } : {}),
   };
 }
 
@@ -141,7 +144,8 @@ export async function readRolloutSeries(outcomes: OutcomeSource, rollout: Rollou
   const windows = seriesWindows(from, Math.max(from + 1, ended ?? now.getTime()), outcomes.bucketMs);
   // An active rollout's chart reaches to the end of the point now filling, not to this millisecond,
   // so the answer (and its ETag) stays the same until a report or a transition changes it.
-  const to = ended ?? windows.at(-1)![1];
+  // A finished rollout's chart runs one point past its end, so the drop to 0 % of a rollback shows.
+  const to = ended !== undefined ? ended + (windows[0]![1] - windows[0]![0]) : windows.at(-1)![1];
   const settled = cache.settled(rollout.id, windows[0]![0], windows[0]![1] - windows[0]![0]);
   const missing = windows.filter(([start]) => !settled.has(start));
   const [read = []] = missing.length ? await outcomes.sumWindowsMany([{ environment: rollout.environment, flag: rollout.flag, windows: missing }]) : [];
@@ -150,5 +154,7 @@ export async function readRolloutSeries(outcomes: OutcomeSource, rollout: Rollou
   missing.forEach(([start, end], i) => {
     if (end + outcomes.bucketMs <= now.getTime()) settled.set(start, totals[i]!);
   });
-  return buildSeries(rollout, windows, windows.map(([start]) => settled.get(start) ?? fresh.get(start)!), to);
+  const last = windows.at(-1)!;
+  const partialFrom = ended === undefined && last[1] > now.getTime() ? last[0] : undefined;
+  return buildSeries(rollout, windows, windows.map(([start]) => settled.get(start) ?? fresh.get(start)!), to, partialFrom);
 }

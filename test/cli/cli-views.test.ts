@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { diffJson, formatChange } from '../../src/cli/json-diff.js';
 import { parseLocalFile } from '../../src/cli/local-files.js';
-import { gatesGlance, progressBar, statusEntries } from '../../src/cli/status-view.js';
+import { gatesGlance, progressBar, statusEntries, waitingText } from '../../src/cli/status-view.js';
+import { rolloutStatus } from '../../src/rollouts/rollout-status.js';
 import { FileError } from '../../src/files/yaml-files.js';
-import { waitingFor } from '../../src/reports/rollout-facts.js';
-import { at, bob, MINUTE, onStep, rollout } from '../unit/decide-fixtures.js';
+import { at, bob, HOUR, MINUTE, onStep, policy, rollout } from '../unit/decide-fixtures.js';
 import { completedRollout, rolledBackRollout } from '../reports/report-fixtures.js';
 
 describe('json diff', () => {
@@ -40,13 +40,17 @@ describe('status view', () => {
   });
 
   it('says what an active rollout waits for, and hides finished ones unless asked', () => {
-    const awaiting = onStep(0, { state: 'awaiting_approval', stepVerdict: { kind: 'healthy' } });
-    expect(waitingFor(awaiting, at(MINUTE))).toBe('approval 0 of 1 (release-manager) for 10%');
-    expect(waitingFor({ ...awaiting, approvals: [{ by: bob, at: at(0).toISOString(), step: 1 }] }, at(MINUTE))).toBe('the next analysis');
-    expect(waitingFor(onStep(0, { stepVerdict: { kind: 'waiting', reason: '12 of 1000 treatment samples' } }), at(0))).toBe('12 of 1000 treatment samples');
+    const waiting = (r: ReturnType<typeof onStep>, now: Date) => waitingText(rolloutStatus(r, undefined, now));
+    const judged = { stepStartedAt: at(-HOUR).toISOString(), gates: [], plan: policy({ gates: [], stepDefaults: { minSamples: 0 } }) };
+    const awaiting = onStep(0, { state: 'awaiting_approval', stepVerdict: { kind: 'healthy' }, ...judged });
+    expect(waiting(awaiting, at(MINUTE))).toBe('approval for 10%: 0 of 1 (release-manager)');
+    expect(waiting({ ...awaiting, approvals: [{ by: bob, at: at(0).toISOString(), step: 1 }] }, at(MINUTE))).toBe('the next analysis');
+    expect(waiting(onStep(0, { stepVerdict: { kind: 'waiting', reason: 'metrics unavailable: timeout' }, ...judged, plan: policy({ gates: [{ metric: 'error_rate', max: 0.01 }], stepDefaults: { minSamples: 0 } }) }), at(0))).toBe(
+      'gates: 0 of 1 passing (metrics unavailable: timeout); approval for 10%: 0 of 1 (release-manager)',
+    );
     const all = [completedRollout(), { ...onStep(1), id: 'r-2' }];
     expect(statusEntries(all, at(MINUTE), false).map((e) => e.id)).toEqual(['r-2']);
-    expect(statusEntries(all, at(MINUTE), true).map((e) => [e.id, e.waitingFor])).toEqual([['r-1', null], ['r-2', 'step just started']]);
+    expect(statusEntries(all, at(MINUTE), true).map((e) => [e.id, e.served])).toEqual([['r-1', 'serving 100%'], ['r-2', 'serving 10%']]);
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildGoLiveReport } from '../../src/reports/go-live-report.js';
 import { renderMarkdown, mdText } from '../../src/reports/render-markdown.js';
 import { escapeHtml, renderHtml } from '../../src/reports/render-html.js';
-import { analysis, at, HEALTHY, MINUTE, rollout as baseRollout, T0 } from '../unit/decide-fixtures.js';
+import { analysis, at, bob, HEALTHY, MINUTE, rollout as baseRollout, T0 } from '../unit/decide-fixtures.js';
+import type { DecisionInput } from '../../src/rollouts/rollout-model.js';
 import { auditEvent, completedRollout, drive, HOSTILE_COMMENT, MALLORY, rolledBackRollout } from './report-fixtures.js';
 
 const NOW = at(60 * MINUTE);
@@ -21,9 +22,9 @@ describe('go-live report of a completed rollout', () => {
   const rollout = completedRollout();
   const report = buildGoLiveReport(rollout, { events: [auditEvent(7, 'rollout.approve', HOSTILE_COMMENT)], truncated: false }, NOW);
 
-  it('is built from a rollout that really went 1 → 10 → 50 → 100 with three approvals', () => {
+  it('is built from a rollout that really went 1 → 10 → 50 → 100 with its Go/No-Go and three approvals', () => {
     expect(rollout.state).toBe('completed');
-    expect(report.approvals.map((a) => [a.by, a.percentage])).toEqual([['Bob', 10], ['Carol', 50], ['Bob', 100]]);
+    expect(report.approvals.map((a) => [a.by, a.percentage])).toEqual([['Carol', 1], ['Bob', 10], ['Carol', 50], ['Bob', 100]]);
     expect(report.summary.duration).toBe('47m');
   });
 
@@ -31,13 +32,14 @@ describe('go-live report of a completed rollout', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('# Go-live report: `checkout-v2` in `production`');
     expect(md).toContain('| Policy | `test-plan` |');
-    expect(md).toContain('Completed: checkout-v2 is on for 100% in production.');
+    expect(md).toContain('Completed: checkout-v2 reached 100% in production; now serving 100%.');
     const approvals = sectionRows(md, 'Approvals').slice(1);
-    expect(approvals).toHaveLength(3);
+    expect(approvals).toHaveLength(4);
     // The hostile comment's pipe is escaped: the row still has exactly five cells.
-    expect(approvals.map(cells).map((c) => c.length)).toEqual([5, 5, 5]);
-    expect(cells(approvals[0]!)).toEqual(['2 (10%)', 'Bob', 'release-manager', '2026-03-02 12:12:00 UTC', mdText(HOSTILE_COMMENT)]);
-    expect(cells(approvals[1]!)[4]).toBe('error rate flat');
+    expect(approvals.map(cells).map((c) => c.length)).toEqual([5, 5, 5, 5]);
+    // Steps are named by their percentage.
+    expect(cells(approvals[1]!)).toEqual(['10%', 'Bob', 'release-manager', '2026-03-02 12:12:00 UTC', mdText(HOSTILE_COMMENT)]);
+    expect(cells(approvals[2]!)[4]).toBe('error rate flat');
     expect(md).not.toContain('<script>');
     expect(md).not.toContain('[link](');
     expect(md).toContain('\\<script\\>');
@@ -47,14 +49,15 @@ describe('go-live report of a completed rollout', () => {
 
   it('Markdown: each step’s gates with value, threshold, samples and verdict', () => {
     const md = renderMarkdown(report);
-    const step1 = md.split('### Step 1: 1%')[1]!.split('### Step 2')[0]!;
+    const step1 = md.split('### The 1% step')[1]!.split('### The 10% step')[0]!;
     expect(step1).toContain('Entered 2026-03-02 12:00:00 UTC, left 2026-03-02 12:12:00 UTC');
     const rows = step1.split('\n').filter((l) => l.startsWith('| 2026'));
     // Evidence at 12:11 (awaiting approval) and 12:12 (advanced with the approval): gates judged on step 1.
-    expect(rows.map((r) => cells(r).slice(1, 2)[0])).toEqual(['awaiting approval (treatment 2000, control 20000)', 'advanced to 10%, approved by Bob']);
-    expect(cells(rows[0]!).slice(2)).toEqual(['`error_rate(treatment) <= 0.01`', '0.002', '0.01', '2000', '**PASS**']);
-    expect(md).toContain('### Step 4: 100%');
-    expect(md.split('### Step 4: 100%')[1]).toContain('completed (treatment 2000, control 20000)');
+    expect(rows.map((r) => cells(r).slice(1, 2)[0])).toEqual(['awaiting approval (treatment 2,000 requests, control 20,000 requests)', 'advanced to 10%, approved by Bob']);
+    // Every number carries its unit: error rates as percentages, samples as requests.
+    expect(cells(rows[0]!).slice(2)).toEqual(['`error_rate(treatment) <= 0.01`', '0.2%', '1%', '2,000 requests', '**PASS**']);
+    expect(md).toContain('### The 100% step');
+    expect(md.split('### The 100% step')[1]).toContain('completed (treatment 2,000 requests, control 20,000 requests)');
   });
 
   it('HTML: self-contained, everything escaped, approvals and gates in tables', () => {
@@ -66,7 +69,7 @@ describe('go-live report of a completed rollout', () => {
     expect(html).toContain(escapeHtml(HOSTILE_COMMENT));
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt; (editor)');
     expect(html).toMatch(/<td>Carol<\/td><td>release-manager<\/td><td>2026-03-02 12:24:00 UTC<\/td><td>error rate flat<\/td>/);
-    expect(html).toContain('<td><code>error_rate(treatment) &lt;= 0.01</code></td><td>0.002</td><td>0.01</td><td>2000</td><td><span class="pass">PASS</span></td>');
+    expect(html).toContain('<td><code>error_rate(treatment) &lt;= 0.01</code></td><td>0.2%</td><td>1%</td><td>2,000 requests</td><td><span class="pass">PASS</span></td>');
     // The audit event's hostile reason is escaped too.
     expect(html).toContain('<td><code>rollout.approve</code></td>');
     expect(html.match(/<script/g)).toBeNull();
@@ -75,21 +78,23 @@ describe('go-live report of a completed rollout', () => {
 
 describe('go-live report of a rolled-back rollout', () => {
   const rollout = rolledBackRollout();
-  const report = buildGoLiveReport(rollout, noAudit, NOW);
+  const killSwitch = { reason: 'rollback rule breached', actor: 'rollout r-1', at: at(8 * MINUTE).toISOString() };
+  const report = buildGoLiveReport(rollout, noAudit, NOW, killSwitch);
 
   it('names the breach that caused it: rule, value, threshold, samples and how long it lasted', () => {
     expect(rollout.state).toBe('rolled_back');
-    expect(report.breach).toMatchObject({ rule: 'error_rate(treatment) > 0.05 for 5m', value: 0.08, threshold: 0.05, samples: 2000, sustainedFor: '6m', requiredFor: '5m' });
+    expect(report.breach).toMatchObject({ kind: 'rollback-rule', rule: 'error_rate(treatment) > 0.05 for 5m', value: 0.08, threshold: 0.05, samples: 2000, sustainedFor: '6m', requiredFor: '5m' });
     const md = renderMarkdown(report);
     const breach = md.split('## Breach that caused the rollback\n')[1]!.split('\n## ')[0]!;
-    expect(breach).toContain('- Rule: `error_rate(treatment) > 0.05 for 5m`');
-    expect(breach).toContain('was **0.08** over 2000 requests (threshold 0.05)');
+    expect(breach).toContain('- Rollback rule: `error_rate(treatment) > 0.05 for 5m`');
+    expect(breach).toContain('was **8%** over 2,000 requests (threshold 5%)');
+    expect(breach).not.toContain('unknown');
     expect(breach).toContain('- Exceeded for 6m (the rule allows 5m)');
     expect(breach).toContain('- Kill switch flipped: 2026-03-02 12:08:00 UTC');
-    expect(md).toContain('Rolled back: the kill switch was flipped');
+    expect(md).toContain(mdText('Rolled back at 1%: checkout-v2 is served disabled (kill switch: rollback rule breached) in production. Cause: error_rate(treatment) > 0.05 for 5m: 8% over 2,000 requests (threshold 5%).'));
     const html = renderHtml(report);
     expect(html).toContain('<h2>Breach that caused the rollback</h2>');
-    expect(html).toContain('<strong>0.08</strong> over 2000 requests (threshold 0.05)');
+    expect(html).toContain('<strong>8%</strong> over 2,000 requests (threshold 5%)');
     expect(html).toContain('class="outcome rolled_back"');
   });
 
@@ -102,18 +107,19 @@ describe('go-live report of a rolled-back rollout', () => {
 describe('go-live report of a rollout still in progress', () => {
   it('says what it waits for and shows the latest analysis of the current step', () => {
     const pending = baseRollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' } });
-    const awaiting = drive(pending, [[analysis(HEALTHY), T0], [analysis(HEALTHY), at(11 * MINUTE)], [analysis(HEALTHY), at(12 * MINUTE)]]);
+    const go: DecisionInput = { kind: 'approve', by: bob, step: 1 };
+    const awaiting = drive(pending, [[analysis(HEALTHY), T0], [go, T0], [analysis(HEALTHY), at(11 * MINUTE)], [analysis(HEALTHY), at(12 * MINUTE)]]);
     expect(awaiting.state).toBe('awaiting_approval');
     const report = buildGoLiveReport(awaiting, noAudit, at(15 * MINUTE));
     expect(report.summary.duration).toBe('15m so far');
     const md = renderMarkdown(report);
-    expect(md).toContain('In progress: awaiting approval at step 1 (1%), waiting for approval 0 of 1 (release-manager) for 10%.');
+    expect(md).toContain('awaiting approval, serving 1%; waiting for approval for 10%: 0 of 1 (release-manager).');
     expect(md).toContain('| Ended | not yet |');
-    const step1 = md.split('### Step 1: 1%')[1]!.split('### Step 2')[0]!;
+    const step1 = md.split('### The 1% step')[1]!.split('### The 10% step')[0]!;
     expect(step1).toContain('Entered 2026-03-02 12:00:00 UTC, still current; time in step 15m.');
-    expect(step1).toContain('approvals to enter it: none (entered when the rollout starts)');
-    expect(step1.split('\n').filter((l) => l.startsWith('| 2026')).map((r) => cells(r)[1])).toEqual(['awaiting approval (treatment 2000, control 20000)', 'latest analysis (healthy)']);
-    expect(md.split('### Step 2: 10%')[1]).toMatch(/^\n\nNot reached\.\nJudged after at least 10m and 1000 treatment samples; approvals to enter it: 1 \(release-manager\)\.\n\n### Step 3/);
+    expect(step1).toContain('approvals to enter it: 1 (release-manager), the Go/No-Go');
+    expect(step1.split('\n').filter((l) => l.startsWith('| 2026')).map((r) => cells(r)[1])).toEqual(['awaiting approval (treatment 2,000 requests, control 20,000 requests)', 'latest analysis (healthy)']);
+    expect(md.split('### The 10% step')[1]).toMatch(/^\n\nNot reached\.\nJudged after at least 10m and 1,000 treatment requests; approvals to enter it: 1 \(release-manager\)\.\n\n### The 50% step/);
   });
 });
 

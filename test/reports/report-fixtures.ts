@@ -20,9 +20,9 @@ export const HOSTILE_COMMENT = '<script>alert("x")</script> | **bold** [link](ht
 const pending = (startedBy: Person) => rollout({ state: 'pending', percentage: 0, startedBy, stepVerdict: { kind: 'waiting', reason: 'not started' } });
 const approve = (by: Person, comment?: string): DecisionInput => ({ kind: 'approve', by, comment });
 
-/** 1 → 10 → 50 → 100 %, each step healthy and approved by a release manager; the first approval carries a hostile comment. */
+/** The Go/No-Go given, then 1 → 10 → 50 → 100 %, each step healthy and approved by a release manager; the first widening's approval carries a hostile comment. */
 export function completedRollout(): Rollout {
-  const steps: Array<[DecisionInput, Date]> = [[analysis(HEALTHY), T0]];
+  const steps: Array<[DecisionInput, Date]> = [[analysis(HEALTHY), T0], [approve(carol, 'go'), T0]];
   const approvers: Array<[Person, string | undefined]> = [[bob, HOSTILE_COMMENT], [carol, 'error rate flat'], [bob, undefined]];
   let t = 0;
   for (const [by, comment] of approvers) {
@@ -38,6 +38,7 @@ export function completedRollout(): Rollout {
 export function rolledBackRollout(): Rollout {
   return drive(pending(alice), [
     [analysis(HEALTHY), T0],
+    [approve(bob, 'go'), T0],
     [analysis(BREACHING), at(2 * MINUTE)],
     [analysis(BREACHING), at(8 * MINUTE)],
   ]);

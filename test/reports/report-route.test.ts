@@ -33,7 +33,7 @@ describe('GET /api/admin/rollouts/{id}/report', () => {
     const md = await res.text();
     expect(md).toContain('# Go-live report: `report-me` in `production`');
     expect(md).toContain('| Started by | Erin Editor (editor) |');
-    expect(md).toMatch(/\| 2 \(100%\) \| Rita \\<b\\>Manager\\<\/b\\> \| release-manager \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| looks fine \\\| \\<ship it\\> \|/);
+    expect(md).toMatch(/\| 5% \| Rita \\<b\\>Manager\\<\/b\\> \| release-manager \| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \| looks fine \\\| \\<ship it\\> \|/);
     expect(md).toContain('Aborted: aborted by Erin Editor: marketing asked to wait');
     // The audit trail comes from the real hash-chained log: the start, the approval and the abort, in order.
     const actions = [...md.split('## Audit trail')[1]!.matchAll(/\| `(rollout\.\w+|flag\.\w+)` \|/g)].map((m) => m[1]);

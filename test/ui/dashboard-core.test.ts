@@ -3,7 +3,7 @@ import { emptyCohort, emptyTotals } from '../../src/metrics/outcome-math.js';
 import type { OutcomeTotals } from '../../src/metrics/outcome-model.js';
 import type { AuditEvent } from '../../src/audit/chain.js';
 import { matchesFilter } from '../../src/ui/recent-audit.js';
-import { rolloutProgress, type WaitItem } from '../../src/ui/rollout-progress.js';
+import { rolloutStatus, type Condition } from '../../src/rollouts/rollout-status.js';
 import { buildSeries, readRolloutSeries, SeriesCache, seriesWindows } from '../../src/ui/rollout-series.js';
 import type { OutcomeSource, WindowQuery } from '../../src/metrics/outcome-model.js';
 import { fieldsOf } from '../../src/metrics/outcome-fields.js';
@@ -11,7 +11,7 @@ import { MINUTE, SHANGHAI_OFFICE_HOURS, SHANGHAI_TUESDAY_MORNING, T0, at, bob, i
 
 /** The dashboard's pure parts: what a rollout waits for, how its series is cut and computed, audit filtering. */
 
-const byKind = (items: WaitItem[]) => Object.fromEntries(items.map((i) => [i.kind, i]));
+const byKind = (items: Condition[]) => Object.fromEntries(items.map((i) => [i.kind, i]));
 const gate = (verdict: 'pass' | 'fail' | 'inconclusive', samples: number) => ({
   rule: 'error_rate(treatment) <= 0.01',
   metric: 'error_rate',
@@ -22,51 +22,54 @@ const gate = (verdict: 'pass' | 'fail' | 'inconclusive', samples: number) => ({
   verdict,
 });
 
+/** Where a rollout stands when its flag is not killed. */
+const progressOf = (r: Parameters<typeof rolloutStatus>[0], now: Date) => rolloutStatus(r, undefined, now);
+
 describe('what a rollout waits for', () => {
   it('a step that just began waits for time, samples, gates, approval; the window is open', () => {
-    const p = rolloutProgress(rollout(), at(MINUTE));
+    const p = progressOf(rollout(), at(MINUTE));
     expect(p).toMatchObject({ steps: [1, 10, 50, 100], stepIndex: 0, active: true });
     const items = byKind(p.waitingFor);
     expect(items.time).toEqual({ kind: 'time', met: false, stepStartedAt: T0.toISOString(), minDurationMs: 10 * MINUTE });
     expect(items.samples).toEqual({ kind: 'samples', met: false, samples: 0, minSamples: 1000 });
-    expect(items.gates).toEqual({ kind: 'gates', met: false, pass: 0, fail: 0, inconclusive: 0, total: 2 });
-    expect(items.approval).toEqual({ kind: 'approval', met: false, approvals: 0, required: 1, roles: ['release-manager'], forPercentage: 10 });
+    expect(items.gates).toEqual({ kind: 'gates', met: false, pass: 0, fail: 0, inconclusive: 0, total: 2, reason: 'step just started' });
+    expect(items.approval).toEqual({ kind: 'approval', met: false, approvals: 0, required: 1, roles: ['release-manager'], forPercentage: 10, approvedBy: [] });
     expect(items.window).toEqual({ kind: 'window', met: true });
   });
 
   it('counts the policy\'s traffic checks among the gates: all passing is met', () => {
     const traffic = { ...gate('pass', 5000), rule: 'evaluations >= 100', metric: 'exposures', cohort: 'all' };
     const checked = rollout({ state: 'awaiting_approval', gates: [traffic, { ...traffic, metric: 'sample_ratio' }, gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }], stepVerdict: { kind: 'healthy' } });
-    expect(byKind(rolloutProgress(checked, at(20 * MINUTE)).waitingFor).gates).toEqual({ kind: 'gates', met: true, pass: 4, fail: 0, inconclusive: 0, total: 4 });
+    expect(byKind(progressOf(checked, at(20 * MINUTE)).waitingFor).gates).toEqual({ kind: 'gates', met: true, pass: 4, fail: 0, inconclusive: 0, total: 4 });
   });
 
   it('a healthy step awaiting approval waits only for the approval; one approval meets it', () => {
     const healthy = rollout({ state: 'awaiting_approval', gates: [gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }], stepVerdict: { kind: 'healthy' } });
-    const unmet = rolloutProgress(healthy, at(20 * MINUTE)).waitingFor.filter((i) => !i.met);
+    const unmet = progressOf(healthy, at(20 * MINUTE)).waitingFor.filter((i) => !i.met);
     expect(unmet.map((i) => i.kind)).toEqual(['approval']);
     const approved = { ...healthy, approvals: [{ by: bob, at: iso(21 * MINUTE), step: 1 }] };
-    expect(rolloutProgress(approved, at(22 * MINUTE)).waitingFor.every((i) => i.met)).toBe(true);
+    expect(progressOf(approved, at(22 * MINUTE)).waitingFor.every((i) => i.met)).toBe(true);
   });
 
   it('counts failing gates and the samples the gates saw', () => {
     const failing = rollout({ gates: [gate('fail', 1200), gate('inconclusive', 300)] });
-    const items = byKind(rolloutProgress(failing, at(20 * MINUTE)).waitingFor);
+    const items = byKind(progressOf(failing, at(20 * MINUTE)).waitingFor);
     expect(items.gates).toMatchObject({ met: false, pass: 0, fail: 1, inconclusive: 1 });
     expect(items.samples).toMatchObject({ met: true, samples: 1200 });
   });
 
   it('names a closed change window, and a paused rollout waits for a person', () => {
     const windowed = rollout({ plan: policy({ windows: SHANGHAI_OFFICE_HOURS }) });
-    expect(byKind(rolloutProgress(windowed, T0).waitingFor).window).toMatchObject({ met: false });
-    expect(byKind(rolloutProgress(windowed, SHANGHAI_TUESDAY_MORNING).waitingFor).window).toMatchObject({ met: true });
+    expect(byKind(progressOf(windowed, T0).waitingFor).window).toMatchObject({ met: false });
+    expect(byKind(progressOf(windowed, SHANGHAI_TUESDAY_MORNING).waitingFor).window).toMatchObject({ met: true });
     const paused = rollout({ state: 'paused', pauseReason: 'rejected by Bob' });
-    expect(rolloutProgress(paused, T0).waitingFor).toEqual([{ kind: 'person', met: false, reason: 'rejected by Bob' }]);
+    expect(progressOf(paused, T0).waitingFor).toEqual([{ kind: 'person', met: false, reason: 'rejected by Bob' }]);
   });
 
   it('the last step asks for no approval, and a finished rollout waits for nothing', () => {
-    const last = rolloutProgress(rollout({ stepIndex: 3, percentage: 100 }), T0);
+    const last = progressOf(rollout({ stepIndex: 3, percentage: 100 }), T0);
     expect(last.waitingFor.map((i) => i.kind)).toEqual(['time', 'samples', 'gates']);
-    const done = rolloutProgress(rollout({ state: 'completed', stepIndex: 3 }), T0);
+    const done = progressOf(rollout({ state: 'completed', stepIndex: 3 }), T0);
     expect(done).toMatchObject({ active: false, waitingFor: [] });
   });
 });

@@ -107,7 +107,7 @@ const HEALTHY_GATES = [
 ];
 const HEALTHY_SAMPLES = { treatment: 2000, control: 20_000 };
 
-const KILL_REASON = /^rollback rule error_rate\(treatment\) > 0\.05 for 5m breached: error_rate 0\.08 over 2000 requests$/;
+const KILL_REASON = /^rollback rule error_rate\(treatment\) > 0\.05 for 5m breached: error_rate 8% over 2,000 requests$/;
 const kill = (reason: RegExp = KILL_REASON): Action => ({ kind: 'kill', flags: [FLAG, EXTRA_KILL], reason: expect.stringMatching(reason) as unknown as string });
 const BREACH_RECORD = [{ rule: 'error_rate(treatment) > 0.05 for 5m', metric: 'error_rate', threshold: 0.05, value: 0.08, samples: 2000, verdict: 'fail' }];
 
@@ -290,7 +290,7 @@ const failing: Row[] = [
     now: at(15 * MINUTE),
     expect: {
       state: 'running', stepIndex: 0, percentage: 1, actions: [], breachingSince: [null],
-      verdict: { kind: 'failing', reason: /^error_rate\(treatment\) <= 0\.01: 0\.015 over 2000 requests$/ },
+      verdict: { kind: 'failing', reason: /^error_rate\(treatment\) <= 0\.01: 1\.5% over 2,000 requests$/ },
       checks: { failed: 3, consecutiveFailed: 2, inconclusive: 3, providerErrors: 1 }, history: null,
     },
   },
@@ -315,7 +315,7 @@ const failing: Row[] = [
     now: at(1 * HOUR),
     expect: {
       state: 'paused', stepIndex: 0, percentage: 1, actions: [], pausedFrom: 'running',
-      history: { from: 'running', to: 'paused', stepIndex: 0, percentage: 1, reason: /maximum duration: error_rate\(treatment\) <= 0\.01: 0\.015 over 2000 requests/, actor: 'controller' },
+      history: { from: 'running', to: 'paused', stepIndex: 0, percentage: 1, reason: /maximum duration: error_rate\(treatment\) <= 0\.01: 1\.5% over 2,000 requests/, actor: 'controller' },
     },
   },
 ];
@@ -326,7 +326,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy() }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 0, latency: { '100': 980, '1000': 20 }, latencySumMs: 60_000 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /^latency_p99_ms\(treatment\) <= 500: 550 over 1000 requests$/ }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /^latency_p99_ms\(treatment\) <= 500: 550 ms over 1,000 requests$/ }, history: null },
   },
   {
     name: 'latency gate uses p99, not the mean: p99 ≈ 99.5 ms passes though the mean is 900 ms',
@@ -346,7 +346,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 13 }, control: { requests: 10_000, errors: 100 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /^error_rate\(treatment\) <= control x 1\.2: 0\.013 over 1000 requests$/ }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /^error_rate\(treatment\) <= control x 1\.2: 1\.3% over 1,000 requests$/ }, history: null },
   },
   {
     name: 'relative gate, point estimate: 1.1 % vs control 1 % × 1.2 → passes (threshold 1.2 % recorded)',
@@ -377,7 +377,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, confidence: 0.95 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 100_000, errors: 1400 }, control: { requests: 100_000, errors: 1000 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /at 0\.95 confidence: 0\.014 over 100000 requests/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /at 0\.95 confidence: 1\.4% over 100,000 requests/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
   },
   {
     name: 'relative gate at 0.99 confidence: the same 1.4 % vs 1 % is not beyond doubt at 99 % → inconclusive',
@@ -393,7 +393,7 @@ const gateMaths: Row[] = [
     now: at(15 * MINUTE),
     expect: {
       state: 'rolled_back', stepIndex: 0, percentage: 1,
-      actions: [{ kind: 'kill', flags: [FLAG, 'other-switch'], reason: expect.stringMatching(/failed beyond doubt: error_rate 0\.014 over 100000 requests \(bounds 0\.000\d+ to 0\.00\d+ at 0\.95 confidence\)/) }],
+      actions: [{ kind: 'kill', flags: [FLAG, 'other-switch'], reason: expect.stringMatching(/failed beyond doubt: error_rate 1\.4% over 100,000 requests \(bounds 0\.\d+% to 0\.\d+% at 95% confidence\)/) }],
       history: { from: 'running', to: 'rolled_back', stepIndex: 0, percentage: 1, reason: /failed beyond doubt/, actor: 'controller' },
     },
   },
@@ -402,7 +402,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ onGateFailure: 'rollback', gates: [{ metric: 'error_rate', max: 0.01 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, errors: 50 } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /error_rate\(treatment\) <= 0\.01: 0\.05/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /error_rate\(treatment\) <= 0\.01: 5% over/ }, checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 }, history: null },
   },
   {
     name: 'absolute gate at 0.95 confidence: 5 % errors on 1000 requests against 1 % is beyond doubt → rolls back under onGateFailure rollback',
@@ -472,7 +472,7 @@ const gateMaths: Row[] = [
     rollout: rollout({ plan: noApprovalPolicy({ gates: [{ metric: 'latency_p99_ms', compare: 'control', maxRelativeIncrease: 0.2 }], rollback: [] }) }),
     input: analysis(totals({ treatment: { requests: 1000, latency: { '150': 1000 } }, control: { requests: 1000, latency: { '100': 1000 } } })),
     now: at(15 * MINUTE),
-    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /latency_p99_ms\(treatment\) <= control x 1\.2: 148\.5 over 1000/ }, history: null },
+    expect: { state: 'running', stepIndex: 0, percentage: 1, actions: [], verdict: { kind: 'failing', reason: /latency_p99_ms\(treatment\) <= control x 1\.2: 149 ms over 1,000/ }, history: null },
   },
 ];
 
@@ -507,7 +507,7 @@ const rollback: Row[] = [
     input: analysis(BREACHING),
     now: at(1 * MINUTE),
     expect: {
-      state: 'rolled_back', stepIndex: 0, percentage: 1, actions: [kill(/^rollback rule error_rate\(treatment\) > 0\.05 breached: error_rate 0\.08 over 2000 requests$/)],
+      state: 'rolled_back', stepIndex: 0, percentage: 1, actions: [kill(/^rollback rule error_rate\(treatment\) > 0\.05 breached: error_rate 8% over 2,000 requests$/)],
       history: { from: 'running', to: 'rolled_back', stepIndex: 0, percentage: 1, reason: /> 0\.05 breached/, actor: 'controller', rollbackChecks: [{ rule: 'error_rate(treatment) > 0.05', verdict: 'fail' }] },
     },
   },

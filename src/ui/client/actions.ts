@@ -2,7 +2,7 @@ import { ApiError, postJson } from './api.js';
 import { confirmAction, type ConfirmOptions } from './confirm.js';
 import { h } from './dom.js';
 import { announce, showError } from './status.js';
-import type { Me, PageContext, Permission, Rollout } from './types.js';
+import type { Me, PageContext, Permission, Rollout, RolloutWithStatus } from './types.js';
 
 /**
  * The buttons that change something. Each is offered only to a role that may use it and only in a
@@ -75,8 +75,8 @@ type Command = 'approve' | 'reject' | 'pause' | 'resume' | 'abort';
 const COMMANDS: Record<Command, { permission: Permission; states: string[]; spec(r: Rollout, next: number | undefined): Omit<ActionSpec, 'key' | 'path' | 'body' | 'done'> }> = {
   approve: {
     permission: 'rollouts:approve',
-    states: ['running', 'awaiting_approval'],
-    spec: (r, next) => ({ label: 'Approve', title: `Approve ${next}% for ${r.flag}?`, message: `Your approval lets ${r.flag} go to ${next}% in ${r.environment} once the current step's gates pass.`, confirmLabel: 'Approve', text: { label: 'Comment', required: false } }),
+    states: ['awaiting_approval'],
+    spec: (r, next) => ({ label: `Approve ${next}%`, title: `Approve ${next}% for ${r.flag}?`, message: `Your approval lets ${r.flag} go to ${next}% in ${r.environment}; it counts for this step only.`, confirmLabel: `Approve ${next}%`, text: { label: 'Comment', required: false } }),
   },
   reject: {
     permission: 'rollouts:approve',
@@ -102,35 +102,73 @@ const COMMANDS: Record<Command, { permission: Permission; states: string[]; spec
 
 const PAST: Record<Command, string> = { approve: 'Approved', reject: 'Rejected', pause: 'Paused', resume: 'Resumed', abort: 'Aborted' };
 
-/** Why `me` cannot approve even with the permission: the policy names the roles, and no one approves their own rollout. */
-function approvalBlocked(r: Rollout, me: Me, nextIndex: number): string | undefined {
+/**
+ * Why `me` cannot approve the awaited step even with the permission: they approved it already, the
+ * policy names other roles, or they started the rollout (separation of duties).
+ */
+function approvalBlocked(r: RolloutWithStatus, me: Me): string | undefined {
+  const awaited = r.status.waitingFor.find((c) => c.kind === 'approval');
+  if (awaited?.kind !== 'approval') return undefined;
+  if (r.approvals.some((a) => a.by.id === me.id && a.step === r.status.steps.indexOf(awaited.forPercentage))) return `You approved ${awaited.forPercentage}%; ${awaited.required - awaited.approvals} more approval(s) needed from ${awaited.roles.join(' or ')}.`;
   if (r.startedBy.id === me.id) return 'You started this rollout, so someone else must approve it.';
-  const step = r.plan.steps[nextIndex];
-  const roles = (typeof step === 'object' ? step.approval?.roles : undefined) ?? r.plan.stepDefaults.approval.roles;
-  if (!roles.includes(me.role as (typeof roles)[number])) return `Approving this step needs the role ${roles.join(' or ')}.`;
+  if (!awaited.roles.includes(me.role)) return `Approving this step needs the role ${awaited.roles.join(' or ')}.`;
   return undefined;
 }
 
+/** What a person may do after a rollout ended: start again from 0 %, or restore the flag with a warning. */
+function nextStepActions(r: RolloutWithStatus, ctx: PageContext, after: () => void): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  for (const step of r.status.nextSteps) {
+    if (step.kind === 'new-rollout' && ctx.can('rollouts:start')) {
+      const restore = r.status.served.killed;
+      out.push(
+        actionButton(
+          {
+            label: 'Start a new rollout from 0%',
+            key: `new-rollout:${r.id}`,
+            title: `Start a new rollout of ${r.flag} in ${r.environment}?`,
+            message: `${step.text}. It follows the policy ${r.policy} again from its first step${restore ? '; the kill switch is cleared as it starts, for the reason you give' : ''}.`,
+            confirmLabel: 'Start the rollout',
+            text: { label: 'Reason', required: restore },
+            path: '/api/admin/rollouts',
+            body: (text: string) => ({ flag: r.flag, environment: r.environment, policy: r.policy, ...(restore ? { restore: true, reason: text } : {}) }),
+            done: `New rollout of ${r.flag} in ${r.environment} started`,
+          },
+          after,
+        ),
+      );
+    }
+    if (step.kind === 'restore-flag' && ctx.can('flags:kill')) {
+      const spec = killAction(r.flag, r.environment, false);
+      out.push(actionButton({ ...spec, label: 'Restore the flag as it is', danger: true, message: `Warning: ${step.warning}. ${spec.message}` }, after));
+    }
+  }
+  return out;
+}
+
 /** The rollout's buttons for this person in this state (kill included), as elements. */
-export function rolloutActions(r: Rollout, steps: number[], ctx: PageContext, after: () => void): HTMLElement[] {
-  const next = steps[r.stepIndex + 1];
+export function rolloutActions(r: RolloutWithStatus, ctx: PageContext, after: () => void): HTMLElement[] {
+  const awaited = r.status.awaitingStep ?? undefined;
   const out: HTMLElement[] = [];
   for (const [command, def] of Object.entries(COMMANDS) as Array<[Command, (typeof COMMANDS)[Command]]>) {
     if (!ctx.can(def.permission) || !def.states.includes(r.state)) continue;
-    if ((command === 'approve' || command === 'reject') && next === undefined) continue;
+    if ((command === 'approve' || command === 'reject') && awaited === undefined) continue;
     const spec: ActionSpec = {
-      ...def.spec(r, next),
+      ...def.spec(r, awaited),
       key: command,
       path: `/api/admin/rollouts/${encodeURIComponent(r.id)}/${command}`,
-      body: comment,
-      done: `${PAST[command]}: ${r.flag} in ${r.environment}`,
+      // An approval names the step the person saw, so a second click can never approve the next one.
+      body: command === 'approve' ? (text: string) => ({ step: awaited, ...comment(text) }) : comment,
+      done: command === 'approve' ? `Approved ${awaited}%: ${r.flag} in ${r.environment}` : `${PAST[command]}: ${r.flag} in ${r.environment}`,
     };
-    const blocked = command === 'approve' ? approvalBlocked(r, ctx.me, r.stepIndex + 1) : undefined;
+    const blocked = command === 'approve' ? approvalBlocked(r, ctx.me) : undefined;
     if (blocked) {
       out.push(h('button', { type: 'button', class: 'primary', disabled: true, 'aria-describedby': 'approve-blocked', 'data-action': command }, spec.label));
       out.push(h('span', { id: 'approve-blocked', class: 'muted note' }, blocked));
     } else out.push(actionButton(spec, after));
   }
-  if (ctx.can('flags:kill') && r.state !== 'rolled_back') out.push(actionButton(killAction(r.flag, r.environment, true), after));
+  // A killed flag is offered its restore (with what it will serve), never a second kill.
+  if (r.status.active && ctx.can('flags:kill')) out.push(actionButton(killAction(r.flag, r.environment, !r.status.served.killed), after));
+  out.push(...nextStepActions(r, ctx, after));
   return out;
 }

@@ -1,3 +1,5 @@
+import { metricText } from '../../rollouts/units.js';
+
 /** How numbers, times and durations read on the dashboard. */
 
 export function duration(ms: number): string {
@@ -10,12 +12,13 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-/** Error rates as percentages, latencies in ms. */
+/** Every value with its unit: error rates and shares as percentages, latencies in ms, evaluations counted. */
 export function metricValue(metric: string, value: number | null | undefined): string {
   if (value === null || value === undefined) return '–';
-  if (metric === 'error_rate') return `${(value * 100).toFixed(value < 0.001 && value > 0 ? 3 : 2)}%`;
-  return `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+  return metricText(metric, value);
 }
+
+export { samplesText } from '../../rollouts/units.js';
 
 export function metricLabel(metric: string): string {
   const latency = /^latency_(p\d+|mean)_ms$/.exec(metric);

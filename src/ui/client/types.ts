@@ -1,6 +1,7 @@
 /** Shapes of the API answers the dashboard reads: the server's own types, imported for their types only. */
 import type { BoardEntry } from '../dashboard-routes.js';
-import type { RolloutProgress, WaitItem } from '../rollout-progress.js';
+import type { RolloutStatus, Condition, NextStep } from '../../rollouts/rollout-status.js';
+import type { RolloutView as RolloutWithStatus } from '../../rollouts/rollout-views.js';
 import type { RolloutSeries } from '../rollout-series.js';
 import type { RecentAudit, AuditSummary } from '../recent-audit.js';
 import type { Rollout, CheckResult, Transition } from '../../rollouts/rollout-model.js';
@@ -8,7 +9,7 @@ import type { StoredFlag } from '../../flags/schema.js';
 import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
 import type { Permission } from '../../auth/permissions.js';
 
-export type { BoardEntry, RolloutProgress, WaitItem, RolloutSeries, RecentAudit, AuditSummary, Rollout, CheckResult, Transition, StoredFlag, AuditEvent, ChainVerdict, Permission };
+export type { BoardEntry, RolloutStatus, Condition, NextStep, RolloutWithStatus, RolloutSeries, RecentAudit, AuditSummary, Rollout, CheckResult, Transition, StoredFlag, AuditEvent, ChainVerdict, Permission };
 
 export interface Me {
   id: string;
@@ -19,8 +20,7 @@ export interface Me {
 }
 
 export interface RolloutView {
-  rollout: Rollout;
-  progress: RolloutProgress;
+  rollout: RolloutWithStatus;
   series: RolloutSeries;
 }
 

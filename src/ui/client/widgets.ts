@@ -1,22 +1,23 @@
 import { h, type Child, type Props } from './dom.js';
 import { sinceAttrs, untilAttrs } from './clocks.js';
 import { metricValue, stateLabel } from './format.js';
-import type { CheckResult, RolloutProgress, WaitItem } from './types.js';
+import { count } from '../../rollouts/units.js';
+import type { CheckResult, Condition, RolloutStatus } from './types.js';
 
 /** Pieces shared by the rollouts list and the rollout page. */
 
 const FINAL_STOPPED = new Set(['rolled_back', 'aborted']);
 
 /** 1% → 10% → 50% → 100%, with the steps done, the one it is on, and those ahead. */
-export function stepper(progress: RolloutProgress, state: string): HTMLElement {
-  const { steps, stepIndex } = progress;
-  const describe = state === 'pending' ? 'not started' : state === 'completed' ? 'completed' : `step ${stepIndex + 1} of ${steps.length}, ${steps[stepIndex]}%`;
+export function stepper(status: RolloutStatus, state: string): HTMLElement {
+  const { steps, stepIndex, started } = status;
+  const describe = !started ? (status.awaitingStep !== null ? `Go/No-Go for ${status.awaitingStep}%` : 'not started') : state === 'completed' ? 'completed' : `at ${steps[stepIndex]}%`;
   return h(
     'ol',
-    { class: 'stepper', 'aria-label': `Steps: ${describe}`, 'data-step': state === 'pending' ? '' : String(stepIndex) },
+    { class: 'stepper', 'aria-label': `Steps: ${describe}`, 'data-step': started ? String(stepIndex) : '' },
     steps.map((pct, i) => {
-      const done = state === 'completed' || (state !== 'pending' && i < stepIndex);
-      const current = state !== 'pending' && state !== 'completed' && i === stepIndex;
+      const done = state === 'completed' || (started && i < stepIndex);
+      const current = started && state !== 'completed' && i === stepIndex;
       const cls = done ? 'done' : current ? (FINAL_STOPPED.has(state) ? 'current stopped' : 'current') : 'todo';
       return h('li', { class: cls, 'aria-current': current ? 'step' : undefined }, h('span', { class: 'dot', 'aria-hidden': 'true' }), `${pct}%`);
     }),
@@ -42,27 +43,29 @@ export function gateMarks(gates: CheckResult[], total: number): HTMLElement {
   );
 }
 
-function waitText(item: WaitItem): Child[] {
+function waitText(item: Condition): Child[] {
   switch (item.kind) {
     case 'time':
       return item.met ? ['minimum time in step reached'] : ['minimum time in step: ', h('span', untilAttrs(Date.parse(item.stepStartedAt) + item.minDurationMs)), ' left'];
     case 'samples':
-      return [`samples: ${item.samples.toLocaleString()} of ${item.minSamples.toLocaleString()}`];
+      return [`samples: ${count(item.samples)} of ${count(item.minSamples)} treatment requests`];
     case 'gates':
-      return [`gates: ${item.pass} of ${item.total} passing${item.fail ? `, ${item.fail} failing` : ''}`];
+      return [`gates: ${item.pass} of ${item.total} passing${item.fail ? `, ${item.fail} failing` : ''}${item.inconclusive ? `, ${item.inconclusive} inconclusive` : ''}`];
     case 'approval':
-      return [`approval for ${item.forPercentage}%: ${item.approvals} of ${item.required} (${item.roles.join(' or ')})`];
+      return [`approval for ${item.forPercentage}%: ${item.approvals} of ${item.required} (${item.roles.join(' or ')})${item.approvedBy.length ? `, given by ${item.approvedBy.join(', ')}` : ''}`];
     case 'window':
       return [item.met ? 'change window open' : `change window closed${item.reason ? `: ${item.reason}` : ''}`];
     case 'person':
       return [`paused: ${item.reason}; waiting for a person to resume`];
+    case 'flag-killed':
+      return [item.reason];
   }
 }
 
 /** What the step still waits for; `all` also lists the conditions already met (ticked). */
-export function waitingFor(progress: RolloutProgress, all = false): HTMLElement {
-  const items = all ? progress.waitingFor : progress.waitingFor.filter((i) => !i.met);
-  if (progress.waitingFor.length === 0) return h('span', { class: 'muted' }, 'finished');
+export function waitingFor(status: RolloutStatus, all = false): HTMLElement {
+  const items = all ? status.waitingFor : status.waitingFor.filter((i) => !i.met);
+  if (status.waitingFor.length === 0) return h('span', { class: 'muted' }, 'finished');
   if (items.length === 0) return h('span', { class: 'muted' }, 'nothing: advances at the next analysis');
   return h(
     'ul',

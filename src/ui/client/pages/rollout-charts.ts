@@ -1,6 +1,7 @@
 import { chart, type ChartLine } from '../chart.js';
 import { duration, metricLabel, metricValue } from '../format.js';
 import type { RolloutSeries } from '../types.js';
+import { counted } from '../../../rollouts/units.js';
 
 /** The rollout page's charts: each gate's metric per cohort against its threshold, the percentage, the traffic. */
 
@@ -48,9 +49,16 @@ function format0(format: (v: number) => string, v: number | null): string {
   return v === null ? 'no data' : format(v);
 }
 
-function percentageChart(series: Series): HTMLElement {
-  const steps = series.percentage;
-  const current = steps.at(-1)?.percentage ?? 0;
+/** The last point, when it is still filling, is left out of counts: it would read as a drop in traffic. */
+function settledOnly(series: Series, values: number[]): Array<number | null> {
+  return series.partialFrom === undefined ? values : values.map((v, i) => (series.times[i]! >= series.partialFrom! ? null : v));
+}
+
+/** The served percentage as recorded by the rollout, ending at what the flag serves now (a kill serves 0 %). */
+function percentageChart(series: Series, servedNow: number): HTMLElement {
+  const recorded = series.percentage;
+  const steps = recorded.at(-1)?.percentage === servedNow ? recorded : [...recorded, { at: Math.max(recorded.at(-1)?.at ?? series.from, series.to - series.pointMs), percentage: servedNow, state: 'now' }];
+  const current = servedNow;
   return chart({
     title: 'Served percentage',
     times: steps.map((p) => p.at),
@@ -64,9 +72,9 @@ function percentageChart(series: Series): HTMLElement {
 }
 
 function trafficChart(series: Series): HTMLElement {
-  const t = series.cohorts.treatment.requests;
-  const c = series.cohorts.control.requests;
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const t = settledOnly(series, series.cohorts.treatment.requests);
+  const c = settledOnly(series, series.cohorts.control.requests);
+  const sum = (xs: Array<number | null>) => xs.reduce<number>((a, b) => a + (b ?? 0), 0);
   return chart({
     title: `Requests per ${series.pointMs >= 1000 ? duration(series.pointMs) : `${series.pointMs} ms`}`,
     times: series.times,
@@ -76,15 +84,15 @@ function trafficChart(series: Series): HTMLElement {
       { label: 'control', values: c, cls: 'control' },
       { label: 'treatment', values: t, cls: 'treatment' },
     ],
-    format: (v) => (v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)}k` : String(Math.round(v))),
-    summary: `Requests reported since the rollout started: treatment ${sum(t)}, control ${sum(c)}.`,
+    format: (v) => `${v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)}k` : String(Math.round(v))} requests`,
+    summary: `Requests reported since the rollout started: treatment ${counted(sum(t), 'request')}, control ${counted(sum(c), 'request')}${series.partialFrom !== undefined ? ' (the point still filling is not drawn)' : ''}.`,
   });
 }
 
 /** Gate charts first (they decide), then the percentage and the traffic behind them. */
-export function rolloutCharts(series: Series): HTMLElement[] {
+export function rolloutCharts(series: Series, servedNow: number): HTMLElement[] {
   const gates = series.gates.length
     ? series.gates.map((g) => metricChart(series, g.metric, `Gate ${g.rule}`, g))
     : (['error_rate', 'latency_p99_ms'] as Metric[]).map((metric) => metricChart(series, metric, metricLabel(metric)));
-  return [...gates, percentageChart(series), trafficChart(series)];
+  return [...gates, percentageChart(series, servedNow), trafficChart(series)];
 }

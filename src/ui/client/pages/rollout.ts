@@ -1,10 +1,11 @@
 import { rolloutActions } from '../actions.js';
 import { request } from '../api.js';
 import { h, render, type Child } from '../dom.js';
-import { dateTime, metricValue, stateLabel } from '../format.js';
+import { dateTime, metricValue, samplesText, stateLabel } from '../format.js';
+import { counted } from '../../../rollouts/units.js';
 import { live } from '../live.js';
 import { showError, announce } from '../status.js';
-import type { CheckResult, Page, PageContext, Rollout, RolloutView, Transition } from '../types.js';
+import type { CheckResult, Page, PageContext, Rollout, RolloutView, RolloutWithStatus, Transition } from '../types.js';
 import { dataTable, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
 import { rolloutCharts } from './rollout-charts.js';
 
@@ -28,7 +29,7 @@ function gateTable(gates: CheckResult[], caption: string): HTMLElement {
         g.rule,
         metricValue(g.metric, g.value),
         metricValue(g.metric, g.threshold),
-        g.samples.toLocaleString(),
+        samplesText(g.metric, g.samples),
         [h('span', { class: `badge verdict-${g.verdict}` }, g.verdict), g.reason ? h('span', { class: 'muted' }, ` ${g.reason}`) : null],
       ],
     })),
@@ -38,10 +39,11 @@ function gateTable(gates: CheckResult[], caption: string): HTMLElement {
 function transitionValues(t: Transition): Child[] {
   const parts: Child[] = [];
   for (const g of [...(t.gates ?? []), ...(t.rollbackChecks ?? [])]) {
-    parts.push(h('li', {}, `${g.rule}: ${metricValue(g.metric, g.value)} over ${g.samples.toLocaleString()} (${g.verdict})`));
+    parts.push(h('li', {}, `${g.rule}: ${metricValue(g.metric, g.value)} over ${samplesText(g.metric, g.samples)} (${g.verdict})`));
   }
-  if (t.samples) parts.push(h('li', {}, `samples: treatment ${t.samples.treatment.toLocaleString()}, control ${t.samples.control.toLocaleString()}`));
-  for (const a of t.approvals ?? []) parts.push(h('li', {}, `approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${dateTime(a.at)}${a.comment ? `: “${a.comment}”` : ''}`));
+  if (t.samples) parts.push(h('li', {}, `samples: treatment ${counted(t.samples.treatment, 'request')}, control ${counted(t.samples.control, 'request')}`));
+  for (const a of t.approvals ?? []) parts.push(h('li', {}, `approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${dateTime(a.at)}${a.ahead ? ', ahead' : ''}${a.comment ? `: “${a.comment}”` : ''}`));
+  for (const a of t.voidedApprovals ?? []) parts.push(h('li', {}, `approval by ${a.by.name} made void: it must be given again`));
   return parts.length ? [h('ul', { class: 'values' }, parts)] : [];
 }
 
@@ -61,7 +63,7 @@ function approvalsList(r: Rollout, steps: number[]): HTMLElement {
   return h(
     'ul',
     { class: 'approvals' },
-    r.approvals.map((a) => h('li', {}, `${steps[a.step] ?? '?'}%: ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}, ${dateTime(a.at)}${a.comment ? ` — “${a.comment}”` : ''}`)),
+    r.approvals.map((a) => h('li', {}, `${steps[a.step] ?? '?'}%${a.ahead ? ' (ahead)' : ''}: ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}, ${dateTime(a.at)}${a.comment ? ` — “${a.comment}”` : ''}`)),
   );
 }
 
@@ -88,24 +90,48 @@ function reportButton(r: Rollout, format: 'md' | 'html'): HTMLElement {
   return button;
 }
 
+/** How the rollout ended (and, for a rollback, the check that caused it), and what a person may do next. */
+function endedSection(r: RolloutWithStatus): HTMLElement | null {
+  const ended = r.status.ended;
+  if (!ended) return null;
+  return h(
+    'section',
+    { 'aria-labelledby': 'ended-title', class: `ended ended-${ended.state}` },
+    h('h2', { id: 'ended-title' }, `${stateLabel(ended.state)} on ${dateTime(ended.at)}`),
+    h('p', {}, h('strong', {}, 'Why: '), ended.reason, ` (by ${ended.by})`),
+    ended.causeText ? h('p', { class: 'cause' }, h('strong', {}, 'Cause: '), ended.causeText) : null,
+    r.status.nextSteps.length
+      ? h('ul', { class: 'next-steps', 'aria-label': 'What can be done next' }, r.status.nextSteps.map((s) => h('li', {}, s.text, s.warning ? h('span', { class: 'warning' }, ` — warning: ${s.warning}`) : null)))
+      : null,
+  );
+}
+
 function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[] {
-  const { rollout: r, progress, series } = data;
-  const actions = rolloutActions(r, progress.steps, ctx, refresh);
+  const { rollout: r, series } = data;
+  const progress = r.status;
+  const actions = rolloutActions(r, ctx, refresh);
   return [
     h('p', { class: 'crumbs' }, h('a', { href: '#/rollouts' }, '← All rollouts')),
     h('div', { class: 'page-head' }, h('h1', {}, `${r.flag} · ${r.environment}`), stateBadge(r.state)),
     h('p', { class: 'muted' }, `Policy ${r.policy} · started by ${r.startedBy.name} on ${dateTime(r.createdAt)} · id ${r.id}`),
     stepper(progress, r.state),
-    h('div', { class: 'now' }, verdictLine(r), h('p', {}, h('strong', {}, 'Time in step: '), timeInStep(r.stepStartedAt, r.state), ` · serving ${r.percentage}%`)),
-    h('section', { 'aria-labelledby': 'waits-title' }, h('h2', { id: 'waits-title' }, 'To leave this step'), waitingFor(progress, true)),
+    h(
+      'div',
+      { class: 'now' },
+      progress.active ? verdictLine(r) : null,
+      h('p', { class: `served${progress.served.killed ? ' killed' : ''}`, 'data-served': String(progress.served.percentage) }, h('strong', {}, 'Served now: '), progress.served.text),
+      progress.active ? h('p', {}, h('strong', {}, 'Time in step: '), timeInStep(r.stepStartedAt, r.state)) : null,
+    ),
+    endedSection(r),
+    progress.active ? h('section', { 'aria-labelledby': 'waits-title' }, h('h2', { id: 'waits-title' }, progress.started ? 'To leave this step' : `Before the first step (${progress.steps[0]}%)`), waitingFor(progress, true)) : null,
     h(
       'section',
       { 'aria-labelledby': 'actions-title' },
       h('h2', { id: 'actions-title' }, 'Actions'),
-      h('div', { class: 'toolbar' }, actions.length ? actions : h('span', { class: 'muted' }, 'Nothing your role can do in this state.'), reportButton(r, 'md'), reportButton(r, 'html')),
+      h('div', { class: 'toolbar' }, actions.length ? actions : h('span', { class: 'muted' }, progress.nextSteps.length ? `Your role (${ctx.me.role}) cannot take the next steps listed above.` : 'Nothing your role can do in this state.'), reportButton(r, 'md'), reportButton(r, 'html')),
     ),
     h('section', { 'aria-labelledby': 'gates-title' }, h('h2', { id: 'gates-title' }, 'Gates'), gateTable(r.gates, 'Latest analysis of this step'), r.rollbackChecks.length ? gateTable(r.rollbackChecks, 'Rollback rules (recent window)') : null),
-    h('section', { 'aria-labelledby': 'charts-title' }, h('h2', { id: 'charts-title' }, 'Over time'), h('div', { class: 'charts' }, rolloutCharts(series))),
+    h('section', { 'aria-labelledby': 'charts-title' }, h('h2', { id: 'charts-title' }, 'Over time'), h('div', { class: 'charts' }, rolloutCharts(series, progress.served.percentage))),
     h('section', { 'aria-labelledby': 'approvals-title' }, h('h2', { id: 'approvals-title' }, 'Approvals'), approvalsList(r, progress.steps)),
     h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'History'), historyTable(r)),
   ];

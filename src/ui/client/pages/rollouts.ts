@@ -12,13 +12,14 @@ function card(r: BoardEntry): HTMLElement {
     'li',
     { class: 'card rollout-card', 'data-rollout': r.id, 'data-state': r.state },
     h('div', { class: 'card-head' }, h('h3', {}, h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}`, 'data-key': `open:${r.id}` }, title)), stateBadge(r.state)),
-    stepper(r.progress, r.state),
+    stepper(r.status, r.state),
+    h('p', { class: `served${r.status.served.killed ? ' killed' : ''}` }, r.status.served.text),
     h(
       'dl',
       { class: 'facts' },
       h('div', {}, h('dt', {}, 'Gates'), h('dd', {}, gateMarks(r.gates, r.gateCount))),
       h('div', {}, h('dt', {}, 'Time in step'), h('dd', {}, timeInStep(r.stepStartedAt, r.state))),
-      h('div', {}, h('dt', {}, 'Waiting for'), h('dd', {}, waitingFor(r.progress))),
+      h('div', {}, h('dt', {}, 'Waiting for'), h('dd', {}, waitingFor(r.status))),
       h('div', {}, h('dt', {}, 'Policy'), h('dd', {}, r.policy)),
     ),
   );
@@ -28,8 +29,8 @@ export const rolloutsPage: Page = (main) => {
   const region = h('div', { class: 'rollouts' });
   render(main, h('h1', {}, 'Rollouts'), region);
   const poller = live<{ rollouts: BoardEntry[] }>('/api/admin/dashboard/rollouts', ({ rollouts }) => {
-    const active = rollouts.filter((r) => r.progress.active);
-    const finished = rollouts.filter((r) => !r.progress.active);
+    const active = rollouts.filter((r) => r.status.active);
+    const finished = rollouts.filter((r) => !r.status.active);
     render(
       region,
       h('h2', {}, `Active (${active.length})`),
@@ -41,10 +42,10 @@ export const rolloutsPage: Page = (main) => {
               cls: 'finished stack',
               caption: 'Finished rollouts, newest first',
               hideCaption: true,
-              columns: ['Flag', 'Environment', 'Outcome', 'Percentage', 'Finished'],
+              columns: ['Flag', 'Environment', 'Outcome', 'Reached', 'Served now', 'Finished'],
               rows: finished.map((r) => ({
                 attrs: { 'data-rollout': r.id },
-                cells: [h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.flag), r.environment, stateBadge(r.state), `${r.percentage}%`, dateTime(r.updatedAt)],
+                cells: [h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.flag), r.environment, stateBadge(r.state), `${r.percentage}%`, r.status.served.text, dateTime(r.status.ended?.at ?? r.updatedAt)],
               })),
             }),
           ]

@@ -1,0 +1,210 @@
+import { changeWindowOpen } from '../policies/change-window.js';
+import { stepPlans } from '../policies/policy-schema.js';
+import type { KillSwitch } from '../flags/schema.js';
+import { requestsIn } from '../metrics/outcome-fields.js';
+import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from './approvals.js';
+import { isFinal, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
+import { count, counted, metricText, samplesText } from './units.js';
+
+/**
+ * Where a rollout stands, computed once for every reader: what users are served now, what the
+ * current step still waits for, why the rollout ended and what a person may do next. The dashboard,
+ * rolloutctl, the go-live report and the notifications all read it from here, so they cannot
+ * disagree. Pure: the flag's kill switch and the time are parameters. Nothing in it changes with
+ * each second that passes (durations are given as "since" and "minimum"), so an answer built from
+ * it changes only when something happened.
+ */
+
+/** One condition for leaving where the rollout is, and whether it holds. Counts carry their unit in `kind`. */
+export type Condition =
+  | { kind: 'time'; met: boolean; stepStartedAt: string; minDurationMs: number }
+  /** Treatment requests reported in the step. */
+  | { kind: 'samples'; met: boolean; samples: number; minSamples: number }
+  /** `reason`: the last analysis's word on the step when it is not healthy ("1 of 3 gates failing: …", "metrics unavailable: …"). */
+  | { kind: 'gates'; met: boolean; pass: number; fail: number; inconclusive: number; total: number; reason?: string }
+  | { kind: 'approval'; met: boolean; approvals: number; required: number; roles: string[]; forPercentage: number; approvedBy: string[] }
+  | { kind: 'window'; met: boolean; reason?: string }
+  | { kind: 'person'; met: false; reason: string }
+  /** The flag is killed in the environment: nothing is served, so nothing can be measured. */
+  | { kind: 'flag-killed'; met: false; reason: string };
+
+/** What users of the environment get from the flag right now. */
+export interface Served {
+  /** Share of users served the feature, 0 when killed. */
+  percentage: number;
+  killed: boolean;
+  killSwitch?: KillSwitch;
+  /** "serving 10%", "served disabled (kill switch: …)". */
+  text: string;
+}
+
+/** Why a rollout ended: the final transition, and for a rollback the check that caused it. */
+export interface Ending {
+  state: Extract<RolloutState, 'completed' | 'rolled_back' | 'aborted'>;
+  at: string;
+  reason: string;
+  by: string;
+  cause?: Transition['cause'];
+  /** The cause in words, with its unit: "error_rate(treatment) > 0.05 for 5m: 8% over 2,000 requests". */
+  causeText?: string;
+}
+
+/** Something a person may do from here, with what it will do. */
+export interface NextStep {
+  kind: 'new-rollout' | 'restore-flag';
+  text: string;
+  warning?: string;
+}
+
+export interface RolloutStatus {
+  /** Percentages of the plan's steps, e.g. [1, 10, 50, 100]. */
+  steps: number[];
+  stepIndex: number;
+  active: boolean;
+  /** Whether a step was entered (false while pending or at its Go/No-Go). */
+  started: boolean;
+  /** The percentage of the step awaiting approval, or null. */
+  awaitingStep: number | null;
+  served: Served;
+  /** Conditions of where it stands (none once final). */
+  waitingFor: Condition[];
+  ended?: Ending;
+  nextSteps: NextStep[];
+}
+
+/** Treatment requests counted in the current step, as far as the last analysis knows. */
+export function stepSamples(rollout: Rollout): number {
+  const fromGates = rollout.gates.filter((g) => g.cohort === 'treatment').map((g) => g.samples);
+  return Math.max(0, rollout.stepTotals ? requestsIn(rollout.stepTotals.fields, 'treatment') : 0, ...fromGates);
+}
+
+export function rolloutStatus(rollout: Rollout, killSwitch: KillSwitch | undefined, now: Date): RolloutStatus {
+  const plans = stepPlans(rollout.plan);
+  const awaited = awaitedStepIndex(rollout);
+  const served = servedNow(rollout, killSwitch);
+  const ended = endingOf(rollout);
+  return {
+    steps: plans.map((p) => p.percentage),
+    stepIndex: rollout.stepIndex,
+    active: !isFinal(rollout.state),
+    started: hasEnteredAStep(rollout),
+    awaitingStep: awaited === undefined ? null : plans[awaited]!.percentage,
+    served,
+    waitingFor: conditions(rollout, killSwitch, now),
+    ...(ended ? { ended } : {}),
+    nextSteps: nextSteps(rollout, served),
+  };
+}
+
+function servedNow(r: Rollout, killSwitch: KillSwitch | undefined): Served {
+  if (killSwitch) return { percentage: 0, killed: true, killSwitch, text: `served disabled (kill switch: ${killSwitch.reason})` };
+  // An aborted rollout returned its strategy to 0 %; every other state serves its percentage.
+  const percentage = r.state === 'aborted' ? 0 : r.percentage;
+  return { percentage, killed: false, text: percentage === 0 ? 'serving nobody (0%)' : `serving ${percentage}%` };
+}
+
+function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): Condition[] {
+  if (isFinal(r.state)) return [];
+  const killed: Condition[] = killSwitch ? [{ kind: 'flag-killed', met: false, reason: `the flag is killed here (${killSwitch.reason}): a person must restore it or abort the rollout` }] : [];
+  const plans = stepPlans(r.plan);
+  const window = changeWindowOpen(r.plan.windows, now);
+  const windowItem: Condition = { kind: 'window', met: window.open, ...(window.reason ? { reason: window.reason } : {}) };
+  const next = nextStepIndex(r);
+  const approval = (): Condition[] => {
+    if (next === undefined) return [];
+    const plan = plans[next]!;
+    if (plan.approval.required === 0) return [];
+    const given = approvalsFor(r, next);
+    return [{ kind: 'approval', met: given.length >= plan.approval.required, approvals: given.length, required: plan.approval.required, roles: plan.approval.roles, forPercentage: plan.percentage, approvedBy: given.map((a) => a.by.name) }];
+  };
+  if (r.state === 'paused') return [...killed, { kind: 'person', met: false, reason: r.pauseReason ?? 'paused' }];
+  // Before the first step: its Go/No-Go (if it asks for one) and a window.
+  if (!hasEnteredAStep(r)) return [...killed, ...approval(), windowItem];
+  const plan = plans[r.stepIndex]!;
+  const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
+  const samples = stepSamples(r);
+  const counts = { pass: 0, fail: 0, inconclusive: 0 };
+  for (const g of r.gates) counts[g.verdict]++;
+  // The last analysis's checks include the policy's traffic checks; before any, the policy's gates.
+  const total = Math.max(r.gates.length, r.plan.gates.length);
+  return [
+    ...killed,
+    { kind: 'time', met: elapsed >= plan.minDurationMs, stepStartedAt: r.stepStartedAt, minDurationMs: plan.minDurationMs },
+    { kind: 'samples', met: samples >= plan.minSamples, samples, minSamples: plan.minSamples },
+    // Gates not judged yet (a step that just began) count as not passing.
+    { kind: 'gates', met: counts.pass === total, ...counts, total, ...(r.stepVerdict.kind === 'healthy' ? {} : { reason: r.stepVerdict.reason }) },
+    ...approval(),
+    ...(next === undefined ? [] : [windowItem]),
+  ];
+}
+
+/** The check a rollback was caused by, in words with units. */
+export function causeText(cause: CheckResult): string {
+  const bounds = cause.test ? `; ${Math.round(cause.test.confidence * 100)}% confidence bounds ${metricText(cause.metric, cause.test.lower)} to ${metricText(cause.metric, cause.test.upper)}` : '';
+  return `${cause.rule}: ${metricText(cause.metric, cause.value)} over ${samplesText(cause.metric, cause.samples)} (threshold ${metricText(cause.metric, cause.threshold)}${bounds})`;
+}
+
+function endingOf(r: Rollout): Ending | undefined {
+  if (r.state !== 'completed' && r.state !== 'rolled_back' && r.state !== 'aborted') return undefined;
+  const last = r.history.findLast((t) => t.to === r.state);
+  const cause = last?.cause;
+  return {
+    state: r.state,
+    at: last?.at ?? r.updatedAt,
+    reason: last?.reason ?? r.state.replace('_', ' '),
+    by: last?.actor ?? 'controller',
+    ...(cause ? { cause, causeText: causeText(cause) } : {}),
+  };
+}
+
+function nextSteps(r: Rollout, served: Served): NextStep[] {
+  const newRollout: NextStep = { kind: 'new-rollout', text: `Start a new rollout of ${r.flag} from 0%${served.killed ? ', restoring the flag as it starts' : ''}: every step watched and approved again` };
+  if (r.state === 'rolled_back' || (isFinal(r.state) && served.killed)) {
+    if (!served.killed) return [newRollout];
+    const restore: NextStep = {
+      kind: 'restore-flag',
+      text: `Restore ${r.flag} in ${r.environment} as it is`,
+      warning: `it would serve ${r.percentage}% again at once, and no rollout would watch it or roll it back`,
+    };
+    return [newRollout, restore];
+  }
+  if (r.state === 'aborted' || r.state === 'completed') return [newRollout];
+  return [];
+}
+
+/** One line on where the rollout stands or how it ended, with units: for the CLI, the report and notifications. */
+export function statusLine(r: Rollout, status: RolloutStatus): string {
+  if (status.ended) {
+    const cause = status.ended.causeText ? ` Cause: ${status.ended.causeText}.` : '';
+    switch (status.ended.state) {
+      case 'completed':
+        return `Completed: ${r.flag} reached ${r.percentage}% in ${r.environment}; now ${status.served.text}.`;
+      case 'rolled_back':
+        return `Rolled back at ${r.percentage}%: ${r.flag} is ${status.served.text} in ${r.environment}.${cause}`;
+      case 'aborted':
+        return `Aborted: ${status.ended.reason}; ${r.flag} is ${status.served.text} in ${r.environment}.`;
+    }
+  }
+  const waits = status.waitingFor.filter((c) => !c.met).map(conditionText);
+  return `${r.state.replace('_', ' ')}, ${status.served.text}; waiting for ${waits.length ? waits.join('; ') : 'the next analysis'}.`;
+}
+
+/** A condition in plain words with units (the dashboard renders its own, with live countdowns). */
+export function conditionText(c: Condition): string {
+  switch (c.kind) {
+    case 'time':
+      return c.met ? 'minimum time in step reached' : `the step's minimum time (${Math.round(c.minDurationMs / 1000)} s from ${c.stepStartedAt})`;
+    case 'samples':
+      return `${counted(c.samples, 'treatment request')} of ${count(c.minSamples)} needed`;
+    case 'gates':
+      return `gates: ${c.pass} of ${c.total} passing${c.fail ? `, ${c.fail} failing` : ''}${c.inconclusive ? `, ${c.inconclusive} inconclusive` : ''}${c.reason ? ` (${c.reason})` : ''}`;
+    case 'approval':
+      return `approval for ${c.forPercentage}%: ${c.approvals} of ${c.required} (${c.roles.join(' or ')})${c.approvedBy.length ? `, given by ${c.approvedBy.join(', ')}` : ''}`;
+    case 'window':
+      return c.met ? 'change window open' : `the change window${c.reason ? ` (${c.reason})` : ''}`;
+    case 'person':
+      return `a person to resume (${c.reason})`;
+    case 'flag-killed':
+      return c.reason;
+  }
+}
