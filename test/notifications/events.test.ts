@@ -23,18 +23,33 @@ interface Row {
   expect: Array<{ type: RolloutEvent['type']; rollout?: Partial<RolloutEvent['rollout']>; details?: Record<string, unknown> }>;
 }
 
-const failingVerdict = { kind: 'failing', reason: 'error_rate(treatment) <= 0.01: 0.015 over 2000 requests' } as const;
+const failingVerdict = { kind: 'failing', reason: 'error_rate(treatment) <= 0.01: 1.5% over 2,000 requests' } as const;
 const approveBy = (by = bob, comment?: string): DecisionInput => ({ kind: 'approve', by, ...(comment ? { comment } : {}) });
 const passAll = [{ verdict: 'pass' }, { verdict: 'pass' }];
 
 const rows: Row[] = [
   {
-    name: 'a rollout started inside its window: started, at the first step',
+    name: 'a rollout started inside its window, no Go/No-Go: started, at the first step',
+    before: null,
+    from: rollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' }, plan: noApprovalPolicy() }),
+    input: analysis(emptyTotals()),
+    now: at(0),
+    expect: [{ type: 'rollout.started', rollout: { state: 'running', stepIndex: 0, percentage: 1 }, details: { startedBy: alice.name, percentage: 1, reason: 'rollout started' } }],
+  },
+  {
+    name: 'a rollout whose first step asks for approval: awaiting the Go/No-Go for 1%',
     before: null,
     from: rollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' } }),
     input: analysis(emptyTotals()),
     now: at(0),
-    expect: [{ type: 'rollout.started', rollout: { state: 'running', stepIndex: 0, percentage: 1 }, details: { startedBy: alice.name, percentage: 1, reason: 'rollout started' } }],
+    expect: [{ type: 'rollout.awaiting_approval', rollout: { state: 'awaiting_approval', percentage: 0 }, details: { nextPercentage: 1, approvalsNeeded: 1, roles: ['release-manager'] } }],
+  },
+  {
+    name: 'the Go/No-Go approved: started, at the first step',
+    before: expectDecided(decide(rollout({ state: 'pending', percentage: 0 }), analysis(emptyTotals()), at(0))).next,
+    input: { kind: 'approve', by: bob, step: 1 },
+    now: at(MINUTE),
+    expect: [{ type: 'rollout.started', rollout: { state: 'running', stepIndex: 0, percentage: 1 }, details: { percentage: 1 } }],
   },
   {
     name: 'a step that turns healthy without approvals: awaiting_approval, with the gates and who may approve',
@@ -111,7 +126,7 @@ const rows: Row[] = [
         type: 'rollout.rolled_back',
         rollout: { state: 'rolled_back', percentage: 1 },
         details: {
-          reason: 'rollback rule error_rate(treatment) > 0.05 for 5m breached: error_rate 0.08 over 2000 requests',
+          reason: 'rollback rule error_rate(treatment) > 0.05 for 5m breached: error_rate 8% over 2,000 requests',
           breaches: [{ rule: 'error_rate(treatment) > 0.05 for 5m', metric: 'error_rate', threshold: 0.05, value: 0.08, samples: 2000, verdict: 'fail' }],
           killed: [FLAG, EXTRA_KILL],
           samples: { treatment: 2000, control: 20_000 },

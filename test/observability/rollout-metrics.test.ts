@@ -41,7 +41,7 @@ describe('gates judged by an analysis (from the real decision core)', () => {
     const paused = decided(running, { kind: 'pause', by: bob }, at(2 * MINUTE));
     expect(judgedGates(paused, decided(paused, analysis(HEALTHY), at(3 * MINUTE)))).toEqual([]);
 
-    expect(judgedGates(running, decided(running, { kind: 'approve', by: bob }, at(2 * MINUTE)))).toEqual([]);
+    expect(judgedGates(running, decided(running, { kind: 'approve', by: bob, step: 10, ahead: true }, at(2 * MINUTE)))).toEqual([]);
     expect(judgedGates(null, running)).toEqual([]);
   });
 });
@@ -55,7 +55,7 @@ describe('rollout event counters', () => {
 
   it('counts transitions, approvals by step (1-based) and gate verdicts from committed changes', async () => {
     const before = rollout();
-    const approved = decided(before, { kind: 'approve', by: bob }, at(SECOND));
+    const approved = decided(before, { kind: 'approve', by: bob, step: 10, ahead: true }, at(SECOND));
     const analysed = decided(approved, analysis(SPARSE), at(MINUTE));
     const ready = onStep(0, { plan: noApprovalPolicy() });
     const advanced = decided(ready, analysis(HEALTHY), at(11 * MINUTE));

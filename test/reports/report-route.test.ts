@@ -37,7 +37,8 @@ describe('GET /api/admin/rollouts/{id}/report', () => {
     expect(md).toContain('Aborted: aborted by Erin Editor: marketing asked to wait');
     // The audit trail comes from the real hash-chained log: the start, the approval and the abort, in order.
     const actions = [...md.split('## Audit trail')[1]!.matchAll(/\| `(rollout\.\w+|flag\.\w+)` \|/g)].map((m) => m[1]);
-    expect(actions).toEqual(['rollout.start', 'flag.rollout', 'rollout.approve', 'rollout.abort', 'flag.rollout']);
+    // The approval is the Go/No-Go of the 5% step: entering it changes the flag.
+    expect(actions).toEqual(['rollout.start', 'flag.rollout', 'rollout.approve', 'flag.rollout', 'rollout.abort', 'flag.rollout']);
   });
 
   it('HTML on request: self-contained and loading nothing', async () => {
