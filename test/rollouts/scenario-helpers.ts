@@ -25,12 +25,16 @@ export const ANALYSIS_INTERVAL_MS = 250;
 export const ROLLBACK_ABOVE = 0.2;
 export const ROLLBACK_FOR_MS = 500;
 
-/** A policy of the standard shape (1 → 10 → 50 → 100, a release manager per step) with short durations. */
+/**
+ * A policy of the standard shape (1 → 10 → 50 → 100, a release manager per widening) with short
+ * durations. Its first step asks for no Go/No-Go, so each scenario starts serving 1 % at once; the
+ * Go/No-Go has tests of its own (test/api/approvals.test.ts).
+ */
 export function shortPolicy(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name,
     description: `scenario policy ${name}`,
-    steps: [1, 10, 50, 100],
+    steps: [{ percentage: 1, approval: { required: 0 } }, 10, 50, 100],
     stepDefaults: {
       minDuration: `${MIN_DURATION_MS}ms`,
       minSamples: MIN_SAMPLES,

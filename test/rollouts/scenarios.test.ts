@@ -128,7 +128,7 @@ describe('rollout scenarios on a live controller', () => {
       flag,
       environment: ENV,
       policy: 'short',
-      plan: { name: 'short', steps: [1, 10, 50, 100] },
+      plan: { name: 'short', steps: [{ percentage: 1 }, 10, 50, 100] },
       state: 'running',
       stepIndex: 0,
       percentage: 1,
@@ -255,12 +255,12 @@ describe('rollout scenarios on a live controller', () => {
     const last = rolledBack.history.at(-1);
     expect(last).toMatchObject({ to: 'rolled_back', stepIndex: 0, percentage: 1, actor: 'controller' });
     expect(['running', 'awaiting_approval']).toContain(last.from);
-    expect(last.reason).toMatch(/^rollback rule error_rate\(treatment\) > 0\.2 for 500ms breached: error_rate 0\.\d+ over \d+ requests$/);
+    expect(last.reason).toMatch(/^rollback rule error_rate\(treatment\) > 0\.2 for 500ms breached: error_rate \d+(\.\d+)?% over [\d,]+ requests$/);
     const check = last.rollbackChecks[0];
     expect(check).toMatchObject({ rule: 'error_rate(treatment) > 0.2 for 500ms', metric: 'error_rate', cohort: 'treatment', threshold: ROLLBACK_ABOVE, verdict: 'fail' });
     expect(check.value).toBeGreaterThan(ROLLBACK_ABOVE);
     expect(check.samples).toBeGreaterThanOrEqual(20);
-    expect(last.reason).toContain(`error_rate ${check.value} over ${check.samples} requests`);
+    expect(last.reason).toContain(`error_rate ${check.value * 100}% over ${check.samples.toLocaleString("en-US")} requests`);
     expect(last.samples.treatment).toBeGreaterThan(0);
     expect(Date.parse(last.at) - Date.parse(rolledBack.breachingSince[0])).toBeGreaterThanOrEqual(ROLLBACK_FOR_MS);
 
@@ -312,7 +312,7 @@ describe('rollout scenarios on a live controller', () => {
 
     const paused = await waitForRollout(t, id, (r) => r.state === 'paused', 'paused past maxDuration');
     expect(paused).toMatchObject({ stepIndex: 0, percentage: 1, pausedFrom: 'running' });
-    expect(paused.pauseReason).toMatch(new RegExp(`^step 1 \\(1%\\) did not pass its gates within its maximum duration: \\d+ of ${MIN_SAMPLES} treatment samples$`));
+    expect(paused.pauseReason).toMatch(new RegExp(`^the 1% step did not pass its gates within its maximum duration: \\d+ of ${MIN_SAMPLES} treatment samples$`));
     const last = paused.history.at(-1);
     expect(last).toMatchObject({ from: 'running', to: 'paused', stepIndex: 0, percentage: 1, reason: paused.pauseReason, actor: 'controller' });
     expect(Date.parse(last.at) - Date.parse(paused.stepStartedAt)).toBeGreaterThanOrEqual(maxDurationMs);
@@ -336,7 +336,7 @@ describe('rollout scenarios on a live controller', () => {
     });
     expect(Date.parse(held.lastEvaluatedAt) - Date.parse(held.stepStartedAt)).toBeGreaterThan(2 * MIN_DURATION_MS);
     expect(held.history.map((h: any) => h.to)).toEqual(['running', 'awaiting_approval']);
-    expect(held.history.at(-1).reason).toBe('step 1 healthy; 1 approval(s) needed for 10%');
+    expect(held.history.at(-1).reason).toBe('the 1% step is healthy; 1 approval(s) from release-manager needed for 10%');
     expect(await clientPercentage(t, client, flag)).toBe(1);
 
     // The editor who started it may not approve it (approving is a release manager's).
@@ -416,7 +416,7 @@ describe('rollout scenarios on a live controller', () => {
     const other = 's6-own-approval';
     await expectStatus(t, 201, 'PUT', `/api/admin/flags/${other}`, disabledFlag, editor.secret);
     const own = await start(other, 'short', releaseManager);
-    const selfApproval = await t.api('POST', `/api/admin/rollouts/${own.id}/approve`, {}, releaseManager.secret);
+    const selfApproval = await t.api('POST', `/api/admin/rollouts/${own.id}/approve`, { step: 10, ahead: true }, releaseManager.secret);
     expect(selfApproval.status).toBe(403);
     expect(selfApproval.body.error).toBe('separation_of_duties');
 
