@@ -25,6 +25,9 @@ import { StoreOutcomeSource } from './metrics/outcomes.js';
 import { outcomeRoutes } from './metrics/outcome-routes.js';
 import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
 import { policyRoutes } from './policies/policy-routes.js';
+import { EnvironmentService } from './environments/environment-service.js';
+import { environmentRoutes } from './environments/environment-routes.js';
+import { environmentsFilePath, readEnvironmentsFile } from './environments/environment-files.js';
 import { RolloutService } from './rollouts/rollout-service.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop } from './rollouts/rollout-loop.js';
 import { prometheusProviderFromConfig } from './metrics/prometheus/index.js';
@@ -33,7 +36,7 @@ import { ServerEvaluation } from './evaluation/server-evaluation.js';
 import { frontendRoutes } from './frontend/frontend-routes.js';
 import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
-import type { FileError } from './files/yaml-files.js';
+import { FileError } from './files/yaml-files.js';
 import { createNotifications } from './notifications/notifications.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
@@ -86,6 +89,8 @@ export async function startController(config: Config, logger: Logger, options: C
   await follower.start();
   const awaitApplied = (seq: number) => follower.waitFor(seq);
 
+  // Declared environments and their guard rails: flags, imports, tokens and rollout starts check them.
+  const environments = new EnvironmentService(store, now, awaitApplied);
   const flags = new FlagService(store, now, awaitApplied);
   const tokens = new TokenService(store, now, awaitApplied);
   const policies = new PolicyService(store, now, awaitApplied);
@@ -96,8 +101,13 @@ export async function startController(config: Config, logger: Logger, options: C
   const notifications = createNotifications({ store, logger, rollouts, now, config, version: VERSION });
   notifications.start();
 
+  // Environments first: flag files naming an undeclared environment are refused.
+  const environmentsFile = environmentsFilePath(config);
+  await loadEnvironmentsFile(environmentsFile, environments, logger);
+  const upgraded = await environments.declareEnvironmentsInUse();
+  if (upgraded.length > 0) logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
   await loadFlagFiles(config.FLAGS_DIR, flags, logger);
-  await loadPolicyFiles(config.POLICIES_DIR, policies, logger);
+  await loadPolicyFiles(config.POLICIES_DIR, policies, logger, environmentsFile);
   const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
   if (generatedSecret) {
     // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
@@ -137,6 +147,7 @@ export async function startController(config: Config, logger: Logger, options: C
     ...ofrepRoutes(serverEvaluation),
     ...flagRoutes(flags),
     ...policyRoutes(policies),
+    ...environmentRoutes(environments),
     ...rolloutRoutes(rollouts),
     ...reportRoutes({ rollouts, store, now }),
     ...tokenRoutes(tokens),
@@ -218,8 +229,24 @@ function reportFileErrors(kind: string, errors: FileError[], logger: Logger): vo
   }
 }
 
-async function loadPolicyFiles(dir: string, policies: PolicyService, logger: Logger): Promise<void> {
-  const { files, errors } = await readPolicyFiles(dir);
+async function loadEnvironmentsFile(file: string, environments: EnvironmentService, logger: Logger): Promise<void> {
+  try {
+    const parsed = await readEnvironmentsFile(file);
+    if (!parsed) {
+      logger.info({ file }, 'no environments file: environments are declared through the admin API (and by the upgrade)');
+      return;
+    }
+    const { applied, changed } = await environments.applyFile(parsed);
+    if (applied) logger.info({ file, environments: parsed.environments.length, changed }, 'environments file applied');
+  } catch (err) {
+    if (!(err instanceof FileError)) throw err;
+    reportFileErrors('environments', [err], logger);
+  }
+}
+
+async function loadPolicyFiles(dir: string, policies: PolicyService, logger: Logger, environmentsFile: string): Promise<void> {
+  // The environments file may live among the policies (its default place); it is not a policy.
+  const { files, errors } = await readPolicyFiles(dir, (file) => path.resolve(file) === path.resolve(environmentsFile));
   reportFileErrors('policy', errors, logger);
   for (const file of files) await policies.applyFile(file, path.relative(dir, file.file));
 }

@@ -9,7 +9,13 @@ export const PERMISSIONS = {
   read: ['viewer', 'editor', 'release-manager', 'admin'],
   'flags:write': ['editor', 'admin'],
   'flags:kill': ['editor', 'release-manager', 'admin'],
-  'policies:write': ['editor', 'admin'],
+  /**
+   * Policies and environment rules decide how much scrutiny a release gets, so only admins write
+   * them; editors propose policies (stored and audited, applied when an admin accepts).
+   */
+  'policies:write': ['admin'],
+  'policies:propose': ['editor', 'admin'],
+  'environments:write': ['admin'],
   'rollouts:start': ['editor', 'release-manager', 'admin'],
   'rollouts:approve': ['release-manager', 'admin'],
   'tokens:manage': ['admin'],

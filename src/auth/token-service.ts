@@ -3,6 +3,7 @@ import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../http/app-error.js';
+import { assertEnvironmentsDeclared } from '../environments/declared.js';
 import { generateSecret, hashSecret, secretHint, toPublicToken, TOKENS, type CreateToken, type PublicToken, type StoredToken } from './token-model.js';
 
 export const BOOTSTRAP_TOKEN_ID = 'bootstrap-admin';
@@ -17,6 +18,8 @@ export class TokenService {
 
   /** Creates a token; the secret is returned this once and only its hash is stored. */
   async create(input: CreateToken, actor: Actor): Promise<PublicToken & { secret: string }> {
+    // A token bound to an undeclared environment would serve nothing, and silently (a typo).
+    if (input.kind !== 'admin') await assertEnvironmentsDeclared(this.store, [input.environment]);
     const secret = generateSecret(input.kind, input.kind === 'admin' ? undefined : input.environment);
     const token: StoredToken = {
       id: randomUUID(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FLAGS, SEGMENTS } from '../flags/collections.js';
-import { POLICIES } from '../policies/policy-service.js';
+import { POLICIES, POLICY_PROPOSALS } from '../policies/policy-service.js';
+import { ENVIRONMENTS } from '../environments/environment-schema.js';
 import { ROLLOUTS } from '../rollouts/rollout-model.js';
 import { ROLLOUT_HISTORIES, ROLLOUT_PLANS } from '../rollouts/rollout-docs.js';
 import { ACTIVE as ACTIVE_ROLLOUTS } from '../rollouts/rollout-service.js';
@@ -39,6 +40,8 @@ export const BACKED_UP_COLLECTIONS: readonly BackedUpCollection[] = [
   { name: FLAGS, quiet: false },
   { name: SEGMENTS, quiet: false },
   { name: POLICIES, quiet: false },
+  { name: POLICY_PROPOSALS, quiet: true },
+  { name: ENVIRONMENTS, quiet: false },
   { name: TOKENS, quiet: false },
   { name: ROLLOUTS, quiet: true },
   { name: ROLLOUT_PLANS, quiet: true },

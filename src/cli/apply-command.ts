@@ -22,8 +22,8 @@ const summary = (c: PlannedChange) => ({ kind: c.kind, name: c.name, file: c.fil
 export function registerApply(program: Command): void {
   program
     .command('apply')
-    .description('Validate flag and policy YAML files, show a per-field diff against the controller, then apply them')
-    .requiredOption('-f, --file <path...>', 'a YAML file or a directory (its *.yaml, and those in its flags/ and policies/)')
+    .description('Validate flag, policy and environments YAML files, show a per-field diff against the controller, then apply them')
+    .requiredOption('-f, --file <path...>', 'a YAML file or a directory (its *.yaml, and those in its flags/ and policies/; environments.yaml is the environments file)')
     .option('--dry-run', 'validate and show the diff, change nothing')
     .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
     .addHelpText(
@@ -33,7 +33,8 @@ Files are validated with the controller's own schemas; any invalid file is repor
 "file: field.path: problem" and nothing at all is applied (exit code 1).
 Flags are written with PUT /api/admin/flags/{name} and If-Match (a flag changed on the server since
 the diff fails with exit code 2); kill switches are never touched. Policies with
-PUT /api/admin/policies/{name}. Segments in flag files are upserted through the import route first
+PUT /api/admin/policies/{name}: with an editor's token each becomes a proposal an admin accepts.
+Environments (admins only) with PUT /api/admin/environments/{name}, first. Segments in flag files are upserted through the import route first
 (the admin API cannot read segments back, so they are always shown as "upsert").`,
     )
     .action(async (opts: { file: string[]; dryRun?: boolean; yes?: boolean }, cmd: Command) => {
@@ -48,13 +49,23 @@ PUT /api/admin/policies/{name}. Segments in flag files are upserted through the 
       if (!ctx.json) print(formatPlan(plan));
       const proceed = todo.length > 0 && !opts.dryRun && (opts.yes || (await askOrRefuse(todo.length)));
       const applied: PlannedChange[] = [];
+      const proposed: Array<{ change: PlannedChange; proposal: string }> = [];
       if (proceed) {
-        await applyPlan(ctx.client, plan, (c) => {
-          applied.push(c);
-          if (!ctx.json) note(`applied ${c.kind} ${c.name}`);
+        await applyPlan(ctx.client, plan, (c, proposal) => {
+          if (proposal) proposed.push({ change: c, proposal });
+          else applied.push(c);
+          if (!ctx.json) note(proposal ? `proposed ${c.kind} ${c.name} (proposal ${proposal}: an admin accepts it with POST /api/admin/policy-proposals/${proposal}/accept)` : `applied ${c.kind} ${c.name}`);
         });
       }
-      if (ctx.json) printJson({ valid: true, dryRun: opts.dryRun === true, changes: plan.map(summary), applied: applied.map((c) => `${c.kind}:${c.name}`) });
+      if (ctx.json) {
+        printJson({
+          valid: true,
+          dryRun: opts.dryRun === true,
+          changes: plan.map(summary),
+          applied: applied.map((c) => `${c.kind}:${c.name}`),
+          ...(proposed.length ? { proposed: proposed.map((p) => ({ change: `${p.change.kind}:${p.change.name}`, proposal: p.proposal })) } : {}),
+        });
+      }
     });
 }
 

@@ -1,5 +1,7 @@
 import type { FlagDefinition, Segment, StoredFlag } from '../flags/schema.js';
 import type { Policy } from '../policies/policy-schema.js';
+import type { Environment } from '../environments/environment-schema.js';
+import { CliError, EXIT } from './exit-codes.js';
 import type { Rollout } from '../rollouts/rollout-model.js';
 import { isFinal } from '../rollouts/rollout-model.js';
 import type { AdminClient } from './admin-client.js';
@@ -10,7 +12,8 @@ import type { LocalFile } from './local-files.js';
 export type PlannedChange =
   | { kind: 'flag'; name: string; file: string; action: 'create' | 'update' | 'unchanged'; changes: FieldChange[]; definition: FlagDefinition; version: number; warning?: string }
   | { kind: 'policy'; name: string; file: string; action: 'create' | 'update' | 'unchanged'; changes: FieldChange[]; policy: Policy }
-  | { kind: 'segment'; name: string; file: string; action: 'upsert'; changes: FieldChange[]; segment: Segment };
+  | { kind: 'segment'; name: string; file: string; action: 'upsert'; changes: FieldChange[]; segment: Segment }
+  | { kind: 'environment'; name: string; file: string; action: 'create' | 'update' | 'unchanged'; changes: FieldChange[]; environment: Environment };
 
 export const pending = (plan: PlannedChange[]) => plan.filter((c) => c.action !== 'unchanged');
 
@@ -35,6 +38,14 @@ export async function planApply(client: AdminClient, files: LocalFile[]): Promis
   const active = rollouts.filter((r) => !isFinal(r.state));
   const plan: PlannedChange[] = [];
   for (const f of files) {
+    if (f.kind === 'environments') {
+      for (const environment of f.environments) {
+        const current = await client.find<Environment>(`/api/admin/environments/${encodeURIComponent(environment.name)}`);
+        const changes = diffJson(current?.value, environment);
+        plan.push({ kind: 'environment', name: environment.name, file: f.file, action: actionOf(!!current, changes), changes: current ? changes : [], environment });
+      }
+      continue;
+    }
     if (f.kind === 'policy') {
       const current = await client.find<Policy>(`/api/admin/policies/${encodeURIComponent(f.policy.name)}`);
       const changes = diffJson(current?.value, f.policy);
@@ -73,19 +84,33 @@ export function formatPlan(plan: PlannedChange[]): string {
   return lines.join('\n');
 }
 
-/** Applies in dependency order: segments (flags refer to them), then policies, then flags with If-Match. */
-export async function applyPlan(client: AdminClient, plan: PlannedChange[], onApplied: (c: PlannedChange) => void): Promise<void> {
+/**
+ * Applies in dependency order: environments (flags may only name declared ones), segments (flags
+ * refer to them), then policies, then flags with If-Match. `onApplied` gets a proposal id when the
+ * controller took a policy as a proposal (an editor's token: only admins write policies).
+ */
+export async function applyPlan(client: AdminClient, plan: PlannedChange[], onApplied: (c: PlannedChange, proposal?: string) => void): Promise<void> {
   const todo = pending(plan);
+  for (const c of todo) {
+    if (c.kind === 'environment') {
+      await client.call('PUT', `/api/admin/environments/${encodeURIComponent(c.name)}`, { ...c.environment, reason: `rolloutctl apply ${c.file}` });
+      onApplied(c);
+    }
+  }
   const segments = todo.flatMap((c) => (c.kind === 'segment' ? [c.segment] : []));
   if (segments.length) {
-    // Segments are global; the import route upserts them (with no features, nothing else changes).
-    await client.call('POST', '/api/admin/environments/default/import', { features: [], segments });
-    todo.filter((c) => c.kind === 'segment').forEach(onApplied);
+    // Segments are global; the import route upserts them (with no features, nothing else changes),
+    // but it names an environment, which must be declared: any declared one will do.
+    const { environments } = await client.call<{ environments: Environment[] }>('GET', '/api/admin/environments');
+    const env = environments[0]?.name;
+    if (!env) throw new CliError('segments need a declared environment to be imported through, and none is declared: declare one first (an environments file, or PUT /api/admin/environments/{name})', EXIT.usage);
+    await client.call('POST', `/api/admin/environments/${encodeURIComponent(env)}/import`, { features: [], segments });
+    todo.filter((c) => c.kind === 'segment').forEach((c) => onApplied(c));
   }
   for (const c of todo) {
     if (c.kind === 'policy') {
-      await client.call('PUT', `/api/admin/policies/${encodeURIComponent(c.name)}`, c.policy);
-      onApplied(c);
+      const res = await client.call<{ proposal?: { id: string } }>('PUT', `/api/admin/policies/${encodeURIComponent(c.name)}`, c.policy);
+      onApplied(c, res?.proposal?.id);
     }
   }
   for (const c of todo) {

@@ -6,6 +6,8 @@ import { parseFlagFile } from '../flags/flag-files.js';
 import type { FlagDefinition, Segment } from '../flags/schema.js';
 import { parsePolicyFile } from '../policies/policy-service.js';
 import type { Policy } from '../policies/policy-schema.js';
+import { parseEnvironmentsFile } from '../environments/environment-files.js';
+import type { Environment } from '../environments/environment-schema.js';
 
 /**
  * The files `apply` reads, validated with the very parsers the controller loads FLAGS_DIR and
@@ -14,15 +16,19 @@ import type { Policy } from '../policies/policy-schema.js';
 
 export type LocalFile =
   | { kind: 'flags'; file: string; flags: FlagDefinition[]; segments: Segment[] }
-  | { kind: 'policy'; file: string; policy: Policy };
+  | { kind: 'policy'; file: string; policy: Policy }
+  | { kind: 'environments'; file: string; environments: Environment[] };
 
 /**
- * Which parser a file gets: a file in a directory named flags/ or policies/ is that kind (as the
- * controller's FLAGS_DIR and POLICIES_DIR are); elsewhere, one with a top-level `flags` or
- * `segments` is a flags file, one with `name` or `steps` a policy (whose strict schema then names
- * whatever does not belong), and anything else is refused as neither.
+ * Which parser a file gets: environments.yaml is the environments file (wherever it is, as the
+ * controller's default sits among the policies); a file in a directory named flags/ or policies/ is
+ * that kind (as the controller's FLAGS_DIR and POLICIES_DIR are); elsewhere, one with a top-level
+ * `environments` is an environments file, one with `flags` or `segments` a flags file, one with
+ * `name` or `steps` a policy (whose strict schema then names whatever does not belong), and
+ * anything else is refused as neither.
  */
 function kindOf(file: string, text: string): LocalFile['kind'] {
+  if (/^environments\.ya?ml$/.test(path.basename(file))) return 'environments';
   const dir = path.basename(path.dirname(path.resolve(file)));
   if (dir === 'flags') return 'flags';
   if (dir === 'policies') return 'policy';
@@ -34,13 +40,16 @@ function kindOf(file: string, text: string): LocalFile['kind'] {
     return 'flags';
   }
   const keys = doc && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc) : [];
+  if (keys.includes('environments')) return 'environments';
   if (keys.includes('flags') || keys.includes('segments')) return 'flags';
   if (keys.includes('name') || keys.includes('steps')) return 'policy';
   throw new FileError(file, '(root)', `expected a flags file (top-level "flags" or "segments") or a policy (top-level "name" and "steps"); found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}`);
 }
 
 export function parseLocalFile(file: string, text: string): LocalFile {
-  if (kindOf(file, text) === 'flags') {
+  const kind = kindOf(file, text);
+  if (kind === 'environments') return { kind, file, environments: parseEnvironmentsFile(file, text).environments };
+  if (kind === 'flags') {
     const { flags, segments } = parseFlagFile(file, text);
     return { kind: 'flags', file, flags, segments };
   }
@@ -80,6 +89,7 @@ function duplicates(files: LocalFile[]): FileError[] {
   };
   for (const f of files) {
     if (f.kind === 'policy') claim(`policy:${f.policy.name}`, `policy "${f.policy.name}"`, f.file, 'name');
+    else if (f.kind === 'environments') f.environments.forEach((e, i) => claim(`environment:${e.name}`, `environment "${e.name}"`, f.file, `environments[${i}].name`));
     else {
       f.flags.forEach((flag, i) => claim(`flag:${flag.name}`, `flag "${flag.name}"`, f.file, `flags[${i}].name`));
       f.segments.forEach((s, i) => claim(`segment:${s.id}`, `segment ${s.id}`, f.file, `segments[${i}].id`));

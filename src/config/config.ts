@@ -24,6 +24,11 @@ export const configSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional().or(z.literal('').transform(() => undefined)),
   FLAGS_DIR: z.string().min(1).default('./flags'),
   POLICIES_DIR: z.string().min(1).default('./policies'),
+  /**
+   * Declared environments (YAML: `environments: [{name, description?, owner?, rules?}]`).
+   * Unset: environments.yaml inside POLICIES_DIR (see environmentsFilePath); a missing file declares nothing.
+   */
+  ENVIRONMENTS_FILE: z.string().min(1).optional().or(z.literal('').transform(() => undefined)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),

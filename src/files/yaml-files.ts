@@ -32,7 +32,11 @@ export function parseYamlFile<S extends z.ZodType>(file: string, text: string, s
 }
 
 /** Reads every *.yaml / *.yml in a directory. Good files load; each bad one is reported, not thrown. */
-export async function readYamlDir<T>(dir: string, parse: (file: string, text: string) => T): Promise<{ files: T[]; errors: FileError[] }> {
+export async function readYamlDir<T>(
+  dir: string,
+  parse: (file: string, text: string) => T,
+  skip: (file: string) => boolean = () => false,
+): Promise<{ files: T[]; errors: FileError[] }> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
@@ -44,6 +48,7 @@ export async function readYamlDir<T>(dir: string, parse: (file: string, text: st
   const errors: FileError[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
+    if (skip(file)) continue;
     try {
       files.push(parse(file, await readFile(file, 'utf8')));
     } catch (err) {

@@ -50,6 +50,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         200: { description: 'Replaced', schema: storedFlag },
         201: { description: 'Created', schema: storedFlag },
         400: { description: 'Invalid definition (the error names the field)' },
+        404: { description: 'An environment it names is not declared (unknown_environment; details.declared lists the declared ones)' },
         412: { description: 'If-Match named a version that is no longer current' },
       },
       handler: async ({ params, body, actor, req, res }) => {
@@ -93,7 +94,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         auth: { kind: 'admin', permission: 'flags:kill' },
         params: killParams,
         body: reasonBody,
-        responses: { 200: { description: 'The kill switch state' }, 404: { description: 'No such flag' } },
+        responses: { 200: { description: 'The kill switch state' }, 404: { description: 'No such flag (not_found), or the environment is not declared (unknown_environment)' } },
         handler: async ({ params, body, actor }) => ({
           status: 200,
           body: await flags.setKillSwitch(params.name, params.env, action === 'kill', actor, body.reason),
@@ -111,6 +112,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
       responses: {
         200: { description: 'Imported', schema: z.object({ imported: z.number() }) },
         400: { description: 'Malformed payload (the error names the field); nothing was imported' },
+        404: { description: 'The environment is not declared (unknown_environment; details.declared lists the declared ones)' },
       },
       handler: async ({ params, body, actor }) => {
         const { imported } = await flags.importEnvironment(params.env, body, actor);

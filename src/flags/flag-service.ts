@@ -8,6 +8,7 @@ import type { FlagFile } from './flag-files.js';
 import { FileError } from '../files/yaml-files.js';
 import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } from './schema.js';
 import type { ImportPayload } from './import-schema.js';
+import { assertEnvironmentsDeclared, undeclaredAmong, undeclaredMessage } from '../environments/declared.js';
 import { danglingInStrategies, danglingSegmentReferences, segmentIds, type Problem } from './segment-references.js';
 
 export interface KillResult {
@@ -48,7 +49,11 @@ export class FlagService {
     return auditedCommit(
       this.store,
       async () => {
-        const [existing, segments] = await Promise.all([this.store.get<StoredFlag>(FLAGS, definition.name), this.store.list<Segment>(SEGMENTS)]);
+        const [existing, segments] = await Promise.all([
+          this.store.get<StoredFlag>(FLAGS, definition.name),
+          this.store.list<Segment>(SEGMENTS),
+          assertEnvironmentsDeclared(this.store, Object.keys(definition.environments)),
+        ]);
         if (ifVersion !== undefined && (existing?.version ?? 0) !== ifVersion) {
           throw new AppError(412, 'version_mismatch', `flag "${definition.name}" is at version ${existing?.version ?? 0}, not ${ifVersion}: read it again`);
         }
@@ -86,7 +91,7 @@ export class FlagService {
     return auditedCommit<KillResult>(
       this.store,
       async () => {
-        const existing = await this.get(name);
+        const [existing] = await Promise.all([this.get(name), assertEnvironmentsDeclared(this.store, [environment])]);
         const current = existing.value.killSwitches[environment];
         if (kill === (current !== undefined)) {
           return { commit: {}, audit: [], result: { flag: name, environment, killed: kill, changed: false, killSwitch: current } };
@@ -122,7 +127,11 @@ export class FlagService {
     return auditedCommit(
       this.store,
       async () => {
-        const [flagDocs, segmentDocs] = await Promise.all([this.store.list<StoredFlag>(FLAGS), this.store.list<Segment>(SEGMENTS)]);
+        const [flagDocs, segmentDocs] = await Promise.all([
+          this.store.list<StoredFlag>(FLAGS),
+          this.store.list<Segment>(SEGMENTS),
+          assertEnvironmentsDeclared(this.store, [environment]),
+        ]);
         const flags = new Map(flagDocs.map((d) => [d.id, d]));
         const segments = new Map(segmentDocs.map((d) => [d.id, d]));
         const puts: PutOp[] = [];
@@ -168,6 +177,7 @@ export class FlagService {
         const flags = new Map(flagDocs.map((d) => [d.id, d]));
         const segments = new Map(segmentDocs.map((d) => [d.id, d]));
         const known = new Set([...segmentIds(segmentDocs.map((d) => d.value)), ...segmentIds(file.segments)]);
+        await assertFileEnvironmentsDeclared(this.store, file);
         const puts: PutOp[] = [sourcePut];
         const audit: AuditInput[] = [];
         for (const segment of file.segments) {
@@ -193,6 +203,15 @@ export class FlagService {
   private assertSegmentsExist(flag: Pick<FlagDefinition, 'environments'>, known: ReadonlySet<number>): void {
     throwIfProblems(danglingSegmentReferences(flag, known, ''));
   }
+}
+
+/** A flag file naming an undeclared environment loads nothing; the error names the first such field. */
+async function assertFileEnvironmentsDeclared(store: Store, file: FlagFile): Promise<void> {
+  const { undeclared, declared } = await undeclaredAmong(store, file.flags.flatMap((f) => Object.keys(f.environments)));
+  if (undeclared.length === 0) return;
+  const i = file.flags.findIndex((f) => undeclared.some((env) => env in f.environments));
+  const env = Object.keys(file.flags[i]!.environments).find((e) => undeclared.includes(e))!;
+  throw new FileError(file.file, `flags[${i}].environments.${env}`, undeclaredMessage(undeclared, declared));
 }
 
 function throwIfProblems(problems: Problem[]): void {

@@ -2,11 +2,14 @@ import { z } from 'zod';
 import { AppError } from '../http/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { flagNameSchema } from '../flags/schema.js';
+import { roleAllows } from '../auth/permissions.js';
 import { policySchema } from './policy-schema.js';
 import type { PolicyService } from './policy-service.js';
 
 const TAG = 'Policies';
 const nameParams = z.object({ name: flagNameSchema });
+const proposalParams = z.object({ id: z.string().min(1).max(100) });
+const optionalReason = z.object({ reason: z.string().max(1000).optional() }).default({});
 
 export function policyRoutes(policies: PolicyService): RouteSpec[] {
   return [
@@ -32,17 +35,55 @@ export function policyRoutes(policies: PolicyService): RouteSpec[] {
     defineRoute({
       method: 'put',
       path: '/api/admin/policies/{name}',
-      summary: 'Create or replace a rollout policy. Rollouts already running keep the policy they started with.',
+      summary:
+        'Create or replace a rollout policy (admins). From an editor it becomes a proposal instead: stored, audited as policy.proposed, answered 202, applied when an admin accepts it. Rollouts already running keep the policy they started with.',
       tag: TAG,
-      auth: { kind: 'admin', permission: 'policies:write' },
+      auth: { kind: 'admin', permission: 'policies:propose' },
       params: nameParams,
       body: policySchema,
-      responses: { 200: { description: 'Replaced' }, 201: { description: 'Created' }, 400: { description: 'Invalid policy (the error names the field)' } },
-      handler: async ({ params, body, actor }) => {
+      responses: {
+        200: { description: 'Replaced' },
+        201: { description: 'Created' },
+        202: { description: 'Proposed (editors): {proposal: {id, policy, by, at}}' },
+        400: { description: 'Invalid policy (the error names the field)' },
+      },
+      handler: async ({ params, body, actor, token }) => {
         if (body.name !== params.name) throw new AppError(400, 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
+        // Only admins write policies: how much scrutiny a release gets is not for its author to lower.
+        if (!token?.role || !roleAllows(token.role, 'policies:write')) {
+          return { status: 202, body: { proposal: await policies.propose(body, actor) } };
+        }
         const { policy, created } = await policies.put(body, actor);
         return { status: created ? 201 : 200, body: policy };
       },
     }),
+    defineRoute({
+      method: 'get',
+      path: '/api/admin/policy-proposals',
+      summary: 'Policy changes editors proposed, oldest first, waiting for an admin.',
+      tag: TAG,
+      auth: { kind: 'admin', permission: 'read' },
+      responses: { 200: { description: '{proposals: [{id, policy, by, at}]}' } },
+      handler: async () => ({ status: 200, body: { proposals: await policies.proposals() } }),
+    }),
+    ...(['accept', 'reject'] as const).map((decision) =>
+      defineRoute({
+        method: 'post',
+        path: `/api/admin/policy-proposals/{id}/${decision}`,
+        summary:
+          decision === 'accept'
+            ? 'Apply a proposed policy (admins): written as a PUT would, audited as policy.put naming the proposal, and the proposal is removed.'
+            : 'Discard a proposed policy (admins), audited as policy.proposal.reject.',
+        tag: TAG,
+        auth: { kind: 'admin', permission: 'policies:write' },
+        params: proposalParams,
+        body: optionalReason,
+        responses: { 200: { description: decision === 'accept' ? 'The policy as now stored' : 'The rejected policy' }, 404: { description: 'No such proposal' } },
+        handler: async ({ params, body, actor }) => ({
+          status: 200,
+          body: (await policies.decideProposal(params.id, decision === 'accept', actor, body.reason)).policy,
+        }),
+      }),
+    ),
   ];
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
@@ -8,6 +8,16 @@ import { fileSourceChange } from '../files/file-sources.js';
 import { policySchema, type Policy } from './policy-schema.js';
 
 export const POLICIES = 'policies';
+/** Policies editors proposed, waiting for an admin; nobody follows them, so they stay off the change feed. */
+export const POLICY_PROPOSALS = 'policy-proposals';
+
+export interface PolicyProposal {
+  id: string;
+  policy: Policy;
+  /** Who proposed it, as the audit log names them. */
+  by: string;
+  at: string;
+}
 
 export interface PolicyFile {
   file: string;
@@ -20,7 +30,8 @@ export function parsePolicyFile(file: string, text: string): PolicyFile {
   return { file, policy, hash: createHash('sha256').update(JSON.stringify(policy)).digest('hex') };
 }
 
-export const readPolicyFiles = (dir: string) => readYamlDir(dir, parsePolicyFile);
+/** @param skip files in the directory that are not policies (the environments file may live there). */
+export const readPolicyFiles = (dir: string, skip: (file: string) => boolean = () => false) => readYamlDir(dir, parsePolicyFile, skip);
 
 export class PolicyService {
   constructor(
@@ -50,6 +61,60 @@ export class PolicyService {
         return {
           commit: { puts: [{ collection: POLICIES, id: policy.name, value: policy, expectVersion: existing?.version ?? 0 }, ...(sourcePut ? [sourcePut] : [])] },
           audit: { actor, action: source ? 'policy.file' : 'policy.put', target: { type: 'policy', id: policy.name }, reason, before: existing?.value ?? null, after: policy },
+          result: { policy, created: !existing },
+        };
+      },
+      this.now,
+      this.awaitApplied,
+    );
+  }
+
+  /**
+   * An editor's policy change: stored as a proposal and audited (policy.proposed, with the
+   * stored policy as before and the proposal as after), applied only when an admin accepts it.
+   */
+  async propose(policy: Policy, actor: Actor, reason?: string): Promise<PolicyProposal> {
+    const proposal: PolicyProposal = { id: randomUUID(), policy, by: actor.name, at: this.now().toISOString() };
+    return auditedCommit(
+      this.store,
+      async () => {
+        const existing = await this.store.get<Policy>(POLICIES, policy.name);
+        return {
+          commit: { puts: [{ collection: POLICY_PROPOSALS, id: proposal.id, value: proposal, expectVersion: 0, quiet: true }] },
+          audit: { actor, action: 'policy.proposed', target: { type: 'policy', id: policy.name }, reason: reason ?? `proposal ${proposal.id}`, before: existing?.value ?? null, after: policy },
+          result: proposal,
+        };
+      },
+      this.now,
+      this.awaitApplied,
+    );
+  }
+
+  async proposals(): Promise<PolicyProposal[]> {
+    return (await this.store.list<PolicyProposal>(POLICY_PROPOSALS)).map((d) => d.value).sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /** Accepting writes the proposed policy (audited policy.put naming the proposal) and removes the proposal, in one commit. */
+  async decideProposal(id: string, accept: boolean, actor: Actor, reason?: string): Promise<{ policy: Policy; created: boolean }> {
+    return auditedCommit(
+      this.store,
+      async () => {
+        const doc = await this.store.get<PolicyProposal>(POLICY_PROPOSALS, id);
+        if (!doc) throw AppError.notFound(`policy proposal "${id}"`);
+        const { policy, by } = doc.value;
+        const existing = await this.store.get<Policy>(POLICIES, policy.name);
+        const why = `${accept ? 'accepted' : 'rejected'} proposal ${id} by ${by}${reason ? `: ${reason}` : ''}`;
+        const remove = { collection: POLICY_PROPOSALS, id, expectVersion: doc.version, quiet: true };
+        if (!accept) {
+          return {
+            commit: { deletes: [remove] },
+            audit: { actor, action: 'policy.proposal.reject', target: { type: 'policy', id: policy.name }, reason: why, before: existing?.value ?? null, after: existing?.value ?? null },
+            result: { policy, created: false },
+          };
+        }
+        return {
+          commit: { puts: [{ collection: POLICIES, id: policy.name, value: policy, expectVersion: existing?.version ?? 0 }], deletes: [remove] },
+          audit: { actor, action: 'policy.put', target: { type: 'policy', id: policy.name }, reason: why, before: existing?.value ?? null, after: policy },
           result: { policy, created: !existing },
         };
       },

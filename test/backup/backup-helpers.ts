@@ -25,7 +25,7 @@ export async function populate(t: TestController): Promise<Populated> {
   const releaseManager = await adminPerson(t, 'release-manager', 'Rami Release');
   const clientToken = await t.token({ kind: 'client', environment: ENV });
   const frontendToken = await t.token({ kind: 'frontend', environment: ENV });
-  await expectStatus(t, 201, 'PUT', '/api/admin/policies/backup-policy', shortPolicy('backup-policy', { stepDefaults: { minDuration: '1h', minSamples: 10, approval: { required: 1, roles: ['release-manager'] } } }), editor.secret);
+  await expectStatus(t, 201, 'PUT', '/api/admin/policies/backup-policy', shortPolicy('backup-policy', { stepDefaults: { minDuration: '1h', minSamples: 10, approval: { required: 1, roles: ['release-manager'] } } }));
   for (const name of ['kept-a', 'kept-b', 'ramped']) {
     await expectStatus(t, 201, 'PUT', `/api/admin/flags/${name}`, {
       environments: { [ENV]: { enabled: name !== 'ramped', strategies: name === 'ramped' ? [] : [{ name: 'default' }] } },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffJson, formatChange } from '../../src/cli/json-diff.js';
-import { parseLocalFile } from '../../src/cli/local-files.js';
+import { parseLocalFile, readLocalFiles } from '../../src/cli/local-files.js';
 import { gatesGlance, progressBar, statusEntries, waitingText } from '../../src/cli/status-view.js';
 import { rolloutStatus } from '../../src/rollouts/rollout-status.js';
 import { FileError } from '../../src/files/yaml-files.js';
@@ -59,6 +59,18 @@ describe('local files', () => {
     expect(parseLocalFile('x/flags/a.yaml', 'flags: []').kind).toBe('flags');
     expect(parseLocalFile('x/a.yaml', 'segments: []').kind).toBe('flags');
     expect(parseLocalFile('x/a.yaml', 'name: p\nsteps: [5, 100]')).toMatchObject({ kind: 'policy', policy: { name: 'p', steps: [5, 100] } });
+  });
+
+  it('reads environments.yaml (by its name, even among policies, or by its top-level key) as the environments file', async () => {
+    expect(parseLocalFile('x/policies/environments.yaml', 'environments: [{ name: production, rules: { minStepDuration: 5m } }]')).toMatchObject({
+      kind: 'environments',
+      environments: [{ name: 'production', rules: { minStepDuration: 300_000 } }],
+    });
+    expect(parseLocalFile('x/envs.yaml', 'environments: []').kind).toBe('environments');
+    // The repository's own layout applies as it is: flags, policies and the environments file.
+    const { files, errors } = await readLocalFiles(['.']);
+    expect(errors.map((e) => e.message)).toEqual([]);
+    expect(files.map((f) => f.kind).sort()).toEqual(['environments', 'flags', 'flags', 'policy']);
   });
 
   it('a stray key is named by the strict schema of the kind the file is read as', () => {

@@ -122,10 +122,15 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(unconfirmed.stderr).toContain('pass --yes');
     expect((await t.api('GET', '/api/admin/policies/cli-plan')).status).toBe(404);
 
+    // An editor's apply writes the flag and proposes the policy: only admins write policies.
     const applied = await cli(['apply', '-f', repo, '--yes'], editor);
     expect(applied.code).toBe(0);
-    expect(applied.stderr).toContain('applied policy cli-plan');
+    expect(applied.stderr).toContain('applied flag cli-flag');
+    const proposal = /proposed policy cli-plan \(proposal ([0-9a-f-]{36})/.exec(applied.stderr)?.[1];
+    expect(proposal, applied.stderr).toBeDefined();
     expect((await t.api('GET', '/api/admin/flags/cli-flag')).body.description).toBe('first version');
+    expect((await t.api('GET', '/api/admin/policies/cli-plan')).status).toBe(404);
+    expect((await t.api('POST', `/api/admin/policy-proposals/${proposal}/accept`, { reason: 'reviewed' })).status).toBe(200);
     expect((await t.api('GET', '/api/admin/policies/cli-plan')).body.stepDefaults.minDuration).toBe(3_600_000);
 
     const again = await cli(['apply', '-f', repo, '--dry-run'], editor);

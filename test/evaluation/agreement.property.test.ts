@@ -165,6 +165,8 @@ it('the frontend API, OFREP and the stock SDK agree over generated flag sets and
         seen.dependencies += payload.features.filter((f) => f.dependencies).length;
         seen.segments += payload.segments.length;
         const env = `prop-${id}`;
+        // Each run imports into a fresh environment, declared first (an import may only name a declared one).
+        expect((await t.api('PUT', `/api/admin/environments/${env}`, {})).status).toBe(201);
         const imported = await t.api('POST', `/api/admin/environments/${env}/import`, payload);
         expect(imported.status, JSON.stringify(imported.body)).toBe(200);
         const [frontend, client] = await Promise.all([t.token({ kind: 'frontend', environment: env }), t.token({ kind: 'client', environment: env })]);

@@ -133,7 +133,7 @@ const steps: Step[] = [
         stepDefaults: { minDuration: '1h', minSamples: 10, maxDuration: '2h', approval: { required: 1, roles: ['release-manager'] } },
         analysisInterval: '1s',
         gates: [{ metric: 'error_rate', max: 0.05 }],
-      }, editor);
+      });
       expect((await expectStatus(200, 'GET', '/api/admin/policies/smoke')).name).toBe('smoke');
       expect(JSON.stringify(await expectStatus(200, 'GET', '/api/admin/policies'))).toContain('smoke');
     },

@@ -81,7 +81,7 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
       stepDefaults: { minDuration: '300ms', minSamples: 20, maxDuration: '2m', approval: { required: 1, roles: ['release-manager'] } },
       analysisInterval: '200ms',
       gates: [{ metric: 'error_rate', max: 0.05 }],
-    }, editor.secret);
+    });
 
     // Healthy outcomes all along; during the failover some are refused (503), which the SDK helper retries.
     feeding = true;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { Actor } from '../../src/audit/chain.js';
 import { readAuditHead } from '../../src/audit/audited-commit.js';
+import { EnvironmentService } from '../../src/environments/environment-service.js';
 import { FlagService } from '../../src/flags/flag-service.js';
 import { flagDefinitionSchema } from '../../src/flags/schema.js';
 import { emptyTotals } from '../../src/metrics/outcome-math.js';
@@ -64,6 +65,8 @@ describe('batched routine analyses', () => {
       }),
       EDITOR,
     );
+    // Flags may only name declared environments.
+    await new EnvironmentService(store, now).put({ name: ENV }, EDITOR);
     started = [];
     for (const name of ['batch-a', 'batch-b', 'batch-c']) {
       await new FlagService(store, now).put(flagDefinitionSchema.parse({ name, environments: { [ENV]: { enabled: true, strategies: [] } } }), EDITOR);

@@ -92,7 +92,7 @@ describe('rollout leader failover between two controller processes', () => {
     }
 
     expect((await api(survivor.url, editor.secret, 'PUT', `/api/admin/flags/${FLAG}`, { environments: { [ENV]: { enabled: true, strategies: [] } } })).status).toBe(201);
-    const policy = await api(survivor.url, editor.secret, 'PUT', `/api/admin/policies/${POLICY}`, {
+    const policy = await api(survivor.url, adminToken, 'PUT', `/api/admin/policies/${POLICY}`, {
       name: POLICY,
       steps: STEPS,
       stepDefaults: { minDuration: '300ms', minSamples: 20, maxDuration: '2m', approval: { required: 1, roles: ['release-manager'] } },

@@ -3,6 +3,7 @@ import type { Actor } from '../../src/audit/chain.js';
 import { readAuditHead } from '../../src/audit/audited-commit.js';
 import { verifyAuditLog } from '../../src/audit/audit-service.js';
 import { FLAGS } from '../../src/flags/collections.js';
+import { EnvironmentService } from '../../src/environments/environment-service.js';
 import { FlagService } from '../../src/flags/flag-service.js';
 import { flagDefinitionSchema, type StoredFlag } from '../../src/flags/schema.js';
 import { createLogger } from '../../src/logger.js';
@@ -116,6 +117,8 @@ describe('fencing: a write with a stale fencing token is refused', () => {
     store = await createRedisStore(inject('redisUrl'), uniquePrefix('fencing'));
     clock = Date.parse('2030-01-07T12:00:00.000Z'); // a Monday noon; the policy has no change window anyway
     rollouts = new RolloutService(store, now);
+    // Flags may only name declared environments.
+    await new EnvironmentService(store, now).put({ name: ENV }, PERSON);
     await new FlagService(store, now).put(flagDefinitionSchema.parse({ name: FLAG, environments: { [ENV]: { enabled: true, strategies: [] } } }), PERSON);
     await new PolicyService(store, now).put(
       policySchema.parse({

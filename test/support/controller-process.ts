@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from './redis-server.js';
+import { testEnvironmentsFile } from './environments.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -12,12 +13,15 @@ export interface ControllerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the controller as its own process (`tsx src/main.ts`, as `npm start` does) and waits until /readyz is 200. */
+/**
+ * Starts the controller as its own process (`tsx src/main.ts`, as `npm start` does) and waits until
+ * /readyz is 200. The environments the tests use are declared unless `env` names its own ENVIRONMENTS_FILE.
+ */
 export async function spawnController(env: Record<string, string>, timeoutMs = 20_000): Promise<ControllerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ENVIRONMENTS_FILE: testEnvironmentsFile(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { startController, type Controller } from '../../src/controller.js';
 import { createLogger } from '../../src/logger.js';
+import { testEnvironmentsFile } from './environments.js';
 
 export interface TestController {
   url: string;
@@ -30,10 +31,20 @@ export function emptyDir(): string {
 
 /**
  * Starts a whole controller in this process on a real HTTP port. By default on the run's real
- * redis-server under a fresh key prefix; pass `embedded: true` for the embedded store.
+ * redis-server under a fresh key prefix; pass `embedded: true` for the embedded store. The
+ * environments the tests use are declared (see ./environments.ts).
  */
 export async function startTestController(
-  options: { embedded?: boolean; dataDir?: string; prefix?: string; flagsDir?: string; env?: Record<string, string>; now?: () => Date } = {},
+  options: {
+    embedded?: boolean;
+    dataDir?: string;
+    prefix?: string;
+    flagsDir?: string;
+    /** The environments file (default: one declaring TEST_ENVIRONMENTS without rules). */
+    environmentsFile?: string;
+    env?: Record<string, string>;
+    now?: () => Date;
+  } = {},
 ): Promise<TestController> {
   const adminToken = `admin-${randomBytes(16).toString('hex')}`;
   const prefix = options.prefix ?? uniquePrefix('ctl');
@@ -45,6 +56,7 @@ export async function startTestController(
     REDIS_PREFIX: prefix,
     DATA_DIR: options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'rc-data-')),
     FLAGS_DIR: options.flagsDir ?? emptyDir(),
+    ENVIRONMENTS_FILE: options.environmentsFile ?? testEnvironmentsFile(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_TIMEOUT_MS: '2000',
     ...options.env,

@@ -46,7 +46,7 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     rita = await adminPerson(t, 'release-manager', 'rita-release-manager');
     viewer = await adminPerson(t, 'viewer', 'vera-viewer');
     client = await t.token({ kind: 'client', environment: ENV });
-    await expectStatus(t, 201, 'PUT', '/api/admin/policies/short', shortPolicy('short'), editor.secret);
+    await expectStatus(t, 201, 'PUT', '/api/admin/policies/short', shortPolicy('short'));
     await expectStatus(t, 201, 'PUT', `/api/admin/flags/${flag}`, { description: 'the new checkout', environments: { [ENV]: { enabled: false, strategies: [] } } }, editor.secret);
     await expectStatus(t, 201, 'PUT', '/api/admin/flags/search-v2', { environments: { [ENV]: { enabled: true, strategies: [{ name: 'default' }] }, staging: { enabled: true, strategies: [] } } }, editor.secret);
     startTraffic(t, client, flag, HEALTHY);
