@@ -19,6 +19,7 @@
  * of a tick whose outcome reads are answered from memory).
  */
 import { writeFileSync } from 'node:fs';
+import { EnvironmentService } from '../src/environments/environment-service.js';
 import { Redis } from 'ioredis';
 import { createLogger } from '../src/logger.js';
 import { createRedisStore, type Store } from '../src/store/index.js';
@@ -271,7 +272,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       },
     });
     await new FlagService(raw, now).put(definition, BENCH_ACTOR);
-    const started = await new RolloutService(raw, now).start({ flag: flagName(0), environment: ENV, policy: POLICY }, BENCH_PERSON, BENCH_ACTOR);
+    const started = await new RolloutService(raw, now, new EnvironmentService(raw, now)).start({ flag: flagName(0), environment: ENV, policy: POLICY }, BENCH_PERSON, BENCH_ACTOR);
     if (started.state !== 'running') throw new Error(`template rollout is ${started.state}, expected running`);
     // The stored record (the rollout without its plan, which all share, and its history, kept apart).
     const templateRecord = (await raw.get<RolloutRecord>(ROLLOUTS, started.id))!.value;
@@ -320,7 +321,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     // 4. Timed ticks.
     clock = t0;
     // One service for every tick, as a controller has for its lifetime (it remembers the records it wrote).
-    const rollouts = new RolloutService(store, now);
+    const rollouts = new RolloutService(store, now, new EnvironmentService(store, now));
     const loopAt = (concurrency: number, source: OutcomeSource) =>
       new RolloutLoop(store, rollouts, source, logger, { replicaId: 'bench', tickMs: 1_000, leaseTtlMs: 30_000, batchSize: DEFAULT_BATCH_SIZE, concurrency, now });
     const tick = async (concurrency: number, source: OutcomeSource = new StoreOutcomeSource(store, bucketMs), expect = opts.rollouts): Promise<TickFigures> => {

@@ -94,7 +94,7 @@ export async function startController(config: Config, logger: Logger, options: C
   const flags = new FlagService(store, now, awaitApplied);
   const tokens = new TokenService(store, now, awaitApplied);
   const policies = new PolicyService(store, now, awaitApplied);
-  const rollouts = new RolloutService(store, now, awaitApplied);
+  const rollouts = new RolloutService(store, now, environments, awaitApplied);
   observability.watchRollouts(rollouts);
   const outcomes = new StoreOutcomeSource(store, config.OUTCOME_BUCKET_MS);
   // Listens to rollout changes from the start, so no change made through the API or the loop goes untold.

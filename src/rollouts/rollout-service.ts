@@ -15,6 +15,7 @@ import { isFinal, ROLLOUTS, type Approval, type Decision, type DecisionInput, ty
 import { newRollout } from './new-rollout.js';
 import { RolloutDocs, type RecordRef } from './rollout-docs.js';
 import { rolloutViews, type RolloutView } from './rollout-views.js';
+import type { EnvironmentService } from '../environments/environment-service.js';
 
 /** One active rollout per flag and environment: this document exists while one runs. */
 export const ACTIVE = 'active-rollouts';
@@ -49,6 +50,8 @@ export class RolloutService {
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
+    /** Declared environments: a rollout starts only in one, on a policy that meets its rules. */
+    private readonly environments: Pick<EnvironmentService, 'require' | 'assertPolicyAllowed'>,
     private readonly awaitApplied: (feedSeq: number) => Promise<void> = async () => {},
   ) {
     this.docs = new RolloutDocs(store);
@@ -108,6 +111,7 @@ export class RolloutService {
   /** Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the first step. */
   async start(input: StartInput, by: Person, actor: Actor): Promise<Rollout> {
     const id = randomUUID();
+    const environment = await this.environments.require(input.environment);
     const started = await auditedCommit(
       this.store,
       async () => {
@@ -118,6 +122,8 @@ export class RolloutService {
         ]);
         if (!flagDoc) throw AppError.notFound(`flag "${input.flag}"`);
         if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
+        // The environment's guard rails: a policy that asks less than they demand is refused, naming the rule.
+        await this.environments.assertPolicyAllowed(policyDoc.value, environment);
         if (active) throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
         const restored = restoreIfAsked(flagDoc.value, input);
         assertSafeToEnable(restored, input.environment);

@@ -51,7 +51,7 @@ describe('batched routine analyses', () => {
     store = await createRedisStore(inject('redisUrl'), uniquePrefix('batch'));
     clock = Date.parse('2030-01-07T12:00:00.000Z');
     const now = () => new Date(clock);
-    rollouts = new RolloutService(store, now);
+    rollouts = new RolloutService(store, now, new EnvironmentService(store, now));
     changes.length = 0;
     rollouts.onChange((c) => changes.push(c));
     await new PolicyService(store, now).put(

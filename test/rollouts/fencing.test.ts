@@ -116,7 +116,7 @@ describe('fencing: a write with a stale fencing token is refused', () => {
   beforeEach(async () => {
     store = await createRedisStore(inject('redisUrl'), uniquePrefix('fencing'));
     clock = Date.parse('2030-01-07T12:00:00.000Z'); // a Monday noon; the policy has no change window anyway
-    rollouts = new RolloutService(store, now);
+    rollouts = new RolloutService(store, now, new EnvironmentService(store, now));
     // Flags may only name declared environments.
     await new EnvironmentService(store, now).put({ name: ENV }, PERSON);
     await new FlagService(store, now).put(flagDefinitionSchema.parse({ name: FLAG, environments: { [ENV]: { enabled: true, strategies: [] } } }), PERSON);
@@ -209,7 +209,7 @@ describe('fencing: a write with a stale fencing token is refused', () => {
     let clockB = clock;
     const loopA = new RolloutLoop(store, rollouts, outcomesA, logger, { replicaId: 'loop-A', tickMs: 100, leaseTtlMs: SHORT_TTL_MS, batchSize: 2, concurrency: 2, now });
     // B has its own service and clock, so that we choose when B finds the rollout due.
-    const rolloutsB = new RolloutService(store, () => new Date(clockB));
+    const rolloutsB = new RolloutService(store, () => new Date(clockB), new EnvironmentService(store, () => new Date(clockB)));
     const loopB = new RolloutLoop(store, rolloutsB, outcomesB, logger, { replicaId: 'loop-B', tickMs: 100, leaseTtlMs: 10_000, batchSize: 2, concurrency: 2, now: () => new Date(clockB) });
 
     // 1. A leads and writes: the rollout advances from 1% to 5%.
