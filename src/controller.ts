@@ -93,8 +93,8 @@ export async function startController(config: Config, logger: Logger, options: C
   const rollouts = new RolloutService(store, now, awaitApplied);
   observability.watchRollouts(rollouts);
   const outcomes = new StoreOutcomeSource(store, config.OUTCOME_BUCKET_MS);
-  // Listens to rollout changes from the start, so no change made through the API or the loop goes untold.
-  const notifications = createNotifications({ store, logger, rollouts, now, config, version: VERSION });
+  // Listens to rollout changes and kill switches from the start, so no change made through the API or the loop goes untold.
+  const notifications = createNotifications({ store, logger, rollouts, flags, now, config, version: VERSION });
   notifications.start();
 
   await loadFlagFiles(config.FLAGS_DIR, flags, logger);
