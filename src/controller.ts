@@ -13,6 +13,7 @@ import { auditRoutes } from './audit/audit-routes.js';
 import { FlagService } from './flags/flag-service.js';
 import { flagRoutes } from './flags/flag-routes.js';
 import { readFlagFiles } from './flags/flag-files.js';
+import { describeConflict } from './flags/rollout-ownership.js';
 import { ServingState } from './serving/serving-state.js';
 import { StreamHub } from './serving/stream-hub.js';
 import { FeedFollower } from './serving/feed-follower.js';
@@ -97,8 +98,8 @@ export async function startController(config: Config, logger: Logger, options: C
   const rollouts = new RolloutService(store, now, environments, awaitApplied);
   observability.watchRollouts(rollouts);
   const outcomes = new StoreOutcomeSource(store, config.OUTCOME_BUCKET_MS);
-  // Listens to rollout changes from the start, so no change made through the API or the loop goes untold.
-  const notifications = createNotifications({ store, logger, rollouts, now, config, version: VERSION });
+  // Listens to rollout changes and kill switches from the start, so no change made through the API or the loop goes untold.
+  const notifications = createNotifications({ store, logger, rollouts, flags, now, config, version: VERSION });
   notifications.start();
 
   // Environments first: flag files naming an undeclared environment are refused.
@@ -257,8 +258,16 @@ async function loadFlagFiles(dir: string, flags: FlagService, logger: Logger): P
   for (const file of files) {
     const name = path.relative(dir, file.file);
     try {
-      const { applied } = await flags.applyFile(file, name);
-      if (applied) logger.info({ file: file.file, flags: file.flags.length, segments: file.segments.length }, 'flag file applied');
+      const { applied, refused } = await flags.applyFile(file, name);
+      if (applied) logger.info({ file: file.file, flags: file.flags.length - refused.length, segments: file.segments.length }, 'flag file applied');
+      // A person must act: the file and the controller disagree about a percentage a rollout set.
+      for (const { flag, conflicts } of refused) {
+        logger.error(
+          { file: file.file, flag, conflicts },
+          `flag file ${file.file}: flag ${flag} not applied: ${conflicts.map((c) => describeConflict(c, 'the file')).join('; ')}. ` +
+            'Update the file to what is served (rolloutctl export), or apply it with rolloutctl apply --force to undo the rollout',
+        );
+      }
     } catch (err) {
       logger.error({ file: file.file, err: (err as Error).message }, `flag file not loaded: ${(err as Error).message}`);
     }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { contextOf } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { readLocalFiles } from './local-files.js';
-import { applyPlan, formatPlan, pending, planApply, type PlannedChange } from './apply-plan.js';
+import { applyPlan, formatPlan, pending, planApply, refusals, type PlannedChange } from './apply-plan.js';
 import { note, print, printJson } from './output.js';
 
 async function confirmed(count: number): Promise<boolean> {
@@ -17,7 +17,11 @@ async function confirmed(count: number): Promise<boolean> {
 }
 
 /** Only what a script needs of each change (the full definitions are in the files it applied). */
-const summary = (c: PlannedChange) => ({ kind: c.kind, name: c.name, file: c.file, action: c.action, changes: c.changes, ...(c.kind === 'flag' && c.warning ? { warning: c.warning } : {}) });
+const summary = (c: PlannedChange) => ({
+  kind: c.kind, name: c.name, file: c.file, action: c.action, changes: c.changes,
+  ...(c.kind === 'flag' && c.refused.length ? { refused: c.refused } : {}),
+  ...(c.kind === 'flag' && c.forced.length ? { forced: c.forced } : {}),
+});
 
 export function registerApply(program: Command): void {
   program
@@ -26,27 +30,37 @@ export function registerApply(program: Command): void {
     .requiredOption('-f, --file <path...>', 'a YAML file or a directory (its *.yaml, and those in its flags/ and policies/; environments.yaml is the environments file)')
     .option('--dry-run', 'validate and show the diff, change nothing')
     .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
+    .option('--force', 'apply flag changes even where they change the percentage a running or completed rollout set (the audit log records it)')
     .addHelpText(
       'after',
       `
 Files are validated with the controller's own schemas; any invalid file is reported as
 "file: field.path: problem" and nothing at all is applied (exit code 1).
 Flags are written with PUT /api/admin/flags/{name} and If-Match (a flag changed on the server since
-the diff fails with exit code 2); kill switches are never touched. Policies with
+the diff fails with exit code 2); kill switches are never touched. A flag change that would set
+a percentage other than the one a running or completed rollout set (e.g. an old file saying 0%
+after a rollout reached 100%) is shown as "refused unless --force": then nothing at all is applied
+(exit code 2, also with --dry-run) unless --force. Policies with
 PUT /api/admin/policies/{name}: with an editor's token each becomes a proposal an admin accepts.
 Environments (admins only) with PUT /api/admin/environments/{name}, first. Segments in flag files are upserted through the import route first
 (the admin API cannot read segments back, so they are always shown as "upsert").`,
     )
-    .action(async (opts: { file: string[]; dryRun?: boolean; yes?: boolean }, cmd: Command) => {
+    .action(async (opts: { file: string[]; dryRun?: boolean; yes?: boolean; force?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const { files, errors } = await readLocalFiles(opts.file);
       if (errors.length) {
         if (ctx.json) printJson({ valid: false, errors: errors.map((e) => ({ file: e.file, field: e.fieldPath, problem: e.problem })) });
         throw new CliError(`${errors.length} invalid file(s); nothing was applied`, EXIT.usage, errors.map((e) => e.message));
       }
-      const plan = await planApply(ctx.client, files);
+      const plan = await planApply(ctx.client, files, opts.force === true);
       const todo = pending(plan);
       if (!ctx.json) print(formatPlan(plan));
+      const refused = refusals(plan);
+      if (refused.length) {
+        // All or nothing: the other changes of the files may belong with the refused one.
+        if (ctx.json) printJson({ valid: true, dryRun: opts.dryRun === true, changes: plan.map(summary), applied: [] });
+        throw new CliError(`${refused.length} flag change(s) would undo what a rollout set; nothing was applied (pass --force to apply anyway)`, EXIT.refused);
+      }
       const proceed = todo.length > 0 && !opts.dryRun && (opts.yes || (await askOrRefuse(todo.length)));
       const applied: PlannedChange[] = [];
       const proposed: Array<{ change: PlannedChange; proposal: string }> = [];

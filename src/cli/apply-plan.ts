@@ -3,19 +3,32 @@ import type { Policy } from '../policies/policy-schema.js';
 import type { Environment } from '../environments/environment-schema.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { Rollout } from '../rollouts/rollout-model.js';
-import { isFinal } from '../rollouts/rollout-model.js';
+import { describeConflict, reconcileWithRollouts, type OwnershipConflict } from '../flags/rollout-ownership.js';
 import type { AdminClient } from './admin-client.js';
 import { diffJson, formatChange, type FieldChange } from './json-diff.js';
 import type { LocalFile } from './local-files.js';
 
 /** What `apply` will do to one object, and why: computed against what the controller has now. */
 export type PlannedChange =
-  | { kind: 'flag'; name: string; file: string; action: 'create' | 'update' | 'unchanged'; changes: FieldChange[]; definition: FlagDefinition; version: number; warning?: string }
+  | {
+      kind: 'flag';
+      name: string;
+      file: string;
+      action: 'create' | 'update' | 'unchanged';
+      changes: FieldChange[];
+      definition: FlagDefinition;
+      version: number;
+      /** Changes of a percentage a rollout set: the server refuses them unless forced. */
+      refused: OwnershipConflict[];
+      /** The same, with --force: applied, and the audit log says so. */
+      forced: OwnershipConflict[];
+    }
   | { kind: 'policy'; name: string; file: string; action: 'create' | 'update' | 'unchanged'; changes: FieldChange[]; policy: Policy }
   | { kind: 'segment'; name: string; file: string; action: 'upsert'; changes: FieldChange[]; segment: Segment }
   | { kind: 'environment'; name: string; file: string; action: 'create' | 'update' | 'unchanged'; changes: FieldChange[]; environment: Environment };
 
 export const pending = (plan: PlannedChange[]) => plan.filter((c) => c.action !== 'unchanged');
+export const refusals = (plan: PlannedChange[]) => plan.flatMap((c) => (c.kind === 'flag' ? c.refused : []));
 
 /** The flag as its definition: kill switches are not part of a file and are never changed by one. */
 function definitionOf(flag: StoredFlag): Omit<StoredFlag, 'killSwitches'> {
@@ -32,10 +45,15 @@ function actionOf(exists: boolean, changes: FieldChange[]): 'create' | 'update' 
   return changes.length ? 'update' : 'unchanged';
 }
 
-/** Reads what the controller has for each named flag and policy, and diffs it field by field. */
-export async function planApply(client: AdminClient, files: LocalFile[]): Promise<PlannedChange[]> {
+/**
+ * Reads what the controller has for each named flag and policy, and diffs it field by field. A flag
+ * is first reconciled with the rollouts that own its strategies, exactly as the server will do it
+ * (rollout-ownership.ts): the diff is against what would be stored, and a change of a percentage a
+ * rollout set is a refusal unless `force`.
+ */
+export async function planApply(client: AdminClient, files: LocalFile[], force = false): Promise<PlannedChange[]> {
   const { rollouts } = await client.call<{ rollouts: Rollout[] }>('GET', '/api/admin/rollouts');
-  const active = rollouts.filter((r) => !isFinal(r.state));
+  const byId = new Map(rollouts.map((r) => [r.id, r]));
   const plan: PlannedChange[] = [];
   for (const f of files) {
     if (f.kind === 'environments') {
@@ -58,14 +76,13 @@ export async function planApply(client: AdminClient, files: LocalFile[]): Promis
     }
     for (const definition of f.flags) {
       const current = await client.find<StoredFlag>(`/api/admin/flags/${encodeURIComponent(definition.name)}`);
-      const changes = diffJson(current ? definitionOf(current.value) : undefined, definition);
+      const reconciled = reconcileWithRollouts(current?.value, definition, (id) => byId.get(id), force);
+      const changes = diffJson(current ? definitionOf(current.value) : undefined, reconciled.definition);
       const action = actionOf(!!current, changes);
-      const live = active.filter((r) => r.flag === definition.name);
-      const warning =
-        action === 'update' && live.length
-          ? `active rollout ${live.map((r) => `${r.id.slice(0, 8)} in ${r.environment}`).join(', ')}: replacing the definition also replaces the strategy the rollout ramps`
-          : undefined;
-      plan.push({ kind: 'flag', name: definition.name, file: f.file, action, changes: current ? changes : [], definition, version: current ? versionOf(current.etag) : 0, ...(warning ? { warning } : {}) });
+      plan.push({
+        kind: 'flag', name: definition.name, file: f.file, action, changes: current ? changes : [], definition,
+        version: current ? versionOf(current.etag) : 0, refused: reconciled.conflicts, forced: reconciled.forcedOver,
+      });
     }
   }
   return plan;
@@ -77,10 +94,17 @@ export function formatPlan(plan: PlannedChange[]): string {
     const note = c.kind === 'segment' ? ' (segments cannot be read back to compare; it is written as the file says)' : '';
     lines.push(`${c.kind} ${c.name} (${c.file}): ${c.action}${note}`);
     lines.push(...c.changes.map(formatChange));
-    if (c.kind === 'flag' && c.warning) lines.push(`  ! ${c.warning}`);
+    if (c.kind === 'flag') {
+      lines.push(...c.refused.map((r) => `  ! ${describeConflict(r, 'the file')}; refused unless --force`));
+      lines.push(...c.forced.map((r) => `  ! ${describeConflict(r, 'the file')}; applied anyway (--force)`));
+    }
   }
   const todo = pending(plan);
+  const refused = refusals(plan);
   lines.push('', todo.length ? `${todo.length} change(s) to apply.` : 'Nothing to apply: the controller already has what the files say.');
+  if (refused.length) {
+    lines.push(`${refused.length} of them would undo what a rollout set: nothing will be applied unless --force (or update the files: rolloutctl export writes what is served).`);
+  }
   return lines.join('\n');
 }
 
@@ -116,7 +140,9 @@ export async function applyPlan(client: AdminClient, plan: PlannedChange[], onAp
   for (const c of todo) {
     if (c.kind === 'flag') {
       // If-Match makes the write fail (412) if someone changed the flag since the diff was shown.
-      await client.call('PUT', `/api/admin/flags/${encodeURIComponent(c.name)}`, { ...c.definition, reason: `rolloutctl apply ${c.file}` }, { 'If-Match': `"${c.version}"` });
+      // force only where the plan showed (and the person confirmed) it overrides a rollout.
+      const query = c.forced.length ? '?force=true' : '';
+      await client.call('PUT', `/api/admin/flags/${encodeURIComponent(c.name)}${query}`, { ...c.definition, reason: `rolloutctl apply ${c.file}` }, { 'If-Match': `"${c.version}"` });
       onApplied(c);
     }
   }

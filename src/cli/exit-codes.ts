@@ -6,7 +6,7 @@ export const EXIT = {
   ok: 0,
   /** Bad arguments, a missing token, an invalid local file, or an apply that was not confirmed. */
   usage: 1,
-  /** The controller refused the request (4xx other than 401/403): not found, conflict, invalid. */
+  /** The controller refused the request (4xx other than 401/403): not found, conflict, invalid; or apply would undo a rollout's percentage. */
   refused: 2,
   /** The controller could not be reached, timed out, or failed (5xx). */
   unreachable: 3,
@@ -19,7 +19,8 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  usage error, missing token, invalid local file, or apply not confirmed
-  2  the controller refused the request (HTTP 4xx: not found, conflict, invalid)
+  2  the controller refused the request (HTTP 4xx: not found, conflict, invalid),
+     or apply would undo the percentage a rollout set (see apply --force)
   3  the controller could not be reached, timed out or failed (HTTP 5xx)
   4  the token was refused (HTTP 401) or lacks the role (HTTP 403)`;
 

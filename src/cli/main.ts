@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerApply } from './apply-command.js';
+import { registerExport } from './export-command.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTokenCommands } from './token-commands.js';
@@ -9,7 +10,7 @@ import { DEFAULT_URL } from './context.js';
 /** rolloutctl: the admin API from a terminal or a script. */
 export function buildProgram(): Command {
   const program = new Command('rolloutctl')
-    .description('Drive the rollout controller: apply flags and policies, watch and steer rollouts, kill switches, reports, tokens')
+    .description('Drive the rollout controller: apply flags and policies, export flags, watch and steer rollouts, kill switches, reports, tokens')
     .option('--url <url>', `controller URL (default: $CONTROLLER_URL, else ${DEFAULT_URL})`)
     .option('--token <token>', 'admin token (default: $ROLLOUT_TOKEN; prefer the variable, arguments show in ps)')
     .option('--json', 'machine-readable JSON on stdout')
@@ -26,6 +27,7 @@ ${EXIT_CODES_HELP}`,
     // Usage errors and --help end through run()'s exit path; subcommands inherit this when created.
     .exitOverride();
   registerApply(program);
+  registerExport(program);
   registerRolloutCommands(program);
   registerTokenCommands(program);
   registerBackupCommands(program);

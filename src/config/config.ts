@@ -56,6 +56,19 @@ export const configSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   /** How often each replica looks at the webhook outbox for retries and deliveries left by a replica that died. */
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  /**
+   * Where people reach the dashboard, e.g. https://rollouts.example.com: every notification links
+   * to its rollout or flag there. Unset: links are paths on the controller ("/#/rollouts/<id>") in
+   * JSON payloads and left out of Slack messages. Trailing slashes are dropped.
+   */
+  PUBLIC_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .url({ protocol: /^https?$/, error: 'an http:// or https:// URL, e.g. https://rollouts.example.com' })
+      .refine((url) => URL.canParse(url) && !new URL(url).search && !new URL(url).hash, 'the dashboard’s base URL, without a ?query or #fragment')
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+  ),
   /** Prometheus' base URL for PromQL gates; unset means such gates are inconclusive (they hold, never pass). */
   PROMETHEUS_URL: z
     .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })

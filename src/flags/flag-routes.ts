@@ -12,6 +12,9 @@ const reasonBody = z.object({ reason: z.string().trim().min(1, 'a reason is requ
 const optionalReason = z.object({ reason: z.string().max(1000).optional() });
 const flagBody = flagDefinitionSchema.partial({ name: true }).extend({ reason: z.string().max(1000).optional() }).meta({ id: 'FlagDefinition' });
 const storedFlag = storedFlagSchema.meta({ id: 'Flag' });
+const putQuery = z.object({
+  force: z.stringbool().optional().describe('apply even when it changes the percentage a running or completed rollout set (recorded in the audit reason)'),
+});
 
 export function flagRoutes(flags: FlagService): RouteSpec[] {
   return [
@@ -41,19 +44,23 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
     defineRoute({
       method: 'put',
       path: '/api/admin/flags/{name}',
-      summary: 'Create or replace a flag’s definition. Kill switches are kept. If-Match: "<version>" (the ETag of a GET) makes it a compare-and-set.',
+      summary:
+        'Create or replace a flag’s definition. Kill switches are kept. If-Match: "<version>" (the ETag of a GET) makes it a compare-and-set. ' +
+        'A definition that would change the percentage a running or completed rollout set in an environment (another `rollout`, the environment disabled, the strategy gone) is refused with 409 `rollout_owns_percentage` unless `?force=true`.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'flags:write' },
       params: nameParams,
+      query: putQuery,
       body: flagBody,
       responses: {
         200: { description: 'Replaced', schema: storedFlag },
         201: { description: 'Created', schema: storedFlag },
         400: { description: 'Invalid definition (the error names the field)' },
         404: { description: 'An environment it names is not declared (unknown_environment; details.declared lists the declared ones)' },
+        409: { description: 'rollout_owns_percentage: it would undo what a rollout set; `details.conflicts` names each environment, rollout and both percentages' },
         412: { description: 'If-Match named a version that is no longer current' },
       },
-      handler: async ({ params, body, actor, req, res }) => {
+      handler: async ({ params, query, body, actor, req, res }) => {
         const { reason, ...definition } = body;
         if (definition.name !== undefined && definition.name !== params.name) {
           throw new AppError(400, 'validation_failed', `invalid body: name: "${definition.name}" does not match the path’s "${params.name}"`);
@@ -63,7 +70,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         if (ifVersion !== undefined && !Number.isInteger(ifVersion)) {
           throw new AppError(400, 'validation_failed', 'invalid header: If-Match: expected a flag version such as "3"');
         }
-        const result = await flags.put({ ...definition, name: params.name }, actor, reason, ifVersion);
+        const result = await flags.put({ ...definition, name: params.name }, actor, reason, ifVersion, query.force === true);
         res.setHeader('ETag', `"${result.version}"`);
         return { status: result.created ? 201 : 200, body: result.flag };
       },

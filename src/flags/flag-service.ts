@@ -10,6 +10,8 @@ import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } 
 import type { ImportPayload } from './import-schema.js';
 import { assertEnvironmentsDeclared, undeclaredAmong, undeclaredMessage } from '../environments/declared.js';
 import { danglingInStrategies, danglingSegmentReferences, segmentIds, type Problem } from './segment-references.js';
+import { ROLLOUTS, type Rollout } from '../rollouts/rollout-model.js';
+import { describeConflict, forcedReason, ownedStrategies, reconcileWithRollouts, type OwningRollout, type OwnershipConflict } from './rollout-ownership.js';
 
 export interface KillResult {
   flag: string;
@@ -19,16 +21,41 @@ export interface KillResult {
   killSwitch?: StoredFlag['killSwitches'][string];
 }
 
+/** A kill switch that changed, told after its commit landed (notifications). */
+export interface KillSwitchChange {
+  flag: string;
+  environment: string;
+  killed: boolean;
+  reason: string;
+  actor: Actor;
+  at: string;
+}
+export type KillSwitchListener = (change: KillSwitchChange) => void;
+
+/** A flag of a file that was not applied because it would undo what a rollout set. */
+export interface RefusedFlag {
+  flag: string;
+  conflicts: OwnershipConflict[];
+}
+
 /**
  * Every change to flags and segments. Each method reads, plans one compare-and-set commit and
  * its audit events, and lets auditedCommit retry on a race, so concurrent writers never lose an update.
  */
 export class FlagService {
+  private readonly killListeners = new Set<KillSwitchListener>();
+
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
     private readonly awaitApplied: (feedSeq: number) => Promise<void> = async () => {},
   ) {}
+
+  /** Listeners run after the commit and must not throw or block: they are told, not asked. */
+  onKillSwitchChange(listener: KillSwitchListener): () => void {
+    this.killListeners.add(listener);
+    return () => this.killListeners.delete(listener);
+  }
 
   async list(): Promise<StoredFlag[]> {
     return (await this.store.list<StoredFlag>(FLAGS)).map((d) => d.value).sort((a, b) => a.name.localeCompare(b.name));
@@ -40,12 +67,14 @@ export class FlagService {
     return doc;
   }
 
-  /** Creates or replaces a flag's definition. Kill switches are not part of a definition and survive it. */
   /**
+   * Creates or replaces a flag's definition. Kill switches are not part of a definition and survive it.
+   * A definition that would change the percentage a running or completed rollout set is refused
+   * (409 rollout_owns_percentage) unless `force`: see rollout-ownership.ts.
    * @param ifVersion the version the caller last read (from the ETag); when given, the write is
    *   refused with 412 if someone changed the flag since, instead of silently overwriting them.
    */
-  async put(definition: FlagDefinition, actor: Actor, reason?: string, ifVersion?: number): Promise<{ flag: StoredFlag; created: boolean; version: number }> {
+  async put(definition: FlagDefinition, actor: Actor, reason?: string, ifVersion?: number, force = false): Promise<{ flag: StoredFlag; created: boolean; version: number }> {
     return auditedCommit(
       this.store,
       async () => {
@@ -58,10 +87,12 @@ export class FlagService {
           throw new AppError(412, 'version_mismatch', `flag "${definition.name}" is at version ${existing?.version ?? 0}, not ${ifVersion}: read it again`);
         }
         this.assertSegmentsExist(definition, segmentIds(segments.map((s) => s.value)));
-        const flag = storedFlagSchema.parse({ ...definition, killSwitches: existing?.value.killSwitches ?? {} });
+        const reconciled = reconcileWithRollouts(existing?.value, definition, await this.owningRollouts(existing?.value), force);
+        if (reconciled.conflicts.length > 0) throw ownershipError(reconciled.conflicts);
+        const flag = storedFlagSchema.parse({ ...reconciled.definition, killSwitches: existing?.value.killSwitches ?? {} });
         return {
           commit: { puts: [{ collection: FLAGS, id: flag.name, value: flag, expectVersion: existing?.version ?? 0 }] },
-          audit: { actor, action: 'flag.put', target: { type: 'flag', id: flag.name }, reason, before: existing?.value ?? null, after: flag },
+          audit: { actor, action: 'flag.put', target: { type: 'flag', id: flag.name }, reason: forcedReason(reason, reconciled.forcedOver), before: existing?.value ?? null, after: flag },
           result: { flag, created: !existing, version: (existing?.version ?? 0) + 1 },
         };
       },
@@ -88,7 +119,8 @@ export class FlagService {
 
   /** Flips (kill = true) or clears a flag's kill switch in one environment. Idempotent: a no-op writes nothing. */
   async setKillSwitch(name: string, environment: string, kill: boolean, actor: Actor, reason: string): Promise<KillResult> {
-    return auditedCommit<KillResult>(
+    const at = this.now().toISOString();
+    const result = await auditedCommit<KillResult>(
       this.store,
       async () => {
         const [existing] = await Promise.all([this.get(name), assertEnvironmentsDeclared(this.store, [environment])]);
@@ -97,7 +129,7 @@ export class FlagService {
           return { commit: {}, audit: [], result: { flag: name, environment, killed: kill, changed: false, killSwitch: current } };
         }
         const killSwitches = { ...existing.value.killSwitches };
-        const killSwitch = { reason, actor: actor.name, at: this.now().toISOString() };
+        const killSwitch = { reason, actor: actor.name, at };
         if (kill) killSwitches[environment] = killSwitch;
         else delete killSwitches[environment];
         const flag: StoredFlag = { ...existing.value, killSwitches };
@@ -117,6 +149,27 @@ export class FlagService {
       this.now,
       this.awaitApplied,
     );
+    // Only a switch that moved is news: a repeated kill or restore tells nobody.
+    if (result.changed) this.tellKillSwitch({ flag: name, environment, killed: kill, reason, actor, at });
+    return result;
+  }
+
+  private tellKillSwitch(change: KillSwitchChange): void {
+    for (const listener of this.killListeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own; the switch has already moved.
+      }
+    }
+  }
+
+  /** The rollouts named by the flag's owned strategies, read fresh on every attempt of a commit. */
+  private async owningRollouts(flag: StoredFlag | undefined): Promise<(id: string) => OwningRollout | undefined> {
+    const ids = flag ? ownedStrategies(flag).map((o) => o.rolloutId) : [];
+    const docs = await Promise.all(ids.map((id) => this.store.get<Pick<Rollout, 'id' | 'state'>>(ROLLOUTS, id)));
+    const byId = new Map(docs.flatMap((d) => (d ? [[d.id, { id: d.id, state: d.value.state }] as const] : [])));
+    return (id) => byId.get(id);
   }
 
   /**
@@ -166,13 +219,13 @@ export class FlagService {
    * Applies a flags/*.yaml file when its content differs from what it last applied, so files are
    * the source of truth when they change, and changes made through the API survive a plain restart.
    */
-  async applyFile(file: FlagFile, relativeName: string): Promise<{ applied: boolean }> {
+  async applyFile(file: FlagFile, relativeName: string): Promise<{ applied: boolean; refused: RefusedFlag[] }> {
     const actor: Actor = { type: 'file', id: relativeName, name: relativeName };
-    return auditedCommit<{ applied: boolean }>(
+    return auditedCommit<{ applied: boolean; refused: RefusedFlag[] }>(
       this.store,
       async () => {
         const sourcePut = await fileSourceChange(this.store, `flags:${relativeName}`, file.hash);
-        if (!sourcePut) return { commit: {}, audit: [], result: { applied: false } };
+        if (!sourcePut) return { commit: {}, audit: [], result: { applied: false, refused: [] } };
         const [flagDocs, segmentDocs] = await Promise.all([this.store.list<StoredFlag>(FLAGS), this.store.list<Segment>(SEGMENTS)]);
         const flags = new Map(flagDocs.map((d) => [d.id, d]));
         const segments = new Map(segmentDocs.map((d) => [d.id, d]));
@@ -185,15 +238,23 @@ export class FlagService {
           puts.push({ collection: SEGMENTS, id: String(segment.id), value: segment, expectVersion: existing?.version ?? 0 });
           audit.push({ actor, action: 'segment.file', target: { type: 'segment', id: String(segment.id) }, before: existing?.value ?? null, after: segment });
         }
-        file.flags.forEach((definition, i) => {
+        const refused: RefusedFlag[] = [];
+        for (const [i, definition] of file.flags.entries()) {
           const problems = danglingSegmentReferences(definition, known, `flags[${i}].`);
           if (problems.length > 0) throw new FileError(file.file, problems[0]!.path, problems[0]!.message);
           const existing = flags.get(definition.name);
-          const flag = storedFlagSchema.parse({ ...definition, killSwitches: existing?.value.killSwitches ?? {} });
+          // The same rule as a PUT; a file cannot say "force", so such a flag is left as it is
+          // (the caller logs why) and the rest of the file is applied.
+          const reconciled = reconcileWithRollouts(existing?.value, definition, await this.owningRollouts(existing?.value), false);
+          if (reconciled.conflicts.length > 0) {
+            refused.push({ flag: definition.name, conflicts: reconciled.conflicts });
+            continue;
+          }
+          const flag = storedFlagSchema.parse({ ...reconciled.definition, killSwitches: existing?.value.killSwitches ?? {} });
           puts.push({ collection: FLAGS, id: flag.name, value: flag, expectVersion: existing?.version ?? 0 });
           audit.push({ actor, action: 'flag.file', target: { type: 'flag', id: flag.name }, before: existing?.value ?? null, after: flag });
-        });
-        return { commit: { puts }, audit, result: { applied: true } };
+        }
+        return { commit: { puts }, audit, result: { applied: true, refused } };
       },
       this.now,
       this.awaitApplied,
@@ -212,6 +273,11 @@ async function assertFileEnvironmentsDeclared(store: Store, file: FlagFile): Pro
   const i = file.flags.findIndex((f) => undeclared.some((env) => env in f.environments));
   const env = Object.keys(file.flags[i]!.environments).find((e) => undeclared.includes(e))!;
   throw new FileError(file.file, `flags[${i}].environments.${env}`, undeclaredMessage(undeclared, declared));
+}
+
+function ownershipError(conflicts: OwnershipConflict[]): AppError {
+  const lines = conflicts.map((c) => describeConflict(c, 'the change'));
+  return new AppError(409, 'rollout_owns_percentage', `${lines.join('; ')}: refused, since it would undo what the rollout set (send ?force=true to apply it anyway)`, { conflicts });
 }
 
 function throwIfProblems(problems: Problem[]): void {

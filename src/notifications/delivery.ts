@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { RolloutEvent } from './events.js';
+import type { NotificationEvent } from './events.js';
 import { ipLiteral, nonPublicReason, publicOnlyLookup, refusedError } from './address-guard.js';
 import { renderPayload } from './payloads.js';
 import { parseRetryAfter, type AttemptResult } from './retry-policy.js';
@@ -23,7 +23,7 @@ export interface SendOptions {
  * Redirects are not followed, so a signed body only ever goes to the URL an admin configured; and
  * unless private networks are allowed, only to a public address.
  */
-export async function sendWebhook(webhook: StoredWebhook, event: RolloutEvent, attempt: number, opts: SendOptions): Promise<AttemptResult> {
+export async function sendWebhook(webhook: StoredWebhook, event: NotificationEvent, attempt: number, opts: SendOptions): Promise<AttemptResult> {
   const body = renderPayload(event, webhook.format);
   const timestamp = Math.floor(opts.now().getTime() / 1000);
   const url = new URL(webhook.url);

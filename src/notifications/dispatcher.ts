@@ -1,8 +1,12 @@
 import type { Store, Versioned } from '../store/port.js';
 import type { Logger } from '../logger.js';
 import type { RolloutChange } from '../rollouts/rollout-service.js';
+import { ACTIVE } from '../rollouts/rollout-service.js';
+import { ROLLOUTS, type Rollout } from '../rollouts/rollout-model.js';
+import type { KillSwitchChange } from '../flags/flag-service.js';
 import { sendWebhook } from './delivery.js';
-import { deriveEvents } from './events.js';
+import { deriveEvents, flagEvent, scopeOf, type NotificationEvent } from './events.js';
+import { withLinks } from './links.js';
 import { isDue, jobId, nextLookAt, Outbox, type DeliveryAttempt, type DeliveryJob } from './outbox.js';
 import { judgeAttempt, type RetryPolicy } from './retry-policy.js';
 import { redactUrl, wants, WEBHOOKS, type StoredWebhook } from './webhook-model.js';
@@ -30,12 +34,14 @@ export interface DispatcherOptions {
   userAgent: string;
   /** Let deliveries reach loopback, private and link-local addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
   allowPrivateNetworks: boolean;
+  /** The dashboard's address (PUBLIC_URL) for the links in every event; unset: paths on the controller. */
+  publicUrl?: string;
 }
 
 /**
- * Turns committed rollout changes into webhook deliveries, in the background of the replica that
- * made the change (RolloutService tells only the process that committed, so each event is queued
- * once however many replicas run). Queuing writes a job per webhook into the store's outbox;
+ * Turns committed rollout changes and kill switches people flip into webhook deliveries, in the
+ * background of the replica that made the change (RolloutService and FlagService tell only the
+ * process that committed, so each event is queued once however many replicas run). Queuing writes a job per webhook into the store's outbox;
  * delivering claims due jobs and posts them with bounded concurrency, so the controller never
  * waits for a receiver. A job queued here and not delivered (this process died) is delivered by
  * another replica once its claim expires, or by this one after a restart.
@@ -67,30 +73,51 @@ export class NotificationDispatcher {
   /** The RolloutService listener: returns at once; the work happens in the background. */
   readonly onRolloutChange = (change: RolloutChange): void => {
     const events = deriveEvents(change.before, change.after);
-    if (events.length === 0 || this.stopped) return;
-    if (this.queuing.size >= MAX_QUEUING) {
-      // The store is not answering: keep memory bounded rather than pile up writes that may never land.
-      this.logger.error({ rollout: change.after.id, events: events.map((e) => e.type) }, 'webhook notifications dropped: too many still waiting to be queued');
-      return;
-    }
-    const queued = this.queue(change, events).catch((err) =>
-      this.logger.error({ rollout: change.after.id, events: events.map((e) => e.type), err: String(err) }, 'webhook notifications could not be queued and are lost'),
-    );
-    this.queuing.add(queued);
-    void queued.finally(() => this.queuing.delete(queued));
+    if (events.length === 0) return;
+    this.enqueue({ rollout: change.after.id }, async () => events);
   };
 
-  private async queue(change: RolloutChange, events: ReturnType<typeof deriveEvents>): Promise<void> {
+  /**
+   * The FlagService listener for kill switches people flip (FlagService tells only of switches that
+   * moved, on the replica that moved them). The rollout active in the environment, if any, is looked
+   * up in the background: the kill itself never waits for it.
+   */
+  readonly onKillSwitchChange = (change: KillSwitchChange): void => {
+    this.enqueue({ flag: change.flag, environment: change.environment }, async () => [flagEvent(change, await this.activeRollout(change.flag, change.environment))]);
+  };
+
+  private async activeRollout(flag: string, environment: string): Promise<Pick<Rollout, 'id' | 'policy' | 'state' | 'percentage'> | undefined> {
+    const active = await this.store.get<{ id: string }>(ACTIVE, `${environment}:${flag}`);
+    if (!active) return undefined;
+    // The record, not the whole rollout: only these fields are read (see rollout-docs.ts).
+    return (await this.store.get<Pick<Rollout, 'id' | 'policy' | 'state' | 'percentage'>>(ROLLOUTS, active.value.id))?.value;
+  }
+
+  private enqueue(where: Record<string, string>, events: () => Promise<NotificationEvent[]>): void {
+    if (this.stopped) return;
+    if (this.queuing.size >= MAX_QUEUING) {
+      // The store is not answering: keep memory bounded rather than pile up writes that may never land.
+      this.logger.error(where, 'webhook notifications dropped: too many still waiting to be queued');
+      return;
+    }
+    const queued = events()
+      .then((list) => this.queue(where, list))
+      .catch((err) => this.logger.error({ ...where, err: String(err) }, 'webhook notifications could not be queued and are lost'));
+    this.queuing.add(queued);
+    void queued.finally(() => this.queuing.delete(queued));
+  }
+
+  private async queue(where: Record<string, string>, events: NotificationEvent[]): Promise<void> {
     const webhooks = (await this.store.list<StoredWebhook>(WEBHOOKS)).map((d) => d.value);
     const at = this.opts.now().toISOString();
     const jobs: DeliveryJob[] = events.flatMap((event) =>
       webhooks
         .filter((w) => wants(w, event))
-        .map((w) => ({ id: jobId(event.id, w.id), webhookId: w.id, event, status: 'pending' as const, started: 0, attempts: [], nextAttemptAt: at, createdAt: at })),
+        .map((w) => ({ id: jobId(event.id, w.id), webhookId: w.id, event: withLinks(event, this.opts.publicUrl), status: 'pending' as const, started: 0, attempts: [], nextAttemptAt: at, createdAt: at })),
     );
     if (jobs.length === 0) return;
     if (this.pending + jobs.length > this.opts.maxPending) {
-      this.logger.error({ rollout: change.after.id, pending: this.pending, dropped: jobs.map((j) => j.id) }, 'webhook outbox full: notifications dropped (are the receivers down?)');
+      this.logger.error({ ...where, pending: this.pending, dropped: jobs.map((j) => j.id) }, 'webhook outbox full: notifications dropped (are the receivers down?)');
       return;
     }
     this.pending += jobs.length;
@@ -196,7 +223,7 @@ export class NotificationDispatcher {
         : verdict.kind === 'give-up'
           ? { ...base, status: 'failed', finishedAt, gaveUp: verdict.reason }
           : { ...base, nextAttemptAt: new Date(this.opts.now().getTime() + verdict.delayMs).toISOString() };
-    const where = { webhook: webhook.id, to: redactUrl(webhook.url), event: job.event.type, eventId: job.event.id, rollout: job.event.rollout.id, attempt, status: result.status, error: result.error };
+    const where = { webhook: webhook.id, to: redactUrl(webhook.url), event: job.event.type, eventId: job.event.id, ...scopeOf(job.event), attempt, status: result.status, error: result.error };
     if (verdict.kind === 'give-up') this.logger.error({ ...where, reason: verdict.reason }, 'webhook delivery failed for good');
     else if (verdict.kind === 'retry') this.logger.warn({ ...where, retryInMs: verdict.delayMs }, 'webhook delivery failed; will retry');
     else this.logger.info(where, 'webhook delivered');

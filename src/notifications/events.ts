@@ -8,7 +8,7 @@ import { nextStepIndex } from '../rollouts/approvals.js';
  * are the record; an event is a view of one change of it, made by a pure function so that every rule
  * ("tell once when gates start failing, not at every analysis") is a row in a table test.
  */
-export const EVENT_TYPES = [
+export const ROLLOUT_EVENT_TYPES = [
   'rollout.started',
   'rollout.step_advanced',
   'rollout.awaiting_approval',
@@ -19,7 +19,23 @@ export const EVENT_TYPES = [
   'rollout.completed',
   'rollout.aborted',
 ] as const;
+/** Kill switches flipped by a person (a rollback's own kill is rollout.rolled_back). */
+export const FLAG_EVENT_TYPES = ['flag.killed', 'flag.restored'] as const;
+export const EVENT_TYPES = [...ROLLOUT_EVENT_TYPES, ...FLAG_EVENT_TYPES] as const;
+export type RolloutEventType = (typeof ROLLOUT_EVENT_TYPES)[number];
+export type FlagEventType = (typeof FLAG_EVENT_TYPES)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * Where a person reads more, on the dashboard: added when the event is queued (see links.ts), so
+ * every retry carries the same links. Absolute with PUBLIC_URL set, else paths on the controller.
+ */
+export interface EventLinks {
+  /** The rollout's page for rollout events; the flag in its environment for flag events. */
+  dashboard: string;
+  /** Flag events: the page of the rollout active in that environment, when there is one. */
+  rollout?: string;
+}
 
 /** The rollout as it stood when the event happened (for a transition: right after it). */
 export type RolloutRef = Pick<Rollout, 'id' | 'flag' | 'environment' | 'policy' | 'state' | 'stepIndex' | 'percentage'>;
@@ -42,12 +58,54 @@ export type EventDetails =
   | { type: 'rollout.completed'; percentage: number; gates: CheckResult[]; samples?: { treatment: number; control: number } }
   | { type: 'rollout.aborted'; reason: string; by: string };
 
-type DetailsOf<T extends EventType> = Omit<Extract<EventDetails, { type: T }>, 'type'>;
+type DetailsOf<T extends RolloutEventType> = Omit<Extract<EventDetails, { type: T }>, 'type'>;
 
-/** The plain JSON form of an event, exactly as a `format: json` webhook receives it. */
+/** The plain JSON form of a rollout's event, exactly as a `format: json` webhook receives it. */
 export type RolloutEvent = {
-  [T in EventType]: { id: string; type: T; occurredAt: string; rollout: RolloutRef; details: DetailsOf<T> };
-}[EventType];
+  [T in RolloutEventType]: { id: string; type: T; occurredAt: string; rollout: RolloutRef; details: DetailsOf<T>; links?: EventLinks };
+}[RolloutEventType];
+
+/** A kill switch a person flipped (or lifted) in one environment, with the rollout active there, if any. */
+export interface FlagEvent {
+  id: string;
+  type: FlagEventType;
+  occurredAt: string;
+  flag: { name: string; environment: string };
+  details: { reason: string; actor: string; at: string; rollout?: { id: string; policy: string; state: RolloutState; percentage: number } };
+  links?: EventLinks;
+}
+
+/** Every event a webhook may receive; receivers switch on `type`. */
+export type NotificationEvent = RolloutEvent | FlagEvent;
+
+export const isFlagEvent = (e: NotificationEvent): e is FlagEvent => e.type === 'flag.killed' || e.type === 'flag.restored';
+
+/** What filters and logs need of any event: where it happened and which rollout it concerns. */
+export function scopeOf(e: NotificationEvent): { flag: string; environment: string; rolloutId?: string; policy?: string } {
+  if (!isFlagEvent(e)) return { flag: e.rollout.flag, environment: e.rollout.environment, rolloutId: e.rollout.id, policy: e.rollout.policy };
+  const r = e.details.rollout;
+  return { flag: e.flag.name, environment: e.flag.environment, ...(r ? { rolloutId: r.id, policy: r.policy } : {}) };
+}
+
+/** The event of a kill switch that moved; its id is fixed by flag, environment, kind and time, like a rollout event's. */
+export function flagEvent(
+  change: { flag: string; environment: string; killed: boolean; reason: string; actor: { name: string }; at: string },
+  rollout: Pick<Rollout, 'id' | 'policy' | 'state' | 'percentage'> | undefined,
+): FlagEvent {
+  const type: FlagEventType = change.killed ? 'flag.killed' : 'flag.restored';
+  return {
+    id: `evt_${createHash('sha256').update(`flag|${change.flag}|${change.environment}|${type}|${change.at}`).digest('hex').slice(0, 32)}`,
+    type,
+    occurredAt: change.at,
+    flag: { name: change.flag, environment: change.environment },
+    details: {
+      reason: change.reason,
+      actor: change.actor.name,
+      at: change.at,
+      ...(rollout ? { rollout: { id: rollout.id, policy: rollout.policy, state: rollout.state, percentage: rollout.percentage } } : {}),
+    },
+  };
+}
 
 /**
  * The events one committed change of a rollout gives rise to, oldest first. `before` is null when
@@ -141,7 +199,7 @@ function ref(r: Rollout, at: Pick<Rollout, 'stepIndex' | 'percentage'> & ({ stat
   };
 }
 
-function event<T extends EventType>(r: Rollout, type: T, occurredAt: string, rollout: RolloutRef, details: DetailsOf<T>, historyIndex = -1): RolloutEvent {
+function event<T extends RolloutEventType>(r: Rollout, type: T, occurredAt: string, rollout: RolloutRef, details: DetailsOf<T>, historyIndex = -1): RolloutEvent {
   // `details` is checked against `type` at each call; the union cannot see that through the generic.
   return { id: eventId(r.id, type, occurredAt, historyIndex), type, occurredAt, rollout, details } as unknown as RolloutEvent;
 }
@@ -150,6 +208,6 @@ function event<T extends EventType>(r: Rollout, type: T, occurredAt: string, rol
  * The same change always yields the same id (rollout, type, time and place in the history), so a
  * receiver can drop repeats and a retried outbox write lands on the same job instead of a twin.
  */
-export function eventId(rolloutId: string, type: EventType, occurredAt: string, historyIndex: number): string {
+export function eventId(rolloutId: string, type: RolloutEventType, occurredAt: string, historyIndex: number): string {
   return `evt_${createHash('sha256').update(`${rolloutId}|${type}|${occurredAt}|${historyIndex}`).digest('hex').slice(0, 32)}`;
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { RouteSpec } from '../http/route.js';
 import type { Store } from '../store/port.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
+import type { FlagService } from '../flags/flag-service.js';
 import { NotificationDispatcher } from './dispatcher.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { WebhookService } from './webhook-service.js';
@@ -11,14 +12,14 @@ import { WebhookService } from './webhook-service.js';
 export interface Notifications {
   routes: RouteSpec[];
   dispatcher: NotificationDispatcher;
-  /** Starts listening to rollout changes and delivering. */
+  /** Starts listening to rollout changes and kill switches, and delivering. */
   start(): void;
   /** Stops listening, lets queued notifications reach the outbox, interrupts deliveries in flight (they are retried later). Call before the store closes. */
   stop(): Promise<void>;
 }
 
-/** Wires webhooks: the admin API, the dispatcher, and its subscription to rollout changes. */
-export function createNotifications(deps: { store: Store; logger: Logger; rollouts: RolloutService; now: () => Date; config: Config; version: string }): Notifications {
+/** Wires webhooks: the admin API, the dispatcher, and its subscriptions to rollout changes and kill switches. */
+export function createNotifications(deps: { store: Store; logger: Logger; rollouts: RolloutService; flags: FlagService; now: () => Date; config: Config; version: string }): Notifications {
   const { store, config } = deps;
   const logger = deps.logger.child({ component: 'notifications' });
   const dispatcher = new NotificationDispatcher(store, logger, {
@@ -33,17 +34,19 @@ export function createNotifications(deps: { store: Store; logger: Logger; rollou
     maxPending: 10_000,
     keepPerWebhook: 100,
     userAgent: `rollout-controller/${deps.version}`,
+    publicUrl: config.PUBLIC_URL,
   });
-  let unsubscribe: (() => void) | undefined;
+  let unsubscribe: Array<() => void> = [];
   return {
     routes: webhookRoutes(new WebhookService(store, deps.now), dispatcher),
     dispatcher,
     start() {
-      unsubscribe = deps.rollouts.onChange(dispatcher.onRolloutChange);
+      unsubscribe = [deps.rollouts.onChange(dispatcher.onRolloutChange), deps.flags.onKillSwitchChange(dispatcher.onKillSwitchChange)];
       dispatcher.start();
     },
     async stop() {
-      unsubscribe?.();
+      for (const stop of unsubscribe) stop();
+      unsubscribe = [];
       await dispatcher.stop();
     },
   };

@@ -1,6 +1,6 @@
 import type { Store, Versioned } from '../store/port.js';
 import { ConflictError } from '../store/errors.js';
-import type { RolloutEvent } from './events.js';
+import type { NotificationEvent } from './events.js';
 
 /**
  * The outbox: one document per (event, webhook) in the store, so a delivery survives the process
@@ -35,7 +35,7 @@ export type JobStatus = 'pending' | 'delivered' | 'failed';
 export interface DeliveryJob {
   id: string;
   webhookId: string;
-  event: RolloutEvent;
+  event: NotificationEvent;
   status: JobStatus;
   /** Attempts started, including any whose deliverer died before recording its outcome. */
   started: number;

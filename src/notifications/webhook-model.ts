@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { environmentNameSchema, flagNameSchema } from '../flags/schema.js';
-import { EVENT_TYPES, type EventType, type RolloutEvent } from './events.js';
+import { EVENT_TYPES, scopeOf, type EventType, type NotificationEvent } from './events.js';
 import { WEBHOOK_FORMATS, type WebhookFormat } from './payloads.js';
 
 export const WEBHOOKS = 'webhooks';
@@ -13,9 +13,9 @@ export const putWebhookSchema = z
     format: z.enum(WEBHOOK_FORMATS).default('json'),
     /** Only these events (all when absent). */
     events: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
-    /** Only rollouts in these environments (all when absent). */
+    /** Only rollouts and kill switches in these environments (all when absent). */
     environments: z.array(environmentNameSchema).min(1).optional(),
-    /** Only rollouts following these policies (all when absent). */
+    /** Only rollouts following these policies (all when absent); a kill switch matches through the rollout active in its environment. */
     policies: z.array(flagNameSchema).min(1).optional(),
     /** Signing secret of your choosing; when absent a new webhook gets a generated one (shown once). */
     secret: z.string().min(16, 'at least 16 characters').max(256).optional(),
@@ -73,11 +73,16 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Whether `webhook` wants `event`: every filter it sets must include the event's value. */
-export function wants(webhook: Pick<StoredWebhook, 'events' | 'environments' | 'policies'>, event: RolloutEvent): boolean {
+/**
+ * Whether `webhook` wants `event`: every filter it sets must include the event's value. A kill
+ * switch event has a policy only when a rollout was active in its environment, so a webhook that
+ * follows policies hears of the kills that hit one of its rollouts and of no others.
+ */
+export function wants(webhook: Pick<StoredWebhook, 'events' | 'environments' | 'policies'>, event: NotificationEvent): boolean {
+  const scope = scopeOf(event);
   return (
     (!webhook.events || webhook.events.includes(event.type)) &&
-    (!webhook.environments || webhook.environments.includes(event.rollout.environment)) &&
-    (!webhook.policies || webhook.policies.includes(event.rollout.policy))
+    (!webhook.environments || webhook.environments.includes(scope.environment)) &&
+    (!webhook.policies || (scope.policy !== undefined && webhook.policies.includes(scope.policy)))
   );
 }

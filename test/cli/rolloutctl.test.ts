@@ -87,7 +87,7 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(main.stdout).toContain('Usage: rolloutctl');
     expect(main.stdout).toContain('ROLLOUT_TOKEN');
     expect(main.stdout).toContain('4  the token was refused');
-    const commands = ['apply', 'status', 'start', 'approve', 'reject', 'pause', 'resume', 'abort', 'kill', 'restore', 'history', 'report', 'tokens', 'tokens list', 'tokens create', 'tokens revoke'];
+    const commands = ['apply', 'export', 'status', 'start', 'approve', 'reject', 'pause', 'resume', 'abort', 'kill', 'restore', 'history', 'report', 'tokens', 'tokens list', 'tokens create', 'tokens revoke'];
     const results = await Promise.all(commands.map((c) => cli([...c.split(' '), '--help'], undefined)));
     results.forEach((r, i) => {
       expect(r.code, commands[i]).toBe(0);
@@ -190,11 +190,12 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     for (const doc of docs) expect(doc.rollouts.map((r: { id: string }) => r.id)).toEqual([rolloutId]);
     expect(docs[1].at > docs[0].at).toBe(true);
 
-    // The rollout now owns the flag's strategy: applying the file again would undo its ramp, and the diff says so.
+    // The rollout now owns the flag's strategy: applying the file again would undo its ramp, so it is refused up front.
     const drift = await cli(['apply', '-f', repo, '--dry-run'], editor);
+    expect(drift.code).toBe(2);
     expect(drift.stdout).toContain('  ~ environments.production.enabled: true → false');
     expect(drift.stdout).toContain('  ~ environments.production.strategies[0].parameters.rollout: "1" → "0"');
-    expect(drift.stdout).toContain(`  ! active rollout ${rolloutId.slice(0, 8)} in production: replacing the definition also replaces the strategy the rollout ramps`);
+    expect(drift.stdout).toContain(`  ! flag cli-flag in production: the file disables the environment (serves 0%), rollout ${rolloutId} (running) set 1%; refused unless --force`);
 
     const twice = await cli(['start', 'cli-flag', '--env', 'production', '--policy', 'cli-plan'], editor);
     expect(twice.code).toBe(2);

@@ -222,7 +222,7 @@ describe('webhook notifications on a live controller', () => {
     });
     expect(messages.map((m) => m.type).sort()).toEqual(['rollout.awaiting_approval', 'rollout.awaiting_approval', 'rollout.awaiting_approval', 'rollout.completed']);
     expect(messages.map((m) => m.text)).toContain(`${flag} in ${ENV} completed at 100%`);
-    expect(messages.map((m) => m.text)).toContain(`${flag} in ${ENV} is waiting for approval to go to 50% (1 needed from release-manager)`);
+    expect(messages.map((m) => m.text)).toContain(`${flag} in ${ENV} is waiting for approval to go to 50% (1 approval needed from release-manager)`);
     for (const m of messages) expect(m.blocks).toHaveLength(3);
 
     // Another environment's webhook was never given a job.
