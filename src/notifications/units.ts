@@ -1,4 +1,5 @@
 import type { CheckResult } from '../rollouts/rollout-model.js';
+import { metricText, samplesText } from '../rollouts/units.js';
 
 /**
  * Numbers in notifications carry their units. Checks store plain numbers (an error rate of 0.08, a
@@ -6,22 +7,10 @@ import type { CheckResult } from '../rollouts/rollout-model.js';
  */
 
 const trim = (n: number) => String(Number(n.toPrecision(3)));
-const grouped = (n: number) => n.toLocaleString('en-US');
 
-/** How a metric's values read: rates and shares as percentages, latencies in ms, counts as counts. */
-export function withUnit(metric: string, value: number | null): string {
-  if (value === null || Number.isNaN(value)) return 'no value';
-  if (metric === 'error_rate' || metric === 'sample_ratio') return `${trim(value * 100)}%`;
-  if (metric.endsWith('_ms')) return `${trim(value)} ms`;
-  if (metric === 'exposures') return `${grouped(value)} evaluations`;
-  return trim(value);
-}
-
-/** What a check's samples count: evaluations for the traffic checks, requests for the rest. */
-export function samplesText(c: Pick<CheckResult, 'metric' | 'samples'>): string {
-  const unit = c.metric === 'exposures' || c.metric === 'sample_ratio' ? 'evaluations' : 'requests';
-  return `${grouped(c.samples)} ${unit}`;
-}
+/** Values and samples read as everywhere else: src/rollouts/units.ts. */
+const withUnit = (metric: string, value: number | null) => metricText(metric, value);
+const samplesOf = (c: Pick<CheckResult, 'metric' | 'samples'>) => samplesText(c.metric, c.samples);
 
 /**
  * The rule as the policy states it, with its limits in units: "error_rate(treatment) > 0.05 for 5m"
@@ -41,5 +30,5 @@ export function ruleText(c: Pick<CheckResult, 'rule' | 'metric'>): string {
 export function describeCheck(c: CheckResult): string {
   const mark = c.verdict === 'fail' ? '✗' : c.verdict === 'pass' ? '✓' : '?';
   const line = c.metric === 'sample_ratio' ? 'expected' : c.metric === 'exposures' ? 'needed' : 'limit';
-  return `${mark} ${ruleText(c)}: ${withUnit(c.metric, c.value)} (${line} ${withUnit(c.metric, c.threshold)}) over ${samplesText(c)}`;
+  return `${mark} ${ruleText(c)}: ${withUnit(c.metric, c.value)} (${line} ${withUnit(c.metric, c.threshold)}) over ${samplesOf(c)}`;
 }
