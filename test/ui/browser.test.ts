@@ -93,8 +93,8 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     await screenshot(page, '03-rollout-awaiting-approval');
     expect(await unnamedControls(page)).toEqual([]);
 
-    await page.getByRole('button', { name: 'Approve' }).click();
-    await confirmDialog(page, 'Approve', 'gates green, go to 10%');
+    await page.getByRole('button', { name: 'Approve 10%' }).click();
+    await confirmDialog(page, 'Approve 10%', 'gates green, go to 10%');
     await expect.poll(() => page.locator('.stepper [aria-current="step"]').textContent(), { timeout: STEP_TIMEOUT }).toBe('10%');
     const after = await expectStatus(t, 200, 'GET', `/api/admin/rollouts/${rolloutId}`, undefined, viewer.secret);
     expect(after.stepIndex).toBeGreaterThanOrEqual(1);

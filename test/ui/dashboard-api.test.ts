@@ -26,7 +26,7 @@ describe('dashboard server side', () => {
     viewer = await adminPerson(t, 'viewer', 'vera-viewer');
     editor = await adminPerson(t, 'editor', 'erin-editor');
     client = await t.token({ kind: 'client', environment: ENV });
-    await expectStatus(t, 201, 'PUT', '/api/admin/policies/slow', { name: 'slow' });
+    await expectStatus(t, 201, 'PUT', '/api/admin/policies/slow', { name: 'slow', steps: [{ percentage: 1, approval: { required: 0 } }, 10, 50, 100] });
   });
   afterAll(() => t?.stop());
 
@@ -97,7 +97,7 @@ describe('dashboard server side', () => {
     expect(Number(res.headers.get('x-server-time'))).toBeGreaterThan(0);
     const body = JSON.parse(res.text);
     expect(body.rollout).toMatchObject({ id: rollout.id, state: 'aborted' });
-    expect(body.progress).toMatchObject({ steps: [1, 10, 50, 100], active: false, waitingFor: [] });
+    expect(body.rollout.status).toMatchObject({ steps: [1, 10, 50, 100], active: false, waitingFor: [], served: { percentage: 0, text: 'serving nobody (0%)' }, ended: { state: 'aborted' } });
     const s = body.series;
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     expect(sum(s.cohorts.treatment.requests)).toBe(400);
@@ -125,10 +125,11 @@ describe('dashboard server side', () => {
     expect(entry).toMatchObject({ flag, environment: ENV, state: 'running', stepIndex: 0, percentage: 1, gateCount: 0 });
     expect(entry.plan).toBeUndefined();
     expect(entry.history).toBeUndefined();
-    expect(entry.progress.waitingFor.map((i: any) => i.kind)).toEqual(['time', 'samples', 'gates', 'approval', 'window']);
-    expect(entry.progress.waitingFor.find((i: any) => i.kind === 'approval')).toMatchObject({ met: false, required: 1, roles: ['release-manager'], forPercentage: 10 });
+    expect(entry.status.served).toEqual({ percentage: 1, killed: false, text: 'serving 1%' });
+    expect(entry.status.waitingFor.map((i: any) => i.kind)).toEqual(['time', 'samples', 'gates', 'approval', 'window']);
+    expect(entry.status.waitingFor.find((i: any) => i.kind === 'approval')).toMatchObject({ met: false, required: 1, roles: ['release-manager'], forPercentage: 10 });
     // Active ones come first, then finished ones.
-    const states = rollouts.map((r: any) => r.progress.active);
+    const states = rollouts.map((r: any) => r.status.active);
     expect(states).toEqual([...states].sort((a: boolean, b: boolean) => Number(b) - Number(a)));
     await expectStatus(t, 200, 'POST', `/api/admin/rollouts/${rollout.id}/abort`, {}, editor.secret);
   });
