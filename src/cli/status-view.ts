@@ -2,6 +2,7 @@ import type { Rollout, RolloutState } from '../rollouts/rollout-model.js';
 import { stepPercentages } from '../reports/rollout-facts.js';
 import { conditionText, rolloutStatus, type RolloutStatus } from '../rollouts/rollout-status.js';
 import { counted } from '../rollouts/units.js';
+import { hasEnteredAStep } from '../rollouts/approvals.js';
 import { stateWords } from '../reports/go-live-report.js';
 import { humanDuration } from '../reports/rollout-facts.js';
 import { formatCheckSamples, formatValue, formatTime } from '../reports/report-format.js';
@@ -12,23 +13,23 @@ import { table } from './output.js';
 
 const BAR_WIDTH = 16;
 
-/** How many steps a rollout has reached (a completed one has reached them all). */
-function reached(state: RolloutState, stepIndex: number, steps: number): number {
-  if (state === 'pending') return 0;
-  if (state === 'completed') return steps;
-  return stepIndex + 1;
+/** How many steps a rollout has reached (a completed one has reached them all; one at 0 % none yet). */
+function reached(rollout: Pick<Rollout, 'state' | 'stepIndex' | 'percentage'>, steps: number): number {
+  if (!hasEnteredAStep(rollout)) return 0;
+  if (rollout.state === 'completed') return steps;
+  return rollout.stepIndex + 1;
 }
 
 /**
  * A bar filled by steps reached, then the steps with the current one in brackets, e.g.
  * "████████········ 1% › [10%] › 50% › 100%"; a rolled-back or aborted step is marked ✗.
  */
-export function progressBar(rollout: Pick<Rollout, 'plan' | 'state' | 'stepIndex'>): string {
+export function progressBar(rollout: Pick<Rollout, 'plan' | 'state' | 'stepIndex' | 'percentage'>): string {
   const steps = stepPercentages(rollout);
-  const done = reached(rollout.state, rollout.stepIndex, steps.length);
+  const done = reached(rollout, steps.length);
   const filled = Math.round((BAR_WIDTH * done) / steps.length);
   const stopped = rollout.state === 'rolled_back' || rollout.state === 'aborted';
-  const labels = steps.map((p, i) => (i === rollout.stepIndex && rollout.state !== 'pending' && rollout.state !== 'completed' ? `[${p}%${stopped ? ' ✗' : ''}]` : `${p}%`));
+  const labels = steps.map((p, i) => (i === rollout.stepIndex && hasEnteredAStep(rollout) && rollout.state !== 'completed' ? `[${p}%${stopped ? ' ✗' : ''}]` : `${p}%`));
   return `${'█'.repeat(filled)}${'·'.repeat(BAR_WIDTH - filled)} ${labels.join(' › ')}`;
 }
 

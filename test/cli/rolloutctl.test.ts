@@ -28,8 +28,8 @@ flags:
 
 const POLICY_FILE = `
 name: cli-plan
-description: four steps, a release manager per step
-steps: [1, 10, 50, 100]
+description: four steps, a release manager per widening (no Go/No-Go before 1%)
+steps: [{ percentage: 1, approval: { required: 0 } }, 10, 50, 100]
 stepDefaults: { minDuration: 1h, minSamples: 10, approval: { required: 1, roles: [release-manager] } }
 gates:
   - { metric: error_rate, cohort: treatment, max: 0.05 }
@@ -203,15 +203,24 @@ describe('rolloutctl (the built binary) against a running controller', () => {
   });
 
   it('approve: not by an editor (exit 4); by a release manager with a comment, using a short id', async () => {
-    const own = await cli(['approve', rolloutId, '-m', 'mine'], editor);
+    const own = await cli(['approve', rolloutId, '--step', '10', '--ahead', '-m', 'mine'], editor);
     expect(own.code).toBe(4);
     expect(own.stderr).toContain('role editor may not rollouts:approve');
 
-    const res = await cli(['approve', rolloutId.slice(0, 8), '-m', 'error rate flat, go'], manager);
+    // The 1% step is still running: nothing awaits approval, so a plain approve is refused (exit 2)…
+    const early = await cli(['approve', rolloutId.slice(0, 8), '-m', 'go'], manager);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toContain('awaits no approval');
+    // …and the 10% step can be approved ahead only when asked for.
+    const res = await cli(['approve', rolloutId.slice(0, 8), '--step', '10', '--ahead', '-m', 'error rate flat, go'], manager);
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('approved for the next step by Rita Manager');
+    expect(res.stdout).toContain('approved the 10% step (Rita Manager');
     const rollout = (await t.api('GET', `/api/admin/rollouts/${rolloutId}`)).body;
-    expect(rollout.approvals).toMatchObject([{ by: { name: 'Rita Manager' }, step: 1, comment: 'error rate flat, go' }]);
+    expect(rollout.approvals).toMatchObject([{ by: { name: 'Rita Manager' }, step: 1, ahead: true, comment: 'error rate flat, go' }]);
+    // Approving the same step again gives the first approval back.
+    const again = await cli(['approve', rolloutId.slice(0, 8), '--step', '10', '--ahead', '--json'], manager);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).approval.at).toBe(rollout.approvals[0].at);
 
     const history = await cli(['history', rolloutId.slice(0, 6), '--json'], viewer);
     expect(JSON.parse(history.stdout).history[0]).toMatchObject({ from: 'pending', to: 'running', actor: 'Erin Editor' });
@@ -241,7 +250,7 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(md.code).toBe(0);
     const text = readFileSync(path.join(dir, 'go-live.md'), 'utf8');
     expect(text).toContain('# Go-live report: `cli-flag` in `production`');
-    expect(text).toMatch(/\| 2 \(10%\) \| Rita Manager \| release-manager \| [^|]+ \| error rate flat, go \|/);
+    expect(text).toMatch(/\| 10% \(ahead\) \| Rita Manager \| release-manager \| [^|]+ \| error rate flat, go \|/);
     expect(text).toContain('Aborted: aborted by Erin Editor: waiting for marketing');
 
     const html = await cli(['report', rolloutId, '-o', path.join(dir, 'go-live.html')], viewer);
