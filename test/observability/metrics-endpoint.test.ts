@@ -123,7 +123,7 @@ describe('GET /metrics on a live controller (real Redis)', () => {
     expect(delta(running, 'rollout_controller_rollout_transitions_total', { to: 'running' })).toBe(1);
 
     const manager = await adminPerson(t, 'release-manager', 'Metrics Manager');
-    await expectStatus(t, 200, 'POST', `/api/admin/rollouts/${rollout.id}/approve`, { comment: 'looks fine' }, manager.secret);
+    await expectStatus(t, 200, 'POST', `/api/admin/rollouts/${rollout.id}/approve`, { step: 10, ahead: true, comment: 'looks fine' }, manager.secret);
     expect(delta(await scrape(t.url), 'rollout_controller_approvals_total', { step: '2' })).toBe(1);
 
     startTraffic(t, client, 'metrics-ramp', UNHEALTHY);

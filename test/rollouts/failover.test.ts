@@ -94,7 +94,8 @@ describe('rollout leader failover between two controller processes', () => {
     expect((await api(survivor.url, editor.secret, 'PUT', `/api/admin/flags/${FLAG}`, { environments: { [ENV]: { enabled: true, strategies: [] } } })).status).toBe(201);
     const policy = await api(survivor.url, adminToken, 'PUT', `/api/admin/policies/${POLICY}`, {
       name: POLICY,
-      steps: STEPS,
+      // No Go/No-Go: the ramp starts at once; each widening needs a release manager.
+      steps: [{ percentage: STEPS[0], approval: { required: 0 } }, ...STEPS.slice(1)],
       stepDefaults: { minDuration: '300ms', minSamples: 20, maxDuration: '2m', approval: { required: 1, roles: ['release-manager'] } },
       analysisInterval: '200ms',
       gates: [{ metric: 'error_rate', max: 0.05 }],
@@ -128,7 +129,8 @@ describe('rollout leader failover between two controller processes', () => {
 
     const given: GivenApproval[] = [];
     const approve = async (via: ControllerProcess, viaId: string, stateWhenGiven: string, step: number) => {
-      const res = await api(via.url, releaseManager.secret, 'POST', `/api/admin/rollouts/${id}/approve`, { comment: `step ${step + 1} via ${viaId}` });
+      // Named by its percentage; a step not yet awaiting approval is approved ahead, as asked for.
+      const res = await api(via.url, releaseManager.secret, 'POST', `/api/admin/rollouts/${id}/approve`, { step: STEPS[step], ahead: stateWhenGiven !== 'awaiting_approval', comment: `${STEPS[step]}% via ${viaId}` });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       given.push({ step, via: viaId, stateWhenGiven });
       return res.body as { state: string; stepIndex: number };
@@ -200,7 +202,7 @@ describe('rollout leader failover between two controller processes', () => {
     const approvals = final.approvals as Array<{ step: number; by: { id: string; role?: string }; comment?: string }>;
     expect(approvals.map((a) => a.step).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5]);
     for (const g of given) {
-      expect(approvals).toContainEqual(expect.objectContaining({ step: g.step, by: expect.objectContaining({ id: releaseManager.id, role: 'release-manager' }), comment: `step ${g.step + 1} via ${g.via}` }));
+      expect(approvals).toContainEqual(expect.objectContaining({ step: g.step, by: expect.objectContaining({ id: releaseManager.id, role: 'release-manager' }), comment: `${STEPS[g.step]}% via ${g.via}` }));
     }
     expect(given.find((g) => g.step === KILL_ON_STEP + 1)?.via).toBe(leaderId);
 
