@@ -142,11 +142,13 @@ const steps: Step[] = [
     route: 'POST /api/admin/rollouts, POST …/approve, GET /api/admin/rollouts[/{id}], POST /api/metrics/outcomes',
     run: async () => {
       const started = await expectStatus(201, 'POST', '/api/admin/rollouts', { flag: 'smoke-a', environment: ENV, policy: 'smoke' }, editor);
-      expect(started).toMatchObject({ state: 'running', stepIndex: 0, percentage: 10 });
+      // The 10 % step asks for approval: the Go/No-Go holds it at 0 % until given.
+      expect(started).toMatchObject({ state: 'awaiting_approval', stepIndex: 0, percentage: 0 });
       await expectStatus(202, 'POST', '/api/metrics/outcomes', { appName: 'shop', records: [{ flag: 'smoke-a', cohort: 'treatment', requests: 5, errors: 0 }] }, client);
       await expectStatus(200, 'POST', `/api/admin/rollouts/${started.id}/approve`, { comment: 'go' }, releaseManager);
       const read = await expectStatus(200, 'GET', `/api/admin/rollouts/${started.id}`);
-      expect(read.approvals).toEqual([expect.objectContaining({ step: 1, comment: 'go' })]);
+      expect(read.approvals).toEqual([expect.objectContaining({ step: 0, comment: 'go' })]);
+      expect(read).toMatchObject({ state: 'running', percentage: 10 });
       expect(JSON.stringify(await expectStatus(200, 'GET', '/api/admin/rollouts'))).toContain(started.id);
     },
   },

@@ -77,7 +77,8 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
     }
     await ok(201, 'PUT', `/api/admin/policies/${POLICY}`, {
       name: POLICY,
-      steps: STEPS,
+      // No Go/No-Go: the ramp starts at once; each widening needs a release manager.
+      steps: [{ percentage: STEPS[0], approval: { required: 0 } }, ...STEPS.slice(1)],
       stepDefaults: { minDuration: '300ms', minSamples: 20, maxDuration: '2m', approval: { required: 1, roles: ['release-manager'] } },
       analysisInterval: '200ms',
       gates: [{ metric: 'error_rate', max: 0.05 }],
@@ -114,8 +115,9 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
     await ok(200, 'POST', `/api/admin/flags/${KILLED}/environments/${ENV}/kill`, { reason: 'incident' }, releaseManager.secret);
     const acknowledged: number[] = [];
     let refusedDuringFailover = 0;
-    const approve = async (step: number): Promise<boolean> => {
-      const res = await call('POST', `/api/admin/rollouts/${id}/approve`, { comment: `step ${step + 1}` }, releaseManager.secret);
+    const approve = async (step: number, ahead: boolean): Promise<boolean> => {
+      // Named by its percentage, so a retry after a refused (503) answer can only repeat the same approval.
+      const res = await call('POST', `/api/admin/rollouts/${id}/approve`, { step: STEPS[step], ahead, comment: `${STEPS[step]}%` }, releaseManager.secret);
       if (res.status === 200) acknowledged.push(step);
       else {
         // During the failover the store is away (503); anything else is a failure.
@@ -145,7 +147,7 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
       }
       const next = r.stepIndex + 1;
       if (!acknowledged.includes(next) && (r.state === 'awaiting_approval' || (killedAt === undefined && r.stepIndex === KILL_ON_STEP))) {
-        if ((await approve(next)) && killedAt === undefined && r.stepIndex === KILL_ON_STEP) {
+        if ((await approve(next, r.state !== 'awaiting_approval')) && killedAt === undefined && r.stepIndex === KILL_ON_STEP) {
           // The approval was acknowledged, so it is on the replica: kill the master at once.
           master.process.kill('SIGKILL');
           killedAt = Date.now();
@@ -176,7 +178,7 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
     // Every acknowledged approval is there, including the one acknowledged just before the master died.
     expect(acknowledged).toContain(KILL_ON_STEP + 1);
     const approvals = final.approvals as Array<{ step: number; comment?: string }>;
-    for (const step of acknowledged) expect(approvals).toContainEqual(expect.objectContaining({ step, comment: `step ${step + 1}` }));
+    for (const step of acknowledged) expect(approvals).toContainEqual(expect.objectContaining({ step, comment: `${STEPS[step]}%` }));
 
     // The replica's serving state followed the feed across the failover: it serves the last step.
     const ramped = (await api(controller.url, client.secret, 'GET', `/api/client/features/${FLAG}`)).body;
