@@ -106,7 +106,7 @@ function gateRule(gate: Rollout['plan']['gates'][number]): string {
     const limit = 'compare' in gate ? `≤ control × ${1 + gate.maxRelativeIncrease}` : `(${gate.cohort}) ≤ ${gate.max}`;
     return `${gate.name} ${limit}, from PromQL \`${gate.query}\``;
   }
-  if ('max' in gate) return `${gate.metric}(${gate.cohort}) ≤ ${gate.max}`;
+  if ('max' in gate) return `${gate.metric}(${gate.cohort}) ≤ ${gate.max}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}`;
   return `${gate.metric}(treatment) ≤ control × ${1 + gate.maxRelativeIncrease}${gate.confidence ? ` at ${gate.confidence} confidence` : ''} (at least ${gate.minControlSamples} control samples)`;
 }
 

@@ -93,7 +93,7 @@ describe('trust pages in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Restore the flag as it is' }).waitFor();
     // The served-percentage chart ends at 0 %.
     await page.locator('.chart svg').first().waitFor();
-    expect(await page.locator('.chart').filter({ hasText: 'Served percentage' }).textContent()).toContain('now 0%');
+    expect(await page.locator('.chart').filter({ hasText: 'Served percentage' }).locator('svg[role="img"]').getAttribute('aria-label')).toMatch(/→ 0%; now 0%\.$/);
     for (const cell of await gateCells(page)) expect(cell).toMatch(WITH_UNIT);
     await screenshot(page, 'trust-01-rolled-back');
 

@@ -84,7 +84,8 @@ function trafficChart(series: Series): HTMLElement {
       { label: 'control', values: c, cls: 'control' },
       { label: 'treatment', values: t, cls: 'treatment' },
     ],
-    format: (v) => `${v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)}k` : String(Math.round(v))} requests`,
+    // The title names the unit (requests per point): the axis keeps to short numbers.
+    format: (v) => (v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)}k` : String(Math.round(v))),
     summary: `Requests reported since the rollout started: treatment ${counted(sum(t), 'request')}, control ${counted(sum(c), 'request')}${series.partialFrom !== undefined ? ' (the point still filling is not drawn)' : ''}.`,
   });
 }

@@ -97,7 +97,7 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
   return h(
     'section',
     { 'aria-labelledby': 'ended-title', class: `ended ended-${ended.state}` },
-    h('h2', { id: 'ended-title' }, `${stateLabel(ended.state)} on ${dateTime(ended.at)}`),
+    h('h2', { id: 'ended-title' }, `${ended.state === 'completed' ? 'Completed' : ended.state === 'rolled_back' ? 'Rolled back' : 'Aborted'} on ${dateTime(ended.at)}`),
     h('p', {}, h('strong', {}, 'Why: '), ended.reason, ` (by ${ended.by})`),
     ended.causeText ? h('p', { class: 'cause' }, h('strong', {}, 'Cause: '), ended.causeText) : null,
     r.status.nextSteps.length
