@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../http/app-error.js';
+import { ifMatchVersion } from '../http/if-match.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { FlagService } from './flag-service.js';
 import { importPayloadSchema } from './import-schema.js';
@@ -65,11 +66,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         if (definition.name !== undefined && definition.name !== params.name) {
           throw new AppError(400, 'validation_failed', `invalid body: name: "${definition.name}" does not match the path’s "${params.name}"`);
         }
-        const ifMatch = req.header('if-match');
-        const ifVersion = ifMatch === undefined ? undefined : Number(ifMatch.replace(/^W\//, '').replace(/"/g, ''));
-        if (ifVersion !== undefined && !Number.isInteger(ifVersion)) {
-          throw new AppError(400, 'validation_failed', 'invalid header: If-Match: expected a flag version such as "3"');
-        }
+        const ifVersion = ifMatchVersion(req, 'flag');
         const result = await flags.put({ ...definition, name: params.name }, actor, reason, ifVersion, query.force === true);
         res.setHeader('ETag', `"${result.version}"`);
         return { status: result.created ? 201 : 200, body: result.flag };

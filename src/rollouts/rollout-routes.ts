@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Request } from 'express';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { AppError } from '../http/app-error.js';
+import { ifMatchVersion } from '../http/if-match.js';
 import { environmentNameSchema, flagNameSchema } from '../flags/schema.js';
 import type { Permission } from '../auth/permissions.js';
 import type { StoredToken } from '../auth/token-model.js';
@@ -36,14 +35,6 @@ const approveBody = z
   .default({})
   .meta({ id: 'ApproveRollout' });
 
-/** The version a person acted on, from If-Match ("7" or W/"7"), if they sent one. */
-function ifMatchVersion(req: Request): number | undefined {
-  const header = req.header('if-match');
-  if (header === undefined) return undefined;
-  const version = Number(header.replace(/^W\//, '').replace(/"/g, ''));
-  if (!Number.isInteger(version) || version < 0) throw new AppError(400, 'validation_failed', 'invalid header: If-Match: expected a rollout version such as "7" (the ETag of GET /api/admin/rollouts/{id})');
-  return version;
-}
 
 const COMMANDS: Record<Exclude<Command, 'approve'>, { permission: Permission; summary: string }> = {
   reject: { permission: 'rollouts:approve', summary: 'Reject the pending step: the rollout pauses for a person.' },
@@ -111,7 +102,7 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
         412: { description: 'If-Match named a version that is no longer current' },
       },
       handler: async ({ params, body, token, actor, req }) => {
-        const { rollout, approval } = await rollouts.approve(params.id, { by: person(token), ...body }, actor, ifMatchVersion(req));
+        const { rollout, approval } = await rollouts.approve(params.id, { by: person(token), ...body }, actor, ifMatchVersion(req, 'rollout'));
         const [view] = await rollouts.views([rollout]);
         return { status: 200, body: { ...view, approval } };
       },
@@ -127,7 +118,7 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
         body: commentBody,
         responses: { 200: { description: 'The rollout after the command' }, 403: { description: 'Not allowed for this person' }, 409: { description: 'Not possible in the rollout’s state' }, 412: { description: 'If-Match named a version that is no longer current' } },
         handler: async ({ params, body, token, actor, req }) => {
-          const rollout = await rollouts.command(params.id, command, person(token), actor, body.comment, ifMatchVersion(req));
+          const rollout = await rollouts.command(params.id, command, person(token), actor, body.comment, ifMatchVersion(req, 'rollout'));
           const [view] = await rollouts.views([rollout]);
           return { status: 200, body: view };
         },
