@@ -1,5 +1,5 @@
 import type { Commit, Store } from '../store/port.js';
-import { ConflictError } from '../store/errors.js';
+import { ConflictError } from '../errors/app-error.js';
 import { GENESIS_HASH, sealEvent, type AuditHead, type AuditInput, type AuditEvent } from './chain.js';
 
 export const AUDIT_LOG = 'audit';
@@ -57,7 +57,7 @@ export async function auditedCommit<T>(
       return mutation.result;
     } catch (err) {
       // A lost fence will not come back by retrying: the writer is no longer the leader.
-      if (!(err instanceof ConflictError) || err.reason.startsWith('fence') || attempt >= maxAttempts) throw err;
+      if (!(err instanceof ConflictError) || err.kind === 'fence' || attempt >= maxAttempts) throw err;
       // Back off a little with jitter so racing replicas do not collide in lockstep.
       await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { assertEnvironmentsDeclared } from '../environments/declared.js';
 import { generateSecret, hashSecret, secretHint, toPublicToken, TOKENS, type CreateToken, type PublicToken, type StoredToken } from './token-model.js';
 

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { asBackup, backupSchema } from './backup-format.js';
 import { backupJson, readSnapshot } from './export-backup.js';
@@ -75,13 +75,13 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
         const backup = assertChainIntact(asBackup(body));
         const useOwn = query.prefix === undefined || query.prefix === deps.prefix;
         if (!useOwn && !deps.openPrefix) {
-          throw new AppError(400, 'prefix_unsupported', 'prefix applies to Redis only: restore an embedded store with `npm run restore` before its first start');
+          throw new AppError('invalid', 'prefix_unsupported', 'prefix applies to Redis only: restore an embedded store with `npm run restore` before its first start');
         }
         const target = useOwn ? deps.store : await deps.openPrefix!(query.prefix!);
         try {
           const result = await restoreBackup(target, backup, { actor, now: deps.now, targetName: useOwn ? ownName : query.prefix! });
           const answer = { ...result, target: { prefix: useOwn ? deps.prefix : query.prefix } };
-          if (!result.audit.ok) throw new AppError(500, 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`, answer);
+          if (!result.audit.ok) throw new AppError('internal', 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`, answer);
           return { status: 200, body: answer };
         } finally {
           if (!useOwn) await target.close();

@@ -1,7 +1,7 @@
 import type { Store } from '../store/port.js';
 import { AUDIT_LOG, readAuditHead } from '../audit/audited-commit.js';
 import type { AuditEvent, AuditHead } from '../audit/chain.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { BACKED_UP_COLLECTIONS, BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type Backup, type BackupDocument } from './backup-format.js';
 
 const AUDIT_PAGE = 1_000;
@@ -29,7 +29,7 @@ export async function readSnapshot(store: Store): Promise<StoreSnapshot> {
     const after = await readAuditHead(store);
     if (after.seq === before.seq) return { collections, head: after };
   }
-  throw new AppError(503, 'store_busy', `the audit log moved during each of ${SNAPSHOT_ATTEMPTS} attempts to read a consistent backup: try again`);
+  throw new AppError('unavailable', 'store_busy', `the audit log moved during each of ${SNAPSHOT_ATTEMPTS} attempts to read a consistent backup: try again`);
 }
 
 /** Audit events 1..head.seq, oldest first, a page at a time, so a long log is never held whole. */

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/port.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { Actor } from '../audit/chain.js';
 import { VERSION } from '../controller.js';
 import { backupJson, readSnapshot } from './export-backup.js';
@@ -55,7 +55,7 @@ async function restore(store: Store, file: string): Promise<void> {
   const backupDoc = parseBackup(JSON.parse(await readFile(file, 'utf8')));
   const result = await restoreBackup(store, backupDoc, { actor: OFFLINE, now: () => new Date(), targetName: store.kind });
   process.stdout.write(`${JSON.stringify(result)}\n`);
-  if (!result.audit.ok) throw new AppError(500, 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`);
+  if (!result.audit.ok) throw new AppError('internal', 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`);
 }
 
 main(process.argv.slice(2)).then(
@@ -63,6 +63,6 @@ main(process.argv.slice(2)).then(
   (err) => {
     const known = err instanceof AppError || err instanceof ConfigError;
     process.stderr.write(`${known ? err.message : (err as Error).stack ?? String(err)}\n`);
-    process.exitCode = err instanceof AppError && err.status === 409 ? 2 : 1;
+    process.exitCode = err instanceof AppError && err.kind === 'conflict' ? 2 : 1;
   },
 );

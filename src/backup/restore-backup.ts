@@ -1,9 +1,10 @@
 import type { AppendOp, Commit, PutOp, Store } from '../store/port.js';
-import { ConflictError } from '../store/errors.js';
+import { ConflictError } from '../errors/app-error.js';
 import { AUDIT_LOG, HEAD_ID, META, readAuditHead } from '../audit/audited-commit.js';
 import { ChainVerifier, sealEvent, type Actor, type AuditEvent, type ChainVerdict } from '../audit/chain.js';
 import { verifyAuditLog } from '../audit/audit-service.js';
-import { AppError, validationError } from '../http/app-error.js';
+import { validationError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { asBackup, BACKED_UP_COLLECTIONS, backupCounts, backupSchema, type Backup } from './backup-format.js';
 
 export const RESTORE_ACTION = 'backup.restore';
@@ -21,7 +22,7 @@ export function assertChainIntact(backup: Backup): Backup {
   backup.audit.events.forEach((event, i) => verifier.check(i + 1, event));
   const verdict = verifier.finish(backup.audit.head);
   if (!verdict.ok) {
-    throw new AppError(422, 'backup_audit_broken', `the backup's audit log does not verify: ${verdict.problem}`, verdict);
+    throw new AppError('refused', 'backup_audit_broken', `the backup's audit log does not verify: ${verdict.problem}`, verdict);
   }
   return backup;
 }
@@ -143,7 +144,7 @@ export async function restoreBackup(
 ): Promise<RestoreResult> {
   const contents = await describeContents(target);
   if (contents) {
-    throw new AppError(409, 'store_not_empty', `the target store is not empty (it holds ${contents}): a backup is restored into an empty store only`);
+    throw new AppError('conflict', 'store_not_empty', `the target store is not empty (it holds ${contents}): a backup is restored into an empty store only`);
   }
   const at = opts.now().toISOString();
   const plan = planRestore(backup, opts.actor, at, opts.targetName);
@@ -154,7 +155,7 @@ export async function restoreBackup(
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       const written = i === 0 ? 'nothing was restored' : 'the restore stopped part-way (its marker stays): restore into another empty store';
-      throw new AppError(409, 'store_not_empty', `the target store was written to during the restore (${err.reason}); ${written}`);
+      throw new AppError('conflict', 'store_not_empty', `the target store was written to during the restore (${err.reason}); ${written}`);
     }
   }
   const audit = await verifyAuditLog(target);

@@ -1,5 +1,5 @@
 import type { Store } from '../store/port.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { ENVIRONMENTS } from './environment-schema.js';
 
 /**
@@ -30,7 +30,7 @@ export function undeclaredMessage(undeclared: string[], declared: string[]): str
 }
 
 export function unknownEnvironmentError(undeclared: string[], declared: string[]): AppError {
-  return new AppError(404, UNKNOWN_ENVIRONMENT, undeclaredMessage(undeclared, declared), { undeclared, declared });
+  return new AppError('not-found', UNKNOWN_ENVIRONMENT, undeclaredMessage(undeclared, declared), { undeclared, declared });
 }
 
 /** Throws 404 unknown_environment (with `details.declared`) unless every name is declared. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { environmentNameSchema } from '../flags/schema.js';
 import { environmentBodySchema, environmentSchema } from './environment-schema.js';
@@ -49,7 +49,7 @@ export function environmentRoutes(environments: EnvironmentService): RouteSpec[]
       handler: async ({ params, body, actor }) => {
         const { reason, ...rest } = body;
         if (rest.name !== undefined && rest.name !== params.name) {
-          throw new AppError(400, 'validation_failed', `invalid body: name: "${rest.name}" does not match the path’s "${params.name}"`);
+          throw new AppError('invalid', 'validation_failed', `invalid body: name: "${rest.name}" does not match the path’s "${params.name}"`);
         }
         const { environment, created } = await environments.put({ ...rest, name: params.name }, actor, reason);
         return { status: created ? 201 : 200, body: environment };

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { PutOp, Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import { FLAGS } from '../flags/collections.js';
 import type { StoredFlag } from '../flags/schema.js';
@@ -62,8 +62,7 @@ export class EnvironmentService {
     const env = typeof environment === 'string' ? await this.require(environment) : environment;
     const violations = policyViolations(policy, env);
     if (violations.length === 0) return;
-    throw new AppError(
-      422,
+    throw new AppError('refused',
       POLICY_NOT_ALLOWED,
       `policy "${policy.name}" may not be used in ${env.name}: ${violations.map((v) => `${v.rule}: ${v.message}`).join('; ')}`,
       { policy: policy.name, environment: env.name, violations },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Context } from 'unleash-client';
 import type { StoredToken } from '../auth/token-model.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { tokenEnvironment } from '../http/auth.js';
 import type { Logger } from '../logger.js';
 import { matchesIfNoneMatch } from '../serving/rendered-payload.js';
@@ -55,7 +55,7 @@ export class ServerEvaluation {
     const waitSeconds = this.limiter.take(token!.id);
     if (waitSeconds > 0) {
       res.setHeader('Retry-After', String(waitSeconds));
-      throw new AppError(429, 'rate_limited', `this token sent too many evaluation requests; retry after ${waitSeconds} s`);
+      throw new AppError('rate-limited', 'rate_limited', `this token sent too many evaluation requests; retry after ${waitSeconds} s`);
     }
     return { env, engine: this.engines.forEnvironment(env) };
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { ifMatchVersion } from '../http/if-match.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { FlagService } from './flag-service.js';
@@ -64,7 +64,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
       handler: async ({ params, query, body, actor, req, res }) => {
         const { reason, ...definition } = body;
         if (definition.name !== undefined && definition.name !== params.name) {
-          throw new AppError(400, 'validation_failed', `invalid body: name: "${definition.name}" does not match the path’s "${params.name}"`);
+          throw new AppError('invalid', 'validation_failed', `invalid body: name: "${definition.name}" does not match the path’s "${params.name}"`);
         }
         const ifVersion = ifMatchVersion(req, 'flag');
         const result = await flags.put({ ...definition, name: params.name }, actor, reason, ifVersion, query.force === true);

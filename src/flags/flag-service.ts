@@ -1,7 +1,7 @@
 import type { Store, Versioned, PutOp } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { FLAGS, SEGMENTS } from './collections.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import type { FlagFile } from './flag-files.js';
@@ -84,7 +84,7 @@ export class FlagService {
           assertEnvironmentsDeclared(this.store, Object.keys(definition.environments)),
         ]);
         if (ifVersion !== undefined && (existing?.version ?? 0) !== ifVersion) {
-          throw new AppError(412, 'version_mismatch', `flag "${definition.name}" is at version ${existing?.version ?? 0}, not ${ifVersion}: read it again`);
+          throw new AppError('stale', 'version_mismatch', `flag "${definition.name}" is at version ${existing?.version ?? 0}, not ${ifVersion}: read it again`);
         }
         this.assertSegmentsExist(definition, segmentIds(segments.map((s) => s.value)));
         const reconciled = reconcileWithRollouts(existing?.value, definition, await this.owningRollouts(existing?.value), force);
@@ -277,11 +277,11 @@ async function assertFileEnvironmentsDeclared(store: Store, file: FlagFile): Pro
 
 function ownershipError(conflicts: OwnershipConflict[]): AppError {
   const lines = conflicts.map((c) => describeConflict(c, 'the change'));
-  return new AppError(409, 'rollout_owns_percentage', `${lines.join('; ')}: refused, since it would undo what the rollout set (send ?force=true to apply it anyway)`, { conflicts });
+  return new AppError('conflict', 'rollout_owns_percentage', `${lines.join('; ')}: refused, since it would undo what the rollout set (send ?force=true to apply it anyway)`, { conflicts });
 }
 
 function throwIfProblems(problems: Problem[]): void {
   if (problems.length > 0) {
-    throw new AppError(400, 'validation_failed', `invalid body: ${problems[0]!.path}: ${problems[0]!.message}`, { issues: problems });
+    throw new AppError('invalid', 'validation_failed', `invalid body: ${problems[0]!.path}: ${problems[0]!.message}`, { issues: problems });
   }
 }

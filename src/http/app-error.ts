@@ -1,28 +1,7 @@
 import type { z } from 'zod';
+import { AppError } from '../errors/app-error.js';
 
-/**
- * The one error type of the project: an HTTP status, a stable machine-readable id,
- * a message for people, and optional details (for validation, the field paths).
- */
-export class AppError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorId: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'AppError';
-  }
-
-  static notFound(what: string): AppError {
-    return new AppError(404, 'not_found', `${what} was not found`);
-  }
-
-  static conflict(message: string): AppError {
-    return new AppError(409, 'conflict', message);
-  }
-}
+/** Validation errors: zod's issues as field paths and messages people can act on. */
 
 export interface FieldIssue {
   path: string;
@@ -47,5 +26,5 @@ export function validationError(where: string, error: z.ZodError, root = ''): Ap
   const issues = describeIssues(error, root);
   const first = issues[0];
   const summary = first ? `${first.path}: ${first.message}` : 'invalid';
-  return new AppError(400, 'validation_failed', `invalid ${where}: ${summary}`, { issues });
+  return new AppError('invalid', 'validation_failed', `invalid ${where}: ${summary}`, { issues });
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger.js';
-import { AppError } from './app-error.js';
+import { STATUS_OF, kindOfStatus } from './error-status.js';
+import { AppError } from '../errors/app-error.js';
 import type { Authenticator } from './auth.js';
 import { allowBrowsers } from './cors.js';
 import { buildOpenApi } from './openapi.js';
@@ -69,17 +70,18 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+    next(new AppError('not-found', 'not_found', `no route for ${req.method} ${req.path}`));
   });
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const error = toAppError(err);
-    if (error.status >= 500) (res.locals.log ?? deps.logger).error({ err }, 'request failed');
+    const status = STATUS_OF[error.kind];
+    if (status >= 500) (res.locals.log ?? deps.logger).error({ err }, 'request failed');
     if (res.headersSent) {
       res.end();
       return;
     }
-    res.status(error.status).json({ error: error.errorId, message: error.message, ...(error.details ? { details: error.details } : {}) });
+    res.status(status).json({ error: error.errorId, message: error.message, ...(error.details ? { details: error.details } : {}) });
   });
   return app;
 }
@@ -88,8 +90,8 @@ function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { type?: string; status?: number; message?: string; limit?: number };
   // body-parser's own errors carry a status: a malformed or oversized body is the client's fault.
-  if (e?.type === 'entity.parse.failed') return new AppError(400, 'invalid_json', `invalid body: not valid JSON (${e.message})`);
-  if (e?.type === 'entity.too.large') return new AppError(413, 'body_too_large', `the body is larger than ${e.limit ? `${e.limit} bytes` : BODY_LIMIT}`);
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new AppError(e.status, 'bad_request', e.message ?? 'bad request');
-  return new AppError(500, 'internal', 'internal error');
+  if (e?.type === 'entity.parse.failed') return new AppError('invalid', 'invalid_json', `invalid body: not valid JSON (${e.message})`);
+  if (e?.type === 'entity.too.large') return new AppError('too-large', 'body_too_large', `the body is larger than ${e.limit ? `${e.limit} bytes` : BODY_LIMIT}`);
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new AppError(kindOfStatus(e.status), 'bad_request', e.message ?? 'bad request');
+  return new AppError('internal', 'internal', 'internal error');
 }

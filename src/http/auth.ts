@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { roleAllows } from '../auth/permissions.js';
 import type { TokenIndex } from '../auth/token-index.js';
 import type { StoredToken } from '../auth/token-model.js';
-import { AppError } from './app-error.js';
+import { AppError } from '../errors/app-error.js';
 import type { AuthRequirement } from './route.js';
 
 /** 401 when there is no token we know; 403 when the token is of the wrong kind or role. */
@@ -14,21 +14,21 @@ export class Authenticator {
     // OFREP's specification also names an X-API-Key header; its routes accept either.
     const apiKey = requirement.kind === 'client-or-frontend' ? req.header('x-api-key') : undefined;
     const token = this.tokens.authenticate(req.headers.authorization ?? apiKey);
-    if (!token) throw new AppError(401, 'unauthorized', 'a valid token is required in the Authorization header');
+    if (!token) throw new AppError('unauthenticated', 'unauthorized', 'a valid token is required in the Authorization header');
     switch (requirement.kind) {
       case 'client':
       case 'frontend':
         if (token.kind !== requirement.kind) {
-          throw new AppError(403, 'forbidden', `this route needs a ${requirement.kind} token, not a ${token.kind} token`);
+          throw new AppError('forbidden', 'forbidden', `this route needs a ${requirement.kind} token, not a ${token.kind} token`);
         }
         return token;
       case 'client-or-frontend':
-        if (token.kind === 'admin') throw new AppError(403, 'forbidden', 'this route needs a client or frontend token, not an admin token');
+        if (token.kind === 'admin') throw new AppError('forbidden', 'forbidden', 'this route needs a client or frontend token, not an admin token');
         return token;
       case 'admin':
-        if (token.kind !== 'admin' || !token.role) throw new AppError(403, 'forbidden', `this route needs an admin token, not a ${token.kind} token`);
+        if (token.kind !== 'admin' || !token.role) throw new AppError('forbidden', 'forbidden', `this route needs an admin token, not a ${token.kind} token`);
         if (!roleAllows(token.role, requirement.permission)) {
-          throw new AppError(403, 'forbidden', `role ${token.role} may not ${requirement.permission}`);
+          throw new AppError('forbidden', 'forbidden', `role ${token.role} may not ${requirement.permission}`);
         }
         return token;
     }
@@ -37,6 +37,6 @@ export class Authenticator {
 
 /** The environment a client or frontend token is bound to. */
 export function tokenEnvironment(token: StoredToken | undefined): string {
-  if (!token?.environment) throw new AppError(403, 'forbidden', 'this token is not bound to an environment');
+  if (!token?.environment) throw new AppError('forbidden', 'forbidden', 'this token is not bound to an environment');
   return token.environment;
 }

@@ -1,5 +1,5 @@
 import type { Store, Versioned } from '../store/port.js';
-import { ConflictError } from '../store/errors.js';
+import { ConflictError } from '../errors/app-error.js';
 import type { NotificationEvent } from './events.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { generateWebhookSecret } from './signature.js';
 import { secretHintOf, toPublicWebhook, WEBHOOKS, type PublicWebhook, type PutWebhook, type StoredWebhook } from './webhook-model.js';
 
@@ -32,7 +32,7 @@ export class WebhookService {
    * on `rotateSecret`) is in this answer and never again, like a token's; a caller's own is not echoed.
    */
   async put(id: string, input: PutWebhook, actor: Actor): Promise<{ created: boolean; webhook: PublicWebhook & { secret?: string } }> {
-    if (input.secret && input.rotateSecret) throw new AppError(400, 'validation_failed', 'give either a secret or rotateSecret, not both');
+    if (input.secret && input.rotateSecret) throw new AppError('invalid', 'validation_failed', 'give either a secret or rotateSecret, not both');
     return auditedCommit(
       this.store,
       async () => {

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Commit, Store } from '../store/port.js';
-import { ConflictError } from '../store/errors.js';
+import { ConflictError } from '../errors/app-error.js';
 import { metricsOn } from './metric-factory.js';
 
 /** Store round trips: sub-millisecond on loopback Redis, seconds when it is failing over. */

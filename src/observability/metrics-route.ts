@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest();
@@ -27,7 +27,7 @@ export function metricsRoutes(registry: Registry, metricsToken: string | undefin
       handler: async ({ req, res }) => {
         if (expected) {
           const sent = req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
-          if (!timingSafeEqual(digest(sent), expected)) throw new AppError(401, 'unauthorized', 'send METRICS_TOKEN in the Authorization header');
+          if (!timingSafeEqual(digest(sent), expected)) throw new AppError('unauthenticated', 'unauthorized', 'send METRICS_TOKEN in the Authorization header');
         }
         const body = await registry.metrics();
         res.status(200).type(registry.contentType).send(body);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { flagNameSchema } from '../flags/schema.js';
 import { roleAllows } from '../auth/permissions.js';
@@ -48,7 +48,7 @@ export function policyRoutes(policies: PolicyService): RouteSpec[] {
         400: { description: 'Invalid policy (the error names the field)' },
       },
       handler: async ({ params, body, actor, token }) => {
-        if (body.name !== params.name) throw new AppError(400, 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
+        if (body.name !== params.name) throw new AppError('invalid', 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
         // Only admins write policies: how much scrutiny a release gets is not for its author to lower.
         if (!token?.role || !roleAllows(token.role, 'policies:write')) {
           return { status: 202, body: { proposal: await policies.propose(body, actor) } };

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { FileError, parseYamlFile, readYamlDir } from '../files/yaml-files.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import { policySchema, type Policy } from './policy-schema.js';

@@ -1,8 +1,8 @@
 import type { Store, Versioned } from '../store/port.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/chain.js';
-import { AppError } from '../http/app-error.js';
-import { ConflictError } from '../store/errors.js';
+import { AppError } from '../errors/app-error.js';
+import { ConflictError } from '../errors/app-error.js';
 import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
 import { sumFields, totalsOf } from '../metrics/outcome-fields.js';
 import type { DecisionInput, Measurements, Rollout } from './rollout-model.js';
@@ -220,8 +220,8 @@ export class RolloutLoop {
    * the rollout meanwhile. Either way the next tick reads afresh; anything else is an error.
    */
   private onWriteError(err: unknown, rolloutId: string | undefined, counts: { errors: number }): void {
-    if (err instanceof ConflictError && err.reason.startsWith('fence')) this.token = undefined;
-    else if (!(err instanceof ConflictError) && !(err instanceof AppError && err.status === 409)) {
+    if (err instanceof ConflictError && err.kind === 'fence') this.token = undefined;
+    else if (!(err instanceof ConflictError) && !(err instanceof AppError && err.kind === 'conflict')) {
       counts.errors++;
       this.logger.error({ ...(rolloutId ? { rolloutId } : {}), err: String(err) }, 'rollout analysis failed');
     }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Commit, PutOp, Store, Versioned } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
-import { AppError } from '../http/app-error.js';
-import { ConflictError } from '../store/errors.js';
+import { AppError } from '../errors/app-error.js';
+import { ConflictError } from '../errors/app-error.js';
 import { FLAGS } from '../flags/collections.js';
 import type { StoredFlag } from '../flags/schema.js';
 import { POLICIES } from '../policies/policy-service.js';
@@ -201,7 +201,7 @@ export class RolloutService {
     try {
       this.docs.written(puts, (await this.store.commit({ puts, fence })).versions);
     } catch (err) {
-      if (!(err instanceof ConflictError) || err.reason.startsWith('fence')) throw err;
+      if (!(err instanceof ConflictError) || err.kind === 'fence') throw err;
       return { written: 0, rest: items.map((item) => ({ ...item, stale: true })) };
     }
     for (const { before, after } of routine) this.emit({ before, after, action: 'rollout.analysis', actor });
@@ -240,7 +240,7 @@ export class RolloutService {
         const doc = given ?? (await this.docs.get(id));
         if (!doc) throw AppError.notFound(`rollout "${id}"`);
         if (expectVersion !== undefined && doc.version !== expectVersion) {
-          throw new AppError(412, 'version_mismatch', `the rollout changed since version ${expectVersion} (now ${doc.version}): look at it again before acting`, { version: doc.version });
+          throw new AppError('stale', 'version_mismatch', `the rollout changed since version ${expectVersion} (now ${doc.version}): look at it again before acting`, { version: doc.version });
         }
         const rollout = doc.value;
         before = rollout;
@@ -300,8 +300,7 @@ function restoreIfAsked(flag: StoredFlag, input: StartInput): StoredFlag {
   const kill = flag.killSwitches[input.environment];
   if (!kill) return flag;
   if (!input.restore || !input.reason) {
-    throw new AppError(
-      409,
+    throw new AppError('conflict',
       'flag_killed',
       `flag "${flag.name}" is killed in ${input.environment} (${kill.reason}, by ${kill.actor} at ${kill.at}): a rollout on it would serve nothing; to clear the kill switch as the rollout starts, send "restore": true with a "reason"`,
       { killSwitch: kill },
@@ -330,7 +329,7 @@ function assertSafeToEnable(flag: StoredFlag, environment: string): void {
 
 /** The HTTP answer to a refusal of the decision core. */
 function refusalError(decision: Extract<Decision, { kind: 'refused' }>): AppError {
-  return new AppError(decision.refusal === 'forbidden' ? 403 : 409, decision.errorId, decision.message, decision.details);
+  return new AppError(decision.refusal, decision.errorId, decision.message, decision.details);
 }
 
 /** What the audit log keeps of a rollout's state before and after (its history lives in the rollout). */

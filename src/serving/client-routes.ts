@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Store } from '../store/port.js';
 import { clientSpecSupportsSegments } from '../flags/client-feature.js';
 import { flagNameSchema } from '../flags/schema.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { tokenEnvironment } from '../http/auth.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { clientMetricsSchema, recordExposures } from '../metrics/exposures.js';

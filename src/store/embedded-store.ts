@@ -1,4 +1,4 @@
-import { ConflictError } from './errors.js';
+import { ConflictError } from '../errors/app-error.js';
 import {
   openJournal, type CommitRecord, type FeedRec, type Journal, type JournalRecord, type Snapshot, type Write,
 } from './embedded-journal.js';
@@ -143,14 +143,14 @@ class EmbeddedStore implements Store {
     // Checks run in the same order as the Redis script, so both report the same reason.
     if (c.fence) {
       const l = this.liveLease(c.fence.lease);
-      if (!l) throw new ConflictError(`fence: lease "${c.fence.lease}" is not held`);
-      if (l.token !== c.fence.token) throw new ConflictError(`fence: lease "${c.fence.lease}" token is ${l.token}, not ${c.fence.token}`);
+      if (!l) throw new ConflictError('fence', `fence: lease "${c.fence.lease}" is not held`);
+      if (l.token !== c.fence.token) throw new ConflictError('fence', `fence: lease "${c.fence.lease}" token is ${l.token}, not ${c.fence.token}`);
     }
     for (const [kind, ops] of [['put', puts], ['delete', deletes]] as const) {
       for (const op of ops) {
         const cur = version(op.collection, op.id);
         if (op.expectVersion !== undefined && cur !== op.expectVersion) {
-          throw new ConflictError(`${kind} ${op.collection}/${op.id}: expected version ${op.expectVersion}, found ${cur}`);
+          throw new ConflictError('version', `${kind} ${op.collection}/${op.id}: expected version ${op.expectVersion}, found ${cur}`);
         }
       }
     }
@@ -158,7 +158,7 @@ class EmbeddedStore implements Store {
     for (const op of appends) {
       const entries = this.logs.get(op.log);
       const n = nextSeq.get(op.log) ?? (entries?.length ? entries[entries.length - 1]![0] + 1 : 1);
-      if (op.seq !== n) throw new ConflictError(`append ${op.log}: expected seq ${n}, got ${op.seq}`);
+      if (op.seq !== n) throw new ConflictError('append', `append ${op.log}: expected seq ${n}, got ${op.seq}`);
       nextSeq.set(op.log, n + 1);
     }
 

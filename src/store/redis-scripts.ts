@@ -15,7 +15,8 @@
  *   d: [[docIdx, verIdx, id, expect, collection]],
  *   a: [[logIdx, seq, entryArgIdx, logName]] }
  * ARGV[2] feed cap, ARGV[3] "~" or "=" trimming, ARGV[4..] JSON payloads.
- * Returns {"ok", head, v1, v2, ...} (versions in put order) or {"conflict", reason}.
+ * Returns {"ok", head, v1, v2, ...} (versions in put order) or {"conflict", kind, reason}, kind
+ * being fence, version or append (ConflictKind).
  */
 export const COMMIT_LUA = `
 local plan = cjson.decode(ARGV[1])
@@ -24,10 +25,10 @@ local cap, trim = ARGV[2], ARGV[3]
 if plan.f then
   local tok = redis.call('HGET', KEYS[plan.f[1]], 'token')
   if not tok then
-    return {'conflict', 'fence: lease "' .. plan.f[3] .. '" is not held'}
+    return {'conflict', 'fence', 'fence: lease "' .. plan.f[3] .. '" is not held'}
   end
   if tonumber(tok) ~= plan.f[2] then
-    return {'conflict', 'fence: lease "' .. plan.f[3] .. '" token is ' .. tok .. ', not ' .. plan.f[2]}
+    return {'conflict', 'fence', 'fence: lease "' .. plan.f[3] .. '" token is ' .. tok .. ', not ' .. plan.f[2]}
   end
 end
 
@@ -42,11 +43,11 @@ local function checkVersion(op, kind)
 end
 for _, op in ipairs(plan.p) do
   local bad = checkVersion(op, 'put')
-  if bad then return {'conflict', bad} end
+  if bad then return {'conflict', 'version', bad} end
 end
 for _, op in ipairs(plan.d) do
   local bad = checkVersion(op, 'delete')
-  if bad then return {'conflict', bad} end
+  if bad then return {'conflict', 'version', bad} end
 end
 
 -- Several appends to one log in a commit must be consecutive, so track the expected next seq.
@@ -58,7 +59,7 @@ for _, ap in ipairs(plan.a) do
     if #last == 0 then n = 1 else n = tonumber(string.match(last[1][1], '^(%d+)')) + 1 end
   end
   if ap[2] ~= n then
-    return {'conflict', 'append ' .. ap[4] .. ': expected seq ' .. n .. ', got ' .. ap[2]}
+    return {'conflict', 'append', 'append ' .. ap[4] .. ': expected seq ' .. n .. ', got ' .. ap[2]}
   end
   nextSeq[ap[1]] = n + 1
 end

@@ -1,4 +1,4 @@
-import { ConflictError, StoreUnavailableError } from './errors.js';
+import { type ConflictKind, ConflictError, StoreUnavailableError } from '../errors/app-error.js';
 import type {
   Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned,
 } from './port.js';
@@ -178,7 +178,7 @@ export class RedisStore implements Store {
     const trim = this.feedMaxLen >= APPROX_TRIM_MIN ? '~' : '=';
     const res = await this.writeScript<[string, ...(string | number)[]]>('rcCommit',
       [keyList.length, ...keyList, JSON.stringify(plan), this.feedMaxLen, trim, ...payloads], (r) => r[0] === 'ok');
-    if (res[0] !== 'ok') throw new ConflictError(String(res[1]));
+    if (res[0] !== 'ok') throw new ConflictError(res[1] as ConflictKind, String(res[2]));
     const versions: Record<string, number> = {};
     (c.puts ?? []).forEach((op, i) => (versions[`${op.collection}/${op.id}`] = Number(res[i + 2])));
     return { seq: Number(res[1]), versions };

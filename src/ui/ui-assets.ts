@@ -6,7 +6,7 @@ import type { Response } from 'express';
 // esbuild comes with tsx, which runs the controller: no extra dependency, and no build step to forget.
 import { build } from 'esbuild';
 import { z } from 'zod';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { answeredNotModified, strongEtag } from './etag-json.js';
 
@@ -80,7 +80,7 @@ let loading: Promise<Record<FileName, Asset>> | undefined;
 function assets(): Promise<Record<FileName, Asset>> {
   loading ??= loadAssets().catch((err: unknown) => {
     loading = undefined;
-    throw new AppError(500, 'dashboard_unavailable', `the dashboard could not be built: ${(err as Error).message}`);
+    throw new AppError('internal', 'dashboard_unavailable', `the dashboard could not be built: ${(err as Error).message}`);
   });
   return loading;
 }

@@ -94,12 +94,12 @@ describe('declared environments', () => {
     const environments = new EnvironmentService(t.controller.store, () => new Date());
     const weak = policySchema.parse({ name: 'weak', steps: [1, 100], stepDefaults: { minDuration: '1m', approval: { required: 0 } } });
     const err = await environments.assertPolicyAllowed(weak, 'edge').then(() => undefined, (e) => e);
-    expect(err).toMatchObject({ status: 422, errorId: 'policy_not_allowed' });
+    expect(err).toMatchObject({ kind: 'refused', errorId: 'policy_not_allowed' });
     expect(err.message).toContain('policy "weak" may not be used in edge');
     expect(err.details.violations.map((v: any) => v.rule)).toEqual(['rules.approval.required', 'rules.approval.required', 'rules.minStepDuration', 'rules.minStepDuration', 'rules.requireRollbackRules']);
     expect(err.message).toContain('rules.approval.required: step 1%: asks for 0 approvals, edge requires at least 1 from release-manager');
     await expect(environments.assertPolicyAllowed(weak, 'staging')).resolves.toBeUndefined();
-    await expect(environments.assertPolicyAllowed(weak, 'nowhere')).rejects.toMatchObject({ status: 404, errorId: 'unknown_environment' });
+    await expect(environments.assertPolicyAllowed(weak, 'nowhere')).rejects.toMatchObject({ kind: 'not-found', errorId: 'unknown_environment' });
     await expect(environments.require('staging')).resolves.toMatchObject({ name: 'staging' });
   });
 

@@ -177,7 +177,7 @@ describe('backup and restore on Redis', () => {
         expect(await verifyAuditLog(store)).toMatchObject({ ok: false, count: 0, headSeq: 0, brokenAtSeq: 1 });
         expect(await store.get('meta', 'restore-in-progress')).not.toBeNull();
         const retry = restoreBackup(store, parseBackup(backup), { actor, now, targetName: 'x', maxOpsPerCommit: 5 });
-        await expect(retry).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/an interrupted restore/) });
+        await expect(retry).rejects.toMatchObject({ kind: 'conflict', message: expect.stringMatching(/an interrupted restore/) });
       } finally {
         await store.close();
       }

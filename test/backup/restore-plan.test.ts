@@ -3,7 +3,7 @@ import { GENESIS_HASH, sealEvent, type Actor, type AuditEvent, type AuditHead } 
 import { BACKED_UP_COLLECTIONS, BACKUP_FORMAT } from '../../src/backup/backup-format.js';
 import { parseBackup, planRestore, RESTORE_ACTION, RESTORE_MARKER_ID, restoreCommits } from '../../src/backup/restore-backup.js';
 import type { Commit } from '../../src/store/port.js';
-import { AppError } from '../../src/http/app-error.js';
+import { AppError } from '../../src/errors/app-error.js';
 
 /** The pure half of a restore: checking a backup and planning its one commit, without a store. */
 const person: Actor = { type: 'token', id: 't1', name: 'Ada Admin' };
@@ -52,23 +52,23 @@ describe('checking a backup', () => {
   });
 
   it('refuses an unknown format, a newer format version and an unknown collection with 400, naming the field', () => {
-    expect(refusal(backup({ format: 'something-else' }))).toMatchObject({ status: 400, message: expect.stringMatching(/^invalid backup: format/) });
+    expect(refusal(backup({ format: 'something-else' }))).toMatchObject({ kind: 'invalid', message: expect.stringMatching(/^invalid backup: format/) });
     expect(refusal(backup({ formatVersion: 2 })).message).toMatch(/formatVersion: made by a newer controller/);
     const unknown = refusal(backup({ collections: { widgets: [] } }));
-    expect(unknown).toMatchObject({ status: 400 });
+    expect(unknown).toMatchObject({ kind: 'invalid' });
     expect(unknown.message).toMatch(/collections/);
   });
 
   it('refuses an edited, reordered or truncated audit log with 422, naming where it breaks', () => {
     const edited = backup();
     (edited.audit.events[1] as AuditEvent).after = { i: 99 };
-    expect(refusal(edited)).toMatchObject({ status: 422, details: { brokenAtSeq: 2 } });
+    expect(refusal(edited)).toMatchObject({ kind: 'refused', details: { brokenAtSeq: 2 } });
     const reordered = backup();
     reordered.audit.events.reverse();
-    expect(refusal(reordered)).toMatchObject({ status: 422, details: { brokenAtSeq: 1 } });
+    expect(refusal(reordered)).toMatchObject({ kind: 'refused', details: { brokenAtSeq: 1 } });
     const truncated = backup();
     truncated.audit.events.pop();
-    expect(refusal(truncated)).toMatchObject({ status: 422, message: expect.stringMatching(/head records event 3/) });
+    expect(refusal(truncated)).toMatchObject({ kind: 'refused', message: expect.stringMatching(/head records event 3/) });
   });
 });
 

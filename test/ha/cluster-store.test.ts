@@ -68,7 +68,7 @@ describe('WAIT on a Cluster with replicas', () => {
         replica.process.kill('SIGCONT');
       }
       expect(refused).toBeInstanceOf(StoreUnavailableError);
-      expect((refused as StoreUnavailableError).status).toBe(503);
+      expect((refused as StoreUnavailableError).kind).toBe('unavailable');
       expect((refused as Error).message).toMatch(/only 0 of the 1 replica/);
       // Applied on the primary all the same (WAIT does not undo), and confirmed again once the replica is back.
       expect((await store.get('flags', 'a'))?.version).toBe(2);

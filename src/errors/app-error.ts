@@ -1,0 +1,73 @@
+/**
+ * The project's errors, in its own words: what kind of failure it is and a stable id, never an
+ * HTTP status. The HTTP edge (src/http/error-status.ts) is the one place that turns a kind into a
+ * status code, so the decision core, the store and the services can be read without HTTP in mind.
+ */
+
+export type ErrorKind =
+  /** The input is malformed or names a field wrongly. */
+  | 'invalid'
+  /** No credentials, or unknown ones. */
+  | 'unauthenticated'
+  /** Known caller, not allowed (role, environment, separation of duties). */
+  | 'forbidden'
+  | 'not-found'
+  /** The request contradicts the current state (a rollout already active, a step not awaited). */
+  | 'conflict'
+  /** The caller acted on a version that is no longer current (If-Match). */
+  | 'stale'
+  | 'too-large'
+  /** Well formed, but refused by a rule (a policy below an environment's guard rails). */
+  | 'refused'
+  | 'rate-limited'
+  /** The store could not be reached or could not confirm a write: try again later. */
+  | 'unavailable'
+  | 'internal';
+
+export class AppError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    /** Stable, machine-readable: clients branch on it. */
+    readonly errorId: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  static notFound(what: string): AppError {
+    return new AppError('not-found', 'not_found', `${what} was not found`);
+  }
+
+  static conflict(message: string): AppError {
+    return new AppError('conflict', 'conflict', message);
+  }
+}
+
+/**
+ * Why a store commit did not hold; nothing was written. `fence`: the writer's lease is gone
+ * (another replica leads); `version`: a document changed since it was read; `append`: a log moved on.
+ */
+export type ConflictKind = 'fence' | 'version' | 'append';
+
+export class ConflictError extends Error {
+  constructor(
+    readonly kind: ConflictKind,
+    readonly reason: string,
+  ) {
+    super(`store conflict: ${reason}`);
+    this.name = 'ConflictError';
+  }
+}
+
+/**
+ * The store could not be reached, or could not confirm a write on the replicas asked for, so a
+ * caller is told to retry later rather than shown a bug. The message names no address or secret.
+ */
+export class StoreUnavailableError extends AppError {
+  constructor(message: string) {
+    super('unavailable', 'store_unavailable', message);
+    this.name = 'StoreUnavailableError';
+  }
+}
