@@ -43,7 +43,8 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       // Before its first step (waiting for a window or its Go/No-Go) it starts over from pending.
       const to = hasEnteredAStep(r) ? 'running' : 'pending';
       // Resuming restarts the step's clock and window: a person has looked at it and wants it judged afresh.
-      const resumed = transition({ ...r, stepStartedAt: at, stepTotals: undefined, stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' }, pausedFrom: undefined, pauseReason: undefined }, to, now, `resumed by ${input.by.name}`, input.by.name);
+      const { pausedFrom: _from, pauseReason: _reason, ...unpaused } = r;
+      const resumed = transition({ ...unpaused, state: to, stepStartedAt: at, stepTotals: undefined, stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' } }, to, now, `resumed by ${input.by.name}`, input.by.name, {}, 'paused');
       return progress(resumed, now, input.by.name);
     }
     case 'abort':
@@ -185,18 +186,23 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
  * before the pause, and the step is judged afresh on resume, so it must be approved afresh too.
  */
 function pause(r: Rollout, now: Date, reason: string, actor: string): Rollout {
-  const from = r.state === 'paused' ? r.pausedFrom : (r.state as ActiveState);
+  const from: ActiveState = r.state === 'paused' ? r.pausedFrom : (r.state as ActiveState);
   const voided = unusedApprovals(r);
   const kept = voided.length ? r.approvals.filter((a) => !voided.includes(a)) : r.approvals;
-  const paused = transition({ ...r, approvals: kept }, 'paused', now, reason, actor, voided.length ? { voidedApprovals: voided } : {});
-  return { ...paused, pausedFrom: from, pauseReason: reason };
+  const entry = transitionEntry(r, 'paused', now, reason, actor, voided.length ? { voidedApprovals: voided } : {});
+  return { ...r, approvals: kept, state: 'paused', pausedFrom: from, pauseReason: reason, history: [...r.history, entry] };
 }
 
 type Transition = Rollout['history'][number];
 
-function transition(r: Rollout, to: RolloutState, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}): Rollout {
-  const entry: Transition = { at: now.toISOString(), from: r.state, to, stepIndex: r.stepIndex, percentage: r.percentage, reason, actor, ...extra };
-  return { ...r, state: to, history: [...r.history, entry] };
+function transitionEntry(r: Rollout, to: RolloutState, now: Date, reason: string, actor: string, extra: Partial<Transition>, from: RolloutState = r.state): Transition {
+  return { at: now.toISOString(), from, to, stepIndex: r.stepIndex, percentage: r.percentage, reason, actor, ...extra };
+}
+
+/** Moves a rollout to any state but paused (pause() builds that one, with where it came from and why). */
+function transition(r: Rollout, to: Exclude<RolloutState, 'paused'>, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}, from: RolloutState = r.state): Rollout {
+  const { pausedFrom: _from, pauseReason: _reason, ...rest } = r;
+  return { ...rest, state: to, history: [...r.history, transitionEntry(r, to, now, reason, actor, extra, from)] };
 }
 
 function samplesOf(m: Measurements): Transition['samples'] {

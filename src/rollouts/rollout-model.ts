@@ -72,7 +72,23 @@ export interface Transition {
   cause?: CheckResult & { kind: 'rollback-rule' | 'gate' };
 }
 
-export interface Rollout {
+/**
+ * A rollout's state, with what only some states carry: a paused rollout always knows the state it
+ * returns to on resume and why it was paused, and no other state has either.
+ */
+export type RolloutPhase =
+  | { state: Exclude<RolloutState, 'paused'>; pausedFrom?: never; pauseReason?: never }
+  | {
+      state: 'paused';
+      /** The state to return to on resume. */
+      pausedFrom: ActiveState;
+      pauseReason: string;
+    };
+
+export type Rollout = RolloutFields & RolloutPhase;
+
+/** Everything a rollout holds besides its phase. */
+export interface RolloutFields {
   id: string;
   flag: string;
   environment: string;
@@ -82,7 +98,6 @@ export interface Rollout {
   plan: Policy;
   /** id of the flexibleRollout strategy this rollout owns on the flag. */
   strategyId: string;
-  state: RolloutState;
   stepIndex: number;
   percentage: number;
   stepStartedAt: string;
@@ -102,9 +117,6 @@ export interface Rollout {
    * reads only the buckets since `until` (and the one still filling), however long the step lasts.
    */
   stepTotals?: { fields: OutcomeFields; until: number };
-  /** The state to return to on resume, while paused. */
-  pausedFrom?: ActiveState;
-  pauseReason?: string;
   history: Transition[];
 }
 

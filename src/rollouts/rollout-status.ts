@@ -117,7 +117,7 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     const given = approvalsFor(r, next);
     return [{ kind: 'approval', met: given.length >= plan.approval.required, approvals: given.length, required: plan.approval.required, roles: plan.approval.roles, forPercentage: plan.percentage, approvedBy: given.map((a) => a.by.name) }];
   };
-  if (r.state === 'paused') return [...killed, { kind: 'person', met: false, reason: r.pauseReason ?? 'paused' }];
+  if (r.state === 'paused') return [...killed, { kind: 'person', met: false, reason: r.pauseReason }];
   // Before the first step: its Go/No-Go (if it asks for one) and a window.
   if (!hasEnteredAStep(r)) return [...killed, ...approval(), windowItem];
   const plan = plans[r.stepIndex]!;

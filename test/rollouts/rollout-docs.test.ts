@@ -63,9 +63,9 @@ describe('rollout documents', () => {
     // A transition needs the history: refused without it, written with it.
     const [again] = await docs.forAnalysis(await docs.activeRecords());
     const paused: Transition = { ...started('2026-03-02T12:01:00.000Z'), from: 'running', to: 'paused', reason: 'paused by alice' };
-    expect(() => docs.puts({ ...again!.value, state: 'paused', history: [paused] }, again!.value, again!.version)).toThrow(/history was not read/);
+    expect(() => docs.puts({ ...again!.value, state: 'paused', history: [paused] } as Rollout, again!.value, again!.version)).toThrow(/history was not read/);
     const whole = (await docs.withHistory(again!))!;
-    const next = { ...whole.value, state: 'paused' as const, history: [...whole.value.history, paused] };
+    const next = { ...whole.value, state: 'paused', history: [...whole.value.history, paused] } as Rollout;
     await store.commit({ puts: docs.puts(next, whole.value, whole.version) });
     expect((await docs.get('r-a'))!.value).toEqual({ ...next, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' });
     // The analysis-time copy is stale now: its history is read again rather than trusted.

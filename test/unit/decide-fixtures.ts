@@ -83,7 +83,8 @@ export function rollout(overrides: Partial<Rollout> = {}): Rollout {
     approvals: [],
     history: [],
     ...overrides,
-  };
+    // Overrides may make any phase (a paused rollout without a reason, to test the fallbacks).
+  } as Rollout;
 }
 
 /** A rollout on step `stepIndex` of its policy, at that step's percentage. */

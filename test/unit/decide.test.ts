@@ -120,7 +120,7 @@ function awaiting({ plan, ...after }: Partial<Rollout> = {}): Rollout {
   const start = rollout(plan ? { plan } : {});
   const next = expectDecided(decide(start, analysis(HEALTHY), at(15 * MINUTE))).next;
   expect(next.state).toBe('awaiting_approval');
-  return { ...next, ...after };
+  return { ...next, ...after } as Rollout;
 }
 
 const approval = (by: typeof bob, step: number, ms = 5 * MINUTE) => ({ by, step, at: iso(ms) });
