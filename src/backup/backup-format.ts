@@ -4,7 +4,7 @@ import { POLICIES, POLICY_PROPOSALS } from '../policies/policy-service.js';
 import { ENVIRONMENTS } from '../environments/environment-schema.js';
 import { ROLLOUTS } from '../rollouts/rollout-model.js';
 import { ROLLOUT_HISTORIES, ROLLOUT_PLANS } from '../rollouts/rollout-docs.js';
-import { ACTIVE as ACTIVE_ROLLOUTS } from '../rollouts/rollout-service.js';
+import { ACTIVE as ACTIVE_ROLLOUTS } from '../rollouts/rollout-writer.js';
 import { TOKENS } from '../auth/token-model.js';
 import { WEBHOOKS } from '../notifications/webhook-model.js';
 import { FILE_SOURCES } from '../files/file-sources.js';

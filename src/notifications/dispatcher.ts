@@ -1,7 +1,7 @@
 import type { Store, Versioned } from '../store/port.js';
 import type { Logger } from '../logger.js';
-import type { RolloutChange } from '../rollouts/rollout-service.js';
-import { ACTIVE } from '../rollouts/rollout-service.js';
+import type { RolloutChange } from '../rollouts/rollout-writer.js';
+import { ACTIVE } from '../rollouts/rollout-writer.js';
 import { ROLLOUTS, type Rollout } from '../rollouts/rollout-model.js';
 import type { KillSwitchChange } from '../flags/flag-service.js';
 import { sendWebhook } from './delivery.js';

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { RolloutChange } from '../rollouts/rollout-service.js';
+import type { RolloutChange } from '../rollouts/rollout-writer.js';
 import type { TickReport } from '../rollouts/rollout-loop.js';
 import type { RouteSpec } from '../http/route.js';
 import type { Store } from '../store/port.js';

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import { AUDIT_LOG } from '../audit/audited-commit.js';
 import type { AuditEvent } from '../audit/chain.js';
 import { ROLLOUT_STATES, type CheckResult, type Rollout } from '../rollouts/rollout-model.js';
-import type { RolloutChange } from '../rollouts/rollout-service.js';
+import type { RolloutChange } from '../rollouts/rollout-writer.js';
 import type { TickReport } from '../rollouts/rollout-loop.js';
 import type { Commit } from '../store/port.js';
 import { metricsOn } from './metric-factory.js';

@@ -14,7 +14,7 @@ export const ROLLOUT_HISTORIES = 'rollout-histories';
  * small however long the history gets; the plan and the history are read and written only when needed.
  * `plan` and `history` inline: a document written before they moved out (still read as it is).
  */
-export type RolloutRecord = Omit<Rollout, 'plan' | 'history'> & {
+export type RolloutRecord = DistributiveOmit<Rollout, 'plan' | 'history'> & {
   planId: string;
   /** Length of the history this record goes with: a history read at another moment is detected and read again. */
   historyLength: number;
@@ -22,22 +22,36 @@ export type RolloutRecord = Omit<Rollout, 'plan' | 'history'> & {
   history?: Transition[];
 };
 
-/** The history of a rollout read for analysis only: never written back (an analysis that adds to it reads it first). */
-export const HISTORY_NOT_LOADED: readonly Transition[] = Object.freeze([]);
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * A rollout as an analysis reads it: everything but its history, which only a transition needs
+ * (and reads first, with `withHistory`). Most analyses write back the record alone.
+ */
+export type RolloutWithoutHistory = DistributiveOmit<Rollout, 'history'>;
+
+/**
+ * Where a rollout read from the store keeps its plan and history: what writing it back needs.
+ * Travels with every document this class hands out, so a write never depends on how it was read.
+ */
+export interface StoredAt {
+  planId: string;
+  /** Length of the stored history: a longer one in a new state means transitions to write. */
+  historyLength: number;
+  /** The record still had its plan and history inline: its next write moves them out. */
+  inline: boolean;
+}
+
+/** A whole rollout as read from the store: its version and where its parts are kept. */
+export type RolloutDoc = Versioned<Rollout> & { stored: StoredAt };
+/** A rollout as read for an analysis. */
+export type AnalysisDoc = Versioned<RolloutWithoutHistory> & { stored: StoredAt };
 
 /** A rollout as the loop lists it: its version, and its record when this replica holds it at that version. */
 export interface RecordRef {
   id: string;
   version: number;
   record?: RolloutRecord;
-}
-
-/** Where a rollout read from the store keeps its plan and history. */
-interface Origin {
-  planId: string;
-  historyLength: number;
-  /** The record still had its plan and history inline: its next write moves them out. */
-  inline: boolean;
 }
 
 /** Reads agree once the history has the length the record says: a write landing between the two reads is read again. */
@@ -61,7 +75,6 @@ export function planId(plan: Policy): string {
  */
 export class RolloutDocs {
   private readonly plans = new Map<string, Policy | Promise<Policy>>();
-  private readonly origins = new WeakMap<Rollout, Origin>();
   /**
    * Records of active rollouts this replica read or wrote last, with their version: a tick fetches
    * only the records that changed since (written by another replica, or by a person's command).
@@ -74,12 +87,13 @@ export class RolloutDocs {
   constructor(private readonly store: Store) {}
 
   /** One rollout, whole (with its history), or null. */
-  async get(id: string): Promise<Versioned<Rollout> | null> {
+  async get(id: string): Promise<RolloutDoc | null> {
     for (let attempt = 1; ; attempt++) {
       const [record, history] = await Promise.all([this.store.get<RolloutRecord>(ROLLOUTS, id), this.store.get<Transition[]>(ROLLOUT_HISTORIES, id)]);
       if (!record) return null;
       if (record.value.history || (history?.value.length ?? 0) === record.value.historyLength || attempt === CONSISTENT_READ_ATTEMPTS) {
-        return { id, version: record.version, value: await this.hydrate(record.value, history?.value ?? []) };
+        const value = (await this.hydrate(record.value, history?.value ?? [])) as Rollout;
+        return { id, version: record.version, value, stored: storedAt(record.value) };
       }
     }
   }
@@ -91,8 +105,8 @@ export class RolloutDocs {
     return Promise.all(
       records.map(async ({ id, value }) => {
         const history = historyOf.get(id) ?? [];
-        if (value.history || history.length === value.historyLength) return this.hydrate(value, history);
-        return (await this.get(id))?.value ?? this.hydrate(value, history); // written between the two lists
+        if (value.history || history.length === value.historyLength) return (await this.hydrate(value, history)) as Rollout;
+        return (await this.get(id))?.value ?? ((await this.hydrate(value, history)) as Rollout); // written between the two lists
       }),
     );
   }
@@ -118,11 +132,10 @@ export class RolloutDocs {
 
   /**
    * Records made into rollouts for analysis (those not in memory fetched in one read): with their
-   * plan, without their history (HISTORY_NOT_LOADED); final ones are left out, and not fetched
-   * again. `willWrite` tells which the caller is about to rewrite (those due for analysis). Such a rollout may be written back only while its history is unchanged; `withHistory`
-   * makes it whole for anything else.
+   * plan, without their history; final ones are left out, and not fetched again. `willWrite` tells
+   * which the caller is about to rewrite (those due for analysis). `withHistory` makes one whole.
    */
-  async forAnalysis(refs: RecordRef[], willWrite: (rollout: Rollout) => boolean = () => false): Promise<Array<Versioned<Rollout>>> {
+  async forAnalysis(refs: RecordRef[], willWrite: (rollout: RolloutWithoutHistory) => boolean = () => false): Promise<AnalysisDoc[]> {
     const missing = refs.filter((ref) => !ref.record).map((ref) => ref.id);
     const fetched = new Map(missing.length === 0 ? [] : (await this.store.getMany<RolloutRecord>(ROLLOUTS, missing)).map((doc) => [doc.id, doc]));
     const active: Array<Versioned<RolloutRecord>> = [];
@@ -140,12 +153,12 @@ export class RolloutDocs {
     for (const doc of active) if (!doc.value.plan && !plans.has(doc.value.planId)) plans.set(doc.value.planId, await this.plan(doc.value.planId));
     return active.map((doc) => {
       const plan = doc.value.plan ?? plans.get(doc.value.planId)!;
-      const rollout = this.hydrateWith(doc.value, HISTORY_NOT_LOADED, plan);
+      const rollout = this.hydrateWith(doc.value, undefined, plan);
       // A record about to be rewritten is remembered as written (see `written`); keeping the one
       // read as well would only carry it into the garbage collector's old generation.
       if (willWrite(rollout)) this.known.delete(doc.id);
       else this.known.set(doc.id, { version: doc.version, record: doc.value, at: performance.now() });
-      return { id: doc.id, version: doc.version, value: rollout };
+      return { id: doc.id, version: doc.version, value: rollout, stored: storedAt(doc.value) };
     });
   }
 
@@ -167,56 +180,62 @@ export class RolloutDocs {
     }
   }
 
-  /** A rollout read by `forAnalysis`, with its history; null when it changed since (read it afresh). */
-  async withHistory(doc: Versioned<Rollout>): Promise<Versioned<Rollout> | null> {
-    const origin = this.origins.get(doc.value);
-    if (!origin) throw new Error(`rollout ${doc.id} was not read through RolloutDocs`);
-    if (doc.value.history !== HISTORY_NOT_LOADED) return doc;
-    const history = (await this.store.get<Transition[]>(ROLLOUT_HISTORIES, doc.id))?.value ?? [];
-    if (history.length !== origin.historyLength) return null;
-    const whole = { ...doc.value, history };
-    this.origins.set(whole, origin);
-    return { ...doc, value: whole };
+  /** A rollout read by `forAnalysis`, made whole with its history; null when it changed since (read it afresh). */
+  async withHistory(doc: AnalysisDoc): Promise<RolloutDoc | null> {
+    // A record written before the parts moved out carries its history inline.
+    const inline = (doc.value as Partial<Rollout>).history;
+    const history = inline ?? (await this.store.get<Transition[]>(ROLLOUT_HISTORIES, doc.id))?.value ?? [];
+    if (history.length !== doc.stored.historyLength) return null;
+    return { ...doc, value: { ...doc.value, history } as Rollout };
   }
 
   /**
-   * The writes that store `next`, a new state of `before` (null: a new rollout), read at
-   * `expectVersion`. The history is written only when it changed, the plan only with a new rollout.
+   * The writes that store `next`, a whole new state of a rollout stored at `stored` (null: a new
+   * rollout), read at `expectVersion`. The history is written when it grew, the plan only with a
+   * new rollout or one whose parts were still inline.
    */
-  puts(next: Rollout, before: Rollout | null, expectVersion: number): PutOp[] {
-    const origin = before ? this.origins.get(before) : undefined;
-    if (before && !origin) throw new Error(`rollout ${before.id} was not read through RolloutDocs`);
-    const id = origin?.planId ?? planId(next.plan);
-    const historyChanged = !origin || origin.inline || next.history !== before!.history;
-    // A history built on one that was never read would drop every earlier transition.
-    if (historyChanged && (next.history === HISTORY_NOT_LOADED || before?.history === HISTORY_NOT_LOADED)) {
-      throw new Error(`rollout ${next.id}: its history was not read, so it cannot be written`);
-    }
-    // Spread, not rest-destructured (several times slower): plan and history are set to undefined,
-    // which JSON leaves out.
-    const record: RolloutRecord = { ...next, plan: undefined, history: undefined, planId: id, historyLength: historyChanged ? next.history.length : origin!.historyLength };
-    const puts: PutOp[] = [{ collection: ROLLOUTS, id: next.id, value: record, expectVersion, quiet: true }];
+  puts(next: Rollout, stored: StoredAt | null, expectVersion: number): PutOp[] {
+    const id = stored?.planId ?? planId(next.plan);
+    const historyChanged = !stored || stored.inline || next.history.length !== stored.historyLength;
+    const puts = [this.recordPut(next, id, historyChanged ? next.history.length : stored!.historyLength, expectVersion)];
     // Unconditional: the history is guarded by the record's version, written in the same commit.
     if (historyChanged) puts.push({ collection: ROLLOUT_HISTORIES, id: next.id, value: next.history, quiet: true });
-    if (!origin || origin.inline) {
+    if (!stored || stored.inline) {
       this.plans.set(id, next.plan);
       puts.push({ collection: ROLLOUT_PLANS, id, value: next.plan, quiet: true });
     }
     return puts;
   }
 
-  private async hydrate(record: RolloutRecord, history: readonly Transition[]): Promise<Rollout> {
+  /**
+   * The write of a new state without a transition, as the record alone: the stored history and
+   * plan stay as they are. A record whose parts are still inline must be written whole (`puts`).
+   */
+  recordPuts(next: RolloutWithoutHistory, stored: StoredAt, expectVersion: number): PutOp[] {
+    if (stored.inline) throw new Error(`rollout ${next.id}: its plan and history are still inline, so it must be written whole`);
+    return [this.recordPut(next, stored.planId, stored.historyLength, expectVersion)];
+  }
+
+  /** Spread, not rest-destructured (several times slower): plan and history are set to undefined, which JSON leaves out. */
+  private recordPut(next: RolloutWithoutHistory, id: string, historyLength: number, expectVersion: number): PutOp {
+    const record = { ...next, plan: undefined, history: undefined, planId: id, historyLength } as RolloutRecord;
+    return { collection: ROLLOUTS, id: next.id, value: record, expectVersion, quiet: true };
+  }
+
+  private async hydrate(record: RolloutRecord, history: readonly Transition[]): Promise<RolloutWithoutHistory> {
     return this.hydrateWith(record, history, record.plan ?? (await this.plan(record.planId)));
   }
 
-  /** The rollout of a record, given its plan: a spread with the record's own keys set to undefined (left out of JSON). */
-  private hydrateWith(record: RolloutRecord, history: readonly Transition[], plan: Policy): Rollout {
-    const inline = record.plan !== undefined || record.history !== undefined;
-    const rollout = { ...record, plan, history: record.history ?? history, planId: undefined, historyLength: undefined } as unknown as Rollout;
+  /**
+   * The rollout of a record, given its plan (and its history, when read): a spread with the
+   * record's own keys set to undefined (left out of JSON). A record written before the parts moved
+   * out still carries its history inline, and keeps it.
+   */
+  private hydrateWith(record: RolloutRecord, history: readonly Transition[] | undefined, plan: Policy): RolloutWithoutHistory {
+    const rollout = { ...record, plan, history: record.history ?? history, planId: undefined, historyLength: undefined } as unknown as RolloutWithoutHistory;
     // Step sums kept in their earlier shape (per-cohort totals) are dropped: the next analysis sums
     // the step from its start instead, which gives the same figures.
     if (rollout.stepTotals && !rollout.stepTotals.fields) rollout.stepTotals = undefined;
-    this.origins.set(rollout, { planId: record.plan ? planId(record.plan) : record.planId, historyLength: record.history ? record.history.length : record.historyLength, inline });
     return rollout;
   }
 
@@ -234,4 +253,10 @@ export class RolloutDocs {
     }
     return plan;
   }
+}
+
+/** Where a record's parts are kept, as read. */
+function storedAt(record: RolloutRecord): StoredAt {
+  const inline = record.plan !== undefined || record.history !== undefined;
+  return { planId: record.plan ? planId(record.plan) : record.planId, historyLength: record.history ? record.history.length : record.historyLength, inline };
 }

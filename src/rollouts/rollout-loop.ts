@@ -1,15 +1,16 @@
-import type { Store, Versioned } from '../store/port.js';
+import type { Store } from '../store/port.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from '../audit/chain.js';
-import { AppError } from '../errors/app-error.js';
-import { ConflictError } from '../errors/app-error.js';
-import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
-import { sumFields, totalsOf } from '../metrics/outcome-fields.js';
-import type { DecisionInput, Measurements, Rollout } from './rollout-model.js';
-import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../metrics/exposures.js';
-import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
-import { queriesFor } from './checks.js';
-import type { Fence, RolloutService } from './rollout-service.js';
+import { AppError, ConflictError } from '../errors/app-error.js';
+import type { OutcomeSource } from '../metrics/outcome-model.js';
+import type { MetricQueryProvider } from '../metrics/prometheus/index.js';
+import type { DecisionInput } from './rollout-model.js';
+import type { AnalysisDoc, RecordRef, RolloutDocs, RolloutWithoutHistory } from './rollout-docs.js';
+import type { RolloutService } from './rollout-service.js';
+import type { Fence, RolloutWriter } from './rollout-writer.js';
+import { Measure } from './measure.js';
+
+export { stepSegments } from './measure.js';
 
 export const LEADER_LEASE = 'rollout-leader';
 const CONTROLLER: Actor = { type: 'system', id: 'controller', name: 'controller' };
@@ -47,14 +48,59 @@ export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 /** Batches whose outcome reads are on their way while one batch is decided and written. */
 const READ_AHEAD = 2;
 
-/** How long after a step starts its exposures begin to count for the traffic checks. */
-const EXPOSURE_SETTLE_MS = 90_000;
-
-/** The shortest window a PromQL check is given: rate() over less than two scrapes says nothing. */
-const MIN_QUERY_WINDOW_MS = 60_000;
-
 /** Never spin faster than this, however many rollouts fall due at once. */
 const MIN_WAIT_MS = 5;
+
+/** A batch of due rollouts with what was measured for each. */
+interface MeasuredBatch {
+  docs: AnalysisDoc[];
+  inputs: DecisionInput[];
+}
+
+/**
+ * The active rollouts of one tick, handed out a batch of due ones at a time (records not in memory
+ * are fetched a batch at a time too), counting what it passed over to tell when the next falls due.
+ */
+class DueRollouts {
+  private next = 0;
+  private active = 0;
+  private shortestInterval = Number.POSITIVE_INFINITY;
+  private nextPendingAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly docs: RolloutDocs,
+    private readonly refs: RecordRef[],
+    private readonly now: number,
+    private readonly batchSize: number,
+  ) {}
+
+  private dueAt(r: RolloutWithoutHistory): number {
+    return r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : this.now;
+  }
+
+  /** The next batch of due rollouts, or null when every record was looked at. */
+  async batch(): Promise<AnalysisDoc[] | null> {
+    while (this.next < this.refs.length) {
+      const due: AnalysisDoc[] = [];
+      const slice = this.refs.slice(this.next, (this.next += this.batchSize));
+      for (const doc of await this.docs.forAnalysis(slice, (r) => this.dueAt(r) <= this.now)) {
+        this.active++;
+        const at = this.dueAt(doc.value);
+        if (at <= this.now) {
+          due.push(doc);
+          this.shortestInterval = Math.min(this.shortestInterval, doc.value.plan.analysisInterval);
+        } else this.nextPendingAt = Math.min(this.nextPendingAt, at);
+      }
+      if (due.length > 0) return due;
+    }
+    return null;
+  }
+
+  /** When the next rollout falls due: one interval after this tick for those analysed now, at their time for the others. */
+  nextDueInMs(later: number): number | undefined {
+    return this.active > 0 ? Math.max(0, Math.min(this.shortestInterval, this.nextPendingAt - later)) : undefined;
+  }
+}
 
 /**
  * The controller loop. Any number of replicas run it; the one holding the lease acts, and every
@@ -66,14 +112,21 @@ export class RolloutLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<TickReport> | undefined;
   private token: number | undefined;
+  private readonly docs: RolloutDocs;
+  private readonly writer: RolloutWriter;
+  private readonly measure: Measure;
 
   constructor(
     private readonly store: Store,
-    private readonly rollouts: RolloutService,
-    private readonly outcomes: OutcomeSource,
+    rollouts: Pick<RolloutService, 'docs' | 'writer'>,
+    outcomes: OutcomeSource,
     private readonly logger: Logger,
     private readonly opts: LoopOptions,
-  ) {}
+  ) {
+    this.docs = rollouts.docs;
+    this.writer = rollouts.writer;
+    this.measure = new Measure({ store, outcomes, queries: opts.queries, now: opts.now });
+  }
 
   start(): void {
     const loop = () => {
@@ -104,57 +157,49 @@ export class RolloutLoop {
     return this.token !== undefined;
   }
 
-  /** One pass: take or renew the lease, then analyse every active rollout whose interval has come round. */
+  /** One pass: take or renew the lease, then measure, decide and write every active rollout whose interval has come round. */
   async tick(): Promise<TickReport> {
     const started = Date.now();
+    const fence = await this.holdLease();
+    if (!fence) return { leader: false, analysed: 0, changed: 0, errors: 0, ms: Date.now() - started };
+    const due = new DueRollouts(this.docs, await this.docs.activeRecords(), this.opts.now().getTime(), this.opts.batchSize);
+    const counts = { analysed: 0, changed: 0, errors: 0 };
+    await this.pipeline(due, fence, counts);
+    const nextDueInMs = due.nextDueInMs(this.opts.now().getTime());
+    return { leader: this.token !== undefined, ...counts, ms: Date.now() - started, nextDueInMs };
+  }
+
+  /** Takes or renews the lease; the fence every write of this tick carries, or null when another replica leads. */
+  private async holdLease(): Promise<Fence | null> {
     const lease = await this.store.acquireLease(LEADER_LEASE, this.opts.replicaId, this.opts.leaseTtlMs).catch(() => null);
     if (!lease) {
       if (this.token !== undefined) this.logger.warn({ replica: this.opts.replicaId }, 'lost the controller lease');
       this.token = undefined;
-      return { leader: false, analysed: 0, changed: 0, errors: 0, ms: Date.now() - started };
+      return null;
     }
     if (this.token !== lease.token) {
       this.logger.info({ replica: this.opts.replicaId, token: lease.token }, 'took the controller lease');
-      this.rollouts.forgetRecords();
+      // The store may have changed under a replica that was not leading (a failover, a restore).
+      this.docs.forgetRecords();
     }
     this.token = lease.token;
-    const fence = { lease: LEADER_LEASE, token: lease.token };
-    const now = this.opts.now().getTime();
-    const docs = await this.rollouts.activeRecords();
-    const counts = { changed: 0, errors: 0 };
-    let analysed = 0;
-    let active = 0;
-    // When the next rollout falls due: one interval after the tick for those analysed now, at their time for the others.
-    let shortestInterval = Number.POSITIVE_INFINITY;
-    let nextPendingAt = Number.POSITIVE_INFINITY;
-    let next = 0;
-    const dueAt = (r: Rollout) => (r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : now);
-    // The next batch of due rollouts, looking through the records a batch at a time.
-    const nextBatch = async (): Promise<Array<Versioned<Rollout>> | null> => {
-      while (next < docs.length) {
-        const due: Array<Versioned<Rollout>> = [];
-        for (const doc of await this.rollouts.forAnalysis(docs.slice(next, (next += this.opts.batchSize)), (r) => dueAt(r) <= now)) {
-          const r = doc.value;
-          active++;
-          if (dueAt(r) <= now) {
-            due.push(doc);
-            shortestInterval = Math.min(shortestInterval, r.plan.analysisInterval);
-          } else nextPendingAt = Math.min(nextPendingAt, dueAt(r));
-        }
-        if (due.length > 0) return due;
-      }
-      return null;
-    };
+    return { lease: LEADER_LEASE, token: lease.token };
+  }
+
+  /**
+   * measure → decide → write, a batch at a time. Batches' outcomes are read ahead while the batch
+   * before is decided and committed. Redis sends the replies to everything it read from a
+   * connection at once only after running all of it, so reads sent together come back together,
+   * and this process and Redis would take turns being idle; reads sent one at a time, READ_AHEAD
+   * batches ahead, keep both at work.
+   */
+  private async pipeline(due: DueRollouts, fence: Fence, counts: { analysed: number; changed: number; errors: number }): Promise<void> {
     // Batches are chosen one after another; their reads may overlap.
-    let chosen: Promise<Array<Versioned<Rollout>> | null> = Promise.resolve([]);
-    const measureNext = () => {
-      const batch = (chosen = chosen.then((previous) => (previous ? nextBatch() : null)));
-      return batch.then(async (b) => b && { batch: b, inputs: await this.measureMany(b.map((d) => d.value)) });
+    let chosen: Promise<AnalysisDoc[] | null> = Promise.resolve([]);
+    const measureNext = (): Promise<MeasuredBatch | null> => {
+      const batch = (chosen = chosen.then((previous) => (previous ? due.batch() : null)));
+      return batch.then(async (docs) => docs && { docs, inputs: await this.measure.many(docs.map((d) => d.value)) });
     };
-    // Batches' outcomes are read ahead while the batch before is decided and committed. Redis sends
-    // the replies to everything it read from a connection at once only after running all of it, so
-    // reads sent together come back together, and this process and Redis would take turns being
-    // idle; reads sent one at a time, READ_AHEAD batches ahead, keep both at work.
     const ahead = [measureNext()];
     const writing = new Set<Promise<void>>();
     try {
@@ -162,9 +207,9 @@ export class RolloutLoop {
         while (ahead.length < READ_AHEAD) ahead.push(measureNext());
         const current = await ahead.shift()!;
         if (!current) break;
-        analysed += current.batch.length;
+        counts.analysed += current.docs.length;
         await new Promise((resolve) => setImmediate(resolve)); // the next read goes out before this batch's work starts
-        const written: Promise<void> = this.writeBatch(current.batch, current.inputs, fence, counts).finally(() => writing.delete(written));
+        const written: Promise<void> = this.writeBatch(current, fence, counts).finally(() => writing.delete(written));
         writing.add(written);
         if (writing.size >= this.opts.concurrency) await Promise.race(writing);
       }
@@ -172,10 +217,6 @@ export class RolloutLoop {
       for (const read of ahead) read.catch(() => {}); // reads still on their way when leadership was lost are not waited for
       await Promise.all(writing);
     }
-    const { changed, errors } = counts;
-    const later = this.opts.now().getTime();
-    const nextDueInMs = active > 0 ? Math.max(0, Math.min(shortestInterval, nextPendingAt - later)) : undefined;
-    return { leader: this.token !== undefined, analysed, changed, errors, ms: Date.now() - started, nextDueInMs };
   }
 
   /**
@@ -183,10 +224,10 @@ export class RolloutLoop {
    * decision does more (a transition, a flag change), or that met a conflict, goes through the full
    * per-rollout path with its audit events.
    */
-  private async writeBatch(batch: Array<Versioned<Rollout>>, inputs: DecisionInput[], fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
-    let rest: Array<{ doc: Versioned<Rollout>; input: DecisionInput; stale: boolean }>;
+  private async writeBatch(batch: MeasuredBatch, fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
+    let rest: Awaited<ReturnType<RolloutWriter['commitRoutine']>>['rest'];
     try {
-      ({ rest } = await this.rollouts.commitRoutineAnalyses(batch.map((doc, i) => ({ doc, input: inputs[i]! })), CONTROLLER, fence));
+      ({ rest } = await this.writer.commitRoutine(batch.docs.map((doc, i) => ({ doc, input: batch.inputs[i]! })), CONTROLLER, fence));
     } catch (err) {
       this.onWriteError(err, undefined, counts);
       return;
@@ -198,11 +239,11 @@ export class RolloutLoop {
   }
 
   /** The full path for one rollout: decided afresh if it changed since it was measured, committed with its audit events. */
-  private async analyseOne(doc: Versioned<Rollout>, measured: DecisionInput | undefined, fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
+  private async analyseOne(doc: AnalysisDoc, measured: DecisionInput | undefined, fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
     const rollout = doc.value;
     try {
-      const input = async (current: Rollout, known: boolean) => (known && measured ? measured : (await this.measureMany([current]))[0]!);
-      const after = await this.rollouts.decideAndApply(rollout.id, input, CONTROLLER, fence, 'rollout.analysis', undefined, measured ? doc : undefined);
+      const input = async (current: RolloutWithoutHistory, known: boolean) => (known && measured ? measured : (await this.measure.many([current]))[0]!);
+      const after = await this.writer.apply({ id: rollout.id, input, actor: CONTROLLER, action: 'rollout.analysis', fence, ...(measured ? { known: doc } : {}) });
       if (after.state !== rollout.state || after.stepIndex !== rollout.stepIndex) {
         counts.changed++;
         // ERROR means a person must act: a rollback to look into, or a step paused for a decision.
@@ -226,108 +267,4 @@ export class RolloutLoop {
       this.logger.error({ ...(rolloutId ? { rolloutId } : {}), err: String(err) }, 'rollout analysis failed');
     }
   }
-
-  /**
-   * Exposures since the step settled, for the rollouts whose policy checks traffic: SDKs refresh
-   * flags and send metrics on their own timers, so the first minutes of a step still carry
-   * evaluations made at the previous percentage and would show a mismatch that is not there.
-   */
-  private async exposuresOf(rollouts: Rollout[], now: number): Promise<Map<Rollout, ExposureCount>> {
-    const checked = rollouts.filter((r) => r.plan.traffic);
-    if (checked.length === 0) return new Map();
-    const settled = (r: Rollout) => Math.ceil((Date.parse(r.stepStartedAt) + EXPOSURE_SETTLE_MS) / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
-    const counts = await sumExposuresMany(this.store, checked.map((r) => ({ environment: r.environment, flag: r.flag, from: settled(r), to: now + 1 })));
-    return new Map(checked.map((r, i) => [r, counts[i]!]));
-  }
-
-  /**
-   * The policy's PromQL checks, for the rollouts that have any: gates over the step so far,
-   * rollback rules over the last interval — both at least a minute, as rate() needs two scrapes.
-   * The provider turns every failure into an inconclusive result, so nothing here throws.
-   */
-  private async queriesOf(rollouts: Rollout[], now: number): Promise<Map<Rollout, Record<string, QueryResult>>> {
-    const out = new Map<Rollout, Record<string, QueryResult>>();
-    const provider = this.opts.queries;
-    await Promise.all(
-      rollouts.map(async (r) => {
-        const gates = r.plan.gates.flatMap((gate, index) => ('query' in gate ? [{ index, gate }] : []));
-        const rules = r.plan.rollback.flatMap((rule, index) => ('query' in rule ? [{ index, rule }] : []));
-        if (gates.length === 0 && rules.length === 0) return;
-        const results: Record<string, QueryResult> = {};
-        const wanted = queriesFor(gates, rules, Math.max(MIN_QUERY_WINDOW_MS, now - Date.parse(r.stepStartedAt)), Math.max(MIN_QUERY_WINDOW_MS, r.plan.analysisInterval));
-        await Promise.all(
-          wanted.map(async (q) => {
-            results[q.key] = provider
-              ? await provider.query(q.query, { flag: r.flag, environment: r.environment, cohort: q.cohort, windowMs: q.windowMs }, new Date(now))
-              : { kind: 'inconclusive', reason: 'no metric provider configured (set PROMETHEUS_URL)' };
-          }),
-        );
-        out.set(r, results);
-      }),
-    );
-    return out;
-  }
-
-  /**
-   * Outcomes since the step began and over the last interval, for several rollouts in one read; a
-   * provider failure is inconclusive, never a verdict. Complete buckets are added once to each
-   * rollout's running step totals, so an analysis reads only the buckets since the last one plus
-   * the bucket still filling.
-   */
-  private async measureMany(rollouts: Rollout[]): Promise<DecisionInput[]> {
-    const now = this.opts.now().getTime();
-    const bucket = this.outcomes.bucketMs;
-    const segments = rollouts.map((r) => stepSegments(r, now, bucket));
-    try {
-      // The step and the recent window overlap; they are read as disjoint segments, so the store sums
-      // each bucket once, and the windows are put back together here.
-      const sums = await this.outcomes.sumWindowsMany(
-        rollouts.map((r, i) => ({ environment: r.environment, flag: r.flag, windows: segments[i]!.windows })),
-      );
-      const [exposures, queried] = await Promise.all([this.exposuresOf(rollouts, now), this.queriesOf(rollouts, now)]);
-      return rollouts.map((r, i) => {
-        const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
-        // Added as flat fields (cheap), made into per-cohort totals once per window at the end.
-        const stepTotals = { fields: sumFields(r.stepTotals?.fields ?? {}, completedOlder, completedRecent), until: segments[i]!.until };
-        const measurements: Measurements = {
-          step: totalsOf(sumFields(stepTotals.fields, filling)),
-          recent: totalsOf(sumFields(beforeStep, completedRecent, filling)),
-          stepTotals,
-        };
-        const e = exposures.get(r);
-        if (e) measurements.exposures = { on: e.yes, off: e.no };
-        const q = queried.get(r);
-        if (q) measurements.queries = q;
-        return { kind: 'analysis', measurements };
-      });
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      return rollouts.map(() => ({ kind: 'provider-error', error }));
-    }
-  }
-}
-
-/**
- * The windows one analysis reads, as four disjoint segments of whole buckets:
- *   [recentStart, from)   the recent window's part before the step's unread buckets (only while the step is younger than an interval),
- *   [from, cut)           complete buckets since the last analysis, older than the recent window,
- *   [cut, until)          complete buckets since the last analysis, inside the recent window,
- *   [until, now]          the bucket still filling.
- * The step adds the last three to its kept totals; the recent window is the first plus the last two.
- */
-export function stepSegments(r: Rollout, now: number, bucketMs: number): { windows: Array<[number, number]>; until: number } {
-  const start = (t: number) => Math.floor(t / bucketMs) * bucketMs;
-  const from = r.stepTotals?.until ?? start(Date.parse(r.stepStartedAt));
-  const until = Math.max(from, start(now));
-  const recentStart = start(now - r.plan.analysisInterval);
-  const cut = Math.min(until, Math.max(from, recentStart));
-  return {
-    windows: [
-      [recentStart, Math.max(recentStart, from)],
-      [from, cut],
-      [cut, until],
-      [until, now + 1],
-    ],
-    until,
-  };
 }

@@ -10,8 +10,9 @@ import { PolicyService } from '../../src/policies/policy-service.js';
 import { policySchema } from '../../src/policies/policy-schema.js';
 import { LEADER_LEASE } from '../../src/rollouts/rollout-loop.js';
 import { ROLLOUTS, type DecisionInput, type Rollout, type Transition } from '../../src/rollouts/rollout-model.js';
-import { HISTORY_NOT_LOADED, ROLLOUT_HISTORIES } from '../../src/rollouts/rollout-docs.js';
-import { RolloutService, type Fence, type RolloutChange } from '../../src/rollouts/rollout-service.js';
+import { ROLLOUT_HISTORIES, type AnalysisDoc } from '../../src/rollouts/rollout-docs.js';
+import { RolloutService } from '../../src/rollouts/rollout-service.js';
+import type { Fence, RolloutChange } from '../../src/rollouts/rollout-writer.js';
 import { ConflictError, createRedisStore, type RedisStore, type Versioned } from '../../src/store/index.js';
 import { uniquePrefix } from '../support/controller.js';
 
@@ -44,7 +45,7 @@ describe('batched routine analyses', () => {
   let started: Rollout[];
   const changes: RolloutChange[] = [];
   // As the loop reads them: records made into rollouts for analysis, without their history.
-  const read = async (id: string) => (await rollouts.forAnalysis((await rollouts.activeRecords()).filter((d) => d.id === id)))[0]!;
+  const read = async (id: string) => (await rollouts.docs.forAnalysis((await rollouts.docs.activeRecords()).filter((d) => d.id === id)))[0]!;
   const historyDoc = (id: string) => store.get<Transition[]>(ROLLOUT_HISTORIES, id);
 
   beforeEach(async () => {
@@ -84,7 +85,7 @@ describe('batched routine analyses', () => {
     const docs = await Promise.all(started.map((r) => read(r.id)));
     const auditBefore = await readAuditHead(store);
     clock += 10_000;
-    const { written, rest } = await rollouts.commitRoutineAnalyses(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence);
+    const { written, rest } = await rollouts.writer.commitRoutine(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence);
     expect(written).toBe(3);
     expect(rest).toEqual([]);
     for (const doc of docs) {
@@ -98,7 +99,7 @@ describe('batched routine analyses', () => {
     expect(changes.map((c) => [c.after.id, c.action])).toEqual(docs.map((d) => [d.id, 'rollout.analysis']));
     // The history is neither read nor rewritten by a routine analysis, and is whole when read back.
     for (const doc of docs) {
-      expect(doc.value.history).toBe(HISTORY_NOT_LOADED);
+      expect((doc.value as Partial<Rollout>).history).toBeUndefined();
       expect((await historyDoc(doc.id))!.version).toBe(1);
       expect((await rollouts.get(doc.id)).history.map((t) => t.to)).toEqual(['running']);
     }
@@ -111,12 +112,12 @@ describe('batched routine analyses', () => {
     const docs = await Promise.all(started.map((r) => read(r.id)));
     clock += 10_000;
     const inputs = [analysis(10), analysis(100, 50), analysis(10)]; // b breaches its rollback rule
-    const { written, rest } = await rollouts.commitRoutineAnalyses(docs.map((doc, i) => ({ doc, input: inputs[i]! })), CONTROLLER, fence);
+    const { written, rest } = await rollouts.writer.commitRoutine(docs.map((doc, i) => ({ doc, input: inputs[i]! })), CONTROLLER, fence);
     expect(written).toBe(2);
     expect(rest.map((r) => [r.doc.id, r.stale])).toEqual([[docs[1]!.id, false]]);
     // Nothing was written for b: the rollback, its kill and its audit events are the full path's job.
     expect((await read(docs[1]!.id)).version).toBe(docs[1]!.version);
-    const b = await rollouts.decideAndApply(docs[1]!.id, () => rest[0]!.input, CONTROLLER, fence, 'rollout.analysis', undefined, rest[0]!.doc);
+    const b = await rollouts.writer.apply({ id: docs[1]!.id, input: () => rest[0]!.input, actor: CONTROLLER, action: 'rollout.analysis', fence, known: rest[0]!.doc });
     expect(b.state).toBe('rolled_back');
     // The full path read the history it appended to: the start is still there, the rollback after it.
     expect((await historyDoc(docs[1]!.id))!.value.map((t) => t.to)).toEqual(['running', 'rolled_back']);
@@ -128,7 +129,7 @@ describe('batched routine analyses', () => {
     // A person acts on c after the loop read it.
     await rollouts.command(docs[2]!.id, 'pause', MANAGER, { type: 'token', id: 'rm-1', name: 'release manager' });
     clock += 10_000;
-    const { written, rest } = await rollouts.commitRoutineAnalyses(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence);
+    const { written, rest } = await rollouts.writer.commitRoutine(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence);
     expect(written).toBe(0);
     expect(rest.map((r) => r.stale)).toEqual([true, true, true]);
     for (const doc of docs.slice(0, 2)) expect((await read(doc.id)).version).toBe(doc.version);
@@ -136,11 +137,11 @@ describe('batched routine analyses', () => {
   });
 
   it('refuses the whole batch when the fencing token is stale', async () => {
-    const docs: Array<Versioned<Rollout>> = await Promise.all(started.map((r) => read(r.id)));
+    const docs: AnalysisDoc[] = await Promise.all(started.map((r) => read(r.id)));
     await store.releaseLease(LEADER_LEASE, 'batch-test');
     await store.acquireLease(LEADER_LEASE, 'someone-else', 10_000);
     clock += 10_000;
-    await expect(rollouts.commitRoutineAnalyses(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence)).rejects.toBeInstanceOf(ConflictError);
+    await expect(rollouts.writer.commitRoutine(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence)).rejects.toBeInstanceOf(ConflictError);
     for (const doc of docs) expect((await read(doc.id)).version).toBe(doc.version);
     expect(changes).toEqual([]);
   });

@@ -14,7 +14,8 @@ import { PolicyService } from '../../src/policies/policy-service.js';
 import { policySchema } from '../../src/policies/policy-schema.js';
 import { LEADER_LEASE, RolloutLoop } from '../../src/rollouts/rollout-loop.js';
 import { ROLLOUTS, type DecisionInput, type Rollout } from '../../src/rollouts/rollout-model.js';
-import { RolloutService, type Fence } from '../../src/rollouts/rollout-service.js';
+import { RolloutService } from '../../src/rollouts/rollout-service.js';
+import type { Fence } from '../../src/rollouts/rollout-writer.js';
 import { ConflictError, createRedisStore, type RedisStore } from '../../src/store/index.js';
 import { uniquePrefix } from '../support/controller.js';
 
@@ -179,18 +180,18 @@ describe('fencing: a write with a stale fencing token is refused', () => {
     expect(await store.readLog('fence-probe-log', 1, 10)).toEqual([{ seq: 1, entry: { by: 'B' } }]);
   });
 
-  it('(b) decideAndApply with the old fence is refused and leaves rollout, flag and audit log untouched; the new fence advances', async () => {
+  it("(b) the writer's per-rollout path with the old fence is refused and leaves rollout, flag and audit log untouched; the new fence advances", async () => {
     clock += 60_000; // the step's minimum duration is long past: a healthy analysis would advance it
     const before = await snapshot();
     expect(strategyRollout(before.flag!.value)).toBe('1');
 
-    const err = await rollouts.decideAndApply(rollout.id, analysis, CONTROLLER, fence(tokenA)).then(() => undefined, (e: unknown) => e);
+    const err = await rollouts.writer.apply({ id: rollout.id, input: analysis, actor: CONTROLLER, action: 'rollout.analysis', fence: fence(tokenA) }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as ConflictError).reason).toMatch(/^fence/);
     const after = await snapshot();
     expect(after).toEqual(before); // same versions, same values, same audit head, same feed head
 
-    const advanced = await rollouts.decideAndApply(rollout.id, analysis, CONTROLLER, fence(tokenB));
+    const advanced = await rollouts.writer.apply({ id: rollout.id, input: analysis, actor: CONTROLLER, action: 'rollout.analysis', fence: fence(tokenB) });
     expect(advanced).toMatchObject({ state: 'running', stepIndex: 1, percentage: 5 });
     const written = await snapshot();
     expect(written.rollout!.version).toBe(before.rollout!.version + 1);

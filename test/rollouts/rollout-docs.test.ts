@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEmbeddedStore, type Store } from '../../src/store/index.js';
-import { HISTORY_NOT_LOADED, planId, ROLLOUT_HISTORIES, ROLLOUT_PLANS, RolloutDocs, type RolloutRecord } from '../../src/rollouts/rollout-docs.js';
+import { planId, ROLLOUT_HISTORIES, ROLLOUT_PLANS, RolloutDocs, type RolloutRecord } from '../../src/rollouts/rollout-docs.js';
 import { ROLLOUTS, type Rollout, type Transition } from '../../src/rollouts/rollout-model.js';
 import { policy, rollout } from '../unit/decide-fixtures.js';
 
@@ -51,22 +51,24 @@ describe('rollout documents', () => {
     const a = rollout({ id: 'r-a', history: [started('2026-03-02T12:00:00.000Z')] });
     await create(a);
     const [forAnalysis] = await docs.forAnalysis(await docs.activeRecords());
-    expect(forAnalysis!.value.history).toBe(HISTORY_NOT_LOADED);
+    expect((forAnalysis!.value as Partial<Rollout>).history).toBeUndefined();
     expect(forAnalysis!.value.plan).toEqual(a.plan);
 
     const measured = { ...forAnalysis!.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' };
-    const routine = docs.puts(measured, forAnalysis!.value, forAnalysis!.version);
+    const routine = docs.recordPuts(measured, forAnalysis!.stored, forAnalysis!.version);
     expect(routine.map((p) => p.collection)).toEqual([ROLLOUTS]);
     await store.commit({ puts: routine });
     expect((await docs.get('r-a'))!.value).toEqual({ ...a, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' });
 
-    // A transition needs the history: refused without it, written with it.
+    // A transition needs the history: a rollout read for analysis has none (its type says so) until
+    // withHistory reads it; then the history is written with the record.
     const [again] = await docs.forAnalysis(await docs.activeRecords());
     const paused: Transition = { ...started('2026-03-02T12:01:00.000Z'), from: 'running', to: 'paused', reason: 'paused by alice' };
-    expect(() => docs.puts({ ...again!.value, state: 'paused', history: [paused] } as Rollout, again!.value, again!.version)).toThrow(/history was not read/);
     const whole = (await docs.withHistory(again!))!;
     const next = { ...whole.value, state: 'paused', history: [...whole.value.history, paused] } as Rollout;
-    await store.commit({ puts: docs.puts(next, whole.value, whole.version) });
+    const puts = docs.puts(next, whole.stored, whole.version);
+    expect(puts.map((p) => p.collection)).toEqual([ROLLOUTS, ROLLOUT_HISTORIES]);
+    await store.commit({ puts });
     expect((await docs.get('r-a'))!.value).toEqual({ ...next, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' });
     // The analysis-time copy is stale now: its history is read again rather than trusted.
     expect(await docs.withHistory(again!)).toBeNull();
@@ -88,11 +90,11 @@ describe('rollout documents', () => {
 
     // This replica writes r-a; another replica writes r-b.
     const [a] = first;
-    const puts = docs.puts({ ...a!.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' }, a!.value, a!.version);
+    const puts = docs.recordPuts({ ...a!.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' }, a!.stored, a!.version);
     docs.written(puts, (await store.commit({ puts })).versions);
     const other = new RolloutDocs(store);
     const [, b] = await other.forAnalysis(await other.activeRecords());
-    await store.commit({ puts: other.puts({ ...b!.value, lastEvaluatedAt: '2026-03-02T12:00:40.000Z' }, b!.value, b!.version) });
+    await store.commit({ puts: other.recordPuts({ ...b!.value, lastEvaluatedAt: '2026-03-02T12:00:40.000Z' }, b!.stored, b!.version) });
 
     fetched.length = 0;
     const second = await docs.forAnalysis(await docs.activeRecords());
@@ -120,7 +122,8 @@ describe('rollout documents', () => {
     await store.commit({ puts: [{ collection: ROLLOUTS, id: oldSums.id, value: oldSums, expectVersion: 0 }] });
     expect((await docs.get(oldSums.id))!.value.stepTotals).toBeUndefined();
 
-    const puts = docs.puts({ ...read!.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' }, read!.value, read!.version);
+    const whole = (await docs.withHistory(read!))!;
+    const puts = docs.puts({ ...whole.value, lastEvaluatedAt: '2026-03-02T12:00:30.000Z' }, whole.stored, whole.version);
     expect(puts.map((p) => p.collection).sort()).toEqual([ROLLOUT_HISTORIES, ROLLOUT_PLANS, ROLLOUTS].sort());
     await store.commit({ puts });
     expect((await store.get<RolloutRecord>(ROLLOUTS, old.id))!.value).not.toHaveProperty('history');

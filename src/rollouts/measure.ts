@@ -1,0 +1,133 @@
+import type { Store } from '../store/port.js';
+import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
+import { sumFields, totalsOf } from '../metrics/outcome-fields.js';
+import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../metrics/exposures.js';
+import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
+import type { DecisionInput, Measurements } from './rollout-model.js';
+import type { RolloutWithoutHistory } from './rollout-docs.js';
+import { queriesFor } from './checks.js';
+
+/**
+ * The first stage of an analysis: what the rollouts' checks need, read for a batch at once. Outcomes
+ * since each step began and over the last interval, the exposures SDKs reported, and the policy's
+ * PromQL checks. Nothing here decides anything; a read that fails makes the analysis inconclusive.
+ */
+
+/** How long after a step starts its exposures begin to count for the traffic checks. */
+const EXPOSURE_SETTLE_MS = 90_000;
+
+/** The shortest window a PromQL check is given: rate() over less than two scrapes says nothing. */
+const MIN_QUERY_WINDOW_MS = 60_000;
+
+export interface MeasureDeps {
+  store: Store;
+  outcomes: OutcomeSource;
+  /** Runs the policies' PromQL checks (gates and rollback rules with a `query`). */
+  queries?: MetricQueryProvider;
+  now: () => Date;
+}
+
+export class Measure {
+  constructor(private readonly deps: MeasureDeps) {}
+
+  /**
+   * Outcomes since the step began and over the last interval, for several rollouts in one read; a
+   * provider failure is inconclusive, never a verdict. Complete buckets are added once to each
+   * rollout's running step totals, so an analysis reads only the buckets since the last one plus
+   * the bucket still filling.
+   */
+  async many(rollouts: RolloutWithoutHistory[]): Promise<DecisionInput[]> {
+    const now = this.deps.now().getTime();
+    const segments = rollouts.map((r) => stepSegments(r, now, this.deps.outcomes.bucketMs));
+    try {
+      // The step and the recent window overlap; they are read as disjoint segments, so the store sums
+      // each bucket once, and the windows are put back together here.
+      const sums = await this.deps.outcomes.sumWindowsMany(rollouts.map((r, i) => ({ environment: r.environment, flag: r.flag, windows: segments[i]!.windows })));
+      const [exposures, queried] = await Promise.all([this.exposures(rollouts, now), this.queries(rollouts, now)]);
+      return rollouts.map((r, i) => {
+        const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
+        // Added as flat fields (cheap), made into per-cohort totals once per window at the end.
+        const stepTotals = { fields: sumFields(r.stepTotals?.fields ?? {}, completedOlder, completedRecent), until: segments[i]!.until };
+        const measurements: Measurements = {
+          step: totalsOf(sumFields(stepTotals.fields, filling)),
+          recent: totalsOf(sumFields(beforeStep, completedRecent, filling)),
+          stepTotals,
+        };
+        const e = exposures.get(r);
+        if (e) measurements.exposures = { on: e.yes, off: e.no };
+        const q = queried.get(r);
+        if (q) measurements.queries = q;
+        return { kind: 'analysis', measurements };
+      });
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      return rollouts.map(() => ({ kind: 'provider-error', error }));
+    }
+  }
+
+  /**
+   * Exposures since the step settled, for the rollouts whose policy checks traffic: SDKs refresh
+   * flags and send metrics on their own timers, so the first minutes of a step still carry
+   * evaluations made at the previous percentage and would show a mismatch that is not there.
+   */
+  private async exposures(rollouts: RolloutWithoutHistory[], now: number): Promise<Map<RolloutWithoutHistory, ExposureCount>> {
+    const checked = rollouts.filter((r) => r.plan.traffic);
+    if (checked.length === 0) return new Map();
+    const settled = (r: RolloutWithoutHistory) => Math.ceil((Date.parse(r.stepStartedAt) + EXPOSURE_SETTLE_MS) / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
+    const counts = await sumExposuresMany(this.deps.store, checked.map((r) => ({ environment: r.environment, flag: r.flag, from: settled(r), to: now + 1 })));
+    return new Map(checked.map((r, i) => [r, counts[i]!]));
+  }
+
+  /**
+   * The policy's PromQL checks, for the rollouts that have any: gates over the step so far,
+   * rollback rules over the last interval — both at least a minute, as rate() needs two scrapes.
+   * The provider turns every failure into an inconclusive result, so nothing here throws.
+   */
+  private async queries(rollouts: RolloutWithoutHistory[], now: number): Promise<Map<RolloutWithoutHistory, Record<string, QueryResult>>> {
+    const out = new Map<RolloutWithoutHistory, Record<string, QueryResult>>();
+    const provider = this.deps.queries;
+    await Promise.all(
+      rollouts.map(async (r) => {
+        const gates = r.plan.gates.flatMap((gate, index) => ('query' in gate ? [{ index, gate }] : []));
+        const rules = r.plan.rollback.flatMap((rule, index) => ('query' in rule ? [{ index, rule }] : []));
+        if (gates.length === 0 && rules.length === 0) return;
+        const results: Record<string, QueryResult> = {};
+        const wanted = queriesFor(gates, rules, Math.max(MIN_QUERY_WINDOW_MS, now - Date.parse(r.stepStartedAt)), Math.max(MIN_QUERY_WINDOW_MS, r.plan.analysisInterval));
+        await Promise.all(
+          wanted.map(async (q) => {
+            results[q.key] = provider
+              ? await provider.query(q.query, { flag: r.flag, environment: r.environment, cohort: q.cohort, windowMs: q.windowMs }, new Date(now))
+              : { kind: 'inconclusive', reason: 'no metric provider configured (set PROMETHEUS_URL)' };
+          }),
+        );
+        out.set(r, results);
+      }),
+    );
+    return out;
+  }
+}
+
+/**
+ * The windows one analysis reads, as four disjoint segments of whole buckets:
+ *   [recentStart, from)   the recent window's part before the step's unread buckets (only while the step is younger than an interval),
+ *   [from, cut)           complete buckets since the last analysis, older than the recent window,
+ *   [cut, until)          complete buckets since the last analysis, inside the recent window,
+ *   [until, now]          the bucket still filling.
+ * The step adds the last three to its kept totals; the recent window is the first plus the last two.
+ */
+export function stepSegments(r: Pick<RolloutWithoutHistory, 'stepTotals' | 'stepStartedAt' | 'plan'>, now: number, bucketMs: number): { windows: Array<[number, number]>; until: number } {
+  const start = (t: number) => Math.floor(t / bucketMs) * bucketMs;
+  const from = r.stepTotals?.until ?? start(Date.parse(r.stepStartedAt));
+  const until = Math.max(from, start(now));
+  const recentStart = start(now - r.plan.analysisInterval);
+  const cut = Math.min(until, Math.max(from, recentStart));
+  return {
+    windows: [
+      [recentStart, Math.max(recentStart, from)],
+      [from, cut],
+      [cut, until],
+      [until, now + 1],
+    ],
+    until,
+  };
+}
