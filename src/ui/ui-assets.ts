@@ -1,25 +1,27 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Response } from 'express';
-// esbuild comes with tsx, which runs the controller: no extra dependency, and no build step to forget.
-import { build } from 'esbuild';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { answeredNotModified, strongEtag } from './etag-json.js';
 
 /**
- * The dashboard's files: one HTML page, one stylesheet, an icon and one script bundled from
- * src/ui/client/*.ts on first request (esbuild takes a few tens of milliseconds) and then kept in
- * memory. Everything comes from this server: the page loads nothing from elsewhere, and its
- * Content-Security-Policy would refuse it if it tried.
+ * The dashboard's files: one HTML page, one stylesheet, an icon and one script, read on first request
+ * and then kept in memory. They are built ahead of time by `npm run build:ui` (part of `prepare`, so
+ * `npm ci` builds them): the script bundled from src/ui/client/*.ts by esbuild, the other three copied
+ * from src/ui/static/. The server bundles nothing itself. Everything comes from this server: the page
+ * loads nothing from elsewhere, and its Content-Security-Policy would refuse it if it tried.
  */
 
+/**
+ * One place: `dist/ui/`. The built server (dist/controller.js, this module bundled into it) finds it
+ * beside itself; run from source (tsx, vitest), this module is src/ui/ui-assets.ts and reads the same
+ * dist/ui/ of its checkout.
+ */
 const here = path.dirname(fileURLToPath(import.meta.url));
-// Compiled into dist/, this file sits apart from the browser sources, which stay under src/ui.
-const UI_DIR = [here, path.resolve(here, '../../src/ui')].find((dir) => existsSync(path.join(dir, 'static', 'index.html'))) ?? here;
+export const UI_DIR = import.meta.url.endsWith('.ts') ? path.resolve(here, '../../dist/ui') : path.join(here, 'ui');
 
 /** No inline script or style anywhere, no framing, nothing loaded from another origin. */
 export const SECURITY_HEADERS: Record<string, string> = {
@@ -42,45 +44,31 @@ interface Asset {
 const FILES = ['app.js', 'app.css', 'icon.svg'] as const;
 type FileName = (typeof FILES)[number] | 'index.html';
 
-async function staticAsset(name: string, type: string): Promise<Asset> {
-  const body = await readFile(path.join(UI_DIR, 'static', name));
-  return { body, type, etag: strongEtag(body) };
-}
-
-async function bundleScript(): Promise<Asset> {
-  const entry = ['main.ts', 'main.js'].map((f) => path.join(UI_DIR, 'client', f)).find((f) => existsSync(f));
-  if (!entry) throw new Error(`no dashboard script under ${path.join(UI_DIR, 'client')}`);
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
+async function fileAsset(name: FileName, type: string): Promise<Asset> {
+  const file = path.join(UI_DIR, name);
+  const body = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    throw new Error(`dist/ui/${name} is missing: build the dashboard with \`npm run build:ui\` (\`npm ci\` runs it)`);
   });
-  const body = Buffer.from(result.outputFiles[0]!.contents);
-  return { body, type: 'text/javascript; charset=utf-8', etag: strongEtag(body) };
+  return { body, type, etag: strongEtag(body) };
 }
 
 async function loadAssets(): Promise<Record<FileName, Asset>> {
   const [html, js, css, icon] = await Promise.all([
-    staticAsset('index.html', 'text/html; charset=utf-8'),
-    bundleScript(),
-    staticAsset('app.css', 'text/css; charset=utf-8'),
-    staticAsset('icon.svg', 'image/svg+xml'),
+    fileAsset('index.html', 'text/html; charset=utf-8'),
+    fileAsset('app.js', 'text/javascript; charset=utf-8'),
+    fileAsset('app.css', 'text/css; charset=utf-8'),
+    fileAsset('icon.svg', 'image/svg+xml'),
   ]);
   return { 'index.html': html, 'app.js': js, 'app.css': css, 'icon.svg': icon };
 }
 
 let loading: Promise<Record<FileName, Asset>> | undefined;
-/** Built once per process; a failed build is retried on the next request rather than cached. */
+/** Read once per process; a failed read is retried on the next request rather than cached. */
 function assets(): Promise<Record<FileName, Asset>> {
   loading ??= loadAssets().catch((err: unknown) => {
     loading = undefined;
-    throw new AppError('internal', 'dashboard_unavailable', `the dashboard could not be built: ${(err as Error).message}`);
+    throw new AppError('internal', 'dashboard_unavailable', `the dashboard could not be loaded: ${(err as Error).message}`);
   });
   return loading;
 }

@@ -73,8 +73,11 @@ describe('deploy/Dockerfile', () => {
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     const entry = startScript().split(/\s+/).at(-1)!;
     const imported = packagesImportedFrom(entry);
-    expect([...imported]).toEqual(expect.arrayContaining(['express', 'ioredis', 'zod', 'pino', 'prom-client', 'esbuild']));
+    expect([...imported]).toEqual(expect.arrayContaining(['express', 'ioredis', 'zod', 'pino', 'prom-client']));
     expect([...imported].filter((p) => !(p in pkg.dependencies))).toEqual([]);
+    // The dashboard is bundled at build time: no bundler, compiler or TypeScript loader ships.
+    expect(imported).not.toContain('esbuild');
+    expect(Object.keys(pkg.dependencies).filter((p) => ['esbuild', 'tsx', 'typescript'].includes(p))).toEqual([]);
   });
 
   it('copies only files that exist in the build context and that .dockerignore keeps', () => {
@@ -97,14 +100,26 @@ describe('deploy/Dockerfile', () => {
     expect(runtime.body.indexOf(user!)).toBeGreaterThan(runtime.body.findLastIndex((i) => i.keyword === 'RUN'));
   });
 
-  it('starts with the README\'s command: what `npm start` runs', () => {
+  it('starts the built controller with node: what `npm run start:prod` runs, the bundle of what `npm start` runs', () => {
     const cmd = execForm(last('CMD')!);
     const readme = readmeRunCommand();
     expect(readme).toBe('npm start');
-    const [program, ...args] = startScript().split(/\s+/);
-    const exactScript = [`node_modules/.bin/${program}`, ...args];
-    expect([['npm', 'start'], exactScript]).toContainEqual(cmd);
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(cmd).toEqual(scripts['start:prod']!.split(/\s+/));
+    const [program, built] = cmd;
+    expect(program).toBe('node');
+    // `npm start` runs src/main.ts with tsx; `build:server` (part of `prepare`) bundles that same file into what CMD runs.
+    const entry = startScript().split(/\s+/).at(-1)!;
+    expect(scripts['build:server']).toMatch(new RegExp(`^esbuild ${entry} .*--outfile=${built}(\\s|$)`));
+    expect(scripts.build).toContain('npm run build:server');
+    expect(scripts.prepare).toBe('npm run build');
     expect(runtime.body.some((i) => i.keyword === 'ENTRYPOINT')).toBe(false);
+  });
+
+  it('ships built JavaScript only: no sources, no TypeScript configuration in the runtime stage', () => {
+    const copied = runtime.body.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    expect(copied.filter((source) => /^src\b|tsconfig|\.ts$/.test(source))).toEqual([]);
+    expect(runtime.body.some((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build /app/dist '))).toBe(true);
   });
 
   it('sets only variables the controller reads, with values it accepts, and exposes its port', () => {
