@@ -260,6 +260,8 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
 
     // 1. One policy, flag and rollout through the real services: the template for the rest.
     const docsStart = performance.now();
+    const environments = new EnvironmentService(raw, now);
+    await environments.put({ name: ENV }, BENCH_ACTOR);
     await new PolicyService(raw, now).put(policy, BENCH_ACTOR);
     const definition = flagDefinitionSchema.parse({
       name: flagName(0),
@@ -272,7 +274,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       },
     });
     await new FlagService(raw, now).put(definition, BENCH_ACTOR);
-    const started = await new RolloutService(raw, now, new EnvironmentService(raw, now)).start({ flag: flagName(0), environment: ENV, policy: POLICY }, BENCH_PERSON, BENCH_ACTOR);
+    const started = await new RolloutService(raw, now, environments).start({ flag: flagName(0), environment: ENV, policy: POLICY }, BENCH_PERSON, BENCH_ACTOR);
     if (started.state !== 'running') throw new Error(`template rollout is ${started.state}, expected running`);
     // The stored record (the rollout without its plan, which all share, and its history, kept apart).
     const templateRecord = (await raw.get<RolloutRecord>(ROLLOUTS, started.id))!.value;
