@@ -1,6 +1,6 @@
 /**
  * rolloutctl's exit codes: part of its interface, since scripts and CI branch on them.
- * Documented in the README and in `rolloutctl --help`.
+ * Documented in docs/dashboard-and-cli.md and in `rolloutctl --help`.
  */
 export const EXIT = {
   ok: 0,

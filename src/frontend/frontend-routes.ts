@@ -82,7 +82,7 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       defineRoute({
         method: 'post',
         path: `/api/frontend/client/${what}`,
-        summary: `Accepted and not recorded: the server already counted every evaluation it served (see README, "Browsers and OpenFeature").`,
+        summary: `Accepted and not recorded: the server already counted every evaluation it served (see docs/api.md, "Browsers and OpenFeature").`,
         tag: TAG,
         auth,
         bodyLimit: EVALUATION_BODY_LIMIT,

@@ -1,6 +1,6 @@
 /**
  * The SDK helper: flags from the stock unleash-client, and outcomes of the work they guard reported
- * to the controller without HTTP code in the application. See README "Reporting outcomes from an application".
+ * to the controller without HTTP code in the application. See docs/sdk-helper.md.
  */
 export {
   createRolloutClient,

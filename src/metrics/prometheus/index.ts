@@ -1,4 +1,4 @@
-/** PromQL queries for gates and rollback rules; see README "Prometheus metrics in gates". */
+/** PromQL queries for gates and rollback rules; see docs/policies.md, "PromQL checks". */
 export {
   DEFAULT_PROMETHEUS_TIMEOUT_MS,
   PrometheusProvider,
