@@ -31,7 +31,7 @@ export interface Approval {
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
 export interface CheckResult {
-  /** Readable rule, e.g. "error_rate(treatment) ≤ 0.01". */
+  /** Readable rule, in ASCII (see checks.ts), e.g. "error_rate(treatment) <= 0.01". */
   rule: string;
   metric: string;
   cohort: string;

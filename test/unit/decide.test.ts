@@ -1039,11 +1039,12 @@ describe('decide: sequences', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Confirmed bugs: these rows state the rule; `it.fails` keeps the suite green while they stand.
+// Regressions: each row states a rule that decide once broke (the bug is described above it),
+// and passes since the fix. They are plain tests: a return of the bug fails them.
 // ---------------------------------------------------------------------------------------------
 
-describe('decide: known bugs', () => {
-  // BUG decide-1 (src/rollouts/decide.ts, analyse: `if (next.state === 'running') next = judgeStep(...)`):
+describe('decide: regressions of bugs found and fixed', () => {
+  // Was bug decide-1, fixed (src/rollouts/decide.ts, analyse: `if (next.state === 'running') next = judgeStep(...)`):
   // gates are not judged while awaiting_approval, so a step whose gate starts failing after it
   // reached awaiting_approval keeps its stale "healthy" verdict and an approval advances it.
   // Rule: advancing needs every gate passing.
@@ -1055,7 +1056,7 @@ describe('decide: known bugs', () => {
     expect(approved.next.percentage).toBe(1);
   });
 
-  // BUG decide-2 (src/rollouts/decide.ts, case 'provider-error'): the verdict is reset to waiting only
+  // Was bug decide-2, fixed (src/rollouts/decide.ts, case 'provider-error'): the verdict is reset to waiting only
   // when running, then `progress` runs advanceOrWait for awaiting_approval. An approved rollout
   // waiting for its change window advances on a tick whose metrics could not be read.
   // Rule: inconclusive (provider error) never advances.
@@ -1066,7 +1067,7 @@ describe('decide: known bugs', () => {
     expect(d.next.state).toBe('awaiting_approval');
   });
 
-  // BUG decide-3 (src/rollouts/decide.ts, case 'abort'): the rollout keeps `percentage` of its step
+  // Was bug decide-3, fixed (src/rollouts/decide.ts, case 'abort'): the rollout keeps `percentage` of its step
   // although the same decision sets its strategy to 0 %, so the stored rollout disagrees with the flag.
   it('abort leaves the rollout at 0 %, as its action sets the strategy', () => {
     const d = expectDecided(decide(onStep(2), { kind: 'abort', by: bob }, at(5 * MINUTE)));
@@ -1074,7 +1075,7 @@ describe('decide: known bugs', () => {
     expect(d.next.percentage).toBe(0);
   });
 
-  // BUG decide-4 (src/rollouts/decide.ts, analyse: `r.state === 'pending' ? -1 : ...`): a rollout
+  // Was bug decide-4, fixed (src/rollouts/decide.ts, analyse: `r.state === 'pending' ? -1 : ...`): a rollout
   // paused before it ever started is checked like a started one, so a breach kills the flag (and the
   // policy's extra kill switches) although the rollout never exposed anyone; pending itself never does.
   it('a rollout paused while pending never rolls back, like a pending one', () => {
