@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestController, uniquePrefix, type TestController } from '../support/controller.js';
-import { ENV, expectStatus, getRollout } from '../rollouts/scenario-helpers.js';
+import { expectStatus, getRollout } from '../rollouts/scenario-helpers.js';
 import { BACKED_UP_COLLECTIONS, BACKUP_FORMAT, NOT_BACKED_UP_COLLECTIONS } from '../../src/backup/backup-format.js';
 import { fetchBackup, observable, populate, postRestore, REPO_FLAGS_DIR, type Populated } from './backup-helpers.js';
 import { createRedisStore, type Store } from '../../src/store/index.js';

@@ -13,7 +13,7 @@ import { ROLLOUTS, type DecisionInput, type Rollout, type Transition } from '../
 import { ROLLOUT_HISTORIES, type AnalysisDoc } from '../../src/rollouts/rollout-docs.js';
 import { RolloutService } from '../../src/rollouts/rollout-service.js';
 import type { Fence, RolloutChange } from '../../src/rollouts/rollout-writer.js';
-import { ConflictError, createRedisStore, type RedisStore, type Versioned } from '../../src/store/index.js';
+import { ConflictError, createRedisStore, type RedisStore, } from '../../src/store/index.js';
 import { uniquePrefix } from '../support/controller.js';
 
 /**
