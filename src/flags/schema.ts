@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { keyedUnion } from '../validation/schema-errors.js';
 
 /**
  * The flag model: a superset of Unleash's client feature shape, per environment.
@@ -71,7 +72,7 @@ export const variantSchema = z.object({
  * Older exports carry numbers; SDKs call string methods on parameters (userIds.split), so every
  * value is stored and served as a string, as Unleash itself does.
  */
-const parameterValue = z.union([z.string(), z.number()]).transform(String);
+const parameterValue = keyedUnion([z.string(), z.number()], 'a parameter value').transform(String);
 
 export const strategySchema = z
   .object({

@@ -3,6 +3,7 @@ import { ROLES } from '../auth/token-model.js';
 import { flagNameSchema } from '../flags/schema.js';
 import { durationSchema } from './durations.js';
 import { renderQuery } from '../metrics/prometheus/query-template.js';
+import { keyedUnion } from '../validation/schema-errors.js';
 
 /**
  * A rollout policy: the go-live plan as data. Everything is validated when the policy enters
@@ -33,7 +34,7 @@ const stepSettings = {
 
 const percentage = z.number().gt(0).max(100);
 
-const stepSchema = z.union([percentage, z.object({ percentage, ...stepSettings }).strict()]);
+const stepSchema = keyedUnion([percentage, z.object({ percentage, ...stepSettings }).strict()], 'a step', 'a percentage, or {percentage, …} with settings of its own');
 
 /**
  * With a confidence, a gate fails only on evidence: an always-valid bound (src/rollouts/statistics.ts)
@@ -72,7 +73,8 @@ const checkName = z.string().regex(/^[A-Za-z][A-Za-z0-9_:.-]{0,63}$/, 'a name: a
 
 const queryGate = z.object({ name: checkName, query: promQuery, cohort: z.enum(['treatment', 'control']).default('treatment'), max: z.number() }).strict();
 const queryRelativeGate = z.object({ name: checkName, query: promQuery, compare: z.literal('control'), maxRelativeIncrease: z.number().nonnegative() }).strict();
-export const gateSchema = z.union([absoluteGate, relativeGate, queryGate, queryRelativeGate]);
+/** Told apart by their keys (`query` → PromQL, `compare` → against control, `max` → a limit), so an error names the gate's own field. */
+export const gateSchema = keyedUnion([absoluteGate, relativeGate, queryGate, queryRelativeGate], 'a gate');
 
 export const rollbackRuleSchema = z
   .object({
@@ -143,7 +145,7 @@ export const policySchema = z
       .prefault({}),
     analysisInterval: durationSchema.prefault('30s'),
     gates: z.array(gateSchema).default([]),
-    rollback: z.array(z.union([rollbackRuleSchema, queryRollbackRule])).default([]),
+    rollback: z.array(keyedUnion([rollbackRuleSchema, queryRollbackRule], 'a rollback rule')).default([]),
     windows: windowsSchema.optional(),
     /** Other flags to flip off together with the rollout's own when a rollback rule fires. */
     killSwitches: z.array(flagNameSchema).default([]),
