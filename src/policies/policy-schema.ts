@@ -133,7 +133,18 @@ export const policySchema = z
   .object({
     name: flagNameSchema,
     description: z.string().optional(),
-    steps: z.array(stepSchema).min(1).max(20).default([1, 10, 50, 100]),
+    steps: z
+      .array(stepSchema)
+      .min(1)
+      .max(20)
+      // On the steps alone (not the whole policy), so a mistake elsewhere does not hide this one.
+      .superRefine((steps, ctx) => {
+        const pcts = steps.map((s) => (typeof s === 'number' ? s : s.percentage));
+        pcts.forEach((p, i) => {
+          if (i > 0 && p <= pcts[i - 1]!) ctx.addIssue({ code: 'custom', path: [i], message: 'steps must increase' });
+        });
+      })
+      .default([1, 10, 50, 100]),
     stepDefaults: z
       .object({
         minDuration: durationSchema.prefault('10m'),
@@ -143,7 +154,7 @@ export const policySchema = z
       })
       .strict()
       .prefault({}),
-    analysisInterval: durationSchema.prefault('30s'),
+    analysisInterval: durationSchema.refine((ms) => ms >= 100, 'at least 100ms').prefault('30s'),
     gates: z.array(gateSchema).default([]),
     rollback: z.array(keyedUnion([rollbackRuleSchema, queryRollbackRule], 'a rollback rule')).default([]),
     windows: windowsSchema.optional(),
@@ -157,13 +168,6 @@ export const policySchema = z
     traffic: trafficSchema.optional(),
   })
   .strict()
-  .superRefine((policy, ctx) => {
-    const pcts = policy.steps.map((s) => (typeof s === 'number' ? s : s.percentage));
-    pcts.forEach((p, i) => {
-      if (i > 0 && p <= pcts[i - 1]!) ctx.addIssue({ code: 'custom', path: ['steps', i], message: 'steps must increase' });
-    });
-    if (policy.analysisInterval < 100) ctx.addIssue({ code: 'custom', path: ['analysisInterval'], message: 'at least 100ms' });
-  })
   .meta({ id: 'Policy' });
 
 export type PolicyInput = z.input<typeof policySchema>;

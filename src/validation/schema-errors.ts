@@ -174,3 +174,31 @@ export function keyedUnion<const T extends readonly [z.core.SomeType, ...z.core.
   const def: KeyedUnionDef = { type: 'union', options: options as unknown as z.core.$ZodType[], what, ...(alternatives ? { alternatives } : {}) };
   return new (ZodKeyedUnion as unknown as new (def: KeyedUnionDef) => z.ZodUnion<T>)(def);
 }
+
+/**
+ * For a refinement of an object that reads only some of its fields: run it when those fields are
+ * valid, even if others are not (zod skips refinements after any other problem by default), so
+ * a file with several mistakes reports this one with the rest. `{ when: fieldsValid('a', 'b') }`.
+ */
+export function fieldsValid(...fields: string[]): (payload: Payload) => boolean {
+  return (payload) => isPlainObject(payload.value) && payload.issues.every((issue) => (issue.path ?? []).length > 0 && !fields.includes(String(issue.path![0])));
+}
+
+/**
+ * A list whose entries' names must differ: each repeat is named (`flags[3].name: duplicate flag "x"`).
+ * Checked even when entries have other problems, so a file's duplicates come with the rest.
+ */
+export function uniqueNames<S extends z.ZodArray>(list: S, label: string): S {
+  return list.superRefine(
+    (items, ctx) => {
+      const seen = new Set<string>();
+      (items as unknown[]).forEach((item, i) => {
+        const name = (item as { name?: unknown } | null)?.name;
+        if (typeof name !== 'string') return;
+        if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate ${label} "${name}"` });
+        seen.add(name);
+      });
+    },
+    { when: (payload) => Array.isArray(payload.value) },
+  );
+}
