@@ -224,9 +224,12 @@ export async function startController(config: Config, logger: Logger, options: C
   return { port, store, state, loop, stop };
 }
 
+/** Every problem of each file, one log line each ("file: field.path: problem"; see FileError). */
 function reportFileErrors(kind: string, errors: FileError[], logger: Logger): void {
   for (const error of errors) {
-    logger.error({ file: error.file, field: error.fieldPath, problem: error.problem }, `${kind} file not loaded: ${error.message}`);
+    const lines = error.lines();
+    error.problems.forEach((p, i) => logger.error({ file: error.file, field: p.fieldPath, problem: p.problem }, `${kind} file not loaded: ${lines[i]}`));
+    if (error.unlisted > 0) logger.error({ file: error.file, unlisted: error.unlisted }, `${kind} file not loaded: ${lines.at(-1)}`);
   }
 }
 
@@ -269,7 +272,8 @@ async function loadFlagFiles(dir: string, flags: FlagService, logger: Logger): P
         );
       }
     } catch (err) {
-      logger.error({ file: file.file, err: (err as Error).message }, `flag file not loaded: ${(err as Error).message}`);
+      if (err instanceof FileError) reportFileErrors('flag', [err], logger);
+      else logger.error({ file: file.file, err: (err as Error).message }, `flag file not loaded: ${(err as Error).message}`);
     }
   }
 }

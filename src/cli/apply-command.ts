@@ -34,8 +34,9 @@ export function registerApply(program: Command): void {
     .addHelpText(
       'after',
       `
-Files are validated with the controller's own schemas; any invalid file is reported as
-"file: field.path: problem" and nothing at all is applied (exit code 1).
+Files are validated with the controller's own schemas; every problem of every invalid file is
+reported, one line each, as "file: field.path: problem" (at most 50 a file, then how many more),
+and nothing at all is applied (exit code 1).
 Flags are written with PUT /api/admin/flags/{name} and If-Match (a flag changed on the server since
 the diff fails with exit code 2); kill switches are never touched. A flag change that would set
 a percentage other than the one a running or completed rollout set (e.g. an old file saying 0%
@@ -49,8 +50,13 @@ Environments (admins only) with PUT /api/admin/environments/{name}, first. Segme
       const ctx = contextOf(cmd);
       const { files, errors } = await readLocalFiles(opts.file);
       if (errors.length) {
-        if (ctx.json) printJson({ valid: false, errors: errors.map((e) => ({ file: e.file, field: e.fieldPath, problem: e.problem })) });
-        throw new CliError(`${errors.length} invalid file(s); nothing was applied`, EXIT.usage, errors.map((e) => e.message));
+        // Every problem of every file (at most 50 a file; `unlisted` counts the rest of one).
+        if (ctx.json) {
+          const unlisted = errors.filter((e) => e.unlisted > 0).map((e) => ({ file: e.file, count: e.unlisted }));
+          printJson({ valid: false, errors: errors.flatMap((e) => e.problems.map((p) => ({ file: e.file, field: p.fieldPath, problem: p.problem }))), ...(unlisted.length ? { unlisted } : {}) });
+        }
+        const invalid = new Set(errors.map((e) => e.file)).size;
+        throw new CliError(`${invalid} invalid file(s); nothing was applied`, EXIT.usage, errors.flatMap((e) => e.lines()));
       }
       const plan = await planApply(ctx.client, files, opts.force === true);
       const todo = pending(plan);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { FileError, parseYamlFile } from '../files/yaml-files.js';
+import { uniqueNames } from '../validation/schema-errors.js';
 import { environmentSchema, type Environment } from './environment-schema.js';
 
 /** The environments file's name when ENVIRONMENTS_FILE is unset: it sits with the policies it constrains. */
@@ -14,7 +15,7 @@ export function environmentsFilePath(config: { ENVIRONMENTS_FILE?: string; POLIC
 }
 
 /** `environments: [{name, description?, owner?, rules?}]`, validated whole: one error and nothing loads. */
-export const environmentsFileSchema = z.object({ environments: z.array(environmentSchema).default([]) }).strict();
+export const environmentsFileSchema = z.object({ environments: uniqueNames(z.array(environmentSchema), 'environment').default([]) }).strict();
 
 export interface EnvironmentsFile {
   file: string;
@@ -25,11 +26,6 @@ export interface EnvironmentsFile {
 
 export function parseEnvironmentsFile(file: string, text: string): EnvironmentsFile {
   const { environments } = parseYamlFile(file, text, environmentsFileSchema);
-  const seen = new Set<string>();
-  environments.forEach((env, i) => {
-    if (seen.has(env.name)) throw new FileError(file, `environments[${i}].name`, `duplicate environment "${env.name}"`);
-    seen.add(env.name);
-  });
   return { file, environments, hash: createHash('sha256').update(JSON.stringify(environments)).digest('hex') };
 }
 

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ROLES } from '../auth/token-model.js';
 import { environmentNameSchema } from '../flags/schema.js';
 import { durationSchema } from '../policies/durations.js';
+// Choice errors name the allowed values (installed by this module; see there).
+import '../validation/schema-errors.js';
 
 /** Store collection of declared environments, one document per name. */
 export const ENVIRONMENTS = 'environments';

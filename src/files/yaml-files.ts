@@ -2,32 +2,63 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { formatPath } from '../http/app-error.js';
+import { formatPath, MAX_LISTED_PROBLEMS, moreProblems } from '../http/app-error.js';
 
-/** A file that could not be loaded: which file, where in it, and what was expected. */
+/** One problem of a file: where in it, and what was expected. */
+export interface FileProblem {
+  fieldPath: string;
+  problem: string;
+}
+
+/**
+ * A file that could not be loaded: which file, and every problem found in it. `fieldPath` and
+ * `problem` are the first; `problems` lists them all (at most MAX_LISTED_PROBLEMS, `unlisted`
+ * counts the rest), and lines() gives each as "file: field.path: problem".
+ */
 export class FileError extends Error {
+  readonly problems: readonly FileProblem[];
+  readonly unlisted: number;
+
   constructor(
     readonly file: string,
     readonly fieldPath: string,
     readonly problem: string,
+    /** Further problems of the same file, after this one. */
+    more: readonly FileProblem[] = [],
   ) {
-    super(`${file}: ${fieldPath}: ${problem}`);
+    const total = 1 + more.length;
+    super(`${file}: ${fieldPath}: ${problem}${total > 1 ? ` (${moreProblems(total - 1)})` : ''}`);
     this.name = 'FileError';
+    this.problems = [{ fieldPath, problem }, ...more].slice(0, MAX_LISTED_PROBLEMS);
+    this.unlisted = total - this.problems.length;
+  }
+
+  /** A file's problems (there is at least one). */
+  static of(file: string, problems: readonly FileProblem[]): FileError {
+    const [first, ...more] = problems;
+    if (!first) throw new Error(`FileError.of(${file}) without a problem`);
+    return new FileError(file, first.fieldPath, first.problem, more);
+  }
+
+  /** Each problem as "file: field.path: problem", then "file: and N more problems …" if some were left out. */
+  lines(): string[] {
+    const lines = this.problems.map((p) => `${this.file}: ${p.fieldPath}: ${p.problem}`);
+    if (this.unlisted > 0) lines.push(`${this.file}: ${moreProblems(this.unlisted)} (only the first ${MAX_LISTED_PROBLEMS} are listed)`);
+    return lines;
   }
 }
 
-/** Parses YAML and validates it whole; the first problem is reported with its field path. */
+/** Parses YAML and validates it whole; every problem is reported at once, each with its field path. */
 export function parseYamlFile<S extends z.ZodType>(file: string, text: string, schema: S): z.output<S> {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    throw new FileError(file, `line ${first.linePos?.[0].line ?? '?'}`, `not valid YAML: ${first.message.split('\n')[0]}`);
+    throw FileError.of(
+      file,
+      doc.errors.map((e) => ({ fieldPath: `line ${e.linePos?.[0].line ?? '?'}`, problem: `not valid YAML: ${e.message.split('\n')[0]}` })),
+    );
   }
   const parsed = schema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new FileError(file, formatPath('', issue.path), issue.message);
-  }
+  if (!parsed.success) throw FileError.of(file, parsed.error.issues.map((issue) => ({ fieldPath: formatPath('', issue.path), problem: issue.message })));
   return parsed.data;
 }
 

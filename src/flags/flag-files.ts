@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { FileError, parseYamlFile, readYamlDir } from '../files/yaml-files.js';
+import { parseYamlFile, readYamlDir } from '../files/yaml-files.js';
+import { uniqueNames } from '../validation/schema-errors.js';
 import { flagDefinitionSchema, segmentSchema, type FlagDefinition, type Segment } from './schema.js';
 
 /**
@@ -10,7 +11,7 @@ import { flagDefinitionSchema, segmentSchema, type FlagDefinition, type Segment 
 export const flagFileSchema = z
   .object({
     segments: z.array(segmentSchema).default([]),
-    flags: z.array(flagDefinitionSchema).default([]),
+    flags: uniqueNames(z.array(flagDefinitionSchema), 'flag').default([]),
   })
   .strict();
 
@@ -24,11 +25,6 @@ export interface FlagFile {
 
 export function parseFlagFile(file: string, text: string): FlagFile {
   const content = parseYamlFile(file, text, flagFileSchema);
-  const names = new Set<string>();
-  content.flags.forEach((flag, i) => {
-    if (names.has(flag.name)) throw new FileError(file, `flags[${i}].name`, `duplicate flag "${flag.name}"`);
-    names.add(flag.name);
-  });
   const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
   return { file, hash, ...content };
 }

@@ -2,6 +2,7 @@ import type { Store, Versioned, PutOp } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
+import { issuesError } from '../http/app-error.js';
 import { FLAGS, SEGMENTS } from './collections.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import type { FlagFile } from './flag-files.js';
@@ -195,7 +196,8 @@ export class FlagService {
           audit.push({ actor, action: 'segment.import', target: { type: 'segment', id: String(segment.id) }, before: existing?.value ?? null, after: segment });
         }
         const known = new Set([...segmentIds(segmentDocs.map((d) => d.value)), ...segmentIds(payload.segments ?? [])]);
-        payload.features.forEach((feature, i) => {
+        throwIfProblems(payload.features.flatMap((feature, i) => danglingInStrategies(feature.strategies, known, `features[${i}].strategies`)));
+        payload.features.forEach((feature) => {
           const existing = flags.get(feature.name)?.value;
           const { enabled, strategies, variants, ...flagLevel } = feature;
           const flag = storedFlagSchema.parse({
@@ -204,7 +206,6 @@ export class FlagService {
             environments: { ...existing?.environments, [environment]: { enabled, strategies, variants } },
             killSwitches: existing?.killSwitches ?? {},
           });
-          throwIfProblems(danglingInStrategies(strategies, known, `features[${i}].strategies`));
           puts.push({ collection: FLAGS, id: flag.name, value: flag, expectVersion: flags.get(flag.name)?.version ?? 0 });
           audit.push({ actor, action: 'flag.import', target: { type: 'flag', id: flag.name, environment }, before: existing ?? null, after: flag });
         });
@@ -238,10 +239,11 @@ export class FlagService {
           puts.push({ collection: SEGMENTS, id: String(segment.id), value: segment, expectVersion: existing?.version ?? 0 });
           audit.push({ actor, action: 'segment.file', target: { type: 'segment', id: String(segment.id) }, before: existing?.value ?? null, after: segment });
         }
+        // Every dangling reference of the file at once; any of them and nothing of the file loads.
+        const dangling = file.flags.flatMap((definition, i) => danglingSegmentReferences(definition, known, `flags[${i}].`));
+        if (dangling.length > 0) throw FileError.of(file.file, dangling.map((p) => ({ fieldPath: p.path, problem: p.message })));
         const refused: RefusedFlag[] = [];
-        for (const [i, definition] of file.flags.entries()) {
-          const problems = danglingSegmentReferences(definition, known, `flags[${i}].`);
-          if (problems.length > 0) throw new FileError(file.file, problems[0]!.path, problems[0]!.message);
+        for (const definition of file.flags) {
           const existing = flags.get(definition.name);
           // The same rule as a PUT; a file cannot say "force", so such a flag is left as it is
           // (the caller logs why) and the rest of the file is applied.
@@ -281,7 +283,5 @@ function ownershipError(conflicts: OwnershipConflict[]): AppError {
 }
 
 function throwIfProblems(problems: Problem[]): void {
-  if (problems.length > 0) {
-    throw new AppError('invalid', 'validation_failed', `invalid body: ${problems[0]!.path}: ${problems[0]!.message}`, { issues: problems });
-  }
+  if (problems.length > 0) throw issuesError('body', problems);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dependencySchema, flagNameSchema, segmentSchema, strategySchema, variantSchema } from './schema.js';
+import { uniqueNames } from '../validation/schema-errors.js';
 
 /**
  * Exactly what Unleash's GET /api/client/features returns, so a team can migrate by piping one into
@@ -21,15 +22,8 @@ export const importedFeatureSchema = z.object({
 export const importPayloadSchema = z
   .object({
     version: z.number().int().optional(),
-    features: z.array(importedFeatureSchema),
+    features: uniqueNames(z.array(importedFeatureSchema), 'flag'),
     segments: z.array(segmentSchema).optional(),
-  })
-  .superRefine((payload, ctx) => {
-    const names = new Set<string>();
-    payload.features.forEach((f, i) => {
-      if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate flag "${f.name}"` });
-      names.add(f.name);
-    });
   })
   .meta({ id: 'ClientFeaturesPayload' });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fieldsValid, keyedUnion } from '../validation/schema-errors.js';
 
 /**
  * The flag model: a superset of Unleash's client feature shape, per environment.
@@ -33,19 +34,22 @@ export const constraintSchema = z
     inverted: z.boolean().optional(),
     caseInsensitive: z.boolean().optional(),
   })
-  .superRefine((c, ctx) => {
-    // A single-value operator without a value would silently evaluate to false in every SDK.
-    if (!MULTI_VALUE_OPERATORS.has(c.operator) && c.value === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: `operator ${c.operator} needs a "value"` });
-    }
-    if (c.operator === 'REGEX' && c.value !== undefined) {
-      try {
-        new RegExp(c.value);
-      } catch {
-        ctx.addIssue({ code: 'custom', path: ['value'], message: 'not a valid regular expression' });
+  .superRefine(
+    (c, ctx) => {
+      // A single-value operator without a value would silently evaluate to false in every SDK.
+      if (!MULTI_VALUE_OPERATORS.has(c.operator) && c.value === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `operator ${c.operator} needs a "value"` });
       }
-    }
-  });
+      if (c.operator === 'REGEX' && c.value !== undefined) {
+        try {
+          new RegExp(c.value);
+        } catch {
+          ctx.addIssue({ code: 'custom', path: ['value'], message: 'not a valid regular expression' });
+        }
+      }
+    },
+    { when: fieldsValid('operator', 'value') },
+  );
 
 export const payloadSchema = z.object({
   type: z.enum(['string', 'json', 'csv', 'number']),
@@ -71,7 +75,7 @@ export const variantSchema = z.object({
  * Older exports carry numbers; SDKs call string methods on parameters (userIds.split), so every
  * value is stored and served as a string, as Unleash itself does.
  */
-const parameterValue = z.union([z.string(), z.number()]).transform(String);
+const parameterValue = keyedUnion([z.string(), z.number()], 'a parameter value').transform(String);
 
 export const strategySchema = z
   .object({
@@ -85,16 +89,19 @@ export const strategySchema = z
     segments: z.array(z.number().int()).optional(),
     variants: z.array(strategyVariantSchema).optional(),
   })
-  .superRefine((s, ctx) => {
-    if (s.name === 'flexibleRollout' || s.name.startsWith('gradualRollout')) {
-      const key = s.name === 'flexibleRollout' ? 'rollout' : 'percentage';
-      const raw = s.parameters[key];
-      const pct = Number(raw);
-      if (raw === undefined || raw === '' || !Number.isFinite(pct) || pct < 0 || pct > 100) {
-        ctx.addIssue({ code: 'custom', path: ['parameters', key], message: `${s.name} needs "${key}" between 0 and 100` });
+  .superRefine(
+    (s, ctx) => {
+      if (s.name === 'flexibleRollout' || s.name.startsWith('gradualRollout')) {
+        const key = s.name === 'flexibleRollout' ? 'rollout' : 'percentage';
+        const raw = s.parameters[key];
+        const pct = Number(raw);
+        if (raw === undefined || raw === '' || !Number.isFinite(pct) || pct < 0 || pct > 100) {
+          ctx.addIssue({ code: 'custom', path: ['parameters', key], message: `${s.name} needs "${key}" between 0 and 100` });
+        }
       }
-    }
-  });
+    },
+    { when: fieldsValid('name', 'parameters') },
+  );
 
 export const dependencySchema = z.object({
   feature: flagNameSchema,

@@ -3,6 +3,7 @@ import { ROLES } from '../auth/token-model.js';
 import { flagNameSchema } from '../flags/schema.js';
 import { durationSchema } from './durations.js';
 import { renderQuery } from '../metrics/prometheus/query-template.js';
+import { keyedUnion } from '../validation/schema-errors.js';
 
 /**
  * A rollout policy: the go-live plan as data. Everything is validated when the policy enters
@@ -33,7 +34,7 @@ const stepSettings = {
 
 const percentage = z.number().gt(0).max(100);
 
-const stepSchema = z.union([percentage, z.object({ percentage, ...stepSettings }).strict()]);
+const stepSchema = keyedUnion([percentage, z.object({ percentage, ...stepSettings }).strict()], 'a step', 'a percentage, or {percentage, …} with settings of its own');
 
 /**
  * With a confidence, a gate fails only on evidence: an always-valid bound (src/rollouts/statistics.ts)
@@ -72,7 +73,8 @@ const checkName = z.string().regex(/^[A-Za-z][A-Za-z0-9_:.-]{0,63}$/, 'a name: a
 
 const queryGate = z.object({ name: checkName, query: promQuery, cohort: z.enum(['treatment', 'control']).default('treatment'), max: z.number() }).strict();
 const queryRelativeGate = z.object({ name: checkName, query: promQuery, compare: z.literal('control'), maxRelativeIncrease: z.number().nonnegative() }).strict();
-export const gateSchema = z.union([absoluteGate, relativeGate, queryGate, queryRelativeGate]);
+/** Told apart by their keys (`query` → PromQL, `compare` → against control, `max` → a limit), so an error names the gate's own field. */
+export const gateSchema = keyedUnion([absoluteGate, relativeGate, queryGate, queryRelativeGate], 'a gate');
 
 export const rollbackRuleSchema = z
   .object({
@@ -131,7 +133,18 @@ export const policySchema = z
   .object({
     name: flagNameSchema,
     description: z.string().optional(),
-    steps: z.array(stepSchema).min(1).max(20).default([1, 10, 50, 100]),
+    steps: z
+      .array(stepSchema)
+      .min(1)
+      .max(20)
+      // On the steps alone (not the whole policy), so a mistake elsewhere does not hide this one.
+      .superRefine((steps, ctx) => {
+        const pcts = steps.map((s) => (typeof s === 'number' ? s : s.percentage));
+        pcts.forEach((p, i) => {
+          if (i > 0 && p <= pcts[i - 1]!) ctx.addIssue({ code: 'custom', path: [i], message: 'steps must increase' });
+        });
+      })
+      .default([1, 10, 50, 100]),
     stepDefaults: z
       .object({
         minDuration: durationSchema.prefault('10m'),
@@ -141,9 +154,9 @@ export const policySchema = z
       })
       .strict()
       .prefault({}),
-    analysisInterval: durationSchema.prefault('30s'),
+    analysisInterval: durationSchema.refine((ms) => ms >= 100, 'at least 100ms').prefault('30s'),
     gates: z.array(gateSchema).default([]),
-    rollback: z.array(z.union([rollbackRuleSchema, queryRollbackRule])).default([]),
+    rollback: z.array(keyedUnion([rollbackRuleSchema, queryRollbackRule], 'a rollback rule')).default([]),
     windows: windowsSchema.optional(),
     /** Other flags to flip off together with the rollout's own when a rollback rule fires. */
     killSwitches: z.array(flagNameSchema).default([]),
@@ -155,13 +168,6 @@ export const policySchema = z
     traffic: trafficSchema.optional(),
   })
   .strict()
-  .superRefine((policy, ctx) => {
-    const pcts = policy.steps.map((s) => (typeof s === 'number' ? s : s.percentage));
-    pcts.forEach((p, i) => {
-      if (i > 0 && p <= pcts[i - 1]!) ctx.addIssue({ code: 'custom', path: ['steps', i], message: 'steps must increase' });
-    });
-    if (policy.analysisInterval < 100) ctx.addIssue({ code: 'custom', path: ['analysisInterval'], message: 'at least 100ms' });
-  })
   .meta({ id: 'Policy' });
 
 export type PolicyInput = z.input<typeof policySchema>;

@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readPolicyFiles } from '../../src/policies/policy-service.js';
-import { startTestController, type TestController } from '../support/controller.js';
+import { emptyDir, startTestController, uniquePrefix, type TestController } from '../support/controller.js';
+import { spawnController } from '../support/controller-process.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rc-policies-'));
 writeFileSync(path.join(dir, 'fast.yaml'), 'name: fast\nsteps: [5, 100]\nstepDefaults: { minDuration: 1m, minSamples: 10 }\n');
@@ -42,5 +43,45 @@ describe('policies', () => {
     expect((await t.api('GET', '/api/admin/policies/quick')).body.analysisInterval).toBe(5000);
     const viewer = await t.token({ kind: 'admin', role: 'viewer' });
     expect((await t.api('PUT', '/api/admin/policies/quick', { name: 'quick' }, viewer)).status).toBe(403);
+  });
+
+  it('refuses a policy with several mistakes naming them all: the message summarises, details.issues lists each', async () => {
+    const bad = await t.api('PUT', '/api/admin/policies/four', {
+      name: 'four',
+      steps: [10, 5],
+      stepDefaults: { approval: { roles: ['boss'] } },
+      gates: [{ metric: 'eror_rate', max: 0.01 }, { metric: 'latency_p99_ms', max: 'high' }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('validation_failed');
+    expect(bad.body.message).toBe('invalid body: steps[1]: steps must increase (and 3 more problems)');
+    expect(bad.body.details.issues).toEqual([
+      { path: 'steps[1]', message: 'steps must increase' },
+      { path: 'stepDefaults.approval.roles[0]', message: '"boss" is not one of viewer, editor, release-manager, admin' },
+      { path: 'gates[0].metric', message: '"eror_rate" is not one of error_rate, latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms, latency_mean_ms' },
+      { path: 'gates[1].max', message: 'Invalid input: expected number, received string' },
+    ]);
+    expect((await t.api('GET', '/api/admin/policies/four')).status).toBe(404);
+  });
+});
+
+describe('policy files at start-up', () => {
+  it('logs every problem of an invalid policy file, one line each', async () => {
+    const policies = mkdtempSync(path.join(os.tmpdir(), 'rc-policies-'));
+    const file = path.join(policies, 'four.yaml');
+    writeFileSync(file, 'name: four\nsteps: [10, 5]\nstepDefaults: { approval: { roles: [boss] } }\ngates:\n  - { metric: eror_rate, max: 0.01 }\n  - { metric: latency_p99_ms, max: high }\n');
+    const ctl = await spawnController({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: uniquePrefix('policy-badfile'), ADMIN_TOKEN: `admin-${'x'.repeat(20)}`, FLAGS_DIR: emptyDir(), POLICIES_DIR: policies });
+    try {
+      for (const line of [
+        `${file}: steps[1]: steps must increase`,
+        `${file}: stepDefaults.approval.roles[0]: \\"boss\\" is not one of viewer, editor, release-manager, admin`,
+        `${file}: gates[0].metric: \\"eror_rate\\" is not one of error_rate, latency_p50_ms`,
+        `${file}: gates[1].max: Invalid input: expected number, received string`,
+      ]) {
+        expect(ctl.output()).toContain(`policy file not loaded: ${line}`);
+      }
+    } finally {
+      await ctl.stop();
+    }
   });
 });

@@ -108,6 +108,25 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect((await t.api('GET', '/api/admin/flags/never-applied')).status).toBe(404);
   });
 
+  it('apply lists every problem of an invalid file at once, one line each (and in --json)', async () => {
+    const bad = mkdtempSync(path.join(os.tmpdir(), 'rolloutctl-four-'));
+    const file = path.join(bad, 'four.yaml');
+    writeFileSync(file, 'name: four\nsteps: [10, 5]\nstepDefaults: { approval: { roles: [boss] } }\ngates:\n  - { metric: eror_rate, max: 0.01 }\n  - { metric: latency_p99_ms, max: high }\n');
+    const problems = [
+      ['steps[1]', 'steps must increase'],
+      ['stepDefaults.approval.roles[0]', '"boss" is not one of viewer, editor, release-manager, admin'],
+      ['gates[0].metric', '"eror_rate" is not one of error_rate, latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms, latency_mean_ms'],
+      ['gates[1].max', 'Invalid input: expected number, received string'],
+    ];
+    const res = await cli(['apply', '-f', file, '--yes'], editor);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toEqual([...problems.map(([field, problem]) => `${file}: ${field}: ${problem}`), 'error: 1 invalid file(s); nothing was applied']);
+    const json = await cli(['apply', '-f', file, '--yes', '--json'], editor);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ valid: false, errors: problems.map(([field, problem]) => ({ file, field, problem })) });
+    expect((await t.api('GET', '/api/admin/policies/four')).status).toBe(404);
+  });
+
   it('apply shows the diff first: --dry-run changes nothing, --yes applies, a change is shown field by field', async () => {
     const dry = await cli(['apply', '-f', repo, '--dry-run'], editor);
     expect(dry.code).toBe(0);

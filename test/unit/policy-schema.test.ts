@@ -180,7 +180,7 @@ const BAD: BadCase[] = [
   { what: 'a day name spelt out', input: { windows: { allow: [{ days: ['monday'] }] } }, paths: [['windows', 'allow', 0, 'days', 0]] },
   { what: 'no days', input: { windows: { allow: [{ days: [] }] } }, paths: [['windows', 'allow', 0, 'days']] },
   { what: 'a deny date not in YYYY-MM-DD', input: { windows: { deny: [{ dates: ['31/12/2026'] }] } }, paths: [['windows', 'deny', 0, 'dates', 0]], message: /YYYY-MM-DD/ },
-  { what: 'an unknown metric', input: { gates: [{ metric: 'error_count', max: 1 }] }, paths: [['gates', 0]] },
+  { what: 'an unknown metric', input: { gates: [{ metric: 'error_count', max: 1 }] }, paths: [['gates', 0, 'metric']], message: /^"error_count" is not one of error_rate, latency_p50_ms, / },
   { what: 'a negative gate maximum', input: { gates: [{ metric: 'error_rate', max: -0.1 }] }, paths: [['gates', 0, 'max']] },
   { what: 'a PromQL template with an unknown placeholder', input: { gates: [{ name: 'p', query: 'rate(x{a="{{nope}}"}[{{window}}])', max: 1 }] }, paths: [['gates', 0, 'query']] },
   { what: 'a confidence under 0.5', input: { gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, confidence: 0.3 }] }, paths: [['gates', 0, 'confidence']] },
@@ -193,7 +193,8 @@ const BAD: BadCase[] = [
   { what: 'an unknown top-level key', input: { stepz: [1, 2] }, paths: [[]], code: 'unrecognized_keys', message: /stepz/ },
   { what: 'an unknown key in stepDefaults', input: { stepDefaults: { minDurations: '1m' } }, paths: [['stepDefaults']], code: 'unrecognized_keys', message: /minDurations/ },
   { what: 'an unknown key in a step', input: { steps: [1, { percentage: 10, minDurations: '1m' }] }, paths: [['steps', 1]] },
-  { what: 'an unknown key in a gate', input: { gates: [{ metric: 'error_rate', cohort: 'treatment', maxx: 0.01 }] }, paths: [['gates', 0]] },
+  // The gate is read as the {metric, max} kind it resembles: its missing max and its stray key, each where it is.
+  { what: 'an unknown key in a gate', input: { gates: [{ metric: 'error_rate', cohort: 'treatment', maxx: 0.01 }] }, paths: [['gates', 0, 'max'], ['gates', 0]] },
   { what: 'an unknown key in a rollback rule', input: { rollback: [{ metric: 'error_rate', above: 0.05, fro: '5m' }] }, paths: [['rollback', 0]], code: 'unrecognized_keys', message: /fro/ },
   { what: 'an unknown key in windows', input: { windows: { allow: [], denny: [] } }, paths: [['windows']], code: 'unrecognized_keys', message: /denny/ },
   { what: 'an unknown key in an allow window', input: { windows: { allow: [{ timezone: 'UTC' }] } }, paths: [['windows', 'allow', 0]], code: 'unrecognized_keys' },
