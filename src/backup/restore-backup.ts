@@ -3,7 +3,7 @@ import { ConflictError } from '../errors/app-error.js';
 import { AUDIT_LOG, HEAD_ID, META, readAuditHead } from '../audit/audited-commit.js';
 import { ChainVerifier, sealEvent, type Actor, type AuditEvent, type ChainVerdict } from '../audit/chain.js';
 import { verifyAuditLog } from '../audit/audit-service.js';
-import { validationError } from '../http/app-error.js';
+import { validationError } from '../validation/issues.js';
 import { AppError } from '../errors/app-error.js';
 import { asBackup, BACKED_UP_COLLECTIONS, backupCounts, backupSchema, type Backup } from './backup-format.js';
 

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { formatPath } from '../http/app-error.js';
+import { formatPath } from '../validation/issues.js';
 
 /** One difference between what the controller has and what a file says, at a field path. */
 export interface FieldChange {

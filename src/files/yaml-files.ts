@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { formatPath, MAX_LISTED_PROBLEMS, moreProblems } from '../http/app-error.js';
+import { formatPath, MAX_LISTED_PROBLEMS, moreProblems } from '../validation/issues.js';
 
 /** One problem of a file: where in it, and what was expected. */
 export interface FileProblem {

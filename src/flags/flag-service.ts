@@ -2,7 +2,7 @@ import type { Store, Versioned, PutOp } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
-import { issuesError } from '../http/app-error.js';
+import { issuesError } from '../validation/issues.js';
 import { FLAGS, SEGMENTS } from './collections.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import type { FlagFile } from './flag-files.js';

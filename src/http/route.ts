@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Permission } from '../auth/permissions.js';
 import type { StoredToken } from '../auth/token-model.js';
 import type { Actor } from '../audit/chain.js';
-import { validationError } from './app-error.js';
+import { validationError } from '../validation/issues.js';
 import type { Authenticator } from './auth.js';
 
 /** Who may call a route. */

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Context } from 'unleash-client';
 import { contextSchema, toUnleashContext } from '../evaluation/context.js';
 import type { Evaluation } from '../evaluation/evaluation.js';
-import { describeIssues } from '../http/app-error.js';
+import { describeIssues } from '../validation/issues.js';
 
 /**
  * Pure translation between OFREP (OpenFeature Remote Evaluation Protocol) and the engine's

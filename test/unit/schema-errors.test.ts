@@ -9,7 +9,7 @@ import { gateSchema, policySchema } from '../../src/policies/policy-schema.js';
 import { parseEnvironmentsFile } from '../../src/environments/environment-files.js';
 import { environmentSchema } from '../../src/environments/environment-schema.js';
 import { durationSchema } from '../../src/policies/durations.js';
-import { formatPath, validationError } from '../../src/http/app-error.js';
+import { formatPath, validationError } from '../../src/validation/issues.js';
 import { choiceMessage, keyedUnion } from '../../src/validation/schema-errors.js';
 
 /**
