@@ -178,6 +178,20 @@ function build(topology: RedisTopology, common: RedisOptions): RedisClient {
   }
 }
 
+/** Closes a client without waiting for Redis to come back. */
+export async function closeClient(client: RedisClient): Promise<void> {
+  if (client.status !== 'ready') {
+    // QUIT would sit in the offline queue until Redis returns; a stopping replica must not wait for that.
+    client.disconnect();
+    return;
+  }
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}
+
 /** What is wrong with a REDIS_URL, in words that never repeat it (it may hold a password); undefined when usable. */
 export function redisUrlProblem(url: string): string | undefined {
   try {

@@ -11,8 +11,8 @@
 /**
  * KEYS[1] feed sequence counter, KEYS[2] feed stream, KEYS[3..] doc/ver/log/lease keys.
  * ARGV[1] plan JSON: { f?: [leaseKeyIdx, token, leaseName],
- *   p: [[docIdx, verIdx, id, expect(-1 = none), valueArgIdx, collection]],
- *   d: [[docIdx, verIdx, id, expect, collection]],
+ *   p: [[docIdx, verIdx, id, expect(-1 = none), valueArgIdx, collection, quiet(1 = off the feed)]],
+ *   d: [[docIdx, verIdx, id, expect, collection, quiet]],
  *   a: [[logIdx, seq, entryArgIdx, logName]] }
  * ARGV[2] feed cap, ARGV[3] "~" or "=" trimming, ARGV[4..] JSON payloads.
  * Returns {"ok", head, v1, v2, ...} (versions in put order) or {"conflict", kind, reason}, kind

@@ -2,7 +2,14 @@ import { type ConflictKind, ConflictError, StoreUnavailableError } from '../erro
 import type {
   Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned,
 } from './port.js';
-import { createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology } from './redis-connection.js';
+import {
+  closeClient, createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology,
+} from './redis-connection.js';
+import {
+  checkFinite, commitArgs, execResults, field, idSeq, keys, lazyDoc, parseFeedEntry, ttlArg, unavailable,
+  type RedisKeys, type StreamEntry,
+} from './redis-encoding.js';
+import { followFeed } from './redis-feed-follower.js';
 import { ACQUIRE_LUA, COMMIT_LUA, RELEASE_LUA, SUM_COUNTERS_LUA } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
@@ -24,20 +31,11 @@ export interface RedisStoreOptions {
 }
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
-type StreamEntry = [id: string, fields: string[]];
-
-/**
- * Approximate trimming (`MAXLEN ~`) only trims whole radix-tree nodes (~100 entries), so a small
- * cap would never trim at all. Small caps are a test/diagnostic setting: trim exactly for them.
- */
-const APPROX_TRIM_MIN = 1000;
 
 /** A command must not wait forever while Redis is away: callers report the store as down instead. */
 const COMMAND_TIMEOUT_MS = 5_000;
 /** Readiness must flip quickly when Redis stops answering (a paused or stopped server keeps its socket open). */
 const PING_TIMEOUT_MS = 1_000;
-/** Errors Redis itself answers with while it cannot serve: a retry later may succeed. */
-const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|BUSY)\b/;
 
 export class RedisStore implements Store {
   readonly kind = 'redis';
@@ -51,7 +49,7 @@ export class RedisStore implements Store {
   private readonly writer: RedisClient;
   private readonly waitReplicas: number;
   private readonly waitTimeoutMs: number;
-  private readonly k: ReturnType<typeof keys>;
+  private readonly k: RedisKeys;
   private readonly feedMaxLen: number;
   private readonly blockMs: number;
   private readonly followers = new Set<() => void>();
@@ -155,29 +153,8 @@ export class RedisStore implements Store {
   }
 
   async commit(c: Commit): Promise<CommitResult> {
-    const keyList = [this.k.feedseq, this.k.feed];
-    const keyIdx = new Map<string, number>();
-    const key = (k: string): number => { // 1-based index into KEYS, each key passed once
-      let i = keyIdx.get(k);
-      if (i === undefined) {
-        i = keyList.push(k);
-        keyIdx.set(k, i);
-      }
-      return i;
-    };
-    const payloads: string[] = [];
-    const payload = (v: unknown): number => payloads.push(toJson(v)) + 3; // ARGV[4] is payload 1
-    const plan = {
-      f: c.fence ? [key(this.k.lease(c.fence.lease)), c.fence.token, c.fence.lease] : undefined,
-      p: (c.puts ?? []).map((op) => [key(this.k.doc(op.collection)), key(this.k.ver(op.collection)), op.id,
-        expectArg(op.expectVersion), payload(op.value), op.collection, op.quiet ? 1 : 0]),
-      d: (c.deletes ?? []).map((op) => [key(this.k.doc(op.collection)), key(this.k.ver(op.collection)), op.id,
-        expectArg(op.expectVersion), op.collection, op.quiet ? 1 : 0]),
-      a: (c.appends ?? []).map((op) => [key(this.k.log(op.log)), op.seq, payload(op.entry), op.log]),
-    };
-    const trim = this.feedMaxLen >= APPROX_TRIM_MIN ? '~' : '=';
     const res = await this.writeScript<[string, ...(string | number)[]]>('rcCommit',
-      [keyList.length, ...keyList, JSON.stringify(plan), this.feedMaxLen, trim, ...payloads], (r) => r[0] === 'ok');
+      commitArgs(this.k, c, this.feedMaxLen), (r) => r[0] === 'ok');
     if (res[0] !== 'ok') throw new ConflictError(res[1] as ConflictKind, String(res[2]));
     const versions: Record<string, number> = {};
     (c.puts ?? []).forEach((op, i) => (versions[`${op.collection}/${op.id}`] = Number(res[i + 2])));
@@ -203,77 +180,7 @@ export class RedisStore implements Store {
     if (this.closed) throw new Error('redis store is closed');
     // A connection of its own: a blocking XREAD would stall every other command on a shared one.
     const conn = this.open({ autoPipelining: false, maxRetriesPerRequest: 1, commandTimeoutMs: COMMAND_TIMEOUT_MS });
-    let stopped = false;
-    let last = Math.max(0, Math.floor(afterSeq));
-    // After a reconnection the server may be a promoted replica that missed the last entries, or a
-    // restart that lost everything (its seqs start over below ours, so an XREAD after our position
-    // would wait forever). Following resumes only when the entry at our position is still the one we
-    // know; otherwise the caller reloads.
-    let known: string | undefined; // the entry at `last`, as "collection/id@version" (undefined: not read)
-    let connections = 0;
-    let verify = true;
-    conn.on('ready', () => {
-      if (++connections > 1) verify = true;
-    });
-    const stop = (): void => {
-      if (stopped) return;
-      stopped = true;
-      this.followers.delete(stop);
-      conn.disconnect(); // rejects the pending XREAD at once instead of waiting out BLOCK
-    };
-    this.followers.add(stop);
-    const entryAt = async (seq: number) => {
-      const raw = seq > 0 ? ((await conn.call('XRANGE', this.k.feed, `${seq}-1`, `${seq}-1`)) as StreamEntry[]) : [];
-      return raw[0] && entryMark(parseFeedEntry(raw[0]));
-    };
-    // Resume from the head as of now: the caller's reload covers everything up to it.
-    const gap = async (atLeast: number) => {
-      last = Math.max(Number((await conn.get(this.k.feedseq)) ?? 0), atLeast);
-      known = await entryAt(last);
-      guard(onGap);
-    };
-    const stillContinuous = async () => {
-      const head = Number((await conn.get(this.k.feedseq)) ?? 0);
-      if (head < last) return false;
-      const now = await entryAt(last);
-      // First look (nothing to compare with), or trimmed away since (the next read reports that gap).
-      if (known === undefined || now === undefined) {
-        known = now;
-        return true;
-      }
-      return now === known;
-    };
-    void (async () => {
-      let backoff = 50;
-      while (!stopped) {
-        try {
-          if (verify) {
-            if (!(await stillContinuous())) await gap(0);
-            verify = false;
-            continue;
-          }
-          const res = (await conn.call('XREAD', 'COUNT', 1000, 'BLOCK', this.blockMs,
-            'STREAMS', this.k.feed, `${last}-1`)) as [string, StreamEntry[]][] | null;
-          backoff = 50;
-          if (stopped || verify || !res?.[0]) continue;
-          const entries = res[0][1].map(parseFeedEntry);
-          if (entries.length === 0) continue;
-          const newest = entries[entries.length - 1]!;
-          if (entries[0]!.seq !== last + 1) {
-            await gap(newest.seq);
-            continue;
-          }
-          last = newest.seq;
-          known = entryMark(newest);
-          guard(() => onEntries(entries));
-        } catch {
-          if (stopped) break;
-          await new Promise((r) => setTimeout(r, backoff));
-          backoff = Math.min(backoff * 2, 2000);
-        }
-      }
-    })();
-    return stop;
+    return followFeed({ conn, keys: this.k, blockMs: this.blockMs, followers: this.followers }, afterSeq, onEntries, onGap);
   }
 
   async readLog<T = unknown>(log: string, fromSeq: number, limit: number): Promise<Array<{ seq: number; entry: T }>> {
@@ -352,28 +259,6 @@ export class RedisStore implements Store {
   }
 }
 
-async function closeClient(client: RedisClient): Promise<void> {
-  if (client.status !== 'ready') {
-    // QUIT would sit in the offline queue until Redis returns; a stopping replica must not wait for that.
-    client.disconnect();
-    return;
-  }
-  try {
-    await client.quit();
-  } catch {
-    client.disconnect();
-  }
-}
-
-function unavailable(err: unknown): unknown {
-  const e = err as { name?: string; message?: string };
-  // Any other error Redis answers with is a bug here (a script error, a wrong type), not an outage.
-  if (err instanceof StoreUnavailableError || (e?.name === 'ReplyError' && !UNAVAILABLE_REPLY.test(e.message ?? ''))) return err;
-  const out = new StoreUnavailableError('the store is unavailable; try again shortly');
-  out.cause = err;
-  return out;
-}
-
 /** Opens the store and waits for its first connection; a failure closes it again and rejects. */
 export async function createRedisStore(url: string, prefix: string,
   opts: Omit<RedisStoreOptions, 'url' | 'prefix'> = {}): Promise<RedisStore> {
@@ -383,99 +268,5 @@ export async function createRedisStore(url: string, prefix: string,
   } catch (err) {
     await store.close();
     throw err;
-  }
-}
-
-function keys(prefix: string) {
-  const p = `{${prefix}}`;
-  return {
-    feedseq: `${p}:feedseq`,
-    feed: `${p}:feed`,
-    doc: (c: string) => `${p}:doc:${c}`,
-    ver: (c: string) => `${p}:ver:${c}`,
-    log: (l: string) => `${p}:log:${l}`,
-    ctr: (b: string) => `${p}:ctr:${b}`,
-    lease: (n: string) => `${p}:lease:${n}`,
-    fence: (n: string) => `${p}:fence:${n}`,
-  };
-}
-
-function execResults(res: [Error | null, unknown][] | null): unknown[] {
-  if (!res) throw new Error('redis transaction aborted');
-  return res.map(([err, v]) => {
-    if (err) throw err;
-    return v;
-  });
-}
-
-/**
- * A listed document whose value is parsed on first use: a caller that walks a long list a batch at
- * a time (the rollout loop) keeps each batch's objects short-lived, which the garbage collector
- * handles far more cheaply than a whole list parsed up front.
- */
-function lazyDoc<T>(id: string, version: number, json: string): Versioned<T> {
-  let parsed: { value: T } | undefined;
-  return {
-    id,
-    version,
-    get value(): T {
-      if (!parsed) {
-        parsed = { value: JSON.parse(json) as T };
-        json = ''; // the text is no longer needed once parsed
-      }
-      return parsed.value;
-    },
-  };
-}
-
-function toJson(v: unknown): string {
-  return JSON.stringify(v) ?? 'null'; // undefined (and functions) have no JSON form
-}
-
-function expectArg(v: number | undefined): number {
-  if (v === undefined) return -1;
-  if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`expectVersion must be an integer >= 0, got ${v}`);
-  return v;
-}
-
-function checkFinite(field: string, n: number): number {
-  if (!Number.isFinite(n)) throw new TypeError(`counter ${field}: increment must be finite, got ${n}`);
-  return n;
-}
-
-function ttlArg(ttlSeconds: number): number {
-  return Math.max(1, Math.ceil(ttlSeconds));
-}
-
-function idSeq(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
-}
-
-function field(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
-}
-
-function entryMark(e: FeedEntry): string {
-  return `${e.collection}/${e.id}@${e.version}`;
-}
-
-function parseFeedEntry([id, f]: StreamEntry): FeedEntry {
-  const value = field(f, 'value') ?? '';
-  return {
-    seq: idSeq(id),
-    collection: field(f, 'collection') ?? '',
-    id: field(f, 'id') ?? '',
-    version: Number(field(f, 'version') ?? 0),
-    value: value === '' ? null : JSON.parse(value),
-  };
-}
-
-/** A throwing callback must not kill the follow loop; report it without crashing the process. */
-function guard(fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    process.emitWarning(`store follow callback threw: ${(err as Error)?.stack ?? String(err)}`);
   }
 }
