@@ -102,26 +102,36 @@ export async function measureBreachLatency(opts: BreachLatencyOptions, log: (lin
 
     // Flags, a client token, the policy.
     const flags = Array.from({ length: opts.flags }, (_, i) => flagName(i));
-    await admin('POST', `/api/admin/environments/${ENV}/import`, {
-      version: 2,
-      features: flags.map((name) => ({
-        name,
-        type: 'release',
-        enabled: true,
-        strategies: [{ name: 'flexibleRollout', parameters: { rollout: '0', stickiness: 'default', groupId: name }, constraints: [] }],
-        variants: [],
-      })),
-      segments: [],
-    }, 200);
+    await admin(
+      'POST',
+      `/api/admin/environments/${ENV}/import`,
+      {
+        version: 2,
+        features: flags.map((name) => ({
+          name,
+          type: 'release',
+          enabled: true,
+          strategies: [{ name: 'flexibleRollout', parameters: { rollout: '0', stickiness: 'default', groupId: name }, constraints: [] }],
+          variants: [],
+        })),
+        segments: [],
+      },
+      200,
+    );
     const secret = (await admin('POST', '/api/admin/tokens', { kind: 'client', environment: ENV, name: 'bench-breach' }, 201)).secret as string;
-    await admin('PUT', `/api/admin/policies/${POLICY}`, {
-      name: POLICY,
-      steps: [10, 50, 100],
-      // Steps never complete during the bench: only the rollback rule acts.
-      stepDefaults: { minDuration: '1h', minSamples: 1_000_000, approval: { required: 0 } },
-      analysisInterval: opts.analysisIntervalMs,
-      rollback: [{ metric: 'error_rate', above: 0.05, for: 0, minSamples: 10 }],
-    }, 201);
+    await admin(
+      'PUT',
+      `/api/admin/policies/${POLICY}`,
+      {
+        name: POLICY,
+        steps: [10, 50, 100],
+        // Steps never complete during the bench: only the rollback rule acts.
+        stepDefaults: { minDuration: '1h', minSamples: 1_000_000, approval: { required: 0 } },
+        analysisInterval: opts.analysisIntervalMs,
+        rollback: [{ metric: 'error_rate', above: 0.05, for: 0, minSamples: 10 }],
+      },
+      201,
+    );
 
     // One raw SSE stream per flag; each event for the flag goes to whoever waits for it.
     const waiters = new Map<string, (enabled: boolean, at: number) => void>();
@@ -143,13 +153,18 @@ export async function measureBreachLatency(opts: BreachLatencyOptions, log: (lin
     feeder = (async () => {
       while (feeding) {
         const started = performance.now();
-        await call('POST', '/api/metrics/outcomes', {
-          appName: 'bench-breach-app',
-          records: flags.flatMap((flag) => [
-            { flag, cohort: 'treatment', requests: 20, errors: 0 },
-            { flag, cohort: 'control', requests: 180, errors: 0 },
-          ]),
-        }, secret).catch(() => undefined);
+        await call(
+          'POST',
+          '/api/metrics/outcomes',
+          {
+            appName: 'bench-breach-app',
+            records: flags.flatMap((flag) => [
+              { flag, cohort: 'treatment', requests: 20, errors: 0 },
+              { flag, cohort: 'control', requests: 180, errors: 0 },
+            ]),
+          },
+          secret,
+        ).catch(() => undefined);
         await sleep(Math.max(0, 100 - (performance.now() - started)));
       }
     })();
@@ -163,7 +178,12 @@ export async function measureBreachLatency(opts: BreachLatencyOptions, log: (lin
       const flag = flags[i % flags.length]!;
       if (killed.has(flag)) {
         const restored = nextUpdate(flag, true, 5_000);
-        await admin('POST', `/api/admin/flags/${encodeURIComponent(flag)}/environments/${ENV}/restore`, { reason: 'breach-latency bench: next repetition' }, 200);
+        await admin(
+          'POST',
+          `/api/admin/flags/${encodeURIComponent(flag)}/environments/${ENV}/restore`,
+          { reason: 'breach-latency bench: next repetition' },
+          200,
+        );
         if ((await restored) === undefined) throw new Error(`${flag}: the stream never saw the restore`);
         killed.delete(flag);
       }
@@ -181,7 +201,12 @@ export async function measureBreachLatency(opts: BreachLatencyOptions, log: (lin
       }
       const disabled = nextUpdate(flag, false, 3 * opts.analysisIntervalMs + 1_000);
       const sent = performance.now();
-      const res = await call('POST', '/api/metrics/outcomes', { appName: 'bench-breach-app', records: [{ flag, cohort: 'treatment', requests: 200, errors: 100 }] }, secret);
+      const res = await call(
+        'POST',
+        '/api/metrics/outcomes',
+        { appName: 'bench-breach-app', records: [{ flag, cohort: 'treatment', requests: 200, errors: 100 }] },
+        secret,
+      );
       const t = performance.now();
       const tWall = Date.now();
       if (res.status !== 202) throw new Error(`unhealthy outcome POST: ${res.status}`);
@@ -246,7 +271,9 @@ function round(n: number): number {
 
 if (process.argv[1] && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1])) {
   const reps = Number(process.argv[2] ?? 15);
-  const result = await measureBreachLatency({ reps, analysisIntervalMs: 1_000, tickMs: 50, bucketMs: 200, flags: 4, slackMs: 100, serverCpu: 1 }, (l) => console.error(l));
+  const result = await measureBreachLatency({ reps, analysisIntervalMs: 1_000, tickMs: 50, bucketMs: 200, flags: 4, slackMs: 100, serverCpu: 1 }, (l) =>
+    console.error(l),
+  );
   console.log(JSON.stringify({ ...result, samples: result.samples.length }, null, 2));
   process.exit(0);
 }

@@ -119,7 +119,13 @@ async function load(opts: {
     durationS: Math.round(durationS * 100) / 100,
     requests: total,
     rps: Math.round(total / durationS),
-    latency: { mean: Math.round(result.latency.mean * 100) / 100, p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    latency: {
+      mean: Math.round(result.latency.mean * 100) / 100,
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
     statusCodes,
     unexpected: total - (statusCodes['200'] ?? 0),
     errors: result.errors,
@@ -147,7 +153,13 @@ export async function measureEvaluationLoad(opts: EvaluationLoadOptions, log: (l
     if (frontend.status !== 201) throw new Error(`frontend token: ${frontend.status}`);
     const contexts = realisticContexts(1_000);
     const target = { url: stack.url, pid: stack.pid, connections: opts.connections };
-    const routes: Array<{ label: string; route: string; method: 'GET' | 'POST'; headers: Record<string, string>; next: (i: number) => { path: string; body?: string } }> = [
+    const routes: Array<{
+      label: string;
+      route: string;
+      method: 'GET' | 'POST';
+      headers: Record<string, string>;
+      next: (i: number) => { path: string; body?: string };
+    }> = [
       {
         label: 'frontend API (GET, query-string context)',
         route: 'GET /api/frontend',
@@ -173,8 +185,15 @@ export async function measureEvaluationLoad(opts: EvaluationLoadOptions, log: (l
       await load({ ...target, ...r, durationS: opts.warmupS });
       await waitForQuiet(4_000);
       const result = await load({ ...target, ...r, durationS: opts.durationS });
-      const run: EvaluationRun = { ...result, route: r.route, flagsPerRequest: fixture.features.length, evaluationsPerSecond: result.rps * fixture.features.length };
-      log(`  evaluation: ${r.route}: ${run.rps}/s (${run.evaluationsPerSecond.toLocaleString('en-US')} evaluations/s) p50 ${run.latency.p50} ms p99 ${run.latency.p99} ms, ${run.serverCpuUsPerRequest} µs server CPU/request, statuses ${JSON.stringify(run.statusCodes)}`);
+      const run: EvaluationRun = {
+        ...result,
+        route: r.route,
+        flagsPerRequest: fixture.features.length,
+        evaluationsPerSecond: result.rps * fixture.features.length,
+      };
+      log(
+        `  evaluation: ${r.route}: ${run.rps}/s (${run.evaluationsPerSecond.toLocaleString('en-US')} evaluations/s) p50 ${run.latency.p50} ms p99 ${run.latency.p99} ms, ${run.serverCpuUsPerRequest} µs server CPU/request, statuses ${JSON.stringify(run.statusCodes)}`,
+      );
       runs.push(run);
     }
     return { flags: fixture.features.length, contexts: contexts.length, connections: opts.connections, pinned, runs };
@@ -191,8 +210,9 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
   try {
     return await fn();
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
@@ -217,8 +237,12 @@ export function renderEvaluationSection(result: EvaluationLoadResult): string[] 
   out.push('| Route | req/s | evaluations/s | p50 | p90 | p99 | max | Statuses | Server CPU | µs CPU/req | req/s per server core |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
   for (const r of result.runs) {
-    const statuses = Object.entries(r.statusCodes).map(([c, n]) => `${c}×${n.toLocaleString('en-US')}`).join(' ');
-    out.push(`| ${r.label} | ${r.rps.toLocaleString('en-US')} | ${r.evaluationsPerSecond.toLocaleString('en-US')} | ${r.latency.p50} ms | ${r.latency.p90} ms | ${r.latency.p99} ms | ${r.latency.max} ms | ${statuses} | ${r.serverCpuPct ?? '?'}% | ${r.serverCpuUsPerRequest ?? '?'} | ${r.projectedRpsPerCore?.toLocaleString('en-US') ?? '?'} |`);
+    const statuses = Object.entries(r.statusCodes)
+      .map(([c, n]) => `${c}×${n.toLocaleString('en-US')}`)
+      .join(' ');
+    out.push(
+      `| ${r.label} | ${r.rps.toLocaleString('en-US')} | ${r.evaluationsPerSecond.toLocaleString('en-US')} | ${r.latency.p50} ms | ${r.latency.p90} ms | ${r.latency.p99} ms | ${r.latency.max} ms | ${statuses} | ${r.serverCpuPct ?? '?'}% | ${r.serverCpuUsPerRequest ?? '?'} | ${r.projectedRpsPerCore?.toLocaleString('en-US') ?? '?'} |`,
+    );
   }
   out.push('');
   return out;

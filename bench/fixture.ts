@@ -42,32 +42,91 @@ export function buildFixture(flagCount = 200, seed = 42): Fixture {
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const some = <T>(xs: readonly T[], n: number): T[] => [...xs].sort(() => r() - 0.5).slice(0, n);
   const uuid = () => {
-    const h = () => Math.floor(r() * 0x10000).toString(16).padStart(4, '0');
+    const h = () =>
+      Math.floor(r() * 0x10000)
+        .toString(16)
+        .padStart(4, '0');
     return `${h()}${h()}-${h()}-4${h().slice(1)}-a${h().slice(1)}-${h()}${h()}${h()}`;
   };
 
   const constraint = (): Constraint => {
     switch (int(0, 7)) {
-      case 0: return { contextName: 'appName', operator: 'IN', values: some(APPS, int(1, 4)), inverted: false, caseInsensitive: false };
-      case 1: return { contextName: 'userId', operator: 'IN', values: Array.from({ length: int(3, 15) }, () => String(int(1000, 999999))), inverted: false, caseInsensitive: false };
-      case 2: return { contextName: 'region', operator: r() < 0.7 ? 'IN' : 'NOT_IN', values: some(REGIONS, int(1, 3)), inverted: false, caseInsensitive: false };
-      case 3: return { contextName: 'email', operator: 'STR_ENDS_WITH', values: ['@example.com', '@example.org'].slice(0, int(1, 2)), inverted: false, caseInsensitive: true };
-      case 4: return { contextName: 'appVersion', operator: pick(['SEMVER_GTE', 'SEMVER_LT']), value: `${int(1, 5)}.${int(0, 20)}.${int(0, 9)}`, values: [], inverted: false, caseInsensitive: false };
-      case 5: return { contextName: 'accountAgeDays', operator: pick(['NUM_GT', 'NUM_LTE']), value: String(int(1, 365)), values: [], inverted: false, caseInsensitive: false };
-      case 6: return { contextName: 'currentTime', operator: 'DATE_AFTER', value: `2025-0${int(1, 9)}-1${int(0, 9)}T09:00:00.000Z`, values: [], inverted: false, caseInsensitive: false };
-      default: return { contextName: 'plan', operator: 'IN', values: some(['free', 'pro', 'team', 'enterprise'], int(1, 3)), inverted: r() < 0.2, caseInsensitive: false };
+      case 0:
+        return { contextName: 'appName', operator: 'IN', values: some(APPS, int(1, 4)), inverted: false, caseInsensitive: false };
+      case 1:
+        return {
+          contextName: 'userId',
+          operator: 'IN',
+          values: Array.from({ length: int(3, 15) }, () => String(int(1000, 999999))),
+          inverted: false,
+          caseInsensitive: false,
+        };
+      case 2:
+        return { contextName: 'region', operator: r() < 0.7 ? 'IN' : 'NOT_IN', values: some(REGIONS, int(1, 3)), inverted: false, caseInsensitive: false };
+      case 3:
+        return {
+          contextName: 'email',
+          operator: 'STR_ENDS_WITH',
+          values: ['@example.com', '@example.org'].slice(0, int(1, 2)),
+          inverted: false,
+          caseInsensitive: true,
+        };
+      case 4:
+        return {
+          contextName: 'appVersion',
+          operator: pick(['SEMVER_GTE', 'SEMVER_LT']),
+          value: `${int(1, 5)}.${int(0, 20)}.${int(0, 9)}`,
+          values: [],
+          inverted: false,
+          caseInsensitive: false,
+        };
+      case 5:
+        return {
+          contextName: 'accountAgeDays',
+          operator: pick(['NUM_GT', 'NUM_LTE']),
+          value: String(int(1, 365)),
+          values: [],
+          inverted: false,
+          caseInsensitive: false,
+        };
+      case 6:
+        return {
+          contextName: 'currentTime',
+          operator: 'DATE_AFTER',
+          value: `2025-0${int(1, 9)}-1${int(0, 9)}T09:00:00.000Z`,
+          values: [],
+          inverted: false,
+          caseInsensitive: false,
+        };
+      default:
+        return {
+          contextName: 'plan',
+          operator: 'IN',
+          values: some(['free', 'pro', 'team', 'enterprise'], int(1, 3)),
+          inverted: r() < 0.2,
+          caseInsensitive: false,
+        };
     }
   };
 
   const payload = (flag: string, variant: string): Payload => {
     switch (int(0, 3)) {
-      case 0: return { type: 'string', value: `${variant}-${flag}` };
-      case 1: return { type: 'number', value: String(int(1, 500)) };
-      case 2: return { type: 'csv', value: some(REGIONS, 3).join(',') };
+      case 0:
+        return { type: 'string', value: `${variant}-${flag}` };
+      case 1:
+        return { type: 'number', value: String(int(1, 500)) };
+      case 2:
+        return { type: 'csv', value: some(REGIONS, 3).join(',') };
       default:
         return {
           type: 'json',
-          value: JSON.stringify({ variant, color: pick(['#1f6feb', '#d73a49', '#28a745', '#f66a0a']), copy: `Try the ${variant} ${flag.split('.')[0]} experience`, limits: { items: int(5, 100), ttlSeconds: int(30, 3600) }, enabled: r() < 0.8 }),
+          value: JSON.stringify({
+            variant,
+            color: pick(['#1f6feb', '#d73a49', '#28a745', '#f66a0a']),
+            copy: `Try the ${variant} ${flag.split('.')[0]} experience`,
+            limits: { items: int(5, 100), ttlSeconds: int(30, 3600) },
+            enabled: r() < 0.8,
+          }),
         };
     }
   };
@@ -109,11 +168,21 @@ export function buildFixture(flagCount = 200, seed = 42): Fixture {
           parameters: { rollout: String(pick([0, 5, 10, 25, 50, 75, 100])), stickiness: pick(['default', 'userId', 'sessionId']), groupId: name },
           constraints: Array.from({ length: int(0, 3) }, constraint),
         };
-        if (r() < 0.35) strategy.segments = some(segments.map((sg) => sg.id), int(1, 2));
+        if (r() < 0.35)
+          strategy.segments = some(
+            segments.map((sg) => sg.id),
+            int(1, 2),
+          );
         if (r() < 0.3) strategy.variants = variants(name, int(2, 3), false);
         strategies.push(strategy);
       } else if (kind < 0.85) {
-        strategies.push({ id, name: 'userWithId', sortOrder: s, parameters: { userIds: Array.from({ length: int(3, 15) }, () => int(1, 99999)).join(',') }, constraints: [] });
+        strategies.push({
+          id,
+          name: 'userWithId',
+          sortOrder: s,
+          parameters: { userIds: Array.from({ length: int(3, 15) }, () => int(1, 99999)).join(',') },
+          constraints: [],
+        });
       } else if (kind < 0.92) {
         strategies.push({ id, name: 'remoteAddress', sortOrder: s, parameters: { IPs: '10.0.0.0/8,192.168.1.1' }, constraints: [constraint()] });
       } else {

@@ -117,7 +117,13 @@ async function runAutocannon(opts: LoadOptions): Promise<LoadResult> {
     timeouts: result.timeouts,
     bodyBytesPerRequest: 0,
     throughputMBps: round(result.throughput.total / durationS / 1e6, 1),
-    ...cpuFigures({ requests: total, wallS, serverCpu, loadGenCpu: selfCpu, machineBusy: machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0 }),
+    ...cpuFigures({
+      requests: total,
+      wallS,
+      serverCpu,
+      loadGenCpu: selfCpu,
+      machineBusy: machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0,
+    }),
   };
 }
 
@@ -168,7 +174,11 @@ function round(n: number, digits: number): number {
 }
 
 /** One request with Node's http (which never decompresses): status, headers and the body bytes on the wire. */
-export function fetchRaw(url: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; body: Buffer }> {
+export function fetchRaw(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${url}${path}`, { headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];

@@ -20,7 +20,12 @@ export interface KillLatencyOptions {
   serverPid: number;
 }
 
-export interface Percentiles { samples: number; p50: number; p99: number; max: number }
+export interface Percentiles {
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
 
 export interface KillLatencyResult {
   streams: number;
@@ -45,9 +50,18 @@ export interface KillLatencyResult {
 }
 
 /** Who receives an op: a raw stream or an SDK. `got[i]` is op i's latency in ms. */
-interface Receiver { got: Array<number | undefined>; unexpected: number }
+interface Receiver {
+  got: Array<number | undefined>;
+  unexpected: number;
+}
 
-interface CurrentOp { index: number; expectEnabled: boolean; t0: number; pending: number; done: () => void }
+interface CurrentOp {
+  index: number;
+  expectEnabled: boolean;
+  t0: number;
+  pending: number;
+  done: () => void;
+}
 
 export function percentiles(values: number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
@@ -163,7 +177,7 @@ export async function measureKillLatency(opts: KillLatencyOptions): Promise<Kill
     const collect = (rs: Receiver[]) => {
       const latencies: number[] = [];
       let missing = 0;
-      for (const r of rs) for (let i = 0; i < opts.ops; i++) (r.got[i] === undefined ? missing++ : latencies.push(r.got[i]!));
+      for (const r of rs) for (let i = 0; i < opts.ops; i++) r.got[i] === undefined ? missing++ : latencies.push(r.got[i]!);
       return { ...percentiles(latencies), missing, unexpected: rs.reduce((n, r) => n + r.unexpected, 0) };
     };
     return {

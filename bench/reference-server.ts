@@ -20,7 +20,13 @@ const server = http.createServer((req, res) => {
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('ETag', wantsGzip ? `"${tag}-gzip"` : `"${tag}"`);
   const inm = req.headers['if-none-match'];
-  if (inm && inm.replace(/^W\//, '').replace(/"/g, '').replace(/-gzip$/, '') === tag) {
+  if (
+    inm &&
+    inm
+      .replace(/^W\//, '')
+      .replace(/"/g, '')
+      .replace(/-gzip$/, '') === tag
+  ) {
     res.statusCode = 304;
     res.end();
     return;

@@ -5,7 +5,12 @@ import type { RolloutTickResult, TickFigures } from './rollout-tick.js';
 import type { BreachLatencyResult } from './breach-latency.js';
 import { evaluationChecks, renderEvaluationSection, type EvaluationLoadResult } from './evaluation-load.js';
 
-export interface Check { name: string; target: string; measured: string; pass: boolean }
+export interface Check {
+  name: string;
+  target: string;
+  measured: string;
+  pass: boolean;
+}
 
 export interface Report {
   generatedAt: string;
@@ -44,21 +49,51 @@ export function buildChecks(report: Report, targets: { rps: number; p99Ms: numbe
   const full = report.features.find((f) => f.store === 'redis' && f.label === 'full');
   if (full) {
     const note = full.disturbed ? ' (disturbed)' : '';
-    checks.push({ name: `features, full gzip body, req/s (200 flags, 32 conns)${note}`, target: `≥ ${num(targets.rps)}/s`, measured: `${num(full.rps)}/s`, pass: full.rps >= targets.rps && full.unexpected === 0 && full.errors === 0 });
-    checks.push({ name: `features, full gzip body, p99 latency${note}`, target: `< ${targets.p99Ms} ms`, measured: ms(full.latency.p99), pass: full.latency.p99 < targets.p99Ms });
+    checks.push({
+      name: `features, full gzip body, req/s (200 flags, 32 conns)${note}`,
+      target: `≥ ${num(targets.rps)}/s`,
+      measured: `${num(full.rps)}/s`,
+      pass: full.rps >= targets.rps && full.unexpected === 0 && full.errors === 0,
+    });
+    checks.push({
+      name: `features, full gzip body, p99 latency${note}`,
+      target: `< ${targets.p99Ms} ms`,
+      measured: ms(full.latency.p99),
+      pass: full.latency.p99 < targets.p99Ms,
+    });
     if (full.serverCpuUsPerRequest !== undefined) {
       // Independent of the shared cores: what one dedicated core could serve at this CPU cost per response.
       const budget = Math.floor(1e6 / targets.rps);
-      checks.push({ name: 'controller CPU per full gzip response (harness-independent)', target: `≤ ${budget} µs (${num(targets.rps)}/s on one core)`, measured: `${full.serverCpuUsPerRequest} µs (≈ ${num(full.projectedRpsPerCore ?? 0)}/s per core)`, pass: full.serverCpuUsPerRequest <= budget });
+      checks.push({
+        name: 'controller CPU per full gzip response (harness-independent)',
+        target: `≤ ${budget} µs (${num(targets.rps)}/s on one core)`,
+        measured: `${full.serverCpuUsPerRequest} µs (≈ ${num(full.projectedRpsPerCore ?? 0)}/s per core)`,
+        pass: full.serverCpuUsPerRequest <= budget,
+      });
     }
   }
   const k = report.kill;
   if (k) {
-    checks.push({ name: `kill → raw SSE stream (${num(k.streams)} streams), p99`, target: `< ${targets.killP99Ms} ms`, measured: ms(k.raw.p99), pass: k.raw.p99 < targets.killP99Ms });
-    checks.push({ name: `kill → stock SDK \`changed\` (${k.sdks} SDKs), p99`, target: `< ${targets.killP99Ms} ms`, measured: ms(k.sdk.p99), pass: k.sdk.p99 < targets.killP99Ms });
+    checks.push({
+      name: `kill → raw SSE stream (${num(k.streams)} streams), p99`,
+      target: `< ${targets.killP99Ms} ms`,
+      measured: ms(k.raw.p99),
+      pass: k.raw.p99 < targets.killP99Ms,
+    });
+    checks.push({
+      name: `kill → stock SDK \`changed\` (${k.sdks} SDKs), p99`,
+      target: `< ${targets.killP99Ms} ms`,
+      measured: ms(k.sdk.p99),
+      pass: k.sdk.p99 < targets.killP99Ms,
+    });
     const expected = (k.streams + k.sdks) * k.ops;
     const missing = k.raw.missing + k.sdk.missing + k.connect.failed * k.ops;
-    checks.push({ name: 'every stream and SDK got every update', target: `0 missing of ${num(expected)}`, measured: `${num(missing)} missing`, pass: missing === 0 && k.raw.unexpected + k.sdk.unexpected === 0 });
+    checks.push({
+      name: 'every stream and SDK got every update',
+      target: `0 missing of ${num(expected)}`,
+      measured: `${num(missing)} missing`,
+      pass: missing === 0 && k.raw.unexpected + k.sdk.unexpected === 0,
+    });
   }
   const t = report.rolloutTick;
   if (t) {
@@ -70,7 +105,12 @@ export function buildChecks(report: Report, targets: { rps: number; p99Ms: numbe
       pass: t.pass,
     });
   } else if (report.sectionErrors?.rolloutTick) {
-    checks.push({ name: 'rollout loop: one tick over 10,000 active rollouts', target: '< 2,000 ms', measured: `did not complete: ${report.sectionErrors.rolloutTick}`, pass: false });
+    checks.push({
+      name: 'rollout loop: one tick over 10,000 active rollouts',
+      target: '< 2,000 ms',
+      measured: `did not complete: ${report.sectionErrors.rolloutTick}`,
+      pass: false,
+    });
   }
   const b = report.breach;
   if (b) {
@@ -82,10 +122,21 @@ export function buildChecks(report: Report, targets: { rps: number; p99Ms: numbe
       pass: b.pass,
     });
   } else if (report.sectionErrors?.breach) {
-    checks.push({ name: 'breach → flag served disabled on an SSE stream, p99', target: 'analysis interval + 100 ms', measured: `did not complete: ${report.sectionErrors.breach}`, pass: false });
+    checks.push({
+      name: 'breach → flag served disabled on an SSE stream, p99',
+      target: 'analysis interval + 100 ms',
+      measured: `did not complete: ${report.sectionErrors.breach}`,
+      pass: false,
+    });
   }
   if (report.evaluation) checks.push(...evaluationChecks(report.evaluation));
-  else if (report.sectionErrors?.evaluation) checks.push({ name: 'server-side evaluation (frontend API, OFREP bulk)', target: 'recorded', measured: `did not complete: ${report.sectionErrors.evaluation}`, pass: false });
+  else if (report.sectionErrors?.evaluation)
+    checks.push({
+      name: 'server-side evaluation (frontend API, OFREP bulk)',
+      target: 'recorded',
+      measured: `did not complete: ${report.sectionErrors.evaluation}`,
+      pass: false,
+    });
   return checks;
 }
 
@@ -103,34 +154,68 @@ export function renderMarkdown(r: Report): string {
   out.push('## Summary', '', summaryTable(r.checks), '');
   out.push('## Setup', '');
   out.push(`- Node ${s.node} on ${s.platform}, ${s.cpus} cores (${s.cpuModel}), ${s.memoryGiB} GiB RAM.`);
-  out.push(`- Everything on 127.0.0.1. The controller runs as its own process (\`node --import tsx src/main.ts\`, LOG_LEVEL=info); the load generator (${s.loadGenerator}), the SSE readers and the SDKs run in the bench process on the same ${s.cpus}-core machine.`);
+  out.push(
+    `- Everything on 127.0.0.1. The controller runs as its own process (\`node --import tsx src/main.ts\`, LOG_LEVEL=info); the load generator (${s.loadGenerator}), the SSE readers and the SDKs run in the bench process on the same ${s.cpus}-core machine.`,
+  );
   out.push(`- CPU pinning: ${s.pinning ?? 'none'}.`);
-  out.push(`- ${s.connections} connections, no pipelining; run lengths (s): ${Object.entries(s.durationsS).map(([k, v]) => `${k} ${v}`).join(', ')}; full-body runs are repeated 3 times and the median reported. Each run starts once the machine is idle; a run during which other processes used > 30% of a core is repeated.`);
-  out.push(`- Fixture: ${s.fixture.flags} flags, ${s.fixture.segments} segments (flexibleRollout with constraints, segments, strategy and flag variants with payloads); body ${s.fixture.gzipBytes ?? '?'} B gzip / ${s.fixture.identityBytes ?? '?'} B identity.`);
+  out.push(
+    `- ${s.connections} connections, no pipelining; run lengths (s): ${Object.entries(s.durationsS)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(
+        ', ',
+      )}; full-body runs are repeated 3 times and the median reported. Each run starts once the machine is idle; a run during which other processes used > 30% of a core is repeated.`,
+  );
+  out.push(
+    `- Fixture: ${s.fixture.flags} flags, ${s.fixture.segments} segments (flexibleRollout with constraints, segments, strategy and flag variants with payloads); body ${s.fixture.gzipBytes ?? '?'} B gzip / ${s.fixture.identityBytes ?? '?'} B identity.`,
+  );
   out.push(`- Open-file limit (soft/hard): bench ${fd(s.fdLimits.bench)}, controller ${fd(s.fdLimits.server)}.`);
   out.push(`- Baseline: ${s.baseline}`, '');
   if (r.features.length > 0) {
     out.push('## GET /api/client/features', '');
-    out.push('| Run | Store | Encoding | Body B | req/s | p50 | p90 | p99 | max | Statuses | Errors | Server CPU | µs CPU/req | req/s per server core | Load-gen CPU | Rest of machine |');
+    out.push(
+      '| Run | Store | Encoding | Body B | req/s | p50 | p90 | p99 | max | Statuses | Errors | Server CPU | µs CPU/req | req/s per server core | Load-gen CPU | Rest of machine |',
+    );
     out.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const f of r.features) {
-      const statuses = Object.entries(f.statusCodes).map(([c, n]) => `${c}×${num(n)}`).join(' ');
+      const statuses = Object.entries(f.statusCodes)
+        .map(([c, n]) => `${c}×${num(n)}`)
+        .join(' ');
       const repeats = f.repeatsRps ? ` (median of ${f.repeatsRps.map(num).join(' / ')})` : '';
-      out.push(`| ${f.label}${f.disturbed ? ' (disturbed)' : ''} | ${f.store} | ${f.encoding} | ${num(f.bodyBytesPerRequest)} | ${num(f.rps)}${repeats} | ${ms(f.latency.p50)} | ${ms(f.latency.p90)} | ${ms(f.latency.p99)} | ${ms(f.latency.max)} | ${statuses} | ${f.errors + f.timeouts} | ${f.serverCpuPct ?? '?'}% | ${f.serverCpuUsPerRequest ?? '?'} | ${f.projectedRpsPerCore === undefined ? '?' : num(f.projectedRpsPerCore)} | ${f.loadGenCpuPct}% | ${f.otherCpuPct ?? '?'}% |`);
+      out.push(
+        `| ${f.label}${f.disturbed ? ' (disturbed)' : ''} | ${f.store} | ${f.encoding} | ${num(f.bodyBytesPerRequest)} | ${num(f.rps)}${repeats} | ${ms(f.latency.p50)} | ${ms(f.latency.p90)} | ${ms(f.latency.p99)} | ${ms(f.latency.max)} | ${statuses} | ${f.errors + f.timeouts} | ${f.serverCpuPct ?? '?'}% | ${f.serverCpuUsPerRequest ?? '?'} | ${f.projectedRpsPerCore === undefined ? '?' : num(f.projectedRpsPerCore)} | ${f.loadGenCpuPct}% | ${f.otherCpuPct ?? '?'}% |`,
+      );
     }
-    out.push('', `CPU is in % of one core over the run (the machine has ${s.cpus * 100}%); "rest of machine" is everything else (other processes, kernel softirq): a high figure means the run was disturbed. Latency resolution is 1 ms with autocannon ("0 ms" means under 1 ms), 10 µs with wrk. The "reference" rows serve the controller's exact bytes from a bare node:http process (no framework, no auth): the ceiling this machine and load generator allow.`, '');
+    out.push(
+      '',
+      `CPU is in % of one core over the run (the machine has ${s.cpus * 100}%); "rest of machine" is everything else (other processes, kernel softirq): a high figure means the run was disturbed. Latency resolution is 1 ms with autocannon ("0 ms" means under 1 ms), 10 µs with wrk. The "reference" rows serve the controller's exact bytes from a bare node:http process (no framework, no auth): the ceiling this machine and load generator allow.`,
+      '',
+    );
   }
   if (r.kill) {
     const k = r.kill;
     out.push('## Kill-to-SDK latency', '');
-    out.push(`${num(k.streams)} raw SSE streams + ${k.sdks} stock \`unleash-client\` SDKs (streaming mode) on \`GET /api/client/streaming\`; ${k.ops} kill/restore operations ${k.spacingMs} ms apart. Latency is from sending the admin request to the stream receiving \`unleash-updated\` with the new state (raw) or the SDK emitting \`changed\` with \`isEnabled\` flipped.`, '');
+    out.push(
+      `${num(k.streams)} raw SSE streams + ${k.sdks} stock \`unleash-client\` SDKs (streaming mode) on \`GET /api/client/streaming\`; ${k.ops} kill/restore operations ${k.spacingMs} ms apart. Latency is from sending the admin request to the stream receiving \`unleash-updated\` with the new state (raw) or the SDK emitting \`changed\` with \`isEnabled\` flipped.`,
+      '',
+    );
     const c = k.connect;
-    out.push(`Opening the ${num(k.streams)} streams (50 at a time) took ${num(c.ms)} ms (${c.failed} failed), ${c.serverCpuMsPerStream ?? '?'} ms of controller CPU per stream (each gets a full hydration). Meanwhile GET /healthz took p50 ${ms(c.healthzDuringConnect.p50)}, p99 ${ms(c.healthzDuringConnect.p99)}, max ${ms(c.healthzDuringConnect.max)} (${c.healthzDuringConnect.samples} probes). With the streams open the controller held ${c.serverFds ?? '?'} file descriptors and the bench process ${c.benchFds ?? '?'}.`, '');
+    out.push(
+      `Opening the ${num(k.streams)} streams (50 at a time) took ${num(c.ms)} ms (${c.failed} failed), ${c.serverCpuMsPerStream ?? '?'} ms of controller CPU per stream (each gets a full hydration). Meanwhile GET /healthz took p50 ${ms(c.healthzDuringConnect.p50)}, p99 ${ms(c.healthzDuringConnect.p99)}, max ${ms(c.healthzDuringConnect.max)} (${c.healthzDuringConnect.samples} probes). With the streams open the controller held ${c.serverFds ?? '?'} file descriptors and the bench process ${c.benchFds ?? '?'}.`,
+      '',
+    );
     out.push('| Receiver | Samples | p50 | p99 | max | Missing | Unexpected |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     out.push(`| raw SSE stream | ${num(k.raw.samples)} | ${ms(k.raw.p50)} | ${ms(k.raw.p99)} | ${ms(k.raw.max)} | ${k.raw.missing} | ${k.raw.unexpected} |`);
-    out.push(`| stock SDK \`changed\` | ${num(k.sdk.samples)} | ${ms(k.sdk.p50)} | ${ms(k.sdk.p99)} | ${ms(k.sdk.max)} | ${k.sdk.missing} | ${k.sdk.unexpected} |`);
-    out.push(`| admin kill/restore round trip | ${k.adminRoundTrip.samples} | ${ms(k.adminRoundTrip.p50)} | ${ms(k.adminRoundTrip.p99)} | ${ms(k.adminRoundTrip.max)} | ${k.adminRoundTrip.failed} failed | |`, '');
-    out.push(`CPU during the kill/restore phase (% of one core): controller ${k.cpu.serverPct ?? '?'}% (≈ ${k.cpu.serverMsPerOp ?? '?'} ms of controller CPU per kill or restore, i.e. commit + fan-out to every stream), bench process (readers + SDKs) ${k.cpu.benchPct}%, rest of machine ${k.cpu.otherPct ?? '?'}%. The readers share the machine with the controller, so each latency includes the reader's own wait for CPU. Streams are written in the order they connected and the SDKs connected last, so SDK latencies sit at the tail of the raw ones.`, '');
+    out.push(
+      `| stock SDK \`changed\` | ${num(k.sdk.samples)} | ${ms(k.sdk.p50)} | ${ms(k.sdk.p99)} | ${ms(k.sdk.max)} | ${k.sdk.missing} | ${k.sdk.unexpected} |`,
+    );
+    out.push(
+      `| admin kill/restore round trip | ${k.adminRoundTrip.samples} | ${ms(k.adminRoundTrip.p50)} | ${ms(k.adminRoundTrip.p99)} | ${ms(k.adminRoundTrip.max)} | ${k.adminRoundTrip.failed} failed | |`,
+      '',
+    );
+    out.push(
+      `CPU during the kill/restore phase (% of one core): controller ${k.cpu.serverPct ?? '?'}% (≈ ${k.cpu.serverMsPerOp ?? '?'} ms of controller CPU per kill or restore, i.e. commit + fan-out to every stream), bench process (readers + SDKs) ${k.cpu.benchPct}%, rest of machine ${k.cpu.otherPct ?? '?'}%. The readers share the machine with the controller, so each latency includes the reader's own wait for CPU. Streams are written in the order they connected and the SDKs connected last, so SDK latencies sit at the tail of the raw ones.`,
+      '',
+    );
     if (k.raw.closedDuringRun > 0) out.push(`${k.raw.closedDuringRun} raw streams were closed by the server during the run.`, '');
     if (k.sdk.warnings.length > 0) out.push('SDK warnings:', '', ...k.sdk.warnings.map((w) => `- ${w}`), '');
   }
@@ -160,30 +245,53 @@ function renderRolloutTick(t: RolloutTickResult): string[] {
       `Each step began one analysis interval before the first tick; the clock moves on one interval before each tick, so every rollout is due every time. Lease TTL 30 s.`,
     '',
   );
-  out.push('| Tick | Concurrency | Rollouts analysed | Wall ms | Rollouts/s | Counter buckets read per rollout | Controller CPU ms | Redis CPU ms | Lease + list ms | Changed | Errors |');
+  out.push(
+    '| Tick | Concurrency | Rollouts analysed | Wall ms | Rollouts/s | Counter buckets read per rollout | Controller CPU ms | Redis CPU ms | Lease + list ms | Changed | Errors |',
+  );
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   m.ticks.forEach((x, i) => out.push(tickRow(`${i + 1}${i === 0 ? ' (includes warm-up)' : ''}`, x)));
   if (m.readsStubbed) out.push(tickRow('outcome reads answered from memory', m.readsStubbed));
   if (m.idle) out.push(tickRow('nothing due', m.idle));
   out.push('');
-  out.push(`Controller CPU ${t.cpuMsPerRollout} ms per rollout analysed (includes GC threads, so it can exceed wall time); the budget for ${num(t.rollouts)} in ${num(t.targetMs)} ms on one core is ${Math.round((t.targetMs / t.rollouts) * 1000) / 1000} ms.`, '');
+  out.push(
+    `Controller CPU ${t.cpuMsPerRollout} ms per rollout analysed (includes GC threads, so it can exceed wall time); the budget for ${num(t.rollouts)} in ${num(t.targetMs)} ms on one core is ${Math.round((t.targetMs / t.rollouts) * 1000) / 1000} ms.`,
+    '',
+  );
   if (t.split) {
     const total = t.split.leaseAndListMs + t.split.outcomeReadsMs + t.split.restMs;
     const pct = (n: number) => `${Math.round((n / total) * 100)}%`;
-    out.push(`Where the median tick's ${num(total)} ms go: lease + listing the rollout records (versions, and the records that changed since this process last read or wrote them) ${num(t.split.leaseAndListMs)} ms (${pct(t.split.leaseAndListMs)}); outcome counter reads and sums ${num(t.split.outcomeReadsMs)} ms (${pct(t.split.outcomeReadsMs)}: the tick minus the same tick with \`OutcomeSource.sum\` answered from memory); the rest ${num(t.split.restMs)} ms (${pct(t.split.restMs)}: \`decide\` for each rollout and one fenced compare-and-set commit per batch of ${DEFAULT_BATCH_SIZE}). Outcome reads are batched too (one store call per batch), so answering them from memory saves little and can cost more.`, '');
+    out.push(
+      `Where the median tick's ${num(total)} ms go: lease + listing the rollout records (versions, and the records that changed since this process last read or wrote them) ${num(t.split.leaseAndListMs)} ms (${pct(t.split.leaseAndListMs)}); outcome counter reads and sums ${num(t.split.outcomeReadsMs)} ms (${pct(t.split.outcomeReadsMs)}: the tick minus the same tick with \`OutcomeSource.sum\` answered from memory); the rest ${num(t.split.restMs)} ms (${pct(t.split.restMs)}: \`decide\` for each rollout and one fenced compare-and-set commit per batch of ${DEFAULT_BATCH_SIZE}). Outcome reads are batched too (one store call per batch), so answering them from memory saves little and can cost more.`,
+      '',
+    );
   }
   const median = m.ticks.find((x) => x.wallMs === t.tickMs.p50) ?? m.ticks[0];
   if (median) {
-    out.push('Store calls per rollout in the median tick, and the average time each was in flight (calls overlap: up to the concurrency at once, so these are waits, not CPU):', '');
+    out.push(
+      'Store calls per rollout in the median tick, and the average time each was in flight (calls overlap: up to the concurrency at once, so these are waits, not CPU):',
+      '',
+    );
     out.push('| Call | Per rollout | Avg in flight |', '| --- | ---: | ---: |');
     for (const [kind, v] of Object.entries(median.perRollout).filter(([, v]) => v.calls > 0)) out.push(`| ${kind} | ${v.calls} | ${v.ms} ms |`);
     out.push('');
     const perRollout = Object.values(median.redisCommandsPerRollout).reduce((a, b) => a + b, 0);
-    out.push(`redis-server executed ${num(median.redisCommandsTotal)} commands in that tick, ${Math.round(perRollout * 10) / 10} per rollout (those inside the commit script included): ${Object.entries(median.redisCommandsPerRollout).map(([cmd, n]) => `${cmd.toUpperCase()} ${n}`).join(', ')}. Each analysis rewrites the rollout's record (${num(m.rolloutDocBytes)} B of JSON; its plan and history are kept apart and written only with a transition).`, '');
+    out.push(
+      `redis-server executed ${num(median.redisCommandsTotal)} commands in that tick, ${Math.round(perRollout * 10) / 10} per rollout (those inside the commit script included): ${Object.entries(
+        median.redisCommandsPerRollout,
+      )
+        .map(([cmd, n]) => `${cmd.toUpperCase()} ${n}`)
+        .join(
+          ', ',
+        )}. Each analysis rewrites the rollout's record (${num(m.rolloutDocBytes)} B of JSON; its plan and history are kept apart and written only with a transition).`,
+      '',
+    );
   }
   if (t.sweep) {
     const s = t.sweep;
-    out.push(`Concurrency sweep on ${num(s.rollouts)} rollouts (same setup, one tick each; the first warms up): ${s.ticks.map((x, i) => `${x.concurrency} → ${num(x.wallMs)} ms${i === 0 ? ' (warm-up)' : ''}`).join(', ')}.`, '');
+    out.push(
+      `Concurrency sweep on ${num(s.rollouts)} rollouts (same setup, one tick each; the first warms up): ${s.ticks.map((x, i) => `${x.concurrency} → ${num(x.wallMs)} ms${i === 0 ? ' (warm-up)' : ''}`).join(', ')}.`,
+      '',
+    );
   }
   return out;
 }
@@ -201,9 +309,15 @@ function renderBreach(b: BreachLatencyResult, tick?: RolloutTickResult): string[
   out.push(`| 202 → loop decides rolled_back | ${b.detect.samples} | ${ms(b.detect.p50)} | ${ms(b.detect.p99)} | ${ms(b.detect.max)} |`);
   out.push(`| decision → SSE | ${b.propagate.samples} | ${ms(b.propagate.p50)} | ${ms(b.propagate.p99)} | ${ms(b.propagate.max)} |`);
   out.push(`| outcome POST round trip | ${b.post.samples} | ${ms(b.post.p50)} | ${ms(b.post.p99)} | ${ms(b.post.max)} |`, '');
-  out.push(`Target ≤ ${num(b.targetMs)} ms; ${b.missed} breaches never disabled the flag, ${b.early} rollouts were rolled back before their breach. Per breach (delay after the rollout's start → latency): ${b.samples.map((x) => `${num(x.offsetMs)} → ${x.latencyMs}`).join(', ')} ms. The wait for the next analysis dominates: latency ≈ time to the rollout's next due analysis, so it spreads over 0 … one interval.`, '');
+  out.push(
+    `Target ≤ ${num(b.targetMs)} ms; ${b.missed} breaches never disabled the flag, ${b.early} rollouts were rolled back before their breach. Per breach (delay after the rollout's start → latency): ${b.samples.map((x) => `${num(x.offsetMs)} → ${x.latencyMs}`).join(', ')} ms. The wait for the next analysis dominates: latency ≈ time to the rollout's next due analysis, so it spreads over 0 … one interval.`,
+    '',
+  );
   if (tick) {
-    out.push(`This ran with one active rollout. The loop analyses the rollouts due in one pass and the next pass starts after it, so a breach also waits for the pass in progress: at the ${num(tick.rolloutsPerSecond)} rollouts/s measured above, a pass over ${num(tick.rollouts)} due rollouts takes ≈ ${num(tick.tickMs.p50)} ms, which a breach on any of them can add to the figures here.`, '');
+    out.push(
+      `This ran with one active rollout. The loop analyses the rollouts due in one pass and the next pass starts after it, so a breach also waits for the pass in progress: at the ${num(tick.rolloutsPerSecond)} rollouts/s measured above, a pass over ${num(tick.rollouts)} due rollouts takes ≈ ${num(tick.tickMs.p50)} ms, which a breach on any of them can add to the figures here.`,
+      '',
+    );
   }
   return out;
 }

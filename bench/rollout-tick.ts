@@ -269,7 +269,13 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       environments: {
         [ENV]: {
           enabled: true,
-          strategies: [{ name: 'flexibleRollout', parameters: { rollout: '0', stickiness: 'userId', groupId: flagName(0) }, constraints: [{ contextName: 'region', operator: 'IN', values: ['eu-west-1', 'us-east-1'] }] }],
+          strategies: [
+            {
+              name: 'flexibleRollout',
+              parameters: { rollout: '0', stickiness: 'userId', groupId: flagName(0) },
+              constraints: [{ contextName: 'region', operator: 'IN', values: ['eu-west-1', 'us-east-1'] }],
+            },
+          ],
         },
       },
     });
@@ -309,7 +315,9 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     const names = Array.from({ length: opts.rollouts }, (_, i) => flagName(i));
     const chunks: string[][] = [];
     for (let i = 0; i < names.length; i += 500) chunks.push(names.slice(i, i + 500));
-    const jobs = bucketTimes.flatMap((t) => chunks.map((flags, c) => () => outcomes.record(ENV, { appName: 'bench', records: outcomeRecords(flags, t / bucketMs + c) }, t)));
+    const jobs = bucketTimes.flatMap((t) =>
+      chunks.map((flags, c) => () => outcomes.record(ENV, { appName: 'bench', records: outcomeRecords(flags, t / bucketMs + c) }, t)),
+    );
     let nextJob = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -318,14 +326,23 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     );
     const outcomesMs = performance.now() - outcomesStart;
     const counterBuckets = bucketTimes.length * opts.rollouts;
-    log(`    ${opts.label}: ${opts.rollouts.toLocaleString('en-US')} flags + rollouts written in ${Math.round(docsMs)} ms, ${counterBuckets.toLocaleString('en-US')} outcome buckets recorded in ${Math.round(outcomesMs)} ms`);
+    log(
+      `    ${opts.label}: ${opts.rollouts.toLocaleString('en-US')} flags + rollouts written in ${Math.round(docsMs)} ms, ${counterBuckets.toLocaleString('en-US')} outcome buckets recorded in ${Math.round(outcomesMs)} ms`,
+    );
 
     // 4. Timed ticks.
     clock = t0;
     // One service for every tick, as a controller has for its lifetime (it remembers the records it wrote).
     const rollouts = new RolloutService(store, now, new EnvironmentService(store, now));
     const loopAt = (concurrency: number, source: OutcomeSource) =>
-      new RolloutLoop(store, rollouts, source, logger, { replicaId: 'bench', tickMs: 1_000, leaseTtlMs: 30_000, batchSize: DEFAULT_BATCH_SIZE, concurrency, now });
+      new RolloutLoop(store, rollouts, source, logger, {
+        replicaId: 'bench',
+        tickMs: 1_000,
+        leaseTtlMs: 30_000,
+        batchSize: DEFAULT_BATCH_SIZE,
+        concurrency,
+        now,
+      });
     const tick = async (concurrency: number, source: OutcomeSource = new StoreOutcomeSource(store, bucketMs), expect = opts.rollouts): Promise<TickFigures> => {
       const loop = loopAt(concurrency, source);
       store.stats.clear();
@@ -340,11 +357,14 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       const redis1 = processCpuSeconds(redisPid);
       const calls1 = await commandCalls();
       const perCommand = [...calls1].map(([cmd, n]) => [cmd, n - (calls0.get(cmd) ?? 0) - (cmd === 'info' ? 1 : 0)] as const).filter(([, n]) => n > 0);
-      if (!report.leader || report.analysed !== expect) throw new Error(`${opts.label}: a tick analysed ${report.analysed} of ${opts.rollouts} rollouts (leader: ${report.leader})`);
+      if (!report.leader || report.analysed !== expect)
+        throw new Error(`${opts.label}: a tick analysed ${report.analysed} of ${opts.rollouts} rollouts (leader: ${report.leader})`);
       const lease = store.stats.get('acquireLease')?.ms ?? 0;
       const list = store.stats.get(`list ${ROLLOUTS}`)?.ms ?? 0;
       const perRollout = Object.fromEntries(
-        [...store.stats].filter(([kind]) => kind !== 'acquireLease' && !kind.startsWith('list')).map(([kind, s]) => [kind, { calls: Math.round((s.calls / opts.rollouts) * 100) / 100, ms: Math.round((s.ms / opts.rollouts) * 100) / 100 }]),
+        [...store.stats]
+          .filter(([kind]) => kind !== 'acquireLease' && !kind.startsWith('list'))
+          .map(([kind, s]) => [kind, { calls: Math.round((s.calls / opts.rollouts) * 100) / 100, ms: Math.round((s.ms / opts.rollouts) * 100) / 100 }]),
       );
       const figures: TickFigures = {
         ...report,
@@ -355,7 +375,12 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
         redisCpuMs: redis0 === undefined || redis1 === undefined ? undefined : Math.round((redis1 - redis0) * 1000),
         leaseAndListMs: Math.round(lease + list),
         perRollout,
-        redisCommandsPerRollout: Object.fromEntries(perCommand.filter(([, n]) => n >= report.analysed / 20).sort((a, b) => b[1] - a[1]).map(([cmd, n]) => [cmd, Math.round((n / Math.max(1, report.analysed)) * 100) / 100])),
+        redisCommandsPerRollout: Object.fromEntries(
+          perCommand
+            .filter(([, n]) => n >= report.analysed / 20)
+            .sort((a, b) => b[1] - a[1])
+            .map(([cmd, n]) => [cmd, Math.round((n / Math.max(1, report.analysed)) * 100) / 100]),
+        ),
         redisCommandsTotal: perCommand.reduce((sum, [, n]) => sum + n, 0),
       };
       if (expect > 0) clock += ANALYSIS_INTERVAL_MS;
@@ -367,8 +392,12 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       const t = await tick(concurrency);
       ticks.push(t);
       rolloutDocBytes = JSON.stringify((await raw.get<Rollout>(ROLLOUTS, started.id))!.value).length;
-      const waits = Object.entries(t.perRollout).map(([k, v]) => `${k} ${v.calls}×/${v.ms} ms`).join(', ');
-      log(`    ${opts.label}: ${t.analysed} rollouts in ${t.wallMs} ms at concurrency ${concurrency} (${t.bucketsRead} buckets each; changed ${t.changed}, errors ${t.errors}; CPU: controller ${t.controllerCpuMs} ms, redis ${t.redisCpuMs ?? '?'} ms; lease + list ${t.leaseAndListMs} ms; per rollout: ${waits})`);
+      const waits = Object.entries(t.perRollout)
+        .map(([k, v]) => `${k} ${v.calls}×/${v.ms} ms`)
+        .join(', ');
+      log(
+        `    ${opts.label}: ${t.analysed} rollouts in ${t.wallMs} ms at concurrency ${concurrency} (${t.bucketsRead} buckets each; changed ${t.changed}, errors ${t.errors}; CPU: controller ${t.controllerCpuMs} ms, redis ${t.redisCpuMs ?? '?'} ms; lease + list ${t.leaseAndListMs} ms; per rollout: ${waits})`,
+      );
     }
     let readsStubbed: TickFigures | undefined;
     let idle: TickFigures | undefined;
@@ -376,11 +405,15 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
       const sample = await outcomes.sum(ENV, flagName(0), clock - ANALYSIS_INTERVAL_MS, clock);
       const constant = constantOutcomes(bucketMs, sample);
       readsStubbed = await tick(opts.concurrencies.at(-1) ?? DEFAULT_BATCHES_IN_FLIGHT, constant);
-      log(`    ${opts.label}: ${readsStubbed.analysed} rollouts in ${readsStubbed.wallMs} ms with outcome reads answered from memory (CPU: controller ${readsStubbed.controllerCpuMs} ms, redis ${readsStubbed.redisCpuMs ?? '?'} ms)`);
+      log(
+        `    ${opts.label}: ${readsStubbed.analysed} rollouts in ${readsStubbed.wallMs} ms with outcome reads answered from memory (CPU: controller ${readsStubbed.controllerCpuMs} ms, redis ${readsStubbed.redisCpuMs ?? '?'} ms)`,
+      );
       clock -= 1; // nothing is due a moment before the next interval ends
       idle = await tick(opts.concurrencies.at(-1) ?? DEFAULT_BATCHES_IN_FLIGHT, constant, 0);
       clock += 1;
-      log(`    ${opts.label}: a tick with nothing due took ${idle.wallMs} ms (lease + listing ${opts.rollouts.toLocaleString('en-US')} rollouts' versions ${idle.leaseAndListMs} ms, controller CPU ${idle.controllerCpuMs} ms)`);
+      log(
+        `    ${opts.label}: a tick with nothing due took ${idle.wallMs} ms (lease + listing ${opts.rollouts.toLocaleString('en-US')} rollouts' versions ${idle.leaseAndListMs} ms, controller CPU ${idle.controllerCpuMs} ms)`,
+      );
     }
     if (opts.profilePath) {
       const { Session } = await import('node:inspector/promises');
@@ -431,8 +464,31 @@ export interface RolloutTickOptions {
 export async function measureRolloutTick(opts: RolloutTickOptions, log: (line: string) => void = () => {}): Promise<RolloutTickResult> {
   const started = performance.now();
   // The step began one analysis interval before the first tick (each evaluation then reads as few buckets as any later one does).
-  const main = await runTicks({ label: 'target', rollouts: opts.rollouts, concurrencies: Array(opts.ticks).fill(opts.concurrency), stepAgeMs: ANALYSIS_INTERVAL_MS, redisCpu: opts.redisCpu, splitTicks: true, running: opts.running }, log);
-  const sweep = opts.sweep ? await runTicks({ label: 'sweep', rollouts: 1_000, concurrencies: [opts.concurrency, 1, 2, 4, 8], stepAgeMs: ANALYSIS_INTERVAL_MS, redisCpu: opts.redisCpu, running: opts.running }, log) : undefined;
+  const main = await runTicks(
+    {
+      label: 'target',
+      rollouts: opts.rollouts,
+      concurrencies: Array(opts.ticks).fill(opts.concurrency),
+      stepAgeMs: ANALYSIS_INTERVAL_MS,
+      redisCpu: opts.redisCpu,
+      splitTicks: true,
+      running: opts.running,
+    },
+    log,
+  );
+  const sweep = opts.sweep
+    ? await runTicks(
+        {
+          label: 'sweep',
+          rollouts: 1_000,
+          concurrencies: [opts.concurrency, 1, 2, 4, 8],
+          stepAgeMs: ANALYSIS_INTERVAL_MS,
+          redisCpu: opts.redisCpu,
+          running: opts.running,
+        },
+        log,
+      )
+    : undefined;
   const walls = main.ticks.map((t) => t.wallMs).sort((a, b) => a - b);
   const p50 = walls[Math.ceil(walls.length / 2) - 1]!;
   const median = main.ticks.find((t) => t.wallMs === p50)!;
@@ -446,7 +502,11 @@ export async function measureRolloutTick(opts: RolloutTickOptions, log: (line: s
     tickMs: { p50, max: walls.at(-1)! },
     rolloutsPerSecond: Math.round((opts.rollouts / p50) * 1000),
     cpuMsPerRollout: Math.round((main.ticks.reduce((n, t) => n + t.controllerCpuMs, 0) / (main.ticks.length * opts.rollouts)) * 1000) / 1000,
-    split: stub && { leaseAndListMs: median.leaseAndListMs, outcomeReadsMs: Math.max(0, median.wallMs - stub.wallMs), restMs: Math.max(0, stub.wallMs - median.leaseAndListMs) },
+    split: stub && {
+      leaseAndListMs: median.leaseAndListMs,
+      outcomeReadsMs: Math.max(0, median.wallMs - stub.wallMs),
+      restMs: Math.max(0, stub.wallMs - median.leaseAndListMs),
+    },
     pass: walls.at(-1)! < opts.targetMs && main.ticks.every((t) => t.errors === 0),
     durationS: Math.round((performance.now() - started) / 1000),
   };
@@ -458,7 +518,11 @@ export async function measureRolloutTick(opts: RolloutTickOptions, log: (line: s
  * and free to use every core the way an unpinned controller process would (its garbage collector
  * works on helper threads). `npm run bench` measures it so.
  */
-export async function measureRolloutTickInChild(opts: Omit<RolloutTickOptions, 'running'>, log: (line: string) => void, running?: Set<{ stop(): Promise<void> }>): Promise<RolloutTickResult> {
+export async function measureRolloutTickInChild(
+  opts: Omit<RolloutTickOptions, 'running'>,
+  log: (line: string) => void,
+  running?: Set<{ stop(): Promise<void> }>,
+): Promise<RolloutTickResult> {
   const { spawn } = await import('node:child_process');
   const os = await import('node:os');
   const node = [process.execPath, '--import', 'tsx', import.meta.filename, '--measure', JSON.stringify(opts)];
@@ -490,7 +554,18 @@ if (measureArg > 0) {
   const rollouts = Number(process.argv[2] ?? 10_000);
   const stepAgeMs = Number(process.argv[3] ?? 30) * 1000;
   const ticks = Number(process.argv[4] ?? 3);
-  const result = await runTicks({ label: 'run', rollouts, concurrencies: Array(ticks).fill(Number(process.env.BENCH_TICK_CONCURRENCY ?? DEFAULT_BATCHES_IN_FLIGHT)), stepAgeMs, redisCpu: 1, profilePath: process.env.BENCH_TICK_PROFILE, splitTicks: true }, (l) => console.error(l));
+  const result = await runTicks(
+    {
+      label: 'run',
+      rollouts,
+      concurrencies: Array(ticks).fill(Number(process.env.BENCH_TICK_CONCURRENCY ?? DEFAULT_BATCHES_IN_FLIGHT)),
+      stepAgeMs,
+      redisCpu: 1,
+      profilePath: process.env.BENCH_TICK_PROFILE,
+      splitTicks: true,
+    },
+    (l) => console.error(l),
+  );
   console.log(JSON.stringify(result, null, 2));
   process.exit(0);
 }

@@ -88,8 +88,19 @@ async function loadOnce(target: { url: string; pid: number }, store: string, lab
   let result: LoadResult | undefined;
   for (;;) {
     const idle = await waitForQuiet(QUICK ? 2_000 : 8_000);
-    const run = await runLoad({ url: target.url, path: PATH, connections: CONNECTIONS, serverPid: target.pid, label, headers: v.headers, durationS, expectStatus: v.status });
-    console.error(`  ${store} ${label}: ${run.rps}/s p50 ${run.latency.p50} ms p99 ${run.latency.p99} ms (${JSON.stringify(run.statusCodes)}, server CPU ${run.serverCpuPct}%, rest of machine ${run.otherCpuPct}%, before: ${idle}% busy)`);
+    const run = await runLoad({
+      url: target.url,
+      path: PATH,
+      connections: CONNECTIONS,
+      serverPid: target.pid,
+      label,
+      headers: v.headers,
+      durationS,
+      expectStatus: v.status,
+    });
+    console.error(
+      `  ${store} ${label}: ${run.rps}/s p50 ${run.latency.p50} ms p99 ${run.latency.p99} ms (${JSON.stringify(run.statusCodes)}, server CPU ${run.serverCpuPct}%, rest of machine ${run.otherCpuPct}%, before: ${idle}% busy)`,
+    );
     if (!result || (run.otherCpuPct ?? 0) < (result.otherCpuPct ?? 0)) result = run;
     if ((result.otherCpuPct ?? 0) <= DISTURBED_PCT || retriesLeft === 0) return result;
     retriesLeft--;
@@ -103,14 +114,27 @@ async function load(target: { url: string; pid: number }, store: string, label: 
   const result = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
   const disturbed = (result.otherCpuPct ?? 0) > DISTURBED_PCT;
   if (disturbed) report.notes.push(`${store} ${label}: other processes used ${result.otherCpuPct}% of a core during the run; its figures are pessimistic.`);
-  report.features.push({ ...result, store, encoding: v.encoding, bodyBytesPerRequest: v.bytes, disturbed, ...(repeats > 1 ? { repeatsRps: runs.map((r) => r.rps) } : {}) });
+  report.features.push({
+    ...result,
+    store,
+    encoding: v.encoding,
+    bodyBytesPerRequest: v.bytes,
+    disturbed,
+    ...(repeats > 1 ? { repeatsRps: runs.map((r) => r.rps) } : {}),
+  });
 }
 
 /** Checks one request of each kind by hand (status, encoding, size), then loads each for a fixed time. */
-async function benchFeatures(stack: Stack, runs: Array<'full' | 'notModified' | 'identity'>, durations: Record<string, number>, withReference: boolean): Promise<void> {
+async function benchFeatures(
+  stack: Stack,
+  runs: Array<'full' | 'notModified' | 'identity'>,
+  durations: Record<string, number>,
+  withReference: boolean,
+): Promise<void> {
   const gzipHeaders = sdkHeaders(stack.clientSecret, { 'Accept-Encoding': 'gzip, deflate' });
   const gz = await fetchRaw(stack.url, PATH, gzipHeaders);
-  if (gz.status !== 200 || gz.headers['content-encoding'] !== 'gzip') throw new Error(`${stack.store}: expected a 200 gzip body, got ${gz.status} ${gz.headers['content-encoding']}`);
+  if (gz.status !== 200 || gz.headers['content-encoding'] !== 'gzip')
+    throw new Error(`${stack.store}: expected a 200 gzip body, got ${gz.status} ${gz.headers['content-encoding']}`);
   const identityHeaders = sdkHeaders(stack.clientSecret, { 'Accept-Encoding': 'identity' });
   const identity = await fetchRaw(stack.url, PATH, identityHeaders);
   if (identity.status !== 200 || identity.headers['content-encoding']) throw new Error(`${stack.store}: expected a 200 identity body, got ${identity.status}`);
@@ -125,7 +149,15 @@ async function benchFeatures(stack: Stack, runs: Array<'full' | 'notModified' | 
     notModified: { headers: notModifiedHeaders, encoding: 'gzip (304)', status: 304, bytes: nm.bytes },
     identity: { headers: identityHeaders, encoding: 'identity', status: 200, bytes: identity.bytes },
   };
-  await runLoad({ url: stack.url, path: PATH, connections: CONNECTIONS, label: 'warmup', headers: gzipHeaders, durationS: durations.warmup!, expectStatus: 200 });
+  await runLoad({
+    url: stack.url,
+    path: PATH,
+    connections: CONNECTIONS,
+    label: 'warmup',
+    headers: gzipHeaders,
+    durationS: durations.warmup!,
+    expectStatus: 200,
+  });
   for (const run of runs) await load(stack, stack.store, run, variants[run], durations[run]!, run === 'full' ? FULL_REPEATS : 1);
   if (!withReference) return;
 
@@ -134,7 +166,15 @@ async function benchFeatures(stack: Stack, runs: Array<'full' | 'notModified' | 
   running.add(reference);
   if (pinned) pinToCpu(reference.pid, 1);
   try {
-    await runLoad({ url: reference.url, path: PATH, connections: CONNECTIONS, label: 'warmup', headers: gzipHeaders, durationS: durations.warmup!, expectStatus: 200 });
+    await runLoad({
+      url: reference.url,
+      path: PATH,
+      connections: CONNECTIONS,
+      label: 'warmup',
+      headers: gzipHeaders,
+      durationS: durations.warmup!,
+      expectStatus: 200,
+    });
     await load(reference, 'reference: bare node:http', 'full', variants.full, durations.reference!, FULL_REPEATS);
     await load(reference, 'reference: bare node:http', 'notModified', variants.notModified, durations.reference!);
     const ref = report.features.find((f) => f.store.startsWith('reference') && f.label === 'full');
@@ -156,12 +196,24 @@ async function main(): Promise<void> {
   console.error(`bench: ${fixture.features.length} flags, ${CONNECTIONS} connections${QUICK ? ' (quick)' : ''}`);
   const redis = await start('redis');
   report.setup.fdLimits.server = openFileLimits(redis.pid);
-  report.setup.pinning = pinned ? 'controller (and reference server) pinned to CPU 1, bench process (autocannon, SSE readers, SDKs) to CPU 0, with taskset; redis-server unpinned' : 'none (taskset unavailable or a single CPU)';
+  report.setup.pinning = pinned
+    ? 'controller (and reference server) pinned to CPU 1, bench process (autocannon, SSE readers, SDKs) to CPU 0, with taskset; redis-server unpinned'
+    : 'none (taskset unavailable or a single CPU)';
   await benchFeatures(redis, ['full', 'notModified', 'identity'], DURATIONS, true);
 
   console.error(`  kill latency: opening ${KILL.streams} streams + ${KILL.sdks} SDKs…`);
-  report.kill = await measureKillLatency({ ...KILL, url: redis.url, adminToken: redis.adminToken, clientSecret: redis.clientSecret, env: ENV, flag: KILL_FLAG, serverPid: redis.pid });
-  console.error(`  kill latency: raw p99 ${report.kill.raw.p99} ms, SDK p99 ${report.kill.sdk.p99} ms, missing ${report.kill.raw.missing + report.kill.sdk.missing}`);
+  report.kill = await measureKillLatency({
+    ...KILL,
+    url: redis.url,
+    adminToken: redis.adminToken,
+    clientSecret: redis.clientSecret,
+    env: ENV,
+    flag: KILL_FLAG,
+    serverPid: redis.pid,
+  });
+  console.error(
+    `  kill latency: raw p99 ${report.kill.raw.p99} ms, SDK p99 ${report.kill.sdk.p99} ms, missing ${report.kill.raw.missing + report.kill.sdk.missing}`,
+  );
   await stop(redis);
 
   const embedded = await start('embedded');
@@ -173,7 +225,9 @@ async function main(): Promise<void> {
   console.error(`  rollout tick: ${TICK.rollouts.toLocaleString('en-US')} active rollouts…`);
   try {
     report.rolloutTick = await measureRolloutTickInChild({ ...TICK, redisCpu: pinned ? 1 : undefined }, (line) => console.error(line), running);
-    console.error(`  rollout tick: p50 ${report.rolloutTick.tickMs.p50} ms, max ${report.rolloutTick.tickMs.max} ms (${report.rolloutTick.rolloutsPerSecond} rollouts/s)`);
+    console.error(
+      `  rollout tick: p50 ${report.rolloutTick.tickMs.p50} ms, max ${report.rolloutTick.tickMs.max} ms (${report.rolloutTick.rolloutsPerSecond} rollouts/s)`,
+    );
   } catch (err) {
     report.sectionErrors = { ...report.sectionErrors, rolloutTick: errorLine(err) };
     console.error(`  rollout tick failed: ${err instanceof Error ? err.stack : String(err)}`);
@@ -190,7 +244,10 @@ async function main(): Promise<void> {
 
   console.error('  server-side evaluation: frontend API and OFREP bulk, 200 flags…');
   try {
-    report.evaluation = await measureEvaluationLoad({ connections: 16, durationS: QUICK ? 3 : 8, warmupS: QUICK ? 1 : 3, serverCpu: pinned ? 1 : undefined, running }, (line) => console.error(line));
+    report.evaluation = await measureEvaluationLoad(
+      { connections: 16, durationS: QUICK ? 3 : 8, warmupS: QUICK ? 1 : 3, serverCpu: pinned ? 1 : undefined, running },
+      (line) => console.error(line),
+    );
   } catch (err) {
     report.sectionErrors = { ...report.sectionErrors, evaluation: errorLine(err) };
     console.error(`  server-side evaluation failed: ${err instanceof Error ? err.stack : String(err)}`);
@@ -219,7 +276,9 @@ function finish(error?: unknown): void {
   writeFileSync(path.join(REPORT_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(REPORT_DIR, 'latest.md'), renderMarkdown(report));
   console.log(`\n${summaryTable(report.checks)}\n`);
-  console.log(`Node ${report.setup.node}, ${report.setup.cpus} cores (${pinned ? 'controller pinned to CPU 1, load generator to CPU 0' : 'shared, unpinned'}), ${CONNECTIONS} connections, fd hard limit ${report.setup.fdLimits.server?.hard ?? '?'}. Report: bench/reports/latest.md`);
+  console.log(
+    `Node ${report.setup.node}, ${report.setup.cpus} cores (${pinned ? 'controller pinned to CPU 1, load generator to CPU 0' : 'shared, unpinned'}), ${CONNECTIONS} connections, fd hard limit ${report.setup.fdLimits.server?.hard ?? '?'}. Report: bench/reports/latest.md`,
+  );
   if (error) console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
 }
 

@@ -53,7 +53,12 @@ export function killLoop(call: Call, replicas: number, flag: string, everyMs: nu
     const kill = i % 2 === 0;
     const at = performance.now();
     return timed(log, async () => {
-      const res = await call('POST', `/api/admin/flags/${encodeURIComponent(flag)}/environments/${ENV}/${kill ? 'kill' : 'restore'}`, { reason: 'soak test' }, i % replicas);
+      const res = await call(
+        'POST',
+        `/api/admin/flags/${encodeURIComponent(flag)}/environments/${ENV}/${kill ? 'kill' : 'restore'}`,
+        { reason: 'soak test' },
+        i % replicas,
+      );
       if (res.status !== 200 || res.body?.changed !== true) return false;
       changes.push({ flag, key: kill ? 'off' : 'on', at, source: 'kill', answeredAt: performance.now() });
       return true;
@@ -136,16 +141,24 @@ export function rolloutKeeper(call: Call, replicas: number, flags: string[], pol
       await initial;
       await check.stop();
       // A last read of every rollout still active, so the histories are complete up to the end.
-      await Promise.all([...activeByFlag.values()].map(async (id) => {
-        const res = await call('GET', `/api/admin/rollouts/${id}`).catch(() => undefined);
-        if (res?.status === 200) rollouts.set(id, res.body);
-      }));
+      await Promise.all(
+        [...activeByFlag.values()].map(async (id) => {
+          const res = await call('GET', `/api/admin/rollouts/${id}`).catch(() => undefined);
+          if (res?.status === 200) rollouts.set(id, res.body);
+        }),
+      );
     },
   };
 }
 
 /** Healthy outcomes (few errors, latencies well under the gate) for every flag, every `everyMs`, as an app's SDK helper would report. */
-export function outcomeFeeder(post: (body: unknown, replica: number) => Promise<number>, replicas: number, flags: string[], everyMs: number, log: Timed[]): Loop {
+export function outcomeFeeder(
+  post: (body: unknown, replica: number) => Promise<number>,
+  replicas: number,
+  flags: string[],
+  everyMs: number,
+  log: Timed[],
+): Loop {
   const record = (flag: string, cohort: 'treatment' | 'control', requests: number) => {
     const fast = Math.round(requests * 0.7);
     const medium = Math.round(requests * 0.25);
@@ -154,7 +167,10 @@ export function outcomeFeeder(post: (body: unknown, replica: number) => Promise<
       cohort,
       requests,
       errors: Math.random() < 0.05 ? 1 : 0,
-      latencyMs: { buckets: { '10': fast, '50': medium, '250': requests - fast - medium, '1000': 0, '+Inf': 0 }, sum: fast * 6 + medium * 25 + (requests - fast - medium) * 120 },
+      latencyMs: {
+        buckets: { '10': fast, '50': medium, '250': requests - fast - medium, '1000': 0, '+Inf': 0 },
+        sum: fast * 6 + medium * 25 + (requests - fast - medium) * 120,
+      },
     };
   };
   return every(everyMs, (i) =>

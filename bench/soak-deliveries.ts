@@ -57,7 +57,15 @@ export function matchDeliveries(changes: FlagChange[], streams: StreamLog[], unt
       nextWithKey.set(list[i]!.change.key, list[i]!.change.at);
     }
   }
-  const tally: DeliveryTally = { expected: 0, delivered: 0, missed: 0, missedWhileDisconnected: 0, latencies: new Map(), missedByGroup: new Map(), examples: [] };
+  const tally: DeliveryTally = {
+    expected: 0,
+    delivered: 0,
+    missed: 0,
+    missedWhileDisconnected: 0,
+    latencies: new Map(),
+    missedByGroup: new Map(),
+    examples: [],
+  };
   streams.forEach((stream, index) => {
     const firstConnected = stream.spans[0]?.[0] ?? Infinity;
     for (const [flag, list] of byFlag) {

@@ -10,7 +10,16 @@ export interface SoakReport {
   /** Shorter, or with fewer streams, polls or rollouts, than the full soak (30 min, 1,000 streams, 100 rollouts). */
   shortRun: boolean;
   options: SoakOptions;
-  setup: { node: string; cpus: number; cpuModel: string; memoryGiB: number; pinning: string; loadGenerator: string; fdHardLimit?: string; fixtureFlags: number };
+  setup: {
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    pinning: string;
+    loadGenerator: string;
+    fdHardLimit?: string;
+    fixtureFlags: number;
+  };
   durationS: number;
   checks: Check[];
   memory: MemoryVerdict[];
@@ -48,9 +57,15 @@ export function renderSoakMarkdown(r: SoakReport): string {
   const o = r.options;
   const out: string[] = ['# Soak test report', ''];
   if (r.shortRun) {
-    out.push(`> **Short run** (${o.minutes} min, ${n(o.streams)} streams, ${n(o.rps)} polls/s, ${o.rollouts} rollouts): it shows the soak works and what it measures; the full soak is \`npm run soak\` (30 min, 1,000 streams, 3,000 polls/s, 100 rollouts).`, '');
+    out.push(
+      `> **Short run** (${o.minutes} min, ${n(o.streams)} streams, ${n(o.rps)} polls/s, ${o.rollouts} rollouts): it shows the soak works and what it measures; the full soak is \`npm run soak\` (30 min, 1,000 streams, 3,000 polls/s, 100 rollouts).`,
+      '',
+    );
   }
-  out.push(`Generated ${r.generatedAt} at commit \`${r.git.commit}\`${r.git.dirty ? ' (work tree had uncommitted changes)' : ''}; ran ${Math.round(r.durationS)} s.`, '');
+  out.push(
+    `Generated ${r.generatedAt} at commit \`${r.git.commit}\`${r.git.dirty ? ' (work tree had uncommitted changes)' : ''}; ran ${Math.round(r.durationS)} s.`,
+    '',
+  );
   if (r.error) out.push(`> **The soak did not complete:** ${r.error}`, '');
   out.push('## Verdict', '', summaryTable(r.checks), '');
 
@@ -83,15 +98,32 @@ export function renderSoakMarkdown(r: SoakReport): string {
   );
   if (d.examples.length) out.push(`First misses: ${d.examples.map((e) => `stream ${e.stream} ${e.flag} → ${e.key} at ${e.atS} s`).join('; ')}.`, '');
   const s = r.streams;
-  out.push(`Streams: ${n(s.requested - s.failedToOpen)} of ${n(s.requested)} opened in ${n(s.connectMs)} ms; ${n(s.disconnects)} closed during the soak (${n(s.reconnectFailures)} reconnects failed); ${n(s.events)} flag updates received in all.`, '');
+  out.push(
+    `Streams: ${n(s.requested - s.failedToOpen)} of ${n(s.requested)} opened in ${n(s.connectMs)} ms; ${n(s.disconnects)} closed during the soak (${n(s.reconnectFailures)} reconnects failed); ${n(s.events)} flag updates received in all.`,
+    '',
+  );
 
-  out.push('## Memory', '', 'Resident size (RSS, from /proc) is what is judged; the V8 heap in use (from /metrics) is shown beside it, as objects that pile up show there first.', '');
-  out.push('| Replica | RSS after warm-up (MiB) | RSS last minute (MiB) | growth | peak (MiB) | trend | heap in use (MiB) | result |', '| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+  out.push(
+    '## Memory',
+    '',
+    'Resident size (RSS, from /proc) is what is judged; the V8 heap in use (from /metrics) is shown beside it, as objects that pile up show there first.',
+    '',
+  );
+  out.push(
+    '| Replica | RSS after warm-up (MiB) | RSS last minute (MiB) | growth | peak (MiB) | trend | heap in use (MiB) | result |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  );
   for (const m of r.memory) {
     const trend = m.slopeMiBPerHour === undefined ? '—' : `${m.slopeMiBPerHour} MiB/h`;
-    out.push(`| ${m.replica} | ${m.baselineMiB} | ${m.endMiB} | ${m.growthPct}% | ${m.peakMiB} | ${trend} | ${m.heapBaselineMiB ?? '?'} → ${m.heapEndMiB ?? '?'} | ${m.pass ? 'PASS' : '**FAIL**'} |`);
+    out.push(
+      `| ${m.replica} | ${m.baselineMiB} | ${m.endMiB} | ${m.growthPct}% | ${m.peakMiB} | ${trend} | ${m.heapBaselineMiB ?? '?'} → ${m.heapEndMiB ?? '?'} | ${m.pass ? 'PASS' : '**FAIL**'} |`,
+    );
   }
-  out.push('', `redis-server: used_memory ${r.redis.usedMiB.start ?? '?'} → ${r.redis.usedMiB.end ?? '?'} MiB, resident ${r.redis.rssMiB.start ?? '?'} → ${r.redis.rssMiB.end ?? '?'} MiB (outcome counters, the audit log and rollout documents grow with the run by design; they expire or are trimmed by their own rules).`, '');
+  out.push(
+    '',
+    `redis-server: used_memory ${r.redis.usedMiB.start ?? '?'} → ${r.redis.usedMiB.end ?? '?'} MiB, resident ${r.redis.rssMiB.start ?? '?'} → ${r.redis.rssMiB.end ?? '?'} MiB (outcome counters, the audit log and rollout documents grow with the run by design; they expire or are trimmed by their own rules).`,
+    '',
+  );
 
   out.push('## Minute by minute', '', ...minuteTable(r.minutes, o.warmupMinutes), '');
   out.push(
@@ -102,7 +134,14 @@ export function renderSoakMarkdown(r: SoakReport): string {
 
   const e = r.errors;
   out.push('## Errors', '');
-  out.push(`Polls: ${n(e.polls.errors)} socket errors, ${n(e.polls.timeouts)} timeouts, ${n(e.polls.unexpected)} answers other than 2xx/3xx. Failed kill/restore calls: ${n(e.failedKills)}. Failed outcome posts: ${n(e.failedOutcomePosts)}. Rollouts started ${n(r.rollouts.started)} (${n(r.rollouts.startFailures)} refused); states at the end: ${Object.entries(r.rollouts.byState).map(([k, v]) => `${k} ${v}`).join(', ') || '—'}.`, '');
+  out.push(
+    `Polls: ${n(e.polls.errors)} socket errors, ${n(e.polls.timeouts)} timeouts, ${n(e.polls.unexpected)} answers other than 2xx/3xx. Failed kill/restore calls: ${n(e.failedKills)}. Failed outcome posts: ${n(e.failedOutcomePosts)}. Rollouts started ${n(r.rollouts.started)} (${n(r.rollouts.startFailures)} refused); states at the end: ${
+      Object.entries(r.rollouts.byState)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '—'
+    }.`,
+    '',
+  );
   if (r.rollouts.unexpected.length) out.push(`Rollouts that did not just complete: ${r.rollouts.unexpected.map((u) => `${u.id} ${u.state}`).join(', ')}.`, '');
   if (e.controllerLog.length) {
     out.push('Controller log lines at warn or above (replica, level, message, count):', '');

@@ -75,7 +75,16 @@ export async function createPoller(opts: { targets: string[]; secret: string; rp
   const segment = async (durationS: number): Promise<LoadResult[]> => {
     const results = await Promise.all(
       opts.targets.map((url, i) =>
-        runWrk({ label: 'poll', url, path: '/api/client/features', headers, connections: opts.connections, durationS, expectStatus: 200, script: { path: script, args: [waits[i]!.toFixed(3)] } }),
+        runWrk({
+          label: 'poll',
+          url,
+          path: '/api/client/features',
+          headers,
+          connections: opts.connections,
+          durationS,
+          expectStatus: 200,
+          script: { path: script, args: [waits[i]!.toFixed(3)] },
+        }),
       ),
     );
     results.forEach((r, i) => {

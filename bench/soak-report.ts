@@ -82,8 +82,13 @@ const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 export function memoryVerdicts(samples: Sample[], warmupS: number, endS: number): MemoryVerdict[] {
   const replicas = samples[0]?.rssMiB.length ?? 0;
   // A series after warm-up, its median over the first minute of it, and over the last minute of the run.
-  const series = (pick: (s: Sample) => number) => samples.filter((s) => s.t >= warmupS).map((s) => [s.t, pick(s)] as const).filter(([, v]) => Number.isFinite(v));
-  const firstAndLast = (points: ReadonlyArray<readonly [number, number]>) => [median(points.filter(([t]) => t < warmupS + 60).map(([, v]) => v)), median(points.filter(([t]) => t >= endS - 60).map(([, v]) => v))] as const;
+  const series = (pick: (s: Sample) => number) =>
+    samples
+      .filter((s) => s.t >= warmupS)
+      .map((s) => [s.t, pick(s)] as const)
+      .filter(([, v]) => Number.isFinite(v));
+  const firstAndLast = (points: ReadonlyArray<readonly [number, number]>) =>
+    [median(points.filter(([t]) => t < warmupS + 60).map(([, v]) => v)), median(points.filter(([t]) => t >= endS - 60).map(([, v]) => v))] as const;
   return Array.from({ length: replicas }, (_, replica) => {
     const after = series((s) => s.rssMiB[replica]!);
     const [baselineMiB, endMiB] = firstAndLast(after);
@@ -136,8 +141,12 @@ export function minuteRows(run: SoakRun): MinuteRow[] {
     const endSample = run.samples.filter((s) => s.t <= endS).at(-1);
     const startSample = run.samples.filter((s) => s.t <= m * 60).at(-1) ?? run.samples[0];
     // A cumulative counter's increase over the minute, summed over replicas.
-    const increase = (pick: (s: Sample) => number[]) => [endSample, startSample].map((s) => (s ? pick(s).reduce((a, b) => a + b, 0) : Number.NaN)).reduce((end, start) => end - start);
-    const latency = (source: string) => ({ ...percentiles(run.tally.latencies.get(`${source}:${m}`) ?? []), missed: run.tally.missedByGroup.get(`${source}:${m}`) ?? 0 });
+    const increase = (pick: (s: Sample) => number[]) =>
+      [endSample, startSample].map((s) => (s ? pick(s).reduce((a, b) => a + b, 0) : Number.NaN)).reduce((end, start) => end - start);
+    const latency = (source: string) => ({
+      ...percentiles(run.tally.latencies.get(`${source}:${m}`) ?? []),
+      missed: run.tally.missedByGroup.get(`${source}:${m}`) ?? 0,
+    });
     return {
       minute: m + 1,
       poll: run.polls.find((p) => p.minute === m),
@@ -150,7 +159,9 @@ export function minuteRows(run: SoakRun): MinuteRow[] {
       storeConflicts: increase((s) => s.storeConflicts),
       gcMs: Math.round(increase((s) => s.gcSeconds) * 1000),
       gcPausesOver10ms: increase((s) => s.gcPausesOver10ms),
-      loopLagMaxMs: (endSample?.loopLagMaxMs ?? []).map((_, i) => Math.max(...run.samples.filter((x) => x.t > m * 60 && x.t <= endS).map((x) => x.loopLagMaxMs[i] ?? Number.NaN))),
+      loopLagMaxMs: (endSample?.loopLagMaxMs ?? []).map((_, i) =>
+        Math.max(...run.samples.filter((x) => x.t > m * 60 && x.t <= endS).map((x) => x.loopLagMaxMs[i] ?? Number.NaN)),
+      ),
       openStreams: endSample?.openStreams ?? 0,
     };
   });
@@ -160,7 +171,15 @@ export function overallLatency(tally: DeliveryTally, source: string): Percentile
   return percentiles([...tally.latencies].flatMap(([group, values]) => (group.startsWith(`${source}:`) ? values : [])));
 }
 
-export function soakChecks(r: { memory: MemoryVerdict[]; tally: DeliveryTally; errors: number; streams: number; killLatency: Percentiles; unexpectedRollouts: number; changes: number }): Check[] {
+export function soakChecks(r: {
+  memory: MemoryVerdict[];
+  tally: DeliveryTally;
+  errors: number;
+  streams: number;
+  killLatency: Percentiles;
+  unexpectedRollouts: number;
+  changes: number;
+}): Check[] {
   const n = (x: number) => x.toLocaleString('en-US');
   return [
     ...r.memory.map((m) => ({
@@ -169,10 +188,30 @@ export function soakChecks(r: { memory: MemoryVerdict[]; tally: DeliveryTally; e
       measured: `${m.baselineMiB} → ${m.endMiB} MiB (${m.growthPct >= 0 ? '+' : ''}${m.growthPct}%${m.slopeMiBPerHour === undefined ? '' : `, trend ${m.slopeMiBPerHour} MiB/h`})`,
       pass: m.pass,
     })),
-    { name: `every flag change reached every stream (${n(r.changes)} changes × open streams)`, target: '0 missed', measured: `${n(r.tally.missed)} missed of ${n(r.tally.expected)} (${n(r.tally.missedWhileDisconnected)} while a stream was reconnecting)`, pass: r.tally.missed === 0 && r.tally.expected > 0 },
-    { name: `kill → raw SSE stream, p99 over the whole soak (${n(r.streams)} streams)`, target: `< ${KILL_P99_TARGET_MS} ms`, measured: `${r.killLatency.p99} ms (max ${r.killLatency.max} ms)`, pass: r.killLatency.p99 < KILL_P99_TARGET_MS },
-    { name: 'errors: failed polls (socket errors, timeouts, non-2xx/3xx), failed admin/outcome calls, stream disconnects', target: '0', measured: n(r.errors), pass: r.errors === 0 },
-    { name: 'rollouts only completed (none rolled back, aborted or paused)', target: '0 otherwise', measured: n(r.unexpectedRollouts), pass: r.unexpectedRollouts === 0 },
+    {
+      name: `every flag change reached every stream (${n(r.changes)} changes × open streams)`,
+      target: '0 missed',
+      measured: `${n(r.tally.missed)} missed of ${n(r.tally.expected)} (${n(r.tally.missedWhileDisconnected)} while a stream was reconnecting)`,
+      pass: r.tally.missed === 0 && r.tally.expected > 0,
+    },
+    {
+      name: `kill → raw SSE stream, p99 over the whole soak (${n(r.streams)} streams)`,
+      target: `< ${KILL_P99_TARGET_MS} ms`,
+      measured: `${r.killLatency.p99} ms (max ${r.killLatency.max} ms)`,
+      pass: r.killLatency.p99 < KILL_P99_TARGET_MS,
+    },
+    {
+      name: 'errors: failed polls (socket errors, timeouts, non-2xx/3xx), failed admin/outcome calls, stream disconnects',
+      target: '0',
+      measured: n(r.errors),
+      pass: r.errors === 0,
+    },
+    {
+      name: 'rollouts only completed (none rolled back, aborted or paused)',
+      target: '0 otherwise',
+      measured: n(r.unexpectedRollouts),
+      pass: r.unexpectedRollouts === 0,
+    },
   ];
 }
 
@@ -197,7 +236,9 @@ export function minuteTable(rows: MinuteRow[], warmupMinutes: number): string[] 
     const poll = p ? `${p.p50} / ${p.p99} / ${p.max}${p.errors + p.timeouts + p.unexpected ? ` (${p.errors + p.timeouts + p.unexpected} failed)` : ''}` : '—';
     const lat = (x: MinuteRow['kill']) => (x.samples ? `${x.p99} / ${x.max} (${x.samples.toLocaleString('en-US')})` : '—');
     const cpu = `${r.cpuPct.replicas.map((c) => cell(c)).join('+') || '—'} / ${cell(r.cpuPct.redis)} / ${cell(soakCpu(r))} / ${cell(otherCpu(r))}`;
-    out.push(`| ${r.minute}${r.minute <= warmupMinutes ? ' (warm-up)' : ''} | ${p ? p.rps.toLocaleString('en-US') : '—'} | ${poll} | ${lat(r.kill)} | ${lat(r.rollout)} | ${r.kill.missed + r.rollout.missed} | ${cell(r.killPostP99)} | ${r.failedCalls} | ${cell(r.storeConflicts)} | ${cpu} | ${r.loopLagMaxMs.map((x) => cell(x)).join(' + ') || '—'} | ${cell(r.gcMs)} (${cell(r.gcPausesOver10ms)}) | ${r.rssMiB.join(' + ')} | ${r.openStreams} |`);
+    out.push(
+      `| ${r.minute}${r.minute <= warmupMinutes ? ' (warm-up)' : ''} | ${p ? p.rps.toLocaleString('en-US') : '—'} | ${poll} | ${lat(r.kill)} | ${lat(r.rollout)} | ${r.kill.missed + r.rollout.missed} | ${cell(r.killPostP99)} | ${r.failedCalls} | ${cell(r.storeConflicts)} | ${cpu} | ${r.loopLagMaxMs.map((x) => cell(x)).join(' + ') || '—'} | ${cell(r.gcMs)} (${cell(r.gcPausesOver10ms)}) | ${r.rssMiB.join(' + ')} | ${r.openStreams} |`,
+    );
   }
   return out;
 }

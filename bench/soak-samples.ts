@@ -67,7 +67,10 @@ function promSum(text: string, name: string, labels = ''): number {
 type Scraped = Record<'heapUsedMiB' | 'loopLagP99Ms' | 'loopLagMaxMs' | 'storeConflicts' | 'gcSeconds' | 'gcPausesOver10ms', number>;
 
 async function scrape(url: string): Promise<Scraped> {
-  const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.ok ? r.text() : ''), () => '');
+  const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) }).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
   const r1 = (n: number) => Math.round(n * 10) / 10;
   return {
     heapUsedMiB: r1(promValue(text, 'nodejs_heap_size_used_bytes') / 2 ** 20),
@@ -84,7 +87,15 @@ function infoField(info: string, field: string): number | undefined {
   return Number.isFinite(value) ? Math.round((value / 2 ** 20) * 10) / 10 : undefined;
 }
 
-export function startSampler(opts: { replicaPids: number[]; replicaUrls: string[]; redisPid: number; redisUrl: string; everyMs: number; startedAt: number; openStreams: () => number }): Sampler {
+export function startSampler(opts: {
+  replicaPids: number[];
+  replicaUrls: string[];
+  redisPid: number;
+  redisUrl: string;
+  everyMs: number;
+  startedAt: number;
+  openStreams: () => number;
+}): Sampler {
   const redis = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const samples: Sample[] = [];
   const take = async () => {

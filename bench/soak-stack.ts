@@ -79,7 +79,9 @@ export function withRolloutFlags(fixture: Fixture, names: string[]): Fixture {
         enabled: true,
         stale: false,
         impressionData: false,
-        strategies: [{ id: `soak-${name}`, name: 'flexibleRollout', sortOrder: 0, parameters: { rollout: '0', stickiness: 'default', groupId: name }, constraints: [] }],
+        strategies: [
+          { id: `soak-${name}`, name: 'flexibleRollout', sortOrder: 0, parameters: { rollout: '0', stickiness: 'default', groupId: name }, constraints: [] },
+        ],
         variants: [],
       })),
     ],

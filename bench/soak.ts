@@ -109,19 +109,35 @@ async function soak(): Promise<SoakReport> {
 
   const startedAt = performance.now();
   const openPool = pool;
-  sampler = startSampler({ replicaPids: s.replicas.map((r) => r.pid), replicaUrls: urls, redisPid: s.redis.process.pid!, redisUrl: s.redis.url, everyMs: options.sampleSeconds * 1000, startedAt, openStreams: () => openPool.openCount() });
+  sampler = startSampler({
+    replicaPids: s.replicas.map((r) => r.pid),
+    replicaUrls: urls,
+    redisPid: s.redis.process.pid!,
+    redisUrl: s.redis.url,
+    everyMs: options.sampleSeconds * 1000,
+    startedAt,
+    openStreams: () => openPool.openCount(),
+  });
   const killChanges: FlagChange[] = [];
   const kills: Timed[] = [];
   const outcomes: Timed[] = [];
   const post = async (body: unknown, replica: number) =>
-    (await fetch(`${urls[replica % urls.length]}/api/metrics/outcomes`, { method: 'POST', headers: { Authorization: s.clientSecret, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).status;
+    (
+      await fetch(`${urls[replica % urls.length]}/api/metrics/outcomes`, {
+        method: 'POST',
+        headers: { Authorization: s.clientSecret, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).status;
   const feeder = outcomeFeeder(post, urls.length, rolloutFlags, 1_000, outcomes);
   const keeper = rolloutKeeper(s.admin, urls.length, rolloutFlags, POLICY, options.stepSeconds * 1000, 10_000);
   const flipper = killLoop(s.admin, urls.length, KILL_FLAG, options.killEverySeconds * 1000, killChanges, kills);
   log(`soaking for ${options.minutes} min`);
   const polls: PollMinute[] = await poller.run(options.minutes, (m) => {
     const rss = sampler!.samples.at(-1)?.rssMiB.join('+');
-    log(`minute ${m.minute + 1}: ${m.rps} polls/s p99 ${m.p99} ms, ${killChanges.length} flips, ${keeper.active()} rollouts active, RSS ${rss} MiB, ${openPool.openCount()} streams open`);
+    log(
+      `minute ${m.minute + 1}: ${m.rps} polls/s p99 ${m.p99} ms, ${killChanges.length} flips, ${keeper.active()} rollouts active, RSS ${rss} MiB, ${openPool.openCount()} streams open`,
+    );
   });
   await Promise.all([flipper.stop(), feeder.stop(), keeper.stop()]);
   const endedAt = performance.now();
@@ -138,11 +154,27 @@ async function soak(): Promise<SoakReport> {
   const samples = sampler.samples;
   const warmupS = options.warmupMinutes * 60;
   const memory = memoryVerdicts(samples, warmupS, (endedAt - startedAt) / 1000);
-  const run = { options, startedAt, endedAt, samples, polls, tally, changes: { kill: killChanges.length, rollout: stepChanges.length }, kills, outcomes, rolloutStarts: keeper.started };
-  const pollFailures = polls.reduce((a, p) => ({ errors: a.errors + p.errors, timeouts: a.timeouts + p.timeouts, unexpected: a.unexpected + p.unexpected }), { errors: 0, timeouts: 0, unexpected: 0 });
+  const run = {
+    options,
+    startedAt,
+    endedAt,
+    samples,
+    polls,
+    tally,
+    changes: { kill: killChanges.length, rollout: stepChanges.length },
+    kills,
+    outcomes,
+    rolloutStarts: keeper.started,
+  };
+  const pollFailures = polls.reduce((a, p) => ({ errors: a.errors + p.errors, timeouts: a.timeouts + p.timeouts, unexpected: a.unexpected + p.unexpected }), {
+    errors: 0,
+    timeouts: 0,
+    unexpected: 0,
+  });
   const failed = (logged: Timed[]) => logged.filter((x) => !x.ok).length;
   const controllerLog = s.replicas.flatMap((r, i) => controllerLogSummary(r.process.output()).map((l) => ({ replica: i, ...l })));
-  const errorCount = pollFailures.errors + pollFailures.timeouts + pollFailures.unexpected + failed(kills) + failed(outcomes) + failed(keeper.started) + pool.disconnects;
+  const errorCount =
+    pollFailures.errors + pollFailures.timeouts + pollFailures.unexpected + failed(kills) + failed(outcomes) + failed(keeper.started) + pool.disconnects;
   const killLatency = overallLatency(tally, 'kill');
   const byState: Record<string, number> = {};
   for (const r of rollouts) byState[r.state] = (byState[r.state] ?? 0) + 1;
@@ -166,7 +198,15 @@ async function soak(): Promise<SoakReport> {
       fixtureFlags: fixture.features.length,
     },
     durationS: Math.round((endedAt - startedAt) / 1000),
-    checks: soakChecks({ memory, tally, errors: errorCount, streams: options.streams, killLatency, unexpectedRollouts: keeper.unexpected.size, changes: changes.length }),
+    checks: soakChecks({
+      memory,
+      tally,
+      errors: errorCount,
+      streams: options.streams,
+      killLatency,
+      unexpectedRollouts: keeper.unexpected.size,
+      changes: changes.length,
+    }),
     memory,
     deliveries: {
       expected: tally.expected,
@@ -180,8 +220,20 @@ async function soak(): Promise<SoakReport> {
       rolloutLatency: overallLatency(tally, 'rollout'),
       examples: tally.examples.map((e) => ({ stream: e.stream, flag: e.flag, key: e.key, atS: Math.round((e.at - startedAt) / 100) / 10 })),
     },
-    streams: { requested: options.streams, failedToOpen: pool.failedToOpen, connectMs: pool.connectMs, disconnects: pool.disconnects, reconnectFailures: pool.reconnectFailures, events: pool.events },
-    rollouts: { started: keeper.started.length - failed(keeper.started), startFailures: failed(keeper.started), byState, unexpected: [...keeper.unexpected].map(([id, state]) => ({ id, state })) },
+    streams: {
+      requested: options.streams,
+      failedToOpen: pool.failedToOpen,
+      connectMs: pool.connectMs,
+      disconnects: pool.disconnects,
+      reconnectFailures: pool.reconnectFailures,
+      events: pool.events,
+    },
+    rollouts: {
+      started: keeper.started.length - failed(keeper.started),
+      startFailures: failed(keeper.started),
+      byState,
+      unexpected: [...keeper.unexpected].map(([id, state]) => ({ id, state })),
+    },
     errors: { polls: pollFailures, failedKills: failed(kills), failedOutcomePosts: failed(outcomes), controllerLog },
     redis: { usedMiB: { start: first?.redisUsedMiB, end: last?.redisUsedMiB }, rssMiB: { start: first?.redisRssMiB, end: last?.redisRssMiB } },
     minutes: minuteRows(run),
@@ -209,10 +261,13 @@ async function cleanup(): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
 
-const deadline = setTimeout(() => {
-  log('the soak overran its time by 10 minutes; stopping');
-  void cleanup().finally(() => process.exit(1));
-}, (options.minutes + 10) * 60_000);
+const deadline = setTimeout(
+  () => {
+    log('the soak overran its time by 10 minutes; stopping');
+    void cleanup().finally(() => process.exit(1));
+  },
+  (options.minutes + 10) * 60_000,
+);
 
 let exitCode = 0;
 try {

@@ -92,7 +92,9 @@ export function processCpuSeconds(pid: number): number | undefined {
 /** The "Max open files" soft and hard limits of a process, from /proc (undefined when unknown). */
 export function openFileLimits(pid: number | 'self'): { soft: string; hard: string } | undefined {
   try {
-    const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const [soft, hard] = line!.replace('Max open files', '').trim().split(/\s+/);
     return { soft: soft!, hard: hard! };
   } catch {
@@ -105,10 +107,14 @@ export async function startReference(gzip: Buffer, json: Buffer, tag: string): P
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rc-bench-ref-'));
   writeFileSync(path.join(dir, 'body.gz'), gzip);
   writeFileSync(path.join(dir, 'body.json'), json);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'reference-server.ts'), path.join(dir, 'body.gz'), path.join(dir, 'body.json'), tag], {
-    cwd: path.resolve(import.meta.dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'reference-server.ts'), path.join(dir, 'body.gz'), path.join(dir, 'body.json'), tag],
+    {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));

@@ -67,7 +67,13 @@ export async function runWrk(opts: LoadOptions): Promise<LoadResult> {
     durationS: round(durationS),
     requests: total,
     rps: Math.round(total / durationS),
-    latency: { mean: round(toMs(latencyLine?.[1] ?? '')), p50: round(pct('50')), p90: round(pct('90')), p99: round(pct('99')), max: round(toMs(latencyLine?.[3] ?? '')) },
+    latency: {
+      mean: round(toMs(latencyLine?.[1] ?? '')),
+      p50: round(pct('50')),
+      p90: round(pct('90')),
+      p99: round(pct('99')),
+      max: round(toMs(latencyLine?.[3] ?? '')),
+    },
     // wrk does not break statuses down: every response that was not a non-2xx/3xx is counted as the expected one.
     statusCodes: { [String(opts.expectStatus)]: total - bad, ...(bad ? { other: bad } : {}) },
     unexpected: bad,
@@ -75,6 +81,12 @@ export async function runWrk(opts: LoadOptions): Promise<LoadResult> {
     timeouts,
     bodyBytesPerRequest: 0,
     throughputMBps: round(mbps, 1),
-    ...cpuFigures({ requests: total, wallS, serverCpu, loadGenCpu, machineBusy: machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0 }),
+    ...cpuFigures({
+      requests: total,
+      wallS,
+      serverCpu,
+      loadGenCpu,
+      machineBusy: machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0,
+    }),
   };
 }

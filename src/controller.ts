@@ -68,9 +68,7 @@ export async function startController(config: Config, logger: Logger, options: C
     embedded
       ? { store: 'embedded', dataDir: path.resolve(config.DATA_DIR) }
       : { store: 'redis', prefix: config.REDIS_PREFIX, redis: describeTopology(parseRedisUrl(config.REDIS_URL!)), waitReplicas: config.REDIS_WAIT_REPLICAS },
-    embedded
-      ? `embedded store in ${path.resolve(config.DATA_DIR)} (single process; set REDIS_URL to run replicas on Redis)`
-      : 'Redis is the system of record',
+    embedded ? `embedded store in ${path.resolve(config.DATA_DIR)} (single process; set REDIS_URL to run replicas on Redis)` : 'Redis is the system of record',
   );
   // One registry per controller (tests run several in one process); the store is measured from its first call.
   const observability = new Observability({ version: VERSION });
@@ -106,7 +104,8 @@ export async function startController(config: Config, logger: Logger, options: C
   const environmentsFile = environmentsFilePath(config);
   await loadEnvironmentsFile(environmentsFile, environments, logger);
   const upgraded = await environments.declareEnvironmentsInUse();
-  if (upgraded.length > 0) logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
+  if (upgraded.length > 0)
+    logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
   await loadFlagFiles(config.FLAGS_DIR, flags, logger);
   await loadPolicyFiles(config.POLICIES_DIR, policies, logger, environmentsFile);
   const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
@@ -158,13 +157,21 @@ export async function startController(config: Config, logger: Logger, options: C
     ...notifications.routes,
     ...observability.routes(config.METRICS_TOKEN),
     ...backupRoutes({
-      store, now, version: VERSION,
+      store,
+      now,
+      version: VERSION,
       prefix: embedded ? undefined : config.REDIS_PREFIX,
       // Same Redis, same write confirmations (WAIT), another prefix: a restore lands on the replicas too.
-      openPrefix: embedded ? undefined : (prefix) => openStore({
-        redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix,
-        waitReplicas: config.REDIS_WAIT_REPLICAS, waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
-      }),
+      openPrefix: embedded
+        ? undefined
+        : (prefix) =>
+            openStore({
+              redisUrl: config.REDIS_URL,
+              dataDir: config.DATA_DIR,
+              prefix,
+              waitReplicas: config.REDIS_WAIT_REPLICAS,
+              waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+            }),
     }),
   ];
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });

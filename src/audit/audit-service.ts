@@ -31,7 +31,13 @@ export async function verifyAuditLog(store: Store): Promise<ChainVerdict> {
   // never reaches means the head was deleted or rolled back to hide what came after.
   const [beyond] = await store.readLog<AuditEvent>(AUDIT_LOG, head.seq + 1, 1);
   if (beyond && (await readAuditHead(store)).seq < beyond.seq) {
-    return { ok: false, count: verdict.count, headSeq: head.seq, brokenAtSeq: beyond.seq, problem: `event ${beyond.seq} lies beyond the head, which records event ${head.seq}: the head was deleted or rolled back` };
+    return {
+      ok: false,
+      count: verdict.count,
+      headSeq: head.seq,
+      brokenAtSeq: beyond.seq,
+      problem: `event ${beyond.seq} lies beyond the head, which records event ${head.seq}: the head was deleted or rolled back`,
+    };
   }
   return verdict;
 }

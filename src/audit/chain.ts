@@ -54,9 +54,7 @@ export function sealEvent(input: AuditInput, head: AuditHead, at: string): Audit
   return { ...unsealed, hash: hashEvent(unsealed) };
 }
 
-export type ChainVerdict =
-  | { ok: true; count: number; headSeq: number }
-  | { ok: false; count: number; headSeq: number; brokenAtSeq: number; problem: string };
+export type ChainVerdict = { ok: true; count: number; headSeq: number } | { ok: false; count: number; headSeq: number; brokenAtSeq: number; problem: string };
 
 /**
  * Checks a chain incrementally: feed events in seq order with `check`, then `finish` against the head.

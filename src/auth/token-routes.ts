@@ -15,7 +15,10 @@ export function tokenRoutes(tokens: TokenService): RouteSpec[] {
       tag: TAG,
       auth,
       body: createTokenSchema,
-      responses: { 201: { description: 'Created, with the secret' }, 404: { description: 'A client or frontend token’s environment is not declared (unknown_environment)' } },
+      responses: {
+        201: { description: 'Created, with the secret' },
+        404: { description: 'A client or frontend token’s environment is not declared (unknown_environment)' },
+      },
       handler: async ({ body, actor }) => ({ status: 201, body: await tokens.create(body, actor) }),
     }),
     defineRoute({

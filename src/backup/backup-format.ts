@@ -68,9 +68,13 @@ const auditEventSchema = z.looseObject({ seq: z.number().int().min(1), hash: z.s
 
 export const backupSchema = z.object({
   format: z.literal(BACKUP_FORMAT),
-  formatVersion: z.number().int().min(1).max(BACKUP_FORMAT_VERSION, {
-    error: `made by a newer controller: this one reads format version ${BACKUP_FORMAT_VERSION} and older`,
-  }),
+  formatVersion: z
+    .number()
+    .int()
+    .min(1)
+    .max(BACKUP_FORMAT_VERSION, {
+      error: `made by a newer controller: this one reads format version ${BACKUP_FORMAT_VERSION} and older`,
+    }),
   createdAt: z.string(),
   controllerVersion: z.string(),
   source: z.object({ store: z.string() }).optional(),

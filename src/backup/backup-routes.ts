@@ -42,7 +42,11 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
         // Recorded before the snapshot, so the backup itself shows who took it.
         await auditedCommit(
           deps.store,
-          async () => ({ commit: {}, audit: { actor, action: 'backup.export', target: { type: 'store', id: ownName }, before: null, after: null }, result: undefined }),
+          async () => ({
+            commit: {},
+            audit: { actor, action: 'backup.export', target: { type: 'store', id: ownName }, before: null, after: null },
+            result: undefined,
+          }),
           deps.now,
         );
         const snapshot = await readSnapshot(deps.store);
@@ -60,28 +64,38 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
       method: 'post',
       path: '/api/admin/restore',
       summary:
-        'Restore a backup into an empty store, in one commit, then verify the audit chain. On Redis, `prefix` names a fresh key prefix to restore into (point the controllers at it afterwards); this deployment\'s own store is never empty.',
+        "Restore a backup into an empty store, in one commit, then verify the audit chain. On Redis, `prefix` names a fresh key prefix to restore into (point the controllers at it afterwards); this deployment's own store is never empty.",
       tag: TAG,
       auth: { kind: 'admin', permission: 'backup:import' },
-      query: z.object({ prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : -').optional() }),
+      query: z.object({
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : -')
+          .optional(),
+      }),
       body: backupSchema,
       bodyLimit: RESTORE_BODY_LIMIT,
       responses: {
         200: { description: '{restored, restoreEventSeq, audit, target}' },
         409: { description: 'The target store is not empty' },
-        422: { description: 'The backup\'s audit chain does not verify' },
+        422: { description: "The backup's audit chain does not verify" },
       },
       handler: async ({ query, body, actor }) => {
         const backup = assertChainIntact(asBackup(body));
         const useOwn = query.prefix === undefined || query.prefix === deps.prefix;
         if (!useOwn && !deps.openPrefix) {
-          throw new AppError('invalid', 'prefix_unsupported', 'prefix applies to Redis only: restore an embedded store with `npm run restore` before its first start');
+          throw new AppError(
+            'invalid',
+            'prefix_unsupported',
+            'prefix applies to Redis only: restore an embedded store with `npm run restore` before its first start',
+          );
         }
         const target = useOwn ? deps.store : await deps.openPrefix!(query.prefix!);
         try {
           const result = await restoreBackup(target, backup, { actor, now: deps.now, targetName: useOwn ? ownName : query.prefix! });
           const answer = { ...result, target: { prefix: useOwn ? deps.prefix : query.prefix } };
-          if (!result.audit.ok) throw new AppError('internal', 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`, answer);
+          if (!result.audit.ok)
+            throw new AppError('internal', 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`, answer);
           return { status: 200, body: answer };
         } finally {
           if (!useOwn) await target.close();

@@ -33,8 +33,11 @@ async function main(argv: string[]): Promise<number> {
 async function withStore(run: (store: Store) => Promise<void>): Promise<number> {
   const config = loadConfig(process.env);
   const store = await openStore({
-    redisUrl: config.REDIS_URL, dataDir: config.DATA_DIR, prefix: config.REDIS_PREFIX,
-    waitReplicas: config.REDIS_WAIT_REPLICAS, waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+    redisUrl: config.REDIS_URL,
+    dataDir: config.DATA_DIR,
+    prefix: config.REDIS_PREFIX,
+    waitReplicas: config.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
   });
   try {
     await run(store);
@@ -62,7 +65,7 @@ main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (err) => {
     const known = err instanceof AppError || err instanceof ConfigError;
-    process.stderr.write(`${known ? err.message : (err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`${known ? err.message : ((err as Error).stack ?? String(err))}\n`);
     process.exitCode = err instanceof AppError && err.kind === 'conflict' ? 2 : 1;
   },
 );

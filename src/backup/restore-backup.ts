@@ -91,7 +91,13 @@ export function restoreCommits(plan: RestorePlan, at: string, maxOps = MAX_OPS_P
   if (plan.documents.length + plan.events.length + 2 <= maxOps) {
     return [{ puts: [...plan.documents, plan.head], appends: [...plan.events, restoreAppend] }];
   }
-  const marker: PutOp = { collection: META, id: RESTORE_MARKER_ID, value: { startedAt: at, restoreEventSeq: plan.restoreEvent.seq }, expectVersion: 0, quiet: true };
+  const marker: PutOp = {
+    collection: META,
+    id: RESTORE_MARKER_ID,
+    value: { startedAt: at, restoreEventSeq: plan.restoreEvent.seq },
+    expectVersion: 0,
+    quiet: true,
+  };
   // Events first: an interrupted restore then shows at once as a log with events beyond its head.
   const ops: Array<{ put: PutOp } | { append: AppendOp }> = [...plan.events.map((append) => ({ append })), ...plan.documents.map((put) => ({ put }))];
   const size = Math.max(1, maxOps - 1);

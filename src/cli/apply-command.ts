@@ -18,7 +18,11 @@ async function confirmed(count: number): Promise<boolean> {
 
 /** Only what a script needs of each change (the full definitions are in the files it applied). */
 const summary = (c: PlannedChange) => ({
-  kind: c.kind, name: c.name, file: c.file, action: c.action, changes: c.changes,
+  kind: c.kind,
+  name: c.name,
+  file: c.file,
+  action: c.action,
+  changes: c.changes,
   ...(c.kind === 'flag' && c.refused.length ? { refused: c.refused } : {}),
   ...(c.kind === 'flag' && c.forced.length ? { forced: c.forced } : {}),
 });
@@ -27,7 +31,10 @@ export function registerApply(program: Command): void {
   program
     .command('apply')
     .description('Validate flag, policy and environments YAML files, show a per-field diff against the controller, then apply them')
-    .requiredOption('-f, --file <path...>', 'a YAML file or a directory (its *.yaml, and those in its flags/ and policies/; environments.yaml is the environments file)')
+    .requiredOption(
+      '-f, --file <path...>',
+      'a YAML file or a directory (its *.yaml, and those in its flags/ and policies/; environments.yaml is the environments file)',
+    )
     .option('--dry-run', 'validate and show the diff, change nothing')
     .option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)')
     .option('--force', 'apply flag changes even where they change the percentage a running or completed rollout set (the audit log records it)')
@@ -53,10 +60,18 @@ Environments (admins only) with PUT /api/admin/environments/{name}, first. Segme
         // Every problem of every file (at most 50 a file; `unlisted` counts the rest of one).
         if (ctx.json) {
           const unlisted = errors.filter((e) => e.unlisted > 0).map((e) => ({ file: e.file, count: e.unlisted }));
-          printJson({ valid: false, errors: errors.flatMap((e) => e.problems.map((p) => ({ file: e.file, field: p.fieldPath, problem: p.problem }))), ...(unlisted.length ? { unlisted } : {}) });
+          printJson({
+            valid: false,
+            errors: errors.flatMap((e) => e.problems.map((p) => ({ file: e.file, field: p.fieldPath, problem: p.problem }))),
+            ...(unlisted.length ? { unlisted } : {}),
+          });
         }
         const invalid = new Set(errors.map((e) => e.file)).size;
-        throw new CliError(`${invalid} invalid file(s); nothing was applied`, EXIT.usage, errors.flatMap((e) => e.lines()));
+        throw new CliError(
+          `${invalid} invalid file(s); nothing was applied`,
+          EXIT.usage,
+          errors.flatMap((e) => e.lines()),
+        );
       }
       const plan = await planApply(ctx.client, files, opts.force === true);
       const todo = pending(plan);
@@ -74,7 +89,12 @@ Environments (admins only) with PUT /api/admin/environments/{name}, first. Segme
         await applyPlan(ctx.client, plan, (c, proposal) => {
           if (proposal) proposed.push({ change: c, proposal });
           else applied.push(c);
-          if (!ctx.json) note(proposal ? `proposed ${c.kind} ${c.name} (proposal ${proposal}: an admin accepts it with POST /api/admin/policy-proposals/${proposal}/accept)` : `applied ${c.kind} ${c.name}`);
+          if (!ctx.json)
+            note(
+              proposal
+                ? `proposed ${c.kind} ${c.name} (proposal ${proposal}: an admin accepts it with POST /api/admin/policy-proposals/${proposal}/accept)`
+                : `applied ${c.kind} ${c.name}`,
+            );
         });
       }
       if (ctx.json) {
@@ -90,7 +110,8 @@ Environments (admins only) with PUT /api/admin/environments/{name}, first. Segme
 }
 
 async function askOrRefuse(count: number): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new CliError('stdin is not a terminal: pass --yes to apply without confirmation, or --dry-run to only see the diff', EXIT.usage);
+  if (!process.stdin.isTTY)
+    throw new CliError('stdin is not a terminal: pass --yes to apply without confirmation, or --dry-run to only see the diff', EXIT.usage);
   if (!(await confirmed(count))) throw new CliError('not confirmed; nothing was applied', EXIT.usage);
   return true;
 }

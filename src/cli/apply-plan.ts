@@ -60,7 +60,14 @@ export async function planApply(client: AdminClient, files: LocalFile[], force =
       for (const environment of f.environments) {
         const current = await client.find<Environment>(`/api/admin/environments/${encodeURIComponent(environment.name)}`);
         const changes = diffJson(current?.value, environment);
-        plan.push({ kind: 'environment', name: environment.name, file: f.file, action: actionOf(!!current, changes), changes: current ? changes : [], environment });
+        plan.push({
+          kind: 'environment',
+          name: environment.name,
+          file: f.file,
+          action: actionOf(!!current, changes),
+          changes: current ? changes : [],
+          environment,
+        });
       }
       continue;
     }
@@ -80,8 +87,15 @@ export async function planApply(client: AdminClient, files: LocalFile[], force =
       const changes = diffJson(current ? definitionOf(current.value) : undefined, reconciled.definition);
       const action = actionOf(!!current, changes);
       plan.push({
-        kind: 'flag', name: definition.name, file: f.file, action, changes: current ? changes : [], definition,
-        version: current ? versionOf(current.etag) : 0, refused: reconciled.conflicts, forced: reconciled.forcedOver,
+        kind: 'flag',
+        name: definition.name,
+        file: f.file,
+        action,
+        changes: current ? changes : [],
+        definition,
+        version: current ? versionOf(current.etag) : 0,
+        refused: reconciled.conflicts,
+        forced: reconciled.forcedOver,
       });
     }
   }
@@ -103,7 +117,9 @@ export function formatPlan(plan: PlannedChange[]): string {
   const refused = refusals(plan);
   lines.push('', todo.length ? `${todo.length} change(s) to apply.` : 'Nothing to apply: the controller already has what the files say.');
   if (refused.length) {
-    lines.push(`${refused.length} of them would undo what a rollout set: nothing will be applied unless --force (or update the files: rolloutctl export writes what is served).`);
+    lines.push(
+      `${refused.length} of them would undo what a rollout set: nothing will be applied unless --force (or update the files: rolloutctl export writes what is served).`,
+    );
   }
   return lines.join('\n');
 }
@@ -127,7 +143,11 @@ export async function applyPlan(client: AdminClient, plan: PlannedChange[], onAp
     // but it names an environment, which must be declared: any declared one will do.
     const { environments } = await client.call<{ environments: Environment[] }>('GET', '/api/admin/environments');
     const env = environments[0]?.name;
-    if (!env) throw new CliError('segments need a declared environment to be imported through, and none is declared: declare one first (an environments file, or PUT /api/admin/environments/{name})', EXIT.usage);
+    if (!env)
+      throw new CliError(
+        'segments need a declared environment to be imported through, and none is declared: declare one first (an environments file, or PUT /api/admin/environments/{name})',
+        EXIT.usage,
+      );
     await client.call('POST', `/api/admin/environments/${encodeURIComponent(env)}/import`, { features: [], segments });
     todo.filter((c) => c.kind === 'segment').forEach((c) => onApplied(c));
   }
@@ -142,7 +162,12 @@ export async function applyPlan(client: AdminClient, plan: PlannedChange[], onAp
       // If-Match makes the write fail (412) if someone changed the flag since the diff was shown.
       // force only where the plan showed (and the person confirmed) it overrides a rollout.
       const query = c.forced.length ? '?force=true' : '';
-      await client.call('PUT', `/api/admin/flags/${encodeURIComponent(c.name)}${query}`, { ...c.definition, reason: `rolloutctl apply ${c.file}` }, { 'If-Match': `"${c.version}"` });
+      await client.call(
+        'PUT',
+        `/api/admin/flags/${encodeURIComponent(c.name)}${query}`,
+        { ...c.definition, reason: `rolloutctl apply ${c.file}` },
+        { 'If-Match': `"${c.version}"` },
+      );
       onApplied(c);
     }
   }

@@ -28,8 +28,11 @@ export function registerBackupCommands(program: Command): void {
       // Token hashes and webhook signing secrets are in it: readable by the owner only.
       await writeFile(opts.output, res.text, { mode: 0o600 });
       const written = JSON.parse(res.text) as { formatVersion: number; audit: { head: { seq: number } } };
-      emit(ctx.json, { file: path.resolve(opts.output), bytes: Buffer.byteLength(res.text), formatVersion: written.formatVersion, auditEvents: written.audit.head.seq },
-        () => `Wrote ${opts.output} (${Buffer.byteLength(res.text)} bytes, ${written.audit.head.seq} audit events).`);
+      emit(
+        ctx.json,
+        { file: path.resolve(opts.output), bytes: Buffer.byteLength(res.text), formatVersion: written.formatVersion, auditEvents: written.audit.head.seq },
+        () => `Wrote ${opts.output} (${Buffer.byteLength(res.text)} bytes, ${written.audit.head.seq} audit events).`,
+      );
     });
 
   backup
@@ -48,7 +51,9 @@ export function registerBackupCommands(program: Command): void {
       const query = opts.prefix ? `?prefix=${encodeURIComponent(opts.prefix)}` : '';
       const answer = await ctx.client.call<RestoreAnswer>('POST', `/api/admin/restore${query}`, backup);
       if (ctx.json) return printJson(answer);
-      const docs = Object.entries(answer.restored.collections).map(([name, n]) => `${n} ${name}`).join(', ');
+      const docs = Object.entries(answer.restored.collections)
+        .map(([name, n]) => `${n} ${name}`)
+        .join(', ');
       note(`Restored ${docs} and ${answer.restored.auditEvents} audit events${answer.target.prefix ? ` under prefix ${answer.target.prefix}` : ''}.`);
       print(`Audit chain verified: ${answer.audit.count} events (the restore is event ${answer.restoreEventSeq}).`);
     });

@@ -13,7 +13,12 @@ import { note, printJson } from './output.js';
 async function existingFiles(dir: string): Promise<ExistingFile[]> {
   const { files, errors } = await readYamlDir(dir, (file, text) => ({ parsed: parseLocalFile(file, text), text }));
   // Writing next to a file that does not load could leave two definitions of a flag: refuse instead.
-  if (errors.length) throw new CliError(`${errors.length} invalid file(s) in ${dir}; nothing was written`, EXIT.usage, errors.map((e) => e.message));
+  if (errors.length)
+    throw new CliError(
+      `${errors.length} invalid file(s) in ${dir}; nothing was written`,
+      EXIT.usage,
+      errors.map((e) => e.message),
+    );
   return files.flatMap(({ parsed, text }) => (parsed.kind === 'flags' ? [{ file: parsed.file, text, flags: parsed.flags }] : []));
 }
 
@@ -42,13 +47,23 @@ an export plans nothing to apply.`,
       await mkdir(opts.dir, { recursive: true });
       for (const f of planned) await writeFile(f.file, f.text);
       const written = new Set(planned.flatMap((f) => f.flags));
-      const killed = chosen.flatMap((f) => Object.keys(f.killSwitches).filter((env) => !opts.env || env === opts.env).map((environment) => ({ flag: f.name, environment })));
+      const killed = chosen.flatMap((f) =>
+        Object.keys(f.killSwitches)
+          .filter((env) => !opts.env || env === opts.env)
+          .map((environment) => ({ flag: f.name, environment })),
+      );
       if (ctx.json) {
-        printJson({ dir: path.resolve(opts.dir), files: planned.map(({ text: _t, ...f }) => f), unchanged: chosen.filter((f) => !written.has(f.name)).map((f) => f.name), killed });
+        printJson({
+          dir: path.resolve(opts.dir),
+          files: planned.map(({ text: _t, ...f }) => f),
+          unchanged: chosen.filter((f) => !written.has(f.name)).map((f) => f.name),
+          killed,
+        });
         return;
       }
       for (const f of planned) note(`${f.created ? 'wrote' : 'updated'} ${f.file}: ${f.flags.join(', ')}`);
       note(`${written.size} of ${chosen.length} flag(s) written; the others already read as served.`);
-      for (const k of killed) note(`note: ${k.flag} is killed in ${k.environment}; kill switches are not part of files (the file says what is served once restored)`);
+      for (const k of killed)
+        note(`note: ${k.flag} is killed in ${k.environment}; kill switches are not part of files (the file says what is served once restored)`);
     });
 }

@@ -31,7 +31,8 @@ export function fileDefinition(flag: StoredFlag): FlagDefinition {
 }
 
 const TOP_LEVEL_DEFAULTS: Record<string, unknown> = { type: 'release', project: 'default', stale: false, impressionData: false };
-const isEmpty = (v: unknown) => (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+const isEmpty = (v: unknown) =>
+  (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
 
 function withoutEmpty(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutEmpty);
@@ -102,6 +103,11 @@ export function planExport(dir: string, exported: FlagDefinition[], existing: Ex
   }
   return [
     ...[...edited].map(([file, { doc, flags }]) => ({ file, created: false, flags, text: doc.toString(YAML_OPTIONS) })),
-    ...[...created].map(([file, defs]) => ({ file, created: true, flags: defs.map((d) => String(d.name)), text: `${EXPORT_HEADER}${stringify({ flags: defs }, YAML_OPTIONS)}` })),
+    ...[...created].map(([file, defs]) => ({
+      file,
+      created: true,
+      flags: defs.map((d) => String(d.name)),
+      text: `${EXPORT_HEADER}${stringify({ flags: defs }, YAML_OPTIONS)}`,
+    })),
   ];
 }

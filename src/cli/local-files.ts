@@ -43,7 +43,11 @@ function kindOf(file: string, text: string): LocalFile['kind'] {
   if (keys.includes('environments')) return 'environments';
   if (keys.includes('flags') || keys.includes('segments')) return 'flags';
   if (keys.includes('name') || keys.includes('steps')) return 'policy';
-  throw new FileError(file, '(root)', `expected a flags file (top-level "flags" or "segments") or a policy (top-level "name" and "steps"); found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}`);
+  throw new FileError(
+    file,
+    '(root)',
+    `expected a flags file (top-level "flags" or "segments") or a policy (top-level "name" and "steps"); found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}`,
+  );
 }
 
 export function parseLocalFile(file: string, text: string): LocalFile {
@@ -89,7 +93,8 @@ function duplicates(files: LocalFile[]): FileError[] {
   };
   for (const f of files) {
     if (f.kind === 'policy') claim(`policy:${f.policy.name}`, `policy "${f.policy.name}"`, f.file, 'name');
-    else if (f.kind === 'environments') f.environments.forEach((e, i) => claim(`environment:${e.name}`, `environment "${e.name}"`, f.file, `environments[${i}].name`));
+    else if (f.kind === 'environments')
+      f.environments.forEach((e, i) => claim(`environment:${e.name}`, `environment "${e.name}"`, f.file, `environments[${i}].name`));
     else {
       f.flags.forEach((flag, i) => claim(`flag:${flag.name}`, `flag "${flag.name}"`, f.file, `flags[${i}].name`));
       f.segments.forEach((s, i) => claim(`segment:${s.id}`, `segment ${s.id}`, f.file, `segments[${i}].id`));

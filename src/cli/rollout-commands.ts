@@ -94,11 +94,21 @@ export function registerRolloutCommands(program: Command): void {
       const ctx = contextOf(cmd);
       const rollout = await resolveRollout(ctx.client, id);
       const step = opts.step === undefined ? statusOf(rollout, new Date()).awaitingStep : Number(opts.step.replace(/%$/, ''));
-      if (step === null) throw new CliError(`nothing to approve: ${rollout.flag} in ${rollout.environment} is ${stateWords(rollout.state)} and awaits no approval (approve a later step in advance with --step <percentage> --ahead)`, EXIT.refused, [], 409);
+      if (step === null)
+        throw new CliError(
+          `nothing to approve: ${rollout.flag} in ${rollout.environment} is ${stateWords(rollout.state)} and awaits no approval (approve a later step in advance with --step <percentage> --ahead)`,
+          EXIT.refused,
+          [],
+          409,
+        );
       if (!(step > 0 && step <= 100)) throw new CliError(`--step: expected a step's percentage such as 10, got "${opts.step}"`, EXIT.usage);
       if (opts.ahead && opts.step === undefined) throw new CliError('--ahead needs --step <percentage>', EXIT.usage);
       const body = { step, ...(opts.ahead ? { ahead: true } : {}), ...(opts.comment ? { comment: opts.comment } : {}) };
-      const after = await ctx.client.call<RolloutView & { approval: { at: string; by: { name: string } } }>('POST', `/api/admin/rollouts/${rollout.id}/approve`, body);
+      const after = await ctx.client.call<RolloutView & { approval: { at: string; by: { name: string } } }>(
+        'POST',
+        `/api/admin/rollouts/${rollout.id}/approve`,
+        body,
+      );
       emit(ctx.json, after, () => `approved the ${step}% step (${after.approval.by.name}, ${after.approval.at}): ${rolloutLine(after)}`);
     });
 
@@ -130,7 +140,11 @@ export function registerRolloutCommands(program: Command): void {
           `/api/admin/flags/${encodeURIComponent(flag)}/environments/${encodeURIComponent(opts.env)}/${action}`,
           { reason: opts.reason },
         );
-        emit(ctx.json, result, () => `${flag} in ${opts.env}: ${result.killed ? 'killed (served disabled)' : 'restored'}${result.changed ? '' : ' (it already was)'}`);
+        emit(
+          ctx.json,
+          result,
+          () => `${flag} in ${opts.env}: ${result.killed ? 'killed (served disabled)' : 'restored'}${result.changed ? '' : ' (it already was)'}`,
+        );
       });
   }
 
@@ -141,7 +155,9 @@ export function registerRolloutCommands(program: Command): void {
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const ctx = contextOf(cmd);
       const rollout = await resolveRollout(ctx.client, id);
-      emit(ctx.json, { id: rollout.id, flag: rollout.flag, environment: rollout.environment, state: rollout.state, history: rollout.history }, () => historyText(rollout));
+      emit(ctx.json, { id: rollout.id, flag: rollout.flag, environment: rollout.environment, state: rollout.state, history: rollout.history }, () =>
+        historyText(rollout),
+      );
     });
 
   program

@@ -29,7 +29,9 @@ export function progressBar(rollout: Pick<Rollout, 'plan' | 'state' | 'stepIndex
   const done = reached(rollout, steps.length);
   const filled = Math.round((BAR_WIDTH * done) / steps.length);
   const stopped = rollout.state === 'rolled_back' || rollout.state === 'aborted';
-  const labels = steps.map((p, i) => (i === rollout.stepIndex && hasEnteredAStep(rollout) && rollout.state !== 'completed' ? `[${p}%${stopped ? ' ✗' : ''}]` : `${p}%`));
+  const labels = steps.map((p, i) =>
+    i === rollout.stepIndex && hasEnteredAStep(rollout) && rollout.state !== 'completed' ? `[${p}%${stopped ? ' ✗' : ''}]` : `${p}%`,
+  );
   return `${'█'.repeat(filled)}${'·'.repeat(BAR_WIDTH - filled)} ${labels.join(' › ')}`;
 }
 
@@ -38,7 +40,10 @@ export function gatesGlance(gates: Rollout['gates']): string {
   if (gates.length === 0) return '—';
   const counts = new Map<string, number>();
   for (const g of gates) counts.set(g.verdict, (counts.get(g.verdict) ?? 0) + 1);
-  return ['fail', 'inconclusive', 'pass'].filter((v) => counts.has(v)).map((v) => `${counts.get(v)} ${v}`).join(', ');
+  return ['fail', 'inconclusive', 'pass']
+    .filter((v) => counts.has(v))
+    .map((v) => `${counts.get(v)} ${v}`)
+    .join(', ');
 }
 
 export interface StatusEntry {
@@ -98,7 +103,17 @@ export function statusTable(rollouts: Rollout[], now: Date, all: boolean): strin
   if (entries.length === 0) return all ? 'No rollouts.' : 'No active rollouts (--all shows finished ones).';
   return table(
     ['ID', 'FLAG', 'ENV', 'STATE', 'PROGRESS', 'SERVED', 'GATES', 'IN STEP', 'WAITING FOR'],
-    entries.map((e) => [e.id.slice(0, 8), e.flag, e.environment, stateWords(e.state), progressBar(byId.get(e.id)!), e.served, gatesGlance(e.gates), e.timeInStep ?? '—', e.waitingFor ?? '—']),
+    entries.map((e) => [
+      e.id.slice(0, 8),
+      e.flag,
+      e.environment,
+      stateWords(e.state),
+      progressBar(byId.get(e.id)!),
+      e.served,
+      gatesGlance(e.gates),
+      e.timeInStep ?? '—',
+      e.waitingFor ?? '—',
+    ]),
   );
 }
 
@@ -110,9 +125,12 @@ export function historyText(rollout: Rollout): string {
     lines.push(`${formatTime(t.at)}  ${stateWords(t.from)} → ${stateWords(t.to)}  ${t.percentage}%  by ${t.actor}: ${t.reason}`);
     if (t.samples) lines.push(`    samples: treatment ${counted(t.samples.treatment, 'request')}, control ${counted(t.samples.control, 'request')}`);
     for (const g of [...(t.gates ?? []), ...(t.rollbackChecks ?? [])]) {
-      lines.push(`    ${g.verdict.toUpperCase().padEnd(12)} ${g.rule}: ${formatValue(g.metric, g.value)} over ${formatCheckSamples(g.metric, g.samples)} (threshold ${formatValue(g.metric, g.threshold)})`);
+      lines.push(
+        `    ${g.verdict.toUpperCase().padEnd(12)} ${g.rule}: ${formatValue(g.metric, g.value)} over ${formatCheckSamples(g.metric, g.samples)} (threshold ${formatValue(g.metric, g.threshold)})`,
+      );
     }
-    for (const a of t.approvals ?? []) lines.push(`    approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${formatTime(a.at)}${a.comment ? `: ${a.comment}` : ''}`);
+    for (const a of t.approvals ?? [])
+      lines.push(`    approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${formatTime(a.at)}${a.comment ? `: ${a.comment}` : ''}`);
   }
   return lines.join('\n');
 }

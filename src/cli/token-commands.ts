@@ -24,7 +24,12 @@ export function registerTokenCommands(program: Command): void {
       const ctx = contextOf(cmd);
       const { tokens: list } = await ctx.client.call<{ tokens: PublicToken[] }>('GET', '/api/admin/tokens');
       if (ctx.json) return printJson(list);
-      print(table(['ID', 'NAME', 'KIND', 'ROLE/ENV', 'STARTS WITH', 'CREATED', 'BY'], list.map((t) => [t.id, t.name, t.kind, t.role ?? t.environment ?? '', t.hint, t.createdAt.slice(0, 19).replace('T', ' '), t.createdBy])));
+      print(
+        table(
+          ['ID', 'NAME', 'KIND', 'ROLE/ENV', 'STARTS WITH', 'CREATED', 'BY'],
+          list.map((t) => [t.id, t.name, t.kind, t.role ?? t.environment ?? '', t.hint, t.createdAt.slice(0, 19).replace('T', ' '), t.createdBy]),
+        ),
+      );
     });
 
   tokens

@@ -19,16 +19,27 @@ export const configSchema = z.object({
   REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(100).default(0),
   /** How long a write waits for those confirmations before it fails with 503. */
   REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : -').default('rollout'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : -')
+    .default('rollout'),
   DATA_DIR: z.string().min(1).default('./data'),
-  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional().or(z.literal('').transform(() => undefined)),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   FLAGS_DIR: z.string().min(1).default('./flags'),
   POLICIES_DIR: z.string().min(1).default('./policies'),
   /**
    * Declared environments (YAML: `environments: [{name, description?, owner?, rules?}]`).
    * Unset: environments.yaml inside POLICIES_DIR (see environmentsFilePath); a missing file declares nothing.
    */
-  ENVIRONMENTS_FILE: z.string().min(1).optional().or(z.literal('').transform(() => undefined)),
+  ENVIRONMENTS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),
@@ -77,7 +88,11 @@ export const configSchema = z.object({
   /** Time allowed per Prometheus query; a slower answer is inconclusive. */
   PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   /** When set, GET /metrics answers only requests that send it (bare or as a bearer token); unset, /metrics is open. */
-  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional().or(z.literal('').transform(() => undefined)),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'at least 16 characters')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 
 export type Config = z.infer<typeof configSchema>;

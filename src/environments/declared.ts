@@ -24,7 +24,8 @@ export async function undeclaredAmong(store: Store, names: Iterable<string>): Pr
 
 /** For people: what is missing, what exists, and how to declare one. */
 export function undeclaredMessage(undeclared: string[], declared: string[]): string {
-  const what = undeclared.length === 1 ? `environment "${undeclared[0]}" is not declared` : `environments ${undeclared.map((n) => `"${n}"`).join(', ')} are not declared`;
+  const what =
+    undeclared.length === 1 ? `environment "${undeclared[0]}" is not declared` : `environments ${undeclared.map((n) => `"${n}"`).join(', ')} are not declared`;
   const existing = declared.length > 0 ? `declared environments: ${declared.join(', ')}` : 'no environment is declared yet';
   return `${what}; ${existing} (an admin declares one with PUT /api/admin/environments/{name} or in the environments file)`;
 }

@@ -20,7 +20,12 @@ const UPGRADE: Actor = { type: 'system', id: 'upgrade', name: 'upgrade' };
 const sameEnvironment = (a: Environment, b: Environment) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   return value;
 }
 
@@ -62,7 +67,8 @@ export class EnvironmentService {
     const env = typeof environment === 'string' ? await this.require(environment) : environment;
     const violations = policyViolations(policy, env);
     if (violations.length === 0) return;
-    throw new AppError('refused',
+    throw new AppError(
+      'refused',
       POLICY_NOT_ALLOWED,
       `policy "${policy.name}" may not be used in ${env.name}: ${violations.map((v) => `${v.rule}: ${v.message}`).join('; ')}`,
       { policy: policy.name, environment: env.name, violations },
@@ -78,7 +84,14 @@ export class EnvironmentService {
         if (existing && sameEnvironment(existing.value, env)) return { commit: {}, audit: [], result: { environment: env, created: false } };
         return {
           commit: { puts: [{ collection: ENVIRONMENTS, id: env.name, value: env, expectVersion: existing?.version ?? 0 }] },
-          audit: { actor, action: 'environment.put', target: { type: 'environment', id: env.name, environment: env.name }, reason, before: existing?.value ?? null, after: env },
+          audit: {
+            actor,
+            action: 'environment.put',
+            target: { type: 'environment', id: env.name, environment: env.name },
+            reason,
+            before: existing?.value ?? null,
+            after: env,
+          },
           result: { environment: env, created: !existing },
         };
       },
@@ -107,7 +120,13 @@ export class EnvironmentService {
           const existing = stored.get(env.name);
           if (existing && sameEnvironment(existing.value, env)) continue;
           puts.push({ collection: ENVIRONMENTS, id: env.name, value: env, expectVersion: existing?.version ?? 0 });
-          audit.push({ actor, action: 'environment.file', target: { type: 'environment', id: env.name, environment: env.name }, before: existing?.value ?? null, after: env });
+          audit.push({
+            actor,
+            action: 'environment.file',
+            target: { type: 'environment', id: env.name, environment: env.name },
+            before: existing?.value ?? null,
+            after: env,
+          });
         }
         return { commit: { puts }, audit, result: { applied: true, changed: audit.map((a) => a.target.id) } };
       },

@@ -15,13 +15,11 @@ const scalar = z.union([z.string().max(MAX_VALUE_LENGTH), z.number(), z.boolean(
   error: 'expected a string, number or boolean (context values cannot be objects or lists)',
 });
 const text = z.union([z.string().max(MAX_VALUE_LENGTH), z.number()], { error: 'expected a string' }).transform(String);
-const currentTime = z
-  .union([z.string().max(100), z.number()], { error: 'expected an ISO-8601 date-time or epoch milliseconds' })
-  .transform((value, ctx) => {
-    const date = new Date(value);
-    if (Number.isNaN(date.getTime())) ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 date-time or epoch milliseconds' });
-    return date;
-  });
+const currentTime = z.union([z.string().max(100), z.number()], { error: 'expected an ISO-8601 date-time or epoch milliseconds' }).transform((value, ctx) => {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 date-time or epoch milliseconds' });
+  return date;
+});
 
 const STANDARD_FIELDS = ['userId', 'sessionId', 'remoteAddress', 'environment', 'appName'] as const;
 

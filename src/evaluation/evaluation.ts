@@ -97,7 +97,8 @@ export function flagTraits(feature: ClientFeature): FlagTraits {
   const hasDependencies = (feature.dependencies?.length ?? 0) > 0;
   const strategies = new Map<object, StrategyTraits>();
   for (const strategy of feature.strategies) {
-    if (strategy.parameters) strategies.set(strategy.parameters, { variants: variantList(strategy.variants), decides: strategyDecides(strategy, hasDependencies) });
+    if (strategy.parameters)
+      strategies.set(strategy.parameters, { variants: variantList(strategy.variants), decides: strategyDecides(strategy, hasDependencies) });
   }
   const variants = variantList(feature.variants);
   const splitsTraffic = variants.weighted || feature.strategies.some((s) => isStickySplit(s) || variantList(s.variants).weighted);

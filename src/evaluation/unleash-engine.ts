@@ -39,7 +39,10 @@ export class SnapshotEngine {
     }
     this.flagNames = features.map((f) => f.name);
     const segmentsById = new Map(segments.map((s) => [s.id, s]));
-    this.client = new UnleashClient(snapshotRepository(this.features, segmentsById), defaultStrategies.map((s) => this.observed(s)));
+    this.client = new UnleashClient(
+      snapshotRepository(this.features, segmentsById),
+      defaultStrategies.map((s) => this.observed(s)),
+    );
     // The SDK warns about unknown strategies and missing parents through 'warn' events; an emitter without
     // a listener for 'error' would throw, so both are absorbed here (the served payload shows the same flags).
     this.client.on('warn', () => {});

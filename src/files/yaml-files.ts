@@ -58,7 +58,11 @@ export function parseYamlFile<S extends z.ZodType>(file: string, text: string, s
     );
   }
   const parsed = schema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) throw FileError.of(file, parsed.error.issues.map((issue) => ({ fieldPath: formatPath('', issue.path), problem: issue.message })));
+  if (!parsed.success)
+    throw FileError.of(
+      file,
+      parsed.error.issues.map((issue) => ({ fieldPath: formatPath('', issue.path), problem: issue.message })),
+    );
   return parsed.data;
 }
 

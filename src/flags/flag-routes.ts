@@ -11,7 +11,10 @@ const nameParams = z.object({ name: flagNameSchema });
 const killParams = z.object({ name: flagNameSchema, env: environmentNameSchema });
 const reasonBody = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(1000) }).meta({ id: 'Reason' });
 const optionalReason = z.object({ reason: z.string().max(1000).optional() });
-const flagBody = flagDefinitionSchema.partial({ name: true }).extend({ reason: z.string().max(1000).optional() }).meta({ id: 'FlagDefinition' });
+const flagBody = flagDefinitionSchema
+  .partial({ name: true })
+  .extend({ reason: z.string().max(1000).optional() })
+  .meta({ id: 'FlagDefinition' });
 const storedFlag = storedFlagSchema.meta({ id: 'Flag' });
 const putQuery = z.object({
   force: z.stringbool().optional().describe('apply even when it changes the percentage a running or completed rollout set (recorded in the audit reason)'),
@@ -58,7 +61,9 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         201: { description: 'Created', schema: storedFlag },
         400: { description: 'Invalid definition (the error names the field)' },
         404: { description: 'An environment it names is not declared (unknown_environment; details.declared lists the declared ones)' },
-        409: { description: 'rollout_owns_percentage: it would undo what a rollout set; `details.conflicts` names each environment, rollout and both percentages' },
+        409: {
+          description: 'rollout_owns_percentage: it would undo what a rollout set; `details.conflicts` names each environment, rollout and both percentages',
+        },
         412: { description: 'If-Match named a version that is no longer current' },
       },
       handler: async ({ params, query, body, actor, req, res }) => {
@@ -98,7 +103,10 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         auth: { kind: 'admin', permission: 'flags:kill' },
         params: killParams,
         body: reasonBody,
-        responses: { 200: { description: 'The kill switch state' }, 404: { description: 'No such flag (not_found), or the environment is not declared (unknown_environment)' } },
+        responses: {
+          200: { description: 'The kill switch state' },
+          404: { description: 'No such flag (not_found), or the environment is not declared (unknown_environment)' },
+        },
         handler: async ({ params, body, actor }) => ({
           status: 200,
           body: await flags.setKillSwitch(params.name, params.env, action === 'kill', actor, body.reason),

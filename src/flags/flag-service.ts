@@ -75,7 +75,13 @@ export class FlagService {
    * @param ifVersion the version the caller last read (from the ETag); when given, the write is
    *   refused with 412 if someone changed the flag since, instead of silently overwriting them.
    */
-  async put(definition: FlagDefinition, actor: Actor, reason?: string, ifVersion?: number, force = false): Promise<{ flag: StoredFlag; created: boolean; version: number }> {
+  async put(
+    definition: FlagDefinition,
+    actor: Actor,
+    reason?: string,
+    ifVersion?: number,
+    force = false,
+  ): Promise<{ flag: StoredFlag; created: boolean; version: number }> {
     return auditedCommit(
       this.store,
       async () => {
@@ -93,7 +99,14 @@ export class FlagService {
         const flag = storedFlagSchema.parse({ ...reconciled.definition, killSwitches: existing?.value.killSwitches ?? {} });
         return {
           commit: { puts: [{ collection: FLAGS, id: flag.name, value: flag, expectVersion: existing?.version ?? 0 }] },
-          audit: { actor, action: 'flag.put', target: { type: 'flag', id: flag.name }, reason: forcedReason(reason, reconciled.forcedOver), before: existing?.value ?? null, after: flag },
+          audit: {
+            actor,
+            action: 'flag.put',
+            target: { type: 'flag', id: flag.name },
+            reason: forcedReason(reason, reconciled.forcedOver),
+            before: existing?.value ?? null,
+            after: flag,
+          },
           result: { flag, created: !existing, version: (existing?.version ?? 0) + 1 },
         };
       },
@@ -241,7 +254,11 @@ export class FlagService {
         }
         // Every dangling reference of the file at once; any of them and nothing of the file loads.
         const dangling = file.flags.flatMap((definition, i) => danglingSegmentReferences(definition, known, `flags[${i}].`));
-        if (dangling.length > 0) throw FileError.of(file.file, dangling.map((p) => ({ fieldPath: p.path, problem: p.message })));
+        if (dangling.length > 0)
+          throw FileError.of(
+            file.file,
+            dangling.map((p) => ({ fieldPath: p.path, problem: p.message })),
+          );
         const refused: RefusedFlag[] = [];
         for (const definition of file.flags) {
           const existing = flags.get(definition.name);
@@ -270,7 +287,10 @@ export class FlagService {
 
 /** A flag file naming an undeclared environment loads nothing; the error names the first such field. */
 async function assertFileEnvironmentsDeclared(store: Store, file: FlagFile): Promise<void> {
-  const { undeclared, declared } = await undeclaredAmong(store, file.flags.flatMap((f) => Object.keys(f.environments)));
+  const { undeclared, declared } = await undeclaredAmong(
+    store,
+    file.flags.flatMap((f) => Object.keys(f.environments)),
+  );
   if (undeclared.length === 0) return;
   const i = file.flags.findIndex((f) => undeclared.some((env) => env in f.environments));
   const env = Object.keys(file.flags[i]!.environments).find((e) => undeclared.includes(e))!;
@@ -279,7 +299,12 @@ async function assertFileEnvironmentsDeclared(store: Store, file: FlagFile): Pro
 
 function ownershipError(conflicts: OwnershipConflict[]): AppError {
   const lines = conflicts.map((c) => describeConflict(c, 'the change'));
-  return new AppError('conflict', 'rollout_owns_percentage', `${lines.join('; ')}: refused, since it would undo what the rollout set (send ?force=true to apply it anyway)`, { conflicts });
+  return new AppError(
+    'conflict',
+    'rollout_owns_percentage',
+    `${lines.join('; ')}: refused, since it would undo what the rollout set (send ?force=true to apply it anyway)`,
+    { conflicts },
+  );
 }
 
 function throwIfProblems(problems: Problem[]): void {

@@ -13,10 +13,19 @@ export const importedFeatureSchema = z.object({
   project: z.string().min(1).default('default'),
   enabled: z.boolean(),
   stale: z.boolean().default(false),
-  impressionData: z.boolean().nullish().transform((v) => v ?? false),
+  impressionData: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
   strategies: z.array(strategySchema),
-  variants: z.array(variantSchema).nullish().transform((v) => v ?? []),
-  dependencies: z.array(dependencySchema).nullish().transform((v) => v ?? []),
+  variants: z
+    .array(variantSchema)
+    .nullish()
+    .transform((v) => v ?? []),
+  dependencies: z
+    .array(dependencySchema)
+    .nullish()
+    .transform((v) => v ?? []),
 });
 
 export const importPayloadSchema = z

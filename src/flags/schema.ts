@@ -9,17 +9,28 @@ import { fieldsValid, keyedUnion } from '../validation/schema-errors.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.~-]{0,99}$/;
 export const flagNameSchema = z.string().regex(NAME_PATTERN, 'a flag name: letters, digits and _ . ~ - (at most 100)');
-export const environmentNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'an environment name: letters, digits and _ . - (at most 100)');
+export const environmentNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'an environment name: letters, digits and _ . - (at most 100)');
 
 export const OPERATORS = [
-  'IN', 'NOT_IN',
-  'STR_ENDS_WITH', 'STR_STARTS_WITH', 'STR_CONTAINS',
-  'NUM_EQ', 'NUM_GT', 'NUM_GTE', 'NUM_LT', 'NUM_LTE',
-  'DATE_AFTER', 'DATE_BEFORE',
-  'SEMVER_EQ', 'SEMVER_GT', 'SEMVER_LT', 'SEMVER_GTE', 'SEMVER_LTE',
-  'REGEX', 'IN_CIDR',
+  'IN',
+  'NOT_IN',
+  'STR_ENDS_WITH',
+  'STR_STARTS_WITH',
+  'STR_CONTAINS',
+  'NUM_EQ',
+  'NUM_GT',
+  'NUM_GTE',
+  'NUM_LT',
+  'NUM_LTE',
+  'DATE_AFTER',
+  'DATE_BEFORE',
+  'SEMVER_EQ',
+  'SEMVER_GT',
+  'SEMVER_LT',
+  'SEMVER_GTE',
+  'SEMVER_LTE',
+  'REGEX',
+  'IN_CIDR',
 ] as const;
 
 const MULTI_VALUE_OPERATORS = new Set<string>(['IN', 'NOT_IN', 'STR_ENDS_WITH', 'STR_STARTS_WITH', 'STR_CONTAINS', 'IN_CIDR']);

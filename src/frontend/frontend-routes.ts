@@ -86,7 +86,7 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         tag: TAG,
         auth,
         bodyLimit: EVALUATION_BODY_LIMIT,
-      browsers: true,
+        browsers: true,
         responses: { 202: { description: 'Accepted' } },
         handler: () => ({ status: 202 }),
       }),
@@ -95,5 +95,11 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
 }
 
 function toToggle(evaluation: Evaluation): FrontendToggle {
-  return { name: evaluation.flag, enabled: evaluation.enabled, variant: evaluation.variant, impressionData: evaluation.impressionData, cohort: evaluation.cohort };
+  return {
+    name: evaluation.flag,
+    enabled: evaluation.enabled,
+    variant: evaluation.variant,
+    impressionData: evaluation.impressionData,
+    cohort: evaluation.cohort,
+  };
 }

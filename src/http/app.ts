@@ -91,7 +91,9 @@ function toAppError(err: unknown): AppError {
   const e = err as { type?: string; status?: number; message?: string; limit?: number };
   // body-parser's own errors carry a status: a malformed or oversized body is the client's fault.
   if (e?.type === 'entity.parse.failed') return new AppError('invalid', 'invalid_json', `invalid body: not valid JSON (${e.message})`);
-  if (e?.type === 'entity.too.large') return new AppError('too-large', 'body_too_large', `the body is larger than ${e.limit ? `${e.limit} bytes` : BODY_LIMIT}`);
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new AppError(kindOfStatus(e.status), 'bad_request', e.message ?? 'bad request');
+  if (e?.type === 'entity.too.large')
+    return new AppError('too-large', 'body_too_large', `the body is larger than ${e.limit ? `${e.limit} bytes` : BODY_LIMIT}`);
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
+    return new AppError(kindOfStatus(e.status), 'bad_request', e.message ?? 'bad request');
   return new AppError('internal', 'internal', 'internal error');
 }

@@ -9,6 +9,7 @@ export function ifMatchVersion(req: Request, what: string): number | undefined {
   const header = req.header('if-match');
   if (header === undefined) return undefined;
   const version = Number(header.replace(/^W\//, '').replace(/"/g, ''));
-  if (!Number.isInteger(version) || version < 0) throw new AppError('invalid', 'validation_failed', `invalid header: If-Match: expected a ${what} version such as "3" (the ETag of its GET)`);
+  if (!Number.isInteger(version) || version < 0)
+    throw new AppError('invalid', 'validation_failed', `invalid header: If-Match: expected a ${what} version such as "3" (the ETag of its GET)`);
   return version;
 }

@@ -11,10 +11,7 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
   const toSchema = (schema: z.ZodType, io: 'input' | 'output') => convert(schema, io, components);
   const objectParameters = (schema: z.ZodType | undefined, where: 'path' | 'query') => parametersOf(schema, where, toSchema);
   for (const route of routes) {
-    const parameters = [
-      ...objectParameters(route.params, 'path'),
-      ...objectParameters(route.query, 'query'),
-    ];
+    const parameters = [...objectParameters(route.params, 'path'), ...objectParameters(route.query, 'query')];
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: [route.tag],
@@ -29,7 +26,8 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
       ),
     };
     if (route.auth.kind !== 'none') {
-      const schemes = route.auth.kind === 'client-or-frontend' ? ['clientToken', 'frontendToken'] : [route.auth.kind === 'admin' ? 'adminToken' : `${route.auth.kind}Token`];
+      const schemes =
+        route.auth.kind === 'client-or-frontend' ? ['clientToken', 'frontendToken'] : [route.auth.kind === 'admin' ? 'adminToken' : `${route.auth.kind}Token`];
       operation.security = schemes.map((scheme) => ({ [scheme]: [] }));
       if (route.auth.kind === 'admin') operation['x-required-permission'] = route.auth.permission;
     }
@@ -59,7 +57,11 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
  * hoist them into components.schemas so each is described once in the document.
  */
 function convert(schema: z.ZodType, io: 'input' | 'output', components: Record<string, object>): object {
-  const { $defs, $schema: _dialect, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown> & {
+  const {
+    $defs,
+    $schema: _dialect,
+    ...json
+  } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown> & {
     $defs?: Record<string, object>;
   };
   const rewrite = (value: object) => JSON.parse(JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/')) as object;

@@ -67,7 +67,8 @@ export interface ExposureQuery {
 
 function bucketsOf(q: ExposureQuery): string[] {
   const buckets: string[] = [];
-  for (let t = Math.floor(q.from / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS; t < q.to; t += EXPOSURE_BUCKET_MS) buckets.push(exposureBucket(q.environment, q.flag, t));
+  for (let t = Math.floor(q.from / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS; t < q.to; t += EXPOSURE_BUCKET_MS)
+    buckets.push(exposureBucket(q.environment, q.flag, t));
   return buckets;
 }
 

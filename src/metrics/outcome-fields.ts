@@ -86,7 +86,8 @@ export function fieldsOf(totals: OutcomeTotals): OutcomeFields {
     if (c.requests) fields[cohortField(cohort, 'requests')] = c.requests;
     if (c.errors) fields[cohortField(cohort, 'errors')] = c.errors;
     if (c.latencySumMs) fields[cohortField(cohort, 'latsum')] = c.latencySumMs;
-    for (const key in c.latencyBuckets) fields[boundField(cohort, canonicalBound(key))] = (fields[boundField(cohort, canonicalBound(key))] ?? 0) + c.latencyBuckets[key]!;
+    for (const key in c.latencyBuckets)
+      fields[boundField(cohort, canonicalBound(key))] = (fields[boundField(cohort, canonicalBound(key))] ?? 0) + c.latencyBuckets[key]!;
   }
   return fields;
 }

@@ -54,7 +54,6 @@ export function outcomeBucketKey(environment: string, flag: string, bucketStart:
   return `outcome:${environment}:${flag}:${bucketStart}`;
 }
 
-
 /**
  * A record's counters as outcome fields (see outcome-fields.ts). Zeros are left out: an increment by
  * 0 would only create empty fields.

@@ -83,7 +83,9 @@ export class NotificationDispatcher {
    * up in the background: the kill itself never waits for it.
    */
   readonly onKillSwitchChange = (change: KillSwitchChange): void => {
-    this.enqueue({ flag: change.flag, environment: change.environment }, async () => [flagEvent(change, await this.activeRollout(change.flag, change.environment))]);
+    this.enqueue({ flag: change.flag, environment: change.environment }, async () => [
+      flagEvent(change, await this.activeRollout(change.flag, change.environment)),
+    ]);
   };
 
   private async activeRollout(flag: string, environment: string): Promise<Pick<Rollout, 'id' | 'policy' | 'state' | 'percentage'> | undefined> {
@@ -113,11 +115,23 @@ export class NotificationDispatcher {
     const jobs: DeliveryJob[] = events.flatMap((event) =>
       webhooks
         .filter((w) => wants(w, event))
-        .map((w) => ({ id: jobId(event.id, w.id), webhookId: w.id, event: withLinks(event, this.opts.publicUrl), status: 'pending' as const, started: 0, attempts: [], nextAttemptAt: at, createdAt: at })),
+        .map((w) => ({
+          id: jobId(event.id, w.id),
+          webhookId: w.id,
+          event: withLinks(event, this.opts.publicUrl),
+          status: 'pending' as const,
+          started: 0,
+          attempts: [],
+          nextAttemptAt: at,
+          createdAt: at,
+        })),
     );
     if (jobs.length === 0) return;
     if (this.pending + jobs.length > this.opts.maxPending) {
-      this.logger.error({ ...where, pending: this.pending, dropped: jobs.map((j) => j.id) }, 'webhook outbox full: notifications dropped (are the receivers down?)');
+      this.logger.error(
+        { ...where, pending: this.pending, dropped: jobs.map((j) => j.id) },
+        'webhook outbox full: notifications dropped (are the receivers down?)',
+      );
       return;
     }
     this.pending += jobs.length;
@@ -223,7 +237,16 @@ export class NotificationDispatcher {
         : verdict.kind === 'give-up'
           ? { ...base, status: 'failed', finishedAt, gaveUp: verdict.reason }
           : { ...base, nextAttemptAt: new Date(this.opts.now().getTime() + verdict.delayMs).toISOString() };
-    const where = { webhook: webhook.id, to: redactUrl(webhook.url), event: job.event.type, eventId: job.event.id, ...scopeOf(job.event), attempt, status: result.status, error: result.error };
+    const where = {
+      webhook: webhook.id,
+      to: redactUrl(webhook.url),
+      event: job.event.type,
+      eventId: job.event.id,
+      ...scopeOf(job.event),
+      attempt,
+      status: result.status,
+      error: result.error,
+    };
     if (verdict.kind === 'give-up') this.logger.error({ ...where, reason: verdict.reason }, 'webhook delivery failed for good');
     else if (verdict.kind === 'retry') this.logger.warn({ ...where, retryInMs: verdict.delayMs }, 'webhook delivery failed; will retry');
     else this.logger.info(where, 'webhook delivered');

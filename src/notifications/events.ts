@@ -49,7 +49,16 @@ export interface ApprovalNote {
 /** One union for every event; receivers switch on `type`. */
 export type EventDetails =
   | { type: 'rollout.started'; startedBy: string; percentage: number; reason: string }
-  | { type: 'rollout.step_advanced'; fromPercentage: number; toPercentage: number; step: number; steps: number; by: string; approvals: ApprovalNote[]; gates: CheckResult[] }
+  | {
+      type: 'rollout.step_advanced';
+      fromPercentage: number;
+      toPercentage: number;
+      step: number;
+      steps: number;
+      by: string;
+      approvals: ApprovalNote[];
+      gates: CheckResult[];
+    }
   | { type: 'rollout.awaiting_approval'; nextPercentage: number; approvalsNeeded: number; roles: string[]; gates: CheckResult[]; reason: string }
   | { type: 'rollout.gate_failing'; reason: string; failing: CheckResult[] }
   | { type: 'rollout.paused'; reason: string; by: string }
@@ -144,7 +153,8 @@ function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore:
   switch (t.to) {
     case 'running':
       // Entering the first step, whether straight from pending or after its Go/No-Go.
-      if (t.from === 'pending' || servedBefore === 0) return event(r, 'rollout.started', t.at, at, { startedBy: r.startedBy.name, percentage: t.percentage, reason: t.reason }, index);
+      if (t.from === 'pending' || servedBefore === 0)
+        return event(r, 'rollout.started', t.at, at, { startedBy: r.startedBy.name, percentage: t.percentage, reason: t.reason }, index);
       if (t.from === 'paused') return event(r, 'rollout.resumed', t.at, at, { by: t.actor }, index);
       return event(r, 'rollout.step_advanced', t.at, at, {
         fromPercentage: servedBefore,
@@ -162,24 +172,38 @@ function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore:
       const nextIndex = nextStepIndex({ plan: r.plan, stepIndex: t.stepIndex, percentage: t.percentage });
       const next = nextIndex === undefined ? undefined : stepPlans(r.plan)[nextIndex];
       const given = r.approvals.filter((a) => a.step === nextIndex).length;
-      return event(r, 'rollout.awaiting_approval', t.at, at, {
-        nextPercentage: next?.percentage ?? t.percentage,
-        approvalsNeeded: Math.max(0, (next?.approval.required ?? 0) - given),
-        roles: next?.approval.roles ?? [],
-        gates: t.gates ?? [],
-        reason: t.reason,
-      }, index);
+      return event(
+        r,
+        'rollout.awaiting_approval',
+        t.at,
+        at,
+        {
+          nextPercentage: next?.percentage ?? t.percentage,
+          approvalsNeeded: Math.max(0, (next?.approval.required ?? 0) - given),
+          roles: next?.approval.roles ?? [],
+          gates: t.gates ?? [],
+          reason: t.reason,
+        },
+        index,
+      );
     }
     case 'paused':
       return event(r, 'rollout.paused', t.at, at, { reason: t.reason, by: t.actor }, index);
     case 'rolled_back':
-      return event(r, 'rollout.rolled_back', t.at, at, {
-        reason: t.reason,
-        // The values that tripped the rule, as they were at the moment of the kill.
-        breaches: (t.rollbackChecks ?? []).filter((c) => c.verdict === 'fail'),
-        killed: [r.flag, ...r.plan.killSwitches],
-        ...(t.samples ? { samples: t.samples } : {}),
-      }, index);
+      return event(
+        r,
+        'rollout.rolled_back',
+        t.at,
+        at,
+        {
+          reason: t.reason,
+          // The values that tripped the rule, as they were at the moment of the kill.
+          breaches: (t.rollbackChecks ?? []).filter((c) => c.verdict === 'fail'),
+          killed: [r.flag, ...r.plan.killSwitches],
+          ...(t.samples ? { samples: t.samples } : {}),
+        },
+        index,
+      );
     case 'completed':
       return event(r, 'rollout.completed', t.at, at, { percentage: t.percentage, gates: t.gates ?? [], ...(t.samples ? { samples: t.samples } : {}) }, index);
     case 'aborted':
@@ -199,7 +223,14 @@ function ref(r: Rollout, at: Pick<Rollout, 'stepIndex' | 'percentage'> & ({ stat
   };
 }
 
-function event<T extends RolloutEventType>(r: Rollout, type: T, occurredAt: string, rollout: RolloutRef, details: DetailsOf<T>, historyIndex = -1): RolloutEvent {
+function event<T extends RolloutEventType>(
+  r: Rollout,
+  type: T,
+  occurredAt: string,
+  rollout: RolloutRef,
+  details: DetailsOf<T>,
+  historyIndex = -1,
+): RolloutEvent {
   // `details` is checked against `type` at each call; the union cannot see that through the generic.
   return { id: eventId(r.id, type, occurredAt, historyIndex), type, occurredAt, rollout, details } as unknown as RolloutEvent;
 }

@@ -19,7 +19,15 @@ export interface Notifications {
 }
 
 /** Wires webhooks: the admin API, the dispatcher, and its subscriptions to rollout changes and kill switches. */
-export function createNotifications(deps: { store: Store; logger: Logger; rollouts: RolloutService; flags: FlagService; now: () => Date; config: Config; version: string }): Notifications {
+export function createNotifications(deps: {
+  store: Store;
+  logger: Logger;
+  rollouts: RolloutService;
+  flags: FlagService;
+  now: () => Date;
+  config: Config;
+  version: string;
+}): Notifications {
   const { store, config } = deps;
   const logger = deps.logger.child({ component: 'notifications' });
   const dispatcher = new NotificationDispatcher(store, logger, {

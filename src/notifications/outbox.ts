@@ -63,9 +63,10 @@ export class Outbox {
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       // Some were already written (a retried write that had landed): add the rest one by one.
-      for (const job of jobs) await this.store.commit({ puts: [put(job)] }).catch((e) => {
-        if (!(e instanceof ConflictError)) throw e;
-      });
+      for (const job of jobs)
+        await this.store.commit({ puts: [put(job)] }).catch((e) => {
+          if (!(e instanceof ConflictError)) throw e;
+        });
     }
   }
 
@@ -89,7 +90,10 @@ export class Outbox {
       const { versions } = await this.store.commit(
         stays
           ? { puts: [{ collection: OUTBOX, id: doc.id, value: next, expectVersion: doc.version, quiet: true }] }
-          : { deletes: [{ collection: OUTBOX, id: doc.id, expectVersion: doc.version, quiet: true }], puts: [{ collection: DELIVERIES, id: doc.id, value: next, quiet: true }] },
+          : {
+              deletes: [{ collection: OUTBOX, id: doc.id, expectVersion: doc.version, quiet: true }],
+              puts: [{ collection: DELIVERIES, id: doc.id, value: next, quiet: true }],
+            },
       );
       return { id: doc.id, version: versions[`${stays ? OUTBOX : DELIVERIES}/${doc.id}`] ?? doc.version + 1, value: next };
     } catch (err) {
@@ -100,7 +104,10 @@ export class Outbox {
 
   /** Drops the pending jobs of webhooks that were deleted. */
   async dropOrphans(pending: Versioned<DeliveryJob>[], liveWebhooks: Set<string>): Promise<void> {
-    await this.deleteQuietly(OUTBOX, pending.filter((d) => !liveWebhooks.has(d.value.webhookId)));
+    await this.deleteQuietly(
+      OUTBOX,
+      pending.filter((d) => !liveWebhooks.has(d.value.webhookId)),
+    );
   }
 
   /** Removes finished jobs, keeping the newest `keep` per live webhook for the deliveries page. */

@@ -78,10 +78,20 @@ function detailLines(e: NotificationEvent): string[] {
 /** The facts beside the message: for a rollout its policy and where it stands, for a flag its switch. */
 function fields(e: NotificationEvent): string[] {
   if (isFlagEvent(e)) {
-    return [`*Flag*\n${escapeSlack(e.flag.name)}`, `*Environment*\n${escapeSlack(e.flag.environment)}`, `*Kill switch*\n${e.type === 'flag.killed' ? 'on (served disabled)' : 'off'}`, `*By*\n${escapeSlack(e.details.actor)}`];
+    return [
+      `*Flag*\n${escapeSlack(e.flag.name)}`,
+      `*Environment*\n${escapeSlack(e.flag.environment)}`,
+      `*Kill switch*\n${e.type === 'flag.killed' ? 'on (served disabled)' : 'off'}`,
+      `*By*\n${escapeSlack(e.details.actor)}`,
+    ];
   }
   const r = (e as RolloutEvent).rollout;
-  return [`*Flag*\n${escapeSlack(r.flag)}`, `*Environment*\n${escapeSlack(r.environment)}`, `*Policy*\n${escapeSlack(r.policy)}`, `*Step*\n${r.percentage}% (${r.state})`];
+  return [
+    `*Flag*\n${escapeSlack(r.flag)}`,
+    `*Environment*\n${escapeSlack(r.environment)}`,
+    `*Policy*\n${escapeSlack(r.policy)}`,
+    `*Step*\n${r.percentage}% (${r.state})`,
+  ];
 }
 
 /** Slack's incoming-webhook shape: `text` for previews and clients without blocks, `blocks` for the rest. */
@@ -90,7 +100,9 @@ export function slackMessage(e: NotificationEvent): { text: string; blocks: obje
   const lines = detailLines(e);
   // A link only when it can be clicked: a path on the controller (PUBLIC_URL unset) cannot.
   const links = [
-    ...(isAbsolute(e.links?.dashboard) ? [`<${escapeSlack(e.links.dashboard)}|${isFlagEvent(e) ? 'Open the flag in the dashboard' : 'Open the rollout in the dashboard'}>`] : []),
+    ...(isAbsolute(e.links?.dashboard)
+      ? [`<${escapeSlack(e.links.dashboard)}|${isFlagEvent(e) ? 'Open the flag in the dashboard' : 'Open the rollout in the dashboard'}>`]
+      : []),
     ...(isAbsolute(e.links?.rollout) ? [`<${escapeSlack(e.links.rollout)}|Open the rollout in the dashboard>`] : []),
   ];
   const subject = isFlagEvent(e) ? `flag ${e.flag.name}` : `rollout ${e.rollout.id}`;
@@ -99,7 +111,10 @@ export function slackMessage(e: NotificationEvent): { text: string; blocks: obje
     blocks: [
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: `*${escapeSlack(text)}*${lines.length ? `\n${lines.map((l) => `• ${escapeSlack(l)}`).join('\n')}` : ''}${links.length ? `\n${links.join(' · ')}` : ''}` },
+        text: {
+          type: 'mrkdwn',
+          text: `*${escapeSlack(text)}*${lines.length ? `\n${lines.map((l) => `• ${escapeSlack(l)}`).join('\n')}` : ''}${links.length ? `\n${links.join(' · ')}` : ''}`,
+        },
       },
       { type: 'section', fields: fields(e).map((f) => ({ type: 'mrkdwn', text: f })) },
       { type: 'context', elements: [{ type: 'mrkdwn', text: `${e.type} · ${escapeSlack(subject)} · ${e.occurredAt} · ${e.id}` }] },

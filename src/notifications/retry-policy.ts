@@ -30,7 +30,8 @@ export function judgeAttempt(result: AttemptResult, attempt: number, policy: Ret
   // A 4xx says the request itself is refused (bad URL, wrong secret, gone): sending it again will not
   // change that. 408 and 429 are the exceptions that mean "not now".
   if (status !== undefined && status < 500 && status !== 408 && status !== 429) return { kind: 'give-up', reason: `refused with HTTP ${status}` };
-  if (attempt >= policy.maxAttempts) return { kind: 'give-up', reason: `${attempt} attempts failed, the last: ${status !== undefined ? `HTTP ${status}` : (result.error ?? 'no answer')}` };
+  if (attempt >= policy.maxAttempts)
+    return { kind: 'give-up', reason: `${attempt} attempts failed, the last: ${status !== undefined ? `HTTP ${status}` : (result.error ?? 'no answer')}` };
   const delayMs = Math.min(policy.maxDelayMs, Math.max(backoffMs(attempt, policy, random), result.retryAfterMs ?? 0));
   return { kind: 'retry', delayMs };
 }

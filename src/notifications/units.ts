@@ -21,7 +21,10 @@ export function ruleText(c: Pick<CheckResult, 'rule' | 'metric'>): string {
   const ms = c.metric.endsWith('_ms');
   let text = c.rule.replace(/at (0?\.\d+) confidence/g, (_m, n: string) => `at ${trim(Number(n) * 100)}% confidence`);
   if (percent || ms) {
-    text = text.replace(/(<=|>=|<|>)\s*(\d+(?:\.\d+)?)(?![\d.%])/g, (_m, op: string, n: string) => `${op} ${percent ? `${trim(Number(n) * 100)}%` : `${n} ms`}`);
+    text = text.replace(
+      /(<=|>=|<|>)\s*(\d+(?:\.\d+)?)(?![\d.%])/g,
+      (_m, op: string, n: string) => `${op} ${percent ? `${trim(Number(n) * 100)}%` : `${n} ms`}`,
+    );
   }
   return text;
 }

@@ -7,7 +7,22 @@ import { metricsOn } from './metric-factory.js';
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** The port's round trips, whose error series exist from the start at zero (so increase() sees the first error). */
-const OPERATIONS = ['get', 'list', 'versions', 'getMany', 'commit', 'feedHead', 'readFeed', 'readLog', 'incrementCounters', 'readCounters', 'sumCounters', 'acquireLease', 'releaseLease', 'ping'] satisfies Array<keyof Store>;
+const OPERATIONS = [
+  'get',
+  'list',
+  'versions',
+  'getMany',
+  'commit',
+  'feedHead',
+  'readFeed',
+  'readLog',
+  'incrementCounters',
+  'readCounters',
+  'sumCounters',
+  'acquireLease',
+  'releaseLease',
+  'ping',
+] satisfies Array<keyof Store>;
 
 /** Calls that are not round trips: `follow` returns at once and runs its own loop. */
 const NOT_TIMED = new Set<PropertyKey>(['follow', 'kind', 'constructor', 'then']);
@@ -50,36 +65,38 @@ export function storeMetrics(registry: Registry): StoreMetrics {
   return {
     wrap(store, instrumentation = {}) {
       const wrappers = new Map<PropertyKey, (...args: unknown[]) => unknown>();
-      const timed = (name: string) => (...args: unknown[]) => {
-        const stop = duration.startTimer({ operation: name });
-        // Looked up at call time, so a test's spy on the store's method is still the one called.
-        const method = Reflect.get(store, name) as (...a: unknown[]) => unknown;
-        let result: unknown;
-        try {
-          result = method.apply(store, args);
-        } catch (err) {
-          stop();
-          errors.inc({ operation: name });
-          throw err;
-        }
-        if (!(result instanceof Promise)) {
-          stop();
-          return result;
-        }
-        return result.then(
-          (value) => {
+      const timed =
+        (name: string) =>
+        (...args: unknown[]) => {
+          const stop = duration.startTimer({ operation: name });
+          // Looked up at call time, so a test's spy on the store's method is still the one called.
+          const method = Reflect.get(store, name) as (...a: unknown[]) => unknown;
+          let result: unknown;
+          try {
+            result = method.apply(store, args);
+          } catch (err) {
             stop();
-            if (name === 'commit') instrumentation.onCommitted?.(args[0] as Commit);
-            return value;
-          },
-          (err: unknown) => {
-            stop();
-            if (err instanceof ConflictError) conflicts.inc();
-            else errors.inc({ operation: name });
+            errors.inc({ operation: name });
             throw err;
-          },
-        );
-      };
+          }
+          if (!(result instanceof Promise)) {
+            stop();
+            return result;
+          }
+          return result.then(
+            (value) => {
+              stop();
+              if (name === 'commit') instrumentation.onCommitted?.(args[0] as Commit);
+              return value;
+            },
+            (err: unknown) => {
+              stop();
+              if (err instanceof ConflictError) conflicts.inc();
+              else errors.inc({ operation: name });
+              throw err;
+            },
+          );
+        };
       return new Proxy(store, {
         get(target, prop) {
           // Read on the store itself, not the proxy, so its getters and private fields work as usual.

@@ -26,10 +26,12 @@ export class Observability {
   constructor(opts: { version: string }) {
     collectDefaultMetrics({ register: this.registry });
     this.http = httpMetrics(this.registry);
-    new Gauge({ name: 'rollout_controller_build_info', help: 'Always 1; the controller version as a label.', labelNames: ['version'] as const, registers: [this.registry] }).set(
-      { version: opts.version },
-      1,
-    );
+    new Gauge({
+      name: 'rollout_controller_build_info',
+      help: 'Always 1; the controller version as a label.',
+      labelNames: ['version'] as const,
+      registers: [this.registry],
+    }).set({ version: opts.version }, 1);
   }
 
   /** The store with its latency and errors measured, and its commits told to the event counters. */

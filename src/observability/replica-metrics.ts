@@ -54,7 +54,14 @@ export function replicaMetrics(registry: Registry, sources: ReplicaSources): { w
   );
 
   const gauge = (name: string, help: string, collect: (this: Gauge) => void | Promise<void>) =>
-    new Gauge({ name, help, registers: [registry], collect(this: Gauge) { return collect.call(this); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect(this: Gauge) {
+        return collect.call(this);
+      },
+    });
 
   gauge('rollout_controller_streams_open', 'Streaming (SSE) connections open on this replica.', function () {
     this.set(sources.streams());
@@ -65,17 +72,29 @@ export function replicaMetrics(registry: Registry, sources: ReplicaSources): { w
   gauge('rollout_controller_store_up', '1 while the store answers this replica (its readiness check), 0 while it does not.', function () {
     this.set(sources.storeUp() ? 1 : 0);
   });
-  gauge('rollout_controller_snapshot_age_seconds', 'Seconds since the flag snapshot this replica serves last changed (a change applied from the feed, or a load).', function () {
-    this.set((now() - snapshotChangedAt) / 1000);
-  });
-  gauge('rollout_controller_snapshot_version_lag', 'Change-feed entries this replica has not applied yet: the feed head (sampled at most once a second) minus the position it serves.', async function () {
-    await sampleHead();
-    this.set(freshness.lag(state.seq));
-  });
-  gauge('rollout_controller_snapshot_stale_seconds', 'Seconds since this replica was last known to serve the latest change: 0 when current, growing while it is behind or cannot read the feed head.', async function () {
-    await sampleHead();
-    this.set(freshness.staleSeconds(state.seq, now()));
-  });
+  gauge(
+    'rollout_controller_snapshot_age_seconds',
+    'Seconds since the flag snapshot this replica serves last changed (a change applied from the feed, or a load).',
+    function () {
+      this.set((now() - snapshotChangedAt) / 1000);
+    },
+  );
+  gauge(
+    'rollout_controller_snapshot_version_lag',
+    'Change-feed entries this replica has not applied yet: the feed head (sampled at most once a second) minus the position it serves.',
+    async function () {
+      await sampleHead();
+      this.set(freshness.lag(state.seq));
+    },
+  );
+  gauge(
+    'rollout_controller_snapshot_stale_seconds',
+    'Seconds since this replica was last known to serve the latest change: 0 when current, growing while it is behind or cannot read the feed head.',
+    async function () {
+      await sampleHead();
+      this.set(freshness.staleSeconds(state.seq, now()));
+    },
+  );
   new Gauge({
     name: 'rollout_controller_rollouts',
     help: 'Rollouts in the store by state (the same on every replica: aggregate with max, not sum). Read at most every 5 s.',

@@ -41,15 +41,29 @@ function killTrigger(event: AuditEvent): 'manual' | 'automatic' {
 
 export function rolloutMetrics(registry: Registry): RolloutMetrics {
   const { counter, histogram } = metricsOn(registry);
-  const transitions = counter('rollout_controller_rollout_transitions_total', 'Rollout state transitions committed by this replica, by the state entered.', ['to']);
-  const gateResults = counter('rollout_controller_gate_results_total', 'Gate verdicts of the rollout analyses committed by this replica (one per gate per analysis).', ['verdict']);
-  const approvals = counter('rollout_controller_approvals_total', 'Approvals recorded by this replica, by the step (1-based) they let a rollout advance into.', ['step']);
+  const transitions = counter('rollout_controller_rollout_transitions_total', 'Rollout state transitions committed by this replica, by the state entered.', [
+    'to',
+  ]);
+  const gateResults = counter(
+    'rollout_controller_gate_results_total',
+    'Gate verdicts of the rollout analyses committed by this replica (one per gate per analysis).',
+    ['verdict'],
+  );
+  const approvals = counter(
+    'rollout_controller_approvals_total',
+    'Approvals recorded by this replica, by the step (1-based) they let a rollout advance into.',
+    ['step'],
+  );
   const kills = counter(
     'rollout_controller_kills_total',
     'Kill switches flipped on (a flag served disabled in one environment) by this replica: manual (an admin token) or automatic (a rollback).',
     ['trigger'],
   );
-  const auditEvents = counter('rollout_controller_audit_events_total', 'Audit events committed by this replica, by action (every change of state writes one).', ['action']);
+  const auditEvents = counter(
+    'rollout_controller_audit_events_total',
+    'Audit events committed by this replica, by action (every change of state writes one).',
+    ['action'],
+  );
   const tickDuration = histogram(
     'rollout_controller_tick_duration_seconds',
     'Duration of one pass of the rollout loop, by the role this replica had in it (leader or follower).',
@@ -57,8 +71,14 @@ export function rolloutMetrics(registry: Registry): RolloutMetrics {
     ['role'],
   );
   const analysed = counter('rollout_controller_rollouts_analysed_total', 'Rollout analyses run by this replica while it led.');
-  const analysisErrors = counter('rollout_controller_analysis_errors_total', 'Rollout analyses or ticks that failed with an error (not a conflict) on this replica.');
-  const acquisitions = counter('rollout_controller_leader_acquisitions_total', 'Times this replica took the controller lease; across replicas, a fast rise means leadership is flapping.');
+  const analysisErrors = counter(
+    'rollout_controller_analysis_errors_total',
+    'Rollout analyses or ticks that failed with an error (not a conflict) on this replica.',
+  );
+  const acquisitions = counter(
+    'rollout_controller_leader_acquisitions_total',
+    'Times this replica took the controller lease; across replicas, a fast rise means leadership is flapping.',
+  );
   // Series exist from the start at zero, so increase() sees the first event and alerts have something to read.
   for (const to of ROLLOUT_STATES) transitions.inc({ to }, 0);
   for (const verdict of ['pass', 'fail', 'inconclusive']) gateResults.inc({ verdict }, 0);

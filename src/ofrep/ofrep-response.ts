@@ -58,7 +58,11 @@ export function failure(key: string, errorCode: OfrepErrorCode, errorDetails: st
 }
 
 export function targetingKeyMissing(key: string): OfrepFailure {
-  return failure(key, 'TARGETING_KEY_MISSING', `flag "${key}" splits users by percentage or weight: the context needs a targetingKey (or userId or sessionId) to stick to`);
+  return failure(
+    key,
+    'TARGETING_KEY_MISSING',
+    `flag "${key}" splits users by percentage or weight: the context needs a targetingKey (or userId or sessionId) to stick to`,
+  );
 }
 
 /**

@@ -9,7 +9,10 @@ const TAG = 'OpenFeature Remote Evaluation Protocol (OFREP)';
 /** The context is checked by the handler, so that a bad one gets OFREP's INVALID_CONTEXT body rather than the API's own. */
 const requestSchema = z
   .object({
-    context: z.unknown().optional().describe('OpenFeature evaluation context: targetingKey and attributes (strings, numbers, booleans; properties under "properties" or at the top)'),
+    context: z
+      .unknown()
+      .optional()
+      .describe('OpenFeature evaluation context: targetingKey and attributes (strings, numbers, booleans; properties under "properties" or at the top)'),
   })
   .optional()
   .meta({ id: 'OfrepEvaluationRequest' });
@@ -43,7 +46,10 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       params: z.object({ key: z.string() }),
       body: requestSchema,
       responses: {
-        200: { description: 'The evaluation (metadata.cohort: treatment when the flag is on, control when off)', schema: successSchema.meta({ id: 'OfrepEvaluationSuccess' }) },
+        200: {
+          description: 'The evaluation (metadata.cohort: treatment when the flag is on, control when off)',
+          schema: successSchema.meta({ id: 'OfrepEvaluationSuccess' }),
+        },
         400: { description: 'INVALID_CONTEXT or TARGETING_KEY_MISSING', schema: failureSchema.meta({ id: 'OfrepEvaluationFailure' }) },
         404: { description: 'FLAG_NOT_FOUND', schema: failureSchema },
         429: rateLimited,
@@ -69,7 +75,10 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       browsers: true,
       body: requestSchema,
       responses: {
-        200: { description: '{flags: [...]}: one success or failure per flag', schema: z.object({ flags: z.array(z.union([successSchema, failureSchema])) }).meta({ id: 'OfrepBulkEvaluation' }) },
+        200: {
+          description: '{flags: [...]}: one success or failure per flag',
+          schema: z.object({ flags: z.array(z.union([successSchema, failureSchema])) }).meta({ id: 'OfrepBulkEvaluation' }),
+        },
         304: { description: 'Same answer as the ETag in If-None-Match' },
         400: { description: 'INVALID_CONTEXT', schema: z.object({ errorCode: z.string(), errorDetails: z.string() }) },
         429: rateLimited,

@@ -8,15 +8,19 @@ export const durationSchema = keyedUnion(
   [z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a duration such as 30s, 10m or 24h')],
   'a duration',
   'such as 30s, 10m or 24h, or a number of milliseconds',
-)
-  .transform((value) => {
-    if (typeof value === 'number') return value;
-    const [, amount, unit] = value.match(/^([\d.]+)(ms|s|m|h|d)$/)!;
-    return Math.round(Number(amount) * UNITS[unit!]!);
-  });
+).transform((value) => {
+  if (typeof value === 'number') return value;
+  const [, amount, unit] = value.match(/^([\d.]+)(ms|s|m|h|d)$/)!;
+  return Math.round(Number(amount) * UNITS[unit!]!);
+});
 
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

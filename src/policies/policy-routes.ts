@@ -48,7 +48,8 @@ export function policyRoutes(policies: PolicyService): RouteSpec[] {
         400: { description: 'Invalid policy (the error names the field)' },
       },
       handler: async ({ params, body, actor, token }) => {
-        if (body.name !== params.name) throw new AppError('invalid', 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
+        if (body.name !== params.name)
+          throw new AppError('invalid', 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
         // Only admins write policies: how much scrutiny a release gets is not for its author to lower.
         if (!token?.role || !roleAllows(token.role, 'policies:write')) {
           return { status: 202, body: { proposal: await policies.propose(body, actor) } };
@@ -78,7 +79,10 @@ export function policyRoutes(policies: PolicyService): RouteSpec[] {
         auth: { kind: 'admin', permission: 'policies:write' },
         params: proposalParams,
         body: optionalReason,
-        responses: { 200: { description: decision === 'accept' ? 'The policy as now stored' : 'The rejected policy' }, 404: { description: 'No such proposal' } },
+        responses: {
+          200: { description: decision === 'accept' ? 'The policy as now stored' : 'The rejected policy' },
+          404: { description: 'No such proposal' },
+        },
         handler: async ({ params, body, actor }) => ({
           status: 200,
           body: (await policies.decideProposal(params.id, decision === 'accept', actor, body.reason)).policy,

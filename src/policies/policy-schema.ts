@@ -21,9 +21,7 @@ const approvalSchema = z
   .strict();
 
 /** A step's own approval: only what it names overrides stepDefaults.approval. */
-const stepApprovalSchema = z
-  .object({ required: z.number().int().min(0).max(10).optional(), roles: z.array(z.enum(ROLES)).min(1).optional() })
-  .strict();
+const stepApprovalSchema = z.object({ required: z.number().int().min(0).max(10).optional(), roles: z.array(z.enum(ROLES)).min(1).optional() }).strict();
 
 const stepSettings = {
   minDuration: durationSchema.optional(),
@@ -34,7 +32,11 @@ const stepSettings = {
 
 const percentage = z.number().gt(0).max(100);
 
-const stepSchema = keyedUnion([percentage, z.object({ percentage, ...stepSettings }).strict()], 'a step', 'a percentage, or {percentage, …} with settings of its own');
+const stepSchema = keyedUnion(
+  [percentage, z.object({ percentage, ...stepSettings }).strict()],
+  'a step',
+  'a percentage, or {percentage, …} with settings of its own',
+);
 
 /**
  * With a confidence, a gate fails only on evidence: an always-valid bound (src/rollouts/statistics.ts)
@@ -43,7 +45,12 @@ const stepSchema = keyedUnion([percentage, z.object({ percentage, ...stepSetting
 const confidence = z.number().min(0.5).max(0.9999);
 
 const absoluteGate = z
-  .object({ metric: z.enum(METRICS), cohort: z.enum(['treatment', 'control']).default('treatment'), max: z.number().nonnegative(), confidence: confidence.optional() })
+  .object({
+    metric: z.enum(METRICS),
+    cohort: z.enum(['treatment', 'control']).default('treatment'),
+    max: z.number().nonnegative(),
+    confidence: confidence.optional(),
+  })
   .strict();
 const relativeGate = z
   .object({
@@ -72,7 +79,9 @@ const promQuery = z
 const checkName = z.string().regex(/^[A-Za-z][A-Za-z0-9_:.-]{0,63}$/, 'a name: a letter, then letters, digits and _ : . - (at most 64)');
 
 const queryGate = z.object({ name: checkName, query: promQuery, cohort: z.enum(['treatment', 'control']).default('treatment'), max: z.number() }).strict();
-const queryRelativeGate = z.object({ name: checkName, query: promQuery, compare: z.literal('control'), maxRelativeIncrease: z.number().nonnegative() }).strict();
+const queryRelativeGate = z
+  .object({ name: checkName, query: promQuery, compare: z.literal('control'), maxRelativeIncrease: z.number().nonnegative() })
+  .strict();
 /** Told apart by their keys (`query` → PromQL, `compare` → against control, `max` → a limit), so an error names the gate's own field. */
 export const gateSchema = keyedUnion([absoluteGate, relativeGate, queryGate, queryRelativeGate], 'a gate');
 
@@ -98,7 +107,10 @@ export const trafficSchema = z
     /** Evaluations of the flag the step needs before its gates count: a flag nobody evaluates proves nothing. */
     minExposures: z.number().int().min(0).default(100),
     /** Sample-ratio mismatch: hold the ramp when the share of evaluations that got the feature is not the step's percentage. */
-    sampleRatio: z.object({ pValue: z.number().gt(0).max(0.05).default(0.001) }).strict().optional(),
+    sampleRatio: z
+      .object({ pValue: z.number().gt(0).max(0.05).default(0.001) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -124,8 +136,23 @@ const hourRange = z
 
 export const windowsSchema = z
   .object({
-    allow: z.array(z.object({ days: z.array(z.enum(DAYS)).min(1).default([...DAYS]), hours: hourRange.default('00:00-24:00'), tz: timeZone.default('UTC') }).strict()).default([]),
-    deny: z.array(z.object({ dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')).min(1), tz: timeZone.default('UTC') }).strict()).default([]),
+    allow: z
+      .array(
+        z
+          .object({
+            days: z
+              .array(z.enum(DAYS))
+              .min(1)
+              .default([...DAYS]),
+            hours: hourRange.default('00:00-24:00'),
+            tz: timeZone.default('UTC'),
+          })
+          .strict(),
+      )
+      .default([]),
+    deny: z
+      .array(z.object({ dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')).min(1), tz: timeZone.default('UTC') }).strict())
+      .default([]),
   })
   .strict();
 

@@ -59,8 +59,17 @@ export class PolicyService {
         const sourcePut = source && (await fileSourceChange(this.store, source.id, source.hash));
         if (source && !sourcePut) return { commit: {}, audit: [], result: { policy, created: false } };
         return {
-          commit: { puts: [{ collection: POLICIES, id: policy.name, value: policy, expectVersion: existing?.version ?? 0 }, ...(sourcePut ? [sourcePut] : [])] },
-          audit: { actor, action: source ? 'policy.file' : 'policy.put', target: { type: 'policy', id: policy.name }, reason, before: existing?.value ?? null, after: policy },
+          commit: {
+            puts: [{ collection: POLICIES, id: policy.name, value: policy, expectVersion: existing?.version ?? 0 }, ...(sourcePut ? [sourcePut] : [])],
+          },
+          audit: {
+            actor,
+            action: source ? 'policy.file' : 'policy.put',
+            target: { type: 'policy', id: policy.name },
+            reason,
+            before: existing?.value ?? null,
+            after: policy,
+          },
           result: { policy, created: !existing },
         };
       },
@@ -81,7 +90,14 @@ export class PolicyService {
         const existing = await this.store.get<Policy>(POLICIES, policy.name);
         return {
           commit: { puts: [{ collection: POLICY_PROPOSALS, id: proposal.id, value: proposal, expectVersion: 0, quiet: true }] },
-          audit: { actor, action: 'policy.proposed', target: { type: 'policy', id: policy.name }, reason: reason ?? `proposal ${proposal.id}`, before: existing?.value ?? null, after: policy },
+          audit: {
+            actor,
+            action: 'policy.proposed',
+            target: { type: 'policy', id: policy.name },
+            reason: reason ?? `proposal ${proposal.id}`,
+            before: existing?.value ?? null,
+            after: policy,
+          },
           result: proposal,
         };
       },
@@ -108,7 +124,14 @@ export class PolicyService {
         if (!accept) {
           return {
             commit: { deletes: [remove] },
-            audit: { actor, action: 'policy.proposal.reject', target: { type: 'policy', id: policy.name }, reason: why, before: existing?.value ?? null, after: existing?.value ?? null },
+            audit: {
+              actor,
+              action: 'policy.proposal.reject',
+              target: { type: 'policy', id: policy.name },
+              reason: why,
+              before: existing?.value ?? null,
+              after: existing?.value ?? null,
+            },
             result: { policy, created: false },
           };
         }

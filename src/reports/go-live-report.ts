@@ -125,7 +125,8 @@ function stepSections(rollout: Rollout, now: Date): StepSection[] {
     minDuration: formatDuration(plan.minDurationMs),
     // The first step is entered when the rollout starts: approvals gate only the steps after it.
     // The first step's approval is the Go/No-Go: it serves nothing until given.
-    approvalsNeeded: plan.approval.required === 0 ? 'none' : `${plan.approval.required} (${plan.approval.roles.join(' or ')})${index === 0 ? ', the Go/No-Go' : ''}`,
+    approvalsNeeded:
+      plan.approval.required === 0 ? 'none' : `${plan.approval.required} (${plan.approval.roles.join(' or ')})${index === 0 ? ', the Go/No-Go' : ''}`,
     evidence: [],
   }));
   let current = 0;
@@ -230,7 +231,10 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
       gates: rollout.plan.gates.map(gateRule),
       traffic: rollout.plan.traffic ? trafficRules(rollout.plan.traffic) : [],
       rollback: rollout.plan.rollback.map(rollbackRule),
-      onGateFailure: rollout.plan.onGateFailure === 'rollback' ? 'a gate that fails beyond doubt (at its confidence) rolls back' : 'a failing gate holds the step for a person',
+      onGateFailure:
+        rollout.plan.onGateFailure === 'rollback'
+          ? 'a gate that fails beyond doubt (at its confidence) rolls back'
+          : 'a failing gate holds the step for a person',
       ...(windows && (windows.allow.length > 0 || windows.deny.length > 0)
         ? {
             windows: [

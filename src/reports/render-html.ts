@@ -61,7 +61,12 @@ export function renderHtml(report: GoLiveReport): string {
   const parts: string[] = [];
   parts.push(`<h1>Go-live report: ${code(s.flag)} in ${code(s.environment)}</h1>`);
   const markup = { text: e, code, strong: (t: string) => `<strong>${t}</strong>`, current: (t: string) => `<span class="current">${e(t)}</span>` };
-  parts.push(table(['Item', 'Value'], summaryRows(s, markup).map(([k, v]) => [e(k), v])));
+  parts.push(
+    table(
+      ['Item', 'Value'],
+      summaryRows(s, markup).map(([k, v]) => [e(k), v]),
+    ),
+  );
   parts.push(`<h2>Outcome</h2><p class="outcome ${e(s.state)}">${e(s.outcome)}</p>`);
   if (report.breach) {
     const b = report.breach;
@@ -69,11 +74,23 @@ export function renderHtml(report: GoLiveReport): string {
       `<h2>Breach that caused the rollback</h2><div class="breach"><ul>` +
         `<li>${b.kind === 'gate' ? 'Gate (failed beyond doubt)' : 'Rollback rule'}: ${code(b.rule)}</li>` +
         `<li>Measured: ${e(b.metric)} of the ${e(b.cohort)} cohort was <strong>${e(formatValue(b.metric, b.value))}</strong> over ${e(formatCheckSamples(b.metric, b.samples))} (threshold ${e(formatValue(b.metric, b.threshold))})</li>` +
-        (b.test ? `<li>${Math.round(b.test.confidence * 100)}% confidence bounds: ${e(formatValue(b.metric, b.test.lower))} to ${e(formatValue(b.metric, b.test.upper))}</li>` : '') +
+        (b.test
+          ? `<li>${Math.round(b.test.confidence * 100)}% confidence bounds: ${e(formatValue(b.metric, b.test.lower))} to ${e(formatValue(b.metric, b.test.upper))}</li>`
+          : '') +
         (b.sustainedFor ? `<li>Exceeded for ${e(b.sustainedFor)}${b.requiredFor ? ` (the rule allows ${e(b.requiredFor)})` : ''}</li>` : '') +
         `<li>Kill switch flipped: ${e(formatTime(b.at))}</li><li>Controller’s reason: ${e(b.reason)}</li></ul>` +
         (b.alsoFailing.length
-          ? `<p>Other checks failing in the same analysis:</p>` + table(['Check', 'Value', 'Threshold', 'Samples', 'Verdict'], b.alsoFailing.map((c) => [code(c.rule), e(formatValue(c.metric, c.value)), e(formatValue(c.metric, c.threshold)), e(formatCheckSamples(c.metric, c.samples)), verdict(c.verdict)]))
+          ? `<p>Other checks failing in the same analysis:</p>` +
+            table(
+              ['Check', 'Value', 'Threshold', 'Samples', 'Verdict'],
+              b.alsoFailing.map((c) => [
+                code(c.rule),
+                e(formatValue(c.metric, c.value)),
+                e(formatValue(c.metric, c.threshold)),
+                e(formatCheckSamples(c.metric, c.samples)),
+                verdict(c.verdict),
+              ]),
+            )
           : '') +
         `</div>`,
     );
@@ -88,20 +105,29 @@ export function renderHtml(report: GoLiveReport): string {
   parts.push(
     `<h2>Timeline</h2>` +
       (report.timeline.length
-        ? table(['Time', 'Transition', 'Percentage', 'By', 'Reason'], report.timeline.map((t) => [e(formatTime(t.at)), e(`${stateWords(t.from)} → ${stateWords(t.to)}`), `${t.percentage}%`, e(t.actor), e(t.reason)]))
+        ? table(
+            ['Time', 'Transition', 'Percentage', 'By', 'Reason'],
+            report.timeline.map((t) => [e(formatTime(t.at)), e(`${stateWords(t.from)} → ${stateWords(t.to)}`), `${t.percentage}%`, e(t.actor), e(t.reason)]),
+          )
         : '<p><em>No transitions yet.</em></p>'),
   );
   parts.push(`<h2>Steps, gates and sample sizes</h2>${report.steps.map(stepBlock).join('')}`);
   parts.push(
     `<h2>Approvals</h2>` +
       (report.approvals.length
-        ? table(['Step', 'Approved by', 'Role', 'Time', 'Comment'], report.approvals.map((a) => [e(`${a.percentage}%${a.ahead ? ' (ahead)' : ''}`), e(a.by), e(a.role ?? ''), e(formatTime(a.at)), e(a.comment ?? '')]))
+        ? table(
+            ['Step', 'Approved by', 'Role', 'Time', 'Comment'],
+            report.approvals.map((a) => [e(`${a.percentage}%${a.ahead ? ' (ahead)' : ''}`), e(a.by), e(a.role ?? ''), e(formatTime(a.at)), e(a.comment ?? '')]),
+          )
         : '<p><em>No approvals were given.</em></p>'),
   );
   parts.push(
     `<h2>Audit trail</h2><p>Events from the controller’s hash-chained audit log (<code>GET /api/admin/audit/verify</code> checks the chain).</p>` +
       (report.audit.length
-        ? table(['Seq', 'Time', 'Actor', 'Action', 'Target', 'Reason', 'Hash'], report.audit.map((a) => [String(a.seq), e(formatTime(a.at)), e(a.actor), code(a.action), e(a.target), e(a.reason ?? ''), code(a.hash)]))
+        ? table(
+            ['Seq', 'Time', 'Actor', 'Action', 'Target', 'Reason', 'Hash'],
+            report.audit.map((a) => [String(a.seq), e(formatTime(a.at)), e(a.actor), code(a.action), e(a.target), e(a.reason ?? ''), code(a.hash)]),
+          )
         : '<p><em>No audit events found.</em></p>') +
       (report.auditTruncated ? '<p><em>The audit log was read only in part; see <code>GET /api/admin/audit</code> for the rest.</em></p>' : ''),
   );

@@ -28,7 +28,10 @@ function stepBlock(step: StepSection): string {
       ? `Entered ${formatTime(step.enteredAt)}${step.leftAt ? `, left ${formatTime(step.leftAt)}` : ', still current'}; time in step ${step.timeInStep}.`
       : 'Not reached.',
   );
-  lines.push(`Judged after at least ${step.minDuration} and ${counted(step.minSamples, 'treatment request')}; approvals to enter it: ${mdText(step.approvalsNeeded)}.`, '');
+  lines.push(
+    `Judged after at least ${step.minDuration} and ${counted(step.minSamples, 'treatment request')}; approvals to enter it: ${mdText(step.approvalsNeeded)}.`,
+    '',
+  );
   if (step.evidence.length === 0) {
     if (step.enteredAt) lines.push('_No gate evaluation recorded for this step._');
     return lines.join('\n').trimEnd();
@@ -59,13 +62,28 @@ export function renderMarkdown(report: GoLiveReport): string {
     const b = report.breach;
     out.push('## Breach that caused the rollback', '');
     out.push(`- ${b.kind === 'gate' ? 'Gate (failed beyond doubt)' : 'Rollback rule'}: ${code(b.rule)}`);
-    out.push(`- Measured: ${b.metric} of the ${b.cohort} cohort was **${formatValue(b.metric, b.value)}** over ${formatCheckSamples(b.metric, b.samples)} (threshold ${formatValue(b.metric, b.threshold)})`);
-    if (b.test) out.push(`- ${Math.round(b.test.confidence * 100)}% confidence bounds: ${formatValue(b.metric, b.test.lower)} to ${formatValue(b.metric, b.test.upper)}`);
+    out.push(
+      `- Measured: ${b.metric} of the ${b.cohort} cohort was **${formatValue(b.metric, b.value)}** over ${formatCheckSamples(b.metric, b.samples)} (threshold ${formatValue(b.metric, b.threshold)})`,
+    );
+    if (b.test)
+      out.push(`- ${Math.round(b.test.confidence * 100)}% confidence bounds: ${formatValue(b.metric, b.test.lower)} to ${formatValue(b.metric, b.test.upper)}`);
     if (b.sustainedFor) out.push(`- Exceeded for ${b.sustainedFor}${b.requiredFor ? ` (the rule allows ${b.requiredFor})` : ''}`);
     out.push(`- Kill switch flipped: ${formatTime(b.at)}`, `- Controller's reason: ${mdText(b.reason)}`, '');
     if (b.alsoFailing.length) {
       out.push('Other checks failing in the same analysis:', '');
-      out.push(table(['Check', 'Value', 'Threshold', 'Samples', 'Verdict'], b.alsoFailing.map((c) => [code(c.rule), formatValue(c.metric, c.value), formatValue(c.metric, c.threshold), formatCheckSamples(c.metric, c.samples), `**${VERDICT_WORDS[c.verdict]}**`])), '');
+      out.push(
+        table(
+          ['Check', 'Value', 'Threshold', 'Samples', 'Verdict'],
+          b.alsoFailing.map((c) => [
+            code(c.rule),
+            formatValue(c.metric, c.value),
+            formatValue(c.metric, c.threshold),
+            formatCheckSamples(c.metric, c.samples),
+            `**${VERDICT_WORDS[c.verdict]}**`,
+          ]),
+        ),
+        '',
+      );
     }
   }
   out.push('## Plan', '');
@@ -78,7 +96,10 @@ export function renderMarkdown(report: GoLiveReport): string {
   out.push('', '## Timeline', '');
   out.push(
     report.timeline.length
-      ? table(['Time', 'Transition', 'Percentage', 'By', 'Reason'], report.timeline.map((t) => [formatTime(t.at), `${stateWords(t.from)} → ${stateWords(t.to)}`, `${t.percentage}%`, mdText(t.actor), mdText(t.reason)]))
+      ? table(
+          ['Time', 'Transition', 'Percentage', 'By', 'Reason'],
+          report.timeline.map((t) => [formatTime(t.at), `${stateWords(t.from)} → ${stateWords(t.to)}`, `${t.percentage}%`, mdText(t.actor), mdText(t.reason)]),
+        )
       : '_No transitions yet._',
     '',
   );
@@ -87,7 +108,16 @@ export function renderMarkdown(report: GoLiveReport): string {
   out.push('## Approvals', '');
   out.push(
     report.approvals.length
-      ? table(['Step', 'Approved by', 'Role', 'Time', 'Comment'], report.approvals.map((a) => [`${a.percentage}%${a.ahead ? ' (ahead)' : ''}`, mdText(a.by), a.role ?? '', formatTime(a.at), a.comment ? mdText(a.comment) : '']))
+      ? table(
+          ['Step', 'Approved by', 'Role', 'Time', 'Comment'],
+          report.approvals.map((a) => [
+            `${a.percentage}%${a.ahead ? ' (ahead)' : ''}`,
+            mdText(a.by),
+            a.role ?? '',
+            formatTime(a.at),
+            a.comment ? mdText(a.comment) : '',
+          ]),
+        )
       : '_No approvals were given._',
     '',
   );
@@ -95,7 +125,18 @@ export function renderMarkdown(report: GoLiveReport): string {
   out.push('Events from the controller’s hash-chained audit log (`GET /api/admin/audit/verify` checks the chain).', '');
   out.push(
     report.audit.length
-      ? table(['Seq', 'Time', 'Actor', 'Action', 'Target', 'Reason', 'Hash'], report.audit.map((e) => [String(e.seq), formatTime(e.at), mdText(e.actor), code(e.action), mdText(e.target), e.reason ? mdText(e.reason) : '', code(e.hash)]))
+      ? table(
+          ['Seq', 'Time', 'Actor', 'Action', 'Target', 'Reason', 'Hash'],
+          report.audit.map((e) => [
+            String(e.seq),
+            formatTime(e.at),
+            mdText(e.actor),
+            code(e.action),
+            mdText(e.target),
+            e.reason ? mdText(e.reason) : '',
+            code(e.hash),
+          ]),
+        )
       : '_No audit events found._',
   );
   if (report.auditTruncated) out.push('', '_The audit log was read only in part; see `GET /api/admin/audit` for the rest._');

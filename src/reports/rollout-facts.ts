@@ -21,7 +21,12 @@ export function endedAt(rollout: Rollout): string | undefined {
 /** "3d 4h", "2h 5m", "4m 10s", "850ms": two units are enough to read a duration at a glance. */
 export function humanDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const units: Array<[string, number]> = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
   const parts: string[] = [];
   let rest = ms;
   for (const [unit, size] of units) {

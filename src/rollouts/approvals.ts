@@ -67,11 +67,19 @@ export function admitApproval(
   }
   let target: number;
   if (input.step === undefined) {
-    if (awaited === undefined) return refused('conflict', 'not_awaiting_approval', `nothing to approve: the rollout is ${r.state.replace('_', ' ')} and ${waits}`, awaited, plans);
+    if (awaited === undefined)
+      return refused('conflict', 'not_awaiting_approval', `nothing to approve: the rollout is ${r.state.replace('_', ' ')} and ${waits}`, awaited, plans);
     target = awaited;
   } else {
     target = plans.findIndex((p) => p.percentage === input.step);
-    if (target < 0) return refused('conflict', 'no_such_step', `the plan has no ${input.step}% step (its steps: ${plans.map((p) => `${p.percentage}%`).join(', ')}); ${waits}`, awaited, plans);
+    if (target < 0)
+      return refused(
+        'conflict',
+        'no_such_step',
+        `the plan has no ${input.step}% step (its steps: ${plans.map((p) => `${p.percentage}%`).join(', ')}); ${waits}`,
+        awaited,
+        plans,
+      );
   }
   const label = `${plans[target]!.percentage}%`;
   // The same person approving the same step again (a double click, a retry) gets their first approval back.
@@ -82,14 +90,23 @@ export function admitApproval(
   if (ahead) {
     const reachable = next !== undefined && target >= next;
     if (!reachable) return refused('conflict', 'step_already_entered', `the ${label} step was entered already; ${waits}`, awaited, plans);
-    if (!input.ahead) return refused('conflict', 'not_awaited_step', `the ${label} step is not awaiting approval; ${waits} (to approve a later step in advance, send "ahead": true)`, awaited, plans);
+    if (!input.ahead)
+      return refused(
+        'conflict',
+        'not_awaited_step',
+        `the ${label} step is not awaiting approval; ${waits} (to approve a later step in advance, send "ahead": true)`,
+        awaited,
+        plans,
+      );
   }
   const plan = plans[target]!;
   if (plan.approval.required === 0) return refused('conflict', 'approval_not_required', `the ${label} step needs no approval`, awaited, plans);
-  if (isApproved(r, plan, target)) return refused('conflict', 'step_already_approved', `the ${label} step already has the ${plan.approval.required} approval(s) it needs`, awaited, plans);
+  if (isApproved(r, plan, target))
+    return refused('conflict', 'step_already_approved', `the ${label} step already has the ${plan.approval.required} approval(s) it needs`, awaited, plans);
   // Separation of duties: whoever started a rollout cannot also sign it off.
   if (input.by.id === r.startedBy.id) return refused('forbidden', 'separation_of_duties', 'the person who started a rollout cannot approve it', awaited, plans);
-  if (!input.by.role || !plan.approval.roles.includes(input.by.role)) return refused('forbidden', 'role_not_allowed', `approving the ${label} step needs one of the roles ${plan.approval.roles.join(', ')}`, awaited, plans);
+  if (!input.by.role || !plan.approval.roles.includes(input.by.role))
+    return refused('forbidden', 'role_not_allowed', `approving the ${label} step needs one of the roles ${plan.approval.roles.join(', ')}`, awaited, plans);
   const approval: Approval = { by: input.by, at, step: target, ...(input.comment ? { comment: input.comment } : {}), ...(ahead ? { ahead: true } : {}) };
   return { kind: 'new', approval };
 }

@@ -32,8 +32,28 @@ const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 type CheckDetail = Pick<CheckResult, 'cohorts' | 'test' | 'confident'>;
 
-function result(rule: string, metric: string, cohort: string, threshold: number, value: number | undefined, samples: number, verdict: Verdict, reason?: string, detail: CheckDetail = {}): CheckResult {
-  return { rule, metric, cohort, threshold: round(threshold), value: value === undefined ? null : round(value), samples, verdict, ...(reason ? { reason } : {}), ...detail };
+function result(
+  rule: string,
+  metric: string,
+  cohort: string,
+  threshold: number,
+  value: number | undefined,
+  samples: number,
+  verdict: Verdict,
+  reason?: string,
+  detail: CheckDetail = {},
+): CheckResult {
+  return {
+    rule,
+    metric,
+    cohort,
+    threshold: round(threshold),
+    value: value === undefined ? null : round(value),
+    samples,
+    verdict,
+    ...(reason ? { reason } : {}),
+    ...detail,
+  };
 }
 
 function cohortFigures(c: CohortTotals, value: number | undefined): { value: number | null; samples: number } {
@@ -73,7 +93,8 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
     const value = metricValue(c, gate.metric);
     // One cohort: its value and samples are the check's own (cohorts are listed when two are compared).
     const detail: CheckDetail = {};
-    const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) => result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, verdict, reason, { ...detail, ...extra });
+    const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) =>
+      result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, verdict, reason, { ...detail, ...extra });
     if (c.requests < plan.minSamples) return judge('inconclusive', `${c.requests} of ${plan.minSamples} samples`);
     if (value === undefined) return judge('inconclusive', 'no data');
     const test = gate.confidence === undefined ? undefined : aboveLimitTest(c, gate.metric, gate.max, gate.confidence);
@@ -90,7 +111,8 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
   const cv = metricValue(c, gate.metric);
   const threshold = (cv ?? 0) * (1 + gate.maxRelativeIncrease);
   const detail: CheckDetail = { cohorts: { treatment: cohortFigures(t, tv), control: cohortFigures(c, cv) } };
-  const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) => result(rule, gate.metric, 'treatment', threshold, tv, t.requests, verdict, reason, { ...detail, ...extra });
+  const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) =>
+    result(rule, gate.metric, 'treatment', threshold, tv, t.requests, verdict, reason, { ...detail, ...extra });
   // At 100 % nobody is left in control: the comparison was made at the earlier steps.
   if (plan.percentage >= 100) return judge('pass', 'no control cohort at 100 %');
   if (t.requests < plan.minSamples) return judge('inconclusive', `${t.requests} of ${plan.minSamples} treatment samples`);
@@ -99,7 +121,15 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
   if (gate.confidence === undefined) return judge(tv <= threshold ? 'pass' : 'fail');
   let evidence: { bounds: Bounds; line: number } | undefined;
   if (gate.metric === 'error_rate') {
-    evidence = { bounds: marginDifferenceBounds({ events: t.errors, trials: t.requests }, { events: c.errors, trials: c.requests }, gate.maxRelativeIncrease, gate.confidence), line: 0 };
+    evidence = {
+      bounds: marginDifferenceBounds(
+        { events: t.errors, trials: t.requests },
+        { events: c.errors, trials: c.requests },
+        gate.maxRelativeIncrease,
+        gate.confidence,
+      ),
+      line: 0,
+    };
   } else {
     // Latency from the histograms: control's percentile × (1 + margin) is the limit for treatment's.
     evidence = aboveLimitTest(t, gate.metric, threshold, gate.confidence);
@@ -115,7 +145,9 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
 export function trafficRules(traffic: Traffic): string[] {
   return [
     `the flag evaluated at least ${traffic.minExposures} times in the step (evaluations SDKs report)`,
-    ...(traffic.sampleRatio ? [`the share of evaluations that got the feature matches the step's percentage (sample-ratio check, chi-squared p >= ${traffic.sampleRatio.pValue})`] : []),
+    ...(traffic.sampleRatio
+      ? [`the share of evaluations that got the feature matches the step's percentage (sample-ratio check, chi-squared p >= ${traffic.sampleRatio.pValue})`]
+      : []),
   ];
 }
 
@@ -129,7 +161,18 @@ export function evaluateTraffic(traffic: Traffic, exposures: { on: number; off: 
   const share = n > 0 ? exposures.on / n : undefined;
   const checks: CheckResult[] = [];
   const volume = `evaluations >= ${traffic.minExposures}`;
-  checks.push(result(volume, 'exposures', 'all', traffic.minExposures, n, n, n >= traffic.minExposures ? 'pass' : 'inconclusive', n >= traffic.minExposures ? undefined : `the flag was evaluated ${n} times of the ${traffic.minExposures} needed`));
+  checks.push(
+    result(
+      volume,
+      'exposures',
+      'all',
+      traffic.minExposures,
+      n,
+      n,
+      n >= traffic.minExposures ? 'pass' : 'inconclusive',
+      n >= traffic.minExposures ? undefined : `the flag was evaluated ${n} times of the ${traffic.minExposures} needed`,
+    ),
+  );
   if (traffic.sampleRatio) {
     const rule = `treatment share = ${percentage}% (chi2 p >= ${traffic.sampleRatio.pValue})`;
     const expected = percentage / 100;
@@ -137,9 +180,18 @@ export function evaluateTraffic(traffic: Traffic, exposures: { on: number; off: 
       checks.push(result(rule, 'sample_ratio', 'all', expected, share, n, 'inconclusive', 'too few evaluations'));
     } else {
       const srm = sampleRatioTest(exposures.on, exposures.off, expected);
-      const test: CheckResult['test'] = { method: 'chi-squared', confidence: 1 - traffic.sampleRatio.pValue, estimate: round(srm.observedShare), lower: round(srm.observedShare), upper: round(srm.observedShare), pValue: srm.pValue < 1e-12 ? 0 : Number(srm.pValue.toPrecision(3)) };
+      const test: CheckResult['test'] = {
+        method: 'chi-squared',
+        confidence: 1 - traffic.sampleRatio.pValue,
+        estimate: round(srm.observedShare),
+        lower: round(srm.observedShare),
+        upper: round(srm.observedShare),
+        pValue: srm.pValue < 1e-12 ? 0 : Number(srm.pValue.toPrecision(3)),
+      };
       const mismatch = srm.pValue < traffic.sampleRatio.pValue;
-      const reason = mismatch ? `sample ratio mismatch: ${round(srm.observedShare * 100)}% of ${n} evaluations got the feature, the step serves ${percentage}% (chi2 = ${round(srm.chiSquared)}, p = ${test.pValue}): check SDK versions, caching, or other strategies on the flag` : undefined;
+      const reason = mismatch
+        ? `sample ratio mismatch: ${round(srm.observedShare * 100)}% of ${n} evaluations got the feature, the step serves ${percentage}% (chi2 = ${round(srm.chiSquared)}, p = ${test.pValue}): check SDK versions, caching, or other strategies on the flag`
+        : undefined;
       checks.push(result(rule, 'sample_ratio', 'all', expected, srm.observedShare, n, mismatch ? 'fail' : 'pass', reason, { test }));
     }
   }
@@ -190,7 +242,8 @@ export function evaluateQueryGate(gate: QueryGate, index: number, queries: Recor
     const c = queryValue(queries?.[queryKey.gate(index, 'control')]);
     const threshold = (c.value ?? 0) * (1 + gate.maxRelativeIncrease);
     const cohorts = { treatment: { value: t.value ?? null, samples: 0 }, control: { value: c.value ?? null, samples: 0 } };
-    if (t.value === undefined || c.value === undefined) return result(rule, gate.name, 'treatment', threshold, t.value, 0, 'inconclusive', t.reason ?? c.reason, { cohorts });
+    if (t.value === undefined || c.value === undefined)
+      return result(rule, gate.name, 'treatment', threshold, t.value, 0, 'inconclusive', t.reason ?? c.reason, { cohorts });
     return result(rule, gate.name, 'treatment', threshold, t.value, 0, t.value <= threshold ? 'pass' : 'fail', undefined, { cohorts });
   }
   const rule = `${gate.name}(${gate.cohort}) <= ${gate.max}`;
@@ -212,7 +265,8 @@ export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals):
   const c = recent[rule.cohort];
   const value = metricValue(c, rule.metric);
   const text = rollbackRuleText(rule);
-  if (c.requests < rule.minSamples) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', `${c.requests} of ${rule.minSamples} samples`);
+  if (c.requests < rule.minSamples)
+    return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', `${c.requests} of ${rule.minSamples} samples`);
   if (value === undefined) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', 'no data');
   const test = rule.confidence === undefined ? undefined : aboveLimitTest(c, rule.metric, rule.above, rule.confidence);
   if (!test) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'fail' : 'pass');
@@ -220,5 +274,15 @@ export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals):
   const breaching = test.bounds.lower > test.line;
   const detail = { test: testFigures(test.bounds, rule.confidence!), ...(breaching ? { confident: true } : {}) };
   if (breaching) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'fail', undefined, detail);
-  return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'inconclusive' : 'pass', value > rule.above ? 'above the threshold but not beyond doubt' : undefined, detail);
+  return result(
+    text,
+    rule.metric,
+    rule.cohort,
+    rule.above,
+    value,
+    c.requests,
+    value > rule.above ? 'inconclusive' : 'pass',
+    value > rule.above ? 'above the threshold but not beyond doubt' : undefined,
+    detail,
+  );
 }

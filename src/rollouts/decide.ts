@@ -33,7 +33,8 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       return decision.kind === 'decided' ? { ...decision, approval: admitted.approval } : decision;
     }
     case 'reject':
-      if (r.state !== 'awaiting_approval') return refuse('conflict', 'not_awaiting_approval', `the rollout is ${r.state.replace('_', ' ')}, not awaiting approval`);
+      if (r.state !== 'awaiting_approval')
+        return refuse('conflict', 'not_awaiting_approval', `the rollout is ${r.state.replace('_', ' ')}, not awaiting approval`);
       return decided(pause(r, now, `rejected by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
     case 'pause':
       if (r.state === 'paused') return refuse('conflict', 'already_paused', 'the rollout is already paused');
@@ -44,18 +45,31 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       const to = hasEnteredAStep(r) ? 'running' : 'pending';
       // Resuming restarts the step's clock and window: a person has looked at it and wants it judged afresh.
       const { pausedFrom: _from, pauseReason: _reason, ...unpaused } = r;
-      const resumed = transition({ ...unpaused, state: to, stepStartedAt: at, stepTotals: undefined, stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' } }, to, now, `resumed by ${input.by.name}`, input.by.name, {}, 'paused');
+      const resumed = transition(
+        { ...unpaused, state: to, stepStartedAt: at, stepTotals: undefined, stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' } },
+        to,
+        now,
+        `resumed by ${input.by.name}`,
+        input.by.name,
+        {},
+        'paused',
+      );
       return progress(resumed, now, input.by.name);
     }
     case 'abort':
-      return decided({ ...transition(r, 'aborted', now, `aborted by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), percentage: 0 }, [{ kind: 'set-percentage', percentage: 0 }]);
+      return decided(
+        { ...transition(r, 'aborted', now, `aborted by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), percentage: 0 },
+        [{ kind: 'set-percentage', percentage: 0 }],
+      );
   }
 }
 
 function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const at = now.toISOString();
   // Rollback rules are checked in every active state: waiting for approval, paused or outside a window.
-  const rollbackChecks = r.plan.rollback.map((rule, i) => ('query' in rule ? evaluateQueryRollbackRule(rule, i, m.queries) : evaluateRollbackRule(rule, m.recent)));
+  const rollbackChecks = r.plan.rollback.map((rule, i) =>
+    'query' in rule ? evaluateQueryRollbackRule(rule, i, m.queries) : evaluateRollbackRule(rule, m.recent),
+  );
   const breachingSince = rollbackChecks.map((check, i) => {
     const since = r.breachingSince[i] ?? null;
     if (check.verdict === 'fail') return since ?? at;
@@ -65,11 +79,17 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   let next: Rollout = { ...r, rollbackChecks, breachingSince, lastEvaluatedAt: at, ...(m.stepTotals ? { stepTotals: m.stepTotals } : {}) };
   // A rollout that never exposed anyone (before its first step, or paused there) has nothing to roll back.
   const neverStarted = !hasEnteredAStep(r);
-  const breached = neverStarted ? -1 : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
+  const breached = neverStarted
+    ? -1
+    : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
     const reason = `rollback rule ${check.rule} breached: ${check.metric} ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
-    const killed = transition(next, 'rolled_back', now, reason, 'controller', { rollbackChecks, samples: samplesOf(m), cause: { ...check, kind: 'rollback-rule' } });
+    const killed = transition(next, 'rolled_back', now, reason, 'controller', {
+      rollbackChecks,
+      samples: samplesOf(m),
+      cause: { ...check, kind: 'rollback-rule' },
+    });
     return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
   }
   // Gates are judged while waiting for approval too: an approval must not advance a step that has turned unhealthy.
@@ -79,7 +99,12 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident) : undefined;
     if (proven) {
       const reason = `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${metricText(proven.metric, proven.value)} over ${samplesText(proven.metric, proven.samples)}${proven.test ? ` (bounds ${metricText(proven.metric, proven.test.lower)} to ${metricText(proven.metric, proven.test.upper)} at ${Math.round(proven.test.confidence * 100)}% confidence)` : ''}`;
-      const killed = transition(next, 'rolled_back', now, reason, 'controller', { gates: next.gates, rollbackChecks, samples: samplesOf(m), cause: { ...proven, kind: 'gate' } });
+      const killed = transition(next, 'rolled_back', now, reason, 'controller', {
+        gates: next.gates,
+        rollbackChecks,
+        samples: samplesOf(m),
+        cause: { ...proven, kind: 'gate' },
+      });
       return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
     }
   }
@@ -162,7 +187,15 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
   }
   if (!changeWindowOpen(r.plan.windows, now).open) return decided(r, []);
   const reason = first ? 'rollout started' : `advanced to ${nextPlan.percentage}%`;
-  const advanced = enterStep(r, nextIndex, nextPlan, now, reason, actor, first ? (approvals.length ? { approvals } : {}) : { gates: r.gates, samples, approvals });
+  const advanced = enterStep(
+    r,
+    nextIndex,
+    nextPlan,
+    now,
+    reason,
+    actor,
+    first ? (approvals.length ? { approvals } : {}) : { gates: r.gates, samples, approvals },
+  );
   return decided(advanced, [{ kind: 'set-percentage', percentage: nextPlan.percentage }]);
 }
 
@@ -195,12 +228,28 @@ function pause(r: Rollout, now: Date, reason: string, actor: string): Rollout {
 
 type Transition = Rollout['history'][number];
 
-function transitionEntry(r: Rollout, to: RolloutState, now: Date, reason: string, actor: string, extra: Partial<Transition>, from: RolloutState = r.state): Transition {
+function transitionEntry(
+  r: Rollout,
+  to: RolloutState,
+  now: Date,
+  reason: string,
+  actor: string,
+  extra: Partial<Transition>,
+  from: RolloutState = r.state,
+): Transition {
   return { at: now.toISOString(), from, to, stepIndex: r.stepIndex, percentage: r.percentage, reason, actor, ...extra };
 }
 
 /** Moves a rollout to any state but paused (pause() builds that one, with where it came from and why). */
-function transition(r: Rollout, to: Exclude<RolloutState, 'paused'>, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}, from: RolloutState = r.state): Rollout {
+function transition(
+  r: Rollout,
+  to: Exclude<RolloutState, 'paused'>,
+  now: Date,
+  reason: string,
+  actor: string,
+  extra: Partial<Transition> = {},
+  from: RolloutState = r.state,
+): Rollout {
   const { pausedFrom: _from, pauseReason: _reason, ...rest } = r;
   return { ...rest, state: to, history: [...r.history, transitionEntry(r, to, now, reason, actor, extra, from)] };
 }
@@ -210,7 +259,9 @@ function samplesOf(m: Measurements): Transition['samples'] {
 }
 
 function describe(check: CheckResult): string {
-  return check.reason ? `${check.rule}: ${check.reason}` : `${check.rule}: ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
+  return check.reason
+    ? `${check.rule}: ${check.reason}`
+    : `${check.rule}: ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
 }
 
 function decided(next: Rollout, actions: Action[]): Decision {

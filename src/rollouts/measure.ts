@@ -42,7 +42,9 @@ export class Measure {
     try {
       // The step and the recent window overlap; they are read as disjoint segments, so the store sums
       // each bucket once, and the windows are put back together here.
-      const sums = await this.deps.outcomes.sumWindowsMany(rollouts.map((r, i) => ({ environment: r.environment, flag: r.flag, windows: segments[i]!.windows })));
+      const sums = await this.deps.outcomes.sumWindowsMany(
+        rollouts.map((r, i) => ({ environment: r.environment, flag: r.flag, windows: segments[i]!.windows })),
+      );
       const [exposures, queried] = await Promise.all([this.exposures(rollouts, now), this.queries(rollouts, now)]);
       return rollouts.map((r, i) => {
         const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
@@ -74,7 +76,10 @@ export class Measure {
     const checked = rollouts.filter((r) => r.plan.traffic);
     if (checked.length === 0) return new Map();
     const settled = (r: RolloutWithoutHistory) => Math.ceil((Date.parse(r.stepStartedAt) + EXPOSURE_SETTLE_MS) / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
-    const counts = await sumExposuresMany(this.deps.store, checked.map((r) => ({ environment: r.environment, flag: r.flag, from: settled(r), to: now + 1 })));
+    const counts = await sumExposuresMany(
+      this.deps.store,
+      checked.map((r) => ({ environment: r.environment, flag: r.flag, from: settled(r), to: now + 1 })),
+    );
     return new Map(checked.map((r, i) => [r, counts[i]!]));
   }
 
@@ -92,7 +97,12 @@ export class Measure {
         const rules = r.plan.rollback.flatMap((rule, index) => ('query' in rule ? [{ index, rule }] : []));
         if (gates.length === 0 && rules.length === 0) return;
         const results: Record<string, QueryResult> = {};
-        const wanted = queriesFor(gates, rules, Math.max(MIN_QUERY_WINDOW_MS, now - Date.parse(r.stepStartedAt)), Math.max(MIN_QUERY_WINDOW_MS, r.plan.analysisInterval));
+        const wanted = queriesFor(
+          gates,
+          rules,
+          Math.max(MIN_QUERY_WINDOW_MS, now - Date.parse(r.stepStartedAt)),
+          Math.max(MIN_QUERY_WINDOW_MS, r.plan.analysisInterval),
+        );
         await Promise.all(
           wanted.map(async (q) => {
             results[q.key] = provider
@@ -115,7 +125,11 @@ export class Measure {
  *   [until, now]          the bucket still filling.
  * The step adds the last three to its kept totals; the recent window is the first plus the last two.
  */
-export function stepSegments(r: Pick<RolloutWithoutHistory, 'stepTotals' | 'stepStartedAt' | 'plan'>, now: number, bucketMs: number): { windows: Array<[number, number]>; until: number } {
+export function stepSegments(
+  r: Pick<RolloutWithoutHistory, 'stepTotals' | 'stepStartedAt' | 'plan'>,
+  now: number,
+  bucketMs: number,
+): { windows: Array<[number, number]>; until: number } {
   const start = (t: number) => Math.floor(t / bucketMs) * bucketMs;
   const from = r.stepTotals?.until ?? start(Date.parse(r.stepStartedAt));
   const until = Math.max(from, start(now));

@@ -138,7 +138,8 @@ export class RolloutLoop {
         this.opts.onTick?.(report);
         // Wake when the next rollout falls due, so a breach is judged one analysis interval after the
         // last look rather than up to a whole tick later; the tick still bounds the wait (lease renewal).
-        const wait = report.leader && report.nextDueInMs !== undefined ? Math.max(MIN_WAIT_MS, Math.min(this.opts.tickMs, report.nextDueInMs)) : this.opts.tickMs;
+        const wait =
+          report.leader && report.nextDueInMs !== undefined ? Math.max(MIN_WAIT_MS, Math.min(this.opts.tickMs, report.nextDueInMs)) : this.opts.tickMs;
         if (this.timer !== undefined) this.timer = setTimeout(loop, wait);
       });
     };
@@ -227,7 +228,11 @@ export class RolloutLoop {
   private async writeBatch(batch: MeasuredBatch, fence: Fence, counts: { changed: number; errors: number }): Promise<void> {
     let rest: Awaited<ReturnType<RolloutWriter['commitRoutine']>>['rest'];
     try {
-      ({ rest } = await this.writer.commitRoutine(batch.docs.map((doc, i) => ({ doc, input: batch.inputs[i]! })), CONTROLLER, fence));
+      ({ rest } = await this.writer.commitRoutine(
+        batch.docs.map((doc, i) => ({ doc, input: batch.inputs[i]! })),
+        CONTROLLER,
+        fence,
+      ));
     } catch (err) {
       this.onWriteError(err, undefined, counts);
       return;
@@ -243,13 +248,23 @@ export class RolloutLoop {
     const rollout = doc.value;
     try {
       const input = async (current: RolloutWithoutHistory, known: boolean) => (known && measured ? measured : (await this.measure.many([current]))[0]!);
-      const after = await this.writer.apply({ id: rollout.id, input, actor: CONTROLLER, action: 'rollout.analysis', fence, ...(measured ? { known: doc } : {}) });
+      const after = await this.writer.apply({
+        id: rollout.id,
+        input,
+        actor: CONTROLLER,
+        action: 'rollout.analysis',
+        fence,
+        ...(measured ? { known: doc } : {}),
+      });
       if (after.state !== rollout.state || after.stepIndex !== rollout.stepIndex) {
         counts.changed++;
         // ERROR means a person must act: a rollback to look into, or a step paused for a decision.
         const needsPerson = after.state === 'rolled_back' || after.state === 'paused';
         const log = needsPerson ? this.logger.error.bind(this.logger) : this.logger.info.bind(this.logger);
-        log({ rolloutId: after.id, flag: after.flag, environment: after.environment, from: rollout.state, to: after.state, percentage: after.percentage }, after.history.at(-1)?.reason ?? 'rollout changed');
+        log(
+          { rolloutId: after.id, flag: after.flag, environment: after.environment, from: rollout.state, to: after.state, percentage: after.percentage },
+          after.history.at(-1)?.reason ?? 'rollout changed',
+        );
       }
     } catch (err) {
       this.onWriteError(err, rollout.id, counts);

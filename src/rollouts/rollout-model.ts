@@ -49,10 +49,7 @@ export interface CheckResult {
 }
 
 /** Where the current step stands, as of the last analysis. */
-export type StepVerdict =
-  | { kind: 'waiting'; reason: string }
-  | { kind: 'failing'; reason: string }
-  | { kind: 'healthy' };
+export type StepVerdict = { kind: 'waiting'; reason: string } | { kind: 'failing'; reason: string } | { kind: 'healthy' };
 
 export interface Transition {
   at: string;
@@ -145,9 +142,7 @@ export type DecisionInput =
   | { kind: 'abort'; by: Person; comment?: string };
 
 /** Side effects the loop carries out, in the same commit as the new rollout state. */
-export type Action =
-  | { kind: 'set-percentage'; percentage: number }
-  | { kind: 'kill'; flags: string[]; reason: string };
+export type Action = { kind: 'set-percentage'; percentage: number } | { kind: 'kill'; flags: string[]; reason: string };
 
 /** Why a command was refused, in the core's own words; the HTTP edge maps each to a status. */
 export type Refusal = 'conflict' | 'forbidden';

@@ -9,7 +9,10 @@ import type { Command, RolloutService } from './rollout-service.js';
 
 const TAG = 'Rollouts';
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const commentBody = z.object({ comment: z.string().max(1000).optional() }).default({}).meta({ id: 'RolloutComment' });
+const commentBody = z
+  .object({ comment: z.string().max(1000).optional() })
+  .default({})
+  .meta({ id: 'RolloutComment' });
 const startBody = z
   .object({
     flag: flagNameSchema,
@@ -35,7 +38,6 @@ const approveBody = z
   .default({})
   .meta({ id: 'ApproveRollout' });
 
-
 const COMMANDS: Record<Exclude<Command, 'approve'>, { permission: Permission; summary: string }> = {
   reject: { permission: 'rollouts:approve', summary: 'Reject the pending step: the rollout pauses for a person.' },
   pause: { permission: 'rollouts:start', summary: 'Hold everything; rollback rules keep being checked.' },
@@ -56,7 +58,11 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       tag: TAG,
       auth: { kind: 'admin', permission: 'rollouts:start' },
       body: startBody,
-      responses: { 201: { description: 'The rollout' }, 404: { description: 'No such flag, policy or environment' }, 409: { description: 'The flag already has an active rollout there, or is killed there and `restore` was not asked for' } },
+      responses: {
+        201: { description: 'The rollout' },
+        404: { description: 'No such flag, policy or environment' },
+        409: { description: 'The flag already has an active rollout there, or is killed there and `restore` was not asked for' },
+      },
       handler: async ({ body, token, actor }) => {
         const [view] = await rollouts.views([await rollouts.start(body, person(token), actor)]);
         return { status: 201, body: view };
@@ -116,7 +122,12 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
         auth: { kind: 'admin', permission },
         params: idParams,
         body: commentBody,
-        responses: { 200: { description: 'The rollout after the command' }, 403: { description: 'Not allowed for this person' }, 409: { description: 'Not possible in the rollout’s state' }, 412: { description: 'If-Match named a version that is no longer current' } },
+        responses: {
+          200: { description: 'The rollout after the command' },
+          403: { description: 'Not allowed for this person' },
+          409: { description: 'Not possible in the rollout’s state' },
+          412: { description: 'If-Match named a version that is no longer current' },
+        },
         handler: async ({ params, body, token, actor, req }) => {
           const rollout = await rollouts.command(params.id, command, person(token), actor, body.comment, ifMatchVersion(req, 'rollout'));
           const [view] = await rollouts.views([rollout]);

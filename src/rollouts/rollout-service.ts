@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Store, Versioned } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
-import type { Actor, } from '../audit/chain.js';
+import type { Actor } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
 import { FLAGS } from '../flags/collections.js';
 import type { StoredFlag } from '../flags/schema.js';
@@ -81,10 +81,19 @@ export class RolloutService {
         if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
         // The environment's guard rails: a policy that asks less than they demand is refused, naming the rule.
         await this.environments.assertPolicyAllowed(policyDoc.value, environment);
-        if (active) throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
+        if (active)
+          throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
         const restored = restoreIfAsked(flagDoc.value, input);
         assertSafeToEnable(restored, input.environment);
-        const pending = newRollout({ id, flag: input.flag, environment: input.environment, policy: input.policy, plan: policyDoc.value, startedBy: by, at: this.now() });
+        const pending = newRollout({
+          id,
+          flag: input.flag,
+          environment: input.environment,
+          policy: input.policy,
+          plan: policyDoc.value,
+          startedBy: by,
+          at: this.now(),
+        });
         const claimed = claimStrategy(restored, input.environment, pending.strategyId);
         const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, this.now());
         if (decision.kind === 'refused') throw refusalError(decision);
@@ -103,8 +112,26 @@ export class RolloutService {
           },
           audit: [
             { actor, action: 'rollout.start', target: { type: 'rollout', id, environment: input.environment }, before: null, after: summary(decision.next) },
-            ...(restored !== flagDoc.value ? [{ actor, action: 'flag.restore', target: { type: 'flag', id: input.flag, environment: input.environment }, reason: `restored to start rollout ${id}: ${input.reason}`, before: flagDoc.value, after: restored }] : []),
-            { actor, action: 'flag.rollout', target: { type: 'flag', id: input.flag, environment: input.environment }, reason: `rollout ${id} started`, before: flagDoc.value, after: finalFlag },
+            ...(restored !== flagDoc.value
+              ? [
+                  {
+                    actor,
+                    action: 'flag.restore',
+                    target: { type: 'flag', id: input.flag, environment: input.environment },
+                    reason: `restored to start rollout ${id}: ${input.reason}`,
+                    before: flagDoc.value,
+                    after: restored,
+                  },
+                ]
+              : []),
+            {
+              actor,
+              action: 'flag.rollout',
+              target: { type: 'flag', id: input.flag, environment: input.environment },
+              reason: `rollout ${id} started`,
+              before: flagDoc.value,
+              after: finalFlag,
+            },
           ],
           result: decision.next,
         };
@@ -128,12 +155,24 @@ export class RolloutService {
    * Approves the step named by its percentage (or the one awaited). Answers the rollout and the
    * approval recorded, which is the first one when the same person approved this step before.
    */
-  async approve(id: string, input: { by: Person; comment?: string; step?: number; ahead?: boolean }, actor: Actor, expectVersion?: number): Promise<{ rollout: Rollout; approval: Approval }> {
+  async approve(
+    id: string,
+    input: { by: Person; comment?: string; step?: number; ahead?: boolean },
+    actor: Actor,
+    expectVersion?: number,
+  ): Promise<{ rollout: Rollout; approval: Approval }> {
     let approval: Approval | undefined;
-    const rollout = await this.writer.apply({ id, input: () => ({ kind: 'approve', ...input }), actor, action: 'rollout.approve', reason: input.comment, expectVersion, onDecided: (d) => (approval = d.approval) });
+    const rollout = await this.writer.apply({
+      id,
+      input: () => ({ kind: 'approve', ...input }),
+      actor,
+      action: 'rollout.approve',
+      reason: input.comment,
+      expectVersion,
+      onDecided: (d) => (approval = d.approval),
+    });
     return { rollout, approval: approval! };
   }
-
 }
 
 export interface StartInput {
@@ -153,7 +192,8 @@ function restoreIfAsked(flag: StoredFlag, input: StartInput): StoredFlag {
   const kill = flag.killSwitches[input.environment];
   if (!kill) return flag;
   if (!input.restore || !input.reason) {
-    throw new AppError('conflict',
+    throw new AppError(
+      'conflict',
       'flag_killed',
       `flag "${flag.name}" is killed in ${input.environment} (${kill.reason}, by ${kill.actor} at ${kill.at}): a rollout on it would serve nothing; to clear the kill switch as the rollout starts, send "restore": true with a "reason"`,
       { killSwitch: kill },
@@ -179,4 +219,3 @@ function assertSafeToEnable(flag: StoredFlag, environment: string): void {
     );
   }
 }
-

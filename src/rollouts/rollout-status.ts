@@ -105,7 +105,9 @@ function servedNow(r: Rollout, killSwitch: KillSwitch | undefined): Served {
 
 function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): Condition[] {
   if (isFinal(r.state)) return [];
-  const killed: Condition[] = killSwitch ? [{ kind: 'flag-killed', met: false, reason: `the flag is killed here (${killSwitch.reason}): a person must restore it or abort the rollout` }] : [];
+  const killed: Condition[] = killSwitch
+    ? [{ kind: 'flag-killed', met: false, reason: `the flag is killed here (${killSwitch.reason}): a person must restore it or abort the rollout` }]
+    : [];
   const plans = stepPlans(r.plan);
   const window = changeWindowOpen(r.plan.windows, now);
   const windowItem: Condition = { kind: 'window', met: window.open, ...(window.reason ? { reason: window.reason } : {}) };
@@ -115,7 +117,17 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     const plan = plans[next]!;
     if (plan.approval.required === 0) return [];
     const given = approvalsFor(r, next);
-    return [{ kind: 'approval', met: given.length >= plan.approval.required, approvals: given.length, required: plan.approval.required, roles: plan.approval.roles, forPercentage: plan.percentage, approvedBy: given.map((a) => a.by.name) }];
+    return [
+      {
+        kind: 'approval',
+        met: given.length >= plan.approval.required,
+        approvals: given.length,
+        required: plan.approval.required,
+        roles: plan.approval.roles,
+        forPercentage: plan.percentage,
+        approvedBy: given.map((a) => a.by.name),
+      },
+    ];
   };
   if (r.state === 'paused') return [...killed, { kind: 'person', met: false, reason: r.pauseReason }];
   // Before the first step: its Go/No-Go (if it asks for one) and a window.
@@ -140,7 +152,9 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
 
 /** The check a rollback was caused by, in words with units. */
 export function causeText(cause: CheckResult): string {
-  const bounds = cause.test ? `; ${Math.round(cause.test.confidence * 100)}% confidence bounds ${metricText(cause.metric, cause.test.lower)} to ${metricText(cause.metric, cause.test.upper)}` : '';
+  const bounds = cause.test
+    ? `; ${Math.round(cause.test.confidence * 100)}% confidence bounds ${metricText(cause.metric, cause.test.lower)} to ${metricText(cause.metric, cause.test.upper)}`
+    : '';
   return `${cause.rule}: ${metricText(cause.metric, cause.value)} over ${samplesText(cause.metric, cause.samples)} (threshold ${metricText(cause.metric, cause.threshold)}${bounds})`;
 }
 
@@ -158,7 +172,10 @@ function endingOf(r: Rollout): Ending | undefined {
 }
 
 function nextSteps(r: Rollout, served: Served): NextStep[] {
-  const newRollout: NextStep = { kind: 'new-rollout', text: `Start a new rollout of ${r.flag} from 0%${served.killed ? ', restoring the flag as it starts' : ''}: every step watched and approved again` };
+  const newRollout: NextStep = {
+    kind: 'new-rollout',
+    text: `Start a new rollout of ${r.flag} from 0%${served.killed ? ', restoring the flag as it starts' : ''}: every step watched and approved again`,
+  };
   if (r.state === 'rolled_back' || (isFinal(r.state) && served.killed)) {
     if (!served.killed) return [newRollout];
     const restore: NextStep = {

@@ -151,7 +151,12 @@ export class RolloutWriter {
         const doc: RolloutDoc | null = given ?? (await this.docs.get(id));
         if (!doc) throw AppError.notFound(`rollout "${id}"`);
         if (options.expectVersion !== undefined && doc.version !== options.expectVersion) {
-          throw new AppError('stale', 'version_mismatch', `the rollout changed since version ${options.expectVersion} (now ${doc.version}): look at it again before acting`, { version: doc.version });
+          throw new AppError(
+            'stale',
+            'version_mismatch',
+            `the rollout changed since version ${options.expectVersion} (now ${doc.version}): look at it again before acting`,
+            { version: doc.version },
+          );
         }
         const rollout = doc.value;
         before = rollout;
@@ -169,7 +174,9 @@ export class RolloutWriter {
         const target = { type: 'rollout', id, environment: rollout.environment };
         const newTransitions = next.history.slice(rollout.history.length);
         if (action !== 'rollout.analysis') audit.unshift({ actor, action, target, reason: options.reason, before: summary(rollout), after: summary(next) });
-        else for (const t of newTransitions) audit.unshift({ actor, action: `rollout.${t.to}`, target, reason: t.reason, before: summary(rollout), after: summary(next) });
+        else
+          for (const t of newTransitions)
+            audit.unshift({ actor, action: `rollout.${t.to}`, target, reason: t.reason, before: summary(rollout), after: summary(next) });
         const commit: Commit = { puts, ...(fence ? { fence } : {}) };
         if (isFinal(next.state)) commit.deletes = [{ collection: ACTIVE, id: activeKey(rollout), quiet: true }];
         return { commit, audit, result: next };
@@ -183,7 +190,12 @@ export class RolloutWriter {
   }
 
   /** The flags a decision changes (read only when it changes any: most analyses change none), with their audit events. */
-  private async flagWrites(rollout: Rollout, next: Rollout, actions: Extract<Decision, { kind: 'decided' }>['actions'], actor: Actor): Promise<{ puts: PutOp[]; audit: AuditInput[] }> {
+  private async flagWrites(
+    rollout: Rollout,
+    next: Rollout,
+    actions: Extract<Decision, { kind: 'decided' }>['actions'],
+    actor: Actor,
+  ): Promise<{ puts: PutOp[]; audit: AuditInput[] }> {
     if (actions.length === 0) return { puts: [], audit: [] };
     const flagDocs = await Promise.all([rollout.flag, ...rollout.plan.killSwitches].map((name) => this.store.get<StoredFlag>(FLAGS, name)));
     const flags = new Map(flagDocs.flatMap((d) => (d ? [[d.id, d.value] as const] : [])));
@@ -192,7 +204,14 @@ export class RolloutWriter {
     for (const [name, flag] of applyActions(next, actions, flags, next.updatedAt)) {
       const stored = flagDocs.find((d) => d?.id === name)!;
       puts.push({ collection: FLAGS, id: name, value: flag, expectVersion: stored.version });
-      audit.push({ actor, action: actions.some((a) => a.kind === 'kill') ? 'flag.kill' : 'flag.rollout', target: { type: 'flag', id: name, environment: rollout.environment }, reason: next.history.at(-1)?.reason, before: stored.value, after: flag });
+      audit.push({
+        actor,
+        action: actions.some((a) => a.kind === 'kill') ? 'flag.kill' : 'flag.rollout',
+        target: { type: 'flag', id: name, environment: rollout.environment },
+        reason: next.history.at(-1)?.reason,
+        before: stored.value,
+        after: flag,
+      });
     }
     return { puts, audit };
   }

@@ -26,7 +26,9 @@ export function percentOf(fraction: number): string {
 
 /** 1234567 → "1,234,567" (grouping fixed, so reports read the same on every machine). */
 export function count(n: number): string {
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** A count with its unit, singular or plural: "1 request", "2,000 requests". */

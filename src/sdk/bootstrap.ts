@@ -62,12 +62,7 @@ export function resolveBootstrap(
  * `bootstrapOverride: false` the faster one wins. This provider makes the order certain: it hands
  * over the bootstrap only when there are no flags saved from the controller.
  */
-export function backupFirstBootstrap(
-  storage: StorageProvider,
-  appName: string,
-  payload: ClientFeaturesResponse,
-  onHandOver: () => void,
-): BootstrapProvider {
+export function backupFirstBootstrap(storage: StorageProvider, appName: string, payload: ClientFeaturesResponse, onHandOver: () => void): BootstrapProvider {
   return {
     async readBootstrap() {
       const backup = await storage.get(appName).catch(() => undefined);

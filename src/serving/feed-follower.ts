@@ -43,7 +43,11 @@ export class FeedFollower {
   }
 
   private follow(): void {
-    this.stop = this.store.follow(this.state.seq, (entries) => this.apply(entries), () => this.resync());
+    this.stop = this.store.follow(
+      this.state.seq,
+      (entries) => this.apply(entries),
+      () => this.resync(),
+    );
   }
 
   private apply(entries: FeedEntry[]): void {

@@ -39,17 +39,37 @@ export function targetChecks(report: SimulationReport): TargetCheck[] {
   const tenfold = find(report, 'errors ×10');
   const atOne = tenfold.stoppedAt['1%'] ?? 0;
   const checks: TargetCheck[] = [
-    { what: 'healthy releases rolled back (false rollback rate)', target: '≤ 5 %', measured: pct(healthy.rolledBack, healthy.rollouts), pass: healthy.rolledBack / healthy.rollouts <= 0.05 },
-    { what: 'errors ×2 (0.5 % → 1 %) stopped before 100 %', target: '≥ 90 %', measured: pct(doubled.stoppedBefore100, doubled.rollouts), pass: doubled.stoppedBefore100 / doubled.rollouts >= 0.9 },
+    {
+      what: 'healthy releases rolled back (false rollback rate)',
+      target: '≤ 5 %',
+      measured: pct(healthy.rolledBack, healthy.rollouts),
+      pass: healthy.rolledBack / healthy.rollouts <= 0.05,
+    },
+    {
+      what: 'errors ×2 (0.5 % → 1 %) stopped before 100 %',
+      target: '≥ 90 %',
+      measured: pct(doubled.stoppedBefore100, doubled.rollouts),
+      pass: doubled.stoppedBefore100 / doubled.rollouts >= 0.9,
+    },
     { what: 'errors ×10 stopped while still at 1 %', target: 'all (≥ 99 %)', measured: pct(atOne, tenfold.rollouts), pass: atOne / tenfold.rollouts >= 0.99 },
   ];
   for (const scenario of report.scenarios) {
     const ours = find(report, scenario.name);
     const naive = find(report, scenario.name, true);
     if (scenario.regression) {
-      checks.push({ what: `${scenario.name}: caught (stopped before 100 %) at least as often as naive`, target: `≥ ${pct(naive.stoppedBefore100, naive.rollouts)}`, measured: pct(ours.stoppedBefore100, ours.rollouts), pass: ours.stoppedBefore100 >= naive.stoppedBefore100 });
+      checks.push({
+        what: `${scenario.name}: caught (stopped before 100 %) at least as often as naive`,
+        target: `≥ ${pct(naive.stoppedBefore100, naive.rollouts)}`,
+        measured: pct(ours.stoppedBefore100, ours.rollouts),
+        pass: ours.stoppedBefore100 >= naive.stoppedBefore100,
+      });
     } else {
-      checks.push({ what: `${scenario.name}: fewer false rollbacks than naive`, target: `< ${pct(naive.rolledBack, naive.rollouts)}`, measured: pct(ours.rolledBack, ours.rollouts), pass: ours.rolledBack < naive.rolledBack || (ours.rolledBack === 0 && naive.rolledBack === 0) });
+      checks.push({
+        what: `${scenario.name}: fewer false rollbacks than naive`,
+        target: `< ${pct(naive.rolledBack, naive.rollouts)}`,
+        measured: pct(ours.rolledBack, ours.rollouts),
+        pass: ours.rolledBack < naive.rolledBack || (ours.rolledBack === 0 && naive.rolledBack === 0),
+      });
     }
   }
   return checks;
@@ -88,8 +108,16 @@ export function renderSimulationReport(report: SimulationReport): string {
     '',
   ];
   for (const scenario of report.scenarios) {
-    out.push(`### ${scenario.name}${scenario.regression ? ' (a regression: should be stopped)' : ' (healthy: should complete)'}`, '', scenario.description + '.', '');
-    out.push('| policy | completed | rolled back | paused | unfinished | stopped before 100 % | stopped at | minutes to stop | minutes to complete |', '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
+    out.push(
+      `### ${scenario.name}${scenario.regression ? ' (a regression: should be stopped)' : ' (healthy: should complete)'}`,
+      '',
+      scenario.description + '.',
+      '',
+    );
+    out.push(
+      '| policy | completed | rolled back | paused | unfinished | stopped before 100 % | stopped at | minutes to stop | minutes to complete |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    );
     const ours = find(report, scenario.name);
     const naive = find(report, scenario.name, true);
     out.push(row(ours), row(naive), '');

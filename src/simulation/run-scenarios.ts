@@ -44,7 +44,8 @@ export function summarise(policy: string, scenario: Scenario, runs: RolloutRun[]
   const stoppedAt: Record<string, number> = {};
   for (const r of stopped) stoppedAt[`${r.endedAtPercentage}%`] = (stoppedAt[`${r.endedAtPercentage}%`] ?? 0) + 1;
   const reasons = new Map<string, number>();
-  for (const r of runs) if (r.ending === 'rolled_back' || r.ending === 'paused') reasons.set(reasonKind(r.reason), (reasons.get(reasonKind(r.reason)) ?? 0) + 1);
+  for (const r of runs)
+    if (r.ending === 'rolled_back' || r.ending === 'paused') reasons.set(reasonKind(r.reason), (reasons.get(reasonKind(r.reason)) ?? 0) + 1);
   return {
     policy,
     scenario: scenario.name,
@@ -58,7 +59,10 @@ export function summarise(policy: string, scenario: Scenario, runs: RolloutRun[]
     stoppedAt,
     minutesToStop: quantiles(runs.filter((r) => r.ending === 'rolled_back' || r.ending === 'paused').map((r) => r.durationMs / 60_000)),
     minutesToComplete: quantiles(runs.filter((r) => r.ending === 'completed').map((r) => r.durationMs / 60_000)),
-    reasons: [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, count]) => ({ reason, count })),
+    reasons: [...reasons]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([reason, count]) => ({ reason, count })),
   };
 }
 

@@ -62,7 +62,15 @@ export function simulateRollout(policy: Policy, scenario: Scenario, random: Rand
   const t0 = Date.UTC(2030, 0, 7, 9, 0, 0);
   const interval = policy.analysisInterval;
   const shares = { treatment: latencyBucketShares(scenario.treatment), control: latencyBucketShares(scenario.control) };
-  let rollout: Rollout = newRollout({ id: 'sim', flag: 'simulated', environment: 'sim', policy: policy.name, plan: policy, startedBy: STARTER, at: new Date(t0) });
+  let rollout: Rollout = newRollout({
+    id: 'sim',
+    flag: 'simulated',
+    environment: 'sim',
+    policy: policy.name,
+    plan: policy,
+    startedBy: STARTER,
+    at: new Date(t0),
+  });
   let step: OutcomeTotals = emptyTotals();
   let stepStartedAt = rollout.stepStartedAt;
   let maxPercentage = 0;
@@ -92,7 +100,11 @@ export function simulateRollout(policy: Policy, scenario: Scenario, random: Rand
     addCohortInto(step.control, recent.control);
     analyses++;
     // Every evaluation is an exposure here: the SDK's metrics agree with its outcomes.
-    const decision = decide(rollout, { kind: 'analysis', measurements: { step, recent, exposures: { on: step.treatment.requests, off: step.control.requests } } }, new Date(now));
+    const decision = decide(
+      rollout,
+      { kind: 'analysis', measurements: { step, recent, exposures: { on: step.treatment.requests, off: step.control.requests } } },
+      new Date(now),
+    );
     if (decision.kind !== 'decided') break;
     apply(decision.next);
     if (rollout.state === 'awaiting_approval') {
@@ -104,8 +116,22 @@ export function simulateRollout(policy: Policy, scenario: Scenario, random: Rand
       }
     } else waitingSince = undefined;
     if (rollout.state === 'completed' || rollout.state === 'rolled_back' || rollout.state === 'paused') {
-      return { ending: rollout.state, durationMs: now - t0, maxPercentage, endedAtPercentage: rollout.percentage, reason: rollout.history.at(-1)?.reason ?? '', analyses };
+      return {
+        ending: rollout.state,
+        durationMs: now - t0,
+        maxPercentage,
+        endedAtPercentage: rollout.percentage,
+        reason: rollout.history.at(-1)?.reason ?? '',
+        analyses,
+      };
     }
   }
-  return { ending: 'unfinished', durationMs: options.horizonMs, maxPercentage, endedAtPercentage: rollout.percentage, reason: rollout.stepVerdict.kind === 'healthy' ? 'healthy' : rollout.stepVerdict.reason, analyses };
+  return {
+    ending: 'unfinished',
+    durationMs: options.horizonMs,
+    maxPercentage,
+    endedAtPercentage: rollout.percentage,
+    reason: rollout.stepVerdict.kind === 'healthy' ? 'healthy' : rollout.stepVerdict.reason,
+    analyses,
+  };
 }

@@ -16,8 +16,7 @@ export interface CommitPlan {
  * resolves its writes, changing nothing. Throws ConflictError when a check fails (TypeError for an
  * invalid expectVersion). `liveLease(name)` is that lease if it is held now, for the fence check.
  */
-export function planCommit(c: Commit, docs: Docs, logs: Logs,
-  liveLease: (name: string) => { token: number } | undefined): CommitPlan {
+export function planCommit(c: Commit, docs: Docs, logs: Logs, liveLease: (name: string) => { token: number } | undefined): CommitPlan {
   const { puts = [], deletes = [], appends = [] } = c;
   const version = (coll: string, id: string): number => docs.get(coll)?.get(id)?.v ?? 0;
   for (const op of [...puts, ...deletes]) checkExpect(op.expectVersion);
@@ -27,7 +26,10 @@ export function planCommit(c: Commit, docs: Docs, logs: Logs,
     if (!l) throw new ConflictError('fence', `fence: lease "${c.fence.lease}" is not held`);
     if (l.token !== c.fence.token) throw new ConflictError('fence', `fence: lease "${c.fence.lease}" token is ${l.token}, not ${c.fence.token}`);
   }
-  for (const [kind, ops] of [['put', puts], ['delete', deletes]] as const) {
+  for (const [kind, ops] of [
+    ['put', puts],
+    ['delete', deletes],
+  ] as const) {
     for (const op of ops) {
       const cur = version(op.collection, op.id);
       if (op.expectVersion !== undefined && cur !== op.expectVersion) {

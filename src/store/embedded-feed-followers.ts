@@ -1,8 +1,11 @@
 import type { FeedEntry } from './port.js';
 
 interface Follower {
-  last: number; scheduled: boolean; stopped: boolean;
-  onEntries: (entries: FeedEntry[]) => void; onGap: () => void;
+  last: number;
+  scheduled: boolean;
+  stopped: boolean;
+  onEntries: (entries: FeedEntry[]) => void;
+  onGap: () => void;
 }
 
 const FOLLOW_BATCH = 1000;

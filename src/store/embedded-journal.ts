@@ -18,10 +18,7 @@ import type { CounterFields } from './port.js';
 /** A document write; `quiet` (1) writes stay off the change feed and take no feed seq. */
 export type Write = [collection: string, id: string, version: number, json: string | null, quiet?: 1];
 export type CommitRecord = { t: 'c'; s: number; w: Write[]; a: [log: string, seq: number, json: string][] };
-export type JournalRecord =
-  | CommitRecord
-  | { t: 'k'; b: string; f: CounterFields; x: number }
-  | { t: 'f'; n: string; v: number };
+export type JournalRecord = CommitRecord | { t: 'k'; b: string; f: CounterFields; x: number } | { t: 'f'; n: string; v: number };
 export type FeedRec = [seq: number, collection: string, id: string, version: number, json: string | null];
 
 export interface Snapshot {

@@ -17,7 +17,10 @@ export class EmbeddedState {
   protected counters = new Map<string, { f: CounterFields; x: number }>();
   protected fences = new Map<string, number>();
 
-  constructor(protected readonly feedMaxLen: number, protected readonly now: () => number) {}
+  constructor(
+    protected readonly feedMaxLen: number,
+    protected readonly now: () => number,
+  ) {}
 
   load(snap: Snapshot | null, records: JournalRecord[]): void {
     if (snap) {
@@ -40,8 +43,12 @@ export class EmbeddedState {
     const docs: Snapshot['docs'] = {};
     for (const [c, ids] of this.docs) docs[c] = Object.fromEntries([...ids].map(([id, d]) => [id, [d.v, d.j]]));
     return {
-      docs, head: this.head, feed: this.feed, logs: Object.fromEntries(this.logs),
-      counters: Object.fromEntries(this.counters), fences: Object.fromEntries(this.fences),
+      docs,
+      head: this.head,
+      feed: this.feed,
+      logs: Object.fromEntries(this.logs),
+      counters: Object.fromEntries(this.counters),
+      fences: Object.fromEntries(this.fences),
     };
   }
 
@@ -75,7 +82,11 @@ export class EmbeddedState {
     if (!first || first[0] > after + 1) return null;
     const start = after + 1 - first[0]; // seqs are contiguous, so the index follows from the seq
     return this.feed.slice(start, start + limit).map(([seq, collection, id, version, j]) => ({
-      seq, collection, id, version, value: j === null ? null : JSON.parse(j),
+      seq,
+      collection,
+      id,
+      version,
+      value: j === null ? null : JSON.parse(j),
     }));
   }
 }

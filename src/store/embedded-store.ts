@@ -2,9 +2,7 @@ import { planCommit } from './embedded-commit.js';
 import { FeedFollowers } from './embedded-feed-followers.js';
 import { openJournal, type CommitRecord, type Journal } from './embedded-journal.js';
 import { EmbeddedState } from './embedded-state.js';
-import type {
-  Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned,
-} from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
 
 export interface EmbeddedStoreOptions {
   /** Change-feed retention (entries). Default 10 000. */
@@ -35,12 +33,18 @@ class EmbeddedStore extends EmbeddedState implements Store {
   readonly kind = 'embedded';
   /** Leases are not persisted: a restart ends every holder in this single process anyway. */
   private leases = new Map<string, { holder: string; token: number; x: number }>();
-  private readonly followers = new FeedFollowers((after, limit) => this.entriesAfter(after, limit), () => this.head);
+  private readonly followers = new FeedFollowers(
+    (after, limit) => this.entriesAfter(after, limit),
+    () => this.head,
+  );
   private dirtyCounters = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly journal: Journal, private readonly opts: EmbeddedStoreOptions) {
+  constructor(
+    private readonly journal: Journal,
+    private readonly opts: EmbeddedStoreOptions,
+  ) {
     super(Math.max(1, Math.floor(opts.feedMaxLen ?? 10_000)), opts.now ?? Date.now);
   }
 

@@ -25,7 +25,9 @@ export interface OpenStoreOptions {
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   if (opts.redisUrl) {
     return createRedisStore(opts.redisUrl, opts.prefix, {
-      feedMaxLen: opts.feedMaxLen, waitReplicas: opts.waitReplicas, waitTimeoutMs: opts.waitTimeoutMs,
+      feedMaxLen: opts.feedMaxLen,
+      waitReplicas: opts.waitReplicas,
+      waitTimeoutMs: opts.waitTimeoutMs,
     });
   }
   return openEmbeddedStore(opts.dataDir, { feedMaxLen: opts.feedMaxLen });

@@ -39,7 +39,8 @@ export function keys(prefix: string) {
 export function commitArgs(k: RedisKeys, c: Commit, feedMaxLen: number): (string | number)[] {
   const keyList = [k.feedseq, k.feed];
   const keyIdx = new Map<string, number>();
-  const key = (name: string): number => { // 1-based index into KEYS, each key passed once
+  const key = (name: string): number => {
+    // 1-based index into KEYS, each key passed once
     let i = keyIdx.get(name);
     if (i === undefined) {
       i = keyList.push(name);
@@ -51,10 +52,23 @@ export function commitArgs(k: RedisKeys, c: Commit, feedMaxLen: number): (string
   const payload = (v: unknown): number => payloads.push(toJson(v)) + 3; // ARGV[4] is payload 1
   const plan = {
     f: c.fence ? [key(k.lease(c.fence.lease)), c.fence.token, c.fence.lease] : undefined,
-    p: (c.puts ?? []).map((op) => [key(k.doc(op.collection)), key(k.ver(op.collection)), op.id,
-      expectArg(op.expectVersion), payload(op.value), op.collection, op.quiet ? 1 : 0]),
-    d: (c.deletes ?? []).map((op) => [key(k.doc(op.collection)), key(k.ver(op.collection)), op.id,
-      expectArg(op.expectVersion), op.collection, op.quiet ? 1 : 0]),
+    p: (c.puts ?? []).map((op) => [
+      key(k.doc(op.collection)),
+      key(k.ver(op.collection)),
+      op.id,
+      expectArg(op.expectVersion),
+      payload(op.value),
+      op.collection,
+      op.quiet ? 1 : 0,
+    ]),
+    d: (c.deletes ?? []).map((op) => [
+      key(k.doc(op.collection)),
+      key(k.ver(op.collection)),
+      op.id,
+      expectArg(op.expectVersion),
+      op.collection,
+      op.quiet ? 1 : 0,
+    ]),
     a: (c.appends ?? []).map((op) => [key(k.log(op.log)), op.seq, payload(op.entry), op.log]),
   };
   const trim = feedMaxLen >= APPROX_TRIM_MIN ? '~' : '=';

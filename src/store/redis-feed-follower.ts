@@ -14,8 +14,7 @@ export interface FeedFollowerDeps {
 }
 
 /** RedisStore.follow (see Store.follow): a blocking XREAD loop that reports gaps. Returns the stop function. */
-export function followFeed(deps: FeedFollowerDeps, afterSeq: number,
-  onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void {
+export function followFeed(deps: FeedFollowerDeps, afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void {
   const { conn, keys, blockMs, followers } = deps;
   let stopped = false;
   let last = Math.max(0, Math.floor(afterSeq));
@@ -66,8 +65,7 @@ export function followFeed(deps: FeedFollowerDeps, afterSeq: number,
           verify = false;
           continue;
         }
-        const res = (await conn.call('XREAD', 'COUNT', 1000, 'BLOCK', blockMs,
-          'STREAMS', keys.feed, `${last}-1`)) as [string, StreamEntry[]][] | null;
+        const res = (await conn.call('XREAD', 'COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', keys.feed, `${last}-1`)) as [string, StreamEntry[]][] | null;
         backoff = 50;
         if (stopped || verify || !res?.[0]) continue;
         const entries = res[0][1].map(parseFeedEntry);

@@ -1,13 +1,19 @@
 import { type ConflictKind, ConflictError, StoreUnavailableError } from '../errors/app-error.js';
-import type {
-  Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned,
-} from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
+import { closeClient, createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology } from './redis-connection.js';
 import {
-  closeClient, createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology,
-} from './redis-connection.js';
-import {
-  checkFinite, commitArgs, execResults, field, idSeq, keys, lazyDoc, parseFeedEntry, ttlArg, unavailable,
-  type RedisKeys, type StreamEntry,
+  checkFinite,
+  commitArgs,
+  execResults,
+  field,
+  idSeq,
+  keys,
+  lazyDoc,
+  parseFeedEntry,
+  ttlArg,
+  unavailable,
+  type RedisKeys,
+  type StreamEntry,
 } from './redis-encoding.js';
 import { followFeed } from './redis-feed-follower.js';
 import { ACQUIRE_LUA, COMMIT_LUA, RELEASE_LUA, SUM_COUNTERS_LUA } from './redis-scripts.js';
@@ -66,8 +72,10 @@ export class RedisStore implements Store {
     this.waitTimeoutMs = Math.max(1, Math.floor(opts.waitTimeoutMs ?? 1000));
     this.topology = parseRedisUrl(opts.url);
     this.redis = this.open({ autoPipelining: true, maxRetriesPerRequest: 3, commandTimeoutMs: COMMAND_TIMEOUT_MS });
-    this.writer = this.waitReplicas === 0 ? this.redis
-      : this.open({ autoPipelining: true, maxRetriesPerRequest: 3, commandTimeoutMs: COMMAND_TIMEOUT_MS + this.waitTimeoutMs });
+    this.writer =
+      this.waitReplicas === 0
+        ? this.redis
+        : this.open({ autoPipelining: true, maxRetriesPerRequest: 3, commandTimeoutMs: COMMAND_TIMEOUT_MS + this.waitTimeoutMs });
   }
 
   private open(tuning: ConnectionTuning): RedisClient {
@@ -128,16 +136,22 @@ export class RedisStore implements Store {
 
   async get<T = unknown>(collection: string, id: string): Promise<Versioned<T> | null> {
     // MULTI so the value and its version come from the same instant.
-    const [json, ver] = (await this.io(this.redis.multi()
-      .hget(this.k.doc(collection), id).hget(this.k.ver(collection), id).exec().then(execResults))) as [string | null, string | null];
+    const [json, ver] = (await this.io(this.redis.multi().hget(this.k.doc(collection), id).hget(this.k.ver(collection), id).exec().then(execResults))) as [
+      string | null,
+      string | null,
+    ];
     if (json === null || ver === null) return null;
     return { id, version: Number(ver), value: JSON.parse(json) as T };
   }
 
   async list<T = unknown>(collection: string): Promise<Versioned<T>[]> {
-    const [docs, vers] = (await this.io(this.redis.multi()
-      .hgetall(this.k.doc(collection)).hgetall(this.k.ver(collection)).exec().then(execResults))) as [Record<string, string>, Record<string, string>];
-    return Object.keys(docs).sort().map((id) => lazyDoc<T>(id, Number(vers[id] ?? 0), docs[id]!));
+    const [docs, vers] = (await this.io(this.redis.multi().hgetall(this.k.doc(collection)).hgetall(this.k.ver(collection)).exec().then(execResults))) as [
+      Record<string, string>,
+      Record<string, string>,
+    ];
+    return Object.keys(docs)
+      .sort()
+      .map((id) => lazyDoc<T>(id, Number(vers[id] ?? 0), docs[id]!));
   }
 
   async versions(collection: string): Promise<Map<string, number>> {
@@ -147,14 +161,19 @@ export class RedisStore implements Store {
 
   async getMany<T = unknown>(collection: string, ids: string[]): Promise<Versioned<T>[]> {
     if (ids.length === 0) return [];
-    const [docs, vers] = (await this.io(this.redis.multi()
-      .hmget(this.k.doc(collection), ...ids).hmget(this.k.ver(collection), ...ids).exec().then(execResults))) as [Array<string | null>, Array<string | null>];
+    const [docs, vers] = (await this.io(
+      this.redis
+        .multi()
+        .hmget(this.k.doc(collection), ...ids)
+        .hmget(this.k.ver(collection), ...ids)
+        .exec()
+        .then(execResults),
+    )) as [Array<string | null>, Array<string | null>];
     return ids.flatMap((id, i) => (docs[i] == null || vers[i] == null ? [] : [lazyDoc<T>(id, Number(vers[i]), docs[i]!)]));
   }
 
   async commit(c: Commit): Promise<CommitResult> {
-    const res = await this.writeScript<[string, ...(string | number)[]]>('rcCommit',
-      commitArgs(this.k, c, this.feedMaxLen), (r) => r[0] === 'ok');
+    const res = await this.writeScript<[string, ...(string | number)[]]>('rcCommit', commitArgs(this.k, c, this.feedMaxLen), (r) => r[0] === 'ok');
     if (res[0] !== 'ok') throw new ConflictError(res[1] as ConflictKind, String(res[2]));
     const versions: Record<string, number> = {};
     (c.puts ?? []).forEach((op, i) => (versions[`${op.collection}/${op.id}`] = Number(res[i + 2])));
@@ -167,8 +186,14 @@ export class RedisStore implements Store {
 
   async readFeed(afterSeq: number, limit: number): Promise<FeedEntry[] | null> {
     const after = Math.max(0, Math.floor(afterSeq));
-    const [head, raw] = (await this.io(this.redis.multi().get(this.k.feedseq)
-      .xrange(this.k.feed, `${after + 1}-0`, '+', 'COUNT', Math.max(1, limit)).exec().then(execResults))) as [string | null, StreamEntry[]];
+    const [head, raw] = (await this.io(
+      this.redis
+        .multi()
+        .get(this.k.feedseq)
+        .xrange(this.k.feed, `${after + 1}-0`, '+', 'COUNT', Math.max(1, limit))
+        .exec()
+        .then(execResults),
+    )) as [string | null, StreamEntry[]];
     if (after >= Number(head ?? 0)) return [];
     const entries = raw.map(parseFeedEntry);
     // Seqs are contiguous in the stream, so a missing successor can only mean it was trimmed.
@@ -228,8 +253,11 @@ export class RedisStore implements Store {
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
     // Confirmed like a commit: a fencing token a failover could take back might be handed out twice.
-    const token = await this.writeScript<number | null>('rcAcquire', [this.k.lease(name), this.k.fence(name),
-      holder, Math.max(1, Math.ceil(ttlMs))], (t) => t !== null);
+    const token = await this.writeScript<number | null>(
+      'rcAcquire',
+      [this.k.lease(name), this.k.fence(name), holder, Math.max(1, Math.ceil(ttlMs))],
+      (t) => t !== null,
+    );
     return token === null ? null : { holder, token: Number(token) };
   }
 
@@ -260,8 +288,7 @@ export class RedisStore implements Store {
 }
 
 /** Opens the store and waits for its first connection; a failure closes it again and rejects. */
-export async function createRedisStore(url: string, prefix: string,
-  opts: Omit<RedisStoreOptions, 'url' | 'prefix'> = {}): Promise<RedisStore> {
+export async function createRedisStore(url: string, prefix: string, opts: Omit<RedisStoreOptions, 'url' | 'prefix'> = {}): Promise<RedisStore> {
   const store = new RedisStore({ url, prefix, ...opts });
   try {
     return await store.connect();

@@ -65,14 +65,18 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
         const views = await deps.rollouts.views([...all.filter((r) => !isFinal(r.state)), ...finished]);
         const active = views.filter((r) => !isFinal(r.state));
         // Newest first means the most recently ended, not the most recently started.
-        const recent = views.filter((r) => isFinal(r.state)).sort((a, b) => endedAt(b).localeCompare(endedAt(a))).slice(0, RECENT_FINISHED);
+        const recent = views
+          .filter((r) => isFinal(r.state))
+          .sort((a, b) => endedAt(b).localeCompare(endedAt(a)))
+          .slice(0, RECENT_FINISHED);
         return etagJson(req, res, { rollouts: [...active, ...recent].map(boardEntry) }, now);
       },
     }),
     defineRoute({
       method: 'get',
       path: '/api/admin/rollouts/{id}/series',
-      summary: 'One rollout with where it stands and its outcomes over time per cohort (error rate, latency, requests), gate thresholds and served percentage: what its dashboard page draws.',
+      summary:
+        'One rollout with where it stands and its outcomes over time per cohort (error rate, latency, requests), gate thresholds and served percentage: what its dashboard page draws.',
       tag: TAG,
       auth: read,
       params: z.object({ id: z.string().min(1).max(100) }),
@@ -102,4 +106,3 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
     }),
   ];
 }
-

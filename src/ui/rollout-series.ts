@@ -156,5 +156,11 @@ export async function readRolloutSeries(outcomes: OutcomeSource, rollout: Rollou
   });
   const last = windows.at(-1)!;
   const partialFrom = ended === undefined && last[1] > now.getTime() ? last[0] : undefined;
-  return buildSeries(rollout, windows, windows.map(([start]) => settled.get(start) ?? fresh.get(start)!), to, partialFrom);
+  return buildSeries(
+    rollout,
+    windows,
+    windows.map(([start]) => settled.get(start) ?? fresh.get(start)!),
+    to,
+    partialFrom,
+  );
 }

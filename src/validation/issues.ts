@@ -45,7 +45,10 @@ export function summariseIssues(issues: readonly FieldIssue[]): string {
 export function issuesError(where: string, issues: readonly FieldIssue[]): AppError {
   const listed = issues.slice(0, MAX_LISTED_PROBLEMS);
   const unlisted = issues.length - listed.length;
-  return new AppError('invalid', 'validation_failed', `invalid ${where}: ${summariseIssues(issues)}`, { issues: listed, ...(unlisted > 0 ? { unlisted } : {}) });
+  return new AppError('invalid', 'validation_failed', `invalid ${where}: ${summariseIssues(issues)}`, {
+    issues: listed,
+    ...(unlisted > 0 ? { unlisted } : {}),
+  });
 }
 
 export function validationError(where: string, error: z.ZodError, root = ''): AppError {

@@ -51,7 +51,10 @@ function listOf(items: readonly string[], max: number, conjunction?: string): st
 
 /** The message of a value not among the allowed ones (zod's `invalid_value`, from z.enum and z.literal). */
 export function choiceMessage(input: unknown, values: readonly unknown[]): string {
-  const allowed = listOf(values.map((v) => (typeof v === 'string' ? v : String(v))), MAX_LISTED_VALUES);
+  const allowed = listOf(
+    values.map((v) => (typeof v === 'string' ? v : String(v))),
+    MAX_LISTED_VALUES,
+  );
   if (input === undefined) return values.length === 1 ? `required: ${allowed}` : `required: one of ${allowed}`;
   return values.length === 1 ? `${describeValue(input)} is not ${allowed}` : `${describeValue(input)} is not one of ${allowed}`;
 }
@@ -66,8 +69,7 @@ z.config({
 type Payload = z.core.ParsePayload;
 type RawIssue = Payload['issues'][number];
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** An issue saying only that the value is of another type altogether (raised by the schema, not by one of its checks). */
 const isTypeMismatch = (issue: RawIssue): boolean =>
@@ -181,7 +183,8 @@ export function keyedUnion<const T extends readonly [z.core.SomeType, ...z.core.
  * a file with several mistakes reports this one with the rest. `{ when: fieldsValid('a', 'b') }`.
  */
 export function fieldsValid(...fields: string[]): (payload: Payload) => boolean {
-  return (payload) => isPlainObject(payload.value) && payload.issues.every((issue) => (issue.path ?? []).length > 0 && !fields.includes(String(issue.path![0])));
+  return (payload) =>
+    isPlainObject(payload.value) && payload.issues.every((issue) => (issue.path ?? []).length > 0 && !fields.includes(String(issue.path![0])));
 }
 
 /**

@@ -38,7 +38,11 @@ describe('approvals on a live controller', () => {
     return { id: body.id, flag, body };
   }
   const approve = (id: string, body: unknown, who: AdminPerson, headers?: Record<string, string>) =>
-    fetch(`${t.url}/api/admin/rollouts/${id}/approve`, { method: 'POST', headers: { Authorization: who.secret, 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    fetch(`${t.url}/api/admin/rollouts/${id}/approve`, {
+      method: 'POST',
+      headers: { Authorization: who.secret, 'Content-Type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
   const served = async (flag: string) => (await t.api('GET', `/api/admin/flags/${flag}`)).body.environments.production.strategies[0].parameters.rollout;
 
   it('the Go/No-Go: a first step that asks for approval waits at 0 %, serving nothing, until approved', async () => {
@@ -100,7 +104,13 @@ describe('approvals on a live controller', () => {
   });
 
   it('an approval given before a pause does not count after it', async () => {
-    await expectStatus(t, 201, 'PUT', '/api/admin/policies/two-signers', policy('two-signers', { stepDefaults: { minDuration: '1h', minSamples: 0, approval: { required: 2, roles: ['release-manager'] } } }));
+    await expectStatus(
+      t,
+      201,
+      'PUT',
+      '/api/admin/policies/two-signers',
+      policy('two-signers', { stepDefaults: { minDuration: '1h', minSamples: 0, approval: { required: 2, roles: ['release-manager'] } } }),
+    );
     const { id } = await started('two-signers');
     expect((await approve(id, { step: 1 }, managers[5]!)).body).toMatchObject({ state: 'awaiting_approval', approvals: [{ by: { name: 'Manager 5' } }] });
     await expectStatus(t, 200, 'POST', `/api/admin/rollouts/${id}/pause`, { comment: 'board meeting moved' }, editor.secret);
@@ -128,8 +138,16 @@ describe('guard rails of an environment', () => {
   let t: TestController;
   beforeAll(async () => {
     t = await startTestController();
-    await expectStatus(t, 201, 'PUT', '/api/admin/environments/prod-guarded', { owner: 'release-management', rules: { approval: { required: 1, roles: ['release-manager'] }, requireRollbackRules: true } });
-    await expectStatus(t, 201, 'PUT', '/api/admin/policies/straight-to-100', { name: 'straight-to-100', steps: [100], stepDefaults: { minDuration: '30s', approval: { required: 0 } }, analysisInterval: '1s' });
+    await expectStatus(t, 201, 'PUT', '/api/admin/environments/prod-guarded', {
+      owner: 'release-management',
+      rules: { approval: { required: 1, roles: ['release-manager'] }, requireRollbackRules: true },
+    });
+    await expectStatus(t, 201, 'PUT', '/api/admin/policies/straight-to-100', {
+      name: 'straight-to-100',
+      steps: [100],
+      stepDefaults: { minDuration: '30s', approval: { required: 0 } },
+      analysisInterval: '1s',
+    });
     await expectStatus(t, 201, 'PUT', '/api/admin/flags/guarded', { environments: { 'prod-guarded': { enabled: false, strategies: [] } } });
   });
   afterAll(() => t.stop());
@@ -140,7 +158,9 @@ describe('guard rails of an environment', () => {
     expect(res.body.error).toBe('policy_not_allowed');
     expect(res.body.message).toContain('rules.approval.required');
     expect(res.body.message).toContain('step 100%');
-    expect(res.body.details.violations.map((v: { rule: string }) => v.rule)).toEqual(expect.arrayContaining(['rules.approval.required', 'rules.requireRollbackRules']));
+    expect(res.body.details.violations.map((v: { rule: string }) => v.rule)).toEqual(
+      expect.arrayContaining(['rules.approval.required', 'rules.requireRollbackRules']),
+    );
     expect((await t.api('GET', '/api/admin/flags/guarded')).body.environments['prod-guarded'].enabled).toBe(false);
   });
 

@@ -30,7 +30,10 @@ describe('audit log', () => {
 
   it('records who did what, why, and the state before and after', async () => {
     const viewer = await t.token({ kind: 'admin', role: 'viewer' });
-    await t.api('PUT', '/api/admin/flags/audited', { reason: 'launch prep', environments: { production: { enabled: true, strategies: [{ name: 'default' }] } } });
+    await t.api('PUT', '/api/admin/flags/audited', {
+      reason: 'launch prep',
+      environments: { production: { enabled: true, strategies: [{ name: 'default' }] } },
+    });
     await t.api('POST', '/api/admin/flags/audited/environments/production/kill', { reason: 'errors at 3%' });
     const { body } = await t.api('GET', '/api/admin/audit?limit=1000', undefined, viewer);
     const events = body.events as any[];

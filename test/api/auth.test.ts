@@ -65,7 +65,12 @@ describe('tokens and roles', () => {
     const keys = await redis.keys(`{${t.prefix}}:*`);
     for (const key of keys) {
       const type = await redis.type(key);
-      const dump = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'stream' ? JSON.stringify(await redis.xrange(key, '-', '+')) : String(await redis.get(key).catch(() => ''));
+      const dump =
+        type === 'hash'
+          ? JSON.stringify(await redis.hgetall(key))
+          : type === 'stream'
+            ? JSON.stringify(await redis.xrange(key, '-', '+'))
+            : String(await redis.get(key).catch(() => ''));
       expect(dump).not.toContain(secret);
       expect(dump).not.toContain(t.adminToken);
     }

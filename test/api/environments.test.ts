@@ -23,7 +23,11 @@ describe('declared environments', () => {
   let releaseManager: string;
   beforeAll(async () => {
     t = await startTestController();
-    [viewer, editor, releaseManager] = (await Promise.all(['viewer', 'editor', 'release-manager'].map((role) => t.token({ kind: 'admin', role })))) as [string, string, string];
+    [viewer, editor, releaseManager] = (await Promise.all(['viewer', 'editor', 'release-manager'].map((role) => t.token({ kind: 'admin', role })))) as [
+      string,
+      string,
+      string,
+    ];
   });
   afterAll(() => t.stop());
 
@@ -33,7 +37,11 @@ describe('declared environments', () => {
     expect(listed.body.environments.map((e: any) => e.name)).toEqual([...TEST_ENVIRONMENTS].sort());
     expect((await t.api('GET', '/api/admin/environments/staging', undefined, viewer)).body).toEqual({ name: 'staging', description: 'staging (tests)' });
 
-    const body = { description: 'Edge locations', owner: 'edge-team', rules: { approval: { required: 1, roles: ['release-manager'] }, minStepDuration: '5m', requireRollbackRules: true } };
+    const body = {
+      description: 'Edge locations',
+      owner: 'edge-team',
+      rules: { approval: { required: 1, roles: ['release-manager'] }, minStepDuration: '5m', requireRollbackRules: true },
+    };
     for (const token of [viewer, editor, releaseManager]) {
       const refused = await t.api('PUT', '/api/admin/environments/edge', body, token);
       expect(refused.status).toBe(403);
@@ -41,7 +49,12 @@ describe('declared environments', () => {
     }
     const created = await t.api('PUT', '/api/admin/environments/edge', { ...body, reason: 'new region' });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ name: 'edge', description: 'Edge locations', owner: 'edge-team', rules: { approval: { required: 1, roles: ['release-manager'] }, minStepDuration: 300_000, requireRollbackRules: true } });
+    expect(created.body).toEqual({
+      name: 'edge',
+      description: 'Edge locations',
+      owner: 'edge-team',
+      rules: { approval: { required: 1, roles: ['release-manager'] }, minStepDuration: 300_000, requireRollbackRules: true },
+    });
     expect((await t.api('GET', '/api/admin/environments/edge', undefined, viewer)).body).toEqual(created.body);
     expect((await t.api('PUT', '/api/admin/environments/edge', { ...body, owner: 'sre' })).status).toBe(200);
 
@@ -85,7 +98,9 @@ describe('declared environments', () => {
 
     // Declared, the same requests go through.
     expect((await t.api('PUT', '/api/admin/environments/qa', {})).status).toBe(201);
-    expect((await t.api('POST', '/api/admin/environments/qa/import', { features: [{ name: 'guarded', enabled: true, strategies: [] }] })).body).toEqual({ imported: 1 });
+    expect((await t.api('POST', '/api/admin/environments/qa/import', { features: [{ name: 'guarded', enabled: true, strategies: [] }] })).body).toEqual({
+      imported: 1,
+    });
     expect((await t.api('POST', '/api/admin/flags/guarded/environments/qa/kill', { reason: 'drill' }, releaseManager)).status).toBe(200);
     expect((await t.api('POST', '/api/admin/tokens', { kind: 'client', environment: 'qa', name: 'shop' })).status).toBe(201);
   });
@@ -93,10 +108,19 @@ describe('declared environments', () => {
   it('judges a policy against an environment’s rules: 422 policy_not_allowed naming each rule', async () => {
     const environments = new EnvironmentService(t.controller.store, () => new Date());
     const weak = policySchema.parse({ name: 'weak', steps: [1, 100], stepDefaults: { minDuration: '1m', approval: { required: 0 } } });
-    const err = await environments.assertPolicyAllowed(weak, 'edge').then(() => undefined, (e) => e);
+    const err = await environments.assertPolicyAllowed(weak, 'edge').then(
+      () => undefined,
+      (e) => e,
+    );
     expect(err).toMatchObject({ kind: 'refused', errorId: 'policy_not_allowed' });
     expect(err.message).toContain('policy "weak" may not be used in edge');
-    expect(err.details.violations.map((v: any) => v.rule)).toEqual(['rules.approval.required', 'rules.approval.required', 'rules.minStepDuration', 'rules.minStepDuration', 'rules.requireRollbackRules']);
+    expect(err.details.violations.map((v: any) => v.rule)).toEqual([
+      'rules.approval.required',
+      'rules.approval.required',
+      'rules.minStepDuration',
+      'rules.minStepDuration',
+      'rules.requireRollbackRules',
+    ]);
     expect(err.message).toContain('rules.approval.required: step 1%: asks for 0 approvals, edge requires at least 1 from release-manager');
     await expect(environments.assertPolicyAllowed(weak, 'staging')).resolves.toBeUndefined();
     await expect(environments.assertPolicyAllowed(weak, 'nowhere')).rejects.toMatchObject({ kind: 'not-found', errorId: 'unknown_environment' });
@@ -107,7 +131,12 @@ describe('declared environments', () => {
     const policy = { name: 'careful', steps: [5, 100], rollback: [{ metric: 'error_rate', above: 0.05, for: '1m' }] };
     const proposed = await t.api('PUT', '/api/admin/policies/careful', policy, editor);
     expect(proposed.status).toBe(202);
-    expect(proposed.body.proposal).toMatchObject({ id: expect.any(String), by: 'test-admin', policy: { name: 'careful', steps: [5, 100] }, at: expect.any(String) });
+    expect(proposed.body.proposal).toMatchObject({
+      id: expect.any(String),
+      by: 'test-admin',
+      policy: { name: 'careful', steps: [5, 100] },
+      at: expect.any(String),
+    });
     expect((await t.api('GET', '/api/admin/policies/careful')).status).toBe(404);
     const { proposals } = (await t.api('GET', '/api/admin/policy-proposals', undefined, viewer)).body;
     expect(proposals.map((p: any) => p.id)).toContain(proposed.body.proposal.id);
@@ -122,7 +151,10 @@ describe('declared environments', () => {
     expect(accepted.status).toBe(200);
     expect((await t.api('GET', '/api/admin/policies/careful')).body.steps).toEqual([5, 100]);
     expect((await t.api('GET', '/api/admin/policy-proposals')).body.proposals).toEqual([]);
-    expect((await auditEvents(t)).at(-1)).toMatchObject({ action: 'policy.put', reason: expect.stringMatching(/^accepted proposal .* by test-admin: reviewed$/) });
+    expect((await auditEvents(t)).at(-1)).toMatchObject({
+      action: 'policy.put',
+      reason: expect.stringMatching(/^accepted proposal .* by test-admin: reviewed$/),
+    });
     // An admin writes directly.
     expect((await t.api('PUT', '/api/admin/policies/careful', { ...policy, steps: [1, 100] })).status).toBe(200);
   });
@@ -141,12 +173,33 @@ describe('the upgrade and the environments file', () => {
     const prefix = uniquePrefix('env-upgrade');
     // State as an older version left it: flags and a token in environments nobody declared.
     const store = await createRedisStore(inject('redisUrl'), prefix);
-    const flag = (name: string, environments: object, killSwitches = {}) => ({ collection: 'flags', id: name, value: { name, type: 'release', project: 'default', stale: false, impressionData: false, dependencies: [], environments, killSwitches } });
+    const flag = (name: string, environments: object, killSwitches = {}) => ({
+      collection: 'flags',
+      id: name,
+      value: { name, type: 'release', project: 'default', stale: false, impressionData: false, dependencies: [], environments, killSwitches },
+    });
     await store.commit({
       puts: [
         flag('old-a', { 'eu-west': { enabled: true, strategies: [], variants: [] } }),
-        flag('old-b', { production: { enabled: true, strategies: [], variants: [] } }, { legacy: { reason: 'old incident', actor: 'x', at: '2025-01-01T00:00:00.000Z' } }),
-        { collection: 'tokens', id: 'edge-token', value: { id: 'edge-token', name: 'edge app', kind: 'client', environment: 'edge', secretHash: hashSecret('client:edge.0000'), hint: 'client:edge.0000…', createdAt: '2025-01-01T00:00:00.000Z', createdBy: 'someone' } },
+        flag(
+          'old-b',
+          { production: { enabled: true, strategies: [], variants: [] } },
+          { legacy: { reason: 'old incident', actor: 'x', at: '2025-01-01T00:00:00.000Z' } },
+        ),
+        {
+          collection: 'tokens',
+          id: 'edge-token',
+          value: {
+            id: 'edge-token',
+            name: 'edge app',
+            kind: 'client',
+            environment: 'edge',
+            secretHash: hashSecret('client:edge.0000'),
+            hint: 'client:edge.0000…',
+            createdAt: '2025-01-01T00:00:00.000Z',
+            createdBy: 'someone',
+          },
+        },
       ],
     });
     await store.close();
@@ -182,7 +235,10 @@ describe('the upgrade and the environments file', () => {
   it('a flag file naming an undeclared environment loads nothing from that file', async () => {
     const flagsDir = mkdtempSync(path.join(os.tmpdir(), 'rc-envflags-'));
     writeFileSync(path.join(flagsDir, 'ok.yaml'), 'flags:\n  - name: fine\n    environments:\n      staging: { enabled: true }\n');
-    writeFileSync(path.join(flagsDir, 'typo.yaml'), 'flags:\n  - name: also-fine\n    environments:\n      staging: { enabled: true }\n  - name: typo\n    environments:\n      prodution: { enabled: true }\n');
+    writeFileSync(
+      path.join(flagsDir, 'typo.yaml'),
+      'flags:\n  - name: also-fine\n    environments:\n      staging: { enabled: true }\n  - name: typo\n    environments:\n      prodution: { enabled: true }\n',
+    );
     const t = await startTestController({ flagsDir });
     try {
       expect((await t.api('GET', '/api/admin/flags')).body.flags.map((f: any) => f.name)).toEqual(['fine']);
@@ -192,12 +248,24 @@ describe('the upgrade and the environments file', () => {
   });
 
   it('an environments file with a bad field is refused naming the file and the field path, and declares nothing', async () => {
-    const file = writeEnvironmentsFile([{ name: 'production', rules: { approval: { required: 1 } } }, { name: 'shiny', rules: { minStepDuration: 'soon' } }]);
-    const err = await readEnvironmentsFile(file).then(() => undefined, (e) => e);
+    const file = writeEnvironmentsFile([
+      { name: 'production', rules: { approval: { required: 1 } } },
+      { name: 'shiny', rules: { minStepDuration: 'soon' } },
+    ]);
+    const err = await readEnvironmentsFile(file).then(
+      () => undefined,
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(FileError);
     expect(err.message).toBe(`${file}: environments[1].rules.minStepDuration: a duration such as 30s, 10m or 24h`);
 
-    const ctl = await spawnController({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: uniquePrefix('env-badfile'), ADMIN_TOKEN: `admin-${'x'.repeat(20)}`, FLAGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'rc-noflags-')), ENVIRONMENTS_FILE: file });
+    const ctl = await spawnController({
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: uniquePrefix('env-badfile'),
+      ADMIN_TOKEN: `admin-${'x'.repeat(20)}`,
+      FLAGS_DIR: mkdtempSync(path.join(os.tmpdir(), 'rc-noflags-')),
+      ENVIRONMENTS_FILE: file,
+    });
     try {
       expect(ctl.output()).toContain(`environments file not loaded: ${file}: environments[1].rules.minStepDuration`);
       const res = await fetch(`${ctl.url}/api/admin/environments`, { headers: { Authorization: `admin-${'x'.repeat(20)}` } });

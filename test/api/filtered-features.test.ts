@@ -25,7 +25,9 @@ describe('filtered client features (SDKs with projectName or namePrefix)', () =>
     await t.api('PUT', '/api/admin/flags/pay.card', { project: 'payments', environments: on });
     expect(await names('?namePrefix=pay.')).toEqual(['pay.apple', 'pay.card', 'pay.google']);
     const res = await fetch(`${t.url}/api/client/features?namePrefix=pay.`, { headers: { Authorization: client } });
-    const again = await fetch(`${t.url}/api/client/features?namePrefix=pay.`, { headers: { Authorization: client, 'If-None-Match': res.headers.get('etag')! } });
+    const again = await fetch(`${t.url}/api/client/features?namePrefix=pay.`, {
+      headers: { Authorization: client, 'If-None-Match': res.headers.get('etag')! },
+    });
     expect(again.status).toBe(304);
   });
 });

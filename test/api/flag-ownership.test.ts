@@ -52,7 +52,10 @@ describe('a rollout owns the percentage it set', () => {
     expect(strategyOf((await t.api('GET', '/api/admin/flags/owned')).body)).toMatchObject({ id: `rollout:${done.id}`, parameters: { rollout: '100' } });
 
     // The same percentage with other edits is fine, and the rollout keeps owning its strategy.
-    const same = await t.api('PUT', '/api/admin/flags/owned', { description: 'at 100%', environments: { [ENV]: { enabled: true, strategies: [rollout('100')] } } });
+    const same = await t.api('PUT', '/api/admin/flags/owned', {
+      description: 'at 100%',
+      environments: { [ENV]: { enabled: true, strategies: [rollout('100')] } },
+    });
     expect(same.status).toBe(200);
     expect(strategyOf(same.body)).toMatchObject({ id: `rollout:${done.id}`, parameters: { rollout: '100' } });
 
@@ -67,10 +70,14 @@ describe('a rollout owns the percentage it set', () => {
   });
 
   it('a running rollout is guarded too, and keeps its strategy when forced', async () => {
-    await t.api('PUT', '/api/admin/policies/slow', { ...quickPolicy('slow', [20, 100]), stepDefaults: { minDuration: '1h', minSamples: 0, maxDuration: '2h', approval: { required: 0 } } });
+    await t.api('PUT', '/api/admin/policies/slow', {
+      ...quickPolicy('slow', [20, 100]),
+      stepDefaults: { minDuration: '1h', minSamples: 0, maxDuration: '2h', approval: { required: 0 } },
+    });
     expect((await t.api('PUT', '/api/admin/flags/ramping', original)).status).toBe(201);
     const started = await t.api('POST', '/api/admin/rollouts', { flag: 'ramping', environment: ENV, policy: 'slow' });
-    for (let i = 0; i < 200 && strategyOf((await t.api('GET', '/api/admin/flags/ramping')).body).parameters.rollout !== '20'; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && strategyOf((await t.api('GET', '/api/admin/flags/ramping')).body).parameters.rollout !== '20'; i++)
+      await new Promise((r) => setTimeout(r, 25));
     const refused = await t.api('PUT', '/api/admin/flags/ramping', { environments: { [ENV]: { enabled: true, strategies: [rollout('50')] } } });
     expect(refused.status).toBe(409);
     expect(refused.body.details.conflicts[0]).toMatchObject({ rolloutId: started.body.id, rolloutPercentage: 20, newPercentage: 50, change: 'percentage' });
@@ -105,16 +112,26 @@ describe('a rollout owns the percentage it set', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(...String(chunk).trim().split('\n')), cb()) });
     const config = loadConfig({
-      PORT: '0', HOST: '127.0.0.1', REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix, FLAGS_DIR: dir, POLICIES_DIR: emptyDir(),
-      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'rc-data-')), LOG_LEVEL: 'info', ...FAST_ENV,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: prefix,
+      FLAGS_DIR: dir,
+      POLICIES_DIR: emptyDir(),
+      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'rc-data-')),
+      LOG_LEVEL: 'info',
+      ...FAST_ENV,
     });
     const second = await startController(config, createLogger('info', sink));
     try {
       const errors = lines.map((l) => JSON.parse(l)).filter((l) => l.level >= 50);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({ file, flag: 'from-file' });
-      expect(errors[0].msg).toContain(`flag file ${file}: flag from-file not applied: flag from-file in ${ENV}: the file disables the environment (serves 0%), rollout ${done.id} (completed) set 100%`);
-      const api = (route: string) => fetch(`http://127.0.0.1:${second.port}${route}`, { headers: { Authorization: first.adminToken } }).then((r) => r.json() as Promise<any>);
+      expect(errors[0].msg).toContain(
+        `flag file ${file}: flag from-file not applied: flag from-file in ${ENV}: the file disables the environment (serves 0%), rollout ${done.id} (completed) set 100%`,
+      );
+      const api = (route: string) =>
+        fetch(`http://127.0.0.1:${second.port}${route}`, { headers: { Authorization: first.adminToken } }).then((r) => r.json() as Promise<any>);
       const kept = await api('/api/admin/flags/from-file');
       expect(kept.description).toBe('first');
       expect(strategyOf(kept).parameters.rollout).toBe('100');

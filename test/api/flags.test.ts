@@ -18,7 +18,9 @@ describe('admin flags, kill switch and import', () => {
     const body = { description: 'd', environments: { production: { enabled: true, strategies: [rollout('10')] } } };
     expect((await t.api('PUT', '/api/admin/flags/crud', body)).status).toBe(201);
     expect((await features()).find((f) => f.name === 'crud')).toMatchObject({ enabled: true, strategies: [{ parameters: { rollout: '10' } }] });
-    expect((await t.api('PUT', '/api/admin/flags/crud', { ...body, environments: { production: { enabled: true, strategies: [rollout('50')] } } })).status).toBe(200);
+    expect(
+      (await t.api('PUT', '/api/admin/flags/crud', { ...body, environments: { production: { enabled: true, strategies: [rollout('50')] } } })).status,
+    ).toBe(200);
     expect((await features()).find((f) => f.name === 'crud').strategies[0].parameters.rollout).toBe('50');
     // A flag not configured in an environment is served there, disabled (as Unleash does).
     const staging = await t.token({ kind: 'client', environment: 'staging' });
@@ -35,9 +37,13 @@ describe('admin flags, kill switch and import', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('validation_failed');
     expect(res.body.message).toContain('environments.production.strategies[0].parameters.rollout');
-    const bad = await t.api('PUT', '/api/admin/flags/keep', { environments: { production: { enabled: true, strategies: [{ name: 'default', constraints: [{ contextName: 'x', operator: 'LIKE', values: [] }] }] } } });
+    const bad = await t.api('PUT', '/api/admin/flags/keep', {
+      environments: { production: { enabled: true, strategies: [{ name: 'default', constraints: [{ contextName: 'x', operator: 'LIKE', values: [] }] }] } },
+    });
     expect(bad.body.message).toContain('environments.production.strategies[0].constraints[0].operator');
-    const dangling = await t.api('PUT', '/api/admin/flags/keep', { environments: { production: { enabled: true, strategies: [{ name: 'default', segments: [999] }] } } });
+    const dangling = await t.api('PUT', '/api/admin/flags/keep', {
+      environments: { production: { enabled: true, strategies: [{ name: 'default', segments: [999] }] } },
+    });
     expect(dangling.status).toBe(400);
     expect(dangling.body.message).toContain('segment 999 does not exist');
     expect((await features()).find((f) => f.name === 'keep').strategies[0].parameters.rollout).toBe('5');
@@ -56,7 +62,10 @@ describe('admin flags, kill switch and import', () => {
     await t.api('PUT', '/api/admin/flags/killme', def);
     expect((await features()).find((f) => f.name === 'killme').enabled).toBe(false);
     expect((await t.api('POST', '/api/admin/flags/killme/environments/production/kill', { reason: 'again' })).body.changed).toBe(false);
-    expect((await t.api('POST', '/api/admin/flags/killme/environments/production/restore', { reason: 'fixed' })).body).toMatchObject({ killed: false, changed: true });
+    expect((await t.api('POST', '/api/admin/flags/killme/environments/production/restore', { reason: 'fixed' })).body).toMatchObject({
+      killed: false,
+      changed: true,
+    });
     expect((await features()).find((f) => f.name === 'killme').enabled).toBe(true);
     expect((await t.api('POST', '/api/admin/flags/nope/environments/production/kill', { reason: 'x' })).status).toBe(404);
   });
@@ -101,7 +110,11 @@ describe('admin flags, kill switch and import', () => {
     const read = await t.api('GET', '/api/admin/flags/cas');
     const etag = read.headers.get('etag')!;
     const put = (pct: string) =>
-      fetch(`${t.url}/api/admin/flags/cas`, { method: 'PUT', headers: { Authorization: t.adminToken, 'Content-Type': 'application/json', 'If-Match': etag }, body: JSON.stringify(def(pct)) });
+      fetch(`${t.url}/api/admin/flags/cas`, {
+        method: 'PUT',
+        headers: { Authorization: t.adminToken, 'Content-Type': 'application/json', 'If-Match': etag },
+        body: JSON.stringify(def(pct)),
+      });
     const [first, second] = await Promise.all([put('10'), put('50')]);
     expect([first.status, second.status].sort()).toEqual([200, 412]);
     const winner = first.status === 200 ? '10' : '50';
@@ -110,7 +123,11 @@ describe('admin flags, kill switch and import', () => {
   });
 
   it('answers a body that is not JSON with a 400', async () => {
-    const res = await fetch(`${t.url}/api/admin/flags/x`, { method: 'PUT', headers: { Authorization: t.adminToken, 'Content-Type': 'application/json' }, body: '{nope' });
+    const res = await fetch(`${t.url}/api/admin/flags/x`, {
+      method: 'PUT',
+      headers: { Authorization: t.adminToken, 'Content-Type': 'application/json' },
+      body: '{nope',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).error).toBe('invalid_json');
   });

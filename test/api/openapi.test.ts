@@ -43,7 +43,10 @@ describe('OpenAPI document', () => {
 
     const put = doc.paths['/api/admin/flags/{name}'].put;
     expect(put['x-required-permission']).toBe('flags:write');
-    expect(put.parameters).toEqual([expect.objectContaining({ name: 'name', in: 'path', required: true }), expect.objectContaining({ name: 'force', in: 'query', required: false })]);
+    expect(put.parameters).toEqual([
+      expect.objectContaining({ name: 'name', in: 'path', required: true }),
+      expect.objectContaining({ name: 'force', in: 'query', required: false }),
+    ]);
     expect(put.responses['409'].description).toContain('rollout_owns_percentage');
     const resolve = (schema: any) => (schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()] : schema);
     const flagBody = resolve(put.requestBody.content['application/json'].schema);

@@ -80,9 +80,14 @@ describe('outcomes from POST /api/metrics/outcomes', () => {
     clock = T0 + 9_999; // still the first bucket
     expect((await post(report({ flag: 'checkout', cohort: 'treatment', requests: 30, errors: 0 }), prod)).status).toBe(202);
     clock = T0 + 10_000; // the second bucket
-    expect((await post(report({ flag: 'checkout', cohort: 'control', requests: 10, errors: 5, latencyMs: { buckets: { '100': 10 }, sum: 600 } }), prod)).status).toBe(202);
+    expect(
+      (await post(report({ flag: 'checkout', cohort: 'control', requests: 10, errors: 5, latencyMs: { buckets: { '100': 10 }, sum: 600 } }), prod)).status,
+    ).toBe(202);
     clock = T0 + 25_000; // the third bucket
-    expect((await post(report({ flag: 'checkout', cohort: 'treatment', requests: 50, errors: 10, latencyMs: { buckets: { '1000': 50 }, sum: 20000 } }), prod)).status).toBe(202);
+    expect(
+      (await post(report({ flag: 'checkout', cohort: 'treatment', requests: 50, errors: 10, latencyMs: { buckets: { '1000': 50 }, sum: 20000 } }), prod))
+        .status,
+    ).toBe(202);
     clock = T0 + 1_000;
     expect((await post(report({ flag: 'checkout', cohort: 'treatment', requests: 1000, errors: 1000 }), staging)).status).toBe(202);
 

@@ -28,10 +28,19 @@ describe('policies', () => {
   });
 
   it('stores a policy with its defaults filled in and durations in milliseconds', async () => {
-    const created = await t.api('PUT', '/api/admin/policies/quick', { name: 'quick', analysisInterval: '5s', rollback: [{ metric: 'error_rate', above: 0.05, for: '1m' }] });
+    const created = await t.api('PUT', '/api/admin/policies/quick', {
+      name: 'quick',
+      analysisInterval: '5s',
+      rollback: [{ metric: 'error_rate', above: 0.05, for: '1m' }],
+    });
     expect(created.status).toBe(201);
     const got = (await t.api('GET', '/api/admin/policies/quick')).body;
-    expect(got).toMatchObject({ steps: [1, 10, 50, 100], analysisInterval: 5000, stepDefaults: { minDuration: 600_000, minSamples: 1000 }, rollback: [{ for: 60_000, cohort: 'treatment' }] });
+    expect(got).toMatchObject({
+      steps: [1, 10, 50, 100],
+      analysisInterval: 5000,
+      stepDefaults: { minDuration: 600_000, minSamples: 1000 },
+      rollback: [{ for: 60_000, cohort: 'treatment' }],
+    });
     // What GET returns is valid input for PUT.
     expect((await t.api('PUT', '/api/admin/policies/quick', got)).status).toBe(200);
   });
@@ -50,7 +59,10 @@ describe('policies', () => {
       name: 'four',
       steps: [10, 5],
       stepDefaults: { approval: { roles: ['boss'] } },
-      gates: [{ metric: 'eror_rate', max: 0.01 }, { metric: 'latency_p99_ms', max: 'high' }],
+      gates: [
+        { metric: 'eror_rate', max: 0.01 },
+        { metric: 'latency_p99_ms', max: 'high' },
+      ],
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('validation_failed');
@@ -58,7 +70,10 @@ describe('policies', () => {
     expect(bad.body.details.issues).toEqual([
       { path: 'steps[1]', message: 'steps must increase' },
       { path: 'stepDefaults.approval.roles[0]', message: '"boss" is not one of viewer, editor, release-manager, admin' },
-      { path: 'gates[0].metric', message: '"eror_rate" is not one of error_rate, latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms, latency_mean_ms' },
+      {
+        path: 'gates[0].metric',
+        message: '"eror_rate" is not one of error_rate, latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms, latency_mean_ms',
+      },
       { path: 'gates[1].max', message: 'Invalid input: expected number, received string' },
     ]);
     expect((await t.api('GET', '/api/admin/policies/four')).status).toBe(404);
@@ -69,8 +84,17 @@ describe('policy files at start-up', () => {
   it('logs every problem of an invalid policy file, one line each', async () => {
     const policies = mkdtempSync(path.join(os.tmpdir(), 'rc-policies-'));
     const file = path.join(policies, 'four.yaml');
-    writeFileSync(file, 'name: four\nsteps: [10, 5]\nstepDefaults: { approval: { roles: [boss] } }\ngates:\n  - { metric: eror_rate, max: 0.01 }\n  - { metric: latency_p99_ms, max: high }\n');
-    const ctl = await spawnController({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: uniquePrefix('policy-badfile'), ADMIN_TOKEN: `admin-${'x'.repeat(20)}`, FLAGS_DIR: emptyDir(), POLICIES_DIR: policies });
+    writeFileSync(
+      file,
+      'name: four\nsteps: [10, 5]\nstepDefaults: { approval: { roles: [boss] } }\ngates:\n  - { metric: eror_rate, max: 0.01 }\n  - { metric: latency_p99_ms, max: high }\n',
+    );
+    const ctl = await spawnController({
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: uniquePrefix('policy-badfile'),
+      ADMIN_TOKEN: `admin-${'x'.repeat(20)}`,
+      FLAGS_DIR: emptyDir(),
+      POLICIES_DIR: policies,
+    });
     try {
       for (const line of [
         `${file}: steps[1]: steps must increase`,

@@ -38,7 +38,9 @@ describe('revoking a token ends the streams opened with it', () => {
     await reconnect.body?.cancel();
 
     // The other token's stream is still open and still gets changes.
-    expect((await t.api('PUT', '/api/admin/flags/after-revoke', { name: 'after-revoke', environments: { production: { enabled: true, strategies: [] } } })).status).toBeLessThan(300);
+    expect(
+      (await t.api('PUT', '/api/admin/flags/after-revoke', { name: 'after-revoke', environments: { production: { enabled: true, strategies: [] } } })).status,
+    ).toBeLessThan(300);
     const next = await kept.read();
     expect(next.done).toBe(false);
     expect(new TextDecoder().decode(next.value)).toContain('after-revoke');

@@ -25,14 +25,31 @@ export async function populate(t: TestController): Promise<Populated> {
   const releaseManager = await adminPerson(t, 'release-manager', 'Rami Release');
   const clientToken = await t.token({ kind: 'client', environment: ENV });
   const frontendToken = await t.token({ kind: 'frontend', environment: ENV });
-  await expectStatus(t, 201, 'PUT', '/api/admin/policies/backup-policy', shortPolicy('backup-policy', { stepDefaults: { minDuration: '1h', minSamples: 10, approval: { required: 1, roles: ['release-manager'] } } }));
+  await expectStatus(
+    t,
+    201,
+    'PUT',
+    '/api/admin/policies/backup-policy',
+    shortPolicy('backup-policy', { stepDefaults: { minDuration: '1h', minSamples: 10, approval: { required: 1, roles: ['release-manager'] } } }),
+  );
   for (const name of ['kept-a', 'kept-b', 'ramped']) {
-    await expectStatus(t, 201, 'PUT', `/api/admin/flags/${name}`, {
-      environments: { [ENV]: { enabled: name !== 'ramped', strategies: name === 'ramped' ? [] : [{ name: 'default' }] } },
-    }, editor.secret);
+    await expectStatus(
+      t,
+      201,
+      'PUT',
+      `/api/admin/flags/${name}`,
+      {
+        environments: { [ENV]: { enabled: name !== 'ramped', strategies: name === 'ramped' ? [] : [{ name: 'default' }] } },
+      },
+      editor.secret,
+    );
   }
   await expectStatus(t, 200, 'POST', `/api/admin/flags/kept-b/environments/${ENV}/kill`, { reason: 'backup test kill' }, releaseManager.secret);
-  const webhook = await expectStatus(t, 201, 'PUT', '/api/admin/webhooks/release-room', { url: 'http://127.0.0.1:9/hook', format: 'json', events: ['rollout.completed'] });
+  const webhook = await expectStatus(t, 201, 'PUT', '/api/admin/webhooks/release-room', {
+    url: 'http://127.0.0.1:9/hook',
+    format: 'json',
+    events: ['rollout.completed'],
+  });
   const rollout = await expectStatus(t, 201, 'POST', '/api/admin/rollouts', { flag: 'ramped', environment: ENV, policy: 'backup-policy' }, editor.secret);
   await expectStatus(t, 200, 'POST', `/api/admin/rollouts/${rollout.id}/pause`, { comment: 'hold for the backup' }, releaseManager.secret);
   return { clientToken, frontendToken, editor, releaseManager, rolloutId: rollout.id, webhookSecret: webhook.secret };
@@ -77,7 +94,14 @@ export async function observable(t: TestController, p: Populated) {
     frontend: await frontend.json(),
     flags: (await t.api('GET', '/api/admin/flags', undefined, p.editor.secret)).body,
     policies: (await t.api('GET', '/api/admin/policies', undefined, p.editor.secret)).body,
-    rollout: { id: rollout.id, state: rollout.state, stepIndex: rollout.stepIndex, percentage: rollout.percentage, approvals: rollout.approvals, history: rollout.history },
+    rollout: {
+      id: rollout.id,
+      state: rollout.state,
+      stepIndex: rollout.stepIndex,
+      percentage: rollout.percentage,
+      approvals: rollout.approvals,
+      history: rollout.history,
+    },
     webhooks: (await t.api('GET', '/api/admin/webhooks', undefined, p.editor.secret)).body,
     tokens: (await t.api('GET', '/api/admin/tokens')).body.tokens?.filter((x: { id: string }) => x.id !== 'bootstrap-admin'),
   };

@@ -127,7 +127,11 @@ describe('backup and restore on Redis', () => {
     expect(verify).toMatchObject({ ok: true });
     const events = (await restored.api('GET', `/api/admin/audit?from=1&limit=1000`)).body.events;
     expect(events.slice(0, backup.audit.events.length)).toEqual(backup.audit.events);
-    expect(events[backup.audit.events.length]).toMatchObject({ action: 'backup.restore', actor: { name: 'bootstrap admin' }, target: { type: 'store', id: target } });
+    expect(events[backup.audit.events.length]).toMatchObject({
+      action: 'backup.restore',
+      actor: { name: 'bootstrap admin' },
+      target: { type: 'store', id: target },
+    });
     expect(events.at(-1)).toMatchObject({ action: 'token.rotate', target: { id: 'bootstrap-admin' } });
     const webhook = await restored.controller.store.get<{ secret: string }>('webhooks', 'release-room');
     expect(webhook?.value.secret).toBe(p.webhookSecret);
@@ -168,7 +172,10 @@ describe('backup and restore on Redis', () => {
       let commits = 0;
       // The process dies after two stages: later commits never happen.
       const dying: Store = new Proxy(store, {
-        get: (target, key) => (key === 'commit' ? (c: Parameters<Store['commit']>[0]) => (++commits > 2 ? Promise.reject(new Error('killed')) : target.commit(c)) : Reflect.get(target, key)),
+        get: (target, key) =>
+          key === 'commit'
+            ? (c: Parameters<Store['commit']>[0]) => (++commits > 2 ? Promise.reject(new Error('killed')) : target.commit(c))
+            : Reflect.get(target, key),
       });
       try {
         await expect(restoreBackup(dying, parseBackup(backup), { actor, now, targetName: 'x', maxOpsPerCommit: 5 })).rejects.toThrow('killed');

@@ -13,7 +13,11 @@ function chain(n: number): { events: AuditEvent[]; head: AuditHead } {
   let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
   const events: AuditEvent[] = [];
   for (let i = 1; i <= n; i++) {
-    const e = sealEvent({ actor: person, action: 'flag.update', target: { type: 'flag', id: `f${i}` }, before: null, after: { i } }, head, `2026-01-01T00:00:0${i}.000Z`);
+    const e = sealEvent(
+      { actor: person, action: 'flag.update', target: { type: 'flag', id: `f${i}` }, before: null, after: { i } },
+      head,
+      `2026-01-01T00:00:0${i}.000Z`,
+    );
     events.push(e);
     head = { seq: e.seq, hash: e.hash };
   }
@@ -28,7 +32,10 @@ function backup(overrides: Record<string, unknown> = {}) {
     createdAt: '2026-01-02T00:00:00.000Z',
     controllerVersion: '0.1.0',
     collections: {
-      flags: [{ id: 'a', value: { name: 'a' } }, { id: 'b', value: { name: 'b' } }],
+      flags: [
+        { id: 'a', value: { name: 'a' } },
+        { id: 'b', value: { name: 'b' } },
+      ],
       rollouts: [{ id: 'r1', value: { id: 'r1', state: 'paused' } }],
     },
     audit: log,
@@ -94,7 +101,7 @@ describe('planning the restore commit', () => {
     expect(quiet.get('rollouts')).toBe(true);
   });
 
-  it('appends the log at its own positions, then a restore event chained on the backup\'s head', () => {
+  it("appends the log at its own positions, then a restore event chained on the backup's head", () => {
     const b = parseBackup(backup());
     const { commit, restoreEvent } = singleCommit(b);
     expect(commit.appends!.map((a) => a.seq)).toEqual([1, 2, 3, 4]);
@@ -134,10 +141,24 @@ describe('staging a restore too large for one commit', () => {
 
   it('opens with a marker and ends by writing the head and the restore event and removing the marker', () => {
     expect(commits[0]!.puts!.filter(isMarker)).toHaveLength(1);
-    expect(commits.slice(1).flatMap((c) => c.puts ?? []).filter(isMarker)).toEqual([]);
+    expect(
+      commits
+        .slice(1)
+        .flatMap((c) => c.puts ?? [])
+        .filter(isMarker),
+    ).toEqual([]);
     const last = commits.at(-1)!;
-    expect(last).toEqual({ puts: [plan.head], appends: [{ log: 'audit', seq: 10, entry: plan.restoreEvent }], deletes: [{ collection: 'meta', id: RESTORE_MARKER_ID, expectVersion: 1, quiet: true }] });
+    expect(last).toEqual({
+      puts: [plan.head],
+      appends: [{ log: 'audit', seq: 10, entry: plan.restoreEvent }],
+      deletes: [{ collection: 'meta', id: RESTORE_MARKER_ID, expectVersion: 1, quiet: true }],
+    });
     // Nothing before the last commit writes the head: until then the log does not verify.
-    expect(commits.slice(0, -1).flatMap((c) => c.puts ?? []).filter((p) => p.id === 'audit-head')).toEqual([]);
+    expect(
+      commits
+        .slice(0, -1)
+        .flatMap((c) => c.puts ?? [])
+        .filter((p) => p.id === 'audit-head'),
+    ).toEqual([]);
   });
 });

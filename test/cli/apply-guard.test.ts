@@ -117,7 +117,12 @@ describe('rolloutctl apply guards what rollouts set; export writes it back', () 
     const exported = await cli(['export', '--env', ENV, '--dir', dir, '--json']);
     expect(exported.code).toBe(0);
     const out = JSON.parse(exported.stdout);
-    expect(out.files.map((f: any) => [path.basename(f.file), f.created, f.flags])).toEqual([['guarded.yaml', true, ['guarded']], ['companion.yaml', true, ['companion']]].sort());
+    expect(out.files.map((f: any) => [path.basename(f.file), f.created, f.flags])).toEqual(
+      [
+        ['guarded.yaml', true, ['guarded']],
+        ['companion.yaml', true, ['companion']],
+      ].sort(),
+    );
     expect(out.killed).toEqual([{ flag: 'companion', environment: ENV }]);
     const text = readFileSync(path.join(dir, 'guarded.yaml'), 'utf8');
     expect(text).toContain('# Written by rolloutctl export');

@@ -21,7 +21,12 @@ function newestSource(dir: string): number {
  * when it is missing or older than any source file, so the tests always run what would ship.
  */
 export function ensureCliBuilt(): void {
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestSource(path.join(ROOT, 'src')) && statSync(CLI).mtimeMs >= statSync(path.join(ROOT, 'package.json')).mtimeMs) return;
+  if (
+    existsSync(CLI) &&
+    statSync(CLI).mtimeMs >= newestSource(path.join(ROOT, 'src')) &&
+    statSync(CLI).mtimeMs >= statSync(path.join(ROOT, 'package.json')).mtimeMs
+  )
+    return;
   execFileSync('npm', ['run', '--silent', 'build:cli'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -35,7 +40,11 @@ export interface CliResult {
  * Spawns `node dist/rolloutctl.js …` asynchronously: the controller under test runs in this
  * process, so a blocking spawn would leave it unable to answer.
  */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, options: { stopWhen?: (stdout: string) => boolean } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: { stopWhen?: (stdout: string) => boolean } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT,

@@ -9,8 +9,16 @@ import { completedRollout, rolledBackRollout } from '../reports/report-fixtures.
 
 describe('json diff', () => {
   it('names each changed field by its path: objects by key, arrays by position', () => {
-    const before = { name: 'f', description: 'old', environments: { production: { enabled: true, strategies: [{ parameters: { rollout: '10' } }] }, dev: { enabled: true } } };
-    const after = { name: 'f', description: 'new', environments: { production: { enabled: true, strategies: [{ parameters: { rollout: '20' } }, { name: 'default' }] }, staging: { enabled: false } } };
+    const before = {
+      name: 'f',
+      description: 'old',
+      environments: { production: { enabled: true, strategies: [{ parameters: { rollout: '10' } }] }, dev: { enabled: true } },
+    };
+    const after = {
+      name: 'f',
+      description: 'new',
+      environments: { production: { enabled: true, strategies: [{ parameters: { rollout: '20' } }, { name: 'default' }] }, staging: { enabled: false } },
+    };
     expect(diffJson(before, after).map(formatChange)).toEqual([
       '  ~ description: "old" → "new"',
       '  - environments.dev: {"enabled":true}',
@@ -34,7 +42,15 @@ describe('status view', () => {
   });
 
   it('sums gate verdicts, failures first', () => {
-    const gate = (verdict: 'pass' | 'fail' | 'inconclusive') => ({ rule: 'r', metric: 'error_rate', cohort: 'treatment', threshold: 1, value: 0, samples: 1, verdict });
+    const gate = (verdict: 'pass' | 'fail' | 'inconclusive') => ({
+      rule: 'r',
+      metric: 'error_rate',
+      cohort: 'treatment',
+      threshold: 1,
+      value: 0,
+      samples: 1,
+      verdict,
+    });
     expect(gatesGlance([])).toBe('—');
     expect(gatesGlance([gate('pass'), gate('fail'), gate('pass'), gate('inconclusive')])).toBe('1 fail, 1 inconclusive, 2 pass');
   });
@@ -45,12 +61,22 @@ describe('status view', () => {
     const awaiting = onStep(0, { state: 'awaiting_approval', stepVerdict: { kind: 'healthy' }, ...judged });
     expect(waiting(awaiting, at(MINUTE))).toBe('approval for 10%: 0 of 1 (release-manager)');
     expect(waiting({ ...awaiting, approvals: [{ by: bob, at: at(0).toISOString(), step: 1 }] }, at(MINUTE))).toBe('the next analysis');
-    expect(waiting(onStep(0, { stepVerdict: { kind: 'waiting', reason: 'metrics unavailable: timeout' }, ...judged, plan: policy({ gates: [{ metric: 'error_rate', max: 0.01 }], stepDefaults: { minSamples: 0 } }) }), at(0))).toBe(
-      'gates: 0 of 1 passing (metrics unavailable: timeout); approval for 10%: 0 of 1 (release-manager)',
-    );
+    expect(
+      waiting(
+        onStep(0, {
+          stepVerdict: { kind: 'waiting', reason: 'metrics unavailable: timeout' },
+          ...judged,
+          plan: policy({ gates: [{ metric: 'error_rate', max: 0.01 }], stepDefaults: { minSamples: 0 } }),
+        }),
+        at(0),
+      ),
+    ).toBe('gates: 0 of 1 passing (metrics unavailable: timeout); approval for 10%: 0 of 1 (release-manager)');
     const all = [completedRollout(), { ...onStep(1), id: 'r-2' }];
     expect(statusEntries(all, at(MINUTE), false).map((e) => e.id)).toEqual(['r-2']);
-    expect(statusEntries(all, at(MINUTE), true).map((e) => [e.id, e.served])).toEqual([['r-1', 'serving 100%'], ['r-2', 'serving 10%']]);
+    expect(statusEntries(all, at(MINUTE), true).map((e) => [e.id, e.served])).toEqual([
+      ['r-1', 'serving 100%'],
+      ['r-2', 'serving 10%'],
+    ]);
   });
 });
 

@@ -87,7 +87,25 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(main.stdout).toContain('Usage: rolloutctl');
     expect(main.stdout).toContain('ROLLOUT_TOKEN');
     expect(main.stdout).toContain('4  the token was refused');
-    const commands = ['apply', 'export', 'status', 'start', 'approve', 'reject', 'pause', 'resume', 'abort', 'kill', 'restore', 'history', 'report', 'tokens', 'tokens list', 'tokens create', 'tokens revoke'];
+    const commands = [
+      'apply',
+      'export',
+      'status',
+      'start',
+      'approve',
+      'reject',
+      'pause',
+      'resume',
+      'abort',
+      'kill',
+      'restore',
+      'history',
+      'report',
+      'tokens',
+      'tokens list',
+      'tokens create',
+      'tokens revoke',
+    ];
     const results = await Promise.all(commands.map((c) => cli([...c.split(' '), '--help'], undefined)));
     results.forEach((r, i) => {
       expect(r.code, commands[i]).toBe(0);
@@ -102,7 +120,9 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     writeFileSync(path.join(bad, 'policy.yaml'), 'name: bad-plan\nsteps: [10, 5]\n');
     const res = await cli(['apply', '-f', bad, '--yes'], editor);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain(`${path.join(bad, 'bad.yaml')}: flags[0].environments.production.strategies[0].parameters.rollout: flexibleRollout needs "rollout" between 0 and 100`);
+    expect(res.stderr).toContain(
+      `${path.join(bad, 'bad.yaml')}: flags[0].environments.production.strategies[0].parameters.rollout: flexibleRollout needs "rollout" between 0 and 100`,
+    );
     expect(res.stderr).toContain(`${path.join(bad, 'policy.yaml')}: steps[1]: steps must increase`);
     expect(res.stderr).toContain('2 invalid file(s); nothing was applied');
     expect((await t.api('GET', '/api/admin/flags/never-applied')).status).toBe(404);
@@ -111,7 +131,10 @@ describe('rolloutctl (the built binary) against a running controller', () => {
   it('apply lists every problem of an invalid file at once, one line each (and in --json)', async () => {
     const bad = mkdtempSync(path.join(os.tmpdir(), 'rolloutctl-four-'));
     const file = path.join(bad, 'four.yaml');
-    writeFileSync(file, 'name: four\nsteps: [10, 5]\nstepDefaults: { approval: { roles: [boss] } }\ngates:\n  - { metric: eror_rate, max: 0.01 }\n  - { metric: latency_p99_ms, max: high }\n');
+    writeFileSync(
+      file,
+      'name: four\nsteps: [10, 5]\nstepDefaults: { approval: { roles: [boss] } }\ngates:\n  - { metric: eror_rate, max: 0.01 }\n  - { metric: latency_p99_ms, max: high }\n',
+    );
     const problems = [
       ['steps[1]', 'steps must increase'],
       ['stepDefaults.approval.roles[0]', '"boss" is not one of viewer, editor, release-manager, admin'],
@@ -120,7 +143,10 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     ];
     const res = await cli(['apply', '-f', file, '--yes'], editor);
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual([...problems.map(([field, problem]) => `${file}: ${field}: ${problem}`), 'error: 1 invalid file(s); nothing was applied']);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      ...problems.map(([field, problem]) => `${file}: ${field}: ${problem}`),
+      'error: 1 invalid file(s); nothing was applied',
+    ]);
     const json = await cli(['apply', '-f', file, '--yes', '--json'], editor);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toEqual({ valid: false, errors: problems.map(([field, problem]) => ({ file, field, problem })) });
@@ -196,15 +222,32 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(status.code).toBe(0);
     const { rollouts } = JSON.parse(status.stdout);
     expect(rollouts).toHaveLength(1);
-    expect(rollouts[0]).toMatchObject({ id: rolloutId, flag: 'cli-flag', environment: 'production', policy: 'cli-plan', state: 'running', stepIndex: 0, percentage: 1, steps: [1, 10, 50, 100], startedBy: 'Erin Editor' });
+    expect(rollouts[0]).toMatchObject({
+      id: rolloutId,
+      flag: 'cli-flag',
+      environment: 'production',
+      policy: 'cli-plan',
+      state: 'running',
+      stepIndex: 0,
+      percentage: 1,
+      steps: [1, 10, 50, 100],
+      startedBy: 'Erin Editor',
+    });
     expect(rollouts[0].waitingFor).toMatch(/minimum duration|step just started|samples/);
 
     const table = await cli(['status'], viewer);
     expect(table.stdout).toMatch(new RegExp(`${rolloutId.slice(0, 8)}\\s+cli-flag\\s+production\\s+running\\s+█+·+ \\[1%\\] › 10% › 50% › 100%`));
 
     // --watch --json: one JSON document per line per refresh, until interrupted.
-    const watched = await runCli(['status', '--watch', '--json', '--interval', '0.2'], { CONTROLLER_URL: t.url, ROLLOUT_TOKEN: viewer.secret }, { stopWhen: (out) => out.split('\n').length > 2 });
-    const docs = watched.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const watched = await runCli(
+      ['status', '--watch', '--json', '--interval', '0.2'],
+      { CONTROLLER_URL: t.url, ROLLOUT_TOKEN: viewer.secret },
+      { stopWhen: (out) => out.split('\n').length > 2 },
+    );
+    const docs = watched.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(docs.length).toBeGreaterThanOrEqual(2);
     for (const doc of docs) expect(doc.rollouts.map((r: { id: string }) => r.id)).toEqual([rolloutId]);
     expect(docs[1].at > docs[0].at).toBe(true);
@@ -214,7 +257,9 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(drift.code).toBe(2);
     expect(drift.stdout).toContain('  ~ environments.production.enabled: true → false');
     expect(drift.stdout).toContain('  ~ environments.production.strategies[0].parameters.rollout: "1" → "0"');
-    expect(drift.stdout).toContain(`  ! flag cli-flag in production: the file disables the environment (serves 0%), rollout ${rolloutId} (running) set 1%; refused unless --force`);
+    expect(drift.stdout).toContain(
+      `  ! flag cli-flag in production: the file disables the environment (serves 0%), rollout ${rolloutId} (running) set 1%; refused unless --force`,
+    );
 
     const twice = await cli(['start', 'cli-flag', '--env', 'production', '--policy', 'cli-plan'], editor);
     expect(twice.code).toBe(2);

@@ -32,7 +32,9 @@ function bindMounts(s: any): Array<{ host: string; container: string }> {
 function sentinelMonitor(): { name: string; host: string; port: number; quorum: number } {
   const mount = bindMounts(sentinels[0]![1]).find((m) => m.container.endsWith('sentinel.conf'));
   expect(mount, 'the Sentinels mount their configuration').toBeDefined();
-  const line = read(mount!.host).split('\n').find((l) => l.startsWith('sentinel monitor '));
+  const line = read(mount!.host)
+    .split('\n')
+    .find((l) => l.startsWith('sentinel monitor '));
   const [, , name, host, port, quorum] = line!.split(/\s+/);
   return { name: name!, host: host!, port: Number(port), quorum: Number(quorum) };
 }
@@ -63,7 +65,8 @@ describe('deploy/compose.yaml', () => {
     expect(primaries.map(([n]) => n)).toHaveLength(1);
     expect(replicas.length).toBeGreaterThanOrEqual(1);
     const [primaryName] = primaries[0]!;
-    for (const [, s] of replicas) expect(commandOf(s).slice(commandOf(s).indexOf('--replicaof') + 1, commandOf(s).indexOf('--replicaof') + 3)).toEqual([primaryName, '6379']);
+    for (const [, s] of replicas)
+      expect(commandOf(s).slice(commandOf(s).indexOf('--replicaof') + 1, commandOf(s).indexOf('--replicaof') + 3)).toEqual([primaryName, '6379']);
     const monitor = sentinelMonitor();
     expect(monitor).toMatchObject({ host: primaryName, port: 6379 });
     // A majority of the Sentinels must agree before a failover.
@@ -99,7 +102,10 @@ describe('deploy/compose.yaml', () => {
     const port = (name: string) => expectValidControllerEnv(name, services[name].environment).PORT;
     expect(targets.sort()).toEqual(controllers.map(([n]) => `${n}:${port(n)}`).sort());
     for (const rules of config.rule_files as string[]) {
-      expect(prometheus.map((m) => m.container), `rule file ${rules} is mounted beside the configuration`).toContain(path.posix.resolve('/etc/prometheus', rules));
+      expect(
+        prometheus.map((m) => m.container),
+        `rule file ${rules} is mounted beside the configuration`,
+      ).toContain(path.posix.resolve('/etc/prometheus', rules));
     }
     const grafana = bindMounts(services.grafana);
     const dashboard = grafana.find((m) => m.host === 'deploy/grafana/dashboard.json');

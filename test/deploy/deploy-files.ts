@@ -37,18 +37,20 @@ export function dockerInstructions(relative: string): DockerInstruction[] {
   const out: DockerInstruction[] = [];
   let pending = '';
   let startLine = 0;
-  read(relative).split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) return;
-    if (pending === '') startLine = i + 1;
-    if (line.startsWith('#')) return; // a comment inside a continued instruction
-    pending += `${line.replace(/\\$/, '').trim()} `;
-    if (line.endsWith('\\')) return;
-    const text = pending.trim();
-    pending = '';
-    const space = text.search(/\s/);
-    out.push({ keyword: text.slice(0, space).toUpperCase(), args: text.slice(space + 1).trim(), line: startLine });
-  });
+  read(relative)
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.trim();
+      if (pending === '' && (line === '' || line.startsWith('#'))) return;
+      if (pending === '') startLine = i + 1;
+      if (line.startsWith('#')) return; // a comment inside a continued instruction
+      pending += `${line.replace(/\\$/, '').trim()} `;
+      if (line.endsWith('\\')) return;
+      const text = pending.trim();
+      pending = '';
+      const space = text.search(/\s/);
+      out.push({ keyword: text.slice(0, space).toUpperCase(), args: text.slice(space + 1).trim(), line: startLine });
+    });
   expect(pending, `${relative}: ends inside a continued line`).toBe('');
   return out;
 }
@@ -79,10 +81,17 @@ export function expectValidControllerEnv(where: string, env: Record<string, stri
   const unknown = Object.keys(env).filter((name) => !CONFIG_VARIABLES.includes(name));
   expect(unknown, `${where}: variables the controller does not read (src/config/config.ts)`).toEqual([]);
   const resolved = Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{[A-Z_]+(:?\?[^}]*)?\}/g, 'sample-secret-value-0123456789abcdef')]),
+    Object.entries(env).map(([k, v]) => [
+      k,
+      String(v)
+        .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
+        .replace(/\$\{[A-Z_]+(:?\?[^}]*)?\}/g, 'sample-secret-value-0123456789abcdef'),
+    ]),
   );
   const parsed = configSchema.safeParse(resolved);
-  expect(parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`), `${where}: values the controller would refuse`).toEqual([]);
+  expect(parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`), `${where}: values the controller would refuse`).toEqual(
+    [],
+  );
   return parsed.data!;
 }
 
@@ -92,7 +101,9 @@ export function expectFileExists(relative: string, why: string): void {
 
 /** The command the README gives to run the controller (`npm start` after `npm ci &&`). */
 export function readmeRunCommand(): string {
-  const line = read('README.md').split('\n').find((l) => /^npm ci && npm start\b/.test(l.trim()));
+  const line = read('README.md')
+    .split('\n')
+    .find((l) => /^npm ci && npm start\b/.test(l.trim()));
   expect(line, 'README: the run command').toBeDefined();
   return line!.split('#')[0]!.replace('npm ci &&', '').trim();
 }

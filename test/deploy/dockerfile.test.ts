@@ -4,7 +4,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/config.js';
 import {
-  dockerInstructions, execForm, expectFileExists, expectValidControllerEnv, keyValues, read, readmeRunCommand, ROOT, startScript, type DockerInstruction,
+  dockerInstructions,
+  execForm,
+  expectFileExists,
+  expectValidControllerEnv,
+  keyValues,
+  read,
+  readmeRunCommand,
+  ROOT,
+  startScript,
+  type DockerInstruction,
 } from './deploy-files.js';
 import { openProbePaths } from './probe-routes.js';
 
@@ -14,7 +23,12 @@ const all = dockerInstructions(FILE);
 
 /** Instructions per stage, the stage named by `FROM image AS name`. */
 function stages(): Array<{ from: string; name?: string; body: DockerInstruction[] }> {
-  const args = keyValues(all.filter((i) => i.keyword === 'ARG' && all.indexOf(i) < all.findIndex((j) => j.keyword === 'FROM')).map((i) => i.args).join(' '));
+  const args = keyValues(
+    all
+      .filter((i) => i.keyword === 'ARG' && all.indexOf(i) < all.findIndex((j) => j.keyword === 'FROM'))
+      .map((i) => i.args)
+      .join(' '),
+  );
   const out: Array<{ from: string; name?: string; body: DockerInstruction[] }> = [];
   for (const i of all) {
     if (i.keyword === 'FROM') {
@@ -60,8 +74,14 @@ describe('deploy/Dockerfile', () => {
     expect(s.length).toBeGreaterThanOrEqual(2);
     expect(s.filter((x) => x.body.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args))).length).toBeGreaterThanOrEqual(1);
     expect(runtime.from).toMatch(/^node:20[.\w-]*-slim$/);
-    expect(runtime.body.some((i) => i.keyword === 'RUN' && /\bnpm (ci|install)\b/.test(i.args)), 'no install in the runtime stage').toBe(false);
-    const copiedFrom = runtime.body.filter((i) => i.keyword === 'COPY').map((i) => /--from=(\S+)/.exec(i.args)?.[1]).filter(Boolean);
+    expect(
+      runtime.body.some((i) => i.keyword === 'RUN' && /\bnpm (ci|install)\b/.test(i.args)),
+      'no install in the runtime stage',
+    ).toBe(false);
+    const copiedFrom = runtime.body
+      .filter((i) => i.keyword === 'COPY')
+      .map((i) => /--from=(\S+)/.exec(i.args)?.[1])
+      .filter(Boolean);
     for (const name of copiedFrom) expect(s.slice(0, -1).map((x) => x.name)).toContain(name);
     expect(copiedFrom.length).toBeGreaterThan(0);
     // Production dependencies only in what ships.
@@ -81,7 +101,10 @@ describe('deploy/Dockerfile', () => {
   });
 
   it('copies only files that exist in the build context and that .dockerignore keeps', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const copy of all.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))) {
       const sources = copy.args.split(/\s+/).slice(0, -1);
       for (const source of sources) {

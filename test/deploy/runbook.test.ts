@@ -10,10 +10,17 @@ const RUNBOOK = 'docs/operations.md';
 const text = read(RUNBOOK);
 const codeSpans = [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!);
 const codeBlocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-const headings = text.split('\n').filter((l) => l.startsWith('#')).map((l) => l.replace(/^#+\s*/, ''));
+const headings = text
+  .split('\n')
+  .filter((l) => l.startsWith('#'))
+  .map((l) => l.replace(/^#+\s*/, ''));
 
 /** GitHub's anchor for a heading. */
-const anchor = (heading: string) => heading.toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-');
+const anchor = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s-]/gu, '')
+    .replace(/\s/g, '-');
 
 describe('docs/operations.md', () => {
   it('is linked from the README', () => {

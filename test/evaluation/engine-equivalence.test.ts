@@ -47,9 +47,11 @@ describe('the snapshot engine', () => {
     expect(engine.has('no-such-flag')).toBe(false);
     expect(engine.evaluate('no-such-flag', {})).toBeUndefined();
     const splitting = fixture.features.map((f) => f.name).filter((name) => engine.splitsTraffic(name));
-    for (const name of ['st-flex-default', 'st-gradual-user', 'var-weights', 'var-payloads', 'svar-basic', 'dep-parent-rollout']) expect(splitting).toContain(name);
+    for (const name of ['st-flex-default', 'st-gradual-user', 'var-weights', 'var-payloads', 'svar-basic', 'dep-parent-rollout'])
+      expect(splitting).toContain(name);
     // Random stickiness and 0 %/100 % are not sticky splits; targeting alone is not a split.
-    for (const name of ['st-flex-random-0', 'st-flex-random-100', 'st-gradual-random-100', 'st-default', 'ctx-user-in', 'var-zero-weight']) expect(splitting).not.toContain(name);
+    for (const name of ['st-flex-random-0', 'st-flex-random-100', 'st-gradual-random-100', 'st-default', 'ctx-user-in', 'var-zero-weight'])
+      expect(splitting).not.toContain(name);
   });
 });
 
@@ -85,8 +87,10 @@ describe('reasons', () => {
 
   it('the strategy that matched decides: a user list before a rollout is TARGETING_MATCH, the rollout after it SPLIT', () => {
     expect(reasonOf('st-multi', { userId: 'u2' }).reason).toBe('TARGETING_MATCH');
-    const viaRollout = generateContexts(300).map((c) => ({ ...c, userId: `x${c.userId}`, properties: { ...c.properties, plan: 'free' }, remoteAddress: '10.0.0.1' }))
-      .map((c) => reasonOf('st-multi', c)).filter((e) => e.enabled);
+    const viaRollout = generateContexts(300)
+      .map((c) => ({ ...c, userId: `x${c.userId}`, properties: { ...c.properties, plan: 'free' }, remoteAddress: '10.0.0.1' }))
+      .map((c) => reasonOf('st-multi', c))
+      .filter((e) => e.enabled);
     expect(viaRollout.length).toBeGreaterThan(0);
     expect(new Set(viaRollout.map((e) => e.reason))).toEqual(new Set(['SPLIT']));
   });

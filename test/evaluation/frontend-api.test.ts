@@ -5,7 +5,16 @@ import { InMemoryStorageProvider, UnleashClient as ProxyClient, type IMutableCon
 import { readExposures } from '../../src/metrics/exposures.js';
 import { generateContexts } from '../sdk/fixtures.js';
 import { APP_NAME, destroyAllSdks, startReferenceSdk, type TrackedSdk } from '../sdk/sdk-helpers.js';
-import { asReferenceSees, expectedEvaluation, expectedToggles, post, servedToggles, startWithFixture, wireContext, type EvaluationController } from './support.js';
+import {
+  asReferenceSees,
+  expectedEvaluation,
+  expectedToggles,
+  post,
+  servedToggles,
+  startWithFixture,
+  wireContext,
+  type EvaluationController,
+} from './support.js';
 
 /**
  * The frontend API against a controller on real Redis, through raw HTTP and through the stock
@@ -56,9 +65,13 @@ describe('answers', () => {
       toggles += expected.length;
       const viaGet = await get(queryOf(context));
       const viaPost = await post(c.t, '/api/frontend', { context: wireContext(context) }, c.frontendSecret);
-      for (const [how, res] of [['GET', viaGet], ['POST', viaPost]] as const) {
+      for (const [how, res] of [
+        ['GET', viaGet],
+        ['POST', viaPost],
+      ] as const) {
         expect(res.status, how).toBe(200);
-        if (!isDeepStrictEqual(servedToggles(res.body.toggles), expected)) mismatches.push(`ctx#${i} ${how}: ${JSON.stringify(servedToggles(res.body.toggles)).slice(0, 300)}`);
+        if (!isDeepStrictEqual(servedToggles(res.body.toggles), expected))
+          mismatches.push(`ctx#${i} ${how}: ${JSON.stringify(servedToggles(res.body.toggles)).slice(0, 300)}`);
       }
     }
     expect(mismatches.slice(0, 5)).toEqual([]);
@@ -152,7 +165,9 @@ describe('exposures', () => {
     const before = await readExposures(c.t.controller.store, 'production', 'var-overrides', from, Date.now() + 60_000);
     const beforeOff = await readExposures(c.t.controller.store, 'production', 'st-disabled', from, Date.now() + 60_000);
     for (let i = 0; i < 5; i++) await post(c.t, '/api/frontend', { context: { userId: 'u1', sessionId: `s${i}` } }, c.frontendSecret);
-    await expect.poll(async () => (await readExposures(c.t.controller.store, 'production', 'var-overrides', from, Date.now() + 60_000)).yes, { timeout: 5_000 }).toBe(before.yes + 5);
+    await expect
+      .poll(async () => (await readExposures(c.t.controller.store, 'production', 'var-overrides', from, Date.now() + 60_000)).yes, { timeout: 5_000 })
+      .toBe(before.yes + 5);
     const after = await readExposures(c.t.controller.store, 'production', 'var-overrides', from, Date.now() + 60_000);
     expect(after.variants.blue).toBe((before.variants.blue ?? 0) + 5);
     const off = await readExposures(c.t.controller.store, 'production', 'st-disabled', from, Date.now() + 60_000);
@@ -168,7 +183,10 @@ describe('the stock browser SDK (unleash-proxy-client)', () => {
     return rest as IMutableContext;
   };
 
-  it.each([['GET', false], ['POST', true]] as const)('with %s requests: same isEnabled and getVariant as the stock server SDK', async (_how, usePOSTrequests) => {
+  it.each([
+    ['GET', false],
+    ['POST', true],
+  ] as const)('with %s requests: same isEnabled and getVariant as the stock server SDK', async (_how, usePOSTrequests) => {
     const client = new ProxyClient({
       url: `${c.t.url}/api/frontend`,
       clientKey: c.frontendSecret,
@@ -197,14 +215,23 @@ describe('the stock browser SDK (unleash-proxy-client)', () => {
           const expected = expectedEvaluation(reference.sdk, flag, seen);
           const variant = client.getVariant(flag);
           if (client.isEnabled(flag) !== expected.enabled) mismatches.push(`${flag} ctx#${i}: isEnabled ${!expected.enabled}`);
-          if (variant.name !== expected.variant.name || variant.enabled !== expected.variant.enabled || !isDeepStrictEqual(variant.payload, expected.variant.payload)) {
+          if (
+            variant.name !== expected.variant.name ||
+            variant.enabled !== expected.variant.enabled ||
+            !isDeepStrictEqual(variant.payload, expected.variant.payload)
+          ) {
             mismatches.push(`${flag} ctx#${i}: variant ${JSON.stringify(variant)} ≠ ${JSON.stringify(expected.variant)}`);
           }
         }
       }
       expect(mismatches.slice(0, 10)).toEqual([]);
       // Its metrics report is accepted (and not counted again: the server counted what it served).
-      const metrics = await post(c.t, '/api/frontend/client/metrics', { appName: APP_NAME, bucket: { start: new Date().toISOString(), stop: new Date().toISOString(), toggles: {} } }, c.frontendSecret);
+      const metrics = await post(
+        c.t,
+        '/api/frontend/client/metrics',
+        { appName: APP_NAME, bucket: { start: new Date().toISOString(), stop: new Date().toISOString(), toggles: {} } },
+        c.frontendSecret,
+      );
       expect(metrics.status).toBe(202);
       expect(errors).toEqual([]);
     } finally {
@@ -218,7 +245,11 @@ describe('browsers on other origins', () => {
     for (const path of ['/api/frontend', '/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags/st-default']) {
       const preflight = await fetch(`${c.t.url}${path}`, {
         method: 'OPTIONS',
-        headers: { Origin: 'https://shop.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type, if-none-match' },
+        headers: {
+          Origin: 'https://shop.example',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'authorization, content-type, if-none-match',
+        },
       });
       expect(preflight.status, path).toBe(204);
       expect(preflight.headers.get('access-control-allow-origin')).toBe('*');

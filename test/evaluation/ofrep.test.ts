@@ -61,7 +61,8 @@ describe('through the OpenFeature server SDK and its OFREP provider', () => {
         types.add(typeof got.value);
         reasons.add(String(got.reason));
         const actual = { value: got.value, variant: got.variant, cohort: got.flagMetadata.cohort };
-        if (got.errorCode || JSON.stringify(actual) !== JSON.stringify(expected)) mismatches.push(`${flag} ctx#${i}: ${JSON.stringify({ ...actual, error: got.errorCode })} ≠ ${JSON.stringify(expected)}`);
+        if (got.errorCode || JSON.stringify(actual) !== JSON.stringify(expected))
+          mismatches.push(`${flag} ctx#${i}: ${JSON.stringify({ ...actual, error: got.errorCode })} ≠ ${JSON.stringify(expected)}`);
       }
     }
     expect(mismatches.slice(0, 10)).toEqual([]);
@@ -88,13 +89,19 @@ describe('through the OpenFeature server SDK and its OFREP provider', () => {
     const result = await openFeature.getBooleanDetails('st-flex-userid', false, { targetingKey: 'u7' });
     const cohort = result.flagMetadata.cohort;
     expect(cohort).toBe(result.value ? 'treatment' : 'control');
-    const reported = await post(c.t, '/api/metrics/outcomes', { appName: APP_NAME, records: [{ flag: 'st-flex-userid', cohort, requests: 1, errors: 0 }] }, c.clientSecret);
+    const reported = await post(
+      c.t,
+      '/api/metrics/outcomes',
+      { appName: APP_NAME, records: [{ flag: 'st-flex-userid', cohort, requests: 1, errors: 0 }] },
+      c.clientSecret,
+    );
     expect(reported.status).toBe(202);
   });
 });
 
 describe('raw protocol', () => {
-  const bulk = (context: unknown, secret = c.clientSecret, headers: Record<string, string> = {}) => post(c.t, '/ofrep/v1/evaluate/flags', { context }, secret, headers);
+  const bulk = (context: unknown, secret = c.clientSecret, headers: Record<string, string> = {}) =>
+    post(c.t, '/ofrep/v1/evaluate/flags', { context }, secret, headers);
   const fullContext = { targetingKey: 'u1', sessionId: 's1', tenant: 't1', appName: APP_NAME };
 
   it('bulk: one entry per flag, each equal to the single-flag answer', async () => {
@@ -126,12 +133,19 @@ describe('raw protocol', () => {
     await c.t.api('POST', '/api/admin/flags/st-default/environments/production/kill', { reason: 'ofrep test' });
     const changed = await bulk(fullContext, c.clientSecret, { 'If-None-Match': etag });
     expect(changed.status).toBe(200);
-    expect(changed.body.flags.find((f: { key: string }) => f.key === 'st-default')).toMatchObject({ value: false, reason: 'DISABLED', metadata: { cohort: 'control' } });
+    expect(changed.body.flags.find((f: { key: string }) => f.key === 'st-default')).toMatchObject({
+      value: false,
+      reason: 'DISABLED',
+      metadata: { cohort: 'control' },
+    });
     await c.t.api('POST', '/api/admin/flags/st-default/environments/production/restore', { reason: 'ofrep test' });
   });
 
   it('statuses: 404 FLAG_NOT_FOUND, 400 INVALID_CONTEXT naming the field, 401 without a token, 403 for admin tokens, 413 for big bodies', async () => {
-    expect(await post(c.t, '/ofrep/v1/evaluate/flags/nope', { context: {} }, c.clientSecret)).toMatchObject({ status: 404, body: { key: 'nope', errorCode: 'FLAG_NOT_FOUND' } });
+    expect(await post(c.t, '/ofrep/v1/evaluate/flags/nope', { context: {} }, c.clientSecret)).toMatchObject({
+      status: 404,
+      body: { key: 'nope', errorCode: 'FLAG_NOT_FOUND' },
+    });
     const invalid = await post(c.t, '/ofrep/v1/evaluate/flags/st-default', { context: { targetingKey: 7 } }, c.clientSecret);
     expect(invalid).toMatchObject({ status: 400, body: { key: 'st-default', errorCode: 'INVALID_CONTEXT' } });
     expect(invalid.body.errorDetails).toContain('context.targetingKey');
@@ -141,7 +155,11 @@ describe('raw protocol', () => {
     expect((await bulk({}, '')).status).toBe(401);
     expect((await bulk({}, c.t.adminToken)).status).toBe(403);
     expect((await bulk({}, c.frontendSecret)).status).toBe(200);
-    const byApiKey = await fetch(`${c.t.url}/ofrep/v1/evaluate/flags/st-default`, { method: 'POST', headers: { 'X-API-Key': c.clientSecret, 'Content-Type': 'application/json' }, body: '{}' });
+    const byApiKey = await fetch(`${c.t.url}/ofrep/v1/evaluate/flags/st-default`, {
+      method: 'POST',
+      headers: { 'X-API-Key': c.clientSecret, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(byApiKey.status).toBe(200);
     const adminByApiKey = await fetch(`${c.t.url}/api/admin/flags`, { headers: { 'X-API-Key': c.t.adminToken } });
     expect(adminByApiKey.status).toBe(401);

@@ -54,7 +54,13 @@ export function expectedEvaluation(sdk: Unleash, flag: string, context: Context)
 export function expectedOfrep(sdk: Unleash, flag: string, context: Context): { value: JsonValue; variant: string; cohort: string } {
   const { enabled, variant } = expectedEvaluation(sdk, flag, context);
   const payload = variant.enabled ? variant.payload : undefined;
-  const value: JsonValue = !payload ? enabled : payload.type === 'number' ? Number(payload.value) : payload.type === 'json' ? (JSON.parse(payload.value) as JsonValue) : payload.value;
+  const value: JsonValue = !payload
+    ? enabled
+    : payload.type === 'number'
+      ? Number(payload.value)
+      : payload.type === 'json'
+        ? (JSON.parse(payload.value) as JsonValue)
+        : payload.value;
   return { value, variant: variant.enabled ? variant.name : enabled ? 'on' : 'off', cohort: enabled ? 'treatment' : 'control' };
 }
 

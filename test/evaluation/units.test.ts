@@ -107,8 +107,19 @@ describe('ExposureBatcher', () => {
 
 describe('contexts', () => {
   it('standard fields stay on top, the rest become properties (properties win), empty standard fields are absent', () => {
-    const parsed = contextSchema.parse({ userId: 42, sessionId: '', plan: 'pro', beta: true, properties: { plan: 'team', n: 3, gone: null }, currentTime: '2026-01-01T00:00:00Z' });
-    expect(toUnleashContext(parsed)).toEqual({ userId: '42', currentTime: new Date('2026-01-01T00:00:00Z'), properties: { plan: 'team', beta: 'true', n: '3' } });
+    const parsed = contextSchema.parse({
+      userId: 42,
+      sessionId: '',
+      plan: 'pro',
+      beta: true,
+      properties: { plan: 'team', n: 3, gone: null },
+      currentTime: '2026-01-01T00:00:00Z',
+    });
+    expect(toUnleashContext(parsed)).toEqual({
+      userId: '42',
+      currentTime: new Date('2026-01-01T00:00:00Z'),
+      properties: { plan: 'team', beta: 'true', n: '3' },
+    });
   });
 
   it('IPv4 addresses seen through a dual-stack socket are plain IPv4', () => {
@@ -118,7 +129,11 @@ describe('contexts', () => {
   });
 
   it('OFREP: targetingKey is userId unless userId is given; identity is a userId or a sessionId', () => {
-    expect(parseOfrepContext({ targetingKey: 'u1', plan: 'pro' })).toEqual({ ok: true, context: { userId: 'u1', properties: { plan: 'pro' } }, hasIdentity: true });
+    expect(parseOfrepContext({ targetingKey: 'u1', plan: 'pro' })).toEqual({
+      ok: true,
+      context: { userId: 'u1', properties: { plan: 'pro' } },
+      hasIdentity: true,
+    });
     expect(parseOfrepContext({ targetingKey: 'u1', userId: 'u2' })).toMatchObject({ context: { userId: 'u2' } });
     expect(parseOfrepContext({ sessionId: 's' })).toMatchObject({ hasIdentity: true });
     expect(parseOfrepContext(undefined)).toEqual({ ok: true, context: {}, hasIdentity: false });
@@ -150,7 +165,13 @@ describe('OFREP values', () => {
   });
   it('no variant: true/"on"; off: false/"off"', () => {
     expect(toOfrepSuccess(on())).toMatchObject({ value: true, variant: 'on' });
-    const off = { ...on(), enabled: false, cohort: 'control' as const, reason: 'DEFAULT' as const, variant: { name: 'disabled', enabled: false, feature_enabled: false, featureEnabled: false } };
+    const off = {
+      ...on(),
+      enabled: false,
+      cohort: 'control' as const,
+      reason: 'DEFAULT' as const,
+      variant: { name: 'disabled', enabled: false, feature_enabled: false, featureEnabled: false },
+    };
     expect(toOfrepSuccess(off)).toEqual({ key: 'f', value: false, reason: 'DEFAULT', variant: 'off', metadata: { cohort: 'control' } });
   });
 });
@@ -158,9 +179,25 @@ describe('OFREP values', () => {
 describe('reasons from the variant list the SDK actually drew from', () => {
   const feature = (strategyVariants: Array<{ name: string; weight: number }>) =>
     ({
-      name: 'f', type: 'release', description: null, project: 'default', enabled: true, stale: false, impressionData: false,
-      strategies: [{ name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'default', groupId: 'f' }, constraints: [], variants: strategyVariants.map((v) => ({ ...v, stickiness: 'default' })) }],
-      variants: [{ name: 'a', weight: 500, stickiness: 'default' }, { name: 'b', weight: 500, stickiness: 'default' }],
+      name: 'f',
+      type: 'release',
+      description: null,
+      project: 'default',
+      enabled: true,
+      stale: false,
+      impressionData: false,
+      strategies: [
+        {
+          name: 'flexibleRollout',
+          parameters: { rollout: '100', stickiness: 'default', groupId: 'f' },
+          constraints: [],
+          variants: strategyVariants.map((v) => ({ ...v, stickiness: 'default' })),
+        },
+      ],
+      variants: [
+        { name: 'a', weight: 500, stickiness: 'default' },
+        { name: 'b', weight: 500, stickiness: 'default' },
+      ],
     }) as unknown as ClientFeature;
 
   it('strategy variants with weight win, and one of them is no split; all at weight 0, the flag’s split variants decide', () => {

@@ -56,7 +56,9 @@ const steps: Step[] = [
       editor = (await expectStatus(201, 'POST', '/api/admin/tokens', { kind: 'admin', role: 'editor', name: 'eve' })).secret;
       releaseManager = (await expectStatus(201, 'POST', '/api/admin/tokens', { kind: 'admin', role: 'release-manager', name: 'rita' })).secret;
       const doomed = await expectStatus(201, 'POST', '/api/admin/tokens', { kind: 'admin', role: 'viewer', name: 'temp' });
-      expect((await expectStatus(200, 'GET', '/api/admin/tokens')).tokens.map((x: { name: string }) => x.name)).toEqual(expect.arrayContaining(['eve', 'rita', 'temp']));
+      expect((await expectStatus(200, 'GET', '/api/admin/tokens')).tokens.map((x: { name: string }) => x.name)).toEqual(
+        expect.arrayContaining(['eve', 'rita', 'temp']),
+      );
       await expectStatus(204, 'DELETE', `/api/admin/tokens/${doomed.id}`);
       expect((await t.api('GET', '/api/admin/flags', undefined, doomed.secret)).status).toBe(401);
     },
@@ -108,7 +110,9 @@ const steps: Step[] = [
       streaming = await startLiveSdk(t, client, 'streaming');
       expect(streaming.sdk.isEnabled('smoke-a', { userId: 'u1' })).toBe(true);
       const killed = until(streaming.sdk, () => !streaming.sdk.isEnabled('smoke-a', { userId: 'u1' }), 'the kill reaching the stream');
-      expect(await expectStatus(200, 'POST', `/api/admin/flags/smoke-a/environments/${ENV}/kill`, { reason: 'smoke' }, releaseManager)).toMatchObject({ killed: true });
+      expect(await expectStatus(200, 'POST', `/api/admin/flags/smoke-a/environments/${ENV}/kill`, { reason: 'smoke' }, releaseManager)).toMatchObject({
+        killed: true,
+      });
       await killed;
       const restored = until(streaming.sdk, () => streaming.sdk.isEnabled('smoke-a', { userId: 'u1' }), 'the restore reaching the stream');
       await expectStatus(200, 'POST', `/api/admin/flags/smoke-a/environments/${ENV}/restore`, { reason: 'fixed' }, releaseManager);
@@ -121,7 +125,13 @@ const steps: Step[] = [
     run: async () => {
       await expectStatus(202, 'POST', '/api/client/register', { appName: 'shop', instanceId: 'i-1', strategies: ['default'] }, client);
       const now = new Date().toISOString();
-      await expectStatus(202, 'POST', '/api/client/metrics', { appName: 'shop', bucket: { start: now, stop: now, toggles: { 'smoke-a': { yes: 3, no: 1 } } } }, client);
+      await expectStatus(
+        202,
+        'POST',
+        '/api/client/metrics',
+        { appName: 'shop', bucket: { start: now, stop: now, toggles: { 'smoke-a': { yes: 3, no: 1 } } } },
+        client,
+      );
     },
   },
   {
@@ -144,7 +154,13 @@ const steps: Step[] = [
       const started = await expectStatus(201, 'POST', '/api/admin/rollouts', { flag: 'smoke-a', environment: ENV, policy: 'smoke' }, editor);
       // The 10 % step asks for approval: the Go/No-Go holds it at 0 % until given.
       expect(started).toMatchObject({ state: 'awaiting_approval', stepIndex: 0, percentage: 0 });
-      await expectStatus(202, 'POST', '/api/metrics/outcomes', { appName: 'shop', records: [{ flag: 'smoke-a', cohort: 'treatment', requests: 5, errors: 0 }] }, client);
+      await expectStatus(
+        202,
+        'POST',
+        '/api/metrics/outcomes',
+        { appName: 'shop', records: [{ flag: 'smoke-a', cohort: 'treatment', requests: 5, errors: 0 }] },
+        client,
+      );
       await expectStatus(200, 'POST', `/api/admin/rollouts/${started.id}/approve`, { comment: 'go' }, releaseManager);
       const read = await expectStatus(200, 'GET', `/api/admin/rollouts/${started.id}`);
       expect(read.approvals).toEqual([expect.objectContaining({ step: 0, comment: 'go' })]);

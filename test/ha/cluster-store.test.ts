@@ -37,8 +37,14 @@ describe('redis cluster specifics', () => {
     const withKeys = holders.filter((h) => h.keys.length > 0);
     expect(withKeys).toHaveLength(1);
     expect(withKeys[0]!.keys).toEqual([
-      `{${prefix}}:ctr:b`, `{${prefix}}:doc:flags`, `{${prefix}}:feed`, `{${prefix}}:feedseq`,
-      `{${prefix}}:fence:l`, `{${prefix}}:lease:l`, `{${prefix}}:log:audit`, `{${prefix}}:ver:flags`,
+      `{${prefix}}:ctr:b`,
+      `{${prefix}}:doc:flags`,
+      `{${prefix}}:feed`,
+      `{${prefix}}:feedseq`,
+      `{${prefix}}:fence:l`,
+      `{${prefix}}:lease:l`,
+      `{${prefix}}:log:audit`,
+      `{${prefix}}:ver:flags`,
     ]);
     expect(store.topology.kind).toBe('cluster');
     await store.close();
@@ -63,7 +69,10 @@ describe('WAIT on a Cluster with replicas', () => {
       replica.process.kill('SIGSTOP');
       let refused: unknown;
       try {
-        refused = await put(2).then(() => undefined, (err: unknown) => err);
+        refused = await put(2).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
       } finally {
         replica.process.kill('SIGCONT');
       }

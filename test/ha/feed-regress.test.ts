@@ -51,12 +51,15 @@ describe('feed follower when the feed goes backwards', () => {
     const redisFollower = await createRedisStore(url, prefix);
     const followerStore = hideGaps ? withoutGaps(redisFollower) : redisFollower;
     const lines: Array<{ level: number; msg: string }> = [];
-    const logger = createLogger('info', new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }));
+    const logger = createLogger(
+      'info',
+      new Writable({
+        write(chunk, _enc, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    );
     const state = new ServingState();
     const follower = new FeedFollower(followerStore, state, new TokenIndex(), logger);
     try {
@@ -74,7 +77,19 @@ describe('feed follower when the feed goes backwards', () => {
       await put('after-b');
       expect(await writer.feedHead()).toBe(2);
 
-      await waitUntil('the follower to serve the new flags', async () => (state.allFlags().map((f) => f.name).sort().join() === 'after-a,after-b' ? true : undefined), 5_000, 20);
+      await waitUntil(
+        'the follower to serve the new flags',
+        async () =>
+          state
+            .allFlags()
+            .map((f) => f.name)
+            .sort()
+            .join() === 'after-a,after-b'
+            ? true
+            : undefined,
+        5_000,
+        20,
+      );
       expect(state.seq).toBe(2);
       const errors = lines.filter((l) => l.level >= 50);
       expect(errors.map((l) => l.msg)).toEqual([expect.stringContaining('the change feed went backwards')]);

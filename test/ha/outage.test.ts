@@ -85,7 +85,12 @@ describe('Redis stops answering while SDKs poll and stream', () => {
     const rollout = await ok(ctl.url, adminToken, 201, 'POST', '/api/admin/rollouts', { flag: 'ramped', environment: ENV, policy: 'unattended' });
     const probe = new LeaseProbe(redis.url, prefix);
     const before = await waitUntil('a leader', async () => (await probe.holder('rollout-leader')) ?? undefined, 5_000);
-    await waitUntil('the ramp to be under way', async () => ((await api(ctl.url, adminToken, 'GET', `/api/admin/rollouts/${rollout.id}`)).body.stepIndex >= 1 ? true : undefined), 5_000, 50);
+    await waitUntil(
+      'the ramp to be under way',
+      async () => ((await api(ctl.url, adminToken, 'GET', `/api/admin/rollouts/${rollout.id}`)).body.stepIndex >= 1 ? true : undefined),
+      5_000,
+      50,
+    );
 
     // Redis stops answering.
     redis.process.kill('SIGSTOP');
@@ -113,10 +118,15 @@ describe('Redis stops answering while SDKs poll and stream', () => {
     await Promise.all(killed);
 
     // The leader resumes (a fresh lease: the old one lapsed while it could not renew) and the ramp completes, each step once.
-    const final = await waitUntil('the ramp to complete', async () => {
-      const r = (await api(ctl.url, adminToken, 'GET', `/api/admin/rollouts/${rollout.id}`)).body;
-      return r.state === 'completed' ? r : undefined;
-    }, 20_000, 100);
+    const final = await waitUntil(
+      'the ramp to complete',
+      async () => {
+        const r = (await api(ctl.url, adminToken, 'GET', `/api/admin/rollouts/${rollout.id}`)).body;
+        return r.state === 'completed' ? r : undefined;
+      },
+      20_000,
+      100,
+    );
     const entered = (final.history as Array<{ to: string; percentage: number; at: string }>).filter((h) => h.to === 'running');
     expect(entered.map((h) => h.percentage)).toEqual(STEPS);
     // Nothing was written while Redis was stopped.
@@ -135,7 +145,9 @@ describe('Redis stops answering while SDKs poll and stream', () => {
     expect(ctl.child.exitCode).toBeNull();
     expect(ctl.output()).not.toMatch(/unhandled|uncaught/i);
     expect(linesDuringPause).toBeLessThan(40);
-    console.info(`outage: Redis stopped ${PAUSE_MS} ms; a rollout read during it answered ${stepDuringPause}; ${linesDuringPause} log lines meanwhile; SDK warnings: ${sdks.map((s) => `${s.mode} ${s.warnings.length}`).join(', ')}; ramp completed ${Date.now() - resumedAt} ms after Redis returned`);
+    console.info(
+      `outage: Redis stopped ${PAUSE_MS} ms; a rollout read during it answered ${stepDuringPause}; ${linesDuringPause} log lines meanwhile; SDK warnings: ${sdks.map((s) => `${s.mode} ${s.warnings.length}`).join(', ')}; ramp completed ${Date.now() - resumedAt} ms after Redis returned`,
+    );
   }, 60_000);
 });
 
@@ -158,10 +170,15 @@ describe('Redis restarts without its data', () => {
     await ok(second.url, adminToken, 201, 'PUT', '/api/admin/flags/after-restart', { environments: { [ENV]: { enabled: true, strategies: [] } } });
 
     // The first replica had applied far more than that: without noticing, it would ignore these entries.
-    const served = await waitUntil('the first replica to serve the store’s new state', async () => {
-      const res = await api(first.url, client, 'GET', '/api/client/features');
-      return res.status === 200 ? res.body.features.map((f: { name: string }) => f.name) : undefined;
-    }, 10_000, 100);
+    const served = await waitUntil(
+      'the first replica to serve the store’s new state',
+      async () => {
+        const res = await api(first.url, client, 'GET', '/api/client/features');
+        return res.status === 200 ? res.body.features.map((f: { name: string }) => f.name) : undefined;
+      },
+      10_000,
+      100,
+    );
     expect(served).toEqual(['after-restart']);
     expect(logLines(first, 'the change feed went backwards (the store lost data): reloaded, now serving what the store holds')).toEqual([
       expect.objectContaining({ level: 50 }),
@@ -169,6 +186,11 @@ describe('Redis restarts without its data', () => {
     expect(await readyz(first.url)).toBe(200);
     // And it keeps following from there.
     await ok(second.url, adminToken, 201, 'PUT', '/api/admin/flags/after-restart-2', { environments: { [ENV]: { enabled: true, strategies: [] } } });
-    await waitUntil('the next flag on the first replica', async () => ((await api(first.url, client, 'GET', '/api/client/features/after-restart-2')).status === 200 ? true : undefined), 5_000, 50);
+    await waitUntil(
+      'the next flag on the first replica',
+      async () => ((await api(first.url, client, 'GET', '/api/client/features/after-restart-2')).status === 200 ? true : undefined),
+      5_000,
+      50,
+    );
   }, 60_000);
 });

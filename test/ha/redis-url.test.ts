@@ -10,14 +10,44 @@ describe('REDIS_URL forms', () => {
     ['rediss://user:pw@redis.example:6380', { kind: 'single', url: 'rediss://user:pw@redis.example:6380' }],
     [
       'redis+sentinel://s1:26379,s2,10.0.0.3:26380/mymaster',
-      { kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }, { host: '10.0.0.3', port: 26380 }], masterName: 'mymaster', db: 0, tls: false },
+      {
+        kind: 'sentinel',
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26379 },
+          { host: '10.0.0.3', port: 26380 },
+        ],
+        masterName: 'mymaster',
+        db: 0,
+        tls: false,
+      },
     ],
     [
       'rediss+sentinel://app:p%40ss@[::1]:26379/cache?db=3&sentinelPassword=sp&sentinelUsername=watch',
-      { kind: 'sentinel', sentinels: [{ host: '::1', port: 26379 }], masterName: 'cache', db: 3, tls: true, username: 'app', password: 'p@ss', sentinelUsername: 'watch', sentinelPassword: 'sp' },
+      {
+        kind: 'sentinel',
+        sentinels: [{ host: '::1', port: 26379 }],
+        masterName: 'cache',
+        db: 3,
+        tls: true,
+        username: 'app',
+        password: 'p@ss',
+        sentinelUsername: 'watch',
+        sentinelPassword: 'sp',
+      },
     ],
     ['redis+sentinel://:secret@s1/m', { kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }], masterName: 'm', db: 0, tls: false, password: 'secret' }],
-    ['redis+cluster://n1:7000,n2:7001', { kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }], tls: false }],
+    [
+      'redis+cluster://n1:7000,n2:7001',
+      {
+        kind: 'cluster',
+        nodes: [
+          { host: 'n1', port: 7000 },
+          { host: 'n2', port: 7001 },
+        ],
+        tls: false,
+      },
+    ],
     ['rediss+cluster://u:p@n1', { kind: 'cluster', nodes: [{ host: 'n1', port: 6379 }], tls: true, username: 'u', password: 'p' }],
   ])('%s', (url, expected) => {
     expect(parseRedisUrl(url)).toEqual(expected);

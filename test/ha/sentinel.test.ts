@@ -88,13 +88,18 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
     feeding = true;
     feeder = (async () => {
       while (feeding) {
-        await call('POST', '/api/metrics/outcomes', {
-          appName: 'shop',
-          records: [
-            { flag: FLAG, cohort: 'treatment', requests: 10, errors: 0 },
-            { flag: FLAG, cohort: 'control', requests: 10, errors: 0 },
-          ],
-        }, client.secret).catch(() => undefined);
+        await call(
+          'POST',
+          '/api/metrics/outcomes',
+          {
+            appName: 'shop',
+            records: [
+              { flag: FLAG, cohort: 'treatment', requests: 10, errors: 0 },
+              { flag: FLAG, cohort: 'control', requests: 10, errors: 0 },
+            ],
+          },
+          client.secret,
+        ).catch(() => undefined);
         await sleep(40);
       }
     })();
@@ -109,7 +114,11 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
     expect(refused.body).toMatchObject({ error: 'store_unavailable' });
     expect(refused.body.message).toMatch(/0 of the 1 replica/);
     // As with Redis' own WAIT, the refused write was applied on the primary: it is there once the replica is back.
-    await waitUntil('the unconfirmed kill to show', async () => ((await call('GET', `/api/admin/flags/${UNCONFIRMED}`)).body?.killSwitches?.[ENV] ? true : undefined), 5_000);
+    await waitUntil(
+      'the unconfirmed kill to show',
+      async () => ((await call('GET', `/api/admin/flags/${UNCONFIRMED}`)).body?.killSwitches?.[ENV] ? true : undefined),
+      5_000,
+    );
 
     // Acknowledged before the master dies: a kill, and approvals of the steps up to the one the master dies on.
     await ok(200, 'POST', `/api/admin/flags/${KILLED}/environments/${ENV}/kill`, { reason: 'incident' }, releaseManager.secret);
@@ -151,7 +160,12 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
           // The approval was acknowledged, so it is on the replica: kill the master at once.
           master.process.kill('SIGKILL');
           killedAt = Date.now();
-          const promoted = await waitUntil('the Sentinels to promote the replica', async () => ((await topology.masterPort(sentinelPorts[0]!)) === replica.port ? true : undefined), 20_000, 100);
+          const promoted = await waitUntil(
+            'the Sentinels to promote the replica',
+            async () => ((await topology.masterPort(sentinelPorts[0]!)) === replica.port ? true : undefined),
+            20_000,
+            100,
+          );
           expect(promoted).toBe(true);
           promotedAfterMs = Date.now() - killedAt;
           // A fresh replica (on a port of its own, so the Sentinels' handling of a returning old
@@ -195,6 +209,8 @@ describe('Redis Sentinel failover in the middle of a ramp', () => {
     expect(events.filter((e) => e.action === 'rollout.approve' && e.target.id === id).length).toBeGreaterThanOrEqual(acknowledged.length);
     expect(await ok(200, 'GET', '/api/admin/audit/verify')).toMatchObject({ ok: true });
     expect((await fetch(`${controller.url}/readyz`)).status).toBe(200);
-    console.info(`sentinel: master killed on step ${KILL_ON_STEP + 1} right after an acknowledged approval; replica promoted ${promotedAfterMs} ms later; ${refusedDuringFailover} requests refused (503) after it; ramp completed ${Date.now() - killedAt!} ms after the kill`);
+    console.info(
+      `sentinel: master killed on step ${KILL_ON_STEP + 1} right after an acknowledged approval; replica promoted ${promotedAfterMs} ms later; ${refusedDuringFailover} requests refused (503) after it; ramp completed ${Date.now() - killedAt!} ms after the kill`,
+    );
   }, 150_000);
 });

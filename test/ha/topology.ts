@@ -33,7 +33,16 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
 
 /** Sends one command to one server (or Sentinel) on its own short-lived connection. */
 export async function command(port: number, ...args: (string | number)[]): Promise<unknown> {
-  const redis = new Redis({ host: '127.0.0.1', port, protocol: 2, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, commandTimeout: 2000, retryStrategy: () => null });
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port,
+    protocol: 2,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    commandTimeout: 2000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -76,11 +85,15 @@ export class Topology {
 
   /** Waits until `port` is a master with `count` replicas online. */
   async waitForReplicas(port: number, count: number, timeoutMs = 15_000): Promise<void> {
-    await waitUntil(`${count} replica(s) online at 127.0.0.1:${port}`, async () => {
-      const r = await info(port, 'replication');
-      const online = Object.entries(r).filter(([k, v]) => /^slave\d+$/.test(k) && v.includes('state=online')).length;
-      return r.role === 'master' && online >= count ? true : undefined;
-    }, timeoutMs);
+    await waitUntil(
+      `${count} replica(s) online at 127.0.0.1:${port}`,
+      async () => {
+        const r = await info(port, 'replication');
+        const online = Object.entries(r).filter(([k, v]) => /^slave\d+$/.test(k) && v.includes('state=online')).length;
+        return r.role === 'master' && online >= count ? true : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /**
@@ -97,16 +110,19 @@ export class Topology {
       this.dirs.push(dir);
       const conf = path.join(dir, 'sentinel.conf');
       // Sentinel rewrites its config file as it learns the topology, so each gets its own writable one.
-      writeFileSync(conf, [
-        `port ${port}`,
-        'bind 127.0.0.1',
-        `dir ${dir}`,
-        `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
-        `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
-        `sentinel failover-timeout ${MASTER_NAME} 4000`,
-        `sentinel parallel-syncs ${MASTER_NAME} 1`,
-        '',
-      ].join('\n'));
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
+          `sentinel down-after-milliseconds ${MASTER_NAME} 1000`,
+          `sentinel failover-timeout ${MASTER_NAME} 4000`,
+          `sentinel parallel-syncs ${MASTER_NAME} 1`,
+          '',
+        ].join('\n'),
+      );
       const child = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout?.on('data', (d) => (output += d.toString()));
@@ -120,11 +136,16 @@ export class Topology {
       ports.push(port);
     }
     for (const port of ports) {
-      await waitUntil(`sentinel ${port} to see ${count - 1} sentinels and ${opts.replicas} replica(s)`, async () => {
-        const peers = (await command(port, 'SENTINEL', 'SENTINELS', MASTER_NAME)) as unknown[];
-        const replicas = (await command(port, 'SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[];
-        return peers.length >= count - 1 && replicas.length >= opts.replicas ? true : undefined;
-      }, 20_000, 200);
+      await waitUntil(
+        `sentinel ${port} to see ${count - 1} sentinels and ${opts.replicas} replica(s)`,
+        async () => {
+          const peers = (await command(port, 'SENTINEL', 'SENTINELS', MASTER_NAME)) as unknown[];
+          const replicas = (await command(port, 'SENTINEL', 'REPLICAS', MASTER_NAME)) as unknown[];
+          return peers.length >= count - 1 && replicas.length >= opts.replicas ? true : undefined;
+        },
+        20_000,
+        200,
+      );
     }
     return { ports, url: `redis+sentinel://${ports.map((p) => `127.0.0.1:${p}`).join(',')}/${MASTER_NAME}` };
   }
@@ -138,10 +159,18 @@ export class Topology {
   /** A Redis Cluster of `masters` masters, each with `replicas` replicas, returned once every node reports the cluster ok. */
   async cluster(masters = 3, replicas = 0): Promise<{ nodes: RedisServer[]; url: string }> {
     const nodes = await Promise.all(Array.from({ length: masters * (1 + replicas) }, () => this.server({ cluster: true })));
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
+    const create = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (${create.status}): ${create.stdout}\n${create.stderr}`);
     for (const node of nodes) {
-      await waitUntil(`cluster node ${node.port} to report cluster_state:ok`, async () => (String(await command(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok') ? true : undefined), 15_000);
+      await waitUntil(
+        `cluster node ${node.port} to report cluster_state:ok`,
+        async () => (String(await command(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok') ? true : undefined),
+        15_000,
+      );
       if (replicas > 0 && (await info(node.port, 'replication')).role === 'master') await this.waitForReplicas(node.port, replicas);
     }
     return { nodes, url: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}` };
@@ -156,7 +185,9 @@ export class Topology {
     const master = Number(range[2][1]);
     // From the master itself: CLUSTER SLOTS may not list a replica yet while gossip catches up.
     const replication = await info(master, 'replication');
-    const replicas = Object.entries(replication).filter(([k]) => /^slave\d+$/.test(k)).map(([, v]) => Number(/port=(\d+)/.exec(v)![1]));
+    const replicas = Object.entries(replication)
+      .filter(([k]) => /^slave\d+$/.test(k))
+      .map(([, v]) => Number(/port=(\d+)/.exec(v)![1]));
     return { master, replicas };
   }
 

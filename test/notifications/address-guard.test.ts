@@ -46,9 +46,22 @@ describe('a delivery', () => {
   const breaching = rollout({ breachingSince: [iso(10 * MINUTE)] });
   const event: RolloutEvent = deriveEvents(breaching, expectDecided(decide(breaching, analysis(BREACHING), at(15 * MINUTE))).next)[0]!;
   const webhook = (url: string): StoredWebhook => ({
-    id: 'w', url, format: 'json', secret: 'whsec_test', secretHint: 'test', createdAt: iso(0), updatedAt: iso(0), createdBy: 'test',
+    id: 'w',
+    url,
+    format: 'json',
+    secret: 'whsec_test',
+    secretHint: 'test',
+    createdAt: iso(0),
+    updatedAt: iso(0),
+    createdBy: 'test',
   });
-  const options = (allowPrivateNetworks: boolean): SendOptions => ({ now: () => new Date(), timeoutMs: 3_000, signal: new AbortController().signal, userAgent: 'guard-test', allowPrivateNetworks });
+  const options = (allowPrivateNetworks: boolean): SendOptions => ({
+    now: () => new Date(),
+    timeoutMs: 3_000,
+    signal: new AbortController().signal,
+    userAgent: 'guard-test',
+    allowPrivateNetworks,
+  });
 
   beforeEach(async () => {
     receiver = await startReceiver();
@@ -60,7 +73,9 @@ describe('a delivery', () => {
   it('to a loopback address or a name resolving to one is refused, and nothing is sent', async () => {
     const port = new URL(receiver.url).port;
     const literal = await sendWebhook(webhook(`${receiver.url}/hook`), event, 1, options(false));
-    expect(literal).toEqual({ error: expect.stringMatching(/127\.0\.0\.1 is 127\.0\.0\.1, a loopback address: refused \(set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true/) });
+    expect(literal).toEqual({
+      error: expect.stringMatching(/127\.0\.0\.1 is 127\.0\.0\.1, a loopback address: refused \(set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true/),
+    });
     const named = await sendWebhook(webhook(`http://localhost:${port}/hook`), event, 1, options(false));
     expect(named.error).toMatch(/^localhost is (127\.0\.0\.1|::1), a loopback address: refused/);
     expect(named.status).toBeUndefined();

@@ -4,7 +4,23 @@ import type { DecisionInput, Rollout } from '../../src/rollouts/rollout-model.js
 import { deriveEvents, type RolloutEvent } from '../../src/notifications/events.js';
 import { emptyTotals } from '../../src/metrics/outcome-math.js';
 import {
-  alice, analysis, at, bob, BREACHING, expectDecided, EXTRA_KILL, FLAG, GATE_FAILING, HEALTHY, HOUR, iso, MINUTE, noApprovalPolicy, onStep, rollout, SPARSE,
+  alice,
+  analysis,
+  at,
+  bob,
+  BREACHING,
+  expectDecided,
+  EXTRA_KILL,
+  FLAG,
+  GATE_FAILING,
+  HEALTHY,
+  HOUR,
+  iso,
+  MINUTE,
+  noApprovalPolicy,
+  onStep,
+  rollout,
+  SPARSE,
 } from '../unit/decide-fixtures.js';
 
 /**
@@ -34,7 +50,13 @@ const rows: Row[] = [
     from: rollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' }, plan: noApprovalPolicy() }),
     input: analysis(emptyTotals()),
     now: at(0),
-    expect: [{ type: 'rollout.started', rollout: { state: 'running', stepIndex: 0, percentage: 1 }, details: { startedBy: alice.name, percentage: 1, reason: 'rollout started' } }],
+    expect: [
+      {
+        type: 'rollout.started',
+        rollout: { state: 'running', stepIndex: 0, percentage: 1 },
+        details: { startedBy: alice.name, percentage: 1, reason: 'rollout started' },
+      },
+    ],
   },
   {
     name: 'a rollout whose first step asks for approval: awaiting the Go/No-Go for 1%',
@@ -42,7 +64,13 @@ const rows: Row[] = [
     from: rollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' } }),
     input: analysis(emptyTotals()),
     now: at(0),
-    expect: [{ type: 'rollout.awaiting_approval', rollout: { state: 'awaiting_approval', percentage: 0 }, details: { nextPercentage: 1, approvalsNeeded: 1, roles: ['release-manager'] } }],
+    expect: [
+      {
+        type: 'rollout.awaiting_approval',
+        rollout: { state: 'awaiting_approval', percentage: 0 },
+        details: { nextPercentage: 1, approvalsNeeded: 1, roles: ['release-manager'] },
+      },
+    ],
   },
   {
     name: 'the Go/No-Go approved: started, at the first step',
@@ -56,7 +84,13 @@ const rows: Row[] = [
     before: rollout(),
     input: analysis(HEALTHY),
     now: at(11 * MINUTE),
-    expect: [{ type: 'rollout.awaiting_approval', rollout: { state: 'awaiting_approval', percentage: 1 }, details: { nextPercentage: 10, approvalsNeeded: 1, roles: ['release-manager'], gates: passAll } }],
+    expect: [
+      {
+        type: 'rollout.awaiting_approval',
+        rollout: { state: 'awaiting_approval', percentage: 1 },
+        details: { nextPercentage: 10, approvalsNeeded: 1, roles: ['release-manager'], gates: passAll },
+      },
+    ],
   },
   {
     name: 'an approval of a healthy waiting step: step_advanced, naming the approver and the comment',
@@ -67,7 +101,14 @@ const rows: Row[] = [
       {
         type: 'rollout.step_advanced',
         rollout: { state: 'running', stepIndex: 1, percentage: 10 },
-        details: { fromPercentage: 1, toPercentage: 10, step: 2, steps: 4, by: bob.name, approvals: [{ by: bob.name, at: iso(20 * MINUTE), comment: 'looks good' }] },
+        details: {
+          fromPercentage: 1,
+          toPercentage: 10,
+          step: 2,
+          steps: 4,
+          by: bob.name,
+          approvals: [{ by: bob.name, at: iso(20 * MINUTE), comment: 'looks good' }],
+        },
       },
     ],
   },
@@ -76,14 +117,26 @@ const rows: Row[] = [
     before: rollout({ approvals: [{ by: bob, at: iso(MINUTE), step: 1 }] }),
     input: analysis(HEALTHY),
     now: at(11 * MINUTE),
-    expect: [{ type: 'rollout.step_advanced', rollout: { stepIndex: 1, percentage: 10 }, details: { fromPercentage: 1, toPercentage: 10, by: 'controller', approvals: [{ by: bob.name, at: iso(MINUTE) }] } }],
+    expect: [
+      {
+        type: 'rollout.step_advanced',
+        rollout: { stepIndex: 1, percentage: 10 },
+        details: { fromPercentage: 1, toPercentage: 10, by: 'controller', approvals: [{ by: bob.name, at: iso(MINUTE) }] },
+      },
+    ],
   },
   {
     name: 'gates turn failing: gate_failing with the failing gates only',
     before: rollout({ stepVerdict: { kind: 'healthy' } }),
     input: analysis(GATE_FAILING),
     now: at(15 * MINUTE),
-    expect: [{ type: 'rollout.gate_failing', rollout: { state: 'running', percentage: 1 }, details: { reason: failingVerdict.reason, failing: [{ metric: 'error_rate', value: 0.015, verdict: 'fail' }] } }],
+    expect: [
+      {
+        type: 'rollout.gate_failing',
+        rollout: { state: 'running', percentage: 1 },
+        details: { reason: failingVerdict.reason, failing: [{ metric: 'error_rate', value: 0.015, verdict: 'fail' }] },
+      },
+    ],
   },
   {
     name: 'gates still failing at the next analysis: nothing new to tell',
@@ -106,7 +159,11 @@ const rows: Row[] = [
     now: at(HOUR + MINUTE),
     expect: [
       { type: 'rollout.gate_failing', rollout: { state: 'paused' } },
-      { type: 'rollout.paused', rollout: { state: 'paused', percentage: 1 }, details: { by: 'controller', reason: expect.stringMatching(/did not pass its gates within its maximum duration/) } },
+      {
+        type: 'rollout.paused',
+        rollout: { state: 'paused', percentage: 1 },
+        details: { by: 'controller', reason: expect.stringMatching(/did not pass its gates within its maximum duration/) },
+      },
     ],
   },
   {
@@ -157,7 +214,12 @@ const rows: Row[] = [
   },
   {
     name: 'resumed before it ever started (window closed): resumed, back to pending',
-    before: rollout({ state: 'paused', pausedFrom: 'pending', percentage: 0, plan: noApprovalPolicy({ windows: { allow: [], deny: [{ dates: ['2026-03-02'] }] } }) }),
+    before: rollout({
+      state: 'paused',
+      pausedFrom: 'pending',
+      percentage: 0,
+      plan: noApprovalPolicy({ windows: { allow: [], deny: [{ dates: ['2026-03-02'] }] } }),
+    }),
     input: { kind: 'resume', by: bob },
     now: at(30 * MINUTE),
     expect: [{ type: 'rollout.resumed', rollout: { state: 'pending' }, details: { by: bob.name } }],
@@ -167,14 +229,22 @@ const rows: Row[] = [
     before: onStep(3, { plan: noApprovalPolicy() }),
     input: analysis(HEALTHY),
     now: at(11 * MINUTE),
-    expect: [{ type: 'rollout.completed', rollout: { state: 'completed', stepIndex: 3, percentage: 100 }, details: { percentage: 100, gates: passAll, samples: { treatment: 2000, control: 20_000 } } }],
+    expect: [
+      {
+        type: 'rollout.completed',
+        rollout: { state: 'completed', stepIndex: 3, percentage: 100 },
+        details: { percentage: 100, gates: passAll, samples: { treatment: 2000, control: 20_000 } },
+      },
+    ],
   },
   {
     name: 'aborted: aborted, by whom and why',
     before: rollout(),
     input: { kind: 'abort', by: bob, comment: 'wrong flag' },
     now: at(5 * MINUTE),
-    expect: [{ type: 'rollout.aborted', rollout: { state: 'aborted', percentage: 1 }, details: { by: bob.name, reason: `aborted by ${bob.name}: wrong flag` } }],
+    expect: [
+      { type: 'rollout.aborted', rollout: { state: 'aborted', percentage: 1 }, details: { by: bob.name, reason: `aborted by ${bob.name}: wrong flag` } },
+    ],
   },
 ];
 

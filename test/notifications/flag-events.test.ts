@@ -14,7 +14,13 @@ import { startReceiver, type Receiver, type Received } from './receiver.js';
 
 const ENV = 'production';
 /** As in webhooks.test.ts (imported from there, its tests would run here too): quick retries, receivers on 127.0.0.1 allowed. */
-const FAST_WEBHOOKS = { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
+const FAST_WEBHOOKS = {
+  WEBHOOK_RETRY_BASE_MS: '50',
+  WEBHOOK_RETRY_MAX_MS: '400',
+  WEBHOOK_POLL_MS: '50',
+  WEBHOOK_TIMEOUT_MS: '3000',
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+};
 const PUBLIC_URL = 'https://rollouts.example.com';
 
 function signed(r: Received, secret: string): any {
@@ -41,7 +47,10 @@ describe('kill switch notifications and dashboard links', () => {
     // PUBLIC_URL with a trailing slash: links never get a double one.
     t = await startTestController({ env: { ...FAST_ENV, ...FAST_WEBHOOKS, POLICIES_DIR: emptyDir(), PUBLIC_URL: `${PUBLIC_URL}/` } });
     manager = await adminPerson(t, 'release-manager', 'Rita Manager');
-    await expectStatus(t, 201, 'PUT', '/api/admin/policies/slow', { ...quickPolicy('slow', [10, 100]), stepDefaults: { minDuration: '1h', minSamples: 0, maxDuration: '2h', approval: { required: 0 } } });
+    await expectStatus(t, 201, 'PUT', '/api/admin/policies/slow', {
+      ...quickPolicy('slow', [10, 100]),
+      stepDefaults: { minDuration: '1h', minSamples: 0, maxDuration: '2h', approval: { required: 0 } },
+    });
   });
   afterAll(async () => {
     await t?.stop();
@@ -85,7 +94,10 @@ describe('kill switch notifications and dashboard links', () => {
     expect(kill.id).not.toBe(restore.id);
 
     const texts = slack.received.map((r) => signed(r, slackSecret));
-    expect(texts.map((m) => m.text)).toEqual([`KILLED: fe-checkout in ${ENV} was switched off by Rita Manager`, `RESTORED: fe-checkout in ${ENV} was switched back on by Rita Manager`]);
+    expect(texts.map((m) => m.text)).toEqual([
+      `KILLED: fe-checkout in ${ENV} was switched off by Rita Manager`,
+      `RESTORED: fe-checkout in ${ENV} was switched back on by Rita Manager`,
+    ]);
     expect(texts[0].blocks[0].text.text).toContain(`<${PUBLIC_URL}/#/flags?q=fe-checkout&amp;env=${ENV}|Open the flag in the dashboard>`);
     expect(other.received).toEqual([]);
     expect((await expectStatus(t, 200, 'GET', '/api/admin/webhooks/ops-flags/deliveries')).deliveries).toHaveLength(2);
@@ -106,7 +118,11 @@ describe('kill switch notifications and dashboard links', () => {
 
     await expectStatus(t, 201, 'PUT', '/api/admin/flags/fe-ramp', { environments: { [ENV]: { enabled: false, strategies: [] } } });
     const rollout = await expectStatus(t, 201, 'POST', '/api/admin/rollouts', { flag: 'fe-ramp', environment: ENV, policy: 'slow' });
-    const started = await pollUntil(async () => json.received.map((r) => signed(r, secret)).find((e) => e.type === 'rollout.started'), (e) => !!e, 'rollout.started');
+    const started = await pollUntil(
+      async () => json.received.map((r) => signed(r, secret)).find((e) => e.type === 'rollout.started'),
+      (e) => !!e,
+      'rollout.started',
+    );
     expect(started.links).toEqual({ dashboard: `${PUBLIC_URL}/#/rollouts/${rollout.id}` });
     const message = signed((await slack.waitFor((got) => got.length >= 1, 'the Slack message'))[0]!, slackSecret);
     expect(message.blocks[0].text.text).toContain(`<${PUBLIC_URL}/#/rollouts/${rollout.id}|Open the rollout in the dashboard>`);

@@ -73,7 +73,11 @@ describe('webhook outbox on Redis', () => {
     changes.forEach((c, i) => (i % 2 ? a : b).onRolloutChange(c));
     const ids = changes.map((c) => deriveEvents(c.before, c.after)[0]!.id);
     await receiver.waitFor((got) => ids.every((id) => got.some((r) => r.headers['x-rollout-event-id'] === id)), 'every event');
-    const jobs = await pollUntil(() => a.deliveriesOf('all'), (js) => ids.every((id) => js.find((j) => j.event.id === id)?.status === 'delivered'), 'every job recorded delivered');
+    const jobs = await pollUntil(
+      () => a.deliveriesOf('all'),
+      (js) => ids.every((id) => js.find((j) => j.event.id === id)?.status === 'delivered'),
+      'every job recorded delivered',
+    );
 
     const deliveredIds = receiver.received.map((r) => r.headers['x-rollout-event-id']).filter((id) => ids.includes(id as string));
     expect(deliveredIds.sort()).toEqual([...ids].sort());
@@ -117,7 +121,11 @@ describe('webhook outbox on Redis', () => {
     );
     expect(delivery!.headers['x-rollout-delivery-attempt']).toBe('2');
     // Finished, it has left the outbox for the delivery record.
-    const recorded = await pollUntil(() => store.get<DeliveryJob>(DELIVERIES, job.id), (d) => d?.value.status === 'delivered', 'the takeover recorded');
+    const recorded = await pollUntil(
+      () => store.get<DeliveryJob>(DELIVERIES, job.id),
+      (d) => d?.value.status === 'delivered',
+      'the takeover recorded',
+    );
     expect(await store.get(OUTBOX, job.id)).toBeNull();
     expect(recorded!.value).toMatchObject({ started: 2, attempts: [{ attempt: 2, status: 200, replica: 'replica-c' }] });
     expect(recorded!.value.claim).toBeUndefined();
@@ -131,7 +139,12 @@ describe('webhook outbox on Redis', () => {
     const pruner = dispatcher('replica-pruner', { keepPerWebhook: 3 });
     pruner.start();
     const kept = await pollUntil(finished, (jobs) => jobs.length <= 3, 'pruned to three');
-    expect(kept.map((j) => j.createdAt).sort()).toEqual(before.slice(0, 3).map((j) => j.createdAt).sort());
+    expect(kept.map((j) => j.createdAt).sort()).toEqual(
+      before
+        .slice(0, 3)
+        .map((j) => j.createdAt)
+        .sort(),
+    );
 
     // A webhook deleted with a job still pending: the job goes rather than waiting for a receiver nobody wants.
     const webhooks = new WebhookService(store, () => new Date());
@@ -146,7 +159,11 @@ describe('webhook outbox on Redis', () => {
     await webhooks.delete('short-lived', ADMIN);
     const cleaner = dispatcher('replica-cleaner');
     cleaner.start();
-    await pollUntil(() => store.get(OUTBOX, id), (doc) => doc === null, 'the orphaned job dropped');
+    await pollUntil(
+      () => store.get(OUTBOX, id),
+      (doc) => doc === null,
+      'the orphaned job dropped',
+    );
     expect(receiver.received.some((r) => r.path === '/short-lived')).toBe(false);
     await cleaner.stop();
   });

@@ -31,12 +31,21 @@ describe('webhook payloads', () => {
     // Numbers carry their units: the rate and its limit as percentages, the samples as requests.
     expect(section).toContain('✗ error_rate(treatment) &gt; 5% for 5m: 8% (limit 5%) over 2,000 requests');
     expect(section).toContain(`Switched off: ${FLAG}, ${EXTRA_KILL}`);
-    expect(message.blocks[1].fields.map((f: any) => f.text)).toEqual([`*Flag*\n${FLAG}`, '*Environment*\nproduction', '*Policy*\ntest-plan', '*Step*\n1% (rolled_back)']);
+    expect(message.blocks[1].fields.map((f: any) => f.text)).toEqual([
+      `*Flag*\n${FLAG}`,
+      '*Environment*\nproduction',
+      '*Policy*\ntest-plan',
+      '*Step*\n1% (rolled_back)',
+    ]);
     expect(message.blocks[2].elements[0].text).toContain('rollout.rolled_back · rollout r-1');
   });
 
   it('the Slack form names the approver and quotes the comment, with Slack markup escaped', () => {
-    const event = only(rollout({ state: 'awaiting_approval', stepVerdict: { kind: 'healthy' } }), { kind: 'approve', by: bob, comment: 'ship <it> & go' }, at(20 * MINUTE));
+    const event = only(
+      rollout({ state: 'awaiting_approval', stepVerdict: { kind: 'healthy' } }),
+      { kind: 'approve', by: bob, comment: 'ship <it> & go' },
+      at(20 * MINUTE),
+    );
     const message = slackMessage(event);
     // Steps are named by their percentage, never by their number.
     expect(message.text).toBe(`${FLAG} in production advanced 1% → 10%`);
@@ -53,7 +62,9 @@ describe('webhook payloads', () => {
     const event = withLinks(rolledBack(), 'https://rollouts.example.com');
     const body = JSON.parse(renderPayload(event, 'json'));
     expect(body.links).toEqual({ dashboard: 'https://rollouts.example.com/#/rollouts/r-1' });
-    expect(slackMessage(event).blocks[0]).toMatchObject({ text: { text: expect.stringContaining('<https://rollouts.example.com/#/rollouts/r-1|Open the rollout in the dashboard>') } });
+    expect(slackMessage(event).blocks[0]).toMatchObject({
+      text: { text: expect.stringContaining('<https://rollouts.example.com/#/rollouts/r-1|Open the rollout in the dashboard>') },
+    });
     // Without PUBLIC_URL the JSON link is a path on the controller, and Slack shows none (it could not be clicked).
     const relative = withLinks(rolledBack(), undefined);
     expect(relative.links).toEqual({ dashboard: '/#/rollouts/r-1' });
@@ -61,7 +72,14 @@ describe('webhook payloads', () => {
   });
 
   it('a kill switch flipped by a person: flag, environment, reason, who, when, the active rollout, and a link to the flag', () => {
-    const change = { flag: 'checkout', environment: 'production', killed: true, reason: 'errors <50%> & rising', actor: { name: 'Rita' }, at: '2026-03-02T10:00:00.000Z' };
+    const change = {
+      flag: 'checkout',
+      environment: 'production',
+      killed: true,
+      reason: 'errors <50%> & rising',
+      actor: { name: 'Rita' },
+      at: '2026-03-02T10:00:00.000Z',
+    };
     const event = withLinks(flagEvent(change, { id: 'r-9', policy: 'standard', state: 'running', percentage: 10 }), 'https://rollouts.example.com');
     expect(JSON.parse(renderPayload(event, 'json'))).toEqual({
       id: event.id,
@@ -86,8 +104,14 @@ describe('webhook payloads', () => {
 
   it('checks read with units: latencies in ms, confidences and shares in %', () => {
     const base = { cohort: 'treatment', samples: 12_345, verdict: 'fail' as const };
-    expect(describeCheck({ ...base, rule: 'latency_p99_ms(treatment) <= 250', metric: 'latency_p99_ms', threshold: 250, value: 312.4 })).toBe('✗ latency_p99_ms(treatment) <= 250 ms: 312 ms (limit 250 ms) over 12,345 requests');
-    expect(describeCheck({ ...base, rule: 'error_rate(treatment) <= 0.01 at 0.95 confidence', metric: 'error_rate', threshold: 0.01, value: 0.0234 })).toBe('✗ error_rate(treatment) <= 1% at 95% confidence: 2.34% (limit 1%) over 12,345 requests');
-    expect(describeCheck({ ...base, rule: 'treatment share = 10% (chi2 p >= 0.001)', metric: 'sample_ratio', cohort: 'all', threshold: 0.1, value: 0.2 })).toBe('✗ treatment share = 10% (chi2 p >= 0.001): 20% (expected 10%) over 12,345 evaluations');
+    expect(describeCheck({ ...base, rule: 'latency_p99_ms(treatment) <= 250', metric: 'latency_p99_ms', threshold: 250, value: 312.4 })).toBe(
+      '✗ latency_p99_ms(treatment) <= 250 ms: 312 ms (limit 250 ms) over 12,345 requests',
+    );
+    expect(describeCheck({ ...base, rule: 'error_rate(treatment) <= 0.01 at 0.95 confidence', metric: 'error_rate', threshold: 0.01, value: 0.0234 })).toBe(
+      '✗ error_rate(treatment) <= 1% at 95% confidence: 2.34% (limit 1%) over 12,345 requests',
+    );
+    expect(describeCheck({ ...base, rule: 'treatment share = 10% (chi2 p >= 0.001)', metric: 'sample_ratio', cohort: 'all', threshold: 0.1, value: 0.2 })).toBe(
+      '✗ treatment share = 10% (chi2 p >= 0.001): 20% (expected 10%) over 12,345 evaluations',
+    );
   });
 });

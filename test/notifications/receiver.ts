@@ -53,7 +53,11 @@ export async function startReceiver(answer: (req: Omit<Received, 'status'>, earl
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`receiver: timed out after ${timeoutMs} ms waiting for ${label}; got ${received.map((r) => `${r.headers['x-rollout-event']}→${r.status}`).join(', ')}`));
+          reject(
+            new Error(
+              `receiver: timed out after ${timeoutMs} ms waiting for ${label}; got ${received.map((r) => `${r.headers['x-rollout-event']}→${r.status}`).join(', ')}`,
+            ),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);

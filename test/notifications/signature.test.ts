@@ -39,7 +39,9 @@ describe('webhook signatures', () => {
   });
 
   it('honour a wider tolerance when the receiver asks for one', () => {
-    expect(verifyWebhookSignature({ secret: SECRET, body: BODY, header: signatureHeader(SECRET, T, BODY), now: T + 3600, toleranceSeconds: 7200 })).toMatchObject({ ok: true });
+    expect(
+      verifyWebhookSignature({ secret: SECRET, body: BODY, header: signatureHeader(SECRET, T, BODY), now: T + 3600, toleranceSeconds: 7200 }),
+    ).toMatchObject({ ok: true });
   });
 
   it('generate secrets of 256 random bits that are never the same', () => {

@@ -1,8 +1,23 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { emptyDir, startTestController, type TestController } from '../support/controller.js';
 import {
-  DEGRADED, ENV, FAST_ENV, HEALTHY, ROLLBACK_ABOVE, UNHEALTHY, adminPerson, auditEvents, expectStatus, getRollout, pollUntil, shortPolicy, startTraffic, stopAllTraffic,
-  waitForAnalyses, waitForRollout, type AdminPerson,
+  DEGRADED,
+  ENV,
+  FAST_ENV,
+  HEALTHY,
+  ROLLBACK_ABOVE,
+  UNHEALTHY,
+  adminPerson,
+  auditEvents,
+  expectStatus,
+  getRollout,
+  pollUntil,
+  shortPolicy,
+  startTraffic,
+  stopAllTraffic,
+  waitForAnalyses,
+  waitForRollout,
+  type AdminPerson,
 } from '../rollouts/scenario-helpers.js';
 import { verifyWebhookSignature } from '../../src/notifications/signature.js';
 import type { RolloutEvent } from '../../src/notifications/events.js';
@@ -16,7 +31,13 @@ import { failFirstAttempt, startReceiver, type Receiver, type Received } from '.
 
 /** Retries after ~50 ms, ~150 ms, …; the outbox is looked at every 50 ms. */
 // The receiver listens on 127.0.0.1, which deliveries may reach only when private networks are allowed.
-export const FAST_WEBHOOKS = { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } as const;
+export const FAST_WEBHOOKS = {
+  WEBHOOK_RETRY_BASE_MS: '50',
+  WEBHOOK_RETRY_MAX_MS: '400',
+  WEBHOOK_POLL_MS: '50',
+  WEBHOOK_TIMEOUT_MS: '3000',
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+} as const;
 
 const disabledFlag = { environments: { [ENV]: { enabled: false, strategies: [] } } };
 
@@ -68,7 +89,8 @@ describe('webhook notifications on a live controller', () => {
   const putWebhook = (id: string, body: object, status = 201, token?: string) => expectStatus(t, status, 'PUT', `/api/admin/webhooks/${id}`, body, token);
   const deliveriesOf = async (webhook: string, token?: string): Promise<any[]> =>
     (await expectStatus(t, 200, 'GET', `/api/admin/webhooks/${webhook}/deliveries`, undefined, token)).deliveries;
-  const start = async (flag: string, policy: string): Promise<string> => (await expectStatus(t, 201, 'POST', '/api/admin/rollouts', { flag, environment: ENV, policy }, editor.secret)).id;
+  const start = async (flag: string, policy: string): Promise<string> =>
+    (await expectStatus(t, 201, 'POST', '/api/admin/rollouts', { flag, environment: ENV, policy }, editor.secret)).id;
   const command = (id: string, kind: string, comment?: string) =>
     expectStatus(t, 200, 'POST', `/api/admin/rollouts/${id}/${kind}`, comment ? { comment } : {}, releaseManager.secret);
 
@@ -92,8 +114,17 @@ describe('webhook notifications on a live controller', () => {
   });
 
   it('admin API: the secret is generated and shown once, never read back, kept out of the audit log; only admins manage webhooks', async () => {
-    const created = await putWebhook('api-check', { url: 'https://hooks.example.com/services/T000/B000/credential-in-path', format: 'slack', environments: [ENV] });
-    expect(created).toMatchObject({ id: 'api-check', url: 'https://hooks.example.com/services/T000/B000/credential-in-path', format: 'slack', environments: [ENV] });
+    const created = await putWebhook('api-check', {
+      url: 'https://hooks.example.com/services/T000/B000/credential-in-path',
+      format: 'slack',
+      environments: [ENV],
+    });
+    expect(created).toMatchObject({
+      id: 'api-check',
+      url: 'https://hooks.example.com/services/T000/B000/credential-in-path',
+      format: 'slack',
+      environments: [ENV],
+    });
     const secret: string = created.secret;
     expect(secret).toMatch(/^whsec_/);
     expect(created.secretHint).toBe(`${secret.slice(0, 10)}…`);
@@ -107,7 +138,11 @@ describe('webhook notifications on a live controller', () => {
     expect(JSON.stringify(seenByViewer)).not.toContain(secret);
 
     // Changing it without a secret keeps the secret and does not show it; rotating shows the new one once.
-    const updated = await putWebhook('api-check', { url: 'https://hooks.example.com/services/T000/B000/credential-in-path', format: 'json', events: ['rollout.rolled_back'] }, 200);
+    const updated = await putWebhook(
+      'api-check',
+      { url: 'https://hooks.example.com/services/T000/B000/credential-in-path', format: 'json', events: ['rollout.rolled_back'] },
+      200,
+    );
     expect(updated).toMatchObject({ format: 'json', events: ['rollout.rolled_back'], secretHint: created.secretHint, createdAt: created.createdAt });
     expect(updated.secret).toBeUndefined();
     expect(updated.environments).toBeUndefined();
@@ -150,7 +185,13 @@ describe('webhook notifications on a live controller', () => {
     const staging = await receiver();
     const { secret } = await putWebhook('ops-json', { url: `${json.url}/hooks/ops`, format: 'json', environments: [ENV] });
     const slackSecret = 'slack-side-secret-0123456789';
-    await putWebhook('team-slack', { url: `${slack.url}/slack`, format: 'slack', policies: ['short'], events: ['rollout.awaiting_approval', 'rollout.completed'], secret: slackSecret });
+    await putWebhook('team-slack', {
+      url: `${slack.url}/slack`,
+      format: 'slack',
+      policies: ['short'],
+      events: ['rollout.awaiting_approval', 'rollout.completed'],
+      secret: slackSecret,
+    });
     await putWebhook('staging-only', { url: `${staging.url}/staging`, environments: ['staging'] });
 
     const flag = 'wh-checkout';
@@ -179,7 +220,10 @@ describe('webhook notifications on a live controller', () => {
     const groups = byEvent(json.received);
     expect(groups.size).toBe(expected.length);
     for (const [eventId, attempts] of groups) {
-      expect(attempts.map((r) => r.status), eventId).toEqual([500, 200]);
+      expect(
+        attempts.map((r) => r.status),
+        eventId,
+      ).toEqual([500, 200]);
       expect(attempts.map((r) => r.headers['x-rollout-delivery-attempt'])).toEqual(['1', '2']);
       expect(attempts[1]!.body).toBe(attempts[0]!.body);
       expect(attempts.every((r) => r.path === '/hooks/ops' && r.headers['user-agent'] === 'rollout-controller/0.1.0')).toBe(true);
@@ -189,14 +233,28 @@ describe('webhook notifications on a live controller', () => {
     const events = accepted(json, secret, id);
     expect(events.map((e) => e.type)).toEqual(expected);
     expect(events.map((e) => [e.rollout.state, e.rollout.percentage])).toEqual([
-      ['running', 1], ['awaiting_approval', 1], ['running', 10], ['awaiting_approval', 10], ['running', 50], ['awaiting_approval', 50], ['running', 100], ['completed', 100],
+      ['running', 1],
+      ['awaiting_approval', 1],
+      ['running', 10],
+      ['awaiting_approval', 10],
+      ['running', 50],
+      ['awaiting_approval', 50],
+      ['running', 100],
+      ['completed', 100],
     ]);
     for (const e of events) expect(e.rollout).toMatchObject({ id, flag, environment: ENV, policy: 'short' });
     expect(events[0]!.details).toEqual({ startedBy: editor.name, percentage: 1, reason: 'rollout started' });
     const advances = events.filter((e) => e.type === 'rollout.step_advanced');
-    expect(advances.map((e) => e.details)).toMatchObject([10, 50, 100].map((to, i) => ({
-      fromPercentage: [1, 10, 50][i], toPercentage: to, step: i + 2, steps: 4, by: releaseManager.name, approvals: [{ by: releaseManager.name, comment: `go to ${to}%` }],
-    })));
+    expect(advances.map((e) => e.details)).toMatchObject(
+      [10, 50, 100].map((to, i) => ({
+        fromPercentage: [1, 10, 50][i],
+        toPercentage: to,
+        step: i + 2,
+        steps: 4,
+        by: releaseManager.name,
+        approvals: [{ by: releaseManager.name, comment: `go to ${to}%` }],
+      })),
+    );
     // The times are the history's: the events are views of the recorded transitions.
     expect(events.map((e) => e.occurredAt)).toEqual(done.history.map((h: any) => h.at));
     const waiting = events.find((e) => e.type === 'rollout.awaiting_approval')!;
@@ -211,7 +269,10 @@ describe('webhook notifications on a live controller', () => {
     );
     for (const d of ours) {
       expect(d).toMatchObject({ webhookId: 'ops-json', status: 'delivered', started: 2 });
-      expect(d.attempts.map((a: any) => [a.attempt, a.status])).toEqual([[1, 500], [2, 200]]);
+      expect(d.attempts.map((a: any) => [a.attempt, a.status])).toEqual([
+        [1, 500],
+        [2, 200],
+      ]);
       expect(d.claim).toBeUndefined();
     }
 
@@ -220,7 +281,12 @@ describe('webhook notifications on a live controller', () => {
       expect(verifyWebhookSignature({ secret: slackSecret, body: r.body, header: r.headers['x-rollout-signature'] as string })).toMatchObject({ ok: true });
       return { type: r.headers['x-rollout-event'], ...(JSON.parse(r.body) as { text: string; blocks: unknown[] }) };
     });
-    expect(messages.map((m) => m.type).sort()).toEqual(['rollout.awaiting_approval', 'rollout.awaiting_approval', 'rollout.awaiting_approval', 'rollout.completed']);
+    expect(messages.map((m) => m.type).sort()).toEqual([
+      'rollout.awaiting_approval',
+      'rollout.awaiting_approval',
+      'rollout.awaiting_approval',
+      'rollout.completed',
+    ]);
     expect(messages.map((m) => m.text)).toContain(`${flag} in ${ENV} completed at 100%`);
     expect(messages.map((m) => m.text)).toContain(`${flag} in ${ENV} is waiting for approval to go to 50% (1 approval needed from release-manager)`);
     for (const m of messages) expect(m.blocks).toHaveLength(3);
@@ -265,7 +331,12 @@ describe('webhook notifications on a live controller', () => {
     const back = events[4]! as Extract<RolloutEvent, { type: 'rollout.rolled_back' }>;
     expect(back.rollout).toMatchObject({ state: 'rolled_back', percentage: 1 });
     expect(back.occurredAt).toBe(kill.at);
-    expect(back.details).toEqual({ reason: kill.reason, breaches: kill.rollbackChecks.filter((c: any) => c.verdict === 'fail'), killed: [flag], samples: kill.samples });
+    expect(back.details).toEqual({
+      reason: kill.reason,
+      breaches: kill.rollbackChecks.filter((c: any) => c.verdict === 'fail'),
+      killed: [flag],
+      samples: kill.samples,
+    });
     expect(back.details.breaches[0]).toMatchObject({ rule: 'error_rate(treatment) > 0.2 for 500ms', verdict: 'fail' });
     expect(back.details.breaches[0]!.value).toBeGreaterThan(ROLLBACK_ABOVE);
     // Every event arrived twice (500, then 200) and not a third time.
@@ -299,7 +370,11 @@ describe('webhook notifications on a live controller', () => {
     const numbers = attempts.map((r) => Number(r.headers['x-rollout-delivery-attempt']));
     expect(numbers[0]).toBe(1);
     expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
-    const deliveries = await pollUntil(() => deliveriesOf('ops-restart'), (jobs) => jobs[0]?.status !== 'pending', 'the delivery recorded');
+    const deliveries = await pollUntil(
+      () => deliveriesOf('ops-restart'),
+      (jobs) => jobs[0]?.status !== 'pending',
+      'the delivery recorded',
+    );
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({ status: 'delivered', event: { id: event.id } });
     expect(deliveries[0].attempts.at(-1)).toMatchObject({ status: 200 });

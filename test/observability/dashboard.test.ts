@@ -18,7 +18,19 @@ describe('Grafana dashboard in deploy/grafana', () => {
     expect(dashboard.uid).toBe('rollout-controller');
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(['datasource', 'instance']);
     const titles = graphs.map((p) => p.title.toLowerCase()).join(' | ');
-    for (const topic of ['requests per second', 'p99 latency by route', 'open streams', 'version lag', 'rollouts by state', 'gate results', 'kills', 'approvals', 'leader', 'store p99', 'store errors']) {
+    for (const topic of [
+      'requests per second',
+      'p99 latency by route',
+      'open streams',
+      'version lag',
+      'rollouts by state',
+      'gate results',
+      'kills',
+      'approvals',
+      'leader',
+      'store p99',
+      'store errors',
+    ]) {
       expect(titles).toContain(topic);
     }
     for (const panel of graphs) {

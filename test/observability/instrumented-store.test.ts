@@ -89,7 +89,11 @@ describe('instrumented store', () => {
     expect(versions['things/x']).toBe(1);
     expect(await store.get('things', 'x')).toEqual(await inner.get('things', 'x'));
     const seen: number[] = [];
-    const stop = store.follow(0, (entries) => seen.push(...entries.map((e) => e.seq)), () => {});
+    const stop = store.follow(
+      0,
+      (entries) => seen.push(...entries.map((e) => e.seq)),
+      () => {},
+    );
     await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0));
     stop();
     const metrics = await read(registry);

@@ -1,6 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
-import { adminPerson, ENV, expectStatus, FAST_ENV, pollUntil, shortPolicy, startTraffic, stopAllTraffic, UNHEALTHY, waitForRollout } from '../rollouts/scenario-helpers.js';
+import {
+  adminPerson,
+  ENV,
+  expectStatus,
+  FAST_ENV,
+  pollUntil,
+  shortPolicy,
+  startTraffic,
+  stopAllTraffic,
+  UNHEALTHY,
+  waitForRollout,
+} from '../rollouts/scenario-helpers.js';
 import { allExpressions, referencedMetricNames } from './deploy-files.js';
 import { scrape, type Scrape } from './scrape.js';
 
@@ -46,7 +57,8 @@ describe('GET /metrics on a live controller (real Redis)', () => {
   it('counts fast-lane polls and express answers under the route template, never the raw path', async () => {
     await t.api('PUT', '/api/admin/flags/metrics-poll', { environments: { [ENV]: { enabled: true, strategies: [{ name: 'default' }] } } });
     const before = await scrape(t.url);
-    const get = (path: string, token?: string) => fetch(`${t.url}${path}`, { headers: token ? { Authorization: token } : {} }).then(async (r) => (await r.arrayBuffer(), r.status));
+    const get = (path: string, token?: string) =>
+      fetch(`${t.url}${path}`, { headers: token ? { Authorization: token } : {} }).then(async (r) => (await r.arrayBuffer(), r.status));
     for (let i = 0; i < 3; i++) expect(await get('/api/client/features', client)).toBe(200);
     expect(await get('/api/client/features')).toBe(401); // no token: the fast lane passes it to express
     expect(await get('/api/client/features/metrics-poll', client)).toBe(200);
@@ -81,12 +93,19 @@ describe('GET /metrics on a live controller (real Redis)', () => {
     const before = await scrape(t.url);
     await expectStatus(t, 200, 'POST', `/api/admin/flags/metrics-kill/environments/${ENV}/kill`, { reason: 'metrics test' });
     const killed = await scrape(t.url);
-    expect(killed.value('rollout_controller_kills_total', { trigger: 'manual' }) - before.value('rollout_controller_kills_total', { trigger: 'manual' })).toBe(1);
-    expect(killed.value('rollout_controller_audit_events_total', { action: 'flag.kill' }) - before.value('rollout_controller_audit_events_total', { action: 'flag.kill' })).toBe(1);
+    expect(killed.value('rollout_controller_kills_total', { trigger: 'manual' }) - before.value('rollout_controller_kills_total', { trigger: 'manual' })).toBe(
+      1,
+    );
+    expect(
+      killed.value('rollout_controller_audit_events_total', { action: 'flag.kill' }) -
+        before.value('rollout_controller_audit_events_total', { action: 'flag.kill' }),
+    ).toBe(1);
     await expectStatus(t, 200, 'POST', `/api/admin/flags/metrics-kill/environments/${ENV}/restore`, { reason: 'metrics test' });
     const restored = await scrape(t.url);
     expect(restored.value('rollout_controller_kills_total', { trigger: 'manual' })).toBe(killed.value('rollout_controller_kills_total', { trigger: 'manual' }));
-    expect(restored.value('rollout_controller_kills_total', { trigger: 'automatic' })).toBe(before.value('rollout_controller_kills_total', { trigger: 'automatic' }));
+    expect(restored.value('rollout_controller_kills_total', { trigger: 'automatic' })).toBe(
+      before.value('rollout_controller_kills_total', { trigger: 'automatic' }),
+    );
   });
 
   it('the only replica leads: leader gauge 1, one lease acquisition, ticks timed', async () => {
@@ -140,7 +159,11 @@ describe('GET /metrics on a live controller (real Redis)', () => {
   it('every metric the alert rules and the Grafana dashboard read exists in /metrics', async () => {
     const metrics = await scrape(t.url);
     const exported = new Set([...metrics.families.keys(), ...metrics.samples.map((s) => s.name)]);
-    const missing = allExpressions().flatMap(({ where, expr }) => referencedMetricNames(expr).filter((n) => !exported.has(n)).map((n) => `${n} (${where})`));
+    const missing = allExpressions().flatMap(({ where, expr }) =>
+      referencedMetricNames(expr)
+        .filter((n) => !exported.has(n))
+        .map((n) => `${n} (${where})`),
+    );
     expect(missing).toEqual([]);
     expect(allExpressions().length).toBeGreaterThan(30);
   });
@@ -155,7 +178,8 @@ describe('METRICS_TOKEN', () => {
   afterAll(() => t.stop());
 
   it('when set, /metrics answers only a scrape that sends it, bearer or bare', async () => {
-    const status = async (authorization?: string) => (await fetch(`${t.url}/metrics`, { headers: authorization ? { Authorization: authorization } : {} })).status;
+    const status = async (authorization?: string) =>
+      (await fetch(`${t.url}/metrics`, { headers: authorization ? { Authorization: authorization } : {} })).status;
     expect(await status()).toBe(401);
     expect(await status('Bearer wrong-secret-of-some-length')).toBe(401);
     expect(await status(t.adminToken)).toBe(401); // an admin token is not the metrics token

@@ -4,7 +4,22 @@ import { AUDIT_LOG } from '../../src/audit/audited-commit.js';
 import { judgedGates, rolloutMetrics } from '../../src/observability/rollout-metrics.js';
 import { decide } from '../../src/rollouts/decide.js';
 import type { DecisionInput, Rollout } from '../../src/rollouts/rollout-model.js';
-import { alice, analysis, at, bob, BREACHING, expectDecided, HEALTHY, iso, MINUTE, noApprovalPolicy, onStep, rollout, SECOND, SPARSE } from '../unit/decide-fixtures.js';
+import {
+  alice,
+  analysis,
+  at,
+  bob,
+  BREACHING,
+  expectDecided,
+  HEALTHY,
+  iso,
+  MINUTE,
+  noApprovalPolicy,
+  onStep,
+  rollout,
+  SECOND,
+  SPARSE,
+} from '../unit/decide-fixtures.js';
 import { parseMetrics } from './scrape.js';
 
 /** What the decision core makes of `before` (the change a listener is told of). */

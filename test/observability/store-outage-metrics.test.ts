@@ -22,11 +22,17 @@ describe('metrics while the store does not answer', () => {
     redis = await startRedisServer();
     t = await startTestController({ env: { REDIS_URL: redis.url, LEADER_LEASE_MS: '1500', ROLLOUT_TICK_MS: '100' } });
     const until = (predicate: (s: Scrape) => boolean, label: string) => pollUntil(() => scrape(t.url), predicate, label, 20_000, 200);
-    const healthy = await until((s) => s.value('rollout_controller_leader') === 1 && s.value('rollout_controller_store_up') === 1, 'leading on a healthy store');
+    const healthy = await until(
+      (s) => s.value('rollout_controller_leader') === 1 && s.value('rollout_controller_store_up') === 1,
+      'leading on a healthy store',
+    );
     const errorsBefore = healthy.sum('rollout_controller_store_errors_total');
 
     process.kill(redis.process.pid!, 'SIGSTOP');
-    const down = await until((s) => s.value('rollout_controller_store_up') === 0 && s.value('rollout_controller_leader') === 0, 'the store reported down and the lease given up');
+    const down = await until(
+      (s) => s.value('rollout_controller_store_up') === 0 && s.value('rollout_controller_leader') === 0,
+      'the store reported down and the lease given up',
+    );
     expect(down.sum('rollout_controller_store_errors_total')).toBeGreaterThan(errorsBefore);
     expect(down.value('rollout_controller_store_errors_total', { operation: 'ping' })).toBeGreaterThan(0);
     // The feed head cannot be read: the replica cannot know it is current.
@@ -38,7 +44,8 @@ describe('metrics while the store does not answer', () => {
 
     process.kill(redis.process.pid!, 'SIGCONT');
     const back = await until(
-      (s) => s.value('rollout_controller_store_up') === 1 && s.value('rollout_controller_leader') === 1 && s.value('rollout_controller_snapshot_stale_seconds') < 2,
+      (s) =>
+        s.value('rollout_controller_store_up') === 1 && s.value('rollout_controller_leader') === 1 && s.value('rollout_controller_snapshot_stale_seconds') < 2,
       'the store and the lease back, the replica current again',
     );
     expect(back.value('rollout_controller_leader_acquisitions_total')).toBe(2);

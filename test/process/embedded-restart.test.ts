@@ -19,7 +19,11 @@ describe('embedded store across a restart', () => {
     expect(first.output()).toContain('embedded store');
     const secret = (await (await call(first.url, 'POST', '/api/admin/tokens', { kind: 'client', environment: 'production', name: 'sdk' })).json()).secret;
     for (let i = 0; i < 20; i++) {
-      await call(first.url, 'PUT', `/api/admin/flags/restart-${i}`, { environments: { production: { enabled: i % 2 === 0, strategies: [{ name: 'flexibleRollout', parameters: { rollout: String(i * 5), groupId: `g${i}` } }] } } });
+      await call(first.url, 'PUT', `/api/admin/flags/restart-${i}`, {
+        environments: {
+          production: { enabled: i % 2 === 0, strategies: [{ name: 'flexibleRollout', parameters: { rollout: String(i * 5), groupId: `g${i}` } }] },
+        },
+      });
     }
     // An API change to a file-defined flag must survive the restart.
     const fileFlag = await (await call(first.url, 'GET', '/api/admin/flags/search-v2')).json();

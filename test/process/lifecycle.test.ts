@@ -12,7 +12,11 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -36,7 +40,13 @@ describe('process lifecycle', () => {
     const adminToken = `admin-${randomBytes(16).toString('hex')}`;
     const ctl = await spawnController({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: uniquePrefix('sigterm'), ADMIN_TOKEN: adminToken, FLAGS_DIR: emptyDir() });
     const secret = (
-      await (await fetch(`${ctl.url}/api/admin/tokens`, { method: 'POST', headers: { Authorization: adminToken, 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'client', environment: 'production', name: 's' }) })).json()
+      await (
+        await fetch(`${ctl.url}/api/admin/tokens`, {
+          method: 'POST',
+          headers: { Authorization: adminToken, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ kind: 'client', environment: 'production', name: 's' }),
+        })
+      ).json()
     ).secret;
 
     // An open stream must see its response end (not a reset) when the replica stops.
@@ -68,7 +78,10 @@ describe('process lifecycle', () => {
   it('loads valid flag files and reports an invalid one with its file and field path, loading nothing from it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rc-flagfiles-'));
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(path.join(dir, 'good.yaml'), 'flags:\n  - name: good-flag\n    environments:\n      production: { enabled: true, strategies: [{ name: default }] }\n');
+    writeFileSync(
+      path.join(dir, 'good.yaml'),
+      'flags:\n  - name: good-flag\n    environments:\n      production: { enabled: true, strategies: [{ name: default }] }\n',
+    );
     writeFileSync(
       path.join(dir, 'bad.yaml'),
       'flags:\n  - name: fine-in-bad-file\n    environments: {}\n  - name: broken\n    environments:\n      production:\n        enabled: true\n        strategies:\n          - { name: flexibleRollout, parameters: { rollout: "250" } }\n',

@@ -56,7 +56,10 @@ describe('the production build', () => {
     const installed = readdirSync(modules);
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(path.join(modules, dep)), `${dep} was installed`).toBe(true);
-    expect(installed.filter((name) => BUILD_TOOLS.includes(name)), 'build tools in the production node_modules').toEqual([]);
+    expect(
+      installed.filter((name) => BUILD_TOOLS.includes(name)),
+      'build tools in the production node_modules',
+    ).toEqual([]);
     expect(existsSync(path.join(modules, '.bin', 'tsx'))).toBe(false);
     expect(existsSync(path.join(scratch, 'src'))).toBe(false);
 
@@ -77,7 +80,13 @@ describe('the production build', () => {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`node ${SERVER} exited with ${child.exitCode}:\n${output}`);
       if (Date.now() > deadline) throw new Error(`node ${SERVER} not ready within 20 s:\n${output}`);
-      if (await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)) break;
+      if (
+        await fetch(`${url}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 100));
     }
 
@@ -91,7 +100,10 @@ describe('the production build', () => {
     const body = await script.text();
     expect(body).toContain('/api/admin/me');
     expect(body).toBe(readFileSync(path.join(scratch, 'dist/ui/app.js'), 'utf8'));
-    for (const [file, type] of [['app.css', 'text/css'], ['icon.svg', 'image/svg+xml']] as const) {
+    for (const [file, type] of [
+      ['app.css', 'text/css'],
+      ['icon.svg', 'image/svg+xml'],
+    ] as const) {
       const res = await fetch(`${url}/ui/${file}`);
       expect(res.status, `/ui/${file}`).toBe(200);
       expect(res.headers.get('content-type')).toContain(type);

@@ -53,8 +53,12 @@ describe('replicas on one Redis', () => {
 
   it('a change through one replica is polled from the other, and tokens made on one work on the other', async () => {
     const secret = (await (await call(b.url, 'POST', '/api/admin/tokens', { kind: 'client', environment: 'production', name: 'poller' })).json()).secret;
-    await call(b.url, 'PUT', '/api/admin/flags/ramp', { environments: { production: { enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: '1', groupId: 'ramp' } }] } } });
-    await call(b.url, 'PUT', '/api/admin/flags/ramp', { environments: { production: { enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: '10', groupId: 'ramp' } }] } } });
+    await call(b.url, 'PUT', '/api/admin/flags/ramp', {
+      environments: { production: { enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: '1', groupId: 'ramp' } }] } },
+    });
+    await call(b.url, 'PUT', '/api/admin/flags/ramp', {
+      environments: { production: { enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: '10', groupId: 'ramp' } }] } },
+    });
     const deadline = Date.now() + 2_000;
     let rollout: string | undefined;
     while (Date.now() < deadline) {

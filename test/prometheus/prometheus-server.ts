@@ -72,7 +72,10 @@ export async function startPrometheus(targets: string[], timeoutMs = 20_000): Pr
       await stop();
       throw new Error(`prometheus exited with code ${child.exitCode} before it was ready:\n${stderr}`);
     }
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { url, process: child, stop };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -98,7 +101,12 @@ export interface ScrapedApp {
  */
 export async function startScrapedApp(traffic: ScrapedTraffic): Promise<ScrapedApp> {
   const registry = new Registry();
-  const requests = new Counter({ name: 'app_requests_total', help: 'Requests served, per flag, cohort and status', labelNames: ['flag', 'cohort', 'status'] as const, registers: [registry] });
+  const requests = new Counter({
+    name: 'app_requests_total',
+    help: 'Requests served, per flag, cohort and status',
+    labelNames: ['flag', 'cohort', 'status'] as const,
+    registers: [registry],
+  });
   let scrapes = 0;
   const app = http.createServer(async (req, res) => {
     if (req.url !== '/metrics') return void res.writeHead(404).end();

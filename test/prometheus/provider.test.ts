@@ -90,7 +90,11 @@ describe('Prometheus provider (HTTP fake)', () => {
     ['-Inf', vector('-Inf'), 'gave -Inf'],
     ['a range vector', { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } } }, 'range vector'],
     ['a string', { status: 200, body: { status: 'success', data: { resultType: 'string', result: [1, 'x'] } } }, 'a string'],
-    ['a refused query', { status: 400, body: { status: 'error', errorType: 'bad_data', error: 'parse error: unexpected "}"' } }, '(400 bad_data): parse error: unexpected "}"'],
+    [
+      'a refused query',
+      { status: 400, body: { status: 'error', errorType: 'bad_data', error: 'parse error: unexpected "}"' } },
+      '(400 bad_data): parse error: unexpected "}"',
+    ],
     ['an execution error', { status: 422, body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' } }, '422 execution'],
     ['a proxy error page', { status: 502, body: '<html>Bad Gateway</html>' }, 'answered 502 with a body that is not JSON'],
     ['success JSON with an error status', { status: 503, body: vector('1').body }, 'answered 503'],

@@ -24,7 +24,12 @@ describe('go-live report of a completed rollout', () => {
 
   it('is built from a rollout that really went 1 → 10 → 50 → 100 with its Go/No-Go and three approvals', () => {
     expect(rollout.state).toBe('completed');
-    expect(report.approvals.map((a) => [a.by, a.percentage])).toEqual([['Carol', 1], ['Bob', 10], ['Carol', 50], ['Bob', 100]]);
+    expect(report.approvals.map((a) => [a.by, a.percentage])).toEqual([
+      ['Carol', 1],
+      ['Bob', 10],
+      ['Carol', 50],
+      ['Bob', 100],
+    ]);
     expect(report.summary.duration).toBe('47m');
   });
 
@@ -53,7 +58,10 @@ describe('go-live report of a completed rollout', () => {
     expect(step1).toContain('Entered 2026-03-02 12:00:00 UTC, left 2026-03-02 12:12:00 UTC');
     const rows = step1.split('\n').filter((l) => l.startsWith('| 2026'));
     // Evidence at 12:11 (awaiting approval) and 12:12 (advanced with the approval): gates judged on step 1.
-    expect(rows.map((r) => cells(r).slice(1, 2)[0])).toEqual(['awaiting approval (treatment 2,000 requests, control 20,000 requests)', 'advanced to 10%, approved by Bob']);
+    expect(rows.map((r) => cells(r).slice(1, 2)[0])).toEqual([
+      'awaiting approval (treatment 2,000 requests, control 20,000 requests)',
+      'advanced to 10%, approved by Bob',
+    ]);
     // Every number carries its unit: error rates as percentages, samples as requests.
     expect(cells(rows[0]!).slice(2)).toEqual(['`error_rate(treatment) <= 0.01`', '0.2%', '1%', '2,000 requests', '**PASS**']);
     expect(md).toContain('### The 100% step');
@@ -69,7 +77,9 @@ describe('go-live report of a completed rollout', () => {
     expect(html).toContain(escapeHtml(HOSTILE_COMMENT));
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt; (editor)');
     expect(html).toMatch(/<td>Carol<\/td><td>release-manager<\/td><td>2026-03-02 12:24:00 UTC<\/td><td>error rate flat<\/td>/);
-    expect(html).toContain('<td><code>error_rate(treatment) &lt;= 0.01</code></td><td>0.2%</td><td>1%</td><td>2,000 requests</td><td><span class="pass">PASS</span></td>');
+    expect(html).toContain(
+      '<td><code>error_rate(treatment) &lt;= 0.01</code></td><td>0.2%</td><td>1%</td><td>2,000 requests</td><td><span class="pass">PASS</span></td>',
+    );
     // The audit event's hostile reason is escaped too.
     expect(html).toContain('<td><code>rollout.approve</code></td>');
     expect(html.match(/<script/g)).toBeNull();
@@ -83,7 +93,15 @@ describe('go-live report of a rolled-back rollout', () => {
 
   it('names the breach that caused it: rule, value, threshold, samples and how long it lasted', () => {
     expect(rollout.state).toBe('rolled_back');
-    expect(report.breach).toMatchObject({ kind: 'rollback-rule', rule: 'error_rate(treatment) > 0.05 for 5m', value: 0.08, threshold: 0.05, samples: 2000, sustainedFor: '6m', requiredFor: '5m' });
+    expect(report.breach).toMatchObject({
+      kind: 'rollback-rule',
+      rule: 'error_rate(treatment) > 0.05 for 5m',
+      value: 0.08,
+      threshold: 0.05,
+      samples: 2000,
+      sustainedFor: '6m',
+      requiredFor: '5m',
+    });
     const md = renderMarkdown(report);
     const breach = md.split('## Breach that caused the rollback\n')[1]!.split('\n## ')[0]!;
     expect(breach).toContain('- Rollback rule: `error_rate(treatment) > 0.05 for 5m`');
@@ -91,7 +109,11 @@ describe('go-live report of a rolled-back rollout', () => {
     expect(breach).not.toContain('unknown');
     expect(breach).toContain('- Exceeded for 6m (the rule allows 5m)');
     expect(breach).toContain('- Kill switch flipped: 2026-03-02 12:08:00 UTC');
-    expect(md).toContain(mdText('Rolled back at 1%: checkout-v2 is served disabled (kill switch: rollback rule breached) in production. Cause: error_rate(treatment) > 0.05 for 5m: 8% over 2,000 requests (threshold 5%).'));
+    expect(md).toContain(
+      mdText(
+        'Rolled back at 1%: checkout-v2 is served disabled (kill switch: rollback rule breached) in production. Cause: error_rate(treatment) > 0.05 for 5m: 8% over 2,000 requests (threshold 5%).',
+      ),
+    );
     const html = renderHtml(report);
     expect(html).toContain('<h2>Breach that caused the rollback</h2>');
     expect(html).toContain('<strong>8%</strong> over 2,000 requests (threshold 5%)');
@@ -108,7 +130,12 @@ describe('go-live report of a rollout still in progress', () => {
   it('says what it waits for and shows the latest analysis of the current step', () => {
     const pending = baseRollout({ state: 'pending', percentage: 0, stepVerdict: { kind: 'waiting', reason: 'not started' } });
     const go: DecisionInput = { kind: 'approve', by: bob, step: 1 };
-    const awaiting = drive(pending, [[analysis(HEALTHY), T0], [go, T0], [analysis(HEALTHY), at(11 * MINUTE)], [analysis(HEALTHY), at(12 * MINUTE)]]);
+    const awaiting = drive(pending, [
+      [analysis(HEALTHY), T0],
+      [go, T0],
+      [analysis(HEALTHY), at(11 * MINUTE)],
+      [analysis(HEALTHY), at(12 * MINUTE)],
+    ]);
     expect(awaiting.state).toBe('awaiting_approval');
     const report = buildGoLiveReport(awaiting, noAudit, at(15 * MINUTE));
     expect(report.summary.duration).toBe('15m so far');
@@ -118,14 +145,23 @@ describe('go-live report of a rollout still in progress', () => {
     const step1 = md.split('### The 1% step')[1]!.split('### The 10% step')[0]!;
     expect(step1).toContain('Entered 2026-03-02 12:00:00 UTC, still current; time in step 15m.');
     expect(step1).toContain('approvals to enter it: 1 (release-manager), the Go/No-Go');
-    expect(step1.split('\n').filter((l) => l.startsWith('| 2026')).map((r) => cells(r)[1])).toEqual(['awaiting approval (treatment 2,000 requests, control 20,000 requests)', 'latest analysis (healthy)']);
-    expect(md.split('### The 10% step')[1]).toMatch(/^\n\nNot reached\.\nJudged after at least 10m and 1,000 treatment requests; approvals to enter it: 1 \(release-manager\)\.\n\n### The 50% step/);
+    expect(
+      step1
+        .split('\n')
+        .filter((l) => l.startsWith('| 2026'))
+        .map((r) => cells(r)[1]),
+    ).toEqual(['awaiting approval (treatment 2,000 requests, control 20,000 requests)', 'latest analysis (healthy)']);
+    expect(md.split('### The 10% step')[1]).toMatch(
+      /^\n\nNot reached\.\nJudged after at least 10m and 1,000 treatment requests; approvals to enter it: 1 \(release-manager\)\.\n\n### The 50% step/,
+    );
   });
 });
 
 describe('escaping', () => {
   it('Markdown text cannot open markup, links, HTML or table cells, nor break a line', () => {
-    expect(mdText('a|b *c* _d_ [e](f) <g> `h` &amp; \\ ~i~ ![j]\nk')).toBe('a\\|b \\*c\\* \\_d\\_ \\[e\\](f) \\<g\\> \\`h\\` \\&amp; \\\\ \\~i\\~ \\!\\[j\\] k');
+    expect(mdText('a|b *c* _d_ [e](f) <g> `h` &amp; \\ ~i~ ![j]\nk')).toBe(
+      'a\\|b \\*c\\* \\_d\\_ \\[e\\](f) \\<g\\> \\`h\\` \\&amp; \\\\ \\~i\\~ \\!\\[j\\] k',
+    );
   });
 
   it('HTML escapes the five characters that matter in text and attributes', () => {

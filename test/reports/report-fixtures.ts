@@ -22,8 +22,15 @@ const approve = (by: Person, comment?: string): DecisionInput => ({ kind: 'appro
 
 /** The Go/No-Go given, then 1 → 10 → 50 → 100 %, each step healthy and approved by a release manager; the first widening's approval carries a hostile comment. */
 export function completedRollout(): Rollout {
-  const steps: Array<[DecisionInput, Date]> = [[analysis(HEALTHY), T0], [approve(carol, 'go'), T0]];
-  const approvers: Array<[Person, string | undefined]> = [[bob, HOSTILE_COMMENT], [carol, 'error rate flat'], [bob, undefined]];
+  const steps: Array<[DecisionInput, Date]> = [
+    [analysis(HEALTHY), T0],
+    [approve(carol, 'go'), T0],
+  ];
+  const approvers: Array<[Person, string | undefined]> = [
+    [bob, HOSTILE_COMMENT],
+    [carol, 'error rate flat'],
+    [bob, undefined],
+  ];
   let t = 0;
   for (const [by, comment] of approvers) {
     t += 11 * MINUTE;

@@ -17,7 +17,11 @@ describe('GET /api/admin/rollouts/{id}/report', () => {
     editor = await adminPerson(t, 'editor', 'Erin Editor');
     manager = await adminPerson(t, 'release-manager', 'Rita <b>Manager</b>');
     viewer = await adminPerson(t, 'viewer', 'Vic Viewer');
-    await expectStatus(t, 201, 'PUT', '/api/admin/policies/two-step', { name: 'two-step', steps: [5, 100], stepDefaults: { minDuration: '1h', minSamples: 10 } });
+    await expectStatus(t, 201, 'PUT', '/api/admin/policies/two-step', {
+      name: 'two-step',
+      steps: [5, 100],
+      stepDefaults: { minDuration: '1h', minSamples: 10 },
+    });
     await expectStatus(t, 201, 'PUT', '/api/admin/flags/report-me', { environments: { production: { enabled: false, strategies: [] } } });
     id = (await expectStatus(t, 201, 'POST', '/api/admin/rollouts', { flag: 'report-me', environment: 'production', policy: 'two-step' }, editor.secret)).id;
     await expectStatus(t, 200, 'POST', `/api/admin/rollouts/${id}/approve`, { comment: 'looks fine | <ship it>' }, manager.secret);

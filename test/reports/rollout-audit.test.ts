@@ -17,7 +17,11 @@ describe('auditEventsFor', () => {
   const event = (action: string, target: AuditInput['target']): AuditInput => ({ actor, action, target, before: null, after: null });
 
   async function append(input: AuditInput, when: Date): Promise<void> {
-    await auditedCommit(store, async () => ({ commit: {}, audit: input, result: undefined }), () => when);
+    await auditedCommit(
+      store,
+      async () => ({ commit: {}, audit: input, result: undefined }),
+      () => when,
+    );
   }
 
   beforeAll(async () => {

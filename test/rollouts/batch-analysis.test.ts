@@ -13,7 +13,7 @@ import { ROLLOUTS, type DecisionInput, type Rollout, type Transition } from '../
 import { ROLLOUT_HISTORIES, type AnalysisDoc } from '../../src/rollouts/rollout-docs.js';
 import { RolloutService } from '../../src/rollouts/rollout-service.js';
 import type { Fence, RolloutChange } from '../../src/rollouts/rollout-writer.js';
-import { ConflictError, createRedisStore, type RedisStore, } from '../../src/store/index.js';
+import { ConflictError, createRedisStore, type RedisStore } from '../../src/store/index.js';
 import { uniquePrefix } from '../support/controller.js';
 
 /**
@@ -35,7 +35,10 @@ function totals(requests: number, errors: number): OutcomeTotals {
   t.control.requests = requests;
   return t;
 }
-const analysis = (requests: number, errors = 0): DecisionInput => ({ kind: 'analysis', measurements: { step: totals(requests, errors), recent: totals(requests, errors) } });
+const analysis = (requests: number, errors = 0): DecisionInput => ({
+  kind: 'analysis',
+  measurements: { step: totals(requests, errors), recent: totals(requests, errors) },
+});
 
 describe('batched routine analyses', () => {
   let store: RedisStore;
@@ -85,7 +88,11 @@ describe('batched routine analyses', () => {
     const docs = await Promise.all(started.map((r) => read(r.id)));
     const auditBefore = await readAuditHead(store);
     clock += 10_000;
-    const { written, rest } = await rollouts.writer.commitRoutine(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence);
+    const { written, rest } = await rollouts.writer.commitRoutine(
+      docs.map((doc) => ({ doc, input: analysis(10) })),
+      CONTROLLER,
+      fence,
+    );
     expect(written).toBe(3);
     expect(rest).toEqual([]);
     for (const doc of docs) {
@@ -112,12 +119,23 @@ describe('batched routine analyses', () => {
     const docs = await Promise.all(started.map((r) => read(r.id)));
     clock += 10_000;
     const inputs = [analysis(10), analysis(100, 50), analysis(10)]; // b breaches its rollback rule
-    const { written, rest } = await rollouts.writer.commitRoutine(docs.map((doc, i) => ({ doc, input: inputs[i]! })), CONTROLLER, fence);
+    const { written, rest } = await rollouts.writer.commitRoutine(
+      docs.map((doc, i) => ({ doc, input: inputs[i]! })),
+      CONTROLLER,
+      fence,
+    );
     expect(written).toBe(2);
     expect(rest.map((r) => [r.doc.id, r.stale])).toEqual([[docs[1]!.id, false]]);
     // Nothing was written for b: the rollback, its kill and its audit events are the full path's job.
     expect((await read(docs[1]!.id)).version).toBe(docs[1]!.version);
-    const b = await rollouts.writer.apply({ id: docs[1]!.id, input: () => rest[0]!.input, actor: CONTROLLER, action: 'rollout.analysis', fence, known: rest[0]!.doc });
+    const b = await rollouts.writer.apply({
+      id: docs[1]!.id,
+      input: () => rest[0]!.input,
+      actor: CONTROLLER,
+      action: 'rollout.analysis',
+      fence,
+      known: rest[0]!.doc,
+    });
     expect(b.state).toBe('rolled_back');
     // The full path read the history it appended to: the start is still there, the rollback after it.
     expect((await historyDoc(docs[1]!.id))!.value.map((t) => t.to)).toEqual(['running', 'rolled_back']);
@@ -129,7 +147,11 @@ describe('batched routine analyses', () => {
     // A person acts on c after the loop read it.
     await rollouts.command(docs[2]!.id, 'pause', MANAGER, { type: 'token', id: 'rm-1', name: 'release manager' });
     clock += 10_000;
-    const { written, rest } = await rollouts.writer.commitRoutine(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence);
+    const { written, rest } = await rollouts.writer.commitRoutine(
+      docs.map((doc) => ({ doc, input: analysis(10) })),
+      CONTROLLER,
+      fence,
+    );
     expect(written).toBe(0);
     expect(rest.map((r) => r.stale)).toEqual([true, true, true]);
     for (const doc of docs.slice(0, 2)) expect((await read(doc.id)).version).toBe(doc.version);
@@ -141,7 +163,13 @@ describe('batched routine analyses', () => {
     await store.releaseLease(LEADER_LEASE, 'batch-test');
     await store.acquireLease(LEADER_LEASE, 'someone-else', 10_000);
     clock += 10_000;
-    await expect(rollouts.writer.commitRoutine(docs.map((doc) => ({ doc, input: analysis(10) })), CONTROLLER, fence)).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      rollouts.writer.commitRoutine(
+        docs.map((doc) => ({ doc, input: analysis(10) })),
+        CONTROLLER,
+        fence,
+      ),
+    ).rejects.toBeInstanceOf(ConflictError);
     for (const doc of docs) expect((await read(doc.id)).version).toBe(doc.version);
     expect(changes).toEqual([]);
   });

@@ -21,7 +21,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 export class LeaseProbe {
   private readonly redis: Redis;
 
-  constructor(url: string, private readonly prefix: string) {
+  constructor(
+    url: string,
+    private readonly prefix: string,
+  ) {
     this.redis = new Redis(url, { protocol: 2, maxRetriesPerRequest: 1 });
     this.redis.on('error', () => {});
   }

@@ -46,9 +46,7 @@ describe('rollout leader failover between two controller processes', () => {
       OUTCOME_BUCKET_MS: '200',
       SHUTDOWN_TIMEOUT_MS: '1000',
     };
-    const started = await Promise.all(
-      REPLICAS.map((id) => spawnController({ ...base, REPLICA_ID: id, FLAGS_DIR: emptyDir(), POLICIES_DIR: emptyDir() })),
-    );
+    const started = await Promise.all(REPLICAS.map((id) => spawnController({ ...base, REPLICA_ID: id, FLAGS_DIR: emptyDir(), POLICIES_DIR: emptyDir() })));
     REPLICAS.forEach((id, i) => procs.set(id, started[i]!));
     probe = new LeaseProbe(inject('redisUrl'), prefix);
   }, 45_000);
@@ -88,10 +86,16 @@ describe('rollout leader failover between two controller processes', () => {
     const client = await token({ kind: 'client', environment: ENV, name: 'shop-app' });
     // Tokens made through the survivor reach the leader through the change feed.
     for (const proc of [leader, survivor]) {
-      await waitFor('tokens known on both replicas', async () => ((await api(proc.url, releaseManager.secret, 'GET', '/api/admin/rollouts')).status === 200 ? true : undefined), 5_000);
+      await waitFor(
+        'tokens known on both replicas',
+        async () => ((await api(proc.url, releaseManager.secret, 'GET', '/api/admin/rollouts')).status === 200 ? true : undefined),
+        5_000,
+      );
     }
 
-    expect((await api(survivor.url, editor.secret, 'PUT', `/api/admin/flags/${FLAG}`, { environments: { [ENV]: { enabled: true, strategies: [] } } })).status).toBe(201);
+    expect(
+      (await api(survivor.url, editor.secret, 'PUT', `/api/admin/flags/${FLAG}`, { environments: { [ENV]: { enabled: true, strategies: [] } } })).status,
+    ).toBe(201);
     const policy = await api(survivor.url, adminToken, 'PUT', `/api/admin/policies/${POLICY}`, {
       name: POLICY,
       // No Go/No-Go: the ramp starts at once; each widening needs a release manager.
@@ -116,7 +120,10 @@ describe('rollout leader failover between two controller processes', () => {
               { flag: FLAG, cohort: 'control', requests: 10, errors: 0 },
             ],
           }),
-        }).then((r) => r.status, () => -1);
+        }).then(
+          (r) => r.status,
+          () => -1,
+        );
         feedStatuses.set(res, (feedStatuses.get(res) ?? 0) + 1);
         await sleep(40);
       }
@@ -130,7 +137,11 @@ describe('rollout leader failover between two controller processes', () => {
     const given: GivenApproval[] = [];
     const approve = async (via: ControllerProcess, viaId: string, stateWhenGiven: string, step: number) => {
       // Named by its percentage; a step not yet awaiting approval is approved ahead, as asked for.
-      const res = await api(via.url, releaseManager.secret, 'POST', `/api/admin/rollouts/${id}/approve`, { step: STEPS[step], ahead: stateWhenGiven !== 'awaiting_approval', comment: `${STEPS[step]}% via ${viaId}` });
+      const res = await api(via.url, releaseManager.secret, 'POST', `/api/admin/rollouts/${id}/approve`, {
+        step: STEPS[step],
+        ahead: stateWhenGiven !== 'awaiting_approval',
+        comment: `${STEPS[step]}% via ${viaId}`,
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       given.push({ step, via: viaId, stateWhenGiven });
       return res.body as { state: string; stepIndex: number };
@@ -157,7 +168,12 @@ describe('rollout leader failover between two controller processes', () => {
         killedAt = Date.now();
         await leader.stop('SIGKILL');
         // The survivor must hold the lease within the lease's lifetime (plus a tick and some scheduling slack).
-        const took = await waitFor('the survivor to take the lease', async () => (replicaOf((await probe.holder('rollout-leader'))?.holder ?? '') === survivorId ? true : undefined), LEASE_MS + 5_000, 20);
+        const took = await waitFor(
+          'the survivor to take the lease',
+          async () => (replicaOf((await probe.holder('rollout-leader'))?.holder ?? '') === survivorId ? true : undefined),
+          LEASE_MS + 5_000,
+          20,
+        );
         expect(took).toBe(true);
         takeoverMs = Date.now() - killedAt;
         continue;
@@ -202,7 +218,13 @@ describe('rollout leader failover between two controller processes', () => {
     const approvals = final.approvals as Array<{ step: number; by: { id: string; role?: string }; comment?: string }>;
     expect(approvals.map((a) => a.step).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5]);
     for (const g of given) {
-      expect(approvals).toContainEqual(expect.objectContaining({ step: g.step, by: expect.objectContaining({ id: releaseManager.id, role: 'release-manager' }), comment: `${STEPS[g.step]}% via ${g.via}` }));
+      expect(approvals).toContainEqual(
+        expect.objectContaining({
+          step: g.step,
+          by: expect.objectContaining({ id: releaseManager.id, role: 'release-manager' }),
+          comment: `${STEPS[g.step]}% via ${g.via}`,
+        }),
+      );
     }
     expect(given.find((g) => g.step === KILL_ON_STEP + 1)?.via).toBe(leaderId);
 
@@ -215,7 +237,9 @@ describe('rollout leader failover between two controller processes', () => {
     // The audit log: one approve event per approval, and the hash chain verifies across both writers.
     const audit = await api(survivor.url, adminToken, 'GET', '/api/admin/audit?limit=1000');
     expect(audit.status).toBe(200);
-    const approveEvents = (audit.body.events as Array<{ action: string; target: { id: string } }>).filter((e) => e.action === 'rollout.approve' && e.target.id === id);
+    const approveEvents = (audit.body.events as Array<{ action: string; target: { id: string } }>).filter(
+      (e) => e.action === 'rollout.approve' && e.target.id === id,
+    );
     expect(approveEvents).toHaveLength(given.length);
     const verify = await api(survivor.url, adminToken, 'GET', '/api/admin/audit/verify');
     expect(verify.status).toBe(200);
@@ -224,6 +248,8 @@ describe('rollout leader failover between two controller processes', () => {
     // Outcomes kept flowing through the survivor the whole time.
     expect([...feedStatuses.keys()]).toEqual([202]);
 
-    console.info(`failover: leader ${leaderId} killed on step ${KILL_ON_STEP + 1} right after approving step ${KILL_ON_STEP + 2} (rollout was ${given.find((g) => g.step === KILL_ON_STEP + 1)?.stateWhenGiven}); ${survivorId} took the lease ${takeoverMs} ms after the kill; ramp done in ${Date.now() - testStarted} ms`);
+    console.info(
+      `failover: leader ${leaderId} killed on step ${KILL_ON_STEP + 1} right after approving step ${KILL_ON_STEP + 2} (rollout was ${given.find((g) => g.step === KILL_ON_STEP + 1)?.stateWhenGiven}); ${survivorId} took the lease ${takeoverMs} ms after the kill; ramp done in ${Date.now() - testStarted} ms`,
+    );
   }, 60_000);
 });

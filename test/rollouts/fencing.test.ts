@@ -111,8 +111,7 @@ describe('fencing: a write with a stale fencing token is refused', () => {
     ]);
     return { rollout: r, flag: f, auditHead: head, feedHead: feed };
   };
-  const strategyRollout = (flag: StoredFlag | undefined) =>
-    flag?.environments[ENV]?.strategies.find((s) => s.id === rollout.strategyId)?.parameters.rollout;
+  const strategyRollout = (flag: StoredFlag | undefined) => flag?.environments[ENV]?.strategies.find((s) => s.id === rollout.strategyId)?.parameters.rollout;
 
   beforeEach(async () => {
     store = await createRedisStore(inject('redisUrl'), uniquePrefix('fencing'));
@@ -160,7 +159,10 @@ describe('fencing: a write with a stale fencing token is refused', () => {
       appends: [{ log: 'fence-probe-log', seq: 1, entry: { by: 'A' } }],
       fence: fence(tokenA),
     });
-    const err = await attempt.then(() => undefined, (e: unknown) => e);
+    const err = await attempt.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as ConflictError).reason).toMatch(/^fence: lease "rollout-leader" token is \d+, not \d+/);
 
@@ -185,7 +187,10 @@ describe('fencing: a write with a stale fencing token is refused', () => {
     const before = await snapshot();
     expect(strategyRollout(before.flag!.value)).toBe('1');
 
-    const err = await rollouts.writer.apply({ id: rollout.id, input: analysis, actor: CONTROLLER, action: 'rollout.analysis', fence: fence(tokenA) }).then(() => undefined, (e: unknown) => e);
+    const err = await rollouts.writer.apply({ id: rollout.id, input: analysis, actor: CONTROLLER, action: 'rollout.analysis', fence: fence(tokenA) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as ConflictError).reason).toMatch(/^fence/);
     const after = await snapshot();
@@ -208,10 +213,24 @@ describe('fencing: a write with a stale fencing token is refused', () => {
     const outcomesA = new ScriptedOutcomes();
     const outcomesB = new ScriptedOutcomes();
     let clockB = clock;
-    const loopA = new RolloutLoop(store, rollouts, outcomesA, logger, { replicaId: 'loop-A', tickMs: 100, leaseTtlMs: SHORT_TTL_MS, batchSize: 2, concurrency: 2, now });
+    const loopA = new RolloutLoop(store, rollouts, outcomesA, logger, {
+      replicaId: 'loop-A',
+      tickMs: 100,
+      leaseTtlMs: SHORT_TTL_MS,
+      batchSize: 2,
+      concurrency: 2,
+      now,
+    });
     // B has its own service and clock, so that we choose when B finds the rollout due.
     const rolloutsB = new RolloutService(store, () => new Date(clockB), new EnvironmentService(store, () => new Date(clockB)));
-    const loopB = new RolloutLoop(store, rolloutsB, outcomesB, logger, { replicaId: 'loop-B', tickMs: 100, leaseTtlMs: 10_000, batchSize: 2, concurrency: 2, now: () => new Date(clockB) });
+    const loopB = new RolloutLoop(store, rolloutsB, outcomesB, logger, {
+      replicaId: 'loop-B',
+      tickMs: 100,
+      leaseTtlMs: 10_000,
+      batchSize: 2,
+      concurrency: 2,
+      now: () => new Date(clockB),
+    });
 
     // 1. A leads and writes: the rollout advances from 1% to 5%.
     clock += 60_000;

@@ -77,7 +77,7 @@ describe('rollout documents', () => {
   it('fetches only the records that changed since it last read or wrote them, and a finished one never again', async () => {
     const fetched: string[][] = [];
     const getMany = store.getMany.bind(store);
-    store.getMany = async <T,>(collection: string, ids: string[]) => {
+    store.getMany = async <T>(collection: string, ids: string[]) => {
       if (collection === ROLLOUTS) fetched.push([...ids]);
       return getMany<T>(collection, ids);
     };

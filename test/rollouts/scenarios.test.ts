@@ -221,7 +221,14 @@ describe('rollout scenarios on a live controller', () => {
     const flag = 's2-payments';
     const companion = 's2-payments-ui';
     await expectStatus(t, 201, 'PUT', `/api/admin/flags/${flag}`, disabledFlag, editor.secret);
-    await expectStatus(t, 201, 'PUT', `/api/admin/flags/${companion}`, { environments: { [ENV]: { enabled: true, strategies: [{ name: 'default' }] } } }, editor.secret);
+    await expectStatus(
+      t,
+      201,
+      'PUT',
+      `/api/admin/flags/${companion}`,
+      { environments: { [ENV]: { enabled: true, strategies: [{ name: 'default' }] } } },
+      editor.secret,
+    );
     await expectStatus(t, 201, 'PUT', '/api/admin/policies/short-kill', shortPolicy('short-kill', { killSwitches: [companion] }));
     const live = await startLiveSdk(t, client, 'polling', { refreshInterval: 100 });
     expect(live.sdk.isEnabled(flag, { userId: 'u' })).toBe(false);
@@ -248,7 +255,12 @@ describe('rollout scenarios on a live controller', () => {
     expect(breachingButAlive, 'a snapshot with the rule breaching but the rollout still active').toBeDefined();
     expect(breachingButAlive.rollbackChecks[0]).toMatchObject({ verdict: 'fail' });
 
-    await until(live.sdk, () => !live.sdk.isEnabled(flag, { userId: user }) && !live.sdk.isEnabled(companion, { userId: user }), 'the SDK sees both flags off', 3_000);
+    await until(
+      live.sdk,
+      () => !live.sdk.isEnabled(flag, { userId: user }) && !live.sdk.isEnabled(companion, { userId: user }),
+      'the SDK sees both flags off',
+      3_000,
+    );
     expect(live.sdk.getFeatureToggleDefinition(flag)!.enabled).toBe(false);
     expect(live.sdk.getFeatureToggleDefinition(companion)!.enabled).toBe(false);
 
@@ -257,10 +269,16 @@ describe('rollout scenarios on a live controller', () => {
     expect(['running', 'awaiting_approval']).toContain(last.from);
     expect(last.reason).toMatch(/^rollback rule error_rate\(treatment\) > 0\.2 for 500ms breached: error_rate \d+(\.\d+)?% over [\d,]+ requests$/);
     const check = last.rollbackChecks[0];
-    expect(check).toMatchObject({ rule: 'error_rate(treatment) > 0.2 for 500ms', metric: 'error_rate', cohort: 'treatment', threshold: ROLLBACK_ABOVE, verdict: 'fail' });
+    expect(check).toMatchObject({
+      rule: 'error_rate(treatment) > 0.2 for 500ms',
+      metric: 'error_rate',
+      cohort: 'treatment',
+      threshold: ROLLBACK_ABOVE,
+      verdict: 'fail',
+    });
     expect(check.value).toBeGreaterThan(ROLLBACK_ABOVE);
     expect(check.samples).toBeGreaterThanOrEqual(20);
-    expect(last.reason).toContain(`error_rate ${check.value * 100}% over ${check.samples.toLocaleString("en-US")} requests`);
+    expect(last.reason).toContain(`error_rate ${check.value * 100}% over ${check.samples.toLocaleString('en-US')} requests`);
     expect(last.samples.treatment).toBeGreaterThan(0);
     expect(Date.parse(last.at) - Date.parse(rolledBack.breachingSince[0])).toBeGreaterThanOrEqual(ROLLBACK_FOR_MS);
 
@@ -312,7 +330,9 @@ describe('rollout scenarios on a live controller', () => {
 
     const paused = await waitForRollout(t, id, (r) => r.state === 'paused', 'paused past maxDuration');
     expect(paused).toMatchObject({ stepIndex: 0, percentage: 1, pausedFrom: 'running' });
-    expect(paused.pauseReason).toMatch(new RegExp(`^the 1% step did not pass its gates within its maximum duration: \\d+ of ${MIN_SAMPLES} treatment samples$`));
+    expect(paused.pauseReason).toMatch(
+      new RegExp(`^the 1% step did not pass its gates within its maximum duration: \\d+ of ${MIN_SAMPLES} treatment samples$`),
+    );
     const last = paused.history.at(-1);
     expect(last).toMatchObject({ from: 'running', to: 'paused', stepIndex: 0, percentage: 1, reason: paused.pauseReason, actor: 'controller' });
     expect(Date.parse(last.at) - Date.parse(paused.stepStartedAt)).toBeGreaterThanOrEqual(maxDurationMs);
@@ -355,7 +375,14 @@ describe('rollout scenarios on a live controller', () => {
       approvals: [{ by: { id: releaseManager.id, role: 'release-manager' }, step: 1, comment: 'looks good' }],
     });
     expect(approved.stepStartedAt).toBe(approved.approvals[0].at);
-    expect(approved.history.at(-1)).toMatchObject({ from: 'awaiting_approval', to: 'running', stepIndex: 1, percentage: 10, actor: releaseManager.name, reason: 'advanced to 10%' });
+    expect(approved.history.at(-1)).toMatchObject({
+      from: 'awaiting_approval',
+      to: 'running',
+      stepIndex: 1,
+      percentage: 10,
+      actor: releaseManager.name,
+      reason: 'advanced to 10%',
+    });
     // Served at once too: the next read of the client API has it.
     expect(await clientPercentage(t, client, flag)).toBe(10);
     expect(traffic.failures).toEqual([]);
@@ -375,7 +402,12 @@ describe('rollout scenarios on a live controller', () => {
     // cumulative error rate is well above 5% (about 9%), then a couple of analyses.
     traffic.set(DEGRADED);
     const from = traffic.batches;
-    await pollUntil(async () => traffic.batches, (n) => n >= from + 20, '20 degraded batches', 5_000);
+    await pollUntil(
+      async () => traffic.batches,
+      (n) => n >= from + 20,
+      '20 degraded batches',
+      5_000,
+    );
     const seen = await waitForAnalyses(t, id, 2);
     expect(seen.state).not.toBe('rolled_back');
     const approved = await approve(id, 'approving without looking');
@@ -495,7 +527,12 @@ describe('5. change windows', () => {
     await until(live.sdk, () => servedPercentage(live.sdk, flag) === 1, 'the SDK serves 1%', 3_000);
 
     // Past midnight (window closed) and the step healthy: the release manager approves.
-    await pollUntil(async () => clock.now().getTime(), (now) => now >= midnight, 'the controller clock past midnight', 3_000);
+    await pollUntil(
+      async () => clock.now().getTime(),
+      (now) => now >= midnight,
+      'the controller clock past midnight',
+      3_000,
+    );
     await waitForRollout(t, id, (r) => r.state === 'awaiting_approval', 'awaiting approval');
     const approved = await expectStatus(t, 200, 'POST', `/api/admin/rollouts/${id}/approve`, { comment: 'go' }, releaseManager.secret);
     expect(approved).toMatchObject({ state: 'awaiting_approval', stepIndex: 0, percentage: 1, approvals: [{ step: 1, by: { id: releaseManager.id } }] });

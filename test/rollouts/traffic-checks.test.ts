@@ -25,7 +25,9 @@ describe('traffic checks from SDK exposure metrics', () => {
   let client: string;
 
   const start = async (flag: string): Promise<string> => {
-    expect((await t.api('PUT', `/api/admin/flags/${flag}`, { name: flag, environments: { [ENV]: { enabled: false, strategies: [] } } })).status).toBeLessThan(300);
+    expect((await t.api('PUT', `/api/admin/flags/${flag}`, { name: flag, environments: { [ENV]: { enabled: false, strategies: [] } } })).status).toBeLessThan(
+      300,
+    );
     const started = await t.api('POST', '/api/admin/rollouts', { flag, environment: ENV, policy: policy.name });
     expect(started.status).toBe(201);
     return started.body.id;
@@ -34,7 +36,11 @@ describe('traffic checks from SDK exposure metrics', () => {
     const res = await fetch(`${t.url}/api/client/metrics`, {
       method: 'POST',
       headers: { Authorization: client, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ appName: 'shop', instanceId: 'i-1', bucket: { start: new Date().toISOString(), stop: new Date().toISOString(), toggles: { [flag]: { yes, no } } } }),
+      body: JSON.stringify({
+        appName: 'shop',
+        instanceId: 'i-1',
+        bucket: { start: new Date().toISOString(), stop: new Date().toISOString(), toggles: { [flag]: { yes, no } } },
+      }),
     });
     expect(res.status).toBe(202);
   };
@@ -60,12 +66,18 @@ describe('traffic checks from SDK exposure metrics', () => {
     await reportExposures('traffic-skewed', 500, 500); // 50 % got it at a 10 % step
     await reportExposures('traffic-matching', 102, 898); // 10.2 %
 
-    const waiting = await waitFor(quiet, (r) => r.stepVerdict.kind === 'waiting' && /evaluations/.test(r.stepVerdict.reason), 'the quiet flag waiting for evaluations');
+    const waiting = await waitFor(
+      quiet,
+      (r) => r.stepVerdict.kind === 'waiting' && /evaluations/.test(r.stepVerdict.reason),
+      'the quiet flag waiting for evaluations',
+    );
     expect(waiting.stepVerdict).toMatchObject({ reason: expect.stringMatching(/the flag was evaluated 0 times of the 100 needed/) });
     expect(waiting.percentage).toBe(10);
 
     const held = await waitFor(skewed, (r) => r.stepVerdict.kind === 'failing', 'the skewed flag held');
-    expect(held.stepVerdict).toMatchObject({ reason: expect.stringMatching(/sample ratio mismatch: 50% of 1000 evaluations got the feature, the step serves 10%/) });
+    expect(held.stepVerdict).toMatchObject({
+      reason: expect.stringMatching(/sample ratio mismatch: 50% of 1000 evaluations got the feature, the step serves 10%/),
+    });
     expect(held.state).toBe('running');
     expect(held.percentage).toBe(10);
     const srm = held.gates.find((g) => g.metric === 'sample_ratio')!;

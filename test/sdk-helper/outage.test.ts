@@ -34,7 +34,15 @@ describe('SDK helper when the controller is down', () => {
     await first.stop();
     await waitFor(() => errors.length > 0, 'a failed poll of the stopped controller');
     expect(guard.isEnabled('outage-flag', { userId: 'u1' })).toBe(true);
-    for (let i = 0; i < 5; i++) expect(guard.run('outage-flag', { userId: `u${i}` }, () => 'new', () => 'old')).toBe('new');
+    for (let i = 0; i < 5; i++)
+      expect(
+        guard.run(
+          'outage-flag',
+          { userId: `u${i}` },
+          () => 'new',
+          () => 'old',
+        ),
+      ).toBe('new');
     await expect(guard.flush()).resolves.toBeUndefined();
     expect(guard.stats()).toMatchObject({ pendingBatches: 1, sentRequests: 0, lastError: expect.stringContaining('not delivered') });
 
@@ -71,7 +79,14 @@ describe('SDK helper when the controller is down', () => {
       expect(await guard.ready(300)).toBe('fallback');
       expect(guard.isEnabled('boot-on')).toBe(true);
       expect(guard.isEnabled('unknown-flag')).toBe(false);
-      expect(guard.run('boot-on', undefined, () => 'treated', () => 'control')).toBe('treated');
+      expect(
+        guard.run(
+          'boot-on',
+          undefined,
+          () => 'treated',
+          () => 'control',
+        ),
+      ).toBe('treated');
       await guard.flush();
       expect(guard.stats()).toMatchObject({ pendingBatches: 1 });
       expect(errors.length).toBeGreaterThan(0); // the unreachable controller was reported, not thrown
@@ -85,7 +100,14 @@ describe('SDK helper when the controller is down', () => {
       const { guard } = testClient({ url: await deadUrl(), token: 'any', ...source });
       expect(await guard.ready(300)).toBe('none');
       expect(guard.isEnabled('boot-on')).toBe(false);
-      expect(guard.run('boot-on', undefined, () => 'treated', () => 'control')).toBe('control');
+      expect(
+        guard.run(
+          'boot-on',
+          undefined,
+          () => 'treated',
+          () => 'control',
+        ),
+      ).toBe('control');
     });
 
     it('reports a bootstrap it could not use', async () => {

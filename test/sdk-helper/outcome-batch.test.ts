@@ -41,7 +41,7 @@ describe('outcome batch', () => {
     expect(outcomeReportSchema.safeParse({ appName: 'shop', records: batch.toRecords() }).success).toBe(true);
   });
 
-  it('checks flag names by the controller\'s own rule', () => {
+  it("checks flag names by the controller's own rule", () => {
     expect(FLAG_NAME_PATTERN.source).toBe(NAME_PATTERN.source);
     expect(FLAG_NAME_PATTERN.flags).toBe(NAME_PATTERN.flags);
   });

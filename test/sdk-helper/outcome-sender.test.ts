@@ -65,7 +65,12 @@ describe('outcome sender', () => {
     expect(s.stats()).toMatchObject({ pendingBatches: 1, droppedRecords: 1, droppedRequests: 10 });
 
     const small = sender(Array(10).fill(500), { maxPendingBatches: 2, maxAttempts: 10 });
-    for (const [flag, n] of [['a', 1], ['b', 2], ['c', 4]] as const) await small.s.send([rec(flag, n)]);
+    for (const [flag, n] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 4],
+    ] as const)
+      await small.s.send([rec(flag, n)]);
     expect(small.s.stats()).toMatchObject({ pendingBatches: 2, droppedRequests: 1 });
   });
 

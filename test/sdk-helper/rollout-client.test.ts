@@ -75,7 +75,14 @@ describe('SDK helper against a live controller', () => {
 
     let thrown: unknown;
     try {
-      guard.run('error-flag', undefined, () => { throw boom; }, () => 'fine'); // prettier-ignore
+      guard.run(
+        'error-flag',
+        undefined,
+        () => {
+          throw boom;
+        },
+        () => 'fine',
+      ); // prettier-ignore
     } catch (err) {
       thrown = err;
     }

@@ -81,7 +81,18 @@ export function s(name: string, parameters: Record<string, string | number> = {}
 }
 
 export function feature(name: string, strategies: FixtureStrategy[], extra: Partial<FixtureFeature> = {}): FixtureFeature {
-  return { name, type: 'release', description: null, project: 'default', enabled: true, stale: false, impressionData: false, strategies, variants: [], ...extra };
+  return {
+    name,
+    type: 'release',
+    description: null,
+    project: 'default',
+    enabled: true,
+    stale: false,
+    impressionData: false,
+    strategies,
+    variants: [],
+    ...extra,
+  };
 }
 
 /** [operator, context field, value(s)] — every operator the SDK's strategy.js knows, IN_CIDR included. */
@@ -150,7 +161,9 @@ export function buildFixture(): ClientPayload {
     feature('ctx-app-name', [s('default', {}, { constraints: [c('appName', 'IN', ['web'])] })]),
     feature('ctx-environment', [s('default', {}, { constraints: [c('environment', 'NOT_IN', ['staging'])] })]),
     feature('ctx-and', [s('default', {}, { constraints: [c('plan', 'IN', ['free', 'pro']), c('age', 'NUM_GTE', '18'), c('version', 'SEMVER_LT', '3.0.0')] })]),
-    feature('ctx-rollout-and-constraint', [s('flexibleRollout', { rollout: '50', stickiness: 'sessionId', groupId: 'rc' }, { constraints: [c('country', 'IN', ['NO', 'SE', 'DE'])] })]),
+    feature('ctx-rollout-and-constraint', [
+      s('flexibleRollout', { rollout: '50', stickiness: 'sessionId', groupId: 'rc' }, { constraints: [c('country', 'IN', ['NO', 'SE', 'DE'])] }),
+    ]),
     // Segments.
     feature('seg-paying', [s('default', {}, { segments: [1] })]),
     feature('seg-two-and-constraint', [s('default', {}, { segments: [1, 2], constraints: [c('age', 'NUM_GT', '17')] })]),
@@ -176,7 +189,13 @@ export function buildFixture(): ClientPayload {
     feature('var-overrides', [s('default')], {
       variants: [
         { name: 'blue', weight: 500, stickiness: 'default', overrides: [{ contextName: 'userId', values: ['u1', 'u2', 'u3'] }] },
-        { name: 'red', weight: 500, stickiness: 'default', overrides: [{ contextName: 'plan', values: ['enterprise'] }], payload: { type: 'json', value: '{"vip":true}' } },
+        {
+          name: 'red',
+          weight: 500,
+          stickiness: 'default',
+          overrides: [{ contextName: 'plan', values: ['enterprise'] }],
+          payload: { type: 'json', value: '{"vip":true}' },
+        },
         { name: 'never', weight: 0, stickiness: 'default', overrides: [{ contextName: 'country', values: ['BR'] }] },
       ],
     }),
@@ -184,17 +203,32 @@ export function buildFixture(): ClientPayload {
     feature('var-rollout', [s('flexibleRollout', { rollout: '50', stickiness: 'default', groupId: 'vr' })], { variants: PAYLOAD_VARIANTS }),
     // Strategy variants (they win over feature variants when their strategy matches).
     feature('svar-basic', [
-      s('flexibleRollout', { rollout: '100', stickiness: 'default', groupId: 'sv' }, {
-        variants: [
-          { name: 'sv-a', weight: 500, weightType: 'variable', stickiness: 'default', payload: { type: 'string', value: 'strategy-a' } },
-          { name: 'sv-b', weight: 500, weightType: 'variable', stickiness: 'default', payload: { type: 'csv', value: '1,2' } },
-        ],
-      }),
+      s(
+        'flexibleRollout',
+        { rollout: '100', stickiness: 'default', groupId: 'sv' },
+        {
+          variants: [
+            { name: 'sv-a', weight: 500, weightType: 'variable', stickiness: 'default', payload: { type: 'string', value: 'strategy-a' } },
+            { name: 'sv-b', weight: 500, weightType: 'variable', stickiness: 'default', payload: { type: 'csv', value: '1,2' } },
+          ],
+        },
+      ),
     ]),
-    feature('svar-over-feature', [
-      s('default', {}, { constraints: [c('plan', 'IN', ['pro'])], variants: [{ name: 'pro-variant', weight: 1000, stickiness: 'sessionId', payload: { type: 'number', value: '7' } }] }),
-      s('flexibleRollout', { rollout: '60', stickiness: 'sessionId', groupId: 'svf' }),
-    ], { variants: PAYLOAD_VARIANTS }),
+    feature(
+      'svar-over-feature',
+      [
+        s(
+          'default',
+          {},
+          {
+            constraints: [c('plan', 'IN', ['pro'])],
+            variants: [{ name: 'pro-variant', weight: 1000, stickiness: 'sessionId', payload: { type: 'number', value: '7' } }],
+          },
+        ),
+        s('flexibleRollout', { rollout: '60', stickiness: 'sessionId', groupId: 'svf' }),
+      ],
+      { variants: PAYLOAD_VARIANTS },
+    ),
     // Dependencies.
     feature('dep-parent-on', [s('default')]),
     feature('dep-parent-off', [s('default')], { enabled: false }),
@@ -202,18 +236,27 @@ export function buildFixture(): ClientPayload {
     feature('dep-parent-variants', [s('default')], {
       variants: ['red', 'green'].map((name) => ({ name, weight: 500, weightType: 'variable' as const, stickiness: 'sessionId' })),
     }),
-    feature('dep-child-of-on', [s('flexibleRollout', { rollout: '50', stickiness: 'userId', groupId: 'dc' })], { dependencies: [{ feature: 'dep-parent-on' }] }),
+    feature('dep-child-of-on', [s('flexibleRollout', { rollout: '50', stickiness: 'userId', groupId: 'dc' })], {
+      dependencies: [{ feature: 'dep-parent-on' }],
+    }),
     feature('dep-child-of-rollout', [s('default')], { dependencies: [{ feature: 'dep-parent-rollout', enabled: true }] }),
     feature('dep-child-needs-parent-off', [s('default')], { dependencies: [{ feature: 'dep-parent-off', enabled: false }] }),
     feature('dep-child-needs-rollout-off', [s('default')], { dependencies: [{ feature: 'dep-parent-rollout', enabled: false }] }),
     feature('dep-child-of-disabled', [s('default')], { dependencies: [{ feature: 'dep-parent-off' }] }),
     feature('dep-child-variant', [s('default')], { variants: PAYLOAD_VARIANTS, dependencies: [{ feature: 'dep-parent-variants', variants: ['red'] }] }),
-    feature('dep-child-two-parents', [s('default')], { dependencies: [{ feature: 'dep-parent-rollout' }, { feature: 'dep-parent-variants', variants: ['green'] }] }),
+    feature('dep-child-two-parents', [s('default')], {
+      dependencies: [{ feature: 'dep-parent-rollout' }, { feature: 'dep-parent-variants', variants: ['green'] }],
+    }),
     feature('dep-grandchild', [s('default')], { dependencies: [{ feature: 'dep-child-of-rollout' }] }),
     feature('dep-missing-parent', [s('default')], { dependencies: [{ feature: 'no-such-parent' }] }),
     // Other flag-level fields.
     feature('misc-impression', [s('flexibleRollout', { rollout: '50', stickiness: 'default', groupId: 'imp' })], { impressionData: true }),
-    feature('misc-other-project', [s('default', {}, { constraints: [c('plan', 'NOT_IN', ['free'])] })], { project: 'other', type: 'experiment', stale: true, description: 'in another project' }),
+    feature('misc-other-project', [s('default', {}, { constraints: [c('plan', 'NOT_IN', ['free'])] })], {
+      project: 'other',
+      type: 'experiment',
+      stale: true,
+      description: 'in another project',
+    }),
   ];
   for (const [op, field, value] of OPERATOR_CASES) {
     const name = `op-${op.toLowerCase().replaceAll('_', '-')}`;
@@ -236,13 +279,34 @@ export function buildFixture(): ClientPayload {
 
 /** Flags that must be on (or off) for every context: everything else must be mixed over the contexts. */
 export const ALWAYS_ON = [
-  'st-default', 'st-no-strategies', 'st-flex-random-100', 'st-gradual-random-100', 'st-hostname-match', 'seg-everyone',
-  'var-payloads', 'var-weights', 'var-sticky-session', 'var-sticky-tenant', 'var-overrides', 'var-zero-weight', 'svar-basic',
-  'dep-parent-on', 'dep-parent-variants', 'dep-child-needs-parent-off',
+  'st-default',
+  'st-no-strategies',
+  'st-flex-random-100',
+  'st-gradual-random-100',
+  'st-hostname-match',
+  'seg-everyone',
+  'var-payloads',
+  'var-weights',
+  'var-sticky-session',
+  'var-sticky-tenant',
+  'var-overrides',
+  'var-zero-weight',
+  'svar-basic',
+  'dep-parent-on',
+  'dep-parent-variants',
+  'dep-child-needs-parent-off',
 ];
 export const ALWAYS_OFF = [
-  'st-disabled', 'st-flex-random-0', 'st-gradual-random-0', 'st-hostname-miss', 'st-unknown-strategy', 'seg-nobody',
-  'dep-parent-off', 'dep-child-of-disabled', 'dep-grandchild', 'dep-missing-parent',
+  'st-disabled',
+  'st-flex-random-0',
+  'st-gradual-random-0',
+  'st-hostname-miss',
+  'st-unknown-strategy',
+  'seg-nobody',
+  'dep-parent-off',
+  'dep-child-of-disabled',
+  'dep-grandchild',
+  'dep-missing-parent',
 ];
 
 /** A small deterministic PRNG, so every run evaluates the same contexts. */

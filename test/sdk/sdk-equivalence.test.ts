@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
 import { ALWAYS_OFF, ALWAYS_ON, buildFixture, generateContexts, type FixtureFeature } from './fixtures.js';
-import {
-  SDK_MODES,
-  clientGet,
-  compareSdks,
-  destroyAllSdks,
-  destroySdk,
-  startLiveSdk,
-  startReferenceSdk,
-  type TrackedSdk,
-} from './sdk-helpers.js';
+import { SDK_MODES, clientGet, compareSdks, destroyAllSdks, destroySdk, startLiveSdk, startReferenceSdk, type TrackedSdk } from './sdk-helpers.js';
 
 /**
  * Equivalence: a rich Unleash payload imported into the controller and served to a stock SDK (in
@@ -42,7 +33,12 @@ afterAll(async () => {
 
 describe('the fixture and contexts are not vacuous', () => {
   it('covers every flag, with mixed results wherever a flag can be mixed', () => {
-    expect(reference.sdk.getFeatureToggleDefinitions().map((f) => f.name).sort()).toEqual([...flagNames].sort());
+    expect(
+      reference.sdk
+        .getFeatureToggleDefinitions()
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual([...flagNames].sort());
     // Comparing the reference with itself gives the per-flag statistics (and proves it is deterministic).
     const stats = compareSdks(reference.sdk, reference.sdk, flagNames, contexts);
     expect(stats.mismatches).toEqual([]);
@@ -55,7 +51,18 @@ describe('the fixture and contexts are not vacuous', () => {
         expect(on, `${flag} disabled for some contexts`).toBeLessThan(contexts.length);
       }
     }
-    for (const flag of ['var-payloads', 'var-weights', 'var-sticky-session', 'var-sticky-tenant', 'var-overrides', 'var-rollout', 'svar-basic', 'svar-over-feature', 'dep-parent-variants', 'dep-child-variant']) {
+    for (const flag of [
+      'var-payloads',
+      'var-weights',
+      'var-sticky-session',
+      'var-sticky-tenant',
+      'var-overrides',
+      'var-rollout',
+      'svar-basic',
+      'svar-over-feature',
+      'dep-parent-variants',
+      'dep-child-variant',
+    ]) {
       expect(stats.variants.get(flag)!.size, `${flag} yields several variants`).toBeGreaterThanOrEqual(2);
     }
     // An override wins even for a weight-0 variant ("never" is only reachable through its override).
@@ -71,7 +78,27 @@ describe('the fixture and contexts are not vacuous', () => {
     const constraints = fixture.features.flatMap((f) => f.strategies.flatMap((s) => s.constraints));
     const operators = new Set(constraints.map((c) => c.operator));
     expect([...operators].sort()).toEqual(
-      ['IN', 'NOT_IN', 'STR_ENDS_WITH', 'STR_STARTS_WITH', 'STR_CONTAINS', 'NUM_EQ', 'NUM_GT', 'NUM_GTE', 'NUM_LT', 'NUM_LTE', 'DATE_AFTER', 'DATE_BEFORE', 'SEMVER_EQ', 'SEMVER_GT', 'SEMVER_LT', 'SEMVER_GTE', 'SEMVER_LTE', 'REGEX', 'IN_CIDR'].sort(),
+      [
+        'IN',
+        'NOT_IN',
+        'STR_ENDS_WITH',
+        'STR_STARTS_WITH',
+        'STR_CONTAINS',
+        'NUM_EQ',
+        'NUM_GT',
+        'NUM_GTE',
+        'NUM_LT',
+        'NUM_LTE',
+        'DATE_AFTER',
+        'DATE_BEFORE',
+        'SEMVER_EQ',
+        'SEMVER_GT',
+        'SEMVER_LT',
+        'SEMVER_GTE',
+        'SEMVER_LTE',
+        'REGEX',
+        'IN_CIDR',
+      ].sort(),
     );
     expect(new Set(constraints.filter((c) => c.inverted).map((c) => c.operator)).size).toBe(19);
     expect(constraints.some((c) => c.caseInsensitive && c.operator === 'REGEX')).toBe(true);
@@ -93,7 +120,12 @@ describe.each(SDK_MODES)('a stock SDK in %s mode', (mode) => {
   it('gives the same isEnabled and getVariant as the reference, for every flag and context', async () => {
     const live = await startLiveSdk(t, secret, mode, { refreshInterval: 60_000 });
     try {
-      expect(live.sdk.getFeatureToggleDefinitions().map((f) => f.name).sort()).toEqual([...flagNames].sort());
+      expect(
+        live.sdk
+          .getFeatureToggleDefinitions()
+          .map((f) => f.name)
+          .sort(),
+      ).toEqual([...flagNames].sort());
       const result = compareSdks(live.sdk, reference.sdk, flagNames, contexts);
       expect(result.checks).toBe(flagNames.length * contexts.length * 2);
       expect(result.mismatches.slice(0, 20)).toEqual([]);
@@ -115,7 +147,11 @@ describe('old-spec SDKs (no Unleash-Client-Spec header, or one before 4.2.0)', (
     const seg = (id: number) => fixture.segments.find((s) => s.id === id)!.constraints;
     const served = (name: string) => old.body.features.find((f: FixtureFeature) => f.name === name) as FixtureFeature;
     const original = (name: string) => fixture.features.find((f) => f.name === name)!;
-    expect(served('seg-two-and-constraint').strategies[0]!.constraints).toEqual([...seg(1), ...seg(2), ...original('seg-two-and-constraint').strategies[0]!.constraints]);
+    expect(served('seg-two-and-constraint').strategies[0]!.constraints).toEqual([
+      ...seg(1),
+      ...seg(2),
+      ...original('seg-two-and-constraint').strategies[0]!.constraints,
+    ]);
     expect(served('seg-either').strategies.map((s) => s.constraints)).toEqual([seg(2), seg(3)]);
     expect(served('seg-everyone').strategies[0]!.constraints).toEqual([]);
     // Flags without segments are served unchanged.
@@ -129,7 +165,13 @@ describe('old-spec SDKs (no Unleash-Client-Spec header, or one before 4.2.0)', (
   });
 
   it('the spec header decides: before 4.2.0 inlined, from 4.2.0 separate', async () => {
-    for (const [spec, separate] of [['3.0.0', false], ['4.1.9', false], ['4.2.0', true], ['4.3.1', true], ['5.2.0', true]] as const) {
+    for (const [spec, separate] of [
+      ['3.0.0', false],
+      ['4.1.9', false],
+      ['4.2.0', true],
+      ['4.3.1', true],
+      ['5.2.0', true],
+    ] as const) {
       const res = await clientGet(t, secret, '/api/client/features', { 'Unleash-Client-Spec': spec });
       expect(res.status).toBe(200);
       expect(Array.isArray(res.body.segments), spec).toBe(separate);

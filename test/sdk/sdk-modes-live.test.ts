@@ -55,7 +55,8 @@ describe.each(SDK_MODES)('a stock SDK in %s mode', (mode) => {
     let changes = 0;
     const count = () => changes++;
     live.sdk.on('changed', count);
-    if (mode === 'streaming') await new Promise((r) => setTimeout(r, 700)); // a few heartbeats go by
+    if (mode === 'streaming')
+      await new Promise((r) => setTimeout(r, 700)); // a few heartbeats go by
     else await unchangedPolls(live.sdk, 3); // three polls answered 304
     live.sdk.off('changed', count);
     expect(changes).toBe(0);
@@ -89,22 +90,30 @@ describe.each(SDK_MODES)('a stock SDK in %s mode', (mode) => {
 
   it('sees an import that adds a segment and a flag using it', async () => {
     const imported = sees(() => live.sdk.isEnabled('live-seg', PRO), 'live-seg imported');
-    await admin(t, 'POST', '/api/admin/environments/production/import',
-      importPayload([liveFeature('live-seg', [s('default', {}, { segments: [7] })])], [{ id: 7, name: 'paying', constraints: [c('plan', 'IN', ['pro'])] }]));
+    await admin(
+      t,
+      'POST',
+      '/api/admin/environments/production/import',
+      importPayload([liveFeature('live-seg', [s('default', {}, { segments: [7] })])], [{ id: 7, name: 'paying', constraints: [c('plan', 'IN', ['pro'])] }]),
+    );
     await imported;
     expect(live.sdk.isEnabled('live-seg', FREE)).toBe(false);
   });
 
   it('sees a segment change alone (no flag changed)', async () => {
     const changed = sees(() => live.sdk.isEnabled('live-seg', FREE) && !live.sdk.isEnabled('live-seg', PRO), 'segment 7 changed');
-    await admin(t, 'POST', '/api/admin/environments/production/import', importPayload([], [{ id: 7, name: 'paying', constraints: [c('plan', 'IN', ['free'])] }]));
+    await admin(
+      t,
+      'POST',
+      '/api/admin/environments/production/import',
+      importPayload([], [{ id: 7, name: 'paying', constraints: [c('plan', 'IN', ['free'])] }]),
+    );
     await changed;
   });
 
   it('sees an import that updates an existing flag', async () => {
     const updated = sees(() => !live.sdk.isEnabled('live-base', PRO) && live.sdk.isEnabled('live-base', FREE), 'live-base updated');
-    await admin(t, 'POST', '/api/admin/environments/production/import',
-      importPayload([liveFeature('live-base', [s('userWithId', { userIds: 'u2' })])], []));
+    await admin(t, 'POST', '/api/admin/environments/production/import', importPayload([liveFeature('live-base', [s('userWithId', { userIds: 'u2' })])], []));
     await updated;
   });
 
@@ -224,12 +233,18 @@ describe('HTTP caching contracts of the client API', () => {
 
     // From the first ETag: the net change only (h-two was created and deleted since).
     const net = await clientGet(t, secret, '/api/client/delta', { 'If-None-Match': etag });
-    expect(net.body.events.map((e: { type: string; featureName?: string }) => `${e.type}:${e.featureName ?? ''}`)).toEqual(['segment-updated:', 'feature-removed:h-two']);
+    expect(net.body.events.map((e: { type: string; featureName?: string }) => `${e.type}:${e.featureName ?? ''}`)).toEqual([
+      'segment-updated:',
+      'feature-removed:h-two',
+    ]);
     // An ETag this server cannot answer from (garbage, or from the future) gets a hydration.
     for (const inm of ['"garbage"', '"99999999"']) {
       const res = await clientGet(t, secret, '/api/client/delta', { 'If-None-Match': inm });
       expect(res.status, inm).toBe(200);
-      expect(res.body.events.map((e: { type: string }) => e.type), inm).toEqual(['hydration']);
+      expect(
+        res.body.events.map((e: { type: string }) => e.type),
+        inm,
+      ).toEqual(['hydration']);
     }
   });
 });

@@ -48,7 +48,10 @@ async function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
 }
 
 async function conflict(p: Promise<unknown>, reason: RegExp): Promise<void> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ConflictError);
   expect((err as ConflictError).reason).toMatch(reason);
 }
@@ -57,10 +60,14 @@ async function conflict(p: Promise<unknown>, reason: RegExp): Promise<void> {
 function collect(store: Store, afterSeq: number) {
   const got: FeedEntry[] = [];
   const state = { gaps: 0, batches: 0, stop: () => {} };
-  state.stop = store.follow(afterSeq, (entries) => {
-    state.batches++;
-    got.push(...entries);
-  }, () => state.gaps++);
+  state.stop = store.follow(
+    afterSeq,
+    (entries) => {
+      state.batches++;
+      got.push(...entries);
+    },
+    () => state.gaps++,
+  );
   return { got, state };
 }
 
@@ -85,11 +92,17 @@ export function storeContract(name: string, make: MakeStore): void {
       expect(r1).toEqual({ seq: 1, versions: { 'flags/a': 1 } });
       expect(await store.get('flags', 'a')).toEqual({ id: 'a', version: 1, value });
       const r2 = await store.commit({
-        puts: [{ collection: 'flags', id: 'a', value: 2 }, { collection: 'flags', id: 'b', value: 'b' },
-          { collection: 'other', id: 'a', value: true }],
+        puts: [
+          { collection: 'flags', id: 'a', value: 2 },
+          { collection: 'flags', id: 'b', value: 'b' },
+          { collection: 'other', id: 'a', value: true },
+        ],
       });
       expect(r2).toEqual({ seq: 4, versions: { 'flags/a': 2, 'flags/b': 1, 'other/a': 1 } });
-      expect(await store.list('flags')).toEqual([{ id: 'a', version: 2, value: 2 }, { id: 'b', version: 1, value: 'b' }]);
+      expect(await store.list('flags')).toEqual([
+        { id: 'a', version: 2, value: 2 },
+        { id: 'b', version: 1, value: 'b' },
+      ]);
       await store.commit({ deletes: [{ collection: 'flags', id: 'a' }] });
       expect(await store.get('flags', 'a')).toBeNull();
       expect(await store.list('flags')).toEqual([{ id: 'b', version: 1, value: 'b' }]);
@@ -120,15 +133,30 @@ export function storeContract(name: string, make: MakeStore): void {
       await store.commit({ puts: [{ collection: 'c', id: 'keep', value: 'v1' }], appends: [{ log: 'audit', seq: 1, entry: 'e1' }] });
       const lease = await store.acquireLease('writer', 'me', 10_000);
       const good: Commit = {
-        puts: [{ collection: 'c', id: 'new', value: 'n', expectVersion: 0 }, { collection: 'c', id: 'keep', value: 'v2', expectVersion: 1 }],
+        puts: [
+          { collection: 'c', id: 'new', value: 'n', expectVersion: 0 },
+          { collection: 'c', id: 'keep', value: 'v2', expectVersion: 1 },
+        ],
         deletes: [{ collection: 'c', id: 'keep' }],
-        appends: [{ log: 'audit', seq: 2, entry: 'e2' }, { log: 'other', seq: 1, entry: 'o1' }],
+        appends: [
+          { log: 'audit', seq: 2, entry: 'e2' },
+          { log: 'other', seq: 1, entry: 'o1' },
+        ],
         fence: { lease: 'writer', token: lease!.token },
       };
       const bad: Array<[Commit, RegExp]> = [
         [{ ...good, puts: [...good.puts!, { collection: 'c', id: 'keep', value: 'x', expectVersion: 7 }] }, /put c\/keep/],
         [{ ...good, deletes: [{ collection: 'c', id: 'keep', expectVersion: 3 }] }, /delete c\/keep/],
-        [{ ...good, appends: [{ log: 'audit', seq: 2, entry: 'e2' }, { log: 'audit', seq: 4, entry: 'gap' }] }, /append audit: expected seq 3, got 4/],
+        [
+          {
+            ...good,
+            appends: [
+              { log: 'audit', seq: 2, entry: 'e2' },
+              { log: 'audit', seq: 4, entry: 'gap' },
+            ],
+          },
+          /append audit: expected seq 3, got 4/,
+        ],
         [{ ...good, appends: [{ log: 'other', seq: 2, entry: 'o' }] }, /append other: expected seq 1/],
         [{ ...good, fence: { lease: 'writer', token: lease!.token + 1 } }, /fence/],
         [{ ...good, fence: { lease: 'nobody', token: 1 } }, /fence: lease "nobody" is not held/],
@@ -142,8 +170,15 @@ export function storeContract(name: string, make: MakeStore): void {
       // The same commit without the faulty op goes through in one piece.
       const ok = await store.commit(good);
       expect(ok).toEqual({ seq: 4, versions: { 'c/new': 1, 'c/keep': 2 } });
-      expect((await store.readFeed(1, 10))!.map((e) => [e.id, e.version, e.value])).toEqual([['new', 1, 'n'], ['keep', 2, 'v2'], ['keep', 2, null]]);
-      expect(await store.readLog('audit', 1, 10)).toEqual([{ seq: 1, entry: 'e1' }, { seq: 2, entry: 'e2' }]);
+      expect((await store.readFeed(1, 10))!.map((e) => [e.id, e.version, e.value])).toEqual([
+        ['new', 1, 'n'],
+        ['keep', 2, 'v2'],
+        ['keep', 2, null],
+      ]);
+      expect(await store.readLog('audit', 1, 10)).toEqual([
+        { seq: 1, entry: 'e1' },
+        { seq: 2, entry: 'e2' },
+      ]);
     });
 
     it('loses no update when writers race with read-modify-write retries', async () => {
@@ -187,7 +222,12 @@ export function storeContract(name: string, make: MakeStore): void {
       const quiet = await store.commit({ puts: [{ collection: 'q', id: 'a', value: 1, quiet: true }] });
       expect(quiet.seq).toBe(1);
       expect(quiet.versions['q/a']).toBe(1);
-      await store.commit({ puts: [{ collection: 'q', id: 'a', value: 2, quiet: true, expectVersion: 1 }, { collection: 'f', id: 'loud', value: 2 }] });
+      await store.commit({
+        puts: [
+          { collection: 'q', id: 'a', value: 2, quiet: true, expectVersion: 1 },
+          { collection: 'f', id: 'loud', value: 2 },
+        ],
+      });
       expect(await store.get('q', 'a')).toEqual({ id: 'a', version: 2, value: 2 });
       await store.commit({ deletes: [{ collection: 'q', id: 'a', quiet: true }] });
       expect(await store.get('q', 'a')).toBeNull();
@@ -269,11 +309,29 @@ export function storeContract(name: string, make: MakeStore): void {
       const { store } = await open();
       expect(await store.versions('v')).toEqual(new Map());
       expect(await store.getMany('v', ['a'])).toEqual([]);
-      await store.commit({ puts: [{ collection: 'v', id: 'a', value: { n: 1 } }, { collection: 'v', id: 'b', value: 'two' }] });
-      await store.commit({ puts: [{ collection: 'v', id: 'a', value: { n: 2 }, expectVersion: 1 }, { collection: 'other', id: 'c', value: 3 }] });
-      expect(await store.versions('v')).toEqual(new Map([['a', 2], ['b', 1]]));
+      await store.commit({
+        puts: [
+          { collection: 'v', id: 'a', value: { n: 1 } },
+          { collection: 'v', id: 'b', value: 'two' },
+        ],
+      });
+      await store.commit({
+        puts: [
+          { collection: 'v', id: 'a', value: { n: 2 }, expectVersion: 1 },
+          { collection: 'other', id: 'c', value: 3 },
+        ],
+      });
+      expect(await store.versions('v')).toEqual(
+        new Map([
+          ['a', 2],
+          ['b', 1],
+        ]),
+      );
       const many = await store.getMany<unknown>('v', ['b', 'missing', 'a']);
-      expect(many.map((d) => [d.id, d.version, d.value])).toEqual([['b', 1, 'two'], ['a', 2, { n: 2 }]]);
+      expect(many.map((d) => [d.id, d.version, d.value])).toEqual([
+        ['b', 1, 'two'],
+        ['a', 2, { n: 2 }],
+      ]);
       await store.commit({ deletes: [{ collection: 'v', id: 'b' }] });
       expect(await store.versions('v')).toEqual(new Map([['a', 2]]));
       expect(await store.getMany('v', [])).toEqual([]);
@@ -325,7 +383,13 @@ export function storeContract(name: string, make: MakeStore): void {
     it('keeps documents, feed, logs, counters and fences across a restart', async () => {
       const fx = await open();
       const s1 = fx.store;
-      await s1.commit({ puts: [{ collection: 'c', id: 'a', value: { v: 1 } }, { collection: 'c', id: 'b', value: 'b' }], appends: [{ log: 'audit', seq: 1, entry: 'e1' }] });
+      await s1.commit({
+        puts: [
+          { collection: 'c', id: 'a', value: { v: 1 } },
+          { collection: 'c', id: 'b', value: 'b' },
+        ],
+        appends: [{ log: 'audit', seq: 1, entry: 'e1' }],
+      });
       await s1.commit({ puts: [{ collection: 'c', id: 'a', value: { v: 2 } }], deletes: [{ collection: 'c', id: 'b' }] });
       await s1.incrementCounters('bucket', { n: 3 }, 60);
       const lease = await s1.acquireLease('leader', 'me', 10_000);
@@ -333,12 +397,19 @@ export function storeContract(name: string, make: MakeStore): void {
       const s2 = await fx.reopen();
       expect(await s2.list('c')).toEqual([{ id: 'a', version: 2, value: { v: 2 } }]);
       expect(await s2.feedHead()).toBe(4);
-      expect((await s2.readFeed(0, 10))!.map((e) => [e.seq, e.id, e.version])).toEqual([[1, 'a', 1], [2, 'b', 1], [3, 'a', 2], [4, 'b', 1]]);
+      expect((await s2.readFeed(0, 10))!.map((e) => [e.seq, e.id, e.version])).toEqual([
+        [1, 'a', 1],
+        [2, 'b', 1],
+        [3, 'a', 2],
+        [4, 'b', 1],
+      ]);
       expect(await s2.readLog('audit', 1, 10)).toEqual([{ seq: 1, entry: 'e1' }]);
       expect(await s2.readCounters('bucket')).toEqual({ n: 3 });
       expect((await s2.acquireLease('leader', 'next', 1000))!.token).toBeGreaterThan(lease!.token);
-      expect(await s2.commit({ puts: [{ collection: 'c', id: 'a', value: 3, expectVersion: 2 }], appends: [{ log: 'audit', seq: 2, entry: 'e2' }] }))
-        .toEqual({ seq: 5, versions: { 'c/a': 3 } });
+      expect(await s2.commit({ puts: [{ collection: 'c', id: 'a', value: 3, expectVersion: 2 }], appends: [{ log: 'audit', seq: 2, entry: 'e2' }] })).toEqual({
+        seq: 5,
+        versions: { 'c/a': 3 },
+      });
     });
   });
 }

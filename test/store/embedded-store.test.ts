@@ -83,14 +83,17 @@ describe('embedded store specifics', () => {
     const dir = tempDir();
     const storeModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/store/embedded-store.ts');
     const script = path.join(dir, 'crash.mts');
-    fs.writeFileSync(script, `
+    fs.writeFileSync(
+      script,
+      `
       import { openEmbeddedStore } from ${JSON.stringify(storeModule)};
       const store = await openEmbeddedStore(${JSON.stringify(path.join(dir, 'data'))});
       for (let i = 1; i <= 50; i++) await store.commit({ puts: [{ collection: 'c', id: 'k' + i, value: i }], appends: [{ log: 'l', seq: i, entry: i }] });
       await store.incrementCounters('b', { n: 1 }, 60);
       await store.acquireLease('leader', 'child', 60_000);
       process.kill(process.pid, 'SIGKILL');
-    `);
+    `,
+    );
     const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 });
     expect(child.signal, child.stderr).toBe('SIGKILL');
     // The dead child's lock is stale and taken over; its acknowledged commits and fence are there.

@@ -31,8 +31,14 @@ describe('redis store specifics', () => {
     await store.acquireLease('l', 'me', 10_000);
     const keys = (await admin.keys(`*${prefix}*`)).sort();
     expect(keys).toEqual([
-      `{${prefix}}:ctr:b`, `{${prefix}}:doc:c`, `{${prefix}}:feed`, `{${prefix}}:feedseq`,
-      `{${prefix}}:fence:l`, `{${prefix}}:lease:l`, `{${prefix}}:log:audit`, `{${prefix}}:ver:c`,
+      `{${prefix}}:ctr:b`,
+      `{${prefix}}:doc:c`,
+      `{${prefix}}:feed`,
+      `{${prefix}}:feedseq`,
+      `{${prefix}}:fence:l`,
+      `{${prefix}}:lease:l`,
+      `{${prefix}}:log:audit`,
+      `{${prefix}}:ver:c`,
     ]);
     await store.close();
     await store.close(); // idempotent
@@ -43,7 +49,11 @@ describe('redis store specifics', () => {
     const prefix = `t-${randomUUID().slice(0, 8)}`;
     const store = await createRedisStore(url, prefix);
     const got: number[] = [];
-    const stop = store.follow(0, (entries) => got.push(...entries.map((e) => e.seq)), () => {});
+    const stop = store.follow(
+      0,
+      (entries) => got.push(...entries.map((e) => e.seq)),
+      () => {},
+    );
     await store.commit({ puts: [{ collection: 'c', id: 'x', value: 1 }] });
     await until(() => got.length === 1);
     // Kill the follower's connection server-side; it must reconnect and resume where it was.

@@ -35,7 +35,10 @@ export async function spawnController(env: Record<string, string>, timeoutMs = 2
       child.kill('SIGKILL');
       throw new Error(`controller not ready within ${timeoutMs} ms:\n${output}`);
     }
-    const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -25,7 +25,10 @@ export async function runToCompletion(t: TestController, flag: string, environme
   for (;;) {
     const { body } = await t.api('GET', `/api/admin/rollouts/${started.body.id}`);
     if (body.state === 'completed') return body;
-    if (Date.now() > deadline) throw new Error(`rollout ${started.body.id} not completed within ${timeoutMs} ms: ${body.state} at ${body.percentage}% (${body.stepVerdict?.reason ?? ''})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `rollout ${started.body.id} not completed within ${timeoutMs} ms: ${body.state} at ${body.percentage}% (${body.stepVerdict?.reason ?? ''})`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }

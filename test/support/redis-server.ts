@@ -31,9 +31,7 @@ export async function freePort(): Promise<number> {
 function assertRedisInstalled(): void {
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    throw new Error(
-      'redis-server is not installed, and these tests need a real one. Install it with: apt-get install -y redis-server',
-    );
+    throw new Error('redis-server is not installed, and these tests need a real one. Install it with: apt-get install -y redis-server');
   }
 }
 
@@ -64,11 +62,9 @@ export async function startRedisServer(extraArgs: string[] = [], fixedPort?: num
   assertRedisInstalled();
   const port = fixedPort ?? (await freePort());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rc-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d) => (output += d.toString()));
   child.stderr?.on('data', (d) => (output += d.toString()));

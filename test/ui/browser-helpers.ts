@@ -31,7 +31,11 @@ export async function openPage(
   baseUrl: string,
   options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
 ): Promise<WatchedPage> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 }, colorScheme: options.colorScheme ?? 'light', baseURL: baseUrl });
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
+    baseURL: baseUrl,
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (msg) => {
@@ -80,7 +84,8 @@ export function unnamedControls(page: Page): Promise<string[]> {
       if (el.labels?.length === 0 && !el.getAttribute('aria-label')) problems.push(`${el.tagName.toLowerCase()}#${el.id} has no label`);
     }
     for (const el of document.querySelectorAll<HTMLElement>('button, a[href]')) {
-      if (!(el.textContent ?? '').trim() && !el.getAttribute('aria-label')) problems.push(`${el.tagName.toLowerCase()} without a name: ${el.outerHTML.slice(0, 80)}`);
+      if (!(el.textContent ?? '').trim() && !el.getAttribute('aria-label'))
+        problems.push(`${el.tagName.toLowerCase()} without a name: ${el.outerHTML.slice(0, 80)}`);
     }
     return problems;
   });

@@ -47,8 +47,22 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     viewer = await adminPerson(t, 'viewer', 'vera-viewer');
     client = await t.token({ kind: 'client', environment: ENV });
     await expectStatus(t, 201, 'PUT', '/api/admin/policies/short', shortPolicy('short'));
-    await expectStatus(t, 201, 'PUT', `/api/admin/flags/${flag}`, { description: 'the new checkout', environments: { [ENV]: { enabled: false, strategies: [] } } }, editor.secret);
-    await expectStatus(t, 201, 'PUT', '/api/admin/flags/search-v2', { environments: { [ENV]: { enabled: true, strategies: [{ name: 'default' }] }, staging: { enabled: true, strategies: [] } } }, editor.secret);
+    await expectStatus(
+      t,
+      201,
+      'PUT',
+      `/api/admin/flags/${flag}`,
+      { description: 'the new checkout', environments: { [ENV]: { enabled: false, strategies: [] } } },
+      editor.secret,
+    );
+    await expectStatus(
+      t,
+      201,
+      'PUT',
+      '/api/admin/flags/search-v2',
+      { environments: { [ENV]: { enabled: true, strategies: [{ name: 'default' }] }, staging: { enabled: true, strategies: [] } } },
+      editor.secret,
+    );
     startTraffic(t, client, flag, HEALTHY);
     rolloutId = (await expectStatus(t, 201, 'POST', '/api/admin/rollouts', { flag, environment: ENV, policy: 'short' }, editor.secret)).id;
     browser = await launchChromium();
@@ -98,7 +112,9 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('.stepper [aria-current="step"]').textContent(), { timeout: STEP_TIMEOUT }).toBe('10%');
     const after = await expectStatus(t, 200, 'GET', `/api/admin/rollouts/${rolloutId}`, undefined, viewer.secret);
     expect(after.stepIndex).toBeGreaterThanOrEqual(1);
-    expect(after.approvals).toEqual([expect.objectContaining({ step: 1, comment: 'gates green, go to 10%', by: expect.objectContaining({ name: 'rita-release-manager' }) })]);
+    expect(after.approvals).toEqual([
+      expect.objectContaining({ step: 1, comment: 'gates green, go to 10%', by: expect.objectContaining({ name: 'rita-release-manager' }) }),
+    ]);
     await expect.poll(() => page.locator('#status').textContent()).toContain('Approved');
     await expect.poll(() => page.locator('table.approvals, ul.approvals').textContent()).toContain('gates green, go to 10%');
     await screenshot(page, '04-rollout-approved-10pct');
@@ -166,7 +182,9 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
         return who.length >= 2 && who.every((name) => name === 'rita-release-manager');
       })
       .toBe(true);
-    expect(await page.locator('table.audit tbody tr td:nth-child(4)').allTextContents()).toEqual(expect.arrayContaining(['flag.kill', expect.stringMatching(/approve/)]));
+    expect(await page.locator('table.audit tbody tr td:nth-child(4)').allTextContents()).toEqual(
+      expect.arrayContaining(['flag.kill', expect.stringMatching(/approve/)]),
+    );
     expect(problems).toEqual([]);
   });
 
@@ -216,7 +234,10 @@ describe('dashboard in Chromium', { timeout: 60_000 }, () => {
     await page.goto(`/#/rollouts/${rolloutId}`);
     await page.locator('.chart svg').first().waitFor();
     expect(await overflow()).toBeLessThanOrEqual(0);
-    const chartWidth = await page.locator('.chart svg').first().evaluate((svg) => svg.getBoundingClientRect().width);
+    const chartWidth = await page
+      .locator('.chart svg')
+      .first()
+      .evaluate((svg) => svg.getBoundingClientRect().width);
     expect(chartWidth).toBeLessThanOrEqual(390);
     expect(await page.locator('[data-action]').first().isVisible()).toBe(true);
     await screenshot(page, '10-phone-rollout');

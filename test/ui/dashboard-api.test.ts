@@ -97,14 +97,23 @@ describe('dashboard server side', () => {
     expect(Number(res.headers.get('x-server-time'))).toBeGreaterThan(0);
     const body = JSON.parse(res.text);
     expect(body.rollout).toMatchObject({ id: rollout.id, state: 'aborted' });
-    expect(body.rollout.status).toMatchObject({ steps: [1, 10, 50, 100], active: false, waitingFor: [], served: { percentage: 0, text: 'serving nobody (0%)' }, ended: { state: 'aborted' } });
+    expect(body.rollout.status).toMatchObject({
+      steps: [1, 10, 50, 100],
+      active: false,
+      waitingFor: [],
+      served: { percentage: 0, text: 'serving nobody (0%)' },
+      ended: { state: 'aborted' },
+    });
     const s = body.series;
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     expect(sum(s.cohorts.treatment.requests)).toBe(400);
     expect(sum(s.cohorts.treatment.errors)).toBe(8);
     expect(sum(s.cohorts.control.requests)).toBe(200);
     const withTraffic = s.cohorts.treatment.requests.findIndex((n: number) => n > 0);
-    expect(s.cohorts.treatment.metrics.error_rate[withTraffic]).toBeCloseTo(s.cohorts.treatment.errors[withTraffic] / s.cohorts.treatment.requests[withTraffic], 6);
+    expect(s.cohorts.treatment.metrics.error_rate[withTraffic]).toBeCloseTo(
+      s.cohorts.treatment.errors[withTraffic] / s.cohorts.treatment.requests[withTraffic],
+      6,
+    );
     expect(s.cohorts.treatment.metrics.latency_p99_ms[withTraffic]).toBe(99);
     expect(s.times).toHaveLength(s.cohorts.control.requests.length);
     expect(s.percentage.map((p: any) => p.percentage)).toEqual([0, 1, 0]);
@@ -127,7 +136,12 @@ describe('dashboard server side', () => {
     expect(entry.history).toBeUndefined();
     expect(entry.status.served).toEqual({ percentage: 1, killed: false, text: 'serving 1%' });
     expect(entry.status.waitingFor.map((i: any) => i.kind)).toEqual(['time', 'samples', 'gates', 'approval', 'window']);
-    expect(entry.status.waitingFor.find((i: any) => i.kind === 'approval')).toMatchObject({ met: false, required: 1, roles: ['release-manager'], forPercentage: 10 });
+    expect(entry.status.waitingFor.find((i: any) => i.kind === 'approval')).toMatchObject({
+      met: false,
+      required: 1,
+      roles: ['release-manager'],
+      forPercentage: 10,
+    });
     // Active ones come first, then finished ones.
     const states = rollouts.map((r: any) => r.status.active);
     expect(states).toEqual([...states].sort((a: boolean, b: boolean) => Number(b) - Number(a)));
@@ -141,7 +155,12 @@ describe('dashboard server side', () => {
     const seqs = all.events.map((e: any) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
     expect(all.headSeq).toBe(seqs[0]);
-    expect(all.events[0]).toMatchObject({ action: 'flag.kill', target: { type: 'flag', id: 'board-flag', environment: ENV }, reason: 'audit test', actor: { name: 'erin-editor' } });
+    expect(all.events[0]).toMatchObject({
+      action: 'flag.kill',
+      target: { type: 'flag', id: 'board-flag', environment: ENV },
+      reason: 'audit test',
+      actor: { name: 'erin-editor' },
+    });
     expect(all.events[0].before).toBeUndefined();
 
     const starts = JSON.parse((await get(t, `${path}?action=rollout.start&actor=ERIN`, { Authorization: viewer.secret })).text);

@@ -37,14 +37,22 @@ describe('what a rollout waits for', () => {
     expect(items.window).toEqual({ kind: 'window', met: true });
   });
 
-  it('counts the policy\'s traffic checks among the gates: all passing is met', () => {
+  it("counts the policy's traffic checks among the gates: all passing is met", () => {
     const traffic = { ...gate('pass', 5000), rule: 'evaluations >= 100', metric: 'exposures', cohort: 'all' };
-    const checked = rollout({ state: 'awaiting_approval', gates: [traffic, { ...traffic, metric: 'sample_ratio' }, gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }], stepVerdict: { kind: 'healthy' } });
+    const checked = rollout({
+      state: 'awaiting_approval',
+      gates: [traffic, { ...traffic, metric: 'sample_ratio' }, gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }],
+      stepVerdict: { kind: 'healthy' },
+    });
     expect(byKind(progressOf(checked, at(20 * MINUTE)).waitingFor).gates).toEqual({ kind: 'gates', met: true, pass: 4, fail: 0, inconclusive: 0, total: 4 });
   });
 
   it('a healthy step awaiting approval waits only for the approval; one approval meets it', () => {
-    const healthy = rollout({ state: 'awaiting_approval', gates: [gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }], stepVerdict: { kind: 'healthy' } });
+    const healthy = rollout({
+      state: 'awaiting_approval',
+      gates: [gate('pass', 1500), { ...gate('pass', 1500), rule: 'p99' }],
+      stepVerdict: { kind: 'healthy' },
+    });
     const unmet = progressOf(healthy, at(20 * MINUTE)).waitingFor.filter((i) => !i.met);
     expect(unmet.map((i) => i.kind)).toEqual(['approval']);
     const approved = { ...healthy, approvals: [{ by: bob, at: iso(21 * MINUTE), step: 1 }] };
@@ -109,7 +117,12 @@ describe('series values', () => {
 
   it('error rate and latency per cohort per point, null where there was no traffic; gates and rollback levels alongside', () => {
     const r = rollout({
-      plan: policy({ gates: [{ metric: 'error_rate', cohort: 'treatment', max: 0.01 }, { metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.5 }] }),
+      plan: policy({
+        gates: [
+          { metric: 'error_rate', cohort: 'treatment', max: 0.01 },
+          { metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.5 },
+        ],
+      }),
     });
     const windows: Array<[number, number]> = [
       [0, 10],

@@ -3,7 +3,19 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyDir, startTestController, type TestController } from '../support/controller.js';
-import { ENV, FAST_ENV, HEALTHY, UNHEALTHY, adminPerson, expectStatus, shortPolicy, startTraffic, stopAllTraffic, waitForRollout, type AdminPerson } from '../rollouts/scenario-helpers.js';
+import {
+  ENV,
+  FAST_ENV,
+  HEALTHY,
+  UNHEALTHY,
+  adminPerson,
+  expectStatus,
+  shortPolicy,
+  startTraffic,
+  stopAllTraffic,
+  waitForRollout,
+  type AdminPerson,
+} from '../rollouts/scenario-helpers.js';
 import { CHROMIUM, launchChromium, openPage, screenshot, signIn } from './browser-helpers.js';
 
 /**
@@ -21,9 +33,9 @@ const WITH_UNIT = /^(–|no data|-?[\d,]+(\.\d+)?(%| ms| requests?| evaluations?
 
 /** Value, threshold and samples cells of the gate tables on a rollout page. */
 async function gateCells(page: Page): Promise<string[]> {
-  return page.locator('table.gates tbody tr').evaluateAll((rows) =>
-    rows.flatMap((row) => [...row.querySelectorAll('td')].slice(0, 3).map((td) => (td.textContent ?? '').trim())),
-  );
+  return page
+    .locator('table.gates tbody tr')
+    .evaluateAll((rows) => rows.flatMap((row) => [...row.querySelectorAll('td')].slice(0, 3).map((td) => (td.textContent ?? '').trim())));
 }
 
 describe('trust pages in Chromium', { timeout: 90_000 }, () => {
@@ -48,7 +60,12 @@ describe('trust pages in Chromium', { timeout: 90_000 }, () => {
       201,
       'PUT',
       '/api/admin/policies/gate-judged',
-      shortPolicy('gate-judged', { rollback: [], onGateFailure: 'rollback', gates: [{ metric: 'error_rate', cohort: 'treatment', max: 0.05, confidence: 0.95 }], traffic: { minExposures: 0 } }),
+      shortPolicy('gate-judged', {
+        rollback: [],
+        onGateFailure: 'rollback',
+        gates: [{ metric: 'error_rate', cohort: 'treatment', max: 0.05, confidence: 0.95 }],
+        traffic: { minExposures: 0 },
+      }),
     );
     browser = await launchChromium();
   });
@@ -93,7 +110,9 @@ describe('trust pages in Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Restore the flag as it is' }).waitFor();
     // The served-percentage chart ends at 0 %.
     await page.locator('.chart svg').first().waitFor();
-    expect(await page.locator('.chart').filter({ hasText: 'Served percentage' }).locator('svg[role="img"]').getAttribute('aria-label')).toMatch(/→ 0%; now 0%\.$/);
+    expect(await page.locator('.chart').filter({ hasText: 'Served percentage' }).locator('svg[role="img"]').getAttribute('aria-label')).toMatch(
+      /→ 0%; now 0%\.$/,
+    );
     for (const cell of await gateCells(page)) expect(cell).toMatch(WITH_UNIT);
     await screenshot(page, 'trust-01-rolled-back');
 
@@ -107,7 +126,9 @@ describe('trust pages in Chromium', { timeout: 90_000 }, () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('textbox').fill('fix deployed');
     await dialog.getByRole('button', { name: 'Start the rollout', exact: true }).click();
-    await expect.poll(async () => (await t.api('GET', '/api/admin/rollouts')).body.rollouts.filter((r: any) => r.flag === flag).length, { timeout: STEP_TIMEOUT }).toBe(2);
+    await expect
+      .poll(async () => (await t.api('GET', '/api/admin/rollouts')).body.rollouts.filter((r: any) => r.flag === flag).length, { timeout: STEP_TIMEOUT })
+      .toBe(2);
     expect((await t.api('GET', `/api/admin/flags/${flag}`)).body.killSwitches[ENV]).toBeUndefined();
     expect(problems).toEqual([]);
   });

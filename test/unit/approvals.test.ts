@@ -14,7 +14,11 @@ const start = (r: Rollout) => run(r, analysis(emptyTotals()), 0).next;
 describe('the Go/No-Go: a first step that asks for approval serves nothing until approved', () => {
   it('waits at 0 % in awaiting_approval, judging nothing and rolling nothing back', () => {
     const waiting = start(pending());
-    expect({ state: waiting.state, percentage: waiting.percentage, stepIndex: waiting.stepIndex }).toEqual({ state: 'awaiting_approval', percentage: 0, stepIndex: 0 });
+    expect({ state: waiting.state, percentage: waiting.percentage, stepIndex: waiting.stepIndex }).toEqual({
+      state: 'awaiting_approval',
+      percentage: 0,
+      stepIndex: 0,
+    });
     expect(waiting.history.at(-1)!.reason).toMatch(/^Go\/No-Go: 1 approval\(s\) from release-manager needed for 1%/);
     expect(awaitedStepIndex(waiting)).toBe(0);
     // Outcomes that would breach every rule mean nothing here: nobody is exposed yet.

@@ -5,7 +5,11 @@ function chain(n: number): { events: AuditEvent[]; head: AuditHead } {
   let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
   const events: AuditEvent[] = [];
   for (let i = 0; i < n; i++) {
-    const event = sealEvent({ actor: { type: 'system', id: 's', name: 's' }, action: 'x', target: { type: 'flag', id: `f${i}` }, before: null, after: { i } }, head, '2026-01-01T00:00:00.000Z');
+    const event = sealEvent(
+      { actor: { type: 'system', id: 's', name: 's' }, action: 'x', target: { type: 'flag', id: `f${i}` }, before: null, after: { i } },
+      head,
+      '2026-01-01T00:00:00.000Z',
+    );
     events.push(event);
     head = { seq: event.seq, hash: event.hash };
   }
@@ -37,7 +41,12 @@ describe('audit hash chain', () => {
 
   it('finds a removed event and a truncated tail', () => {
     const { events, head } = chain(5);
-    expect(verify(events.filter((e) => e.seq !== 2), head)).toMatchObject({ ok: false, brokenAtSeq: 2 });
+    expect(
+      verify(
+        events.filter((e) => e.seq !== 2),
+        head,
+      ),
+    ).toMatchObject({ ok: false, brokenAtSeq: 2 });
     expect(verify(events.slice(0, 4), head)).toMatchObject({ ok: false, brokenAtSeq: 5 });
   });
 

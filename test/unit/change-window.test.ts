@@ -110,7 +110,12 @@ describe('denied dates', () => {
   const newYearsEveShanghai: WindowsInput = { deny: [{ dates: ['2026-12-31'], tz: 'Asia/Shanghai' }] };
   it.each<Row>([
     { utc: '2026-12-30T15:59:00Z', local: 'Dec 30 23:59 Shanghai', open: true },
-    { utc: '2026-12-30T16:30:00Z', local: 'Dec 31 00:30 Shanghai, still Dec 30 in UTC', open: false, reason: /^2026-12-31 is a denied date \(Asia\/Shanghai\)$/ },
+    {
+      utc: '2026-12-30T16:30:00Z',
+      local: 'Dec 31 00:30 Shanghai, still Dec 30 in UTC',
+      open: false,
+      reason: /^2026-12-31 is a denied date \(Asia\/Shanghai\)$/,
+    },
     { utc: '2026-12-31T15:59:00Z', local: 'Dec 31 23:59 Shanghai', open: false, reason: /denied date/ },
     { utc: '2026-12-31T16:30:00Z', local: 'Jan 1 00:30 Shanghai, still Dec 31 in UTC', open: true },
   ])('deny dates are read in their own zone: $utc = $local → open: $open', (row) => check(newYearsEveShanghai, row));
@@ -121,7 +126,10 @@ describe('denied dates', () => {
   ])('deny dates default to UTC: $utc → open: $open', (row) => check({ deny: [{ dates: ['2026-12-24', '2026-12-31'] }] }, row));
 
   it('a denied date wins over an allowed hour', () => {
-    const windows: WindowsInput = { allow: [{ days: ['thu'], hours: '10:00-17:00', tz: 'Asia/Shanghai' }], deny: [{ dates: ['2026-12-31'], tz: 'Asia/Shanghai' }] };
+    const windows: WindowsInput = {
+      allow: [{ days: ['thu'], hours: '10:00-17:00', tz: 'Asia/Shanghai' }],
+      deny: [{ dates: ['2026-12-31'], tz: 'Asia/Shanghai' }],
+    };
     check(windows, { utc: '2026-12-31T03:00:00Z', local: 'Thu Dec 31 11:00 Shanghai', open: false, reason: /denied date/ });
     check(windows, { utc: '2026-12-24T03:00:00Z', local: 'Thu Dec 24 11:00 Shanghai', open: true });
   });

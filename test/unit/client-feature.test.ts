@@ -58,7 +58,10 @@ describe('toClientFeature', () => {
   });
 
   it('refuses a boolean where a rollout percentage belongs', () => {
-    const parsed = storedFlagSchema.safeParse({ name: 'b', environments: { p: { enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: true } }] } } });
+    const parsed = storedFlagSchema.safeParse({
+      name: 'b',
+      environments: { p: { enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: true } }] } },
+    });
     expect(parsed.success).toBe(false);
   });
 

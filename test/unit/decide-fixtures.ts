@@ -116,11 +116,20 @@ export function totals(spec: { treatment?: CohortSpec; control?: CohortSpec }): 
 export const fast = (n: number): Record<string, number> => ({ '50': n - Math.ceil(n / 200), '250': Math.ceil(n / 200) });
 
 /** Healthy traffic: 2000 treatment requests at 0.2 % errors, fast; 20 000 control requests at 0.2 %. */
-export const HEALTHY = totals({ treatment: { requests: 2000, errors: 4, latency: fast(2000) }, control: { requests: 20_000, errors: 40, latency: fast(20_000) } });
+export const HEALTHY = totals({
+  treatment: { requests: 2000, errors: 4, latency: fast(2000) },
+  control: { requests: 20_000, errors: 40, latency: fast(20_000) },
+});
 /** Breaching the base rollback rule (8 % > 5 %) and the error gate. */
-export const BREACHING = totals({ treatment: { requests: 2000, errors: 160, latency: fast(2000) }, control: { requests: 20_000, errors: 40, latency: fast(20_000) } });
+export const BREACHING = totals({
+  treatment: { requests: 2000, errors: 160, latency: fast(2000) },
+  control: { requests: 20_000, errors: 40, latency: fast(20_000) },
+});
 /** Failing the error gate (1.5 % > 1 %) without breaching the rollback rule. */
-export const GATE_FAILING = totals({ treatment: { requests: 2000, errors: 30, latency: fast(2000) }, control: { requests: 20_000, errors: 40, latency: fast(20_000) } });
+export const GATE_FAILING = totals({
+  treatment: { requests: 2000, errors: 30, latency: fast(2000) },
+  control: { requests: 20_000, errors: 40, latency: fast(20_000) },
+});
 /** Too few treatment requests for gates (500 < 1000) and for rollback rules (10 < 20). */
 export const SPARSE = totals({ treatment: { requests: 500, errors: 0, latency: fast(500) }, control: { requests: 5000, errors: 5, latency: fast(5000) } });
 export const TRICKLE = totals({ treatment: { requests: 10, errors: 5 }, control: { requests: 100 } });
@@ -129,7 +138,10 @@ export const TRICKLE = totals({ treatment: { requests: 10, errors: 5 }, control:
 export const measured = (step: OutcomeTotals, recent: OutcomeTotals = step): Measurements => ({ step, recent });
 export const analysis = (step: OutcomeTotals, recent: OutcomeTotals = step): DecisionInput => ({ kind: 'analysis', measurements: measured(step, recent) });
 /** An analysis with more measured than outcomes (exposures for the traffic checks). */
-export const analysisWith = (step: OutcomeTotals, extra: Partial<Measurements>): DecisionInput => ({ kind: 'analysis', measurements: { ...measured(step), ...extra } });
+export const analysisWith = (step: OutcomeTotals, extra: Partial<Measurements>): DecisionInput => ({
+  kind: 'analysis',
+  measurements: { ...measured(step), ...extra },
+});
 
 export function expectDecided(d: Decision): Extract<Decision, { kind: 'decided' }> {
   if (d.kind !== 'decided') expect.fail(`expected a decision, got refused (${d.refusal}) ${d.errorId}: ${d.message}`);

@@ -21,7 +21,14 @@ function checkoutFlag(): StoredFlag {
         enabled: true,
         strategies: [
           internalUsers,
-          { name: 'flexibleRollout', id: 'legacy', title: 'EU web', parameters: { rollout: 30, stickiness: 'userId', groupId: 'checkout-exp' }, constraints: [appNameWeb], segments: [4] },
+          {
+            name: 'flexibleRollout',
+            id: 'legacy',
+            title: 'EU web',
+            parameters: { rollout: 30, stickiness: 'userId', groupId: 'checkout-exp' },
+            constraints: [appNameWeb],
+            segments: [4],
+          },
         ],
         variants: [{ name: 'blue', weight: 1000 }],
       },
@@ -130,7 +137,11 @@ describe('applyActions: set-percentage', () => {
 
   it('claims the strategy first when the flag no longer has the owned one', () => {
     const changed = applyActions(r, [{ kind: 'set-percentage', percentage: 10 }], new Map([[FLAG, checkoutFlag()]]), AT);
-    expect(changed.get(FLAG)!.environments.production!.strategies[1]).toMatchObject({ id: OWNED, parameters: { rollout: '10', stickiness: 'userId', groupId: 'checkout-exp' }, constraints: [appNameWeb] });
+    expect(changed.get(FLAG)!.environments.production!.strategies[1]).toMatchObject({
+      id: OWNED,
+      parameters: { rollout: '10', stickiness: 'userId', groupId: 'checkout-exp' },
+      constraints: [appNameWeb],
+    });
   });
 
   it('changes nothing when the rollout’s flag is missing', () => {
@@ -139,7 +150,15 @@ describe('applyActions: set-percentage', () => {
 
   it('later actions see earlier ones: two set-percentages end at the last', () => {
     const claimed = claimStrategy(checkoutFlag(), 'production', OWNED);
-    const changed = applyActions(r, [{ kind: 'set-percentage', percentage: 10 }, { kind: 'set-percentage', percentage: 50 }], new Map([[FLAG, claimed]]), AT);
+    const changed = applyActions(
+      r,
+      [
+        { kind: 'set-percentage', percentage: 10 },
+        { kind: 'set-percentage', percentage: 50 },
+      ],
+      new Map([[FLAG, claimed]]),
+      AT,
+    );
     expect(changed.get(FLAG)!.environments.production!.strategies[1]!.parameters.rollout).toBe('50');
   });
 });
@@ -153,7 +172,11 @@ describe('applyActions: kill', () => {
     const checkout = claimStrategy(checkoutFlag(), 'production', OWNED);
     const banner = flag({ name: EXTRA_KILL, environments: { production: { enabled: true, strategies: [{ name: 'default' }] } } });
     const bystander = flag({ name: 'unrelated' });
-    const flags = new Map([[FLAG, checkout], [EXTRA_KILL, banner], ['unrelated', bystander]]);
+    const flags = new Map([
+      [FLAG, checkout],
+      [EXTRA_KILL, banner],
+      ['unrelated', bystander],
+    ]);
     const frozen = structuredClone([...flags]);
     const changed = applyActions(r, [KILL], flags, AT);
     expect([...flags]).toEqual(frozen);

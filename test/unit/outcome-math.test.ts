@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  addCohort, addTotals, emptyCohort, emptyTotals, errorRate, latencyCount, latencyMean, latencyPercentile,
-} from '../../src/metrics/outcome-math.js';
+import { addCohort, addTotals, emptyCohort, emptyTotals, errorRate, latencyCount, latencyMean, latencyPercentile } from '../../src/metrics/outcome-math.js';
 import type { CohortTotals } from '../../src/metrics/outcome-model.js';
 
 const cohort = (latencyBuckets: Record<string, number>, extra: Partial<CohortTotals> = {}): CohortTotals => ({

@@ -30,35 +30,63 @@ describe('policy defaults', () => {
   });
 
   it.each([
-    { what: 'absolute gate: cohort treatment', input: { gates: [{ metric: 'error_rate', max: 0.01 }] }, pick: (p: any) => p.gates[0], want: { metric: 'error_rate', cohort: 'treatment', max: 0.01 } },
+    {
+      what: 'absolute gate: cohort treatment',
+      input: { gates: [{ metric: 'error_rate', max: 0.01 }] },
+      pick: (p: any) => p.gates[0],
+      want: { metric: 'error_rate', cohort: 'treatment', max: 0.01 },
+    },
     {
       what: 'relative gate: 100 control samples, no confidence',
       input: { gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2 }] },
       pick: (p: any) => p.gates[0],
       want: { metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, minControlSamples: 100 },
     },
-    { what: 'rollback rule: cohort treatment, for 0, 20 samples', input: { rollback: [{ metric: 'error_rate', above: 0.05 }] }, pick: (p: any) => p.rollback[0], want: { metric: 'error_rate', cohort: 'treatment', above: 0.05, for: 0, minSamples: 20 } },
+    {
+      what: 'rollback rule: cohort treatment, for 0, 20 samples',
+      input: { rollback: [{ metric: 'error_rate', above: 0.05 }] },
+      pick: (p: any) => p.rollback[0],
+      want: { metric: 'error_rate', cohort: 'treatment', above: 0.05, for: 0, minSamples: 20 },
+    },
     {
       what: 'allow window: every day, all day, UTC',
       input: { windows: { allow: [{}] } },
       pick: (p: any) => p.windows,
       want: { allow: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], hours: '00:00-24:00', tz: 'UTC' }], deny: [] },
     },
-    { what: 'deny window: UTC', input: { windows: { deny: [{ dates: ['2026-12-31'] }] } }, pick: (p: any) => p.windows, want: { allow: [], deny: [{ dates: ['2026-12-31'], tz: 'UTC' }] } },
+    {
+      what: 'deny window: UTC',
+      input: { windows: { deny: [{ dates: ['2026-12-31'] }] } },
+      pick: (p: any) => p.windows,
+      want: { allow: [], deny: [{ dates: ['2026-12-31'], tz: 'UTC' }] },
+    },
     {
       what: 'stepDefaults given in part keep the other defaults',
       input: { stepDefaults: { minSamples: 5 } },
       pick: (p: any) => p.stepDefaults,
       want: { minDuration: 10 * MIN, minSamples: 5, maxDuration: 24 * HOUR, approval: { required: 1, roles: ['release-manager'] } },
     },
-    { what: 'approval given in part keeps the default roles', input: { stepDefaults: { approval: { required: 2 } } }, pick: (p: any) => p.stepDefaults.approval, want: { required: 2, roles: ['release-manager'] } },
+    {
+      what: 'approval given in part keeps the default roles',
+      input: { stepDefaults: { approval: { required: 2 } } },
+      pick: (p: any) => p.stepDefaults.approval,
+      want: { required: 2, roles: ['release-manager'] },
+    },
   ])('$what', ({ input, pick, want }) => {
     expect(pick(policySchema.parse({ name: 'p', ...input }))).toEqual(want);
   });
 
   it('parses policies/standard.yaml into the plan the design describes', () => {
     const standard = policySchema.parse(parseYaml(readFileSync(new URL('../../policies/standard.yaml', import.meta.url), 'utf8')));
-    expect(stepPlans(standard)).toEqual([1, 10, 50, 100].map((percentage) => ({ percentage, minDurationMs: 10 * MIN, minSamples: 1000, maxDurationMs: 24 * HOUR, approval: { required: 1, roles: ['release-manager'] } })));
+    expect(stepPlans(standard)).toEqual(
+      [1, 10, 50, 100].map((percentage) => ({
+        percentage,
+        minDurationMs: 10 * MIN,
+        minSamples: 1000,
+        maxDurationMs: 24 * HOUR,
+        approval: { required: 1, roles: ['release-manager'] },
+      })),
+    );
     expect(standard.gates).toEqual([
       { metric: 'error_rate', cohort: 'treatment', max: 0.01, confidence: 0.95 },
       { metric: 'latency_p99_ms', cohort: 'treatment', max: 500, confidence: 0.95 },
@@ -74,7 +102,12 @@ describe('policy defaults', () => {
   });
 
   it('a parsed policy parses again to itself (what the API returns is valid input)', () => {
-    const once = policySchema.parse({ name: 'p', steps: [1, { percentage: 20, minDuration: '1h' }], rollback: [{ metric: 'error_rate', above: 0.05, for: '1m' }], windows: { allow: [{ days: ['mon'] }] } });
+    const once = policySchema.parse({
+      name: 'p',
+      steps: [1, { percentage: 20, minDuration: '1h' }],
+      rollback: [{ metric: 'error_rate', above: 0.05, for: '1m' }],
+      windows: { allow: [{ days: ['mon'] }] },
+    });
     expect(policySchema.parse(once)).toEqual(once);
   });
 });
@@ -117,7 +150,12 @@ describe('step plans', () => {
   it('fills each step from stepDefaults and lets a step override any setting', () => {
     const p = policySchema.parse({
       name: 'p',
-      steps: [1, { percentage: 10, minDuration: '1h', minSamples: 5000 }, { percentage: 50, maxDuration: '2d', approval: { required: 2, roles: ['admin', 'release-manager'] } }, { percentage: 100, minSamples: 0 }],
+      steps: [
+        1,
+        { percentage: 10, minDuration: '1h', minSamples: 5000 },
+        { percentage: 50, maxDuration: '2d', approval: { required: 2, roles: ['admin', 'release-manager'] } },
+        { percentage: 100, minSamples: 0 },
+      ],
       stepDefaults: { minDuration: '15m', minSamples: 2000, maxDuration: '12h', approval: { required: 1, roles: ['release-manager'] } },
     });
     expect(stepPlans(p)).toEqual([
@@ -162,15 +200,38 @@ interface BadCase {
 const BAD: BadCase[] = [
   { what: 'decreasing steps', input: { steps: [10, 5] }, paths: [['steps', 1]], message: /steps must increase/, code: 'custom' },
   { what: 'a repeated step', input: { steps: [10, 10] }, paths: [['steps', 1]], message: /steps must increase/ },
-  { what: 'a decreasing step written as an object', input: { steps: [1, { percentage: 50 }, { percentage: 20 }] }, paths: [['steps', 2]], message: /steps must increase/ },
-  { what: 'two decreasing steps: one issue each', input: { steps: [1, 10, 5, 3] }, paths: [['steps', 2], ['steps', 3]], message: /steps must increase/ },
+  {
+    what: 'a decreasing step written as an object',
+    input: { steps: [1, { percentage: 50 }, { percentage: 20 }] },
+    paths: [['steps', 2]],
+    message: /steps must increase/,
+  },
+  {
+    what: 'two decreasing steps: one issue each',
+    input: { steps: [1, 10, 5, 3] },
+    paths: [
+      ['steps', 2],
+      ['steps', 3],
+    ],
+    message: /steps must increase/,
+  },
   { what: 'a 0 % step', input: { steps: [0, 10] }, paths: [['steps', 0]] },
   { what: 'a step over 100 %', input: { steps: [10, 101] }, paths: [['steps', 1]] },
   { what: 'no steps', input: { steps: [] }, paths: [['steps']], code: 'too_small' },
   { what: 'an analysis interval under 100ms', input: { analysisInterval: '50ms' }, paths: [['analysisInterval']], message: /at least 100ms/ },
-  { what: 'an unknown time zone in an allow window', input: { windows: { allow: [{ tz: 'Mars/Olympus' }] } }, paths: [['windows', 'allow', 0, 'tz']], message: /IANA time zone/ },
+  {
+    what: 'an unknown time zone in an allow window',
+    input: { windows: { allow: [{ tz: 'Mars/Olympus' }] } },
+    paths: [['windows', 'allow', 0, 'tz']],
+    message: /IANA time zone/,
+  },
   { what: 'an empty time zone', input: { windows: { allow: [{ tz: '' }] } }, paths: [['windows', 'allow', 0, 'tz']], message: /IANA time zone/ },
-  { what: 'an unknown time zone in a deny window', input: { windows: { deny: [{ dates: ['2026-12-31'], tz: 'Europe/Atlantis' }] } }, paths: [['windows', 'deny', 0, 'tz']], message: /IANA time zone/ },
+  {
+    what: 'an unknown time zone in a deny window',
+    input: { windows: { deny: [{ dates: ['2026-12-31'], tz: 'Europe/Atlantis' }] } },
+    paths: [['windows', 'deny', 0, 'tz']],
+    message: /IANA time zone/,
+  },
   { what: 'hours past 23', input: { windows: { allow: [{ hours: '25:00-26:00' }] } }, paths: [['windows', 'allow', 0, 'hours']], message: /HH:MM-HH:MM/ },
   { what: 'single-digit hour', input: { windows: { allow: [{ hours: '9:00-17:00' }] } }, paths: [['windows', 'allow', 0, 'hours']], message: /HH:MM-HH:MM/ },
   { what: 'minute 60', input: { windows: { allow: [{ hours: '10:00-17:60' }] } }, paths: [['windows', 'allow', 0, 'hours']] },
@@ -179,25 +240,71 @@ const BAD: BadCase[] = [
   { what: 'a start of 24:00', input: { windows: { allow: [{ hours: '24:00-24:00' }] } }, paths: [['windows', 'allow', 0, 'hours']] },
   { what: 'a day name spelt out', input: { windows: { allow: [{ days: ['monday'] }] } }, paths: [['windows', 'allow', 0, 'days', 0]] },
   { what: 'no days', input: { windows: { allow: [{ days: [] }] } }, paths: [['windows', 'allow', 0, 'days']] },
-  { what: 'a deny date not in YYYY-MM-DD', input: { windows: { deny: [{ dates: ['31/12/2026'] }] } }, paths: [['windows', 'deny', 0, 'dates', 0]], message: /YYYY-MM-DD/ },
-  { what: 'an unknown metric', input: { gates: [{ metric: 'error_count', max: 1 }] }, paths: [['gates', 0, 'metric']], message: /^"error_count" is not one of error_rate, latency_p50_ms, / },
+  {
+    what: 'a deny date not in YYYY-MM-DD',
+    input: { windows: { deny: [{ dates: ['31/12/2026'] }] } },
+    paths: [['windows', 'deny', 0, 'dates', 0]],
+    message: /YYYY-MM-DD/,
+  },
+  {
+    what: 'an unknown metric',
+    input: { gates: [{ metric: 'error_count', max: 1 }] },
+    paths: [['gates', 0, 'metric']],
+    message: /^"error_count" is not one of error_rate, latency_p50_ms, /,
+  },
   { what: 'a negative gate maximum', input: { gates: [{ metric: 'error_rate', max: -0.1 }] }, paths: [['gates', 0, 'max']] },
-  { what: 'a PromQL template with an unknown placeholder', input: { gates: [{ name: 'p', query: 'rate(x{a="{{nope}}"}[{{window}}])', max: 1 }] }, paths: [['gates', 0, 'query']] },
-  { what: 'a confidence under 0.5', input: { gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, confidence: 0.3 }] }, paths: [['gates', 0, 'confidence']] },
+  {
+    what: 'a PromQL template with an unknown placeholder',
+    input: { gates: [{ name: 'p', query: 'rate(x{a="{{nope}}"}[{{window}}])', max: 1 }] },
+    paths: [['gates', 0, 'query']],
+  },
+  {
+    what: 'a confidence under 0.5',
+    input: { gates: [{ metric: 'error_rate', compare: 'control', maxRelativeIncrease: 0.2, confidence: 0.3 }] },
+    paths: [['gates', 0, 'confidence']],
+  },
   { what: 'an unknown approval role', input: { stepDefaults: { approval: { roles: ['superuser'] } } }, paths: [['stepDefaults', 'approval', 'roles', 0]] },
   { what: 'more than 10 approvals', input: { stepDefaults: { approval: { required: 11 } } }, paths: [['stepDefaults', 'approval', 'required']] },
-  { what: 'a rollback rule with minSamples 0', input: { rollback: [{ metric: 'error_rate', above: 0.05, minSamples: 0 }] }, paths: [['rollback', 0, 'minSamples']] },
+  {
+    what: 'a rollback rule with minSamples 0',
+    input: { rollback: [{ metric: 'error_rate', above: 0.05, minSamples: 0 }] },
+    paths: [['rollback', 0, 'minSamples']],
+  },
   { what: 'a kill switch that is not a flag name', input: { killSwitches: ['has space'] }, paths: [['killSwitches', 0]] },
   { what: 'a policy name that is not a flag-style name', input: { name: '-bad name' }, paths: [['name']] },
   // Unknown keys: every object is strict, so a typo never passes for a default.
   { what: 'an unknown top-level key', input: { stepz: [1, 2] }, paths: [[]], code: 'unrecognized_keys', message: /stepz/ },
-  { what: 'an unknown key in stepDefaults', input: { stepDefaults: { minDurations: '1m' } }, paths: [['stepDefaults']], code: 'unrecognized_keys', message: /minDurations/ },
+  {
+    what: 'an unknown key in stepDefaults',
+    input: { stepDefaults: { minDurations: '1m' } },
+    paths: [['stepDefaults']],
+    code: 'unrecognized_keys',
+    message: /minDurations/,
+  },
   { what: 'an unknown key in a step', input: { steps: [1, { percentage: 10, minDurations: '1m' }] }, paths: [['steps', 1]] },
   // The gate is read as the {metric, max} kind it resembles: its missing max and its stray key, each where it is.
-  { what: 'an unknown key in a gate', input: { gates: [{ metric: 'error_rate', cohort: 'treatment', maxx: 0.01 }] }, paths: [['gates', 0, 'max'], ['gates', 0]] },
-  { what: 'an unknown key in a rollback rule', input: { rollback: [{ metric: 'error_rate', above: 0.05, fro: '5m' }] }, paths: [['rollback', 0]], code: 'unrecognized_keys', message: /fro/ },
+  {
+    what: 'an unknown key in a gate',
+    input: { gates: [{ metric: 'error_rate', cohort: 'treatment', maxx: 0.01 }] },
+    paths: [
+      ['gates', 0, 'max'],
+      ['gates', 0],
+    ],
+  },
+  {
+    what: 'an unknown key in a rollback rule',
+    input: { rollback: [{ metric: 'error_rate', above: 0.05, fro: '5m' }] },
+    paths: [['rollback', 0]],
+    code: 'unrecognized_keys',
+    message: /fro/,
+  },
   { what: 'an unknown key in windows', input: { windows: { allow: [], denny: [] } }, paths: [['windows']], code: 'unrecognized_keys', message: /denny/ },
-  { what: 'an unknown key in an allow window', input: { windows: { allow: [{ timezone: 'UTC' }] } }, paths: [['windows', 'allow', 0]], code: 'unrecognized_keys' },
+  {
+    what: 'an unknown key in an allow window',
+    input: { windows: { allow: [{ timezone: 'UTC' }] } },
+    paths: [['windows', 'allow', 0]],
+    code: 'unrecognized_keys',
+  },
 ];
 
 describe('policy errors carry their field path', () => {

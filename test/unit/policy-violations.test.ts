@@ -48,7 +48,12 @@ describe('policyViolations: what a policy asks less than an environment requires
       rules: RM,
       want: [['rules.approval.roles', 'step 100%: lets editor approve, production accepts approvals only from release-manager']],
     },
-    { what: 'roles are not checked where the count is not limited by roles', policy: { stepDefaults: { approval: { roles: ['viewer'] } } }, rules: { approval: { required: 1 } }, want: [] },
+    {
+      what: 'roles are not checked where the count is not limited by roles',
+      policy: { stepDefaults: { approval: { roles: ['viewer'] } } },
+      rules: { approval: { required: 1 } },
+      want: [],
+    },
     {
       what: 'a step shorter than the minimum step duration',
       policy: { steps: [1, { percentage: 100, minDuration: '1m' }] },
@@ -56,9 +61,19 @@ describe('policyViolations: what a policy asks less than an environment requires
       want: [['rules.minStepDuration', 'step 100%: lasts at least 1m, production requires at least 5m per step']],
     },
     { what: 'steps as long as the minimum pass', policy: { stepDefaults: { minDuration: '5m' } }, rules: { minStepDuration: 300_000 }, want: [] },
-    { what: 'no rollback rules', policy: {}, rules: { requireRollbackRules: true }, want: [['rules.requireRollbackRules', 'the policy has no rollback rules, production requires at least one']] },
+    {
+      what: 'no rollback rules',
+      policy: {},
+      rules: { requireRollbackRules: true },
+      want: [['rules.requireRollbackRules', 'the policy has no rollback rules, production requires at least one']],
+    },
     { what: 'rollback rules present', policy: { rollback }, rules: { requireRollbackRules: true }, want: [] },
-    { what: 'no gates', policy: { rollback }, rules: { requireGates: true }, want: [['rules.requireGates', 'the policy has no gates, production requires at least one']] },
+    {
+      what: 'no gates',
+      policy: { rollback },
+      rules: { requireGates: true },
+      want: [['rules.requireGates', 'the policy has no gates, production requires at least one']],
+    },
     { what: 'gates present', policy: { gates: gate }, rules: { requireGates: true, requireRollbackRules: false }, want: [] },
   ])('$what', ({ policy: input, rules, want }) => {
     const found = policyViolations(policy(input as Omit<PolicyInput, 'name'>), env(rules as EnvironmentInput['rules']));

@@ -13,7 +13,9 @@ import { rolledBackRollout } from '../reports/report-fixtures.js';
  */
 
 const KILL: KillSwitch = { reason: 'P0 incident', actor: 'Bob', at: at(MINUTE).toISOString() };
-const goNoGo = (): Rollout => expectDecided(decide(rollout({ state: 'pending', percentage: 0 }), { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, T0)).next;
+const goNoGo = (): Rollout =>
+  expectDecided(decide(rollout({ state: 'pending', percentage: 0 }), { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, T0))
+    .next;
 
 interface Row {
   name: string;
@@ -34,18 +36,39 @@ const rows: Row[] = [
   {
     name: 'a running step serves its percentage and waits for time, samples and gates',
     rollout: rollout(),
-    expect: { served: { percentage: 1, killed: false, text: 'serving 1%' }, started: true, awaitingStep: null, unmet: ['time', 'samples', 'gates', 'approval'], nextSteps: [], line: /^running, serving 1%; waiting for the step's minimum time/ },
+    expect: {
+      served: { percentage: 1, killed: false, text: 'serving 1%' },
+      started: true,
+      awaitingStep: null,
+      unmet: ['time', 'samples', 'gates', 'approval'],
+      nextSteps: [],
+      line: /^running, serving 1%; waiting for the step's minimum time/,
+    },
   },
   {
     name: 'the Go/No-Go: nothing served, the 1% step awaits approval',
     rollout: goNoGo(),
-    expect: { served: { percentage: 0, killed: false, text: 'serving nobody (0%)' }, started: false, awaitingStep: 1, unmet: ['approval'], nextSteps: [], line: /^awaiting approval, serving nobody \(0%\); waiting for approval for 1%: 0 of 1 \(release-manager\)\.$/ },
+    expect: {
+      served: { percentage: 0, killed: false, text: 'serving nobody (0%)' },
+      started: false,
+      awaitingStep: 1,
+      unmet: ['approval'],
+      nextSteps: [],
+      line: /^awaiting approval, serving nobody \(0%\); waiting for approval for 1%: 0 of 1 \(release-manager\)\.$/,
+    },
   },
   {
     name: 'a running rollout whose flag was killed by hand: served disabled, waiting for a person',
     rollout: onStep(1),
     kill: KILL,
-    expect: { served: { percentage: 0, killed: true, text: 'served disabled (kill switch: P0 incident)' }, started: true, awaitingStep: null, unmet: ['flag-killed', 'time', 'samples', 'gates', 'approval'], nextSteps: [], line: /served disabled \(kill switch: P0 incident\); waiting for the flag is killed here/ },
+    expect: {
+      served: { percentage: 0, killed: true, text: 'served disabled (kill switch: P0 incident)' },
+      started: true,
+      awaitingStep: null,
+      unmet: ['flag-killed', 'time', 'samples', 'gates', 'approval'],
+      nextSteps: [],
+      line: /served disabled \(kill switch: P0 incident\); waiting for the flag is killed here/,
+    },
   },
   {
     name: 'rolled back, kill switch on: served disabled; start again from 0 % or restore with a warning',
@@ -63,33 +86,80 @@ const rows: Row[] = [
   {
     name: 'rolled back, then restored by hand: it serves its last percentage again, unwatched',
     rollout: rolledBackRollout(),
-    expect: { served: { percentage: 1, killed: false, text: 'serving 1%' }, started: true, awaitingStep: null, unmet: [], nextSteps: ['new-rollout'], line: /^Rolled back at 1%: checkout-v2 is serving 1% in production/ },
+    expect: {
+      served: { percentage: 1, killed: false, text: 'serving 1%' },
+      started: true,
+      awaitingStep: null,
+      unmet: [],
+      nextSteps: ['new-rollout'],
+      line: /^Rolled back at 1%: checkout-v2 is serving 1% in production/,
+    },
   },
   {
     name: 'completed, but the flag killed since: served disabled, not "100 %"',
     rollout: onStep(3, { state: 'completed' }),
     kill: KILL,
-    expect: { served: { percentage: 0, killed: true, text: 'served disabled (kill switch: P0 incident)' }, started: true, awaitingStep: null, unmet: [], nextSteps: ['new-rollout', 'restore-flag'], line: /^Completed: checkout-v2 reached 100% in production; now served disabled/ },
+    expect: {
+      served: { percentage: 0, killed: true, text: 'served disabled (kill switch: P0 incident)' },
+      started: true,
+      awaitingStep: null,
+      unmet: [],
+      nextSteps: ['new-rollout', 'restore-flag'],
+      line: /^Completed: checkout-v2 reached 100% in production; now served disabled/,
+    },
   },
   {
     name: 'completed and live: serving 100 %',
     rollout: onStep(3, { state: 'completed' }),
-    expect: { served: { percentage: 100, killed: false, text: 'serving 100%' }, started: true, awaitingStep: null, unmet: [], nextSteps: ['new-rollout'], line: /^Completed: checkout-v2 reached 100% in production; now serving 100%\.$/ },
+    expect: {
+      served: { percentage: 100, killed: false, text: 'serving 100%' },
+      started: true,
+      awaitingStep: null,
+      unmet: [],
+      nextSteps: ['new-rollout'],
+      line: /^Completed: checkout-v2 reached 100% in production; now serving 100%\.$/,
+    },
   },
   {
     name: 'aborted: its strategy is back at 0 %',
     rollout: onStep(1, { state: 'aborted' }),
-    expect: { served: { percentage: 0, killed: false, text: 'serving nobody (0%)' }, started: true, awaitingStep: null, unmet: [], nextSteps: ['new-rollout'], line: /^Aborted: / },
+    expect: {
+      served: { percentage: 0, killed: false, text: 'serving nobody (0%)' },
+      started: true,
+      awaitingStep: null,
+      unmet: [],
+      nextSteps: ['new-rollout'],
+      line: /^Aborted: /,
+    },
   },
   {
     name: 'paused: waits for a person only',
     rollout: onStep(1, { state: 'paused', pausedFrom: 'running', pauseReason: 'rejected by Bob' }),
-    expect: { served: { percentage: 10, killed: false, text: 'serving 10%' }, started: true, awaitingStep: null, unmet: ['person'], nextSteps: [], line: /^paused, serving 10%; waiting for a person to resume \(rejected by Bob\)\.$/ },
+    expect: {
+      served: { percentage: 10, killed: false, text: 'serving 10%' },
+      started: true,
+      awaitingStep: null,
+      unmet: ['person'],
+      nextSteps: [],
+      line: /^paused, serving 10%; waiting for a person to resume \(rejected by Bob\)\.$/,
+    },
   },
   {
     name: 'awaiting approval for 50 % with one of two given: names who gave it',
-    rollout: onStep(1, { state: 'awaiting_approval', stepVerdict: { kind: 'healthy' }, plan: policy({ stepDefaults: { approval: { required: 2 } } }), approvals: [{ by: bob, at: T0.toISOString(), step: 2 }] }),
-    expect: { served: { percentage: 10, killed: false, text: 'serving 10%' }, started: true, awaitingStep: 50, unmet: ['time', 'samples', 'gates', 'approval'], nextSteps: [], line: /approval for 50%: 1 of 2 \(release-manager\), given by Bob/ },
+    rollout: onStep(1, {
+      state: 'awaiting_approval',
+      stepVerdict: { kind: 'healthy' },
+      plan: policy({ stepDefaults: { approval: { required: 2 } } }),
+      approvals: [{ by: bob, at: T0.toISOString(), step: 2 }],
+    }),
+    expect: {
+      served: { percentage: 10, killed: false, text: 'serving 10%' },
+      started: true,
+      awaitingStep: 50,
+      unmet: ['time', 'samples', 'gates', 'approval'],
+      nextSteps: [],
+      line: /approval for 50%: 1 of 2 \(release-manager\), given by Bob/,
+    },
   },
 ];
 
@@ -105,7 +175,11 @@ describe('rolloutStatus: one row per situation', () => {
 
   it('a rollback names its cause with value, threshold and samples, and the restore warns that nothing watches', () => {
     const status = rolloutStatus(rolledBackRollout(), KILL, at(20 * MINUTE));
-    expect(status.ended).toMatchObject({ state: 'rolled_back', by: 'controller', cause: { kind: 'rollback-rule', value: 0.08, threshold: 0.05, samples: 2000 } });
+    expect(status.ended).toMatchObject({
+      state: 'rolled_back',
+      by: 'controller',
+      cause: { kind: 'rollback-rule', value: 0.08, threshold: 0.05, samples: 2000 },
+    });
     expect(status.nextSteps[1]!.warning).toBe('it would serve 1% again at once, and no rollout would watch it or roll it back');
   });
 });

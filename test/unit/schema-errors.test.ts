@@ -129,25 +129,80 @@ flags:
 
 describe('a wrong choice names the field and the allowed values', () => {
   it.each([
-    { what: 'a misspelt gate metric', schema: policySchema, input: { name: 'p', gates: [{ metric: 'eror_rate', max: 0.01 }] }, want: [`gates[0].metric: "eror_rate" is not one of ${METRICS_LIST}`] },
-    { what: 'a misspelt rollback metric', schema: policySchema, input: { name: 'p', rollback: [{ metric: 'errors', above: 0.05 }] }, want: [`rollback[0].metric: "errors" is not one of ${METRICS_LIST}`] },
-    { what: 'a gate cohort', schema: policySchema, input: { name: 'p', gates: [{ metric: 'error_rate', cohort: 'canary', max: 1 }] }, want: ['gates[0].cohort: "canary" is not one of treatment, control'] },
-    { what: 'compare names the one value allowed', schema: policySchema, input: { name: 'p', gates: [{ metric: 'error_rate', compare: 'baseline', maxRelativeIncrease: 0.2 }] }, want: ['gates[0].compare: "baseline" is not control'] },
-    { what: 'a wrong role in the default approval', schema: policySchema, input: { name: 'p', stepDefaults: { approval: { roles: ['release-manager', 'superuser'] } } }, want: [`stepDefaults.approval.roles[1]: "superuser" is not one of ${ROLES_LIST}`] },
-    { what: "a wrong role in a step's approval", schema: policySchema, input: { name: 'p', steps: [1, { percentage: 50, approval: { roles: ['owner'] } }] }, want: [`steps[1].approval.roles[0]: "owner" is not one of ${ROLES_LIST}`] },
-    { what: "a wrong role in an environment's rules", schema: environmentSchema, input: { name: 'production', rules: { approval: { required: 1, roles: ['boss'] } } }, want: [`rules.approval.roles[0]: "boss" is not one of ${ROLES_LIST}`] },
-    { what: 'a day of the week', schema: policySchema, input: { name: 'p', windows: { allow: [{ days: ['monday'] }] } }, want: ['windows.allow[0].days[0]: "monday" is not one of mon, tue, wed, thu, fri, sat, sun'] },
-    { what: 'a number where a choice is', schema: policySchema, input: { name: 'p', onGateFailure: 1 }, want: ['onGateFailure: 1 is not one of hold, rollback'] },
+    {
+      what: 'a misspelt gate metric',
+      schema: policySchema,
+      input: { name: 'p', gates: [{ metric: 'eror_rate', max: 0.01 }] },
+      want: [`gates[0].metric: "eror_rate" is not one of ${METRICS_LIST}`],
+    },
+    {
+      what: 'a misspelt rollback metric',
+      schema: policySchema,
+      input: { name: 'p', rollback: [{ metric: 'errors', above: 0.05 }] },
+      want: [`rollback[0].metric: "errors" is not one of ${METRICS_LIST}`],
+    },
+    {
+      what: 'a gate cohort',
+      schema: policySchema,
+      input: { name: 'p', gates: [{ metric: 'error_rate', cohort: 'canary', max: 1 }] },
+      want: ['gates[0].cohort: "canary" is not one of treatment, control'],
+    },
+    {
+      what: 'compare names the one value allowed',
+      schema: policySchema,
+      input: { name: 'p', gates: [{ metric: 'error_rate', compare: 'baseline', maxRelativeIncrease: 0.2 }] },
+      want: ['gates[0].compare: "baseline" is not control'],
+    },
+    {
+      what: 'a wrong role in the default approval',
+      schema: policySchema,
+      input: { name: 'p', stepDefaults: { approval: { roles: ['release-manager', 'superuser'] } } },
+      want: [`stepDefaults.approval.roles[1]: "superuser" is not one of ${ROLES_LIST}`],
+    },
+    {
+      what: "a wrong role in a step's approval",
+      schema: policySchema,
+      input: { name: 'p', steps: [1, { percentage: 50, approval: { roles: ['owner'] } }] },
+      want: [`steps[1].approval.roles[0]: "owner" is not one of ${ROLES_LIST}`],
+    },
+    {
+      what: "a wrong role in an environment's rules",
+      schema: environmentSchema,
+      input: { name: 'production', rules: { approval: { required: 1, roles: ['boss'] } } },
+      want: [`rules.approval.roles[0]: "boss" is not one of ${ROLES_LIST}`],
+    },
+    {
+      what: 'a day of the week',
+      schema: policySchema,
+      input: { name: 'p', windows: { allow: [{ days: ['monday'] }] } },
+      want: ['windows.allow[0].days[0]: "monday" is not one of mon, tue, wed, thu, fri, sat, sun'],
+    },
+    {
+      what: 'a number where a choice is',
+      schema: policySchema,
+      input: { name: 'p', onGateFailure: 1 },
+      want: ['onGateFailure: 1 is not one of hold, rollback'],
+    },
     { what: 'a missing choice', schema: policySchema, input: { name: 'p', gates: [{ max: 1 }] }, want: [`gates[0].metric: required: one of ${METRICS_LIST}`] },
     {
       what: 'a wrong operator in a flag constraint',
       schema: flagDefinitionSchema,
-      input: { name: 'f', environments: { production: { enabled: true, strategies: [{ name: 'default', constraints: [{ contextName: 'country', operator: 'in', values: ['NO'] }] }] } } },
+      input: {
+        name: 'f',
+        environments: {
+          production: { enabled: true, strategies: [{ name: 'default', constraints: [{ contextName: 'country', operator: 'in', values: ['NO'] }] }] },
+        },
+      },
       want: [
         'environments.production.strategies[0].constraints[0].operator: "in" is not one of IN, NOT_IN, STR_ENDS_WITH, STR_STARTS_WITH, STR_CONTAINS, NUM_EQ, NUM_GT, NUM_GTE, NUM_LT, NUM_LTE, DATE_AFTER, DATE_BEFORE, SEMVER_EQ, SEMVER_GT, SEMVER_LT, SEMVER_GTE, SEMVER_LTE, REGEX, IN_CIDR',
       ],
     },
-    { what: 'a payload type', schema: flagDefinitionSchema, input: { name: 'f', environments: { production: { enabled: true, variants: [{ name: 'v', weight: 1000, payload: { type: 'yaml', value: 'x' } }] } } }, want: ['environments.production.variants[0].payload.type: "yaml" is not one of string, json, csv, number'] },
+    {
+      what: 'a payload type',
+      schema: flagDefinitionSchema,
+      input: { name: 'f', environments: { production: { enabled: true, variants: [{ name: 'v', weight: 1000, payload: { type: 'yaml', value: 'x' } }] } } },
+      want: ['environments.production.variants[0].payload.type: "yaml" is not one of string, json, csv, number'],
+    },
   ])('$what', ({ schema, input, want }) => {
     expect(problems(schema, input)).toEqual(want);
   });
@@ -158,20 +213,50 @@ describe('a wrong choice names the field and the allowed values', () => {
     expect(choiceMessage('nope', many)).toBe(`"nope" is not one of ${many.slice(0, 20).join(', ')}, … (10 more)`);
     expect(choiceMessage({ a: 1 }, ['a'])).toBe('an object with key a is not a');
     expect(choiceMessage(['a'], ['a', 'b'])).toBe('a list is not one of a, b');
-    expect(choiceMessage(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, i])), ['a', 'b'])).toBe('an object with keys k0, k1, k2, k3, k4, … (3 more) is not one of a, b');
+    expect(choiceMessage(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, i])), ['a', 'b'])).toBe(
+      'an object with keys k0, k1, k2, k3, k4, … (3 more) is not one of a, b',
+    );
   });
 });
 
 describe('unions pick their branch by the keys present', () => {
   it.each([
-    { what: 'metric and max: a limit on a metric', input: { gates: [{ metric: 'error_rate', max: 'high' }] }, want: ['gates[0].max: Invalid input: expected number, received string'] },
-    { what: 'compare: against control', input: { gates: [{ metric: 'error_rate', compare: 'control' }] }, want: ['gates[0].maxRelativeIncrease: Invalid input: expected number, received undefined'] },
-    { what: 'maxRelativeIncrease without compare: against control', input: { gates: [{ metric: 'error_rate', maxRelativeIncrease: 0.2 }] }, want: ['gates[0].compare: required: control'] },
+    {
+      what: 'metric and max: a limit on a metric',
+      input: { gates: [{ metric: 'error_rate', max: 'high' }] },
+      want: ['gates[0].max: Invalid input: expected number, received string'],
+    },
+    {
+      what: 'compare: against control',
+      input: { gates: [{ metric: 'error_rate', compare: 'control' }] },
+      want: ['gates[0].maxRelativeIncrease: Invalid input: expected number, received undefined'],
+    },
+    {
+      what: 'maxRelativeIncrease without compare: against control',
+      input: { gates: [{ metric: 'error_rate', maxRelativeIncrease: 0.2 }] },
+      want: ['gates[0].compare: required: control'],
+    },
     { what: 'query: a PromQL gate', input: { gates: [{ query: 'up', max: 1 }] }, want: ['gates[0].name: Invalid input: expected string, received undefined'] },
-    { what: 'query and compare: a PromQL gate against control', input: { gates: [{ name: 'q', query: 'up', compare: 'control', maxRelativeIncrease: -1 }] }, want: ['gates[0].maxRelativeIncrease: Too small: expected number to be >=0'] },
-    { what: 'a stray key: the branch it resembles names it', input: { gates: [{ metric: 'error_rate', max: 0.01, confidnce: 0.9 }] }, want: ['gates[0]: Unrecognized key: "confidnce"'] },
-    { what: 'a PromQL rollback rule', input: { rollback: [{ name: 'q', query: 'up', above: 'x' }] }, want: ['rollback[0].above: Invalid input: expected number, received string'] },
-    { what: 'a rollback rule on a metric', input: { rollback: [{ metric: 'error_rate', above: 0.05, for: '5 minutes' }] }, want: ['rollback[0].for: a duration such as 30s, 10m or 24h'] },
+    {
+      what: 'query and compare: a PromQL gate against control',
+      input: { gates: [{ name: 'q', query: 'up', compare: 'control', maxRelativeIncrease: -1 }] },
+      want: ['gates[0].maxRelativeIncrease: Too small: expected number to be >=0'],
+    },
+    {
+      what: 'a stray key: the branch it resembles names it',
+      input: { gates: [{ metric: 'error_rate', max: 0.01, confidnce: 0.9 }] },
+      want: ['gates[0]: Unrecognized key: "confidnce"'],
+    },
+    {
+      what: 'a PromQL rollback rule',
+      input: { rollback: [{ name: 'q', query: 'up', above: 'x' }] },
+      want: ['rollback[0].above: Invalid input: expected number, received string'],
+    },
+    {
+      what: 'a rollback rule on a metric',
+      input: { rollback: [{ metric: 'error_rate', above: 0.05, for: '5 minutes' }] },
+      want: ['rollback[0].for: a duration such as 30s, 10m or 24h'],
+    },
     { what: 'a step object', input: { steps: [1, { percentage: 10, minDurations: '1m' }] }, want: ['steps[1]: Unrecognized key: "minDurations"'] },
     { what: 'a step number', input: { steps: [0, 10] }, want: ['steps[0]: Too small: expected number to be >0'] },
   ])('$what', ({ input, want }) => {
@@ -180,25 +265,59 @@ describe('unions pick their branch by the keys present', () => {
 
   it.each([
     { what: 'a gate that is a string', input: { gates: ['error_rate'] }, want: [`gates[0]: expected a gate (${GATE_SHAPES}); found "error_rate"`] },
-    { what: 'a gate with no known key', input: { gates: [{ metrik: 'error_rate' }] }, want: [`gates[0]: expected a gate (${GATE_SHAPES}); found an object with key metrik`] },
+    {
+      what: 'a gate with no known key',
+      input: { gates: [{ metrik: 'error_rate' }] },
+      want: [`gates[0]: expected a gate (${GATE_SHAPES}); found an object with key metrik`],
+    },
     { what: 'an empty gate', input: { gates: [{}] }, want: [`gates[0]: expected a gate (${GATE_SHAPES}); found an empty object`] },
-    { what: 'a rollback rule that is a number', input: { rollback: [5] }, want: ['rollback[0]: expected a rollback rule ({metric, above, …} or {name, query, above, …}); found 5'] },
-    { what: 'a step that is a string', input: { steps: ['10%'] }, want: ['steps[0]: expected a step (a percentage, or {percentage, …} with settings of its own); found "10%"'] },
-    { what: 'a duration that is a list', input: { analysisInterval: ['30s'] }, want: ['analysisInterval: expected a duration (such as 30s, 10m or 24h, or a number of milliseconds); found a list'] },
+    {
+      what: 'a rollback rule that is a number',
+      input: { rollback: [5] },
+      want: ['rollback[0]: expected a rollback rule ({metric, above, …} or {name, query, above, …}); found 5'],
+    },
+    {
+      what: 'a step that is a string',
+      input: { steps: ['10%'] },
+      want: ['steps[0]: expected a step (a percentage, or {percentage, …} with settings of its own); found "10%"'],
+    },
+    {
+      what: 'a duration that is a list',
+      input: { analysisInterval: ['30s'] },
+      want: ['analysisInterval: expected a duration (such as 30s, 10m or 24h, or a number of milliseconds); found a list'],
+    },
   ])('a value of no allowed shape says which are: $what', ({ input, want }) => {
     expect(problems(policySchema, { name: 'p', ...input })).toEqual(want);
   });
 
   it('a flag parameter of the wrong type says what is allowed', () => {
-    expect(problems(flagDefinitionSchema, { name: 'f', environments: { production: { enabled: true, strategies: [{ name: 'default', parameters: { groupId: { a: 1 } } }] } } })).toEqual([
-      'environments.production.strategies[0].parameters.groupId: expected a parameter value (a string or a number); found an object with key a',
-    ]);
+    expect(
+      problems(flagDefinitionSchema, {
+        name: 'f',
+        environments: { production: { enabled: true, strategies: [{ name: 'default', parameters: { groupId: { a: 1 } } }] } },
+      }),
+    ).toEqual(['environments.production.strategies[0].parameters.groupId: expected a parameter value (a string or a number); found an object with key a']);
   });
 
   it('accepts, and returns, exactly what z.union does', () => {
     const plain = z.union(gateSchema.options);
     const key = fc.constantFrom('metric', 'max', 'cohort', 'confidence', 'compare', 'maxRelativeIncrease', 'minControlSamples', 'name', 'query', 'other');
-    const value = fc.constantFrom<unknown>('error_rate', 'latency_p99_ms', 'treatment', 'control', 'q1', 'rate(x[{{window}}])', 0, 0.5, 0.95, 1, 200, -1, null, 'x');
+    const value = fc.constantFrom<unknown>(
+      'error_rate',
+      'latency_p99_ms',
+      'treatment',
+      'control',
+      'q1',
+      'rate(x[{{window}}])',
+      0,
+      0.5,
+      0.95,
+      1,
+      200,
+      -1,
+      null,
+      'x',
+    );
     fc.assert(
       fc.property(fc.oneof(fc.dictionary(key, value, { maxKeys: 5 }), value), (input) => {
         const keyed = gateSchema.safeParse(input);

@@ -34,7 +34,13 @@ describe('metricText: a value with its unit, for every kind of check', () => {
   });
 
   it('every unit the checks produce is one of the known kinds', () => {
-    expect(['error_rate', 'latency_p95_ms', 'exposures', 'sample_ratio', 'checkout_errors'].map(unitOf)).toEqual(['fraction', 'ms', 'evaluations', 'share', 'value']);
+    expect(['error_rate', 'latency_p95_ms', 'exposures', 'sample_ratio', 'checkout_errors'].map(unitOf)).toEqual([
+      'fraction',
+      'ms',
+      'evaluations',
+      'share',
+      'value',
+    ]);
     expect(percentOf(0.5)).toBe('50%');
     expect(counted(0, 'user')).toBe('0 users');
   });

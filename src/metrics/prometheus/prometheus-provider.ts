@@ -27,9 +27,10 @@ export class PrometheusProvider implements MetricQueryProvider {
   constructor(options: PrometheusProviderOptions) {
     const url = new URL(options.url);
     // fetch refuses URLs with credentials, and they must never reach a log: move them to a header.
-    this.authorization = url.username || url.password
-      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
-      : undefined;
+    this.authorization =
+      url.username || url.password
+        ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+        : undefined;
     url.username = '';
     url.password = '';
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/query`;

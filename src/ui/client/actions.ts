@@ -72,31 +72,66 @@ export function killAction(flag: string, environment: string, kill: boolean): Ac
 
 type Command = 'approve' | 'reject' | 'pause' | 'resume' | 'abort';
 
-const COMMANDS: Record<Command, { permission: Permission; states: string[]; spec(r: Rollout, next: number | undefined): Omit<ActionSpec, 'key' | 'path' | 'body' | 'done'> }> = {
+const COMMANDS: Record<
+  Command,
+  { permission: Permission; states: string[]; spec(r: Rollout, next: number | undefined): Omit<ActionSpec, 'key' | 'path' | 'body' | 'done'> }
+> = {
   approve: {
     permission: 'rollouts:approve',
     states: ['awaiting_approval'],
-    spec: (r, next) => ({ label: `Approve ${next}%`, title: `Approve ${next}% for ${r.flag}?`, message: `Your approval lets ${r.flag} go to ${next}% in ${r.environment}; it counts for this step only.`, confirmLabel: `Approve ${next}%`, text: { label: 'Comment', required: false } }),
+    spec: (r, next) => ({
+      label: `Approve ${next}%`,
+      title: `Approve ${next}% for ${r.flag}?`,
+      message: `Your approval lets ${r.flag} go to ${next}% in ${r.environment}; it counts for this step only.`,
+      confirmLabel: `Approve ${next}%`,
+      text: { label: 'Comment', required: false },
+    }),
   },
   reject: {
     permission: 'rollouts:approve',
     states: ['awaiting_approval'],
-    spec: (r, next) => ({ label: 'Reject', title: `Reject ${next}% for ${r.flag}?`, message: 'The rollout pauses and waits for a person; the flag stays where it is.', confirmLabel: 'Reject', text: { label: 'Comment', required: false }, danger: true }),
+    spec: (r, next) => ({
+      label: 'Reject',
+      title: `Reject ${next}% for ${r.flag}?`,
+      message: 'The rollout pauses and waits for a person; the flag stays where it is.',
+      confirmLabel: 'Reject',
+      text: { label: 'Comment', required: false },
+      danger: true,
+    }),
   },
   pause: {
     permission: 'rollouts:start',
     states: ['pending', 'running', 'awaiting_approval'],
-    spec: (r) => ({ label: 'Pause', title: `Pause the rollout of ${r.flag}?`, message: 'It holds at its current percentage; rollback rules keep being checked.', confirmLabel: 'Pause', text: { label: 'Comment', required: false } }),
+    spec: (r) => ({
+      label: 'Pause',
+      title: `Pause the rollout of ${r.flag}?`,
+      message: 'It holds at its current percentage; rollback rules keep being checked.',
+      confirmLabel: 'Pause',
+      text: { label: 'Comment', required: false },
+    }),
   },
   resume: {
     permission: 'rollouts:start',
     states: ['paused'],
-    spec: (r) => ({ label: 'Resume', title: `Resume the rollout of ${r.flag}?`, message: 'The current step starts its clock again and is judged afresh.', confirmLabel: 'Resume', text: { label: 'Comment', required: false } }),
+    spec: (r) => ({
+      label: 'Resume',
+      title: `Resume the rollout of ${r.flag}?`,
+      message: 'The current step starts its clock again and is judged afresh.',
+      confirmLabel: 'Resume',
+      text: { label: 'Comment', required: false },
+    }),
   },
   abort: {
     permission: 'rollouts:start',
     states: ['pending', 'running', 'awaiting_approval', 'paused'],
-    spec: (r) => ({ label: 'Abort', title: `Abort the rollout of ${r.flag}?`, message: `The rollout stops for good and its strategy returns to 0% in ${r.environment}.`, confirmLabel: 'Abort the rollout', text: { label: 'Comment', required: false }, danger: true }),
+    spec: (r) => ({
+      label: 'Abort',
+      title: `Abort the rollout of ${r.flag}?`,
+      message: `The rollout stops for good and its strategy returns to 0% in ${r.environment}.`,
+      confirmLabel: 'Abort the rollout',
+      text: { label: 'Comment', required: false },
+      danger: true,
+    }),
   },
 };
 
@@ -109,7 +144,8 @@ const PAST: Record<Command, string> = { approve: 'Approved', reject: 'Rejected',
 function approvalBlocked(r: RolloutWithStatus, me: Me): string | undefined {
   const awaited = r.status.waitingFor.find((c) => c.kind === 'approval');
   if (awaited?.kind !== 'approval') return undefined;
-  if (r.approvals.some((a) => a.by.id === me.id && a.step === r.status.steps.indexOf(awaited.forPercentage))) return `You approved ${awaited.forPercentage}%; ${awaited.required - awaited.approvals} more approval(s) needed from ${awaited.roles.join(' or ')}.`;
+  if (r.approvals.some((a) => a.by.id === me.id && a.step === r.status.steps.indexOf(awaited.forPercentage)))
+    return `You approved ${awaited.forPercentage}%; ${awaited.required - awaited.approvals} more approval(s) needed from ${awaited.roles.join(' or ')}.`;
   if (r.startedBy.id === me.id) return 'You started this rollout, so someone else must approve it.';
   if (!awaited.roles.includes(me.role)) return `Approving this step needs the role ${awaited.roles.join(' or ')}.`;
   return undefined;

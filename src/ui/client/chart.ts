@@ -53,7 +53,7 @@ export function chart(spec: ChartSpec): HTMLElement {
 function niceStep(max: number): number {
   const raw = max / 4;
   const power = 10 ** Math.floor(Math.log10(raw));
-  return ([1, 2, 5, 10].map((m) => m * power).find((step) => step >= raw) ?? 10 * power);
+  return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= raw) ?? 10 * power;
 }
 
 function pathOf(line: ChartLine, x: (i: number) => number, y: (v: number) => number, xEnd: number): string {

@@ -26,7 +26,12 @@ export function confirmAction(options: ConfirmOptions): Promise<string | null> {
       h('h2', { id: 'confirm-title' }, options.title),
       h('p', { id: 'confirm-message' }, options.message),
       input ? [h('label', { for: 'confirm-text' }, options.text!.label, options.text!.required ? '' : ' (optional)'), input] : null,
-      h('div', { class: 'dialog-buttons' }, cancel, h('button', { type: 'submit', class: options.danger ? 'danger' : 'primary', value: 'confirm' }, options.confirmLabel)),
+      h(
+        'div',
+        { class: 'dialog-buttons' },
+        cancel,
+        h('button', { type: 'submit', class: options.danger ? 'danger' : 'primary', value: 'confirm' }, options.confirmLabel),
+      ),
     );
     const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-message' }, form);
     let answer: string | null = null;

@@ -87,7 +87,10 @@ function signInForm(message?: string): void {
       announce(`Signed in as ${me.name} (${me.role})`);
       startSession(me);
     } catch (err) {
-      error.textContent = err instanceof ApiError && (err.status === 401 || err.status === 403) ? 'That is not an admin token this controller knows.' : `Sign-in failed: ${(err as Error).message}`;
+      error.textContent =
+        err instanceof ApiError && (err.status === 401 || err.status === 403)
+          ? 'That is not an admin token this controller knows.'
+          : `Sign-in failed: ${(err as Error).message}`;
       input.focus();
     }
   });

@@ -9,7 +9,23 @@ import type { StoredFlag } from '../../flags/schema.js';
 import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
 import type { Permission } from '../../auth/permissions.js';
 
-export type { BoardEntry, RolloutStatus, Condition, NextStep, RolloutWithStatus, RolloutSeries, RecentAudit, AuditSummary, Rollout, CheckResult, Transition, StoredFlag, AuditEvent, ChainVerdict, Permission };
+export type {
+  BoardEntry,
+  RolloutStatus,
+  Condition,
+  NextStep,
+  RolloutWithStatus,
+  RolloutSeries,
+  RecentAudit,
+  AuditSummary,
+  Rollout,
+  CheckResult,
+  Transition,
+  StoredFlag,
+  AuditEvent,
+  ChainVerdict,
+  Permission,
+};
 
 export interface Me {
   id: string;

@@ -11,7 +11,13 @@ const FINAL_STOPPED = new Set(['rolled_back', 'aborted']);
 /** 1% → 10% → 50% → 100%, with the steps done, the one it is on, and those ahead. */
 export function stepper(status: RolloutStatus, state: string): HTMLElement {
   const { steps, stepIndex, started } = status;
-  const describe = !started ? (status.awaitingStep !== null ? `Go/No-Go for ${status.awaitingStep}%` : 'not started') : state === 'completed' ? 'completed' : `at ${steps[stepIndex]}%`;
+  const describe = !started
+    ? status.awaitingStep !== null
+      ? `Go/No-Go for ${status.awaitingStep}%`
+      : 'not started'
+    : state === 'completed'
+      ? 'completed'
+      : `at ${steps[stepIndex]}%`;
   return h(
     'ol',
     { class: 'stepper', 'aria-label': `Steps: ${describe}`, 'data-step': started ? String(stepIndex) : '' },
@@ -46,13 +52,19 @@ export function gateMarks(gates: CheckResult[], total: number): HTMLElement {
 function waitText(item: Condition): Child[] {
   switch (item.kind) {
     case 'time':
-      return item.met ? ['minimum time in step reached'] : ['minimum time in step: ', h('span', untilAttrs(Date.parse(item.stepStartedAt) + item.minDurationMs)), ' left'];
+      return item.met
+        ? ['minimum time in step reached']
+        : ['minimum time in step: ', h('span', untilAttrs(Date.parse(item.stepStartedAt) + item.minDurationMs)), ' left'];
     case 'samples':
       return [`samples: ${count(item.samples)} of ${count(item.minSamples)} treatment requests`];
     case 'gates':
-      return [`gates: ${item.pass} of ${item.total} passing${item.fail ? `, ${item.fail} failing` : ''}${item.inconclusive ? `, ${item.inconclusive} inconclusive` : ''}`];
+      return [
+        `gates: ${item.pass} of ${item.total} passing${item.fail ? `, ${item.fail} failing` : ''}${item.inconclusive ? `, ${item.inconclusive} inconclusive` : ''}`,
+      ];
     case 'approval':
-      return [`approval for ${item.forPercentage}%: ${item.approvals} of ${item.required} (${item.roles.join(' or ')})${item.approvedBy.length ? `, given by ${item.approvedBy.join(', ')}` : ''}`];
+      return [
+        `approval for ${item.forPercentage}%: ${item.approvals} of ${item.required} (${item.roles.join(' or ')})${item.approvedBy.length ? `, given by ${item.approvedBy.join(', ')}` : ''}`,
+      ];
     case 'window':
       return [item.met ? 'change window open' : `change window closed${item.reason ? `: ${item.reason}` : ''}`];
     case 'person':
@@ -70,7 +82,14 @@ export function waitingFor(status: RolloutStatus, all = false): HTMLElement {
   return h(
     'ul',
     { class: 'waits', 'aria-label': all ? 'Conditions of this step' : 'Waiting for' },
-    items.map((item) => h('li', { class: `wait wait-${item.kind} ${item.met ? 'met' : 'unmet'}` }, h('span', { class: 'sr-only' }, item.met ? 'met: ' : 'waiting: '), ...waitText(item))),
+    items.map((item) =>
+      h(
+        'li',
+        { class: `wait wait-${item.kind} ${item.met ? 'met' : 'unmet'}` },
+        h('span', { class: 'sr-only' }, item.met ? 'met: ' : 'waiting: '),
+        ...waitText(item),
+      ),
+    ),
   );
 }
 
@@ -88,7 +107,14 @@ export interface TableRow {
  * A table in a horizontal scroller; at phone width the `stack` tables turn each row into a card
  * whose cells are labelled by their column (data-label, shown by CSS), so nothing scrolls sideways.
  */
-export function dataTable(options: { cls: string; caption: string; hideCaption?: boolean; columns: string[]; rows: TableRow[]; rowHeaders?: boolean }): HTMLElement {
+export function dataTable(options: {
+  cls: string;
+  caption: string;
+  hideCaption?: boolean;
+  columns: string[];
+  rows: TableRow[];
+  rowHeaders?: boolean;
+}): HTMLElement {
   const { columns } = options;
   return h(
     'div',
@@ -97,7 +123,15 @@ export function dataTable(options: { cls: string; caption: string; hideCaption?:
       'table',
       { class: options.cls },
       h('caption', { class: options.hideCaption ? 'sr-only' : undefined }, options.caption),
-      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
       h(
         'tbody',
         {},

@@ -24,7 +24,12 @@ function detailsOf(e: AuditSummary, cache: Map<number, AuditEvent>, open: Set<nu
     render(
       body,
       h('p', { class: 'small' }, `hash ${full.hash.slice(0, 16)}… ← previous ${full.prevHash.slice(0, 16)}…`),
-      h('div', { class: 'before-after' }, h('div', {}, h('h4', {}, 'Before'), h('pre', {}, JSON.stringify(full.before, null, 2))), h('div', {}, h('h4', {}, 'After'), h('pre', {}, JSON.stringify(full.after, null, 2)))),
+      h(
+        'div',
+        { class: 'before-after' },
+        h('div', {}, h('h4', {}, 'Before'), h('pre', {}, JSON.stringify(full.before, null, 2))),
+        h('div', {}, h('h4', {}, 'After'), h('pre', {}, JSON.stringify(full.after, null, 2))),
+      ),
     );
   const details = h('details', { open: open.has(e.seq), 'data-key': `details:${e.seq}` }, h('summary', {}, 'before / after'), body);
   const load = async () => {

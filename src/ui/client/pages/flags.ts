@@ -35,7 +35,13 @@ function flagRow(flag: StoredFlag, env: string, ctx: PageContext, refresh: () =>
     cells: [
       [flag.name, flag.description ? h('div', { class: 'muted small' }, flag.description) : null],
       h('span', { class: `badge ${served.cls}` }, served.text),
-      strategies.length ? h('ul', { class: 'plain' }, strategies.map((s) => h('li', {}, strategyText(s)))) : h('span', { class: 'muted' }, 'none'),
+      strategies.length
+        ? h(
+            'ul',
+            { class: 'plain' },
+            strategies.map((s) => h('li', {}, strategyText(s))),
+          )
+        : h('span', { class: 'muted' }, 'none'),
       kill ? `by ${kill.actor}, ${dateTime(kill.at)}: ${kill.reason}` : h('span', { class: 'muted' }, 'off'),
       ...(ctx.can('flags:kill') ? [actionButton(killAction(flag.name, env, !kill), refresh)] : []),
     ],
@@ -56,7 +62,10 @@ export const flagsPage: Page = (main, ctx) => {
     // Options are rebuilt only when the environments change, so an open list is not reset under the user.
     if (envs.join('\n') !== shownEnvs) {
       shownEnvs = envs.join('\n');
-      render(picker, envs.map((e) => h('option', { value: e, selected: e === chosen }, e)));
+      render(
+        picker,
+        envs.map((e) => h('option', { value: e, selected: e === chosen }, e)),
+      );
     }
     const needle = search.value.trim().toLowerCase();
     const shown = latest.filter((f) => (f.environments[chosen] || f.killSwitches[chosen]) && f.name.toLowerCase().includes(needle));

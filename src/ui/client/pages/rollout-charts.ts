@@ -57,7 +57,10 @@ function settledOnly(series: Series, values: number[]): Array<number | null> {
 /** The served percentage as recorded by the rollout, ending at what the flag serves now (a kill serves 0 %). */
 function percentageChart(series: Series, servedNow: number): HTMLElement {
   const recorded = series.percentage;
-  const steps = recorded.at(-1)?.percentage === servedNow ? recorded : [...recorded, { at: Math.max(recorded.at(-1)?.at ?? series.from, series.to - series.pointMs), percentage: servedNow, state: 'now' }];
+  const steps =
+    recorded.at(-1)?.percentage === servedNow
+      ? recorded
+      : [...recorded, { at: Math.max(recorded.at(-1)?.at ?? series.from, series.to - series.pointMs), percentage: servedNow, state: 'now' }];
   const current = servedNow;
   return chart({
     title: 'Served percentage',

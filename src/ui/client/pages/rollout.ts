@@ -42,7 +42,14 @@ function transitionValues(t: Transition): Child[] {
     parts.push(h('li', {}, `${g.rule}: ${metricValue(g.metric, g.value)} over ${samplesText(g.metric, g.samples)} (${g.verdict})`));
   }
   if (t.samples) parts.push(h('li', {}, `samples: treatment ${counted(t.samples.treatment, 'request')}, control ${counted(t.samples.control, 'request')}`));
-  for (const a of t.approvals ?? []) parts.push(h('li', {}, `approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${dateTime(a.at)}${a.ahead ? ', ahead' : ''}${a.comment ? `: “${a.comment}”` : ''}`));
+  for (const a of t.approvals ?? [])
+    parts.push(
+      h(
+        'li',
+        {},
+        `approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${dateTime(a.at)}${a.ahead ? ', ahead' : ''}${a.comment ? `: “${a.comment}”` : ''}`,
+      ),
+    );
   for (const a of t.voidedApprovals ?? []) parts.push(h('li', {}, `approval by ${a.by.name} made void: it must be given again`));
   return parts.length ? [h('ul', { class: 'values' }, parts)] : [];
 }
@@ -63,7 +70,13 @@ function approvalsList(r: Rollout, steps: number[]): HTMLElement {
   return h(
     'ul',
     { class: 'approvals' },
-    r.approvals.map((a) => h('li', {}, `${steps[a.step] ?? '?'}%${a.ahead ? ' (ahead)' : ''}: ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}, ${dateTime(a.at)}${a.comment ? ` — “${a.comment}”` : ''}`)),
+    r.approvals.map((a) =>
+      h(
+        'li',
+        {},
+        `${steps[a.step] ?? '?'}%${a.ahead ? ' (ahead)' : ''}: ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}, ${dateTime(a.at)}${a.comment ? ` — “${a.comment}”` : ''}`,
+      ),
+    ),
   );
 }
 
@@ -97,11 +110,19 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
   return h(
     'section',
     { 'aria-labelledby': 'ended-title', class: `ended ended-${ended.state}` },
-    h('h2', { id: 'ended-title' }, `${ended.state === 'completed' ? 'Completed' : ended.state === 'rolled_back' ? 'Rolled back' : 'Aborted'} on ${dateTime(ended.at)}`),
+    h(
+      'h2',
+      { id: 'ended-title' },
+      `${ended.state === 'completed' ? 'Completed' : ended.state === 'rolled_back' ? 'Rolled back' : 'Aborted'} on ${dateTime(ended.at)}`,
+    ),
     h('p', {}, h('strong', {}, 'Why: '), ended.reason, ` (by ${ended.by})`),
     ended.causeText ? h('p', { class: 'cause' }, h('strong', {}, 'Cause: '), ended.causeText) : null,
     r.status.nextSteps.length
-      ? h('ul', { class: 'next-steps', 'aria-label': 'What can be done next' }, r.status.nextSteps.map((s) => h('li', {}, s.text, s.warning ? h('span', { class: 'warning' }, ` — warning: ${s.warning}`) : null)))
+      ? h(
+          'ul',
+          { class: 'next-steps', 'aria-label': 'What can be done next' },
+          r.status.nextSteps.map((s) => h('li', {}, s.text, s.warning ? h('span', { class: 'warning' }, ` — warning: ${s.warning}`) : null)),
+        )
       : null,
   );
 }
@@ -119,19 +140,54 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
       'div',
       { class: 'now' },
       progress.active ? verdictLine(r) : null,
-      h('p', { class: `served${progress.served.killed ? ' killed' : ''}`, 'data-served': String(progress.served.percentage) }, h('strong', {}, 'Served now: '), progress.served.text),
+      h(
+        'p',
+        { class: `served${progress.served.killed ? ' killed' : ''}`, 'data-served': String(progress.served.percentage) },
+        h('strong', {}, 'Served now: '),
+        progress.served.text,
+      ),
       progress.active ? h('p', {}, h('strong', {}, 'Time in step: '), timeInStep(r.stepStartedAt, r.state)) : null,
     ),
     endedSection(r),
-    progress.active ? h('section', { 'aria-labelledby': 'waits-title' }, h('h2', { id: 'waits-title' }, progress.started ? 'To leave this step' : `Before the first step (${progress.steps[0]}%)`), waitingFor(progress, true)) : null,
+    progress.active
+      ? h(
+          'section',
+          { 'aria-labelledby': 'waits-title' },
+          h('h2', { id: 'waits-title' }, progress.started ? 'To leave this step' : `Before the first step (${progress.steps[0]}%)`),
+          waitingFor(progress, true),
+        )
+      : null,
     h(
       'section',
       { 'aria-labelledby': 'actions-title' },
       h('h2', { id: 'actions-title' }, 'Actions'),
-      h('div', { class: 'toolbar' }, actions.length ? actions : h('span', { class: 'muted' }, progress.nextSteps.length ? `Your role (${ctx.me.role}) cannot take the next steps listed above.` : 'Nothing your role can do in this state.'), reportButton(r, 'md'), reportButton(r, 'html')),
+      h(
+        'div',
+        { class: 'toolbar' },
+        actions.length
+          ? actions
+          : h(
+              'span',
+              { class: 'muted' },
+              progress.nextSteps.length ? `Your role (${ctx.me.role}) cannot take the next steps listed above.` : 'Nothing your role can do in this state.',
+            ),
+        reportButton(r, 'md'),
+        reportButton(r, 'html'),
+      ),
     ),
-    h('section', { 'aria-labelledby': 'gates-title' }, h('h2', { id: 'gates-title' }, 'Gates'), gateTable(r.gates, 'Latest analysis of this step'), r.rollbackChecks.length ? gateTable(r.rollbackChecks, 'Rollback rules (recent window)') : null),
-    h('section', { 'aria-labelledby': 'charts-title' }, h('h2', { id: 'charts-title' }, 'Over time'), h('div', { class: 'charts' }, rolloutCharts(series, progress.served.percentage))),
+    h(
+      'section',
+      { 'aria-labelledby': 'gates-title' },
+      h('h2', { id: 'gates-title' }, 'Gates'),
+      gateTable(r.gates, 'Latest analysis of this step'),
+      r.rollbackChecks.length ? gateTable(r.rollbackChecks, 'Rollback rules (recent window)') : null,
+    ),
+    h(
+      'section',
+      { 'aria-labelledby': 'charts-title' },
+      h('h2', { id: 'charts-title' }, 'Over time'),
+      h('div', { class: 'charts' }, rolloutCharts(series, progress.served.percentage)),
+    ),
     h('section', { 'aria-labelledby': 'approvals-title' }, h('h2', { id: 'approvals-title' }, 'Approvals'), approvalsList(r, progress.steps)),
     h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'History'), historyTable(r)),
   ];
@@ -142,7 +198,10 @@ export const rolloutPage: Page = (main, ctx) => {
   render(main, h('p', { class: 'muted' }, 'Loading…'));
   const poller = live<RolloutView>(`/api/admin/rollouts/${encodeURIComponent(id)}/series`, (data) => {
     document.title = `${data.rollout.flag} · ${data.rollout.environment} — Rollout controller`;
-    render(main, view(data, ctx, () => poller.refresh()));
+    render(
+      main,
+      view(data, ctx, () => poller.refresh()),
+    );
   });
   return () => poller.stop();
 };

@@ -11,7 +11,12 @@ function card(r: BoardEntry): HTMLElement {
   return h(
     'li',
     { class: 'card rollout-card', 'data-rollout': r.id, 'data-state': r.state },
-    h('div', { class: 'card-head' }, h('h3', {}, h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}`, 'data-key': `open:${r.id}` }, title)), stateBadge(r.state)),
+    h(
+      'div',
+      { class: 'card-head' },
+      h('h3', {}, h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}`, 'data-key': `open:${r.id}` }, title)),
+      stateBadge(r.state),
+    ),
     stepper(r.status, r.state),
     h('p', { class: `served${r.status.served.killed ? ' killed' : ''}` }, r.status.served.text),
     h(
@@ -34,7 +39,9 @@ export const rolloutsPage: Page = (main) => {
     render(
       region,
       h('h2', {}, `Active (${active.length})`),
-      active.length ? h('ul', { class: 'cards' }, active.map(card)) : h('p', { class: 'muted' }, 'No rollout is running. Start one with POST /api/admin/rollouts or rolloutctl start.'),
+      active.length
+        ? h('ul', { class: 'cards' }, active.map(card))
+        : h('p', { class: 'muted' }, 'No rollout is running. Start one with POST /api/admin/rollouts or rolloutctl start.'),
       finished.length
         ? [
             h('h2', {}, 'Recently finished'),
@@ -45,7 +52,14 @@ export const rolloutsPage: Page = (main) => {
               columns: ['Flag', 'Environment', 'Outcome', 'Reached', 'Served now', 'Finished'],
               rows: finished.map((r) => ({
                 attrs: { 'data-rollout': r.id },
-                cells: [h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.flag), r.environment, stateBadge(r.state), `${r.percentage}%`, r.status.served.text, dateTime(r.status.ended?.at ?? r.updatedAt)],
+                cells: [
+                  h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.flag),
+                  r.environment,
+                  stateBadge(r.state),
+                  `${r.percentage}%`,
+                  r.status.served.text,
+                  dateTime(r.status.ended?.at ?? r.updatedAt),
+                ],
               })),
             }),
           ]
