@@ -2,42 +2,20 @@ import type { Store, Versioned, PutOp } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor, AuditInput } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
-import { issuesError } from '../validation/issues.js';
 import { FLAGS, SEGMENTS } from './collections.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import type { FlagFile } from './flag-files.js';
 import { FileError } from '../files/yaml-files.js';
 import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } from './schema.js';
 import type { ImportPayload } from './import-schema.js';
-import { assertEnvironmentsDeclared, undeclaredAmong, undeclaredMessage } from '../environments/declared.js';
-import { danglingInStrategies, danglingSegmentReferences, segmentIds, type Problem } from './segment-references.js';
+import { assertEnvironmentsDeclared } from '../environments/declared.js';
+import { danglingInStrategies, danglingSegmentReferences, segmentIds } from './segment-references.js';
 import { ROLLOUTS, type Rollout } from '../rollouts/rollout-model.js';
-import { describeConflict, forcedReason, ownedStrategies, reconcileWithRollouts, type OwningRollout, type OwnershipConflict } from './rollout-ownership.js';
+import { forcedReason, ownedStrategies, reconcileWithRollouts, type OwningRollout } from './rollout-ownership.js';
+import type { KillResult, KillSwitchChange, KillSwitchListener, RefusedFlag } from './flag-results.js';
+import { assertFileEnvironmentsDeclared, ownershipError, throwIfProblems } from './flag-write-checks.js';
 
-export interface KillResult {
-  flag: string;
-  environment: string;
-  killed: boolean;
-  changed: boolean;
-  killSwitch?: StoredFlag['killSwitches'][string];
-}
-
-/** A kill switch that changed, told after its commit landed (notifications). */
-export interface KillSwitchChange {
-  flag: string;
-  environment: string;
-  killed: boolean;
-  reason: string;
-  actor: Actor;
-  at: string;
-}
-export type KillSwitchListener = (change: KillSwitchChange) => void;
-
-/** A flag of a file that was not applied because it would undo what a rollout set. */
-export interface RefusedFlag {
-  flag: string;
-  conflicts: OwnershipConflict[];
-}
+export type { KillResult, KillSwitchChange, KillSwitchListener, RefusedFlag } from './flag-results.js';
 
 /**
  * Every change to flags and segments. Each method reads, plans one compare-and-set commit and
@@ -283,30 +261,4 @@ export class FlagService {
   private assertSegmentsExist(flag: Pick<FlagDefinition, 'environments'>, known: ReadonlySet<number>): void {
     throwIfProblems(danglingSegmentReferences(flag, known, ''));
   }
-}
-
-/** A flag file naming an undeclared environment loads nothing; the error names the first such field. */
-async function assertFileEnvironmentsDeclared(store: Store, file: FlagFile): Promise<void> {
-  const { undeclared, declared } = await undeclaredAmong(
-    store,
-    file.flags.flatMap((f) => Object.keys(f.environments)),
-  );
-  if (undeclared.length === 0) return;
-  const i = file.flags.findIndex((f) => undeclared.some((env) => env in f.environments));
-  const env = Object.keys(file.flags[i]!.environments).find((e) => undeclared.includes(e))!;
-  throw new FileError(file.file, `flags[${i}].environments.${env}`, undeclaredMessage(undeclared, declared));
-}
-
-function ownershipError(conflicts: OwnershipConflict[]): AppError {
-  const lines = conflicts.map((c) => describeConflict(c, 'the change'));
-  return new AppError(
-    'conflict',
-    'rollout_owns_percentage',
-    `${lines.join('; ')}: refused, since it would undo what the rollout set (send ?force=true to apply it anyway)`,
-    { conflicts },
-  );
-}
-
-function throwIfProblems(problems: Problem[]): void {
-  if (problems.length > 0) throw issuesError('body', problems);
 }
