@@ -18,7 +18,8 @@ export interface Mutation<T> {
  * goes through here: the state change, the audit events and the audit head are one atomic commit,
  * so there is never such a change without its audit record or the reverse. Two writers commit
  * directly, as bookkeeping that is not a change of anyone's intent: the loop's routine analyses
- * (a rollout's own measurements, RolloutWriter.commitRoutine) and the webhook outbox's jobs. `plan` reads what it needs and returns writes with compare-and-set versions; on any
+ * (a rollout's own measurements, RolloutWriter.commitRoutine) and the webhook outbox's jobs.
+ * `plan` reads what it needs and returns writes with compare-and-set versions; on any
  * conflict (a racing writer, another replica appending to the log) it is re-run on fresh reads.
  */
 export async function auditedCommit<T>(

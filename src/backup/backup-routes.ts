@@ -34,7 +34,8 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
       method: 'get',
       path: '/api/admin/backup',
       summary:
-        'Export everything (flags, segments, policies, rollouts, token metadata with hashes, webhooks with their secrets, file markers, the audit log) as one JSON document with a format version. Treat the file as a secret.',
+        'Export everything (flags, segments, policies, rollouts, token metadata with hashes, webhooks with their secrets, file markers, the audit log) ' +
+        'as one JSON document with a format version. Treat the file as a secret.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'backup:export' },
       responses: { 200: { description: 'The backup, streamed', contentType: 'application/json' } },
@@ -64,7 +65,9 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
       method: 'post',
       path: '/api/admin/restore',
       summary:
-        "Restore a backup into an empty store, in one commit, then verify the audit chain. On Redis, `prefix` names a fresh key prefix to restore into (point the controllers at it afterwards); this deployment's own store is never empty.",
+        'Restore a backup into an empty store, in one commit, then verify the audit chain. ' +
+        'On Redis, `prefix` names a fresh key prefix to restore into (point the controllers at it afterwards); ' +
+        "this deployment's own store is never empty.",
       tag: TAG,
       auth: { kind: 'admin', permission: 'backup:import' },
       query: z.object({

@@ -118,7 +118,8 @@ export function formatPlan(plan: PlannedChange[]): string {
   lines.push('', todo.length ? `${todo.length} change(s) to apply.` : 'Nothing to apply: the controller already has what the files say.');
   if (refused.length) {
     lines.push(
-      `${refused.length} of them would undo what a rollout set: nothing will be applied unless --force (or update the files: rolloutctl export writes what is served).`,
+      `${refused.length} of them would undo what a rollout set: nothing will be applied unless --force ` +
+        '(or update the files: rolloutctl export writes what is served).',
     );
   }
   return lines.join('\n');
@@ -145,7 +146,8 @@ export async function applyPlan(client: AdminClient, plan: PlannedChange[], onAp
     const env = environments[0]?.name;
     if (!env)
       throw new CliError(
-        'segments need a declared environment to be imported through, and none is declared: declare one first (an environments file, or PUT /api/admin/environments/{name})',
+        'segments need a declared environment to be imported through, and none is declared: ' +
+          'declare one first (an environments file, or PUT /api/admin/environments/{name})',
         EXIT.usage,
       );
     await client.call('POST', `/api/admin/environments/${encodeURIComponent(env)}/import`, { features: [], segments });

@@ -46,7 +46,8 @@ function kindOf(file: string, text: string): LocalFile['kind'] {
   throw new FileError(
     file,
     '(root)',
-    `expected a flags file (top-level "flags" or "segments") or a policy (top-level "name" and "steps"); found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}`,
+    'expected a flags file (top-level "flags" or "segments") or a policy (top-level "name" and "steps"); ' +
+      `found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}`,
   );
 }
 

@@ -46,11 +46,15 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (err instanceof CliError) {
       const json = program.opts<{ json?: boolean }>().json || argv.includes('--json');
-      if (json)
-        process.stderr.write(
-          `${JSON.stringify({ error: err.message, exitCode: err.exitCode, ...(err.status ? { status: err.status } : {}), ...(err.details.length ? { details: err.details } : {}) })}\n`,
-        );
-      else process.stderr.write([...err.details, `error: ${err.message}`].map((l) => `${l}\n`).join(''));
+      if (json) {
+        const body = {
+          error: err.message,
+          exitCode: err.exitCode,
+          ...(err.status ? { status: err.status } : {}),
+          ...(err.details.length ? { details: err.details } : {}),
+        };
+        process.stderr.write(`${JSON.stringify(body)}\n`);
+      } else process.stderr.write([...err.details, `error: ${err.message}`].map((l) => `${l}\n`).join(''));
       return err.exitCode;
     }
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);

@@ -96,7 +96,8 @@ export function registerRolloutCommands(program: Command): void {
       const step = opts.step === undefined ? statusOf(rollout, new Date()).awaitingStep : Number(opts.step.replace(/%$/, ''));
       if (step === null)
         throw new CliError(
-          `nothing to approve: ${rollout.flag} in ${rollout.environment} is ${stateWords(rollout.state)} and awaits no approval (approve a later step in advance with --step <percentage> --ahead)`,
+          `nothing to approve: ${rollout.flag} in ${rollout.environment} is ${stateWords(rollout.state)} and awaits no approval ` +
+            '(approve a later step in advance with --step <percentage> --ahead)',
           EXIT.refused,
           [],
           409,

@@ -126,7 +126,8 @@ export function historyText(rollout: Rollout): string {
     if (t.samples) lines.push(`    samples: treatment ${counted(t.samples.treatment, 'request')}, control ${counted(t.samples.control, 'request')}`);
     for (const g of [...(t.gates ?? []), ...(t.rollbackChecks ?? [])]) {
       lines.push(
-        `    ${g.verdict.toUpperCase().padEnd(12)} ${g.rule}: ${formatValue(g.metric, g.value)} over ${formatCheckSamples(g.metric, g.samples)} (threshold ${formatValue(g.metric, g.threshold)})`,
+        `    ${g.verdict.toUpperCase().padEnd(12)} ${g.rule}: ${formatValue(g.metric, g.value)} ` +
+          `over ${formatCheckSamples(g.metric, g.samples)} (threshold ${formatValue(g.metric, g.threshold)})`,
       );
     }
     for (const a of t.approvals ?? [])

@@ -49,7 +49,9 @@ export function policyViolations(policy: Policy, env: Environment): PolicyViolat
       if (step.minDurationMs < rules.minStepDuration) {
         violations.push({
           rule: 'rules.minStepDuration',
-          message: `step ${step.percentage}%: lasts at least ${formatDuration(step.minDurationMs)}, ${env.name} requires at least ${formatDuration(rules.minStepDuration)} per step`,
+          message:
+            `step ${step.percentage}%: lasts at least ${formatDuration(step.minDurationMs)}, ` +
+            `${env.name} requires at least ${formatDuration(rules.minStepDuration)} per step`,
         });
       }
     }

@@ -50,7 +50,8 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
       path: '/api/admin/flags/{name}',
       summary:
         'Create or replace a flag’s definition. Kill switches are kept. If-Match: "<version>" (the ETag of a GET) makes it a compare-and-set. ' +
-        'A definition that would change the percentage a running or completed rollout set in an environment (another `rollout`, the environment disabled, the strategy gone) is refused with 409 `rollout_owns_percentage` unless `?force=true`.',
+        'A definition that would change the percentage a running or completed rollout set in an environment ' +
+        '(another `rollout`, the environment disabled, the strategy gone) is refused with 409 `rollout_owns_percentage` unless `?force=true`.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'flags:write' },
       params: nameParams,

@@ -29,7 +29,10 @@ export function headline(e: NotificationEvent): string {
       return `${what} advanced ${e.details.fromPercentage}% → ${e.details.toPercentage}%${e.details.step === e.details.steps ? ' (the last step)' : ''}`;
     case 'rollout.awaiting_approval': {
       const n = e.details.approvalsNeeded;
-      return `${what} is waiting for approval to go to ${e.details.nextPercentage}% (${n} approval${n === 1 ? '' : 's'} needed from ${e.details.roles.join(' or ') || 'anyone'})`;
+      return (
+        `${what} is waiting for approval to go to ${e.details.nextPercentage}% ` +
+        `(${n} approval${n === 1 ? '' : 's'} needed from ${e.details.roles.join(' or ') || 'anyone'})`
+      );
     }
     case 'rollout.gate_failing':
       return `Gates failing for ${what} at ${e.rollout.percentage}%`;
@@ -113,7 +116,10 @@ export function slackMessage(e: NotificationEvent): { text: string; blocks: obje
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `*${escapeSlack(text)}*${lines.length ? `\n${lines.map((l) => `• ${escapeSlack(l)}`).join('\n')}` : ''}${links.length ? `\n${links.join(' · ')}` : ''}`,
+          text:
+            `*${escapeSlack(text)}*` +
+            `${lines.length ? `\n${lines.map((l) => `• ${escapeSlack(l)}`).join('\n')}` : ''}` +
+            `${links.length ? `\n${links.join(' · ')}` : ''}`,
         },
       },
       { type: 'section', fields: fields(e).map((f) => ({ type: 'mrkdwn', text: f })) },

@@ -39,7 +39,8 @@ export function webhookRoutes(webhooks: WebhookService, dispatcher: Notification
       method: 'put',
       path: '/api/admin/webhooks/{id}',
       summary:
-        'Create or replace a webhook. Without a secret a new webhook gets a generated signing secret, returned in this answer only; `rotateSecret: true` replaces it the same way.',
+        'Create or replace a webhook. Without a secret a new webhook gets a generated signing secret, returned in this answer only; ' +
+        '`rotateSecret: true` replaces it the same way.',
       tag: TAG,
       auth: manage,
       params: idParams,

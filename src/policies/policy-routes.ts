@@ -36,7 +36,9 @@ export function policyRoutes(policies: PolicyService): RouteSpec[] {
       method: 'put',
       path: '/api/admin/policies/{name}',
       summary:
-        'Create or replace a rollout policy (admins). From an editor it becomes a proposal instead: stored, audited as policy.proposed, answered 202, applied when an admin accepts it. Rollouts already running keep the policy they started with.',
+        'Create or replace a rollout policy (admins). From an editor it becomes a proposal instead: ' +
+        'stored, audited as policy.proposed, answered 202, applied when an admin accepts it. ' +
+        'Rollouts already running keep the policy they started with.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'policies:propose' },
       params: nameParams,

@@ -107,7 +107,10 @@ function gateRule(gate: Rollout['plan']['gates'][number]): string {
     return `${gate.name} ${limit}, from PromQL \`${gate.query}\``;
   }
   if ('max' in gate) return `${gate.metric}(${gate.cohort}) ≤ ${gate.max}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}`;
-  return `${gate.metric}(treatment) ≤ control × ${1 + gate.maxRelativeIncrease}${gate.confidence ? ` at ${gate.confidence} confidence` : ''} (at least ${gate.minControlSamples} control samples)`;
+  return (
+    `${gate.metric}(treatment) ≤ control × ${1 + gate.maxRelativeIncrease}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}` +
+    ` (at least ${gate.minControlSamples} control samples)`
+  );
 }
 
 function rollbackRule(rule: Rollout['plan']['rollback'][number]): string {

@@ -26,7 +26,10 @@ th{background:#f6f8fa}code{font-family:ui-monospace,Menlo,Consolas,monospace;fon
 @media print{body{margin:0}}`;
 
 function table(header: string[], rows: string[][]): string {
-  return `<table><thead><tr>${header.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  return (
+    `<table><thead><tr>${header.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`
+  );
 }
 
 const code = (text: string) => `<code>${e(text)}</code>`;
@@ -34,9 +37,12 @@ const verdict = (v: keyof typeof VERDICT_WORDS, reason?: string) => `<span class
 
 function stepBlock(step: StepSection): string {
   const when = step.enteredAt
-    ? `Entered ${e(formatTime(step.enteredAt))}${step.leftAt ? `, left ${e(formatTime(step.leftAt))}` : ', still current'}; time in step ${e(step.timeInStep ?? '')}.`
+    ? `Entered ${e(formatTime(step.enteredAt))}${step.leftAt ? `, left ${e(formatTime(step.leftAt))}` : ', still current'}; ` +
+      `time in step ${e(step.timeInStep ?? '')}.`
     : 'Not reached.';
-  const rules = `Judged after at least ${e(step.minDuration)} and ${e(counted(step.minSamples, 'treatment request'))}; approvals to enter it: ${e(step.approvalsNeeded)}.`;
+  const rules =
+    `Judged after at least ${e(step.minDuration)} and ${e(counted(step.minSamples, 'treatment request'))}; ` +
+    `approvals to enter it: ${e(step.approvalsNeeded)}.`;
   const rows = step.evidence.flatMap((ev) =>
     ev.gates.map((g, i) => [
       i === 0 ? e(formatTime(ev.at)) : '',
@@ -73,9 +79,11 @@ export function renderHtml(report: GoLiveReport): string {
     parts.push(
       `<h2>Breach that caused the rollback</h2><div class="breach"><ul>` +
         `<li>${b.kind === 'gate' ? 'Gate (failed beyond doubt)' : 'Rollback rule'}: ${code(b.rule)}</li>` +
-        `<li>Measured: ${e(b.metric)} of the ${e(b.cohort)} cohort was <strong>${e(formatValue(b.metric, b.value))}</strong> over ${e(formatCheckSamples(b.metric, b.samples))} (threshold ${e(formatValue(b.metric, b.threshold))})</li>` +
+        `<li>Measured: ${e(b.metric)} of the ${e(b.cohort)} cohort was <strong>${e(formatValue(b.metric, b.value))}</strong> ` +
+        `over ${e(formatCheckSamples(b.metric, b.samples))} (threshold ${e(formatValue(b.metric, b.threshold))})</li>` +
         (b.test
-          ? `<li>${Math.round(b.test.confidence * 100)}% confidence bounds: ${e(formatValue(b.metric, b.test.lower))} to ${e(formatValue(b.metric, b.test.upper))}</li>`
+          ? `<li>${Math.round(b.test.confidence * 100)}% confidence bounds: ` +
+            `${e(formatValue(b.metric, b.test.lower))} to ${e(formatValue(b.metric, b.test.upper))}</li>`
           : '') +
         (b.sustainedFor ? `<li>Exceeded for ${e(b.sustainedFor)}${b.requiredFor ? ` (the rule allows ${e(b.requiredFor)})` : ''}</li>` : '') +
         `<li>Kill switch flipped: ${e(formatTime(b.at))}</li><li>Controller’s reason: ${e(b.reason)}</li></ul>` +
@@ -97,7 +105,10 @@ export function renderHtml(report: GoLiveReport): string {
   }
   const list = (items: string[]) => (items.length ? items.map(code).join('; ') : 'none');
   parts.push(
-    `<h2>Plan</h2><ul><li>Gates (all must pass to leave a step): ${list(report.plan.gates)}</li><li>Traffic checks: ${report.plan.traffic.length ? report.plan.traffic.map(e).join('; ') : 'none'}</li><li>Rollback rules (any one flips the kill switch): ${list(report.plan.rollback)}</li><li>On a failing gate: ${e(report.plan.onGateFailure)}</li>` +
+    `<h2>Plan</h2><ul><li>Gates (all must pass to leave a step): ${list(report.plan.gates)}</li>` +
+      `<li>Traffic checks: ${report.plan.traffic.length ? report.plan.traffic.map(e).join('; ') : 'none'}</li>` +
+      `<li>Rollback rules (any one flips the kill switch): ${list(report.plan.rollback)}</li>` +
+      `<li>On a failing gate: ${e(report.plan.onGateFailure)}</li>` +
       (report.plan.windows ? `<li>Change windows: ${e(report.plan.windows)}</li>` : '') +
       (report.plan.killSwitches.length ? `<li>Also killed on rollback: ${report.plan.killSwitches.map(code).join(', ')}</li>` : '') +
       `</ul>`,

@@ -63,7 +63,8 @@ export function renderMarkdown(report: GoLiveReport): string {
     out.push('## Breach that caused the rollback', '');
     out.push(`- ${b.kind === 'gate' ? 'Gate (failed beyond doubt)' : 'Rollback rule'}: ${code(b.rule)}`);
     out.push(
-      `- Measured: ${b.metric} of the ${b.cohort} cohort was **${formatValue(b.metric, b.value)}** over ${formatCheckSamples(b.metric, b.samples)} (threshold ${formatValue(b.metric, b.threshold)})`,
+      `- Measured: ${b.metric} of the ${b.cohort} cohort was **${formatValue(b.metric, b.value)}** ` +
+        `over ${formatCheckSamples(b.metric, b.samples)} (threshold ${formatValue(b.metric, b.threshold)})`,
     );
     if (b.test)
       out.push(`- ${Math.round(b.test.confidence * 100)}% confidence bounds: ${formatValue(b.metric, b.test.lower)} to ${formatValue(b.metric, b.test.upper)}`);

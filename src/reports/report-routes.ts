@@ -25,7 +25,9 @@ export function reportRoutes(deps: { rollouts: RolloutService; store: Store; now
       method: 'get',
       path: '/api/admin/rollouts/{id}/report',
       summary:
-        'Go-live report of one rollout, for a change board to file: summary, timeline, each step’s gate values, thresholds, sample sizes and verdicts, approvals, outcome, the breach behind a rollback, and its audit events. Sent as a download (Content-Disposition).',
+        'Go-live report of one rollout, for a change board to file: summary, timeline, ' +
+        'each step’s gate values, thresholds, sample sizes and verdicts, approvals, outcome, the breach behind a rollback, and its audit events. ' +
+        'Sent as a download (Content-Disposition).',
       tag: 'Rollouts',
       auth: { kind: 'admin', permission: 'read' },
       params: z.object({ id: z.string().min(1).max(100) }),

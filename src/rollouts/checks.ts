@@ -190,7 +190,8 @@ export function evaluateTraffic(traffic: Traffic, exposures: { on: number; off: 
       };
       const mismatch = srm.pValue < traffic.sampleRatio.pValue;
       const reason = mismatch
-        ? `sample ratio mismatch: ${round(srm.observedShare * 100)}% of ${n} evaluations got the feature, the step serves ${percentage}% (chi2 = ${round(srm.chiSquared)}, p = ${test.pValue}): check SDK versions, caching, or other strategies on the flag`
+        ? `sample ratio mismatch: ${round(srm.observedShare * 100)}% of ${n} evaluations got the feature, the step serves ${percentage}% ` +
+          `(chi2 = ${round(srm.chiSquared)}, p = ${test.pValue}): check SDK versions, caching, or other strategies on the flag`
         : undefined;
       checks.push(result(rule, 'sample_ratio', 'all', expected, srm.observedShare, n, mismatch ? 'fail' : 'pass', reason, { test }));
     }

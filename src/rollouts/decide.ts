@@ -84,7 +84,8 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
-    const reason = `rollback rule ${check.rule} breached: ${check.metric} ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
+    const reason =
+      `rollback rule ${check.rule} breached: ${check.metric} ${metricText(check.metric, check.value)} ` + `over ${samplesText(check.metric, check.samples)}`;
     const killed = transition(next, 'rolled_back', now, reason, 'controller', {
       rollbackChecks,
       samples: samplesOf(m),
@@ -98,7 +99,13 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     // A gate that fails on evidence (its always-valid bound past the line) is as good as a breach when the policy says so.
     const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident) : undefined;
     if (proven) {
-      const reason = `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${metricText(proven.metric, proven.value)} over ${samplesText(proven.metric, proven.samples)}${proven.test ? ` (bounds ${metricText(proven.metric, proven.test.lower)} to ${metricText(proven.metric, proven.test.upper)} at ${Math.round(proven.test.confidence * 100)}% confidence)` : ''}`;
+      const bounds = proven.test
+        ? ` (bounds ${metricText(proven.metric, proven.test.lower)} to ${metricText(proven.metric, proven.test.upper)} ` +
+          `at ${Math.round(proven.test.confidence * 100)}% confidence)`
+        : '';
+      const reason =
+        `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${metricText(proven.metric, proven.value)} ` +
+        `over ${samplesText(proven.metric, proven.samples)}${bounds}`;
       const killed = transition(next, 'rolled_back', now, reason, 'controller', {
         gates: next.gates,
         rollbackChecks,
@@ -179,7 +186,8 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
   const first = nextIndex === 0;
   if (approvals.length < nextPlan.approval.required) {
     if (r.state === 'awaiting_approval') return decided(r, []);
-    const needed = `${nextPlan.approval.required - approvals.length} approval(s) from ${nextPlan.approval.roles.join(' or ')} needed for ${nextPlan.percentage}%`;
+    const needed =
+      `${nextPlan.approval.required - approvals.length} approval(s) from ${nextPlan.approval.roles.join(' or ')} ` + `needed for ${nextPlan.percentage}%`;
     // The Go/No-Go: a first step that asks for approval serves nothing until it is given.
     const reason = first ? `Go/No-Go: ${needed}; serving nothing until then` : `the ${plans[r.stepIndex]!.percentage}% step is healthy; ${needed}`;
     const waiting = transition(r, 'awaiting_approval', now, reason, actor, first ? {} : { gates: r.gates, samples });

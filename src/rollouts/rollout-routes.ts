@@ -96,7 +96,11 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       method: 'post',
       path: '/api/admin/rollouts/{id}/approve',
       summary:
-        'Approve a step, named by its percentage (`step`; without it, the step awaiting approval). Any other step than the one awaited is refused with 409 and the awaited step, unless `ahead: true` approves a later step in advance. The same person approving the same step again gets the first approval back. Not by whoever started the rollout; roles as the policy names. Advances at once when the step is healthy. If-Match: the rollout version acted on.',
+        'Approve a step, named by its percentage (`step`; without it, the step awaiting approval). ' +
+        'Any other step than the one awaited is refused with 409 and the awaited step, unless `ahead: true` approves a later step in advance. ' +
+        'The same person approving the same step again gets the first approval back. ' +
+        'Not by whoever started the rollout; roles as the policy names. Advances at once when the step is healthy. ' +
+        'If-Match: the rollout version acted on.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'rollouts:approve' },
       params: idParams,

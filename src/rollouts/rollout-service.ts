@@ -195,7 +195,8 @@ function restoreIfAsked(flag: StoredFlag, input: StartInput): StoredFlag {
     throw new AppError(
       'conflict',
       'flag_killed',
-      `flag "${flag.name}" is killed in ${input.environment} (${kill.reason}, by ${kill.actor} at ${kill.at}): a rollout on it would serve nothing; to clear the kill switch as the rollout starts, send "restore": true with a "reason"`,
+      `flag "${flag.name}" is killed in ${input.environment} (${kill.reason}, by ${kill.actor} at ${kill.at}): ` +
+        'a rollout on it would serve nothing; to clear the kill switch as the rollout starts, send "restore": true with a "reason"',
       { killSwitch: kill },
     );
   }
@@ -215,7 +216,8 @@ function assertSafeToEnable(flag: StoredFlag, environment: string): void {
   const others = live.filter((s) => s !== claimed);
   if (others.length > 0) {
     throw AppError.conflict(
-      `flag "${flag.name}" is off in ${environment} but has other strategies (${others.map((s) => s.name).join(', ')}) that would go live for everyone they match when the rollout switches it on: remove or disable them first`,
+      `flag "${flag.name}" is off in ${environment} but has other strategies (${others.map((s) => s.name).join(', ')}) ` +
+        'that would go live for everyone they match when the rollout switches it on: remove or disable them first',
     );
   }
 }

@@ -153,9 +153,13 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
 /** The check a rollback was caused by, in words with units. */
 export function causeText(cause: CheckResult): string {
   const bounds = cause.test
-    ? `; ${Math.round(cause.test.confidence * 100)}% confidence bounds ${metricText(cause.metric, cause.test.lower)} to ${metricText(cause.metric, cause.test.upper)}`
+    ? `; ${Math.round(cause.test.confidence * 100)}% confidence bounds ` +
+      `${metricText(cause.metric, cause.test.lower)} to ${metricText(cause.metric, cause.test.upper)}`
     : '';
-  return `${cause.rule}: ${metricText(cause.metric, cause.value)} over ${samplesText(cause.metric, cause.samples)} (threshold ${metricText(cause.metric, cause.threshold)}${bounds})`;
+  return (
+    `${cause.rule}: ${metricText(cause.metric, cause.value)} over ${samplesText(cause.metric, cause.samples)} ` +
+    `(threshold ${metricText(cause.metric, cause.threshold)}${bounds})`
+  );
 }
 
 function endingOf(r: Rollout): Ending | undefined {
@@ -214,9 +218,15 @@ export function conditionText(c: Condition): string {
     case 'samples':
       return `${counted(c.samples, 'treatment request')} of ${count(c.minSamples)} needed`;
     case 'gates':
-      return `gates: ${c.pass} of ${c.total} passing${c.fail ? `, ${c.fail} failing` : ''}${c.inconclusive ? `, ${c.inconclusive} inconclusive` : ''}${c.reason ? ` (${c.reason})` : ''}`;
+      return (
+        `gates: ${c.pass} of ${c.total} passing${c.fail ? `, ${c.fail} failing` : ''}` +
+        `${c.inconclusive ? `, ${c.inconclusive} inconclusive` : ''}${c.reason ? ` (${c.reason})` : ''}`
+      );
     case 'approval':
-      return `approval for ${c.forPercentage}%: ${c.approvals} of ${c.required} (${c.roles.join(' or ')})${c.approvedBy.length ? `, given by ${c.approvedBy.join(', ')}` : ''}`;
+      return (
+        `approval for ${c.forPercentage}%: ${c.approvals} of ${c.required} (${c.roles.join(' or ')})` +
+        `${c.approvedBy.length ? `, given by ${c.approvedBy.join(', ')}` : ''}`
+      );
     case 'window':
       return c.met ? 'change window open' : `the change window${c.reason ? ` (${c.reason})` : ''}`;
     case 'person':

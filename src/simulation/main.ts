@@ -36,7 +36,8 @@ for (const scenario of SCENARIOS) {
     const f = runScenario(policy, scenario, rollouts, seed, options);
     figures.push(f);
     process.stderr.write(
-      `${scenario.name.padEnd(24)} ${policy.name.slice(0, 12).padEnd(12)} completed ${f.completed}, rolled back ${f.rolledBack}, paused ${f.paused}, unfinished ${f.unfinished}\n`,
+      `${scenario.name.padEnd(24)} ${policy.name.slice(0, 12).padEnd(12)} ` +
+        `completed ${f.completed}, rolled back ${f.rolledBack}, paused ${f.paused}, unfinished ${f.unfinished}\n`,
     );
   }
 }

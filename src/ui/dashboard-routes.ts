@@ -76,7 +76,8 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
       method: 'get',
       path: '/api/admin/rollouts/{id}/series',
       summary:
-        'One rollout with where it stands and its outcomes over time per cohort (error rate, latency, requests), gate thresholds and served percentage: what its dashboard page draws.',
+        'One rollout with where it stands and its outcomes over time per cohort (error rate, latency, requests), ' +
+        'gate thresholds and served percentage: what its dashboard page draws.',
       tag: TAG,
       auth: read,
       params: z.object({ id: z.string().min(1).max(100) }),

@@ -163,7 +163,9 @@ function nextStepActions(r: RolloutWithStatus, ctx: PageContext, after: () => vo
             label: 'Start a new rollout from 0%',
             key: `new-rollout:${r.id}`,
             title: `Start a new rollout of ${r.flag} in ${r.environment}?`,
-            message: `${step.text}. It follows the policy ${r.policy} again from its first step${restore ? '; the kill switch is cleared as it starts, for the reason you give' : ''}.`,
+            message:
+              `${step.text}. It follows the policy ${r.policy} again from its first step` +
+              `${restore ? '; the kill switch is cleared as it starts, for the reason you give' : ''}.`,
             confirmLabel: 'Start the rollout',
             text: { label: 'Reason', required: restore },
             path: '/api/admin/rollouts',

@@ -59,11 +59,13 @@ function waitText(item: Condition): Child[] {
       return [`samples: ${count(item.samples)} of ${count(item.minSamples)} treatment requests`];
     case 'gates':
       return [
-        `gates: ${item.pass} of ${item.total} passing${item.fail ? `, ${item.fail} failing` : ''}${item.inconclusive ? `, ${item.inconclusive} inconclusive` : ''}`,
+        `gates: ${item.pass} of ${item.total} passing${item.fail ? `, ${item.fail} failing` : ''}` +
+          `${item.inconclusive ? `, ${item.inconclusive} inconclusive` : ''}`,
       ];
     case 'approval':
       return [
-        `approval for ${item.forPercentage}%: ${item.approvals} of ${item.required} (${item.roles.join(' or ')})${item.approvedBy.length ? `, given by ${item.approvedBy.join(', ')}` : ''}`,
+        `approval for ${item.forPercentage}%: ${item.approvals} of ${item.required} (${item.roles.join(' or ')})` +
+          `${item.approvedBy.length ? `, given by ${item.approvedBy.join(', ')}` : ''}`,
       ];
     case 'window':
       return [item.met ? 'change window open' : `change window closed${item.reason ? `: ${item.reason}` : ''}`];

@@ -89,7 +89,9 @@ function trafficChart(series: Series): HTMLElement {
     ],
     // The title names the unit (requests per point): the axis keeps to short numbers.
     format: (v) => (v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)}k` : String(Math.round(v))),
-    summary: `Requests reported since the rollout started: treatment ${counted(sum(t), 'request')}, control ${counted(sum(c), 'request')}${series.partialFrom !== undefined ? ' (the point still filling is not drawn)' : ''}.`,
+    summary:
+      `Requests reported since the rollout started: treatment ${counted(sum(t), 'request')}, control ${counted(sum(c), 'request')}` +
+      `${series.partialFrom !== undefined ? ' (the point still filling is not drawn)' : ''}.`,
   });
 }
 

@@ -74,7 +74,8 @@ function approvalsList(r: Rollout, steps: number[]): HTMLElement {
       h(
         'li',
         {},
-        `${steps[a.step] ?? '?'}%${a.ahead ? ' (ahead)' : ''}: ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}, ${dateTime(a.at)}${a.comment ? ` — “${a.comment}”` : ''}`,
+        `${steps[a.step] ?? '?'}%${a.ahead ? ' (ahead)' : ''}: ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}, ` +
+          `${dateTime(a.at)}${a.comment ? ` — “${a.comment}”` : ''}`,
       ),
     ),
   );
