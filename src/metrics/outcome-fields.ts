@@ -1,12 +1,13 @@
 import { emptyTotals } from './outcome-math.js';
-import type { CohortTotals, OutcomeFields, OutcomeTotals } from './outcome-model.js';
+import { UNIT_BUCKETS, type CohortTotals, type OutcomeFields, type OutcomeTotals, type UnitCounts } from './outcome-model.js';
 
 export type { OutcomeFields };
 
 /**
  * Outcomes as flat counter fields, the form they are stored and summed in:
- * "<cohort>\trequests", "<cohort>\terrors", "<cohort>\tlatsum", "<cohort>\tle\t<bound>"
- * (tab-separated: a tab cannot appear in a cohort or a bound).
+ * "<cohort>\trequests", "<cohort>\terrors", "<cohort>\tlatsum", "<cohort>\tle\t<bound>", and per
+ * hashed user bucket "<cohort>\tur\t<bucket>" (requests) and "<cohort>\tue\t<bucket>" (errors)
+ * (tab-separated: a tab cannot appear in a cohort, a bound or a bucket number).
  *
  * The rollout loop adds windows together in this form and turns the result into OutcomeTotals only
  * at the end. The field names are ordinary object keys, whereas a histogram keyed by bound ("10",
@@ -19,6 +20,15 @@ export function cohortField(cohort: string, kind: 'requests' | 'errors' | 'latsu
 
 export function boundField(cohort: string, bound: string): string {
   return `${cohort}\tle\t${bound}`;
+}
+
+/** The field of one hashed user bucket's requests ('ur') or errors ('ue'). */
+export function unitField(cohort: string, kind: 'ur' | 'ue', bucket: number): string {
+  return `${cohort}\t${kind}\t${bucket}`;
+}
+
+export function emptyUnits(): UnitCounts {
+  return { requests: new Array<number>(UNIT_BUCKETS).fill(0), errors: new Array<number>(UNIT_BUCKETS).fill(0) };
 }
 
 /** "10", "10.0", "1e1" and "+10" are one bound: the spelling field names use ("10", "+Inf"). */
@@ -74,6 +84,13 @@ export function totalsOf(fields: OutcomeFields): OutcomeTotals {
     else if (kind === 'errors') c.errors += n;
     else if (kind === 'latsum') c.latencySumMs += n;
     else if (kind === 'le' && bound !== undefined) c.latencyBuckets[bound] = (c.latencyBuckets[bound] ?? 0) + n;
+    else if ((kind === 'ur' || kind === 'ue') && bound !== undefined) {
+      // Parsed as a histogram key ("+17"); Number() reads it back.
+      const bucket = Number(bound);
+      if (!(bucket >= 0 && bucket < UNIT_BUCKETS)) continue;
+      c.units ??= emptyUnits();
+      (kind === 'ur' ? c.units.requests : c.units.errors)[bucket]! += n;
+    }
   }
   return totals;
 }
@@ -88,6 +105,12 @@ export function fieldsOf(totals: OutcomeTotals): OutcomeFields {
     if (c.latencySumMs) fields[cohortField(cohort, 'latsum')] = c.latencySumMs;
     for (const key in c.latencyBuckets)
       fields[boundField(cohort, canonicalBound(key))] = (fields[boundField(cohort, canonicalBound(key))] ?? 0) + c.latencyBuckets[key]!;
+    c.units?.requests.forEach((n, k) => {
+      if (n) fields[unitField(cohort, 'ur', k)] = n;
+    });
+    c.units?.errors.forEach((n, k) => {
+      if (n) fields[unitField(cohort, 'ue', k)] = n;
+    });
   }
   return fields;
 }

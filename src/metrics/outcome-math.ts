@@ -1,4 +1,4 @@
-import type { CohortTotals, OutcomeTotals } from './outcome-model.js';
+import type { CohortTotals, OutcomeTotals, UnitCounts } from './outcome-model.js';
 
 /**
  * Pure arithmetic over outcome totals: adding windows together and reading error rates and
@@ -17,12 +17,20 @@ export function emptyTotals(): OutcomeTotals {
 export function addCohort(a: CohortTotals, b: CohortTotals): CohortTotals {
   const latencyBuckets = { ...a.latencyBuckets };
   for (const [bound, n] of Object.entries(b.latencyBuckets)) latencyBuckets[bound] = (latencyBuckets[bound] ?? 0) + n;
+  const units = addUnits(a.units, b.units);
   return {
     requests: a.requests + b.requests,
     errors: a.errors + b.errors,
     latencyBuckets,
     latencySumMs: a.latencySumMs + b.latencySumMs,
+    ...(units ? { units } : {}),
   };
+}
+
+/** Per-bucket sums of two unit counts (either may be absent). */
+function addUnits(a: UnitCounts | undefined, b: UnitCounts | undefined): UnitCounts | undefined {
+  if (!a || !b) return (a ?? b) ? { requests: [...(a ?? b)!.requests], errors: [...(a ?? b)!.errors] } : undefined;
+  return { requests: a.requests.map((n, k) => n + b.requests[k]!), errors: a.errors.map((n, k) => n + b.errors[k]!) };
 }
 
 /** Adds `source` into `target`, in place: for sums the caller owns (a tick adds thousands). */
@@ -34,6 +42,8 @@ export function addInto(target: OutcomeTotals, source: OutcomeTotals): OutcomeTo
     t.errors += s.errors;
     t.latencySumMs += s.latencySumMs;
     for (const bound in s.latencyBuckets) t.latencyBuckets[bound] = (t.latencyBuckets[bound] ?? 0) + s.latencyBuckets[bound]!;
+    const units = addUnits(t.units, s.units);
+    if (units) t.units = units;
   }
   return target;
 }

@@ -13,6 +13,23 @@ export interface CohortTotals {
   latencyBuckets: Record<string, number>;
   /** Sum of latencies (ms) of the requests that reported one. */
   latencySumMs: number;
+  /**
+   * The same requests and errors per hashed user bucket (index = bucket of the stickiness value,
+   * UNIT_BUCKETS of them), when the application reported them: what judging per user needs. Users
+   * are hashed into a fixed number of buckets so that counts add up across instances and time.
+   * Absent when nothing was reported per user (a stock SDK, an old helper): then checks judge
+   * requests. It may cover fewer requests than `requests` (requests without a stickiness value).
+   */
+  units?: UnitCounts;
+}
+
+/** Hashed user buckets outcomes are counted in (see CohortTotals.units). */
+export const UNIT_BUCKETS = 64;
+
+/** Requests and errors per hashed user bucket, each array UNIT_BUCKETS long. */
+export interface UnitCounts {
+  requests: number[];
+  errors: number[];
 }
 
 export type Cohort = 'treatment' | 'control';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { flagNameSchema } from '../flags/schema.js';
 import type { Store } from '../store/port.js';
-import { boundField, canonicalBound, cohortField, totalsOf, type OutcomeFields } from './outcome-fields.js';
-import type { OutcomeSource, OutcomeTotals, WindowQuery } from './outcome-model.js';
+import { boundField, canonicalBound, cohortField, totalsOf, unitField, type OutcomeFields } from './outcome-fields.js';
+import { UNIT_BUCKETS, type OutcomeSource, type OutcomeTotals, type WindowQuery } from './outcome-model.js';
 
 /** Gates are judged over short windows (minutes), so buckets are fine-grained: ten seconds by default. */
 export const DEFAULT_OUTCOME_BUCKET_MS = 10_000;
@@ -21,6 +21,17 @@ const boundKeySchema = z
   .regex(BOUND_PATTERN, BOUND_MESSAGE)
   .refine((key) => key === '+Inf' || (Number(key) > 0 && Number.isFinite(Number(key))), BOUND_MESSAGE);
 
+/** A hashed user bucket's number, 0 to UNIT_BUCKETS − 1, as a key ("0" … "63"). */
+const UNIT_KEY = /^(?:0|[1-9]\d?)$/;
+const unitKeySchema = z
+  .string()
+  .regex(UNIT_KEY, `a hashed user bucket: a whole number from 0 to ${UNIT_BUCKETS - 1}`)
+  .refine((k) => Number(k) < UNIT_BUCKETS, `a hashed user bucket: a whole number from 0 to ${UNIT_BUCKETS - 1}`);
+const unitCountsSchema = z
+  .object({ requests: z.number().int().nonnegative(), errors: z.number().int().nonnegative() })
+  .strict()
+  .refine((u) => u.errors <= u.requests, { path: ['errors'], message: 'errors cannot exceed requests' });
+
 const outcomeRecordSchema = z
   .object({
     flag: flagNameSchema,
@@ -38,8 +49,21 @@ const outcomeRecordSchema = z
         sum: z.number().nonnegative(),
       })
       .optional(),
+    /**
+     * The same requests and errors per hashed user bucket of the stickiness value (the SDK helper
+     * fills this in): what judging per user needs. Requests without a stickiness value are left out.
+     */
+    units: z
+      .record(unitKeySchema, unitCountsSchema, {
+        error: (issue) => (issue.code === 'invalid_key' ? `a hashed user bucket: 0 to ${UNIT_BUCKETS - 1}` : undefined),
+      })
+      .optional(),
   })
-  .refine((r) => r.errors <= r.requests, { path: ['errors'], message: 'errors cannot exceed requests' });
+  .refine((r) => r.errors <= r.requests, { path: ['errors'], message: 'errors cannot exceed requests' })
+  .refine((r) => !r.units || Object.values(r.units).reduce((n, u) => n + u.requests, 0) <= r.requests, {
+    path: ['units'],
+    message: 'the units hold more requests than the record',
+  });
 
 export const outcomeReportSchema = z
   .object({
@@ -64,6 +88,10 @@ function addRecordFields(fields: OutcomeFields, record: OutcomeReport['records']
   };
   add(cohortField(record.cohort, 'requests'), record.requests);
   add(cohortField(record.cohort, 'errors'), record.errors);
+  for (const [bucket, u] of Object.entries(record.units ?? {})) {
+    add(unitField(record.cohort, 'ur', Number(bucket)), u.requests);
+    add(unitField(record.cohort, 'ue', Number(bucket)), u.errors);
+  }
   if (!record.latencyMs) return;
   add(cohortField(record.cohort, 'latsum'), record.latencyMs.sum);
   // Empty buckets are kept: a bucket's bound is the lower bound of the next one, so dropping it

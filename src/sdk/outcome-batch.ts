@@ -16,6 +16,8 @@ export interface OutcomeRecord {
   errors: number;
   /** Upper bound in ms ("+Inf" for the last) → count in that bucket, not cumulative; sum in ms. */
   latencyMs?: { buckets: Record<string, number>; sum: number };
+  /** The same requests and errors per hashed user bucket ("0" … "63"): what judging per user needs. */
+  units?: Record<string, { requests: number; errors: number }>;
 }
 
 /** Upper bounds (ms) of the latency histogram; a last "+Inf" bucket catches the rest. */
@@ -33,7 +35,12 @@ export interface Observation {
   ok: boolean;
   /** How long the work took; left out (or not a finite number ≥ 0) when unknown. */
   latencyMs?: number;
+  /** The hashed user bucket of the request's stickiness value (0 … 63), when it has one. */
+  unit?: number;
 }
+
+/** Hashed user buckets, as the controller counts them (UNIT_BUCKETS in src/metrics/outcome-model.ts, held equal by a test). */
+export const UNIT_BUCKET_COUNT = 64;
 
 interface Tally {
   flag: string;
@@ -43,6 +50,8 @@ interface Tally {
   /** counts[i] = observations in (bounds[i-1], bounds[i]]; the last entry is the +Inf bucket. */
   counts: number[] | undefined;
   latencySum: number;
+  /** Requests and errors per hashed user bucket, for the observations that named one. */
+  units: Map<number, { requests: number; errors: number }> | undefined;
 }
 
 /** Checks the bounds once, at start-up: a bad histogram is a programming error, better found at once. */
@@ -79,11 +88,19 @@ export class OutcomeBatch {
         this.refused += 1;
         return false;
       }
-      tally = { flag, cohort, requests: 0, errors: 0, counts: undefined, latencySum: 0 };
+      tally = { flag, cohort, requests: 0, errors: 0, counts: undefined, latencySum: 0, units: undefined };
       this.tallies.set(key, tally);
     }
     tally.requests += 1;
     if (!observation.ok) tally.errors += 1;
+    const unit = observation.unit;
+    if (typeof unit === 'number' && Number.isInteger(unit) && unit >= 0 && unit < UNIT_BUCKET_COUNT) {
+      tally.units ??= new Map();
+      let u = tally.units.get(unit);
+      if (!u) tally.units.set(unit, (u = { requests: 0, errors: 0 }));
+      u.requests += 1;
+      if (!observation.ok) u.errors += 1;
+    }
     const latency = observation.latencyMs;
     if (typeof latency === 'number' && Number.isFinite(latency) && latency >= 0) {
       tally.counts ??= new Array<number>(this.bounds.length + 1).fill(0);
@@ -118,6 +135,7 @@ export class OutcomeBatch {
         t.counts.forEach((n, i) => (buckets[i < this.bounds.length ? String(this.bounds[i]) : '+Inf'] = n));
         record.latencyMs = { buckets, sum: t.latencySum };
       }
+      if (t.units) record.units = Object.fromEntries([...t.units].map(([bucket, u]) => [String(bucket), { ...u }]));
       return record;
     });
   }
