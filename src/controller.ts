@@ -93,9 +93,10 @@ export async function startController(config: Config, logger: Logger, options: C
   const flags = new FlagService(store, now, awaitApplied);
   const tokens = new TokenService(store, now, awaitApplied);
   const policies = new PolicyService(store, now, awaitApplied);
-  const rollouts = new RolloutService(store, now, environments, awaitApplied);
-  observability.watchRollouts(rollouts);
   const outcomes = new StoreOutcomeSource(store, config.OUTCOME_BUCKET_MS);
+  // Outcomes too: a start's pre-flight checks the flag's baseline against the policy's gates.
+  const rollouts = new RolloutService(store, now, environments, awaitApplied, { outcomes });
+  observability.watchRollouts(rollouts);
   // Listens to rollout changes and kill switches from the start, so no change made through the API or the loop goes untold.
   const notifications = createNotifications({ store, logger, rollouts, flags, now, config, version: VERSION });
   notifications.start();

@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
 import { stateWords } from '../reports/go-live-report.js';
-import type { AdminClient } from './admin-client.js';
+import { apiError, type AdminClient, type ApiResponse } from './admin-client.js';
+import type { Preflight } from '../rollouts/preflight.js';
+import { preflightLines } from '../rollouts/preflight-text.js';
 import { contextOf } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { emit, note, print, printJson } from './output.js';
@@ -36,6 +38,29 @@ function rolloutLine(r: Rollout & Partial<Pick<RolloutView, 'status'>>): string 
   const waiting = isFinal(r.state) ? '' : ` (waiting for ${waitingText(status)})`;
   const ended = status.ended?.causeText ? `\ncause: ${status.ended.causeText}` : '';
   return `${r.flag} in ${r.environment} [${r.id}]: ${stateWords(r.state)}, ${status.served.text}${waiting}\n${progressBar(r)}${ended}`;
+}
+
+/**
+ * A refused start as apiError words it; a baseline that already fails a gate gets one line per gate
+ * on stderr and the option that starts anyway.
+ */
+function startRefusal(res: ApiResponse): CliError {
+  const error = apiError('POST', '/api/admin/rollouts', res);
+  let body: { error?: string; details?: { violations?: Array<{ text: string }> } } = {};
+  try {
+    body = JSON.parse(res.text);
+  } catch {
+    return error;
+  }
+  if (body.error !== 'baseline_above_gate') return error;
+  const lines = (body.details?.violations ?? []).map((v) => `failing on the baseline: ${v.text}`);
+  return new CliError(
+    "the flag's baseline (its traffic without the feature) already fails the policy's gates, before anyone gets the feature; " +
+      'fix it or the policy, or start anyway with --force (recorded as a warning)',
+    error.exitCode,
+    lines,
+    res.status,
+  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,11 +101,15 @@ export function registerRolloutCommands(program: Command): void {
     .requiredOption('-e, --env <environment>', 'environment, e.g. production')
     .requiredOption('-p, --policy <policy>', 'rollout policy, e.g. standard')
     .option('--restore <reason>', 'the flag is killed in the environment: clear its kill switch as the rollout starts, for this reason (recorded)')
-    .action(async (flag: string, opts: { env: string; policy: string; restore?: string }, cmd: Command) => {
+    .option('--force', "start even when the flag's baseline already fails one of the policy's gates (recorded as a warning)")
+    .action(async (flag: string, opts: { env: string; policy: string; restore?: string; force?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const restore = opts.restore === undefined ? {} : { restore: true, reason: opts.restore };
-      const rollout = await ctx.client.call<RolloutView>('POST', '/api/admin/rollouts', { flag, environment: opts.env, policy: opts.policy, ...restore });
-      emit(ctx.json, rollout, () => `Started ${rolloutLine(rollout)}`);
+      const body = { flag, environment: opts.env, policy: opts.policy, ...restore, ...(opts.force ? { force: true } : {}) };
+      const res = await ctx.client.send('POST', '/api/admin/rollouts', body);
+      if (res.status >= 400) throw startRefusal(res);
+      const rollout = JSON.parse(res.text) as RolloutView & { preflight?: Preflight };
+      emit(ctx.json, rollout, () => [`Started ${rolloutLine(rollout)}`, ...(rollout.preflight ? preflightLines(rollout.preflight) : [])].join('\n'));
     });
 
   program

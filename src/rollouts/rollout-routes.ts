@@ -20,6 +20,8 @@ const startBody = z
     policy: flagNameSchema,
     /** A killed flag is refused unless the kill switch is to be cleared as the rollout starts, for a reason. */
     restore: z.boolean().optional(),
+    /** Start even when the baseline already fails one of the policy's absolute gates: recorded as a warning (with `reason`, if given). */
+    force: z.boolean().optional(),
     reason: z.string().min(1).max(1000).optional(),
   })
   .strict()
@@ -59,9 +61,18 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       auth: { kind: 'admin', permission: 'rollouts:start' },
       body: startBody,
       responses: {
-        201: { description: 'The rollout' },
+        201: {
+          description:
+            "The rollout, with `preflight`: the baseline (the flag's traffic without the feature over the last hour at most), " +
+            'and per step how long it needs at that traffic to detect a doubling of the error rate; `preflight.warnings` when forced',
+        },
         404: { description: 'No such flag, policy or environment' },
-        409: { description: 'The flag already has an active rollout there, or is killed there and `restore` was not asked for' },
+        409: {
+          description:
+            'The flag already has an active rollout there, or is killed there and `restore` was not asked for, ' +
+            'or (`baseline_above_gate`) its baseline already fails an absolute gate of the policy and `force` was not asked for: ' +
+            '`details.violations` gives each gate with value, threshold and samples',
+        },
       },
       handler: async ({ body, token, actor }) => {
         const [view] = await rollouts.views([await rollouts.start(body, person(token), actor)]);

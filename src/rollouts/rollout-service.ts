@@ -8,6 +8,7 @@ import type { StoredFlag } from '../flags/schema.js';
 import { POLICIES } from '../policies/policy-service.js';
 import type { Policy } from '../policies/policy-schema.js';
 import { emptyTotals } from '../metrics/outcome-math.js';
+import type { OutcomeSource } from '../metrics/outcome-model.js';
 import { decide } from './decide.js';
 import { applyActions, claimStrategy } from './flag-actions.js';
 import { type Approval, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
@@ -16,6 +17,7 @@ import { RolloutDocs } from './rollout-docs.js';
 import { ACTIVE, activeKey, refusalError, RolloutWriter, summary, type RolloutListener } from './rollout-writer.js';
 import { rolloutViews, type RolloutView } from './rollout-views.js';
 import type { EnvironmentService } from '../environments/environment-service.js';
+import { baselineWindowMs, preflight, type Preflight } from './preflight.js';
 
 export type Command = Extract<DecisionInput, { kind: 'approve' | 'reject' | 'pause' | 'resume' | 'abort' }>['kind'];
 
@@ -35,6 +37,8 @@ export class RolloutService {
     /** Declared environments: a rollout starts only in one, on a policy that meets its rules. */
     private readonly environments: Pick<EnvironmentService, 'require' | 'assertPolicyAllowed'>,
     private readonly awaitApplied: (feedSeq: number) => Promise<void> = async () => {},
+    /** `outcomes`: the flag's recent outcomes, for the start's pre-flight (none: no pre-flight, as in benches and unit tests). */
+    private readonly options: { outcomes?: OutcomeSource } = {},
   ) {
     this.docs = new RolloutDocs(store);
     this.writer = new RolloutWriter(store, this.docs, now, awaitApplied);
@@ -65,8 +69,12 @@ export class RolloutService {
     return doc;
   }
 
-  /** Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the first step. */
-  async start(input: StartInput, by: Person, actor: Actor): Promise<Rollout> {
+  /**
+   * Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the
+   * first step. Its pre-flight (preflight.ts) is kept on the rollout and answered with it; a baseline
+   * that already fails an absolute gate refuses the start unless `force`, which records it as a warning.
+   */
+  async start(input: StartInput, by: Person, actor: Actor): Promise<RolloutWithPreflight> {
     const id = randomUUID();
     const environment = await this.environments.require(input.environment);
     const started = await auditedCommit(
@@ -85,15 +93,23 @@ export class RolloutService {
           throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
         const restored = restoreIfAsked(flagDoc.value, input);
         assertSafeToEnable(restored, input.environment);
-        const pending = newRollout({
-          id,
-          flag: input.flag,
-          environment: input.environment,
-          policy: input.policy,
-          plan: policyDoc.value,
-          startedBy: by,
-          at: this.now(),
-        });
+        const checked = await this.preflight(input, policyDoc.value);
+        const warnings = checked?.violations.map((v) => v.text) ?? [];
+        if (warnings.length > 0 && !input.force) throw baselineRefusal(input, checked!);
+        const kept: Preflight | undefined = checked && (warnings.length > 0 ? { ...checked, warnings } : checked);
+        const pending: RolloutWithPreflight = {
+          ...newRollout({
+            id,
+            flag: input.flag,
+            environment: input.environment,
+            policy: input.policy,
+            plan: policyDoc.value,
+            startedBy: by,
+            at: this.now(),
+          }),
+          // Kept on the record (decide carries it along), so the dashboard shows what the start was told.
+          ...(kept ? { preflight: kept } : {}),
+        };
         const claimed = claimStrategy(restored, input.environment, pending.strategyId);
         const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, this.now());
         if (decision.kind === 'refused') throw refusalError(decision);
@@ -111,7 +127,14 @@ export class RolloutService {
             ],
           },
           audit: [
-            { actor, action: 'rollout.start', target: { type: 'rollout', id, environment: input.environment }, before: null, after: summary(decision.next) },
+            {
+              actor,
+              action: 'rollout.start',
+              target: { type: 'rollout', id, environment: input.environment },
+              ...(warnings.length > 0 ? { reason: forcedReason(warnings, input.reason) } : {}),
+              before: null,
+              after: warnings.length > 0 ? { ...summary(decision.next), preflight: { forced: true, warnings } } : summary(decision.next),
+            },
             ...(restored !== flagDoc.value
               ? [
                   {
@@ -141,6 +164,19 @@ export class RolloutService {
     );
     this.writer.emit({ before: null, after: started, action: 'rollout.start', actor });
     return started;
+  }
+
+  /**
+   * The pre-flight of a start: the flag's outcomes over the baseline window (whole buckets, up to
+   * now) judged against the policy. Undefined when the service was given no outcomes to read.
+   */
+  private async preflight(input: StartInput, policy: Policy): Promise<Preflight | undefined> {
+    const outcomes = this.options.outcomes;
+    if (!outcomes) return undefined;
+    const to = this.now().getTime();
+    const from = Math.floor((to - baselineWindowMs(policy)) / outcomes.bucketMs) * outcomes.bucketMs;
+    const totals = await outcomes.sum(input.environment, input.flag, from, to + 1);
+    return preflight({ policy, totals, window: { from, to } });
   }
 
   /**
@@ -181,7 +217,32 @@ export interface StartInput {
   policy: string;
   /** Clear the flag's kill switch in the environment as the rollout starts (needs `reason`). */
   restore?: boolean;
+  /** Start even when the baseline already fails an absolute gate: recorded as a warning on the rollout and in the audit log. */
+  force?: boolean;
   reason?: string;
+}
+
+/** A rollout as started by a service that read outcomes: with the pre-flight it was started on. */
+export type RolloutWithPreflight = Rollout & { preflight?: Preflight };
+
+/**
+ * The baseline (traffic without the feature) already fails an absolute gate: the first step would
+ * fail or hold on it whatever the feature does. Refused with the numbers, unless forced.
+ */
+function baselineRefusal(input: StartInput, checked: Preflight): AppError {
+  return new AppError(
+    'conflict',
+    'baseline_above_gate',
+    `flag "${input.flag}" in ${input.environment}: the baseline (its traffic without the feature) already fails the policy's gates, ` +
+      `before anyone gets the feature: ${checked.violations.map((v) => v.text).join('; ')}. ` +
+      'Fix the baseline or the policy first, or send "force": true to start anyway (recorded as a warning)',
+    { violations: checked.violations, preflight: checked },
+  );
+}
+
+/** The audit reason of a forced start: what was overridden, and the person's reason when given. */
+function forcedReason(warnings: string[], reason: string | undefined): string {
+  return `started with force over a baseline that already fails the policy's gates: ${warnings.join('; ')}${reason ? `. Reason: ${reason}` : ''}`;
 }
 
 /**

@@ -217,6 +217,9 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(started.code).toBe(0);
     rolloutId = /\[([0-9a-f-]{36})\]/.exec(started.stdout)![1]!;
     expect(started.stdout).toContain('[1%] › 10% › 50% › 100%');
+    // Nothing reported the flag's outcomes yet: the pre-flight says there is no traffic to estimate from.
+    expect(started.stdout).toContain('Pre-flight: no requests without the feature over the last 60 min');
+    expect(started.stdout).toContain('  1%: no estimate: no traffic');
 
     const status = await cli(['status', '--json'], viewer);
     expect(status.code).toBe(0);
@@ -368,5 +371,29 @@ describe('rolloutctl (the built binary) against a running controller', () => {
 
     expect((await cli(['history', 'ffffffff'], viewer)).code).toBe(2);
     expect((await cli(['--url', t.url, 'status'], viewer, { CONTROLLER_URL: 'http://127.0.0.1:1' })).code).toBe(0);
+  });
+
+  it('start: a baseline over a gate is refused with its numbers (exit 2) unless --force; the estimate per step is printed', async () => {
+    expect((await t.api('PUT', '/api/admin/flags/cli-noisy', { environments: { production: { enabled: true, strategies: [] } } })).status).toBeLessThan(300);
+    const client = await t.token({ kind: 'client', environment: 'production' });
+    secrets.push(client);
+    const reported = await t.api(
+      'POST',
+      '/api/metrics/outcomes',
+      { appName: 'shop', records: [{ flag: 'cli-noisy', cohort: 'control', requests: 60_000, errors: 12_000 }] },
+      client,
+    );
+    expect(reported.status).toBe(202);
+
+    const refused = await cli(['start', 'cli-noisy', '--env', 'production', '--policy', 'cli-plan'], editor);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('failing on the baseline: error_rate(treatment) <= 0.05: the baseline is already 20% against 5%, over 60,000 requests');
+    expect(refused.stderr).toContain('start anyway with --force');
+
+    const forced = await cli(['start', 'cli-noisy', '--env', 'production', '--policy', 'cli-plan', '--force'], editor);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/Pre-flight: (99\d|1,000) requests\/min; 20% errors in 60,000 requests without the feature over the last 60 min/);
+    expect(forced.stdout).toContain('  warning: error_rate(treatment) <= 0.05: the baseline is already 20% against 5%');
+    expect(forced.stdout).toMatch(/ {2}10%: (~\d+ min|< 1 min) to detect a doubling at 95% confidence \(\d+ requests\/min\)/);
   });
 });

@@ -2,7 +2,9 @@ import { rolloutActions } from '../actions.js';
 import { request } from '../api.js';
 import { h, render, type Child } from '../dom.js';
 import { dateTime, metricValue, samplesText, stateLabel } from '../format.js';
-import { counted } from '../../../rollouts/units.js';
+import { counted, percentOf } from '../../../rollouts/units.js';
+import type { Preflight } from '../../../rollouts/preflight.js';
+import { baselineText, minutesText, perMinute } from '../../../rollouts/preflight-text.js';
 import { live } from '../live.js';
 import { showError, announce } from '../status.js';
 import type { CheckResult, Page, PageContext, Rollout, RolloutView, RolloutWithStatus, Transition } from '../types.js';
@@ -128,6 +130,50 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
   );
 }
 
+const LIMITED_BY = { traffic: 'traffic', minDuration: 'minimum duration', minSamples: 'minimum samples' } as const;
+
+/** What the start was told about the flag's baseline and how long each step needs (kept on the rollout since its start). */
+function preflightSection(r: Rollout & { preflight?: Preflight }): HTMLElement | null {
+  const p = r.preflight;
+  if (!p) return null;
+  const confidence = percentOf(p.detection.confidence);
+  return h(
+    'section',
+    { 'aria-labelledby': 'preflight-title' },
+    h('h2', { id: 'preflight-title' }, 'Pre-flight'),
+    h('p', {}, h('strong', {}, 'Baseline at the start: '), baselineText(p)),
+    p.warnings?.length
+      ? h(
+          'ul',
+          { class: 'preflight-warnings', 'aria-label': 'Started with force over' },
+          p.warnings.map((w) => h('li', { class: 'verdict-failing' }, `Started with force: ${w}`)),
+        )
+      : null,
+    dataTable({
+      cls: 'preflight stack',
+      caption: `Per step, at the traffic of the start: time to detect a doubling of the error rate at ${confidence} confidence`,
+      columns: ['Step', 'Requests', 'To detect a doubling', 'Step lasts at least', 'Limited by'],
+      rowHeaders: true,
+      rows: p.steps.map((s) => ({
+        cells: [
+          `${s.percentage}%`,
+          perMinute(s.requestsPerMinute),
+          s.minutesToDetectDoubling === null ? (s.reason ?? 'no estimate') : minutesText(s.minutesToDetectDoubling),
+          s.minutesNeeded === null ? 'waits for traffic' : minutesText(s.minutesNeeded),
+          [LIMITED_BY[s.limitedBy], s.beyondMaxDuration ? h('span', { class: 'muted' }, ' (longer than the step may last)') : null],
+        ],
+      })),
+    }),
+    p.notes.length
+      ? h(
+          'ul',
+          { class: 'muted' },
+          p.notes.map((n) => h('li', {}, n)),
+        )
+      : null,
+  );
+}
+
 function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[] {
   const { rollout: r, series } = data;
   const progress = r.status;
@@ -189,6 +235,7 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
       h('h2', { id: 'charts-title' }, 'Over time'),
       h('div', { class: 'charts' }, rolloutCharts(series, progress.served.percentage)),
     ),
+    preflightSection(r),
     h('section', { 'aria-labelledby': 'approvals-title' }, h('h2', { id: 'approvals-title' }, 'Approvals'), approvalsList(r, progress.steps)),
     h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'History'), historyTable(r)),
   ];
