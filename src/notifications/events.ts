@@ -124,12 +124,14 @@ export function flagEvent(
 export function deriveEvents(before: Rollout | null, after: Rollout): RolloutEvent[] {
   const events: RolloutEvent[] = [];
   // Gates are judged before the state machine moves on, so a failing verdict comes before any
-  // pause it causes. Only the turn to failing is news: staying failing is not repeated.
-  if (after.stepVerdict.kind === 'failing' && before?.stepVerdict.kind !== 'failing' && isJudged(after.state)) {
+  // pause it causes. Only the turn to failing is news: staying failing is not repeated. A step held
+  // for a shared incident (control as bad as treatment) is news too, even when it was failing already.
+  if (after.stepVerdict.kind === 'failing' && isJudged(after.state) && (!isFailing(before) || (after.stepVerdict.shared && !isFailing(before, true)))) {
     events.push(
       event(after, 'rollout.gate_failing', after.updatedAt, ref(after, after), {
         reason: after.stepVerdict.reason,
-        failing: after.gates.filter((g) => g.verdict === 'fail'),
+        // With the rollback rules that hold it, breached in both cohorts.
+        failing: [...after.gates, ...after.rollbackChecks.filter((c) => c.shared)].filter((c) => c.verdict === 'fail'),
       }),
     );
   }
@@ -142,6 +144,11 @@ export function deriveEvents(before: Rollout | null, after: Rollout): RolloutEve
     served = t.percentage;
   });
   return events;
+}
+
+/** Whether the step was failing before this change (held for a shared incident, with `shared`). */
+function isFailing(r: Rollout | null, shared = false): boolean {
+  return r?.stepVerdict.kind === 'failing' && (!shared || r.stepVerdict.shared === true);
 }
 
 function isJudged(state: RolloutState): boolean {

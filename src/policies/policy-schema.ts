@@ -192,6 +192,14 @@ export const policySchema = z
      * looks, or roll back as a breached rollback rule would. Point-estimate failures always hold.
      */
     onGateFailure: z.enum(['hold', 'rollback']).default('hold'),
+    /**
+     * What a breach does that control shares (attribution: the same rollback rule, or the same gate
+     * failing beyond doubt, breached on control over the same window). `hold`: an incident, not the
+     * feature's fault: the step holds and goes on by itself once it clears. `rollback`: kill anyway.
+     */
+    onSharedBreach: z.enum(['hold', 'rollback']).default('hold'),
+    /** How long a completed rollout keeps its rollback rules watching (0: not at all); a breach then still kills the flag. */
+    watchAfterCompletion: durationSchema.prefault(0),
     traffic: trafficSchema.optional(),
   })
   .strict()

@@ -60,6 +60,8 @@ export interface Breach {
   test?: CheckResult['test'];
   /** The other checks of that analysis that also failed (inconclusive and passing ones are not breaches). */
   alsoFailing: CheckResult[];
+  /** A breach during the watch after completion: when the rollout had completed. */
+  completedAt?: string;
 }
 
 export interface GoLiveReport {
@@ -80,7 +82,18 @@ export interface GoLiveReport {
     steps: number[];
     percentage: number;
   };
-  plan: { gates: string[]; traffic: string[]; rollback: string[]; onGateFailure: string; windows?: string; killSwitches: string[] };
+  plan: {
+    gates: string[];
+    traffic: string[];
+    rollback: string[];
+    onGateFailure: string;
+    /** What a breach control shares does (attribution). */
+    onSharedBreach: string;
+    /** How long the rollback rules watch after completion, when they do. */
+    watchAfterCompletion?: string;
+    windows?: string;
+    killSwitches: string[];
+  };
   timeline: Array<{ at: string; from: RolloutState; to: RolloutState; percentage: number; actor: string; reason: string }>;
   steps: StepSection[];
   approvals: ReportApproval[];
@@ -118,6 +131,12 @@ function rollbackRule(rule: Rollout['plan']['rollback'][number]): string {
   return `${rule.metric}(${rule.cohort}) > ${rule.above} for ${formatDuration(rule.for)} (at least ${rule.minSamples} requests per window)`;
 }
 
+function sharedBreachText(plan: Rollout['plan']): string {
+  // Plans stored before attribution existed have no onSharedBreach: they roll back, as they did.
+  if (plan.onSharedBreach !== 'hold') return 'a breach control shares rolls back like any other';
+  return 'a breach control shares (same rule, same window) holds the step until it clears; at 100 % no control is left, so breaches roll back';
+}
+
 /** Which step each transition's evidence was judged on: the step the rollout was in before it. */
 function stepSections(rollout: Rollout, now: Date): StepSection[] {
   const plans = stepPlans(rollout.plan);
@@ -148,7 +167,8 @@ function stepSections(rollout: Rollout, now: Date): StepSection[] {
       entered = true;
       sections[current]!.enteredAt ??= t.at;
     } else if (entered && (t.to === 'completed' || t.to === 'rolled_back' || t.to === 'aborted') && judged) {
-      judged.leftAt = t.at;
+      // A rollback during the watch after completion does not move when the last step was left: at completion.
+      judged.leftAt ??= t.at;
     }
   }
   const live = sections[current];
@@ -177,6 +197,7 @@ function findBreach(rollout: Rollout): Breach | undefined {
   const index = cause.kind === 'rollback-rule' ? (t.rollbackChecks ?? []).findIndex((c) => c.rule === cause.rule) : -1;
   const rule = index >= 0 ? rollout.plan.rollback[index] : undefined;
   const since = index >= 0 ? rollout.breachingSince[index] : undefined;
+  const completed = t.from === 'completed' ? rollout.history.findLast((h) => h.to === 'completed') : undefined;
   return {
     at: t.at,
     kind: cause.kind,
@@ -192,6 +213,7 @@ function findBreach(rollout: Rollout): Breach | undefined {
     text: causeText(cause),
     ...(cause.test ? { test: cause.test } : {}),
     alsoFailing: checks.filter((c) => c.verdict === 'fail' && c.rule !== cause.rule),
+    ...(completed ? { completedAt: completed.at } : {}),
   };
 }
 
@@ -238,6 +260,10 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
         rollout.plan.onGateFailure === 'rollback'
           ? 'a gate that fails beyond doubt (at its confidence) rolls back'
           : 'a failing gate holds the step for a person',
+      onSharedBreach: sharedBreachText(rollout.plan),
+      ...(rollout.plan.watchAfterCompletion > 0
+        ? { watchAfterCompletion: `rollback rules keep watching for ${formatDuration(rollout.plan.watchAfterCompletion)} after completion` }
+        : {}),
       ...(windows && (windows.allow.length > 0 || windows.deny.length > 0)
         ? {
             windows: [

@@ -86,6 +86,7 @@ export function renderHtml(report: GoLiveReport): string {
             `${e(formatValue(b.metric, b.test.lower))} to ${e(formatValue(b.metric, b.test.upper))}</li>`
           : '') +
         (b.sustainedFor ? `<li>Exceeded for ${e(b.sustainedFor)}${b.requiredFor ? ` (the rule allows ${e(b.requiredFor)})` : ''}</li>` : '') +
+        (b.completedAt ? `<li>During the watch after completion: the rollout had completed ${e(formatTime(b.completedAt))}</li>` : '') +
         `<li>Kill switch flipped: ${e(formatTime(b.at))}</li><li>Controller’s reason: ${e(b.reason)}</li></ul>` +
         (b.alsoFailing.length
           ? `<p>Other checks failing in the same analysis:</p>` +
@@ -109,6 +110,8 @@ export function renderHtml(report: GoLiveReport): string {
       `<li>Traffic checks: ${report.plan.traffic.length ? report.plan.traffic.map(e).join('; ') : 'none'}</li>` +
       `<li>Rollback rules (any one flips the kill switch): ${list(report.plan.rollback)}</li>` +
       `<li>On a failing gate: ${e(report.plan.onGateFailure)}</li>` +
+      `<li>On a breach control shares: ${e(report.plan.onSharedBreach)}</li>` +
+      (report.plan.watchAfterCompletion ? `<li>After completion: ${e(report.plan.watchAfterCompletion)}</li>` : '') +
       (report.plan.windows ? `<li>Change windows: ${e(report.plan.windows)}</li>` : '') +
       (report.plan.killSwitches.length ? `<li>Also killed on rollback: ${report.plan.killSwitches.map(code).join(', ')}</li>` : '') +
       `</ul>`,

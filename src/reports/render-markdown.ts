@@ -69,6 +69,7 @@ export function renderMarkdown(report: GoLiveReport): string {
     if (b.test)
       out.push(`- ${Math.round(b.test.confidence * 100)}% confidence bounds: ${formatValue(b.metric, b.test.lower)} to ${formatValue(b.metric, b.test.upper)}`);
     if (b.sustainedFor) out.push(`- Exceeded for ${b.sustainedFor}${b.requiredFor ? ` (the rule allows ${b.requiredFor})` : ''}`);
+    if (b.completedAt) out.push(`- During the watch after completion: the rollout had completed ${formatTime(b.completedAt)}`);
     out.push(`- Kill switch flipped: ${formatTime(b.at)}`, `- Controller's reason: ${mdText(b.reason)}`, '');
     if (b.alsoFailing.length) {
       out.push('Other checks failing in the same analysis:', '');
@@ -92,6 +93,8 @@ export function renderMarkdown(report: GoLiveReport): string {
   out.push(`- Traffic checks: ${report.plan.traffic.length ? report.plan.traffic.map(mdText).join('; ') : 'none'}`);
   out.push(`- Rollback rules (any one flips the kill switch): ${report.plan.rollback.length ? report.plan.rollback.map(code).join('; ') : 'none'}`);
   out.push(`- On a failing gate: ${mdText(report.plan.onGateFailure)}`);
+  out.push(`- On a breach control shares: ${mdText(report.plan.onSharedBreach)}`);
+  if (report.plan.watchAfterCompletion) out.push(`- After completion: ${mdText(report.plan.watchAfterCompletion)}`);
   if (report.plan.windows) out.push(`- Change windows: ${mdText(report.plan.windows)}`);
   if (report.plan.killSwitches.length) out.push(`- Also killed on rollback: ${report.plan.killSwitches.map(code).join(', ')}`);
   out.push('', '## Timeline', '');

@@ -1,19 +1,29 @@
 import { changeWindowOpen } from '../policies/change-window.js';
+import { formatDuration } from '../policies/durations.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
-import { evaluateGate, evaluateQueryGate, evaluateQueryRollbackRule, evaluateRollbackRule, evaluateTraffic } from './checks.js';
-import type { Action, ActiveState, CheckResult, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState, StepVerdict } from './rollout-model.js';
-import { isFinal } from './rollout-model.js';
+import { evaluateQueryRollbackRule, evaluateRollbackRule } from './checks.js';
+import type { Action, ActiveState, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState } from './rollout-model.js';
+import { isFinal, isWatching } from './rollout-model.js';
 import { metricText, samplesText } from './units.js';
 import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
+import { attributeRollbackRule } from './attribution.js';
+import { judgeStep } from './judge-step.js';
 
 /**
  * The decision core: what a rollout does next, given what it was asked to consider and the time.
  * Pure: no I/O and no clock of its own, so every rule of a policy is a row in a table test.
  */
 export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decision {
-  if (isFinal(rollout.state)) return refuse('conflict', 'rollout_finished', `the rollout is ${rollout.state.replace('_', ' ')}`);
+  // A completed rollout that still watches (watchAfterCompletion) is analysed, and nothing else.
+  const watched = isWatching(rollout) && (input.kind === 'analysis' || input.kind === 'provider-error');
+  if (isFinal(rollout.state) && !watched) return refuse('conflict', 'rollout_finished', `the rollout is ${rollout.state.replace('_', ' ')}`);
   const at = now.toISOString();
   const r: Rollout = { ...rollout, updatedAt: at };
+  if (watched && now.getTime() >= Date.parse(rollout.watchUntil!)) {
+    // The watch is over: no more analysis, no more kill. Written without watchUntil, the rollout is done for good.
+    const { watchUntil: _until, ...done } = r;
+    return decided({ ...done, lastEvaluatedAt: at }, []);
+  }
   switch (input.kind) {
     case 'analysis':
       return analyse(r, input.measurements, now);
@@ -67,8 +77,9 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
 function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const at = now.toISOString();
   // Rollback rules are checked in every active state: waiting for approval, paused or outside a window.
+  // A failing rule on treatment is judged on control too (attribution.ts): a breach control shares holds, it does not kill.
   const rollbackChecks = r.plan.rollback.map((rule, i) =>
-    'query' in rule ? evaluateQueryRollbackRule(rule, i, m.queries) : evaluateRollbackRule(rule, m.recent),
+    'query' in rule ? evaluateQueryRollbackRule(rule, i, m.queries) : attributeRollbackRule(r, rule, evaluateRollbackRule(rule, m.recent), m.recent),
   );
   const breachingSince = rollbackChecks.map((check, i) => {
     const since = r.breachingSince[i] ?? null;
@@ -79,25 +90,30 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   let next: Rollout = { ...r, rollbackChecks, breachingSince, lastEvaluatedAt: at, ...(m.stepTotals ? { stepTotals: m.stepTotals } : {}) };
   // A rollout that never exposed anyone (before its first step, or paused there) has nothing to roll back.
   const neverStarted = !hasEnteredAStep(r);
+  // The breach clock runs the same whether control shares the breach or not: one in treatment alone
+  // kills as fast as ever, and one that stays in treatment once control recovers kills at once.
   const breached = neverStarted
     ? -1
-    : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for);
+    : rollbackChecks.findIndex(
+        (check, i) => check.verdict === 'fail' && !check.shared && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for,
+      );
+  // A shared breach holds the step from its first analysis: `for` keeps noise from killing, while
+  // holding costs nothing, and a rollout must not widen in the middle of an incident.
+  const held = neverStarted ? [] : rollbackChecks.filter((check) => check.verdict === 'fail' && check.shared);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
+    const watch = r.state === 'completed' ? ` (during the ${formatDuration(r.plan.watchAfterCompletion)} watch after completion)` : '';
     const reason =
-      `rollback rule ${check.rule} breached: ${check.metric} ${metricText(check.metric, check.value)} ` + `over ${samplesText(check.metric, check.samples)}`;
-    const killed = transition(next, 'rolled_back', now, reason, 'controller', {
-      rollbackChecks,
-      samples: samplesOf(m),
-      cause: { ...check, kind: 'rollback-rule' },
-    });
-    return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
+      `rollback rule ${check.rule} breached: ${check.metric} ${metricText(check.metric, check.value)} ` +
+      `over ${samplesText(check.metric, check.samples)}${watch}`;
+    return rollBack(next, m, now, reason, { rollbackChecks, cause: { ...check, kind: 'rollback-rule' } });
   }
   // Gates are judged while waiting for approval too: an approval must not advance a step that has turned unhealthy.
   if ((next.state === 'running' || next.state === 'awaiting_approval') && !neverStarted) {
-    next = judgeStep(next, m, now);
-    // A gate that fails on evidence (its always-valid bound past the line) is as good as a breach when the policy says so.
-    const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident) : undefined;
+    next = judgeStep(next, m, now, held);
+    // A gate that fails on evidence (its always-valid bound past the line) is as good as a breach when the policy says so,
+    // unless control fails it beyond doubt too (a shared incident: it holds).
+    const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident && !g.shared) : undefined;
     if (proven) {
       const bounds = proven.test
         ? ` (bounds ${metricText(proven.metric, proven.test.lower)} to ${metricText(proven.metric, proven.test.upper)} ` +
@@ -106,46 +122,16 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
       const reason =
         `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${metricText(proven.metric, proven.value)} ` +
         `over ${samplesText(proven.metric, proven.samples)}${bounds}`;
-      const killed = transition(next, 'rolled_back', now, reason, 'controller', {
-        gates: next.gates,
-        rollbackChecks,
-        samples: samplesOf(m),
-        cause: { ...proven, kind: 'gate' },
-      });
-      return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
+      return rollBack(next, m, now, reason, { gates: next.gates, rollbackChecks, cause: { ...proven, kind: 'gate' } });
     }
   }
   return progress(next, now, 'controller', samplesOf(m));
 }
 
-/** Judges the current step's gates on the outcomes since it began. */
-function judgeStep(r: Rollout, m: Measurements, now: Date): Rollout {
-  const plan = stepPlans(r.plan)[r.stepIndex]!;
-  const traffic = r.plan.traffic ? evaluateTraffic(r.plan.traffic, m.exposures ?? { on: 0, off: 0 }, r.percentage) : [];
-  const gates = [...traffic, ...r.plan.gates.map((gate, i) => ('query' in gate ? evaluateQueryGate(gate, i, m.queries) : evaluateGate(gate, m.step, plan)))];
-  const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
-  const samples = m.step.treatment.requests;
-  const failed = gates.filter((g) => g.verdict === 'fail');
-  const checks = { ...r.checks };
-  let stepVerdict: StepVerdict;
-  if (failed.length > 0) {
-    checks.failed++;
-    checks.consecutiveFailed++;
-    stepVerdict = { kind: 'failing', reason: failed.map(describe).join('; ') };
-  } else {
-    checks.consecutiveFailed = 0;
-    const inconclusive = gates.find((g) => g.verdict === 'inconclusive');
-    if (inconclusive) checks.inconclusive++;
-    stepVerdict =
-      elapsed < plan.minDurationMs
-        ? { kind: 'waiting', reason: `step minimum duration: ${Math.ceil((plan.minDurationMs - elapsed) / 1000)}s to go` }
-        : samples < plan.minSamples
-          ? { kind: 'waiting', reason: `${samples} of ${plan.minSamples} treatment samples` }
-          : inconclusive
-            ? { kind: 'waiting', reason: `${inconclusive.rule}: ${inconclusive.reason}` }
-            : { kind: 'healthy' };
-  }
-  return { ...r, gates, checks, stepVerdict };
+/** Flips the kill switch of the flag and of the policy's killSwitches: the rollout ends rolled_back, with the evidence. */
+function rollBack(r: Rollout, m: Measurements, now: Date, reason: string, evidence: Partial<Transition>): Decision {
+  const killed = transition(r, 'rolled_back', now, reason, 'controller', { ...evidence, samples: samplesOf(m) });
+  return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
 }
 
 /** Moves the state machine on from what is already known: no new measurements are needed for this. */
@@ -163,7 +149,7 @@ function progress(r: Rollout, now: Date, actor: string, samples?: Transition['sa
         if (elapsed < plan.maxDurationMs) return decided(r, []);
         return decided(pause(r, now, `the ${plan.percentage}% step did not pass its gates within its maximum duration: ${r.stepVerdict.reason}`, actor), []);
       }
-      if (r.stepIndex === plans.length - 1) return decided(transition(r, 'completed', now, 'last step healthy', actor, { gates: r.gates, samples }), []);
+      if (r.stepIndex === plans.length - 1) return decided(complete(r, now, actor, samples), []);
       return advanceOrWait(r, plans, now, actor, samples);
     }
     case 'awaiting_approval':
@@ -207,6 +193,15 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
   return decided(advanced, [{ kind: 'set-percentage', percentage: nextPlan.percentage }]);
 }
 
+/** The last step was healthy. With watchAfterCompletion, the rollback rules keep watching until watchUntil. */
+function complete(r: Rollout, now: Date, actor: string, samples?: Transition['samples']): Rollout {
+  const watch = r.plan.watchAfterCompletion; // undefined in plans stored before it existed: no watch
+  if (!(watch > 0)) return transition(r, 'completed', now, 'last step healthy', actor, { gates: r.gates, samples });
+  const until = new Date(now.getTime() + watch).toISOString();
+  const reason = `last step healthy; rollback rules watch until ${until} (${formatDuration(watch)})`;
+  return { ...transition(r, 'completed', now, reason, actor, { gates: r.gates, samples }), watchUntil: until };
+}
+
 function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}): Rollout {
   const entered = transition(r, 'running', now, reason, actor, extra);
   return {
@@ -248,7 +243,7 @@ function transitionEntry(
   return { at: now.toISOString(), from, to, stepIndex: r.stepIndex, percentage: r.percentage, reason, actor, ...extra };
 }
 
-/** Moves a rollout to any state but paused (pause() builds that one, with where it came from and why). */
+/** Moves a rollout to any state but paused (pause() builds that one, with where it came from and why). A watch ends with any transition. */
 function transition(
   r: Rollout,
   to: Exclude<RolloutState, 'paused'>,
@@ -258,18 +253,12 @@ function transition(
   extra: Partial<Transition> = {},
   from: RolloutState = r.state,
 ): Rollout {
-  const { pausedFrom: _from, pauseReason: _reason, ...rest } = r;
+  const { pausedFrom: _from, pauseReason: _reason, watchUntil: _until, ...rest } = r;
   return { ...rest, state: to, history: [...r.history, transitionEntry(r, to, now, reason, actor, extra, from)] };
 }
 
 function samplesOf(m: Measurements): Transition['samples'] {
   return { treatment: m.step.treatment.requests, control: m.step.control.requests };
-}
-
-function describe(check: CheckResult): string {
-  return check.reason
-    ? `${check.rule}: ${check.reason}`
-    : `${check.rule}: ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
 }
 
 function decided(next: Rollout, actions: Action[]): Decision {

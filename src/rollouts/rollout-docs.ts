@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PutOp, Store, Versioned } from '../store/port.js';
 import type { Policy } from '../policies/policy-schema.js';
-import { isFinal, ROLLOUTS, type Rollout, type Transition } from './rollout-model.js';
+import { isDone, ROLLOUTS, type Rollout, type Transition } from './rollout-model.js';
 
 /** Plans rollouts follow, each kept once under the hash of its content (immutable, so cached for good). */
 export const ROLLOUT_PLANS = 'rollout-plans';
@@ -81,7 +81,10 @@ export class RolloutDocs {
    * Records are never changed in place (decide returns new objects), so keeping them is safe.
    */
   private readonly known = new Map<string, { version: number; record: RolloutRecord; at: number }>();
-  /** Rollouts seen final, with their version: final is for ever, so they are not fetched again (they pile up over months). */
+  /**
+   * Rollouts seen done (final, and not watching after completion), with their version: done is for
+   * ever, so they are not fetched again (they pile up over months).
+   */
   private readonly finished = new Map<string, number>();
 
   constructor(private readonly store: Store) {}
@@ -112,7 +115,7 @@ export class RolloutDocs {
   }
 
   /**
-   * Every rollout not known to be final, in id order: its version, and its record when this
+   * Every rollout not known to be done, in id order: its version, and its record when this
    * replica holds it at that version (it read or wrote it last). The others are fetched by
    * `forAnalysis`, a batch at a time, so a first tick's reads overlap its work.
    */
@@ -132,7 +135,8 @@ export class RolloutDocs {
 
   /**
    * Records made into rollouts for analysis (those not in memory fetched in one read): with their
-   * plan, without their history; final ones are left out, and not fetched again. `willWrite` tells
+   * plan, without their history; done ones are left out, and not fetched again (a completed rollout
+   * still watching its rollback rules is not done: it is analysed until its watch ends). `willWrite` tells
    * which the caller is about to rewrite (those due for analysis). `withHistory` makes one whole.
    */
   async forAnalysis(refs: RecordRef[], willWrite: (rollout: RolloutWithoutHistory) => boolean = () => false): Promise<AnalysisDoc[]> {
@@ -143,7 +147,7 @@ export class RolloutDocs {
       // A fetched record carries the version it was read at, which may be newer than the listed one.
       const doc = ref.record ? { id: ref.id, version: ref.version, value: ref.record } : fetched.get(ref.id);
       if (!doc) continue; // deleted since it was listed
-      if (isFinal(doc.value.state)) {
+      if (isDone(doc.value)) {
         this.finished.set(doc.id, doc.version);
         this.known.delete(doc.id);
       } else active.push(doc);

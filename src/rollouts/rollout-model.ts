@@ -12,6 +12,19 @@ export function isFinal(state: RolloutState): boolean {
   return state === 'completed' || state === 'rolled_back' || state === 'aborted';
 }
 
+/**
+ * A completed rollout that still watches its rollback rules (the policy's `watchAfterCompletion`):
+ * its state is final, yet the loop keeps analysing it until `watchUntil`, and a breach still kills.
+ */
+export function isWatching(r: Pick<Rollout, 'state' | 'watchUntil'>): boolean {
+  return r.state === 'completed' && r.watchUntil !== undefined;
+}
+
+/** Whether the controller is done with a rollout for good: final, and not watching. Nothing analyses or writes it again. */
+export function isDone(r: Pick<Rollout, 'state' | 'watchUntil'>): boolean {
+  return isFinal(r.state) && !isWatching(r);
+}
+
 export interface Person {
   id: string;
   name: string;
@@ -46,10 +59,19 @@ export interface CheckResult {
   test?: { method: 'always-valid' | 'chi-squared'; confidence: number; estimate: number; lower: number; upper: number; pValue?: number };
   /** A failure on evidence (the test's bound is past the line), not a point estimate over it. */
   confident?: boolean;
+  /**
+   * Attribution: a failing treatment check whose rule control breaches too, judged the same way over
+   * the same window (`cohorts` then holds both figures). A shared incident, not the feature's fault:
+   * it holds the rollout instead of killing the flag (see the policy's `onSharedBreach`).
+   */
+  shared?: boolean;
 }
 
-/** Where the current step stands, as of the last analysis. */
-export type StepVerdict = { kind: 'waiting'; reason: string } | { kind: 'failing'; reason: string } | { kind: 'healthy' };
+/**
+ * Where the current step stands, as of the last analysis. `shared`: the step is held for an incident
+ * control shares (a rollback rule or a gate breached in both cohorts), not for the feature's own failure.
+ */
+export type StepVerdict = { kind: 'waiting'; reason: string } | { kind: 'failing'; reason: string; shared?: boolean } | { kind: 'healthy' };
 
 export interface Transition {
   at: string;
@@ -114,6 +136,11 @@ export interface RolloutFields {
    * reads only the buckets since `until` (and the one still filling), however long the step lasts.
    */
   stepTotals?: { fields: OutcomeFields; until: number };
+  /**
+   * A completed rollout whose policy watches after completion: until when its rollback rules are
+   * still checked (a breach kills the flag, completed → rolled_back). Dropped when the watch ends.
+   */
+  watchUntil?: string;
   history: Transition[];
 }
 

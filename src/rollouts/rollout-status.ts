@@ -1,9 +1,10 @@
 import { changeWindowOpen } from '../policies/change-window.js';
+import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { requestsIn } from '../metrics/outcome-fields.js';
 import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from './approvals.js';
-import { isFinal, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
+import { isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
 import { count, counted, metricText, samplesText } from './units.js';
 
 /**
@@ -47,6 +48,8 @@ export interface Ending {
   cause?: Transition['cause'];
   /** The cause in words, with its unit: "error_rate(treatment) > 0.05 for 5m: 8% over 2,000 requests". */
   causeText?: string;
+  /** A rollback during the watch after completion: when the rollout had completed. */
+  completedAt?: string;
 }
 
 /** Something a person may do from here, with what it will do. */
@@ -69,6 +72,8 @@ export interface RolloutStatus {
   /** Conditions of where it stands (none once final). */
   waitingFor: Condition[];
   ended?: Ending;
+  /** A completed rollout whose rollback rules still watch (the policy's watchAfterCompletion): until when. */
+  watchUntil?: string;
   nextSteps: NextStep[];
 }
 
@@ -92,6 +97,7 @@ export function rolloutStatus(rollout: Rollout, killSwitch: KillSwitch | undefin
     served,
     waitingFor: conditions(rollout, killSwitch, now),
     ...(ended ? { ended } : {}),
+    ...(isWatching(rollout) ? { watchUntil: rollout.watchUntil } : {}),
     nextSteps: nextSteps(rollout, served),
   };
 }
@@ -166,16 +172,20 @@ function endingOf(r: Rollout): Ending | undefined {
   if (r.state !== 'completed' && r.state !== 'rolled_back' && r.state !== 'aborted') return undefined;
   const last = r.history.findLast((t) => t.to === r.state);
   const cause = last?.cause;
+  const completed = last?.from === 'completed' ? r.history.findLast((t) => t.to === 'completed') : undefined;
   return {
     state: r.state,
     at: last?.at ?? r.updatedAt,
     reason: last?.reason ?? r.state.replace('_', ' '),
     by: last?.actor ?? 'controller',
     ...(cause ? { cause, causeText: causeText(cause) } : {}),
+    ...(completed ? { completedAt: completed.at } : {}),
   };
 }
 
 function nextSteps(r: Rollout, served: Served): NextStep[] {
+  // While a completed rollout still watches, it is the flag's active rollout: a new one waits for the watch to end.
+  if (isWatching(r)) return [];
   const newRollout: NextStep = {
     kind: 'new-rollout',
     text: `Start a new rollout of ${r.flag} from 0%${served.killed ? ', restoring the flag as it starts' : ''}: every step watched and approved again`,
@@ -199,15 +209,28 @@ export function statusLine(r: Rollout, status: RolloutStatus): string {
     const cause = status.ended.causeText ? ` Cause: ${status.ended.causeText}.` : '';
     switch (status.ended.state) {
       case 'completed':
-        return `Completed: ${r.flag} reached ${r.percentage}% in ${r.environment}; now ${status.served.text}.`;
-      case 'rolled_back':
-        return `Rolled back at ${r.percentage}%: ${r.flag} is ${status.served.text} in ${r.environment}.${cause}`;
+        if (status.watchUntil)
+          return (
+            `Completed, watching until ${status.watchUntil}: ${r.flag} reached ${r.percentage}% in ${r.environment}; ` +
+            `now ${status.served.text}, and a breached rollback rule still rolls it back.`
+          );
+        return `Completed: ${r.flag} reached ${r.percentage}% in ${r.environment}; now ${status.served.text}.${watchedText(r)}`;
+      case 'rolled_back': {
+        const watch = status.ended.completedAt ? ` during the watch after completion (completed ${status.ended.completedAt})` : '';
+        return `Rolled back at ${r.percentage}%${watch}: ${r.flag} is ${status.served.text} in ${r.environment}.${cause}`;
+      }
       case 'aborted':
         return `Aborted: ${status.ended.reason}; ${r.flag} is ${status.served.text} in ${r.environment}.`;
     }
   }
   const waits = status.waitingFor.filter((c) => !c.met).map(conditionText);
   return `${r.state.replace('_', ' ')}, ${status.served.text}; waiting for ${waits.length ? waits.join('; ') : 'the next analysis'}.`;
+}
+
+/** After a watch that ended without a breach: " Its rollback rules watched for 2h after completion, with no breach." */
+function watchedText(r: Rollout): string {
+  const watch = r.plan.watchAfterCompletion; // undefined in plans stored before it existed
+  return watch > 0 ? ` Its rollback rules watched for ${formatDuration(watch)} after completion, with no breach.` : '';
 }
 
 /** A condition in plain words with units (the dashboard renders its own, with live countdowns). */

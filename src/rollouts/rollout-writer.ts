@@ -6,10 +6,10 @@ import { FLAGS } from '../flags/collections.js';
 import type { StoredFlag } from '../flags/schema.js';
 import { decide } from './decide.js';
 import { applyActions } from './flag-actions.js';
-import { isFinal, type Decision, type DecisionInput, type Rollout, type Transition } from './rollout-model.js';
+import { isDone, type Decision, type DecisionInput, type Rollout, type Transition } from './rollout-model.js';
 import type { AnalysisDoc, RolloutDoc, RolloutDocs, RolloutWithoutHistory } from './rollout-docs.js';
 
-/** One active rollout per flag and environment: this document exists while one runs. */
+/** One active rollout per flag and environment: this document exists while one runs (or, completed, still watches). */
 export const ACTIVE = 'active-rollouts';
 export const activeKey = (r: Pick<Rollout, 'flag' | 'environment'>) => `${r.environment}:${r.flag}`;
 
@@ -100,8 +100,9 @@ export class RolloutWriter {
    * Writes, in one fenced commit, the analyses that change nothing but the rollout's own
    * measurements: no transition, no flag change, so no audit event. That is nearly every analysis
    * of every tick, and one commit for many rollouts saves a round trip and a script run each.
-   * Returns the rollouts that need `apply` instead: those whose decision does more, and, when the
-   * batch meets a conflict (a person acted meanwhile), all of them, to be read afresh.
+   * Returns the rollouts that need `apply` instead: those whose decision does more (or leaves the
+   * rollout done, such as the end of a watch after completion, which frees the flag for a new
+   * rollout), and, when the batch meets a conflict (a person acted meanwhile), all of them, to be read afresh.
    */
   async commitRoutine(items: MeasuredRollout[], actor: Actor, fence: Fence): Promise<{ written: number; rest: Array<MeasuredRollout & { stale: boolean }> }> {
     const now = this.now();
@@ -116,7 +117,7 @@ export class RolloutWriter {
       }
       const before = withoutTransitions(item.doc.value);
       const decision = decide(before, item.input, now);
-      if (decision.kind === 'decided' && decision.actions.length === 0 && decision.next.history.length === 0 && !isFinal(decision.next.state)) {
+      if (decision.kind === 'decided' && decision.actions.length === 0 && decision.next.history.length === 0 && !isDone(decision.next)) {
         routine.push({ before, after: decision.next });
         puts.push(...this.docs.recordPuts(decision.next, item.doc.stored, item.doc.version));
       } else rest.push({ ...item, stale: false });
@@ -178,7 +179,7 @@ export class RolloutWriter {
           for (const t of newTransitions)
             audit.unshift({ actor, action: `rollout.${t.to}`, target, reason: t.reason, before: summary(rollout), after: summary(next) });
         const commit: Commit = { puts, ...(fence ? { fence } : {}) };
-        if (isFinal(next.state)) commit.deletes = [{ collection: ACTIVE, id: activeKey(rollout), quiet: true }];
+        if (isDone(next)) commit.deletes = [{ collection: ACTIVE, id: activeKey(rollout), quiet: true }];
         return { commit, audit, result: next };
       },
       this.now,

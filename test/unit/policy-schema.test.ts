@@ -20,6 +20,8 @@ describe('policy defaults', () => {
     expect(policySchema.parse({ name: 'bare' })).toEqual({
       name: 'bare',
       onGateFailure: 'hold',
+      onSharedBreach: 'hold',
+      watchAfterCompletion: 0,
       steps: [1, 10, 50, 100],
       stepDefaults: { minDuration: 10 * MIN, minSamples: 1000, maxDuration: 24 * HOUR, approval: { required: 1, roles: ['release-manager'] } },
       analysisInterval: 30_000,
@@ -65,6 +67,12 @@ describe('policy defaults', () => {
       input: { stepDefaults: { minSamples: 5 } },
       pick: (p: any) => p.stepDefaults,
       want: { minDuration: 10 * MIN, minSamples: 5, maxDuration: 24 * HOUR, approval: { required: 1, roles: ['release-manager'] } },
+    },
+    {
+      what: 'attribution: onSharedBreach rollback (the old behaviour) and a watch of 2h after completion',
+      input: { onSharedBreach: 'rollback', watchAfterCompletion: '2h' },
+      pick: (p: any) => [p.onSharedBreach, p.watchAfterCompletion],
+      want: ['rollback', 2 * HOUR],
     },
     {
       what: 'approval given in part keeps the default roles',
@@ -298,6 +306,8 @@ const BAD: BadCase[] = [
     code: 'unrecognized_keys',
     message: /fro/,
   },
+  { what: 'an onSharedBreach that is not hold or rollback', input: { onSharedBreach: 'ignore' }, paths: [['onSharedBreach']], message: /hold, rollback/ },
+  { what: 'a watchAfterCompletion that is not a duration', input: { watchAfterCompletion: '2 hours' }, paths: [['watchAfterCompletion']] },
   { what: 'an unknown key in windows', input: { windows: { allow: [], denny: [] } }, paths: [['windows']], code: 'unrecognized_keys', message: /denny/ },
   {
     what: 'an unknown key in an allow window',
