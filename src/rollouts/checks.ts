@@ -3,6 +3,7 @@ import { errorRate, latencyCount, latencyMean, latencyPercentile, latencyShareAb
 import type { AnyRollbackRule, MetricName, OutcomeGate, QueryGate, QueryRollbackRule, RollbackRule, StepPlan, Traffic } from '../policies/policy-schema.js';
 import type { QueryResult } from '../metrics/prometheus/query-result.js';
 import { marginDifferenceBounds, rateBounds, sampleRatioTest, type Bounds } from './statistics.js';
+import { unitMarginDifferenceBounds, unitRateBounds, type UnitBuckets } from './unit-statistics.js';
 import { formatDuration } from '../policies/durations.js';
 import type { CheckResult, Verdict } from './rollout-model.js';
 
@@ -32,7 +33,7 @@ const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 type CheckDetail = Pick<CheckResult, 'cohorts' | 'test' | 'confident'>;
 
-function result(
+export function result(
   rule: string,
   metric: string,
   cohort: string,
@@ -70,14 +71,40 @@ function percentileOf(metric: MetricName): number | undefined {
   return match ? Number(match[1]) / 100 : undefined;
 }
 
+/** A statistical test's bounds, the line they are judged against, and whether users or requests were the unit. */
+interface Evidence {
+  bounds: Bounds;
+  line: number;
+  method?: 'always-valid-users';
+}
+
+/**
+ * Requests from one user are not independent (heavy users, users with broken data), so error
+ * rates are judged on users when the application reported its outcomes per hashed user bucket
+ * (the SDK helper does) for nearly all of the cohort's requests; otherwise, on requests, and the
+ * check says so (`test.method`). Latency has no per-user counts yet and is judged on requests.
+ */
+const UNIT_COVERAGE = 0.9;
+function judgedUnits(c: CohortTotals): UnitBuckets | undefined {
+  if (!c.units || c.requests === 0) return undefined;
+  let covered = 0;
+  for (const n of c.units.requests) covered += n;
+  return covered >= UNIT_COVERAGE * c.requests ? c.units : undefined;
+}
+
 /**
  * Evidence that a cohort's metric is above `limit`, as an always-valid lower bound on a rate:
  * for error rates the rate itself; for a latency percentile q, the share of requests slower than
  * the limit (the percentile is above the limit exactly when more than 1 − q of requests are).
  * Means have no such form and are judged on the point estimate.
  */
-function aboveLimitTest(c: CohortTotals, metric: MetricName, limit: number, confidence: number): { bounds: Bounds; line: number } | undefined {
-  if (metric === 'error_rate') return { bounds: rateBounds(c.errors, c.requests, confidence, Math.max(limit, 0.001)), line: limit };
+function aboveLimitTest(c: CohortTotals, metric: MetricName, limit: number, confidence: number): Evidence | undefined {
+  if (metric === 'error_rate') {
+    const units = judgedUnits(c);
+    const tau = Math.max(limit, 0.001);
+    if (units) return { bounds: unitRateBounds(units, confidence, tau), line: limit, method: 'always-valid-users' };
+    return { bounds: rateBounds(c.errors, c.requests, confidence, tau), line: limit };
+  }
   const q = percentileOf(metric);
   if (q === undefined) return undefined;
   const total = latencyCount(c);
@@ -99,7 +126,7 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
     if (value === undefined) return judge('inconclusive', 'no data');
     const test = gate.confidence === undefined ? undefined : aboveLimitTest(c, gate.metric, gate.max, gate.confidence);
     if (!test) return judge(value <= gate.max ? 'pass' : 'fail');
-    const figures = { test: testFigures(test.bounds, gate.confidence!) };
+    const figures = { test: testFigures(test.bounds, gate.confidence!, test.method) };
     if (test.bounds.lower > test.line) return judge('fail', undefined, { ...figures, confident: true });
     if (value <= gate.max) return judge('pass', undefined, figures);
     return judge('inconclusive', `above ${gate.max} but not yet beyond doubt at ${gate.confidence} confidence`, figures);
@@ -119,8 +146,12 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
   if (c.requests < gate.minControlSamples) return judge('inconclusive', `${c.requests} of ${gate.minControlSamples} control samples`);
   if (tv === undefined || cv === undefined) return judge('inconclusive', 'no data');
   if (gate.confidence === undefined) return judge(tv <= threshold ? 'pass' : 'fail');
-  let evidence: { bounds: Bounds; line: number } | undefined;
-  if (gate.metric === 'error_rate') {
+  let evidence: Evidence | undefined;
+  const tu = gate.metric === 'error_rate' ? judgedUnits(t) : undefined;
+  const cu = gate.metric === 'error_rate' ? judgedUnits(c) : undefined;
+  if (tu && cu) {
+    evidence = { bounds: unitMarginDifferenceBounds(tu, cu, gate.maxRelativeIncrease, gate.confidence), line: 0, method: 'always-valid-users' };
+  } else if (gate.metric === 'error_rate') {
     evidence = {
       bounds: marginDifferenceBounds(
         { events: t.errors, trials: t.requests },
@@ -135,7 +166,7 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
     evidence = aboveLimitTest(t, gate.metric, threshold, gate.confidence);
   }
   if (!evidence) return judge(tv <= threshold ? 'pass' : 'fail');
-  const figures = { test: testFigures(evidence.bounds, gate.confidence) };
+  const figures = { test: testFigures(evidence.bounds, gate.confidence, evidence.method) };
   if (evidence.bounds.lower > evidence.line) return judge('fail', undefined, { ...figures, confident: true });
   if (tv <= threshold) return judge('pass', undefined, figures);
   return judge('inconclusive', `worse than allowed but not yet beyond doubt at ${gate.confidence} confidence`, figures);
@@ -204,63 +235,6 @@ export function rollbackRuleText(rule: AnyRollbackRule): string {
   return `${subject} > ${rule.above}${rule.for > 0 ? ` for ${formatDuration(rule.for)}` : ''}`;
 }
 
-/** Where a query check's result is kept in Measurements.queries. */
-export const queryKey = {
-  gate: (index: number, cohort: 'treatment' | 'control') => `gate:${index}:${cohort}`,
-  rollback: (index: number) => `rollback:${index}`,
-};
-
-/** The queries an analysis must run for a rollout's checks: key, template, cohort and window. */
-export function queriesFor(
-  gates: Array<{ index: number; gate: QueryGate }>,
-  rules: Array<{ index: number; rule: QueryRollbackRule }>,
-  stepWindowMs: number,
-  recentWindowMs: number,
-): Array<{ key: string; query: string; cohort: 'treatment' | 'control'; windowMs: number }> {
-  const out: Array<{ key: string; query: string; cohort: 'treatment' | 'control'; windowMs: number }> = [];
-  for (const { index, gate } of gates) {
-    const cohorts = 'compare' in gate ? (['treatment', 'control'] as const) : [gate.cohort];
-    for (const cohort of cohorts) out.push({ key: queryKey.gate(index, cohort), query: gate.query, cohort, windowMs: stepWindowMs });
-  }
-  for (const { index, rule } of rules) out.push({ key: queryKey.rollback(index), query: rule.query, cohort: 'treatment', windowMs: recentWindowMs });
-  return out;
-}
-
-function queryValue(result: QueryResult | undefined): { value?: number; reason?: string; series: number } {
-  if (!result) return { reason: 'no query result (no metric provider configured?)', series: 0 };
-  return result.kind === 'value' ? { value: result.value, series: result.series } : { reason: result.reason, series: 0 };
-}
-
-/**
- * A gate on a PromQL query: its value against a limit, or treatment's against control's × (1 +
- * margin). Every failure to get a number is inconclusive, never a pass. Samples are not known to
- * a query, so they are reported as 0.
- */
-export function evaluateQueryGate(gate: QueryGate, index: number, queries: Record<string, QueryResult> | undefined): CheckResult {
-  if ('compare' in gate) {
-    const rule = `${gate.name}(treatment) <= control x ${1 + gate.maxRelativeIncrease}`;
-    const t = queryValue(queries?.[queryKey.gate(index, 'treatment')]);
-    const c = queryValue(queries?.[queryKey.gate(index, 'control')]);
-    const threshold = (c.value ?? 0) * (1 + gate.maxRelativeIncrease);
-    const cohorts = { treatment: { value: t.value ?? null, samples: 0 }, control: { value: c.value ?? null, samples: 0 } };
-    if (t.value === undefined || c.value === undefined)
-      return result(rule, gate.name, 'treatment', threshold, t.value, 0, 'inconclusive', t.reason ?? c.reason, { cohorts });
-    return result(rule, gate.name, 'treatment', threshold, t.value, 0, t.value <= threshold ? 'pass' : 'fail', undefined, { cohorts });
-  }
-  const rule = `${gate.name}(${gate.cohort}) <= ${gate.max}`;
-  const q = queryValue(queries?.[queryKey.gate(index, gate.cohort)]);
-  if (q.value === undefined) return result(rule, gate.name, gate.cohort, gate.max, undefined, 0, 'inconclusive', q.reason);
-  return result(rule, gate.name, gate.cohort, gate.max, q.value, 0, q.value <= gate.max ? 'pass' : 'fail');
-}
-
-/** A rollback rule on a PromQL query over the last interval: "fail" means over the threshold now. */
-export function evaluateQueryRollbackRule(rule: QueryRollbackRule, index: number, queries: Record<string, QueryResult> | undefined): CheckResult {
-  const text = rollbackRuleText(rule);
-  const q = queryValue(queries?.[queryKey.rollback(index)]);
-  if (q.value === undefined) return result(text, rule.name, 'treatment', rule.above, undefined, 0, 'inconclusive', q.reason);
-  return result(text, rule.name, 'treatment', rule.above, q.value, 0, q.value > rule.above ? 'fail' : 'pass');
-}
-
 /** One rollback rule over the recent window: "fail" means its threshold is exceeded right now. */
 export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals): CheckResult {
   const c = recent[rule.cohort];
@@ -273,7 +247,7 @@ export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals):
   if (!test) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'fail' : 'pass');
   // A window over the line by chance is not a breach: only one whose rate is above it beyond doubt.
   const breaching = test.bounds.lower > test.line;
-  const detail = { test: testFigures(test.bounds, rule.confidence!), ...(breaching ? { confident: true } : {}) };
+  const detail = { test: testFigures(test.bounds, rule.confidence!, test.method), ...(breaching ? { confident: true } : {}) };
   if (breaching) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'fail', undefined, detail);
   return result(
     text,

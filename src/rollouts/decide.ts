@@ -1,7 +1,8 @@
 import { changeWindowOpen } from '../policies/change-window.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
-import { evaluateQueryRollbackRule, evaluateRollbackRule } from './checks.js';
+import { evaluateRollbackRule } from './checks.js';
+import { evaluateQueryRollbackRule } from './query-checks.js';
 import type { Action, ActiveState, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState } from './rollout-model.js';
 import { isFinal, isWatching } from './rollout-model.js';
 import { metricText, samplesText } from './units.js';

@@ -1,6 +1,7 @@
 import { stepPlans } from '../policies/policy-schema.js';
 import { attributeGate, sharedText } from './attribution.js';
-import { evaluateGate, evaluateQueryGate, evaluateTraffic } from './checks.js';
+import { evaluateGate, evaluateTraffic } from './checks.js';
+import { evaluateQueryGate } from './query-checks.js';
 import type { CheckResult, Measurements, Rollout, StepVerdict } from './rollout-model.js';
 import { metricText, samplesText } from './units.js';
 

@@ -5,7 +5,7 @@ import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../met
 import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
 import type { DecisionInput, Measurements } from './rollout-model.js';
 import type { RolloutWithoutHistory } from './rollout-docs.js';
-import { queriesFor } from './checks.js';
+import { queriesFor } from './query-checks.js';
 
 /**
  * The first stage of an analysis: what the rollouts' checks need, read for a batch at once. Outcomes

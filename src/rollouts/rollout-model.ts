@@ -56,7 +56,11 @@ export interface CheckResult {
   /** When a check compares treatment with control: each cohort's metric and request count. */
   cohorts?: Partial<Record<'treatment' | 'control', { value: number | null; samples: number }>>;
   /** The statistical test behind the verdict, when the check asks for one. */
-  test?: { method: 'always-valid' | 'chi-squared'; confidence: number; estimate: number; lower: number; upper: number; pValue?: number };
+  /**
+   * `always-valid-users`: judged on users (hashed user buckets, the spread between them); `always-valid`:
+   * on requests, as if each were independent (what a report without per-user counts allows).
+   */
+  test?: { method: 'always-valid' | 'always-valid-users' | 'chi-squared'; confidence: number; estimate: number; lower: number; upper: number; pValue?: number };
   /** A failure on evidence (the test's bound is past the line), not a point estimate over it. */
   confident?: boolean;
   /**
