@@ -98,9 +98,10 @@ function realTraffic(file: string): void {
     return result;
   });
   const policyArg = policyPath === 'policies/standard.yaml' ? '' : ` --policy ${policyPath}`;
+  const sectionArg = values.section ? ` --section ${values.section}` : '';
   const report: TrafficReport = {
     generatedAt: new Date().toISOString(),
-    command: `npm run simulate -- --scenarios ${file} --rollouts ${rollouts} --seed ${seed}${policyArg}`,
+    command: `npm run simulate -- --scenarios ${file} --rollouts ${rollouts} --seed ${seed}${policyArg}${sectionArg}`,
     scenarioFile: file,
     rollouts,
     seed,

@@ -117,6 +117,8 @@ export function renderSimulationReport(report: SimulationReport): string {
     `- The policy under test is \`${report.policyFile}\`; ` +
       '"naive" uses the same steps, durations and approvals with plain thresholds: gates on point estimates, ' +
       "and rollback once the last interval's error rate or p99 has been over the line for three analyses running.",
+    '- Every request here is an independent coin flip, as the request-level judge assumes. Real traffic comes from users, ' +
+      'and a user keeps their cohort: the section "Real traffic" at the end draws traffic per user (`npm run simulate -- --scenarios …`).',
     '',
     '## Scenarios',
     '',

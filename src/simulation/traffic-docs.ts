@@ -70,3 +70,16 @@ export const SCENARIO_FILE_REFERENCE: string[] = [
   '| `targets` | none | `{maxRolledBack?, minCompleted?, minStoppedBefore100?, minStoppedAtFirstStep?}`, shares of rollouts, checked per arm |',
   '',
 ];
+
+export const READING: string[] = [
+  'Why a request-level judge misjudges real traffic: it treats every request as an independent trial, and on real traffic they are not.',
+  '',
+  "1. **Sample ratio.** The standard plan's traffic check compares the share of *evaluations* that got the feature with the step's percentage. " +
+    'With sticky assignment that share is the share of requests made by the users the hash put in, which is off the percentage by however busy those users happen to be ' +
+    '(each scenario below says how far, at 1 %); over a day\'s millions of evaluations any such gap is "significant", so the step is held until its maximum duration pauses it, ' +
+    'or, when it turns while the step awaits its approval, held there. Counting distinct users (which this traffic reports) rather than evaluations is the cure.',
+  "2. **Error comparison.** The bounds on treatment's error rate against control's assume independent requests. When errors bunch in a few users " +
+    "(`errorConcentration`), or a bot or a heavy user lands in one cohort, which users the hash happened to pick moves a cohort's error rate by far more than those bounds allow: " +
+    'healthy releases fail "beyond doubt" (so its catching every regression says little). The per-user variation shows between the unit buckets, which is what a unit-level judge uses.',
+  '3. **Shared trouble.** Absolute gates and rollback rules look at treatment alone, so a shared incident (both cohorts failing alike) stops a healthy release.',
+];

@@ -4,7 +4,7 @@ import { figuresRow } from './report.js';
 import type { ScenarioFigures } from './run-scenarios.js';
 import type { TrafficScenarioResult } from './run-traffic.js';
 import type { RunOptions } from './simulate-rollout.js';
-import { SCENARIO_FILE_REFERENCE, TRAFFIC_MODEL } from './traffic-docs.js';
+import { READING, SCENARIO_FILE_REFERENCE, TRAFFIC_MODEL } from './traffic-docs.js';
 import type { TrafficScenario } from './traffic-scenario.js';
 
 /** A real-traffic run (`npm run simulate -- --scenarios file.yaml`): what ran, and the figures per scenario and arm. */
@@ -87,6 +87,33 @@ export function trafficTargets(report: TrafficReport): TargetRow[] {
   return rows;
 }
 
+/** Per arm, in one line each: how the healthy scenarios ended and why, and how often the regressions were stopped. */
+export function outcomeSummary(report: TrafficReport): string[] {
+  const range = (xs: number[]) => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return lo === hi ? `${lo.toFixed(0)} %` : `${lo.toFixed(0)}–${hi.toFixed(0)} %`;
+  };
+  return report.arms.map((arm, a) => {
+    const healthy = report.results.filter((_, i) => !report.scenarios[i]!.regression).map((r) => r.figures[a]!);
+    const regressions = report.results.filter((_, i) => report.scenarios[i]!.regression).map((r) => r.figures[a]!);
+    const share = (f: ScenarioFigures, n: number) => (100 * n) / f.rollouts;
+    const parts: string[] = [];
+    if (healthy.length > 0) {
+      const reasons = new Map<string, number>();
+      for (const f of healthy) for (const r of f.reasons) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + r.count);
+      const top = [...reasons].sort((x, y) => y[1] - x[1]).slice(0, 2);
+      parts.push(
+        `healthy scenarios completed ${range(healthy.map((f) => share(f, f.completed)))}, ` +
+          `rolled back ${range(healthy.map((f) => share(f, f.rolledBack)))}, paused ${range(healthy.map((f) => share(f, f.paused)))}` +
+          (top.length ? ` (mostly: ${top.map(([reason, n]) => `${reason}, ${n} runs`).join('; ')})` : ''),
+      );
+    }
+    if (regressions.length > 0) parts.push(`regressions stopped before 100 % in ${range(regressions.map((f) => share(f, f.stoppedBefore100)))}`);
+    return `- **${arm.label}** (${arm.judge}): ${parts.join('; ')}.`;
+  });
+}
+
 function scenarioSummary(s: TrafficScenario): string {
   const parts = [
     `${s.users.toLocaleString('en-US')} users`,
@@ -111,6 +138,12 @@ export function renderTrafficSection(report: TrafficReport): string {
       `starting at a random minute of the day; a release manager approves each step (the first one, the Go/No-Go, too) ` +
       `${report.options.approvalDelayMs / 60_000} minutes after it starts waiting; a run ends when the rollout completes, rolls back or pauses, ` +
       `or after ${report.options.horizonMs / 3_600_000} hours.`,
+    '',
+    '### In short',
+    '',
+    ...outcomeSummary(report),
+    '',
+    ...READING,
     '',
     ...TRAFFIC_MODEL,
     '',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FileError } from '../../src/files/yaml-files.js';
 import { parsePolicyFile } from '../../src/policies/policy-service.js';
 import type { Rollout } from '../../src/rollouts/rollout-model.js';
+import { betaAround, binomialDraw, poissonDraw } from '../../src/simulation/distributions.js';
 import { assignmentBucket, inTreatment, UNIT_BUCKETS } from '../../src/simulation/hashing.js';
 import { requestLevelJudge, type Arm } from '../../src/simulation/judges.js';
 import { NAIVE_POLICY } from '../../src/simulation/naive-policy.js';
@@ -18,6 +19,23 @@ const scenario = (fields: Record<string, unknown>): TrafficScenario => trafficSc
 const population = (s: TrafficScenario, seed = 1) => drawPopulation(s, seededRandom(seed));
 const at = (percentage: number, stepStartedAt = 'step') => ({ percentage, stepStartedAt }) as Rollout;
 const rate = (c: { requests: number; errors: number }) => c.errors / c.requests;
+
+describe('draws', () => {
+  it('the per-group Poisson and binomial draws have the right means', () => {
+    const random = seededRandom(17);
+    const n = 20_000;
+    const mean = (draw: () => number) => {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += draw();
+      return sum / n;
+    };
+    expect(mean(() => poissonDraw(random, 3))).toBeCloseTo(3, 1);
+    expect(mean(() => poissonDraw(random, 40))).toBeCloseTo(40, 0);
+    expect(mean(() => binomialDraw(random, 30, 0.02))).toBeCloseTo(0.6, 1);
+    expect(mean(() => binomialDraw(random, 500, 0.01))).toBeCloseTo(5, 0);
+    expect(mean(() => betaAround(random, 0.005, 20))).toBeCloseTo(0.005, 3);
+  });
+});
 
 describe('simulated population', () => {
   it('has heavy-tailed request rates adding up to the service rate', () => {
