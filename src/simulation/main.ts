@@ -2,60 +2,128 @@
  * `npm run simulate [-- --rollouts N --seed S --policy policies/standard.yaml]`: replays
  * synthetic traffic through the real decision core at a compressed clock and writes
  * docs/simulation.md (and .json) comparing the policy with a naive one on the same scenarios.
+ *
+ * `npm run simulate -- --scenarios file.yaml [--rollouts N] [--seed S] [--out path | --section file.md]`:
+ * the real-traffic model (users, sticky assignment, daily cycles, incidents, segment regressions)
+ * on a team's own scenarios; see docs/simulation.md, "Real traffic".
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { FileError } from '../files/yaml-files.js';
 import { parsePolicyFile } from '../policies/policy-service.js';
+import { requestLevelJudge, type Arm } from './judges.js';
 import { NAIVE_POLICY } from './naive-policy.js';
 import { renderSimulationReport, type SimulationReport } from './report.js';
 import { runScenario } from './run-scenarios.js';
+import { runTrafficScenario } from './run-traffic.js';
 import { SCENARIOS } from './scenarios.js';
+import { armSummary, renderTrafficReport, renderTrafficSection, sectionOf, withSection, type TrafficReport } from './traffic-report.js';
+import { readScenarioFile, type TrafficScenario } from './traffic-scenario.js';
 
 const { values } = parseArgs({
   options: {
-    rollouts: { type: 'string', default: '1000' },
+    rollouts: { type: 'string' },
     seed: { type: 'string', default: '20261122' },
     policy: { type: 'string', default: 'policies/standard.yaml' },
-    out: { type: 'string', default: 'docs/simulation' },
+    out: { type: 'string' },
+    scenarios: { type: 'string' },
+    section: { type: 'string' },
   },
 });
 
-const rollouts = Number(values.rollouts);
+const rollouts = Number(values.rollouts ?? (values.scenarios ? 100 : 1000));
 const seed = Number(values.seed);
 if (!Number.isInteger(rollouts) || rollouts < 1) throw new Error(`--rollouts must be a positive integer, got ${values.rollouts}`);
 const policyPath = values.policy!;
 const standard = parsePolicyFile(policyPath, readFileSync(policyPath, 'utf8')).policy;
 // A release manager who answers within five minutes; nothing runs longer than three days.
 const options = { approvalDelayMs: 5 * 60_000, horizonMs: 3 * 24 * 3600_000 };
-
 const started = Date.now();
-const figures = [];
-for (const scenario of SCENARIOS) {
-  for (const policy of [standard, NAIVE_POLICY]) {
-    const f = runScenario(policy, scenario, rollouts, seed, options);
-    figures.push(f);
-    process.stderr.write(
-      `${scenario.name.padEnd(24)} ${policy.name.slice(0, 12).padEnd(12)} ` +
-        `completed ${f.completed}, rolled back ${f.rolledBack}, paused ${f.paused}, unfinished ${f.unfinished}\n`,
-    );
+const seconds = () => Math.round((Date.now() - started) / 100) / 10;
+const progress = (scenario: string, policy: string, f: { completed: number; rolledBack: number; paused: number; unfinished: number }) =>
+  process.stderr.write(
+    `${scenario.padEnd(28)} ${policy.slice(0, 12).padEnd(12)} ` +
+      `completed ${f.completed}, rolled back ${f.rolledBack}, paused ${f.paused}, unfinished ${f.unfinished}\n`,
+  );
+
+function coinFlip(): void {
+  const figures = [];
+  for (const scenario of SCENARIOS) {
+    for (const policy of [standard, NAIVE_POLICY]) {
+      const f = runScenario(policy, scenario, rollouts, seed, options);
+      figures.push(f);
+      progress(scenario.name, policy.name, f);
+    }
   }
+  const report: SimulationReport = {
+    generatedAt: new Date().toISOString(),
+    command: `npm run simulate -- --rollouts ${rollouts} --seed ${seed}`,
+    rollouts,
+    seed,
+    policy: standard,
+    policyFile: policyPath,
+    naive: NAIVE_POLICY,
+    options,
+    scenarios: SCENARIOS,
+    figures,
+    seconds: seconds(),
+  };
+  const out = values.out ?? 'docs/simulation';
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(`${out}.json`, JSON.stringify(report, null, 2));
+  // The real-traffic section (written by --scenarios … --section) stays as it was.
+  const kept = existsSync(`${out}.md`) ? sectionOf(readFileSync(`${out}.md`, 'utf8')) : undefined;
+  const md = renderSimulationReport(report);
+  writeFileSync(`${out}.md`, kept ? withSection(md, kept) : md);
+  process.stderr.write(`wrote ${out}.md and ${out}.json in ${report.seconds} s\n`);
 }
-const report: SimulationReport = {
-  generatedAt: new Date().toISOString(),
-  command: `npm run simulate -- --rollouts ${rollouts} --seed ${seed}`,
-  rollouts,
-  seed,
-  policy: standard,
-  policyFile: policyPath,
-  naive: NAIVE_POLICY,
-  options,
-  scenarios: SCENARIOS,
-  figures,
-  seconds: Math.round((Date.now() - started) / 100) / 10,
-};
-const out = values.out!;
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(`${out}.json`, JSON.stringify(report, null, 2));
-writeFileSync(`${out}.md`, renderSimulationReport(report));
-process.stderr.write(`wrote ${out}.md and ${out}.json in ${report.seconds} s\n`);
+
+function realTraffic(file: string): void {
+  let scenarios: TrafficScenario[];
+  try {
+    scenarios = readScenarioFile(file);
+  } catch (err) {
+    if (!(err instanceof FileError)) throw err;
+    for (const line of err.lines()) process.stderr.write(`${line}\n`);
+    process.exit(1);
+  }
+  const arms: Arm[] = [
+    { label: 'standard', policy: standard, judge: requestLevelJudge },
+    { label: 'naive', policy: NAIVE_POLICY, judge: requestLevelJudge },
+  ];
+  const results = scenarios.map((scenario) => {
+    const result = runTrafficScenario(scenario, arms, rollouts, seed, options);
+    for (const f of result.figures) progress(scenario.name, f.policy, f);
+    return result;
+  });
+  const policyArg = policyPath === 'policies/standard.yaml' ? '' : ` --policy ${policyPath}`;
+  const sectionArg = values.section ? ` --section ${values.section}` : '';
+  const report: TrafficReport = {
+    generatedAt: new Date().toISOString(),
+    command: `npm run simulate -- --scenarios ${file} --rollouts ${rollouts} --seed ${seed}${policyArg}${sectionArg}`,
+    scenarioFile: file,
+    rollouts,
+    seed,
+    arms: arms.map(armSummary),
+    options,
+    scenarios,
+    results,
+    seconds: seconds(),
+  };
+  if (values.section) {
+    const doc = existsSync(values.section) ? readFileSync(values.section, 'utf8') : '';
+    writeFileSync(values.section, withSection(doc, renderTrafficSection(report)));
+    process.stderr.write(`wrote the real-traffic section of ${values.section} in ${report.seconds} s\n`);
+  }
+  if (values.out) {
+    mkdirSync(path.dirname(values.out), { recursive: true });
+    writeFileSync(`${values.out}.json`, JSON.stringify(report, null, 2));
+    writeFileSync(`${values.out}.md`, renderTrafficReport(report));
+    process.stderr.write(`wrote ${values.out}.md and ${values.out}.json in ${report.seconds} s\n`);
+  }
+  if (!values.section && !values.out) process.stdout.write(renderTrafficReport(report));
+}
+
+if (values.scenarios) realTraffic(values.scenarios);
+else coinFlip();

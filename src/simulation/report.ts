@@ -75,7 +75,8 @@ export function targetChecks(report: SimulationReport): TargetCheck[] {
   return checks;
 }
 
-function row(f: ScenarioFigures): string {
+/** A table row of figures (columns as in the tables below); `f.policy` names the arm. */
+export function figuresRow(f: ScenarioFigures): string {
   const stoppedAt = Object.entries(f.stoppedAt)
     .sort((a, b) => parseFloat(a[0]) - parseFloat(b[0]))
     .map(([p, n]) => `${p}: ${n}`)
@@ -116,6 +117,8 @@ export function renderSimulationReport(report: SimulationReport): string {
     `- The policy under test is \`${report.policyFile}\`; ` +
       '"naive" uses the same steps, durations and approvals with plain thresholds: gates on point estimates, ' +
       "and rollback once the last interval's error rate or p99 has been over the line for three analyses running.",
+    '- Every request here is an independent coin flip, as the request-level judge assumes. Real traffic comes from users, ' +
+      'and a user keeps their cohort: the section "Real traffic" at the end draws traffic per user (`npm run simulate -- --scenarios …`).',
     '',
     '## Scenarios',
     '',
@@ -133,7 +136,7 @@ export function renderSimulationReport(report: SimulationReport): string {
     );
     const ours = find(report, scenario.name);
     const naive = find(report, scenario.name, true);
-    out.push(row(ours), row(naive), '');
+    out.push(figuresRow(ours), figuresRow(naive), '');
     const reasons = [...ours.reasons.map((r) => `ours: ${r.reason} (${r.count})`), ...naive.reasons.map((r) => `naive: ${r.reason} (${r.count})`)];
     if (reasons.length > 0) out.push(`Most common reasons for stopping: ${reasons.join('; ')}.`, '');
   }

@@ -39,7 +39,8 @@ function reasonKind(reason: string): string {
     .slice(0, 120);
 }
 
-export function summarise(policy: string, scenario: Scenario, runs: RolloutRun[]): ScenarioFigures {
+/** Figures for one scenario under one arm (`policy` is its label). */
+export function summarise(policy: string, scenario: Pick<Scenario, 'name' | 'regression'>, runs: RolloutRun[]): ScenarioFigures {
   const stopped = runs.filter((r) => r.maxPercentage < 100);
   const stoppedAt: Record<string, number> = {};
   for (const r of stopped) stoppedAt[`${r.endedAtPercentage}%`] = (stoppedAt[`${r.endedAtPercentage}%`] ?? 0) + 1;

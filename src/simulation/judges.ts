@@ -1,0 +1,60 @@
+import type { Cohort, OutcomeTotals } from '../metrics/outcome-model.js';
+import type { Policy } from '../policies/policy-schema.js';
+import type { DecisionInput, Rollout } from '../rollouts/rollout-model.js';
+
+/** Requests and errors per hashed user bucket (hashing.ts UNIT_BUCKETS of them) for one cohort. */
+export interface CohortBuckets {
+  requests: number[];
+  errors: number[];
+}
+
+/** What the simulated applications reported over a window (one analysis interval, or the step so far). */
+export interface WindowTraffic {
+  /** Requests, errors and latency histograms per cohort: what `decide` takes today. */
+  totals: OutcomeTotals;
+  /** The same requests and errors per unit bucket; absent for traffic without users (the coin-flip scenarios). */
+  buckets?: Record<Cohort, CohortBuckets>;
+  /** Flag evaluations (one per request) that got the feature (on) or did not (off). */
+  exposures: { on: number; off: number };
+  /** Distinct users who made a request, on and off (expected counts); absent without users. */
+  users?: { on: number; off: number };
+}
+
+/** The traffic an analysis sees: the step since it began and the last analysis interval. */
+export interface MeasuredTraffic {
+  step: WindowTraffic;
+  recent: WindowTraffic;
+}
+
+/** Draws the traffic of the interval ending at `now`, at the rollout's current percentage. */
+export interface TrafficSource {
+  measure(now: number, rollout: Rollout): MeasuredTraffic;
+}
+
+/**
+ * How measured traffic becomes what the decision core is asked to consider. Today's judge hands
+ * `decide` request totals; a unit-level judge will read the per-bucket counts (and distinct users)
+ * instead, and slots in beside it as another arm of the report.
+ */
+export interface Judge {
+  name: string;
+  description: string;
+  analyse(policy: Policy, rollout: Rollout, traffic: MeasuredTraffic): DecisionInput;
+}
+
+/** Today's judge: every request an independent trial (the step's totals, the last interval's, the step's evaluations). */
+export const requestLevelJudge: Judge = {
+  name: 'request-level',
+  description: "today's decide: gates and rollback rules on request counts, each request an independent trial",
+  analyse: (_policy, _rollout, traffic) => ({
+    kind: 'analysis',
+    measurements: { step: traffic.step.totals, recent: traffic.recent.totals, exposures: traffic.step.exposures },
+  }),
+};
+
+/** One column of the report: a plan judged by a judge. */
+export interface Arm {
+  label: string;
+  policy: Policy;
+  judge: Judge;
+}
