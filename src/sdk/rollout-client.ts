@@ -5,6 +5,7 @@ import type { Cohort } from '../metrics/outcome-model.js';
 import { backupFirstBootstrap, resolveBootstrap, type BootstrapSource, type StorageProvider } from './bootstrap.js';
 import { checkLatencyBuckets, DEFAULT_LATENCY_BUCKETS_MS, OutcomeBatch, type Observation } from './outcome-batch.js';
 import { OutcomeSender, type SenderStats } from './outcome-sender.js';
+import { unitOf } from './unit-of.js';
 
 // The stock client's file backup (the flags it last fetched) is not in its public exports.
 const FileStorageProvider: new (dir: string) => StorageProvider = createRequire(import.meta.url)(
@@ -196,6 +197,8 @@ export class RolloutClient {
   begin(flag: string, context?: Context): GuardedCall {
     const enabled = this.isEnabled(flag, context);
     const cohort: Cohort = enabled ? 'treatment' : 'control';
+    // Counted per hashed user too, so the controller can judge users rather than requests.
+    const unit = unitOf(this.unleash.getFeatureToggleDefinition(flag), flag, context);
     const started = this.now();
     let ended = false;
     return {
@@ -205,7 +208,7 @@ export class RolloutClient {
       end: (outcome = {}) => {
         if (ended) return;
         ended = true;
-        this.record(flag, cohort, { ok: outcome.ok ?? true, latencyMs: this.now() - started });
+        this.record(flag, cohort, { ok: outcome.ok ?? true, latencyMs: this.now() - started, unit });
       },
     };
   }
@@ -243,7 +246,6 @@ export class RolloutClient {
   run<T>(flag: string, context: Context | undefined, on: () => T, off: () => T): T {
     return this.track(flag, context, (enabled) => (enabled ? on() : off()));
   }
-
   /** Records an outcome measured by the application itself. */
   record(flag: string, cohort: Cohort, observation: Observation): void {
     try {
@@ -289,9 +291,7 @@ export class RolloutClient {
   private report(err: unknown): void {
     try {
       this.onError(err instanceof Error ? err : new Error(String(err)));
-    } catch {
-      // An application's error handler that throws must not break the helper either.
-    }
+    } catch {} // an application's error handler that throws must not break the helper either
   }
 }
 
