@@ -52,6 +52,27 @@ export const requestLevelJudge: Judge = {
   }),
 };
 
+/** Totals with the per-user bucket counts attached, as the SDK helper reports them. */
+function withUnits(window: WindowTraffic): OutcomeTotals {
+  if (!window.buckets) return window.totals;
+  const cohort = (c: Cohort) => ({ ...window.totals[c], units: { requests: window.buckets![c].requests, errors: window.buckets![c].errors } });
+  return { treatment: cohort('treatment'), control: cohort('control') };
+}
+
+/**
+ * The user-level judge: outcomes counted per hashed user bucket (what the SDK helper reports), so
+ * error-rate checks use the spread between buckets of users; the traffic check counts distinct
+ * users on and off rather than evaluations.
+ */
+export const userLevelJudge: Judge = {
+  name: 'user-level',
+  description: 'error rates judged on hashed user buckets (the SDK helper reports them); the sample-ratio check on distinct users',
+  analyse: (_policy, _rollout, traffic) => ({
+    kind: 'analysis',
+    measurements: { step: withUnits(traffic.step), recent: withUnits(traffic.recent), exposures: traffic.step.users ?? traffic.step.exposures },
+  }),
+};
+
 /** One column of the report: a plan judged by a judge. */
 export interface Arm {
   label: string;

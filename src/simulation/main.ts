@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileError } from '../files/yaml-files.js';
 import { parsePolicyFile } from '../policies/policy-service.js';
-import { requestLevelJudge, type Arm } from './judges.js';
+import { requestLevelJudge, userLevelJudge, type Arm } from './judges.js';
 import { NAIVE_POLICY } from './naive-policy.js';
 import { renderSimulationReport, type SimulationReport } from './report.js';
 import { runScenario } from './run-scenarios.js';
@@ -89,6 +89,7 @@ function realTraffic(file: string): void {
     process.exit(1);
   }
   const arms: Arm[] = [
+    { label: 'standard, users', policy: standard, judge: userLevelJudge },
     { label: 'standard', policy: standard, judge: requestLevelJudge },
     { label: 'naive', policy: NAIVE_POLICY, judge: requestLevelJudge },
   ];
