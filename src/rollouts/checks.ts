@@ -1,7 +1,6 @@
 import type { CohortTotals, OutcomeTotals } from '../metrics/outcome-model.js';
 import { errorRate, latencyCount, latencyMean, latencyPercentile, latencyShareAbove } from '../metrics/outcome-math.js';
-import type { AnyRollbackRule, MetricName, OutcomeGate, QueryGate, QueryRollbackRule, RollbackRule, StepPlan, Traffic } from '../policies/policy-schema.js';
-import type { QueryResult } from '../metrics/prometheus/query-result.js';
+import type { AnyRollbackRule, MetricName, OutcomeGate, RollbackRule, StepPlan, Traffic } from '../policies/policy-schema.js';
 import { marginDifferenceBounds, rateBounds, sampleRatioTest, type Bounds } from './statistics.js';
 import { unitMarginDifferenceBounds, unitRateBounds, type UnitBuckets } from './unit-statistics.js';
 import { formatDuration } from '../policies/durations.js';
