@@ -136,6 +136,23 @@ const policy = policySchema.parse({
 
 const flagName = (i: number) => `bench.tick-${String(i).padStart(5, '0')}`;
 
+/**
+ * With BENCH_TICK_UNITS=1, records also carry per-user counts, as the SDK helper sends them: treatment
+ * over 16 hashed user buckets (a 1 % step fills 16 of the 64), control over all 64. That is up to
+ * 160 more counter fields per flag and time bucket for the tick to sum.
+ */
+const WITH_UNITS = process.env.BENCH_TICK_UNITS === '1';
+
+/** `requests` and `errors` spread over `spread` hashed user buckets starting at `first`. */
+function unitsOf(requests: number, errors: number, first: number, spread: number): Record<string, { requests: number; errors: number }> {
+  const units: Record<string, { requests: number; errors: number }> = {};
+  for (let k = 0; k < spread; k++) {
+    const n = Math.floor(requests / spread) + (k < requests % spread ? 1 : 0);
+    if (n > 0) units[String((first + k) % 64)] = { requests: n, errors: k < errors ? 1 : 0 };
+  }
+  return units;
+}
+
 /** What an app reports per flag and bucket: both cohorts, with a 5-bound latency histogram (16 counter fields). */
 function outcomeRecords(flags: string[], seed: number): OutcomeReport['records'] {
   return flags.flatMap((flag, i) => {
@@ -147,8 +164,22 @@ function outcomeRecords(flags: string[], seed: number): OutcomeReport['records']
     const buckets = { '10': fast, '50': mid, '100': slow, '250': n - fast - mid - slow - 1, '1000': 1 };
     const times9 = Object.fromEntries(Object.entries(buckets).map(([k, v]) => [k, v * 9]));
     return [
-      { flag, cohort: 'treatment' as const, requests: n, errors, latencyMs: { buckets, sum: n * 30 } },
-      { flag, cohort: 'control' as const, requests: n * 9, errors, latencyMs: { buckets: times9, sum: n * 9 * 30 } },
+      {
+        flag,
+        cohort: 'treatment' as const,
+        requests: n,
+        errors,
+        latencyMs: { buckets, sum: n * 30 },
+        ...(WITH_UNITS ? { units: unitsOf(n, errors, i % 4, 16) } : {}),
+      },
+      {
+        flag,
+        cohort: 'control' as const,
+        requests: n * 9,
+        errors,
+        latencyMs: { buckets: times9, sum: n * 9 * 30 },
+        ...(WITH_UNITS ? { units: unitsOf(n * 9, errors, 0, 64) } : {}),
+      },
     ];
   });
 }
