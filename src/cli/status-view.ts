@@ -6,7 +6,7 @@ import { hasEnteredAStep } from '../rollouts/approvals.js';
 import { stateWords } from '../reports/go-live-report.js';
 import { humanDuration } from '../reports/rollout-facts.js';
 import { formatCheckSamples, formatValue, formatTime } from '../reports/report-format.js';
-import { isFinal } from '../rollouts/rollout-model.js';
+import { isDone, isFinal } from '../rollouts/rollout-model.js';
 import { table } from './output.js';
 
 /** What `status` shows of each rollout: pure, so the table and the JSON are tested without a server. */
@@ -78,7 +78,7 @@ export function waitingText(status: RolloutStatus): string | null {
 
 export function statusEntries(rollouts: Array<Rollout & { status?: RolloutStatus }>, now: Date, all: boolean): StatusEntry[] {
   return rollouts
-    .filter((r) => all || !isFinal(r.state))
+    .filter((r) => all || !isDone(r))
     .map((r) => ({
       id: r.id,
       flag: r.flag,

@@ -4,7 +4,7 @@ import { stepPlans } from '../policies/policy-schema.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { requestsIn } from '../metrics/outcome-fields.js';
 import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from './approvals.js';
-import { isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
+import { isDone, isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
 import { count, counted, metricText, samplesText } from './units.js';
 
 /**
@@ -91,7 +91,8 @@ export function rolloutStatus(rollout: Rollout, killSwitch: KillSwitch | undefin
   return {
     steps: plans.map((p) => p.percentage),
     stepIndex: rollout.stepIndex,
-    active: !isFinal(rollout.state),
+    // Still watched after completion counts as active: its rollback rules can still kill the flag.
+    active: !isDone(rollout),
     started: hasEnteredAStep(rollout),
     awaitingStep: awaited === undefined ? null : plans[awaited]!.percentage,
     served,

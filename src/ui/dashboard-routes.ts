@@ -3,7 +3,7 @@ import { PERMISSIONS, roleAllows, type Permission } from '../auth/permissions.js
 import { readAuditHead } from '../audit/audited-commit.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { OutcomeSource } from '../metrics/outcome-model.js';
-import { isFinal } from '../rollouts/rollout-model.js';
+import { isDone } from '../rollouts/rollout-model.js';
 import type { RolloutView } from '../rollouts/rollout-views.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 import type { Store } from '../store/port.js';
@@ -61,12 +61,13 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
       handler: async ({ req, res }) => {
         const now = deps.now();
         const all = await deps.rollouts.list();
-        const finished = all.filter((r) => isFinal(r.state));
-        const views = await deps.rollouts.views([...all.filter((r) => !isFinal(r.state)), ...finished]);
-        const active = views.filter((r) => !isFinal(r.state));
+        const finished = all.filter((r) => isDone(r));
+        const views = await deps.rollouts.views([...all.filter((r) => !isDone(r)), ...finished]);
+        // A completed rollout still watching after 100 % is listed with the active ones.
+        const active = views.filter((r) => !isDone(r));
         // Newest first means the most recently ended, not the most recently started.
         const recent = views
-          .filter((r) => isFinal(r.state))
+          .filter((r) => isDone(r))
           .sort((a, b) => endedAt(b).localeCompare(endedAt(a)))
           .slice(0, RECENT_FINISHED);
         return etagJson(req, res, { rollouts: [...active, ...recent].map(boardEntry) }, now);

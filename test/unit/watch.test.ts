@@ -127,7 +127,7 @@ describe('where a watched rollout stands (rollout-status)', () => {
   it('watching: "completed, watching until …", nothing to do next while it watches', () => {
     const r = completedWatching();
     const status = rolloutStatus(r, undefined, at(COMPLETED_AT + HOUR));
-    expect(status).toMatchObject({ active: false, watchUntil: iso(WATCH_END), waitingFor: [], nextSteps: [], ended: { state: 'completed' } });
+    expect(status).toMatchObject({ active: true, watchUntil: iso(WATCH_END), waitingFor: [], nextSteps: [], ended: { state: 'completed' } });
     expect(statusLine(r, status)).toBe(
       `Completed, watching until ${iso(WATCH_END)}: ${FLAG} reached 100% in production; ` +
         'now serving 100%, and a breached rollback rule still rolls it back.',
