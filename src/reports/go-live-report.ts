@@ -3,9 +3,9 @@ import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
 import type { KillSwitch } from '../flags/schema.js';
-import { causeText, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
+import { causeText, endedAt, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
 import { trafficRules } from '../rollouts/checks.js';
-import { endedAt, humanDuration } from './rollout-facts.js';
+import { humanDuration } from './rollout-facts.js';
 
 /**
  * The go-live report as data: what a change board files for one rollout. Built once from the

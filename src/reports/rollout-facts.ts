@@ -12,11 +12,6 @@ export function stepPercentages(rollout: Pick<Rollout, 'plan'>): number[] {
   return stepPlans(rollout.plan).map((p) => p.percentage);
 }
 
-/** When the rollout reached its final state, if it has. */
-export function endedAt(rollout: Rollout): string | undefined {
-  if (!isFinal(rollout.state)) return undefined;
-  return rollout.history.findLast((t) => t.to === rollout.state)?.at ?? rollout.updatedAt;
-}
 
 /** "3d 4h", "2h 5m", "4m 10s", "850ms": two units are enough to read a duration at a glance. */
 export function humanDuration(ms: number): string {

@@ -169,6 +169,11 @@ export function causeText(cause: CheckResult): string {
   );
 }
 
+/** When the rollout reached its final state, if it has (its last transition into it). */
+export function endedAt(r: Rollout): string | undefined {
+  return endingOf(r)?.at;
+}
+
 function endingOf(r: Rollout): Ending | undefined {
   if (r.state !== 'completed' && r.state !== 'rolled_back' && r.state !== 'aborted') return undefined;
   const last = r.history.findLast((t) => t.to === r.state);

@@ -31,16 +31,18 @@
  * users carry most of the traffic), the lower bound stays conservative but the upper one can sit
  * below the truth more often than promised: see test/unit/unit-statistics-coverage.test.ts.
  */
+import { UNIT_BUCKETS, type UnitCounts } from '../metrics/outcome-model.js';
 import { alwaysValidRadius, type Bounds, type SampleRatioTest, sampleRatioTest } from './statistics.js';
 
-/** How many hashed user buckets a cohort's outcomes are counted in. */
-export const UNIT_BUCKET_COUNT = 64;
+/** How many hashed user buckets a cohort's outcomes are counted in: the controller's one count. */
+export const UNIT_BUCKET_COUNT = UNIT_BUCKETS;
 
 /**
  * A cohort's outcomes per hashed user bucket: `requests[k]` and `errors[k]` are counts of requests
- * (and of those, the failed ones) from users whose stickiness value hashes to bucket k.
+ * (and of those, the failed ones) from users whose stickiness value hashes to bucket k. The same
+ * shape the store sums them in (CohortTotals.units).
  */
-export type UnitBuckets = { requests: number[]; errors: number[] };
+export type UnitBuckets = UnitCounts;
 
 /**
  * The largest variance a rate can have: any quantity between 0 and 1 has a variance of at most ¼.

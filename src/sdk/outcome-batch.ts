@@ -1,4 +1,4 @@
-import type { Cohort } from '../metrics/outcome-model.js';
+import { UNIT_BUCKETS, type Cohort } from '../metrics/outcome-model.js';
 
 /**
  * Outcomes observed since the last flush, added up per flag and cohort in memory: recording is a
@@ -39,8 +39,8 @@ export interface Observation {
   unit?: number;
 }
 
-/** Hashed user buckets, as the controller counts them (UNIT_BUCKETS in src/metrics/outcome-model.ts, held equal by a test). */
-export const UNIT_BUCKET_COUNT = 64;
+/** Hashed user buckets, as the controller counts them. */
+export const UNIT_BUCKET_COUNT = UNIT_BUCKETS;
 
 interface Tally {
   flag: string;

@@ -1,12 +1,9 @@
-import type { Cohort, OutcomeTotals } from '../metrics/outcome-model.js';
+import type { Cohort, OutcomeTotals, UnitCounts } from '../metrics/outcome-model.js';
 import type { Policy } from '../policies/policy-schema.js';
 import type { DecisionInput, Rollout } from '../rollouts/rollout-model.js';
 
-/** Requests and errors per hashed user bucket (hashing.ts UNIT_BUCKETS of them) for one cohort. */
-export interface CohortBuckets {
-  requests: number[];
-  errors: number[];
-}
+/** Requests and errors per hashed user bucket for one cohort: the controller's own per-user counts. */
+export type CohortBuckets = UnitCounts;
 
 /** What the simulated applications reported over a window (one analysis interval, or the step so far). */
 export interface WindowTraffic {

@@ -20,8 +20,6 @@ export interface Population {
   propensity: Float64Array;
   /** The user's latency median as a multiple of the scenario's. */
   latencyScale: Float64Array;
-  /** 0…UNIT_BUCKETS−1 (hashing.ts unitBucketOf). */
-  unitBucket: Uint8Array;
   /** 1 where the scenario's regression reaches the user (its segment, or everyone without one). */
   inScope: Uint8Array;
   /** Per segment name, 1 for its members. */
@@ -33,7 +31,6 @@ export interface Population {
 /** What depends only on the user ids (hashes): computed once per scenario, shared by its rollouts. */
 export interface PopulationFrame {
   ids: string[];
-  unitBucket: Uint8Array;
   segments: Map<string, Uint8Array>;
 }
 
@@ -42,10 +39,6 @@ export function populationFrame(scenario: TrafficScenario): PopulationFrame {
   for (let i = 0; i < scenario.users; i++) ids.push(`user-${i}`);
   let b = 0;
   for (const bot of scenario.bots) for (let j = 0; j < bot.count; j++) ids.push(`bot-${b++}`);
-  const unitBucket = new Uint8Array(ids.length);
-  ids.forEach((id, i) => {
-    unitBucket[i] = unitBucketOf(id);
-  });
   const segments = new Map<string, Uint8Array>();
   for (const segment of scenario.segments) {
     const member = new Uint8Array(ids.length);
@@ -54,7 +47,7 @@ export function populationFrame(scenario: TrafficScenario): PopulationFrame {
     });
     segments.set(segment.name, member);
   }
-  return { ids, unitBucket, segments };
+  return { ids, segments };
 }
 
 /** Draws a population for the scenario: the same seed, the same users. */
@@ -103,16 +96,25 @@ export function drawPopulation(scenario: TrafficScenario, random: Random, frame:
 
   const scope = scenario.regression?.segment;
   const inScope = scope === undefined ? new Uint8Array(size).fill(1) : frame.segments.get(scope)!;
-  return { size, ids: frame.ids, rate, propensity, latencyScale, unitBucket: frame.unitBucket, inScope, segments: frame.segments, bots: size - humans };
+  return { size, ids: frame.ids, rate, propensity, latencyScale, inScope, segments: frame.segments, bots: size - humans };
 }
 
 /** Every user's assignment bucket (0…99) on a flag's flexibleRollout strategy with this groupId (the flag's name). */
-export function assignUsers(population: Population, groupId: string): Uint8Array {
-  const buckets = new Uint8Array(population.size);
+/**
+ * Where a flag puts each user: the position its flexibleRollout compares with the percentage
+ * (the array itself, 0…99) and, in `units`, the hashed user bucket the user's outcomes count in.
+ * Both depend on the flag (its groupId), as they do in the SDK and the controller.
+ */
+export type Assignment = Uint8Array & { units: Uint8Array };
+
+export function assignUsers(population: Population, groupId: string): Assignment {
+  const positions = new Uint8Array(population.size);
+  const units = new Uint8Array(population.size);
   population.ids.forEach((id, i) => {
-    buckets[i] = assignmentBucket(id, groupId);
+    positions[i] = assignmentBucket(id, groupId);
+    units[i] = unitBucketOf(id, groupId);
   });
-  return buckets;
+  return Object.assign(positions, { units });
 }
 
 const HOUR = 3_600_000;

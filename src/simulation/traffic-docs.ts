@@ -32,10 +32,10 @@ export const TRAFFIC_MODEL: string[] = [
     'from the start, from `after` the rollout started, or once the flag reaches `fromPercentage` %.',
   '- **What a judge gets**, per analysis, for the step so far and for the last interval (src/simulation/judges.ts `WindowTraffic`): ' +
     'the request totals, errors and latency histograms per cohort that `decide` takes today; per cohort the requests and errors in ' +
-    "each of 64 unit buckets (a user's bucket is murmurhash3 of their id, `hashing.ts` unitBucketOf, the same for every flag); " +
+    "each of 64 unit buckets (a user's bucket is the controller's own, `bucketOf` in src/rollouts/unit-bucket.ts: the flag's assignment hash modulo 64); " +
     'evaluations on and off (one per request); and distinct users on and off (expected: Σ 1 − e^(−rate × exposure), over log-spaced rate classes).',
-  "- **Judges.** A `Judge` turns measured traffic into what `decide` considers. Today's, `request-level`, hands it the request totals. " +
-    'A unit-level judge (working on the unit buckets) slots in as another arm beside it.',
+  '- **Judges.** A `Judge` turns measured traffic into what `decide` considers. `request-level` hands it the request totals; ' +
+    '`user-level` adds the unit buckets (as the SDK helper reports them) and counts distinct users for the sample-ratio check.',
   "- **Not modelled:** sessions and bursts within a user's traffic (each user is a steady Poisson process), users arriving or leaving, " +
     'retries, and `--replay` of outcomes recorded in a store (not built yet).',
 ];

@@ -1,5 +1,5 @@
 import { UNIT_BUCKETS } from './hashing.js';
-import type { Population } from './population.js';
+import type { Population, Assignment } from './population.js';
 import { latencyBucketShares, LATENCY_BOUNDS_MS } from './scenarios.js';
 import type { TrafficScenario } from './traffic-scenario.js';
 
@@ -54,7 +54,7 @@ function prefix(table: Float64Array, width: number): void {
   for (let row = 1; row < ROWS; row++) for (let j = 0; j < width; j++) table[row * width + j]! += table[(row - 1) * width + j]!;
 }
 
-export function buildTables(scenario: TrafficScenario, population: Population, assignment: Uint8Array): TrafficTables {
+export function buildTables(scenario: TrafficScenario, population: Population, assignment: Assignment): TrafficTables {
   const conditions: Array<{ regression: Effect | undefined; incident: Effect | undefined }> = [];
   for (let j = -1; j < scenario.incidents.length; j++)
     for (const on of [false, true]) conditions.push({ regression: on ? scenario.regression : undefined, incident: scenario.incidents[j] });
@@ -80,7 +80,7 @@ export function buildTables(scenario: TrafficScenario, population: Population, a
     // Row a + 1 holds assignment bucket a; the prefix sums below make row P the users below P.
     const row = assignment[i]! + 1;
     const s = population.inScope[i]!;
-    const at = tableIndex(row, population.unitBucket[i]!, s);
+    const at = tableIndex(row, assignment.units[i]!, s);
     rate[at]! += r;
     const shares = new Map<number, number[]>();
     conditions.forEach((c, ci) => {

@@ -1,10 +1,12 @@
+import { emptyCohort } from '../metrics/outcome-math.js';
+import { emptyUnits } from '../metrics/outcome-fields.js';
 import type { Cohort, CohortTotals, OutcomeTotals } from '../metrics/outcome-model.js';
 import type { Rollout } from '../rollouts/rollout-model.js';
 import { addCohortInto, BUCKET_KEYS } from './coin-flip-traffic.js';
 import { binomialDraw, poissonDraw } from './distributions.js';
 import { UNIT_BUCKETS } from './hashing.js';
 import type { CohortBuckets, MeasuredTraffic, TrafficSource, WindowTraffic } from './judges.js';
-import { dailyFactor, type Population } from './population.js';
+import { dailyFactor, type Population, type Assignment } from './population.js';
 import type { Random } from './random.js';
 import { LATENCY_BOUNDS_MS } from './scenarios.js';
 import { buildTables, conditionIndex, expectedUsers, LATENCY_BUCKETS, latencyIndex, tableIndex, type TrafficTables } from './traffic-tables.js';
@@ -12,13 +14,10 @@ import type { TrafficScenario } from './traffic-scenario.js';
 
 const COHORTS: Cohort[] = ['treatment', 'control'];
 
-const emptyCohort = (): CohortTotals => ({ requests: 0, errors: 0, latencyBuckets: {}, latencySumMs: 0 });
-const emptyBuckets = (): CohortBuckets => ({ requests: new Array(UNIT_BUCKETS).fill(0), errors: new Array(UNIT_BUCKETS).fill(0) });
-
 function emptyWindow(): WindowTraffic {
   return {
     totals: { treatment: emptyCohort(), control: emptyCohort() },
-    buckets: { treatment: emptyBuckets(), control: emptyBuckets() },
+    buckets: { treatment: emptyUnits(), control: emptyUnits() },
     exposures: { on: 0, off: 0 },
     users: { on: 0, off: 0 },
   };
@@ -44,7 +43,7 @@ export function conditionsAt(scenario: TrafficScenario, sinceStartMs: number, pe
 export function realTraffic(
   scenario: TrafficScenario,
   population: Population,
-  assignment: Uint8Array,
+  assignment: Assignment,
   random: Random,
   t0: number,
   intervalMs: number,

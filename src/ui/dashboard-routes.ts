@@ -3,7 +3,8 @@ import { PERMISSIONS, roleAllows, type Permission } from '../auth/permissions.js
 import { readAuditHead } from '../audit/audited-commit.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { OutcomeSource } from '../metrics/outcome-model.js';
-import { isDone } from '../rollouts/rollout-model.js';
+import { isDone, type Rollout } from '../rollouts/rollout-model.js';
+import { endedAt } from '../rollouts/rollout-status.js';
 import type { RolloutView } from '../rollouts/rollout-views.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 import type { Store } from '../store/port.js';
@@ -28,9 +29,6 @@ function boardEntry(r: RolloutView) {
   const { plan, history: _history, stepTotals: _sums, ...rest } = r;
   return { ...rest, gateCount: plan.gates.length };
 }
-
-/** When a finished rollout ended (its last transition), for listing the newest first. */
-const endedAt = (r: RolloutView) => r.status.ended?.at ?? r.updatedAt;
 export type BoardEntry = ReturnType<typeof boardEntry>;
 
 /** Admin routes the dashboard reads besides the public ones; each answers with an ETag for cheap polling. */
@@ -61,16 +59,16 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
       handler: async ({ req, res }) => {
         const now = deps.now();
         const all = await deps.rollouts.list();
-        const finished = all.filter((r) => isDone(r));
-        const views = await deps.rollouts.views([...all.filter((r) => !isDone(r)), ...finished]);
         // A completed rollout still watching after 100 % is listed with the active ones.
-        const active = views.filter((r) => !isDone(r));
-        // Newest first means the most recently ended, not the most recently started.
-        const recent = views
+        const active = all.filter((r) => !isDone(r));
+        // Newest first means the most recently ended, not the most recently started; only those shown get a status.
+        const ended = (r: Rollout) => endedAt(r) ?? r.updatedAt;
+        const recent = all
           .filter((r) => isDone(r))
-          .sort((a, b) => endedAt(b).localeCompare(endedAt(a)))
+          .sort((a, b) => ended(b).localeCompare(ended(a)))
           .slice(0, RECENT_FINISHED);
-        return etagJson(req, res, { rollouts: [...active, ...recent].map(boardEntry) }, now);
+        const views = await deps.rollouts.views([...active, ...recent]);
+        return etagJson(req, res, { rollouts: views.map(boardEntry) }, now);
       },
     }),
     defineRoute({

@@ -8,7 +8,8 @@ import { betaAround, binomialDraw, poissonDraw } from '../../src/simulation/dist
 import { assignmentBucket, inTreatment, UNIT_BUCKETS } from '../../src/simulation/hashing.js';
 import { requestLevelJudge, type Arm } from '../../src/simulation/judges.js';
 import { NAIVE_POLICY } from '../../src/simulation/naive-policy.js';
-import { assignUsers, dailyFactor, drawPopulation, populationFrame, topShare } from '../../src/simulation/population.js';
+import { bucketOf } from '../../src/rollouts/unit-bucket.js';
+import { assignUsers, dailyFactor, drawPopulation, topShare } from '../../src/simulation/population.js';
 import { seededRandom } from '../../src/simulation/random.js';
 import { runTrafficScenario } from '../../src/simulation/run-traffic.js';
 import { bucketTotals, realTraffic } from '../../src/simulation/traffic.js';
@@ -105,8 +106,10 @@ describe('simulated population', () => {
     expect(share).toBeLessThan(0.11);
     expect([...b.segments.get('legacy-app')!]).toEqual([...members]);
     expect([...a.inScope]).toEqual([...members]);
-    expect([...populationFrame(s).unitBucket]).toEqual([...a.unitBucket]);
-    expect(Math.max(...a.unitBucket)).toBe(UNIT_BUCKETS - 1);
+    // A user's unit bucket is the controller's for that flag: the same hash as the assignment, modulo 64.
+    const units = assignUsers(a, 'checkout-v2').units;
+    a.ids.forEach((id, i) => expect(units[i]).toBe(bucketOf(id, 'checkout-v2')));
+    expect(Math.max(...units)).toBe(UNIT_BUCKETS - 1);
   });
 });
 
