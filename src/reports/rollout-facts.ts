@@ -1,5 +1,5 @@
 import { stepPlans } from '../policies/policy-schema.js';
-import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
+import { type Rollout } from '../rollouts/rollout-model.js';
 
 /**
  * Plain facts about a rollout that several readers state the same way (the go-live report, the
@@ -11,7 +11,6 @@ import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
 export function stepPercentages(rollout: Pick<Rollout, 'plan'>): number[] {
   return stepPlans(rollout.plan).map((p) => p.percentage);
 }
-
 
 /** "3d 4h", "2h 5m", "4m 10s", "850ms": two units are enough to read a duration at a glance. */
 export function humanDuration(ms: number): string {
