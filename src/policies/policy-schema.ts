@@ -198,6 +198,25 @@ export const policySchema = z
      * feature's fault: the step holds and goes on by itself once it clears. `rollback`: kill anyway.
      */
     onSharedBreach: z.enum(['hold', 'rollback']).default('hold'),
+    /**
+     * A confidence gate whose value is over its line but not beyond doubt stays inconclusive, which
+     * on real traffic can last the whole step: which users the hash put in treatment (a heavy user,
+     * a bot) moves its rate for good, and more time does not make the doubt go away. The benefit of
+     * the doubt lets such a gate pass once the step has `after` times its minimum duration and
+     * samples, while its value is at most `upTo` times its line (a gross excess keeps holding).
+     * `false`: never (the gate must come under its line).
+     */
+    benefitOfDoubt: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            after: z.number().min(1).max(100).default(2),
+            upTo: z.number().min(1).max(100).default(1.5),
+          })
+          .strict(),
+      ])
+      .prefault({}),
     /** How long a completed rollout keeps its rollback rules watching (0: not at all); a breach then still kills the flag. */
     watchAfterCompletion: durationSchema.prefault(0),
     traffic: trafficSchema.optional(),

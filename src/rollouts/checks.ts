@@ -2,7 +2,7 @@ import type { CohortTotals, OutcomeTotals } from '../metrics/outcome-model.js';
 import { errorRate, latencyCount, latencyMean, latencyPercentile, latencyShareAbove } from '../metrics/outcome-math.js';
 import type { AnyRollbackRule, MetricName, OutcomeGate, RollbackRule, StepPlan, Traffic } from '../policies/policy-schema.js';
 import { marginDifferenceBounds, rateBounds, sampleRatioTest, type Bounds } from './statistics.js';
-import { unitMarginDifferenceBounds, unitRateBounds, type UnitBuckets } from './unit-statistics.js';
+import { typicalRate, unitMarginDifferenceBounds, unitRateBounds, type UnitBuckets } from './unit-statistics.js';
 import { formatDuration } from '../policies/durations.js';
 import type { CheckResult, Verdict } from './rollout-model.js';
 
@@ -30,7 +30,7 @@ const round = (n: number) => Math.round(n * 1e6) / 1e6;
 // serialised document as a two-byte string, which made each analysis's write and read about
 // a fifth slower in the tick benchmark.
 
-type CheckDetail = Pick<CheckResult, 'cohorts' | 'test' | 'confident'>;
+type CheckDetail = Pick<CheckResult, 'cohorts' | 'test' | 'confident' | 'doubtful'>;
 
 export function result(
   rule: string,
@@ -91,6 +91,26 @@ function judgedUnits(c: CohortTotals): UnitBuckets | undefined {
   return covered >= UNIT_COVERAGE * c.requests ? c.units : undefined;
 }
 
+/** The typical user's error rate when the cohort is judged on users, else its rate. */
+function typicalOf(c: CohortTotals): number | undefined {
+  const units = judgedUnits(c);
+  return units ? typicalRate(units) : errorRate(c);
+}
+
+/**
+ * How far over its line a doubtful check is for the typical user (the median hashed user bucket when
+ * outcomes come per user; the cohort's own value otherwise), as a multiple of the line: what the
+ * policy's benefit of the doubt weighs. One heavy user over the line leaves it near 1; a regression
+ * most users feel does not.
+ */
+function doubt(typical: number | undefined, line: number): { excess: number } {
+  // Stored as JSON, so "far over" is a large number rather than Infinity (which JSON writes as null).
+  const FAR_OVER = 1e6;
+  if (typical === undefined) return { excess: FAR_OVER };
+  if (line <= 0) return { excess: typical > 0 ? FAR_OVER : 0 };
+  return { excess: round(Math.min(typical / line, FAR_OVER)) };
+}
+
 /**
  * Evidence that a cohort's metric is above `limit`, as an always-valid lower bound on a rate:
  * for error rates the rate itself; for a latency percentile q, the share of requests slower than
@@ -128,7 +148,11 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
     const figures = { test: testFigures(test.bounds, gate.confidence!, test.method) };
     if (test.bounds.lower > test.line) return judge('fail', undefined, { ...figures, confident: true });
     if (value <= gate.max) return judge('pass', undefined, figures);
-    return judge('inconclusive', `above ${gate.max} but not yet beyond doubt at ${gate.confidence} confidence`, figures);
+    const typical = gate.metric === 'error_rate' ? typicalOf(c) : value;
+    return judge('inconclusive', `above ${gate.max} but not yet beyond doubt at ${gate.confidence} confidence`, {
+      ...figures,
+      doubtful: doubt(typical, gate.max),
+    });
   }
   const rule = `${gate.metric}(treatment) <= control x ${1 + gate.maxRelativeIncrease}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}`;
   const t = totals.treatment;
@@ -168,7 +192,12 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
   const figures = { test: testFigures(evidence.bounds, gate.confidence, evidence.method) };
   if (evidence.bounds.lower > evidence.line) return judge('fail', undefined, { ...figures, confident: true });
   if (tv <= threshold) return judge('pass', undefined, figures);
-  return judge('inconclusive', `worse than allowed but not yet beyond doubt at ${gate.confidence} confidence`, figures);
+  const typicalT = tu ? typicalOf(t) : tv;
+  const typicalC = cu ? typicalOf(c) : cv;
+  return judge('inconclusive', `worse than allowed but not yet beyond doubt at ${gate.confidence} confidence`, {
+    ...figures,
+    doubtful: doubt(typicalT, (typicalC ?? cv) * (1 + gate.maxRelativeIncrease)),
+  });
 }
 
 /** The policy's traffic checks in words, as plans and reports list them. */

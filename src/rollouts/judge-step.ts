@@ -1,4 +1,4 @@
-import { stepPlans } from '../policies/policy-schema.js';
+import { type Policy, type StepPlan, stepPlans } from '../policies/policy-schema.js';
 import { attributeGate, sharedText } from './attribution.js';
 import { evaluateGate, evaluateTraffic } from './checks.js';
 import { evaluateQueryGate } from './query-checks.js';
@@ -13,12 +13,14 @@ import { metricText, samplesText } from './units.js';
 export function judgeStep(r: Rollout, m: Measurements, now: Date, held: CheckResult[]): Rollout {
   const plan = stepPlans(r.plan)[r.stepIndex]!;
   const traffic = r.plan.traffic ? evaluateTraffic(r.plan.traffic, m.exposures ?? { on: 0, off: 0 }, r.percentage) : [];
-  const judged = r.plan.gates.map((gate, i) =>
-    'query' in gate ? evaluateQueryGate(gate, i, m.queries) : attributeGate(r, gate, evaluateGate(gate, m.step, plan), m.step, plan),
-  );
-  const gates = [...traffic, ...judged];
   const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
   const samples = m.step.treatment.requests;
+  const judged = r.plan.gates.map((gate, i) =>
+    'query' in gate
+      ? evaluateQueryGate(gate, i, m.queries)
+      : withBenefitOfDoubt(attributeGate(r, gate, evaluateGate(gate, m.step, plan), m.step, plan), r.plan.benefitOfDoubt, plan, elapsed, samples),
+  );
+  const gates = [...traffic, ...judged];
   const failed = gates.filter((g) => g.verdict === 'fail');
   const checks = { ...r.checks };
   let stepVerdict: StepVerdict;
@@ -44,6 +46,27 @@ export function judgeStep(r: Rollout, m: Measurements, now: Date, held: CheckRes
             : { kind: 'healthy' };
   }
   return { ...r, gates, checks, stepVerdict };
+}
+
+/**
+ * The policy's benefit of the doubt (policy-schema.ts `benefitOfDoubt`): a gate over its line but
+ * not beyond doubt passes once the step has run `after` times its minimum duration and collected
+ * `after` times its minimum samples, provided the typical user is at most `upTo` times over its line
+ * (checks.ts `doubt`). Harm shown beyond doubt still fails at once; a regression most users feel (a
+ * ×10 whose bounds are wide because few users are in the cohort) keeps holding until the step's
+ * maximum duration pauses it; one heavy or failing user who happened to land in treatment does not.
+ */
+export function withBenefitOfDoubt(check: CheckResult, rule: Policy['benefitOfDoubt'], plan: StepPlan, elapsedMs: number, samples: number): CheckResult {
+  if (!rule || !check.doubtful || check.verdict !== 'inconclusive') return check;
+  if (elapsedMs < rule.after * plan.minDurationMs || samples < rule.after * plan.minSamples) return check;
+  if (check.doubtful.excess > rule.upTo) return check;
+  const { doubtful: _doubtful, ...rest } = check;
+  return {
+    ...rest,
+    verdict: 'pass',
+    reason: `over the line but not beyond doubt after ${rule.after}x the step's minimum duration and samples: benefit of the doubt`,
+    benefitOfDoubt: true,
+  };
 }
 
 /** A failing check in words, with its unit. */

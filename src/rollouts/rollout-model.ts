@@ -64,6 +64,13 @@ export interface CheckResult {
   /** A failure on evidence (the test's bound is past the line), not a point estimate over it. */
   confident?: boolean;
   /**
+   * A confidence gate over its line by its value but not beyond doubt (inconclusive): how far over,
+   * for the typical user, as a multiple of the line (`excess`; see checks.ts `doubt`). Judge-step may
+   * then pass it on the policy's benefit of the doubt, and says so with `benefitOfDoubt`.
+   */
+  doubtful?: { excess: number };
+  benefitOfDoubt?: boolean;
+  /**
    * Attribution: a failing treatment check whose rule control breaches too, judged the same way over
    * the same window (`cohorts` then holds both figures). A shared incident, not the feature's fault:
    * it holds the rollout instead of killing the flag (see the policy's `onSharedBreach`).

@@ -254,6 +254,30 @@ export function unitMarginDifferenceBounds(t: UnitBuckets, c: UnitBuckets, margi
 }
 
 /**
+ * The cohort's error rate without its few worst buckets of users: all errors over all requests once
+ * the buckets holding the most errors (an eighth of the buckets that saw requests, at least one)
+ * are left out. Unlike the cohort's rate it does not move when one heavy or error-prone user lands
+ * in the cohort; it does when most users fail more. Undefined without data.
+ */
+export function typicalRate(b: UnitBuckets): number | undefined {
+  const occupied: number[] = [];
+  b.requests.forEach((n, k) => {
+    if (n > 0) occupied.push(k);
+  });
+  if (occupied.length === 0) return undefined;
+  occupied.sort((x, y) => b.errors[y]! - b.errors[x]!);
+  const kept = occupied.slice(Math.max(1, Math.floor(occupied.length / 8)));
+  if (kept.length === 0) return b.errors[occupied[0]!]! / b.requests[occupied[0]!]!;
+  let requests = 0;
+  let errors = 0;
+  for (const k of kept) {
+    requests += b.requests[k]!;
+    errors += b.errors[k]!;
+  }
+  return errors / requests;
+}
+
+/**
  * Sample-ratio check on users: of the distinct users (stickiness values) seen in the step, does
  * the share that got the feature match the step's percentage? Pearson's χ² with one degree of
  * freedom, as sampleRatioTest, but on counts of users, not of evaluations.

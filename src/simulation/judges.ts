@@ -75,4 +75,6 @@ export interface Arm {
   label: string;
   policy: Policy;
   judge: Judge;
+  /** Run this arm on the first this many rollouts only (comparison arms of a long run); all when absent. */
+  rollouts?: number;
 }

@@ -29,12 +29,17 @@ const { values } = parseArgs({
     out: { type: 'string' },
     scenarios: { type: 'string' },
     section: { type: 'string' },
+    'compare-rollouts': { type: 'string' },
   },
 });
 
 const rollouts = Number(values.rollouts ?? (values.scenarios ? 100 : 1000));
 const seed = Number(values.seed);
 if (!Number.isInteger(rollouts) || rollouts < 1) throw new Error(`--rollouts must be a positive integer, got ${values.rollouts}`);
+// The comparison arms (request-level judge, naive plan) of a long run may take fewer rollouts.
+const compareRollouts = values['compare-rollouts'] === undefined ? undefined : Number(values['compare-rollouts']);
+if (compareRollouts !== undefined && !(Number.isInteger(compareRollouts) && compareRollouts >= 1))
+  throw new Error(`--compare-rollouts must be a positive integer, got ${values['compare-rollouts']}`);
 const policyPath = values.policy!;
 const standard = parsePolicyFile(policyPath, readFileSync(policyPath, 'utf8')).policy;
 // A release manager who answers within five minutes; nothing runs longer than three days.
@@ -90,8 +95,8 @@ function realTraffic(file: string): void {
   }
   const arms: Arm[] = [
     { label: 'standard, users', policy: standard, judge: userLevelJudge },
-    { label: 'standard', policy: standard, judge: requestLevelJudge },
-    { label: 'naive', policy: NAIVE_POLICY, judge: requestLevelJudge },
+    { label: 'standard', policy: standard, judge: requestLevelJudge, rollouts: compareRollouts },
+    { label: 'naive', policy: NAIVE_POLICY, judge: requestLevelJudge, rollouts: compareRollouts },
   ];
   const results = scenarios.map((scenario) => {
     const result = runTrafficScenario(scenario, arms, rollouts, seed, options);
@@ -99,7 +104,7 @@ function realTraffic(file: string): void {
     return result;
   });
   const policyArg = policyPath === 'policies/standard.yaml' ? '' : ` --policy ${policyPath}`;
-  const sectionArg = values.section ? ` --section ${values.section}` : '';
+  const sectionArg = `${compareRollouts !== undefined ? ` --compare-rollouts ${compareRollouts}` : ''}${values.section ? ` --section ${values.section}` : ''}`;
   const report: TrafficReport = {
     generatedAt: new Date().toISOString(),
     command: `npm run simulate -- --scenarios ${file} --rollouts ${rollouts} --seed ${seed}${policyArg}${sectionArg}`,

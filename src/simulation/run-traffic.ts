@@ -66,6 +66,7 @@ export function runTrafficScenario(scenario: TrafficScenario, arms: Arm[], rollo
     botShares.push(bots / total);
 
     arms.forEach((arm, a) => {
+      if (arm.rollouts !== undefined && i >= arm.rollouts) return;
       const traffic = realTraffic(scenario, population, assignment, seededRandom(runSeed ^ 0x5bd1e995), t0, arm.policy.analysisInterval, tables);
       runs[a]!.push(runRollout(arm.policy, arm.judge, traffic, options, t0, flag));
     });

@@ -43,10 +43,10 @@ export const TRAFFIC_MODEL: string[] = [
 export const SCENARIO_FILE_REFERENCE: string[] = [
   '### The scenario file',
   '',
-  '`npm run simulate -- --scenarios file.yaml [--rollouts N] [--seed S] [--policy policies/standard.yaml] [--out path | --section docs/simulation.md]` ' +
+  '`npm run simulate -- --scenarios file.yaml [--rollouts N] [--compare-rollouts M] [--seed S] [--policy policies/standard.yaml] [--out path | --section docs/simulation.md]` ' +
     'runs the scenarios of a YAML file under the standard plan and the naive plan. Without `--out` or `--section` it prints the report; ' +
     '`--out path` writes path.md and path.json; `--section file.md` replaces this section of a document (how it got here). ' +
-    '`--rollouts` defaults to 100 here. Without `--scenarios`, `npm run simulate` runs the coin-flip scenarios and writes docs/simulation.md ' +
+    '`--rollouts` defaults to 100 here; `--compare-rollouts M` runs the two comparison arms on the first M rollouts only (a long run). Without `--scenarios`, `npm run simulate` runs the coin-flip scenarios and writes docs/simulation.md ' +
     '(keeping this section as it is). A mistake in the file is reported with its path (`scenarios[3].regression.segment: no segment named …`). ' +
     'src/simulation/scenarios/real-traffic.yaml is a worked example. Each entry of `scenarios`:',
   '',

@@ -21,6 +21,7 @@ describe('policy defaults', () => {
       name: 'bare',
       onGateFailure: 'hold',
       onSharedBreach: 'hold',
+      benefitOfDoubt: { after: 2, upTo: 1.5 },
       watchAfterCompletion: 0,
       steps: [1, 10, 50, 100],
       stepDefaults: { minDuration: 10 * MIN, minSamples: 1000, maxDuration: 24 * HOUR, approval: { required: 1, roles: ['release-manager'] } },
