@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Composer, type CST, type Document, LineCounter, Parser } from 'yaml';
+import { Composer, type CST, type Document, Lexer, LineCounter, Parser } from 'yaml';
 import type { z } from 'zod';
 import { formatPath } from '../validation/issues.js';
 import { readBoundedFile, WHOLE_FILE } from './bounded-read.js';
@@ -14,9 +14,9 @@ import { DEFAULT_YAML_FILE_MAX_BYTES, MAX_YAML_ALIAS_COUNT, MAX_YAML_DEPTH } fro
  */
 export function parseYamlText(file: string, text: string): unknown {
   const lines = new LineCounter();
-  const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
   const lineOf = (offset: number) => `line ${lines.linePos(offset).line}`;
-  const deep = tokens.map(tooDeepAt).find((offset) => offset !== undefined);
+  const { tokens, deepAt } = parseCst(text, lines);
+  const deep = deepAt ?? tokens.map(tooDeepAt).find((offset) => offset !== undefined);
   if (deep !== undefined) throw new FileError(file, lineOf(deep), `nested more than ${MAX_YAML_DEPTH} levels deep: not read`);
 
   const docs: Document.Parsed[] = Array.from(new Composer().compose(tokens, true, text.length));
@@ -32,6 +32,23 @@ export function parseYamlText(file: string, text: string): unknown {
     if (err instanceof ReferenceError) throw new FileError(file, WHOLE_FILE, `aliases expand too far (over ${MAX_YAML_ALIAS_COUNT}; an alias bomb?): not read`);
     throw new FileError(file, WHOLE_FILE, `not valid YAML: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The parser's output (as Parser.parse gives it), token by token, so that a file nested far too deep
+ * is given up early: its stack holds every collection open around the current token, and parsing
+ * the rest of a megabyte of "[[[[" would take seconds. tooDeepAt then checks the exact depth.
+ */
+function parseCst(text: string, lines: LineCounter): { tokens: CST.Token[]; deepAt?: number } {
+  const parser = new Parser(lines.addNewLine);
+  const tokens: CST.Token[] = [];
+  lines.addNewLine(0);
+  for (const lexeme of new Lexer().lex(text)) {
+    tokens.push(...parser.next(lexeme));
+    if (parser.stack.length > 2 * MAX_YAML_DEPTH) return { tokens, deepAt: parser.stack.at(-1)?.offset ?? 0 };
+  }
+  tokens.push(...parser.end());
+  return { tokens };
 }
 
 /** Where a top-level token first nests collections deeper than MAX_YAML_DEPTH (its offset), walked without recursion. */
