@@ -21,8 +21,9 @@ export const yamlFileMaxBytesSchema = z.coerce
   .default(DEFAULT_YAML_FILE_MAX_BYTES);
 
 /**
- * The deepest nesting of collections a file may have. Flag and policy files need about 10 levels;
- * the YAML composer recurses per level, and a few thousand levels (a 20 KB file) overflow the stack.
+ * The deepest nesting of collections a file may have, as written. Flag and policy files need about
+ * 10 levels; the YAML composer recurses once per level and overflows the stack at under a thousand
+ * (a 2 KB file). Aliases can nest deeper than written, within MAX_YAML_ALIAS_COUNT.
  */
 export const MAX_YAML_DEPTH = 32;
 
