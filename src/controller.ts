@@ -37,7 +37,7 @@ import { ServerEvaluation } from './evaluation/server-evaluation.js';
 import { frontendRoutes } from './frontend/frontend-routes.js';
 import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
-import { FileError } from './files/yaml-files.js';
+import { FileError } from './files/file-error.js';
 import { createNotifications } from './notifications/notifications.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
@@ -103,12 +103,13 @@ export async function startController(config: Config, logger: Logger, options: C
 
   // Environments first: flag files naming an undeclared environment are refused.
   const environmentsFile = environmentsFilePath(config);
-  await loadEnvironmentsFile(environmentsFile, environments, logger);
+  const maxBytes = config.YAML_FILE_MAX_BYTES;
+  await loadEnvironmentsFile(environmentsFile, maxBytes, environments, logger);
   const upgraded = await environments.declareEnvironmentsInUse();
   if (upgraded.length > 0)
     logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
-  await loadFlagFiles(config.FLAGS_DIR, flags, logger);
-  await loadPolicyFiles(config.POLICIES_DIR, policies, logger, environmentsFile);
+  await loadFlagFiles(config.FLAGS_DIR, maxBytes, flags, logger);
+  await loadPolicyFiles(config.POLICIES_DIR, maxBytes, policies, logger, environmentsFile);
   const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
   if (generatedSecret) {
     // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
@@ -241,9 +242,9 @@ function reportFileErrors(kind: string, errors: FileError[], logger: Logger): vo
   }
 }
 
-async function loadEnvironmentsFile(file: string, environments: EnvironmentService, logger: Logger): Promise<void> {
+async function loadEnvironmentsFile(file: string, maxBytes: number, environments: EnvironmentService, logger: Logger): Promise<void> {
   try {
-    const parsed = await readEnvironmentsFile(file);
+    const parsed = await readEnvironmentsFile(file, maxBytes);
     if (!parsed) {
       logger.info({ file }, 'no environments file: environments are declared through the admin API (and by the upgrade)');
       return;
@@ -256,15 +257,15 @@ async function loadEnvironmentsFile(file: string, environments: EnvironmentServi
   }
 }
 
-async function loadPolicyFiles(dir: string, policies: PolicyService, logger: Logger, environmentsFile: string): Promise<void> {
+async function loadPolicyFiles(dir: string, maxBytes: number, policies: PolicyService, logger: Logger, environmentsFile: string): Promise<void> {
   // The environments file may live among the policies (its default place); it is not a policy.
-  const { files, errors } = await readPolicyFiles(dir, (file) => path.resolve(file) === path.resolve(environmentsFile));
+  const { files, errors } = await readPolicyFiles(dir, { maxBytes, skip: (file) => path.resolve(file) === path.resolve(environmentsFile) });
   reportFileErrors('policy', errors, logger);
   for (const file of files) await policies.applyFile(file, path.relative(dir, file.file));
 }
 
-async function loadFlagFiles(dir: string, flags: FlagService, logger: Logger): Promise<void> {
-  const { files, errors } = await readFlagFiles(dir);
+async function loadFlagFiles(dir: string, maxBytes: number, flags: FlagService, logger: Logger): Promise<void> {
+  const { files, errors } = await readFlagFiles(dir, maxBytes);
   reportFileErrors('flag', errors, logger);
   for (const file of files) {
     const name = path.relative(dir, file.file);

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { contextOf } from './context.js';
+import { contextOf, yamlFileMaxBytes } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { readLocalFiles } from './local-files.js';
 import { applyPlan, formatPlan, pending, planApply, refusals, type PlannedChange } from './apply-plan.js';
@@ -55,7 +55,7 @@ Environments (admins only) with PUT /api/admin/environments/{name}, first. Segme
     )
     .action(async (opts: { file: string[]; dryRun?: boolean; yes?: boolean; force?: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      const { files, errors } = await readLocalFiles(opts.file);
+      const { files, errors } = await readLocalFiles(opts.file, yamlFileMaxBytes());
       if (errors.length) {
         // Every problem of every file (at most 50 a file; `unlisted` counts the rest of one).
         if (ctx.json) {

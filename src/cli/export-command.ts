@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { readYamlDir } from '../files/yaml-files.js';
 import type { StoredFlag } from '../flags/schema.js';
-import { contextOf } from './context.js';
+import { contextOf, yamlFileMaxBytes } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { fileDefinition, planExport, type ExistingFile } from './export-files.js';
 import { parseLocalFile } from './local-files.js';
@@ -11,7 +11,7 @@ import { note, printJson } from './output.js';
 
 /** The flags files already in `dir`, with their text (kept, comments and all, where nothing changes). */
 async function existingFiles(dir: string): Promise<ExistingFile[]> {
-  const { files, errors } = await readYamlDir(dir, (file, text) => ({ parsed: parseLocalFile(file, text), text }));
+  const { files, errors } = await readYamlDir(dir, (file, text) => ({ parsed: parseLocalFile(file, text), text }), { maxBytes: yamlFileMaxBytes() });
   // Writing next to a file that does not load could leave two definitions of a flag: refuse instead.
   if (errors.length)
     throw new CliError(

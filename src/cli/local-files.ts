@@ -1,7 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { FileError, readYamlDir } from '../files/yaml-files.js';
+import { readBoundedFile } from '../files/bounded-read.js';
+import { FileError } from '../files/file-error.js';
+import { DEFAULT_YAML_FILE_MAX_BYTES } from '../files/file-limits.js';
+import { parseYamlText, readYamlDir } from '../files/yaml-files.js';
 import { parseFlagFile } from '../flags/flag-files.js';
 import type { FlagDefinition, Segment } from '../flags/schema.js';
 import { parsePolicyFile } from '../policies/policy-service.js';
@@ -10,8 +12,9 @@ import { parseEnvironmentsFile } from '../environments/environment-files.js';
 import type { Environment } from '../environments/environment-schema.js';
 
 /**
- * The files `apply` reads, validated with the very parsers the controller loads FLAGS_DIR and
- * POLICIES_DIR with, so a file the CLI accepts is a file the controller accepts.
+ * The files `apply` reads, read and validated with the very reader and parsers the controller loads
+ * FLAGS_DIR and POLICIES_DIR with (the same size, file-type and YAML limits), so a file the CLI
+ * accepts is a file the controller accepts.
  */
 
 export type LocalFile =
@@ -32,13 +35,7 @@ function kindOf(file: string, text: string): LocalFile['kind'] {
   const dir = path.basename(path.dirname(path.resolve(file)));
   if (dir === 'flags') return 'flags';
   if (dir === 'policies') return 'policy';
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch {
-    // Not YAML: the flags parser reports where it breaks, like either parser would.
-    return 'flags';
-  }
+  const doc = parseYamlText(file, text);
   const keys = doc && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc) : [];
   if (keys.includes('environments')) return 'environments';
   if (keys.includes('flags') || keys.includes('segments')) return 'flags';
@@ -62,21 +59,23 @@ export function parseLocalFile(file: string, text: string): LocalFile {
 }
 
 /** A directory's *.yaml, and those of its flags/ and policies/ subdirectories (a repository's layout). */
-async function readDir(dir: string): Promise<{ files: LocalFile[]; errors: FileError[] }> {
-  const results = await Promise.all([dir, path.join(dir, 'flags'), path.join(dir, 'policies')].map((d) => readYamlDir(d, parseLocalFile)));
+async function readDir(dir: string, maxBytes: number): Promise<{ files: LocalFile[]; errors: FileError[] }> {
+  const results = await Promise.all([dir, path.join(dir, 'flags'), path.join(dir, 'policies')].map((d) => readYamlDir(d, parseLocalFile, { maxBytes })));
   return { files: results.flatMap((r) => r.files), errors: results.flatMap((r) => r.errors) };
 }
 
-async function readOne(target: string): Promise<{ files: LocalFile[]; errors: FileError[] }> {
+async function readOne(target: string, maxBytes: number): Promise<{ files: LocalFile[]; errors: FileError[] }> {
   let isDir: boolean;
   try {
     isDir = (await stat(target)).isDirectory();
   } catch {
     return { files: [], errors: [new FileError(target, '(root)', 'no such file or directory')] };
   }
-  if (isDir) return readDir(target);
+  if (isDir) return readDir(target, maxBytes);
   try {
-    return { files: [parseLocalFile(target, await readFile(target, 'utf8'))], errors: [] };
+    // A file named on the command line is held to the rule for files in a directory: its own.
+    const text = await readBoundedFile(target, { maxBytes, directory: path.dirname(target) });
+    return { files: [parseLocalFile(target, text)], errors: [] };
   } catch (err) {
     if (err instanceof FileError) return { files: [], errors: [err] };
     throw err;
@@ -104,9 +103,12 @@ function duplicates(files: LocalFile[]): FileError[] {
   return errors;
 }
 
-/** Reads and validates every file named (files or directories); all errors are collected, none thrown. */
-export async function readLocalFiles(targets: string[]): Promise<{ files: LocalFile[]; errors: FileError[] }> {
-  const results = await Promise.all(targets.map(readOne));
+/**
+ * Reads and validates every file named (files or directories); all errors are collected, none thrown.
+ * @param maxBytes the largest file read (YAML_FILE_MAX_BYTES, as the controller reads it).
+ */
+export async function readLocalFiles(targets: string[], maxBytes = DEFAULT_YAML_FILE_MAX_BYTES): Promise<{ files: LocalFile[]; errors: FileError[] }> {
+  const results = await Promise.all(targets.map((target) => readOne(target, maxBytes)));
   const files = results.flatMap((r) => r.files);
   return { files, errors: [...results.flatMap((r) => r.errors), ...duplicates(files)] };
 }

@@ -19,8 +19,9 @@ export function buildProgram(): Command {
       'after',
       `
 Environment:
-  CONTROLLER_URL  the controller, e.g. http://localhost:4242
-  ROLLOUT_TOKEN   an admin token; its role decides what you may do
+  CONTROLLER_URL       the controller, e.g. http://localhost:4242
+  ROLLOUT_TOKEN        an admin token; its role decides what you may do
+  YAML_FILE_MAX_BYTES  the largest file apply and export read (default 1048576, as the controller)
 
 ${EXIT_CODES_HELP}`,
     )

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { redisUrlProblem } from '../store/redis-connection.js';
+import { yamlFileMaxBytesSchema } from '../files/file-limits.js';
 
 /** Every environment variable the controller reads, validated once at start. */
 export const configSchema = z.object({
@@ -40,6 +41,8 @@ export const configSchema = z.object({
     .min(1)
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /** The largest flag, policy or environments file read; a larger one is skipped with an error (see src/files/file-limits.ts). */
+  YAML_FILE_MAX_BYTES: yamlFileMaxBytesSchema,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).default(30_000),

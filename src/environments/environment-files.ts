@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { FileError, parseYamlFile } from '../files/yaml-files.js';
+import { readBoundedFile } from '../files/bounded-read.js';
+import { DEFAULT_YAML_FILE_MAX_BYTES } from '../files/file-limits.js';
+import { parseYamlFile } from '../files/yaml-files.js';
 import { uniqueNames } from '../validation/schema-errors.js';
 import { environmentSchema, type Environment } from './environment-schema.js';
 
@@ -29,14 +31,16 @@ export function parseEnvironmentsFile(file: string, text: string): EnvironmentsF
   return { file, environments, hash: createHash('sha256').update(JSON.stringify(environments)).digest('hex') };
 }
 
-/** Reads the file; a missing file is no error (null): environments may be declared through the API alone. */
-export async function readEnvironmentsFile(file: string): Promise<EnvironmentsFile | null> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new FileError(file, '(root)', `cannot be read: ${(err as Error).message}`);
-  }
-  return parseEnvironmentsFile(file, text);
+/**
+ * Reads the file with the checks every file gets (readBoundedFile: a regular file inside its own
+ * directory, at most maxBytes). A missing file is no error (null): environments may be declared
+ * through the API alone; a symlink to nowhere is an error, as someone meant a file to be there.
+ */
+export async function readEnvironmentsFile(file: string, maxBytes = DEFAULT_YAML_FILE_MAX_BYTES): Promise<EnvironmentsFile | null> {
+  const exists = await lstat(file).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+  );
+  if (!exists) return null;
+  return parseEnvironmentsFile(file, await readBoundedFile(file, { maxBytes, directory: path.dirname(file) }));
 }

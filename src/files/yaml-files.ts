@@ -1,63 +1,71 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { Composer, type CST, type Document, Lexer, LineCounter, Parser } from 'yaml';
 import type { z } from 'zod';
-import { formatPath, MAX_LISTED_PROBLEMS, moreProblems } from '../validation/issues.js';
+import { formatPath } from '../validation/issues.js';
+import { readBoundedFile, WHOLE_FILE } from './bounded-read.js';
+import { FileError, type FileProblem } from './file-error.js';
+import { DEFAULT_YAML_FILE_MAX_BYTES, MAX_YAML_ALIAS_COUNT, MAX_YAML_DEPTH } from './file-limits.js';
 
-/** One problem of a file: where in it, and what was expected. */
-export interface FileProblem {
-  fieldPath: string;
-  problem: string;
+/**
+ * Parses one YAML document into plain data, within bounds: nesting no deeper than MAX_YAML_DEPTH
+ * (checked on the parser's output, before the recursive composer could overflow the stack) and
+ * aliases expanding no further than MAX_YAML_ALIAS_COUNT. Every problem is a FileError naming the file.
+ */
+export function parseYamlText(file: string, text: string): unknown {
+  const lines = new LineCounter();
+  const lineOf = (offset: number) => `line ${lines.linePos(offset).line}`;
+  const { tokens, deepAt } = parseCst(text, lines);
+  const deep = deepAt ?? tokens.map(tooDeepAt).find((offset) => offset !== undefined);
+  if (deep !== undefined) throw new FileError(file, lineOf(deep), `nested more than ${MAX_YAML_DEPTH} levels deep: not read`);
+
+  const docs: Document.Parsed[] = Array.from(new Composer().compose(tokens, true, text.length));
+  const [doc, second] = docs;
+  if (!doc) throw new FileError(file, WHOLE_FILE, 'holds no YAML document');
+  const problems: FileProblem[] = doc.errors.map((e) => ({ fieldPath: lineOf(e.pos[0]), problem: `not valid YAML: ${e.message.split('\n')[0]}` }));
+  if (second) problems.push({ fieldPath: lineOf(second.range[0]), problem: 'not valid YAML: a second document (after ---); a file holds one' });
+  if (problems.length > 0) throw FileError.of(file, problems);
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml package's alias check throws a ReferenceError ("Excessive alias count …").
+    if (err instanceof ReferenceError) throw new FileError(file, WHOLE_FILE, `aliases expand too far (over ${MAX_YAML_ALIAS_COUNT}; an alias bomb?): not read`);
+    throw new FileError(file, WHOLE_FILE, `not valid YAML: ${(err as Error).message}`);
+  }
 }
 
 /**
- * A file that could not be loaded: which file, and every problem found in it. `fieldPath` and
- * `problem` are the first; `problems` lists them all (at most MAX_LISTED_PROBLEMS, `unlisted`
- * counts the rest), and lines() gives each as "file: field.path: problem".
+ * The parser's output (as Parser.parse gives it), token by token, so that a file nested far too deep
+ * is given up early: its stack holds every collection open around the current token, and parsing
+ * the rest of a megabyte of "[[[[" would take seconds. tooDeepAt then checks the exact depth.
  */
-export class FileError extends Error {
-  readonly problems: readonly FileProblem[];
-  readonly unlisted: number;
-
-  constructor(
-    readonly file: string,
-    readonly fieldPath: string,
-    readonly problem: string,
-    /** Further problems of the same file, after this one. */
-    more: readonly FileProblem[] = [],
-  ) {
-    const total = 1 + more.length;
-    super(`${file}: ${fieldPath}: ${problem}${total > 1 ? ` (${moreProblems(total - 1)})` : ''}`);
-    this.name = 'FileError';
-    this.problems = [{ fieldPath, problem }, ...more].slice(0, MAX_LISTED_PROBLEMS);
-    this.unlisted = total - this.problems.length;
+function parseCst(text: string, lines: LineCounter): { tokens: CST.Token[]; deepAt?: number } {
+  const parser = new Parser(lines.addNewLine);
+  const tokens: CST.Token[] = [];
+  lines.addNewLine(0);
+  for (const lexeme of new Lexer().lex(text)) {
+    tokens.push(...parser.next(lexeme));
+    if (parser.stack.length > 2 * MAX_YAML_DEPTH) return { tokens, deepAt: parser.stack.at(-1)?.offset ?? 0 };
   }
+  tokens.push(...parser.end());
+  return { tokens };
+}
 
-  /** A file's problems (there is at least one). */
-  static of(file: string, problems: readonly FileProblem[]): FileError {
-    const [first, ...more] = problems;
-    if (!first) throw new Error(`FileError.of(${file}) without a problem`);
-    return new FileError(file, first.fieldPath, first.problem, more);
+/** Where a top-level token first nests collections deeper than MAX_YAML_DEPTH (its offset), walked without recursion. */
+function tooDeepAt(token: CST.Token): number | undefined {
+  const pending: Array<[token: CST.Token | null | undefined, depth: number]> = [[token.type === 'document' ? token.value : token, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    if (!node || !('items' in node)) continue;
+    if (depth + 1 > MAX_YAML_DEPTH) return node.offset;
+    for (const item of node.items) pending.push([item.key, depth + 1], [item.value, depth + 1]);
   }
-
-  /** Each problem as "file: field.path: problem", then "file: and N more problems …" if some were left out. */
-  lines(): string[] {
-    const lines = this.problems.map((p) => `${this.file}: ${p.fieldPath}: ${p.problem}`);
-    if (this.unlisted > 0) lines.push(`${this.file}: ${moreProblems(this.unlisted)} (only the first ${MAX_LISTED_PROBLEMS} are listed)`);
-    return lines;
-  }
+  return undefined;
 }
 
 /** Parses YAML and validates it whole; every problem is reported at once, each with its field path. */
 export function parseYamlFile<S extends z.ZodType>(file: string, text: string, schema: S): z.output<S> {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw FileError.of(
-      file,
-      doc.errors.map((e) => ({ fieldPath: `line ${e.linePos?.[0].line ?? '?'}`, problem: `not valid YAML: ${e.message.split('\n')[0]}` })),
-    );
-  }
-  const parsed = schema.safeParse(doc.toJS() ?? {});
+  const parsed = schema.safeParse(parseYamlText(file, text) ?? {});
   if (!parsed.success)
     throw FileError.of(
       file,
@@ -66,18 +74,30 @@ export function parseYamlFile<S extends z.ZodType>(file: string, text: string, s
   return parsed.data;
 }
 
-/** Reads every *.yaml / *.yml in a directory. Good files load; each bad one is reported, not thrown. */
+export interface YamlDirOptions {
+  /** The largest file read (YAML_FILE_MAX_BYTES). */
+  maxBytes?: number;
+  /** Files in the directory that are not of this kind (the environments file may sit among the policies). */
+  skip?: (file: string) => boolean;
+}
+
+/**
+ * Reads every *.yaml / *.yml in a directory, each with readBoundedFile's checks. Good files load;
+ * each bad one (unreadable, too large, not a regular file inside the directory, not valid) is
+ * reported, not thrown. A missing directory holds no files; one that cannot be listed is reported.
+ */
 export async function readYamlDir<T>(
   dir: string,
   parse: (file: string, text: string) => T,
-  skip: (file: string) => boolean = () => false,
+  { maxBytes = DEFAULT_YAML_FILE_MAX_BYTES, skip = () => false }: YamlDirOptions = {},
 ): Promise<{ files: T[]; errors: FileError[] }> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], errors: [] };
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { files: [], errors: [] };
+    return { files: [], errors: [new FileError(dir, WHOLE_FILE, `the directory cannot be listed: ${code ?? (err as Error).message}`)] };
   }
   const files: T[] = [];
   const errors: FileError[] = [];
@@ -85,7 +105,7 @@ export async function readYamlDir<T>(
     const file = path.join(dir, name);
     if (skip(file)) continue;
     try {
-      files.push(parse(file, await readFile(file, 'utf8')));
+      files.push(parse(file, await readBoundedFile(file, { maxBytes, directory: dir })));
     } catch (err) {
       if (err instanceof FileError) errors.push(err);
       else throw err;

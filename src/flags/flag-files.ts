@@ -29,4 +29,5 @@ export function parseFlagFile(file: string, text: string): FlagFile {
   return { file, hash, ...content };
 }
 
-export const readFlagFiles = (dir: string) => readYamlDir(dir, parseFlagFile);
+/** @param maxBytes the largest file read (YAML_FILE_MAX_BYTES). */
+export const readFlagFiles = (dir: string, maxBytes?: number) => readYamlDir(dir, parseFlagFile, { maxBytes });

@@ -5,7 +5,7 @@ import { AppError } from '../errors/app-error.js';
 import { FLAGS, SEGMENTS } from './collections.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import type { FlagFile } from './flag-files.js';
-import { FileError } from '../files/yaml-files.js';
+import { FileError } from '../files/file-error.js';
 import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } from './schema.js';
 import type { ImportPayload } from './import-schema.js';
 import { assertEnvironmentsDeclared } from '../environments/declared.js';

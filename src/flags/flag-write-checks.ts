@@ -1,7 +1,7 @@
 import type { Store } from '../store/port.js';
 import { AppError } from '../errors/app-error.js';
 import { issuesError } from '../validation/issues.js';
-import { FileError } from '../files/yaml-files.js';
+import { FileError } from '../files/file-error.js';
 import { undeclaredAmong, undeclaredMessage } from '../environments/declared.js';
 import type { FlagFile } from './flag-files.js';
 import type { Problem } from './segment-references.js';

@@ -1,62 +1,94 @@
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { lookup } from 'node:dns';
+import { SPECIAL_IPV4_BLOCKS, SPECIAL_IPV6_BLOCKS, type SpecialBlock } from './special-addresses.js';
 
 /**
  * Webhooks are sent from inside the deployment, so a URL could aim the controller at what only it
  * can reach: a cloud metadata endpoint, Redis, an admin port on localhost (server-side request
  * forgery). Unless private networks are allowed, a delivery only connects to public addresses.
  * The check is made on the address actually connected to, after DNS, so a name that resolves to
- * a private address (or starts to, between two attempts) is refused as well.
+ * a private address (or starts to, between two attempts) is refused as well. Which addresses are
+ * not public, and why, is data: special-addresses.ts.
  */
-const RANGES: Array<[network: string, prefix: number, type: 'ipv4' | 'ipv6', what: string]> = [
-  ['0.0.0.0', 8, 'ipv4', 'a "this network" address'],
-  ['10.0.0.0', 8, 'ipv4', 'a private address'],
-  ['100.64.0.0', 10, 'ipv4', 'a carrier-grade NAT address'],
-  ['127.0.0.0', 8, 'ipv4', 'a loopback address'],
-  ['169.254.0.0', 16, 'ipv4', 'a link-local address (cloud metadata lives here)'],
-  ['172.16.0.0', 12, 'ipv4', 'a private address'],
-  ['192.0.0.0', 24, 'ipv4', 'a protocol-assignment address'],
-  ['192.168.0.0', 16, 'ipv4', 'a private address'],
-  ['198.18.0.0', 15, 'ipv4', 'a benchmarking address'],
-  ['224.0.0.0', 4, 'ipv4', 'a multicast address'],
-  ['240.0.0.0', 4, 'ipv4', 'a reserved address'],
-  ['::', 128, 'ipv6', 'the unspecified address'],
-  ['::1', 128, 'ipv6', 'a loopback address'],
-  ['fc00::', 7, 'ipv6', 'a unique-local (private) address'],
-  ['fe80::', 10, 'ipv6', 'a link-local address'],
-  ['ff00::', 8, 'ipv6', 'a multicast address'],
-];
 
-const lists = RANGES.map(([network, prefix, type, what]) => {
-  const list = new BlockList();
-  list.addSubnet(network, prefix, type);
-  return { list, type, what };
-});
+/** One BlockList per block, most specific first, so that an address gets the reason of the narrowest block it is in. */
+function blockLists(blocks: readonly SpecialBlock[], type: 'ipv4' | 'ipv6') {
+  return blocks
+    .map(([cidr, what]) => {
+      const [network, prefix] = cidr.split('/') as [string, string];
+      const list = new BlockList();
+      list.addSubnet(network, Number(prefix), type);
+      return { list, prefix: Number(prefix), what };
+    })
+    .sort((a, b) => b.prefix - a.prefix);
+}
+const IPV4_BLOCKS = blockLists(SPECIAL_IPV4_BLOCKS, 'ipv4');
+const IPV6_BLOCKS = blockLists(SPECIAL_IPV6_BLOCKS, 'ipv6');
 
-/** Why an address is not public (undefined when it is). IPv4 inside IPv6 (::ffff:a.b.c.d, 64:ff9b::a.b.c.d) is judged as IPv4. */
+/**
+ * IPv6 blocks that carry an IPv4 address: a connection to one reaches (or is translated to) that
+ * IPv4 address, so it is that address that is judged (`at`: its first byte, right after the prefix). NAT64 matters
+ * most: on an IPv6-only host, DNS64 answers for every public IPv4 receiver with 64:ff9b::a.b.c.d.
+ */
+const CARRIERS_OF_IPV4 = blockLists(
+  [
+    ['::ffff:0:0/96', 'an IPv4-mapped address (RFC 4291)'],
+    ['64:ff9b::/96', 'a NAT64 address (RFC 6052)'],
+    ['2002::/16', 'a 6to4 address (RFC 3056)'],
+  ],
+  'ipv6',
+).map((carrier) => ({ ...carrier, at: carrier.prefix / 8 }));
+
+/** Why an address is not public (undefined when it is); see special-addresses.ts for which and why. */
 export function nonPublicReason(address: string): string | undefined {
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
-  const embedded = family === 6 ? embeddedIpv4(address) : undefined;
-  if (embedded) return nonPublicReason(embedded);
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  return lists.find((l) => l.type === type && l.list.check(address, type))?.what;
+  if (family === 4) return IPV4_BLOCKS.find((b) => b.list.check(address, 'ipv4'))?.what;
+  const carrier = CARRIERS_OF_IPV4.find((c) => c.list.check(address, 'ipv6'));
+  if (carrier) {
+    const ipv4 = ipv6Bytes(address)
+      .slice(carrier.at, carrier.at + 4)
+      .join('.');
+    const why = nonPublicReason(ipv4);
+    return why && `${why}, as ${ipv4} inside ${carrier.what}`;
+  }
+  return IPV6_BLOCKS.find((b) => b.list.check(address, 'ipv6'))?.what;
 }
 
-/** The IPv4 address an IPv4-mapped or NAT64 IPv6 address stands for. */
-function embeddedIpv4(address: string): string | undefined {
-  const match = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
-  if (!match) return undefined;
-  if (match[1]) return match[1];
-  const high = parseInt(match[2]!, 16);
-  const low = parseInt(match[3]!, 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+/**
+ * The 16 bytes of an IPv6 address isIP accepted: "::" stands for the zero groups left out, a
+ * trailing dotted IPv4 part for two groups, and a zone (%eth0) does not change the address.
+ */
+function ipv6Bytes(address: string): number[] {
+  const groupsOf = (part: string): number[] =>
+    part === '' ? [] : part.split(':').flatMap((group) => (group.includes('.') ? dottedGroups(group) : [Number.parseInt(group, 16)]));
+  const [head = '', tail] = address.split('%')[0]!.split('::');
+  const before = groupsOf(head);
+  const after = tail === undefined ? [] : groupsOf(tail);
+  const groups = tail === undefined ? before : [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
+  return groups.flatMap((group) => [group >> 8, group & 255]);
+}
+
+function dottedGroups(ipv4: string): number[] {
+  const [a = 0, b = 0, c = 0, d = 0] = ipv4.split('.').map(Number);
+  return [(a << 8) | b, (c << 8) | d];
 }
 
 /** The host of a URL as an IP address, when it is one (IPv6 without its brackets). */
-export function ipLiteral(hostname: string): string | undefined {
+function ipLiteral(hostname: string): string | undefined {
   const bare = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
   return isIP(bare) ? bare : undefined;
+}
+
+/**
+ * Why a URL whose host is an IP address may not be reached; undefined when it may, or when its host
+ * is a name (a name is judged at each delivery, on the address DNS gives then). The URL parser has
+ * already turned other spellings of an address (http://2130706433/, http://0x7f.1/) into one of these.
+ */
+export function literalRefusal(url: URL): NodeJS.ErrnoException | undefined {
+  const literal = ipLiteral(url.hostname);
+  const why = literal && nonPublicReason(literal);
+  return literal && why ? refusedError(undefined, literal, why) : undefined;
 }
 
 /** A DNS lookup for sockets that fails on any address that is not public (see nonPublicReason). */
@@ -71,8 +103,10 @@ export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
   });
 };
 
-export function refusedError(host: string, address: string, why: string): NodeJS.ErrnoException {
-  const err: NodeJS.ErrnoException = new Error(`${host} is ${address}, ${why}: refused (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow)`);
+/** "localhost is 127.0.0.1, a loopback address (RFC 1122): refused (…)", or without `host` "127.0.0.1 is a loopback …". */
+function refusedError(host: string | undefined, address: string, why: string): NodeJS.ErrnoException {
+  const subject = host === undefined ? `${address} is` : `${host} is ${address},`;
+  const err: NodeJS.ErrnoException = new Error(`${subject} ${why}: refused (set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow)`);
   err.code = 'EADDRNOTPUBLIC';
   return err;
 }

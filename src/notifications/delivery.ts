@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { NotificationEvent } from './events.js';
-import { ipLiteral, nonPublicReason, publicOnlyLookup, refusedError } from './address-guard.js';
+import { literalRefusal, publicOnlyLookup } from './address-guard.js';
 import { renderPayload } from './payloads.js';
 import { parseRetryAfter, type AttemptResult } from './retry-policy.js';
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
@@ -27,9 +27,9 @@ export async function sendWebhook(webhook: StoredWebhook, event: NotificationEve
   const body = renderPayload(event, webhook.format);
   const timestamp = Math.floor(opts.now().getTime() / 1000);
   const url = new URL(webhook.url);
-  const literal = ipLiteral(url.hostname);
-  const why = literal && !opts.allowPrivateNetworks ? nonPublicReason(literal) : undefined;
-  if (literal && why) return { error: refusedError(url.hostname, literal, why).message };
+  // Also checked when the webhook was saved; checked again for webhooks restored from a backup.
+  const refused = opts.allowPrivateNetworks ? undefined : literalRefusal(url);
+  if (refused) return { error: refused.message };
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   return new Promise<AttemptResult>((resolve) => {
     const request = (url.protocol === 'https:' ? https : http).request(

@@ -46,7 +46,7 @@ export function createNotifications(deps: {
   });
   let unsubscribe: Array<() => void> = [];
   return {
-    routes: webhookRoutes(new WebhookService(store, deps.now), dispatcher),
+    routes: webhookRoutes(new WebhookService(store, deps.now, { allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }), dispatcher),
     dispatcher,
     start() {
       unsubscribe = [deps.rollouts.onChange(dispatcher.onRolloutChange), deps.flags.onKillSwitchChange(dispatcher.onKillSwitchChange)];

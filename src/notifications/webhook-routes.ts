@@ -45,7 +45,11 @@ export function webhookRoutes(webhooks: WebhookService, dispatcher: Notification
       auth: manage,
       params: idParams,
       body: putWebhookSchema,
-      responses: { 200: { description: 'Replaced' }, 201: { description: 'Created (with `secret` when it was generated)' } },
+      responses: {
+        200: { description: 'Replaced' },
+        201: { description: 'Created (with `secret` when it was generated)' },
+        422: { description: 'The URL names a non-public IP address (loopback, private, documentation…) and WEBHOOK_ALLOW_PRIVATE_NETWORKS is not set' },
+      },
       handler: async ({ params, body, actor }) => {
         const { created, webhook } = await webhooks.put(params.id, body, actor);
         return { status: created ? 201 : 200, body: webhook };

@@ -2,6 +2,7 @@ import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
+import { literalRefusal } from './address-guard.js';
 import { generateWebhookSecret } from './signature.js';
 import { secretHintOf, toPublicWebhook, WEBHOOKS, type PublicWebhook, type PutWebhook, type StoredWebhook } from './webhook-model.js';
 
@@ -15,6 +16,8 @@ export class WebhookService {
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
+    /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: when false, a URL naming a non-public IP address is refused when saved. */
+    private readonly options: { allowPrivateNetworks: boolean },
   ) {}
 
   async list(fullUrls: boolean): Promise<PublicWebhook[]> {
@@ -33,6 +36,7 @@ export class WebhookService {
    */
   async put(id: string, input: PutWebhook, actor: Actor): Promise<{ created: boolean; webhook: PublicWebhook & { secret?: string } }> {
     if (input.secret && input.rotateSecret) throw new AppError('invalid', 'validation_failed', 'give either a secret or rotateSecret, not both');
+    this.checkAddress(input.url);
     return auditedCommit(
       this.store,
       async () => {
@@ -69,6 +73,18 @@ export class WebhookService {
       },
       this.now,
     );
+  }
+
+  /**
+   * A URL naming a non-public IP address could never be delivered to: refused now (422), naming the
+   * field, rather than failing every delivery. A host name is judged at each delivery instead, on
+   * the address DNS gives then (it can change after the webhook is saved).
+   */
+  private checkAddress(url: string): void {
+    if (this.options.allowPrivateNetworks) return;
+    const refused = literalRefusal(new URL(url));
+    if (refused)
+      throw new AppError('refused', 'webhook_address_not_public', `url: ${refused.message}`, { issues: [{ path: 'url', message: refused.message }] });
   }
 
   async delete(id: string, actor: Actor): Promise<void> {

@@ -3,7 +3,8 @@ import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
-import { FileError, parseYamlFile, readYamlDir } from '../files/yaml-files.js';
+import { FileError } from '../files/file-error.js';
+import { parseYamlFile, readYamlDir, type YamlDirOptions } from '../files/yaml-files.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import { policySchema, type Policy } from './policy-schema.js';
 
@@ -30,8 +31,8 @@ export function parsePolicyFile(file: string, text: string): PolicyFile {
   return { file, policy, hash: createHash('sha256').update(JSON.stringify(policy)).digest('hex') };
 }
 
-/** @param skip files in the directory that are not policies (the environments file may live there). */
-export const readPolicyFiles = (dir: string, skip: (file: string) => boolean = () => false) => readYamlDir(dir, parsePolicyFile, skip);
+/** `options.skip`: files in the directory that are not policies (the environments file may live there). */
+export const readPolicyFiles = (dir: string, options: YamlDirOptions = {}) => readYamlDir(dir, parsePolicyFile, options);
 
 export class PolicyService {
   constructor(

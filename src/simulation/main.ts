@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FileError } from '../files/yaml-files.js';
+import { FileError } from '../files/file-error.js';
 import { parsePolicyFile } from '../policies/policy-service.js';
 import { requestLevelJudge, userLevelJudge, type Arm } from './judges.js';
 import { NAIVE_POLICY } from './naive-policy.js';

@@ -8,7 +8,7 @@ import { hashSecret } from '../../src/auth/token-model.js';
 import { policySchema } from '../../src/policies/policy-schema.js';
 import { EnvironmentService } from '../../src/environments/environment-service.js';
 import { readEnvironmentsFile } from '../../src/environments/environment-files.js';
-import { FileError } from '../../src/files/yaml-files.js';
+import { FileError } from '../../src/files/file-error.js';
 import { startTestController, uniquePrefix, type TestController } from '../support/controller.js';
 import { spawnController } from '../support/controller-process.js';
 import { TEST_ENVIRONMENTS, writeEnvironmentsFile } from '../support/environments.js';

@@ -46,7 +46,7 @@ export async function populate(t: TestController): Promise<Populated> {
   }
   await expectStatus(t, 200, 'POST', `/api/admin/flags/kept-b/environments/${ENV}/kill`, { reason: 'backup test kill' }, releaseManager.secret);
   const webhook = await expectStatus(t, 201, 'PUT', '/api/admin/webhooks/release-room', {
-    url: 'http://127.0.0.1:9/hook',
+    url: 'https://hooks.example.com/release-room',
     format: 'json',
     events: ['rollout.completed'],
   });

@@ -3,7 +3,7 @@ import { diffJson, formatChange } from '../../src/cli/json-diff.js';
 import { parseLocalFile, readLocalFiles } from '../../src/cli/local-files.js';
 import { gatesGlance, progressBar, statusEntries, waitingText } from '../../src/cli/status-view.js';
 import { rolloutStatus } from '../../src/rollouts/rollout-status.js';
-import { FileError } from '../../src/files/yaml-files.js';
+import { FileError } from '../../src/files/file-error.js';
 import { at, bob, HOUR, MINUTE, onStep, policy, rollout } from '../unit/decide-fixtures.js';
 import { completedRollout, rolledBackRollout } from '../reports/report-fixtures.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { FileError } from '../../src/files/yaml-files.js';
+import { FileError } from '../../src/files/file-error.js';
 import { parseFlagFile } from '../../src/flags/flag-files.js';
 import { flagDefinitionSchema } from '../../src/flags/schema.js';
 import { parsePolicyFile } from '../../src/policies/policy-service.js';

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FileError } from '../../src/files/yaml-files.js';
+import { FileError } from '../../src/files/file-error.js';
 import { parsePolicyFile } from '../../src/policies/policy-service.js';
 import type { Rollout } from '../../src/rollouts/rollout-model.js';
 import { betaAround, binomialDraw, poissonDraw } from '../../src/simulation/distributions.js';
