@@ -80,7 +80,7 @@ const MAX_LISTED = 20;
  * What the readable records from `offset` on would have changed ("flags/checkout v4", "log audit
  * #57"), at most 20 entries: what a repair reports as lost. Unreadable lines are only counted.
  */
-export function describeRecords(buf: Buffer, offset: number): { changes: string[]; unreadable: number; more: number } {
+export function describeRecords(buf: Buffer, offset: number): { lostChanges: string[]; unreadable: number; more: number } {
   const changes: string[] = [];
   let unreadable = 0;
   let more = 0;
@@ -95,7 +95,7 @@ export function describeRecords(buf: Buffer, offset: number): { changes: string[
       else more++;
     }
   }
-  return { changes, unreadable, more };
+  return { lostChanges: changes, unreadable, more };
 }
 
 function changesOf(r: JournalRecord): string[] {
