@@ -1,3 +1,4 @@
+import { seqRange } from '../store/embedded-recovery.js';
 import type { RepairReport } from '../store/embedded-store.js';
 import type { Store } from '../store/port.js';
 import { auditedCommit } from './audited-commit.js';

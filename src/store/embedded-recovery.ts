@@ -108,6 +108,9 @@ export function recover(dir: string, opts: { repair: boolean; now: () => Date })
   const file = journalName(gen);
   const buf = readFile(dir, file) ?? Buffer.alloc(0);
   const scan = scanJournal(buf, base.seq, false);
+  // A damaged journal is set aside whole and replaced by its good records, which keeps this generation
+  // one that a later repair can rebuild the next snapshot from.
+  const goodPart = new Map([[file, buf.subarray(0, scan.goodEnd)]]);
   const lost = (to: number | null) => (to !== null && to > scan.lastSeq ? { from: scan.lastSeq + 1, to } : null);
   if (scan.damage) {
     problem(
@@ -115,12 +118,12 @@ export function recover(dir: string, opts: { repair: boolean; now: () => Date })
       { lostSeqs: lost(headSeq), ...describeRecords(buf, scan.damage.offset) },
     );
   } else if (headSeq !== null && headSeq > scan.lastSeq) {
-    const missing = `${HEAD_FILE} records sequence ${headSeq}, so records ${scan.lastSeq + 1} to ${headSeq} are missing: the journal was cut short or emptied`;
-    problem({ file, offset: scan.goodEnd, lastGoodSeq: scan.lastSeq, problem: missing }, { lostSeqs: lost(headSeq) });
+    const missing = `${HEAD_FILE} records sequence ${headSeq}, so ${seqRange(scan.lastSeq + 1, headSeq)} missing: the journal was cut short or emptied`;
+    problem({ file, offset: scan.goodEnd, lastGoodSeq: scan.lastSeq, problem: missing }, { lostSeqs: lost(headSeq), ...describeRecords(buf, scan.goodEnd) });
   } else if (scan.torn) {
     result.notices.push(tornNotice(path.join(dir, file), scan.torn, scan.lastSeq, headSeq));
   }
-  return finish(dir, { ...result, gen, seq: scan.lastSeq, state: base.state, records: [...base.records, ...scan.records] }, opts.now);
+  return finish(dir, { ...result, gen, seq: scan.lastSeq, state: base.state, records: [...base.records, ...scan.records] }, opts.now, goodPart);
 }
 
 type Base = { ok: true; state: Snapshot | null; seq: number; records: JournalRecord[]; files: string[] } | { ok: false; offset: number; problem: string };
@@ -174,13 +177,22 @@ function recoverLegacy(dir: string, result: Recovered, problem: (d: Damage) => v
   return { ...result, gen, seq: scan.lastSeq, state, records: scan.records };
 }
 
-/** Moves every damaged file aside, now that nothing can stop the open any more. */
-function finish(dir: string, result: Recovered, now: () => Date): Recovered {
+/** Moves every damaged file aside, now that nothing can stop the open any more, leaving its `goodPart` in its place. */
+function finish(dir: string, result: Recovered, now: () => Date, goodPart = new Map<string, Buffer>()): Recovered {
   const stamp = now().toISOString().replace(/[:.]/g, '-');
   for (const report of result.repairs) {
     if (!fs.existsSync(path.join(dir, report.file))) continue;
     report.movedTo = `${report.file}.damaged-${stamp}`;
     fs.renameSync(path.join(dir, report.file), path.join(dir, report.movedTo));
+    const good = goodPart.get(report.file);
+    if (!good) continue;
+    const fd = fs.openSync(path.join(dir, report.file), 'w');
+    try {
+      fs.writeSync(fd, good);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   return result;
 }
@@ -191,6 +203,11 @@ function tornNotice(file: string, torn: { offset: number; bytes: number }, lastS
     message: `dropped an incomplete record at the end of ${file} (bytes ${torn.offset} to ${torn.offset + torn.bytes}): a write cut off by a crash, never acknowledged (${why})`,
     details: { file, offset: torn.offset, bytes: torn.bytes, lastGoodSeq: lastSeq, headSeq },
   };
+}
+
+/** "record 7 is" or "records 7 to 9 are". */
+export function seqRange(from: number, to: number): string {
+  return from === to ? `record ${from} is` : `records ${from} to ${to} are`;
 }
 
 function readHead(dir: string): { kind: 'missing' } | { kind: 'damaged'; problem: string } | { kind: 'ok'; head: Head } {

@@ -285,7 +285,7 @@ describe('defect 6: a damaged embedded store stops start-up, naming the file, th
     const now = journalOf(dir);
     const last = lineStarts(now).at(-1)!;
     fs.truncateSync(now, fs.statSync(now).size - 20);
-    await expectDamage(dir, now, last, 9, /HEAD records sequence 10, so records 10 to 10 are missing/);
+    await expectDamage(dir, now, last, 9, /HEAD records sequence 10, so record 10 is missing/);
   });
 
   it('a snapshot cut short, or with a document edited inside it', async () => {
