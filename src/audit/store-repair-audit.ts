@@ -39,7 +39,7 @@ export function describeRepair(r: RepairReport): string {
       : 'nothing before it kept'
     : `kept every record up to sequence ${r.lastGoodSeq ?? 'none'}`;
   const lostRecords = r.lostSeqs
-    ? `records ${r.lostSeqs.from} to ${r.lostSeqs.to} lost`
+    ? `${seqRange(r.lostSeqs.from, r.lostSeqs.to)} lost`
     : r.file === 'HEAD'
       ? 'how many records there were is unknown'
       : 'no acknowledged record known lost';

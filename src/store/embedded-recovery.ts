@@ -118,7 +118,7 @@ export function recover(dir: string, opts: { repair: boolean; now: () => Date })
       { lostSeqs: lost(headSeq), ...describeRecords(buf, scan.damage.offset) },
     );
   } else if (headSeq !== null && headSeq > scan.lastSeq) {
-    const missing = `${HEAD_FILE} records sequence ${headSeq}, so ${seqRange(scan.lastSeq + 1, headSeq)} missing: the journal was cut short or emptied`;
+    const missing = `${HEAD_FILE} records sequence ${headSeq}, so ${seqRange(scan.lastSeq + 1, headSeq)} ${headSeq > scan.lastSeq + 1 ? 'are' : 'is'} missing: the journal was cut short or emptied`;
     problem({ file, offset: scan.goodEnd, lastGoodSeq: scan.lastSeq, problem: missing }, { lostSeqs: lost(headSeq), ...describeRecords(buf, scan.goodEnd) });
   } else if (scan.torn) {
     result.notices.push(tornNotice(path.join(dir, file), scan.torn, scan.lastSeq, headSeq));
@@ -205,9 +205,9 @@ function tornNotice(file: string, torn: { offset: number; bytes: number }, lastS
   };
 }
 
-/** "record 7 is" or "records 7 to 9 are". */
+/** "record 7" or "records 7 to 9". */
 export function seqRange(from: number, to: number): string {
-  return from === to ? `record ${from} is` : `records ${from} to ${to} are`;
+  return from === to ? `record ${from}` : `records ${from} to ${to}`;
 }
 
 function readHead(dir: string): { kind: 'missing' } | { kind: 'damaged'; problem: string } | { kind: 'ok'; head: Head } {

@@ -1,20 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caller, spawnController } from '../support/controller-process.js';
+import { contents, head } from '../support/embedded-files.js';
 
-const currentGen = (dir: string): number => JSON.parse(fs.readFileSync(path.join(dir, 'HEAD'), 'utf8')).gen;
-const contents = (dir: string) =>
-  Object.fromEntries(
-    fs.readdirSync(dir).map((f) => [
-      f,
-      createHash('sha256')
-        .update(fs.readFileSync(path.join(dir, f)))
-        .digest('hex'),
-    ]),
-  );
+const currentGen = (dir: string): number => head(dir).gen;
 
 /**
  * Defect 6 end to end: a controller whose embedded journal lost acknowledged writes does not start

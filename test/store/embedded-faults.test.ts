@@ -1,19 +1,16 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StoreDamagedError } from '../../src/errors/app-error.js';
-import { type EmbeddedStoreOptions, openEmbeddedStore, type RepairReport } from '../../src/store/embedded-store.js';
-import type { Store } from '../../src/store/port.js';
+import { expectDamage, fiveWrites, journalOf, lineStarts, open, snapshotOf } from '../support/embedded-files.js';
 
 /**
  * The embedded store's fault suite (issue 13, defects 5 and 6): processes killed while they hold
  * the directory (SIGKILL, a zombie not yet reaped, PID 1 of a PID namespace) and files damaged
  * after acknowledged writes (cut short, emptied, bytes changed, a valid-JSON edit, a snapshot
  * damaged), each of which must stop the open naming the file, the byte offset and the last good
- * sequence, and change nothing; --repair, and format 1 directories.
+ * sequence, and change nothing (--repair and format 1: embedded-repair.test.ts).
  */
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -79,69 +76,6 @@ function run(command: string, args: string[], env: Record<string, string>) {
 
 const node = (script: string, env: Record<string, string>) => run(process.execPath, ['--import', 'tsx', script], env);
 const lastAck = (out: string) => Math.max(0, ...[...out.matchAll(/^ack (\d+)$/gm)].map((m) => Number(m[1])));
-
-async function open(dir: string, opts: EmbeddedStoreOptions = {}): Promise<Store> {
-  return openEmbeddedStore(dir, { warn: () => {}, ...opts });
-}
-
-/** Five more acknowledged commits of a 300-byte flag each, closed: the journal of HEAD's generation holds them. */
-async function fiveWrites(dir: string): Promise<void> {
-  const store = await open(dir);
-  const done = (await store.list('flags')).length;
-  for (let i = done + 1; i <= done + 5; i++) {
-    await store.commit({
-      puts: [{ collection: 'flags', id: `f${i}`, value: { enabled: true, description: 'x'.repeat(300) } }],
-      appends: [{ log: 'audit', seq: i, entry: { n: i } }],
-    });
-  }
-  await store.close();
-}
-
-const head = (dir: string): { gen: number; seq: number } => JSON.parse(fs.readFileSync(path.join(dir, 'HEAD'), 'utf8'));
-/** The newest file named like `pattern` (the current generation's); found by name alone, so the tests also run against format 1. */
-const newest = (dir: string, pattern: RegExp): string => {
-  const gen = (f: string) => Number(/\d+/.exec(f)?.[0] ?? 0);
-  const files = fs.readdirSync(dir).filter((f) => pattern.test(f));
-  return path.join(dir, files.sort((a, b) => gen(a) - gen(b)).at(-1)!);
-};
-const journalOf = (dir: string) => newest(dir, /^journal-\d+\.(log|jsonl)$/);
-const snapshotOf = (dir: string) => newest(dir, /^snapshot(-\d+)?\.json$/);
-
-/** Every file's name and content hash: a refused open must leave all of them as they were. */
-function contents(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    fs.readdirSync(dir).map((f) => [
-      f,
-      createHash('sha256')
-        .update(fs.readFileSync(path.join(dir, f)))
-        .digest('hex'),
-    ]),
-  );
-}
-
-async function expectDamage(dir: string, file: string, offset: number, lastGoodSeq: number | null, problem: RegExp): Promise<StoreDamagedError> {
-  const before = contents(dir);
-  const err = await open(dir).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StoreDamagedError);
-  const damage = err as StoreDamagedError;
-  expect({ file: damage.file, offset: damage.offset, lastGoodSeq: damage.lastGoodSeq }).toEqual({ file, offset, lastGoodSeq });
-  expect(damage.problem).toMatch(problem);
-  expect(damage.message).toContain(`${file} at byte ${offset}`);
-  expect(damage.message).toContain(lastGoodSeq === null ? 'the last good record is none' : `the last good record is sequence ${lastGoodSeq}`);
-  expect(contents(dir), 'a refused open changes no file (no compaction over the damage)').toEqual(before);
-  return damage;
-}
-
-/** Byte offsets at which each line of a file starts. */
-const lineStarts = (file: string): number[] => {
-  const buf = fs.readFileSync(file);
-  const starts = [0];
-  for (let i = buf.indexOf(10); i !== -1 && i < buf.length - 1; i = buf.indexOf(10, i + 1)) starts.push(i + 1);
-  return starts;
-};
 
 describe('defect 5: the embedded store lock is an OS lock the kernel releases when its owner dies', () => {
   it('refuses a second process while the first holds the directory, and lets it in right after the first is SIGKILLed', async () => {
@@ -308,101 +242,5 @@ describe('defect 6: a damaged embedded store stops start-up, naming the file, th
     await fiveWrites(dir);
     fs.rmSync(path.join(dir, 'HEAD'));
     await expectDamage(dir, path.join(dir, 'HEAD'), 0, null, /missing, yet the directory holds snapshot-\d+\.json/);
-  });
-});
-
-describe('--repair', () => {
-  it('keeps every good record, sets the damaged journal aside and reports what was lost', async () => {
-    const dir = tempDir();
-    await fiveWrites(dir);
-    const file = journalOf(dir);
-    const third = lineStarts(file)[2]!;
-    const original = fs.readFileSync(file);
-    const damaged = Buffer.concat([original.subarray(0, third + 100), Buffer.from('garbage'), original.subarray(third + 107)]);
-    fs.writeFileSync(file, damaged);
-    const reports: RepairReport[] = [];
-    const store = await open(dir, { repair: true, now: () => Date.parse('2026-11-02T10:00:00Z'), onRepair: (r) => reports.push(...r) });
-    expect((await store.list('flags')).map((d) => d.id)).toEqual(['f1', 'f2']);
-    expect((await store.readLog('audit', 1, 10)).map((r) => r.seq)).toEqual([1, 2]);
-    await store.commit({ puts: [{ collection: 'flags', id: 'after', value: 1 }], appends: [{ log: 'audit', seq: 3, entry: { n: 3 } }] });
-    await store.close();
-    const name = path.basename(file);
-    expect(reports).toEqual([
-      {
-        file: name,
-        movedTo: `${name}.damaged-2026-11-02T10-00-00-000Z`,
-        offset: third,
-        problem: 'record 3 does not match its checksum (altered or damaged)',
-        lastGoodSeq: 2,
-        lostSeqs: { from: 3, to: 5 },
-        lostChanges: ['flags/f4 v1', 'log audit #4', 'flags/f5 v1', 'log audit #5'],
-        more: 0,
-        unreadable: 1,
-      },
-    ]);
-    expect(fs.readFileSync(path.join(dir, reports[0]!.movedTo!)).equals(damaged), 'the damaged journal is set aside as it was').toBe(true);
-    const again = await open(dir);
-    expect((await again.list('flags')).map((d) => d.id)).toEqual(['after', 'f1', 'f2']);
-    await again.close();
-  });
-
-  it('rebuilds a damaged snapshot from the generation before it, losing nothing', async () => {
-    const dir = tempDir();
-    await fiveWrites(dir);
-    const reopened = await open(dir);
-    await reopened.commit({ puts: [{ collection: 'flags', id: 'f6', value: 6 }] });
-    await reopened.close();
-    const file = snapshotOf(dir);
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"head":', '"head" :'));
-    const reports: RepairReport[] = [];
-    const store = await open(dir, { repair: true, onRepair: (r) => reports.push(...r) });
-    expect((await store.list('flags')).map((d) => d.id)).toEqual(['f1', 'f2', 'f3', 'f4', 'f5', 'f6']);
-    expect(await store.feedHead()).toBe(6);
-    await store.close();
-    expect(reports).toMatchObject([
-      { file: path.basename(file), lostSeqs: null, rebuiltFrom: [expect.stringMatching(/^snapshot-\d+\.json$/), expect.stringMatching(/^journal-\d+\.log$/)] },
-    ]);
-  });
-});
-
-describe('format 1 (before checksums)', () => {
-  /** A directory as the previous release left it: snapshot.json, journal-<gen>.jsonl of bare records, a LOCK with a process id. */
-  function formatOne(dir: string, journal: string[]): void {
-    fs.mkdirSync(dir, { recursive: true });
-    const state = {
-      docs: { flags: { a: [1, '{"enabled":true}'] } },
-      head: 1,
-      feed: [[1, 'flags', 'a', 1, '{"enabled":true}']],
-      logs: {},
-      counters: {},
-      fences: {},
-    };
-    fs.writeFileSync(path.join(dir, 'snapshot.json'), JSON.stringify({ gen: 3, state }));
-    fs.writeFileSync(path.join(dir, 'journal-3.jsonl'), journal.map((l) => `${l}\n`).join(''));
-    fs.writeFileSync(path.join(dir, 'LOCK'), '1');
-  }
-
-  it('opens, and the first compaction writes format 2 in its place', async () => {
-    const dir = tempDir();
-    formatOne(dir, ['{"t":"c","s":2,"w":[["flags","b",1,"{\\"enabled\\":false}"]],"a":[["audit",1,"{\\"n\\":1}"]]}', '{"t":"f","n":"leader","v":7}']);
-    const store = await open(dir);
-    expect(head(dir)).toEqual({ format: 2, gen: 4, seq: 2 }); // the two format-1 records, numbered as they were read
-    expect((await store.list('flags')).map((d) => [d.id, d.value])).toEqual([
-      ['a', { enabled: true }],
-      ['b', { enabled: false }],
-    ]);
-    expect(await store.feedHead()).toBe(2);
-    expect((await store.acquireLease('leader', 'me', 1000))!.token).toBe(8);
-    await store.close();
-    expect(fs.readdirSync(dir).sort()).toEqual(['HEAD', 'LOCK', 'journal-4.log', 'snapshot-4.json']);
-    const again = await open(dir);
-    expect(await again.list('flags')).toHaveLength(2);
-    await again.close();
-  });
-
-  it('refuses a format-1 journal with a document that is not JSON, naming the file', async () => {
-    const dir = tempDir();
-    formatOne(dir, ['{"t":"c","s":2,"w":[["flags","b",1,"{\\"enabled\\":"]],"a":[]}', '{"t":"f","n":"leader","v":7}']);
-    await expectDamage(dir, path.join(dir, 'journal-3.jsonl'), 0, 0, /document flags\/b is not JSON/);
   });
 });
