@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectDamage, fiveWrites, journalOf, lineStarts, open, snapshotOf } from '../support/embedded-files.js';
+import { expectDamage, fiveWrites, journalOf, lineStarts, open, snapshotOf, tempDirs } from '../support/embedded-files.js';
 
 /**
  * The embedded store's fault suite (issue 13, defects 5 and 6): processes killed while they hold
@@ -15,22 +14,17 @@ import { expectDamage, fiveWrites, journalOf, lineStarts, open, snapshotOf } fro
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const STORE_MODULE = path.join(ROOT, 'src/store/embedded-store.ts');
-const dirs: string[] = [];
+const tempDir = tempDirs('rc-faults-');
 const children: ChildProcess[] = [];
-const tempDir = () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-faults-'));
-  dirs.push(dir);
-  return dir;
-};
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
 /**
  * A child process on the store in DIR. MODE=write: commits c/k<i> = i for i = 1, 2, … (carrying on
- * after the documents already there) and prints "ack <i>" once each commit has returned, until it is killed. MODE=hold: opens and waits. MODE=check:
- * prints the number of documents in c and exits. Every mode first prints "ready <its pid>".
+ * after the documents already there) and prints "ack <i>" once each commit has returned, until it
+ * is killed. MODE=hold: opens and waits. MODE=check: prints the number of documents in c and exits.
+ * Every mode first prints "ready <its pid>".
  */
 const CHILD = `
 import { openEmbeddedStore } from ${JSON.stringify(STORE_MODULE)};

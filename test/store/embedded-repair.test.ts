@@ -1,21 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RepairReport } from '../../src/store/embedded-store.js';
-import { expectDamage, fiveWrites, head, journalOf, lineStarts, open, snapshotOf } from '../support/embedded-files.js';
+import { expectDamage, fiveWrites, head, journalOf, lineStarts, open, snapshotOf, tempDirs } from '../support/embedded-files.js';
 
 /** The embedded store's --repair (issue 13, defect 6), and directories written by format 1, before checksums. */
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-repair-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('rc-repair-');
 
 describe('--repair', () => {
   it('keeps every good record, sets the damaged journal aside and reports what was lost', async () => {

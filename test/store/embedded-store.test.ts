@@ -1,22 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../src/store/embedded-store.js';
 import type { Store } from '../../src/store/port.js';
+import { journalOf, tempDirs } from '../support/embedded-files.js';
 import { storeContract } from './contract.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-embedded-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('rc-embedded-');
 
 storeContract('embedded', async ({ feedMaxLen }) => {
   const dir = tempDir();
@@ -30,9 +22,6 @@ storeContract('embedded', async ({ feedMaxLen }) => {
     cleanup: () => current.close(),
   };
 });
-
-/** The journal in use: the one of the generation HEAD names. */
-const journalOf = (dir: string) => path.join(dir, `journal-${JSON.parse(fs.readFileSync(path.join(dir, 'HEAD'), 'utf8')).gen}.log`);
 
 async function seed(store: Store): Promise<void> {
   await store.commit({ puts: [{ collection: 'c', id: 'a', value: 1 }], appends: [{ log: 'audit', seq: 1, entry: 'e1' }] });

@@ -1,12 +1,26 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { StoreDamagedError } from '../../src/errors/app-error.js';
 import { type EmbeddedStoreOptions, openEmbeddedStore } from '../../src/store/embedded-store.js';
 import type { Store } from '../../src/store/port.js';
 
-/** Helpers of the embedded store's fault and repair tests: writes to damage, the files to damage, and the check of a refused open. */
+/** Helpers of the embedded store's tests: data directories, writes to damage, the files to damage, and the check of a refused open. */
+
+/** A maker of temporary directories (named `prefix…`), each removed after the test that made it. */
+export function tempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+}
 
 export async function open(dir: string, opts: EmbeddedStoreOptions = {}): Promise<Store> {
   return openEmbeddedStore(dir, { warn: () => {}, ...opts });
