@@ -1,6 +1,6 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { tryLock } from 'fs-native-extensions';
 import { AppError } from '../errors/app-error.js';
 import { LOCK_FILE } from './embedded-format.js';
 
@@ -19,6 +19,7 @@ export interface DirectoryLock {
  * of the same name. Its content means nothing (format 1 wrote a process id there).
  */
 export function lockDirectory(dir: string): DirectoryLock {
+  const tryLock = loadTryLock();
   const file = path.join(dir, LOCK_FILE);
   const fd = fs.openSync(file, 'a');
   let granted: boolean;
@@ -46,4 +47,19 @@ export function lockDirectory(dir: string): DirectoryLock {
       fs.closeSync(fd); // closing the only descriptor releases the lock
     },
   };
+}
+
+/**
+ * Loaded on the first open of an embedded store, not with the module: a platform the addon has no
+ * binary for (musl, say) can still run the controller on Redis.
+ */
+function loadTryLock(): (fd: number) => boolean {
+  try {
+    return (createRequire(import.meta.url)('fs-native-extensions') as typeof import('fs-native-extensions')).tryLock;
+  } catch (err) {
+    throw new Error(
+      `embedded store: its file lock needs the native addon fs-native-extensions, which does not load here (${(err as Error).message.split('\n')[0]}); ` +
+        'run on Redis (REDIS_URL) instead, or on a platform the addon ships a binary for (Linux with glibc, macOS, Windows)',
+    );
+  }
 }
