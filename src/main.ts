@@ -11,8 +11,12 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ args: process.argv.slice(2), options: { repair: { type: 'boolean' } } });
     if (values.repair) config.EMBEDDED_REPAIR = true;
   } catch (err) {
-    if (err instanceof ConfigError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${(err as Error).message}\nusage: controller [--repair]   (configuration: environment variables, docs/operations.md)\n`);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(err as Error).message}; usage: controller [--repair] (everything else is set with environment variables, docs/operations.md)\n`);
       process.exit(2);
     }
     throw err;

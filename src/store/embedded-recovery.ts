@@ -121,7 +121,8 @@ export function recover(dir: string, opts: { repair: boolean; now: () => Date })
     const missing = `${HEAD_FILE} records sequence ${headSeq}, so ${seqRange(scan.lastSeq + 1, headSeq)} ${headSeq > scan.lastSeq + 1 ? 'are' : 'is'} missing: the journal was cut short or emptied`;
     problem({ file, offset: scan.goodEnd, lastGoodSeq: scan.lastSeq, problem: missing }, { lostSeqs: lost(headSeq), ...describeRecords(buf, scan.goodEnd) });
   } else if (scan.torn) {
-    result.notices.push(tornNotice(path.join(dir, file), scan.torn, scan.lastSeq, headSeq));
+    const why = headSeq === null ? `${HEAD_FILE} was unreadable, so this is assumed` : `${HEAD_FILE} records sequence ${headSeq}, which is on disk whole`;
+    result.notices.push(tornNotice(path.join(dir, file), scan.torn, scan.lastSeq, headSeq, why));
   }
   return finish(dir, { ...result, gen, seq: scan.lastSeq, state: base.state, records: [...base.records, ...scan.records] }, opts.now, goodPart);
 }
@@ -173,7 +174,7 @@ function recoverLegacy(dir: string, result: Recovered, problem: (d: Damage) => v
   const buf = readFile(dir, file) ?? Buffer.alloc(0);
   const scan = scanJournal(buf, 0, true);
   if (scan.damage) problem({ file, offset: scan.damage.offset, lastGoodSeq: scan.lastSeq, problem: scan.damage.problem });
-  else if (scan.torn) result.notices.push(tornNotice(path.join(dir, file), scan.torn, scan.lastSeq, null));
+  else if (scan.torn) result.notices.push(tornNotice(path.join(dir, file), scan.torn, scan.lastSeq, null, 'format 1 kept no record of what was acknowledged'));
   return { ...result, gen, seq: scan.lastSeq, state, records: scan.records };
 }
 
@@ -197,8 +198,7 @@ function finish(dir: string, result: Recovered, now: () => Date, goodPart = new 
   return result;
 }
 
-function tornNotice(file: string, torn: { offset: number; bytes: number }, lastSeq: number, headSeq: number | null): StoreNotice {
-  const why = headSeq === null ? 'format 1 kept no record of what was acknowledged' : `${HEAD_FILE} records sequence ${headSeq}, which is on disk whole`;
+function tornNotice(file: string, torn: { offset: number; bytes: number }, lastSeq: number, headSeq: number | null, why: string): StoreNotice {
   return {
     message: `dropped an incomplete record at the end of ${file} (bytes ${torn.offset} to ${torn.offset + torn.bytes}): a write cut off by a crash, never acknowledged (${why})`,
     details: { file, offset: torn.offset, bytes: torn.bytes, lastGoodSeq: lastSeq, headSeq },
