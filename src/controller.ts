@@ -4,12 +4,13 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
-import { describeTopology, openStore, parseRedisUrl } from './store/index.js';
+import { describeTopology, openStore, parseRedisUrl, type RepairReport } from './store/index.js';
 import type { Store } from './store/port.js';
 import { TokenIndex } from './auth/token-index.js';
 import { TokenService } from './auth/token-service.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { auditRoutes } from './audit/audit-routes.js';
+import { auditStoreRepairs, describeRepair } from './audit/store-repair-audit.js';
 import { FlagService } from './flags/flag-service.js';
 import { flagRoutes } from './flags/flag-routes.js';
 import { readFlagFiles } from './flags/flag-files.js';
@@ -72,6 +73,8 @@ export async function startController(config: Config, logger: Logger, options: C
   );
   // One registry per controller (tests run several in one process); the store is measured from its first call.
   const observability = new Observability({ version: VERSION });
+  if (config.EMBEDDED_REPAIR && !embedded) logger.warn('--repair (EMBEDDED_REPAIR) applies to the embedded store only: ignored with REDIS_URL');
+  const repairs: RepairReport[] = [];
   const store = observability.instrumentStore(
     await openStore({
       redisUrl: config.REDIS_URL,
@@ -79,8 +82,14 @@ export async function startController(config: Config, logger: Logger, options: C
       prefix: config.REDIS_PREFIX,
       waitReplicas: config.REDIS_WAIT_REPLICAS,
       waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+      repair: config.EMBEDDED_REPAIR,
+      onRepair: (reports) => repairs.push(...reports),
+      warn: (details, message) => logger.warn(details, message),
     }),
   );
+  for (const report of repairs) logger.warn({ repair: report }, `embedded store repaired: ${describeRepair(report)}`);
+  await auditStoreRepairs(store, repairs, now);
+  if (config.EMBEDDED_REPAIR && embedded && repairs.length === 0) logger.info('--repair (EMBEDDED_REPAIR): the embedded store had nothing to repair');
 
   const state = new ServingState();
   const tokenIndex = new TokenIndex();

@@ -25,6 +25,11 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : -')
     .default('rollout'),
   DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * Open a damaged embedded store anyway (the controller's --repair does the same): keep every good
+   * record, move each damaged file aside and record what was lost in the audit log. Without it, damage stops start-up.
+   */
+  EMBEDDED_REPAIR: z.stringbool().default(false),
   ADMIN_TOKEN: z
     .string()
     .min(16, 'at least 16 characters')

@@ -71,3 +71,27 @@ export class StoreUnavailableError extends AppError {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/**
+ * The embedded store's files are damaged, so it does not start, and changes nothing: `file` (a
+ * path), the byte `offset` where the damage was found, and the sequence of the last record before
+ * it that is good (null when the damaged file is the base the records extend).
+ */
+export class StoreDamagedError extends AppError {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly lastGoodSeq: number | null,
+    readonly problem: string,
+    /** What a person can do now; by default, restore a backup or start once with the repair flag. */
+    hint = 'Nothing was changed. Restore a backup, or start once with --repair (or EMBEDDED_REPAIR=true) to keep every good record and set the damaged file aside (docs/operations.md, "When the embedded store is damaged").',
+  ) {
+    super(
+      'internal',
+      'store_damaged',
+      `embedded store damaged: ${file} at byte ${offset}: ${problem}; the last good record is ${lastGoodSeq === null ? 'none' : `sequence ${lastGoodSeq}`}. ${hint}`,
+      { file, offset, lastGoodSeq, problem },
+    );
+    this.name = 'StoreDamagedError';
+  }
+}

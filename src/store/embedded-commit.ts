@@ -1,5 +1,5 @@
 import { ConflictError } from '../errors/app-error.js';
-import type { CommitRecord, Write } from './embedded-journal.js';
+import type { CommitRecord, Write } from './embedded-format.js';
 import type { Docs, Logs } from './embedded-state.js';
 import type { Commit } from './port.js';
 

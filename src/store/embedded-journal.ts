@@ -1,136 +1,75 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CounterFields } from './port.js';
+import {
+  encodeHead,
+  encodeRecord,
+  encodeSnapshot,
+  HEAD_FILE,
+  journalName,
+  OWN_FILE,
+  snapshotName,
+  type JournalRecord,
+  type Snapshot,
+} from './embedded-format.js';
+import { type DirectoryLock, lockDirectory } from './embedded-lock.js';
+import { type Recovered, recover } from './embedded-recovery.js';
+
+export interface OpenedJournal {
+  journal: Journal;
+  recovered: Recovered;
+}
 
 /**
- * Files of the embedded store under dataDir:
- *   LOCK                 pid of the process that has the directory open
- *   snapshot.json        { gen, state } - full state, replaced atomically (temp file + rename)
- *   journal-<gen>.jsonl  one JSON record per line, committed after snapshot <gen> was taken
- *
- * The generation number ties a journal to the snapshot it extends. A compaction creates the next
- * (empty) journal before renaming the new snapshot into place, so a crash at any point leaves
- * either the old snapshot + old journal or the new snapshot + new journal - never a journal
- * replayed twice on top of a snapshot that already contains it.
+ * Locks the data directory, then reads and checks it (embedded-recovery.ts). The journal appends
+ * nothing until its first compact(), which the store runs as soon as it has loaded what was read.
  */
-/** The persisted format: journal lines are JournalRecords, the snapshot holds a Snapshot. */
-/** A written document (json) or a deletion (json null), exactly as journaled and replayed. */
-/** A document write; `quiet` (1) writes stay off the change feed and take no feed seq. */
-export type Write = [collection: string, id: string, version: number, json: string | null, quiet?: 1];
-export type CommitRecord = { t: 'c'; s: number; w: Write[]; a: [log: string, seq: number, json: string][] };
-export type JournalRecord = CommitRecord | { t: 'k'; b: string; f: CounterFields; x: number } | { t: 'f'; n: string; v: number };
-export type FeedRec = [seq: number, collection: string, id: string, version: number, json: string | null];
-
-export interface Snapshot {
-  docs: Record<string, Record<string, [number, string]>>;
-  head: number;
-  feed: FeedRec[];
-  logs: Record<string, [number, string][]>;
-  counters: Record<string, { f: CounterFields; x: number }>;
-  fences: Record<string, number>;
-}
-
-export interface Loaded {
-  journal: Journal;
-  state: Snapshot | null;
-  records: JournalRecord[];
-}
-
-const SNAPSHOT = 'snapshot.json';
-const journalName = (gen: number): string => `journal-${gen}.jsonl`;
-
-export function openJournal(dir: string): Loaded {
+export function openJournal(dir: string, opts: { repair: boolean; now: () => Date }): OpenedJournal {
   fs.mkdirSync(dir, { recursive: true });
-  const lockPath = takeLock(dir);
+  const lock = lockDirectory(dir);
   try {
-    let gen = 0;
-    let state: Snapshot | null = null;
-    const snapPath = path.join(dir, SNAPSHOT);
-    if (fs.existsSync(snapPath)) {
-      const snap = JSON.parse(fs.readFileSync(snapPath, 'utf8')) as { gen: number; state: Snapshot };
-      gen = snap.gen;
-      state = snap.state;
-    }
-    const jPath = path.join(dir, journalName(gen));
-    const records = fs.existsSync(jPath) ? parseJournal(jPath) : [];
-    const fd = fs.openSync(jPath, 'a');
-    return { journal: new Journal(dir, lockPath, gen, fd, fs.fstatSync(fd).size), state, records };
+    const recovered = recover(dir, opts);
+    // HEAD comes first, so that from now on format-2 files without a HEAD can only mean it was lost.
+    if (recovered.fresh) writeDurably(dir, HEAD_FILE, encodeHead({ gen: 0, seq: 0 }));
+    return { journal: new Journal(dir, lock, recovered.gen, recovered.seq), recovered };
   } catch (err) {
-    fs.rmSync(lockPath, { force: true });
+    lock.release();
     throw err;
   }
 }
 
-function parseJournal(file: string): JournalRecord[] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const records: JournalRecord[] = [];
-  lines.forEach((line, i) => {
-    if (line === '') return;
-    try {
-      records.push(JSON.parse(line) as JournalRecord);
-    } catch (err) {
-      // Only the final line can be torn by a crash mid-append; anything earlier is corruption.
-      const isLast = lines.slice(i + 1).every((l) => l === '');
-      if (!isLast) throw new Error(`embedded store journal ${file} is corrupt at line ${i + 1}: ${(err as Error).message}`);
-    }
-  });
-  return records;
-}
-
-function takeLock(dir: string): string {
-  const lockPath = path.join(dir, 'LOCK');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = fs.openSync(lockPath, 'wx');
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
-      return lockPath;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number(fs.readFileSync(lockPath, 'utf8').trim());
-    if (attempt > 0 || (pid > 0 && isAlive(pid))) {
-      throw new Error(
-        `embedded store directory ${dir} is already open (by process ${pid || 'unknown'}); ` +
-          `only one process may use it. If that process is gone, delete ${lockPath}.`,
-      );
-    }
-    // The previous owner died without closing: the lock is stale.
-    fs.rmSync(lockPath, { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
+/**
+ * The writer of the data directory (file formats in embedded-format.ts). Every append is on disk
+ * (fdatasync) before it returns, and only then is HEAD moved on to its sequence: HEAD may lag the
+ * journal (a crash between the two, or a power loss before the page with HEAD was written back),
+ * never lead it. So a journal that ends before HEAD's sequence lost acknowledged records, and an
+ * incomplete last record past it was never acknowledged.
+ */
 export class Journal {
   private closed = false;
   /** Set when a failed append could not be rolled back: further appends would follow a torn line. */
   private broken = false;
+  private fd: number | null = null;
+  private headFd: number | null = null;
+  /** Bytes in the current journal; compaction is triggered from it. */
+  size = 0;
 
   constructor(
     private readonly dir: string,
-    private readonly lockPath: string,
+    private readonly lock: DirectoryLock,
     private gen: number,
-    private fd: number,
-    /** Bytes in the current journal; compaction is triggered from it. */
-    public size: number,
+    /** The sequence of the last record written. */
+    private seq: number,
   ) {}
 
-  /** Appends whole lines; with `durable` they are on disk before this returns. */
-  append(lines: string[], durable: boolean): void {
+  append(records: JournalRecord[]): void {
     if (this.closed) throw new Error('embedded store is closed');
     if (this.broken) throw new Error('embedded store journal is unusable after a failed write; reopen the store');
-    const buf = Buffer.from(lines.map((l) => l + '\n').join(''), 'utf8');
+    if (this.fd === null) throw new Error('embedded store journal is not started: compact() first');
+    if (records.length === 0) return;
+    const buf = Buffer.from(records.map((r, i) => `${encodeRecord(this.seq + 1 + i, r)}\n`).join(''), 'utf8');
     try {
       for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
-      if (durable) fs.fdatasyncSync(this.fd);
+      fs.fdatasyncSync(this.fd);
     } catch (err) {
       // Cut off a partial write, so later appends do not land behind a torn line.
       try {
@@ -141,52 +80,89 @@ export class Journal {
       throw err;
     }
     this.size += buf.length;
+    this.seq += records.length;
+    try {
+      fs.writeSync(this.headFd!, encodeHead({ gen: this.gen, seq: this.seq }), 0);
+    } catch {
+      // The records are durable; a HEAD left behind is safe (it only ever lags) and the next append or compaction moves it on.
+    }
   }
 
-  /** Replaces snapshot + journal with a snapshot of `state` and an empty journal. */
+  /**
+   * Replaces the current generation with a snapshot of `state` and an empty journal. Each step is
+   * durable before the next, and HEAD, renamed into place last, is the switch: a crash before it
+   * leaves the current generation whole. The generation before the current one is kept, so that a
+   * repair can rebuild a damaged snapshot from it.
+   */
   compact(state: Snapshot): void {
     if (this.closed) throw new Error('embedded store is closed');
     const next = this.gen + 1;
     const nextFd = fs.openSync(path.join(this.dir, journalName(next)), 'w');
-    fs.fsyncSync(nextFd);
-    const tmp = path.join(this.dir, `${SNAPSHOT}.tmp`);
-    const tfd = fs.openSync(tmp, 'w');
+    let headFd: number;
     try {
-      fs.writeFileSync(tfd, JSON.stringify({ gen: next, state }));
-      fs.fsyncSync(tfd);
-    } finally {
-      fs.closeSync(tfd);
+      fs.fsyncSync(nextFd);
+      writeDurably(this.dir, snapshotName(next), encodeSnapshot(next, this.seq, state));
+      // Kept open from its writing on: once the new HEAD is in place, nothing is left that can fail.
+      headFd = writeDurably(this.dir, HEAD_FILE, encodeHead({ gen: next, seq: this.seq }), true);
+    } catch (err) {
+      fs.closeSync(nextFd);
+      throw err;
     }
-    fs.renameSync(tmp, path.join(this.dir, SNAPSHOT));
-    this.syncDir();
-    fs.closeSync(this.fd);
+    if (this.fd !== null) fs.closeSync(this.fd);
+    if (this.headFd !== null) fs.closeSync(this.headFd);
     this.fd = nextFd;
+    this.headFd = headFd;
     this.gen = next;
     this.size = 0;
-    for (const f of fs.readdirSync(this.dir)) {
-      if (/^journal-\d+\.jsonl$/.test(f) && f !== journalName(next)) fs.rmSync(path.join(this.dir, f), { force: true });
-    }
+    const keep = new Set([snapshotName(next), journalName(next), snapshotName(next - 1), journalName(next - 1)]);
+    for (const f of fs.readdirSync(this.dir)) if (OWN_FILE.test(f) && !keep.has(f)) fs.rmSync(path.join(this.dir, f), { force: true });
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
-      fs.fsyncSync(this.fd);
-      fs.closeSync(this.fd);
+      if (this.fd !== null) {
+        fs.fsyncSync(this.fd);
+        fs.closeSync(this.fd);
+      }
+      if (this.headFd !== null) {
+        fs.fsyncSync(this.headFd);
+        fs.closeSync(this.headFd);
+      }
     } finally {
-      fs.rmSync(this.lockPath, { force: true });
+      this.lock.release();
     }
   }
+}
 
-  private syncDir(): void {
-    // Makes the rename itself durable; not supported everywhere (e.g. Windows), hence best effort.
-    try {
-      const dfd = fs.openSync(this.dir, 'r');
-      fs.fsyncSync(dfd);
-      fs.closeSync(dfd);
-    } catch {
-      /* best effort */
-    }
+/**
+ * Writes `name` whole or not at all: a temporary file, synced, renamed into place, and the rename
+ * synced. With `keepOpen` the file's descriptor is returned instead of closed.
+ */
+function writeDurably(dir: string, name: string, text: string, keepOpen = false): number {
+  const tmp = path.join(dir, `${name}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+    fs.renameSync(tmp, path.join(dir, name));
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  if (!keepOpen) fs.closeSync(fd);
+  syncDir(dir);
+  return fd;
+}
+
+function syncDir(dir: string): void {
+  // Makes a rename itself durable; not supported everywhere (e.g. Windows), hence best effort.
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    fs.fsyncSync(dfd);
+    fs.closeSync(dfd);
+  } catch {
+    /* best effort */
   }
 }

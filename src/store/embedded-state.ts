@@ -1,4 +1,4 @@
-import type { FeedRec, JournalRecord, Snapshot } from './embedded-journal.js';
+import type { FeedRec, JournalRecord, Snapshot } from './embedded-format.js';
 import type { CounterFields, FeedEntry } from './port.js';
 
 export type Docs = Map<string, Map<string, { v: number; j: string }>>;

@@ -1,8 +1,12 @@
 import { planCommit } from './embedded-commit.js';
 import { FeedFollowers } from './embedded-feed-followers.js';
-import { openJournal, type CommitRecord, type Journal } from './embedded-journal.js';
+import type { CommitRecord, JournalRecord } from './embedded-format.js';
+import { openJournal, type Journal } from './embedded-journal.js';
+import type { RepairReport } from './embedded-recovery.js';
 import { EmbeddedState } from './embedded-state.js';
 import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
+
+export type { RepairReport } from './embedded-recovery.js';
 
 export interface EmbeddedStoreOptions {
   /** Change-feed retention (entries). Default 10 000. */
@@ -13,15 +17,30 @@ export interface EmbeddedStoreOptions {
   counterFlushMs?: number;
   /** Clock for lease and counter expiry. Default Date.now. */
   now?: () => number;
+  /**
+   * Open a damaged directory anyway: keep every good record, move each damaged file aside and
+   * report what was lost to `onRepair` (the controller's --repair, EMBEDDED_REPAIR). Without it a
+   * damaged directory is not opened (StoreDamagedError).
+   */
+  repair?: boolean;
+  /** Called during the open with what a repair set aside and lost, when it had anything to do. */
+  onRepair?: (reports: RepairReport[]) => void;
+  /** Where a dropped torn record is reported (a WARN). Default: a process warning. */
+  warn?: (details: Record<string, unknown>, message: string) => void;
 }
 
 export async function openEmbeddedStore(dataDir: string, opts: EmbeddedStoreOptions = {}): Promise<Store> {
-  const { journal, state, records } = openJournal(dataDir);
+  const now = opts.now ?? Date.now;
+  const { journal, recovered } = openJournal(dataDir, { repair: opts.repair ?? false, now: () => new Date(now()) });
   try {
     const store = new EmbeddedStore(journal, opts);
-    store.load(state, records);
-    // Start every run from a fresh snapshot: replay stays short and a torn tail is dropped.
+    store.load(recovered.state, recovered.records);
+    // Every run starts from a fresh snapshot, after every byte read was checked: replay stays short,
+    // a torn tail is dropped, and format 1 becomes format 2.
     journal.compact(store.snapshot());
+    const warn = opts.warn ?? ((details, message) => process.emitWarning(`${message} ${JSON.stringify(details)}`));
+    for (const notice of recovered.notices) warn(notice.details, notice.message);
+    if (recovered.repairs.length > 0) opts.onRepair?.(recovered.repairs);
     return store;
   } catch (err) {
     journal.close();
@@ -80,7 +99,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
     if (w.length === 0 && a.length === 0) return { seq: this.head, versions };
 
     const record: CommitRecord = { t: 'c', s: this.head + 1, w, a };
-    this.journal.append([JSON.stringify(record)], true); // durable before anyone can observe it
+    this.journal.append([record]); // durable before anyone can observe it
     this.apply(record);
     if (w.some((write) => !write[4])) this.followers.wake();
     this.maybeCompact();
@@ -152,14 +171,14 @@ class EmbeddedStore extends EmbeddedState implements Store {
     this.flushTimer = undefined;
     if (this.dirtyCounters.size === 0) return;
     const now = this.now();
-    const lines: string[] = [];
+    const records: JournalRecord[] = [];
     for (const name of this.dirtyCounters) {
       const b = this.counters.get(name);
-      if (b) lines.push(JSON.stringify({ t: 'k', b: name, f: b.f, x: b.x }));
+      if (b) records.push({ t: 'k', b: name, f: b.f, x: b.x });
     }
     this.dirtyCounters.clear();
     for (const [name, b] of this.counters) if (b.x <= now) this.counters.delete(name);
-    this.journal.append(lines, true);
+    this.journal.append(records);
     this.maybeCompact();
   }
 
@@ -179,7 +198,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
     }
     const token = (this.fences.get(name) ?? 0) + 1;
     // The token must be durable before it is handed out, or a restart could reissue it.
-    this.journal.append([JSON.stringify({ t: 'f', n: name, v: token })], true);
+    this.journal.append([{ t: 'f', n: name, v: token }]);
     this.fences.set(name, token);
     this.leases.set(name, { holder, token, x });
     return { holder, token };

@@ -1,4 +1,4 @@
-import { openEmbeddedStore } from './embedded-store.js';
+import { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded-store.js';
 import type { Store } from './port.js';
 import { createRedisStore } from './redis-store.js';
 
@@ -6,7 +6,7 @@ export type * from './port.js';
 export { ConflictError, StoreUnavailableError } from './errors.js';
 export { RedisStore, createRedisStore, type RedisStoreOptions } from './redis-store.js';
 export { describeTopology, parseRedisUrl, type RedisTopology } from './redis-connection.js';
-export { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded-store.js';
+export { openEmbeddedStore, type EmbeddedStoreOptions, type RepairReport } from './embedded-store.js';
 
 export interface OpenStoreOptions {
   /** When set, use Redis (any number of replicas); otherwise the embedded single-process store. */
@@ -20,6 +20,10 @@ export interface OpenStoreOptions {
   /** Redis only: replicas that must confirm each commit and lease grant (WAIT), and for how long to wait. */
   waitReplicas?: number;
   waitTimeoutMs?: number;
+  /** Embedded only: open a damaged directory anyway, and what to tell whom (EmbeddedStoreOptions). */
+  repair?: boolean;
+  onRepair?: EmbeddedStoreOptions['onRepair'];
+  warn?: EmbeddedStoreOptions['warn'];
 }
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
@@ -30,5 +34,5 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       waitTimeoutMs: opts.waitTimeoutMs,
     });
   }
-  return openEmbeddedStore(opts.dataDir, { feedMaxLen: opts.feedMaxLen });
+  return openEmbeddedStore(opts.dataDir, { feedMaxLen: opts.feedMaxLen, repair: opts.repair, onRepair: opts.onRepair, warn: opts.warn });
 }

@@ -113,6 +113,18 @@ describe('the production build', () => {
     const cli = await run(process.execPath, [CLI, '--help'], { cwd: scratch, env: { PATH: process.env.PATH ?? '' }, timeout: 20_000 });
     expect(cli.stdout).toContain('rolloutctl');
 
+    // The embedded store's lock (an OS lock through a native addon whose binary ships in its package,
+    // so --ignore-scripts builds nothing) works in the shipped build: a second controller is refused.
+    const second = await run(process.execPath, [SERVER], {
+      cwd: scratch,
+      env: { PATH: process.env.PATH ?? '', HOME: scratch, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: dataDir },
+      timeout: 20_000,
+    }).then(
+      () => 'exited 0',
+      (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`,
+    );
+    expect(second).toMatch(/failed to start: embedded store directory .* is in use: another process holds the lock/);
+
     // Plain node is the image's PID 1: the controller's own SIGTERM handler drains and exits 0.
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

@@ -1,22 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../src/store/embedded-store.js';
 import type { Store } from '../../src/store/port.js';
+import { journalOf, tempDirs } from '../support/embedded-files.js';
 import { storeContract } from './contract.js';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rc-embedded-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('rc-embedded-');
 
 storeContract('embedded', async ({ feedMaxLen }) => {
   const dir = tempDir();
@@ -31,24 +23,21 @@ storeContract('embedded', async ({ feedMaxLen }) => {
   };
 });
 
-const journalOf = (dir: string) => {
-  const name = fs.readdirSync(dir).find((f) => /^journal-\d+\.jsonl$/.test(f));
-  return path.join(dir, name!);
-};
-
 async function seed(store: Store): Promise<void> {
   await store.commit({ puts: [{ collection: 'c', id: 'a', value: 1 }], appends: [{ log: 'audit', seq: 1, entry: 'e1' }] });
   await store.commit({ puts: [{ collection: 'c', id: 'a', value: 2 }] });
 }
 
 describe('embedded store specifics', () => {
-  it('ignores a torn trailing journal line left by a crash mid-write', async () => {
+  it('drops a torn trailing journal line left by a crash mid-write, with a warning', async () => {
     const dir = tempDir();
     const s1 = await openEmbeddedStore(dir);
     await seed(s1);
     await s1.close();
-    fs.appendFileSync(journalOf(dir), '{"t":"c","s":3,"w":[["c","b",1,"{\\"half');
-    const s2 = await openEmbeddedStore(dir);
+    fs.appendFileSync(journalOf(dir), '{"n":3,"c":"0123456789abcdef","r":{"t":"c","s":3,"w":[["c","b",1,"{\\"half');
+    const warnings: string[] = [];
+    const s2 = await openEmbeddedStore(dir, { warn: (_details, message) => warnings.push(message) });
+    expect(warnings).toEqual([expect.stringMatching(/dropped an incomplete record at the end of .*journal-\d+\.log/)]);
     expect(await s2.list('c')).toEqual([{ id: 'a', version: 2, value: 2 }]);
     expect(await s2.feedHead()).toBe(2);
     await s2.commit({ puts: [{ collection: 'c', id: 'b', value: 'b' }] });
@@ -66,8 +55,9 @@ describe('embedded store specifics', () => {
     await s1.close();
     const file = journalOf(dir);
     fs.writeFileSync(file, 'garbage\n' + fs.readFileSync(file, 'utf8'));
-    await expect(openEmbeddedStore(dir)).rejects.toThrow(/corrupt at line 1/);
-    expect(fs.existsSync(path.join(dir, 'LOCK'))).toBe(false); // a failed open leaves no lock behind
+    await expect(openEmbeddedStore(dir)).rejects.toThrow(/embedded store damaged: .*journal-\d+\.log at byte 0: /);
+    // A failed open leaves no lock behind: the next attempt meets the damage again, not a lock.
+    await expect(openEmbeddedStore(dir)).rejects.toThrow(/embedded store damaged/);
   });
 
   it('lets only one opener use a directory at a time', async () => {
@@ -116,8 +106,11 @@ describe('embedded store specifics', () => {
     expect(await s2.list('c')).toHaveLength(7);
     expect(await s2.readFeed(150, 100)).toHaveLength(50);
     expect(await s2.readFeed(149, 100)).toBeNull();
-    // One snapshot and only the journal that extends it remain.
-    expect(fs.readdirSync(dir).filter((f) => f !== 'LOCK' && f !== 'snapshot.json')).toHaveLength(1);
+    // The current generation and the one before it remain (a repair rebuilds a damaged snapshot from it), nothing older.
+    const gen = JSON.parse(fs.readFileSync(path.join(dir, 'HEAD'), 'utf8')).gen;
+    expect(fs.readdirSync(dir).sort()).toEqual(
+      ['HEAD', 'LOCK', `journal-${gen - 1}.log`, `journal-${gen}.log`, `snapshot-${gen - 1}.json`, `snapshot-${gen}.json`].sort(),
+    );
     await s2.close();
   });
 });

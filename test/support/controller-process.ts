@@ -14,12 +14,12 @@ export interface ControllerProcess {
 }
 
 /**
- * Starts the controller as its own process (`tsx src/main.ts`, as `npm start` does) and waits until
+ * Starts the controller as its own process (`tsx src/main.ts [args]`, as `npm start` does) and waits until
  * /readyz is 200. The environments the tests use are declared unless `env` names its own ENVIRONMENTS_FILE.
  */
-export async function spawnController(env: Record<string, string>, timeoutMs = 20_000): Promise<ControllerProcess> {
+export async function spawnController(env: Record<string, string>, timeoutMs = 20_000, args: string[] = []): Promise<ControllerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ENVIRONMENTS_FILE: testEnvironmentsFile(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
