@@ -1,4 +1,5 @@
 import type { Policy } from '../policies/policy-schema.js';
+import type { Preflight } from './preflight.js';
 import type { OutcomeFields, OutcomeTotals } from '../metrics/outcome-model.js';
 import type { QueryResult } from '../metrics/prometheus/query-result.js';
 
@@ -100,6 +101,11 @@ export interface Transition {
   voidedApprovals?: Approval[];
   /** The check whose failure caused this transition (a rollback: the breached rule or the gate that failed beyond doubt). */
   cause?: CheckResult & { kind: 'rollback-rule' | 'gate' };
+  /**
+   * On the transition that started the rollout: the pre-flight the start was told (preflight.ts).
+   * Kept in the history, written once, rather than on the record every analysis rewrites.
+   */
+  preflight?: Preflight;
 }
 
 /**

@@ -71,10 +71,10 @@ export class RolloutService {
 
   /**
    * Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the
-   * first step. Its pre-flight (preflight.ts) is kept on the rollout and answered with it; a baseline
+   * first step. Its pre-flight (preflight.ts) is kept on the start transition and answered with it; a baseline
    * that already fails an absolute gate refuses the start unless `force`, which records it as a warning.
    */
-  async start(input: StartInput, by: Person, actor: Actor): Promise<RolloutWithPreflight> {
+  async start(input: StartInput, by: Person, actor: Actor): Promise<Rollout> {
     const id = randomUUID();
     const environment = await this.environments.require(input.environment);
     const started = await auditedCommit(
@@ -97,7 +97,7 @@ export class RolloutService {
         const warnings = checked?.violations.map((v) => v.text) ?? [];
         if (warnings.length > 0 && !input.force) throw baselineRefusal(input, checked!);
         const kept: Preflight | undefined = checked && (warnings.length > 0 ? { ...checked, warnings } : checked);
-        const pending: RolloutWithPreflight = {
+        const pending: Rollout = {
           ...newRollout({
             id,
             flag: input.flag,
@@ -107,14 +107,13 @@ export class RolloutService {
             startedBy: by,
             at: this.now(),
           }),
-          // Kept on the record (decide carries it along), so the dashboard shows what the start was told.
-          ...(kept ? { preflight: kept } : {}),
         };
         const claimed = claimStrategy(restored, input.environment, pending.strategyId);
         const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, this.now());
         if (decision.kind === 'refused') throw refusalError(decision);
         // The first step is entered because this person started the rollout, so the history names them.
-        decision.next.history = decision.next.history.map((t) => ({ ...t, actor: by.name }));
+        // The start transition also keeps the pre-flight, so the dashboard shows what the start was told.
+        decision.next.history = decision.next.history.map((t, i) => ({ ...t, actor: by.name, ...(i === 0 && kept ? { preflight: kept } : {}) }));
         const flags = new Map([[input.flag, claimed]]);
         const changed = applyActions(decision.next, decision.actions, flags, pending.createdAt);
         const finalFlag = changed.get(input.flag) ?? claimed;
@@ -221,9 +220,6 @@ export interface StartInput {
   force?: boolean;
   reason?: string;
 }
-
-/** A rollout as started by a service that read outcomes: with the pre-flight it was started on. */
-export type RolloutWithPreflight = Rollout & { preflight?: Preflight };
 
 /**
  * The baseline (traffic without the feature) already fails an absolute gate: the first step would

@@ -1,11 +1,20 @@
 import { FLAGS } from '../flags/collections.js';
 import type { KillSwitch, StoredFlag } from '../flags/schema.js';
 import type { Store } from '../store/port.js';
+import type { Preflight } from './preflight.js';
 import type { Rollout } from './rollout-model.js';
 import { rolloutStatus, type RolloutStatus } from './rollout-status.js';
 
-/** A rollout as people are shown it: the record, and where it stands with what its flag serves now. */
-export type RolloutView = Rollout & { status: RolloutStatus };
+/**
+ * A rollout as people are shown it: the record, where it stands with what its flag serves now, and
+ * the pre-flight its start was told (kept on the start transition; on the record itself in rollouts
+ * started by earlier versions).
+ */
+export type RolloutView = Rollout & { status: RolloutStatus; preflight?: Preflight };
+
+function preflightOf(r: Rollout & { preflight?: Preflight }): Preflight | undefined {
+  return r.preflight ?? r.history.find((t) => t.preflight)?.preflight;
+}
 
 /** The kill switch of each rollout's flag in the rollout's environment, read in one round trip. */
 export async function killSwitchesOf(store: Store, rollouts: Rollout[]): Promise<Array<KillSwitch | undefined>> {
@@ -16,5 +25,8 @@ export async function killSwitchesOf(store: Store, rollouts: Rollout[]): Promise
 
 export async function rolloutViews(store: Store, rollouts: Rollout[], now: Date): Promise<RolloutView[]> {
   const kills = await killSwitchesOf(store, rollouts);
-  return rollouts.map((r, i) => ({ ...r, status: rolloutStatus(r, kills[i], now) }));
+  return rollouts.map((r, i) => {
+    const preflight = preflightOf(r);
+    return { ...r, status: rolloutStatus(r, kills[i], now), ...(preflight ? { preflight } : {}) };
+  });
 }

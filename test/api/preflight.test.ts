@@ -57,6 +57,11 @@ describe('starting a rollout: the pre-flight', () => {
     expect(res.body.preflight.warnings).toEqual([expect.stringContaining('already 2.5% against 1%')]);
     // Stored with the rollout: what the dashboard shows.
     expect((await t.api('GET', `/api/admin/rollouts/${res.body.id}`)).body.preflight.warnings).toEqual(res.body.preflight.warnings);
+    // Kept once, on the start transition in the history, not on the record every analysis rewrites.
+    const record = await t.controller.store.get<Record<string, unknown>>('rollouts', res.body.id);
+    expect(record?.value).not.toHaveProperty('preflight');
+    const history = await t.controller.store.get<Array<{ preflight?: { warnings?: string[] } }>>('rollout-histories', res.body.id);
+    expect(history?.value[0]?.preflight?.warnings).toEqual(res.body.preflight.warnings);
     const audit = (await t.api('GET', '/api/admin/audit?limit=1000')).body;
     const event = (audit.events ?? audit).find((e: { action: string; target: { id: string } }) => e.action === 'rollout.start' && e.target.id === res.body.id);
     expect(event.reason).toContain('force');
