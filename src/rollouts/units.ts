@@ -58,6 +58,24 @@ export function samplesText(metric: string, samples: number): string {
   return counted(samples, unit === 'evaluations' || unit === 'share' ? 'evaluation' : 'request');
 }
 
+/**
+ * What a check judged, in words: users when the application reported outcomes per hashed user
+ * bucket (the SDK helper does), requests when it did not (a stock SDK), so a person can tell a
+ * verdict on users from one that treats every request as independent.
+ */
+export function judgedOnText(check: { test?: { method: string } }): string {
+  switch (check.test?.method) {
+    case 'always-valid-users':
+      return 'users (per-user counts)';
+    case 'always-valid':
+      return 'requests (no per-user counts)';
+    case 'chi-squared':
+      return 'evaluations';
+    default:
+      return 'the measured value';
+  }
+}
+
 function trimZeros(s: string): string {
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }

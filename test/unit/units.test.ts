@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counted, metricText, percentOf, samplesText, unitOf } from '../../src/rollouts/units.js';
+import { counted, metricText, percentOf, samplesText, unitOf, judgedOnText } from '../../src/rollouts/units.js';
 
 /** Every number people read about a rollout carries its unit; one row per kind of check value. */
 
@@ -43,5 +43,16 @@ describe('metricText: a value with its unit, for every kind of check', () => {
     ]);
     expect(percentOf(0.5)).toBe('50%');
     expect(counted(0, 'user')).toBe('0 users');
+  });
+});
+
+describe('judgedOnText: what a verdict judged, users or requests', () => {
+  it.each([
+    { check: { test: { method: 'always-valid-users' } }, want: 'users (per-user counts)' },
+    { check: { test: { method: 'always-valid' } }, want: 'requests (no per-user counts)' },
+    { check: { test: { method: 'chi-squared' } }, want: 'evaluations' },
+    { check: {}, want: 'the measured value' },
+  ])('$want', ({ check, want }) => {
+    expect(judgedOnText(check)).toBe(want);
   });
 });

@@ -2,7 +2,7 @@ import { rolloutActions } from '../actions.js';
 import { request } from '../api.js';
 import { h, render, type Child } from '../dom.js';
 import { dateTime, metricValue, samplesText, stateLabel } from '../format.js';
-import { counted, percentOf } from '../../../rollouts/units.js';
+import { counted, judgedOnText, percentOf } from '../../../rollouts/units.js';
 import type { Preflight } from '../../../rollouts/preflight.js';
 import { baselineText, minutesText, perMinute } from '../../../rollouts/preflight-text.js';
 import { live } from '../live.js';
@@ -24,7 +24,7 @@ function gateTable(gates: CheckResult[], caption: string): HTMLElement {
   return dataTable({
     cls: 'gates stack',
     caption,
-    columns: ['Rule', 'Value', 'Threshold', 'Samples', 'Verdict'],
+    columns: ['Rule', 'Value', 'Threshold', 'Samples', 'Judged on', 'Verdict'],
     rowHeaders: true,
     rows: gates.map((g) => ({
       cells: [
@@ -32,6 +32,7 @@ function gateTable(gates: CheckResult[], caption: string): HTMLElement {
         metricValue(g.metric, g.value),
         metricValue(g.metric, g.threshold),
         samplesText(g.metric, g.samples),
+        judgedOnText(g),
         [h('span', { class: `badge verdict-${g.verdict}` }, g.verdict), g.reason ? h('span', { class: 'muted' }, ` ${g.reason}`) : null],
       ],
     })),
