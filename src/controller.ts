@@ -16,11 +16,13 @@ import { readFlagFiles } from './flags/flag-files.js';
 import { describeConflict } from './flags/rollout-ownership.js';
 import { ServingState } from './serving/serving-state.js';
 import { StreamHub } from './serving/stream-hub.js';
+import { Registrations } from './serving/registrations.js';
 import { FeedFollower } from './serving/feed-follower.js';
 import { clientRoutes } from './serving/client-routes.js';
 import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
+import { bodyLimitsOf } from './http/body-limits.js';
 import { healthRoutes } from './http/health-routes.js';
 import { StoreOutcomeSource } from './metrics/outcomes.js';
 import { outcomeRoutes } from './metrics/outcome-routes.js';
@@ -131,7 +133,7 @@ export async function startController(config: Config, logger: Logger, options: C
   }, STORE_CHECK_MS);
   storeCheck.unref();
 
-  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS);
+  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS, { perToken: config.STREAMS_PER_TOKEN, perReplica: config.STREAMS_PER_REPLICA });
   tokenIndex.onRevoked((tokenId) => hub.closeToken(tokenId));
   observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, now: () => Date.now() });
   const inFlight = { count: 0 };
@@ -142,8 +144,8 @@ export async function startController(config: Config, logger: Logger, options: C
   });
   const routes = [
     ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
-    ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
-    ...outcomeRoutes({ outcomes, now: () => now().getTime() }),
+    ...clientRoutes({ state, hub, store, registrations: new Registrations(store, config.CLIENT_APPS_PER_ENVIRONMENT), now: () => now().getTime() }),
+    ...outcomeRoutes({ outcomes, servesFlag: (env, flag) => state.servesFlag(env, flag), now: () => now().getTime() }),
     ...frontendRoutes(serverEvaluation),
     ...ofrepRoutes(serverEvaluation),
     ...flagRoutes(flags),
@@ -175,9 +177,9 @@ export async function startController(config: Config, logger: Logger, options: C
             }),
     }),
   ];
-  const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
+  const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight, bodyLimits: bodyLimitsOf(config) });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(serverTimeouts(config), (req, res) => {
     observability.http.begin(req, res);
     if (fastLane(req, res)) observability.http.servedAs(res, FEATURES_ROUTE);
     else app(req, res);
@@ -230,6 +232,20 @@ export async function startController(config: Config, logger: Logger, options: C
     })());
 
   return { port, store, state, loop, stop };
+}
+
+/**
+ * A client gets HTTP_HEADERS_TIMEOUT_MS to send its headers and HTTP_REQUEST_TIMEOUT_MS for the
+ * whole request, then a 408 and the connection closed: a slow sender cannot hold a connection for
+ * Node's default 300 s. Node checks these every connectionsCheckingInterval, so that is a fraction
+ * of the shorter one. Streams are not cut: their request ended with its headers.
+ */
+function serverTimeouts(config: Config): http.ServerOptions {
+  return {
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.HTTP_HEADERS_TIMEOUT_MS / 4)),
+  };
 }
 
 /** Every problem of each file, one log line each ("file: field.path: problem"; see FileError). */

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { formatPath, MAX_LISTED_PROBLEMS, moreProblems } from '../validation/issues.js';
+import { describeIssues, MAX_LISTED_PROBLEMS, moreProblems } from '../validation/issues.js';
 
 /** One problem of a file: where in it, and what was expected. */
 export interface FileProblem {
@@ -61,7 +61,8 @@ export function parseYamlFile<S extends z.ZodType>(file: string, text: string, s
   if (!parsed.success)
     throw FileError.of(
       file,
-      parsed.error.issues.map((issue) => ({ fieldPath: formatPath('', issue.path), problem: issue.message })),
+      // Every issue, for the count of those left unlisted; each one's path and message bounded in length.
+      describeIssues(parsed.error, '', parsed.error.issues.length).map((issue) => ({ fieldPath: issue.path, problem: issue.message })),
     );
   return parsed.data;
 }
