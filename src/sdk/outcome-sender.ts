@@ -31,11 +31,11 @@ export interface SenderStats {
 }
 
 /**
- * Records per post. A record with a full histogram (99 bounds) and every user bucket is about
- * 3 kB of JSON, so 250 of them stay under the controller's default body limit for outcome reports
- * (BODY_LIMIT_OUTCOMES, 1 MB); a whole report of MAX_RECORDS_PER_REPORT could not.
+ * Records per post. A record with a full histogram (99 bounds) and every user bucket takes up to
+ * about 4.2 kB of JSON, so 200 of them stay under the controller's default body limit for outcome
+ * reports (BODY_LIMIT_OUTCOMES, 1 MB); a whole report of MAX_RECORDS_PER_REPORT could not.
  */
-export const RECORDS_PER_POST = 250;
+export const RECORDS_PER_POST = 200;
 
 interface PendingBatch {
   records: OutcomeRecord[];

@@ -27,10 +27,10 @@ export function checkJsonShape(value: unknown, limits: JsonShapeLimits): JsonSha
     if (node.depth >= limits.maxDepth) return { kind: 'depth', path: pathOf(visited, index) };
     const container = node.value as Record<PropertyKey, unknown>;
     const keys: readonly PropertyKey[] | undefined = Array.isArray(container) ? undefined : Object.keys(container);
-    // Counted before the children are looked at: a list of millions is refused without a walk through it.
-    values += keys ? keys.length : (container as unknown as unknown[]).length;
-    if (values > limits.maxValues) return { kind: 'values', count: values };
     const length = keys ? keys.length : (container as unknown as unknown[]).length;
+    // Counted before the children are looked at: a list of millions is refused without a walk through it.
+    values += length;
+    if (values > limits.maxValues) return { kind: 'values', count: values };
     for (let i = 0; i < length; i++) {
       const key = keys ? keys[i]! : i;
       const child = container[key];

@@ -105,6 +105,27 @@ describe('bodies are read only after authentication (issue 13: body before auth)
     expect(slowBody.ms).toBeLessThan(3_500);
   });
 
+  it('does not cut a stream at the request timeout: its request ended with its headers', async () => {
+    const res = await fetch(`${t.url}/api/client/streaming`, { headers: { Authorization: client } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const readUntil = async (marker: string) => {
+      while (!text.includes(marker)) {
+        const { done, value } = await reader.read();
+        if (done) return false;
+        text += decoder.decode(value, { stream: true });
+      }
+      return true;
+    };
+    expect(await readUntil('event: unleash-connected')).toBe(true);
+    await new Promise((r) => setTimeout(r, 2_500)); // past HTTP_REQUEST_TIMEOUT_MS (1.5 s) and the check after it
+    expect((await t.api('PUT', '/api/admin/flags/after-timeout', { environments: { production: { enabled: true } } })).status).toBe(201);
+    expect(await readUntil('"name":"after-timeout"')).toBe(true);
+    await reader.cancel();
+  });
+
   it('has timeouts shorter than Node’s 300 s by default', () => {
     const defaults = configSchema.parse({});
     expect(defaults.HTTP_REQUEST_TIMEOUT_MS).toBeLessThan(300_000);

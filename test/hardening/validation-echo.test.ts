@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkJsonShape } from '../../src/validation/json-shape.js';
 import { startTestController, type TestController } from '../support/controller.js';
 
 /**
@@ -83,5 +84,26 @@ describe('validation errors are bounded (issue 13: validation echo)', () => {
     expect(body.error).toBe('body_too_deep');
     expect(body.message).toMatch(/^invalid body: deep(\[0\])+…?: nested deeper than 64 levels$/);
     expect(sizeOf(body)).toBeLessThan(1_000);
+  });
+});
+
+describe('the budget of values and depth a body is held to before validation', () => {
+  const limits = { maxValues: 10, maxDepth: 3 };
+
+  it('counts array entries and object members, nested ones included', () => {
+    expect(checkJsonShape({ a: [1, 2, 3], b: { c: 1, d: [4, 5] } }, limits)).toBeUndefined(); // 2 + 3 + 2 + 2 = 9
+    expect(checkJsonShape({ a: [1, 2, 3], b: { c: 1, d: [4, 5, 6, 7] } }, limits)).toEqual({ kind: 'values', count: 11 });
+    expect(checkJsonShape('a string', limits)).toBeUndefined();
+  });
+
+  it('allows maxDepth levels of containers and names the path of the first one deeper', () => {
+    expect(checkJsonShape({ a: { b: [1] } }, limits)).toBeUndefined();
+    expect(checkJsonShape({ a: { b: [{ c: 1 }] } }, limits)).toEqual({ kind: 'depth', path: 'a.b[0]' });
+  });
+
+  it('refuses a list of a million before walking it', () => {
+    const started = performance.now();
+    expect(checkJsonShape({ list: new Array(1_000_000).fill([1]) }, limits)).toEqual({ kind: 'values', count: 1_000_001 });
+    expect(performance.now() - started).toBeLessThan(50);
   });
 });
