@@ -23,6 +23,8 @@ import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { bodyLimitsOf } from './http/body-limits.js';
+import { answerClientErrors } from './http/client-errors.js';
+import { LimitLog } from './http/limit-log.js';
 import { healthRoutes } from './http/health-routes.js';
 import { StoreOutcomeSource } from './metrics/outcomes.js';
 import { outcomeRoutes } from './metrics/outcome-routes.js';
@@ -177,7 +179,8 @@ export async function startController(config: Config, logger: Logger, options: C
             }),
     }),
   ];
-  const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight, bodyLimits: bodyLimitsOf(config) });
+  const limitLog = new LimitLog(logger);
+  const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight, bodyLimits: bodyLimitsOf(config), limitLog });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
   const server = http.createServer(serverTimeouts(config), (req, res) => {
     observability.http.begin(req, res);
@@ -185,6 +188,7 @@ export async function startController(config: Config, logger: Logger, options: C
     else app(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server, limitLog);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());

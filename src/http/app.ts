@@ -27,6 +27,8 @@ export interface AppDeps {
   inFlight: { count: number };
   /** Body limits per route family (default: the configuration's defaults). */
   bodyLimits?: BodyLimits;
+  /** Where refusals by a limit are logged, once per client (default: one of the app's own). */
+  limitLog?: LimitLog;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -73,7 +75,7 @@ export function createApp(deps: AppDeps): express.Express {
     next(new AppError('not-found', 'not_found', `no route for ${req.method} ${req.path.slice(0, 200)}`));
   });
 
-  const limitLog = new LimitLog(deps.logger);
+  const limitLog = deps.limitLog ?? new LimitLog(deps.logger);
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = toAppError(err);
     const status = STATUS_OF[error.kind];

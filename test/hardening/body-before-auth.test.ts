@@ -103,6 +103,8 @@ describe('bodies are read only after authentication (issue 13: body before auth)
     const slowBody = await rawExchange(t.url, head, '{"appName":', 5_000);
     expect(slowBody.closedByServer).toBe(true);
     expect(slowBody.ms).toBeLessThan(3_500);
+    // Both from this test's address within a minute: logged once.
+    expect(logLines.filter((l) => l.limit === 'HTTP_REQUEST_TIMEOUT_MS')).toHaveLength(1);
   });
 
   it('does not cut a stream at the request timeout: its request ended with its headers', async () => {
