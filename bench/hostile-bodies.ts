@@ -134,8 +134,11 @@ function post(url: string, route: string, body: string | Buffer, token?: string)
       res.on('end', () => resolve({ status: res.statusCode!, bytes }));
       res.on('error', reject);
     });
-    // A server that answers before reading the whole body closes the connection: the answer still counts.
-    req.on('error', reject);
+    // A server that answers before reading the whole body may close the connection while this still
+    // writes: the answer, if it came, is what counts.
+    let answered = false;
+    req.on('response', () => (answered = true));
+    req.on('error', (err) => setTimeout(() => answered || reject(err), 1_000));
     req.end(body);
   });
 }
@@ -186,9 +189,10 @@ async function unauthenticatedBodies(port: number, pid: number) {
       void (async () => {
         let sent = 0;
         while (sent < declared - 1024 && !socket.destroyed) {
-          const more = socket.write(chunk);
-          sent += chunk.length;
-          sentBytes += chunk.length;
+          const piece = chunk.subarray(0, Math.min(chunk.length, declared - 1024 - sent));
+          const more = socket.write(piece);
+          sent += piece.length;
+          sentBytes += piece.length;
           if (!more) {
             const drained = await Promise.race([
               new Promise((r) => socket.once('drain', () => r(true))),

@@ -10,7 +10,7 @@ import { type BodyLimits, bodyLimitsOf } from './body-limits.js';
 import { allowBrowsers } from './cors.js';
 import { LimitLog } from './limit-log.js';
 import { buildOpenApi } from './openapi.js';
-import { closeIfBodyUnread } from './read-body.js';
+import { dropUnreadBody } from './read-body.js';
 import { expressPath, mountRoutes, type RouteSpec } from './route.js';
 
 /** Client polls are the bulk of traffic and are logged at debug; everything else at info. */
@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
       return;
     }
     if (error instanceof LimitError && error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-    closeIfBodyUnread(req, res);
+    dropUnreadBody(req, res);
     res.status(status).json({ error: error.errorId, message: error.message, ...(error.details ? { details: error.details } : {}) });
   });
   return app;

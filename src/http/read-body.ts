@@ -23,13 +23,28 @@ export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
 }
 
+/** How long the rest of an unwanted body is read and dropped after the answer, before the connection is closed. */
+export const UNREAD_BODY_LINGER_MS = 1_000;
+
 /**
- * An answer given before the request's body was read (a 401, a 413, a route that takes none) ends
- * the connection after it, rather than reading the rest to keep the connection for another
- * request: nothing of an unwanted body is read or kept, however much of it the client still sends.
+ * After an answer given before the request's body was read (a 401, a 403, a 413, a route that
+ * takes none), the rest of the body is read and thrown away, never kept, for at most
+ * UNREAD_BODY_LINGER_MS; a body still coming then has its connection closed. Closing at once
+ * would make the kernel reset a connection with unread bytes, and the client could lose the
+ * answer; reading on until the client finishes would let it hold the connection as long as it likes.
  */
-export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
-  if (hasBody(req) && !req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+export function dropUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  if (!hasBody(req) || req.complete) return;
+  res.once('finish', () => {
+    if (req.complete) return;
+    // Flowing with no reader: whatever still arrives is dropped (a reader stopped at the limit left it paused).
+    req.resume();
+    const timer = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, UNREAD_BODY_LINGER_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+  });
 }
 
 function isJson(req: IncomingMessage): boolean {

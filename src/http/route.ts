@@ -6,7 +6,7 @@ import type { Actor } from '../audit/chain.js';
 import { validationError } from '../validation/issues.js';
 import type { Authenticator } from './auth.js';
 import { type BodyFamily, type BodyLimits, defaultFamily } from './body-limits.js';
-import { closeIfBodyUnread, readJsonBody } from './read-body.js';
+import { dropUnreadBody, readJsonBody } from './read-body.js';
 
 /** Who may call a route. */
 export type AuthRequirement =
@@ -86,7 +86,7 @@ export function mountRoutes(router: Router, routes: RouteSpec[], auth: Authentic
       const actor: Actor = token ? { type: 'token', id: token.id, name: token.name } : ANONYMOUS;
       const reply = await route.handler({ req, res, params, query, body, token, actor });
       if (reply && !res.headersSent) {
-        closeIfBodyUnread(req, res);
+        dropUnreadBody(req, res);
         if (reply.body === undefined) res.status(reply.status).end();
         else res.status(reply.status).json(reply.body);
       }

@@ -9,6 +9,8 @@ export interface RawExchange {
   closedByServer: boolean;
   /** Time from the first byte sent to the answer's first byte (or to giving up). */
   ms: number;
+  /** Time from the first byte sent to the connection's end (or to giving up). */
+  closedMs: number;
 }
 
 /**
@@ -28,7 +30,8 @@ export function rawExchange(url: string, head: string, body: Buffer | string = '
       clearTimeout(timer);
       socket.destroy();
       const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
-      resolve({ status: status ? Number(status) : undefined, text, closedByServer, ms: (answeredAt ?? performance.now()) - started });
+      const now = performance.now();
+      resolve({ status: status ? Number(status) : undefined, text, closedByServer, ms: (answeredAt ?? now) - started, closedMs: now - started });
     };
     const timer = setTimeout(finish, waitMs);
     socket.on('data', (d) => {
