@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -71,6 +72,23 @@ describe('bodies are read only after authentication (issue 13: body before auth)
     const res = await rawExchange(t.url, head, Buffer.concat([Buffer.from(`${size.toString(16)}\r\n`), Buffer.alloc(size, 0x20), Buffer.from('\r\n')]));
     expect(res.status).toBe(413);
     expect(res.closedByServer).toBe(true);
+  });
+
+  it('counts the decoded bytes of a compressed body: a small gzip cannot unpack past the limit', async () => {
+    const post = (body: Buffer) =>
+      fetch(`${t.url}/api/client/register`, {
+        method: 'POST',
+        headers: { ...json, 'Content-Encoding': 'gzip', Authorization: client },
+        body: new Uint8Array(body),
+      });
+    expect((await post(gzipSync(JSON.stringify({ appName: 'zipped' })))).status).toBe(202);
+    // 2 MB of JSON (the client API takes 256 kB) that packs into a few kilobytes.
+    const bomb = gzipSync(`{"appName":"a","pad":"${' '.repeat(2 * MB)}"}`);
+    expect(bomb.length).toBeLessThan(16 * KB);
+    const res = await post(bomb);
+    expect(res.status).toBe(413);
+    expect((await res.json()).error).toBe('body_too_large');
+    expect((await post(Buffer.from('not gzip at all'))).status).toBe(400);
   });
 
   it('gives each route family its own limit', async () => {

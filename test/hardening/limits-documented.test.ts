@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/config.js';
+import { ConfigError, configSchema, loadConfig } from '../../src/config/config.js';
 import { BODY_LIMIT_VARIABLE, formatBytes } from '../../src/http/body-limits.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -59,5 +59,25 @@ describe('the limits are documented in one table (issue 13: limits)', () => {
 
   it('is linked from the runbook’s configuration table', () => {
     expect(readFileSync(path.join(ROOT, 'docs/operations.md'), 'utf8')).toContain('(../README.md#limits)');
+  });
+});
+
+describe('limits in the configuration', () => {
+  it('reads sizes in bytes or with a unit, and names a bad one', () => {
+    expect(loadConfig({ BODY_LIMIT_CLIENT: '512kb', BODY_LIMIT_IMPORT: '1.5MB', BODY_LIMIT_ADMIN: '2097152' })).toMatchObject({
+      BODY_LIMIT_CLIENT: 512 * 1024,
+      BODY_LIMIT_IMPORT: 1.5 * 1024 * 1024,
+      BODY_LIMIT_ADMIN: 2 * 1024 * 1024,
+    });
+    expect(() => loadConfig({ BODY_LIMIT_CLIENT: 'lots' })).toThrow(
+      new ConfigError('invalid configuration: BODY_LIMIT_CLIENT: a size such as 262144, 256kb or 4mb'),
+    );
+    expect(() => loadConfig({ BODY_LIMIT_CLIENT: '100' })).toThrow(/BODY_LIMIT_CLIENT: at least 1kb/);
+  });
+
+  it('refuses a headers timeout longer than the request timeout, by name', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(
+      /^invalid configuration: HTTP_HEADERS_TIMEOUT_MS: 20000 is longer than HTTP_REQUEST_TIMEOUT_MS \(10000\)$/,
+    );
   });
 });
