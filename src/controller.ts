@@ -1,4 +1,3 @@
-import http from 'node:http';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -23,7 +22,7 @@ import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { bodyLimitsOf } from './http/body-limits.js';
-import { answerClientErrors } from './http/client-errors.js';
+import { createHttpServer } from './http/http-server.js';
 import { LimitLog } from './http/limit-log.js';
 import { healthRoutes } from './http/health-routes.js';
 import { StoreOutcomeSource } from './metrics/outcomes.js';
@@ -182,13 +181,12 @@ export async function startController(config: Config, logger: Logger, options: C
   const limitLog = new LimitLog(logger);
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight, bodyLimits: bodyLimitsOf(config), limitLog });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
-  const server = http.createServer(serverTimeouts(config), (req, res) => {
+  const timeouts = { headersMs: config.HTTP_HEADERS_TIMEOUT_MS, requestMs: config.HTTP_REQUEST_TIMEOUT_MS };
+  const server = createHttpServer(timeouts, limitLog, (req, res) => {
     observability.http.begin(req, res);
     if (fastLane(req, res)) observability.http.servedAs(res, FEATURES_ROUTE);
     else app(req, res);
   });
-  server.keepAliveTimeout = 65_000;
-  answerClientErrors(server, limitLog);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());
@@ -236,20 +234,6 @@ export async function startController(config: Config, logger: Logger, options: C
     })());
 
   return { port, store, state, loop, stop };
-}
-
-/**
- * A client gets HTTP_HEADERS_TIMEOUT_MS to send its headers and HTTP_REQUEST_TIMEOUT_MS for the
- * whole request, then a 408 and the connection closed: a slow sender cannot hold a connection for
- * Node's default 300 s. Node checks these every connectionsCheckingInterval, so that is a fraction
- * of the shorter one. Streams are not cut: their request ended with its headers.
- */
-function serverTimeouts(config: Config): http.ServerOptions {
-  return {
-    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
-    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-    connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.HTTP_HEADERS_TIMEOUT_MS / 4)),
-  };
 }
 
 /** Every problem of each file, one log line each ("file: field.path: problem"; see FileError). */
