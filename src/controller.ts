@@ -1,4 +1,3 @@
-import http from 'node:http';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -17,11 +16,15 @@ import { readFlagFiles } from './flags/flag-files.js';
 import { describeConflict } from './flags/rollout-ownership.js';
 import { ServingState } from './serving/serving-state.js';
 import { StreamHub } from './serving/stream-hub.js';
+import { Registrations } from './serving/registrations.js';
 import { FeedFollower } from './serving/feed-follower.js';
 import { clientRoutes } from './serving/client-routes.js';
 import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
+import { bodyLimitsOf } from './http/body-limits.js';
+import { createHttpServer } from './http/http-server.js';
+import { LimitLog } from './http/limit-log.js';
 import { healthRoutes } from './http/health-routes.js';
 import { StoreOutcomeSource } from './metrics/outcomes.js';
 import { outcomeRoutes } from './metrics/outcome-routes.js';
@@ -141,7 +144,7 @@ export async function startController(config: Config, logger: Logger, options: C
   }, STORE_CHECK_MS);
   storeCheck.unref();
 
-  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS);
+  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS, { perToken: config.STREAMS_PER_TOKEN, perReplica: config.STREAMS_PER_REPLICA });
   tokenIndex.onRevoked((tokenId) => hub.closeToken(tokenId));
   observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, now: () => Date.now() });
   const inFlight = { count: 0 };
@@ -152,8 +155,8 @@ export async function startController(config: Config, logger: Logger, options: C
   });
   const routes = [
     ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
-    ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
-    ...outcomeRoutes({ outcomes, now: () => now().getTime() }),
+    ...clientRoutes({ state, hub, store, registrations: new Registrations(store, config.CLIENT_APPS_PER_ENVIRONMENT), now: () => now().getTime() }),
+    ...outcomeRoutes({ outcomes, servesFlag: (env, flag) => state.servesFlag(env, flag), now: () => now().getTime() }),
     ...frontendRoutes(serverEvaluation),
     ...ofrepRoutes(serverEvaluation),
     ...flagRoutes(flags),
@@ -185,14 +188,15 @@ export async function startController(config: Config, logger: Logger, options: C
             }),
     }),
   ];
-  const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
+  const limitLog = new LimitLog(logger);
+  const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight, bodyLimits: bodyLimitsOf(config), limitLog });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
-  const server = http.createServer((req, res) => {
+  const timeouts = { headersMs: config.HTTP_HEADERS_TIMEOUT_MS, requestMs: config.HTTP_REQUEST_TIMEOUT_MS };
+  const server = createHttpServer(timeouts, limitLog, (req, res) => {
     observability.http.begin(req, res);
     if (fastLane(req, res)) observability.http.servedAs(res, FEATURES_ROUTE);
     else app(req, res);
   });
-  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());

@@ -42,7 +42,7 @@ export function registerApply(program: Command): void {
       'after',
       `
 Files are validated with the controller's own schemas; every problem of every invalid file is
-reported, one line each, as "file: field.path: problem" (at most 50 a file, then how many more),
+reported, one line each, as "file: field.path: problem" (at most 20 a file, then how many more),
 and nothing at all is applied (exit code 1).
 Flags are written with PUT /api/admin/flags/{name} and If-Match (a flag changed on the server since
 the diff fails with exit code 2); kill switches are never touched. A flag change that would set
@@ -57,7 +57,7 @@ Environments (admins only) with PUT /api/admin/environments/{name}, first. Segme
       const ctx = contextOf(cmd);
       const { files, errors } = await readLocalFiles(opts.file, yamlFileMaxBytes());
       if (errors.length) {
-        // Every problem of every file (at most 50 a file; `unlisted` counts the rest of one).
+        // Every problem of every file (at most 20 a file; `unlisted` counts the rest of one).
         if (ctx.json) {
           const unlisted = errors.filter((e) => e.unlisted > 0).map((e) => ({ file: e.file, count: e.unlisted }));
           printJson({

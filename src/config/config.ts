@@ -2,6 +2,18 @@ import { z } from 'zod';
 import { redisUrlProblem } from '../store/redis-connection.js';
 import { yamlFileMaxBytesSchema } from '../files/file-limits.js';
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** A size in bytes, written as bytes or with a unit: `262144`, `256kb`, `4mb` (units of 1,024). */
+const byteSize = z
+  .string()
+  .regex(/^\d+(?:\.\d+)?\s*(?:b|kb|mb|gb)?$/i, 'a size such as 262144, 256kb or 4mb')
+  .transform((text) => {
+    const [, number, unit] = /^([\d.]+)\s*([a-z]*)$/i.exec(text)!;
+    return Math.floor(Number(number) * BYTE_UNITS[unit!.toLowerCase()]!);
+  })
+  .pipe(z.number().int().min(1024, 'at least 1kb'));
+
 /** Every environment variable the controller reads, validated once at start. */
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4242),
@@ -95,6 +107,24 @@ export const configSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   /** Time allowed per Prometheus query; a slower answer is inconclusive. */
   PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /**
+   * Request limits (README, "Limits"). Body sizes per route family, checked against Content-Length
+   * before anything is read and again while the body streams in, only once the token is known.
+   */
+  BODY_LIMIT_CLIENT: byteSize.default(256 * 1024),
+  BODY_LIMIT_OUTCOMES: byteSize.default(1024 * 1024),
+  BODY_LIMIT_EVALUATION: byteSize.default(64 * 1024),
+  BODY_LIMIT_ADMIN: byteSize.default(1024 * 1024),
+  BODY_LIMIT_IMPORT: byteSize.default(16 * 1024 * 1024),
+  BODY_LIMIT_RESTORE: byteSize.default(64 * 1024 * 1024),
+  /** Time allowed to receive a request's headers, and the whole request (headers and body); Node's own defaults are 60 s and 300 s. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  /** Open /api/client/streaming connections on one replica: per token, and in all. */
+  STREAMS_PER_TOKEN: z.coerce.number().int().min(1).default(1_000),
+  STREAMS_PER_REPLICA: z.coerce.number().int().min(1).default(10_000),
+  /** Distinct SDK application names one replica records per environment and day (POST /api/client/register). */
+  CLIENT_APPS_PER_ENVIRONMENT: z.coerce.number().int().min(1).default(1_000),
   /** When set, GET /metrics answers only requests that send it (bare or as a bearer token); unset, /metrics is open. */
   METRICS_TOKEN: z
     .string()
@@ -105,12 +135,23 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** Node refuses a headers timeout longer than the request timeout; say so by name instead. */
+function timeoutProblem(config: Config): string | undefined {
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS)
+    return `HTTP_HEADERS_TIMEOUT_MS: ${config.HTTP_HEADERS_TIMEOUT_MS} is longer than HTTP_REQUEST_TIMEOUT_MS (${config.HTTP_REQUEST_TIMEOUT_MS})`;
+  return undefined;
+}
+
 export class ConfigError extends Error {}
 
 /** Parses the environment; the error names the variable and what was expected, in one line. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = configSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const problem = timeoutProblem(parsed.data);
+    if (problem) throw new ConfigError(`invalid configuration: ${problem}`);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0]!;
   const variable = String(issue.path[0] ?? 'environment');
   throw new ConfigError(`invalid configuration: ${variable}: ${issue.message}`);

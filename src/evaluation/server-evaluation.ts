@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Context } from 'unleash-client';
 import type { StoredToken } from '../auth/token-model.js';
-import { AppError } from '../errors/app-error.js';
+import { LimitError } from '../errors/limit-error.js';
 import { tokenEnvironment } from '../http/auth.js';
 import type { Logger } from '../logger.js';
 import { matchesIfNoneMatch } from '../serving/rendered-payload.js';
@@ -22,9 +22,6 @@ export interface ServerEvaluationOptions {
   /** How often counted exposures are written to the store. */
   exposureFlushMs: number;
 }
-
-/** Bodies of evaluation requests carry one context: far below the admin API's limit. */
-export const EVALUATION_BODY_LIMIT = '64kb';
 
 /**
  * What the frontend API and OFREP share: the engines over the serving snapshot, per-token rate
@@ -50,12 +47,17 @@ export class ServerEvaluation {
    * The token's environment and engine, once the token is within its rate. Over it: 429 with
    * Retry-After in seconds (OFREP providers and browsers both read that form).
    */
-  admit(token: StoredToken | undefined, res: Response): { env: string; engine: SnapshotEngine } {
+  admit(token: StoredToken | undefined): { env: string; engine: SnapshotEngine } {
     const env = tokenEnvironment(token);
     const waitSeconds = this.limiter.take(token!.id);
     if (waitSeconds > 0) {
-      res.setHeader('Retry-After', String(waitSeconds));
-      throw new AppError('rate-limited', 'rate_limited', `this token sent too many evaluation requests; retry after ${waitSeconds} s`);
+      throw new LimitError(
+        'rate-limited',
+        'rate_limited',
+        `this token sent too many evaluation requests; retry after ${waitSeconds} s`,
+        'EVALUATION_RATE_LIMIT',
+        waitSeconds,
+      );
     }
     return { env, engine: this.engines.forEnvironment(env) };
   }

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Composer, type CST, type Document, Lexer, LineCounter, Parser } from 'yaml';
 import type { z } from 'zod';
-import { formatPath } from '../validation/issues.js';
+import { describeIssues } from '../validation/issues.js';
 import { readBoundedFile, WHOLE_FILE } from './bounded-read.js';
 import { FileError, type FileProblem } from './file-error.js';
 import { DEFAULT_YAML_FILE_MAX_BYTES, MAX_YAML_ALIAS_COUNT, MAX_YAML_DEPTH } from './file-limits.js';
@@ -69,7 +69,8 @@ export function parseYamlFile<S extends z.ZodType>(file: string, text: string, s
   if (!parsed.success)
     throw FileError.of(
       file,
-      parsed.error.issues.map((issue) => ({ fieldPath: formatPath('', issue.path), problem: issue.message })),
+      // Every issue, for the count of those left unlisted; each one's path and message bounded in length.
+      describeIssues(parsed.error, '', parsed.error.issues.length).map((issue) => ({ fieldPath: issue.path, problem: issue.message })),
     );
   return parsed.data;
 }

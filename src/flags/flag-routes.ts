@@ -122,6 +122,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
       auth: { kind: 'admin', permission: 'flags:write' },
       params: z.object({ env: environmentNameSchema }),
       body: importPayloadSchema,
+      bodyFamily: 'import',
       responses: {
         200: { description: 'Imported', schema: z.object({ imported: z.number() }) },
         400: { description: 'Malformed payload (the error names the field); nothing was imported' },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { StoredToken } from '../auth/token-model.js';
 import { clientAddress, contextFieldsSchema, contextSchema, toUnleashContext } from '../evaluation/context.js';
 import type { Evaluation } from '../evaluation/evaluation.js';
-import { EVALUATION_BODY_LIMIT, sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
+import { sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 
 const TAG = 'Frontend API (browser SDKs)';
@@ -47,7 +47,7 @@ const responses = {
 export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
   const auth = { kind: 'frontend' } as const;
   const answer = (req: Request, res: Response, token: StoredToken | undefined, input: z.output<typeof contextSchema> | undefined) => {
-    const { env, engine } = evaluation.admit(token, res);
+    const { env, engine } = evaluation.admit(token);
     const context = withDefaults(toUnleashContext(input ?? {}), env, clientAddress(req.socket.remoteAddress));
     const evaluations = engine.evaluateAll(context);
     evaluation.count(env, evaluations);
@@ -72,7 +72,6 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       summary: 'Flags evaluated for the context in the body ({context}), as unleash-proxy-client sends it with usePOSTrequests.',
       tag: TAG,
       auth,
-      bodyLimit: EVALUATION_BODY_LIMIT,
       browsers: true,
       body: z.object({ context: contextSchema.optional() }).meta({ id: 'FrontendRequest' }),
       responses,
@@ -85,7 +84,6 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         summary: `Accepted and not recorded: the server already counted every evaluation it served (see docs/api.md, "Browsers and OpenFeature").`,
         tag: TAG,
         auth,
-        bodyLimit: EVALUATION_BODY_LIMIT,
         browsers: true,
         responses: { 202: { description: 'Accepted' } },
         handler: () => ({ status: 202 }),

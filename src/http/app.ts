@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger.js';
+import { configSchema } from '../config/config.js';
 import { STATUS_OF, kindOfStatus } from './error-status.js';
 import { AppError } from '../errors/app-error.js';
+import { LimitError } from '../errors/limit-error.js';
 import type { Authenticator } from './auth.js';
+import { type BodyLimits, bodyLimitsOf } from './body-limits.js';
 import { allowBrowsers } from './cors.js';
+import { LimitLog } from './limit-log.js';
 import { buildOpenApi } from './openapi.js';
+import { dropUnreadBody } from './read-body.js';
 import { expressPath, mountRoutes, type RouteSpec } from './route.js';
-
-export const BODY_LIMIT = '10mb';
 
 /** Client polls are the bulk of traffic and are logged at debug; everything else at info. */
 function isHotPath(path: string): boolean {
@@ -22,6 +25,10 @@ export interface AppDeps {
   version: string;
   /** Counts requests in flight, so shutdown can wait for writes to finish. */
   inFlight: { count: number };
+  /** Body limits per route family (default: the configuration's defaults). */
+  bodyLimits?: BodyLimits;
+  /** Where refusals by a limit are logged, once per client (default: one of the app's own). */
+  limitLog?: LimitLog;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -51,14 +58,9 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
-  const jsonTypes = ['application/json', 'application/*+json'];
   // Routes browsers call from other origins answer preflights and carry CORS headers on every answer.
   for (const path of new Set(deps.routes.filter((r) => r.browsers).map((r) => expressPath(r.path)))) app.all(path, allowBrowsers);
-  // Routes with their own, smaller limit parse first; the app-wide parser then leaves their body alone.
-  for (const route of deps.routes) {
-    if (route.bodyLimit) app[route.method](expressPath(route.path), express.json({ limit: route.bodyLimit, type: jsonTypes }));
-  }
-  app.use(express.json({ limit: BODY_LIMIT, type: jsonTypes }));
+  // No body parser here: each route reads its body itself, after authentication (route.ts).
 
   const openApi = buildOpenApi(deps.routes, deps.version);
   app.get('/api/openapi.json', (_req, res) => {
@@ -66,21 +68,28 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const router = express.Router();
-  mountRoutes(router, deps.routes, deps.auth);
+  mountRoutes(router, deps.routes, deps.auth, deps.bodyLimits ?? bodyLimitsOf(configSchema.parse({})));
   app.use(router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new AppError('not-found', 'not_found', `no route for ${req.method} ${req.path}`));
+    next(new AppError('not-found', 'not_found', `no route for ${req.method} ${req.path.slice(0, 200)}`));
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  const limitLog = deps.limitLog ?? new LimitLog(deps.logger);
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = toAppError(err);
     const status = STATUS_OF[error.kind];
     if (status >= 500) (res.locals.log ?? deps.logger).error({ err }, 'request failed');
+    if (error instanceof LimitError) {
+      const client = res.locals.tokenId ? `token ${res.locals.tokenId}` : `address ${req.socket.remoteAddress}`;
+      limitLog.refused(error.limit, client, error.message, { method: req.method, path: req.route?.path ?? req.path.slice(0, 200) });
+    }
     if (res.headersSent) {
       res.end();
       return;
     }
+    if (error instanceof LimitError && error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    dropUnreadBody(req, res);
     res.status(status).json({ error: error.errorId, message: error.message, ...(error.details ? { details: error.details } : {}) });
   });
   return app;
@@ -88,12 +97,9 @@ export function createApp(deps: AppDeps): express.Express {
 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  const e = err as { type?: string; status?: number; message?: string; limit?: number };
-  // body-parser's own errors carry a status: a malformed or oversized body is the client's fault.
-  if (e?.type === 'entity.parse.failed') return new AppError('invalid', 'invalid_json', `invalid body: not valid JSON (${e.message})`);
-  if (e?.type === 'entity.too.large')
-    return new AppError('too-large', 'body_too_large', `the body is larger than ${e.limit ? `${e.limit} bytes` : BODY_LIMIT}`);
+  const e = err as { status?: number; message?: string };
+  // Errors of HTTP middleware carry a status: a 4xx is the client's fault (its message is the middleware's own, cut short).
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
-    return new AppError(kindOfStatus(e.status), 'bad_request', e.message ?? 'bad request');
+    return new AppError(kindOfStatus(e.status), 'bad_request', (e.message ?? 'bad request').slice(0, 200));
   return new AppError('internal', 'internal', 'internal error');
 }

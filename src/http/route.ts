@@ -5,6 +5,8 @@ import type { StoredToken } from '../auth/token-model.js';
 import type { Actor } from '../audit/chain.js';
 import { validationError } from '../validation/issues.js';
 import type { Authenticator } from './auth.js';
+import { type BodyFamily, type BodyLimits, defaultFamily } from './body-limits.js';
+import { dropUnreadBody, readJsonBody } from './read-body.js';
 
 /** Who may call a route. */
 export type AuthRequirement =
@@ -40,8 +42,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   query?: Q;
   body?: B;
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
-  /** A smaller JSON body limit than the app's (e.g. '64kb'), for routes any application may call. */
-  bodyLimit?: string;
+  /** Whose body limit applies (body-limits.ts); by default the family the route's token kind implies. */
+  bodyFamily?: BodyFamily;
   /** Browsers on any origin may call it (CORS preflights answered, headers on every answer). */
   browsers?: boolean;
   handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<Reply> | Reply;
@@ -65,17 +67,26 @@ function parseOr400<T extends z.ZodType>(schema: T | undefined, value: unknown, 
   return parsed.data;
 }
 
-/** Mounts routes: authenticate, validate params, query and body with the route's own schemas, run, reply. */
-export function mountRoutes(router: Router, routes: RouteSpec[], auth: Authenticator): void {
+/**
+ * Mounts routes: authenticate (and check the role), validate params and query, only then read the
+ * body within the route family's limit and validate it, run, reply. Nothing of a body is read for
+ * a caller without the right token, nor for a public route.
+ */
+export function mountRoutes(router: Router, routes: RouteSpec[], auth: Authenticator, limits: BodyLimits): void {
   for (const route of routes) {
+    const family = route.bodyFamily ?? defaultFamily(route.auth);
     router[route.method](expressPath(route.path), async (req: Request, res: Response) => {
       const token = auth.check(req, route.auth);
+      // Who the caller is, for the log of limits reached (app.ts).
+      res.locals.tokenId = token?.id;
       const params = parseOr400(route.params, req.params, 'params');
       const query = parseOr400(route.query, req.query, 'query');
-      const body = parseOr400(route.body, req.body, 'body');
+      const raw = family ? await readJsonBody(req, family, limits[family]) : undefined;
+      const body = parseOr400(route.body, raw, 'body');
       const actor: Actor = token ? { type: 'token', id: token.id, name: token.name } : ANONYMOUS;
       const reply = await route.handler({ req, res, params, query, body, token, actor });
       if (reply && !res.headersSent) {
+        dropUnreadBody(req, res);
         if (reply.body === undefined) res.status(reply.status).end();
         else res.status(reply.status).json(reply.body);
       }

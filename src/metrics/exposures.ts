@@ -1,26 +1,38 @@
 import { z } from 'zod';
 import type { Store } from '../store/port.js';
+import { appNameSchema, reportedNameSchema, sdkTextSchema } from './sdk-fields.js';
 
 /** Exposure counts are kept per environment in one-minute buckets for two days. */
 export const EXPOSURE_BUCKET_MS = 60_000;
 const EXPOSURE_TTL_SECONDS = 2 * 24 * 3600;
 
+/** Flags one metrics report may count, and variants per flag: far more than an application evaluates. */
+export const MAX_REPORTED_FLAGS = 5_000;
+export const MAX_REPORTED_VARIANTS = 100;
+
+const atMost = (max: number) => (record: Record<string, unknown>) => Object.keys(record).length <= max;
+
 export const clientMetricsSchema = z
   .object({
-    appName: z.string().min(1),
-    instanceId: z.string().optional(),
-    environment: z.string().optional(),
+    appName: appNameSchema,
+    instanceId: sdkTextSchema.optional(),
+    environment: sdkTextSchema.optional(),
     bucket: z.object({
-      start: z.union([z.string(), z.number()]).optional(),
-      stop: z.union([z.string(), z.number()]).optional(),
-      toggles: z.record(
-        z.string(),
-        z.object({
-          yes: z.number().int().nonnegative().default(0),
-          no: z.number().int().nonnegative().default(0),
-          variants: z.record(z.string(), z.number().int().nonnegative()).optional(),
-        }),
-      ),
+      start: z.union([sdkTextSchema, z.number()]).optional(),
+      stop: z.union([sdkTextSchema, z.number()]).optional(),
+      toggles: z
+        .record(
+          reportedNameSchema,
+          z.object({
+            yes: z.number().int().nonnegative().default(0),
+            no: z.number().int().nonnegative().default(0),
+            variants: z
+              .record(reportedNameSchema, z.number().int().nonnegative())
+              .refine(atMost(MAX_REPORTED_VARIANTS), `at most ${MAX_REPORTED_VARIANTS} variants`)
+              .optional(),
+          }),
+        )
+        .refine(atMost(MAX_REPORTED_FLAGS), `at most ${MAX_REPORTED_FLAGS} flags`),
     }),
   })
   .meta({ id: 'ClientMetrics' });
@@ -46,6 +58,14 @@ function exposureFields(t: ClientMetrics['bucket']['toggles'][string]): Record<s
   if (t.no) fields.no = t.no;
   for (const [variant, n] of Object.entries(t.variants ?? {})) if (n) fields[`v\t${variant}`] = n;
   return fields;
+}
+
+/**
+ * Only the flags `known` says exist: an SDK may report any name, and counters for names nobody
+ * serves would only fill the store (they expire, but a token could make new ones without end).
+ */
+export function knownToggles(toggles: ClientMetrics['bucket']['toggles'], known: (flag: string) => boolean): ClientMetrics['bucket']['toggles'] {
+  return Object.fromEntries(Object.entries(toggles).filter(([flag]) => known(flag)));
 }
 
 /** Counts a metrics report into the bucket of the minute it arrived in (SDK clocks are not trusted). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flagNameSchema } from '../flags/schema.js';
+import { appNameSchema } from './sdk-fields.js';
 import type { Store } from '../store/port.js';
 import { boundField, canonicalBound, cohortField, totalsOf, unitField, type OutcomeFields } from './outcome-fields.js';
 import { UNIT_BUCKETS, type OutcomeSource, type OutcomeTotals, type WindowQuery } from './outcome-model.js';
@@ -67,7 +68,7 @@ const outcomeRecordSchema = z
 
 export const outcomeReportSchema = z
   .object({
-    appName: z.string().min(1).max(200),
+    appName: appNameSchema,
     records: z.array(outcomeRecordSchema).max(MAX_RECORDS),
   })
   .meta({ id: 'OutcomeReport' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVALUATION_BODY_LIMIT, sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
+import { sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import type { Evaluation } from '../evaluation/evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { failure, parseOfrepContext, targetingKeyMissing, toOfrepSuccess, type OfrepFailure, type OfrepSuccess } from './ofrep-response.js';
@@ -41,7 +41,6 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       summary: 'Evaluates one flag for the context.',
       tag: TAG,
       auth,
-      bodyLimit: EVALUATION_BODY_LIMIT,
       browsers: true,
       params: z.object({ key: z.string() }),
       body: requestSchema,
@@ -55,7 +54,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         429: rateLimited,
       },
       handler: ({ res, token, params, body }) => {
-        const { env, engine } = evaluation.admit(token, res);
+        const { env, engine } = evaluation.admit(token);
         const parsed = parseOfrepContext(body?.context);
         if (!parsed.ok) return { status: 400, body: failure(params.key, parsed.errorCode, parsed.errorDetails) };
         if (!engine.has(params.key)) return { status: 404, body: failure(params.key, 'FLAG_NOT_FOUND', `flag "${params.key}" does not exist`) };
@@ -71,7 +70,6 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       summary: 'Evaluates every flag of the token’s environment for the context (ETag of the body; If-None-Match → 304).',
       tag: TAG,
       auth,
-      bodyLimit: EVALUATION_BODY_LIMIT,
       browsers: true,
       body: requestSchema,
       responses: {
@@ -84,7 +82,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         429: rateLimited,
       },
       handler: ({ req, res, token, body }) => {
-        const { env, engine } = evaluation.admit(token, res);
+        const { env, engine } = evaluation.admit(token);
         const parsed = parseOfrepContext(body?.context);
         if (!parsed.ok) return { status: 400, body: { errorCode: parsed.errorCode, errorDetails: parsed.errorDetails } };
         const context = withDefaults(parsed.context, env);

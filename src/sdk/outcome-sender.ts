@@ -1,4 +1,4 @@
-import { MAX_RECORDS_PER_REPORT, requestsIn, type OutcomeRecord } from './outcome-batch.js';
+import { requestsIn, type OutcomeRecord } from './outcome-batch.js';
 
 /**
  * Posts outcome batches to the controller. A batch whose post fails is kept and tried again at the
@@ -30,6 +30,13 @@ export interface SenderStats {
   lastError: string | undefined;
 }
 
+/**
+ * Records per post. A record with a full histogram (99 bounds) and every user bucket takes up to
+ * about 4.2 kB of JSON, so 200 of them stay under the controller's default body limit for outcome
+ * reports (BODY_LIMIT_OUTCOMES, 1 MB); a whole report of MAX_RECORDS_PER_REPORT could not.
+ */
+export const RECORDS_PER_POST = 200;
+
 interface PendingBatch {
   records: OutcomeRecord[];
   attempts: number;
@@ -51,10 +58,10 @@ export class OutcomeSender {
     return { ...this.counters, pendingBatches: this.pending.length, lastError: this.lastError };
   }
 
-  /** Queues new records (split to the controller's report size) and posts everything queued. */
+  /** Queues new records (split into posts the controller takes) and posts everything queued. */
   async send(records: OutcomeRecord[]): Promise<void> {
-    for (let i = 0; i < records.length; i += MAX_RECORDS_PER_REPORT) {
-      this.pending.push({ records: records.slice(i, i + MAX_RECORDS_PER_REPORT), attempts: 0 });
+    for (let i = 0; i < records.length; i += RECORDS_PER_POST) {
+      this.pending.push({ records: records.slice(i, i + RECORDS_PER_POST), attempts: 0 });
     }
     while (this.pending.length > 0) {
       const batch = this.pending[0]!;

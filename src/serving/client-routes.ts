@@ -6,13 +6,16 @@ import { flagNameSchema } from '../flags/schema.js';
 import { AppError } from '../errors/app-error.js';
 import { tokenEnvironment } from '../http/auth.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { clientMetricsSchema, recordExposures } from '../metrics/exposures.js';
+import { clientMetricsSchema, knownToggles, recordExposures } from '../metrics/exposures.js';
+import { appNameSchema, reportedNameSchema, sdkTextSchema } from '../metrics/sdk-fields.js';
+import type { Registrations } from './registrations.js';
 import { matchesIfNoneMatch, type RenderedPayload } from './rendered-payload.js';
 import type { ServingState } from './serving-state.js';
 import type { StreamHub } from './stream-hub.js';
 
 const TAG = 'Client API (Unleash SDKs)';
-const REGISTRATION_TTL_SECONDS = 7 * 24 * 3600;
+/** Strategies an SDK may say it implements: the built-in ones are a dozen. */
+const MAX_REGISTERED_STRATEGIES = 100;
 
 const featuresQuery = z.object({
   project: z.union([z.string(), z.array(z.string())]).optional(),
@@ -21,11 +24,12 @@ const featuresQuery = z.object({
 
 const registerSchema = z
   .object({
-    appName: z.string().min(1),
-    instanceId: z.string().optional(),
-    sdkVersion: z.string().optional(),
-    strategies: z.array(z.string()).optional(),
-    started: z.union([z.string(), z.number()]).optional(),
+    appName: appNameSchema,
+    instanceId: sdkTextSchema.optional(),
+    sdkVersion: sdkTextSchema.optional(),
+    // zod checks a list's length before its entries, so a huge list costs one issue, not one per entry.
+    strategies: z.array(reportedNameSchema).max(MAX_REGISTERED_STRATEGIES).optional(),
+    started: z.union([sdkTextSchema, z.number()]).optional(),
     interval: z.number().optional(),
   })
   .meta({ id: 'ClientRegistration' });
@@ -67,8 +71,8 @@ function parseRevision(etag: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store: Store; now: () => number }): RouteSpec[] {
-  const { state, hub, store, now } = deps;
+export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store: Store; registrations: Registrations; now: () => number }): RouteSpec[] {
+  const { state, hub, store, registrations, now } = deps;
   const auth = { kind: 'client' } as const;
   return [
     defineRoute({
@@ -132,7 +136,10 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
       summary: 'Server-sent events: unleash-connected with a hydration, then unleash-updated with each change.',
       tag: TAG,
       auth,
-      responses: { 200: { description: 'An event stream', contentType: 'text/event-stream' } },
+      responses: {
+        200: { description: 'An event stream', contentType: 'text/event-stream' },
+        429: { description: 'Too many streams for this token or replica (STREAMS_PER_TOKEN, STREAMS_PER_REPLICA); Retry-After in seconds' },
+      },
       handler: ({ req, res, token }) => {
         hub.open(tokenEnvironment(token), res, req.header('last-event-id'), token!.id);
         return undefined;
@@ -145,10 +152,12 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
       tag: TAG,
       auth,
       body: registerSchema,
-      responses: { 202: { description: 'Accepted' } },
+      responses: {
+        202: { description: 'Accepted' },
+        429: { description: 'Too many application names registered in the environment today (Retry-After: until 00:00 UTC)' },
+      },
       handler: async ({ body, token }) => {
-        const day = new Date(now()).toISOString().slice(0, 10);
-        await store.incrementCounters(`registrations:${tokenEnvironment(token)}:${day}`, { [body.appName]: 1 }, REGISTRATION_TTL_SECONDS);
+        await registrations.record(tokenEnvironment(token), body.appName, now());
         return { status: 202 };
       },
     }),
@@ -159,9 +168,11 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
       tag: TAG,
       auth,
       body: clientMetricsSchema,
-      responses: { 202: { description: 'Accepted' } },
+      responses: { 202: { description: 'Accepted (flags the environment does not serve are not counted)' } },
       handler: async ({ body, token }) => {
-        await recordExposures(store, tokenEnvironment(token), body, now());
+        const env = tokenEnvironment(token);
+        const toggles = knownToggles(body.bucket.toggles, (flag) => state.servesFlag(env, flag));
+        await recordExposures(store, env, { ...body, bucket: { ...body.bucket, toggles } }, now());
         return { status: 202 };
       },
     }),

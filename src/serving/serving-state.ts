@@ -124,6 +124,14 @@ export class ServingState {
     return this.flags.get(name);
   }
 
+  /**
+   * Whether an environment's SDKs are served this flag: every flag is in every environment's
+   * payload (disabled where it has no configuration there), so whether it exists.
+   */
+  servesFlag(_env: string, name: string): boolean {
+    return this.flags.has(name);
+  }
+
   allFlags(): StoredFlag[] {
     return [...this.flags.values()];
   }

@@ -1,9 +1,19 @@
 import type { Response } from 'express';
+import { LimitError } from '../errors/limit-error.js';
 import type { Logger } from '../logger.js';
 import type { ChangedKeys, DeltaEvent, ServingState } from './serving-state.js';
 
 /** A stream that cannot keep up is cut (it reconnects with Last-Event-ID) rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** How long an SDK refused a stream is asked to wait before it tries again. */
+const STREAM_RETRY_AFTER_SECONDS = 30;
+
+export interface StreamLimits {
+  /** Open streams of one token on this replica (STREAMS_PER_TOKEN). */
+  perToken: number;
+  /** Open streams on this replica in all (STREAMS_PER_REPLICA). */
+  perReplica: number;
+}
 
 interface StreamClient {
   env: string;
@@ -23,6 +33,8 @@ export function sseMessage(event: string, id: number, data: unknown): string {
  */
 export class StreamHub {
   private byEnv = new Map<string, Set<StreamClient>>();
+  private byToken = new Map<string, number>();
+  private openCount = 0;
   private heartbeat: NodeJS.Timeout;
   private unsubscribe: () => void;
 
@@ -30,6 +42,7 @@ export class StreamHub {
     private readonly state: ServingState,
     private readonly logger: Logger,
     heartbeatMs: number,
+    private readonly limits: StreamLimits = { perToken: Number.POSITIVE_INFINITY, perReplica: Number.POSITIVE_INFINITY },
   ) {
     this.unsubscribe = state.onChange((_seq, changes) => this.broadcast(changes));
     // A comment line keeps proxies and the SDK's read timeout (60 s) from closing an idle stream.
@@ -38,13 +51,34 @@ export class StreamHub {
   }
 
   get size(): number {
-    let n = 0;
-    for (const set of this.byEnv.values()) n += set.size;
-    return n;
+    return this.openCount;
+  }
+
+  /** Refuses a stream past either limit (429 with Retry-After), before anything is written. */
+  private admit(tokenId: string): void {
+    if (this.openCount >= this.limits.perReplica) {
+      throw new LimitError(
+        'rate-limited',
+        'too_many_streams',
+        `this replica already serves ${this.limits.perReplica} streams (STREAMS_PER_REPLICA); poll, or retry after ${STREAM_RETRY_AFTER_SECONDS} s`,
+        'STREAMS_PER_REPLICA',
+        STREAM_RETRY_AFTER_SECONDS,
+      );
+    }
+    if ((this.byToken.get(tokenId) ?? 0) >= this.limits.perToken) {
+      throw new LimitError(
+        'rate-limited',
+        'too_many_streams',
+        `this token already has ${this.limits.perToken} streams open on this replica (STREAMS_PER_TOKEN); retry after ${STREAM_RETRY_AFTER_SECONDS} s`,
+        'STREAMS_PER_TOKEN',
+        STREAM_RETRY_AFTER_SECONDS,
+      );
+    }
   }
 
   /** Opens a stream: hydration on a fresh connect, or only what was missed on a reconnect with Last-Event-ID. */
   open(env: string, res: Response, lastEventId: string | undefined, tokenId: string): void {
+    this.admit(tokenId);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
@@ -66,9 +100,15 @@ export class StreamHub {
     let set = this.byEnv.get(env);
     if (!set) this.byEnv.set(env, (set = new Set()));
     set.add(client);
+    this.openCount++;
+    this.byToken.set(tokenId, (this.byToken.get(tokenId) ?? 0) + 1);
     res.on('close', () => {
       set.delete(client);
       if (set.size === 0 && this.byEnv.get(env) === set) this.byEnv.delete(env);
+      this.openCount--;
+      const left = this.byToken.get(tokenId)! - 1;
+      if (left === 0) this.byToken.delete(tokenId);
+      else this.byToken.set(tokenId, left);
     });
   }
 

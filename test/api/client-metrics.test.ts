@@ -8,6 +8,8 @@ describe('exposure counts from /api/client/metrics', () => {
   afterAll(() => t.stop());
 
   it('keeps yes/no/variant counts per flag, environment and minute', async () => {
+    // Only flags that exist are counted (test/hardening/client-growth.test.ts covers the rest).
+    expect((await t.api('PUT', '/api/admin/flags/checkout', { environments: { production: { enabled: true } } })).status).toBe(201);
     const prod = await t.token({ kind: 'client', environment: 'production' });
     const staging = await t.token({ kind: 'client', environment: 'staging' });
     const report = (yes: number, no: number) => ({

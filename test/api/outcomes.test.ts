@@ -43,13 +43,17 @@ describe('outcomes from POST /api/metrics/outcomes', () => {
     prod = await t.token({ kind: 'client', environment: 'production' });
     staging = await t.token({ kind: 'client', environment: 'staging' });
     frontend = await t.token({ kind: 'frontend', environment: 'production' });
+    // Outcomes are kept only for flags that exist (test/hardening/client-growth.test.ts).
+    for (const flag of ['checkout', 'search', 'empty-buckets', 'auth-check', 'rejected']) {
+      expect((await t.api('PUT', `/api/admin/flags/${flag}`, { environments: { production: { enabled: true } } })).status).toBe(201);
+    }
     const index = new TokenIndex();
     await index.load(t.controller.store);
     outcomes = new StoreOutcomeSource(t.controller.store, 10_000);
     const app = createApp({
       logger: createLogger('silent'),
       auth: new Authenticator(index),
-      routes: outcomeRoutes({ outcomes, now: () => clock }),
+      routes: outcomeRoutes({ outcomes, servesFlag: (env, flag) => t.controller.state.servesFlag(env, flag), now: () => clock }),
       version: 'test',
       inFlight: { count: 0 },
     });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { OutcomeRecord } from '../../src/sdk/outcome-batch.js';
-import { OutcomeSender, type SenderOptions } from '../../src/sdk/outcome-sender.js';
+import { configSchema } from '../../src/config/config.js';
+import { BYTES_PER_VALUE, MAX_JSON_DEPTH } from '../../src/http/body-limits.js';
+import { checkJsonShape } from '../../src/validation/json-shape.js';
+import { OutcomeSender, RECORDS_PER_POST, type SenderOptions } from '../../src/sdk/outcome-sender.js';
 
 /** The retry buffer's rules, with a scripted fetch standing in for the controller. */
 
@@ -84,10 +87,31 @@ describe('outcome sender', () => {
     expect(s.stats()).toMatchObject({ pendingBatches: 0, sentRequests: 4 });
   });
 
-  it('splits large flushes into reports of at most 1,000 records', async () => {
+  it('splits large flushes into posts of at most RECORDS_PER_POST records', async () => {
     const { s, bodies } = sender([]);
-    await s.send(Array.from({ length: 2500 }, (_, i) => rec(`f${i}`, 1)));
-    expect(bodies.map((b) => b.records.length)).toEqual([1000, 1000, 500]);
-    expect(s.stats().sentRequests).toBe(2500);
+    await s.send(Array.from({ length: 600 }, (_, i) => rec(`f${i}`, 1)));
+    expect(bodies.map((b) => b.records.length)).toEqual([RECORDS_PER_POST, RECORDS_PER_POST, 600 - 2 * RECORDS_PER_POST]);
+    expect(s.stats().sentRequests).toBe(600);
+  });
+
+  it('keeps a post of the largest records under the controller’s default limit for outcome reports', async () => {
+    // Every record as large as the helper makes one: 99 latency bounds and +Inf, every user bucket.
+    const buckets = Object.fromEntries([...Array.from({ length: 99 }, (_, i) => [String((i + 1) * 1000), 123_456]), ['+Inf', 123_456]]);
+    const units = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [String(i), { requests: 123_456, errors: 12_345 }]));
+    const big = (i: number): OutcomeRecord => ({
+      flag: `a-rather-long-flag-name-for-a-feature-${i}`,
+      cohort: 'treatment',
+      requests: 9_999_999,
+      errors: 99_999,
+      latencyMs: { buckets, sum: 123_456_789.123 },
+      units,
+    });
+    const { s, bodies } = sender([]);
+    await s.send(Array.from({ length: RECORDS_PER_POST }, (_, i) => big(i)));
+    expect(bodies).toHaveLength(1);
+    const limit = configSchema.parse({}).BODY_LIMIT_OUTCOMES;
+    expect(Buffer.byteLength(JSON.stringify(bodies[0]))).toBeLessThan(limit);
+    // And within the budget of JSON values the controller holds a body of that limit to.
+    expect(checkJsonShape(bodies[0], { maxValues: limit / BYTES_PER_VALUE, maxDepth: MAX_JSON_DEPTH })).toBeUndefined();
   });
 });

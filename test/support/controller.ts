@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { startController, type Controller } from '../../src/controller.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { testEnvironmentsFile } from './environments.js';
 
 export interface TestController {
@@ -44,6 +44,8 @@ export async function startTestController(
     environmentsFile?: string;
     env?: Record<string, string>;
     now?: () => Date;
+    /** Where the controller logs (default: a logger at TEST_LOG_LEVEL, silent unless set). */
+    logger?: Logger;
   } = {},
 ): Promise<TestController> {
   const adminToken = `admin-${randomBytes(16).toString('hex')}`;
@@ -61,7 +63,7 @@ export async function startTestController(
     SHUTDOWN_TIMEOUT_MS: '2000',
     ...options.env,
   });
-  const controller = await startController(config, createLogger(config.LOG_LEVEL), { now: options.now });
+  const controller = await startController(config, options.logger ?? createLogger(config.LOG_LEVEL), { now: options.now });
   const url = `http://127.0.0.1:${controller.port}`;
   const api: TestController['api'] = async (method, route, body, token = adminToken) => {
     const res = await fetch(`${url}${route}`, {

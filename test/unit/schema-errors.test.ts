@@ -107,20 +107,20 @@ flags:
     ]);
   });
 
-  it('lists at most 50 problems of a file, then says how many more', () => {
+  it('lists at most 20 problems of a file, then says how many more', () => {
     const text = `name: p\nkillSwitches: [${Array.from({ length: 60 }, (_, i) => `"bad name ${i}"`).join(', ')}]\n`;
     const lines = fileProblems(() => parsePolicyFile('p.yaml', text));
-    expect(lines).toHaveLength(51);
-    expect(lines[49]).toBe('p.yaml: killSwitches[49]: a flag name: letters, digits and _ . ~ - (at most 100)');
-    expect(lines[50]).toBe('p.yaml: and 10 more problems (only the first 50 are listed)');
+    expect(lines).toHaveLength(21);
+    expect(lines[19]).toBe('p.yaml: killSwitches[19]: a flag name: letters, digits and _ . ~ - (at most 100)');
+    expect(lines[20]).toBe('p.yaml: and 40 more problems (only the first 20 are listed)');
   });
 
-  it('the API error summarises (first problem, and how many more) and lists at most 50 in details', () => {
+  it('the API error summarises (first problem, and how many more) and lists at most 20 in details', () => {
     const err = validationError('body', policySchema.safeParse({ name: 'p', killSwitches: Array.from({ length: 60 }, (_, i) => `bad name ${i}`) }).error!);
     expect(err.message).toBe('invalid body: killSwitches[0]: a flag name: letters, digits and _ . ~ - (at most 100) (and 59 more problems)');
     const details = err.details as { issues: unknown[]; unlisted?: number };
-    expect(details.issues).toHaveLength(50);
-    expect(details.unlisted).toBe(10);
+    expect(details.issues).toHaveLength(20);
+    expect(details.unlisted).toBe(40);
     const one = validationError('body', policySchema.safeParse({ name: 'p', onGateFailure: 'panic' }).error!);
     expect(one.message).toBe('invalid body: onGateFailure: "panic" is not one of hold, rollback');
     expect(one.details).toEqual({ issues: [{ path: 'onGateFailure', message: '"panic" is not one of hold, rollback' }] });

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/**
+ * Fields applications send about themselves (SDK registrations and metrics, outcome reports).
+ * Any application token may send them and some are kept in the store, so each is bounded
+ * (README, "Limits"); real SDKs send a few dozen characters.
+ */
+export const MAX_SDK_TEXT = 200;
+
+/** An application's name as it gives it (`appName`). */
+export const appNameSchema = z.string().min(1).max(MAX_SDK_TEXT);
+/** A short free-text field (instance id, SDK version, a timestamp as the SDK writes it). */
+export const sdkTextSchema = z.string().max(MAX_SDK_TEXT);
+/** A flag, variant or strategy name as an SDK reports it: not checked against the flag-name rule (an unknown one is simply not counted). */
+export const reportedNameSchema = z.string().min(1).max(100);
