@@ -3,7 +3,7 @@ import type { Store } from '../store/port.js';
 
 /** Exposure counts are kept per environment in one-minute buckets for two days. */
 export const EXPOSURE_BUCKET_MS = 60_000;
-const EXPOSURE_TTL_SECONDS = 2 * 24 * 3600;
+export const EXPOSURE_TTL_SECONDS = 2 * 24 * 3600;
 
 export const clientMetricsSchema = z
   .object({
@@ -79,7 +79,7 @@ function toCount(counters: Record<string, number>): ExposureCount {
 }
 
 /** Sums several flags' exposures over their windows [from, to), whole minutes, in one store call. */
-export async function sumExposuresMany(store: Store, queries: ExposureQuery[]): Promise<ExposureCount[]> {
+export async function sumExposuresMany(store: Pick<Store, 'sumCounters'>, queries: ExposureQuery[]): Promise<ExposureCount[]> {
   const sums = await store.sumCounters(queries.map(bucketsOf));
   return sums.map(toCount);
 }

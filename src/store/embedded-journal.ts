@@ -43,20 +43,41 @@ export function openJournal(dir: string): Loaded {
   fs.mkdirSync(dir, { recursive: true });
   const lockPath = takeLock(dir);
   try {
-    let gen = 0;
-    let state: Snapshot | null = null;
-    const snapPath = path.join(dir, SNAPSHOT);
-    if (fs.existsSync(snapPath)) {
-      const snap = JSON.parse(fs.readFileSync(snapPath, 'utf8')) as { gen: number; state: Snapshot };
-      gen = snap.gen;
-      state = snap.state;
-    }
-    const jPath = path.join(dir, journalName(gen));
-    const records = fs.existsSync(jPath) ? parseJournal(jPath) : [];
-    const fd = fs.openSync(jPath, 'a');
+    const { gen, state, records } = readStoreFiles(dir);
+    const fd = fs.openSync(path.join(dir, journalName(gen)), 'a');
     return { journal: new Journal(dir, lockPath, gen, fd, fs.fstatSync(fd).size), state, records };
   } catch (err) {
     fs.rmSync(lockPath, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * The snapshot and the journal that extends it, as they are on disk: no lock is taken and nothing
+ * is written. openJournal reads through this under the lock; a read-only reader (embedded-reader.ts)
+ * reads through it beside a running controller and checks that no compaction moved the files meanwhile.
+ */
+export function readStoreFiles(dir: string): { gen: number; state: Snapshot | null; records: JournalRecord[]; journalMissing: boolean } {
+  let gen = 0;
+  let state: Snapshot | null = null;
+  const snapPath = path.join(dir, SNAPSHOT);
+  if (fs.existsSync(snapPath)) {
+    const snap = JSON.parse(fs.readFileSync(snapPath, 'utf8')) as { gen: number; state: Snapshot };
+    gen = snap.gen;
+    state = snap.state;
+  }
+  const jPath = path.join(dir, journalName(gen));
+  const journalMissing = !fs.existsSync(jPath);
+  return { gen, state, records: journalMissing ? [] : parseJournal(jPath), journalMissing };
+}
+
+/** Identity of the snapshot file (a compaction renames a new one into place), or null when there is none. */
+export function snapshotIdentity(dir: string): string | null {
+  try {
+    const stat = fs.statSync(path.join(dir, SNAPSHOT));
+    return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
 }

@@ -2,7 +2,7 @@ import { planCommit } from './embedded-commit.js';
 import { FeedFollowers } from './embedded-feed-followers.js';
 import { openJournal, type CommitRecord, type Journal } from './embedded-journal.js';
 import { EmbeddedState } from './embedded-state.js';
-import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store } from './port.js';
 
 export interface EmbeddedStoreOptions {
   /** Change-feed retention (entries). Default 10 000. */
@@ -46,32 +46,6 @@ class EmbeddedStore extends EmbeddedState implements Store {
     private readonly opts: EmbeddedStoreOptions,
   ) {
     super(Math.max(1, Math.floor(opts.feedMaxLen ?? 10_000)), opts.now ?? Date.now);
-  }
-
-  async get<T = unknown>(collection: string, id: string): Promise<Versioned<T> | null> {
-    this.assertOpen();
-    const d = this.docs.get(collection)?.get(id);
-    return d ? { id, version: d.v, value: JSON.parse(d.j) as T } : null;
-  }
-
-  async list<T = unknown>(collection: string): Promise<Versioned<T>[]> {
-    this.assertOpen();
-    const ids = [...(this.docs.get(collection)?.entries() ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return ids.map(([id, d]) => ({ id, version: d.v, value: JSON.parse(d.j) as T }));
-  }
-
-  async versions(collection: string): Promise<Map<string, number>> {
-    this.assertOpen();
-    return new Map([...(this.docs.get(collection)?.entries() ?? [])].map(([id, d]) => [id, d.v]));
-  }
-
-  async getMany<T = unknown>(collection: string, ids: string[]): Promise<Versioned<T>[]> {
-    this.assertOpen();
-    const docs = this.docs.get(collection);
-    return ids.flatMap((id) => {
-      const d = docs?.get(id);
-      return d ? [{ id, version: d.v, value: JSON.parse(d.j) as T }] : [];
-    });
   }
 
   async commit(c: Commit): Promise<CommitResult> {
@@ -125,26 +99,6 @@ class EmbeddedStore extends EmbeddedState implements Store {
     this.dirtyCounters.add(bucket);
     // Counters are hot and loss of the last second is tolerable, so they skip the per-write fsync.
     this.flushTimer ??= setTimeout(() => this.flushCounters(), this.opts.counterFlushMs ?? 1000).unref();
-  }
-
-  async readCounters(bucket: string): Promise<CounterFields> {
-    this.assertOpen();
-    const b = this.counters.get(bucket);
-    return b && b.x > this.now() ? { ...b.f } : {};
-  }
-
-  async sumCounters(groups: string[][]): Promise<CounterFields[]> {
-    this.assertOpen();
-    const now = this.now();
-    return groups.map((group) => {
-      const out: CounterFields = {};
-      for (const bucket of group) {
-        const b = this.counters.get(bucket);
-        if (!b || b.x <= now) continue;
-        for (const field in b.f) out[field] = (out[field] ?? 0) + b.f[field]!;
-      }
-      return out;
-    });
   }
 
   private flushCounters(): void {
@@ -211,7 +165,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
     this.journal.compact(this.snapshot());
   }
 
-  private assertOpen(): void {
+  protected override assertOpen(): void {
     if (this.closed) throw new Error('embedded store is closed');
   }
 }
