@@ -143,8 +143,10 @@ describe('replaying recorded rollouts (embedded store)', () => {
     expect(result.kind).toBe('refused');
     if (result.kind !== 'refused') return;
     const start = Date.parse(real.createdAt);
-    expect(result.expired).toEqual([{ what: 'outcomes', from: start, to: Date.parse(real.updatedAt) }]);
-    expect(result.reason).toContain(`outcomes from ${real.createdAt} to ${real.updatedAt}`);
+    // The replay reads on for an analysis interval and a bucket after the rollout's end (20 s here).
+    const end = Date.parse(real.updatedAt) + 20_000;
+    expect(result.expired).toEqual([{ what: 'outcomes', from: start, to: end }]);
+    expect(result.reason).toContain(`outcomes from ${real.createdAt} to ${new Date(end).toISOString()}`);
     expect(report([result])).toContain('**Not replayed:** buckets of its time have expired');
   });
 

@@ -7,7 +7,7 @@ import { parsePolicyFile, POLICIES } from '../../policies/policy-service.js';
 import { openStoreReader } from '../../store/index.js';
 import type { StoreReader } from '../../store/port.js';
 import { renderReplayReport, type ReplayReport } from './replay-report.js';
-import { replayStored, selectRollouts, type ReplayResult, type ReplaySelection } from './replay-run.js';
+import { DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT, replayStored, selectRollouts, type ReplayResult, type ReplaySelection } from './replay-run.js';
 
 /** `npm run simulate -- --replay`: options as parsed by main.ts. */
 export interface ReplayOptions {
@@ -18,9 +18,6 @@ export interface ReplayOptions {
   limit?: string;
   out?: string;
 }
-
-export const DEFAULT_REPLAY_LIMIT = 20;
-export const MAX_REPLAY_LIMIT = 200;
 
 /** A bad option, said in one line that names it. */
 export class ReplayOptionError extends Error {}

@@ -16,7 +16,7 @@ export interface ReplayReport {
 
 /** 750 → "750ms", 95_000 → "1m 35s", 3_780_000 → "1h 03m". */
 export function elapsed(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 1000) return ms <= 0 ? '0s' : `${Math.round(ms)}ms`;
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
@@ -142,7 +142,7 @@ export function renderReplayReport(report: ReplayReport): string {
     '- People did again what they did, when they did it: approvals count once the replayed rollout awaits their percentage; pauses, ' +
       'resumes, rejections and aborts at their own time. A pause the controller made (a step past its maximum duration) is the policy’s own.',
     '- The outcomes are those of the users the flag really served. While the policy serves what the flag served, they are what it would ' +
-      'have seen; when it would have served another percentage for longer than an analysis interval, the replay of that rollout stops there and says so.',
+      'have seen; when it would have served another percentage for longer than an analysis interval and a bucket, the replay of that rollout stops there and says so.',
     '',
     '## Summary',
     '',

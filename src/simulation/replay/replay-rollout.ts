@@ -12,16 +12,16 @@ import { commandInput, realTimeline, servedAt, type PersonAction, type RealTimel
 /**
  * One stored rollout replayed under a policy: the rollout starts again when the real one started,
  * the clock steps at the policy's analysis interval, every analysis reads the recorded outcomes
- * exactly as the leader's does (the same Measure over the same buckets), the decision core decides,
- * and people's commands are given again when they were given.
+ * as the leader's does (the same Measure over the same buckets, those that had ended by then), the
+ * decision core decides, and people's commands are given again when they were given.
  *
  * The recorded outcomes are those of the users the flag really served. While the policy serves the
  * same percentage as the real rollout did, they are the outcomes it would have seen. Once it serves
  * another percentage (it advances sooner or later, or holds where the real one went on), they are
  * not: other users would have been in treatment, and with the user as the unit, scaling treatment's
  * counts would invent users nobody observed. The replay of that rollout then stops, and says where,
- * at which percentage each was, and why the policy was where it was. A difference shorter than one
- * analysis interval is not a divergence: the two clocks tick on grids of their own.
+ * at which percentage each was, and why the policy was where it was. A difference shorter than an
+ * analysis interval and a bucket is not a divergence (see replaySpan).
  */
 
 export type ReplayEnding = 'completed' | 'rolled_back' | 'aborted' | 'paused' | 'active' | 'diverged';
@@ -63,18 +63,29 @@ function served(r: Rollout): number {
 const START: DecisionInput = { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } };
 
 /**
- * How far a replay goes: to the end of the real rollout (its last transition; the end of its watch,
- * or now, while active). After a real completion the flag went on serving everyone, so a replay
- * that completed too may watch that traffic for its own watchAfterCompletion.
+ * The span a replay covers. `horizon`: the end of the real rollout (its last transition; the end of
+ * its watch, or now, while active); after a real completion the flag went on serving everyone, so a
+ * replay that completed too may watch that traffic for its own watchAfterCompletion. `tolerance`: a
+ * difference in what is served shorter than this is not a divergence — the two clocks tick on grids
+ * of their own, and the replay reads a bucket only once it has ended, up to a bucket after the
+ * controller had read part of it. `until`: the replay reads on to here, so that what the controller
+ * saw just before the end is seen by the replay too.
  */
-export function replayHorizon(real: Rollout, policy: Policy, now: number): number {
-  return Math.min(now, realTimeline(real, now).end + (real.state === 'completed' ? policy.watchAfterCompletion : 0));
+export function replaySpan(
+  real: Rollout,
+  policy: Policy,
+  outcomeBucketMs: number,
+  now: number,
+): { from: number; horizon: number; tolerance: number; until: number } {
+  const timeline = realTimeline(real, now);
+  const horizon = Math.min(now, timeline.end + (real.state === 'completed' ? policy.watchAfterCompletion : 0));
+  const tolerance = Math.max(policy.analysisInterval, real.plan.analysisInterval) + outcomeBucketMs;
+  return { from: timeline.start, horizon, tolerance, until: Math.min(now, horizon + tolerance) };
 }
 
 export async function replayRollout({ real, policy, counters, outcomeBucketMs, now }: ReplayInput): Promise<ReplayOutcome> {
   const timeline = realTimeline(real, now);
-  const horizon = replayHorizon(real, policy, now);
-  const tolerance = Math.max(policy.analysisInterval, real.plan.analysisInterval);
+  const { horizon, tolerance, until } = replaySpan(real, policy, outcomeBucketMs, now);
   let clock = timeline.start;
   const measure = new Measure({ store: counters, outcomes: new CounterOutcomeSource(counters, outcomeBucketMs), now: () => new Date(clock) });
   let r = newRollout({
@@ -131,7 +142,7 @@ export async function replayRollout({ real, policy, counters, outcomeBucketMs, n
 
   const actions = [...timeline.actions];
   const giveCommands = async (due: (at: number) => boolean): Promise<ReplayOutcome | undefined> => {
-    while (actions.length > 0 && actions[0]!.at <= horizon && due(actions[0]!.at)) {
+    while (actions.length > 0 && actions[0]!.at <= until && due(actions[0]!.at)) {
       const action = actions.shift()!;
       clock = action.at;
       if (action.kind === 'approve') standing.push(action);
@@ -155,10 +166,10 @@ export async function replayRollout({ real, policy, counters, outcomeBucketMs, n
   apply(START, clock);
   for (let t = timeline.start + policy.analysisInterval; ; t += policy.analysisInterval) {
     // Commands given before this analysis; one given at the very moment of an analysis follows it.
-    const end = (await giveCommands((at) => at < t)) ?? (t > horizon ? undefined : await analyse(t)) ?? (await giveCommands((at) => at <= t));
+    const end = (await giveCommands((at) => at < t)) ?? (t > until ? undefined : await analyse(t)) ?? (await giveCommands((at) => at <= t));
     if (end) return end;
-    if (t > horizon) break;
+    if (t > until) break;
   }
   // The real rollout ended (or was killed) while the policy would still be serving something else.
-  return check(horizon + tolerance) ?? finish(r.state === 'paused' ? 'paused' : 'active', horizon);
+  return check(until) ?? finish(r.state === 'paused' ? 'paused' : 'active', horizon);
 }

@@ -2,9 +2,10 @@ import { CounterOutcomeSource } from '../../metrics/outcomes.js';
 import type { Policy } from '../../policies/policy-schema.js';
 import { RolloutDocs, type RolloutRecord } from '../../rollouts/rollout-docs.js';
 import { ROLLOUTS, type Rollout } from '../../rollouts/rollout-model.js';
+import { count } from '../../rollouts/units.js';
 import type { StoreReader } from '../../store/port.js';
 import { expiredWindows, RecordedCounters, type ExpiredWindow, type RecordedSpan } from './recorded-counters.js';
-import { replayHorizon, replayRollout, type ReplayOutcome } from './replay-rollout.js';
+import { replayRollout, replaySpan, type ReplayOutcome } from './replay-rollout.js';
 import { realTimeline } from './real-timeline.js';
 
 /**
@@ -12,6 +13,10 @@ import { realTimeline } from './real-timeline.js';
  * recorded for each is still all there, and the replay itself. Only reads (a StoreReader has no
  * other methods).
  */
+
+/** Rollouts a run replays by default, and at most: each is a read of up to two days of buckets. */
+export const DEFAULT_REPLAY_LIMIT = 20;
+export const MAX_REPLAY_LIMIT = 200;
 
 export interface ReplaySelection {
   flag?: string;
@@ -49,8 +54,6 @@ export function promqlChecks(policy: Policy): string[] {
   return [...policy.gates, ...policy.rollback].flatMap((check) => ('query' in check ? [check.name] : []));
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
-
 /**
  * Replays one rollout, or says why it cannot be: the policy reads Prometheus, buckets of its time
  * have expired, or the store holds fewer outcomes than the rollout itself counted (buckets missing:
@@ -70,7 +73,7 @@ export async function replayStored(
     environment: real.environment,
     flag: real.flag,
     from: Date.parse(real.createdAt),
-    to: replayHorizon(real, policy, options.now),
+    to: replaySpan(real, policy, options.outcomeBucketMs, options.now).until,
     outcomeBucketMs: options.outcomeBucketMs,
     exposures: policy.traffic !== undefined,
   };
