@@ -15,12 +15,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config.js';
+import { AppError } from '../errors/app-error.js';
 import { FileError } from '../files/yaml-files.js';
 import { parsePolicyFile } from '../policies/policy-service.js';
 import { requestLevelJudge, userLevelJudge, type Arm } from './judges.js';
 import { NAIVE_POLICY } from './naive-policy.js';
 import { renderSimulationReport, type SimulationReport } from './report.js';
-import { ReplayOptionError, runReplay } from './replay/replay-main.js';
+import { runReplay } from './replay/replay-main.js';
 import { runScenario } from './run-scenarios.js';
 import { runTrafficScenario } from './run-traffic.js';
 import { SCENARIOS } from './scenarios.js';
@@ -177,7 +178,7 @@ else if (values.replay) {
   runReplay(values, process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (err) => {
-      const known = err instanceof ReplayOptionError || err instanceof ConfigError || err instanceof FileError;
+      const known = err instanceof AppError || err instanceof ConfigError || err instanceof FileError;
       const lines = err instanceof FileError ? err.lines() : [known ? err.message : ((err as Error).stack ?? String(err))];
       for (const line of lines) process.stderr.write(`${line}\n`);
       process.exitCode = 1;

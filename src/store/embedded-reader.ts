@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { AppError, StoreUnavailableError } from '../errors/app-error.js';
 import { readStoreFiles, snapshotIdentity } from './embedded-journal.js';
 import { EmbeddedState } from './embedded-state.js';
 import type { StoreReader } from './port.js';
@@ -19,7 +20,8 @@ class EmbeddedReader extends EmbeddedState implements StoreReader {
 }
 
 export async function openEmbeddedReader(dataDir: string, opts: { now?: () => number } = {}): Promise<StoreReader> {
-  if (!existsSync(dataDir)) throw new Error(`embedded store directory ${dataDir} does not exist (set DATA_DIR to the controller's)`);
+  if (!existsSync(dataDir))
+    throw new AppError('not-found', 'data_dir_missing', `embedded store directory ${dataDir} does not exist (set DATA_DIR to the controller's)`);
   for (let attempt = 1; ; attempt++) {
     const before = snapshotIdentity(dataDir);
     let files: ReturnType<typeof readStoreFiles> | undefined;

@@ -35,9 +35,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 }
 
 /**
- * The store as a read-only reader. Redis: the ordinary client, of which only the reads are handed
- * out (plain reads and the read-only counter-summing script), so it may run against a live
- * deployment; embedded: the files read without the lock, beside the controller that owns them.
+ * The store as a read-only reader. Redis: the ordinary client, of which only plain reads are handed
+ * out (GET, HGET, HMGET, HGETALL), so it may run against a live deployment or a replica; embedded:
+ * the files read without the lock, beside the controller that owns them.
  */
 export async function openStoreReader(opts: Pick<OpenStoreOptions, 'redisUrl' | 'dataDir' | 'prefix'>): Promise<StoreReader> {
   if (!opts.redisUrl) return openEmbeddedReader(opts.dataDir);
@@ -49,7 +49,6 @@ export async function openStoreReader(opts: Pick<OpenStoreOptions, 'redisUrl' | 
     versions: (collection) => store.versions(collection),
     getMany: (collection, ids) => store.getMany(collection, ids),
     readCounters: (bucket) => store.readCounters(bucket),
-    sumCounters: (groups) => store.sumCounters(groups),
     close: () => store.close(),
   };
 }

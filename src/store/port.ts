@@ -139,4 +139,4 @@ export interface Store {
  * --replay`): given only this, they cannot write, and openStoreReader (index.ts) hands out objects
  * that have no other methods.
  */
-export type StoreReader = Pick<Store, 'kind' | 'get' | 'list' | 'versions' | 'getMany' | 'readCounters' | 'sumCounters' | 'close'>;
+export type StoreReader = Pick<Store, 'kind' | 'get' | 'list' | 'versions' | 'getMany' | 'readCounters' | 'close'>;

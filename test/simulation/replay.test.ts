@@ -187,10 +187,10 @@ describe('replaying recorded rollouts (Redis), from the command line', () => {
   let redis: Redis;
   const prefix = 'replay-test';
   const changes = async () => Number(/rdb_changes_since_last_save:(\d+)/.exec(await redis.info('persistence'))![1]);
-  const simulate = (args: string[]) =>
+  const simulate = (args: string[], env: Record<string, string> = {}) =>
     promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/simulation/main.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, REDIS_URL: server.url, REDIS_PREFIX: prefix, OUTCOME_BUCKET_MS: String(BUCKET_MS) },
+      env: { ...process.env, REDIS_URL: server.url, REDIS_PREFIX: prefix, OUTCOME_BUCKET_MS: String(BUCKET_MS), ...env },
       timeout: 60_000,
     }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
@@ -240,6 +240,10 @@ describe('replaying recorded rollouts (Redis), from the command line', () => {
     expect(policyName.stderr.trim()).toBe('--policy no-such-policy: neither a policy file nor a policy stored under that name (stored: strict)');
     const limit = await simulate(['--replay', '--limit', '0']);
     expect(limit.stderr.trim()).toBe('--limit 0: a whole number from 1 to 200');
+    const missing = path.join(os.tmpdir(), 'rc-replay-no-such-dir');
+    const embedded = await simulate(['--replay'], { REDIS_URL: '', DATA_DIR: missing });
+    expect(embedded.code).toBe(1);
+    expect(embedded.stderr.trim()).toBe(`embedded store directory ${missing} does not exist (set DATA_DIR to the controller's)`);
     const help = await simulate(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--replay');

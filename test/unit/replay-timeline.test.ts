@@ -6,7 +6,8 @@ import { newRollout } from '../../src/rollouts/new-rollout.js';
 import type { DecisionInput, Rollout } from '../../src/rollouts/rollout-model.js';
 import { expiredStretch } from '../../src/simulation/replay/recorded-counters.js';
 import { REPLAY_GUIDE } from '../../src/simulation/replay/replay-docs.js';
-import { parseLimit, parseSince, ReplayOptionError } from '../../src/simulation/replay/replay-main.js';
+import { AppError } from '../../src/errors/app-error.js';
+import { parseLimit, parseSince } from '../../src/simulation/replay/replay-main.js';
 import { realTimeline, servedAt } from '../../src/simulation/replay/real-timeline.js';
 import { alice, bob, dave, FLAG, MINUTE, policy, T0 } from './decide-fixtures.js';
 
@@ -107,7 +108,7 @@ describe('replay options', () => {
     expect(parseSince('2030-01-07T09:30:00Z', now)).toBe(Date.UTC(2030, 0, 7, 9, 30));
     expect(parseSince('7d', now)).toBe(now - 7 * 24 * HOUR_MS);
     expect(parseSince('90m', now)).toBe(now - 90 * MINUTE);
-    for (const bad of ['yesterday', '7', '-1d', '2030-13-45']) expect(() => parseSince(bad, now)).toThrow(ReplayOptionError);
+    for (const bad of ['yesterday', '7', '-1d', '2030-13-45']) expect(() => parseSince(bad, now)).toThrow(AppError);
   });
   it('--limit is 1 to 200, 20 by default', () => {
     expect(parseLimit(undefined)).toBe(20);

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../config/config.js';
+import { AppError } from '../../errors/app-error.js';
 import { durationSchema } from '../../policies/durations.js';
 import { policySchema, type Policy } from '../../policies/policy-schema.js';
 import { parsePolicyFile, POLICIES } from '../../policies/policy-service.js';
@@ -20,21 +21,23 @@ export interface ReplayOptions {
 }
 
 /** A bad option, said in one line that names it. */
-export class ReplayOptionError extends Error {}
+function invalidOption(message: string): AppError {
+  return new AppError('invalid', 'invalid_option', message);
+}
 
 /** "2030-01-07", "2030-01-07T09:00:00Z" or a duration back from now ("7d", "12h"). */
 export function parseSince(value: string, now: number): number {
   if (/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(value)) return now - durationSchema.parse(value);
   const at = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(at))
-    throw new ReplayOptionError(`--since ${value}: a date (2030-01-07), a date and time (2030-01-07T09:00:00Z) or a duration back from now (7d, 12h)`);
+    throw invalidOption(`--since ${value}: a date (2030-01-07), a date and time (2030-01-07T09:00:00Z) or a duration back from now (7d, 12h)`);
   return at;
 }
 
 export function parseLimit(value: string | undefined): number {
   if (value === undefined) return DEFAULT_REPLAY_LIMIT;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLAY_LIMIT) throw new ReplayOptionError(`--limit ${value}: a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLAY_LIMIT) throw invalidOption(`--limit ${value}: a whole number from 1 to ${MAX_REPLAY_LIMIT}`);
   return n;
 }
 
@@ -45,7 +48,7 @@ async function resolvePolicy(reader: StoreReader, value: string | undefined): Pr
   const stored = await reader.get<Policy>(POLICIES, value);
   if (stored) return { policy: policySchema.parse(stored.value), label: `\`${value}\` as stored` };
   const names = (await reader.list<Policy>(POLICIES)).map((d) => d.id);
-  throw new ReplayOptionError(`--policy ${value}: neither a policy file nor a policy stored under that name (stored: ${names.join(', ') || 'none'})`);
+  throw invalidOption(`--policy ${value}: neither a policy file nor a policy stored under that name (stored: ${names.join(', ') || 'none'})`);
 }
 
 /** Reads, replays and reports; the exit code is 1 when nothing could be replayed. */
