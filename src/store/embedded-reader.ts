@@ -40,6 +40,6 @@ export async function openEmbeddedReader(dataDir: string, opts: { now?: () => nu
       return reader;
     }
     if (attempt >= READ_ATTEMPTS)
-      throw new Error(`embedded store directory ${dataDir} kept changing under the reader (compacted ${attempt} times while reading)`);
+      throw new StoreUnavailableError(`embedded store directory ${dataDir} kept changing under the reader (compacted ${attempt} times while reading)`);
   }
 }
