@@ -157,6 +157,12 @@ describe('replaying recorded rollouts (embedded store)', () => {
       expect(result.reason).toMatch(/^the store holds [\d,]+ treatment requests for the 1% step from .* where the rollout counted [\d,]+: buckets are missing/);
   });
 
+  it('refuses a policy with PromQL checks: Prometheus’ answers are not in the store', async () => {
+    const promql = fixturePolicy('promql', { gates: [{ name: 'http_errors', query: 'sum(rate(http_errors_total{flag="{{flag}}"}[{{window}}]))', max: 1 }] });
+    const result = await replay(await one('healthy-flag'), promql);
+    expect(result).toMatchObject({ kind: 'refused', reason: expect.stringContaining("the policy's PromQL checks (http_errors) read Prometheus") });
+  });
+
   it('selects by flag, environment and start time, newest first', async () => {
     const all = await selectRollouts(reader, { limit: 10 });
     expect(all.map((r) => r.flag)).toEqual(['paused-flag', 'broken-flag', 'healthy-flag', 'old-flag']);

@@ -13,7 +13,7 @@ export const REPLAY_GUIDE: string[] = [
   '',
   '```sh',
   "# The store is the controller's, named as the controller names it (and OUTCOME_BUCKET_MS as it has it):",
-  'REDIS_URL=redis://redis:6379 REDIS_PREFIX=rollout npm run simulate -- --replay --policy policies/strict.yaml --since 7d',
+  'REDIS_URL=redis://redis:6379 REDIS_PREFIX=rollout npm run simulate -- --replay --policy candidate-plan.yaml --since 7d',
   '# The embedded store, beside the controller that runs on it; the report in replay.md and replay.json:',
   'DATA_DIR=/var/lib/rollout-controller npm run simulate -- --replay --flag checkout-v2 --out replay',
   '```',
