@@ -80,10 +80,11 @@ function ended(r: Rollout, at: number): string {
   return `${elapsed(at - Date.parse(r.createdAt))} after the start`;
 }
 
-function rolloutSection(result: ReplayResult, policy: string): string[] {
+function rolloutSection(result: ReplayResult): string[] {
+  const policy = result.policy.name;
   const real = result.real;
   const title = `### \`${real.flag}\` in ${real.environment}: rollout \`${real.id}\``;
-  const started = `Started ${real.createdAt} by ${real.startedBy.name} under \`${real.policy}\`; replayed under \`${result.policy.name}\`.`;
+  const started = `Started ${real.createdAt} by ${real.startedBy.name} under \`${real.policy}\`; replayed under \`${policy}\`.`;
   if (result.kind === 'refused') return [title, '', started, '', `**Not replayed:** ${result.reason}.`, ''];
   const o = result.outcome;
   const realLast = real.history.at(-1);
@@ -93,7 +94,7 @@ function rolloutSection(result: ReplayResult, policy: string): string[] {
     '',
     started,
     '',
-    `| | really (\`${real.policy}\`) | under \`${result.policy.name}\` |`,
+    `| | really (\`${real.policy}\`) | under \`${policy}\` |`,
     '| --- | --- | --- |',
     `| ended | ${reallyText(real)} | ${replayedText(o)} |`,
     `| when | ${ended(real, realEnd)} | ${ended(real, o.endedAt)} |`,
@@ -153,6 +154,6 @@ export function renderReplayReport(report: ReplayReport): string {
     '## Rollouts',
     '',
   ];
-  for (const result of report.results) out.push(...rolloutSection(result, result.policy.name));
+  for (const result of report.results) out.push(...rolloutSection(result));
   return out.join('\n');
 }

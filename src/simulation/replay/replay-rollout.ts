@@ -141,7 +141,7 @@ export async function replayRollout({ real, policy, counters, outcomeBucketMs, n
   };
 
   const actions = [...timeline.actions];
-  const giveCommands = async (due: (at: number) => boolean): Promise<ReplayOutcome | undefined> => {
+  const giveCommands = (due: (at: number) => boolean): ReplayOutcome | undefined => {
     while (actions.length > 0 && actions[0]!.at <= until && due(actions[0]!.at)) {
       const action = actions.shift()!;
       clock = action.at;
@@ -166,7 +166,7 @@ export async function replayRollout({ real, policy, counters, outcomeBucketMs, n
   apply(START, clock);
   for (let t = timeline.start + policy.analysisInterval; ; t += policy.analysisInterval) {
     // Commands given before this analysis; one given at the very moment of an analysis follows it.
-    const end = (await giveCommands((at) => at < t)) ?? (t > until ? undefined : await analyse(t)) ?? (await giveCommands((at) => at <= t));
+    const end = giveCommands((at) => at < t) ?? (t > until ? undefined : await analyse(t)) ?? giveCommands((at) => at <= t);
     if (end) return end;
     if (t > until) break;
   }
