@@ -4,7 +4,7 @@ import { appNameSchema, reportedNameSchema, sdkTextSchema } from './sdk-fields.j
 
 /** Exposure counts are kept per environment in one-minute buckets for two days. */
 export const EXPOSURE_BUCKET_MS = 60_000;
-const EXPOSURE_TTL_SECONDS = 2 * 24 * 3600;
+export const EXPOSURE_TTL_SECONDS = 2 * 24 * 3600;
 
 /** Flags one metrics report may count, and variants per flag: far more than an application evaluates. */
 export const MAX_REPORTED_FLAGS = 5_000;
@@ -99,7 +99,7 @@ function toCount(counters: Record<string, number>): ExposureCount {
 }
 
 /** Sums several flags' exposures over their windows [from, to), whole minutes, in one store call. */
-export async function sumExposuresMany(store: Store, queries: ExposureQuery[]): Promise<ExposureCount[]> {
+export async function sumExposuresMany(store: Pick<Store, 'sumCounters'>, queries: ExposureQuery[]): Promise<ExposureCount[]> {
   const sums = await store.sumCounters(queries.map(bucketsOf));
   return sums.map(toCount);
 }

@@ -100,36 +100,20 @@ function addRecordFields(fields: OutcomeFields, record: OutcomeReport['records']
   for (const [bound, n] of Object.entries(record.latencyMs.buckets)) add(boundField(record.cohort, canonicalBound(bound)), n, true);
 }
 
-/** Outcomes reported by applications, kept as time-bucketed counters in the store. */
-export class StoreOutcomeSource implements OutcomeSource {
+/**
+ * Outcomes read from time-bucketed counters: only sums, so it serves read-only tools as well
+ * (`npm run simulate -- --replay` over buckets it loaded); StoreOutcomeSource adds the writing.
+ */
+export class CounterOutcomeSource implements OutcomeSource {
   constructor(
-    private readonly store: Store,
+    private readonly counters: Pick<Store, 'sumCounters'>,
     readonly bucketMs: number = DEFAULT_OUTCOME_BUCKET_MS,
   ) {
     if (!Number.isInteger(bucketMs) || bucketMs <= 0) throw new RangeError(`bucketMs must be a positive integer, got ${bucketMs}`);
   }
 
-  private bucketStart(at: number): number {
+  protected bucketStart(at: number): number {
     return Math.floor(at / this.bucketMs) * this.bucketMs;
-  }
-
-  /**
-   * Counts a report into the bucket it arrived in (the server's clock: SDK clocks are not trusted).
-   * Records are merged per flag first, so a report costs one increment per flag, not per record.
-   */
-  async record(environment: string, report: OutcomeReport, now: number): Promise<void> {
-    const byFlag = new Map<string, OutcomeFields>();
-    for (const record of report.records) {
-      let fields = byFlag.get(record.flag);
-      if (!fields) byFlag.set(record.flag, (fields = {}));
-      addRecordFields(fields, record);
-    }
-    const start = this.bucketStart(now);
-    await Promise.all(
-      [...byFlag]
-        .filter(([, fields]) => Object.keys(fields).length > 0)
-        .map(([flag, fields]) => this.store.incrementCounters(outcomeBucketKey(environment, flag, start), fields, OUTCOME_TTL_SECONDS)),
-    );
   }
 
   /**
@@ -156,8 +140,37 @@ export class StoreOutcomeSource implements OutcomeSource {
       for (const [first, to] of ranges) groups.push(ordered.filter((t) => t >= first && t < to).map((t) => outcomeBucketKey(environment, flag, t)));
     }
     // Summed in the store, one round trip for every window of every query; each bucket is read once.
-    const sums = await this.store.sumCounters(groups);
+    const sums = await this.counters.sumCounters(groups);
     let next = 0;
     return queries.map(({ windows }) => windows.map(() => sums[next++]!));
+  }
+}
+
+/** Outcomes reported by applications, kept as time-bucketed counters in the store. */
+export class StoreOutcomeSource extends CounterOutcomeSource {
+  constructor(
+    private readonly store: Store,
+    bucketMs: number = DEFAULT_OUTCOME_BUCKET_MS,
+  ) {
+    super(store, bucketMs);
+  }
+
+  /**
+   * Counts a report into the bucket it arrived in (the server's clock: SDK clocks are not trusted).
+   * Records are merged per flag first, so a report costs one increment per flag, not per record.
+   */
+  async record(environment: string, report: OutcomeReport, now: number): Promise<void> {
+    const byFlag = new Map<string, OutcomeFields>();
+    for (const record of report.records) {
+      let fields = byFlag.get(record.flag);
+      if (!fields) byFlag.set(record.flag, (fields = {}));
+      addRecordFields(fields, record);
+    }
+    const start = this.bucketStart(now);
+    await Promise.all(
+      [...byFlag]
+        .filter(([, fields]) => Object.keys(fields).length > 0)
+        .map(([flag, fields]) => this.store.incrementCounters(outcomeBucketKey(environment, flag, start), fields, OUTCOME_TTL_SECONDS)),
+    );
   }
 }

@@ -20,7 +20,8 @@ const EXPOSURE_SETTLE_MS = 90_000;
 const MIN_QUERY_WINDOW_MS = 60_000;
 
 export interface MeasureDeps {
-  store: Store;
+  /** Only read (the exposures SDKs reported); a read-only replay hands in the counters it loaded. */
+  store: Pick<Store, 'sumCounters'>;
   outcomes: OutcomeSource;
   /** Runs the policies' PromQL checks (gates and rollback rules with a `query`). */
   queries?: MetricQueryProvider;

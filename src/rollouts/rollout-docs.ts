@@ -87,7 +87,8 @@ export class RolloutDocs {
    */
   private readonly finished = new Map<string, number>();
 
-  constructor(private readonly store: Store) {}
+  /** Only reads: the writes it plans (`puts`) are committed by the caller, so a read-only reader serves as well. */
+  constructor(private readonly store: Pick<Store, 'get' | 'list' | 'versions' | 'getMany'>) {}
 
   /** One rollout, whole (with its history), or null. */
   async get(id: string): Promise<RolloutDoc | null> {

@@ -1,4 +1,5 @@
 import type { Policy } from '../policies/policy-schema.js';
+import { REPLAY_GUIDE } from './replay/replay-docs.js';
 import type { ScenarioFigures } from './run-scenarios.js';
 import type { Scenario } from './scenarios.js';
 
@@ -140,6 +141,6 @@ export function renderSimulationReport(report: SimulationReport): string {
     const reasons = [...ours.reasons.map((r) => `ours: ${r.reason} (${r.count})`), ...naive.reasons.map((r) => `naive: ${r.reason} (${r.count})`)];
     if (reasons.length > 0) out.push(`Most common reasons for stopping: ${reasons.join('; ')}.`, '');
   }
-  out.push('## The policy under test', '', '```json', JSON.stringify(report.policy, null, 2), '```', '');
+  out.push('## The policy under test', '', '```json', JSON.stringify(report.policy, null, 2), '```', '', ...REPLAY_GUIDE, '');
   return out.join('\n');
 }

@@ -33,6 +33,8 @@ export interface RunOptions {
   approvalDelayMs: number;
   /** Stop a run that has not finished after this long (simulated ms). */
   horizonMs: number;
+  /** Sees the rollout after every decision (a test compares its history with a live rollout's). */
+  onDecided?: (rollout: Rollout) => void;
 }
 
 /**
@@ -59,6 +61,7 @@ export function runRollout(
   const apply = (next: Rollout) => {
     rollout = next;
     maxPercentage = Math.max(maxPercentage, next.percentage);
+    options.onDecided?.(next);
   };
   const started = decide(rollout, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, new Date(t0));
   if (started.kind === 'decided') apply(started.next);

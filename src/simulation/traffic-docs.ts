@@ -37,7 +37,7 @@ export const TRAFFIC_MODEL: string[] = [
   '- **Judges.** A `Judge` turns measured traffic into what `decide` considers. `request-level` hands it the request totals; ' +
     '`user-level` adds the unit buckets (as the SDK helper reports them) and counts distinct users for the sample-ratio check.',
   "- **Not modelled:** sessions and bursts within a user's traffic (each user is a steady Poisson process), users arriving or leaving, " +
-    'retries, and `--replay` of outcomes recorded in a store (not built yet).',
+    'and retries. To judge a policy on traffic that really happened instead, replay the outcomes a store recorded (`--replay`, above).',
 ];
 
 export const SCENARIO_FILE_REFERENCE: string[] = [

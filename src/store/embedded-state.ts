@@ -1,12 +1,12 @@
 import type { FeedRec, JournalRecord, Snapshot } from './embedded-format.js';
-import type { CounterFields, FeedEntry } from './port.js';
+import type { CounterFields, FeedEntry, Versioned } from './port.js';
 
 export type Docs = Map<string, Map<string, { v: number; j: string }>>;
 export type Logs = Map<string, Array<[number, string]>>;
 
 /**
  * What the embedded store keeps and persists (documents, change feed, logs, counters, fences), the
- * one place it changes, and its snapshot form. EmbeddedStore extends this class rather than holding
+ * one place it changes, its snapshot form, and its reads (shared with the read-only EmbeddedReader). EmbeddedStore extends this class rather than holding
  * it in a field, so its hot paths (reads, counter sums) reach these maps directly.
  */
 export class EmbeddedState {
@@ -73,6 +73,55 @@ export class EmbeddedState {
         this.logs.set(log, entries);
       }
     }
+  }
+
+  /** Reads fail on a closed store; the state itself never closes (EmbeddedStore says when it has). */
+  protected assertOpen(): void {}
+
+  async get<T = unknown>(collection: string, id: string): Promise<Versioned<T> | null> {
+    this.assertOpen();
+    const d = this.docs.get(collection)?.get(id);
+    return d ? { id, version: d.v, value: JSON.parse(d.j) as T } : null;
+  }
+
+  async list<T = unknown>(collection: string): Promise<Versioned<T>[]> {
+    this.assertOpen();
+    const ids = [...(this.docs.get(collection)?.entries() ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return ids.map(([id, d]) => ({ id, version: d.v, value: JSON.parse(d.j) as T }));
+  }
+
+  async versions(collection: string): Promise<Map<string, number>> {
+    this.assertOpen();
+    return new Map([...(this.docs.get(collection)?.entries() ?? [])].map(([id, d]) => [id, d.v]));
+  }
+
+  async getMany<T = unknown>(collection: string, ids: string[]): Promise<Versioned<T>[]> {
+    this.assertOpen();
+    const docs = this.docs.get(collection);
+    return ids.flatMap((id) => {
+      const d = docs?.get(id);
+      return d ? [{ id, version: d.v, value: JSON.parse(d.j) as T }] : [];
+    });
+  }
+
+  async readCounters(bucket: string): Promise<CounterFields> {
+    this.assertOpen();
+    const b = this.counters.get(bucket);
+    return b && b.x > this.now() ? { ...b.f } : {};
+  }
+
+  async sumCounters(groups: string[][]): Promise<CounterFields[]> {
+    this.assertOpen();
+    const now = this.now();
+    return groups.map((group) => {
+      const out: CounterFields = {};
+      for (const bucket of group) {
+        const b = this.counters.get(bucket);
+        if (!b || b.x <= now) continue;
+        for (const field in b.f) out[field] = (out[field] ?? 0) + b.f[field]!;
+      }
+      return out;
+    });
   }
 
   /** [] when caught up, null when the successor of `after` was trimmed away. */

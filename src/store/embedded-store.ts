@@ -4,7 +4,7 @@ import type { CommitRecord, JournalRecord } from './embedded-format.js';
 import { openJournal, type Journal } from './embedded-journal.js';
 import type { RepairReport } from './embedded-recovery.js';
 import { EmbeddedState } from './embedded-state.js';
-import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store } from './port.js';
 
 export type { RepairReport } from './embedded-recovery.js';
 
@@ -67,32 +67,6 @@ class EmbeddedStore extends EmbeddedState implements Store {
     super(Math.max(1, Math.floor(opts.feedMaxLen ?? 10_000)), opts.now ?? Date.now);
   }
 
-  async get<T = unknown>(collection: string, id: string): Promise<Versioned<T> | null> {
-    this.assertOpen();
-    const d = this.docs.get(collection)?.get(id);
-    return d ? { id, version: d.v, value: JSON.parse(d.j) as T } : null;
-  }
-
-  async list<T = unknown>(collection: string): Promise<Versioned<T>[]> {
-    this.assertOpen();
-    const ids = [...(this.docs.get(collection)?.entries() ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return ids.map(([id, d]) => ({ id, version: d.v, value: JSON.parse(d.j) as T }));
-  }
-
-  async versions(collection: string): Promise<Map<string, number>> {
-    this.assertOpen();
-    return new Map([...(this.docs.get(collection)?.entries() ?? [])].map(([id, d]) => [id, d.v]));
-  }
-
-  async getMany<T = unknown>(collection: string, ids: string[]): Promise<Versioned<T>[]> {
-    this.assertOpen();
-    const docs = this.docs.get(collection);
-    return ids.flatMap((id) => {
-      const d = docs?.get(id);
-      return d ? [{ id, version: d.v, value: JSON.parse(d.j) as T }] : [];
-    });
-  }
-
   async commit(c: Commit): Promise<CommitResult> {
     this.assertOpen();
     const { w, a, versions } = planCommit(c, this.docs, this.logs, (name) => this.liveLease(name));
@@ -144,26 +118,6 @@ class EmbeddedStore extends EmbeddedState implements Store {
     this.dirtyCounters.add(bucket);
     // Counters are hot and loss of the last second is tolerable, so they skip the per-write fsync.
     this.flushTimer ??= setTimeout(() => this.flushCounters(), this.opts.counterFlushMs ?? 1000).unref();
-  }
-
-  async readCounters(bucket: string): Promise<CounterFields> {
-    this.assertOpen();
-    const b = this.counters.get(bucket);
-    return b && b.x > this.now() ? { ...b.f } : {};
-  }
-
-  async sumCounters(groups: string[][]): Promise<CounterFields[]> {
-    this.assertOpen();
-    const now = this.now();
-    return groups.map((group) => {
-      const out: CounterFields = {};
-      for (const bucket of group) {
-        const b = this.counters.get(bucket);
-        if (!b || b.x <= now) continue;
-        for (const field in b.f) out[field] = (out[field] ?? 0) + b.f[field]!;
-      }
-      return out;
-    });
   }
 
   private flushCounters(): void {
@@ -230,7 +184,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
     this.journal.compact(this.snapshot());
   }
 
-  private assertOpen(): void {
+  protected override assertOpen(): void {
     if (this.closed) throw new Error('embedded store is closed');
   }
 }

@@ -1,5 +1,6 @@
+import { openEmbeddedReader } from './embedded-reader.js';
 import { openEmbeddedStore, type EmbeddedStoreOptions } from './embedded-store.js';
-import type { Store } from './port.js';
+import type { Store, StoreReader } from './port.js';
 import { createRedisStore } from './redis-store.js';
 
 export type * from './port.js';
@@ -35,4 +36,23 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     });
   }
   return openEmbeddedStore(opts.dataDir, { feedMaxLen: opts.feedMaxLen, repair: opts.repair, onRepair: opts.onRepair, warn: opts.warn });
+}
+
+/**
+ * The store as a read-only reader. Redis: the ordinary client, of which only plain reads are handed
+ * out (GET, HGET, HMGET, HGETALL), so it may run against a live deployment or a replica; embedded:
+ * the files read without the lock, beside the controller that owns them.
+ */
+export async function openStoreReader(opts: Pick<OpenStoreOptions, 'redisUrl' | 'dataDir' | 'prefix'>): Promise<StoreReader> {
+  if (!opts.redisUrl) return openEmbeddedReader(opts.dataDir);
+  const store = await createRedisStore(opts.redisUrl, opts.prefix);
+  return {
+    kind: store.kind,
+    get: (collection, id) => store.get(collection, id),
+    list: (collection) => store.list(collection),
+    versions: (collection) => store.versions(collection),
+    getMany: (collection, ids) => store.getMany(collection, ids),
+    readCounters: (bucket) => store.readCounters(bucket),
+    close: () => store.close(),
+  };
 }

@@ -133,3 +133,10 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The reading half of the port, for tools that must not change anything (`npm run simulate --
+ * --replay`): given only this, they cannot write, and openStoreReader (index.ts) hands out objects
+ * that have no other methods.
+ */
+export type StoreReader = Pick<Store, 'kind' | 'get' | 'list' | 'versions' | 'getMany' | 'readCounters' | 'close'>;
