@@ -255,6 +255,15 @@ class TimedStore implements Store {
   incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void> {
     return this.inner.incrementCounters(bucket, fields, ttlSeconds);
   }
+  addToSamples(adds: Array<{ key: string; members: string[] }>, keep: number, ttlSeconds: number): Promise<void> {
+    return this.timed('addToSamples', this.inner.addToSamples(adds, keep, ttlSeconds));
+  }
+  mergeSamples(dest: string, sources: string[], keep: number, ttlSeconds: number): Promise<void> {
+    return this.timed('mergeSamples', this.inner.mergeSamples(dest, sources, keep, ttlSeconds));
+  }
+  readSamples(groups: string[][], keep: number): Promise<string[][]> {
+    return this.timed('readSamples', this.inner.readSamples(groups, keep));
+  }
   releaseLease(name: string, holder: string): Promise<void> {
     return this.inner.releaseLease(name, holder);
   }

@@ -19,6 +19,7 @@ import { StreamHub } from './serving/stream-hub.js';
 import { FeedFollower } from './serving/feed-follower.js';
 import { clientRoutes } from './serving/client-routes.js';
 import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
+import { SdkFetchRecorder, stepRevision } from './serving/sdk-fetches.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -131,7 +132,9 @@ export async function startController(config: Config, logger: Logger, options: C
   }, STORE_CHECK_MS);
   storeCheck.unref();
 
-  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS);
+  // Which SDK instance holds which flag state: when a step's traffic starts to count (src/rollouts/traffic-window.ts).
+  const fetches = new SdkFetchRecorder(store, () => now().getTime(), logger);
+  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS, fetches);
   tokenIndex.onRevoked((tokenId) => hub.closeToken(tokenId));
   observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, now: () => Date.now() });
   const inFlight = { count: 0 };
@@ -142,7 +145,7 @@ export async function startController(config: Config, logger: Logger, options: C
   });
   const routes = [
     ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
-    ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
+    ...clientRoutes({ state, hub, store, fetches, now: () => now().getTime() }),
     ...outcomeRoutes({ outcomes, now: () => now().getTime() }),
     ...frontendRoutes(serverEvaluation),
     ...ofrepRoutes(serverEvaluation),
@@ -176,7 +179,7 @@ export async function startController(config: Config, logger: Logger, options: C
     }),
   ];
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
-  const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
+  const fastLane = featuresFastLane({ tokens: tokenIndex, state, fetches, logger });
   const server = http.createServer((req, res) => {
     observability.http.begin(req, res);
     if (fastLane(req, res)) observability.http.servedAs(res, FEATURES_ROUTE);
@@ -200,6 +203,7 @@ export async function startController(config: Config, logger: Logger, options: C
     batchSize: DEFAULT_BATCH_SIZE,
     concurrency: DEFAULT_BATCHES_IN_FLIGHT,
     queries: config.PROMETHEUS_URL ? prometheusProviderFromConfig(config) : undefined,
+    stepRevision: (r) => stepRevision(state, r),
     now,
     onTick: observability.ticked,
   });
@@ -222,6 +226,7 @@ export async function startController(config: Config, logger: Logger, options: C
       // After the loop and the last request: their changes are queued before the store closes.
       await notifications.stop();
       await serverEvaluation.close();
+      await fetches.close();
       clearInterval(storeCheck);
       follower.close();
       observability.close();

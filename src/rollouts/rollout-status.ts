@@ -74,7 +74,20 @@ export interface RolloutStatus {
   ended?: Ending;
   /** A completed rollout whose rollback rules still watch (the policy's watchAfterCompletion): until when. */
   watchUntil?: string;
+  /** How the current step's traffic is judged, once a policy with traffic checks has analysed it. */
+  traffic?: TrafficJudgement;
   nextSteps: NextStep[];
+}
+
+/**
+ * How the sample-ratio check judges the current step: on distinct users, not at all (no application
+ * reported users: the share of evaluations is shown for information), or not yet (counting waits
+ * for the SDKs to fetch the step). `since`: when the step's traffic began to count.
+ */
+export interface TrafficJudgement {
+  kind: 'users' | 'not-judged' | 'waiting' | 'evaluations';
+  text: string;
+  since?: string;
 }
 
 /** Treatment requests counted in the current step, as far as the last analysis knows. */
@@ -99,6 +112,7 @@ export function rolloutStatus(rollout: Rollout, killSwitch: KillSwitch | undefin
     waitingFor: conditions(rollout, killSwitch, now),
     ...(ended ? { ended } : {}),
     ...(isWatching(rollout) ? { watchUntil: rollout.watchUntil } : {}),
+    ...trafficOf(rollout),
     nextSteps: nextSteps(rollout, served),
   };
 }
@@ -143,9 +157,11 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
   const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
   const samples = stepSamples(r);
   const counts = { pass: 0, fail: 0, inconclusive: 0 };
-  for (const g of r.gates) counts[g.verdict]++;
+  // A check shown for information only did not judge: it is neither passing nor in the way.
+  const judged = r.gates.filter((g) => !g.informational);
+  for (const g of judged) counts[g.verdict]++;
   // The last analysis's checks include the policy's traffic checks; before any, the policy's gates.
-  const total = Math.max(r.gates.length, r.plan.gates.length);
+  const total = Math.max(judged.length, r.plan.gates.length);
   return [
     ...killed,
     { kind: 'time', met: elapsed >= plan.minDurationMs, stepStartedAt: r.stepStartedAt, minDurationMs: plan.minDurationMs },
@@ -155,6 +171,27 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     ...approval(),
     ...(next === undefined ? [] : [windowItem]),
   ];
+}
+
+/** The sample-ratio check of the last analysis, in words: what it judged the step on. */
+function trafficOf(r: Rollout): { traffic?: TrafficJudgement } {
+  const check = isFinal(r.state) ? undefined : r.gates.find((g) => g.metric === 'sample_ratio' || g.metric === 'sample_ratio_users');
+  if (!check) return {};
+  const since = r.trafficSettledAt ? { since: r.trafficSettledAt } : {};
+  if (check.informational)
+    return {
+      traffic: {
+        kind: 'not-judged',
+        text: 'sample ratio not judged: no application reported users (stock SDKs report evaluations only); the share of evaluations is shown for information',
+        ...since,
+      },
+    };
+  if (check.metric === 'sample_ratio')
+    return { traffic: { kind: 'evaluations', text: 'sample ratio judged on evaluations (an analysis from before users were counted)', ...since } };
+  // Users not counted yet (no value): the step's traffic does not count until the SDKs have fetched it.
+  if (check.value === null) return { traffic: { kind: 'waiting', text: `sample ratio waiting: ${check.reason ?? 'counting has not started'}` } };
+  const from = r.trafficSettledAt ? ` since ${r.trafficSettledAt}` : '';
+  return { traffic: { kind: 'users', text: `sample ratio judged on ${counted(check.samples, 'distinct user')}${from}`, ...since } };
 }
 
 /** The check a rollback was caused by, in words with units. */

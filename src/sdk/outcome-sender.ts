@@ -1,4 +1,4 @@
-import { MAX_RECORDS_PER_REPORT, requestsIn, type OutcomeRecord } from './outcome-batch.js';
+import { requestsIn, splitReports, type OutcomeRecord } from './outcome-batch.js';
 
 /**
  * Posts outcome batches to the controller. A batch whose post fails is kept and tried again at the
@@ -32,6 +32,8 @@ export interface SenderStats {
 
 interface PendingBatch {
   records: OutcomeRecord[];
+  /** When the batch began counting (ms since the epoch): its users count from then. */
+  start: number;
   attempts: number;
 }
 
@@ -51,14 +53,12 @@ export class OutcomeSender {
     return { ...this.counters, pendingBatches: this.pending.length, lastError: this.lastError };
   }
 
-  /** Queues new records (split to the controller's report size) and posts everything queued. */
-  async send(records: OutcomeRecord[]): Promise<void> {
-    for (let i = 0; i < records.length; i += MAX_RECORDS_PER_REPORT) {
-      this.pending.push({ records: records.slice(i, i + MAX_RECORDS_PER_REPORT), attempts: 0 });
-    }
+  /** Queues new records counted since `start` (split to the controller's report size) and posts everything queued. */
+  async send(records: OutcomeRecord[], start = Date.now()): Promise<void> {
+    for (const report of splitReports(records)) this.pending.push({ records: report, start, attempts: 0 });
     while (this.pending.length > 0) {
       const batch = this.pending[0]!;
-      const outcome = await this.post(batch.records);
+      const outcome = await this.post(batch.records, batch.start);
       if (outcome === 'retry') {
         batch.attempts += 1;
         if (batch.attempts >= this.options.maxAttempts) this.drop(this.pending.shift()!.records);
@@ -79,13 +79,13 @@ export class OutcomeSender {
     this.counters.droppedRequests += requestsIn(records);
   }
 
-  private async post(records: OutcomeRecord[]): Promise<'sent' | 'retry' | 'refused'> {
+  private async post(records: OutcomeRecord[], start: number): Promise<'sent' | 'retry' | 'refused'> {
     const { endpoint, token, appName, timeoutMs } = this.options;
     try {
       const res = await this.options.fetch(endpoint, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: token },
-        body: JSON.stringify({ appName, records }),
+        body: JSON.stringify({ appName, start, records }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const body = await res.text();

@@ -84,6 +84,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export class RolloutClient {
   readonly unleash: Unleash;
   private batch: OutcomeBatch;
+  /** When the current batch began (wall clock, ms): the controller counts its users from then. */
+  private batchStartedAt = Date.now();
   private readonly sender: OutcomeSender;
   private readonly bounds: readonly number[];
   private readonly timer: NodeJS.Timeout;
@@ -198,7 +200,7 @@ export class RolloutClient {
     const enabled = this.isEnabled(flag, context);
     const cohort: Cohort = enabled ? 'treatment' : 'control';
     // Counted per hashed user too, so the controller can judge users rather than requests.
-    const unit = unitOf(this.unleash.getFeatureToggleDefinition(flag), flag, context);
+    const who = unitOf(this.unleash.getFeatureToggleDefinition(flag), flag, context);
     const started = this.now();
     let ended = false;
     return {
@@ -208,7 +210,7 @@ export class RolloutClient {
       end: (outcome = {}) => {
         if (ended) return;
         ended = true;
-        this.record(flag, cohort, { ok: outcome.ok ?? true, latencyMs: this.now() - started, unit });
+        this.record(flag, cohort, { ok: outcome.ok ?? true, latencyMs: this.now() - started, unit: who?.unit, user: who?.user });
       },
     };
   }
@@ -261,9 +263,11 @@ export class RolloutClient {
     this.flushing = this.flushing
       .then(async () => {
         const batch = this.batch;
+        const start = this.batchStartedAt;
         this.batch = new OutcomeBatch(this.bounds);
+        this.batchStartedAt = Date.now();
         this.refused += batch.refused;
-        await this.sender.send(batch.toRecords());
+        await this.sender.send(batch.toRecords(), start);
       })
       .catch((err: unknown) => this.report(err));
     return this.flushing;

@@ -1,6 +1,7 @@
 import { planCommit } from './embedded-commit.js';
 import { FeedFollowers } from './embedded-feed-followers.js';
 import { openJournal, type CommitRecord, type Journal } from './embedded-journal.js';
+import { EmbeddedSamples } from './embedded-samples.js';
 import { EmbeddedState } from './embedded-state.js';
 import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
 
@@ -38,6 +39,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
     () => this.head,
   );
   private dirtyCounters = new Set<string>();
+  private readonly samples = new EmbeddedSamples(() => this.now());
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -161,6 +163,21 @@ class EmbeddedStore extends EmbeddedState implements Store {
     for (const [name, b] of this.counters) if (b.x <= now) this.counters.delete(name);
     this.journal.append(lines, true);
     this.maybeCompact();
+  }
+
+  async addToSamples(adds: Array<{ key: string; members: string[] }>, keep: number, ttlSeconds: number): Promise<void> {
+    this.assertOpen();
+    this.samples.add(adds, keep, ttlSeconds);
+  }
+
+  async mergeSamples(dest: string, sources: string[], keep: number, ttlSeconds: number): Promise<void> {
+    this.assertOpen();
+    this.samples.merge(dest, sources, keep, ttlSeconds);
+  }
+
+  async readSamples(groups: string[][], keep: number): Promise<string[][]> {
+    this.assertOpen();
+    return this.samples.read(groups, keep);
   }
 
   private liveLease(name: string): { holder: string; token: number; x: number } | undefined {

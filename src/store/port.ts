@@ -123,6 +123,19 @@ export interface Store {
   sumCounters(groups: string[][]): Promise<CounterFields[]>;
 
   /**
+   * Bottom-k samples (see sample-merge.ts): sets of members that keep only their `keep` smallest, in
+   * text order, and expire `ttlSeconds` after their last write. Adds each list of members to its
+   * sample. Members are short strings of one length (hashes in hex), so text order is number order.
+   * The embedded store keeps samples in memory only: they are derived data, and after a restart a
+   * sample holds what was added since (Redis keeps them like its other keys).
+   */
+  addToSamples(adds: Array<{ key: string; members: string[] }>, keep: number, ttlSeconds: number): Promise<void>;
+  /** `dest` becomes the bottom-`keep` sample of itself and every source. Idempotent: merging a source again changes nothing. */
+  mergeSamples(dest: string, sources: string[], keep: number, ttlSeconds: number): Promise<void>;
+  /** Per group, the `keep` smallest members of the union of its samples, smallest first (missing samples are empty). */
+  readSamples(groups: string[][], keep: number): Promise<string[][]>;
+
+  /**
    * Take or renew a lease. Returns the lease with its fencing token when `holder` now holds it,
    * null when someone else does. A fresh acquisition always gets a larger token than any before.
    */
