@@ -252,12 +252,12 @@ export class RedisStore implements Store {
     });
   }
 
-  // Bottom-k samples: redis-samples.ts.
-  addToSamples = (adds: Array<{ key: string; members: string[] }>, keep: number, ttl: number) =>
+  // Bottom-k samples: redis-samples.ts (async, so a bad argument rejects like any other failure, unwrapped).
+  addToSamples = async (adds: Array<{ key: string; members: string[] }>, keep: number, ttl: number) =>
     this.io(samples.addToSamples(this.redis, this.k.smp, adds, keep, ttl));
-  mergeSamples = (dest: string, sources: string[], keep: number, ttl: number) =>
+  mergeSamples = async (dest: string, sources: string[], keep: number, ttl: number) =>
     this.io(samples.mergeSamples(this.redis, this.k.smp, dest, sources, keep, ttl));
-  readSamples = (groups: string[][], keep: number) => this.io(samples.readSamples(this.redis, this.k.smp, groups, keep));
+  readSamples = async (groups: string[][], keep: number) => this.io(samples.readSamples(this.redis, this.k.smp, groups, keep));
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
     // Confirmed like a commit: a fencing token a failover could take back might be handed out twice.

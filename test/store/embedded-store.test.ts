@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../src/store/embedded-store.js';
 import type { Store } from '../../src/store/port.js';
-import { storeContract } from './contract.js';
+import { storeContract, type MakeStore } from './contract.js';
+import { sampleContract } from './sample-contract.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -18,7 +19,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-storeContract('embedded', async ({ feedMaxLen }) => {
+const makeEmbedded: MakeStore = async ({ feedMaxLen }) => {
   const dir = tempDir();
   let current = await openEmbeddedStore(dir, { feedMaxLen });
   return {
@@ -29,7 +30,9 @@ storeContract('embedded', async ({ feedMaxLen }) => {
     },
     cleanup: () => current.close(),
   };
-});
+};
+storeContract('embedded', makeEmbedded);
+sampleContract('embedded', makeEmbedded);
 
 const journalOf = (dir: string) => {
   const name = fs.readdirSync(dir).find((f) => /^journal-\d+\.jsonl$/.test(f));
