@@ -67,7 +67,13 @@ const outcomeRecordSchema = z
      * The record's distinct users, as sample hashes of their stickiness value (userSampleHash: 12 hex
      * digits), at most the USER_SAMPLE_SIZE smallest: what the sample-ratio check counts users with.
      */
-    users: z.array(z.string().regex(USER_HASH_PATTERN, 'a user sample hash: 12 lowercase hex digits')).max(USER_SAMPLE_SIZE).optional(),
+    users: z
+      .array(z.string().regex(USER_HASH_PATTERN, 'a user sample hash: 12 lowercase hex digits'))
+      .max(USER_SAMPLE_SIZE)
+      .optional()
+      .describe(
+        `The record's distinct users as sample hashes of their stickiness value (12 hex digits; see docs/api.md), at most the ${USER_SAMPLE_SIZE} smallest`,
+      ),
   })
   .refine((r) => r.errors <= r.requests, { path: ['errors'], message: 'errors cannot exceed requests' })
   .refine((r) => !r.units || Object.values(r.units).reduce((n, u) => n + u.requests, 0) <= r.requests, {
@@ -82,7 +88,12 @@ export const outcomeReportSchema = z
      * When the application began counting what this report holds (ms since the epoch): its users
      * count from then, so that users seen before the SDK had fetched a step are not counted in it.
      */
-    start: z.number().int().nonnegative().optional(),
+    start: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('When the application began counting this report (ms since the epoch): its users count from then (at most ten minutes back)'),
     records: z.array(outcomeRecordSchema).max(MAX_RECORDS),
   })
   .refine((r) => r.records.reduce((n, record) => n + (record.users?.length ?? 0), 0) <= MAX_USERS_PER_REPORT, {
