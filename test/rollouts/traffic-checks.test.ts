@@ -59,9 +59,9 @@ describe('traffic checks: users, not evaluations', () => {
       bucket: { start: new Date().toISOString(), stop: new Date().toISOString(), toggles: { [flag]: { yes, no } } },
     });
   /** Outcomes with each cohort's users as the SDK helper reports them: the 1,024 smallest sample hashes. */
-  const reportUsers = async (flag: string, treated: (user: string) => boolean, requests: { treatment: number; control: number }) => {
+  const reportUsers = async (flag: string, treated: (user: string) => boolean, requests: { treatment: number; control: number }, users = POPULATION) => {
     const samples = { treatment: new BottomK(), control: new BottomK() };
-    for (const user of POPULATION) samples[treated(user) ? 'treatment' : 'control'].add(userSampleHash(user));
+    for (const user of users) samples[treated(user) ? 'treatment' : 'control'].add(userSampleHash(user));
     await post('/api/metrics/outcomes', {
       appName: 'shop',
       records: (['treatment', 'control'] as const).map((cohort) => ({ flag, cohort, requests: requests[cohort], errors: 0, users: samples[cohort].values() })),
@@ -92,7 +92,9 @@ describe('traffic checks: users, not evaluations', () => {
     clock.offsetMs += 3 * 60_000;
 
     // Healthy: users placed as the flag places them; a few of the ~200 treated users make 90 % of the requests.
-    await reportUsers('traffic-heavy', assignedAt('traffic-heavy', 1), { treatment: 9000, control: 1000 });
+    // Two instances of the application, each seeing most users: 8,000 of them reach both.
+    await reportUsers('traffic-heavy', assignedAt('traffic-heavy', 1), { treatment: 4500, control: 500 }, POPULATION.slice(0, 14_000));
+    await reportUsers('traffic-heavy', assignedAt('traffic-heavy', 1), { treatment: 4500, control: 500 }, POPULATION.slice(6_000));
     await reportExposures('traffic-heavy', 9000, 1000);
     // The share of evaluations is far off the step's 1 %: judged on evaluations, this healthy step would be held.
     expect(sampleRatioTest(9000, 1000, 0.01).pValue).toBeLessThan(1e-12);
@@ -124,6 +126,9 @@ describe('traffic checks: users, not evaluations', () => {
     expect(judged).toMatchObject({ metric: 'sample_ratio_users', verdict: 'pass', test: { method: 'share-of-users' } });
     expect(judged.value!).toBeGreaterThan(0.007);
     expect(judged.value!).toBeLessThan(0.013);
+    // Users seen by both instances count once: about 20,000 users (±3 % sampling error), not 28,000.
+    expect(judged.samples).toBeGreaterThan(18_000);
+    expect(judged.samples).toBeLessThan(22_000);
 
     const throughStock = await waitFor(stock, (r) => r.percentage === 100, 'the stock-SDK flag at 100%');
     const shown = ratioIn(throughStock.history.find((h) => h.percentage === 100)!.gates);
