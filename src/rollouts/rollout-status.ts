@@ -5,6 +5,7 @@ import type { KillSwitch } from '../flags/schema.js';
 import { requestsIn } from '../metrics/outcome-fields.js';
 import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from './approvals.js';
 import { isDone, isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
+import { trafficOf, type TrafficJudgement } from './traffic-status.js';
 import { count, counted, metricText, samplesText } from './units.js';
 
 /**
@@ -77,17 +78,6 @@ export interface RolloutStatus {
   /** How the current step's traffic is judged, once a policy with traffic checks has analysed it. */
   traffic?: TrafficJudgement;
   nextSteps: NextStep[];
-}
-
-/**
- * How the sample-ratio check judges the current step: on distinct users, not at all (no application
- * reported users: the share of evaluations is shown for information), or not yet (counting waits
- * for the SDKs to fetch the step). `since`: when the step's traffic began to count.
- */
-export interface TrafficJudgement {
-  kind: 'users' | 'not-judged' | 'waiting' | 'evaluations';
-  text: string;
-  since?: string;
 }
 
 /** Treatment requests counted in the current step, as far as the last analysis knows. */
@@ -171,27 +161,6 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     ...approval(),
     ...(next === undefined ? [] : [windowItem]),
   ];
-}
-
-/** The sample-ratio check of the last analysis, in words: what it judged the step on. */
-function trafficOf(r: Rollout): { traffic?: TrafficJudgement } {
-  const check = isFinal(r.state) ? undefined : r.gates.find((g) => g.metric === 'sample_ratio' || g.metric === 'sample_ratio_users');
-  if (!check) return {};
-  const since = r.trafficSettledAt ? { since: r.trafficSettledAt } : {};
-  if (check.informational)
-    return {
-      traffic: {
-        kind: 'not-judged',
-        text: 'sample ratio not judged: no application reported users (stock SDKs report evaluations only); the share of evaluations is shown for information',
-        ...since,
-      },
-    };
-  if (check.metric === 'sample_ratio')
-    return { traffic: { kind: 'evaluations', text: 'sample ratio judged on evaluations (an analysis from before users were counted)', ...since } };
-  // Users not counted yet (no value): the step's traffic does not count until the SDKs have fetched it.
-  if (check.value === null) return { traffic: { kind: 'waiting', text: `sample ratio waiting: ${check.reason ?? 'counting has not started'}` } };
-  const from = r.trafficSettledAt ? ` since ${r.trafficSettledAt}` : '';
-  return { traffic: { kind: 'users', text: `sample ratio judged on ${counted(check.samples, 'distinct user')}${from}`, ...since } };
 }
 
 /** The check a rollback was caused by, in words with units. */

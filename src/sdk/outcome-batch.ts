@@ -77,9 +77,14 @@ export class OutcomeBatch {
   /** Observations refused since the batch was made (bad flag name, too many distinct flags). */
   refused = 0;
 
+  /**
+   * `startedAt`: when the batch began counting (wall clock, ms), which its report says (`start`): the
+   * controller counts its users from then.
+   */
   constructor(
     private readonly bounds: readonly number[] = DEFAULT_LATENCY_BUCKETS_MS,
     private readonly maxKeys = MAX_RECORDS_PER_REPORT,
+    readonly startedAt = 0,
   ) {}
 
   get size(): number {

@@ -84,8 +84,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 export class RolloutClient {
   readonly unleash: Unleash;
   private batch: OutcomeBatch;
-  /** When the current batch began (wall clock, ms): the controller counts its users from then. */
-  private batchStartedAt = Date.now();
   private readonly sender: OutcomeSender;
   private readonly bounds: readonly number[];
   private readonly timer: NodeJS.Timeout;
@@ -104,7 +102,7 @@ export class RolloutClient {
     this.onError = options.onError ?? defaultOnError();
     this.now = options.now ?? (() => performance.now());
     this.bounds = checkLatencyBuckets(options.latencyBucketsMs ?? DEFAULT_LATENCY_BUCKETS_MS);
-    this.batch = new OutcomeBatch(this.bounds);
+    this.batch = new OutcomeBatch(this.bounds, undefined, Date.now());
     const base = options.url.replace(/\/+$/, '').replace(/\/api$/, '');
     this.sender = new OutcomeSender({
       endpoint: `${base}/api/metrics/outcomes`,
@@ -263,11 +261,9 @@ export class RolloutClient {
     this.flushing = this.flushing
       .then(async () => {
         const batch = this.batch;
-        const start = this.batchStartedAt;
-        this.batch = new OutcomeBatch(this.bounds);
-        this.batchStartedAt = Date.now();
+        this.batch = new OutcomeBatch(this.bounds, undefined, Date.now());
         this.refused += batch.refused;
-        await this.sender.send(batch.toRecords(), start);
+        await this.sender.send(batch.toRecords(), batch.startedAt);
       })
       .catch((err: unknown) => this.report(err));
     return this.flushing;

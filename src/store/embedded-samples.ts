@@ -1,3 +1,4 @@
+import type { SampleAdd } from './port.js';
 import { bottomOf, checkKeep } from './sample-merge.js';
 
 /**
@@ -11,7 +12,7 @@ export class EmbeddedSamples {
 
   constructor(private readonly now: () => number) {}
 
-  add(adds: Array<{ key: string; members: string[] }>, keep: number, ttlSeconds: number): void {
+  add(adds: SampleAdd[], keep: number, ttlSeconds: number): void {
     checkKeep(keep);
     for (const { key, members } of adds) if (members.length > 0) this.put(key, [this.live(key), members], keep, ttlSeconds);
   }

@@ -3,7 +3,7 @@ import { FeedFollowers } from './embedded-feed-followers.js';
 import { openJournal, type CommitRecord, type Journal } from './embedded-journal.js';
 import { EmbeddedSamples } from './embedded-samples.js';
 import { EmbeddedState } from './embedded-state.js';
-import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, SampleAdd, Store, Versioned } from './port.js';
 
 export interface EmbeddedStoreOptions {
   /** Change-feed retention (entries). Default 10 000. */
@@ -165,7 +165,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
     this.maybeCompact();
   }
 
-  async addToSamples(adds: Array<{ key: string; members: string[] }>, keep: number, ttlSeconds: number): Promise<void> {
+  async addToSamples(adds: SampleAdd[], keep: number, ttlSeconds: number): Promise<void> {
     this.assertOpen();
     this.samples.add(adds, keep, ttlSeconds);
   }

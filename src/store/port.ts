@@ -77,6 +77,12 @@ export interface Lease {
 
 export type CounterFields = Record<string, number>;
 
+/** Members to add to one bottom-k sample (see Store.addToSamples). */
+export interface SampleAdd {
+  key: string;
+  members: string[];
+}
+
 export interface Store {
   /** Short name for logs: "redis" or "embedded". */
   readonly kind: string;
@@ -129,7 +135,7 @@ export interface Store {
    * The embedded store keeps samples in memory only: they are derived data, and after a restart a
    * sample holds what was added since (Redis keeps them like its other keys).
    */
-  addToSamples(adds: Array<{ key: string; members: string[] }>, keep: number, ttlSeconds: number): Promise<void>;
+  addToSamples(adds: SampleAdd[], keep: number, ttlSeconds: number): Promise<void>;
   /** `dest` becomes the bottom-`keep` sample of itself and every source. Idempotent: merging a source again changes nothing. */
   mergeSamples(dest: string, sources: string[], keep: number, ttlSeconds: number): Promise<void>;
   /** Per group, the `keep` smallest members of the union of its samples, smallest first (missing samples are empty). */

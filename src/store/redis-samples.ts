@@ -1,4 +1,5 @@
 import type { RedisClient } from './redis-connection.js';
+import type { SampleAdd } from './port.js';
 import { execResults, ttlArg } from './redis-encoding.js';
 import { bottomOf, checkKeep } from './sample-merge.js';
 
@@ -11,7 +12,7 @@ import { bottomOf, checkKeep } from './sample-merge.js';
 
 type Key = (sample: string) => string;
 
-export function addToSamples(redis: RedisClient, key: Key, adds: Array<{ key: string; members: string[] }>, keep: number, ttlSeconds: number): Promise<void> {
+export function addToSamples(redis: RedisClient, key: Key, adds: SampleAdd[], keep: number, ttlSeconds: number): Promise<void> {
   checkKeep(keep);
   const m = redis.multi();
   let writes = 0;

@@ -1,5 +1,5 @@
 import { type ConflictKind, ConflictError, StoreUnavailableError } from '../errors/app-error.js';
-import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, SampleAdd, Store, Versioned } from './port.js';
 import { closeClient, createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology } from './redis-connection.js';
 import {
   checkFinite,
@@ -253,10 +253,8 @@ export class RedisStore implements Store {
   }
 
   // Bottom-k samples: redis-samples.ts (async, so a bad argument rejects like any other failure, unwrapped).
-  addToSamples = async (adds: Array<{ key: string; members: string[] }>, keep: number, ttl: number) =>
-    this.io(samples.addToSamples(this.redis, this.k.smp, adds, keep, ttl));
-  mergeSamples = async (dest: string, sources: string[], keep: number, ttl: number) =>
-    this.io(samples.mergeSamples(this.redis, this.k.smp, dest, sources, keep, ttl));
+  addToSamples = async (adds: SampleAdd[], keep: number, ttl: number) => this.io(samples.addToSamples(this.redis, this.k.smp, adds, keep, ttl));
+  mergeSamples = async (to: string, from: string[], keep: number, ttl: number) => this.io(samples.mergeSamples(this.redis, this.k.smp, to, from, keep, ttl));
   readSamples = async (groups: string[][], keep: number) => this.io(samples.readSamples(this.redis, this.k.smp, groups, keep));
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
