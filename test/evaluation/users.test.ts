@@ -57,8 +57,10 @@ describe('users of the frontend API and OFREP', () => {
     expect((await fetch(`${t.url}/api/frontend`, { headers: { Authorization: frontend } })).status).toBe(200);
     const treated = users.filter((u) => normalizedStrategyValue(u, 'half') <= 50);
     const hashes = (list: string[]) => list.map(userSampleHash).sort();
-    await expect.poll(() => samples('half-flag', 'treatment'), { timeout: 5_000 }).toEqual(hashes(treated));
-    expect(await samples('half-flag', 'control')).toEqual(hashes(users.filter((u) => !treated.includes(u))));
+    // Written every 100 ms here: wait for the last of it.
+    await expect
+      .poll(async () => [await samples('half-flag', 'treatment'), await samples('half-flag', 'control')], { timeout: 5_000 })
+      .toEqual([hashes(treated), hashes(users.filter((u) => !treated.includes(u)))]);
     expect(await samples('plain-flag', 'treatment')).toEqual([]);
   });
 });

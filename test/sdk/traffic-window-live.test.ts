@@ -79,12 +79,12 @@ describe.each<[SdkMode, number]>([
 
     // Counting began once the SDK had fetched the step: not before, and not long after.
     expect(since).toBeGreaterThanOrEqual(Math.max(stepStart, fetchedAt - 50));
-    expect(since - fetchedAt).toBeLessThan(3_000);
+    expect(since - fetchedAt).toBeLessThan(5_000);
     if (mode !== 'streaming') {
       // The SDK held the old state for a while, and the check said what it waited for.
       expect(fetchedAt - stepStart).toBeGreaterThan(1_000);
       expect(reasons.some((r) => /counting starts once the SDKs have fetched the step: 0 of 1 SDK instances have/.test(r))).toBe(true);
-    } else expect(since - stepStart).toBeLessThan(3_000);
+    } else expect(since - stepStart).toBeLessThan(5_000);
     // The evaluations the SDK reports (every second) count within seconds of the fetch: well before 90 s.
     expect(passedAt - since).toBeLessThan(15_000);
     expect(volume.value).toBeGreaterThanOrEqual(20);
