@@ -1,7 +1,7 @@
 import { EXPOSURE_BUCKET_MS, sumExposuresMany } from '../metrics/exposures.js';
 import type { Cohort } from '../metrics/outcome-model.js';
 import { distinctUsers, USER_SAMPLE_BUCKET_MS, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS, userSampleBucket, userSampleKey } from '../metrics/user-sample.js';
-import { readFetches } from '../serving/sdk-fetches.js';
+import { fetchBuckets, readFetches } from '../serving/sdk-fetches.js';
 import type { Store } from '../store/port.js';
 import { hasEnteredAStep } from './approvals.js';
 import type { RolloutWithoutHistory } from './rollout-docs.js';
@@ -92,17 +92,18 @@ export class TrafficMeasure {
       if (!stepRevision) return { kind: 'counting', since: Date.parse(r.stepStartedAt), instances: 0, gaveUp: 0 };
       return undefined;
     });
-    // The rest: their environment's fetches from the lookback before the step to the longest wait after it.
-    const ranges = new Map<string, [number, number]>();
+    // The rest: their environment's fetches from the lookback before the step to the longest wait after it
+    // (each bucket read once, however many steps of the environment it is near).
+    const buckets = new Map<string, Set<number>>();
     rollouts.forEach((r, i) => {
       if (out[i]) return;
       const start = Date.parse(r.stepStartedAt);
-      const range: [number, number] = [start - FETCH_LOOKBACK_MS, Math.min(now, start + MAX_FETCH_WAIT_MS) + 1];
-      const known = ranges.get(r.environment);
-      ranges.set(r.environment, known ? [Math.min(known[0], range[0]), Math.max(known[1], range[1])] : range);
+      let starts = buckets.get(r.environment);
+      if (!starts) buckets.set(r.environment, (starts = new Set()));
+      for (const t of fetchBuckets(start - FETCH_LOOKBACK_MS, Math.min(now, start + MAX_FETCH_WAIT_MS) + 1)) starts.add(t);
     });
     const fetches = new Map<string, SdkFetch[]>();
-    await Promise.all([...ranges].map(async ([env, [from, to]]) => fetches.set(env, await readFetches(this.deps.store, env, from, to))));
+    await Promise.all([...buckets].map(async ([env, starts]) => fetches.set(env, await readFetches(this.deps.store, env, [...starts]))));
     return rollouts.map((r, i) => out[i] ?? trafficWindow(Date.parse(r.stepStartedAt), stepRevision!(r), fetches.get(r.environment) ?? [], now));
   }
 

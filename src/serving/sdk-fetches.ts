@@ -103,10 +103,15 @@ export class SdkFetchRecorder {
   }
 }
 
-/** The fetches recorded in `env` between `from` and `to` (ms), each at the end of its bucket. */
-export async function readFetches(store: Store, env: string, from: number, to: number): Promise<SdkFetch[]> {
+/** The buckets that cover [from, to) (ms): their starts, to read with readFetches. */
+export function fetchBuckets(from: number, to: number): number[] {
   const starts: number[] = [];
   for (let t = Math.floor(from / FETCH_BUCKET_MS) * FETCH_BUCKET_MS; t < to; t += FETCH_BUCKET_MS) starts.push(t);
+  return starts;
+}
+
+/** The fetches recorded in `env` in the buckets starting at `starts`, each at the end of its bucket. */
+export async function readFetches(store: Store, env: string, starts: readonly number[]): Promise<SdkFetch[]> {
   if (starts.length === 0) return [];
   const sums = await store.sumCounters(starts.map((t) => [fetchBucketKey(env, t)]));
   const fetches: SdkFetch[] = [];
