@@ -23,7 +23,7 @@ import { EnvironmentService } from '../src/environments/environment-service.js';
 import { Redis } from 'ioredis';
 import { createLogger } from '../src/logger.js';
 import { createRedisStore, type Store } from '../src/store/index.js';
-import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, PutOp, Versioned } from '../src/store/port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, PutOp, SampleAdd, Versioned } from '../src/store/port.js';
 import { PolicyService } from '../src/policies/policy-service.js';
 import { policySchema } from '../src/policies/policy-schema.js';
 import { FlagService } from '../src/flags/flag-service.js';
@@ -254,6 +254,15 @@ class TimedStore implements Store {
   }
   incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void> {
     return this.inner.incrementCounters(bucket, fields, ttlSeconds);
+  }
+  addToSamples(adds: SampleAdd[], keep: number, ttlSeconds: number): Promise<void> {
+    return this.timed('addToSamples', this.inner.addToSamples(adds, keep, ttlSeconds));
+  }
+  mergeSamples(dest: string, sources: string[], keep: number, ttlSeconds: number): Promise<void> {
+    return this.timed('mergeSamples', this.inner.mergeSamples(dest, sources, keep, ttlSeconds));
+  }
+  readSamples(groups: string[][], keep: number): Promise<string[][]> {
+    return this.timed('readSamples', this.inner.readSamples(groups, keep));
   }
   releaseLease(name: string, holder: string): Promise<void> {
     return this.inner.releaseLease(name, holder);

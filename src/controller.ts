@@ -20,6 +20,7 @@ import { Registrations } from './serving/registrations.js';
 import { FeedFollower } from './serving/feed-follower.js';
 import { clientRoutes } from './serving/client-routes.js';
 import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
+import { SdkFetchRecorder, stepRevision } from './serving/sdk-fetches.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { bodyLimitsOf } from './http/body-limits.js';
@@ -144,7 +145,9 @@ export async function startController(config: Config, logger: Logger, options: C
   }, STORE_CHECK_MS);
   storeCheck.unref();
 
-  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS, { perToken: config.STREAMS_PER_TOKEN, perReplica: config.STREAMS_PER_REPLICA });
+  // Which SDK instance holds which flag state: when a step's traffic starts to count (src/rollouts/traffic-window.ts).
+  const fetches = new SdkFetchRecorder(store, () => now().getTime(), logger);
+  const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS, { perToken: config.STREAMS_PER_TOKEN, perReplica: config.STREAMS_PER_REPLICA }, fetches);
   tokenIndex.onRevoked((tokenId) => hub.closeToken(tokenId));
   observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, now: () => Date.now() });
   const inFlight = { count: 0 };
@@ -155,7 +158,7 @@ export async function startController(config: Config, logger: Logger, options: C
   });
   const routes = [
     ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
-    ...clientRoutes({ state, hub, store, registrations: new Registrations(store, config.CLIENT_APPS_PER_ENVIRONMENT), now: () => now().getTime() }),
+    ...clientRoutes({ state, hub, store, fetches, registrations: new Registrations(store, config.CLIENT_APPS_PER_ENVIRONMENT), now: () => now().getTime() }),
     ...outcomeRoutes({ outcomes, servesFlag: (env, flag) => state.servesFlag(env, flag), now: () => now().getTime() }),
     ...frontendRoutes(serverEvaluation),
     ...ofrepRoutes(serverEvaluation),
@@ -190,7 +193,7 @@ export async function startController(config: Config, logger: Logger, options: C
   ];
   const limitLog = new LimitLog(logger);
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight, bodyLimits: bodyLimitsOf(config), limitLog });
-  const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
+  const fastLane = featuresFastLane({ tokens: tokenIndex, state, fetches, logger });
   const timeouts = { headersMs: config.HTTP_HEADERS_TIMEOUT_MS, requestMs: config.HTTP_REQUEST_TIMEOUT_MS };
   const server = createHttpServer(timeouts, limitLog, (req, res) => {
     observability.http.begin(req, res);
@@ -214,6 +217,7 @@ export async function startController(config: Config, logger: Logger, options: C
     batchSize: DEFAULT_BATCH_SIZE,
     concurrency: DEFAULT_BATCHES_IN_FLIGHT,
     queries: config.PROMETHEUS_URL ? prometheusProviderFromConfig(config) : undefined,
+    stepRevision: (r) => stepRevision(state, r),
     now,
     onTick: observability.ticked,
   });
@@ -236,6 +240,7 @@ export async function startController(config: Config, logger: Logger, options: C
       // After the loop and the last request: their changes are queued before the store closes.
       await notifications.stop();
       await serverEvaluation.close();
+      await fetches.close();
       clearInterval(storeCheck);
       follower.close();
       observability.close();

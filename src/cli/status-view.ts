@@ -1,7 +1,7 @@
 import type { Rollout, RolloutState } from '../rollouts/rollout-model.js';
 import { stepPercentages } from '../reports/rollout-facts.js';
 import { conditionText, rolloutStatus, type RolloutStatus } from '../rollouts/rollout-status.js';
-import { counted } from '../rollouts/units.js';
+import { counted, verdictText } from '../rollouts/units.js';
 import { hasEnteredAStep } from '../rollouts/approvals.js';
 import { stateWords } from '../reports/go-live-report.js';
 import { humanDuration } from '../reports/rollout-facts.js';
@@ -39,8 +39,8 @@ export function progressBar(rollout: Pick<Rollout, 'plan' | 'state' | 'stepIndex
 export function gatesGlance(gates: Rollout['gates']): string {
   if (gates.length === 0) return '—';
   const counts = new Map<string, number>();
-  for (const g of gates) counts.set(g.verdict, (counts.get(g.verdict) ?? 0) + 1);
-  return ['fail', 'inconclusive', 'pass']
+  for (const g of gates) counts.set(verdictText(g), (counts.get(verdictText(g)) ?? 0) + 1);
+  return ['fail', 'inconclusive', 'pass', 'not judged']
     .filter((v) => counts.has(v))
     .map((v) => `${counts.get(v)} ${v}`)
     .join(', ');
@@ -126,7 +126,7 @@ export function historyText(rollout: Rollout): string {
     if (t.samples) lines.push(`    samples: treatment ${counted(t.samples.treatment, 'request')}, control ${counted(t.samples.control, 'request')}`);
     for (const g of [...(t.gates ?? []), ...(t.rollbackChecks ?? [])]) {
       lines.push(
-        `    ${g.verdict.toUpperCase().padEnd(12)} ${g.rule}: ${formatValue(g.metric, g.value)} ` +
+        `    ${verdictText(g).toUpperCase().padEnd(12)} ${g.rule}: ${formatValue(g.metric, g.value)} ` +
           `over ${formatCheckSamples(g.metric, g.samples)} (threshold ${formatValue(g.metric, g.threshold)})`,
       );
     }

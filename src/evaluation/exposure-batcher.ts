@@ -1,5 +1,6 @@
 import type { Store } from '../store/port.js';
 import { EXPOSURE_BUCKET_MS, recordExposures, type ClientMetrics } from '../metrics/exposures.js';
+import { BottomK, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS, userSampleBucket, userSampleKey } from '../metrics/user-sample.js';
 import type { Logger } from '../logger.js';
 import type { Evaluation } from './evaluation.js';
 
@@ -10,12 +11,17 @@ const APP_NAME = 'server-side-evaluation';
 
 /**
  * Counts server-side evaluations into the same exposure counters the SDKs' metrics feed, so the
- * traffic and sample-ratio checks see browsers and OpenFeature apps too. Counting is in memory; a
- * flush every `intervalMs` writes one increment per environment and minute, not one per request.
- * Counts keep the minute they were made in, so a flush that crosses a minute boundary is still exact.
+ * traffic and sample-ratio checks see browsers and OpenFeature apps too, and their users into the
+ * same user samples the SDK helper's reports feed (src/metrics/user-sample.ts): the server sees each
+ * context, so it counts users without any help from the application. Counting is in memory; a flush
+ * every `intervalMs` writes one increment per environment and minute and one sample per flag, cohort
+ * and 10-second bucket, not one write per request. Counts keep the time they were made in, so a
+ * flush that crosses a bucket boundary is still exact.
  */
 export class ExposureBatcher {
   private pending = new Map<string, { env: string; bucketStart: number; toggles: Toggles }>();
+  /** User sample key → the smallest hashes seen there since the last flush. */
+  private users = new Map<string, BottomK>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -29,8 +35,11 @@ export class ExposureBatcher {
     this.timer.unref();
   }
 
-  count(env: string, evaluations: Iterable<Evaluation>): void {
-    const bucketStart = Math.floor(this.now() / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
+  /** Counts evaluations; `userOf` gives the sample hash of the user an evaluation was for, when the flag sticks to one the context has. */
+  count(env: string, evaluations: Iterable<Evaluation>, userOf?: (flag: string) => string | undefined): void {
+    const at = this.now();
+    const bucketStart = Math.floor(at / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
+    const usersAt = userSampleBucket(at);
     const key = `${env}\u0000${bucketStart}`;
     let batch = this.pending.get(key);
     if (!batch) this.pending.set(key, (batch = { env, bucketStart, toggles: {} }));
@@ -39,6 +48,12 @@ export class ExposureBatcher {
       if (evaluation.enabled) toggle.yes++;
       else toggle.no++;
       if (evaluation.variant.enabled) toggle.variants![evaluation.variant.name] = (toggle.variants![evaluation.variant.name] ?? 0) + 1;
+      const user = userOf?.(evaluation.flag);
+      if (user === undefined) continue;
+      const sample = userSampleKey(env, evaluation.flag, evaluation.cohort, usersAt);
+      let kept = this.users.get(sample);
+      if (!kept) this.users.set(sample, (kept = new BottomK(USER_SAMPLE_SIZE)));
+      kept.add(user);
     }
   }
 
@@ -46,13 +61,21 @@ export class ExposureBatcher {
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       const batches = [...this.pending.values()];
+      const users = [...this.users].map(([key, kept]) => ({ key, members: kept.values() }));
       this.pending = new Map();
+      this.users = new Map();
       for (const batch of batches) {
         try {
           await recordExposures(this.store, batch.env, { appName: APP_NAME, bucket: { toggles: batch.toggles } }, batch.bucketStart);
         } catch (err) {
           this.logger.warn({ env: batch.env, err: (err as Error).message }, 'server-side exposure counts could not be written; they are lost');
         }
+      }
+      if (users.length === 0) return;
+      try {
+        await this.store.addToSamples(users, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'users of server-side evaluations could not be written; they are lost');
       }
     });
     return this.flushing;

@@ -8,6 +8,8 @@ import type { Logger } from '../logger.js';
 import { matchesIfNoneMatch } from '../serving/rendered-payload.js';
 import type { ServingState } from '../serving/serving-state.js';
 import type { Store } from '../store/port.js';
+import { stickinessValue } from '../rollouts/stickiness.js';
+import { userSampleHash } from '../rollouts/unit-bucket.js';
 import { EngineCache } from './engine-cache.js';
 import type { Evaluation } from './evaluation.js';
 import { ExposureBatcher } from './exposure-batcher.js';
@@ -62,9 +64,21 @@ export class ServerEvaluation {
     return { env, engine: this.engines.forEnvironment(env) };
   }
 
-  /** Every evaluation served counts as an exposure, as an SDK's isEnabled/getVariant would. */
-  count(env: string, evaluations: Iterable<Evaluation>): void {
-    this.exposures.count(env, evaluations);
+  /**
+   * Every evaluation served counts as an exposure, as an SDK's isEnabled/getVariant would, and its
+   * user in the flag's user sample. The user's hash is taken once per stickiness value, however
+   * many flags the request evaluated.
+   */
+  count(env: string, evaluations: Iterable<Evaluation>, context: Context, engine: SnapshotEngine): void {
+    const hashes = new Map<string, string>();
+    this.exposures.count(env, evaluations, (flag) => {
+      const stickiness = engine.rolloutStickiness(flag);
+      const value = stickiness && stickinessValue(stickiness, context);
+      if (value === undefined) return undefined;
+      let hash = hashes.get(value);
+      if (hash === undefined) hashes.set(value, (hash = userSampleHash(value)));
+      return hash;
+    });
   }
 
   flushExposures(): Promise<void> {

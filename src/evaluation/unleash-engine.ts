@@ -8,6 +8,7 @@ import type { FeatureInterface } from 'unleash-client/lib/feature.js';
 import type { RepositoryInterface } from 'unleash-client/lib/repository/index.js';
 import type { Strategy } from 'unleash-client/lib/strategy/strategy.js';
 import type { ClientFeature, ClientSegment } from '../flags/client-feature.js';
+import { type Stickiness, stickinessOf } from '../rollouts/stickiness.js';
 import { flagTraits, reasonFor, type EvaluatedVariant, type Evaluation, type FlagTraits, type VariantList } from './evaluation.js';
 
 // The SDK's internals are CommonJS modules outside its public entry point: required the CommonJS way,
@@ -27,6 +28,8 @@ const { defaultStrategies } = require('unleash-client/lib/strategy/index.js') as
 export class SnapshotEngine {
   private readonly features = new Map<string, ClientFeature>();
   private readonly traits = new Map<string, FlagTraits>();
+  /** Flags with a flexibleRollout strategy (the kind a rollout moves): whom they stick to. */
+  private readonly stickiness = new Map<string, Stickiness>();
   private readonly client: SdkClient.default;
   /** The parameters object of the last strategy that said yes; evaluation is synchronous, so one slot is enough. */
   private lastMatch: object | undefined;
@@ -36,6 +39,7 @@ export class SnapshotEngine {
     for (const feature of features) {
       this.features.set(feature.name, feature);
       this.traits.set(feature.name, flagTraits(feature));
+      if (feature.strategies.some((st) => st.name === 'flexibleRollout')) this.stickiness.set(feature.name, stickinessOf(feature, feature.name));
     }
     this.flagNames = features.map((f) => f.name);
     const segmentsById = new Map(segments.map((s) => [s.id, s]));
@@ -62,6 +66,11 @@ export class SnapshotEngine {
 
   has(name: string): boolean {
     return this.features.has(name);
+  }
+
+  /** Whom the flag sticks to, when it hands users out by a flexibleRollout strategy (its users are then counted: see ExposureBatcher). */
+  rolloutStickiness(name: string): Stickiness | undefined {
+    return this.stickiness.get(name);
   }
 
   splitsTraffic(name: string): boolean {

@@ -50,7 +50,7 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
     const { env, engine } = evaluation.admit(token);
     const context = withDefaults(toUnleashContext(input ?? {}), env, clientAddress(req.socket.remoteAddress));
     const evaluations = engine.evaluateAll(context);
-    evaluation.count(env, evaluations);
+    evaluation.count(env, evaluations, context, engine);
     sendWithEtag(req, res, { toggles: evaluations.filter((e) => e.enabled).map(toToggle) });
     return undefined;
   };

@@ -4,6 +4,7 @@ import { appNameSchema } from './sdk-fields.js';
 import type { Store } from '../store/port.js';
 import { boundField, canonicalBound, cohortField, totalsOf, unitField, type OutcomeFields } from './outcome-fields.js';
 import { UNIT_BUCKETS, type OutcomeSource, type OutcomeTotals, type WindowQuery } from './outcome-model.js';
+import { USER_HASH_PATTERN, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS, userSampleBucket, userSampleKey } from './user-sample.js';
 
 /** Gates are judged over short windows (minutes), so buckets are fine-grained: ten seconds by default. */
 export const DEFAULT_OUTCOME_BUCKET_MS = 10_000;
@@ -11,6 +12,10 @@ export const DEFAULT_OUTCOME_BUCKET_MS = 10_000;
 export const OUTCOME_TTL_SECONDS = 2 * 24 * 3600;
 const MAX_RECORDS = 1000;
 const MAX_HISTOGRAM_BUCKETS = 100;
+/** Sample hashes of users in one report, all records together (a record holds at most USER_SAMPLE_SIZE). */
+export const MAX_USERS_PER_REPORT = 20_000;
+/** A report's `start` counts from at most this long before it arrived (a later one, or none, from its arrival). */
+const MAX_REPORT_AGE_MS = 10 * 60_000;
 
 /** "+Inf" or a plain decimal number (exponent allowed); no hex, signs or blanks that Number() would let through. */
 const BOUND_PATTERN = /^(?:\+Inf|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)$/;
@@ -59,6 +64,17 @@ const outcomeRecordSchema = z
         error: (issue) => (issue.code === 'invalid_key' ? `a hashed user bucket: 0 to ${UNIT_BUCKETS - 1}` : undefined),
       })
       .optional(),
+    /**
+     * The record's distinct users, as sample hashes of their stickiness value (userSampleHash: 12 hex
+     * digits), at most the USER_SAMPLE_SIZE smallest: what the sample-ratio check counts users with.
+     */
+    users: z
+      .array(z.string().regex(USER_HASH_PATTERN, 'a user sample hash: 12 lowercase hex digits'))
+      .max(USER_SAMPLE_SIZE)
+      .optional()
+      .describe(
+        `The record's distinct users as sample hashes of their stickiness value (12 hex digits; see docs/api.md), at most the ${USER_SAMPLE_SIZE} smallest`,
+      ),
   })
   .refine((r) => r.errors <= r.requests, { path: ['errors'], message: 'errors cannot exceed requests' })
   .refine((r) => !r.units || Object.values(r.units).reduce((n, u) => n + u.requests, 0) <= r.requests, {
@@ -69,7 +85,21 @@ const outcomeRecordSchema = z
 export const outcomeReportSchema = z
   .object({
     appName: appNameSchema,
+    /**
+     * When the application began counting what this report holds (ms since the epoch): its users
+     * count from then, so that users seen before the SDK had fetched a step are not counted in it.
+     */
+    start: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('When the application began counting this report (ms since the epoch): its users count from then (at most ten minutes back)'),
     records: z.array(outcomeRecordSchema).max(MAX_RECORDS),
+  })
+  .refine((r) => r.records.reduce((n, record) => n + (record.users?.length ?? 0), 0) <= MAX_USERS_PER_REPORT, {
+    path: ['records'],
+    message: `at most ${MAX_USERS_PER_REPORT} users in all records together`,
   })
   .meta({ id: 'OutcomeReport' });
 export type OutcomeReport = z.infer<typeof outcomeReportSchema>;
@@ -167,10 +197,28 @@ export class StoreOutcomeSource extends CounterOutcomeSource {
       addRecordFields(fields, record);
     }
     const start = this.bucketStart(now);
-    await Promise.all(
-      [...byFlag]
+    await Promise.all([
+      ...[...byFlag]
         .filter(([, fields]) => Object.keys(fields).length > 0)
         .map(([flag, fields]) => this.store.incrementCounters(outcomeBucketKey(environment, flag, start), fields, OUTCOME_TTL_SECONDS)),
+      this.recordUsers(environment, report, now),
+    ]);
+  }
+
+  /** The records' users, in the sample of the bucket the report began in (its `start`, kept within the last ten minutes). */
+  private async recordUsers(environment: string, report: OutcomeReport, now: number): Promise<void> {
+    const began = userSampleBucket(Math.min(now, Math.max(now - MAX_REPORT_AGE_MS, report.start ?? now)));
+    const adds = new Map<string, string[]>();
+    for (const record of report.records) {
+      if (!record.users?.length) continue;
+      const key = userSampleKey(environment, record.flag, record.cohort, began);
+      adds.set(key, [...(adds.get(key) ?? []), ...record.users]);
+    }
+    if (adds.size === 0) return;
+    await this.store.addToSamples(
+      [...adds].map(([key, members]) => ({ key, members })),
+      USER_SAMPLE_SIZE,
+      USER_SAMPLE_TTL_SECONDS,
     );
   }
 }

@@ -31,7 +31,8 @@ export function ruleText(c: Pick<CheckResult, 'rule' | 'metric'>): string {
 
 /** "✗ error_rate(treatment) > 5% for 5m: 8% (limit 5%) over 2,000 requests". */
 export function describeCheck(c: CheckResult): string {
-  const mark = c.verdict === 'fail' ? '✗' : c.verdict === 'pass' ? '✓' : '?';
-  const line = c.metric === 'sample_ratio' ? 'expected' : c.metric === 'exposures' ? 'needed' : 'limit';
+  // A check shown for information (it did not judge) is marked as such, neither passed nor failed.
+  const mark = c.informational ? 'i' : c.verdict === 'fail' ? '✗' : c.verdict === 'pass' ? '✓' : '?';
+  const line = c.metric.startsWith('sample_ratio') ? 'expected' : c.metric === 'exposures' ? 'needed' : 'limit';
   return `${mark} ${ruleText(c)}: ${withUnit(c.metric, c.value)} (${line} ${withUnit(c.metric, c.threshold)}) over ${samplesOf(c)}`;
 }

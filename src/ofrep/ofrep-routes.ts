@@ -59,8 +59,9 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         if (!parsed.ok) return { status: 400, body: failure(params.key, parsed.errorCode, parsed.errorDetails) };
         if (!engine.has(params.key)) return { status: 404, body: failure(params.key, 'FLAG_NOT_FOUND', `flag "${params.key}" does not exist`) };
         if (!parsed.hasIdentity && engine.splitsTraffic(params.key)) return { status: 400, body: targetingKeyMissing(params.key) };
-        const result = engine.evaluate(params.key, withDefaults(parsed.context, env))!;
-        evaluation.count(env, [result]);
+        const context = withDefaults(parsed.context, env);
+        const result = engine.evaluate(params.key, context)!;
+        evaluation.count(env, [result], context, engine);
         return { status: 200, body: toOfrepSuccess(result) };
       },
     }),
@@ -97,7 +98,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
           evaluated.push(result);
           flags.push(toOfrepSuccess(result));
         }
-        evaluation.count(env, evaluated);
+        evaluation.count(env, evaluated, context, engine);
         sendWithEtag(req, res, { flags });
         return undefined;
       },

@@ -4,7 +4,7 @@ import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { causeText, endedAt, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
-import { trafficRules } from '../rollouts/checks.js';
+import { trafficRules } from '../rollouts/traffic-checks.js';
 import { humanDuration } from './rollout-facts.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { GoLiveReport, StepSection } from './go-live-report.js';
 import { stateWords } from './go-live-report.js';
-import { counted } from '../rollouts/units.js';
+import { counted, shownVerdict } from '../rollouts/units.js';
 import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS } from './report-format.js';
 
 /** Every value that reaches the page goes through here: text and attribute-safe. */
@@ -19,7 +19,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1f24;
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}h3{font-size:1.05rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.92em}
-.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.inconclusive{color:#9a6700;font-weight:600}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.inconclusive{color:#9a6700;font-weight:600}.not-judged{color:#57606a;font-style:italic}
 .outcome{padding:.6rem .8rem;border-left:4px solid #57606a;background:#f6f8fa}.outcome.rolled_back,.breach{border-color:#cf222e;background:#fff1f0}
 .outcome.completed{border-color:#1a7f37;background:#effbf1}.breach{border-left:4px solid #cf222e;padding:.2rem .8rem}
 .current{font-weight:700;text-decoration:underline}footer{color:#57606a;margin-top:2rem;font-size:.85rem}
@@ -51,7 +51,7 @@ function stepBlock(step: StepSection): string {
       e(formatValue(g.metric, g.value)),
       e(formatValue(g.metric, g.threshold)),
       e(formatCheckSamples(g.metric, g.samples)),
-      verdict(g.verdict, g.reason),
+      verdict(shownVerdict(g), g.reason),
     ]),
   );
   const evidence = rows.length
@@ -97,7 +97,7 @@ export function renderHtml(report: GoLiveReport): string {
                 e(formatValue(c.metric, c.value)),
                 e(formatValue(c.metric, c.threshold)),
                 e(formatCheckSamples(c.metric, c.samples)),
-                verdict(c.verdict),
+                verdict(shownVerdict(c)),
               ]),
             )
           : '') +

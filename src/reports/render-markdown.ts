@@ -1,6 +1,6 @@
 import type { GoLiveReport, StepSection } from './go-live-report.js';
 import { stateWords } from './go-live-report.js';
-import { counted } from '../rollouts/units.js';
+import { counted, shownVerdict } from '../rollouts/units.js';
 import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS } from './report-format.js';
 
 /**
@@ -44,7 +44,7 @@ function stepBlock(step: StepSection): string {
       formatValue(g.metric, g.value),
       formatValue(g.metric, g.threshold),
       formatCheckSamples(g.metric, g.samples),
-      `**${VERDICT_WORDS[g.verdict]}**${g.reason ? ` ${mdText(g.reason)}` : ''}`,
+      `**${VERDICT_WORDS[shownVerdict(g)]}**${g.reason ? ` ${mdText(g.reason)}` : ''}`,
     ]),
   );
   lines.push(table(['Time', 'Led to', 'Gate', 'Value', 'Threshold', 'Samples', 'Verdict'], rows));
@@ -81,7 +81,7 @@ export function renderMarkdown(report: GoLiveReport): string {
             formatValue(c.metric, c.value),
             formatValue(c.metric, c.threshold),
             formatCheckSamples(c.metric, c.samples),
-            `**${VERDICT_WORDS[c.verdict]}**`,
+            `**${VERDICT_WORDS[shownVerdict(c)]}**`,
           ]),
         ),
         '',

@@ -1,6 +1,5 @@
-import type { Verdict } from '../rollouts/rollout-model.js';
 import { stateWords, type GoLiveReport } from './go-live-report.js';
-import { counted } from '../rollouts/units.js';
+import { counted, type ShownVerdict } from '../rollouts/units.js';
 
 /** Formatting both renderers share, so the Markdown and the HTML report state values identically. */
 
@@ -19,7 +18,7 @@ export function formatSamples(samples: { treatment: number; control: number } | 
   return samples ? `treatment ${counted(samples.treatment, 'request')}, control ${counted(samples.control, 'request')}` : '';
 }
 
-export const VERDICT_WORDS: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE' };
+export const VERDICT_WORDS: Record<ShownVerdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', 'not-judged': 'NOT JUDGED' };
 
 /** The plan's steps with the current one marked, e.g. 1% → [10%] → 50% → 100%. */
 export function stepsLine(steps: number[], current: number, mark: (text: string) => string): string {

@@ -1,7 +1,7 @@
 import type { CohortTotals, OutcomeTotals } from '../metrics/outcome-model.js';
 import { errorRate, latencyCount, latencyMean, latencyPercentile, latencyShareAbove } from '../metrics/outcome-math.js';
-import type { AnyRollbackRule, MetricName, OutcomeGate, RollbackRule, StepPlan, Traffic } from '../policies/policy-schema.js';
-import { marginDifferenceBounds, rateBounds, sampleRatioTest, type Bounds } from './statistics.js';
+import type { AnyRollbackRule, MetricName, OutcomeGate, RollbackRule, StepPlan } from '../policies/policy-schema.js';
+import { marginDifferenceBounds, rateBounds, type Bounds } from './statistics.js';
 import { typicalRate, unitMarginDifferenceBounds, unitRateBounds, type UnitBuckets } from './unit-statistics.js';
 import { formatDuration } from '../policies/durations.js';
 import type { CheckResult, Verdict } from './rollout-model.js';
@@ -23,7 +23,7 @@ export function metricValue(c: CohortTotals, metric: MetricName): number | undef
   }
 }
 
-const round = (n: number) => Math.round(n * 1e6) / 1e6;
+export const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 // Rule texts are plain ASCII ("<=", "x", "chi2") on purpose: they are stored in every rollout
 // document on every analysis, and a single non-Latin-1 character makes V8 hold the whole
@@ -198,64 +198,6 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
     ...figures,
     doubtful: doubt(typicalT, (typicalC ?? cv) * (1 + gate.maxRelativeIncrease)),
   });
-}
-
-/** The policy's traffic checks in words, as plans and reports list them. */
-export function trafficRules(traffic: Traffic): string[] {
-  return [
-    `the flag evaluated at least ${traffic.minExposures} times in the step (evaluations SDKs report)`,
-    ...(traffic.sampleRatio
-      ? [`the share of evaluations that got the feature matches the step's percentage (sample-ratio check, chi-squared p >= ${traffic.sampleRatio.pValue})`]
-      : []),
-  ];
-}
-
-/**
- * Traffic checks on the step's exposures: the flag must be evaluated at all, and (when asked) the
- * share that got the feature must match the step's percentage. Neither ever rolls back: too little
- * traffic extends the step, a mismatch holds it and says why.
- */
-export function evaluateTraffic(traffic: Traffic, exposures: { on: number; off: number }, percentage: number): CheckResult[] {
-  const n = exposures.on + exposures.off;
-  const share = n > 0 ? exposures.on / n : undefined;
-  const checks: CheckResult[] = [];
-  const volume = `evaluations >= ${traffic.minExposures}`;
-  checks.push(
-    result(
-      volume,
-      'exposures',
-      'all',
-      traffic.minExposures,
-      n,
-      n,
-      n >= traffic.minExposures ? 'pass' : 'inconclusive',
-      n >= traffic.minExposures ? undefined : `the flag was evaluated ${n} times of the ${traffic.minExposures} needed`,
-    ),
-  );
-  if (traffic.sampleRatio) {
-    const rule = `treatment share = ${percentage}% (chi2 p >= ${traffic.sampleRatio.pValue})`;
-    const expected = percentage / 100;
-    if (n < Math.max(traffic.minExposures, 1)) {
-      checks.push(result(rule, 'sample_ratio', 'all', expected, share, n, 'inconclusive', 'too few evaluations'));
-    } else {
-      const srm = sampleRatioTest(exposures.on, exposures.off, expected);
-      const test: CheckResult['test'] = {
-        method: 'chi-squared',
-        confidence: 1 - traffic.sampleRatio.pValue,
-        estimate: round(srm.observedShare),
-        lower: round(srm.observedShare),
-        upper: round(srm.observedShare),
-        pValue: srm.pValue < 1e-12 ? 0 : Number(srm.pValue.toPrecision(3)),
-      };
-      const mismatch = srm.pValue < traffic.sampleRatio.pValue;
-      const reason = mismatch
-        ? `sample ratio mismatch: ${round(srm.observedShare * 100)}% of ${n} evaluations got the feature, the step serves ${percentage}% ` +
-          `(chi2 = ${round(srm.chiSquared)}, p = ${test.pValue}): check SDK versions, caching, or other strategies on the flag`
-        : undefined;
-      checks.push(result(rule, 'sample_ratio', 'all', expected, srm.observedShare, n, mismatch ? 'fail' : 'pass', reason, { test }));
-    }
-  }
-  return checks;
 }
 
 export function rollbackRuleText(rule: AnyRollbackRule): string {

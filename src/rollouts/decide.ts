@@ -57,7 +57,14 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       // Resuming restarts the step's clock and window: a person has looked at it and wants it judged afresh.
       const { pausedFrom: _from, pauseReason: _reason, ...unpaused } = r;
       const resumed = transition(
-        { ...unpaused, state: to, stepStartedAt: at, stepTotals: undefined, stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' } },
+        {
+          ...unpaused,
+          state: to,
+          stepStartedAt: at,
+          stepTotals: undefined,
+          trafficSettledAt: undefined,
+          stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' },
+        },
         to,
         now,
         `resumed by ${input.by.name}`,
@@ -88,7 +95,15 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     // Inconclusive keeps the clock as it was: no evidence either way. A pass clears it.
     return check.verdict === 'inconclusive' ? since : null;
   });
-  let next: Rollout = { ...r, rollbackChecks, breachingSince, lastEvaluatedAt: at, ...(m.stepTotals ? { stepTotals: m.stepTotals } : {}) };
+  let next: Rollout = {
+    ...r,
+    rollbackChecks,
+    breachingSince,
+    lastEvaluatedAt: at,
+    ...(m.stepTotals ? { stepTotals: m.stepTotals } : {}),
+    // Once the step's traffic counts, from when is kept: it never moves for the rest of the step.
+    ...(m.trafficWindow?.kind === 'counting' && !r.trafficSettledAt ? { trafficSettledAt: new Date(m.trafficWindow.since).toISOString() } : {}),
+  };
   // A rollout that never exposed anyone (before its first step, or paused there) has nothing to roll back.
   const neverStarted = !hasEnteredAStep(r);
   // The breach clock runs the same whether control shares the breach or not: one in treatment alone
@@ -211,6 +226,7 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
     percentage: plan.percentage,
     stepStartedAt: now.toISOString(),
     stepTotals: undefined,
+    trafficSettledAt: undefined,
     stepVerdict: { kind: 'waiting', reason: 'step just started' },
     gates: [],
     checks: { ...entered.checks, consecutiveFailed: 0 },

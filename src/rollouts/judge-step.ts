@@ -1,7 +1,8 @@
 import { type Policy, type StepPlan, stepPlans } from '../policies/policy-schema.js';
 import { attributeGate, sharedText } from './attribution.js';
-import { evaluateGate, evaluateTraffic } from './checks.js';
+import { evaluateGate } from './checks.js';
 import { evaluateQueryGate } from './query-checks.js';
+import { evaluateTraffic } from './traffic-checks.js';
 import type { CheckResult, Measurements, Rollout, StepVerdict } from './rollout-model.js';
 import { metricText, samplesText } from './units.js';
 
@@ -12,7 +13,7 @@ import { metricText, samplesText } from './units.js';
  */
 export function judgeStep(r: Rollout, m: Measurements, now: Date, held: CheckResult[]): Rollout {
   const plan = stepPlans(r.plan)[r.stepIndex]!;
-  const traffic = r.plan.traffic ? evaluateTraffic(r.plan.traffic, m.exposures ?? { on: 0, off: 0 }, r.percentage) : [];
+  const traffic = r.plan.traffic ? evaluateTraffic(r.plan.traffic, m, r.percentage) : [];
   const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
   const samples = m.step.treatment.requests;
   const judged = r.plan.gates.map((gate, i) =>

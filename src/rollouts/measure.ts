@@ -1,35 +1,38 @@
-import type { Store } from '../store/port.js';
 import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
 import { sumFields, totalsOf } from '../metrics/outcome-fields.js';
-import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../metrics/exposures.js';
 import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
 import type { DecisionInput, Measurements } from './rollout-model.js';
 import type { RolloutWithoutHistory } from './rollout-docs.js';
 import { queriesFor } from './query-checks.js';
+import { TrafficMeasure, type TrafficMeasureDeps, type TrafficStore } from './measure-traffic.js';
 
 /**
  * The first stage of an analysis: what the rollouts' checks need, read for a batch at once. Outcomes
- * since each step began and over the last interval, the exposures SDKs reported, and the policy's
- * PromQL checks. Nothing here decides anything; a read that fails makes the analysis inconclusive.
+ * since each step began and over the last interval, the traffic SDKs and applications reported
+ * (measure-traffic.ts), and the policy's PromQL checks. Nothing here decides anything; a read that
+ * fails makes the analysis inconclusive.
  */
-
-/** How long after a step starts its exposures begin to count for the traffic checks. */
-const EXPOSURE_SETTLE_MS = 90_000;
 
 /** The shortest window a PromQL check is given: rate() over less than two scrapes says nothing. */
 const MIN_QUERY_WINDOW_MS = 60_000;
 
 export interface MeasureDeps {
-  /** Only read (the exposures SDKs reported); a read-only replay hands in the counters it loaded. */
-  store: Pick<Store, 'sumCounters'>;
+  /** Only read (exposures, fetches, users); a read-only replay hands in the counters it loaded. */
+  store: TrafficStore;
   outcomes: OutcomeSource;
   /** Runs the policies' PromQL checks (gates and rollback rules with a `query`). */
   queries?: MetricQueryProvider;
+  /** When SDKs hold a rollout's step, for the traffic checks (see measure-traffic.ts). */
+  stepRevision?: TrafficMeasureDeps['stepRevision'];
   now: () => Date;
 }
 
 export class Measure {
-  constructor(private readonly deps: MeasureDeps) {}
+  private readonly traffic: TrafficMeasure;
+
+  constructor(private readonly deps: MeasureDeps) {
+    this.traffic = new TrafficMeasure({ store: deps.store, stepRevision: deps.stepRevision });
+  }
 
   /**
    * Outcomes since the step began and over the last interval, for several rollouts in one read; a
@@ -46,7 +49,7 @@ export class Measure {
       const sums = await this.deps.outcomes.sumWindowsMany(
         rollouts.map((r, i) => ({ environment: r.environment, flag: r.flag, windows: segments[i]!.windows })),
       );
-      const [exposures, queried] = await Promise.all([this.exposures(rollouts, now), this.queries(rollouts, now)]);
+      const [traffic, queried] = await Promise.all([this.traffic.many(rollouts, now), this.queries(rollouts, now)]);
       return rollouts.map((r, i) => {
         const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
         // Added as flat fields (cheap), made into per-cohort totals once per window at the end.
@@ -56,8 +59,7 @@ export class Measure {
           recent: totalsOf(sumFields(beforeStep, completedRecent, filling)),
           stepTotals,
         };
-        const e = exposures.get(r);
-        if (e) measurements.exposures = { on: e.yes, off: e.no };
+        Object.assign(measurements, traffic.get(r));
         const q = queried.get(r);
         if (q) measurements.queries = q;
         return { kind: 'analysis', measurements };
@@ -66,22 +68,6 @@ export class Measure {
       const error = err instanceof Error ? err.message : String(err);
       return rollouts.map(() => ({ kind: 'provider-error', error }));
     }
-  }
-
-  /**
-   * Exposures since the step settled, for the rollouts whose policy checks traffic: SDKs refresh
-   * flags and send metrics on their own timers, so the first minutes of a step still carry
-   * evaluations made at the previous percentage and would show a mismatch that is not there.
-   */
-  private async exposures(rollouts: RolloutWithoutHistory[], now: number): Promise<Map<RolloutWithoutHistory, ExposureCount>> {
-    const checked = rollouts.filter((r) => r.plan.traffic);
-    if (checked.length === 0) return new Map();
-    const settled = (r: RolloutWithoutHistory) => Math.ceil((Date.parse(r.stepStartedAt) + EXPOSURE_SETTLE_MS) / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
-    const counts = await sumExposuresMany(
-      this.deps.store,
-      checked.map((r) => ({ environment: r.environment, flag: r.flag, from: settled(r), to: now + 1 })),
-    );
-    return new Map(checked.map((r, i) => [r, counts[i]!]));
   }
 
   /**

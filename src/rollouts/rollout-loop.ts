@@ -8,7 +8,7 @@ import type { DecisionInput } from './rollout-model.js';
 import type { AnalysisDoc, RecordRef, RolloutDocs, RolloutWithoutHistory } from './rollout-docs.js';
 import type { RolloutService } from './rollout-service.js';
 import type { Fence, RolloutWriter } from './rollout-writer.js';
-import { Measure } from './measure.js';
+import { Measure, type MeasureDeps } from './measure.js';
 
 export { stepSegments } from './measure.js';
 
@@ -22,6 +22,8 @@ export interface LoopOptions {
   leaseTtlMs: number;
   /** Runs the policies' PromQL checks (gates and rollback rules with a `query`). */
   queries?: MetricQueryProvider;
+  /** When SDKs hold a rollout's step (src/serving/sdk-fetches.ts stepRevision); without it traffic counts from the step's start. */
+  stepRevision?: MeasureDeps['stepRevision'];
   /** Rollouts read and written together: one outcome read and one commit per batch. */
   batchSize: number;
   /** Batches being written at the same time, while the next batch's outcomes are read. */
@@ -125,7 +127,7 @@ export class RolloutLoop {
   ) {
     this.docs = rollouts.docs;
     this.writer = rollouts.writer;
-    this.measure = new Measure({ store, outcomes, queries: opts.queries, now: opts.now });
+    this.measure = new Measure({ store, outcomes, queries: opts.queries, stepRevision: opts.stepRevision, now: opts.now });
   }
 
   start(): void {

@@ -2,6 +2,8 @@ import type { Policy } from '../policies/policy-schema.js';
 import type { Preflight } from './preflight.js';
 import type { OutcomeFields, OutcomeTotals } from '../metrics/outcome-model.js';
 import type { QueryResult } from '../metrics/prometheus/query-result.js';
+import type { DistinctUsers } from '../metrics/user-sample.js';
+import type { TrafficWindow } from './traffic-window.js';
 
 export const ROLLOUTS = 'rollouts';
 
@@ -60,8 +62,23 @@ export interface CheckResult {
   /**
    * `always-valid-users`: judged on users (hashed user buckets, the spread between them); `always-valid`:
    * on requests, as if each were independent (what a report without per-user counts allows).
+   * `share-of-users`: the sample-ratio check on distinct users (user-share-test.ts); `share-of-evaluations`:
+   * the share of evaluations, shown for information only (`informational`); `chi-squared`: the
+   * sample-ratio check on evaluations of earlier versions, in checks recorded before.
    */
-  test?: { method: 'always-valid' | 'always-valid-users' | 'chi-squared'; confidence: number; estimate: number; lower: number; upper: number; pValue?: number };
+  test?: {
+    method: 'always-valid' | 'always-valid-users' | 'share-of-users' | 'share-of-evaluations' | 'chi-squared';
+    confidence: number;
+    estimate: number;
+    lower: number;
+    upper: number;
+    pValue?: number;
+  };
+  /**
+   * Shown for information, not judged: it neither holds nor fails the step (its verdict is `pass`).
+   * The sample-ratio check without per-user counts: a share of evaluations follows heavy users.
+   */
+  informational?: true;
   /** A failure on evidence (the test's bound is past the line), not a point estimate over it. */
   confident?: boolean;
   /**
@@ -154,6 +171,11 @@ export interface RolloutFields {
    */
   stepTotals?: { fields: OutcomeFields; until: number };
   /**
+   * When the current step's traffic began to count for the traffic checks: once the SDKs fetching
+   * flags before the step had fetched it (traffic-window.ts). Unset until then, and at every new step.
+   */
+  trafficSettledAt?: string;
+  /**
    * A completed rollout whose policy watches after completion: until when its rollback rules are
    * still checked (a breach kills the flag, completed → rolled_back). Dropped when the watch ends.
    */
@@ -170,8 +192,15 @@ export interface Measurements {
   stepTotals?: Rollout['stepTotals'];
   /** Results of the policy's PromQL checks, by Measurements key (see checks.ts queryKey). */
   queries?: Record<string, QueryResult>;
-  /** Evaluations SDKs reported for the flag since the step settled (on: got the feature), for the traffic checks. */
+  /**
+   * Evaluations SDKs and server-side evaluation reported for the flag since the step's traffic began
+   * to count (on: got the feature), or since the step began while it waits to; for the traffic checks.
+   */
   exposures?: { on: number; off: number };
+  /** Distinct users seen in each cohort since the step's traffic began to count; absent when none was reported. */
+  users?: { on: DistinctUsers; off: DistinctUsers };
+  /** Where counting for the traffic checks stands (absent: counting from the step's start). */
+  trafficWindow?: TrafficWindow;
 }
 
 /** What the decision core is asked to consider. */

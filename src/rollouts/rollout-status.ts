@@ -5,6 +5,7 @@ import type { KillSwitch } from '../flags/schema.js';
 import { requestsIn } from '../metrics/outcome-fields.js';
 import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from './approvals.js';
 import { isDone, isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
+import { trafficOf, type TrafficJudgement } from './traffic-status.js';
 import { count, counted, metricText, samplesText } from './units.js';
 
 /**
@@ -74,6 +75,8 @@ export interface RolloutStatus {
   ended?: Ending;
   /** A completed rollout whose rollback rules still watch (the policy's watchAfterCompletion): until when. */
   watchUntil?: string;
+  /** How the current step's traffic is judged, once a policy with traffic checks has analysed it. */
+  traffic?: TrafficJudgement;
   nextSteps: NextStep[];
 }
 
@@ -99,6 +102,7 @@ export function rolloutStatus(rollout: Rollout, killSwitch: KillSwitch | undefin
     waitingFor: conditions(rollout, killSwitch, now),
     ...(ended ? { ended } : {}),
     ...(isWatching(rollout) ? { watchUntil: rollout.watchUntil } : {}),
+    ...trafficOf(rollout),
     nextSteps: nextSteps(rollout, served),
   };
 }
@@ -143,9 +147,11 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
   const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
   const samples = stepSamples(r);
   const counts = { pass: 0, fail: 0, inconclusive: 0 };
-  for (const g of r.gates) counts[g.verdict]++;
+  // A check shown for information only did not judge: it is neither passing nor in the way.
+  const judged = r.gates.filter((g) => !g.informational);
+  for (const g of judged) counts[g.verdict]++;
   // The last analysis's checks include the policy's traffic checks; before any, the policy's gates.
-  const total = Math.max(r.gates.length, r.plan.gates.length);
+  const total = Math.max(judged.length, r.plan.gates.length);
   return [
     ...killed,
     { kind: 'time', met: elapsed >= plan.minDurationMs, stepStartedAt: r.stepStartedAt, minDurationMs: plan.minDurationMs },

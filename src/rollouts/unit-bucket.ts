@@ -1,5 +1,6 @@
 /**
- * Which hashed user bucket a stickiness value counts in (see unit-statistics.ts).
+ * Which hashed user bucket a stickiness value counts in (see unit-statistics.ts), the share of users
+ * a percentage serves, and a user's sample hash (see user-sample.ts).
  *
  * Kept out of unit-statistics.ts so that file stays pure and free of dependencies: this one loads
  * the hash library from node_modules.
@@ -38,4 +39,35 @@ const STICKINESS_SEED = 0;
 export function bucketOf(stickinessValue: string, groupId: string, k = UNIT_BUCKET_COUNT): number {
   if (!(Number.isInteger(k) && k > 0)) throw new RangeError(`bucket count must be a positive integer, got ${k}`);
   return murmurHash3.x86.hash32(`${groupId}:${stickinessValue}`, STICKINESS_SEED) % k;
+}
+
+/**
+ * The share of users a flexibleRollout strategy at `percentage` serves, as the SDK assigns them: a
+ * user's position is hash % 100 + 1 (1 to 100), and the user is in when the position is at most the
+ * percentage. So only whole percents count: a 2.5 % step serves 2 % of users, a 0.5 % step nobody.
+ */
+export function assignedShare(percentage: number): number {
+  return Math.min(100, Math.max(0, Math.floor(percentage))) / 100;
+}
+
+/** Seeds of the two halves of a user's sample hash: any two, as long as they are not the stickiness seed. */
+const SAMPLE_SEEDS = [0x5bd1e995, 0x27d4eb2f] as const;
+
+/**
+ * A user's sample hash: 48 bits of MurmurHash3 of the stickiness value, as 12 lowercase hex digits
+ * (so that text order is number order). The sample of users the sample-ratio check counts is the
+ * users with the smallest of these (see src/metrics/user-sample.ts).
+ *
+ * It must not tell anything about the user's rollout position, or the sample would lean towards one
+ * cohort: so it hashes another key (`user-sample:` and the value, without the flag's group) with
+ * other seeds than the assignment, which makes the two unrelated (test/unit/user-sample.test.ts
+ * checks that the sample's share of treated users is the step's). It is the same for every flag: the
+ * frontend API hashes each context once, however many flags it evaluates. The value itself is never
+ * sent or stored, only this hash.
+ */
+export function userSampleHash(stickinessValue: string): string {
+  const key = `user-sample:${stickinessValue}`;
+  const high = murmurHash3.x86.hash32(key, SAMPLE_SEEDS[0]) >>> 0;
+  const low = murmurHash3.x86.hash32(key, SAMPLE_SEEDS[1]) >>> 16;
+  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(4, '0');
 }

@@ -32,7 +32,7 @@
  * below the truth more often than promised: see test/unit/unit-statistics-coverage.test.ts.
  */
 import { UNIT_BUCKETS, type UnitCounts } from '../metrics/outcome-model.js';
-import { alwaysValidRadius, type Bounds, type SampleRatioTest, sampleRatioTest } from './statistics.js';
+import { alwaysValidRadius, type Bounds } from './statistics.js';
 
 /** How many hashed user buckets a cohort's outcomes are counted in: the controller's one count. */
 export const UNIT_BUCKET_COUNT = UNIT_BUCKETS;
@@ -275,20 +275,4 @@ export function typicalRate(b: UnitBuckets): number | undefined {
     errors += b.errors[k]!;
   }
   return errors / requests;
-}
-
-/**
- * Sample-ratio check on users: of the distinct users (stickiness values) seen in the step, does
- * the share that got the feature match the step's percentage? Pearson's χ² with one degree of
- * freedom, as sampleRatioTest, but on counts of users, not of evaluations.
- *
- * Why users: the hash of the stickiness value decides assignment, so each distinct user is one
- * independent draw that lands on with probability `expectedShare`, which is exactly what the χ²
- * test assumes. Evaluations are not independent draws: one heavy user evaluating the flag 10,000
- * times moves the evaluation share as if 10,000 users had been assigned, and the evaluation-level
- * test then reports a mismatch where the assignment is fine. `units` are counts of distinct users
- * served on and off (how they are counted, exactly or by sketch, is the caller's business).
- */
-export function unitShareTest(units: { on: number; off: number }, expectedShare: number): SampleRatioTest {
-  return sampleRatioTest(units.on, units.off, expectedShare);
 }

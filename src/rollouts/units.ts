@@ -11,7 +11,7 @@ export function unitOf(metric: string): MetricUnit {
   if (metric === 'error_rate') return 'fraction';
   if (/^latency_(p\d+|mean)_ms$/.test(metric)) return 'ms';
   if (metric === 'exposures') return 'evaluations';
-  if (metric === 'sample_ratio') return 'share';
+  if (metric === 'sample_ratio' || metric === 'sample_ratio_users') return 'share';
   // A PromQL check's value is whatever its query returns: shown as the number it is.
   return 'value';
 }
@@ -52,8 +52,9 @@ export function metricText(metric: string, value: number | null | undefined): st
   }
 }
 
-/** What a check's samples count: requests for outcome checks, evaluations for traffic checks. */
+/** What a check's samples count: requests for outcome checks, evaluations for traffic checks, users for the sample ratio on users. */
 export function samplesText(metric: string, samples: number): string {
+  if (metric === 'sample_ratio_users') return counted(samples, 'user');
   const unit = unitOf(metric);
   return counted(samples, unit === 'evaluations' || unit === 'share' ? 'evaluation' : 'request');
 }
@@ -78,4 +79,16 @@ export function judgedOnText(check: { test?: { method: string } }): string {
 
 function trimZeros(s: string): string {
   return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+}
+
+/** A check's verdict as people are shown it: `not-judged` for a check shown for information only (see CheckResult.informational). */
+export type ShownVerdict = 'pass' | 'fail' | 'inconclusive' | 'not-judged';
+
+export function shownVerdict(c: { verdict: 'pass' | 'fail' | 'inconclusive'; informational?: boolean }): ShownVerdict {
+  return c.informational ? 'not-judged' : c.verdict;
+}
+
+/** The verdict in words: "pass", "not judged". */
+export function verdictText(c: { verdict: 'pass' | 'fail' | 'inconclusive'; informational?: boolean }): string {
+  return shownVerdict(c).replace('-', ' ');
 }

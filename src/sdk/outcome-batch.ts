@@ -1,4 +1,5 @@
 import { UNIT_BUCKETS, type Cohort } from '../metrics/outcome-model.js';
+import { BottomK, USER_HASH_PATTERN, USER_SAMPLE_SIZE } from '../metrics/user-sample.js';
 
 /**
  * Outcomes observed since the last flush, added up per flag and cohort in memory: recording is a
@@ -18,12 +19,15 @@ export interface OutcomeRecord {
   latencyMs?: { buckets: Record<string, number>; sum: number };
   /** The same requests and errors per hashed user bucket ("0" … "63"): what judging per user needs. */
   units?: Record<string, { requests: number; errors: number }>;
+  /** The distinct users, as sample hashes (at most USER_SAMPLE_SIZE, the smallest): what the sample-ratio check counts. */
+  users?: string[];
 }
 
 /** Upper bounds (ms) of the latency histogram; a last "+Inf" bucket catches the rest. */
 export const DEFAULT_LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
-/** What the controller accepts in one report: at most 1,000 records, at most 100 buckets per histogram. */
+/** What the controller accepts in one report: at most 1,000 records, 20,000 user hashes, 100 buckets per histogram. */
 export const MAX_RECORDS_PER_REPORT = 1000;
+export const MAX_USERS_PER_REPORT = 20_000;
 const MAX_FINITE_BUCKETS = 99;
 /**
  * The controller's flag-name rule (NAME_PATTERN in src/flags/schema.ts, held equal by a test),
@@ -37,6 +41,8 @@ export interface Observation {
   latencyMs?: number;
   /** The hashed user bucket of the request's stickiness value (0 … 63), when it has one. */
   unit?: number;
+  /** The user's sample hash (userSampleHash of the stickiness value: 12 hex digits), when it has one. */
+  user?: string;
 }
 
 /** Hashed user buckets, as the controller counts them. */
@@ -52,6 +58,8 @@ interface Tally {
   latencySum: number;
   /** Requests and errors per hashed user bucket, for the observations that named one. */
   units: Map<number, { requests: number; errors: number }> | undefined;
+  /** The smallest sample hashes of the users seen. */
+  users: BottomK | undefined;
 }
 
 /** Checks the bounds once, at start-up: a bad histogram is a programming error, better found at once. */
@@ -69,9 +77,14 @@ export class OutcomeBatch {
   /** Observations refused since the batch was made (bad flag name, too many distinct flags). */
   refused = 0;
 
+  /**
+   * `startedAt`: when the batch began counting (wall clock, ms), which its report says (`start`): the
+   * controller counts its users from then.
+   */
   constructor(
     private readonly bounds: readonly number[] = DEFAULT_LATENCY_BUCKETS_MS,
     private readonly maxKeys = MAX_RECORDS_PER_REPORT,
+    readonly startedAt = 0,
   ) {}
 
   get size(): number {
@@ -88,7 +101,7 @@ export class OutcomeBatch {
         this.refused += 1;
         return false;
       }
-      tally = { flag, cohort, requests: 0, errors: 0, counts: undefined, latencySum: 0, units: undefined };
+      tally = { flag, cohort, requests: 0, errors: 0, counts: undefined, latencySum: 0, units: undefined, users: undefined };
       this.tallies.set(key, tally);
     }
     tally.requests += 1;
@@ -101,6 +114,7 @@ export class OutcomeBatch {
       u.requests += 1;
       if (!observation.ok) u.errors += 1;
     }
+    if (typeof observation.user === 'string' && USER_HASH_PATTERN.test(observation.user)) (tally.users ??= new BottomK(USER_SAMPLE_SIZE)).add(observation.user);
     const latency = observation.latencyMs;
     if (typeof latency === 'number' && Number.isFinite(latency) && latency >= 0) {
       tally.counts ??= new Array<number>(this.bounds.length + 1).fill(0);
@@ -136,9 +150,32 @@ export class OutcomeBatch {
         record.latencyMs = { buckets, sum: t.latencySum };
       }
       if (t.units) record.units = Object.fromEntries([...t.units].map(([bucket, u]) => [String(bucket), { ...u }]));
+      if (t.users) record.users = t.users.values();
       return record;
     });
   }
+}
+
+/**
+ * Records in reports the controller accepts: at most `maxRecords` (MAX_RECORDS_PER_REPORT unless told) records and
+ * MAX_USERS_PER_REPORT user hashes each (a record holds at most USER_SAMPLE_SIZE, so every record fits).
+ */
+export function splitReports(records: readonly OutcomeRecord[], maxRecords = MAX_RECORDS_PER_REPORT): OutcomeRecord[][] {
+  const reports: OutcomeRecord[][] = [];
+  let current: OutcomeRecord[] = [];
+  let users = 0;
+  for (const record of records) {
+    const n = record.users?.length ?? 0;
+    if (current.length > 0 && (current.length >= maxRecords || users + n > MAX_USERS_PER_REPORT)) {
+      reports.push(current);
+      current = [];
+      users = 0;
+    }
+    current.push(record);
+    users += n;
+  }
+  if (current.length > 0) reports.push(current);
+  return reports;
 }
 
 /** Requests a list of records stands for: what the drop counters count. */

@@ -1,4 +1,4 @@
-import { requestsIn, type OutcomeRecord } from './outcome-batch.js';
+import { requestsIn, splitReports, type OutcomeRecord } from './outcome-batch.js';
 
 /**
  * Posts outcome batches to the controller. A batch whose post fails is kept and tried again at the
@@ -32,13 +32,16 @@ export interface SenderStats {
 
 /**
  * Records per post. A record with a full histogram (99 bounds) and every user bucket takes up to
- * about 4.2 kB of JSON, so 200 of them stay under the controller's default body limit for outcome
- * reports (BODY_LIMIT_OUTCOMES, 1 MB); a whole report of MAX_RECORDS_PER_REPORT could not.
+ * about 4.2 kB of JSON, and a post's user samples at most MAX_USERS_PER_REPORT × 15 bytes (300 kB),
+ * so 150 records stay under the controller's default body limit for outcome reports
+ * (BODY_LIMIT_OUTCOMES, 1 MB); a whole report of MAX_RECORDS_PER_REPORT could not.
  */
-export const RECORDS_PER_POST = 200;
+export const RECORDS_PER_POST = 150;
 
 interface PendingBatch {
   records: OutcomeRecord[];
+  /** When the batch began counting (ms since the epoch): its users count from then. */
+  start: number;
   attempts: number;
 }
 
@@ -58,14 +61,12 @@ export class OutcomeSender {
     return { ...this.counters, pendingBatches: this.pending.length, lastError: this.lastError };
   }
 
-  /** Queues new records (split into posts the controller takes) and posts everything queued. */
-  async send(records: OutcomeRecord[]): Promise<void> {
-    for (let i = 0; i < records.length; i += RECORDS_PER_POST) {
-      this.pending.push({ records: records.slice(i, i + RECORDS_PER_POST), attempts: 0 });
-    }
+  /** Queues new records counted since `start` (split into posts the controller takes) and posts everything queued. */
+  async send(records: OutcomeRecord[], start = Date.now()): Promise<void> {
+    for (const report of splitReports(records, RECORDS_PER_POST)) this.pending.push({ records: report, start, attempts: 0 });
     while (this.pending.length > 0) {
       const batch = this.pending[0]!;
-      const outcome = await this.post(batch.records);
+      const outcome = await this.post(batch.records, batch.start);
       if (outcome === 'retry') {
         batch.attempts += 1;
         if (batch.attempts >= this.options.maxAttempts) this.drop(this.pending.shift()!.records);
@@ -86,13 +87,13 @@ export class OutcomeSender {
     this.counters.droppedRequests += requestsIn(records);
   }
 
-  private async post(records: OutcomeRecord[]): Promise<'sent' | 'retry' | 'refused'> {
+  private async post(records: OutcomeRecord[], start: number): Promise<'sent' | 'retry' | 'refused'> {
     const { endpoint, token, appName, timeoutMs } = this.options;
     try {
       const res = await this.options.fetch(endpoint, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: token },
-        body: JSON.stringify({ appName, records }),
+        body: JSON.stringify({ appName, start, records }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const body = await res.text();

@@ -102,7 +102,7 @@ export class RolloutClient {
     this.onError = options.onError ?? defaultOnError();
     this.now = options.now ?? (() => performance.now());
     this.bounds = checkLatencyBuckets(options.latencyBucketsMs ?? DEFAULT_LATENCY_BUCKETS_MS);
-    this.batch = new OutcomeBatch(this.bounds);
+    this.batch = new OutcomeBatch(this.bounds, undefined, Date.now());
     const base = options.url.replace(/\/+$/, '').replace(/\/api$/, '');
     this.sender = new OutcomeSender({
       endpoint: `${base}/api/metrics/outcomes`,
@@ -198,7 +198,7 @@ export class RolloutClient {
     const enabled = this.isEnabled(flag, context);
     const cohort: Cohort = enabled ? 'treatment' : 'control';
     // Counted per hashed user too, so the controller can judge users rather than requests.
-    const unit = unitOf(this.unleash.getFeatureToggleDefinition(flag), flag, context);
+    const who = unitOf(this.unleash.getFeatureToggleDefinition(flag), flag, context);
     const started = this.now();
     let ended = false;
     return {
@@ -208,7 +208,7 @@ export class RolloutClient {
       end: (outcome = {}) => {
         if (ended) return;
         ended = true;
-        this.record(flag, cohort, { ok: outcome.ok ?? true, latencyMs: this.now() - started, unit });
+        this.record(flag, cohort, { ok: outcome.ok ?? true, latencyMs: this.now() - started, unit: who?.unit, user: who?.user });
       },
     };
   }
@@ -261,9 +261,9 @@ export class RolloutClient {
     this.flushing = this.flushing
       .then(async () => {
         const batch = this.batch;
-        this.batch = new OutcomeBatch(this.bounds);
+        this.batch = new OutcomeBatch(this.bounds, undefined, Date.now());
         this.refused += batch.refused;
-        await this.sender.send(batch.toRecords());
+        await this.sender.send(batch.toRecords(), batch.startedAt);
       })
       .catch((err: unknown) => this.report(err));
     return this.flushing;

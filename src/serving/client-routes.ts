@@ -10,6 +10,7 @@ import { clientMetricsSchema, knownToggles, recordExposures } from '../metrics/e
 import { appNameSchema, reportedNameSchema, sdkTextSchema } from '../metrics/sdk-fields.js';
 import type { Registrations } from './registrations.js';
 import { matchesIfNoneMatch, type RenderedPayload } from './rendered-payload.js';
+import type { SdkFetchRecorder } from './sdk-fetches.js';
 import type { ServingState } from './serving-state.js';
 import type { StreamHub } from './stream-hub.js';
 
@@ -55,10 +56,14 @@ export function sendRendered(req: IncomingMessage, res: ServerResponse, payload:
   res.end(body);
 }
 
-/** The unfiltered features payload for a client token's environment, as the stock SDK polls it. */
-export function serveFeatures(state: ServingState, req: IncomingMessage, res: ServerResponse, env: string): void {
+/**
+ * The unfiltered features payload for a client token's environment, as the stock SDK polls it.
+ * Noted as a fetch: after it, the SDK holds the state at this replica's revision (see sdk-fetches.ts).
+ */
+export function serveFeatures(state: ServingState, fetches: SdkFetchRecorder, req: IncomingMessage, res: ServerResponse, env: string): void {
   const withSegments = clientSpecSupportsSegments(header(req, 'unleash-client-spec'));
   sendRendered(req, res, state.featuresPayload(env, withSegments));
+  fetches.note(env, fetches.instanceOf(req.headers), state.seq);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -71,8 +76,15 @@ function parseRevision(etag: string | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store: Store; registrations: Registrations; now: () => number }): RouteSpec[] {
-  const { state, hub, store, registrations, now } = deps;
+export function clientRoutes(deps: {
+  state: ServingState;
+  hub: StreamHub;
+  store: Store;
+  fetches: SdkFetchRecorder;
+  registrations: Registrations;
+  now: () => number;
+}): RouteSpec[] {
+  const { state, hub, store, fetches, registrations, now } = deps;
   const auth = { kind: 'client' } as const;
   return [
     defineRoute({
@@ -87,12 +99,13 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
         const env = tokenEnvironment(token);
         const project = query.project === undefined ? undefined : ([] as string[]).concat(query.project);
         if (project === undefined && query.namePrefix === undefined) {
-          serveFeatures(state, req, res, env);
+          serveFeatures(state, fetches, req, res, env);
           return undefined;
         }
         // SDKs configured with projectName or namePrefix send the same filter every time: cached per change too.
         const withSegments = clientSpecSupportsSegments(req.header('unleash-client-spec'));
         sendRendered(req, res, state.featuresPayload(env, withSegments, { project, namePrefix: query.namePrefix }));
+        fetches.note(env, fetches.instanceOf(req.headers), state.seq);
         return undefined;
       },
     }),
@@ -122,6 +135,7 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
         const since = parseRevision(req.header('if-none-match'));
         const changes = since === undefined ? null : state.changesSince(since);
         const events = changes ? state.deltaEvents(env, changes) : [state.hydration(env)];
+        fetches.note(env, fetches.instanceOf(req.headers), state.seq);
         if (events.length === 0) {
           res.setHeader('ETag', `"${since}"`).status(304).end();
           return undefined;
@@ -141,7 +155,7 @@ export function clientRoutes(deps: { state: ServingState; hub: StreamHub; store:
         429: { description: 'Too many streams for this token or replica (STREAMS_PER_TOKEN, STREAMS_PER_REPLICA); Retry-After in seconds' },
       },
       handler: ({ req, res, token }) => {
-        hub.open(tokenEnvironment(token), res, req.header('last-event-id'), token!.id);
+        hub.open(tokenEnvironment(token), res, req.header('last-event-id'), token!.id, fetches.instanceOf(req.headers));
         return undefined;
       },
     }),

@@ -37,6 +37,10 @@ export class ServingState {
   private flags = new Map<string, StoredFlag>();
   private segments = new Map<number, Segment>();
   private versions = new Map<string, number>();
+  /** Flag name → feed position of its last change applied here (see flagRevision). */
+  private flagSeqs = new Map<string, number>();
+  /** Feed position of the last full (re)load. */
+  private loadedSeq = 0;
   private recent: Array<{ seq: number; kind: 'flag' | 'segment'; key: string; project?: string }> = [];
   /** Delta requests from a seq at or after this can be answered from `recent`. */
   private answerableFrom = 0;
@@ -53,6 +57,7 @@ export class ServingState {
     this.flags = new Map();
     this.segments = new Map();
     this.versions = new Map();
+    this.flagSeqs = new Map();
     for (const doc of flagDocs) {
       this.flags.set(doc.id, storedFlagSchema.parse(doc.value));
       this.versions.set(`${FLAGS}/${doc.id}`, doc.version);
@@ -64,6 +69,7 @@ export class ServingState {
     }
     const hadData = this.loaded;
     this.seq = head;
+    this.loadedSeq = head;
     this.recent = [];
     this.answerableFrom = this.seq;
     this.rendered.clear();
@@ -87,6 +93,7 @@ export class ServingState {
         if (entry.value === null) this.flags.delete(entry.id);
         else this.flags.set(entry.id, storedFlagSchema.parse(entry.value));
         const project = this.flags.get(entry.id)?.project ?? previous?.project ?? 'default';
+        this.flagSeqs.set(entry.id, entry.seq);
         changes.flags.set(entry.id, project);
         this.remember({ seq: entry.seq, kind: 'flag', key: entry.id, project });
       } else {
@@ -130,6 +137,16 @@ export class ServingState {
    */
   servesFlag(_env: string, name: string): boolean {
     return this.flags.has(name);
+  }
+
+  /**
+   * The feed position from which this replica serves the flag as it is now: its last change applied
+   * here, or, for a flag unchanged since the state was (re)loaded, the position of that load (its
+   * change came at or before it). A fetch served at this revision or later holds the flag as it is now.
+   */
+  flagRevision(name: string): number | undefined {
+    if (!this.flags.has(name)) return undefined;
+    return this.flagSeqs.get(name) ?? this.loadedSeq;
   }
 
   allFlags(): StoredFlag[] {

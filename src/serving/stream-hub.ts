@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { LimitError } from '../errors/limit-error.js';
 import type { Logger } from '../logger.js';
+import type { SdkFetchRecorder } from './sdk-fetches.js';
 import type { ChangedKeys, DeltaEvent, ServingState } from './serving-state.js';
 
 /** A stream that cannot keep up is cut (it reconnects with Last-Event-ID) rather than buffered without bound. */
@@ -20,6 +21,8 @@ interface StreamClient {
   res: Response;
   /** The token the stream was opened with: revoking it ends the stream. */
   tokenId: string;
+  /** The SDK instance at the other end (SdkFetchRecorder.instanceOf), whose every update is noted as a fetch. */
+  instance: string;
 }
 
 export function sseMessage(event: string, id: number, data: unknown): string {
@@ -43,6 +46,7 @@ export class StreamHub {
     private readonly logger: Logger,
     heartbeatMs: number,
     private readonly limits: StreamLimits = { perToken: Number.POSITIVE_INFINITY, perReplica: Number.POSITIVE_INFINITY },
+    private readonly fetches?: SdkFetchRecorder,
   ) {
     this.unsubscribe = state.onChange((_seq, changes) => this.broadcast(changes));
     // A comment line keeps proxies and the SDK's read timeout (60 s) from closing an idle stream.
@@ -77,7 +81,7 @@ export class StreamHub {
   }
 
   /** Opens a stream: hydration on a fresh connect, or only what was missed on a reconnect with Last-Event-ID. */
-  open(env: string, res: Response, lastEventId: string | undefined, tokenId: string): void {
+  open(env: string, res: Response, lastEventId: string | undefined, tokenId: string, instance = ''): void {
     this.admit(tokenId);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream',
@@ -96,7 +100,8 @@ export class StreamHub {
       // A reconnect storm after a deploy would otherwise render the full hydration once per stream.
       res.write(this.state.connectedMessage(env, (hydration, seq) => sseMessage('unleash-connected', seq, { events: [hydration] })));
     }
-    const client: StreamClient = { env, res, tokenId };
+    this.fetches?.note(env, instance, this.state.seq);
+    const client: StreamClient = { env, res, tokenId, instance };
     let set = this.byEnv.get(env);
     if (!set) this.byEnv.set(env, (set = new Set()));
     set.add(client);
@@ -117,7 +122,10 @@ export class StreamHub {
       const events: DeltaEvent[] = this.state.deltaEvents(env, changes);
       if (events.length === 0) continue;
       const message = sseMessage('unleash-updated', this.state.seq, { events });
-      for (const client of clients) this.write(client, message);
+      for (const client of clients) {
+        this.write(client, message);
+        this.fetches?.note(env, client.instance, this.state.seq);
+      }
     }
   }
 

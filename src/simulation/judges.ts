@@ -1,4 +1,5 @@
 import type { Cohort, OutcomeTotals, UnitCounts } from '../metrics/outcome-model.js';
+import { sampledUsers } from '../metrics/user-sample.js';
 import type { Policy } from '../policies/policy-schema.js';
 import type { DecisionInput, Rollout } from '../rollouts/rollout-model.js';
 
@@ -39,7 +40,11 @@ export interface Judge {
   analyse(policy: Policy, rollout: Rollout, traffic: MeasuredTraffic): DecisionInput;
 }
 
-/** Today's judge: every request an independent trial (the step's totals, the last interval's, the step's evaluations). */
+/**
+ * Today's judge: every request an independent trial (the step's totals, the last interval's, the
+ * step's evaluations). With no users reported, the sample-ratio check shows the share of
+ * evaluations for information and does not judge, as the controller does for stock SDKs.
+ */
 export const requestLevelJudge: Judge = {
   name: 'request-level',
   description: "today's decide: gates and rollback rules on request counts, each request an independent trial",
@@ -59,15 +64,24 @@ function withUnits(window: WindowTraffic): OutcomeTotals {
 /**
  * The user-level judge: outcomes counted per hashed user bucket (what the SDK helper reports), so
  * error-rate checks use the spread between buckets of users; the traffic check counts distinct
- * users on and off rather than evaluations.
+ * users on and off rather than evaluations, allowing for the error the controller's sample of users
+ * would have at those counts (sampledUsers), as the controller does.
  */
 export const userLevelJudge: Judge = {
   name: 'user-level',
   description: 'error rates judged on hashed user buckets (the SDK helper reports them); the sample-ratio check on distinct users',
-  analyse: (_policy, _rollout, traffic) => ({
-    kind: 'analysis',
-    measurements: { step: withUnits(traffic.step), recent: withUnits(traffic.recent), exposures: traffic.step.users ?? traffic.step.exposures },
-  }),
+  analyse: (_policy, _rollout, traffic) => {
+    const users = traffic.step.users;
+    return {
+      kind: 'analysis',
+      measurements: {
+        step: withUnits(traffic.step),
+        recent: withUnits(traffic.recent),
+        exposures: traffic.step.exposures,
+        ...(users ? { users: { on: sampledUsers(users.on), off: sampledUsers(users.off) } } : {}),
+      },
+    };
+  },
 };
 
 /** One column of the report: a plan judged by a judge. */

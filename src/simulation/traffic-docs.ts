@@ -74,10 +74,11 @@ export const SCENARIO_FILE_REFERENCE: string[] = [
 export const READING: string[] = [
   'Why a request-level judge misjudges real traffic: it treats every request as an independent trial, and on real traffic they are not.',
   '',
-  "1. **Sample ratio.** The standard plan's traffic check compares the share of *evaluations* that got the feature with the step's percentage. " +
-    'With sticky assignment that share is the share of requests made by the users the hash put in, which is off the percentage by however busy those users happen to be ' +
-    '(each scenario below says how far, at 1 %); over a day\'s millions of evaluations any such gap is "significant", so the step is held until its maximum duration pauses it, ' +
-    'or, when it turns while the step awaits its approval, held there. Counting distinct users (which this traffic reports) rather than evaluations is the cure.',
+  '1. **Sample ratio.** A traffic check on the share of *evaluations* that got the feature (what the controller judged before) is fooled by sticky assignment: ' +
+    'that share is the share of requests made by the users the hash put in, which is off the percentage by however busy those users happen to be ' +
+    '(each scenario below says how far, at 1 %); over a day\'s millions of evaluations any such gap is "significant", and the step would be held until its maximum duration paused it. ' +
+    'So the controller judges the share of distinct users where applications report them (the `user-level` judge, with the error of its sample of users allowed for), ' +
+    'and only shows the share of evaluations, unjudged, where they do not (stock SDKs: the `request-level` judge here).',
   "2. **Error comparison.** The bounds on treatment's error rate against control's assume independent requests. When errors bunch in a few users " +
     "(`errorConcentration`), or a bot or a heavy user lands in one cohort, which users the hash happened to pick moves a cohort's error rate by far more than those bounds allow: " +
     'healthy releases fail "beyond doubt" (so its catching every regression says little). The per-user variation shows between the unit buckets, which is what a unit-level judge uses.',

@@ -2,6 +2,7 @@ import { emptyCohort } from '../metrics/outcome-math.js';
 import { emptyUnits } from '../metrics/outcome-fields.js';
 import type { Cohort, CohortTotals, OutcomeTotals } from '../metrics/outcome-model.js';
 import type { Rollout } from '../rollouts/rollout-model.js';
+import { assignedShare } from '../rollouts/unit-bucket.js';
 import { addCohortInto, BUCKET_KEYS } from './coin-flip-traffic.js';
 import { binomialDraw, poissonDraw } from './distributions.js';
 import { UNIT_BUCKETS } from './hashing.js';
@@ -109,8 +110,9 @@ export function realTraffic(
         stepStartedAt = rollout.stepStartedAt;
         stepIntensity = 0;
       }
-      // Sticky hashing: a user is in at P exactly when their bucket (an integer) is below P.
-      const percentage = Math.min(100, Math.max(0, Math.ceil(rollout.percentage)));
+      // Sticky hashing: a user is in at P exactly when their bucket (an integer) is below P's whole
+      // percents, as the SDK assigns (assignedShare: a 2.5 % step serves 2 %).
+      const percentage = Math.round(assignedShare(rollout.percentage) * 100);
       const middle = now - intervalMs / 2;
       const rateFactor = dailyFactor(scenario, middle);
       const errorFactor = dailyFactor(scenario, middle, 'errors');

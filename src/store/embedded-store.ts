@@ -3,8 +3,9 @@ import { FeedFollowers } from './embedded-feed-followers.js';
 import type { CommitRecord, JournalRecord } from './embedded-format.js';
 import { openJournal, type Journal } from './embedded-journal.js';
 import type { RepairReport } from './embedded-recovery.js';
+import { EmbeddedSamples } from './embedded-samples.js';
 import { EmbeddedState } from './embedded-state.js';
-import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store } from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, SampleAdd, Store } from './port.js';
 
 export type { RepairReport } from './embedded-recovery.js';
 
@@ -57,6 +58,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
     () => this.head,
   );
   private dirtyCounters = new Set<string>();
+  private readonly samples = new EmbeddedSamples(() => this.now());
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -134,6 +136,21 @@ class EmbeddedStore extends EmbeddedState implements Store {
     for (const [name, b] of this.counters) if (b.x <= now) this.counters.delete(name);
     this.journal.append(records);
     this.maybeCompact();
+  }
+
+  async addToSamples(adds: SampleAdd[], keep: number, ttlSeconds: number): Promise<void> {
+    this.assertOpen();
+    this.samples.add(adds, keep, ttlSeconds);
+  }
+
+  async mergeSamples(dest: string, sources: string[], keep: number, ttlSeconds: number): Promise<void> {
+    this.assertOpen();
+    this.samples.merge(dest, sources, keep, ttlSeconds);
+  }
+
+  async readSamples(groups: string[][], keep: number): Promise<string[][]> {
+    this.assertOpen();
+    return this.samples.read(groups, keep);
   }
 
   private liveLease(name: string): { holder: string; token: number; x: number } | undefined {

@@ -77,6 +77,12 @@ export interface Lease {
 
 export type CounterFields = Record<string, number>;
 
+/** Members to add to one bottom-k sample (see Store.addToSamples). */
+export interface SampleAdd {
+  key: string;
+  members: string[];
+}
+
 export interface Store {
   /** Short name for logs: "redis" or "embedded". */
   readonly kind: string;
@@ -121,6 +127,19 @@ export interface Store {
    * counters live, so a rollout analysis is one round trip however many buckets its windows span.
    */
   sumCounters(groups: string[][]): Promise<CounterFields[]>;
+
+  /**
+   * Bottom-k samples (see sample-merge.ts): sets of members that keep only their `keep` smallest, in
+   * text order, and expire `ttlSeconds` after their last write. Adds each list of members to its
+   * sample. Members are short strings of one length (hashes in hex), so text order is number order.
+   * The embedded store keeps samples in memory only: they are derived data, and after a restart a
+   * sample holds what was added since (Redis keeps them like its other keys).
+   */
+  addToSamples(adds: SampleAdd[], keep: number, ttlSeconds: number): Promise<void>;
+  /** `dest` becomes the bottom-`keep` sample of itself and every source. Idempotent: merging a source again changes nothing. */
+  mergeSamples(dest: string, sources: string[], keep: number, ttlSeconds: number): Promise<void>;
+  /** Per group, the `keep` smallest members of the union of its samples, smallest first (missing samples are empty). */
+  readSamples(groups: string[][], keep: number): Promise<string[][]>;
 
   /**
    * Take or renew a lease. Returns the lease with its fencing token when `holder` now holds it,

@@ -27,6 +27,7 @@ export function keys(prefix: string) {
     ver: (c: string) => `${p}:ver:${c}`,
     log: (l: string) => `${p}:log:${l}`,
     ctr: (b: string) => `${p}:ctr:${b}`,
+    smp: (s: string) => `${p}:smp:${s}`,
     lease: (n: string) => `${p}:lease:${n}`,
     fence: (n: string) => `${p}:fence:${n}`,
   };

@@ -1,5 +1,5 @@
 import { type ConflictKind, ConflictError, StoreUnavailableError } from '../errors/app-error.js';
-import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, Store, Versioned } from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, SampleAdd, Store, Versioned } from './port.js';
 import { closeClient, createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology } from './redis-connection.js';
 import {
   checkFinite,
@@ -17,6 +17,7 @@ import {
 } from './redis-encoding.js';
 import { followFeed } from './redis-feed-follower.js';
 import { ACQUIRE_LUA, COMMIT_LUA, RELEASE_LUA, SUM_COUNTERS_LUA } from './redis-scripts.js';
+import * as samples from './redis-samples.js';
 
 export interface RedisStoreOptions {
   /** A single server, a Sentinel set or a Cluster: see redis-connection.ts for the URL forms. */
@@ -250,6 +251,11 @@ export class RedisStore implements Store {
       return sums as CounterFields;
     });
   }
+
+  // Bottom-k samples: redis-samples.ts (async, so a bad argument rejects like any other failure, unwrapped).
+  addToSamples = async (adds: SampleAdd[], keep: number, ttl: number) => this.io(samples.addToSamples(this.redis, this.k.smp, adds, keep, ttl));
+  mergeSamples = async (to: string, from: string[], keep: number, ttl: number) => this.io(samples.mergeSamples(this.redis, this.k.smp, to, from, keep, ttl));
+  readSamples = async (groups: string[][], keep: number) => this.io(samples.readSamples(this.redis, this.k.smp, groups, keep));
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
     // Confirmed like a commit: a fencing token a failover could take back might be handed out twice.

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { emptyTotals, errorRate, latencyMean, latencyPercentile } from '../../src/metrics/outcome-math.js';
 import { outcomeRoutes } from '../../src/metrics/outcome-routes.js';
 import { outcomeBucketKey, StoreOutcomeSource } from '../../src/metrics/outcomes.js';
+import { userSampleKey } from '../../src/metrics/user-sample.js';
 import { startTestController, type TestController } from '../support/controller.js';
 
 /** Aligned to the 10 s bucket, so offsets below read as "which bucket". */
@@ -180,6 +181,62 @@ describe('outcomes from POST /api/metrics/outcomes', () => {
 
     expect(await t.controller.store.readCounters(outcomeBucketKey('production', 'rejected', T0))).toEqual({});
     expect(await outcomes.sum('production', 'rejected', T0, T0 + 30_000)).toEqual(emptyTotals());
+  });
+
+  it('keeps the users of a record in the sample of its flag, cohort and the bucket its report began in', async () => {
+    clock = T0 + 125_000;
+    const hash = (n: number) => n.toString(16).padStart(12, '0');
+    const base = { flag: 'user-flag', requests: 10, errors: 0 };
+    expect(
+      (
+        await post(
+          {
+            appName: 'shop',
+            start: T0 + 101_000,
+            records: [
+              { ...base, cohort: 'treatment', users: [hash(3), hash(1)] },
+              { ...base, cohort: 'control', users: [hash(2)] },
+              // The same flag and cohort again: one sample.
+              { ...base, cohort: 'treatment', users: [hash(1), hash(9)] },
+            ],
+          },
+          prod,
+        )
+      ).status,
+    ).toBe(202);
+    // No start: from its arrival. A start from long ago or from the future: kept within the last ten minutes.
+    expect((await post({ appName: 'shop', records: [{ ...base, cohort: 'treatment', users: [hash(4)] }] }, prod)).status).toBe(202);
+    expect((await post({ appName: 'shop', start: T0, records: [{ ...base, cohort: 'treatment', users: [hash(5)] }] }, prod)).status).toBe(202);
+    expect((await post({ appName: 'shop', start: T0 + 999_000, records: [{ ...base, cohort: 'treatment', users: [hash(6)] }] }, prod)).status).toBe(202);
+    const store = t.controller.store;
+    const sample = (cohort: 'treatment' | 'control', at: number) => userSampleKey('production', 'user-flag', cohort, at);
+    expect(await store.readSamples([[sample('treatment', T0 + 100_000)], [sample('control', T0 + 100_000)], [sample('treatment', T0 + 120_000)]], 10)).toEqual([
+      [hash(1), hash(3), hash(9)],
+      [hash(2)],
+      [hash(4), hash(6)],
+    ]);
+    // A start within the last ten minutes keeps its own bucket; one from longer ago counts from ten minutes back.
+    expect(await store.readSamples([[sample('treatment', T0)]], 10)).toEqual([[hash(5)]]);
+    clock = T0 + 1_000_000;
+    expect((await post({ appName: 'shop', start: T0, records: [{ ...base, cohort: 'treatment', users: [hash(7)] }] }, prod)).status).toBe(202);
+    expect(await store.readSamples([[sample('treatment', T0 + 400_000)]], 10)).toEqual([[hash(7)]]);
+  });
+
+  it('refuses users that are not sample hashes, or too many of them, naming where', async () => {
+    clock = T0 + 2_000;
+    const valid = { flag: 'bad-users', cohort: 'treatment', requests: 1, errors: 0 };
+    const hash = (n: number) => n.toString(16).padStart(12, '0');
+    const raw = await post(report({ ...valid, users: [hash(1), 'alice@example.com'] }), prod);
+    expect(raw.status).toBe(400);
+    expect(raw.body.message).toContain('records[0].users[1]');
+    expect(raw.body.message).toContain('12 lowercase hex digits');
+    expect((await post(report({ ...valid, users: Array.from({ length: 1025 }, (_, i) => hash(i)) }), prod)).body.message).toContain('records[0].users');
+    const many = Array.from({ length: 21 }, (_, r) => ({ ...valid, users: Array.from({ length: 1000 }, (_, i) => hash(r * 1000 + i)) }));
+    const tooMany = await post(report(...many), prod);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toContain('at most 20000 users');
+    expect((await post({ appName: 'shop', start: -5, records: [] }, prod)).body.message).toContain('start');
+    expect(await t.controller.store.readSamples([[userSampleKey('production', 'bad-users', 'treatment', T0)]], 10)).toEqual([[]]);
   });
 
   it('accepts an empty report and documents the body schema', async () => {

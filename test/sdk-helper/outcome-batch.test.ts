@@ -2,7 +2,16 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { latencyPercentile } from '../../src/metrics/outcome-math.js';
 import { outcomeReportSchema, type OutcomeReport } from '../../src/metrics/outcomes.js';
 import { NAME_PATTERN } from '../../src/flags/schema.js';
-import { checkLatencyBuckets, FLAG_NAME_PATTERN, OutcomeBatch, type OutcomeRecord } from '../../src/sdk/outcome-batch.js';
+import { USER_SAMPLE_SIZE } from '../../src/metrics/user-sample.js';
+import {
+  checkLatencyBuckets,
+  FLAG_NAME_PATTERN,
+  MAX_RECORDS_PER_REPORT,
+  MAX_USERS_PER_REPORT,
+  OutcomeBatch,
+  type OutcomeRecord,
+  splitReports,
+} from '../../src/sdk/outcome-batch.js';
 
 describe('outcome batch', () => {
   it('adds up observations per flag and cohort into per-bucket (not cumulative) histograms', () => {
@@ -39,6 +48,32 @@ describe('outcome batch', () => {
     batch.add('a.b_c~d-1', 'treatment', { ok: true, latencyMs: 12 });
     batch.add('a.b_c~d-1', 'control', { ok: true, latencyMs: 20_000 });
     expect(outcomeReportSchema.safeParse({ appName: 'shop', records: batch.toRecords() }).success).toBe(true);
+  });
+
+  it('reports each cohort’s distinct users by sample hash, the smallest USER_SAMPLE_SIZE of them, and ignores what is not a hash', () => {
+    const batch = new OutcomeBatch();
+    const hash = (n: number) => n.toString(16).padStart(12, '0');
+    for (let n = USER_SAMPLE_SIZE + 10; n >= 0; n--) batch.add('f', 'treatment', { ok: true, user: hash(n) });
+    batch.add('f', 'treatment', { ok: true, user: hash(3) });
+    batch.add('f', 'control', { ok: true, user: 'alice' });
+    batch.add('f', 'control', { ok: true });
+    const [treatment, control] = batch.toRecords();
+    expect(treatment!.requests).toBe(USER_SAMPLE_SIZE + 12);
+    expect(treatment!.users).toEqual(Array.from({ length: USER_SAMPLE_SIZE }, (_, n) => hash(n)));
+    expect(control).toEqual({ flag: 'f', cohort: 'control', requests: 2, errors: 0 });
+    expect(outcomeReportSchema.safeParse({ appName: 'shop', records: batch.toRecords() }).success).toBe(true);
+  });
+
+  it('splits records into reports the controller accepts: at most 1,000 records and 20,000 users each', () => {
+    const users = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(12, '0'));
+    const record = (flag: string, n: number): OutcomeRecord => ({ flag, cohort: 'treatment', requests: n, errors: 0, users: users(n) });
+    const heavy = Array.from({ length: 45 }, (_, i) => record(`f${i}`, 1000));
+    const reports = splitReports(heavy);
+    expect(reports.map((r) => r.length)).toEqual([20, 20, 5]);
+    for (const r of reports) expect(r.reduce((n, x) => n + x.users!.length, 0)).toBeLessThanOrEqual(MAX_USERS_PER_REPORT);
+    const light = Array.from({ length: 2500 }, (_, i) => ({ flag: `g${i}`, cohort: 'control' as const, requests: 1, errors: 0 }));
+    expect(splitReports(light).map((r) => r.length)).toEqual([MAX_RECORDS_PER_REPORT, MAX_RECORDS_PER_REPORT, 500]);
+    expect(splitReports([])).toEqual([]);
   });
 
   it("checks flag names by the controller's own rule", () => {

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
-import { bucketOf } from '../../src/rollouts/unit-bucket.js';
+import { USER_SAMPLE_BUCKET_MS, USER_SAMPLE_SIZE, userSampleBucket, userSampleKey } from '../../src/metrics/user-sample.js';
+import { bucketOf, userSampleHash } from '../../src/rollouts/unit-bucket.js';
 import { closeAllClients, ENV, outcomeTotals, testClient, waitFor } from './helpers.js';
 
 /**
  * The SDK helper counts every guarded call per hashed user bucket of the flag's stickiness value,
- * with no change to the application's code: the controller can then judge users, not requests.
+ * and reports each cohort's users by sample hash, with no change to the application's code: the
+ * controller can then judge users, not requests, and count them for the sample-ratio check.
  */
 
 describe('SDK helper: outcomes per hashed user', () => {
@@ -52,5 +54,10 @@ describe('SDK helper: outcomes per hashed user', () => {
     users.forEach((u, i) => (expected[bucketOf(u, 'checkout-group')]! += i + 1));
     expect(totals.treatment.units!.requests).toEqual(expected);
     expect(totals.treatment.units!.errors[bucketOf('bob', 'checkout-group')]).toBe(2);
+    // And each user once, by sample hash, in the treatment cohort's sample of users: what the sample-ratio check counts.
+    const now = Date.now();
+    const buckets = Array.from({ length: 13 }, (_, i) => userSampleKey(ENV, 'unit-flag', 'treatment', userSampleBucket(now - i * USER_SAMPLE_BUCKET_MS)));
+    const [sample] = await t.controller.store.readSamples([buckets], USER_SAMPLE_SIZE);
+    expect(sample).toEqual(users.map(userSampleHash).sort());
   });
 });

@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { openEmbeddedStore } from '../../src/store/embedded-store.js';
 import type { Store } from '../../src/store/port.js';
 import { journalOf, tempDirs } from '../support/embedded-files.js';
-import { storeContract } from './contract.js';
+import { storeContract, type MakeStore } from './contract.js';
+import { sampleContract } from './sample-contract.js';
 
 const tempDir = tempDirs('rc-embedded-');
 
-storeContract('embedded', async ({ feedMaxLen }) => {
+const makeEmbedded: MakeStore = async ({ feedMaxLen }) => {
   const dir = tempDir();
   let current = await openEmbeddedStore(dir, { feedMaxLen });
   return {
@@ -21,7 +22,9 @@ storeContract('embedded', async ({ feedMaxLen }) => {
     },
     cleanup: () => current.close(),
   };
-});
+};
+storeContract('embedded', makeEmbedded);
+sampleContract('embedded', makeEmbedded);
 
 async function seed(store: Store): Promise<void> {
   await store.commit({ puts: [{ collection: 'c', id: 'a', value: 1 }], appends: [{ log: 'audit', seq: 1, entry: 'e1' }] });

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createRedisStore } from '../../src/store/redis-store.js';
-import { redisFixture, storeContract } from './contract.js';
+import { redisFixture, storeContract, type MakeStore } from './contract.js';
+import { sampleContract } from './sample-contract.js';
 
 const url = inject('redisUrl');
 const admin = new Redis(url, { lazyConnect: true });
@@ -11,7 +12,7 @@ afterAll(async () => {
 });
 
 /** Each fixture gets a fresh prefix, so tests share one server without seeing each other's keys. */
-storeContract('redis', async ({ feedMaxLen }) => {
+const makeRedis: MakeStore = async ({ feedMaxLen }) => {
   const prefix = `t-${randomUUID().slice(0, 8)}`;
   return redisFixture(
     () => createRedisStore(url, prefix, { feedMaxLen }),
@@ -20,7 +21,9 @@ storeContract('redis', async ({ feedMaxLen }) => {
       if (keys.length) await admin.del(...keys);
     },
   );
-});
+};
+storeContract('redis', makeRedis);
+sampleContract('redis', makeRedis);
 
 describe('redis store specifics', () => {
   it('keeps every key under the {prefix} hash tag', async () => {

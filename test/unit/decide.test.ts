@@ -846,29 +846,47 @@ const gateMaths: Row[] = [
       stepIndex: 0,
       percentage: 1,
       actions: [],
-      verdict: { kind: 'waiting', reason: /evaluations >= 100: the flag was evaluated 41 times of the 100 needed/ },
+      verdict: { kind: 'waiting', reason: /evaluations >= 100: 41 evaluations reported since the step started, of the 100 needed/ },
       history: null,
     },
   },
   {
-    name: 'traffic: a sample ratio mismatch (5 % on at a 1 % step) holds the ramp and says why; it never rolls back',
-    rollout: rollout({ plan: noApprovalPolicy({ onGateFailure: 'rollback', traffic: { minExposures: 100, sampleRatio: { pValue: 0.001 } } }) }),
-    input: analysisWith(HEALTHY, { exposures: { on: 500, off: 9500 } }),
+    name: 'traffic: until the SDKs have fetched the step its traffic does not count, and the step waits',
+    rollout: rollout({ plan: noApprovalPolicy({ traffic: { minExposures: 100, sampleRatio: { pValue: 0.001 } } }) }),
+    input: analysisWith(HEALTHY, {
+      exposures: { on: 50, off: 5000 },
+      trafficWindow: { kind: 'waiting', fetched: 2, instances: 3, until: at(15 * MINUTE + 30 * SECOND).getTime() },
+    }),
     now: at(15 * MINUTE),
     expect: {
       state: 'running',
       stepIndex: 0,
       percentage: 1,
       actions: [],
-      verdict: { kind: 'failing', reason: /sample ratio mismatch: 5% of 10000 evaluations got the feature, the step serves 1%/ },
+      verdict: { kind: 'waiting', reason: /counting starts once the SDKs have fetched the step: 2 of 3 SDK instances have/ },
+      history: null,
+    },
+  },
+  {
+    name: 'traffic: a sample ratio mismatch on users (5 % treated at a 1 % step) holds the ramp and says why; it never rolls back',
+    rollout: rollout({ plan: noApprovalPolicy({ onGateFailure: 'rollback', traffic: { minExposures: 100, sampleRatio: { pValue: 0.001 } } }) }),
+    input: analysisWith(HEALTHY, { exposures: { on: 900, off: 9100 }, users: { on: { count: 500, variance: 0 }, off: { count: 9500, variance: 0 } } }),
+    now: at(15 * MINUTE),
+    expect: {
+      state: 'running',
+      stepIndex: 0,
+      percentage: 1,
+      actions: [],
+      verdict: { kind: 'failing', reason: /sample ratio mismatch: 5% of 10,000 users got the feature, the step serves 1%/ },
       checks: { ...CLEAN, failed: 1, consecutiveFailed: 1 },
       history: null,
     },
   },
   {
-    name: 'traffic: a matching ratio (1.05 % on at a 1 % step, p ≈ 0.6) passes and the step advances',
+    name: 'traffic: a matching share of users (1.05 % at a 1 % step, p ≈ 0.6) passes and the step advances, however skewed the evaluations',
     rollout: rollout({ plan: noApprovalPolicy({ traffic: { minExposures: 100, sampleRatio: { pValue: 0.001 } } }) }),
-    input: analysisWith(HEALTHY, { exposures: { on: 105, off: 9895 } }),
+    // A few heavy treated users: 30 % of evaluations got the feature.
+    input: analysisWith(HEALTHY, { exposures: { on: 3000, off: 7000 }, users: { on: { count: 105, variance: 0 }, off: { count: 9895, variance: 0 } } }),
     now: at(15 * MINUTE),
     expect: {
       state: 'running',
@@ -884,7 +902,33 @@ const gateMaths: Row[] = [
         actor: 'controller',
         gates: [
           { metric: 'exposures', verdict: 'pass' },
-          { metric: 'sample_ratio', verdict: 'pass', test: { method: 'chi-squared', pValue: 0.615 } },
+          { metric: 'sample_ratio_users', verdict: 'pass', samples: 10_000, test: { method: 'share-of-users', pValue: 0.615 } },
+          { verdict: 'pass' },
+          { verdict: 'pass' },
+        ],
+      },
+    },
+  },
+  {
+    name: 'traffic: with no per-user counts (stock SDKs only) the share of evaluations is shown, not judged: a skew from heavy users never holds the step',
+    rollout: rollout({ plan: noApprovalPolicy({ traffic: { minExposures: 100, sampleRatio: { pValue: 0.001 } } }) }),
+    input: analysisWith(HEALTHY, { exposures: { on: 5000, off: 5000 } }),
+    now: at(15 * MINUTE),
+    expect: {
+      state: 'running',
+      stepIndex: 1,
+      percentage: 10,
+      actions: [{ kind: 'set-percentage', percentage: 10 }],
+      history: {
+        from: 'running',
+        to: 'running',
+        stepIndex: 1,
+        percentage: 10,
+        reason: /advanced/,
+        actor: 'controller',
+        gates: [
+          { metric: 'exposures', verdict: 'pass' },
+          { metric: 'sample_ratio', verdict: 'pass', informational: true, value: 0.5, test: { method: 'share-of-evaluations' } },
           { verdict: 'pass' },
           { verdict: 'pass' },
         ],
@@ -2053,5 +2097,37 @@ describe('decide: regressions of bugs found and fixed', () => {
     );
     expect(d.actions).toEqual([]);
     expect(d.next.state).toBe('paused');
+  });
+});
+
+describe('decide: when the step’s traffic counts from', () => {
+  const traffic = { minExposures: 100, sampleRatio: { pValue: 0.001 } };
+  const counting = (since: number) => ({ kind: 'counting' as const, since, instances: 1, gaveUp: 0 });
+
+  it('keeps the first time counting began for the rest of the step, and forgets it at the next step and on resume', () => {
+    const r = rollout({ plan: noApprovalPolicy({ traffic }) });
+    const since = at(20 * SECOND).getTime();
+    // Too early to advance (minimum duration): the time is kept.
+    const first = expectDecided(decide(r, analysisWith(HEALTHY, { trafficWindow: counting(since) }), at(MINUTE))).next;
+    expect(first.trafficSettledAt).toBe(new Date(since).toISOString());
+    // A later analysis with another window does not move it.
+    const later = expectDecided(decide(first, analysisWith(HEALTHY, { trafficWindow: counting(since + MINUTE) }), at(2 * MINUTE))).next;
+    expect(later.trafficSettledAt).toBe(first.trafficSettledAt);
+    // Advancing starts a step whose traffic has not counted yet.
+    const advanced = expectDecided(
+      decide(later, analysisWith(HEALTHY, { exposures: { on: 1, off: 200 }, trafficWindow: counting(since) }), at(15 * MINUTE)),
+    ).next;
+    expect(advanced.percentage).toBe(10);
+    expect(advanced.trafficSettledAt).toBeUndefined();
+    // So does resuming (the step is judged afresh).
+    const paused = expectDecided(decide(later, { kind: 'pause', by: alice }, at(3 * MINUTE))).next;
+    const resumed = expectDecided(decide(paused, { kind: 'resume', by: alice }, at(4 * MINUTE))).next;
+    expect(resumed.trafficSettledAt).toBeUndefined();
+  });
+
+  it('is not set while the SDKs are still fetching the step', () => {
+    const r = rollout({ plan: noApprovalPolicy({ traffic }) });
+    const waiting = { kind: 'waiting' as const, fetched: 0, instances: 2, until: at(MINUTE).getTime() };
+    expect(expectDecided(decide(r, analysisWith(HEALTHY, { trafficWindow: waiting }), at(30 * SECOND))).next.trafficSettledAt).toBeUndefined();
   });
 });

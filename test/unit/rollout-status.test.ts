@@ -183,3 +183,46 @@ describe('rolloutStatus: one row per situation', () => {
     expect(status.nextSteps[1]!.warning).toBe('it would serve 1% again at once, and no rollout would watch it or roll it back');
   });
 });
+
+describe('rolloutStatus: how the step’s traffic is judged', () => {
+  const traffic = { minExposures: 10, sampleRatio: { pValue: 0.001 } };
+  const analysed = (measurements: Record<string, unknown>) =>
+    expectDecided(
+      decide(
+        rollout({ plan: policy({ traffic }) }),
+        { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals(), exposures: { on: 50, off: 50 }, ...measurements } },
+        at(MINUTE),
+      ),
+    ).next;
+
+  it('on users: how many, and since when', () => {
+    const since = at(20_000).getTime();
+    const r = analysed({
+      users: { on: { count: 12, variance: 0 }, off: { count: 1188, variance: 0 } },
+      trafficWindow: { kind: 'counting', since, instances: 1, gaveUp: 0 },
+    });
+    expect(rolloutStatus(r, undefined, at(MINUTE)).traffic).toEqual({
+      kind: 'users',
+      text: `sample ratio judged on 1,200 distinct users since ${new Date(since).toISOString()}`,
+      since: new Date(since).toISOString(),
+    });
+  });
+
+  it('not judged without per-user counts: the gates condition leaves the check out, neither passing nor in the way', () => {
+    const r = analysed({});
+    const status = rolloutStatus(r, undefined, at(MINUTE));
+    expect(status.traffic?.kind).toBe('not-judged');
+    expect(status.traffic?.text).toMatch(/^sample ratio not judged: no application reported users/);
+    const gates = status.waitingFor.find((c) => c.kind === 'gates');
+    // The policy's two gates and the volume check are judged; the information is not counted.
+    expect(gates).toMatchObject({ total: r.gates.length - 1 });
+  });
+
+  it('waiting while the SDKs fetch the step', () => {
+    const r = analysed({ trafficWindow: { kind: 'waiting', fetched: 0, instances: 2, until: at(2 * MINUTE).getTime() } });
+    expect(rolloutStatus(r, undefined, at(MINUTE)).traffic).toMatchObject({
+      kind: 'waiting',
+      text: expect.stringMatching(/^sample ratio waiting: counting starts once the SDKs have fetched the step: 0 of 2 SDK instances have/),
+    });
+  });
+});

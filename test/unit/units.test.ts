@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counted, metricText, percentOf, samplesText, unitOf, judgedOnText } from '../../src/rollouts/units.js';
+import { counted, judgedOnText, metricText, percentOf, samplesText, shownVerdict, unitOf, verdictText } from '../../src/rollouts/units.js';
 
 /** Every number people read about a rollout carries its unit; one row per kind of check value. */
 
@@ -31,6 +31,17 @@ describe('metricText: a value with its unit, for every kind of check', () => {
     expect(samplesText('latency_p99_ms', 1)).toBe('1 request');
     expect(samplesText('exposures', 250)).toBe('250 evaluations');
     expect(samplesText('sample_ratio', 250)).toBe('250 evaluations');
+    // The sample-ratio check on users counts users.
+    expect(samplesText('sample_ratio_users', 1)).toBe('1 user');
+    expect(samplesText('sample_ratio_users', 20_000)).toBe('20,000 users');
+    expect(metricText('sample_ratio_users', 0.0105)).toBe('1.05%');
+  });
+
+  it('a check shown for information only reads "not judged", whatever its verdict', () => {
+    expect(shownVerdict({ verdict: 'pass', informational: true })).toBe('not-judged');
+    expect(verdictText({ verdict: 'pass', informational: true })).toBe('not judged');
+    expect(verdictText({ verdict: 'inconclusive' })).toBe('inconclusive');
+    expect(shownVerdict({ verdict: 'fail' })).toBe('fail');
   });
 
   it('every unit the checks produce is one of the known kinds', () => {

@@ -1,7 +1,7 @@
 import { h, type Child, type Props } from './dom.js';
 import { sinceAttrs, untilAttrs } from './clocks.js';
 import { metricValue, stateLabel } from './format.js';
-import { count } from '../../rollouts/units.js';
+import { count, shownVerdict, verdictText } from '../../rollouts/units.js';
 import type { CheckResult, Condition, RolloutStatus } from './types.js';
 
 /** Pieces shared by the rollouts list and the rollout page. */
@@ -34,7 +34,7 @@ export function stateBadge(state: string): HTMLElement {
   return h('span', { class: `badge state-${state}` }, stateLabel(state));
 }
 
-const VERDICT_MARK = { pass: '✓', fail: '✕', inconclusive: '?' } as const;
+const VERDICT_MARK = { pass: '✓', fail: '✕', inconclusive: '?', 'not-judged': 'i' } as const;
 
 /** Gate results at a glance: one mark per gate, the rule and value in its accessible name. */
 export function gateMarks(gates: CheckResult[], total: number): HTMLElement {
@@ -43,8 +43,9 @@ export function gateMarks(gates: CheckResult[], total: number): HTMLElement {
     'span',
     { class: 'gate-marks' },
     gates.map((g) => {
-      const label = `${g.rule}: ${metricValue(g.metric, g.value)}, ${g.verdict}`;
-      return h('span', { class: `mark verdict-${g.verdict}`, title: label, role: 'img', 'aria-label': label }, VERDICT_MARK[g.verdict]);
+      const shown = shownVerdict(g);
+      const label = `${g.rule}: ${metricValue(g.metric, g.value)}, ${verdictText(g)}`;
+      return h('span', { class: `mark verdict-${shown}`, title: label, role: 'img', 'aria-label': label }, VERDICT_MARK[shown]);
     }),
   );
 }

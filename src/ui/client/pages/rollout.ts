@@ -2,7 +2,7 @@ import { rolloutActions } from '../actions.js';
 import { request } from '../api.js';
 import { h, render, type Child } from '../dom.js';
 import { dateTime, metricValue, samplesText, stateLabel } from '../format.js';
-import { counted, judgedOnText, percentOf } from '../../../rollouts/units.js';
+import { counted, judgedOnText, percentOf, shownVerdict, verdictText } from '../../../rollouts/units.js';
 import type { Preflight } from '../../../rollouts/preflight.js';
 import { baselineText, minutesText, perMinute } from '../../../rollouts/preflight-text.js';
 import { live } from '../live.js';
@@ -33,7 +33,7 @@ function gateTable(gates: CheckResult[], caption: string): HTMLElement {
         metricValue(g.metric, g.threshold),
         samplesText(g.metric, g.samples),
         judgedOnText(g),
-        [h('span', { class: `badge verdict-${g.verdict}` }, g.verdict), g.reason ? h('span', { class: 'muted' }, ` ${g.reason}`) : null],
+        [h('span', { class: `badge verdict-${shownVerdict(g)}` }, verdictText(g)), g.reason ? h('span', { class: 'muted' }, ` ${g.reason}`) : null],
       ],
     })),
   });
@@ -42,7 +42,7 @@ function gateTable(gates: CheckResult[], caption: string): HTMLElement {
 function transitionValues(t: Transition): Child[] {
   const parts: Child[] = [];
   for (const g of [...(t.gates ?? []), ...(t.rollbackChecks ?? [])]) {
-    parts.push(h('li', {}, `${g.rule}: ${metricValue(g.metric, g.value)} over ${samplesText(g.metric, g.samples)} (${g.verdict})`));
+    parts.push(h('li', {}, `${g.rule}: ${metricValue(g.metric, g.value)} over ${samplesText(g.metric, g.samples)} (${verdictText(g)})`));
   }
   if (t.samples) parts.push(h('li', {}, `samples: treatment ${counted(t.samples.treatment, 'request')}, control ${counted(t.samples.control, 'request')}`));
   for (const a of t.approvals ?? [])
@@ -195,6 +195,12 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
         progress.served.text,
       ),
       progress.active ? h('p', {}, h('strong', {}, 'Time in step: '), timeInStep(r.stepStartedAt, r.state)) : null,
+      progress.traffic
+        ? h('p', { class: progress.traffic.kind === 'not-judged' ? 'traffic verdict-not-judged' : 'traffic', 'data-traffic': progress.traffic.kind }, [
+            h('strong', {}, 'Traffic: '),
+            progress.traffic.text,
+          ])
+        : null,
     ),
     endedSection(r),
     progress.active

@@ -1,0 +1,138 @@
+import type { Traffic } from '../policies/policy-schema.js';
+import { result, round } from './checks.js';
+import type { CheckResult, Measurements } from './rollout-model.js';
+import type { TrafficWindow } from './traffic-window.js';
+import { assignedShare } from './unit-bucket.js';
+import { unitShareTest } from './user-share-test.js';
+import { count, percentOf } from './units.js';
+
+/**
+ * The policy's traffic checks, part of the decision core (pure): the flag must be evaluated at all,
+ * and (when asked) the share of users that got the feature must match the step's percentage. Neither
+ * ever rolls back: too little traffic extends the step, a mismatch holds it and says why. Both count
+ * from when the step's traffic began to count (traffic-window.ts); until then they wait.
+ *
+ * The sample-ratio check judges users, never evaluations: assignment is per user, and heavy users
+ * make the share of evaluations drift from the step's percentage on perfectly healthy releases.
+ * Where no application reported users (only stock SDKs, which report evaluations), the share of
+ * evaluations is shown for information and the check says it did not judge.
+ */
+
+/** The policy's traffic checks in words, as plans and reports list them. */
+export function trafficRules(traffic: Traffic): string[] {
+  return [
+    `the flag evaluated at least ${traffic.minExposures} times in the step (evaluations SDKs report, counted once the SDKs have fetched the step)`,
+    ...(traffic.sampleRatio
+      ? [
+          `the share of users that got the feature matches the step's percentage (sample-ratio check on distinct users, p >= ${traffic.sampleRatio.pValue}); ` +
+            'judged where applications report users (the SDK helper, the frontend API, OFREP), shown for information on evaluations otherwise',
+        ]
+      : []),
+  ];
+}
+
+type TrafficInput = Pick<Measurements, 'exposures' | 'users' | 'trafficWindow'>;
+
+export function evaluateTraffic(traffic: Traffic, m: TrafficInput, percentage: number): CheckResult[] {
+  const exposures = m.exposures ?? { on: 0, off: 0 };
+  const window: TrafficWindow = m.trafficWindow ?? { kind: 'counting', since: Number.NaN, instances: 0, gaveUp: 0 };
+  const n = exposures.on + exposures.off;
+  const checks: CheckResult[] = [];
+  const volume = `evaluations >= ${traffic.minExposures}`;
+  const enough = window.kind === 'counting' && n >= traffic.minExposures;
+  checks.push(
+    result(
+      volume,
+      'exposures',
+      'all',
+      traffic.minExposures,
+      n,
+      n,
+      enough ? 'pass' : 'inconclusive',
+      enough ? undefined : volumeReason(window, n, traffic.minExposures),
+    ),
+  );
+  if (!traffic.sampleRatio) return checks;
+  const pValue = traffic.sampleRatio.pValue;
+  const expected = assignedShare(percentage);
+  const served = `${Math.round(expected * 100)}%`;
+  if (window.kind === 'waiting') {
+    checks.push(
+      result(`users in treatment = ${served} (p >= ${pValue})`, 'sample_ratio_users', 'all', expected, undefined, 0, 'inconclusive', waitingText(window)),
+    );
+    return checks;
+  }
+  const users = m.users;
+  if (!users || users.on.count + users.off.count === 0) {
+    const share = n > 0 ? exposures.on / n : undefined;
+    const shown = share === undefined ? 'no evaluations reported yet' : `${percentOf(share)} of ${count(n)} evaluations got the feature`;
+    const test: CheckResult['test'] =
+      share === undefined
+        ? undefined
+        : { method: 'share-of-evaluations', confidence: 1 - pValue, estimate: round(share), lower: round(share), upper: round(share) };
+    checks.push({
+      ...result(
+        `evaluations in treatment = ${served} (not judged: no per-user counts)`,
+        'sample_ratio',
+        'all',
+        expected,
+        share,
+        n,
+        'pass',
+        `not judged: no application reported users, only evaluations, and a share of evaluations follows how much each user uses the product (${shown})`,
+        test ? { test } : {},
+      ),
+      informational: true,
+    });
+    return checks;
+  }
+  const srm = unitShareTest(users, expected);
+  const total = users.on.count + users.off.count;
+  const estimated = users.on.variance > 0 || users.off.variance > 0;
+  const shownP = srm.pValue < 1e-12 ? 0 : Number(srm.pValue.toPrecision(3));
+  const test: CheckResult['test'] = {
+    method: 'share-of-users',
+    confidence: 1 - pValue,
+    estimate: round(srm.observedShare),
+    lower: round(srm.observedShare),
+    upper: round(srm.observedShare),
+    pValue: shownP,
+  };
+  const mismatch = srm.pValue < pValue;
+  const reason = mismatch
+    ? `sample ratio mismatch: ${percentOf(srm.observedShare)} of ${estimated ? 'about ' : ''}${count(total)} users got the feature, the step serves ${served} ` +
+      `(p = ${shownP}${estimated ? ', user counts estimated from a sample, with its error allowed for' : ''}): check SDK versions, caching, or other strategies on the flag`
+    : undefined;
+  checks.push(
+    result(
+      `users in treatment = ${served} (p >= ${pValue})`,
+      'sample_ratio_users',
+      'all',
+      expected,
+      srm.observedShare,
+      Math.round(total),
+      mismatch ? 'fail' : 'pass',
+      reason,
+      {
+        test,
+      },
+    ),
+  );
+  return checks;
+}
+
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+}
+
+function waitingText(w: Extract<TrafficWindow, { kind: 'waiting' }>): string {
+  const who = w.instances > 0 ? `${w.fetched} of ${w.instances} SDK instances have` : 'the controller is applying it';
+  return `counting starts once the SDKs have fetched the step: ${who} (at the latest ${clock(w.until)})`;
+}
+
+function volumeReason(w: TrafficWindow, n: number, needed: number): string {
+  if (w.kind === 'waiting') return `${count(n)} evaluations reported since the step started; ${waitingText(w)}`;
+  const since = Number.isNaN(w.since) ? 'the step started' : clock(w.since);
+  if (n === 0) return `no evaluations reported since ${since} yet, of the ${count(needed)} needed (SDKs report every metrics interval, 60 s by default)`;
+  return `${count(n)} evaluations reported since ${since}, of the ${count(needed)} needed`;
+}
