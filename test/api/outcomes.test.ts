@@ -45,7 +45,7 @@ describe('outcomes from POST /api/metrics/outcomes', () => {
     staging = await t.token({ kind: 'client', environment: 'staging' });
     frontend = await t.token({ kind: 'frontend', environment: 'production' });
     // Outcomes are kept only for flags that exist (test/hardening/client-growth.test.ts).
-    for (const flag of ['checkout', 'search', 'empty-buckets', 'auth-check', 'rejected']) {
+    for (const flag of ['checkout', 'search', 'empty-buckets', 'auth-check', 'rejected', 'user-flag']) {
       expect((await t.api('PUT', `/api/admin/flags/${flag}`, { environments: { production: { enabled: true } } })).status).toBe(201);
     }
     const index = new TokenIndex();
