@@ -43,6 +43,10 @@ import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
 import { backupRoutes } from './backup/backup-routes.js';
+import { StoreWatch } from './store-loss/store-watch.js';
+import { refusingWritesWhenLost } from './store-loss/guarded-store.js';
+import { storeLossRoutes } from './store-loss/loss-routes.js';
+import { logInvalidDocument, readiness } from './store-loss/replica-health.js';
 
 export const VERSION = '0.1.0';
 const STORE_CHECK_MS = 2_000;
@@ -72,7 +76,10 @@ export async function startController(config: Config, logger: Logger, options: C
   );
   // One registry per controller (tests run several in one process); the store is measured from its first call.
   const observability = new Observability({ version: VERSION });
-  const store = observability.instrumentStore(
+  // Unique per process even when REPLICA_ID is a fixed name (a pod name reused by its replacement):
+  // fencing can only tell a stalled old leader from its successor if their holder ids differ.
+  const replicaId = `${config.REPLICA_ID ?? os.hostname()}#${process.pid}-${randomBytes(3).toString('hex')}`;
+  const rawStore = observability.instrumentStore(
     await openStore({
       redisUrl: config.REDIS_URL,
       dataDir: config.DATA_DIR,
@@ -82,9 +89,12 @@ export async function startController(config: Config, logger: Logger, options: C
     }),
   );
 
-  const state = new ServingState();
-  const tokenIndex = new TokenIndex();
-  const follower = new FeedFollower(store, state, tokenIndex, logger);
+  // Everything writes through `store`, which refuses while the store is known to have lost data.
+  const watch = new StoreWatch(rawStore, logger, replicaId, now);
+  const store = refusingWritesWhenLost(rawStore, () => watch.lost);
+  const state = new ServingState(logInvalidDocument(logger));
+  const tokenIndex = new TokenIndex({ adminSecret: config.ADMIN_TOKEN, onInvalid: logInvalidDocument(logger) });
+  const follower = new FeedFollower(rawStore, state, tokenIndex, logger, watch);
   await follower.start();
   const awaitApplied = (seq: number) => follower.waitFor(seq);
 
@@ -103,16 +113,18 @@ export async function startController(config: Config, logger: Logger, options: C
 
   // Environments first: flag files naming an undeclared environment are refused.
   const environmentsFile = environmentsFilePath(config);
-  await loadEnvironmentsFile(environmentsFile, environments, logger);
-  const upgraded = await environments.declareEnvironmentsInUse();
-  if (upgraded.length > 0)
-    logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
-  await loadFlagFiles(config.FLAGS_DIR, flags, logger);
-  await loadPolicyFiles(config.POLICIES_DIR, policies, logger, environmentsFile);
-  const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
-  if (generatedSecret) {
+  if (watch.lost) {
+    logger.error('files and the bootstrap token were not applied: the store lost data (see above); restart the replicas once a person dealt with it');
+  } else {
+    await loadEnvironmentsFile(environmentsFile, environments, logger);
+    const upgraded = await environments.declareEnvironmentsInUse();
+    if (upgraded.length > 0)
+      logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
+    await loadFlagFiles(config.FLAGS_DIR, flags, logger);
+    await loadPolicyFiles(config.POLICIES_DIR, policies, logger, environmentsFile);
+    const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
     // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
-    process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
+    if (generatedSecret) process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
   }
   await follower.waitFor(await store.feedHead());
   if (!tokenIndex.hasAdmin()) {
@@ -141,7 +153,7 @@ export async function startController(config: Config, logger: Logger, options: C
     exposureFlushMs: config.EXPOSURE_FLUSH_MS,
   });
   const routes = [
-    ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
+    ...healthRoutes({ ready: () => readiness(state.loaded, storeUp, watch.lost) }),
     ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
     ...outcomeRoutes({ outcomes, now: () => now().getTime() }),
     ...frontendRoutes(serverEvaluation),
@@ -152,7 +164,8 @@ export async function startController(config: Config, logger: Logger, options: C
     ...rolloutRoutes(rollouts),
     ...reportRoutes({ rollouts, store, now }),
     ...tokenRoutes(tokens),
-    ...auditRoutes(store),
+    ...auditRoutes(store, () => watch.auditMemory()),
+    ...storeLossRoutes({ store: rawStore, watch, now, storeName: embedded ? 'embedded' : config.REDIS_PREFIX, lookNow: () => follower.lookNow() }),
     ...dashboardRoutes({ rollouts, outcomes, store, now }),
     ...uiAssetRoutes(),
     ...notifications.routes,
@@ -162,6 +175,7 @@ export async function startController(config: Config, logger: Logger, options: C
       now,
       version: VERSION,
       prefix: embedded ? undefined : config.REDIS_PREFIX,
+      loss: { store: rawStore, watch, lookNow: () => follower.lookNow() },
       // Same Redis, same write confirmations (WAIT), another prefix: a restore lands on the replicas too.
       openPrefix: embedded
         ? undefined
@@ -192,9 +206,7 @@ export async function startController(config: Config, logger: Logger, options: C
   logger.info({ port, flags: state.allFlags().length }, 'controller listening');
 
   const loop = new RolloutLoop(store, rollouts, outcomes, logger, {
-    // Unique per process even when REPLICA_ID is a fixed name (a pod name reused by its replacement):
-    // fencing can only tell a stalled old leader from its successor if their holder ids differ.
-    replicaId: `${config.REPLICA_ID ?? os.hostname()}#${process.pid}-${randomBytes(3).toString('hex')}`,
+    replicaId,
     tickMs: config.ROLLOUT_TICK_MS,
     leaseTtlMs: config.LEADER_LEASE_MS,
     batchSize: DEFAULT_BATCH_SIZE,

@@ -7,7 +7,10 @@ import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { asBackup, backupSchema } from './backup-format.js';
 import { backupJson, readSnapshot } from './export-backup.js';
-import { assertChainIntact, restoreBackup } from './restore-backup.js';
+import { checkBackup, restoreBackup } from './restore-backup.js';
+import type { StoreWatch } from '../store-loss/store-watch.js';
+import { resolution } from '../store-loss/accept-loss.js';
+import { lookAtStore } from '../store-loss/store-marks.js';
 
 const TAG = 'Backup';
 /**
@@ -25,6 +28,12 @@ export interface BackupRouteDeps {
   prefix?: string;
   /** Opens a store under another key prefix of the same Redis (closed after use); undefined for the embedded store. */
   openPrefix?: (prefix: string) => Promise<Store>;
+  /**
+   * When the store lost data, a restore into this deployment's own (emptied) store is how a person
+   * brings it back: it goes into the store itself (writes are otherwise refused), and its last commit
+   * also ends the loss (see resolution()).
+   */
+  loss?: { store: Store; watch: StoreWatch; lookNow: () => Promise<void> };
 }
 
 export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
@@ -65,9 +74,9 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
       method: 'post',
       path: '/api/admin/restore',
       summary:
-        'Restore a backup into an empty store, in one commit, then verify the audit chain. ' +
+        'Restore a backup into an empty store, in one commit, then verify the audit chain. Every document is checked first. ' +
         'On Redis, `prefix` names a fresh key prefix to restore into (point the controllers at it afterwards); ' +
-        "this deployment's own store is never empty.",
+        "this deployment's own store is never empty, unless it lost its data: then a restore into it ends the loss.",
       tag: TAG,
       auth: { kind: 'admin', permission: 'backup:import' },
       query: z.object({
@@ -80,11 +89,12 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
       bodyLimit: RESTORE_BODY_LIMIT,
       responses: {
         200: { description: '{restored, restoreEventSeq, audit, target}' },
+        400: { description: 'The backup or one of its documents is invalid (each named with its collection, id and field), or it nests too deeply' },
         409: { description: 'The target store is not empty' },
         422: { description: "The backup's audit chain does not verify" },
       },
       handler: async ({ query, body, actor }) => {
-        const backup = assertChainIntact(asBackup(body));
+        const backup = checkBackup(asBackup(body));
         const useOwn = query.prefix === undefined || query.prefix === deps.prefix;
         if (!useOwn && !deps.openPrefix) {
           throw new AppError(
@@ -93,9 +103,11 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
             'prefix applies to Redis only: restore an embedded store with `npm run restore` before its first start',
           );
         }
-        const target = useOwn ? deps.store : await deps.openPrefix!(query.prefix!);
+        const lost = useOwn && deps.loss ? await lossToEnd(deps.loss, deps.now()) : undefined;
+        const target = useOwn ? (lost ? deps.loss!.store : deps.store) : await deps.openPrefix!(query.prefix!);
         try {
-          const result = await restoreBackup(target, backup, { actor, now: deps.now, targetName: useOwn ? ownName : query.prefix! });
+          const result = await restoreBackup(target, backup, { actor, now: deps.now, targetName: useOwn ? ownName : query.prefix!, alsoInLastCommit: lost });
+          if (lost) await deps.loss!.lookNow();
           const answer = { ...result, target: { prefix: useOwn ? deps.prefix : query.prefix } };
           if (!result.audit.ok)
             throw new AppError('internal', 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`, answer);
@@ -106,4 +118,12 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
       },
     }),
   ];
+}
+
+/** The writes and the note with which a restore into this deployment's own store ends a loss of data, if there is one. */
+async function lossToEnd(loss: NonNullable<BackupRouteDeps['loss']>, at: Date) {
+  const look = await lookAtStore(loss.store);
+  if (!loss.watch.lost && !look.loss) return undefined;
+  const { commit, report } = resolution(look, loss.watch, at);
+  return { commit, note: { endsStoreLoss: report } };
 }

@@ -11,6 +11,7 @@ import type { Actor } from '../audit/chain.js';
 import { VERSION } from '../controller.js';
 import { backupJson, readSnapshot } from './export-backup.js';
 import { parseBackup, restoreBackup } from './restore-backup.js';
+import { assertJsonDepth } from '../validation/json-depth.js';
 
 /**
  * `npm run backup -- -o file` and `npm run restore -- -f file`: the same export and import as the
@@ -55,7 +56,9 @@ async function backup(store: Store, file: string): Promise<void> {
 }
 
 async function restore(store: Store, file: string): Promise<void> {
-  const backupDoc = parseBackup(JSON.parse(await readFile(file, 'utf8')));
+  const text = await readFile(file, 'utf8');
+  assertJsonDepth(text, file);
+  const backupDoc = parseBackup(JSON.parse(text));
   const result = await restoreBackup(store, backupDoc, { actor: OFFLINE, now: () => new Date(), targetName: store.kind });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   if (!result.audit.ok) throw new AppError('internal', 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`);

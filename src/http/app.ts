@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger.js';
 import { STATUS_OF, kindOfStatus } from './error-status.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, ConflictError, STORE_RETRY_AFTER_SECONDS } from '../errors/app-error.js';
 import type { Authenticator } from './auth.js';
 import { allowBrowsers } from './cors.js';
 import { buildOpenApi } from './openapi.js';
+import { assertJsonDepth } from '../validation/json-depth.js';
 import { expressPath, mountRoutes, type RouteSpec } from './route.js';
 
 export const BODY_LIMIT = '10mb';
@@ -52,13 +53,15 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const jsonTypes = ['application/json', 'application/*+json'];
+  // Checked on the raw bytes before parsing: see MAX_JSON_DEPTH.
+  const verify = (_req: unknown, _res: unknown, body: Buffer) => assertJsonDepth(body);
   // Routes browsers call from other origins answer preflights and carry CORS headers on every answer.
   for (const path of new Set(deps.routes.filter((r) => r.browsers).map((r) => expressPath(r.path)))) app.all(path, allowBrowsers);
   // Routes with their own, smaller limit parse first; the app-wide parser then leaves their body alone.
   for (const route of deps.routes) {
-    if (route.bodyLimit) app[route.method](expressPath(route.path), express.json({ limit: route.bodyLimit, type: jsonTypes }));
+    if (route.bodyLimit) app[route.method](expressPath(route.path), express.json({ limit: route.bodyLimit, type: jsonTypes, verify }));
   }
-  app.use(express.json({ limit: BODY_LIMIT, type: jsonTypes }));
+  app.use(express.json({ limit: BODY_LIMIT, type: jsonTypes, verify }));
 
   const openApi = buildOpenApi(deps.routes, deps.version);
   app.get('/api/openapi.json', (_req, res) => {
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.end();
       return;
     }
+    if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     res.status(status).json({ error: error.errorId, message: error.message, ...(error.details ? { details: error.details } : {}) });
   });
   return app;
@@ -88,6 +92,9 @@ export function createApp(deps: AppDeps): express.Express {
 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // A race the service's own retries did not absorb (they are bounded in time): never a 500.
+  if (err instanceof ConflictError)
+    return new AppError('unavailable', 'store_busy', 'the write kept meeting concurrent writes; retry shortly', undefined, STORE_RETRY_AFTER_SECONDS);
   const e = err as { type?: string; status?: number; message?: string; limit?: number };
   // body-parser's own errors carry a status: a malformed or oversized body is the client's fault.
   if (e?.type === 'entity.parse.failed') return new AppError('invalid', 'invalid_json', `invalid body: not valid JSON (${e.message})`);

@@ -39,13 +39,14 @@ export function summariseIssues(issues: readonly FieldIssue[]): string {
 }
 
 /**
- * A 400 naming every problem at once: the message summarises (the first and how many more),
+ * A 400 naming every problem at once: the message summarises (the first and how many more, unless
+ * `summary` words it otherwise),
  * details.issues lists them (at most MAX_LISTED_PROBLEMS; details.unlisted counts the rest).
  */
-export function issuesError(where: string, issues: readonly FieldIssue[]): AppError {
+export function issuesError(where: string, issues: readonly FieldIssue[], summary = summariseIssues(issues)): AppError {
   const listed = issues.slice(0, MAX_LISTED_PROBLEMS);
   const unlisted = issues.length - listed.length;
-  return new AppError('invalid', 'validation_failed', `invalid ${where}: ${summariseIssues(issues)}`, {
+  return new AppError('invalid', 'validation_failed', `invalid ${where}: ${summary}`, {
     issues: listed,
     ...(unlisted > 0 ? { unlisted } : {}),
   });

@@ -1,0 +1,40 @@
+import type { Store } from '../store/port.js';
+import { AppError } from '../errors/app-error.js';
+import type { LossReport } from './store-marks.js';
+
+/** What a refused write tells the caller to wait: a person has to act first, so not the few seconds of an outage. */
+export const STORE_LOST_RETRY_AFTER_SECONDS = 30;
+
+/** The store writes go through: refused while the replica knows the store lost data (see StoreWatch). */
+const REFUSED = new Set<PropertyKey>(['commit', 'acquireLease']);
+
+/**
+ * The store every service writes through. While `lost()` reports a loss, commits are refused with
+ * 503 `store_lost`, so nothing is written on top of an emptied or older store before a person has
+ * chosen, and leases too, so no replica leads the rollout loop meanwhile. Reads, counters and the
+ * feed pass through. Restoring a backup and accepting the loss use the store itself.
+ */
+export function refusingWritesWhenLost(store: Store, lost: () => LossReport | undefined): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      if (!REFUSED.has(prop)) return value.bind(target);
+      return async (...args: unknown[]) => {
+        const loss = lost();
+        if (loss) throw storeLostError(loss);
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+export function storeLostError(loss: LossReport): AppError {
+  return new AppError(
+    'unavailable',
+    'store_lost',
+    `writes are refused: the store lost data (${loss.reason}). A person restores a backup or accepts the loss (POST /api/admin/store/accept-loss)`,
+    { loss },
+    STORE_LOST_RETRY_AFTER_SECONDS,
+  );
+}
