@@ -91,7 +91,7 @@ export async function startController(config: Config, logger: Logger, options: C
 
   // Everything writes through `store`, which refuses while the store is known to have lost data.
   const watch = new StoreWatch(rawStore, logger, replicaId, now);
-  const store = refusingWritesWhenLost(rawStore, () => watch.lost);
+  const store = refusingWritesWhenLost(rawStore, watch);
   const state = new ServingState(logInvalidDocument(logger));
   const tokenIndex = new TokenIndex({ adminSecret: config.ADMIN_TOKEN, onInvalid: logInvalidDocument(logger) });
   const follower = new FeedFollower(rawStore, state, tokenIndex, logger, watch);

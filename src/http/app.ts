@@ -42,7 +42,9 @@ export function createApp(deps: AppDeps): express.Express {
       if (done) return;
       done = true;
       deps.inFlight.count--;
-      const level = res.statusCode >= 500 ? 'error' : isHotPath(req.path) ? 'debug' : 'info';
+      // 503 is the store saying "not now" (away, busy, or a loss a person is deciding about): it is
+      // logged where it is noticed, once, not at ERROR for every request it refuses.
+      const level = res.statusCode === 503 ? 'warn' : res.statusCode >= 500 ? 'error' : isHotPath(req.path) ? 'debug' : 'info';
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // Method, path and status only: never headers (tokens) or bodies.
       res.locals.log[level]({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
@@ -79,7 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const error = toAppError(err);
     const status = STATUS_OF[error.kind];
-    if (status >= 500) (res.locals.log ?? deps.logger).error({ err }, 'request failed');
+    if (status >= 500 && status !== 503) (res.locals.log ?? deps.logger).error({ err }, 'request failed');
     if (res.headersSent) {
       res.end();
       return;

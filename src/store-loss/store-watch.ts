@@ -93,6 +93,11 @@ export class StoreWatch {
     return 'serve';
   }
 
+  /** This replica wrote the audit head up to `seq` (see refusingWritesWhenLost). */
+  sawAuditHead(seq: number): void {
+    if (this.memory && !this.report) this.memory.auditSeq = Math.max(this.memory.auditSeq, seq);
+  }
+
   /** The feed follower found the store no longer holds an entry this replica applied. */
   diverged(reason: string, look: StoreLook, feedSeq: number): void {
     if (this.memory && !this.report) this.declare(reason, look, feedSeq);
