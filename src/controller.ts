@@ -42,10 +42,10 @@ import { createNotifications } from './notifications/notifications.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
-import { backupRoutes } from './backup/backup-routes.js';
+import { backupRoutes, RESTORE_PATH } from './backup/backup-routes.js';
 import { StoreWatch } from './store-loss/store-watch.js';
-import { refusingWritesWhenLost } from './store-loss/guarded-store.js';
-import { storeLossRoutes } from './store-loss/loss-routes.js';
+import { refusingAdminWritesWhenLost, refusingWritesWhenLost } from './store-loss/guarded-store.js';
+import { ACCEPT_LOSS_PATH, storeLossRoutes } from './store-loss/loss-routes.js';
 import { logInvalidDocument, readiness } from './store-loss/replica-health.js';
 
 export const VERSION = '0.1.0';
@@ -79,15 +79,14 @@ export async function startController(config: Config, logger: Logger, options: C
   // Unique per process even when REPLICA_ID is a fixed name (a pod name reused by its replacement):
   // fencing can only tell a stalled old leader from its successor if their holder ids differ.
   const replicaId = `${config.REPLICA_ID ?? os.hostname()}#${process.pid}-${randomBytes(3).toString('hex')}`;
-  const rawStore = observability.instrumentStore(
-    await openStore({
-      redisUrl: config.REDIS_URL,
-      dataDir: config.DATA_DIR,
-      prefix: config.REDIS_PREFIX,
-      waitReplicas: config.REDIS_WAIT_REPLICAS,
-      waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
-    }),
-  );
+  const storeOptions = {
+    redisUrl: config.REDIS_URL,
+    dataDir: config.DATA_DIR,
+    prefix: config.REDIS_PREFIX,
+    waitReplicas: config.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+  };
+  const rawStore = observability.instrumentStore(await openStore(storeOptions));
 
   // Everything writes through `store`, which refuses while the store is known to have lost data.
   const watch = new StoreWatch(rawStore, logger, replicaId, now);
@@ -127,9 +126,7 @@ export async function startController(config: Config, logger: Logger, options: C
     if (generatedSecret) process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
   }
   await follower.waitFor(await store.feedHead());
-  if (!tokenIndex.hasAdmin()) {
-    logger.warn('no admin token exists, so nobody can use the admin API: set ADMIN_TOKEN to bootstrap one');
-  }
+  if (!tokenIndex.hasAdmin()) logger.warn('no admin token exists, so nobody can use the admin API: set ADMIN_TOKEN to bootstrap one');
 
   let storeUp = true;
   const storeCheck = setInterval(() => {
@@ -152,43 +149,38 @@ export async function startController(config: Config, logger: Logger, options: C
     burst: config.EVALUATION_RATE_LIMIT * 2,
     exposureFlushMs: config.EXPOSURE_FLUSH_MS,
   });
-  const routes = [
-    ...healthRoutes({ ready: () => readiness(state.loaded, storeUp, watch.lost) }),
-    ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
-    ...outcomeRoutes({ outcomes, now: () => now().getTime() }),
-    ...frontendRoutes(serverEvaluation),
-    ...ofrepRoutes(serverEvaluation),
-    ...flagRoutes(flags),
-    ...policyRoutes(policies),
-    ...environmentRoutes(environments),
-    ...rolloutRoutes(rollouts),
-    ...reportRoutes({ rollouts, store, now }),
-    ...tokenRoutes(tokens),
-    ...auditRoutes(store, () => watch.auditMemory()),
-    ...storeLossRoutes({ store: rawStore, watch, now, storeName: embedded ? 'embedded' : config.REDIS_PREFIX, lookNow: () => follower.lookNow() }),
-    ...dashboardRoutes({ rollouts, outcomes, store, now }),
-    ...uiAssetRoutes(),
-    ...notifications.routes,
-    ...observability.routes(config.METRICS_TOKEN),
-    ...backupRoutes({
-      store,
-      now,
-      version: VERSION,
-      prefix: embedded ? undefined : config.REDIS_PREFIX,
-      loss: { store: rawStore, watch, lookNow: () => follower.lookNow() },
-      // Same Redis, same write confirmations (WAIT), another prefix: a restore lands on the replicas too.
-      openPrefix: embedded
-        ? undefined
-        : (prefix) =>
-            openStore({
-              redisUrl: config.REDIS_URL,
-              dataDir: config.DATA_DIR,
-              prefix,
-              waitReplicas: config.REDIS_WAIT_REPLICAS,
-              waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
-            }),
-    }),
-  ];
+  const routes = refusingAdminWritesWhenLost(
+    [
+      ...healthRoutes({ ready: () => readiness(state.loaded, storeUp, watch.lost) }),
+      ...clientRoutes({ state, hub, store, now: () => now().getTime() }),
+      ...outcomeRoutes({ outcomes, now: () => now().getTime() }),
+      ...frontendRoutes(serverEvaluation),
+      ...ofrepRoutes(serverEvaluation),
+      ...flagRoutes(flags),
+      ...policyRoutes(policies),
+      ...environmentRoutes(environments),
+      ...rolloutRoutes(rollouts),
+      ...reportRoutes({ rollouts, store, now }),
+      ...tokenRoutes(tokens),
+      ...auditRoutes(store, () => watch.auditMemory()),
+      ...storeLossRoutes({ store: rawStore, watch, now, storeName: embedded ? 'embedded' : config.REDIS_PREFIX, lookNow: () => follower.lookNow() }),
+      ...dashboardRoutes({ rollouts, outcomes, store, now }),
+      ...uiAssetRoutes(),
+      ...notifications.routes,
+      ...observability.routes(config.METRICS_TOKEN),
+      ...backupRoutes({
+        store,
+        now,
+        version: VERSION,
+        prefix: embedded ? undefined : config.REDIS_PREFIX,
+        loss: { store: rawStore, watch, lookNow: () => follower.lookNow() },
+        // Same Redis, same write confirmations (WAIT), another prefix: a restore lands on the replicas too.
+        openPrefix: embedded ? undefined : (prefix) => openStore({ ...storeOptions, prefix }),
+      }),
+    ],
+    () => watch.lost,
+    [ACCEPT_LOSS_PATH, RESTORE_PATH],
+  );
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, logger });
   const server = http.createServer((req, res) => {

@@ -13,6 +13,7 @@ import { resolution } from '../store-loss/accept-loss.js';
 import { lookAtStore } from '../store-loss/store-marks.js';
 
 const TAG = 'Backup';
+export const RESTORE_PATH = '/api/admin/restore';
 /**
  * The largest backup the restore route reads. The body is parsed and checked whole, which takes
  * about ten times its size in memory (a 50 MB backup of 100,000 audit events: ~0.9 GB), more than
@@ -72,7 +73,7 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
     }),
     defineRoute({
       method: 'post',
-      path: '/api/admin/restore',
+      path: RESTORE_PATH,
       summary:
         'Restore a backup into an empty store, in one commit, then verify the audit chain. Every document is checked first. ' +
         'On Redis, `prefix` names a fresh key prefix to restore into (point the controllers at it afterwards); ' +

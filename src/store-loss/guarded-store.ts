@@ -2,6 +2,7 @@ import type { Commit, Store } from '../store/port.js';
 import { AppError } from '../errors/app-error.js';
 import { HEAD_ID, META } from '../audit/audited-commit.js';
 import type { AuditHead } from '../audit/chain.js';
+import type { RouteSpec } from '../http/route.js';
 import type { StoreWatch } from './store-watch.js';
 import type { LossReport } from './store-marks.js';
 
@@ -47,4 +48,24 @@ export function storeLostError(loss: LossReport): AppError {
     { loss },
     STORE_LOST_RETRY_AFTER_SECONDS,
   );
+}
+
+/**
+ * The same refusal at the HTTP edge, for every admin write but the two that end a loss: answered
+ * before the route reads anything, so a person sees `store_lost` rather than what a read of the
+ * emptied store makes of the request (an undeclared environment, an unknown flag).
+ */
+export function refusingAdminWritesWhenLost(routes: RouteSpec[], lost: () => LossReport | undefined, allowed: readonly string[]): RouteSpec[] {
+  return routes.map((route) => {
+    if (route.method === 'get' || route.auth.kind !== 'admin' || allowed.includes(route.path)) return route;
+    const handler = route.handler;
+    return {
+      ...route,
+      handler: (ctx) => {
+        const loss = lost();
+        if (loss) throw storeLostError(loss);
+        return handler(ctx);
+      },
+    };
+  });
 }

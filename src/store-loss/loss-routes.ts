@@ -6,6 +6,7 @@ import type { StoreWatch } from './store-watch.js';
 import { lookAtStore } from './store-marks.js';
 
 const TAG = 'Store';
+export const ACCEPT_LOSS_PATH = '/api/admin/store/accept-loss';
 
 export interface LossRouteDeps {
   /** The store itself (not the guarded one). */
@@ -34,7 +35,7 @@ export function storeLossRoutes(deps: LossRouteDeps): RouteSpec[] {
     }),
     defineRoute({
       method: 'post',
-      path: '/api/admin/store/accept-loss',
+      path: ACCEPT_LOSS_PATH,
       summary:
         'Accept what the store holds now after it lost data (instead of restoring a backup): recorded in the audit log, ' +
         'then every replica reloads from the store and takes writes again.',

@@ -159,7 +159,8 @@ describe('Redis restarts without its data', () => {
     const first = await controllerOn(redis.url, prefix, adminToken);
     const client = (await ok(first.url, adminToken, 201, 'POST', '/api/admin/tokens', { kind: 'client', environment: ENV, name: 'before' })).secret as string;
     const names = Array.from({ length: 20 }, (_, i) => `old-${i}`);
-    for (const name of names) await ok(first.url, adminToken, 201, 'PUT', `/api/admin/flags/${name}`, { environments: { [ENV]: { enabled: true, strategies: [] } } });
+    for (const name of names)
+      await ok(first.url, adminToken, 201, 'PUT', `/api/admin/flags/${name}`, { environments: { [ENV]: { enabled: true, strategies: [] } } });
 
     // The server dies and comes back on the same address with nothing (no persistence).
     redis.process.kill('SIGKILL');
