@@ -53,9 +53,10 @@ function busy(): AppError {
 /**
  * Every change people or the controller make to flags, rollouts, policies, environments and tokens
  * goes through here: the state change, the audit events and the audit head are one atomic commit,
- * so there is never such a change without its audit record or the reverse. Two writers commit
+ * so there is never such a change without its audit record or the reverse. A few writers commit
  * directly, as bookkeeping that is not a change of anyone's intent: the loop's routine analyses
- * (a rollout's own measurements, RolloutWriter.commitRoutine) and the webhook outbox's jobs.
+ * (a rollout's own measurements, RolloutWriter.commitRoutine), the webhook outbox's jobs, and the
+ * store's identity and loss marker (src/store-loss/).
  * `plan` reads what it needs and returns writes with compare-and-set versions; on any
  * conflict (a racing writer, another replica appending to the log) it is re-run on fresh reads,
  * for up to `budgetMs` (then AppError store_busy: 503 with Retry-After).
