@@ -142,7 +142,7 @@ export async function startController(config: Config, logger: Logger, options: C
 
   const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS);
   tokenIndex.onRevoked((tokenId) => hub.closeToken(tokenId));
-  observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, now: () => Date.now() });
+  observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, storeIntact: () => !watch.lost, now: () => Date.now() });
   const inFlight = { count: 0 };
   const serverEvaluation = new ServerEvaluation(state, store, logger, () => now().getTime(), {
     ratePerSecond: config.EVALUATION_RATE_LIMIT,

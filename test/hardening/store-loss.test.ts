@@ -47,6 +47,12 @@ const readyz = async (t: TestController) => {
 const untilReadyz = (t: TestController, status: number) =>
   waitUntil(`/readyz ${status}`, async () => ((await readyz(t)).status === status ? true : undefined), 10_000, 50);
 
+/** A gauge's value on the replica's /metrics (open: no METRICS_TOKEN in tests). */
+async function metric(t: TestController, name: string): Promise<number> {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+}
+
 async function openStream(t: TestController, secret: string) {
   const res = await fetch(`${t.url}/api/client/streaming`, { headers: { Authorization: secret } });
   expect(res.status).toBe(200);
@@ -71,6 +77,7 @@ describe('Redis restarted without its data', () => {
     await restartEmpty(redis);
     await untilReadyz(a, 503);
     expect((await readyz(a)).body).toMatchObject({ checks: { storeIntact: false }, reason: expect.stringContaining('the store lost data') });
+    expect(await metric(a, 'rollout_controller_store_intact')).toBe(0);
 
     // SDKs keep the last snapshot (their token is one the store no longer holds).
     const polled = await a.api('GET', '/api/client/features', undefined, client);
@@ -105,6 +112,7 @@ describe('Redis restarted without its data', () => {
 
     // Every replica serves the store as it is now: the old client token no longer exists, and its stream ends.
     expect((await readyz(a)).status).toBe(200);
+    expect(await metric(a, 'rollout_controller_store_intact')).toBe(1);
     await untilReadyz(b, 200);
     expect((await a.api('GET', '/api/client/features', undefined, client)).status).toBe(401);
     for (;;) if ((await stream.read()).done) break;
