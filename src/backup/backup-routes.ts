@@ -9,8 +9,7 @@ import { asBackup, backupSchema } from './backup-format.js';
 import { backupJson, readSnapshot } from './export-backup.js';
 import { checkBackup, restoreBackup } from './restore-backup.js';
 import type { StoreWatch } from '../store-loss/store-watch.js';
-import { resolution } from '../store-loss/accept-loss.js';
-import { lookAtStore } from '../store-loss/store-marks.js';
+import { restoreEndingLoss } from '../store-loss/accept-loss.js';
 
 const TAG = 'Backup';
 export const RESTORE_PATH = '/api/admin/restore';
@@ -104,7 +103,7 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
             'prefix applies to Redis only: restore an embedded store with `npm run restore` before its first start',
           );
         }
-        const lost = useOwn && deps.loss ? await lossToEnd(deps.loss, deps.now()) : undefined;
+        const lost = useOwn && deps.loss ? await restoreEndingLoss(deps.loss.store, deps.loss.watch, deps.now()) : undefined;
         const target = useOwn ? (lost ? deps.loss!.store : deps.store) : await deps.openPrefix!(query.prefix!);
         try {
           const result = await restoreBackup(target, backup, { actor, now: deps.now, targetName: useOwn ? ownName : query.prefix!, alsoInLastCommit: lost });
@@ -119,12 +118,4 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
       },
     }),
   ];
-}
-
-/** The writes and the note with which a restore into this deployment's own store ends a loss of data, if there is one. */
-async function lossToEnd(loss: NonNullable<BackupRouteDeps['loss']>, at: Date) {
-  const look = await lookAtStore(loss.store);
-  if (!loss.watch.lost && !look.loss) return undefined;
-  const { commit, report } = resolution(look, loss.watch, at);
-  return { commit, note: { endsStoreLoss: report } };
 }

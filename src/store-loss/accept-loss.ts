@@ -29,6 +29,22 @@ export function resolution(look: StoreLook, watch: Pick<StoreWatch, 'lost' | 'st
 }
 
 /**
+ * What a restore into a store that lost data writes with its last commit to end the loss, and notes
+ * in its audit event; undefined when no loss is known (neither to `watch`, this replica's, nor by a
+ * marker in the store: an offline restore has no replica's memory).
+ */
+export async function restoreEndingLoss(
+  store: Store,
+  watch: Pick<StoreWatch, 'lost' | 'storeId'> | undefined,
+  at: Date,
+): Promise<{ commit: Commit; note: Record<string, unknown> } | undefined> {
+  const look = await lookAtStore(store);
+  if (!watch?.lost && !look.loss) return undefined;
+  const { commit, report } = resolution(look, watch ?? { lost: undefined, storeId: undefined }, at);
+  return { commit, note: { endsStoreLoss: report } };
+}
+
+/**
  * A person accepts what the store holds now, and the loss is recorded in the audit log (the event's
  * `before` says how much the store held). The store itself, not the guarded one: this is the one
  * write allowed while writes are refused.
