@@ -104,7 +104,8 @@ async function commitWithEvents(store: Store, change: Commit, inputs: AuditInput
     head = { seq: event.seq, hash: event.hash };
     return event;
   });
-  // The head is read by verification only, so it stays off the change feed (quiet).
+  // Nobody follows the head from the change feed (the next commit, verification and the replicas' look
+  // at the store read it directly), so it stays off it (quiet).
   return store.commit({
     ...change,
     puts: [...(change.puts ?? []), { collection: META, id: HEAD_ID, value: head, expectVersion: headDoc?.version ?? 0, quiet: true }],

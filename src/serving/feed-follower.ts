@@ -49,12 +49,13 @@ export class FeedFollower {
 
   /**
    * Reads everything between two looks at the store's marks, and installs it only when they agree:
-   * a store wiped or swapped during the read is never installed. Returns false when it was.
+   * a store wiped or swapped during the read is never installed. Returns false when one was.
    */
   private async load(look: StoreLook): Promise<boolean> {
     const [snapshot, tokens] = await Promise.all([readServingSnapshot(this.store), this.store.list(TOKENS)]);
     const after = await this.watch.look();
-    if (after.identity?.value.id !== look.identity?.value.id || after.identity === undefined) return false;
+    // A marker that appeared meanwhile counts as a swap: the next look decides on it before anything is installed.
+    if (after.identity?.value.id !== look.identity?.value.id || after.identity === undefined || (after.loss && !look.loss)) return false;
     this.state.install(snapshot);
     this.tokens.install(tokens);
     this.watch.adopt(after, snapshot.head);
@@ -144,7 +145,7 @@ export class FeedFollower {
       await new Promise((r) => setTimeout(r, delay).unref());
     }
     if (this.closed) return;
-    this.follow();
+    if (!this.watch.lost) this.follow(); // a marker found by the reload itself: keep what was loaded, and refuse
     this.release();
   }
 
