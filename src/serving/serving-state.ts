@@ -65,11 +65,6 @@ export class ServingState {
   /** @param onInvalid told of every stored flag or segment that does not pass its schema: it is not served. */
   constructor(private readonly onInvalid: (problem: DocumentProblem) => void = () => {}) {}
 
-  /** Full (re)load. */
-  async load(store: Store): Promise<void> {
-    this.install(await readServingSnapshot(store));
-  }
-
   /** Replaces everything served with a snapshot (a start, or a reload after a feed gap or a store loss dealt with). */
   install(snapshot: ServingSnapshot): void {
     const hadData = this.loaded;
