@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
-import { describeTopology, openStore, parseRedisUrl, type RepairReport } from './store/index.js';
+import { describeTopology, openStore, parseRedisUrl } from './store/index.js';
+import { openControllerStore } from './controller-store.js';
 import type { Store } from './store/port.js';
 import { TokenIndex } from './auth/token-index.js';
 import { TokenService } from './auth/token-service.js';
 import { tokenRoutes } from './auth/token-routes.js';
 import { auditRoutes } from './audit/audit-routes.js';
-import { auditStoreRepairs, describeRepair } from './audit/store-repair-audit.js';
 import { FlagService } from './flags/flag-service.js';
 import { flagRoutes } from './flags/flag-routes.js';
 import { readFlagFiles } from './flags/flag-files.js';
@@ -47,7 +47,11 @@ import { createNotifications } from './notifications/notifications.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
-import { backupRoutes } from './backup/backup-routes.js';
+import { backupRoutes, RESTORE_PATH } from './backup/backup-routes.js';
+import { StoreWatch } from './store-loss/store-watch.js';
+import { refusingAdminWritesWhenLost, refusingWritesWhenLost } from './store-loss/guarded-store.js';
+import { ACCEPT_LOSS_PATH, storeLossRoutes } from './store-loss/loss-routes.js';
+import { logInvalidDocument, readiness } from './store-loss/replica-health.js';
 
 export const VERSION = '0.1.0';
 const STORE_CHECK_MS = 2_000;
@@ -77,27 +81,17 @@ export async function startController(config: Config, logger: Logger, options: C
   );
   // One registry per controller (tests run several in one process); the store is measured from its first call.
   const observability = new Observability({ version: VERSION });
-  if (config.EMBEDDED_REPAIR && !embedded) logger.warn('--repair (EMBEDDED_REPAIR) applies to the embedded store only: ignored with REDIS_URL');
-  const repairs: RepairReport[] = [];
-  const store = observability.instrumentStore(
-    await openStore({
-      redisUrl: config.REDIS_URL,
-      dataDir: config.DATA_DIR,
-      prefix: config.REDIS_PREFIX,
-      waitReplicas: config.REDIS_WAIT_REPLICAS,
-      waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
-      repair: config.EMBEDDED_REPAIR,
-      onRepair: (reports) => repairs.push(...reports),
-      warn: (details, message) => logger.warn(details, message),
-    }),
-  );
-  for (const report of repairs) logger.warn({ repair: report }, `embedded store repaired: ${describeRepair(report)}`);
-  await auditStoreRepairs(store, repairs, now);
-  if (config.EMBEDDED_REPAIR && embedded && repairs.length === 0) logger.info('--repair (EMBEDDED_REPAIR): the embedded store had nothing to repair');
+  // Unique per process even when REPLICA_ID is a fixed name (a pod name reused by its replacement):
+  // fencing can only tell a stalled old leader from its successor if their holder ids differ.
+  const replicaId = `${config.REPLICA_ID ?? os.hostname()}#${process.pid}-${randomBytes(3).toString('hex')}`;
+  const { rawStore, storeOptions } = await openControllerStore(config, logger, observability, now);
 
-  const state = new ServingState();
-  const tokenIndex = new TokenIndex();
-  const follower = new FeedFollower(store, state, tokenIndex, logger);
+  // Everything writes through `store`, which refuses while the store is known to have lost data.
+  const watch = new StoreWatch(rawStore, logger, replicaId, now);
+  const store = refusingWritesWhenLost(rawStore, watch);
+  const state = new ServingState(logInvalidDocument(logger));
+  const tokenIndex = new TokenIndex({ adminSecret: config.ADMIN_TOKEN, onInvalid: logInvalidDocument(logger) });
+  const follower = new FeedFollower(rawStore, state, tokenIndex, logger, watch);
   await follower.start();
   const awaitApplied = (seq: number) => follower.waitFor(seq);
 
@@ -116,22 +110,22 @@ export async function startController(config: Config, logger: Logger, options: C
 
   // Environments first: flag files naming an undeclared environment are refused.
   const environmentsFile = environmentsFilePath(config);
-  const maxBytes = config.YAML_FILE_MAX_BYTES;
-  await loadEnvironmentsFile(environmentsFile, maxBytes, environments, logger);
-  const upgraded = await environments.declareEnvironmentsInUse();
-  if (upgraded.length > 0)
-    logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
-  await loadFlagFiles(config.FLAGS_DIR, maxBytes, flags, logger);
-  await loadPolicyFiles(config.POLICIES_DIR, maxBytes, policies, logger, environmentsFile);
-  const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
-  if (generatedSecret) {
+  if (watch.lost) {
+    logger.error('files and the bootstrap token were not applied: the store lost data (see above); restart the replicas once a person dealt with it');
+  } else {
+    const maxBytes = config.YAML_FILE_MAX_BYTES;
+    await loadEnvironmentsFile(environmentsFile, maxBytes, environments, logger);
+    const upgraded = await environments.declareEnvironmentsInUse();
+    if (upgraded.length > 0)
+      logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
+    await loadFlagFiles(config.FLAGS_DIR, maxBytes, flags, logger);
+    await loadPolicyFiles(config.POLICIES_DIR, maxBytes, policies, logger, environmentsFile);
+    const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
     // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
-    process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
+    if (generatedSecret) process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
   }
   await follower.waitFor(await store.feedHead());
-  if (!tokenIndex.hasAdmin()) {
-    logger.warn('no admin token exists, so nobody can use the admin API: set ADMIN_TOKEN to bootstrap one');
-  }
+  if (!tokenIndex.hasAdmin()) logger.warn('no admin token exists, so nobody can use the admin API: set ADMIN_TOKEN to bootstrap one');
 
   let storeUp = true;
   const storeCheck = setInterval(() => {
@@ -149,48 +143,45 @@ export async function startController(config: Config, logger: Logger, options: C
   const fetches = new SdkFetchRecorder(store, () => now().getTime(), logger);
   const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS, { perToken: config.STREAMS_PER_TOKEN, perReplica: config.STREAMS_PER_REPLICA }, fetches);
   tokenIndex.onRevoked((tokenId) => hub.closeToken(tokenId));
-  observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, now: () => Date.now() });
+  observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, storeIntact: () => !watch.lost, now: () => Date.now() });
   const inFlight = { count: 0 };
   const serverEvaluation = new ServerEvaluation(state, store, logger, () => now().getTime(), {
     ratePerSecond: config.EVALUATION_RATE_LIMIT,
     burst: config.EVALUATION_RATE_LIMIT * 2,
     exposureFlushMs: config.EXPOSURE_FLUSH_MS,
   });
-  const routes = [
-    ...healthRoutes({ ready: () => ({ ready: state.loaded && storeUp, checks: { state: state.loaded, store: storeUp } }) }),
-    ...clientRoutes({ state, hub, store, fetches, registrations: new Registrations(store, config.CLIENT_APPS_PER_ENVIRONMENT), now: () => now().getTime() }),
-    ...outcomeRoutes({ outcomes, servesFlag: (env, flag) => state.servesFlag(env, flag), now: () => now().getTime() }),
-    ...frontendRoutes(serverEvaluation),
-    ...ofrepRoutes(serverEvaluation),
-    ...flagRoutes(flags),
-    ...policyRoutes(policies),
-    ...environmentRoutes(environments),
-    ...rolloutRoutes(rollouts),
-    ...reportRoutes({ rollouts, store, now }),
-    ...tokenRoutes(tokens),
-    ...auditRoutes(store),
-    ...dashboardRoutes({ rollouts, outcomes, store, now }),
-    ...uiAssetRoutes(),
-    ...notifications.routes,
-    ...observability.routes(config.METRICS_TOKEN),
-    ...backupRoutes({
-      store,
-      now,
-      version: VERSION,
-      prefix: embedded ? undefined : config.REDIS_PREFIX,
-      // Same Redis, same write confirmations (WAIT), another prefix: a restore lands on the replicas too.
-      openPrefix: embedded
-        ? undefined
-        : (prefix) =>
-            openStore({
-              redisUrl: config.REDIS_URL,
-              dataDir: config.DATA_DIR,
-              prefix,
-              waitReplicas: config.REDIS_WAIT_REPLICAS,
-              waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
-            }),
-    }),
-  ];
+  const routes = refusingAdminWritesWhenLost(
+    [
+      ...healthRoutes({ ready: () => readiness(state.loaded, storeUp, watch.lost) }),
+      ...clientRoutes({ state, hub, store, fetches, registrations: new Registrations(store, config.CLIENT_APPS_PER_ENVIRONMENT), now: () => now().getTime() }),
+      ...outcomeRoutes({ outcomes, servesFlag: (env, flag) => state.servesFlag(env, flag), now: () => now().getTime() }),
+      ...frontendRoutes(serverEvaluation),
+      ...ofrepRoutes(serverEvaluation),
+      ...flagRoutes(flags),
+      ...policyRoutes(policies),
+      ...environmentRoutes(environments),
+      ...rolloutRoutes(rollouts),
+      ...reportRoutes({ rollouts, store, now }),
+      ...tokenRoutes(tokens),
+      ...auditRoutes(store, () => watch.auditMemory()),
+      ...storeLossRoutes({ store: rawStore, watch, now, storeName: embedded ? 'embedded' : config.REDIS_PREFIX, lookNow: () => follower.lookNow() }),
+      ...dashboardRoutes({ rollouts, outcomes, store, now }),
+      ...uiAssetRoutes(),
+      ...notifications.routes,
+      ...observability.routes(config.METRICS_TOKEN),
+      ...backupRoutes({
+        store,
+        now,
+        version: VERSION,
+        prefix: embedded ? undefined : config.REDIS_PREFIX,
+        loss: { store: rawStore, watch, lookNow: () => follower.lookNow() },
+        // Same Redis, same write confirmations (WAIT), another prefix: a restore lands on the replicas too.
+        openPrefix: embedded ? undefined : (prefix) => openStore({ ...storeOptions, prefix }),
+      }),
+    ],
+    () => watch.lost,
+    [ACCEPT_LOSS_PATH, RESTORE_PATH],
+  );
   const limitLog = new LimitLog(logger);
   const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight, bodyLimits: bodyLimitsOf(config), limitLog });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, fetches, logger });
@@ -209,9 +200,7 @@ export async function startController(config: Config, logger: Logger, options: C
   logger.info({ port, flags: state.allFlags().length }, 'controller listening');
 
   const loop = new RolloutLoop(store, rollouts, outcomes, logger, {
-    // Unique per process even when REPLICA_ID is a fixed name (a pod name reused by its replacement):
-    // fencing can only tell a stalled old leader from its successor if their holder ids differ.
-    replicaId: `${config.REPLICA_ID ?? os.hostname()}#${process.pid}-${randomBytes(3).toString('hex')}`,
+    replicaId,
     tickMs: config.ROLLOUT_TICK_MS,
     leaseTtlMs: config.LEADER_LEASE_MS,
     batchSize: DEFAULT_BATCH_SIZE,

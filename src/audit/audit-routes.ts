@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { Store } from '../store/port.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { listAuditEvents, verifyAuditLog } from './audit-service.js';
+import { listAuditEvents, verifyAuditLog, type AuditMemory } from './audit-service.js';
 
 const TAG = 'Audit';
 const auth = { kind: 'admin', permission: 'read' } as const;
 
-export function auditRoutes(store: Store): RouteSpec[] {
+/** @param memory what this replica knows of the log from outside the store (see AuditMemory). */
+export function auditRoutes(store: Store, memory?: AuditMemory): RouteSpec[] {
   return [
     defineRoute({
       method: 'get',
@@ -24,11 +25,11 @@ export function auditRoutes(store: Store): RouteSpec[] {
     defineRoute({
       method: 'get',
       path: '/api/admin/audit/verify',
-      summary: 'Recompute the hash chain: whether any event was edited or removed.',
+      summary: 'Recompute the hash chain: whether any event was edited or removed, or the log is shorter than it was (the store lost data).',
       tag: TAG,
       auth,
       responses: { 200: { description: '{ok, count, headSeq, brokenAtSeq?, problem?}' } },
-      handler: async () => ({ status: 200, body: await verifyAuditLog(store) }),
+      handler: async () => ({ status: 200, body: await verifyAuditLog(store, memory) }),
     }),
   ];
 }

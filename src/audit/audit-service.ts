@@ -9,8 +9,17 @@ export async function listAuditEvents(store: Store, fromSeq: number, limit: numb
   return rows.map((r) => r.entry);
 }
 
-/** Walks the whole log page by page and checks every link against the stored head. */
-export async function verifyAuditLog(store: Store): Promise<ChainVerdict> {
+/**
+ * What is known of the log from outside it: the highest event this replica saw the store hold, and
+ * a loss of data a replica noticed (StoreWatch.auditMemory). The head is kept apart from the log, so
+ * a log cut short under an intact head shows by itself; but a store that restarts without its data,
+ * or from an older snapshot, takes the head back together with the log (one commit writes both, so
+ * they share every AOF record and RDB snapshot). Only a memory kept outside the store can tell then.
+ */
+export type AuditMemory = () => Promise<{ seen: number; loss?: { reason: string; lostFrom: { auditSeq: number } } }>;
+
+/** Walks the whole log page by page and checks every link against the stored head, then against what is remembered of it. */
+export async function verifyAuditLog(store: Store, memory?: AuditMemory): Promise<ChainVerdict> {
   // Read the head first: events appended while we walk only extend past it and are not judged.
   const head = await readAuditHead(store);
   const verifier = new ChainVerifier();
@@ -38,6 +47,23 @@ export async function verifyAuditLog(store: Store): Promise<ChainVerdict> {
       brokenAtSeq: beyond.seq,
       problem: `event ${beyond.seq} lies beyond the head, which records event ${head.seq}: the head was deleted or rolled back`,
     };
+  }
+  return memory ? compareWithMemory(verdict, await memory()) : verdict;
+}
+
+/** An intact chain that is shorter than what was seen of it is not intact: events were lost or removed with their head. */
+function compareWithMemory(verdict: ChainVerdict & { ok: true }, known: Awaited<ReturnType<AuditMemory>>): ChainVerdict {
+  const broken = (problem: string): ChainVerdict => ({ ok: false, count: verdict.count, headSeq: verdict.headSeq, brokenAtSeq: verdict.headSeq + 1, problem });
+  if (known.loss) {
+    return broken(
+      `the store lost data (${known.loss.reason}): its audit log held at least ${known.loss.lostFrom.auditSeq} events and holds ${verdict.headSeq} now; ` +
+        'restore a backup, or accept the loss (POST /api/admin/store/accept-loss)',
+    );
+  }
+  if (known.seen > verdict.headSeq) {
+    return broken(
+      `this replica saw the audit log reach event ${known.seen}, and it now ends at event ${verdict.headSeq}: events were removed together with their head`,
+    );
   }
   return verdict;
 }

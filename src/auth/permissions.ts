@@ -24,6 +24,8 @@ export const PERMISSIONS = {
   /** A backup holds every token hash and webhook secret; a restore writes a whole deployment: admins only. */
   'backup:export': ['admin'],
   'backup:import': ['admin'],
+  /** Accepting that the store lost data makes what it holds now the truth, for good: admins only. */
+  'store:accept-loss': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

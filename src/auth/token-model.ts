@@ -30,6 +30,27 @@ export interface StoredToken {
   createdBy: string;
 }
 
+/**
+ * A stored token, as the token index reads it and a restore checks it: an admin token has a role,
+ * the others an environment, or they would grant nothing (or, worse, be taken for something else).
+ */
+export const storedTokenSchema = z
+  .object({
+    id: z.string().min(1),
+    name: z.string(),
+    kind: z.enum(['client', 'frontend', 'admin']),
+    environment: environmentNameSchema.optional(),
+    role: z.enum(ROLES).optional(),
+    secretHash: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex'),
+    hint: z.string(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.kind === 'admin' && !t.role) ctx.addIssue({ code: 'custom', path: ['role'], message: 'an admin token needs a role' });
+    if (t.kind !== 'admin' && !t.environment) ctx.addIssue({ code: 'custom', path: ['environment'], message: `a ${t.kind} token needs an environment` });
+  }) satisfies z.ZodType<StoredToken>;
+
 export type PublicToken = Omit<StoredToken, 'secretHash'>;
 
 export function hashSecret(secret: string): string {

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { FLAGS, SEGMENTS } from '../flags/collections.js';
-import { POLICIES, POLICY_PROPOSALS } from '../policies/policy-service.js';
-import { ENVIRONMENTS } from '../environments/environment-schema.js';
+import { segmentSchema, storedFlagSchema } from '../flags/schema.js';
+import { POLICIES, POLICY_PROPOSALS, policyProposalSchema } from '../policies/policy-service.js';
+import { policySchema } from '../policies/policy-schema.js';
+import { ENVIRONMENTS, environmentSchema } from '../environments/environment-schema.js';
 import { ROLLOUTS } from '../rollouts/rollout-model.js';
 import { ROLLOUT_HISTORIES, ROLLOUT_PLANS } from '../rollouts/rollout-docs.js';
+import { activeRolloutSchema, rolloutHistorySchema, rolloutRecordSchema } from '../rollouts/rollout-schema.js';
 import { ACTIVE as ACTIVE_ROLLOUTS } from '../rollouts/rollout-writer.js';
-import { TOKENS } from '../auth/token-model.js';
-import { WEBHOOKS } from '../notifications/webhook-model.js';
-import { FILE_SOURCES } from '../files/file-sources.js';
+import { storedTokenSchema, TOKENS } from '../auth/token-model.js';
+import { storedWebhookSchema, WEBHOOKS } from '../notifications/webhook-model.js';
+import { FILE_SOURCES, fileSourceSchema } from '../files/file-sources.js';
 import type { AuditEvent, AuditHead } from '../audit/chain.js';
 
 /**
@@ -34,21 +37,28 @@ export interface BackedUpCollection {
    * on the feed (serving and authentication follow it); the rest nobody follows.
    */
   quiet: boolean;
+  /** Every document is checked with it before a restore writes anything: the schema its readers use. */
+  schema: z.ZodType;
+  /** The id a document's content gives itself, which must be the id it is stored under. */
+  idOf?: (value: never) => string;
 }
 
+const byName = (v: { name: string }) => v.name;
+const byId = (v: { id: string | number }) => String(v.id);
+
 export const BACKED_UP_COLLECTIONS: readonly BackedUpCollection[] = [
-  { name: FLAGS, quiet: false },
-  { name: SEGMENTS, quiet: false },
-  { name: POLICIES, quiet: false },
-  { name: POLICY_PROPOSALS, quiet: true },
-  { name: ENVIRONMENTS, quiet: false },
-  { name: TOKENS, quiet: false },
-  { name: ROLLOUTS, quiet: true },
-  { name: ROLLOUT_PLANS, quiet: true },
-  { name: ROLLOUT_HISTORIES, quiet: true },
-  { name: ACTIVE_ROLLOUTS, quiet: true },
-  { name: WEBHOOKS, quiet: true },
-  { name: FILE_SOURCES, quiet: true },
+  { name: FLAGS, quiet: false, schema: storedFlagSchema, idOf: byName },
+  { name: SEGMENTS, quiet: false, schema: segmentSchema, idOf: byId },
+  { name: POLICIES, quiet: false, schema: policySchema, idOf: byName },
+  { name: POLICY_PROPOSALS, quiet: true, schema: policyProposalSchema, idOf: byId },
+  { name: ENVIRONMENTS, quiet: false, schema: environmentSchema, idOf: byName },
+  { name: TOKENS, quiet: false, schema: storedTokenSchema, idOf: byId },
+  { name: ROLLOUTS, quiet: true, schema: rolloutRecordSchema, idOf: byId },
+  { name: ROLLOUT_PLANS, quiet: true, schema: policySchema },
+  { name: ROLLOUT_HISTORIES, quiet: true, schema: rolloutHistorySchema },
+  { name: ACTIVE_ROLLOUTS, quiet: true, schema: activeRolloutSchema },
+  { name: WEBHOOKS, quiet: true, schema: storedWebhookSchema, idOf: byId },
+  { name: FILE_SOURCES, quiet: true, schema: fileSourceSchema },
 ];
 
 /** Collections the store holds that a backup leaves out deliberately (see above). */

@@ -7,9 +7,12 @@ import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { asBackup, backupSchema } from './backup-format.js';
 import { backupJson, readSnapshot } from './export-backup.js';
-import { assertChainIntact, restoreBackup } from './restore-backup.js';
+import { checkBackup, restoreBackup } from './restore-backup.js';
+import type { StoreWatch } from '../store-loss/store-watch.js';
+import { restoreEndingLoss } from '../store-loss/accept-loss.js';
 
 const TAG = 'Backup';
+export const RESTORE_PATH = '/api/admin/restore';
 
 export interface BackupRouteDeps {
   store: Store;
@@ -19,6 +22,12 @@ export interface BackupRouteDeps {
   prefix?: string;
   /** Opens a store under another key prefix of the same Redis (closed after use); undefined for the embedded store. */
   openPrefix?: (prefix: string) => Promise<Store>;
+  /**
+   * When the store lost data, a restore into this deployment's own (emptied) store is how a person
+   * brings it back: it goes into the store itself (writes are otherwise refused), and its last commit
+   * also ends the loss (see resolution()).
+   */
+  loss?: { store: Store; watch: StoreWatch; lookNow: () => Promise<void> };
 }
 
 export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
@@ -57,11 +66,11 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
     }),
     defineRoute({
       method: 'post',
-      path: '/api/admin/restore',
+      path: RESTORE_PATH,
       summary:
-        'Restore a backup into an empty store, in one commit, then verify the audit chain. ' +
+        'Restore a backup into an empty store, in one commit, then verify the audit chain. Every document is checked first. ' +
         'On Redis, `prefix` names a fresh key prefix to restore into (point the controllers at it afterwards); ' +
-        "this deployment's own store is never empty.",
+        "this deployment's own store is never empty, unless it lost its data: then a restore into it ends the loss.",
       tag: TAG,
       auth: { kind: 'admin', permission: 'backup:import' },
       query: z.object({
@@ -77,11 +86,12 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
       bodyFamily: 'restore',
       responses: {
         200: { description: '{restored, restoreEventSeq, audit, target}' },
+        400: { description: 'The backup or one of its documents is invalid (each named with its collection, id and field), or it nests too deeply' },
         409: { description: 'The target store is not empty' },
         422: { description: "The backup's audit chain does not verify" },
       },
       handler: async ({ query, body, actor }) => {
-        const backup = assertChainIntact(asBackup(body));
+        const backup = checkBackup(asBackup(body));
         const useOwn = query.prefix === undefined || query.prefix === deps.prefix;
         if (!useOwn && !deps.openPrefix) {
           throw new AppError(
@@ -90,9 +100,11 @@ export function backupRoutes(deps: BackupRouteDeps): RouteSpec[] {
             'prefix applies to Redis only: restore an embedded store with `npm run restore` before its first start',
           );
         }
-        const target = useOwn ? deps.store : await deps.openPrefix!(query.prefix!);
+        const lost = useOwn && deps.loss ? await restoreEndingLoss(deps.loss.store, deps.loss.watch, deps.now()) : undefined;
+        const target = useOwn ? (lost ? deps.loss!.store : deps.store) : await deps.openPrefix!(query.prefix!);
         try {
-          const result = await restoreBackup(target, backup, { actor, now: deps.now, targetName: useOwn ? ownName : query.prefix! });
+          const result = await restoreBackup(target, backup, { actor, now: deps.now, targetName: useOwn ? ownName : query.prefix!, alsoInLastCommit: lost });
+          if (lost) await deps.loss!.lookNow();
           const answer = { ...result, target: { prefix: useOwn ? deps.prefix : query.prefix } };
           if (!result.audit.ok)
             throw new AppError('internal', 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`, answer);

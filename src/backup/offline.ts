@@ -11,6 +11,8 @@ import type { Actor } from '../audit/chain.js';
 import { VERSION } from '../controller.js';
 import { backupJson, readSnapshot } from './export-backup.js';
 import { parseBackup, restoreBackup } from './restore-backup.js';
+import { assertJsonDepth } from '../validation/json-depth.js';
+import { restoreEndingLoss } from '../store-loss/accept-loss.js';
 
 /**
  * `npm run backup -- -o file` and `npm run restore -- -f file`: the same export and import as the
@@ -55,8 +57,12 @@ async function backup(store: Store, file: string): Promise<void> {
 }
 
 async function restore(store: Store, file: string): Promise<void> {
-  const backupDoc = parseBackup(JSON.parse(await readFile(file, 'utf8')));
-  const result = await restoreBackup(store, backupDoc, { actor: OFFLINE, now: () => new Date(), targetName: store.kind });
+  const text = await readFile(file, 'utf8');
+  assertJsonDepth(text, file);
+  const backupDoc = parseBackup(JSON.parse(text));
+  // A store that a replica found had lost data (its marker is there): the restore ends the loss.
+  const alsoInLastCommit = await restoreEndingLoss(store, undefined, new Date());
+  const result = await restoreBackup(store, backupDoc, { actor: OFFLINE, now: () => new Date(), targetName: store.kind, alsoInLastCommit });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   if (!result.audit.ok) throw new AppError('internal', 'restore_unverified', `restored, but the audit log does not verify: ${result.audit.problem}`);
 }

@@ -6,14 +6,21 @@ import { verifyAuditLog } from '../audit/audit-service.js';
 import { validationError } from '../validation/issues.js';
 import { AppError } from '../errors/app-error.js';
 import { asBackup, BACKED_UP_COLLECTIONS, backupCounts, backupSchema, type Backup } from './backup-format.js';
+import { assertDocumentsValid } from './backup-documents.js';
 
 export const RESTORE_ACTION = 'backup.restore';
 
-/** Checks a backup's shape and its audit chain before anything is written; throws a 400 or 422 naming the problem. */
+/** Checks a backup's shape, every document and its audit chain before anything is written; throws a 400 or 422 naming the problem. */
 export function parseBackup(input: unknown): Backup {
   const parsed = backupSchema.safeParse(input);
   if (!parsed.success) throw validationError('backup', parsed.error);
-  return assertChainIntact(asBackup(parsed.data));
+  return checkBackup(asBackup(parsed.data));
+}
+
+/** After the envelope: every document with its readers' schema (400), then the audit chain (422). */
+export function checkBackup(backup: Backup): Backup {
+  assertDocumentsValid(backup);
+  return assertChainIntact(backup);
 }
 
 /** A backup whose audit chain does not verify was edited or cut short: refused whole (422). */
@@ -47,8 +54,8 @@ export interface RestorePlan {
   head: PutOp;
 }
 
-/** What a restore writes. Pure, so it can be checked without a store. */
-export function planRestore(backup: Backup, actor: Actor, at: string, target: string): RestorePlan {
+/** What a restore writes. Pure, so it can be checked without a store. `note` goes into the restore event's `after`. */
+export function planRestore(backup: Backup, actor: Actor, at: string, target: string, note: Record<string, unknown> = {}): RestorePlan {
   const documents: PutOp[] = [];
   for (const { name, quiet } of BACKED_UP_COLLECTIONS) {
     for (const doc of backup.collections[name] ?? []) documents.push({ collection: name, id: doc.id, value: doc.value, expectVersion: 0, quiet });
@@ -65,6 +72,7 @@ export function planRestore(backup: Backup, actor: Actor, at: string, target: st
         formatVersion: backup.formatVersion,
         ...(backup.source ? { source: backup.source } : {}),
         ...backupCounts(backup),
+        ...note,
       },
     },
     backup.audit.head,
@@ -86,10 +94,14 @@ export function planRestore(backup: Backup, actor: Actor, at: string, target: st
  * so an interrupted restore is never mistaken for a finished one, and a second restore into that
  * store is refused.
  */
-export function restoreCommits(plan: RestorePlan, at: string, maxOps = MAX_OPS_PER_COMMIT): Commit[] {
+export function restoreCommits(plan: RestorePlan, at: string, maxOps = MAX_OPS_PER_COMMIT, last: Commit = {}): Commit[] {
   const restoreAppend: AppendOp = { log: AUDIT_LOG, seq: plan.restoreEvent.seq, entry: plan.restoreEvent };
+  const withLast = (commit: Commit): Commit =>
+    last.puts || last.deletes
+      ? { ...commit, puts: [...(commit.puts ?? []), ...(last.puts ?? [])], deletes: [...(commit.deletes ?? []), ...(last.deletes ?? [])] }
+      : commit;
   if (plan.documents.length + plan.events.length + 2 <= maxOps) {
-    return [{ puts: [...plan.documents, plan.head], appends: [...plan.events, restoreAppend] }];
+    return [withLast({ puts: [...plan.documents, plan.head], appends: [...plan.events, restoreAppend] })];
   }
   const marker: PutOp = {
     collection: META,
@@ -109,7 +121,9 @@ export function restoreCommits(plan: RestorePlan, at: string, maxOps = MAX_OPS_P
       appends: stage.flatMap((op) => ('append' in op ? [op.append] : [])),
     });
   }
-  commits.push({ puts: [plan.head], appends: [restoreAppend], deletes: [{ collection: META, id: RESTORE_MARKER_ID, expectVersion: 1, quiet: true }] });
+  commits.push(
+    withLast({ puts: [plan.head], appends: [restoreAppend], deletes: [{ collection: META, id: RESTORE_MARKER_ID, expectVersion: 1, quiet: true }] }),
+  );
   return commits;
 }
 
@@ -146,15 +160,22 @@ export interface RestoreResult {
 export async function restoreBackup(
   target: Store,
   backup: Backup,
-  opts: { actor: Actor; now: () => Date; targetName: string; maxOpsPerCommit?: number },
+  opts: {
+    actor: Actor;
+    now: () => Date;
+    targetName: string;
+    maxOpsPerCommit?: number;
+    /** Written with the last commit, and noted in the restore event: how a restore ends a store loss (see resolution()). */
+    alsoInLastCommit?: { commit: Commit; note: Record<string, unknown> };
+  },
 ): Promise<RestoreResult> {
   const contents = await describeContents(target);
   if (contents) {
     throw new AppError('conflict', 'store_not_empty', `the target store is not empty (it holds ${contents}): a backup is restored into an empty store only`);
   }
   const at = opts.now().toISOString();
-  const plan = planRestore(backup, opts.actor, at, opts.targetName);
-  const commits = restoreCommits(plan, at, opts.maxOpsPerCommit);
+  const plan = planRestore(backup, opts.actor, at, opts.targetName, opts.alsoInLastCommit?.note);
+  const commits = restoreCommits(plan, at, opts.maxOpsPerCommit, opts.alsoInLastCommit?.commit);
   for (const [i, commit] of commits.entries()) {
     try {
       await target.commit(commit);

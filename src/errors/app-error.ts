@@ -31,6 +31,8 @@ export class AppError extends Error {
     readonly errorId: string,
     message: string,
     readonly details?: unknown,
+    /** When a retry may succeed (the HTTP edge sends it as Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'AppError';
@@ -61,13 +63,16 @@ export class ConflictError extends Error {
   }
 }
 
+/** What a caller is told to wait before retrying a write the store could not take now. */
+export const STORE_RETRY_AFTER_SECONDS = 2;
+
 /**
  * The store could not be reached, or could not confirm a write on the replicas asked for, so a
  * caller is told to retry later rather than shown a bug. The message names no address or secret.
  */
 export class StoreUnavailableError extends AppError {
   constructor(message: string) {
-    super('unavailable', 'store_unavailable', message);
+    super('unavailable', 'store_unavailable', message, undefined, STORE_RETRY_AFTER_SECONDS);
     this.name = 'StoreUnavailableError';
   }
 }

@@ -12,9 +12,9 @@ export class LimitError extends AppError {
     errorId: string,
     message: string,
     readonly limit: string,
-    readonly retryAfterSeconds?: number,
+    retryAfterSeconds?: number,
   ) {
-    super(kind, errorId, message);
+    super(kind, errorId, message, undefined, retryAfterSeconds);
     this.name = 'LimitError';
   }
 }

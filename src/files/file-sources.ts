@@ -1,7 +1,11 @@
+import { z } from 'zod';
 import type { PutOp, Store } from '../store/port.js';
 
 /** Which file last applied what: a restart with unchanged files re-applies nothing. */
 export const FILE_SOURCES = 'file-sources';
+
+/** A file marker: the hash of the content last applied. */
+export const fileSourceSchema = z.object({ hash: z.string().min(1) });
 
 /**
  * Files are applied when their content changed since they were last applied, so a file is the

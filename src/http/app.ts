@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../logger.js';
 import { configSchema } from '../config/config.js';
 import { STATUS_OF, kindOfStatus } from './error-status.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, ConflictError, STORE_RETRY_AFTER_SECONDS } from '../errors/app-error.js';
 import { LimitError } from '../errors/limit-error.js';
 import type { Authenticator } from './auth.js';
 import { type BodyLimits, bodyLimitsOf } from './body-limits.js';
@@ -48,7 +48,9 @@ export function createApp(deps: AppDeps): express.Express {
       if (done) return;
       done = true;
       deps.inFlight.count--;
-      const level = res.statusCode >= 500 ? 'error' : isHotPath(req.path) ? 'debug' : 'info';
+      // 503 is the store saying "not now" (away, busy, or a loss a person is deciding about): it is
+      // logged where it is noticed, once, not at ERROR for every request it refuses.
+      const level = res.statusCode === 503 ? 'warn' : res.statusCode >= 500 ? 'error' : isHotPath(req.path) ? 'debug' : 'info';
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // Method, path and status only: never headers (tokens) or bodies.
       res.locals.log[level]({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
@@ -79,7 +81,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = toAppError(err);
     const status = STATUS_OF[error.kind];
-    if (status >= 500) (res.locals.log ?? deps.logger).error({ err }, 'request failed');
+    // 503s (the store down or busy, a loss not yet dealt with) are expected states, logged where they arise.
+    if (status >= 500 && status !== 503) (res.locals.log ?? deps.logger).error({ err }, 'request failed');
     if (error instanceof LimitError) {
       const client = res.locals.tokenId ? `token ${res.locals.tokenId}` : `address ${req.socket.remoteAddress}`;
       limitLog.refused(error.limit, client, error.message, { method: req.method, path: req.route?.path ?? req.path.slice(0, 200) });
@@ -88,7 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.end();
       return;
     }
-    if (error instanceof LimitError && error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
     dropUnreadBody(req, res);
     res.status(status).json({ error: error.errorId, message: error.message, ...(error.details ? { details: error.details } : {}) });
   });
@@ -97,6 +100,9 @@ export function createApp(deps: AppDeps): express.Express {
 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // A race the service's own retries did not absorb (they are bounded in time): never a 500.
+  if (err instanceof ConflictError)
+    return new AppError('unavailable', 'store_busy', 'the write kept meeting concurrent writes; retry shortly', undefined, STORE_RETRY_AFTER_SECONDS);
   const e = err as { status?: number; message?: string };
   // Errors of HTTP middleware carry a status: a 4xx is the client's fault (its message is the middleware's own, cut short).
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)

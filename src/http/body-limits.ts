@@ -30,8 +30,8 @@ export function bodyLimitsOf(config: Config): BodyLimits {
  * Real bodies use ten bytes or more per value.
  */
 export const BYTES_PER_VALUE = 8;
-/** Deeper than any document the API takes (a backup's audit events are about a dozen levels). */
-export const MAX_JSON_DEPTH = 64;
+/** Deeper than any document the API takes: one limit for bodies and for backups read from files. */
+export { MAX_JSON_DEPTH } from '../validation/json-depth.js';
 
 /** The family of a route that does not name one: the one its callers' token kind implies, none for public routes. */
 export function defaultFamily(auth: AuthRequirement): BodyFamily | undefined {

@@ -48,6 +48,21 @@ export interface StoredWebhook {
   createdBy: string;
 }
 
+/** A stored webhook, as a restore checks it: deliveries need a URL, a format and the secret. */
+export const storedWebhookSchema = z.object({
+  id: webhookIdSchema,
+  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+  format: z.enum(WEBHOOK_FORMATS),
+  events: z.array(z.enum(EVENT_TYPES)).optional(),
+  environments: z.array(environmentNameSchema).optional(),
+  policies: z.array(flagNameSchema).optional(),
+  secret: z.string().min(1),
+  secretHint: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  createdBy: z.string(),
+}) satisfies z.ZodType<StoredWebhook>;
+
 export type PublicWebhook = Omit<StoredWebhook, 'secret'>;
 
 export function secretHintOf(secret: string): string {

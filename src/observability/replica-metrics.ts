@@ -19,6 +19,8 @@ export interface ReplicaSources {
   state: { readonly seq: number; onChange(listener: () => void): () => void };
   streams: () => number;
   storeUp: () => boolean;
+  /** False while this replica knows the store lost data (see src/store-loss/). */
+  storeIntact?: () => boolean;
   now: () => number;
 }
 
@@ -72,6 +74,13 @@ export function replicaMetrics(registry: Registry, sources: ReplicaSources): { w
   gauge('rollout_controller_store_up', '1 while the store answers this replica (its readiness check), 0 while it does not.', function () {
     this.set(sources.storeUp() ? 1 : 0);
   });
+  gauge(
+    'rollout_controller_store_intact',
+    '0 while this replica knows the store lost data (it serves its last snapshot and refuses writes), 1 otherwise.',
+    function () {
+      this.set(sources.storeIntact?.() === false ? 0 : 1);
+    },
+  );
   gauge(
     'rollout_controller_snapshot_age_seconds',
     'Seconds since the flag snapshot this replica serves last changed (a change applied from the feed, or a load).',

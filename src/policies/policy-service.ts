@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
@@ -19,6 +20,9 @@ export interface PolicyProposal {
   by: string;
   at: string;
 }
+
+/** A stored proposal, as a restore checks it. */
+export const policyProposalSchema = z.object({ id: z.string().min(1), policy: policySchema, by: z.string(), at: z.string() });
 
 export interface PolicyFile {
   file: string;

@@ -1,4 +1,6 @@
-import type { FeedEntry, Store } from '../store/port.js';
+import type { z } from 'zod';
+import type { FeedEntry, Store, Versioned } from '../store/port.js';
+import { checkDocument, type DocumentProblem } from '../validation/stored-documents.js';
 import { segmentSchema, storedFlagSchema, type Segment, type StoredFlag } from '../flags/schema.js';
 import { toClientFeature, toClientSegment, type ClientFeature, type ClientSegment } from '../flags/client-feature.js';
 import { FLAGS, SEGMENTS } from '../flags/collections.js';
@@ -28,6 +30,20 @@ export interface FeatureFilter {
 
 type ChangeListener = (seq: number, changes: ChangedKeys) => void;
 
+/** Everything a replica serves, as read from the store at one feed position. */
+export interface ServingSnapshot {
+  head: number;
+  flags: Array<Versioned<unknown>>;
+  segments: Array<Versioned<unknown>>;
+}
+
+/** Reads the feed head first, so that nothing written while the collections are listed is missed. */
+export async function readServingSnapshot(store: Store): Promise<ServingSnapshot> {
+  const head = await store.feedHead();
+  const [flags, segments] = await Promise.all([store.list(FLAGS), store.list(SEGMENTS)]);
+  return { head, flags, segments };
+}
+
 /**
  * The replica's in-memory copy of every flag and segment, kept current from the change feed.
  * Serving never touches the store: it reads pre-rendered payloads from here, which are rebuilt
@@ -50,35 +66,53 @@ export class ServingState {
   seq = 0;
   loaded = false;
 
-  /** Full (re)load. Reads the feed head first so that nothing written during the load is missed. */
-  async load(store: Store): Promise<void> {
-    const head = await store.feedHead();
-    const [flagDocs, segmentDocs] = await Promise.all([store.list(FLAGS), store.list(SEGMENTS)]);
+  /** @param onInvalid told of every stored flag or segment that does not pass its schema: it is not served. */
+  constructor(private readonly onInvalid: (problem: DocumentProblem) => void = () => {}) {}
+
+  /** Replaces everything served with a snapshot (a start, or a reload after a feed gap or a store loss dealt with). */
+  install(snapshot: ServingSnapshot): void {
+    const hadData = this.loaded;
+    const before = { flags: this.flags, segments: this.segments };
     this.flags = new Map();
     this.segments = new Map();
     this.versions = new Map();
     this.flagSeqs = new Map();
-    for (const doc of flagDocs) {
-      this.flags.set(doc.id, storedFlagSchema.parse(doc.value));
+    for (const doc of snapshot.flags) {
+      const flag = this.check(storedFlagSchema, FLAGS, doc.id, doc.value);
+      if (flag) this.flags.set(doc.id, flag);
       this.versions.set(`${FLAGS}/${doc.id}`, doc.version);
     }
-    for (const doc of segmentDocs) {
-      const segment = segmentSchema.parse(doc.value);
-      this.segments.set(segment.id, segment);
+    for (const doc of snapshot.segments) {
+      const segment = this.check(segmentSchema, SEGMENTS, doc.id, doc.value);
+      if (segment) this.segments.set(segment.id, segment);
       this.versions.set(`${SEGMENTS}/${doc.id}`, doc.version);
     }
-    const hadData = this.loaded;
-    this.seq = head;
-    this.loadedSeq = head;
+    this.seq = snapshot.head;
+    this.loadedSeq = snapshot.head;
     this.recent = [];
     this.answerableFrom = this.seq;
     this.rendered.clear();
     this.loaded = true;
-    // After a reload following a gap, every connected stream must re-hydrate: we cannot say what changed.
-    if (hadData) this.notify(this.seq, { flags: new Map([...this.flags].map(([n, f]) => [n, f.project])), segments: new Set(this.segments.keys()) });
+    // After a reload every connected stream must re-hydrate: we cannot say what changed. What was
+    // served before and is gone now is named too, so streams drop it.
+    if (hadData) {
+      const flags = new Map([...before.flags].map(([n, f]) => [n, f.project]));
+      for (const [name, flag] of this.flags) flags.set(name, flag.project);
+      this.notify(this.seq, { flags, segments: new Set([...before.segments.keys(), ...this.segments.keys()]) });
+    }
   }
 
-  /** Applies change-feed entries in order; stale entries (older than what we hold) are skipped. */
+  private check<S extends z.ZodType>(schema: S, collection: string, id: string, value: unknown): z.output<S> | undefined {
+    const checked = checkDocument(schema, collection, id, value);
+    if (checked.ok) return checked.value;
+    this.onInvalid(checked.problem);
+    return undefined;
+  }
+
+  /**
+   * Applies change-feed entries in order; stale entries (older than what we hold) are skipped. A value
+   * that does not pass its schema is served as absent, as a replica that loads it afresh would.
+   */
   apply(entries: FeedEntry[]): void {
     const changes: ChangedKeys = { flags: new Map(), segments: new Set() };
     for (const entry of entries) {
@@ -90,16 +124,18 @@ export class ServingState {
       this.versions.set(key, entry.version);
       if (entry.collection === FLAGS) {
         const previous = this.flags.get(entry.id);
-        if (entry.value === null) this.flags.delete(entry.id);
-        else this.flags.set(entry.id, storedFlagSchema.parse(entry.value));
+        const flag = entry.value === null ? undefined : this.check(storedFlagSchema, FLAGS, entry.id, entry.value);
+        if (flag) this.flags.set(entry.id, flag);
+        else this.flags.delete(entry.id);
         const project = this.flags.get(entry.id)?.project ?? previous?.project ?? 'default';
         this.flagSeqs.set(entry.id, entry.seq);
         changes.flags.set(entry.id, project);
         this.remember({ seq: entry.seq, kind: 'flag', key: entry.id, project });
       } else {
         const id = Number(entry.id);
-        if (entry.value === null) this.segments.delete(id);
-        else this.segments.set(id, segmentSchema.parse(entry.value));
+        const segment = entry.value === null ? undefined : this.check(segmentSchema, SEGMENTS, entry.id, entry.value);
+        if (segment) this.segments.set(id, segment);
+        else this.segments.delete(id);
         changes.segments.add(id);
         this.remember({ seq: entry.seq, kind: 'segment', key: entry.id });
       }

@@ -51,6 +51,9 @@ export interface Commit {
   fence?: { lease: string; token: number };
 }
 
+/** Why a follower must reload: see Store.follow. */
+export type GapKind = 'behind' | 'diverged';
+
 /** One entry of the change feed: a document was written or deleted. */
 export interface FeedEntry {
   /** Global, strictly increasing position in the feed (an integer, shared by every replica). */
@@ -109,12 +112,13 @@ export interface Store {
   readFeed(afterSeq: number, limit: number): Promise<FeedEntry[] | null>;
   /**
    * Follow the feed from `afterSeq`: `onEntries` is called in order, once per batch, as soon as
-   * entries land (from any replica). `onGap` is called when the follower fell behind the trimmed
-   * feed, or can no longer vouch for it (Redis: after a reconnection, which may have been to a
-   * promoted replica or to a server restarted without its data), and must reload; following then
-   * resumes from the head as of that moment. Returns a function that stops following.
+   * entries land (from any replica). `onGap` is called when the follower must reload; following then
+   * resumes from the head as of that moment. Its kind says why: `behind` (or none), it fell behind
+   * the trimmed feed; `diverged`, the feed no longer holds the entry it last applied, or ends before
+   * it (Redis: found after a reconnection, to a promoted replica or to a server restarted without its
+   * data): what was applied is gone from the store. Returns a function that stops following.
    */
-  follow(afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void;
+  follow(afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: (kind?: GapKind) => void): () => void;
 
   /** Entries of an append-only log with seq >= fromSeq, oldest first, at most `limit`. */
   readLog<T = unknown>(log: string, fromSeq: number, limit: number): Promise<Array<{ seq: number; entry: T }>>;

@@ -1,4 +1,4 @@
-import type { FeedEntry } from './port.js';
+import type { FeedEntry, GapKind } from './port.js';
 import type { RedisClient } from './redis-connection.js';
 import { parseFeedEntry, type RedisKeys, type StreamEntry } from './redis-encoding.js';
 
@@ -14,7 +14,7 @@ export interface FeedFollowerDeps {
 }
 
 /** RedisStore.follow (see Store.follow): a blocking XREAD loop that reports gaps. Returns the stop function. */
-export function followFeed(deps: FeedFollowerDeps, afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void {
+export function followFeed(deps: FeedFollowerDeps, afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: (kind: GapKind) => void): () => void {
   const { conn, keys, blockMs, followers } = deps;
   let stopped = false;
   let last = Math.max(0, Math.floor(afterSeq));
@@ -40,10 +40,10 @@ export function followFeed(deps: FeedFollowerDeps, afterSeq: number, onEntries: 
     return raw[0] && entryMark(parseFeedEntry(raw[0]));
   };
   // Resume from the head as of now: the caller's reload covers everything up to it.
-  const gap = async (atLeast: number) => {
+  const gap = async (kind: GapKind, atLeast: number) => {
     last = Math.max(Number((await conn.get(keys.feedseq)) ?? 0), atLeast);
     known = await entryAt(last);
-    guard(onGap);
+    guard(() => onGap(kind));
   };
   const stillContinuous = async () => {
     const head = Number((await conn.get(keys.feedseq)) ?? 0);
@@ -61,7 +61,7 @@ export function followFeed(deps: FeedFollowerDeps, afterSeq: number, onEntries: 
     while (!stopped) {
       try {
         if (verify) {
-          if (!(await stillContinuous())) await gap(0);
+          if (!(await stillContinuous())) await gap('diverged', 0);
           verify = false;
           continue;
         }
@@ -72,7 +72,7 @@ export function followFeed(deps: FeedFollowerDeps, afterSeq: number, onEntries: 
         if (entries.length === 0) continue;
         const newest = entries[entries.length - 1]!;
         if (entries[0]!.seq !== last + 1) {
-          await gap(newest.seq);
+          await gap('behind', newest.seq);
           continue;
         }
         last = newest.seq;

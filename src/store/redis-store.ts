@@ -1,5 +1,5 @@
 import { type ConflictKind, ConflictError, StoreUnavailableError } from '../errors/app-error.js';
-import type { Commit, CommitResult, CounterFields, FeedEntry, Lease, SampleAdd, Store, Versioned } from './port.js';
+import type { Commit, CommitResult, CounterFields, FeedEntry, GapKind, Lease, SampleAdd, Store, Versioned } from './port.js';
 import { closeClient, createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology } from './redis-connection.js';
 import {
   checkFinite,
@@ -202,7 +202,7 @@ export class RedisStore implements Store {
     return entries.slice(0, Math.max(0, limit));
   }
 
-  follow(afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: () => void): () => void {
+  follow(afterSeq: number, onEntries: (entries: FeedEntry[]) => void, onGap: (kind?: GapKind) => void): () => void {
     if (this.closed) throw new Error('redis store is closed');
     // A connection of its own: a blocking XREAD would stall every other command on a shared one.
     const conn = this.open({ autoPipelining: false, maxRetriesPerRequest: 1, commandTimeoutMs: COMMAND_TIMEOUT_MS });

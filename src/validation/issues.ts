@@ -61,16 +61,17 @@ export function summariseIssues(issues: readonly FieldIssue[], total = issues.le
 }
 
 /**
- * A 400 naming every problem at once: the message summarises (the first and how many more),
+ * A 400 naming every problem at once: the message summarises (the first and how many more, unless
+ * `summary` words it otherwise),
  * details.issues lists them (at most MAX_LISTED_PROBLEMS; details.unlisted counts the rest).
  * `total` is how many there are when `issues` holds only the first of them.
  */
-export function issuesError(where: string, issues: readonly FieldIssue[], total = issues.length): AppError {
+export function issuesError(where: string, issues: readonly FieldIssue[], total = issues.length, summary?: string): AppError {
   const listed = issues
     .slice(0, MAX_LISTED_PROBLEMS)
     .map((issue) => ({ path: cut(issue.path, MAX_PATH_CHARS), message: cut(issue.message, MAX_MESSAGE_CHARS) }));
   const unlisted = total - listed.length;
-  return new AppError('invalid', 'validation_failed', `invalid ${where}: ${summariseIssues(listed, total)}`, {
+  return new AppError('invalid', 'validation_failed', `invalid ${where}: ${cut(summary ?? summariseIssues(listed, total), MAX_MESSAGE_CHARS)}`, {
     issues: listed,
     ...(unlisted > 0 ? { unlisted } : {}),
   });

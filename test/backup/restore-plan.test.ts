@@ -24,6 +24,35 @@ function chain(n: number): { events: AuditEvent[]; head: AuditHead } {
   return { events, head };
 }
 
+/** A rollout record as the store holds it (checked like every document of a backup). */
+function rolloutRecord(id: string) {
+  const at = '2026-01-01T00:00:00.000Z';
+  return {
+    id,
+    flag: 'a',
+    environment: 'production',
+    policy: 'standard',
+    planId: 'p1',
+    historyLength: 1,
+    strategyId: 's1',
+    state: 'paused',
+    pausedFrom: 'running',
+    pauseReason: 'held',
+    stepIndex: 0,
+    percentage: 1,
+    stepStartedAt: at,
+    startedBy: { id: 't1', name: 'Ada Admin' },
+    createdAt: at,
+    updatedAt: at,
+    stepVerdict: { kind: 'waiting', reason: 'held' },
+    gates: [],
+    rollbackChecks: [],
+    breachingSince: [],
+    checks: { failed: 0, consecutiveFailed: 0, inconclusive: 0, providerErrors: 0 },
+    approvals: [],
+  };
+}
+
 function backup(overrides: Record<string, unknown> = {}) {
   const log = chain(3);
   return {
@@ -36,7 +65,7 @@ function backup(overrides: Record<string, unknown> = {}) {
         { id: 'a', value: { name: 'a' } },
         { id: 'b', value: { name: 'b' } },
       ],
-      rollouts: [{ id: 'r1', value: { id: 'r1', state: 'paused' } }],
+      rollouts: [{ id: 'r1', value: rolloutRecord('r1') }],
     },
     audit: log,
     ...overrides,

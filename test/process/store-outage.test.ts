@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startTestController, uniquePrefix, type TestController } from '../support/controller.js';
@@ -15,7 +18,11 @@ async function waitForStatus(url: string, status: number, timeoutMs: number): Pr
 
 describe('when Redis goes away', () => {
   it('reports not ready but keeps serving the last snapshot, and becomes ready again when Redis returns', async () => {
-    const redis = await startRedisServer();
+    // Redis comes back with its data (append-only file, synced on every write), as a production
+    // Redis does; coming back without it is a loss of data (test/hardening/store-loss.test.ts).
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rc-aof-'));
+    const persistent = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir];
+    const redis = await startRedisServer(persistent);
     let again: RedisServer | undefined;
     let t: TestController | undefined;
     try {
@@ -32,11 +39,12 @@ describe('when Redis goes away', () => {
       expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
 
       // Redis comes back on the same port: the replica reconnects and is ready again by itself.
-      again = await startRedisServer([], redis.port);
+      again = await startRedisServer(persistent, redis.port);
       expect(await waitForStatus(`${t.url}/readyz`, 200, 15_000)).toBe(200);
     } finally {
       await t?.stop();
       await again?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 40_000);
 });
