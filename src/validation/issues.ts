@@ -69,7 +69,12 @@ export function summariseIssues(issues: readonly FieldIssue[], total = issues.le
 export function issuesError(where: string, issues: readonly FieldIssue[], total = issues.length, summary?: string): AppError {
   const listed = issues
     .slice(0, MAX_LISTED_PROBLEMS)
-    .map((issue) => ({ path: cut(issue.path, MAX_PATH_CHARS), message: cut(issue.message, MAX_MESSAGE_CHARS) }));
+    // Issues may say more than path and message (a backup's collection and document): every text is cut short.
+    .map((issue) => ({
+      ...Object.fromEntries(Object.entries(issue).map(([k, v]) => [k, typeof v === 'string' ? cut(v, MAX_MESSAGE_CHARS) : v])),
+      path: cut(issue.path, MAX_PATH_CHARS),
+      message: cut(issue.message, MAX_MESSAGE_CHARS),
+    }));
   const unlisted = total - listed.length;
   return new AppError('invalid', 'validation_failed', `invalid ${where}: ${cut(summary ?? summariseIssues(listed, total), MAX_MESSAGE_CHARS)}`, {
     issues: listed,
