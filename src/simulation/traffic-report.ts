@@ -163,7 +163,7 @@ export function renderTrafficSection(report: TrafficReport): string {
     '',
     '### Targets',
     '',
-    "The scenario file's targets (the issue's, meant for the unit-level judge still to come), checked for every arm.",
+    "The scenario file's targets (the issue's, meant for the user-level judge), checked for every arm; the comparison arms ran fewer rollouts when the run says so.",
     '',
     `| scenario | target | ${arms.map((a) => a.label).join(' | ')} |`,
     `| --- | --- | ${arms.map(() => '---:').join(' | ')} |`,
