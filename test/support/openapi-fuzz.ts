@@ -1,0 +1,318 @@
+import fc from 'fast-check';
+
+/**
+ * Values for the API probe (test/hardening/api-probe.test.ts), generated from the JSON Schemas of
+ * the served OpenAPI document: `valid` follows a schema (patterns, bounds, enums, required fields),
+ * `invalid` takes a valid value and breaks one place of it the way hostile or careless callers do
+ * (wrong types, missing and extra fields, huge strings and arrays, deep nesting, numbers out of
+ * range, NUL and odd Unicode, prototype-pollution keys). The schemas are what zod emits
+ * (z.toJSONSchema): refinements are not in them, so a "valid" value may still earn a 400.
+ */
+
+export type JsonSchema = { [keyword: string]: any };
+
+/** An invalid value (it may hold raw fragments: write it with toJsonText). */
+export interface ProbeValue {
+  value: unknown;
+  /** What was done to make it invalid, for failure reports. */
+  note: string;
+}
+
+/** Loopback addresses on a closed port: nothing the probe generates may aim a webhook elsewhere. */
+const SAFE_URLS = ['http://127.0.0.1:1/probe', 'https://127.0.0.1:1/hook?x=1', 'http://[::1]:1/'];
+
+/** Strings that have broken parsers, logs and stores before. */
+export const NASTY_STRINGS = [
+  '',
+  ' ',
+  '\u0000',
+  'nul\u0000inside',
+  '💥🚀👩‍👩‍👧‍👦',
+  'e\u0301\u0301\u0301',
+  '\u202Eevil\u202C',
+  '\ud800',
+  'lone \udfff surrogate',
+  '\u2028\u2029',
+  '\r\nX-Injected: 1',
+  '%00%2e%2e%2f',
+  '../../../../etc/passwd',
+  '"\'\\`${}',
+  '<script>alert(1)</script>',
+  '{{constructor.constructor("return 1")()}}',
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'toString',
+];
+
+/** Keys that reach a prototype when an object is merged or assigned without care. */
+export const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
+/** The property every pollution payload tries to plant on Object.prototype. */
+export const POLLUTION_MARKER = 'probePolluted';
+
+/** An object whose keys are own properties even where a literal would set the prototype. */
+export function ownKeysObject(entries: Array<[string, unknown]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+const pollutionPayload = (key: string): unknown =>
+  key === 'constructor' ? ownKeysObject([['prototype', ownKeysObject([[POLLUTION_MARKER, 'yes']])]]) : ownKeysObject([[POLLUTION_MARKER, 'yes']]);
+
+/**
+ * Raw JSON text spliced into a body where a placeholder string stands: numbers JSON.stringify
+ * cannot write (1e400) and nesting too deep for it to recurse through.
+ */
+const RAW = new Map<string, string>();
+function rawFragment(name: string, text: string): string {
+  const placeholder = `\u0001probe-raw:${name}`;
+  RAW.set(placeholder, text);
+  return placeholder;
+}
+export const DEEP_LEVELS = 10_000;
+const DEEP_ARRAY = rawFragment('deep-array', `${'['.repeat(DEEP_LEVELS)}${']'.repeat(DEEP_LEVELS)}`);
+const DEEP_OBJECT = rawFragment('deep-object', `${'{"a":'.repeat(DEEP_LEVELS)}1${'}'.repeat(DEEP_LEVELS)}`);
+const HUGE_NUMBERS = ['1e400', '-1e400', '123456789012345678901234567890', '1.00000000000000000000001'].map((n) => rawFragment(n, n));
+
+/** JSON text of a probe value, raw fragments spliced in. */
+export function toJsonText(value: unknown): string {
+  let text = JSON.stringify(value) ?? 'null';
+  for (const [placeholder, raw] of RAW) {
+    const quoted = JSON.stringify(placeholder);
+    if (text.includes(quoted)) text = text.replaceAll(quoted, raw);
+  }
+  return text;
+}
+
+export const HUGE_STRING_BYTES = 1 << 20;
+export const HUGE_ARRAY_LENGTH = 100_000;
+
+export interface FuzzOptions {
+  /** Known values for string properties of these names (flags, policies, environments the probe seeded). */
+  hints?: Record<string, readonly string[]>;
+  /** Properties that take their hinted values only (e.g. a restore's target prefix, kept under the probe's own). */
+  only?: readonly string[];
+}
+
+/** Arbitraries for the schemas of one OpenAPI document. */
+export class SchemaFuzzer {
+  constructor(
+    private readonly components: Record<string, JsonSchema>,
+    private readonly options: FuzzOptions = {},
+  ) {}
+
+  resolve(schema: JsonSchema): JsonSchema {
+    let s = schema;
+    for (let i = 0; s.$ref && i < 10; i++) s = this.components[String(s.$ref).split('/').pop()!] ?? {};
+    return s;
+  }
+
+  /** Values the schema accepts (as far as JSON Schema tells). */
+  valid(schema: JsonSchema, name?: string, depth = 0): fc.Arbitrary<unknown> {
+    const s = this.resolve(schema);
+    if ('const' in s) return fc.constant(s.const);
+    if (Array.isArray(s.enum)) return fc.constantFrom(...s.enum);
+    const branches = s.anyOf ?? s.oneOf;
+    if (Array.isArray(branches)) return fc.oneof(...branches.map((b: JsonSchema) => this.valid(b, name, depth + 1)));
+    if (Array.isArray(s.allOf) && s.allOf.length > 0) return this.valid(s.allOf[0], name, depth + 1);
+    if (Array.isArray(s.type)) return fc.oneof(...s.type.map((type: string) => this.valid({ ...s, type }, name, depth + 1)));
+    switch (s.type) {
+      case 'string':
+        return this.validString(s, name);
+      case 'integer':
+        return fc.integer({ min: Math.max(s.minimum ?? -(2 ** 31), Number.MIN_SAFE_INTEGER), max: Math.min(s.maximum ?? 2 ** 31, Number.MAX_SAFE_INTEGER) });
+      case 'number':
+        return fc.double({
+          noNaN: true,
+          noDefaultInfinity: true,
+          min: s.exclusiveMinimum ?? s.minimum ?? -1e9,
+          minExcluded: s.exclusiveMinimum !== undefined,
+          max: s.exclusiveMaximum ?? s.maximum ?? 1e9,
+          maxExcluded: s.exclusiveMaximum !== undefined,
+        });
+      case 'boolean':
+        return fc.boolean();
+      case 'null':
+        return fc.constant(null);
+      case 'array': {
+        const minLength = s.minItems ?? 0;
+        const items = depth > 6 ? fc.constant(null) : this.valid(s.items ?? {}, undefined, depth + 1);
+        return fc.array(items, { minLength, maxLength: Math.min(s.maxItems ?? minLength + 3, minLength + 3) });
+      }
+      case 'object':
+        return this.validObject(s, name, depth);
+      default:
+        // No type: anything (z.unknown()).
+        return fc.jsonValue({ maxDepth: 2 });
+    }
+  }
+
+  private validString(s: JsonSchema, name: string | undefined): fc.Arbitrary<string> {
+    const min = s.minLength ?? 0;
+    const fits = (v: string) => v.length >= min && (s.maxLength === undefined || v.length <= s.maxLength);
+    let base: fc.Arbitrary<string>;
+    if (s.format === 'uri') base = fc.constantFrom(...SAFE_URLS);
+    else if (s.pattern) base = fc.stringMatching(new RegExp(s.pattern)).filter(fits);
+    else {
+      const size = { minLength: min, maxLength: Math.min(s.maxLength ?? Infinity, min + 40) };
+      base = fc.oneof(fc.string({ ...size, unit: 'grapheme-ascii' }), fc.string({ ...size, unit: 'grapheme' }), fc.string({ ...size, unit: 'binary' }));
+    }
+    const known = name ? this.options.hints?.[name]?.filter(fits) : undefined;
+    if (known?.length && this.options.only?.includes(name!)) return fc.constantFrom(...known);
+    return known?.length ? fc.oneof({ arbitrary: fc.constantFrom(...known), weight: 3 }, { arbitrary: base, weight: 1 }) : base;
+  }
+
+  /** Keys of a dictionary take their hints from `<property>{}` (e.g. "environments{}"). */
+  private validObject(s: JsonSchema, name: string | undefined, depth: number): fc.Arbitrary<Record<string, unknown>> {
+    const properties: Record<string, JsonSchema> = s.properties ?? {};
+    const required = new Set<string>(s.required ?? []);
+    const keys = Object.keys(properties).filter((k) => depth < 6 || required.has(k));
+    const model = Object.fromEntries(keys.map((k) => [k, this.valid(properties[k]!, k, depth + 1)]));
+    const fixed = fc.record(model, { requiredKeys: keys.filter((k) => required.has(k)) });
+    const extra = s.additionalProperties;
+    if (!extra || typeof extra !== 'object' || depth > 6) return fixed as fc.Arbitrary<Record<string, unknown>>;
+    const names: JsonSchema = { type: 'string', ...s.propertyNames };
+    const keyArb = 'enum' in names || 'const' in names ? (this.valid(names) as fc.Arbitrary<string>) : this.validString(names, name && `${name}{}`);
+    const dictionary = fc.dictionary(keyArb, this.valid(extra, undefined, depth + 1), { maxKeys: 4 });
+    return fc.tuple(fixed, dictionary).map(([a, b]) => ({ ...b, ...a }));
+  }
+
+  /**
+   * The shape of defect 1 of issue 13, made the same way for every schema: a valid value whose
+   * every array holds HUGE_ARRAY_LENGTH items of the wrong type, and whose every object carries 20
+   * unknown keys of 5,000 characters (strict schemas name each one in their error).
+   */
+  amplifying(schema: JsonSchema, seed: number): ProbeValue[] {
+    const [sample] = fc.sample(this.valid(schema), { seed, numRuns: 1 });
+    const arrays = { value: structuredClone(sample) };
+    for (const slot of slotsOf(arrays)) if (Array.isArray(slot.get())) slot.set(new Array(HUGE_ARRAY_LENGTH).fill({ wrong: true }));
+    const keys = { value: structuredClone(sample) };
+    for (const slot of slotsOf(keys)) {
+      const holder = slot.get();
+      if (isPlainObject(holder)) for (let i = 0; i < 20; i++) holder[`${i}${'k'.repeat(5_000)}`] = i;
+    }
+    return [
+      { value: arrays.value, note: `every array of ${HUGE_ARRAY_LENGTH} items of the wrong type` },
+      { value: keys.value, note: 'every object with 20 unknown keys of 5,000 characters' },
+    ];
+  }
+
+  /** A valid value broken in one place; the note says how and where. */
+  invalid(schema: JsonSchema): fc.Arbitrary<ProbeValue> {
+    return fc
+      .tuple(this.valid(schema), fc.constantFrom(...MUTATIONS), fc.nat(), fc.nat())
+      .map(([value, mutation, at, pick]) => mutate(structuredClone(value), mutation, at, pick));
+  }
+}
+
+type Mutation = 'wrong-type' | 'drop-field' | 'extra-field' | 'pollution' | 'huge-string' | 'deep-nesting' | 'huge-array' | 'bad-number' | 'nasty-string';
+const MUTATIONS: readonly Mutation[] = [
+  'wrong-type',
+  'drop-field',
+  'extra-field',
+  'pollution',
+  'huge-string',
+  'deep-nesting',
+  'huge-array',
+  'bad-number',
+  'nasty-string',
+];
+
+/** A place in a value: the root, or a key of an object or an index of an array inside it. */
+interface Slot {
+  path: string;
+  get(): unknown;
+  set(v: unknown): void;
+}
+
+function slotsOf(root: { value: unknown }): Slot[] {
+  const slots: Slot[] = [{ path: '(root)', get: () => root.value, set: (v) => (root.value = v) }];
+  const walk = (value: unknown, path: string, depth: number) => {
+    if (depth > 8 || value === null || typeof value !== 'object') return;
+    for (const key of Object.keys(value)) {
+      const holder = value as Record<string, unknown>;
+      const child = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`;
+      slots.push({ path: child, get: () => holder[key], set: (v) => (holder[key] = v) });
+      walk(holder[key], child, depth + 1);
+    }
+  };
+  walk(root.value, '', 0);
+  return slots;
+}
+
+const wrongTypeOf = (v: unknown): unknown =>
+  typeof v === 'string'
+    ? 42
+    : typeof v === 'number'
+      ? String(v)
+      : typeof v === 'boolean'
+        ? 'true'
+        : Array.isArray(v)
+          ? { 0: 'not an array' }
+          : v === null
+            ? {}
+            : ['not', 'an', 'object'];
+
+const HUGE_KEY = 'k'.repeat(100_000);
+
+function mutate(value: unknown, mutation: Mutation, at: number, pick: number): ProbeValue {
+  const root = { value };
+  const slots = slotsOf(root);
+  const slot = slots[at % slots.length]!;
+  const objects = slots.filter((s) => isPlainObject(s.get()));
+  const target = objects.length > 0 ? objects[at % objects.length]! : undefined;
+  const where = slot.path;
+  switch (mutation) {
+    case 'wrong-type':
+      slot.set(wrongTypeOf(slot.get()));
+      return { value: root.value, note: `wrong type at ${where}` };
+    case 'drop-field': {
+      if (!target) break;
+      const keys = Object.keys(target.get() as object);
+      if (keys.length === 0) break;
+      const key = keys[pick % keys.length]!;
+      delete (target.get() as Record<string, unknown>)[key];
+      return { value: root.value, note: `without ${target.path}.${key}` };
+    }
+    case 'extra-field': {
+      if (!target) break;
+      const key = [HUGE_KEY, 'unexpected', '💥', '\u0000', 'toString', 'hasOwnProperty'][pick % 6]!;
+      Object.defineProperty(target.get(), key, { value: 'extra', enumerable: true, writable: true, configurable: true });
+      return { value: root.value, note: `extra field ${key.length > 20 ? `of ${key.length} chars` : JSON.stringify(key)} at ${target.path}` };
+    }
+    case 'pollution': {
+      const key = POLLUTION_KEYS[pick % POLLUTION_KEYS.length]!;
+      const holder = target?.get() ?? (root.value = {});
+      Object.defineProperty(holder, key, { value: pollutionPayload(key), enumerable: true, writable: true, configurable: true });
+      return { value: root.value, note: `${key} key at ${target?.path ?? '(root)'}` };
+    }
+    case 'huge-string':
+      slot.set(pick % 2 === 0 ? 'x'.repeat(HUGE_STRING_BYTES) : '💥'.repeat(HUGE_STRING_BYTES / 4));
+      return { value: root.value, note: `a 1 MiB string at ${where}` };
+    case 'deep-nesting':
+      slot.set(pick % 2 === 0 ? DEEP_ARRAY : DEEP_OBJECT);
+      return { value: root.value, note: `${DEEP_LEVELS} levels of nesting at ${where}` };
+    case 'huge-array':
+      slot.set(new Array(HUGE_ARRAY_LENGTH).fill(pick % 2 === 0 ? 1 : 'a'));
+      return { value: root.value, note: `an array of ${HUGE_ARRAY_LENGTH} at ${where}` };
+    case 'bad-number': {
+      const numbers = [-1, 0, 1.5, -1e308, 1e308, 2 ** 53 + 2, ...HUGE_NUMBERS];
+      const n = numbers[pick % numbers.length]!;
+      slot.set(n);
+      return { value: root.value, note: `number ${typeof n === 'string' ? (RAW.get(n) ?? n) : n} at ${where}` };
+    }
+    case 'nasty-string': {
+      const s = NASTY_STRINGS[pick % NASTY_STRINGS.length]!;
+      slot.set(s);
+      return { value: root.value, note: `string ${JSON.stringify(s)} at ${where}` };
+    }
+  }
+  // Nothing to drop or extend (a primitive): change its type instead.
+  slot.set(wrongTypeOf(slot.get()));
+  return { value: root.value, note: `wrong type at ${where}` };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
