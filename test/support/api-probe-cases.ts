@@ -19,6 +19,8 @@ export interface ProbeCase {
   note: string;
   /** The status the request must get (the authorization matrix); otherwise only the general checks apply. */
   expectStatus?: number;
+  /** The request must be refused with a 4xx (an example the controller must not accept). */
+  mustRefuse?: boolean;
 }
 
 /** Values for one path parameter of one operation. */
@@ -37,6 +39,17 @@ export interface CaseOptions {
   targets: Targets;
   /** Bytes of the oversized bodies: more than any route reads. */
   oversizedBytes: number;
+  /** Requests made from real data rather than schemas (e.g. a backup the controller exported), sent as they are. */
+  examples?: (op: Operation) => Example[];
+}
+
+export interface Example {
+  note: string;
+  /** Appended to the operation's path (with its parameters filled as for valid requests). */
+  query?: string;
+  body: unknown;
+  /** Must be refused with a 4xx. */
+  mustRefuse?: boolean;
 }
 
 /** Path segments, already encoded, that have confused routers and stores. */
@@ -216,11 +229,16 @@ export function casesFor(op: Operation, options: CaseOptions): ProbeCase[] {
     const query = queries[(seed + i) % queries.length]!;
     add('odd-query', { path: `${fillPath(op, basePath)}?${query}`, ...(oddBody === undefined ? {} : json(oddBody)) }, `query ${query.slice(0, 60)}`);
   }
+  for (const example of options.examples?.(op) ?? []) {
+    add('valid', { path: fillPath(op, basePath) + (example.query ?? ''), ...json(example.body) }, example.note);
+    cases.at(-1)!.mustRefuse = example.mustRefuse;
+  }
   if (op.body) {
     const target = control ? controlPath() : fillPath(op, basePath);
     for (const [note, body] of UNACCEPTABLE_BODIES) add('raw-body', { path: target, ...body }, `${note}${control ? ' (control set)' : ''}`);
     for (const [note, body] of ODD_BODIES) add('raw-body', { path: fillPath(op, basePath), ...body }, note);
     for (const bad of fuzzer.amplifying(op.body, seed)) add('invalid-body', { path: fillPath(op, basePath), ...json(bad.value) }, bad.note);
+    if (op.auth !== 'admin') for (const big of fuzzer.growing(op.body, seed)) add('valid', { path: fillPath(op, basePath), ...json(big.value) }, big.note);
     const oversized = raw(`{"pad":"${'x'.repeat(options.oversizedBytes)}"}`);
     add('oversized', { path: target, ...oversized, chunked: true }, `${options.oversizedBytes} bytes, streamed without a length`);
   } else if (control && op.method !== 'GET') {

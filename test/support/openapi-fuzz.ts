@@ -73,6 +73,8 @@ function rawFragment(name: string, text: string): string {
 export const DEEP_LEVELS = 10_000;
 const DEEP_ARRAY = rawFragment('deep-array', `${'['.repeat(DEEP_LEVELS)}${']'.repeat(DEEP_LEVELS)}`);
 const DEEP_OBJECT = rawFragment('deep-object', `${'{"a":'.repeat(DEEP_LEVELS)}1${'}'.repeat(DEEP_LEVELS)}`);
+/** A value that toJsonText writes as DEEP_LEVELS nested objects. */
+export const DEEP_VALUE: unknown = DEEP_OBJECT;
 const HUGE_NUMBERS = ['1e400', '-1e400', '123456789012345678901234567890', '1.00000000000000000000001'].map((n) => rawFragment(n, n));
 
 /** JSON text of a probe value, raw fragments spliced in. */
@@ -93,7 +95,11 @@ export interface FuzzOptions {
   hints?: Record<string, readonly string[]>;
   /** Properties that take their hinted values only (e.g. a restore's target prefix, kept under the probe's own). */
   only?: readonly string[];
+  /** Every array as long as its schema allows (at most WIDE_ITEMS) and every dictionary with WIDE_ITEMS entries. */
+  wide?: boolean;
 }
+
+export const WIDE_ITEMS = 1_000;
 
 /** Arbitraries for the schemas of one OpenAPI document. */
 export class SchemaFuzzer {
@@ -138,6 +144,8 @@ export class SchemaFuzzer {
       case 'array': {
         const minLength = s.minItems ?? 0;
         const items = depth > 6 ? fc.constant(null) : this.valid(s.items ?? {}, undefined, depth + 1);
+        const length = this.options.wide ? Math.min(s.maxItems ?? WIDE_ITEMS, WIDE_ITEMS) : undefined;
+        if (length !== undefined && depth < 3) return fc.array(items, { minLength: length, maxLength: length });
         return fc.array(items, { minLength, maxLength: Math.min(s.maxItems ?? minLength + 3, minLength + 3) });
       }
       case 'object':
@@ -174,7 +182,8 @@ export class SchemaFuzzer {
     if (!extra || typeof extra !== 'object' || depth > 6) return fixed as fc.Arbitrary<Record<string, unknown>>;
     const names: JsonSchema = { type: 'string', ...s.propertyNames };
     const keyArb = 'enum' in names || 'const' in names ? (this.valid(names) as fc.Arbitrary<string>) : this.validString(names, name && `${name}{}`);
-    const dictionary = fc.dictionary(keyArb, this.valid(extra, undefined, depth + 1), { maxKeys: 4 });
+    const size = this.options.wide && depth < 3 ? { minKeys: WIDE_ITEMS, maxKeys: WIDE_ITEMS } : { maxKeys: 4 };
+    const dictionary = fc.dictionary(keyArb, this.valid(extra, undefined, depth + 1), size);
     return fc.tuple(fixed, dictionary).map(([a, b]) => ({ ...b, ...a }));
   }
 
@@ -195,6 +204,21 @@ export class SchemaFuzzer {
     return [
       { value: arrays.value, note: `every array of ${HUGE_ARRAY_LENGTH} items of the wrong type` },
       { value: keys.value, note: 'every object with 20 unknown keys of 5,000 characters' },
+    ];
+  }
+
+  /**
+   * Valid values that are as large as the schema lets them be, for routes anyone with an SDK token
+   * may call: what they store must stay bounded all the same (defect 3 of issue 13).
+   */
+  growing(schema: JsonSchema, seed: number): ProbeValue[] {
+    const [wide] = fc.sample(new SchemaFuzzer(this.components, { ...this.options, wide: true }).valid(schema), { seed, numRuns: 1 });
+    const [sample] = fc.sample(this.valid(schema), { seed, numRuns: 1 });
+    const long = { value: structuredClone(sample) };
+    for (const slot of slotsOf(long)) if (typeof slot.get() === 'string') slot.set('x'.repeat(HUGE_STRING_BYTES));
+    return [
+      { value: wide, note: `every array as long as allowed and every dictionary of ${WIDE_ITEMS} entries` },
+      { value: long.value, note: 'every string of 1 MiB' },
     ];
   }
 
