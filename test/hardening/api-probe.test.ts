@@ -259,61 +259,64 @@ describe('API probe: the OpenAPI document fuzzed against a live controller on Re
     }
   }
 
-  beforeAll(async () => {
-    // Webhooks the probe creates all aim at 127.0.0.1:1 (openapi-fuzz.ts): allowed, so their routes
-    // are probed past the address check, and refused there by the closed port; never anywhere else.
-    t = await startTestController({ prefix: uniquePrefix('probe'), env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_MAX_ATTEMPTS: '1' } });
-    redis = new Redis(inject('redisUrl'), { lazyConnect: false });
-    await seed();
-    const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as OpenApiDocument;
-    // Imported now, so that it takes the globals as they are once the controller runs as the baseline.
-    poisoning = await import('@fast-check/poisoning');
-    operations = operationsOf(doc);
-    const fuzzer = new SchemaFuzzer(doc.components.schemas, {
-      hints: {
-        flag: OWN_FLAGS,
-        name: OWN_FLAGS,
-        key: OWN_FLAGS,
-        feature: OWN_FLAGS,
-        'toggles{}': OWN_FLAGS,
-        policy: ['fz-policy'],
-        environment: ENVIRONMENTS,
-        'environments{}': ENVIRONMENTS,
-        prefix: [`${t.prefix}-restore-a`, `${t.prefix}-restore-b`],
-        force: ['true', 'false', 'yes'],
-        currentTime: ['2026-05-01T12:00:00Z', '1777636800000'],
-        tz: ['UTC', 'Europe/Oslo'],
-      },
-      only: ['prefix'],
-    });
-    const backup = await (await fetch(`${t.url}/api/admin/backup`, { headers: { Authorization: t.adminToken } })).json();
-    const options: CaseOptions = {
-      fuzzer,
-      seed: SEED,
-      count: CASES,
-      targets,
-      oversizedBytes: OVERSIZED_BYTES,
-      examples: (op) => restoreExamples(op, backup, t.prefix),
-    };
-    controlBefore = await controlSnapshot();
+  beforeAll(
+    async () => {
+      // Webhooks the probe creates all aim at 127.0.0.1:1 (openapi-fuzz.ts): allowed, so their routes
+      // are probed past the address check, and refused there by the closed port; never anywhere else.
+      t = await startTestController({ prefix: uniquePrefix('probe'), env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_MAX_ATTEMPTS: '1' } });
+      redis = new Redis(inject('redisUrl'), { lazyConnect: false });
+      await seed();
+      const doc = (await (await fetch(`${t.url}/api/openapi.json`)).json()) as OpenApiDocument;
+      // Imported now, so that it takes the globals as they are once the controller runs as the baseline.
+      poisoning = await import('@fast-check/poisoning');
+      operations = operationsOf(doc);
+      const fuzzer = new SchemaFuzzer(doc.components.schemas, {
+        hints: {
+          flag: OWN_FLAGS,
+          name: OWN_FLAGS,
+          key: OWN_FLAGS,
+          feature: OWN_FLAGS,
+          'toggles{}': OWN_FLAGS,
+          policy: ['fz-policy'],
+          environment: ENVIRONMENTS,
+          'environments{}': ENVIRONMENTS,
+          prefix: [`${t.prefix}-restore-a`, `${t.prefix}-restore-b`],
+          force: ['true', 'false', 'yes'],
+          currentTime: ['2026-05-01T12:00:00Z', '1777636800000'],
+          tz: ['UTC', 'Europe/Oslo'],
+        },
+        only: ['prefix'],
+      });
+      const backup = await (await fetch(`${t.url}/api/admin/backup`, { headers: { Authorization: t.adminToken } })).json();
+      const options: CaseOptions = {
+        fuzzer,
+        seed: SEED,
+        count: CASES,
+        targets,
+        oversizedBytes: OVERSIZED_BYTES,
+        examples: (op) => restoreExamples(op, backup, t.prefix),
+      };
+      controlBefore = await controlSnapshot();
 
-    for (const op of operations) await run(() => refusedCallerCases(op, options));
-    const sdkFacing = operations.filter((op) => op.auth === 'client' || op.auth === 'frontend' || op.auth === 'client-or-frontend');
-    const before = await storeSize();
-    for (const op of sdkFacing) await run(() => casesFor(op, options));
-    const after = await storeSize();
-    clientGrowth = { keys: 0, bytes: 0, byKind: new Map() };
-    for (const [key, bytes] of after) {
-      const added = bytes - (before.get(key) ?? 0);
-      if (added <= 0 && before.has(key)) continue;
-      const kind = key.split(':').slice(1, 3).join(':');
-      const sum = clientGrowth.byKind.get(kind) ?? { keys: 0, bytes: 0 };
-      clientGrowth.byKind.set(kind, { keys: sum.keys + (before.has(key) ? 0 : 1), bytes: sum.bytes + added });
-      clientGrowth.keys += before.has(key) ? 0 : 1;
-      clientGrowth.bytes += added;
-    }
-    for (const op of operations.filter((o) => !sdkFacing.includes(o))) await run(() => casesFor(op, options));
-  }, 300_000);
+      for (const op of operations) await run(() => refusedCallerCases(op, options));
+      const sdkFacing = operations.filter((op) => op.auth === 'client' || op.auth === 'frontend' || op.auth === 'client-or-frontend');
+      const before = await storeSize();
+      for (const op of sdkFacing) await run(() => casesFor(op, options));
+      const after = await storeSize();
+      clientGrowth = { keys: 0, bytes: 0, byKind: new Map() };
+      for (const [key, bytes] of after) {
+        const added = bytes - (before.get(key) ?? 0);
+        if (added <= 0 && before.has(key)) continue;
+        const kind = key.split(':').slice(1, 3).join(':');
+        const sum = clientGrowth.byKind.get(kind) ?? { keys: 0, bytes: 0 };
+        clientGrowth.byKind.set(kind, { keys: sum.keys + (before.has(key) ? 0 : 1), bytes: sum.bytes + added });
+        clientGrowth.keys += before.has(key) ? 0 : 1;
+        clientGrowth.bytes += added;
+      }
+      for (const op of operations.filter((o) => !sdkFacing.includes(o))) await run(() => casesFor(op, options));
+    },
+    Math.max(300_000, CASES * 3_000),
+  );
 
   afterAll(async () => {
     closeProbeConnections();

@@ -8,7 +8,7 @@ import { POLLUTION_MARKER, toJsonText, type JsonSchema, type SchemaFuzzer } from
  * wrong type, too large), and the authorization matrix (each caller that may not call it).
  */
 
-export type CaseKind = 'valid' | 'invalid-body' | 'odd-path' | 'odd-query' | 'raw-body' | 'oversized' | 'refused-caller';
+export type CaseKind = 'valid' | 'invalid-body' | 'odd-path' | 'odd-query' | 'odd-header' | 'raw-body' | 'oversized' | 'refused-caller';
 
 export interface ProbeCase {
   op: Operation;
@@ -99,6 +99,22 @@ const oddQueries = (p: string): string[] => [
   `${p}[100000]=x`,
   'a[b][c][d][e][f][g][h]=1',
   Array.from({ length: 1_500 }, (_, i) => `k${i}=1`).join('&'),
+];
+
+/** Headers the routes read (revisions, stream positions, SDK versions, request ids), with odd values. */
+const ODD_HEADERS: Array<Record<string, string>> = [
+  { 'If-None-Match': '"99999999999999999999"' },
+  { 'If-None-Match': 'W/"-1"' },
+  { 'If-None-Match': `"${'1'.repeat(400)}", *, "x"` },
+  { 'Last-Event-ID': '-1' },
+  { 'Last-Event-ID': '1e400' },
+  { 'Last-Event-ID': '99999999999999999999' },
+  { 'Unleash-Client-Spec': '999999.0.0' },
+  { 'Unleash-Client-Spec': 'not-a-version' },
+  { 'Accept-Encoding': 'gzip;q=0, br, *;q=1000' },
+  { 'X-Request-Id': 'r'.repeat(8_000) },
+  { 'X-Api-Key': 'probe-not-a-token' },
+  { Authorization: 'Bearer ' },
 ];
 
 /** A deterministic seed per operation, so adding an operation does not change the others' cases. */
@@ -228,6 +244,15 @@ export function casesFor(op: Operation, options: CaseOptions): ProbeCase[] {
     const queries = oddQueries(name);
     const query = queries[(seed + i) % queries.length]!;
     add('odd-query', { path: `${fillPath(op, basePath)}?${query}`, ...(oddBody === undefined ? {} : json(oddBody)) }, `query ${query.slice(0, 60)}`);
+  }
+  // Odd headers, a few per operation in turn (an Authorization header set here replaces the caller's).
+  for (let i = 0; i < 3; i++) {
+    const headers = ODD_HEADERS[(seed + i) % ODD_HEADERS.length]!;
+    add(
+      'odd-header',
+      { path: fillPath(op, basePath), headers, ...(oddBody === undefined ? {} : json(oddBody)) },
+      `header ${JSON.stringify(headers).slice(0, 80)}`,
+    );
   }
   for (const example of options.examples?.(op) ?? []) {
     add('valid', { path: fillPath(op, basePath) + (example.query ?? ''), ...json(example.body) }, example.note);

@@ -96,6 +96,7 @@ export interface ProbeRequest {
   body?: Buffer;
   /** Sent in chunks without a Content-Length, as a stream of unknown length. */
   chunked?: boolean;
+  headers?: Record<string, string>;
 }
 
 export interface ProbeAnswer {
@@ -130,6 +131,7 @@ export function send(
     };
     const headers: Record<string, string | number> = {};
     if (authorization !== undefined) headers.Authorization = authorization;
+    Object.assign(headers, request.headers);
     if (request.contentType) headers['Content-Type'] = request.contentType;
     if (request.body && !request.chunked) headers['Content-Length'] = request.body.length;
     let req: http.ClientRequest;
