@@ -109,6 +109,8 @@ export interface ProbeAnswer {
   excerpt: string;
   ms: number;
   problem?: string;
+  /** The controller's X-Request-Id, which its log lines carry. */
+  requestId?: string;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -145,6 +147,7 @@ export function send(
       finish({ status: 0, bytes: 0, excerpt: '', problem: `no answer within ${limits.timeoutMs} ms` });
     }, limits.timeoutMs);
     req.on('response', (res) => {
+      const requestId = res.headers['x-request-id'] as string | undefined;
       let bytes = 0;
       let excerpt = '';
       const stream = String(res.headers['content-type'] ?? '').startsWith('text/event-stream');
@@ -153,11 +156,11 @@ export function send(
         if (excerpt.length < 400) excerpt += chunk.toString('utf8', 0, Math.min(chunk.length, 400));
         if (stream || bytes > limits.readCap) {
           res.destroy();
-          finish({ status: res.statusCode ?? 0, bytes, cut: stream ? 'stream' : 'cap', excerpt });
+          finish({ status: res.statusCode ?? 0, bytes, cut: stream ? 'stream' : 'cap', excerpt, requestId });
         }
       });
-      res.on('end', () => finish({ status: res.statusCode ?? 0, bytes, excerpt }));
-      res.on('error', () => finish({ status: res.statusCode ?? 0, bytes, excerpt, problem: 'the answer was cut off' }));
+      res.on('end', () => finish({ status: res.statusCode ?? 0, bytes, excerpt, requestId }));
+      res.on('error', () => finish({ status: res.statusCode ?? 0, bytes, excerpt, requestId, problem: 'the answer was cut off' }));
     });
     // A server may answer (401, 413) and close before the whole body is sent: the answer counts.
     req.on('error', (err) => setTimeout(() => finish({ status: 0, bytes: 0, excerpt: '', problem: `connection failed: ${err.message}` }), 200));
