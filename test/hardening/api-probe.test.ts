@@ -7,7 +7,7 @@ import {
   growthBetween,
   probeHints,
   probeTargets,
-  restoreExamples,
+  probeExamples,
   seedProbeWorld,
   storeSizes,
   type Growth,
@@ -137,7 +137,7 @@ describe('API probe: the OpenAPI document fuzzed against a live controller on Re
         count: CASES,
         targets: probeTargets(world),
         oversizedBytes: OVERSIZED_BYTES,
-        examples: (op) => restoreExamples(op, backup, t.prefix),
+        examples: (op) => probeExamples(op, backup, t.prefix),
       };
       controlBefore = await controlSnapshot(t, world);
       // Imported now, so that the globals as they are once the controller runs are the baseline.

@@ -109,19 +109,53 @@ export function probeHints(prefix: string): FuzzOptions {
       force: ['true', 'false', 'yes'],
       currentTime: ['2026-05-01T12:00:00Z', '1777636800000'],
       tz: ['UTC', 'Europe/Oslo'],
+      // Outcome reports: hashed user buckets 0 to 63.
+      'units{}': ['0', '1', '63'],
     },
+    // Outcome reports: errors may not exceed requests.
+    numberHints: { errors: [0], requests: [5, 1000] },
     only: ['prefix'],
   };
 }
 
 type Backup = { collections: Record<string, Array<{ id: string; value: unknown }>> };
 
+/** Requests made from real data rather than schemas, per operation. */
+export function probeExamples(op: Operation, backup: Backup, prefix: string): Example[] {
+  return [...restoreExamples(op, backup, prefix), ...growthExamples(op)];
+}
+
+/**
+ * What an SDK token could make the store keep, in the shapes of defect 3 of issue 13: flags nobody
+ * defined, and names as long as a body carries. Each is a valid request as far as the schema says.
+ */
+function growthExamples(op: Operation): Example[] {
+  const madeUp = Array.from({ length: 1_000 }, (_, i) => `made-up-${i}`);
+  switch (op.key) {
+    case 'POST /api/client/metrics':
+      return [
+        { note: '1,000 flags nobody defined', body: { appName: 'probe', bucket: { toggles: Object.fromEntries(madeUp.map((f) => [f, { yes: 1, no: 0 }])) } } },
+      ];
+    case 'POST /api/metrics/outcomes':
+      return [
+        {
+          note: '1,000 flags nobody defined',
+          body: { appName: 'probe', records: madeUp.map((flag) => ({ flag, cohort: 'treatment', requests: 1, errors: 0 })) },
+        },
+      ];
+    case 'POST /api/client/register':
+      return [{ note: 'an appName of 1 MiB', body: { appName: 'a'.repeat(1 << 20), instanceId: 'i'.repeat(1 << 20) } }];
+    default:
+      return [];
+  }
+}
+
 /**
  * A backup this controller exported, restored into fresh prefixes of the probe's own: as it is, and
  * with one flag document changed in ways its audit chain does not cover (it chains events, not
  * documents), so the restore gets past the chain check to the documents.
  */
-export function restoreExamples(op: Operation, backup: Backup, prefix: string): Example[] {
+function restoreExamples(op: Operation, backup: Backup, prefix: string): Example[] {
   if (op.key !== 'POST /api/admin/restore') return [];
   let n = 0;
   const [first, ...rest] = backup.collections.flags ?? [];

@@ -18,6 +18,8 @@ const SAFE_URLS = ['http://127.0.0.1:1/probe', 'https://127.0.0.1:1/hook?x=1', '
 export interface FuzzOptions {
   /** Known values for string properties of these names (flags, policies, environments the probe seeded). */
   hints?: Record<string, readonly string[]>;
+  /** Known values for number properties of these names (e.g. errors: 0, as errors may not exceed requests). */
+  numberHints?: Record<string, readonly number[]>;
   /** Properties that take their hinted values only (e.g. a restore's target prefix, kept under the probe's own). */
   only?: readonly string[];
   /** Every array as long as its schema allows (at most WIDE_ITEMS) and every dictionary with WIDE_ITEMS entries. */
@@ -52,16 +54,22 @@ export class SchemaFuzzer {
       case 'string':
         return this.validString(s, name);
       case 'integer':
-        return fc.integer({ min: Math.max(s.minimum ?? -(2 ** 31), Number.MIN_SAFE_INTEGER), max: Math.min(s.maximum ?? 2 ** 31, Number.MAX_SAFE_INTEGER) });
+        return this.hinted(
+          name,
+          fc.integer({ min: Math.max(s.minimum ?? -(2 ** 31), Number.MIN_SAFE_INTEGER), max: Math.min(s.maximum ?? 2 ** 31, Number.MAX_SAFE_INTEGER) }),
+        );
       case 'number':
-        return fc.double({
-          noNaN: true,
-          noDefaultInfinity: true,
-          min: s.exclusiveMinimum ?? s.minimum ?? -1e9,
-          minExcluded: s.exclusiveMinimum !== undefined,
-          max: s.exclusiveMaximum ?? s.maximum ?? 1e9,
-          maxExcluded: s.exclusiveMaximum !== undefined,
-        });
+        return this.hinted(
+          name,
+          fc.double({
+            noNaN: true,
+            noDefaultInfinity: true,
+            min: s.exclusiveMinimum ?? s.minimum ?? -1e9,
+            minExcluded: s.exclusiveMinimum !== undefined,
+            max: s.exclusiveMaximum ?? s.maximum ?? 1e9,
+            maxExcluded: s.exclusiveMaximum !== undefined,
+          }),
+        );
       case 'boolean':
         return fc.boolean();
       case 'null':
@@ -79,6 +87,11 @@ export class SchemaFuzzer {
         // No type: anything (z.unknown()).
         return fc.jsonValue({ maxDepth: 2 });
     }
+  }
+
+  private hinted(name: string | undefined, base: fc.Arbitrary<number>): fc.Arbitrary<number> {
+    const known = name ? this.options.numberHints?.[name] : undefined;
+    return known?.length ? fc.oneof({ arbitrary: fc.constantFrom(...known), weight: 3 }, { arbitrary: base, weight: 1 }) : base;
   }
 
   private validString(s: JsonSchema, name: string | undefined): fc.Arbitrary<string> {
