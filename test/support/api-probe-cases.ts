@@ -6,8 +6,10 @@ import type { JsonSchema, SchemaFuzzer } from './openapi-fuzz.js';
 
 /**
  * The requests the API probe sends for one operation, all decided by a seed: valid ones from the
- * schemas, invalid bodies, odd path parameters and query strings, raw bodies (malformed, of the
- * wrong type, too large), and the authorization matrix (each caller that may not call it).
+ * schemas, invalid bodies (broken in one place, or in the large shapes of issue 13's defects), odd
+ * path parameters, query strings and headers, raw bodies (malformed, of the wrong type, too
+ * large), examples made from real data, and the authorization matrix (each caller that may not
+ * call it).
  */
 
 export type CaseKind = 'valid' | 'invalid-body' | 'odd-path' | 'odd-query' | 'odd-header' | 'raw-body' | 'oversized' | 'refused-caller';
