@@ -8,6 +8,7 @@ import { CliError, EXIT } from './exit-codes.js';
 import { fileDefinition, planExport, type ExistingFile } from './export-files.js';
 import { parseLocalFile } from './local-files.js';
 import { note, printJson } from './output.js';
+import { forEnvironment } from '../flags/per-environment.js';
 
 /** The flags files already in `dir`, with their text (kept, comments and all, where nothing changes). */
 async function existingFiles(dir: string): Promise<ExistingFile[]> {
@@ -41,7 +42,7 @@ an export plans nothing to apply.`,
     .action(async (opts: { env?: string; dir: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const { flags } = await ctx.client.call<{ flags: StoredFlag[] }>('GET', '/api/admin/flags');
-      const chosen = opts.env ? flags.filter((f) => f.environments[opts.env!]) : flags;
+      const chosen = opts.env ? flags.filter((f) => forEnvironment(f.environments, opts.env!)) : flags;
       const existing = await existingFiles(opts.dir);
       const planned = planExport(opts.dir, chosen.map(fileDefinition), existing);
       await mkdir(opts.dir, { recursive: true });

@@ -4,7 +4,12 @@ import { BottomK, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS, userSampleBucket, u
 import type { Logger } from '../logger.js';
 import type { Evaluation } from './evaluation.js';
 
-type Toggles = ClientMetrics['bucket']['toggles'];
+/** One flag's counts. Maps, not objects: a flag or variant may be named "constructor" or "__proto__". */
+interface ToggleCounts {
+  yes: number;
+  no: number;
+  variants: Map<string, number>;
+}
 
 /** Names the source of these counts where a person looks (the SDKs name themselves by appName). */
 const APP_NAME = 'server-side-evaluation';
@@ -19,7 +24,7 @@ const APP_NAME = 'server-side-evaluation';
  * flush that crosses a bucket boundary is still exact.
  */
 export class ExposureBatcher {
-  private pending = new Map<string, { env: string; bucketStart: number; toggles: Toggles }>();
+  private pending = new Map<string, { env: string; bucketStart: number; toggles: Map<string, ToggleCounts> }>();
   /** User sample key → the smallest hashes seen there since the last flush. */
   private users = new Map<string, BottomK>();
   private readonly timer: NodeJS.Timeout;
@@ -42,12 +47,14 @@ export class ExposureBatcher {
     const usersAt = userSampleBucket(at);
     const key = `${env}\u0000${bucketStart}`;
     let batch = this.pending.get(key);
-    if (!batch) this.pending.set(key, (batch = { env, bucketStart, toggles: {} }));
+    if (!batch) this.pending.set(key, (batch = { env, bucketStart, toggles: new Map() }));
     for (const evaluation of evaluations) {
-      const toggle = (batch.toggles[evaluation.flag] ??= { yes: 0, no: 0, variants: {} });
+      let toggle = batch.toggles.get(evaluation.flag);
+      if (!toggle) batch.toggles.set(evaluation.flag, (toggle = { yes: 0, no: 0, variants: new Map() }));
       if (evaluation.enabled) toggle.yes++;
       else toggle.no++;
-      if (evaluation.variant.enabled) toggle.variants![evaluation.variant.name] = (toggle.variants![evaluation.variant.name] ?? 0) + 1;
+      const variant = evaluation.variant.name;
+      if (evaluation.variant.enabled) toggle.variants.set(variant, (toggle.variants.get(variant) ?? 0) + 1);
       const user = userOf?.(evaluation.flag);
       if (user === undefined) continue;
       const sample = userSampleKey(env, evaluation.flag, evaluation.cohort, usersAt);
@@ -66,7 +73,7 @@ export class ExposureBatcher {
       this.users = new Map();
       for (const batch of batches) {
         try {
-          await recordExposures(this.store, batch.env, { appName: APP_NAME, bucket: { toggles: batch.toggles } }, batch.bucketStart);
+          await recordExposures(this.store, batch.env, { appName: APP_NAME, bucket: { toggles: asToggles(batch.toggles) } }, batch.bucketStart);
         } catch (err) {
           this.logger.warn({ env: batch.env, err: (err as Error).message }, 'server-side exposure counts could not be written; they are lost');
         }
@@ -86,4 +93,9 @@ export class ExposureBatcher {
     clearInterval(this.timer);
     await this.flush();
   }
+}
+
+/** The counts in the SDK metrics shape; Object.fromEntries makes every name an own property, "__proto__" included. */
+function asToggles(toggles: Map<string, ToggleCounts>): ClientMetrics['bucket']['toggles'] {
+  return Object.fromEntries([...toggles].map(([flag, t]) => [flag, { yes: t.yes, no: t.no, variants: Object.fromEntries(t.variants) }]));
 }

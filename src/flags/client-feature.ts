@@ -1,4 +1,5 @@
 import type { Constraint, Segment, StoredFlag, Strategy } from './schema.js';
+import { forEnvironment } from './per-environment.js';
 
 /**
  * Pure rendering of stored flags into Unleash's client API shape for one environment.
@@ -32,8 +33,8 @@ export type SegmentLookup = ReadonlyMap<number, Segment>;
  *   each strategy gets its segments' constraints prepended (all must hold, as segments do).
  */
 export function toClientFeature(flag: StoredFlag, env: string, segments: SegmentLookup, inlineSegments: boolean): ClientFeature {
-  const config = flag.environments[env];
-  const killed = flag.killSwitches[env] !== undefined;
+  const config = forEnvironment(flag.environments, env);
+  const killed = forEnvironment(flag.killSwitches, env) !== undefined;
   const strategies = sortStrategies(config?.strategies ?? [])
     .filter((s) => !s.disabled)
     .map((s) => renderStrategy(s, segments, inlineSegments));

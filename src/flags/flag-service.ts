@@ -14,6 +14,7 @@ import { ROLLOUTS, type Rollout } from '../rollouts/rollout-model.js';
 import { forcedReason, ownedStrategies, reconcileWithRollouts, type OwningRollout } from './rollout-ownership.js';
 import type { KillResult, KillSwitchChange, KillSwitchListener, RefusedFlag } from './flag-results.js';
 import { assertFileEnvironmentsDeclared, ownershipError, throwIfProblems } from './flag-write-checks.js';
+import { forEnvironment } from './per-environment.js';
 
 export type { KillResult, KillSwitchChange, KillSwitchListener, RefusedFlag } from './flag-results.js';
 
@@ -116,7 +117,7 @@ export class FlagService {
       this.store,
       async () => {
         const [existing] = await Promise.all([this.get(name), assertEnvironmentsDeclared(this.store, [environment])]);
-        const current = existing.value.killSwitches[environment];
+        const current = forEnvironment(existing.value.killSwitches, environment);
         if (kill === (current !== undefined)) {
           return { commit: {}, audit: [], result: { flag: name, environment, killed: kill, changed: false, killSwitch: current } };
         }

@@ -1,5 +1,6 @@
 import type { RolloutState } from '../rollouts/rollout-model.js';
 import type { FlagDefinition, FlagEnvironment, StoredFlag, Strategy } from './schema.js';
+import { forEnvironment } from './per-environment.js';
 
 /**
  * A rollout owns one flexibleRollout strategy of its flag, found by the id `rollout:<rolloutId>`
@@ -101,7 +102,7 @@ export function reconcileWithRollouts<D extends FlagDefinition>(
   for (const { environment, rolloutId } of ownedStrategies(existing)) {
     const stored = existing.environments[environment]!;
     const owned = stored.strategies.find((s) => s.id === `${OWNED_PREFIX}${rolloutId}`)!;
-    const next = environments[environment];
+    const next = forEnvironment(environments, environment);
     const index = next ? matchIndex(stored, owned, next) : -1;
     const match = index >= 0 ? next!.strategies[index]! : undefined;
     const before = served(stored, owned);

@@ -1,5 +1,6 @@
 import type { StoredFlag, Strategy } from '../flags/schema.js';
 import type { Action, Rollout } from './rollout-model.js';
+import { forEnvironment } from '../flags/per-environment.js';
 
 /**
  * How a rollout changes flags, as pure functions over stored flags. The rollout owns exactly one
@@ -14,7 +15,7 @@ export function ownedStrategyId(rolloutId: string): string {
 
 /** Takes ownership of the flag's first flexibleRollout strategy in the environment, or adds one at 0%. */
 export function claimStrategy(flag: StoredFlag, environment: string, strategyId: string): StoredFlag {
-  const config = flag.environments[environment] ?? { enabled: true, strategies: [], variants: [] };
+  const config = forEnvironment(flag.environments, environment) ?? { enabled: true, strategies: [], variants: [] };
   const strategies = [...config.strategies];
   const index = strategies.findIndex((s) => s.name === 'flexibleRollout' && !s.disabled);
   const existing = index >= 0 ? strategies[index]! : undefined;
@@ -34,14 +35,16 @@ export function claimStrategy(flag: StoredFlag, environment: string, strategyId:
 }
 
 function setPercentage(flag: StoredFlag, environment: string, strategyId: string, percentage: number): StoredFlag {
-  const claimed = flag.environments[environment]?.strategies.some((s) => s.id === strategyId) ? flag : claimStrategy(flag, environment, strategyId);
-  const config = claimed.environments[environment]!;
+  const claimed = forEnvironment(flag.environments, environment)?.strategies.some((s) => s.id === strategyId)
+    ? flag
+    : claimStrategy(flag, environment, strategyId);
+  const config = forEnvironment(claimed.environments, environment)!;
   const strategies = config.strategies.map((s) => (s.id === strategyId ? { ...s, parameters: { ...s.parameters, rollout: String(percentage) } } : s));
   return { ...claimed, environments: { ...claimed.environments, [environment]: { ...config, strategies } } };
 }
 
 function kill(flag: StoredFlag, environment: string, reason: string, actor: string, at: string): StoredFlag {
-  if (flag.killSwitches[environment]) return flag;
+  if (forEnvironment(flag.killSwitches, environment)) return flag;
   return { ...flag, killSwitches: { ...flag.killSwitches, [environment]: { reason, actor, at } } };
 }
 

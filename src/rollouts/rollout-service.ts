@@ -18,6 +18,7 @@ import { ACTIVE, activeKey, refusalError, RolloutWriter, summary, type RolloutLi
 import { rolloutViews, type RolloutView } from './rollout-views.js';
 import type { EnvironmentService } from '../environments/environment-service.js';
 import { baselineWindowMs, preflight, type Preflight } from './preflight.js';
+import { forEnvironment } from '../flags/per-environment.js';
 
 export type Command = Extract<DecisionInput, { kind: 'approve' | 'reject' | 'pause' | 'resume' | 'abort' }>['kind'];
 
@@ -246,7 +247,7 @@ function forcedReason(warnings: string[], reason: string | undefined): string {
  * starts only when the person says to restore the flag, with a reason the audit log keeps.
  */
 function restoreIfAsked(flag: StoredFlag, input: StartInput): StoredFlag {
-  const kill = flag.killSwitches[input.environment];
+  const kill = forEnvironment(flag.killSwitches, input.environment);
   if (!kill) return flag;
   if (!input.restore || !input.reason) {
     throw new AppError(
@@ -266,7 +267,7 @@ function restoreIfAsked(flag: StoredFlag, input: StartInput): StoredFlag {
  * reach everyone they match the moment the rollout starts, at no percentage at all: refuse instead.
  */
 function assertSafeToEnable(flag: StoredFlag, environment: string): void {
-  const config = flag.environments[environment];
+  const config = forEnvironment(flag.environments, environment);
   if (!config || config.enabled) return;
   const live = config.strategies.filter((s) => !s.disabled);
   const claimed = live.find((s) => s.name === 'flexibleRollout'); // the one claimStrategy takes over

@@ -4,6 +4,7 @@ import type { Store } from '../store/port.js';
 import type { Preflight } from './preflight.js';
 import type { Rollout } from './rollout-model.js';
 import { rolloutStatus, type RolloutStatus } from './rollout-status.js';
+import { forEnvironment } from '../flags/per-environment.js';
 
 /**
  * A rollout as people are shown it: the record, where it stands with what its flag serves now, and
@@ -20,7 +21,10 @@ function preflightOf(r: Rollout & { preflight?: Preflight }): Preflight | undefi
 export async function killSwitchesOf(store: Store, rollouts: Rollout[]): Promise<Array<KillSwitch | undefined>> {
   const names = [...new Set(rollouts.map((r) => r.flag))];
   const flags = new Map((await store.getMany<StoredFlag>(FLAGS, names)).map((d) => [d.id, d.value]));
-  return rollouts.map((r) => flags.get(r.flag)?.killSwitches[r.environment]);
+  return rollouts.map((r) => {
+    const flag = flags.get(r.flag);
+    return flag && forEnvironment(flag.killSwitches, r.environment);
+  });
 }
 
 export async function rolloutViews(store: Store, rollouts: Rollout[], now: Date): Promise<RolloutView[]> {

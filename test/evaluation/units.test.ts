@@ -103,6 +103,25 @@ describe('ExposureBatcher', () => {
     await batcher.close();
     expect(writes).toEqual(await asSdkMetrics('prod', 0, { a: { yes: 1, no: 0, variants: {} } }));
   });
+
+  // Found by the API probe (test/hardening/api-probe.test.ts): counting a flag named "constructor"
+  // set Object.yes, "toString" set Object.prototype.toString.yes, and their counts were lost.
+  it('counts flags and variants named like Object.prototype members as any other, and touches no prototype', async () => {
+    const { store, writes } = recordingStore();
+    const batcher = new ExposureBatcher(store, () => 0, createLogger('silent'), 60_000);
+    const names = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__'];
+    for (let i = 0; i < 2; i++)
+      batcher.count(
+        'prod',
+        names.map((name) => evaluation(name, true, name)),
+      );
+    await batcher.close();
+    const counts = (name: string) => [name, { yes: 2, no: 0, variants: Object.fromEntries([[name, 2]]) }];
+    expect(writes).toEqual(await asSdkMetrics('prod', 0, Object.fromEntries(names.map(counts))));
+    expect(writes.map((w) => w.key)).toEqual(names.map((name) => `exposure:prod:${name}:0`));
+    for (const member of [Object, Object.prototype.toString, Object.prototype.hasOwnProperty, Object.prototype.valueOf, Object.prototype])
+      expect(Object.keys(member)).toEqual([]);
+  });
 });
 
 describe('contexts', () => {

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { startController, type Controller } from '../../src/controller.js';
@@ -46,6 +47,8 @@ export async function startTestController(
     now?: () => Date;
     /** Where the controller logs (default: a logger at TEST_LOG_LEVEL, silent unless set). */
     logger?: Logger;
+    /** Where the controller's log lines go when no `logger` is given (default: stdout, at TEST_LOG_LEVEL or silent). */
+    logTo?: DestinationStream;
   } = {},
 ): Promise<TestController> {
   const adminToken = `admin-${randomBytes(16).toString('hex')}`;
@@ -63,7 +66,7 @@ export async function startTestController(
     SHUTDOWN_TIMEOUT_MS: '2000',
     ...options.env,
   });
-  const controller = await startController(config, options.logger ?? createLogger(config.LOG_LEVEL), { now: options.now });
+  const controller = await startController(config, options.logger ?? createLogger(config.LOG_LEVEL, options.logTo), { now: options.now });
   const url = `http://127.0.0.1:${controller.port}`;
   const api: TestController['api'] = async (method, route, body, token = adminToken) => {
     const res = await fetch(`${url}${route}`, {

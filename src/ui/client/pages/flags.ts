@@ -4,6 +4,7 @@ import { dateTime } from '../format.js';
 import { live } from '../live.js';
 import type { Page, PageContext, StoredFlag } from '../types.js';
 import { dataTable, type TableRow } from '../widgets.js';
+import { forEnvironment } from '../../../flags/per-environment.js';
 
 /** Flags per environment, with their kill switches. */
 
@@ -20,16 +21,16 @@ function environmentsOf(flags: StoredFlag[]): string[] {
 }
 
 function servedState(flag: StoredFlag, env: string): { text: string; cls: string } {
-  if (flag.killSwitches[env]) return { text: 'killed: served disabled', cls: 'state-killed' };
-  const e = flag.environments[env];
+  if (forEnvironment(flag.killSwitches, env)) return { text: 'killed: served disabled', cls: 'state-killed' };
+  const e = forEnvironment(flag.environments, env);
   if (!e) return { text: 'not defined here', cls: 'state-absent' };
   return e.enabled ? { text: 'enabled', cls: 'state-enabled' } : { text: 'disabled', cls: 'state-disabled' };
 }
 
 function flagRow(flag: StoredFlag, env: string, ctx: PageContext, refresh: () => void): TableRow {
-  const kill = flag.killSwitches[env];
+  const kill = forEnvironment(flag.killSwitches, env);
   const served = servedState(flag, env);
-  const strategies = flag.environments[env]?.strategies ?? [];
+  const strategies = forEnvironment(flag.environments, env)?.strategies ?? [];
   return {
     attrs: { 'data-flag': flag.name, 'data-env': env, 'data-served': served.cls.replace('state-', '') },
     cells: [
@@ -68,7 +69,9 @@ export const flagsPage: Page = (main, ctx) => {
       );
     }
     const needle = search.value.trim().toLowerCase();
-    const shown = latest.filter((f) => (f.environments[chosen] || f.killSwitches[chosen]) && f.name.toLowerCase().includes(needle));
+    const shown = latest.filter(
+      (f) => (forEnvironment(f.environments, chosen) || forEnvironment(f.killSwitches, chosen)) && f.name.toLowerCase().includes(needle),
+    );
     const head = ['Flag', 'Served', 'Strategies', 'Kill switch', ...(ctx.can('flags:kill') ? ['Action'] : [])];
     render(
       region,
