@@ -1,3 +1,4 @@
+import { addCounters, checkIncrement, kindConflict, mixedKinds } from './counters.js';
 import { planCommit } from './embedded-commit.js';
 import { FeedFollowers } from './embedded-feed-followers.js';
 import { openJournal, type CommitRecord, type Journal } from './embedded-journal.js';
@@ -112,7 +113,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
 
   async incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void> {
     this.assertOpen();
-    for (const [f, n] of Object.entries(fields)) if (!Number.isFinite(n)) throw new TypeError(`counter ${f}: increment must be finite, got ${n}`);
+    checkIncrement(fields);
     const now = this.now();
     let b = this.counters.get(bucket);
     if (!b || b.x <= now) {
@@ -120,7 +121,9 @@ class EmbeddedStore extends EmbeddedState implements Store {
       if (Object.keys(fields).length === 0) return;
       this.counters.set(bucket, (b = { f: {}, x: 0 }));
     }
-    for (const [f, n] of Object.entries(fields)) b.f[f] = (b.f[f] ?? 0) + n;
+    const mixed = kindConflict(b.f, fields);
+    if (mixed !== undefined) throw mixedKinds(mixed);
+    addCounters(b.f, fields);
     b.x = now + Math.max(1, Math.ceil(ttlSeconds)) * 1000;
     this.dirtyCounters.add(bucket);
     // Counters are hot and loss of the last second is tolerable, so they skip the per-write fsync.
@@ -130,7 +133,8 @@ class EmbeddedStore extends EmbeddedState implements Store {
   async readCounters(bucket: string): Promise<CounterFields> {
     this.assertOpen();
     const b = this.counters.get(bucket);
-    return b && b.x > this.now() ? { ...b.f } : {};
+    // A copy (vectors included): the caller may change what it gets.
+    return b && b.x > this.now() ? addCounters({}, b.f) : {};
   }
 
   async sumCounters(groups: string[][]): Promise<CounterFields[]> {
@@ -140,8 +144,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
       const out: CounterFields = {};
       for (const bucket of group) {
         const b = this.counters.get(bucket);
-        if (!b || b.x <= now) continue;
-        for (const field in b.f) out[field] = (out[field] ?? 0) + b.f[field]!;
+        if (b && b.x > now) addCounters(out, b.f);
       }
       return out;
     });
