@@ -1,6 +1,6 @@
 import type { Store } from '../store/port.js';
 import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
-import { sumFields, totalsOf } from '../metrics/outcome-fields.js';
+import { sumFields, totalsOfSum } from '../metrics/outcome-fields.js';
 import { EXPOSURE_BUCKET_MS, sumExposuresMany, type ExposureCount } from '../metrics/exposures.js';
 import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
 import type { DecisionInput, Measurements } from './rollout-model.js';
@@ -48,11 +48,12 @@ export class Measure {
       const [exposures, queried] = await Promise.all([this.exposures(rollouts, now), this.queries(rollouts, now)]);
       return rollouts.map((r, i) => {
         const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
-        // Added as flat fields (cheap), made into per-cohort totals once per window at the end.
+        // The kept step sums are added as flat fields (cheap); the windows are made into per-cohort
+        // totals straight from their parts.
         const stepTotals = { fields: sumFields(r.stepTotals?.fields ?? {}, completedOlder, completedRecent), until: segments[i]!.until };
         const measurements: Measurements = {
-          step: totalsOf(sumFields(stepTotals.fields, filling)),
-          recent: totalsOf(sumFields(beforeStep, completedRecent, filling)),
+          step: totalsOfSum(stepTotals.fields, filling),
+          recent: totalsOfSum(beforeStep, completedRecent, filling),
           stepTotals,
         };
         const e = exposures.get(r);

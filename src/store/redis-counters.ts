@@ -30,22 +30,19 @@ export function packVector(values: readonly number[]): Buffer {
   return out;
 }
 
-function isVector(raw: Uint8Array): boolean {
+function isVector(raw: Buffer): boolean {
   return raw.length > 0 && (raw[0] === U32 || raw[0] === F64);
 }
 
-/** Adds the packed vector at `start` (its tag) of `length` bytes into `target`, lengthening it as needed. */
-function addPacked(target: number[], view: DataView, start: number, length: number): number[] {
-  const narrow = view.getUint8(start) === U32;
+/** Adds a stored vector into `target`, lengthening it as needed. */
+function addPacked(target: number[], packed: Buffer): number[] {
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  const narrow = packed[0] === U32;
   const width = narrow ? 4 : 8;
-  const n = Math.floor((length - 1) / width);
+  const n = Math.floor((packed.length - 1) / width);
   while (target.length < n) target.push(0);
-  for (let k = 0, at = start + 1; k < n; k++, at += width) target[k]! += narrow ? view.getUint32(at, true) : view.getFloat64(at, true);
+  for (let k = 0, at = 1; k < n; k++, at += width) target[k]! += narrow ? view.getUint32(at, true) : view.getFloat64(at, true);
   return target;
-}
-
-function viewOf(raw: Uint8Array): DataView {
-  return new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
 }
 
 /** The arguments of rcIncrementCounters after the key: TTL, how many numbers, then the numbers' and the vectors' field/increment pairs. */
@@ -65,28 +62,26 @@ export function decodeCounterHash(raw: Record<string, Buffer>): CounterFields {
   const out: CounterFields = {};
   for (const field in raw) {
     const value = raw[field]!;
-    out[field] = isVector(value) ? addPacked([], viewOf(value), 0, value.length) : Number(value.toString());
+    out[field] = isVector(value) ? addPacked([], value) : Number(value.toString());
   }
   return out;
 }
 
 /**
- * The reply of rcSumCounters: per group, a JSON object of field → sum (a number, or a string where a
- * number would lose digits) or, for a vector field, the byte ranges [start, length, …] of its packed
- * values in `packed`, which are added up here. Redis returns the stored vectors rather than adding them
- * itself: element by element in Lua costs Redis far more than the bytes cost to send, and Node adds
- * them cheaply.
+ * The reply of rcSumCounters: first JSON, per group, of field → sum (a number, or a string where a
+ * number would lose digits) or, for a vector field, the places in the reply of its stored values,
+ * which are added up here. Redis returns the stored vectors rather than adding them itself: element
+ * by element in Lua costs Redis far more than the bytes cost to send, and Node adds them cheaply.
  */
-export function decodeSums(json: Buffer, packed: Buffer): CounterFields[] {
-  const groups = JSON.parse(json.toString()) as Array<Record<string, number | string | number[] | CounterFields[string]>>;
-  const view = viewOf(packed);
+export function decodeSums(reply: Buffer[]): CounterFields[] {
+  const groups = JSON.parse(reply[0]!.toString()) as Array<Record<string, number | string | number[]>>;
   for (const sums of groups) {
     for (const field in sums) {
       const value = sums[field]!;
       if (typeof value === 'string') sums[field] = Number(value);
       else if (typeof value === 'object') {
         const sum: number[] = [];
-        for (let r = 0; r < value.length; r += 2) addPacked(sum, view, value[r]!, value[r + 1]!);
+        for (const place of value) addPacked(sum, reply[place]!);
         sums[field] = sum;
       }
     }

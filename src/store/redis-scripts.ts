@@ -173,20 +173,20 @@ return 0
 /**
  * Sums counter hashes per group. KEYS: the distinct bucket keys; ARGV[1]: JSON array of groups,
  * each a list of KEYS indexes. Each hash is read once even when it sits in several groups.
- * Returns two strings: JSON, an array with, per group, an object of field → sum (a number, or a
- * string where a number would lose digits) or, for a vector field, [start, length, …]: where its
- * stored values sit in the second string, every stored vector the groups hold, back to back. Node
- * adds the vectors up (redis-counters.ts decodeSums): in Lua, element by element, they cost many
- * times more.
+ * Returns an array: first JSON, an array with, per group, an object of field → sum (a number, or a
+ * string where a number would lose digits) or, for a vector field, the list of its stored values:
+ * their places in this array, where every stored vector the groups hold follows the JSON, once.
+ * Node adds the vectors up (redis-counters.ts decodeSums): in Lua, element by element, they cost
+ * Redis many times more, and as separate strings they are copied into the reply once.
  */
 export const SUM_COUNTERS_LUA = `
 local groups = cjson.decode(ARGV[1])
 local read, placed = {}, {}
-local packed, size = {}, 0
+local reply = {''} -- the JSON goes first, once it is known
 local out = {}
 local floor, byte = math.floor, string.byte
 for g, idxs in ipairs(groups) do
-  local sums, vectors = {}, {}
+  local sums, vectors = {}, nil
   for _, i in ipairs(idxs) do
     local flat = read[i]
     if not flat then
@@ -199,20 +199,15 @@ for g, idxs in ipairs(groups) do
       local f, v = flat[j], flat[j + 1]
       local t = byte(v, 1)
       if t == 117 or t == 102 then
-        local start = at[j]
-        if not start then
-          packed[#packed + 1] = v
-          start = size
-          at[j] = start
-          size = size + #v
+        local place = at[j]
+        if not place then
+          reply[#reply + 1] = v
+          place = #reply - 1 -- counted from 0, as Node indexes the reply
+          at[j] = place
         end
-        local ranges = vectors[f]
-        if not ranges then
-          ranges = {}
-          vectors[f] = ranges
-        end
-        ranges[#ranges + 1] = start
-        ranges[#ranges + 1] = #v
+        vectors = vectors or {}
+        local places = vectors[f]
+        if places then places[#places + 1] = place else vectors[f] = {place} end
       else
         sums[f] = (sums[f] or 0) + tonumber(v)
       end
@@ -223,15 +218,18 @@ for g, idxs in ipairs(groups) do
   for f, v in pairs(sums) do
     if v ~= floor(v) or math.abs(v) >= 1e14 then sums[f] = string.format('%.17g', v) end
   end
-  for f, ranges in pairs(vectors) do
-    if sums[f] then
-      return redis.error_reply('counter ' .. f .. ': holds a number in one place and a vector in another; a field keeps one kind')
+  if vectors then
+    for f, places in pairs(vectors) do
+      if sums[f] then
+        return redis.error_reply('counter ' .. f .. ': holds a number in one place and a vector in another; a field keeps one kind')
+      end
+      sums[f] = places
     end
-    sums[f] = ranges
   end
   -- An empty Lua table encodes as {} (an object), which is what an empty group means.
   out[g] = sums
 end
 -- One JSON string for all groups: parsed natively in Node, far cheaper than a nested RESP reply.
-return {cjson.encode(out), table.concat(packed)}
+reply[1] = cjson.encode(out)
+return reply
 `;

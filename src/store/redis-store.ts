@@ -227,9 +227,8 @@ export class RedisStore implements Store {
       }),
     );
     if (keyList.length === 0) return groups.map(() => ({}));
-    // As Buffers: the second part of the reply is packed vectors, not text.
-    const [json, packed] = (await this.io(this.script('rcSumCountersBuffer')(keyList.length, ...keyList, JSON.stringify(plan)))) as [Buffer, Buffer];
-    return decodeSums(json, packed);
+    // As Buffers: after the JSON, the reply holds packed vectors, not text.
+    return decodeSums((await this.io(this.script('rcSumCountersBuffer')(keyList.length, ...keyList, JSON.stringify(plan)))) as Buffer[]);
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sumFields, totalsOf, type OutcomeFields } from '../../src/metrics/outcome-fields.js';
+import { sumFields, totalsOf, totalsOfSum, type OutcomeFields } from '../../src/metrics/outcome-fields.js';
 import { emptyCohort } from '../../src/metrics/outcome-math.js';
 import { UNIT_BUCKETS, type Cohort, type OutcomeTotals } from '../../src/metrics/outcome-model.js';
 import { outcomeBucketKey, outcomeReportSchema, StoreOutcomeSource, type OutcomeReport } from '../../src/metrics/outcomes.js';
@@ -111,6 +111,7 @@ async function checkLayouts(store: Store): Promise<void> {
       ])) as [[OutcomeFields, OutcomeFields]];
       const roundTripped = JSON.parse(JSON.stringify(kept)) as OutcomeFields; // as a rollout record keeps it
       expect(totalsOf(sumFields(roundTripped, later))).toEqual(expected(reports, 0, end));
+      expect(totalsOfSum(roundTripped, later)).toEqual(expected(reports, 0, end));
       expect(totalsOf(later)).toEqual(expected(reports, cut * BUCKET_MS, end));
     }),
     { numRuns: 40 },
