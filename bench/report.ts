@@ -32,10 +32,12 @@ export interface Report {
   features: Array<LoadResult & { store: string; encoding: string; disturbed?: boolean; repeatsRps?: number[] }>;
   kill?: KillLatencyResult;
   rolloutTick?: RolloutTickResult;
+  /** The same tick with per-user counts in every outcome report. */
+  rolloutTickUnits?: RolloutTickResult;
   breach?: BreachLatencyResult;
   evaluation?: EvaluationLoadResult;
   /** Sections that failed (the others still ran): section → first line of the error. */
-  sectionErrors?: { rolloutTick?: string; breach?: string; evaluation?: string };
+  sectionErrors?: { rolloutTick?: string; rolloutTickUnits?: string; breach?: string; evaluation?: string };
   checks: Check[];
   notes: string[];
   error?: string;
@@ -95,23 +97,8 @@ export function buildChecks(report: Report, targets: { rps: number; p99Ms: numbe
       pass: missing === 0 && k.raw.unexpected + k.sdk.unexpected === 0,
     });
   }
-  const t = report.rolloutTick;
-  if (t) {
-    const errors = t.main.ticks.reduce((n, x) => n + x.errors, 0);
-    checks.push({
-      name: `rollout loop: one tick over ${num(t.rollouts)} active rollouts (concurrency ${t.concurrency}, ${t.main.ticks.length} tick${t.main.ticks.length > 1 ? 's' : ''})`,
-      target: `< ${num(t.targetMs)} ms (≥ ${num(Math.ceil((t.rollouts / t.targetMs) * 1000))} rollouts/s)`,
-      measured: `${num(t.tickMs.p50)} ms p50, ${num(t.tickMs.max)} ms max (${num(t.rolloutsPerSecond)} rollouts/s)${errors ? `, ${errors} errors` : ''}`,
-      pass: t.pass,
-    });
-  } else if (report.sectionErrors?.rolloutTick) {
-    checks.push({
-      name: 'rollout loop: one tick over 10,000 active rollouts',
-      target: '< 2,000 ms',
-      measured: `did not complete: ${report.sectionErrors.rolloutTick}`,
-      pass: false,
-    });
-  }
+  checks.push(...tickChecks(report.rolloutTick, report.sectionErrors?.rolloutTick, ''));
+  checks.push(...tickChecks(report.rolloutTickUnits, report.sectionErrors?.rolloutTickUnits, ', outcomes with per-user counts'));
   const b = report.breach;
   if (b) {
     const problems = b.missed + b.early > 0 ? `; ${b.missed} never disabled, ${b.early} false alarms` : '';
@@ -220,10 +207,28 @@ export function renderMarkdown(r: Report): string {
     if (k.sdk.warnings.length > 0) out.push('SDK warnings:', '', ...k.sdk.warnings.map((w) => `- ${w}`), '');
   }
   if (r.rolloutTick) out.push(...renderRolloutTick(r.rolloutTick));
+  if (r.rolloutTickUnits) out.push(...renderRolloutTick(r.rolloutTickUnits));
   if (r.breach) out.push(...renderBreach(r.breach, r.rolloutTick));
   if (r.evaluation) out.push(...renderEvaluationSection(r.evaluation));
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return out.join('\n');
+}
+
+/** The tick's check line (or its failure to complete); `what` tells the variants apart. */
+function tickChecks(t: RolloutTickResult | undefined, error: string | undefined, what: string): Check[] {
+  if (t) {
+    const errors = t.main.ticks.reduce((n, x) => n + x.errors, 0);
+    return [
+      {
+        name: `rollout loop: one tick over ${num(t.rollouts)} active rollouts${what} (concurrency ${t.concurrency}, ${t.main.ticks.length} tick${t.main.ticks.length > 1 ? 's' : ''})`,
+        target: `< ${num(t.targetMs)} ms (≥ ${num(Math.ceil((t.rollouts / t.targetMs) * 1000))} rollouts/s)`,
+        measured: `${num(t.tickMs.p50)} ms p50, ${num(t.tickMs.max)} ms max (${num(t.rolloutsPerSecond)} rollouts/s)${errors ? `, ${errors} errors` : ''}`,
+        pass: t.pass,
+      },
+    ];
+  }
+  if (!error) return [];
+  return [{ name: `rollout loop: one tick over 10,000 active rollouts${what}`, target: '< 2,000 ms', measured: `did not complete: ${error}`, pass: false }];
 }
 
 function fd(l: { soft: string; hard: string } | undefined): string {
@@ -237,11 +242,11 @@ function tickRow(label: string, t: TickFigures): string {
 
 function renderRolloutTick(t: RolloutTickResult): string[] {
   const m = t.main;
-  const out: string[] = ['## Rollout loop: one tick over many active rollouts', ''];
+  const out: string[] = [`## Rollout loop: one tick over many active rollouts${t.units ? ', outcomes with per-user counts' : ''}`, ''];
   out.push(
     `\`RolloutLoop.tick()\` runs in a fresh process of its own (not pinned, as a controller process is not; its garbage collector works on helper threads), built as \`src/controller.ts\` builds it (RedisStore → RolloutService, StoreOutcomeSource → RolloutLoop), with an injected clock, against its own redis-server${m.redisPinned ? ' pinned to CPU 1' : ''}. ` +
       `${num(m.rollouts)} flags and running rollouts (policy: steps 1/10/50/100 %, gates error_rate ≤ 0.01 and latency_p99 ≤ 500 ms, rollback rule error_rate > 0.05 for 1m; analysis every ${m.analysisIntervalMs / 1000} s): one made through PolicyService/FlagService/RolloutService.start, the rest copies of its documents written with \`store.commit\` (${num(m.seed.docsMs)} ms). ` +
-      `Every flag has outcome counters (both cohorts, 5-bound latency histogram: 16 fields) recorded with \`StoreOutcomeSource.record\` in every ${m.bucketMs / 1000} s bucket its windows read (${num(m.seed.counterBuckets)} buckets in ${num(m.seed.outcomesMs)} ms). ` +
+      `Every flag has outcome counters (both cohorts, 5-bound latency histogram: 16 fields${t.units ? "; and per-user counts as the SDK helper sends them, treatment's in the 16 of the 64 hashed user buckets that a 1 % step fills, control's in all 64: one vector field each for requests and, where there were any, errors" : ''}) recorded with \`StoreOutcomeSource.record\` in every ${m.bucketMs / 1000} s bucket its windows read (${num(m.seed.counterBuckets)} buckets in ${num(m.seed.outcomesMs)} ms). ` +
       `Each step began one analysis interval before the first tick; the clock moves on one interval before each tick, so every rollout is due every time. Lease TTL 30 s.`,
     '',
   );

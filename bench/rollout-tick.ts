@@ -14,8 +14,11 @@
  * before the first tick: the fewest counter buckets an evaluation can read), a concurrency sweep on
  * fewer rollouts, and an older step (more buckets per evaluation) on fewer rollouts still.
  *
+ * `npm run bench` measures the target twice: with outcomes as a stock SDK's application reports them,
+ * and with per-user counts as the SDK helper adds them (TickRunOptions.units).
+ *
  * On its own: `npx tsx bench/rollout-tick.ts [rollouts] [stepAgeSeconds] [ticks]` prints one run as JSON;
- * BENCH_TICK_PROFILE=file.cpuprofile also writes a CPU profile of one extra tick (with BENCH_TICK_PROFILE_STUB=1,
+ * BENCH_TICK_UNITS=1 adds per-user counts; BENCH_TICK_PROFILE=file.cpuprofile also writes a CPU profile of one extra tick (with BENCH_TICK_PROFILE_STUB=1,
  * of a tick whose outcome reads are answered from memory).
  */
 import { writeFileSync } from 'node:fs';
@@ -48,6 +51,8 @@ export interface TickRunOptions {
   concurrencies: number[];
   /** How long the rollouts' current step has run at the first tick: the step window an evaluation reads grows with it. */
   stepAgeMs: number;
+  /** Outcome records also carry per-user counts, as the SDK helper sends them (see unitsOf). */
+  units?: boolean;
   /** Pin redis-server to this CPU (the bench process, which runs the controller code, stays where it is). */
   redisCpu?: number;
   /** Write a CPU profile of one extra tick here (not part of the figures). */
@@ -82,6 +87,8 @@ export interface TickFigures extends TickReport {
 export interface TickRunResult {
   label: string;
   rollouts: number;
+  /** Whether outcomes carried per-user counts. */
+  units: boolean;
   stepAgeMs: number;
   analysisIntervalMs: number;
   bucketMs: number;
@@ -99,6 +106,8 @@ export interface TickRunResult {
 export interface RolloutTickResult {
   targetMs: number;
   rollouts: number;
+  /** Whether outcomes carried per-user counts. */
+  units: boolean;
   concurrency: number;
   main: TickRunResult;
   /** One tick per concurrency on fewer rollouts (the first, at the main concurrency, warms up). */
@@ -137,24 +146,28 @@ const policy = policySchema.parse({
 const flagName = (i: number) => `bench.tick-${String(i).padStart(5, '0')}`;
 
 /**
- * With BENCH_TICK_UNITS=1, records also carry per-user counts, as the SDK helper sends them: treatment
- * over 16 hashed user buckets (a 1 % step fills 16 of the 64), control over all 64. That is up to
- * 160 more counter fields per flag and time bucket for the tick to sum.
+ * With per-user counts (TickRunOptions.units), records carry them as the SDK helper sends them,
+ * filling the buckets real users would: a user's bucket (hash % 64) and rollout position
+ * (hash % 100 + 1) agree modulo 4 (see unit-bucket.ts), so at a 1 % step the treated users all sit in
+ * the 16 buckets 0, 4, …, 60, while control's users fill all 64.
  */
-const WITH_UNITS = process.env.BENCH_TICK_UNITS === '1';
 
-/** `requests` and `errors` spread over `spread` hashed user buckets starting at `first`. */
-function unitsOf(requests: number, errors: number, first: number, spread: number): Record<string, { requests: number; errors: number }> {
+/** `requests` and `errors` spread over the hashed user buckets `first`, `first + stride`, … below 64. */
+function unitsOf(requests: number, errors: number, first: number, stride: number): Record<string, { requests: number; errors: number }> {
   const units: Record<string, { requests: number; errors: number }> = {};
+  const spread = Math.ceil((64 - first) / stride);
   for (let k = 0; k < spread; k++) {
     const n = Math.floor(requests / spread) + (k < requests % spread ? 1 : 0);
-    if (n > 0) units[String((first + k) % 64)] = { requests: n, errors: k < errors ? 1 : 0 };
+    if (n > 0) units[String(first + k * stride)] = { requests: n, errors: k < errors ? 1 : 0 };
   }
   return units;
 }
 
-/** What an app reports per flag and bucket: both cohorts, with a 5-bound latency histogram (16 counter fields). */
-function outcomeRecords(flags: string[], seed: number): OutcomeReport['records'] {
+/**
+ * What an app reports per flag and bucket: both cohorts, with a 5-bound latency histogram (16 counter
+ * fields) and, with `units`, per-user counts (two or three vector fields more).
+ */
+function outcomeRecords(flags: string[], seed: number, units: boolean): OutcomeReport['records'] {
   return flags.flatMap((flag, i) => {
     const n = 40 + ((i + seed) % 20);
     const errors = (i + seed) % 7 === 0 ? 1 : 0;
@@ -170,7 +183,7 @@ function outcomeRecords(flags: string[], seed: number): OutcomeReport['records']
         requests: n,
         errors,
         latencyMs: { buckets, sum: n * 30 },
-        ...(WITH_UNITS ? { units: unitsOf(n, errors, i % 4, 16) } : {}),
+        ...(units ? { units: unitsOf(n, errors, 0, 4) } : {}),
       },
       {
         flag,
@@ -178,7 +191,7 @@ function outcomeRecords(flags: string[], seed: number): OutcomeReport['records']
         requests: n * 9,
         errors,
         latencyMs: { buckets: times9, sum: n * 9 * 30 },
-        ...(WITH_UNITS ? { units: unitsOf(n * 9, errors, 0, 64) } : {}),
+        ...(units ? { units: unitsOf(n * 9, errors, 0, 1) } : {}),
       },
     ];
   });
@@ -345,8 +358,9 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     const docsMs = performance.now() - docsStart;
 
     // 3. Outcomes for every flag in every bucket from the step's start to the last tick, as
-    //    1000-record reports (the API's maximum), four in flight (each is one MULTI per flag), so
-    //    no command waits out the store's 5 s command timeout.
+    //    1000-record reports (the API's maximum; 200 with per-user counts, which make each record's
+    //    write several times larger), four in flight, so no command waits out the store's 5 s
+    //    command timeout on a busy machine.
     const outcomesStart = performance.now();
     const outcomes = new StoreOutcomeSource(raw, bucketMs);
     const lastTick = t0 + (opts.concurrencies.length - 1 + (opts.profilePath ? 1 + (opts.splitTicks ? 1 : 0) : 0)) * ANALYSIS_INTERVAL_MS;
@@ -354,9 +368,10 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     for (let t = Math.floor(clock / bucketMs) * bucketMs; t <= lastTick; t += bucketMs) bucketTimes.push(t);
     const names = Array.from({ length: opts.rollouts }, (_, i) => flagName(i));
     const chunks: string[][] = [];
-    for (let i = 0; i < names.length; i += 500) chunks.push(names.slice(i, i + 500));
+    const flagsPerReport = opts.units ? 100 : 500;
+    for (let i = 0; i < names.length; i += flagsPerReport) chunks.push(names.slice(i, i + flagsPerReport));
     const jobs = bucketTimes.flatMap((t) =>
-      chunks.map((flags, c) => () => outcomes.record(ENV, { appName: 'bench', records: outcomeRecords(flags, t / bucketMs + c) }, t)),
+      chunks.map((flags, c) => () => outcomes.record(ENV, { appName: 'bench', records: outcomeRecords(flags, t / bucketMs + c, opts.units ?? false) }, t)),
     );
     let nextJob = 0;
     await Promise.all(
@@ -472,6 +487,7 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
     return {
       label: opts.label,
       rollouts: opts.rollouts,
+      units: opts.units ?? false,
       stepAgeMs: opts.stepAgeMs,
       analysisIntervalMs: ANALYSIS_INTERVAL_MS,
       bucketMs,
@@ -492,6 +508,8 @@ export async function runTicks(opts: TickRunOptions, log: (line: string) => void
 
 export interface RolloutTickOptions {
   rollouts: number;
+  /** Outcomes with per-user counts (see TickRunOptions.units). */
+  units?: boolean;
   ticks: number;
   concurrency: number;
   targetMs: number;
@@ -510,6 +528,7 @@ export async function measureRolloutTick(opts: RolloutTickOptions, log: (line: s
       rollouts: opts.rollouts,
       concurrencies: Array(opts.ticks).fill(opts.concurrency),
       stepAgeMs: ANALYSIS_INTERVAL_MS,
+      units: opts.units,
       redisCpu: opts.redisCpu,
       splitTicks: true,
       running: opts.running,
@@ -523,6 +542,7 @@ export async function measureRolloutTick(opts: RolloutTickOptions, log: (line: s
           rollouts: 1_000,
           concurrencies: [opts.concurrency, 1, 2, 4, 8],
           stepAgeMs: ANALYSIS_INTERVAL_MS,
+          units: opts.units,
           redisCpu: opts.redisCpu,
           running: opts.running,
         },
@@ -536,6 +556,7 @@ export async function measureRolloutTick(opts: RolloutTickOptions, log: (line: s
   return {
     targetMs: opts.targetMs,
     rollouts: opts.rollouts,
+    units: opts.units ?? false,
     concurrency: opts.concurrency,
     main,
     sweep,
@@ -600,6 +621,7 @@ if (measureArg > 0) {
       rollouts,
       concurrencies: Array(ticks).fill(Number(process.env.BENCH_TICK_CONCURRENCY ?? DEFAULT_BATCHES_IN_FLIGHT)),
       stepAgeMs,
+      units: process.env.BENCH_TICK_UNITS === '1',
       redisCpu: 1,
       profilePath: process.env.BENCH_TICK_PROFILE,
       splitTicks: true,

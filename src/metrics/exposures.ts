@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Store } from '../store/port.js';
+import type { CounterFields, Store } from '../store/port.js';
 import { appNameSchema, reportedNameSchema, sdkTextSchema } from './sdk-fields.js';
 
 /** Exposure counts are kept per environment in one-minute buckets for two days. */
@@ -92,9 +92,11 @@ function bucketsOf(q: ExposureQuery): string[] {
   return buckets;
 }
 
-function toCount(counters: Record<string, number>): ExposureCount {
-  const total: ExposureCount = { yes: counters.yes ?? 0, no: counters.no ?? 0, variants: {} };
-  for (const [field, n] of Object.entries(counters)) if (field.startsWith('v\t')) total.variants[field.slice(2)] = n;
+/** Exposures are counted in numbers only; a field holding anything else counts as none. */
+function toCount(counters: CounterFields): ExposureCount {
+  const n = (v: CounterFields[string] | undefined) => (typeof v === 'number' ? v : 0);
+  const total: ExposureCount = { yes: n(counters.yes), no: n(counters.no), variants: {} };
+  for (const [field, v] of Object.entries(counters)) if (field.startsWith('v\t')) total.variants[field.slice(2)] = n(v);
   return total;
 }
 

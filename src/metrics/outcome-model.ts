@@ -1,3 +1,5 @@
+import type { CounterFields } from '../store/counters.js';
+
 /**
  * What applications report about the work a flag guards, summed over a time window.
  * `treatment` is traffic for which the flag was on, `control` traffic for which it was off.
@@ -35,7 +37,7 @@ export interface UnitCounts {
 export type Cohort = 'treatment' | 'control';
 
 /** Outcomes as flat counter fields, the form they are stored and summed in (see outcome-fields.ts). */
-export type OutcomeFields = Record<string, number>;
+export type OutcomeFields = CounterFields;
 export type OutcomeTotals = Record<Cohort, CohortTotals>;
 
 export interface WindowQuery {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { flagNameSchema } from '../flags/schema.js';
 import { appNameSchema } from './sdk-fields.js';
 import type { Store } from '../store/port.js';
-import { boundField, canonicalBound, cohortField, totalsOf, unitField, type OutcomeFields } from './outcome-fields.js';
+import { addFields, boundField, canonicalBound, cohortField, totalsOf, unitFields, type OutcomeFields } from './outcome-fields.js';
 import { UNIT_BUCKETS, type OutcomeSource, type OutcomeTotals, type WindowQuery } from './outcome-model.js';
 import { USER_HASH_PATTERN, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS, userSampleBucket, userSampleKey } from './user-sample.js';
 
@@ -115,13 +115,19 @@ export function outcomeBucketKey(environment: string, flag: string, bucketStart:
  */
 function addRecordFields(fields: OutcomeFields, record: OutcomeReport['records'][number]): void {
   const add = (field: string, n: number, keepZero = false) => {
-    if (n !== 0 || keepZero) fields[field] = (fields[field] ?? 0) + n;
+    const had = fields[field];
+    if (n !== 0 || keepZero) fields[field] = (typeof had === 'number' ? had : 0) + n;
   };
   add(cohortField(record.cohort, 'requests'), record.requests);
   add(cohortField(record.cohort, 'errors'), record.errors);
-  for (const [bucket, u] of Object.entries(record.units ?? {})) {
-    add(unitField(record.cohort, 'ur', Number(bucket)), u.requests);
-    add(unitField(record.cohort, 'ue', Number(bucket)), u.errors);
+  if (record.units) {
+    const requests = new Array<number>(UNIT_BUCKETS).fill(0);
+    const errors = new Array<number>(UNIT_BUCKETS).fill(0);
+    for (const [bucket, u] of Object.entries(record.units)) {
+      requests[Number(bucket)]! += u.requests;
+      errors[Number(bucket)]! += u.errors;
+    }
+    addFields(fields, unitFields(record.cohort, requests, errors));
   }
   if (!record.latencyMs) return;
   add(cohortField(record.cohort, 'latsum'), record.latencyMs.sum);

@@ -1,5 +1,5 @@
 import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
-import { sumFields, totalsOf } from '../metrics/outcome-fields.js';
+import { sumFields, totalsOfSum } from '../metrics/outcome-fields.js';
 import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
 import type { DecisionInput, Measurements } from './rollout-model.js';
 import type { RolloutWithoutHistory } from './rollout-docs.js';
@@ -52,11 +52,12 @@ export class Measure {
       const [traffic, queried] = await Promise.all([this.traffic.many(rollouts, now), this.queries(rollouts, now)]);
       return rollouts.map((r, i) => {
         const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
-        // Added as flat fields (cheap), made into per-cohort totals once per window at the end.
+        // The kept step sums are added as flat fields (cheap); the windows are made into per-cohort
+        // totals straight from their parts.
         const stepTotals = { fields: sumFields(r.stepTotals?.fields ?? {}, completedOlder, completedRecent), until: segments[i]!.until };
         const measurements: Measurements = {
-          step: totalsOf(sumFields(stepTotals.fields, filling)),
-          recent: totalsOf(sumFields(beforeStep, completedRecent, filling)),
+          step: totalsOfSum(stepTotals.fields, filling),
+          recent: totalsOfSum(beforeStep, completedRecent, filling),
           stepTotals,
         };
         Object.assign(measurements, traffic.get(r));

@@ -26,10 +26,11 @@ export type Write = [collection: string, id: string, version: number, json: stri
 export type CommitRecord = { t: 'c'; s: number; w: Write[]; a: [log: string, seq: number, json: string][] };
 export type JournalRecord = CommitRecord | { t: 'k'; b: string; f: CounterFields; x: number } | { t: 'f'; n: string; v: number };
 export type FeedRec = [seq: number, collection: string, id: string, version: number, json: string | null];
-type CounterFields = Record<string, number>;
+type CounterFields = Record<string, number | number[]>;
 
 const seqNo = z.number().int().nonnegative();
-const counterFields = z.record(z.string(), z.number());
+// A counter field is a number or a vector of numbers added element by element (counters.ts).
+const counterFields = z.record(z.string(), z.union([z.number(), z.array(z.number())]));
 const journalRecordSchema = z.discriminatedUnion('t', [
   z.object({
     t: z.literal('c'),

@@ -1,3 +1,4 @@
+import { addCounters } from './counters.js';
 import type { FeedRec, JournalRecord, Snapshot } from './embedded-format.js';
 import type { CounterFields, FeedEntry, Versioned } from './port.js';
 
@@ -107,7 +108,8 @@ export class EmbeddedState {
   async readCounters(bucket: string): Promise<CounterFields> {
     this.assertOpen();
     const b = this.counters.get(bucket);
-    return b && b.x > this.now() ? { ...b.f } : {};
+    // A copy (vectors included): the caller may change what it gets.
+    return b && b.x > this.now() ? addCounters({}, b.f) : {};
   }
 
   async sumCounters(groups: string[][]): Promise<CounterFields[]> {
@@ -117,8 +119,7 @@ export class EmbeddedState {
       const out: CounterFields = {};
       for (const bucket of group) {
         const b = this.counters.get(bucket);
-        if (!b || b.x <= now) continue;
-        for (const field in b.f) out[field] = (out[field] ?? 0) + b.f[field]!;
+        if (b && b.x > now) addCounters(out, b.f);
       }
       return out;
     });

@@ -1,3 +1,4 @@
+import { addCounters, checkIncrement, kindConflict, mixedKinds } from './counters.js';
 import { planCommit } from './embedded-commit.js';
 import { FeedFollowers } from './embedded-feed-followers.js';
 import type { CommitRecord, JournalRecord } from './embedded-format.js';
@@ -107,7 +108,7 @@ class EmbeddedStore extends EmbeddedState implements Store {
 
   async incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void> {
     this.assertOpen();
-    for (const [f, n] of Object.entries(fields)) if (!Number.isFinite(n)) throw new TypeError(`counter ${f}: increment must be finite, got ${n}`);
+    checkIncrement(fields);
     const now = this.now();
     let b = this.counters.get(bucket);
     if (!b || b.x <= now) {
@@ -115,7 +116,9 @@ class EmbeddedStore extends EmbeddedState implements Store {
       if (Object.keys(fields).length === 0) return;
       this.counters.set(bucket, (b = { f: {}, x: 0 }));
     }
-    for (const [f, n] of Object.entries(fields)) b.f[f] = (b.f[f] ?? 0) + n;
+    const mixed = kindConflict(b.f, fields);
+    if (mixed !== undefined) throw mixedKinds(mixed);
+    addCounters(b.f, fields);
     b.x = now + Math.max(1, Math.ceil(ttlSeconds)) * 1000;
     this.dirtyCounters.add(bucket);
     // Counters are hot and loss of the last second is tolerable, so they skip the per-write fsync.

@@ -8,6 +8,8 @@
  * writes, log appends and change-feed entries happen together or not at all.
  */
 
+import type { CounterFields } from './counters.js';
+
 /** A document and the version it was read at. Versions start at 1; 0 means "absent". */
 export interface Versioned<T = unknown> {
   id: string;
@@ -78,7 +80,7 @@ export interface Lease {
   token: number;
 }
 
-export type CounterFields = Record<string, number>;
+export type { CounterFields, CounterValue } from './counters.js';
 
 /** Members to add to one bottom-k sample (see Store.addToSamples). */
 export interface SampleAdd {
@@ -123,12 +125,18 @@ export interface Store {
   /** Entries of an append-only log with seq >= fromSeq, oldest first, at most `limit`. */
   readLog<T = unknown>(log: string, fromSeq: number, limit: number): Promise<Array<{ seq: number; entry: T }>>;
 
-  /** Add to counters in one time bucket; the bucket expires `ttlSeconds` after its last write. */
+  /**
+   * Add to counters in one time bucket, atomically however many writers add at once; the bucket
+   * expires `ttlSeconds` after its last write. A field holds a number or a vector (added element by
+   * element, see counters.ts) and keeps that kind: an increment that would add a vector to a number
+   * or the other way round, or that checkIncrement refuses, throws TypeError and writes nothing.
+   */
   incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void>;
   readCounters(bucket: string): Promise<CounterFields>;
   /**
-   * Sums of buckets, one result per group (a bucket may sit in several groups). Summed where the
-   * counters live, so a rollout analysis is one round trip however many buckets its windows span.
+   * Sums of buckets, one result per group (a bucket may sit in several groups), vectors element by
+   * element. Read in one round trip however many buckets the groups span, so a rollout analysis is
+   * one store call. A field that holds a number in one bucket and a vector in another throws.
    */
   sumCounters(groups: string[][]): Promise<CounterFields[]>;
 

@@ -124,11 +124,6 @@ function expectArg(v: number | undefined): number {
   return v;
 }
 
-export function checkFinite(field: string, n: number): number {
-  if (!Number.isFinite(n)) throw new TypeError(`counter ${field}: increment must be finite, got ${n}`);
-  return n;
-}
-
 export function ttlArg(ttlSeconds: number): number {
   return Math.max(1, Math.ceil(ttlSeconds));
 }

@@ -119,27 +119,98 @@ return 0
 `;
 
 /**
+ * Adds to the counters of one hash (see redis-counters.ts for how numbers and vectors are kept).
+ * KEYS[1] the hash; ARGV[1] TTL (s), ARGV[2] how many fields are numbers, then field/increment pairs:
+ * the numbers' first, then the vectors' (packed). Every field's kind is checked before anything is
+ * written, since a script that fails half way keeps what it wrote. Returns 0.
+ */
+export const INCREMENT_COUNTERS_LUA = `
+local key, numbers = KEYS[1], tonumber(ARGV[2])
+local byte, rep = string.byte, string.rep
+local fields = {}
+for i = 3, #ARGV, 2 do fields[#fields + 1] = ARGV[i] end
+local current = {}
+for from = 1, #fields, 500 do
+  local part = redis.call('HMGET', key, unpack(fields, from, math.min(#fields, from + 499)))
+  for i = 1, #part do current[from + i - 1] = part[i] end
+end
+local function isVector(s) local t = byte(s, 1) return t == 117 or t == 102 end
+for i, f in ipairs(fields) do
+  local c = current[i]
+  if c and isVector(c) ~= (i > numbers) then
+    return redis.error_reply('counter ' .. f .. ': holds a number in one place and a vector in another; a field keeps one kind')
+  end
+end
+local function unpackVector(s)
+  local narrow = byte(s, 1) == 117
+  local n = math.floor((#s - 1) / (narrow and 4 or 8))
+  local v = {struct.unpack('<' .. rep(narrow and 'I4' or 'd', n), s, 2)}
+  v[n + 1] = nil -- struct.unpack also returns where it stopped
+  return v, n
+end
+local function packVector(v, n)
+  for k = 1, n do
+    local x = v[k]
+    if x < 0 or x >= 4294967296 or x % 1 ~= 0 then return 'f' .. struct.pack('<' .. rep('d', n), unpack(v, 1, n)) end
+  end
+  return 'u' .. struct.pack('<' .. rep('I4', n), unpack(v, 1, n))
+end
+for i = 1, numbers do redis.call('HINCRBYFLOAT', key, fields[i], ARGV[2 + 2 * i]) end
+for i = numbers + 1, #fields do
+  local value = ARGV[2 + 2 * i]
+  if current[i] then
+    local sum, n = unpackVector(current[i])
+    local add, m = unpackVector(value)
+    for k = 1, m do sum[k] = (sum[k] or 0) + add[k] end
+    value = packVector(sum, math.max(n, m))
+  end
+  redis.call('HSET', key, fields[i], value)
+end
+redis.call('EXPIRE', key, ARGV[1])
+return 0
+`;
+
+/**
  * Sums counter hashes per group. KEYS: the distinct bucket keys; ARGV[1]: JSON array of groups,
  * each a list of KEYS indexes. Each hash is read once even when it sits in several groups.
- * Returns one JSON string: an array with, per group, an object of field → sum (a number, or a string
- * where a number would lose digits).
+ * Returns an array: first JSON, an array with, per group, an object of field → sum (a number, or a
+ * string where a number would lose digits) or, for a vector field, the list of its stored values:
+ * their places in this array, where every stored vector the groups hold follows the JSON, once.
+ * Node adds the vectors up (redis-counters.ts decodeSums): in Lua, element by element, they cost
+ * Redis many times more, and as separate strings they are copied into the reply once.
  */
 export const SUM_COUNTERS_LUA = `
 local groups = cjson.decode(ARGV[1])
-local read = {}
+local read, placed = {}, {}
+local reply = {''} -- the JSON goes first, once it is known
 local out = {}
-local floor = math.floor
+local floor, byte = math.floor, string.byte
 for g, idxs in ipairs(groups) do
-  local sums = {}
+  local sums, vectors = {}, nil
   for _, i in ipairs(idxs) do
     local flat = read[i]
     if not flat then
       flat = redis.call('HGETALL', KEYS[i])
       read[i] = flat
+      placed[i] = {}
     end
+    local at = placed[i]
     for j = 1, #flat, 2 do
-      local f = flat[j]
-      sums[f] = (sums[f] or 0) + tonumber(flat[j + 1])
+      local f, v = flat[j], flat[j + 1]
+      local t = byte(v, 1)
+      if t == 117 or t == 102 then
+        local place = at[j]
+        if not place then
+          reply[#reply + 1] = v
+          place = #reply - 1 -- counted from 0, as Node indexes the reply
+          at[j] = place
+        end
+        vectors = vectors or {}
+        local places = vectors[f]
+        if places then places[#places + 1] = place else vectors[f] = {place} end
+      else
+        sums[f] = (sums[f] or 0) + tonumber(v)
+      end
     end
   end
   -- cjson writes numbers with 14 significant digits: exact for the integer counts, so only a sum
@@ -147,9 +218,18 @@ for g, idxs in ipairs(groups) do
   for f, v in pairs(sums) do
     if v ~= floor(v) or math.abs(v) >= 1e14 then sums[f] = string.format('%.17g', v) end
   end
+  if vectors then
+    for f, places in pairs(vectors) do
+      if sums[f] then
+        return redis.error_reply('counter ' .. f .. ': holds a number in one place and a vector in another; a field keeps one kind')
+      end
+      sums[f] = places
+    end
+  end
   -- An empty Lua table encodes as {} (an object), which is what an empty group means.
   out[g] = sums
 end
 -- One JSON string for all groups: parsed natively in Node, far cheaper than a nested RESP reply.
-return cjson.encode(out)
+reply[1] = cjson.encode(out)
+return reply
 `;

@@ -1,23 +1,12 @@
 import { type ConflictKind, ConflictError, StoreUnavailableError } from '../errors/app-error.js';
 import type { Commit, CommitResult, CounterFields, FeedEntry, GapKind, Lease, SampleAdd, Store, Versioned } from './port.js';
 import { closeClient, createRedisClient, parseRedisUrl, type ConnectionTuning, type RedisClient, type RedisTopology } from './redis-connection.js';
-import {
-  checkFinite,
-  commitArgs,
-  execResults,
-  field,
-  idSeq,
-  keys,
-  lazyDoc,
-  parseFeedEntry,
-  ttlArg,
-  unavailable,
-  type RedisKeys,
-  type StreamEntry,
-} from './redis-encoding.js';
+import { commitArgs, execResults, field, idSeq, keys, lazyDoc, parseFeedEntry, unavailable, type RedisKeys, type StreamEntry } from './redis-encoding.js';
 import { followFeed } from './redis-feed-follower.js';
-import { ACQUIRE_LUA, COMMIT_LUA, RELEASE_LUA, SUM_COUNTERS_LUA } from './redis-scripts.js';
+import { ACQUIRE_LUA, COMMIT_LUA, INCREMENT_COUNTERS_LUA, RELEASE_LUA, SUM_COUNTERS_LUA } from './redis-scripts.js';
 import * as samples from './redis-samples.js';
+import { decodeCounterHash, decodeSums, incrementArgs } from './redis-counters.js';
+import { checkIncrement } from './counters.js';
 
 export interface RedisStoreOptions {
   /** A single server, a Sentinel set or a Cluster: see redis-connection.ts for the URL forms. */
@@ -37,7 +26,7 @@ export interface RedisStoreOptions {
   waitTimeoutMs?: number;
 }
 
-type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+type ScriptFn = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 
 /** A command must not wait forever while Redis is away: callers report the store as down instead. */
 const COMMAND_TIMEOUT_MS = 5_000;
@@ -87,6 +76,7 @@ export class RedisStore implements Store {
     client.defineCommand('rcAcquire', { lua: ACQUIRE_LUA, numberOfKeys: 2 });
     client.defineCommand('rcRelease', { lua: RELEASE_LUA, numberOfKeys: 1 });
     client.defineCommand('rcSumCounters', { lua: SUM_COUNTERS_LUA });
+    client.defineCommand('rcIncrementCounters', { lua: INCREMENT_COUNTERS_LUA, numberOfKeys: 1 });
     return client;
   }
 
@@ -217,21 +207,14 @@ export class RedisStore implements Store {
   }
 
   async incrementCounters(bucket: string, fields: CounterFields, ttlSeconds: number): Promise<void> {
-    const m = this.redis.multi();
-    const k = this.k.ctr(bucket);
-    // Always HINCRBYFLOAT: HINCRBY would fail on a field that once received a fraction, and it
-    // keeps integers exact (Redis formats integral results without a decimal point).
-    for (const [f, n] of Object.entries(fields)) m.hincrbyfloat(k, f, checkFinite(f, n));
-    m.expire(k, ttlArg(ttlSeconds));
-    await this.io(m.exec().then(execResults));
+    checkIncrement(fields);
+    // One script: numbers by HINCRBYFLOAT (which keeps integers exact: Redis formats integral results
+    // without a decimal point), vectors added in place, all or nothing.
+    await this.io(this.script('rcIncrementCounters')(this.k.ctr(bucket), ...incrementArgs(fields, ttlSeconds)));
   }
 
   async readCounters(bucket: string): Promise<CounterFields> {
-    const raw = await this.io(this.redis.hgetall(this.k.ctr(bucket)));
-    // Converted in place: a rollout tick reads thousands of these, and intermediate arrays show up as GC.
-    const out: CounterFields = {};
-    for (const field in raw) out[field] = Number(raw[field]);
-    return out;
+    return decodeCounterHash(await this.io(this.redis.hgetallBuffer(this.k.ctr(bucket))));
   }
 
   async sumCounters(groups: string[][]): Promise<CounterFields[]> {
@@ -245,11 +228,8 @@ export class RedisStore implements Store {
       }),
     );
     if (keyList.length === 0) return groups.map(() => ({}));
-    const res = (await this.io(this.script('rcSumCounters')(keyList.length, ...keyList, JSON.stringify(plan)))) as string;
-    return (JSON.parse(res) as Array<Record<string, string | number>>).map((sums) => {
-      for (const field in sums) sums[field] = Number(sums[field]);
-      return sums as CounterFields;
-    });
+    // As Buffers: after the JSON, the reply holds packed vectors, not text.
+    return decodeSums((await this.io(this.script('rcSumCountersBuffer')(keyList.length, ...keyList, JSON.stringify(plan)))) as Buffer[]);
   }
 
   // Bottom-k samples: redis-samples.ts (async, so a bad argument rejects like any other failure, unwrapped).

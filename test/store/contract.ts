@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/store/errors.js';
 import type { Commit, FeedEntry, Store } from '../../src/store/port.js';
+import { counterContract } from './counter-contract.js';
 
 export interface StoreFixture {
   store: Store;
@@ -391,7 +392,7 @@ export function storeContract(name: string, make: MakeStore): void {
         appends: [{ log: 'audit', seq: 1, entry: 'e1' }],
       });
       await s1.commit({ puts: [{ collection: 'c', id: 'a', value: { v: 2 } }], deletes: [{ collection: 'c', id: 'b' }] });
-      await s1.incrementCounters('bucket', { n: 3 }, 60);
+      await s1.incrementCounters('bucket', { n: 3, v: [1, 0, 2 ** 33] }, 60);
       const lease = await s1.acquireLease('leader', 'me', 10_000);
       await s1.releaseLease('leader', 'me');
       const s2 = await fx.reopen();
@@ -404,12 +405,14 @@ export function storeContract(name: string, make: MakeStore): void {
         [4, 'b', 1],
       ]);
       expect(await s2.readLog('audit', 1, 10)).toEqual([{ seq: 1, entry: 'e1' }]);
-      expect(await s2.readCounters('bucket')).toEqual({ n: 3 });
+      expect(await s2.readCounters('bucket')).toEqual({ n: 3, v: [1, 0, 2 ** 33] });
       expect((await s2.acquireLease('leader', 'next', 1000))!.token).toBeGreaterThan(lease!.token);
       expect(await s2.commit({ puts: [{ collection: 'c', id: 'a', value: 3, expectVersion: 2 }], appends: [{ log: 'audit', seq: 2, entry: 'e2' }] })).toEqual({
         seq: 5,
         versions: { 'c/a': 3 },
       });
     });
+
+    counterContract(open);
   });
 }

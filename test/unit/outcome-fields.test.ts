@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addFields, fieldsOf, requestsIn, sumFields, totalsOf } from '../../src/metrics/outcome-fields.js';
+import { addFields, fieldsOf, requestsIn, sumFields, totalsOf, totalsOfSum } from '../../src/metrics/outcome-fields.js';
 import { addTotals } from '../../src/metrics/outcome-math.js';
 import type { OutcomeTotals } from '../../src/metrics/outcome-model.js';
 
@@ -30,6 +30,21 @@ describe('outcome fields', () => {
     expect(requestsIn(sum, 'control')).toBe(90);
     expect(addFields(fa, fb)).toBe(fa); // in place
     expect(totalsOf(fa)).toEqual(addTotals(a, b));
+  });
+
+  it('make the same totals whether summed first or added into the totals one by one, per-user counts and fractions included', () => {
+    const units = (seed: number) => ({
+      requests: Array.from({ length: 64 }, (_, k) => (k * seed) % 7),
+      errors: Array.from({ length: 64 }, (_, k) => ((k * seed) % 7) >> 2),
+    });
+    const withUnits = (t: OutcomeTotals, seed: number): OutcomeTotals => ({
+      treatment: { ...t.treatment, latencySumMs: t.treatment.latencySumMs + 0.1 * seed, units: units(seed) },
+      control: { ...t.control, latencySumMs: t.control.latencySumMs + 0.7, units: units(seed + 1) },
+    });
+    const parts = [fieldsOf(withUnits(a, 1)), fieldsOf(withUnits(b, 2)), fieldsOf(withUnits(a, 3)), {}];
+    expect(totalsOfSum(...parts)).toEqual(totalsOf(sumFields(...parts)));
+    expect(totalsOfSum(...parts).treatment.latencySumMs).toBe(totalsOf(sumFields(...parts)).treatment.latencySumMs);
+    expect(totalsOfSum(...parts).treatment.units!.requests[5]).toBe((5 % 7) + (10 % 7) + (15 % 7));
   });
 
   it('key histogram bounds with a sign, however the totals they came from spelled them', () => {

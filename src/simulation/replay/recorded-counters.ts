@@ -1,3 +1,4 @@
+import { addCounters } from '../../store/counters.js';
 import { EXPOSURE_BUCKET_MS, EXPOSURE_TTL_SECONDS, exposureBucket } from '../../metrics/exposures.js';
 import { OUTCOME_TTL_SECONDS, outcomeBucketKey } from '../../metrics/outcomes.js';
 import type { CounterFields, Store, StoreReader } from '../../store/port.js';
@@ -101,7 +102,7 @@ export class RecordedCounters implements Pick<Store, 'sumCounters'> {
       for (const key of group) {
         const bucket = this.buckets.get(key);
         if (!bucket || bucket.end > this.readUntil) continue;
-        for (const field in bucket.fields) out[field] = (out[field] ?? 0) + bucket.fields[field]!;
+        addCounters(out, bucket.fields);
       }
       return out;
     });
