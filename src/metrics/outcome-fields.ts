@@ -138,10 +138,23 @@ function addUnits(c: CohortTotals, kind: 'ur' | 'ue', value: OutcomeFields[strin
     return;
   }
   if (bound !== undefined) return;
-  c.units ??= emptyUnits();
+  if (!c.units) {
+    // The first vector is copied rather than added to zeros: a tick does this for every rollout.
+    const first = unitsFrom(value);
+    c.units = kind === 'ur' ? { requests: first, errors: unitsFrom([]) } : { requests: unitsFrom([]), errors: first };
+    return;
+  }
   const into = kind === 'ur' ? c.units.requests : c.units.errors;
   const n = Math.min(value.length, UNIT_BUCKETS);
   for (let k = 0; k < n; k++) into[k]! += value[k]!;
+}
+
+/** UNIT_BUCKETS counts: `values` as far as they go, then zeros. */
+function unitsFrom(values: readonly number[]): number[] {
+  if (values.length >= UNIT_BUCKETS) return values.slice(0, UNIT_BUCKETS);
+  const out = new Array<number>(UNIT_BUCKETS).fill(0);
+  for (let k = 0; k < values.length; k++) out[k] = values[k]!;
+  return out;
 }
 
 /** The field set of per-cohort totals (zeros left out, empty histogram buckets kept): the inverse of totalsOf. */

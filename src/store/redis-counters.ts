@@ -40,8 +40,10 @@ function addPacked(target: number[], packed: Buffer): number[] {
   const narrow = packed[0] === U32;
   const width = narrow ? 4 : 8;
   const n = Math.floor((packed.length - 1) / width);
-  while (target.length < n) target.push(0);
-  for (let k = 0, at = 1; k < n; k++, at += width) target[k]! += narrow ? view.getUint32(at, true) : view.getFloat64(at, true);
+  const shared = Math.min(n, target.length);
+  let at = 1;
+  for (let k = 0; k < shared; k++, at += width) target[k]! += narrow ? view.getUint32(at, true) : view.getFloat64(at, true);
+  for (let k = shared; k < n; k++, at += width) target.push(narrow ? view.getUint32(at, true) : view.getFloat64(at, true));
   return target;
 }
 
