@@ -6,44 +6,51 @@ import { ttlArg } from './redis-encoding.js';
  * sum them (redis-scripts.ts).
  *
  * A number is kept as Redis keeps HINCRBYFLOAT counters: decimal text. A vector is one field of
- * packed little-endian elements after a one-byte tag: "u" and 32-bit unsigned integers, the usual case
- * (counts), or "f" and 64-bit floats once an element is not such an integer (larger, fractional or
- * negative). Decimal text never starts with either letter, so a field's first byte tells its kind.
- * Vectors are added by a script, which is atomic, so concurrent writers add up exactly, as with
- * HINCRBYFLOAT.
+ * packed little-endian elements after a one-byte tag naming their form, the narrowest that holds
+ * every element: "h", 16-bit unsigned integers (the usual per-user counts of one time bucket); "u",
+ * 32-bit unsigned integers; "f", 64-bit floats (larger, fractional or negative elements). Decimal
+ * text never starts with these letters, so a field's first byte tells its kind. Vectors are added
+ * by a script, which is atomic, so concurrent writers add up exactly, as with HINCRBYFLOAT.
  */
 
+const U16 = 0x68; // "h"
 const U32 = 0x75; // "u"
 const F64 = 0x66; // "f"
-const U32_LIMIT = 2 ** 32;
 
-/** A vector as stored: the narrow form when every element fits it, else 64-bit floats. */
+/** A vector as stored: the narrowest form that holds every element. */
 export function packVector(values: readonly number[]): Buffer {
-  const narrow = values.every((v) => Number.isInteger(v) && v >= 0 && v < U32_LIMIT);
-  const width = narrow ? 4 : 8;
+  let largest = 0;
+  let integers = true;
+  for (const v of values) {
+    if (!(Number.isInteger(v) && v >= 0)) integers = false;
+    else if (v > largest) largest = v;
+  }
+  const tag = !integers || largest > 0xffff_ffff ? F64 : largest > 0xffff ? U32 : U16;
+  const width = tag === U16 ? 2 : tag === U32 ? 4 : 8;
   const out = Buffer.allocUnsafe(1 + values.length * width);
-  out[0] = narrow ? U32 : F64;
+  out[0] = tag;
   for (let k = 0, at = 1; k < values.length; k++, at += width) {
-    if (narrow) out.writeUInt32LE(values[k]!, at);
+    if (tag === U16) out.writeUInt16LE(values[k]!, at);
+    else if (tag === U32) out.writeUInt32LE(values[k]!, at);
     else out.writeDoubleLE(values[k]!, at);
   }
   return out;
 }
 
 function isVector(raw: Buffer): boolean {
-  return raw.length > 0 && (raw[0] === U32 || raw[0] === F64);
+  return raw.length > 0 && (raw[0] === U16 || raw[0] === U32 || raw[0] === F64);
 }
 
-/** Adds a stored vector into `target`, lengthening it as needed. */
+/** Adds a stored vector into `target`, lengthening it as needed (one loop per form: this is the tick's hot path). */
 function addPacked(target: number[], packed: Buffer): number[] {
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-  const narrow = packed[0] === U32;
-  const width = narrow ? 4 : 8;
+  const tag = packed[0];
+  const width = tag === U16 ? 2 : tag === U32 ? 4 : 8;
   const n = Math.floor((packed.length - 1) / width);
-  const shared = Math.min(n, target.length);
-  let at = 1;
-  for (let k = 0; k < shared; k++, at += width) target[k]! += narrow ? view.getUint32(at, true) : view.getFloat64(at, true);
-  for (let k = shared; k < n; k++, at += width) target.push(narrow ? view.getUint32(at, true) : view.getFloat64(at, true));
+  while (target.length < n) target.push(0);
+  if (tag === U16) for (let k = 0, at = 1; k < n; k++, at += 2) target[k]! += view.getUint16(at, true);
+  else if (tag === U32) for (let k = 0, at = 1; k < n; k++, at += 4) target[k]! += view.getUint32(at, true);
+  else for (let k = 0, at = 1; k < n; k++, at += 8) target[k]! += view.getFloat64(at, true);
   return target;
 }
 

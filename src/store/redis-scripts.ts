@@ -134,7 +134,9 @@ for from = 1, #fields, 500 do
   local part = redis.call('HMGET', key, unpack(fields, from, math.min(#fields, from + 499)))
   for i = 1, #part do current[from + i - 1] = part[i] end
 end
-local function isVector(s) local t = byte(s, 1) return t == 117 or t == 102 end
+-- A vector's first byte names the form of its elements (see redis-counters.ts): [tag] = {struct format, bytes}.
+local FORMS = {[104] = {'I2', 2}, [117] = {'I4', 4}, [102] = {'d', 8}}
+local function isVector(s) return FORMS[byte(s, 1)] ~= nil end
 for i, f in ipairs(fields) do
   local c = current[i]
   if c and isVector(c) ~= (i > numbers) then
@@ -142,18 +144,21 @@ for i, f in ipairs(fields) do
   end
 end
 local function unpackVector(s)
-  local narrow = byte(s, 1) == 117
-  local n = math.floor((#s - 1) / (narrow and 4 or 8))
-  local v = {struct.unpack('<' .. rep(narrow and 'I4' or 'd', n), s, 2)}
+  local form = FORMS[byte(s, 1)]
+  local n = math.floor((#s - 1) / form[2])
+  local v = {struct.unpack('<' .. rep(form[1], n), s, 2)}
   v[n + 1] = nil -- struct.unpack also returns where it stopped
   return v, n
 end
 local function packVector(v, n)
+  local largest = 0
   for k = 1, n do
     local x = v[k]
-    if x < 0 or x >= 4294967296 or x % 1 ~= 0 then return 'f' .. struct.pack('<' .. rep('d', n), unpack(v, 1, n)) end
+    if x < 0 or x % 1 ~= 0 or x > 4294967295 then return 'f' .. struct.pack('<' .. rep('d', n), unpack(v, 1, n)) end
+    if x > largest then largest = x end
   end
-  return 'u' .. struct.pack('<' .. rep('I4', n), unpack(v, 1, n))
+  if largest > 65535 then return 'u' .. struct.pack('<' .. rep('I4', n), unpack(v, 1, n)) end
+  return 'h' .. struct.pack('<' .. rep('I2', n), unpack(v, 1, n))
 end
 for i = 1, numbers do redis.call('HINCRBYFLOAT', key, fields[i], ARGV[2 + 2 * i]) end
 for i = numbers + 1, #fields do
@@ -198,7 +203,7 @@ for g, idxs in ipairs(groups) do
     for j = 1, #flat, 2 do
       local f, v = flat[j], flat[j + 1]
       local t = byte(v, 1)
-      if t == 117 or t == 102 then
+      if t == 104 or t == 117 or t == 102 then -- a vector (see redis-counters.ts)
         local place = at[j]
         if not place then
           reply[#reply + 1] = v

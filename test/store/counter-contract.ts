@@ -23,8 +23,11 @@ export function counterContract(open: () => Promise<StoreFixture>): void {
     expect((await store.readCounters('v1')).u).toEqual([1, 5, 2, 0, 7]);
   });
 
-  it('keeps vector elements exact past 32 bits, and fractional or negative ones too', async () => {
+  it('keeps vector elements exact past 16 and 32 bits, and fractional or negative ones too', async () => {
     const { store } = await open();
+    await store.incrementCounters('n', { u: [65_535, 7] }, 60);
+    await store.incrementCounters('n', { u: [1, 0, 3] }, 60);
+    expect(await store.readCounters('n')).toEqual({ u: [65_536, 7, 3] });
     await store.incrementCounters('w', { u: [2 ** 32 - 1, 1, 0] }, 60);
     await store.incrementCounters('w', { u: [1, 0.5, -2] }, 60);
     await store.incrementCounters('w', { u: [2 ** 52, 0, 0] }, 60);
