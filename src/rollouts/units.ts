@@ -70,6 +70,9 @@ export function judgedOnText(check: { test?: { method: string } }): string {
       return 'users (per-user counts)';
     case 'always-valid':
       return 'requests (no per-user counts)';
+    case 'share-of-users':
+      return 'users (distinct users seen)';
+    case 'share-of-evaluations':
     case 'chi-squared':
       return 'evaluations';
     default:

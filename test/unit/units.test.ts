@@ -62,6 +62,8 @@ describe('judgedOnText: what a verdict judged, users or requests', () => {
     { check: { test: { method: 'always-valid-users' } }, want: 'users (per-user counts)' },
     { check: { test: { method: 'always-valid' } }, want: 'requests (no per-user counts)' },
     { check: { test: { method: 'chi-squared' } }, want: 'evaluations' },
+    { check: { test: { method: 'share-of-users' } }, want: 'users (distinct users seen)' },
+    { check: { test: { method: 'share-of-evaluations' } }, want: 'evaluations' },
     { check: {}, want: 'the measured value' },
   ])('$want', ({ check, want }) => {
     expect(judgedOnText(check)).toBe(want);
