@@ -21,6 +21,8 @@ import { FeedFollower } from './serving/feed-follower.js';
 import { clientRoutes } from './serving/client-routes.js';
 import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
 import { SdkFetchRecorder, stepRevision } from './serving/sdk-fetches.js';
+import { DrillService } from './propagation/drill-service.js';
+import { propagationRoutes } from './propagation/propagation-routes.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { bodyLimitsOf } from './http/body-limits.js';
@@ -143,6 +145,7 @@ export async function startController(config: Config, logger: Logger, options: C
   const fetches = new SdkFetchRecorder(store, () => now().getTime(), logger);
   const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS, { perToken: config.STREAMS_PER_TOKEN, perReplica: config.STREAMS_PER_REPLICA }, fetches);
   tokenIndex.onRevoked((tokenId) => hub.closeToken(tokenId));
+  const drills = new DrillService({ store, flags, state, now, logger });
   observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, storeIntact: () => !watch.lost, now: () => Date.now() });
   const inFlight = { count: 0 };
   const serverEvaluation = new ServerEvaluation(state, store, logger, () => now().getTime(), {
@@ -158,6 +161,7 @@ export async function startController(config: Config, logger: Logger, options: C
       ...frontendRoutes(serverEvaluation),
       ...ofrepRoutes(serverEvaluation),
       ...flagRoutes(flags),
+      ...propagationRoutes({ drills, store }),
       ...policyRoutes(policies),
       ...environmentRoutes(environments),
       ...rolloutRoutes(rollouts),
@@ -219,11 +223,14 @@ export async function startController(config: Config, logger: Logger, options: C
       logger.info({ streams: hub.size, inFlight: inFlight.count }, 'shutting down');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.closeAll();
+      // A drill in progress stops waiting, restores its flag and records itself before the store closes.
+      drills.interrupt();
       // The loop finishes its current tick (each rollout's step is one atomic commit) and hands over its lease.
       await loop.stop();
       server.closeIdleConnections();
       const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
       while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await drills.close();
       server.closeAllConnections();
       await closed;
       // After the loop and the last request: their changes are queued before the store closes.

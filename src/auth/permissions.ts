@@ -9,6 +9,8 @@ export const PERMISSIONS = {
   read: ['viewer', 'editor', 'release-manager', 'admin'],
   'flags:write': ['editor', 'admin'],
   'flags:kill': ['editor', 'release-manager', 'admin'],
+  /** A rollback drill turns a flag off for real users for up to minutes: the people who sign off releases. */
+  'flags:drill': ['release-manager', 'admin'],
   /**
    * Policies and environment rules decide how much scrutiny a release gets, so only admins write
    * them; editors propose policies (stored and audited, applied when an admin accepts).

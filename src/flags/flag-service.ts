@@ -6,7 +6,8 @@ import { FLAGS, SEGMENTS } from './collections.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import type { FlagFile } from './flag-files.js';
 import { FileError } from '../files/file-error.js';
-import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } from './schema.js';
+import { storedFlagSchema, type FlagDefinition, type KillSwitch, type Segment, type StoredFlag } from './schema.js';
+import { killReplaces, sameKillSwitch } from './drill-kill.js';
 import type { ImportPayload } from './import-schema.js';
 import { assertEnvironmentsDeclared } from '../environments/declared.js';
 import { danglingInStrategies, danglingSegmentReferences, segmentIds } from './segment-references.js';
@@ -110,16 +111,22 @@ export class FlagService {
     );
   }
 
-  /** Flips (kill = true) or clears a flag's kill switch in one environment. Idempotent: a no-op writes nothing. */
-  async setKillSwitch(name: string, environment: string, kill: boolean, actor: Actor, reason: string): Promise<KillResult> {
+  /**
+   * Flips (kill = true) or clears a flag's kill switch in one environment. Idempotent: a no-op writes
+   * nothing; but a kill replaces a drill's kill switch (drill-kill.ts). With `onlyIf`, a restore
+   * happens only while the kill switch is exactly that one (a drill lifting its own kill, never
+   * someone else's); otherwise nothing is written and `killSwitch` says what is there.
+   */
+  async setKillSwitch(name: string, environment: string, kill: boolean, actor: Actor, reason: string, onlyIf?: KillSwitch): Promise<KillResult> {
     const at = this.now().toISOString();
     const result = await auditedCommit<KillResult>(
       this.store,
       async () => {
         const [existing] = await Promise.all([this.get(name), assertEnvironmentsDeclared(this.store, [environment])]);
         const current = forEnvironment(existing.value.killSwitches, environment);
-        if (kill === (current !== undefined)) {
-          return { commit: {}, audit: [], result: { flag: name, environment, killed: kill, changed: false, killSwitch: current } };
+        const noOp = kill ? !killReplaces(current, reason) : current === undefined || (onlyIf !== undefined && !sameKillSwitch(current, onlyIf));
+        if (noOp) {
+          return { commit: {}, audit: [], result: { flag: name, environment, killed: current !== undefined, changed: false, killSwitch: current } };
         }
         const killSwitches = { ...existing.value.killSwitches };
         const killSwitch = { reason, actor: actor.name, at };

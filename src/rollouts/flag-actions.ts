@@ -1,6 +1,7 @@
 import type { StoredFlag, Strategy } from '../flags/schema.js';
 import type { Action, Rollout } from './rollout-model.js';
 import { forEnvironment } from '../flags/per-environment.js';
+import { killReplaces } from '../flags/drill-kill.js';
 
 /**
  * How a rollout changes flags, as pure functions over stored flags. The rollout owns exactly one
@@ -44,7 +45,8 @@ function setPercentage(flag: StoredFlag, environment: string, strategyId: string
 }
 
 function kill(flag: StoredFlag, environment: string, reason: string, actor: string, at: string): StoredFlag {
-  if (forEnvironment(flag.killSwitches, environment)) return flag;
+  // A drill's kill gives way to the rollout's, so the drill's restore cannot undo a rollback.
+  if (!killReplaces(forEnvironment(flag.killSwitches, environment), reason)) return flag;
   return { ...flag, killSwitches: { ...flag.killSwitches, [environment]: { reason, actor, at } } };
 }
 

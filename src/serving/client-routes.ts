@@ -170,8 +170,16 @@ export function clientRoutes(deps: {
         202: { description: 'Accepted' },
         429: { description: 'Too many application names registered in the environment today (Retry-After: until 00:00 UTC)' },
       },
-      handler: async ({ body, token }) => {
-        await registrations.record(tokenEnvironment(token), body.appName, now());
+      handler: async ({ req, body, token }) => {
+        const env = tokenEnvironment(token);
+        await registrations.record(env, body.appName, now());
+        // The same instance as its fetches: the stock SDK sends its names in the headers too.
+        const instance = fetches.instanceNamed(
+          req.header('unleash-appname') ?? body.appName,
+          req.header('unleash-instanceid') ?? body.instanceId ?? '',
+          req.header('unleash-connection-id') ?? '',
+        );
+        fetches.registered(env, instance);
         return { status: 202 };
       },
     }),

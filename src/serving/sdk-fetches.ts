@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../logger.js';
 import type { SdkFetch } from '../rollouts/traffic-window.js';
 import type { Store } from '../store/port.js';
+import { HOLDINGS_TTL_SECONDS, HoldingsRecorder, type SdkNames } from './sdk-holdings.js';
 import type { ServingState } from './serving-state.js';
 
 /**
@@ -12,8 +13,14 @@ import type { ServingState } from './serving-state.js';
  * then holds, and writes what it noted once a second: one counter field per instance and revision
  * in 5-second buckets per environment, kept a quarter of an hour (the window the rule looks at).
  *
- * Instances are named by a hash of the `unleash-appname` and `unleash-instanceid` headers the stock
- * SDKs send: bounded in size whatever they hold, and no application names in the store's keys.
+ * Instances are named by a hash of the `unleash-appname`, `unleash-instanceid` and
+ * `unleash-connection-id` headers the stock SDKs send: bounded in size whatever they hold, and no
+ * application names in the store's keys. The connection id tells apart two SDK clients that share
+ * an instance id (the stock default is user and host name, the same for every worker of a host).
+ *
+ * The first fetch of a revision by an instance in a bucket is also told to the holdings recorder
+ * (sdk-holdings.ts), which keeps when each instance got each revision and its names: what the
+ * propagation view and drills read (src/propagation/).
  */
 
 export const FETCH_BUCKET_MS = 5_000;
@@ -36,6 +43,9 @@ export class SdkFetchRecorder {
   /** `${env}\u0000${bucketStart}` → `${instance}\t${revision}` → fetches. */
   private pending = new Map<string, Map<string, number>>();
   private names = new Map<string, string>();
+  /** Instance → the names it was hashed from (the other way round from `names`, as big). */
+  private labels = new Map<string, SdkNames>();
+  private readonly holdings = new HoldingsRecorder((instance) => this.labels.get(instance));
   private dropped = 0;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
@@ -52,29 +62,58 @@ export class SdkFetchRecorder {
 
   /** The instance a request comes from, from the headers the stock SDKs send. */
   instanceOf(headers: IncomingHttpHeaders): string {
-    const raw = `${header(headers, 'unleash-appname')}\u0000${header(headers, 'unleash-instanceid')}`;
+    return this.instanceNamed(header(headers, 'unleash-appname'), header(headers, 'unleash-instanceid'), header(headers, 'unleash-connection-id'));
+  }
+
+  /** The instance with these names (a registration names itself in its body as well as in its headers). */
+  instanceNamed(appName: string, instanceId: string, connectionId: string): string {
+    const raw = `${appName}\u0000${instanceId}\u0000${connectionId}`;
     let name = this.names.get(raw);
     if (name === undefined) {
-      if (this.names.size >= MAX_NAMES) this.names.clear();
+      if (this.names.size >= MAX_NAMES) {
+        this.names.clear();
+        this.labels.clear();
+      }
       name = createHash('sha256').update(raw).digest('hex').slice(0, 16);
       this.names.set(raw, name);
+      this.labels.set(name, { appName, instanceId, connectionId });
     }
     return name;
   }
 
   /** Notes that `instance` now holds the state at `revision` in `env` (a poll answered, a stream opened or updated). */
   note(env: string, instance: string, revision: number): void {
-    const bucket = Math.floor(this.now() / FETCH_BUCKET_MS) * FETCH_BUCKET_MS;
+    const now = this.now();
+    const bucket = Math.floor(now / FETCH_BUCKET_MS) * FETCH_BUCKET_MS;
     const key = `${env}\u0000${bucket}`;
     let fields = this.pending.get(key);
     if (!fields) this.pending.set(key, (fields = new Map()));
     const field = `${instance}\t${revision}`;
     const seen = fields.get(field);
-    if (seen === undefined && fields.size >= MAX_PENDING) {
-      this.dropped++;
-      return;
+    if (seen === undefined) {
+      if (fields.size >= MAX_PENDING) {
+        this.dropped++;
+        return;
+      }
+      this.holdings.saw(env, instance, revision, now);
     }
     fields.set(field, (seen ?? 0) + 1);
+  }
+
+  /** A stream opened: noted as a fetch, and as a sign of life even when the revision is one the instance had. */
+  opened(env: string, instance: string, revision: number): void {
+    this.holdings.saw(env, instance, revision, this.now(), true);
+    this.note(env, instance, revision);
+  }
+
+  /** A stream closed: its instance is gone unless it is seen again (it reconnects, or polls). */
+  closed(env: string, instance: string): void {
+    this.holdings.closed(env, instance, this.now());
+  }
+
+  /** An SDK registered: known (and named) before it fetched anything. */
+  registered(env: string, instance: string): void {
+    this.holdings.saw(env, instance, undefined, this.now());
   }
 
   /** Writes what was noted. One write at a time; a failed one is logged and its notes lost (the rule then waits its longest). */
@@ -82,6 +121,7 @@ export class SdkFetchRecorder {
     this.flushing = this.flushing.then(async () => {
       const batches = this.pending;
       this.pending = new Map();
+      const held = this.holdings.take();
       const dropped = this.dropped;
       this.dropped = 0;
       if (dropped > 0) this.logger.warn({ dropped }, `${dropped} SDK fetches were not recorded: more than ${MAX_PENDING} SDK instances in a few seconds`);
@@ -91,6 +131,13 @@ export class SdkFetchRecorder {
           await this.store.incrementCounters(fetchBucketKey(env, Number(bucket)), Object.fromEntries(fields), FETCH_TTL_SECONDS);
         } catch (err) {
           this.logger.warn({ env, err: (err as Error).message }, 'SDK fetches could not be recorded; steps wait their longest for them');
+        }
+      }
+      for (const { key, fields } of held) {
+        try {
+          await this.store.incrementCounters(key, fields, HOLDINGS_TTL_SECONDS);
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message }, 'which SDK instance holds which flag state could not be recorded; propagation shows them pending');
         }
       }
     });

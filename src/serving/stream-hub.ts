@@ -21,7 +21,10 @@ interface StreamClient {
   res: Response;
   /** The token the stream was opened with: revoking it ends the stream. */
   tokenId: string;
-  /** The SDK instance at the other end (SdkFetchRecorder.instanceOf), whose every update is noted as a fetch. */
+  /**
+   * The SDK instance at the other end (SdkFetchRecorder.instanceOf): its every update, and each
+   * heartbeat, is noted as a fetch of the state it holds, so other replicas know it is connected.
+   */
   instance: string;
 }
 
@@ -50,7 +53,7 @@ export class StreamHub {
   ) {
     this.unsubscribe = state.onChange((_seq, changes) => this.broadcast(changes));
     // A comment line keeps proxies and the SDK's read timeout (60 s) from closing an idle stream.
-    this.heartbeat = setInterval(() => this.writeAll(':\n\n'), heartbeatMs);
+    this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
     this.heartbeat.unref();
   }
 
@@ -100,7 +103,7 @@ export class StreamHub {
       // A reconnect storm after a deploy would otherwise render the full hydration once per stream.
       res.write(this.state.connectedMessage(env, (hydration, seq) => sseMessage('unleash-connected', seq, { events: [hydration] })));
     }
-    this.fetches?.note(env, instance, this.state.seq);
+    this.fetches?.opened(env, instance, this.state.seq);
     const client: StreamClient = { env, res, tokenId, instance };
     let set = this.byEnv.get(env);
     if (!set) this.byEnv.set(env, (set = new Set()));
@@ -114,6 +117,7 @@ export class StreamHub {
       const left = this.byToken.get(tokenId)! - 1;
       if (left === 0) this.byToken.delete(tokenId);
       else this.byToken.set(tokenId, left);
+      this.fetches?.closed(env, instance);
     });
   }
 
@@ -123,23 +127,27 @@ export class StreamHub {
       if (events.length === 0) continue;
       const message = sseMessage('unleash-updated', this.state.seq, { events });
       for (const client of clients) {
-        this.write(client, message);
-        this.fetches?.note(env, client.instance, this.state.seq);
+        if (this.write(client, message)) this.fetches?.note(env, client.instance, this.state.seq);
       }
     }
   }
 
-  private writeAll(chunk: string): void {
-    for (const clients of this.byEnv.values()) for (const client of clients) this.write(client, chunk);
+  /** Every stream gets a heartbeat and holds the current state (each update was written to it). */
+  private beat(): void {
+    for (const [env, clients] of this.byEnv) {
+      for (const client of clients) if (this.write(client, ':\n\n')) this.fetches?.note(env, client.instance, this.state.seq);
+    }
   }
 
-  private write(client: StreamClient, chunk: string): void {
+  /** Writes to a stream; false when it was cut instead, for not reading what it was sent. */
+  private write(client: StreamClient, chunk: string): boolean {
     if (client.res.writableLength > MAX_BUFFERED_BYTES) {
       this.logger.warn({ env: client.env }, 'closing a stream that is not reading its updates');
       client.res.destroy();
-      return;
+      return false;
     }
     client.res.write(chunk);
+    return true;
   }
 
   /**
