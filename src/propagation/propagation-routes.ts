@@ -119,13 +119,18 @@ export function propagationRoutes(deps: { drills: DrillService; store: Store }):
       summary: 'A drill’s report for a change board (Markdown): verified or not, the times, the instances that never had the kill, the restore.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'read' },
-      params: flagEnvParams.extend({ seq: z.coerce.number().int().min(1).describe('the drill’s audit event (auditSeq)') }),
+      params: flagEnvParams.extend({
+        seq: z
+          .string()
+          .regex(/^[1-9]\d{0,14}$/, 'a positive integer')
+          .describe('the drill’s audit event (auditSeq)'),
+      }),
       responses: {
         200: { description: 'The report', schema: z.string(), contentType: 'text/markdown' },
         404: { description: 'No drill of this flag and environment at that position of the audit log' },
       },
       handler: async ({ params, res }) => {
-        const { event, record } = await readDrill(store, params.name, params.env, params.seq);
+        const { event, record } = await readDrill(store, params.name, params.env, Number(params.seq));
         const file = `drill-${params.name}-${params.env}-${params.seq}.md`.replace(/[^A-Za-z0-9_.~-]/g, '_');
         res
           .status(200)

@@ -34,9 +34,12 @@ describe('a rollback drill against 100 stock SDKs (50 polling, 50 streaming)', (
     secret = await t.token({ kind: 'client', environment: ENV });
     releaseManager = await t.token({ kind: 'admin', role: 'release-manager' });
     viewer = await t.token({ kind: 'admin', role: 'viewer' });
-    expect((await t.api('PUT', `/api/admin/flags/${FLAG}`, { environments: { [ENV]: { enabled: true, strategies: [{ name: 'default' }] } } })).status).toBe(201);
+    expect((await t.api('PUT', `/api/admin/flags/${FLAG}`, { environments: { [ENV]: { enabled: true, strategies: [{ name: 'default' }] } } })).status).toBe(
+      201,
+    );
     const starts: Array<Promise<NamedSdk>> = [];
-    for (let i = 0; i < POLLERS; i++) starts.push(startNamedSdk(t, secret, { appName: 'shop-poller', instanceId: `poll-${i}`, mode: 'polling', refreshInterval: 1_000 }));
+    for (let i = 0; i < POLLERS; i++)
+      starts.push(startNamedSdk(t, secret, { appName: 'shop-poller', instanceId: `poll-${i}`, mode: 'polling', refreshInterval: 1_000 }));
     for (let i = 0; i < STREAMERS; i++)
       starts.push(startNamedSdk(t, secret, { appName: 'shop-streamer', instanceId: `stream-${i}`, mode: 'streaming', refreshInterval: 60_000 }));
     sdks.push(...(await Promise.all(starts)));
@@ -127,7 +130,9 @@ describe('a rollback drill against 100 stock SDKs (50 polling, 50 streaming)', (
     const res = await drill;
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ instances: 101, confirmed: 100, ended: 'timed-out', restore: { restored: true }, missingNotListed: 0 });
-    expect(res.body.missing).toEqual([{ appName: 'shop-batch', instanceId: 'slow-1', connectionId: expect.any(String), instance: expect.any(String), lastSeenAt: expect.any(String) }]);
+    expect(res.body.missing).toEqual([
+      { appName: 'shop-batch', instanceId: 'slow-1', connectionId: expect.any(String), instance: expect.any(String), lastSeenAt: expect.any(String) },
+    ]);
     // 100 of 101 is past 99 % but not 100 %.
     expect(res.body.ms.p99).toEqual(expect.any(Number));
     expect(res.body.ms.max).toBeNull();

@@ -55,7 +55,9 @@ describe('propagation and drills across replicas', () => {
     // The stream has it at once; the poller holds the old state until its next poll, a minute away.
     const after = await eventually(propagation, (p) => p.version > before.version && p.confirmed === 1, 'the stream to confirm the kill');
     expect(after).toMatchObject({ killed: true, instances: 2, confirmed: 1, pendingNotListed: 0 });
-    expect(after.pending).toEqual([{ appName: 'billing', instanceId: 'billing-1', connectionId: expect.any(String), instance: expect.any(String), lastSeenAt: expect.any(String) }]);
+    expect(after.pending).toEqual([
+      { appName: 'billing', instanceId: 'billing-1', connectionId: expect.any(String), instance: expect.any(String), lastSeenAt: expect.any(String) },
+    ]);
     expect(Date.parse(after.lastConfirmedAt)).toBeGreaterThan(Date.parse(before.lastConfirmedAt ?? 0));
     expect((await b.api('POST', path('staging', 'restore'), { reason: 'incident 7 over' })).status).toBe(200);
   });

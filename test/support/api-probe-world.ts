@@ -112,8 +112,8 @@ export function probeHints(prefix: string): FuzzOptions {
       // Outcome reports: hashed user buckets 0 to 63.
       'units{}': ['0', '1', '63'],
     },
-    // Outcome reports: errors may not exceed requests.
-    numberHints: { errors: [0], requests: [5, 1000] },
+    // Outcome reports: errors may not exceed requests. A drill that finds SDKs waits its timeout: a short one.
+    numberHints: { errors: [0], requests: [5, 1000], timeoutSeconds: [1] },
     only: ['prefix'],
   };
 }
