@@ -22,27 +22,30 @@ export class AdminClient {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
-  /** Sends a request; any status comes back (only a network failure throws). */
-  async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  /**
+   * Sends a request; any status comes back (only a network failure throws). `timeoutMs`: for the
+   * few requests that take long on purpose (a drill waits for SDKs).
+   */
+  async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = TIMEOUT_MS): Promise<ApiResponse> {
     let res: Response;
     try {
       res = await fetch(`${this.base}${path}`, {
         method,
         headers: { Authorization: this.token, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000}s` : (cause?.code ?? cause?.message ?? (err as Error).message);
+      const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000}s` : (cause?.code ?? cause?.message ?? (err as Error).message);
       throw new CliError(`cannot reach the controller at ${this.base}: ${why}`, EXIT.unreachable);
     }
     return { status: res.status, headers: res.headers, text: await res.text() };
   }
 
   /** Sends a request and returns the parsed JSON body, or throws a CliError for any non-2xx status. */
-  async call<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
-    const res = await this.send(method, path, body, headers);
+  async call<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<T> {
+    const res = await this.send(method, path, body, headers, timeoutMs);
     if (res.status >= 400) throw apiError(method, path, res);
     return (res.text ? JSON.parse(res.text) : undefined) as T;
   }

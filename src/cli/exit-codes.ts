@@ -12,6 +12,8 @@ export const EXIT = {
   unreachable: 3,
   /** The token was refused (401) or may not do this (403). */
   auth: 4,
+  /** A drill ran but did not verify: an SDK instance never had the kill, or the flag was not restored. */
+  unverified: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -22,7 +24,9 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  the controller refused the request (HTTP 4xx: not found, conflict, invalid),
      or apply would undo the percentage a rollout set (see apply --force)
   3  the controller could not be reached, timed out or failed (HTTP 5xx)
-  4  the token was refused (HTTP 401) or lacks the role (HTTP 403)`;
+  4  the token was refused (HTTP 401) or lacks the role (HTTP 403)
+  5  a drill ran but was not verified (an SDK instance never had the kill,
+     or the flag was not restored)`;
 
 /** An error that ends the command with a message and an exit code. */
 export class CliError extends Error {
