@@ -3,6 +3,7 @@ import { mdText } from '../reports/render-markdown.js';
 import { formatTime } from '../reports/report-format.js';
 import type { DrillRecord } from './drill-record.js';
 import { SEEN_WINDOW_MS } from './sightings.js';
+import { drillVerdict, msText } from './drill-verdict.js';
 
 /**
  * A drill as a change board files it: did the kill reach every connected application, how fast,
@@ -15,25 +16,6 @@ const SHARE_ROWS: Array<[string, keyof DrillRecord['ms']]> = [
   ['99 %', 'p99'],
   ['100 %', 'max'],
 ];
-
-function ms(value: number | null): string {
-  return value === null ? 'not reached' : `${value.toLocaleString('en')} ms`;
-}
-
-/** One sentence: verified, or what is missing. */
-export function drillVerdict(r: DrillRecord): string {
-  const restored = r.restore.restored ? '' : ` The flag was NOT restored: ${r.restore.why}.`;
-  if (r.instances > 0 && r.confirmed === r.instances) {
-    return `Verified: all ${r.instances} connected SDK instances had the kill within ${ms(r.ms.max)}.${restored}`;
-  }
-  const why =
-    r.ended === 'failed'
-      ? ` (the drill could not read what the instances hold: ${r.waitError ?? 'unknown error'})`
-      : r.ended === 'interrupted'
-        ? ' (the controller replica running it shut down, and it restored early)'
-        : ` within ${r.timeoutSeconds} s`;
-  return `Not verified: ${r.instances - r.confirmed} of ${r.instances} connected SDK instances never had the kill${why}.${restored}`;
-}
 
 function table(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)];
@@ -66,7 +48,7 @@ export function renderDrillReport(r: DrillRecord, event: Pick<AuditEvent, 'seq' 
     '',
     ...table(
       ['Share of instances', 'Time after the kill'],
-      SHARE_ROWS.map(([label, key]) => [label, ms(r.ms[key])]),
+      SHARE_ROWS.map(([label, key]) => [label, msText(r.ms[key])]),
     ),
     '',
   );

@@ -18,6 +18,8 @@ export interface ActionSpec extends ConfirmOptions {
   /** The request body from the text entered in the dialog. */
   body(text: string): unknown;
   done: string;
+  /** Given the API's answer, after `done` is announced (a drill shows its record). */
+  onDone?(answer: unknown): void;
 }
 
 export function actionButton(spec: ActionSpec, after: () => void): HTMLButtonElement {
@@ -27,8 +29,9 @@ export function actionButton(spec: ActionSpec, after: () => void): HTMLButtonEle
     if (text === null) return;
     button.disabled = true;
     try {
-      await postJson(spec.path, spec.body(text));
+      const answer = await postJson(spec.path, spec.body(text));
       announce(spec.done);
+      spec.onDone?.(answer);
     } catch (err) {
       showError(err instanceof ApiError ? new ApiError(err.status, err.errorId, `${spec.label} refused: ${err.message}`) : err);
     } finally {

@@ -2,6 +2,7 @@ import { ApiError, forgetToken, getJson, storedToken, storeToken, whenUnauthoriz
 import { redrawOnResize } from './chart.js';
 import { h, render } from './dom.js';
 import { auditPage } from './pages/audit.js';
+import { flagPage } from './pages/flag.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
@@ -10,10 +11,10 @@ import type { Me, Page, PageContext } from './types.js';
 
 /**
  * The dashboard's shell: sign-in with an admin token, the top bar, and a hash router
- * (#/rollouts, #/rollouts/<id>, #/flags, #/audit), so the server only ever serves one page.
+ * (#/rollouts, #/rollouts/<id>, #/flags, #/flags/<name>, #/audit), so the server only ever serves one page.
  */
 
-const PAGES: Record<string, Page> = { rollouts: rolloutsPage, rollout: rolloutPage, flags: flagsPage, audit: auditPage };
+const PAGES: Record<string, Page> = { rollouts: rolloutsPage, rollout: rolloutPage, flags: flagsPage, flag: flagPage, audit: auditPage };
 
 const main = () => document.getElementById('main')!;
 let leavePage: (() => void) | undefined;
@@ -22,6 +23,7 @@ function parseHash(): { page: string; param?: string; query: URLSearchParams } {
   const [path = '', search = ''] = location.hash.replace(/^#\/?/, '').split('?');
   const [name = 'rollouts', param] = path.split('/');
   if (name === 'rollouts' && param) return { page: 'rollout', param: decodeURIComponent(param), query: new URLSearchParams(search) };
+  if (name === 'flags' && param) return { page: 'flag', param: decodeURIComponent(param), query: new URLSearchParams(search) };
   return { page: PAGES[name] ? name : 'rollouts', query: new URLSearchParams(search) };
 }
 
@@ -29,7 +31,7 @@ function showPage(me: Me): void {
   leavePage?.();
   const { page, param, query } = parseHash();
   for (const link of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
-    const current = link.dataset.page === (page === 'rollout' ? 'rollouts' : page);
+    const current = link.dataset.page === (page === 'rollout' ? 'rollouts' : page === 'flag' ? 'flags' : page);
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

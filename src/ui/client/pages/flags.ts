@@ -34,7 +34,11 @@ function flagRow(flag: StoredFlag, env: string, ctx: PageContext, refresh: () =>
   return {
     attrs: { 'data-flag': flag.name, 'data-env': env, 'data-served': served.cls.replace('state-', '') },
     cells: [
-      [flag.name, flag.description ? h('div', { class: 'muted small' }, flag.description) : null],
+      [
+        // Its own page: whether its state reached the SDKs, and the rollback drill.
+        h('a', { href: `#/flags/${encodeURIComponent(flag.name)}?env=${encodeURIComponent(env)}` }, flag.name),
+        flag.description ? h('div', { class: 'muted small' }, flag.description) : null,
+      ],
       h('span', { class: `badge ${served.cls}` }, served.text),
       strategies.length
         ? h(

@@ -1,5 +1,5 @@
 import { rolloutActions } from '../actions.js';
-import { request } from '../api.js';
+import { downloadFrom } from '../download.js';
 import { h, render, type Child } from '../dom.js';
 import { dateTime, metricValue, samplesText, stateLabel } from '../format.js';
 import { counted, judgedOnText, percentOf, shownVerdict, verdictText } from '../../../rollouts/units.js';
@@ -90,15 +90,7 @@ function reportButton(r: Rollout, format: 'md' | 'html'): HTMLElement {
   const button = h('button', { type: 'button', class: 'secondary', 'data-key': `report:${format}` }, label);
   button.addEventListener('click', async () => {
     try {
-      const res = await request('GET', `/api/admin/rollouts/${encodeURIComponent(r.id)}/report?format=${format}`);
-      // The server names the file (Content-Disposition); the browser cannot read it from a blob by itself.
-      const filename = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? `go-live-report.${format}`;
-      const url = URL.createObjectURL(await res.blob());
-      const link = h('a', { href: url, download: filename });
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      await downloadFrom(`/api/admin/rollouts/${encodeURIComponent(r.id)}/report?format=${format}`, `go-live-report.${format}`);
       announce(`${label} downloaded`);
     } catch (err) {
       showError(err);
