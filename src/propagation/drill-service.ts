@@ -24,6 +24,9 @@ const LOOK_EVERY_MS = 500;
 /** How long a drill waits for this replica to serve its own kill before it takes the feed's head instead. */
 const OWN_KILL_WAIT_MS = 5_000;
 const RESTORE_ATTEMPTS = 3;
+/** How long the instances read for one environment answer every propagation question on this replica. */
+const SHARED_FOR_MS = 1_000;
+const MAX_SHARED = 100;
 
 export interface DrillInput {
   reason: string;
@@ -55,6 +58,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export class DrillService {
   private readonly running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
   private readonly listeners = new Set<DrillListener>();
+  private readonly recent = new Map<string, { at: number; instances: Promise<InstanceSeen[]> }>();
 
   constructor(
     private readonly deps: { store: Store; flags: FlagService; state: ServingState; now: () => Date; logger: Logger },
@@ -80,9 +84,20 @@ export class DrillService {
     };
   }
 
-  private async connected(env: string): Promise<InstanceSeen[]> {
+  /**
+   * The instances connected to `env`. A read covers every instance of the environment and a
+   * dashboard page asks every 2 s, so answers are shared for a second on this replica; a drill
+   * reads afresh.
+   */
+  private connected(env: string, fresh = false): Promise<InstanceSeen[]> {
     const now = this.deps.now().getTime();
-    return instancesSeen(await readSightings(this.deps.store, env, now - SEEN_WINDOW_MS, now), now);
+    const cached = this.recent.get(env);
+    if (!fresh && cached && now - cached.at < SHARED_FOR_MS) return cached.instances;
+    const instances = readSightings(this.deps.store, env, now - SEEN_WINDOW_MS, now).then((records) => instancesSeen(records, now));
+    if (this.recent.size >= MAX_SHARED) this.recent.clear();
+    this.recent.set(env, { at: now, instances });
+    instances.catch(() => this.recent.delete(env));
+    return instances;
   }
 
   async drill(flag: string, env: string, input: DrillInput, actor: Actor): Promise<DrillRecord & { auditSeq?: number }> {
@@ -92,7 +107,7 @@ export class DrillService {
     const [doc] = await Promise.all([this.deps.flags.get(flag), assertEnvironmentsDeclared(this.deps.store, [env])]);
     const killed = forEnvironment(doc.value.killSwitches, env);
     if (killed) throw killedError(flag, env, killed);
-    const targets = await this.connected(env);
+    const targets = await this.connected(env, true);
     if (targets.length === 0) {
       throw new AppError(
         'conflict',

@@ -1,12 +1,10 @@
-import type { SdkFetch } from '../rollouts/traffic-window.js';
-import { FETCH_BUCKET_MS, fetchBuckets, readFetches } from '../serving/sdk-fetches.js';
-import { HOLDINGS_BUCKET_MS, holdingsBuckets, readHoldings, type HoldingRecord, type SdkNames } from '../serving/sdk-holdings.js';
+import { holdingsBuckets, readHoldings, type HoldingRecord, type SdkNames } from '../serving/sdk-holdings.js';
 import type { Store } from '../store/port.js';
 
 /**
  * Which SDK instances are connected to an environment, and what each holds, from what every replica
- * recorded (src/serving/sdk-fetches.ts and sdk-holdings.ts). The rule, pure, is `instancesSeen`;
- * `readSightings` reads its input from the store in one round trip.
+ * recorded (src/serving/sdk-holdings.ts). The rule, pure, is `instancesSeen`; `readSightings` reads
+ * its input from the store in one round trip.
  */
 
 /** An instance counts as connected when it was seen this recently (a poll, a stream heartbeat, a registration). */
@@ -18,15 +16,10 @@ export interface InstanceSeen {
   names?: SdkNames;
   /** The highest revision (change-feed position) it was served; undefined when it only registered. */
   revision?: number;
-  /** When it was last seen (ms), to the 5-second bucket of its fetch records at worst. */
+  /** When it was last seen (ms): to the minute at worst (it is recorded seen once a minute), exact after a change. */
   lastSeenAt: number;
-  /** When it first got each revision, as far as the holdings records reach back (20 minutes). */
+  /** When it first got each revision, as far as the records read reach back. */
   firstHeld: Map<number, number>;
-}
-
-export interface Sightings {
-  fetches: readonly SdkFetch[];
-  holdings: ReadonlyArray<{ record: HoldingRecord; bucketStart: number }>;
 }
 
 interface Evidence {
@@ -34,56 +27,33 @@ interface Evidence {
   names?: SdkNames;
   revision?: number;
   lastSeenAt: number;
-  /** The latest moment it was surely alive: a fetch bucket's start, a record's exact time. */
-  aliveAfter: number;
   goneAt: number;
   firstHeld: Map<number, number>;
 }
 
 /**
  * The instances seen in the `windowMs` before `now` whose stream did not close after they were
- * last known alive. A stream that closes records it; the SDK that reconnects elsewhere is seen there
- * again at once (its opening is recorded to the millisecond), a polling one at its next poll.
+ * last seen. A stream that closes records it; the SDK that reconnects elsewhere is seen there again
+ * at once (its opening is recorded to the millisecond), a polling one at its next poll.
  */
-export function instancesSeen(sightings: Sightings, now: number, windowMs = SEEN_WINDOW_MS): InstanceSeen[] {
+export function instancesSeen(records: Iterable<HoldingRecord>, now: number, windowMs = SEEN_WINDOW_MS): InstanceSeen[] {
   const byInstance = new Map<string, Evidence>();
-  const of = (instance: string): Evidence => {
-    let e = byInstance.get(instance);
-    if (!e) byInstance.set(instance, (e = { instance, lastSeenAt: -Infinity, aliveAfter: -Infinity, goneAt: -Infinity, firstHeld: new Map() }));
-    return e;
-  };
-  const held = (e: Evidence, revision: number) => (e.revision = Math.max(e.revision ?? revision, revision));
-  for (const f of sightings.fetches) {
-    const e = of(f.instance);
-    held(e, f.revision);
-    // A fetch record's time is its bucket's end: it happened at most a bucket before.
-    e.lastSeenAt = Math.max(e.lastSeenAt, Math.min(f.at, now));
-    e.aliveAfter = Math.max(e.aliveAfter, f.at - FETCH_BUCKET_MS);
-  }
-  for (const { record, bucketStart } of sightings.holdings) {
-    const e = of(record.instance);
-    switch (record.kind) {
-      case 'held':
-        held(e, record.revision);
-        e.lastSeenAt = Math.max(e.lastSeenAt, record.at);
-        e.aliveAfter = Math.max(e.aliveAfter, record.at);
-        e.firstHeld.set(record.revision, Math.min(e.firstHeld.get(record.revision) ?? Infinity, record.at));
-        break;
-      case 'named':
-        e.names ??= record.names;
-        // Named once a minute while seen: alive at some moment of that minute, surely by its start.
-        e.lastSeenAt = Math.max(e.lastSeenAt, bucketStart);
-        e.aliveAfter = Math.max(e.aliveAfter, bucketStart);
-        break;
-      case 'gone':
-        e.goneAt = Math.max(e.goneAt, record.at);
-        break;
+  for (const record of records) {
+    let e = byInstance.get(record.instance);
+    if (!e) byInstance.set(record.instance, (e = { instance: record.instance, lastSeenAt: -Infinity, goneAt: -Infinity, firstHeld: new Map() }));
+    if (record.kind === 'gone') {
+      e.goneAt = Math.max(e.goneAt, record.at);
+      continue;
     }
+    if (record.revision !== undefined) e.revision = Math.max(e.revision ?? record.revision, record.revision);
+    e.lastSeenAt = Math.max(e.lastSeenAt, Math.min(record.at, now));
+    if (record.kind === 'seen') e.names ??= record.names;
+    else e.firstHeld.set(record.revision, Math.min(e.firstHeld.get(record.revision) ?? Infinity, record.at));
   }
   const since = now - windowMs;
   const seen: InstanceSeen[] = [];
   for (const e of byInstance.values()) {
-    if (e.lastSeenAt < since || e.goneAt >= e.aliveAfter) continue;
+    if (e.lastSeenAt < since || e.goneAt >= e.lastSeenAt) continue;
     seen.push({ instance: e.instance, names: e.names, revision: e.revision, lastSeenAt: e.lastSeenAt, firstHeld: e.firstHeld });
   }
   return seen.sort((a, b) => labelOf(a).localeCompare(labelOf(b)));
@@ -104,12 +74,7 @@ export function firstHeldSince(i: Pick<InstanceSeen, 'firstHeld'>, revision: num
   return first;
 }
 
-/** Reads what `instancesSeen` needs for `env` from `from` to `to` (ms): fetch and holdings records, in one round trip each. */
-export async function readSightings(store: Pick<Store, 'sumCounters'>, env: string, from: number, to: number): Promise<Sightings> {
-  const [fetches, holdings] = await Promise.all([
-    readFetches(store, env, fetchBuckets(from, to + 1)),
-    // Holdings from one bucket earlier: a name is written once a minute, maybe in the minute before `from`.
-    readHoldings(store, env, holdingsBuckets(from - HOLDINGS_BUCKET_MS, to)),
-  ]);
-  return { fetches, holdings };
+/** The holdings records of `env` from `from` to `to` (ms), in one round trip. */
+export async function readSightings(store: Pick<Store, 'sumCounters'>, env: string, from: number, to: number): Promise<HoldingRecord[]> {
+  return (await readHoldings(store, env, holdingsBuckets(from, to))).map((r) => r.record);
 }

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../logger.js';
 import type { SdkFetch } from '../rollouts/traffic-window.js';
 import type { Store } from '../store/port.js';
-import { HOLDINGS_TTL_SECONDS, HoldingsRecorder, type SdkNames } from './sdk-holdings.js';
+import { counterFields, HOLDINGS_TTL_SECONDS, HoldingsRecorder, namesText } from './sdk-holdings.js';
 import type { ServingState } from './serving-state.js';
 
 /**
@@ -42,9 +42,10 @@ function header(headers: IncomingHttpHeaders, name: string): string {
 export class SdkFetchRecorder {
   /** `${env}\u0000${bucketStart}` → `${instance}\t${revision}` → fetches. */
   private pending = new Map<string, Map<string, number>>();
-  private names = new Map<string, string>();
-  /** Instance → the names it was hashed from (the other way round from `names`, as big). */
-  private labels = new Map<string, SdkNames>();
+  /** Connection id (or app name and instance id, without one) → the names and the instance they hash to. */
+  private names = new Map<string, { appName: string; instanceId: string; instance: string }>();
+  /** Instance → its names as holdings records end (namesText), made once: the other way round from `names`, as big. */
+  private labels = new Map<string, string>();
   private readonly holdings = new HoldingsRecorder((instance) => this.labels.get(instance));
   private dropped = 0;
   private readonly timer: NodeJS.Timeout;
@@ -67,18 +68,19 @@ export class SdkFetchRecorder {
 
   /** The instance with these names (a registration names itself in its body as well as in its headers). */
   instanceNamed(appName: string, instanceId: string, connectionId: string): string {
-    const raw = `${appName}\u0000${instanceId}\u0000${connectionId}`;
-    let name = this.names.get(raw);
-    if (name === undefined) {
-      if (this.names.size >= MAX_NAMES) {
-        this.names.clear();
-        this.labels.clear();
-      }
-      name = createHash('sha256').update(raw).digest('hex').slice(0, 16);
-      this.names.set(raw, name);
-      this.labels.set(name, { appName, instanceId, connectionId });
+    // Looked up by the connection id alone (unique per SDK client) when there is one: this runs on
+    // every poll, and a short key is hashed faster than the three names joined.
+    const key = connectionId || `${appName}\u0000${instanceId}`;
+    const known = this.names.get(key);
+    if (known && known.appName === appName && known.instanceId === instanceId) return known.instance;
+    if (this.names.size >= MAX_NAMES) {
+      this.names.clear();
+      this.labels.clear();
     }
-    return name;
+    const instance = createHash('sha256').update(`${appName}\u0000${instanceId}\u0000${connectionId}`).digest('hex').slice(0, 16);
+    this.names.set(key, { appName, instanceId, instance });
+    this.labels.set(instance, namesText({ appName, instanceId, connectionId }));
+    return instance;
   }
 
   /** Notes that `instance` now holds the state at `revision` in `env` (a poll answered, a stream opened or updated). */
@@ -128,7 +130,7 @@ export class SdkFetchRecorder {
       for (const [key, fields] of batches) {
         const [env, bucket] = key.split('\u0000') as [string, string];
         try {
-          await this.store.incrementCounters(fetchBucketKey(env, Number(bucket)), Object.fromEntries(fields), FETCH_TTL_SECONDS);
+          await this.store.incrementCounters(fetchBucketKey(env, Number(bucket)), counterFields(fields), FETCH_TTL_SECONDS);
         } catch (err) {
           this.logger.warn({ env, err: (err as Error).message }, 'SDK fetches could not be recorded; steps wait their longest for them');
         }

@@ -1,28 +1,27 @@
 import type { CounterFields, Store } from '../store/port.js';
 
 /**
- * What each SDK instance holds, to the millisecond, for the propagation view and drills
- * (src/propagation/). The fetch buckets (sdk-fetches.ts) say which revision an instance held in
- * each 5-second bucket; these records add when it first got each revision, who it is, and when
- * its stream closed. They are counter fields, so any number of replicas write them side by side
- * and a reader merges them (the earliest time wins):
+ * Which SDK instance holds which flag state, to the millisecond, for the propagation view and
+ * drills (src/propagation/). Counter fields, so that any number of replicas write them side by side
+ * and a reader merges them (the earliest time wins), in one hash per environment and minute:
  *
- *  - `h<TAB>instance<TAB>revision<TAB>at`: a replica served this instance the state at `revision`
- *    first at `at` (ms), whether by a poll, a delta, a stream's update or a stream's opening. Written
- *    when the revision a replica serves an instance changes, so a steady poller writes nothing.
- *  - `n<TAB>instance<TAB>appName<TAB>instanceId<TAB>connectionId`: the names the SDK sends, at most
- *    once a minute per instance and replica while it is seen (also on registration).
- *  - `g<TAB>instance<TAB>at`: its stream closed at `at` (an SDK gone, unless it is seen again).
+ *  - `s<TAB>instance<TAB>revision<TAB>at<TAB>appName<TAB>instanceId<TAB>connectionId`: seen. Once a
+ *    minute per instance and replica while it polls, streams (each heartbeat counts) or registers:
+ *    the revision (change-feed position) it held then (empty for a registration), the time, and
+ *    the names the SDK sends. What says which instances are connected, and what they hold.
+ *  - `h<TAB>instance<TAB>revision<TAB>at`: held. A replica served it the state at `revision` first
+ *    at `at` (a poll or delta answered, 200 or 304; a stream's update written, or its opening).
+ *    Written when the revision a replica serves an instance changes: a steady poller writes none.
+ *  - `g<TAB>instance<TAB>at`: gone. Its stream closed (unless it is seen again: it reconnects, polls).
  *
- * One hash per environment and minute, kept 20 minutes: longer than the longest drill and than the
- * window instances are shown for.
+ * Kept 20 minutes: longer than the longest drill and the window instances are shown for.
  */
 
 export const HOLDINGS_BUCKET_MS = 60_000;
 export const HOLDINGS_TTL_SECONDS = 20 * 60;
 /** Names are cut to this many characters, and tabs and control characters become spaces. */
 export const MAX_NAME_CHARS = 100;
-/** Instances whose last revision each replica remembers; past it the memory starts over (a few records written twice). */
+/** Instances per environment whose last revision and sighting each replica remembers; past it the memory starts over (a few records written twice). */
 const MAX_REMEMBERED = 50_000;
 
 export function holdingsBucketKey(environment: string, bucketStart: number): string {
@@ -37,93 +36,115 @@ export interface SdkNames {
 }
 
 export type HoldingRecord =
+  | { kind: 'seen'; instance: string; revision?: number; at: number; names: SdkNames }
   | { kind: 'held'; instance: string; revision: number; at: number }
-  | { kind: 'named'; instance: string; names: SdkNames }
   | { kind: 'gone'; instance: string; at: number };
 
 function clean(text: string): string {
   return text.slice(0, MAX_NAME_CHARS).replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
+/** The names as they end a `seen` field: made once per instance (SdkFetchRecorder keeps them), not at every sighting. */
+export function namesText(names: SdkNames): string {
+  return `${clean(names.appName)}\t${clean(names.instanceId)}\t${clean(names.connectionId)}`;
+}
+
+function seenField(instance: string, revision: number | undefined, at: number, names: string): string {
+  return `s\t${instance}\t${revision ?? ''}\t${at}\t${names}`;
+}
+
 export function holdingField(record: HoldingRecord): string {
   switch (record.kind) {
+    case 'seen':
+      return seenField(record.instance, record.revision, record.at, namesText(record.names));
     case 'held':
       return `h\t${record.instance}\t${record.revision}\t${record.at}`;
-    case 'named':
-      return `n\t${record.instance}\t${clean(record.names.appName)}\t${clean(record.names.instanceId)}\t${clean(record.names.connectionId)}`;
     case 'gone':
       return `g\t${record.instance}\t${record.at}`;
   }
 }
+
+const numberOr = (text: string | undefined): number | undefined => (text === undefined || text === '' ? undefined : Number(text));
 
 /** A field as written by holdingField, or undefined for anything else (a field of a later version is skipped, not misread). */
 export function parseHoldingField(field: string): HoldingRecord | undefined {
   const parts = field.split('\t');
   const instance = parts[1];
   if (!instance) return undefined;
+  const at = Number(parts[parts[0] === 'g' ? 2 : 3]);
+  if (!Number.isFinite(at)) return undefined;
+  if (parts[0] === 's' && parts.length === 7) {
+    const revision = numberOr(parts[2]);
+    if (revision !== undefined && !Number.isFinite(revision)) return undefined;
+    return { kind: 'seen', instance, revision, at, names: { appName: parts[4]!, instanceId: parts[5]!, connectionId: parts[6]! } };
+  }
   if (parts[0] === 'h' && parts.length === 4) {
     const revision = Number(parts[2]);
-    const at = Number(parts[3]);
-    return Number.isFinite(revision) && Number.isFinite(at) ? { kind: 'held', instance, revision, at } : undefined;
+    return Number.isFinite(revision) ? { kind: 'held', instance, revision, at } : undefined;
   }
-  if (parts[0] === 'n' && parts.length === 5) return { kind: 'named', instance, names: { appName: parts[2]!, instanceId: parts[3]!, connectionId: parts[4]! } };
-  if (parts[0] === 'g' && parts.length === 3) {
-    const at = Number(parts[2]);
-    return Number.isFinite(at) ? { kind: 'gone', instance, at } : undefined;
-  }
+  if (parts[0] === 'g' && parts.length === 3) return { kind: 'gone', instance, at };
   return undefined;
+}
+
+/** What a replica remembers of one environment's instances, so that it writes a record only when it is news. */
+interface EnvMemory {
+  /** Instance → the revision this replica last served it. */
+  revision: Map<string, number>;
+  /** Instance → the minute it was last recorded seen in. */
+  seen: Map<string, number>;
 }
 
 /**
  * One replica's holdings records, noted in memory and written with the fetch records once a second
  * (SdkFetchRecorder.flush). It is told only of the first fetch of a revision by an instance in each
- * 5-second fetch bucket, never of every poll, so it costs the serving path nothing per request.
+ * 5-second fetch bucket, not of every poll, and then does a few map lookups: what it costs the
+ * serving path is measured in docs/performance.md.
  */
 export class HoldingsRecorder {
   /** `${env}\u0000${bucketStart}` → field → 1. */
   private pending = new Map<string, Map<string, number>>();
-  /** `${env}\u0000${instance}` → the revision this replica last served it. */
-  private lastRevision = new Map<string, number>();
-  /** `${env}\u0000${instance}` named in the current minute. */
-  private named = new Set<string>();
-  private namedMinute = 0;
+  private memory = new Map<string, EnvMemory>();
 
-  constructor(private readonly namesOf: (instance: string) => SdkNames | undefined) {}
+  /** @param namesOf the instance's names as namesText made them when they were first seen; undefined when forgotten. */
+  constructor(private readonly namesOf: (instance: string) => string | undefined) {}
+
+  private of(env: string): EnvMemory {
+    let memory = this.memory.get(env);
+    if (!memory) this.memory.set(env, (memory = { revision: new Map(), seen: new Map() }));
+    return memory;
+  }
 
   /**
    * `instance` got the state at `revision` at `at` (no revision: it only registered). `opened`: a
    * stream opened, recorded even when the revision did not change, as a sign of life after a close.
    */
   saw(env: string, instance: string, revision: number | undefined, at: number, opened = false): void {
-    const key = `${env}\u0000${instance}`;
-    if (revision !== undefined && (opened || this.lastRevision.get(key) !== revision)) {
-      if (this.lastRevision.size >= MAX_REMEMBERED) this.lastRevision.clear();
-      this.lastRevision.set(key, revision);
-      this.add(env, at, { kind: 'held', instance, revision, at });
+    const memory = this.of(env);
+    if (revision !== undefined && (opened || memory.revision.get(instance) !== revision)) {
+      if (memory.revision.size >= MAX_REMEMBERED) memory.revision.clear();
+      memory.revision.set(instance, revision);
+      this.add(env, at, holdingField({ kind: 'held', instance, revision, at }));
     }
-    const minute = Math.floor(at / HOLDINGS_BUCKET_MS) * HOLDINGS_BUCKET_MS;
-    if (minute !== this.namedMinute) {
-      this.namedMinute = minute;
-      this.named.clear();
-    }
-    if (this.named.has(key)) return;
+    const minute = at - (at % HOLDINGS_BUCKET_MS);
+    if (memory.seen.get(instance) === minute) return;
     const names = this.namesOf(instance);
-    if (!names) return; // forgotten (more instances than the name cache holds): named at a later sighting
-    this.named.add(key);
-    this.add(env, at, { kind: 'named', instance, names });
+    if (names === undefined) return; // forgotten (more instances than the name cache holds): recorded at a later sighting
+    if (memory.seen.size >= MAX_REMEMBERED) memory.seen.clear();
+    memory.seen.set(instance, minute);
+    this.add(env, at, seenField(instance, revision, at, names));
   }
 
   /** The stream of `instance` closed at `at`. */
   closed(env: string, instance: string, at: number): void {
-    this.lastRevision.delete(`${env}\u0000${instance}`);
-    this.add(env, at, { kind: 'gone', instance, at });
+    this.of(env).revision.delete(instance);
+    this.add(env, at, holdingField({ kind: 'gone', instance, at }));
   }
 
-  private add(env: string, at: number, record: HoldingRecord): void {
-    const key = `${env}\u0000${Math.floor(at / HOLDINGS_BUCKET_MS) * HOLDINGS_BUCKET_MS}`;
+  private add(env: string, at: number, field: string): void {
+    const key = `${env}\u0000${at - (at % HOLDINGS_BUCKET_MS)}`;
     let fields = this.pending.get(key);
     if (!fields) this.pending.set(key, (fields = new Map()));
-    fields.set(holdingField(record), 1);
+    fields.set(field, 1);
   }
 
   /** What was noted since the last call, one increment per environment and minute. */
@@ -132,9 +153,20 @@ export class HoldingsRecorder {
     this.pending = new Map();
     return [...batches].map(([key, fields]) => {
       const [env, bucket] = key.split('\u0000') as [string, string];
-      return { key: holdingsBucketKey(env, Number(bucket)), fields: Object.fromEntries(fields) };
+      return { key: holdingsBucketKey(env, Number(bucket)), fields: counterFields(fields) };
     });
   }
+}
+
+/**
+ * Counter fields from a map of them. A prototype-less object: it starts as a dictionary, where
+ * `Object.fromEntries` would first grow a hidden class per new field name, and these names are
+ * unique (instance, revision, time), which made that cost several µs a field (measured: 3× less).
+ */
+export function counterFields(fields: ReadonlyMap<string, number>): CounterFields {
+  const out: CounterFields = Object.create(null);
+  for (const [field, value] of fields) out[field] = value;
+  return out;
 }
 
 /** The buckets that cover [from, to] (ms), to read with readHoldings. */

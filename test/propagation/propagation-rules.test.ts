@@ -4,87 +4,77 @@ import type { StoredFlag } from '../../src/flags/schema.js';
 import { confirmationTimes, drillFigures, timeToShare } from '../../src/propagation/drill-record.js';
 import { isProductionEnvironment } from '../../src/propagation/production-guard.js';
 import { MAX_LISTED_INSTANCES, propagationOf } from '../../src/propagation/propagation.js';
-import { instancesSeen, SEEN_WINDOW_MS, type Sightings } from '../../src/propagation/sightings.js';
+import { instancesSeen, SEEN_WINDOW_MS } from '../../src/propagation/sightings.js';
 import { applyActions } from '../../src/rollouts/flag-actions.js';
 import type { Rollout } from '../../src/rollouts/rollout-model.js';
-import { FETCH_BUCKET_MS } from '../../src/serving/sdk-fetches.js';
-import { HOLDINGS_BUCKET_MS, HoldingsRecorder, type HoldingRecord, holdingField, parseHoldingField } from '../../src/serving/sdk-holdings.js';
+import { HOLDINGS_BUCKET_MS, HoldingsRecorder, type HoldingRecord, holdingField, namesText, parseHoldingField } from '../../src/serving/sdk-holdings.js';
 
 const NOW = 1_800_000_000_000;
 const S = 1000;
 const names = (id: string) => ({ appName: 'shop', instanceId: id, connectionId: `c-${id}` });
 const minute = (t: number) => Math.floor(t / HOLDINGS_BUCKET_MS) * HOLDINGS_BUCKET_MS;
-const held = (instance: string, revision: number, at: number) => ({
-  record: { kind: 'held', instance, revision, at } as HoldingRecord,
-  bucketStart: minute(at),
-});
-const named = (instance: string, at: number) => ({ record: { kind: 'named', instance, names: names(instance) } as HoldingRecord, bucketStart: minute(at) });
-const gone = (instance: string, at: number) => ({ record: { kind: 'gone', instance, at } as HoldingRecord, bucketStart: minute(at) });
-/** A fetch record as read back: at the end of its 5-second bucket. */
-const fetched = (instance: string, revision: number, at: number) => ({
-  instance,
-  revision,
-  at: Math.floor(at / FETCH_BUCKET_MS) * FETCH_BUCKET_MS + FETCH_BUCKET_MS,
-});
+const seen = (instance: string, revision: number | undefined, at: number): HoldingRecord => ({ kind: 'seen', instance, revision, at, names: names(instance) });
+const held = (instance: string, revision: number, at: number): HoldingRecord => ({ kind: 'held', instance, revision, at });
+const gone = (instance: string, at: number): HoldingRecord => ({ kind: 'gone', instance, at });
 
 describe('instancesSeen: which SDK instances are connected, and what they hold', () => {
-  it('counts instances seen within the window (polls, stream records, registrations), with their highest revision and names', () => {
-    const sightings: Sightings = {
-      fetches: [fetched('poller', 40, NOW - 20 * S), fetched('poller', 41, NOW - 3 * S), fetched('old', 41, NOW - SEEN_WINDOW_MS - 10 * S)],
-      holdings: [named('poller', NOW - 20 * S), held('stream', 41, NOW - 90 * S), named('registered', NOW - 30 * S)],
-    };
-    const seen = instancesSeen(sightings, NOW);
-    // Named instances by app and instance id; an unnamed one by its hash ("#…"), first.
-    expect(seen.map((i) => [i.instance, i.revision, i.names?.instanceId])).toEqual([
-      ['stream', 41, undefined],
-      ['poller', 41, 'poller'],
-      ['registered', undefined, 'registered'],
+  it('counts instances seen within the window (polls, stream heartbeats, registrations), with their highest revision and names', () => {
+    const records = [
+      seen('poller', 40, NOW - 80 * S),
+      held('poller', 41, NOW - 3 * S),
+      seen('old', 41, NOW - SEEN_WINDOW_MS - 10 * S),
+      held('stream', 41, NOW - 90 * S),
+      seen('registered', undefined, NOW - 30 * S),
+    ];
+    const found = instancesSeen(records, NOW);
+    // Named instances by app and instance id; an unnamed one (no `seen` record read) by its hash ("#…"), first.
+    expect(found.map((i) => [i.instance, i.revision, i.names?.instanceId, i.lastSeenAt])).toEqual([
+      ['stream', 41, undefined, NOW - 90 * S],
+      ['poller', 41, 'poller', NOW - 3 * S],
+      ['registered', undefined, 'registered', NOW - 30 * S],
     ]);
-    // A fetch bucket's end may lie after now: the time shown is never in the future.
-    expect(seen[1]!.lastSeenAt).toBeLessThanOrEqual(NOW);
-    expect(seen[0]!.lastSeenAt).toBe(NOW - 90 * S);
   });
 
-  it('drops a stream that closed after it was last known alive, and keeps one that reopened after closing', () => {
-    const sightings: Sightings = {
-      fetches: [fetched('closed', 41, NOW - 60 * S), fetched('reopened', 41, NOW - 60 * S)],
-      holdings: [held('closed', 41, NOW - 62 * S), gone('closed', NOW - 40 * S), gone('reopened', NOW - 40 * S), held('reopened', 41, NOW - 39 * S)],
-    };
-    expect(instancesSeen(sightings, NOW).map((i) => i.instance)).toEqual(['reopened']);
-  });
-
-  it('treats a close inside the bucket of the last fetch record as the end (the record may be from before it)', () => {
-    const at = Math.floor((NOW - 30 * S) / FETCH_BUCKET_MS) * FETCH_BUCKET_MS + 1;
-    const sightings: Sightings = { fetches: [fetched('s', 41, at)], holdings: [gone('s', at + 2 * S)] };
-    expect(instancesSeen(sightings, NOW)).toEqual([]);
+  it('drops a stream that closed after it was last seen, and keeps one seen again after closing', () => {
+    const records = [
+      seen('closed', 41, NOW - 62 * S),
+      gone('closed', NOW - 40 * S),
+      seen('reopened', 41, NOW - 62 * S),
+      gone('reopened', NOW - 40 * S),
+      held('reopened', 41, NOW - 39 * S),
+    ];
+    expect(instancesSeen(records, NOW).map((i) => i.instance)).toEqual(['reopened']);
   });
 });
 
 describe('propagationOf: how many connected instances hold the flag’s state', () => {
   it('confirms instances at or past the flag’s revision, lists the others, and says when the last got it', () => {
-    const seen = instancesSeen(
-      {
-        fetches: [fetched('a', 50, NOW - 2 * S), fetched('b', 49, NOW - 4 * S), fetched('c', 52, NOW - 1 * S)],
-        holdings: [held('a', 50, NOW - 10 * S), held('c', 51, NOW - 8 * S), held('c', 52, NOW - 2 * S), named('b', NOW - 4 * S)],
-      },
+    const found = instancesSeen(
+      [
+        seen('a', 49, NOW - 50 * S),
+        held('a', 50, NOW - 10 * S),
+        seen('b', 49, NOW - 4 * S),
+        held('c', 51, NOW - 8 * S),
+        held('c', 52, NOW - 2 * S),
+        seen('c', 52, NOW - 1 * S),
+      ],
       NOW,
     );
-    const p = propagationOf(50, seen);
+    const p = propagationOf(50, found);
     expect(p).toMatchObject({ version: 50, instances: 3, confirmed: 2, pendingNotListed: 0 });
-    // c got revision 51 first (8 s ago): that holds the state at 50; a was later (10 s ago is earlier). The last is c.
+    // c got revision 51 first, 8 s ago (that holds the state at 50); a got it 10 s ago. The last is c.
     expect(p.lastConfirmedAt).toBe(new Date(NOW - 8 * S).toISOString());
-    expect(p.pending).toEqual([{ appName: 'shop', instanceId: 'b', connectionId: 'c-b', instance: 'b', lastSeenAt: expect.any(String) }]);
+    expect(p.pending).toEqual([{ appName: 'shop', instanceId: 'b', connectionId: 'c-b', instance: 'b', lastSeenAt: new Date(NOW - 4 * S).toISOString() }]);
   });
 
-  it('says null when nobody holds it, or when the records no longer reach back to when they got it', () => {
-    expect(propagationOf(60, instancesSeen({ fetches: [fetched('a', 50, NOW)], holdings: [] }, NOW)).lastConfirmedAt).toBeNull();
-    const old = propagationOf(10, instancesSeen({ fetches: [fetched('a', 50, NOW)], holdings: [] }, NOW));
-    expect(old).toMatchObject({ confirmed: 1, lastConfirmedAt: null });
+  it('says null when nobody holds it, or when the records read do not reach back to when they got it', () => {
+    expect(propagationOf(60, instancesSeen([seen('a', 50, NOW - S)], NOW)).lastConfirmedAt).toBeNull();
+    expect(propagationOf(10, instancesSeen([seen('a', 50, NOW - S)], NOW))).toMatchObject({ confirmed: 1, lastConfirmedAt: null });
   });
 
   it('lists at most MAX_LISTED_INSTANCES pending instances and counts the rest', () => {
-    const many = Array.from({ length: MAX_LISTED_INSTANCES + 7 }, (_, i) => fetched(`i${String(i).padStart(4, '0')}`, 1, NOW - S));
-    const p = propagationOf(2, instancesSeen({ fetches: many, holdings: [] }, NOW));
+    const many = Array.from({ length: MAX_LISTED_INSTANCES + 7 }, (_, i) => seen(`i${String(i).padStart(4, '0')}`, 1, NOW - S));
+    const p = propagationOf(2, instancesSeen(many, NOW));
     expect(p.pending).toHaveLength(MAX_LISTED_INSTANCES);
     expect(p.pendingNotListed).toBe(7);
   });
@@ -108,7 +98,7 @@ describe('drill figures: time to 50 %, 99 % and 100 % of instances', () => {
       { kind: 'held', instance: 'a', revision: 71, at: start + 900 }, // another replica, earlier, later revision: it counts
       { kind: 'held', instance: 'b', revision: 70, at: start - 3 }, // a stream written before the request returned
       { kind: 'held', instance: 'stranger', revision: 70, at: start + 10 },
-      { kind: 'named', instance: 'c', names: names('c') },
+      seen('c', 69, start + 10),
     ];
     const times = confirmationTimes(records, new Set(['a', 'b', 'c']), 70, start);
     expect([...times].sort()).toEqual([
@@ -127,22 +117,30 @@ describe('holdings records', () => {
     const records: HoldingRecord[] = [
       { kind: 'held', instance: 'abc', revision: 12, at: NOW },
       { kind: 'gone', instance: 'abc', at: NOW + 1 },
-      { kind: 'named', instance: 'abc', names: { appName: 'shop', instanceId: 'pod-1', connectionId: '' } },
+      { kind: 'seen', instance: 'abc', revision: 12, at: NOW + 2, names: { appName: 'shop', instanceId: 'pod-1', connectionId: '' } },
+      { kind: 'seen', instance: 'abc', revision: undefined, at: NOW + 3, names: { appName: 'shop', instanceId: 'pod-1', connectionId: 'c' } },
     ];
     for (const r of records) expect(parseHoldingField(holdingField(r))).toEqual(r);
-    const hostile = holdingField({ kind: 'named', instance: 'x', names: { appName: 'a\tb\nc', instanceId: 'i'.repeat(500), connectionId: 'c' } });
-    expect(parseHoldingField(hostile)).toEqual({ kind: 'named', instance: 'x', names: { appName: 'a b c', instanceId: 'i'.repeat(100), connectionId: 'c' } });
+    const hostile = holdingField({ kind: 'seen', instance: 'x', at: NOW, names: { appName: 'a\tb\nc', instanceId: 'i'.repeat(500), connectionId: 'c' } });
+    expect(parseHoldingField(hostile)).toEqual({
+      kind: 'seen',
+      instance: 'x',
+      revision: undefined,
+      at: NOW,
+      names: { appName: 'a b c', instanceId: 'i'.repeat(100), connectionId: 'c' },
+    });
     expect(parseHoldingField('x\ty')).toBeUndefined();
     expect(parseHoldingField('h\tabc\tnot-a-number\t1')).toBeUndefined();
+    expect(parseHoldingField('h\tabc\t1\tnot-a-time')).toBeUndefined();
   });
 
-  it('are written when the revision served to an instance changes, with its names once a minute, not on every poll', () => {
-    const recorder = new HoldingsRecorder((instance) => names(instance));
+  it('are written when the revision served to an instance changes, and an instance is recorded seen once a minute, not on every poll', () => {
+    const recorder = new HoldingsRecorder((instance) => namesText(names(instance)));
     const t = minute(NOW);
     for (let i = 0; i < 5; i++) recorder.saw('prod', 'a', 7, t + i * 100);
     recorder.saw('prod', 'a', 8, t + 700);
     recorder.saw('prod', 'a', 8, t + 800, true); // a stream opened again: recorded even at the same revision
-    recorder.saw('prod', 'a', 8, t + HOLDINGS_BUCKET_MS + 1); // next minute: named again
+    recorder.saw('prod', 'a', 8, t + HOLDINGS_BUCKET_MS + 1); // the next minute: seen again
     recorder.closed('prod', 'a', t + HOLDINGS_BUCKET_MS + 2);
     const batches = recorder.take();
     const fields = batches.flatMap((b) => Object.keys(b.fields).map((f) => `${b.key} ${f}`));
@@ -151,8 +149,8 @@ describe('holdings records', () => {
         `sdk-holdings:prod:${t} h\ta\t7\t${t}`,
         `sdk-holdings:prod:${t} h\ta\t8\t${t + 700}`,
         `sdk-holdings:prod:${t} h\ta\t8\t${t + 800}`,
-        `sdk-holdings:prod:${t} n\ta\tshop\ta\tc-a`,
-        `sdk-holdings:prod:${t + HOLDINGS_BUCKET_MS} n\ta\tshop\ta\tc-a`,
+        `sdk-holdings:prod:${t} s\ta\t7\t${t}\tshop\ta\tc-a`,
+        `sdk-holdings:prod:${t + HOLDINGS_BUCKET_MS} s\ta\t8\t${t + HOLDINGS_BUCKET_MS + 1}\tshop\ta\tc-a`,
         `sdk-holdings:prod:${t + HOLDINGS_BUCKET_MS} g\ta\t${t + HOLDINGS_BUCKET_MS + 2}`,
       ].sort(),
     );
