@@ -9,9 +9,10 @@ import type { ServingState } from './serving-state.js';
 /**
  * Which SDK instance fetched which flag state, and when: what tells the controller that the SDKs
  * have a step (src/rollouts/traffic-window.ts). Every replica notes each poll (full payload, delta),
- * each stream it opens and each update it pushes, with the revision (change-feed position) the SDK
- * then holds, and writes what it noted once a second: one counter field per instance and revision
- * in 5-second buckets per environment, kept a quarter of an hour (the window the rule looks at).
+ * each stream it opens, each update it pushes and each heartbeat, with the revision (change-feed
+ * position) the SDK then holds, and writes what it noted once a second: one counter field per
+ * instance and revision in 5-second buckets per environment, kept a quarter of an hour (the window
+ * the rule looks at).
  *
  * Instances are named by a hash of the `unleash-appname`, `unleash-instanceid` and
  * `unleash-connection-id` headers the stock SDKs send: bounded in size whatever they hold, and no
@@ -19,8 +20,9 @@ import type { ServingState } from './serving-state.js';
  * an instance id (the stock default is user and host name, the same for every worker of a host).
  *
  * The first fetch of a revision by an instance in a bucket is also told to the holdings recorder
- * (sdk-holdings.ts), which keeps when each instance got each revision and its names: what the
- * propagation view and drills read (src/propagation/).
+ * (sdk-holdings.ts), which records when each instance got each revision, that it was seen (once a
+ * minute) with its names, and when its stream closed: what the propagation view and drills read
+ * (src/propagation/).
  */
 
 export const FETCH_BUCKET_MS = 5_000;
