@@ -104,21 +104,25 @@ export class DrillService {
     assertDrillConfirmed(env, input.confirm);
     const key = `${flag}\u0000${env}`;
     if (this.running.has(key)) throw new AppError('conflict', 'drill_running', `a drill of flag "${flag}" in ${env} is already running`);
-    const [doc] = await Promise.all([this.deps.flags.get(flag), assertEnvironmentsDeclared(this.deps.store, [env])]);
-    const killed = forEnvironment(doc.value.killSwitches, env);
-    if (killed) throw killedError(flag, env, killed);
-    const targets = await this.connected(env, true);
-    if (targets.length === 0) {
-      throw new AppError(
-        'conflict',
-        'no_instances',
-        `no SDK instance was seen in ${env} in the last ${SEEN_WINDOW_MS / 60_000} minutes: a drill would verify nothing`,
-      );
-    }
+    // Taken before the first await, so that two requests at once cannot both pass the check.
     const abort = new AbortController();
-    const done = this.run(flag, env, input, actor, targets, abort.signal);
-    this.running.set(key, { abort, done });
+    const slot: { abort: AbortController; done: Promise<unknown> } = { abort, done: Promise.resolve() };
+    this.running.set(key, slot);
     try {
+      const [doc] = await Promise.all([this.deps.flags.get(flag), assertEnvironmentsDeclared(this.deps.store, [env])]);
+      const killed = forEnvironment(doc.value.killSwitches, env);
+      if (killed) throw killedError(flag, env, killed);
+      const targets = await this.connected(env, true);
+      if (targets.length === 0) {
+        throw new AppError(
+          'conflict',
+          'no_instances',
+          `no SDK instance was seen in ${env} in the last ${SEEN_WINDOW_MS / 60_000} minutes: a drill would verify nothing`,
+        );
+      }
+      if (abort.signal.aborted) throw new AppError('unavailable', 'shutting_down', 'this replica is shutting down: run the drill on another', undefined, 5);
+      const done = this.run(flag, env, input, actor, targets, abort.signal);
+      slot.done = done;
       return await done;
     } finally {
       this.running.delete(key);

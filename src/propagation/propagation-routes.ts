@@ -106,6 +106,7 @@ export function propagationRoutes(deps: { drills: DrillService; store: Store }):
             'flag_killed: the flag is killed here (a drill would restore it); drill_running: a drill of it runs on this replica; no_instances: no SDK instance is connected',
         },
         422: { description: 'confirmation_required: a production environment needs `"confirm": true`' },
+        503: { description: 'shutting_down: this replica is stopping (Retry-After)' },
       },
       handler: async ({ params, body, actor }) => {
         const record = await drills.drill(params.name, params.env, body, actor);

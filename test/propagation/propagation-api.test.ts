@@ -117,6 +117,13 @@ describe('propagation and drills across replicas', () => {
       (reason) => reason === 'drill: with an incident',
       'the drill’s kill',
     );
+    // One drill of a flag at a time: on the same replica it is known to run, on another its kill is seen.
+    const again = await b.api('POST', path('staging', 'drill'), { reason: 'twice', timeoutSeconds: 3 }, releaseManager);
+    expect(again.status).toBe(409);
+    expect(again.body.error).toBe('drill_running');
+    const elsewhere = await a.api('POST', path('staging', 'drill'), { reason: 'twice', timeoutSeconds: 3 }, await a.token({ kind: 'admin', role: 'admin' }));
+    expect(elsewhere.status).toBe(409);
+    expect(elsewhere.body).toMatchObject({ error: 'flag_killed' });
     const kill = await a.api('POST', path('staging', 'kill'), { reason: 'real incident 9' });
     expect(kill.body).toMatchObject({ changed: true, killSwitch: { reason: 'real incident 9' } });
     const res = await drill;
