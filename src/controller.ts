@@ -30,6 +30,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { StoreOutcomeSource } from './metrics/outcomes.js';
 import { outcomeRoutes } from './metrics/outcome-routes.js';
 import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
+import { holidaysDir, loadHolidayCalendars } from './policies/holiday-calendars.js';
 import { policyRoutes } from './policies/policy-routes.js';
 import { EnvironmentService } from './environments/environment-service.js';
 import { environmentRoutes } from './environments/environment-routes.js';
@@ -120,6 +121,7 @@ export async function startController(config: Config, logger: Logger, options: C
       logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
     await loadFlagFiles(config.FLAGS_DIR, maxBytes, flags, logger);
     await loadPolicyFiles(config.POLICIES_DIR, maxBytes, policies, logger, environmentsFile);
+    await loadHolidayCalendars(store, holidaysDir(config.POLICIES_DIR), maxBytes, logger, now, awaitApplied);
     const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
     // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
     if (generatedSecret) process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
@@ -154,7 +156,12 @@ export async function startController(config: Config, logger: Logger, options: C
     [
       ...healthRoutes({ ready: () => readiness(state.loaded, storeUp, watch.lost) }),
       ...clientRoutes({ state, hub, store, fetches, registrations: new Registrations(store, config.CLIENT_APPS_PER_ENVIRONMENT), now: () => now().getTime() }),
-      ...outcomeRoutes({ outcomes, servesFlag: (env, flag) => state.servesFlag(env, flag), now: () => now().getTime() }),
+      ...outcomeRoutes({
+        outcomes,
+        servesFlag: (env, flag) => state.servesFlag(env, flag),
+        releaseActive: (env, name) => rollouts.releaseActive(env, name),
+        now: () => now().getTime(),
+      }),
       ...frontendRoutes(serverEvaluation),
       ...ofrepRoutes(serverEvaluation),
       ...flagRoutes(flags),

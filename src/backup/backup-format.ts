@@ -11,6 +11,7 @@ import { ACTIVE as ACTIVE_ROLLOUTS } from '../rollouts/rollout-writer.js';
 import { storedTokenSchema, TOKENS } from '../auth/token-model.js';
 import { storedWebhookSchema, WEBHOOKS } from '../notifications/webhook-model.js';
 import { FILE_SOURCES, fileSourceSchema } from '../files/file-sources.js';
+import { HOLIDAY_CALENDARS, holidayCalendarSchema } from '../policies/holiday-calendars.js';
 import type { AuditEvent, AuditHead } from '../audit/chain.js';
 
 /**
@@ -59,6 +60,7 @@ export const BACKED_UP_COLLECTIONS: readonly BackedUpCollection[] = [
   { name: ACTIVE_ROLLOUTS, quiet: true, schema: activeRolloutSchema },
   { name: WEBHOOKS, quiet: true, schema: storedWebhookSchema, idOf: byId },
   { name: FILE_SOURCES, quiet: true, schema: fileSourceSchema },
+  { name: HOLIDAY_CALENDARS, quiet: true, schema: holidayCalendarSchema, idOf: byName },
 ];
 
 /** Collections the store holds that a backup leaves out deliberately (see above). */

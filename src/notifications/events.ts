@@ -158,6 +158,8 @@ function isJudged(state: RolloutState): boolean {
 function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore: number): RolloutEvent | null {
   const at = ref(r, t);
   switch (t.to) {
+    case 'scheduled':
+      return null;
     case 'running':
       // Entering the first step, whether straight from pending or after its Go/No-Go.
       if (t.from === 'pending' || servedBefore === 0)

@@ -1,3 +1,4 @@
+import { denyText } from '../policies/change-window.js';
 import type { AuditEvent } from '../audit/chain.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
@@ -103,6 +104,7 @@ export interface GoLiveReport {
 }
 
 const STATE_WORDS: Record<RolloutState, string> = {
+  scheduled: 'scheduled',
   pending: 'pending',
   running: 'running',
   awaiting_approval: 'awaiting approval',
@@ -266,10 +268,7 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
         : {}),
       ...(windows && (windows.allow.length > 0 || windows.deny.length > 0)
         ? {
-            windows: [
-              ...windows.allow.map((w) => `allow ${w.days.join(', ')} ${w.hours} ${w.tz}`),
-              ...windows.deny.map((w) => `deny ${w.dates.join(', ')} ${w.tz}`),
-            ].join('; '),
+            windows: [...windows.allow.map((w) => `allow ${w.days.join(', ')} ${w.hours} ${w.tz}`), ...windows.deny.map(denyText)].join('; '),
           }
         : {}),
       killSwitches: rollout.plan.killSwitches,

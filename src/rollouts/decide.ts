@@ -1,10 +1,10 @@
-import { changeWindowOpen } from '../policies/change-window.js';
+import { isWindowOpen } from '../policies/change-window.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
 import { evaluateRollbackRule } from './checks.js';
 import { evaluateQueryRollbackRule } from './query-checks.js';
 import type { Action, ActiveState, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState } from './rollout-model.js';
-import { isFinal, isWatching } from './rollout-model.js';
+import { isFinal, isWatching, rolloutFlags } from './rollout-model.js';
 import { metricText, samplesText } from './units.js';
 import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
 import { attributeRollbackRule } from './attribution.js';
@@ -24,6 +24,10 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
     // The watch is over: no more analysis, no more kill. Written without watchUntil, the rollout is done for good.
     const { watchUntil: _until, ...done } = r;
     return decided({ ...done, lastEvaluatedAt: at }, []);
+  }
+  if (r.state === 'scheduled') {
+    const started = startIfDue(r, input, now);
+    if (started) return started;
   }
   switch (input.kind) {
     case 'analysis':
@@ -48,6 +52,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
         return refuse('conflict', 'not_awaiting_approval', `the rollout is ${r.state.replace('_', ' ')}, not awaiting approval`);
       return decided(pause(r, now, `rejected by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
     case 'pause':
+      if (r.state === 'scheduled') return refuse('conflict', 'not_started', `the rollout is scheduled for ${r.startAt}: abort it to cancel it`);
       if (r.state === 'paused') return refuse('conflict', 'already_paused', 'the rollout is already paused');
       return decided(pause(r, now, `paused by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
     case 'resume': {
@@ -80,6 +85,18 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
         [{ kind: 'set-percentage', percentage: 0 }],
       );
   }
+}
+
+/**
+ * A scheduled rollout's analysis: nothing before `startAt` (the flag serves nobody from its owned
+ * strategy at 0 %), then pending, and on as any rollout from there (window, Go/No-Go, first step).
+ * Commands other than an analysis fall through to the usual rules.
+ */
+function startIfDue(r: Rollout, input: DecisionInput, now: Date): Decision | undefined {
+  if (input.kind !== 'analysis' && input.kind !== 'provider-error') return undefined;
+  if (now.getTime() < Date.parse(r.startAt!)) return decided({ ...r, lastEvaluatedAt: now.toISOString() }, []);
+  const due = transition(r, 'pending', now, `scheduled start (${r.startAt})`, 'schedule');
+  return progress({ ...due, stepStartedAt: now.toISOString(), lastEvaluatedAt: now.toISOString() }, now, 'schedule');
 }
 
 function analyse(r: Rollout, m: Measurements, now: Date): Decision {
@@ -147,17 +164,18 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
 /** Flips the kill switch of the flag and of the policy's killSwitches: the rollout ends rolled_back, with the evidence. */
 function rollBack(r: Rollout, m: Measurements, now: Date, reason: string, evidence: Partial<Transition>): Decision {
   const killed = transition(r, 'rolled_back', now, reason, 'controller', { ...evidence, samples: samplesOf(m) });
-  return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
+  return decided(killed, [{ kind: 'kill', flags: [...rolloutFlags(r), ...r.plan.killSwitches], reason }]);
 }
 
 /** Moves the state machine on from what is already known: no new measurements are needed for this. */
 function progress(r: Rollout, now: Date, actor: string, samples?: Transition['samples']): Decision {
   const plans = stepPlans(r.plan);
   const plan = plans[r.stepIndex]!;
-  const window = changeWindowOpen(r.plan.windows, now);
   switch (r.state) {
+    case 'scheduled':
+      return decided(r, []);
     case 'pending':
-      if (!window.open) return decided(r, []);
+      if (!isWindowOpen(r.plan.windows, now)) return decided(r, []);
       return advanceOrWait(r, plans, now, actor);
     case 'running': {
       if (r.stepVerdict.kind !== 'healthy') {
@@ -195,7 +213,10 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
     const waiting = transition(r, 'awaiting_approval', now, reason, actor, first ? {} : { gates: r.gates, samples });
     return decided(first ? { ...waiting, stepVerdict: { kind: 'waiting', reason: `Go/No-Go: approval for ${nextPlan.percentage}%` } } : waiting, []);
   }
-  if (!changeWindowOpen(r.plan.windows, now).open) return decided(r, []);
+  if (!isWindowOpen(r.plan.windows, now)) return decided(r, []);
+  // A not-before time on the step (the plan's "full release on the 18th at 10:00"): approved and healthy, it waits.
+  const notBefore = r.notBefore?.[String(nextPlan.percentage)];
+  if (notBefore && now.getTime() < Date.parse(notBefore)) return decided(r, []);
   const reason = first ? 'rollout started' : `advanced to ${nextPlan.percentage}%`;
   const advanced = enterStep(
     r,

@@ -7,9 +7,14 @@ import type { TrafficWindow } from './traffic-window.js';
 
 export const ROLLOUTS = 'rollouts';
 
-export const ROLLOUT_STATES = ['pending', 'running', 'awaiting_approval', 'paused', 'completed', 'rolled_back', 'aborted'] as const;
+export const ROLLOUT_STATES = ['scheduled', 'pending', 'running', 'awaiting_approval', 'paused', 'completed', 'rolled_back', 'aborted'] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 export type ActiveState = Exclude<RolloutState, 'completed' | 'rolled_back' | 'aborted'>;
+
+/** Every flag a rollout ramps: a release's flags, or the rollout's one flag. */
+export function rolloutFlags(r: Pick<Rollout, 'flag' | 'release'>): string[] {
+  return r.release?.flags ?? [r.flag];
+}
 
 export function isFinal(state: RolloutState): boolean {
   return state === 'completed' || state === 'rolled_back' || state === 'aborted';
@@ -94,6 +99,8 @@ export interface CheckResult {
    * it holds the rollout instead of killing the flag (see the policy's `onSharedBreach`).
    */
   shared?: boolean;
+  /** A release's gate judged on one of its flags alone (without it: on the whole release, or the rollout's one flag). */
+  flag?: string;
 }
 
 /**
@@ -143,7 +150,18 @@ export type Rollout = RolloutFields & RolloutPhase;
 /** Everything a rollout holds besides its phase. */
 export interface RolloutFields {
   id: string;
+  /** The flag this rollout ramps; for a release, its first flag (all of them are in `flags`). */
   flag: string;
+  /**
+   * A release (several flags ramped as one): its name and every flag it ramps, `flag` first. Each
+   * flag's owned strategy has the same stickiness and group id (the release's), so the same users get
+   * every flag of the module at each step; one kill turns them all off. Absent on a one-flag rollout.
+   */
+  release?: { name: string; flags: string[] };
+  /** A scheduled rollout: when it starts (state `scheduled` until then). Kept once it has started. */
+  startAt?: string;
+  /** Per step percentage ("100"), the time before which that step is not entered, even when approved and healthy. */
+  notBefore?: Record<string, string>;
   environment: string;
   /** Name of the policy the rollout follows. */
   policy: string;
@@ -201,6 +219,8 @@ export interface Measurements {
   users?: { on: DistinctUsers; off: DistinctUsers };
   /** Where counting for the traffic checks stands (absent: counting from the step's start). */
   trafficWindow?: TrafficWindow;
+  /** A release: each flag's own outcomes since the step began (`step` and `recent` above are all of them together). */
+  perFlag?: Array<{ flag: string; step: OutcomeTotals }>;
 }
 
 /** What the decision core is asked to consider. */
