@@ -1,13 +1,11 @@
 import { isWindowOpen } from '../policies/change-window.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
-import { evaluateRollbackRule } from './checks.js';
-import { evaluateQueryRollbackRule } from './query-checks.js';
+import { judgeRollbackRules } from './rollback-checks.js';
 import type { Action, ActiveState, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState } from './rollout-model.js';
 import { isFinal, isWatching, rolloutFlags } from './rollout-model.js';
 import { metricText, samplesText } from './units.js';
 import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
-import { attributeRollbackRule } from './attribution.js';
 import { judgeStep } from './judge-step.js';
 
 /**
@@ -102,16 +100,7 @@ function startIfDue(r: Rollout, input: DecisionInput, now: Date): Decision | und
 function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const at = now.toISOString();
   // Rollback rules are checked in every active state: waiting for approval, paused or outside a window.
-  // A failing rule on treatment is judged on control too (attribution.ts): a breach control shares holds, it does not kill.
-  const rollbackChecks = r.plan.rollback.map((rule, i) =>
-    'query' in rule ? evaluateQueryRollbackRule(rule, i, m.queries) : attributeRollbackRule(r, rule, evaluateRollbackRule(rule, m.recent), m.recent),
-  );
-  const breachingSince = rollbackChecks.map((check, i) => {
-    const since = r.breachingSince[i] ?? null;
-    if (check.verdict === 'fail') return since ?? at;
-    // Inconclusive keeps the clock as it was: no evidence either way. A pass clears it.
-    return check.verdict === 'inconclusive' ? since : null;
-  });
+  const { checks: rollbackChecks, rules, breachingSince } = judgeRollbackRules(r, m, at);
   let next: Rollout = {
     ...r,
     rollbackChecks,
@@ -127,9 +116,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   // kills as fast as ever, and one that stays in treatment once control recovers kills at once.
   const breached = neverStarted
     ? -1
-    : rollbackChecks.findIndex(
-        (check, i) => check.verdict === 'fail' && !check.shared && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for,
-      );
+    : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && !check.shared && now.getTime() - Date.parse(breachingSince[i]!) >= rules[i]!.for);
   // A shared breach holds the step from its first analysis: `for` keeps noise from killing, while
   // holding costs nothing, and a rollout must not widen in the middle of an incident.
   const held = neverStarted ? [] : rollbackChecks.filter((check) => check.verdict === 'fail' && check.shared);
@@ -137,7 +124,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     const check = rollbackChecks[breached]!;
     const watch = r.state === 'completed' ? ` (during the ${formatDuration(r.plan.watchAfterCompletion)} watch after completion)` : '';
     const reason =
-      `rollback rule ${check.rule} breached: ${check.metric} ${metricText(check.metric, check.value)} ` +
+      `rollback rule ${check.rule} breached${check.flag ? ` on ${check.flag}` : ''}: ${check.metric} ${metricText(check.metric, check.value)} ` +
       `over ${samplesText(check.metric, check.samples)}${watch}`;
     return rollBack(next, m, now, reason, { rollbackChecks, cause: { ...check, kind: 'rollback-rule' } });
   }

@@ -1,5 +1,6 @@
 import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
 import { sumFields, totalsOfSum } from '../metrics/outcome-fields.js';
+import { emptyTotals } from '../metrics/outcome-math.js';
 import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
 import type { DecisionInput, Measurements } from './rollout-model.js';
 import type { RolloutWithoutHistory } from './rollout-docs.js';
@@ -41,7 +42,13 @@ export class Measure {
    * rollout's running step totals, so an analysis reads only the buckets since the last one plus
    * the bucket still filling.
    */
-  async many(rollouts: RolloutWithoutHistory[]): Promise<DecisionInput[]> {
+  async many(all: RolloutWithoutHistory[]): Promise<DecisionInput[]> {
+    // A scheduled rollout has no step to measure: its analysis only asks whether its time has come.
+    if (all.some((r) => r.state === 'scheduled')) {
+      const measured = await this.many(all.filter((r) => r.state !== 'scheduled'));
+      return all.map((r) => (r.state === 'scheduled' ? NOTHING_MEASURED : measured.shift()!));
+    }
+    const rollouts = all;
     const now = this.deps.now().getTime();
     const bucketMs = this.deps.outcomes.bucketMs;
     const segments = rollouts.map((r) => stepSegments(r, now, bucketMs));
@@ -73,7 +80,12 @@ export class Measure {
           recent: totalsOfSum(beforeStep, completedRecent, filling),
           stepTotals,
         };
-        if (r.release) measurements.perFlag = r.release.flags.map((flag, f) => ({ flag, step: totalsOfSum(...mine[f]!.slice(1)) }));
+        if (r.release) {
+          measurements.perFlag = r.release.flags.map((flag, f) => {
+            const [before, , recent, filled] = mine[f]! as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
+            return { flag, step: totalsOfSum(...mine[f]!.slice(1)), recent: totalsOfSum(before, recent, filled) };
+          });
+        }
         Object.assign(measurements, traffic.get(r));
         const q = queried.get(r);
         if (q) measurements.queries = q;
@@ -118,6 +130,8 @@ export class Measure {
     return out;
   }
 }
+
+const NOTHING_MEASURED: DecisionInput = { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } };
 
 /** Where a rollout's outcomes are counted: its flag, or a release's flags and its release-level reports. */
 function outcomeSources(r: RolloutWithoutHistory): string[] {

@@ -220,7 +220,7 @@ export interface Measurements {
   /** Where counting for the traffic checks stands (absent: counting from the step's start). */
   trafficWindow?: TrafficWindow;
   /** A release: each flag's own outcomes since the step began (`step` and `recent` above are all of them together). */
-  perFlag?: Array<{ flag: string; step: OutcomeTotals }>;
+  perFlag?: Array<{ flag: string; step: OutcomeTotals; recent: OutcomeTotals }>;
 }
 
 /** What the decision core is asked to consider. */
