@@ -31,6 +31,7 @@ import { StoreOutcomeSource } from './metrics/outcomes.js';
 import { outcomeRoutes } from './metrics/outcome-routes.js';
 import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
 import { holidaysDir, loadHolidayCalendars } from './policies/holiday-calendars.js';
+import { createPipelines } from './pipelines/index.js';
 import { policyRoutes } from './policies/policy-routes.js';
 import { EnvironmentService } from './environments/environment-service.js';
 import { environmentRoutes } from './environments/environment-routes.js';
@@ -105,6 +106,7 @@ export async function startController(config: Config, logger: Logger, options: C
   // Outcomes too: a start's pre-flight checks the flag's baseline against the policy's gates.
   const rollouts = new RolloutService(store, now, environments, awaitApplied, { outcomes });
   observability.watchRollouts(rollouts);
+  const pipelines = createPipelines({ store, rollouts, logger, replicaId, tickMs: Math.max(config.ROLLOUT_TICK_MS, 50), now, awaitApplied });
   // Listens to rollout changes and kill switches from the start, so no change made through the API or the loop goes untold.
   const notifications = createNotifications({ store, logger, rollouts, flags, now, config, version: VERSION });
   notifications.start();
@@ -168,6 +170,7 @@ export async function startController(config: Config, logger: Logger, options: C
       ...policyRoutes(policies),
       ...environmentRoutes(environments),
       ...rolloutRoutes(rollouts),
+      ...pipelines.routes,
       ...reportRoutes({ rollouts, store, now }),
       ...tokenRoutes(tokens),
       ...auditRoutes(store, () => watch.auditMemory()),
@@ -219,6 +222,7 @@ export async function startController(config: Config, logger: Logger, options: C
   });
   observability.watchLoop(loop);
   loop.start();
+  pipelines.runner.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -228,6 +232,7 @@ export async function startController(config: Config, logger: Logger, options: C
       hub.closeAll();
       // The loop finishes its current tick (each rollout's step is one atomic commit) and hands over its lease.
       await loop.stop();
+      await pipelines.runner.stop();
       server.closeIdleConnections();
       const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
       while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

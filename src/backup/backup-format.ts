@@ -12,6 +12,7 @@ import { storedTokenSchema, TOKENS } from '../auth/token-model.js';
 import { storedWebhookSchema, WEBHOOKS } from '../notifications/webhook-model.js';
 import { FILE_SOURCES, fileSourceSchema } from '../files/file-sources.js';
 import { HOLIDAY_CALENDARS, holidayCalendarSchema } from '../policies/holiday-calendars.js';
+import { PIPELINE_RUNS, PIPELINES, pipelineRunSchema, pipelineSchema } from '../pipelines/pipeline-model.js';
 import type { AuditEvent, AuditHead } from '../audit/chain.js';
 
 /**
@@ -61,6 +62,8 @@ export const BACKED_UP_COLLECTIONS: readonly BackedUpCollection[] = [
   { name: WEBHOOKS, quiet: true, schema: storedWebhookSchema, idOf: byId },
   { name: FILE_SOURCES, quiet: true, schema: fileSourceSchema },
   { name: HOLIDAY_CALENDARS, quiet: true, schema: holidayCalendarSchema, idOf: byName },
+  { name: PIPELINES, quiet: true, schema: pipelineSchema, idOf: byName },
+  { name: PIPELINE_RUNS, quiet: true, schema: pipelineRunSchema, idOf: byId },
 ];
 
 /** Collections the store holds that a backup leaves out deliberately (see above). */
