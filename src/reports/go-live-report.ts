@@ -71,6 +71,8 @@ export interface GoLiveReport {
   summary: {
     id: string;
     flag: string;
+    /** A release: its name and every flag it ramped. */
+    release?: { name: string; flags: string[] };
     environment: string;
     policy: string;
     policyDescription?: string;
@@ -237,11 +239,12 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
   const ms = Date.parse(end ?? now.toISOString()) - Date.parse(rollout.createdAt);
   const windows = rollout.plan.windows;
   return {
-    title: `Go-live report: ${rollout.flag} in ${rollout.environment}`,
+    title: `Go-live report: ${rollout.release ? `release ${rollout.release.name}` : rollout.flag} in ${rollout.environment}`,
     generatedAt: now.toISOString(),
     summary: {
       id: rollout.id,
       flag: rollout.flag,
+      ...(rollout.release ? { release: rollout.release } : {}),
       environment: rollout.environment,
       policy: rollout.policy,
       ...(rollout.plan.description ? { policyDescription: rollout.plan.description } : {}),

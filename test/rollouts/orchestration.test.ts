@@ -247,6 +247,12 @@ describe('a release of several flags ramped as one', () => {
     expect(seqs.at(-1) - seqs[0]).toBe(2);
     const flags = await Promise.all(module.map((flag) => expectStatus(t, 200, 'GET', `/api/admin/flags/${flag}`)));
     expect(new Set(flags.map((f: any) => f.killSwitches[ENV].at)).size).toBe(1);
+    // One go-live report for the module, naming every flag.
+    const report = await fetch(`${t.url}/api/admin/rollouts/${started.id}/report?format=md`, { headers: { Authorization: editor.secret } });
+    expect(report.status).toBe(200);
+    const text = await report.text();
+    expect(text).toContain('# Go-live report: release `supplier-module` in `production`');
+    for (const flag of module) expect(text).toContain(`\`${flag}\``);
     // Free again: the flags and the name can start anew.
     expect((await t.api('POST', '/api/admin/rollouts', { flag: 'o2-other', environment: ENV, policy: 'short' }, editor.secret)).status).toBe(201);
     whole.stop();

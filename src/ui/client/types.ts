@@ -6,6 +6,7 @@ import type { RolloutSeries } from '../rollout-series.js';
 import type { RecentAudit, AuditSummary } from '../recent-audit.js';
 import type { Rollout, CheckResult, Transition } from '../../rollouts/rollout-model.js';
 import type { StoredFlag } from '../../flags/schema.js';
+import type { PipelineRun } from '../../pipelines/pipeline-model.js';
 import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
 import type { Permission } from '../../auth/permissions.js';
 
@@ -22,6 +23,7 @@ export type {
   CheckResult,
   Transition,
   StoredFlag,
+  PipelineRun,
   AuditEvent,
   ChainVerdict,
   Permission,
