@@ -92,6 +92,7 @@ describe('rolloutctl (the built binary) against a running controller', () => {
       'export',
       'status',
       'start',
+      'release',
       'approve',
       'reject',
       'pause',
@@ -395,5 +396,27 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(forced.stdout).toMatch(/Pre-flight: (99\d|1,000) requests\/min; 20% errors in 60,000 requests without the feature over the last 60 min/);
     expect(forced.stdout).toContain('  warning: error_rate(treatment) <= 0.05: the baseline is already 20% against 5%');
     expect(forced.stdout).toMatch(/ {2}10%: (~\d+ min|< 1 min) to detect a doubling at 95% confidence \(\d+ requests\/min\)/);
+  });
+
+  it('start --at schedules: status shows it scheduled with its start time; release starts several flags as one', async () => {
+    for (const name of ['cli-later', 'cli-mod-a', 'cli-mod-b'])
+      expect((await t.api('PUT', `/api/admin/flags/${name}`, { environments: { production: { enabled: true, strategies: [] } } })).status).toBeLessThan(300);
+    const at = new Date(Date.now() + 3 * 3_600_000).toISOString();
+    const scheduled = await cli(['start', 'cli-later', '--env', 'production', '--policy', 'cli-plan', '--at', at, '--not-before', `100=${at}`], editor);
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(scheduled.stdout).toContain(`Scheduled for ${at}:`);
+    const status = JSON.parse((await cli(['status', '--json'], viewer)).stdout).rollouts.find((r: any) => r.flag === 'cli-later');
+    expect(status).toMatchObject({ state: 'scheduled', startAt: at, timeInStep: null, percentage: 0 });
+    expect(status.waitingFor).toContain(`the scheduled start at ${at}`);
+    const table = await cli(['status'], viewer);
+    expect(table.stdout).toMatch(/cli-later\s+production\s+scheduled/);
+    const bad = await cli(['start', 'cli-later', '--env', 'production', '--policy', 'cli-plan', '--not-before', 'soon'], editor);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--not-before: expected <step percentage>=<time>, got "soon"');
+
+    const release = await cli(['release', 'cli-module', '--flags', 'cli-mod-a,cli-mod-b', '--env', 'production', '--policy', 'cli-plan'], editor);
+    expect(release.code, release.stderr).toBe(0);
+    const listed = JSON.parse((await cli(['status', '--json'], viewer)).stdout).rollouts;
+    expect(listed.some((r: any) => r.flag === 'cli-module (release: cli-mod-a, cli-mod-b)' && r.percentage === 1)).toBe(true);
   });
 });
