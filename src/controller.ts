@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
 import { describeTopology, openStore, parseRedisUrl } from './store/index.js';
@@ -12,8 +12,6 @@ import { tokenRoutes } from './auth/token-routes.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { FlagService } from './flags/flag-service.js';
 import { flagRoutes } from './flags/flag-routes.js';
-import { readFlagFiles } from './flags/flag-files.js';
-import { describeConflict } from './flags/rollout-ownership.js';
 import { ServingState } from './serving/serving-state.js';
 import { StreamHub } from './serving/stream-hub.js';
 import { Registrations } from './serving/registrations.js';
@@ -29,13 +27,13 @@ import { LimitLog } from './http/limit-log.js';
 import { healthRoutes } from './http/health-routes.js';
 import { StoreOutcomeSource } from './metrics/outcomes.js';
 import { outcomeRoutes } from './metrics/outcome-routes.js';
-import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
-import { holidaysDir, loadHolidayCalendars } from './policies/holiday-calendars.js';
+import { PolicyService } from './policies/policy-service.js';
+import { applyConfigFiles } from './controller-files.js';
 import { createPipelines } from './pipelines/index.js';
 import { policyRoutes } from './policies/policy-routes.js';
 import { EnvironmentService } from './environments/environment-service.js';
 import { environmentRoutes } from './environments/environment-routes.js';
-import { environmentsFilePath, readEnvironmentsFile } from './environments/environment-files.js';
+import { environmentsFilePath } from './environments/environment-files.js';
 import { RolloutService } from './rollouts/rollout-service.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop } from './rollouts/rollout-loop.js';
 import { prometheusProviderFromConfig } from './metrics/prometheus/index.js';
@@ -44,7 +42,6 @@ import { ServerEvaluation } from './evaluation/server-evaluation.js';
 import { frontendRoutes } from './frontend/frontend-routes.js';
 import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
-import { FileError } from './files/file-error.js';
 import { createNotifications } from './notifications/notifications.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
@@ -116,14 +113,13 @@ export async function startController(config: Config, logger: Logger, options: C
   if (watch.lost) {
     logger.error('files and the bootstrap token were not applied: the store lost data (see above); restart the replicas once a person dealt with it');
   } else {
-    const maxBytes = config.YAML_FILE_MAX_BYTES;
-    await loadEnvironmentsFile(environmentsFile, maxBytes, environments, logger);
-    const upgraded = await environments.declareEnvironmentsInUse();
-    if (upgraded.length > 0)
-      logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
-    await loadFlagFiles(config.FLAGS_DIR, maxBytes, flags, logger);
-    await loadPolicyFiles(config.POLICIES_DIR, maxBytes, policies, logger, environmentsFile);
-    await loadHolidayCalendars(store, holidaysDir(config.POLICIES_DIR), maxBytes, logger, now, awaitApplied);
+    await applyConfigFiles(
+      { environmentsFile, flagsDir: config.FLAGS_DIR, policiesDir: config.POLICIES_DIR, maxBytes: config.YAML_FILE_MAX_BYTES },
+      { environments, flags, policies, store },
+      logger,
+      now,
+      awaitApplied,
+    );
     const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
     // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
     if (generatedSecret) process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
@@ -250,58 +246,4 @@ export async function startController(config: Config, logger: Logger, options: C
     })());
 
   return { port, store, state, loop, stop };
-}
-
-/** Every problem of each file, one log line each ("file: field.path: problem"; see FileError). */
-function reportFileErrors(kind: string, errors: FileError[], logger: Logger): void {
-  for (const error of errors) {
-    const lines = error.lines();
-    error.problems.forEach((p, i) => logger.error({ file: error.file, field: p.fieldPath, problem: p.problem }, `${kind} file not loaded: ${lines[i]}`));
-    if (error.unlisted > 0) logger.error({ file: error.file, unlisted: error.unlisted }, `${kind} file not loaded: ${lines.at(-1)}`);
-  }
-}
-
-async function loadEnvironmentsFile(file: string, maxBytes: number, environments: EnvironmentService, logger: Logger): Promise<void> {
-  try {
-    const parsed = await readEnvironmentsFile(file, maxBytes);
-    if (!parsed) {
-      logger.info({ file }, 'no environments file: environments are declared through the admin API (and by the upgrade)');
-      return;
-    }
-    const { applied, changed } = await environments.applyFile(parsed);
-    if (applied) logger.info({ file, environments: parsed.environments.length, changed }, 'environments file applied');
-  } catch (err) {
-    if (!(err instanceof FileError)) throw err;
-    reportFileErrors('environments', [err], logger);
-  }
-}
-
-async function loadPolicyFiles(dir: string, maxBytes: number, policies: PolicyService, logger: Logger, environmentsFile: string): Promise<void> {
-  // The environments file may live among the policies (its default place); it is not a policy.
-  const { files, errors } = await readPolicyFiles(dir, { maxBytes, skip: (file) => path.resolve(file) === path.resolve(environmentsFile) });
-  reportFileErrors('policy', errors, logger);
-  for (const file of files) await policies.applyFile(file, path.relative(dir, file.file));
-}
-
-async function loadFlagFiles(dir: string, maxBytes: number, flags: FlagService, logger: Logger): Promise<void> {
-  const { files, errors } = await readFlagFiles(dir, maxBytes);
-  reportFileErrors('flag', errors, logger);
-  for (const file of files) {
-    const name = path.relative(dir, file.file);
-    try {
-      const { applied, refused } = await flags.applyFile(file, name);
-      if (applied) logger.info({ file: file.file, flags: file.flags.length - refused.length, segments: file.segments.length }, 'flag file applied');
-      // A person must act: the file and the controller disagree about a percentage a rollout set.
-      for (const { flag, conflicts } of refused) {
-        logger.error(
-          { file: file.file, flag, conflicts },
-          `flag file ${file.file}: flag ${flag} not applied: ${conflicts.map((c) => describeConflict(c, 'the file')).join('; ')}. ` +
-            'Update the file to what is served (rolloutctl export), or apply it with rolloutctl apply --force to undo the rollout',
-        );
-      }
-    } catch (err) {
-      if (err instanceof FileError) reportFileErrors('flag', [err], logger);
-      else logger.error({ file: file.file, err: (err as Error).message }, `flag file not loaded: ${(err as Error).message}`);
-    }
-  }
 }
