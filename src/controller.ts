@@ -43,7 +43,7 @@ import { frontendRoutes } from './frontend/frontend-routes.js';
 import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { FileError } from './files/file-error.js';
-import { createNotifications } from './notifications/notifications.js';
+import { createNotifications, type Notifications } from './notifications/notifications.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
@@ -61,6 +61,8 @@ export interface Controller {
   store: Store;
   state: ServingState;
   loop: RolloutLoop;
+  /** Queues a published event (src/notifications/published-events.ts) for the webhooks that want it. */
+  publish: Notifications['publish'];
   /** Graceful stop: stop accepting, end streams, let in-flight requests finish, close the store. */
   stop(): Promise<void>;
 }
@@ -237,7 +239,7 @@ export async function startController(config: Config, logger: Logger, options: C
       logger.info('stopped');
     })());
 
-  return { port, store, state, loop, stop };
+  return { port, store, state, loop, publish: notifications.publish, stop };
 }
 
 /** Every problem of each file, one log line each ("file: field.path: problem"; see FileError). */
