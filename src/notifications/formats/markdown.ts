@@ -2,12 +2,13 @@ import type { Summary } from '../message.js';
 
 /**
  * Markdown for the robots that take it (DingTalk, WeCom). What people wrote (a reason, a comment,
- * an alert's summary) reaches the message as text, never as markup: the characters that start
- * emphasis, code, links, headings or HTML are escaped CommonMark-style, so a reason cannot add a
- * link that hides where it goes.
+ * an alert's summary) reaches the message as text, never as markup: what could start emphasis,
+ * code, a link or an HTML tag is escaped CommonMark-style, so a reason cannot add a link that hides
+ * where it goes. What cannot be markup stays as written, so the rules read as they do everywhere:
+ * an underscore inside a word (error_rate), a comparison (> 5%, <= 1%).
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_[\]<>#|~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  return text.replace(/\r?\n/g, ' ').replace(/[\\`*[\]]|<(?=[A-Za-z/!?])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, (c) => `\\${c}`);
 }
 
 /** The parts of a markdown message, each already escaped; links as [label](url). */

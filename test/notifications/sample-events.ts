@@ -1,0 +1,15 @@
+import { flagEvent, type FlagEvent } from '../../src/notifications/events.js';
+import { withLinks } from '../../src/notifications/links.js';
+
+export const PUBLIC_URL = 'https://rollouts.example.com';
+
+/** Rita kills checkout in production, where rollout r-9 runs at 10%, for `reason`; with links to PUBLIC_URL. */
+export function ritasKill(reason: string): FlagEvent {
+  return withLinks(
+    flagEvent(
+      { flag: 'checkout', environment: 'production', killed: true, reason, actor: { name: 'Rita' }, at: '2026-03-02T10:00:00.000Z' },
+      { id: 'r-9', policy: 'standard', state: 'running', percentage: 10 },
+    ),
+    PUBLIC_URL,
+  );
+}
