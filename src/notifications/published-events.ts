@@ -7,8 +7,8 @@ import type { EventLinks, RolloutEvent, RolloutRef } from './events.js';
  * rollout's change: a rollout scheduled to start later, a pipeline's promotion, an incoming alert
  * acted on, a kill drill. Each has a builder, so that the wording of the details is fixed here and
  * the publisher only says what happened; NotificationDispatcher.publish queues what they build.
- * Ids are fixed by what happened, like a derived event's: publishing the same fact twice queues it
- * once per webhook (the outbox keys a job by event and webhook).
+ * Ids are fixed by what happened, like a derived event's: the same fact published twice has the same
+ * id, so a receiver drops the repeat as it drops a delivery sent again.
  */
 
 /** A rollout as a flag event names it: which one, under which policy, and where it stood. */

@@ -13,3 +13,12 @@ export function ritasKill(reason: string): FlagEvent {
     PUBLIC_URL,
   );
 }
+
+/** Quick retries, and receivers on 127.0.0.1 allowed (they are loopback addresses). */
+export const FAST_WEBHOOKS = {
+  WEBHOOK_RETRY_BASE_MS: '50',
+  WEBHOOK_RETRY_MAX_MS: '400',
+  WEBHOOK_POLL_MS: '50',
+  WEBHOOK_TIMEOUT_MS: '3000',
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+} as const;
