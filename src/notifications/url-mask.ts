@@ -26,6 +26,8 @@ const masked = (value: string) => (value.length <= SHOWN_CHARS ? '…' : `${valu
  * (enough to tell two robots apart, not to use one).
  */
 export function maskUrl(url: string): string {
+  // Already cut to its origin by the API (for readers who may not manage webhooks).
+  if (url.endsWith('/…')) return url;
   let u: URL;
   try {
     u = new URL(url);
