@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState, Transition } from '../rollouts/rollout-model.js';
 import { nextStepIndex } from '../rollouts/approvals.js';
+import { EVENT_TYPES, FLAG_EVENT_TYPES, ROLLOUT_EVENT_TYPES } from './event-types.js';
 import type { AlertEvent, DrillEvent, TestEvent } from './published-events.js';
 
 export {
@@ -15,29 +16,14 @@ export {
   type TestEvent,
 } from './published-events.js';
 
+export { EVENT_TYPES, FLAG_EVENT_TYPES, ROLLOUT_EVENT_TYPES } from './event-types.js';
+export { isFlagEvent, isRolloutEvent, scopeOf } from './event-scope.js';
+
 /**
  * What a release manager is told about. Derived, not recorded: the rollout document and its history
  * are the record; an event is a view of one change of it, made by a pure function so that every rule
  * ("tell once when gates start failing, not at every analysis") is a row in a table test.
  */
-export const ROLLOUT_EVENT_TYPES = [
-  'rollout.started',
-  'rollout.step_advanced',
-  'rollout.awaiting_approval',
-  'rollout.gate_failing',
-  'rollout.paused',
-  'rollout.resumed',
-  'rollout.rolled_back',
-  'rollout.completed',
-  'rollout.aborted',
-  // Published by the parts that make them (published-events.ts), not derived from a rollout's change:
-  'rollout.scheduled',
-  'pipeline.promoted',
-] as const;
-/** Kill switches flipped by a person (a rollback's own kill is rollout.rolled_back). */
-export const FLAG_EVENT_TYPES = ['flag.killed', 'flag.restored'] as const;
-/** Every event a webhook may ask for in its `events` filter (a test delivery is not one: it always goes). */
-export const EVENT_TYPES = [...ROLLOUT_EVENT_TYPES, ...FLAG_EVENT_TYPES, 'alert.acted', 'flag.drilled'] as const;
 export type RolloutEventType = (typeof ROLLOUT_EVENT_TYPES)[number];
 export type FlagEventType = (typeof FLAG_EVENT_TYPES)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -104,29 +90,6 @@ export interface FlagEvent {
 
 /** Every event a webhook may receive; receivers switch on `type`. */
 export type NotificationEvent = RolloutEvent | FlagEvent | AlertEvent | DrillEvent | TestEvent;
-
-export const isRolloutEvent = (e: NotificationEvent): e is RolloutEvent => (ROLLOUT_EVENT_TYPES as readonly string[]).includes(e.type);
-export const isFlagEvent = (e: NotificationEvent): e is FlagEvent => e.type === 'flag.killed' || e.type === 'flag.restored';
-
-/**
- * What filters and logs need of any event: where it happened and which rollout it concerns. A test
- * delivery has no environment (filters never apply to it).
- */
-export function scopeOf(e: NotificationEvent): { flag: string; environment: string; rolloutId?: string; policy?: string } {
-  if (isRolloutEvent(e)) return { flag: e.rollout.flag, environment: e.rollout.environment, rolloutId: e.rollout.id, policy: e.rollout.policy };
-  const withRollout = (r: { id: string; policy: string } | undefined) => (r ? { rolloutId: r.id, policy: r.policy } : {});
-  switch (e.type) {
-    case 'flag.killed':
-    case 'flag.restored':
-      return { flag: e.flag.name, environment: e.flag.environment, ...withRollout(e.details.rollout) };
-    case 'flag.drilled':
-      return { flag: e.flag.name, environment: e.flag.environment };
-    case 'alert.acted':
-      return { flag: e.target.release ?? e.target.flags.join(', '), environment: e.target.environment, ...withRollout(e.target.rollout) };
-    case 'webhook.test':
-      return { flag: '', environment: '' };
-  }
-}
 
 /** The event of a kill switch that moved; its id is fixed by flag, environment, kind and time, like a rollout event's. */
 export function flagEvent(

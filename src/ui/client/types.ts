@@ -8,6 +8,8 @@ import type { Rollout, CheckResult, Transition } from '../../rollouts/rollout-mo
 import type { StoredFlag } from '../../flags/schema.js';
 import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
 import type { Permission } from '../../auth/permissions.js';
+import type { PublicWebhook } from '../../notifications/webhook-model.js';
+import type { DeliveryJob } from '../../notifications/outbox.js';
 
 export type {
   BoardEntry,
@@ -25,6 +27,8 @@ export type {
   AuditEvent,
   ChainVerdict,
   Permission,
+  PublicWebhook,
+  DeliveryJob,
 };
 
 export interface Me {
