@@ -31,11 +31,12 @@ export interface DispatcherOptions extends DelivererOptions {
 }
 
 /**
- * Turns committed rollout changes and kill switches people flip into webhook deliveries, in the
- * background of the replica that made the change (RolloutService and FlagService tell only the
- * process that committed, so each event is queued once however many replicas run). Queuing writes a job per webhook into the store's outbox;
- * delivering claims due jobs and posts them with bounded concurrency, so the controller never
- * waits for a receiver. A job queued here and not delivered (this process died) is delivered by
+ * Turns committed rollout changes, kill switches people flip and the events other parts publish
+ * into webhook deliveries, in the background of the replica that made the change (RolloutService
+ * and FlagService tell only the process that committed, and publishers publish where they acted, so
+ * each event is queued once however many replicas run). Queuing writes a job per webhook into the
+ * store's outbox; delivering claims due jobs and sends them (Deliverer: HTTP or e-mail) with bounded
+ * concurrency, so the controller never waits for a receiver. A job queued here and not delivered (this process died) is delivered by
  * another replica once its claim expires, or by this one after a restart.
  *
  * One gap remains: the rollout commit and the outbox write are two writes, so a process that

@@ -41,6 +41,11 @@ export function createNotifications(deps: {
   const smtp = smtpSettingsOf(config);
   // One transport per process; it opens a connection per message (no pool to keep alive between rare notifications).
   const mailer = smtp ? new Mailer(smtp, config.WEBHOOK_TIMEOUT_MS) : undefined;
+  if (smtp)
+    logger.info(
+      { smtp: `${smtp.host}:${smtp.port}`, tls: smtp.secure ? 'implicit' : smtp.requireTLS ? 'STARTTLS required' : 'STARTTLS if offered' },
+      'e-mail notifications go out through this SMTP server',
+    );
   const dispatcher = new NotificationDispatcher(
     store,
     logger,
