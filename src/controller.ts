@@ -42,7 +42,8 @@ import { ServerEvaluation } from './evaluation/server-evaluation.js';
 import { frontendRoutes } from './frontend/frontend-routes.js';
 import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
-import { createNotifications } from './notifications/notifications.js';
+import { createNotifications, type Notifications } from './notifications/notifications.js';
+import { pipelinePromotedEvent } from './notifications/published-events.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
@@ -60,6 +61,8 @@ export interface Controller {
   store: Store;
   state: ServingState;
   loop: RolloutLoop;
+  /** Queues a published event (src/notifications/published-events.ts) for the webhooks that want it. */
+  publish: Notifications['publish'];
   /** Graceful stop: stop accepting, end streams, let in-flight requests finish, close the store. */
   stop(): Promise<void>;
 }
@@ -218,6 +221,12 @@ export async function startController(config: Config, logger: Logger, options: C
   });
   observability.watchLoop(loop);
   loop.start();
+  // Promotions are told like any change people should hear of; the new rollout's own start is told too.
+  pipelines.runner.onChange(({ kind, run, stage, rollout }) => {
+    if (kind !== 'promoted' || !rollout) return;
+    const from = run.stages[stage - 1]!.environment;
+    notifications.publish(pipelinePromotedEvent({ pipeline: run.pipeline, fromEnvironment: from, toEnvironment: rollout.environment, rollout }, run.updatedAt));
+  });
   pipelines.runner.start();
 
   let stopping: Promise<void> | undefined;
@@ -245,5 +254,5 @@ export async function startController(config: Config, logger: Logger, options: C
       logger.info('stopped');
     })());
 
-  return { port, store, state, loop, stop };
+  return { port, store, state, loop, publish: notifications.publish, stop };
 }

@@ -5,12 +5,13 @@ import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 import { DEFAULT_URL } from './context.js';
 
 /** rolloutctl: the admin API from a terminal or a script. */
 export function buildProgram(): Command {
   const program = new Command('rolloutctl')
-    .description('Drive the rollout controller: apply flags and policies, export flags, watch and steer rollouts, kill switches, reports, tokens')
+    .description('Drive the rollout controller: apply flags and policies, export flags, watch and steer rollouts, kill switches, reports, tokens, webhooks')
     .option('--url <url>', `controller URL (default: $CONTROLLER_URL, else ${DEFAULT_URL})`)
     .option('--token <token>', 'admin token (default: $ROLLOUT_TOKEN; prefer the variable, arguments show in ps)')
     .option('--json', 'machine-readable JSON on stdout')
@@ -32,6 +33,7 @@ ${EXIT_CODES_HELP}`,
   registerRolloutCommands(program);
   registerTokenCommands(program);
   registerBackupCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 

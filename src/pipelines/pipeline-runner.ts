@@ -13,7 +13,7 @@ import type { PipelineService } from './pipeline-service.js';
 export const PIPELINE_LEASE = 'pipeline-runner';
 
 /** Told of each promotion and stop, after it was written (notifications). Must not throw. */
-export type PipelineListener = (event: { kind: 'promoted' | 'stopped'; run: PipelineRun; stage: number; rolloutId?: string; reason?: string }) => void;
+export type PipelineListener = (event: { kind: 'promoted' | 'stopped'; run: PipelineRun; stage: number; rollout?: Rollout; reason?: string }) => void;
 
 /**
  * Carries pipeline runs forward: on the replica holding its lease, every tick reads the running
@@ -96,14 +96,13 @@ export class PipelineRunner {
       }
       case 'promote': {
         const stage = step.next.stages[step.stage]!;
-        let rolloutId: string;
+        let started: Rollout;
         try {
-          const started = await this.rollouts.start(
+          started = await this.rollouts.start(
             { flag: run.flag, environment: stage.environment, policy: stage.policy, ...(run.release ? { release: run.release } : {}) },
             run.startedBy,
             actor,
           );
-          rolloutId = started.id;
         } catch (err) {
           // The environment refused the start (its rules, a baseline, a flag busy there): the run waits, saying why.
           const note = `promotion refused: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500);
@@ -114,9 +113,9 @@ export class PipelineRunner {
           }
           return;
         }
-        const stages = step.next.stages.map((s, i) => (i === step.stage ? { ...s, rolloutId } : s));
+        const stages = step.next.stages.map((s, i) => (i === step.stage ? { ...s, rolloutId: started.id } : s));
         const written = await this.pipelines.write({ ...step.next, stages }, version, actor, 'pipeline.run.promote', stages[step.stage]!.note);
-        this.tell({ kind: 'promoted', run: written, stage: step.stage, rolloutId });
+        this.tell({ kind: 'promoted', run: written, stage: step.stage, rollout: started });
       }
     }
   }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestController } from '../support/controller.js';
+import { FAST_WEBHOOKS } from '../notifications/sample-events.js';
+import { startEventReceiver } from './event-receiver.js';
 import { destroyAllSdks, startLiveSdk, until } from '../sdk/sdk-helpers.js';
 import {
   ENV,
@@ -40,7 +42,7 @@ describe('scheduled rollouts and not-before times', () => {
 
   beforeAll(async () => {
     clock = shiftedClock();
-    t = await startClockedController(clock, { ...FAST_ENV });
+    t = await startClockedController(clock, { ...FAST_ENV, ...FAST_WEBHOOKS });
     client = await t.token({ kind: 'client', environment: ENV });
     editor = await adminPerson(t, 'editor', 'erin-editor');
     releaseManager = await adminPerson(t, 'release-manager', 'rita-release-manager');
@@ -57,6 +59,7 @@ describe('scheduled rollouts and not-before times', () => {
     const flag = 'o1-gray';
     await expectStatus(t, 201, 'PUT', `/api/admin/flags/${flag}`, plainFlag, editor.secret);
     const live = await startLiveSdk(t, client, 'streaming', { refreshInterval: 60_000 });
+    const receiver = await startEventReceiver(t, 'schedule-news', ['rollout.scheduled', 'rollout.started']);
     const startAt = new Date(clock.now().getTime() + 60 * 60_000); // an hour ahead, on the controller's clock
     const scheduled = await expectStatus(
       t,
@@ -93,6 +96,13 @@ describe('scheduled rollouts and not-before times', () => {
     await until(live.sdk, () => servedPercentage(live.sdk, flag) === 1, 'the SDK serves 1%', 3_000);
     const audit = await auditEvents(t);
     expect(audit.some((e: any) => e.action === 'rollout.schedule' && e.target.id === scheduled.id)).toBe(true);
+    // Told twice: when it was scheduled (with its time), and when it started.
+    expect(await receiver.waitFor('rollout.scheduled')).toMatchObject({
+      rollout: { id: scheduled.id },
+      details: { startAt: startAt.toISOString(), by: 'erin-editor' },
+    });
+    expect(await receiver.waitFor('rollout.started')).toMatchObject({ rollout: { id: scheduled.id, percentage: 1 } });
+    await receiver.stop();
     expect(traffic.failures).toEqual([]);
   });
 

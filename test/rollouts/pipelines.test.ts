@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestController } from '../support/controller.js';
+import { FAST_WEBHOOKS } from '../notifications/sample-events.js';
+import { startEventReceiver } from './event-receiver.js';
 import { destroyAllSdks, startLiveSdk, until } from '../sdk/sdk-helpers.js';
 import {
   FAST_ENV,
@@ -45,7 +47,7 @@ describe('environment pipelines', () => {
 
   beforeAll(async () => {
     clock = shiftedClock();
-    t = await startClockedController(clock, { ...FAST_ENV });
+    t = await startClockedController(clock, { ...FAST_ENV, ...FAST_WEBHOOKS });
     staging = await t.token({ kind: 'client', environment: 'staging' });
     production = await t.token({ kind: 'client', environment: 'production' });
     editor = await adminPerson(t, 'editor', 'erin-editor');
@@ -74,6 +76,7 @@ describe('environment pipelines', () => {
     const editorPut = await t.api('PUT', '/api/admin/pipelines/to-prod', { name: 'to-prod', stages: [] }, editor.secret);
     expect(editorPut.status).toBe(403);
     const live = await startLiveSdk(t, production, 'streaming', { refreshInterval: 60_000 });
+    const receiver = await startEventReceiver(t, 'pipeline-news', ['pipeline.promoted']);
     const traffic = startTraffic(t, staging, flag, HEALTHY);
     const run = await expectStatus(t, 201, 'POST', '/api/admin/pipelines/to-prod/runs', { flag }, editor.secret);
     expect(run).toMatchObject({
@@ -108,6 +111,13 @@ describe('environment pipelines', () => {
     await until(live.sdk, () => servedPercentage(live.sdk, flag) === 1, 'production serves 1%', 3_000);
     const audit = await auditEvents(t);
     expect(audit.some((e: any) => e.action === 'pipeline.run.promote' && e.target.id === run.id)).toBe(true);
+    // Everyone is told: the promotion is a notification of its own, naming both environments.
+    const told = await receiver.waitFor('pipeline.promoted');
+    expect(told).toMatchObject({
+      rollout: { id: prod.id, environment: 'production' },
+      details: { pipeline: 'to-prod', fromEnvironment: 'staging', toEnvironment: 'production' },
+    });
+    await receiver.stop();
     expect(traffic.failures).toEqual([]);
   });
 

@@ -5,15 +5,16 @@ import { auditPage } from './pages/audit.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
+import { webhooksPage } from './pages/webhooks.js';
 import { announce, clearError } from './status.js';
 import type { Me, Page, PageContext } from './types.js';
 
 /**
  * The dashboard's shell: sign-in with an admin token, the top bar, and a hash router
- * (#/rollouts, #/rollouts/<id>, #/flags, #/audit), so the server only ever serves one page.
+ * (#/rollouts, #/rollouts/<id>, #/flags, #/audit, #/webhooks), so the server only ever serves one page.
  */
 
-const PAGES: Record<string, Page> = { rollouts: rolloutsPage, rollout: rolloutPage, flags: flagsPage, audit: auditPage };
+const PAGES: Record<string, Page> = { rollouts: rolloutsPage, rollout: rolloutPage, flags: flagsPage, audit: auditPage, webhooks: webhooksPage };
 
 const main = () => document.getElementById('main')!;
 let leavePage: (() => void) | undefined;

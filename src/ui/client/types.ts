@@ -9,6 +9,8 @@ import type { StoredFlag } from '../../flags/schema.js';
 import type { PipelineRun } from '../../pipelines/pipeline-model.js';
 import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
 import type { Permission } from '../../auth/permissions.js';
+import type { PublicWebhook } from '../../notifications/webhook-model.js';
+import type { DeliveryJob } from '../../notifications/outbox.js';
 
 export type {
   BoardEntry,
@@ -27,6 +29,8 @@ export type {
   AuditEvent,
   ChainVerdict,
   Permission,
+  PublicWebhook,
+  DeliveryJob,
 };
 
 export interface Me {
