@@ -40,7 +40,8 @@ export interface EventLinks {
 }
 
 /** The rollout as it stood when the event happened (for a transition: right after it). */
-export type RolloutRef = Pick<Rollout, 'id' | 'flag' | 'environment' | 'policy' | 'state' | 'stepIndex' | 'percentage'>;
+/** `release`: a release's name and flags (absent for a rollout of one flag). */
+export type RolloutRef = Pick<Rollout, 'id' | 'flag' | 'environment' | 'policy' | 'state' | 'stepIndex' | 'percentage' | 'release'>;
 
 export interface ApprovalNote {
   by: string;
@@ -220,6 +221,7 @@ function ref(r: Rollout, at: Pick<Rollout, 'stepIndex' | 'percentage'> & ({ stat
   return {
     id: r.id,
     flag: r.flag,
+    ...(r.release ? { release: r.release } : {}),
     environment: r.environment,
     policy: r.policy,
     state: 'state' in at ? at.state : at.to,

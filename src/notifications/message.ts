@@ -1,5 +1,5 @@
 import { count, counted } from '../rollouts/units.js';
-import { isRolloutEvent, type FlagEvent, type NotificationEvent, type RolloutEvent } from './events.js';
+import { isRolloutEvent, type FlagEvent, type NotificationEvent, type RolloutEvent, type RolloutRef } from './events.js';
 import { isAbsolute } from './links.js';
 import type { AlertEvent, DrillEvent } from './published-events.js';
 import { describeCheck } from './units.js';
@@ -74,8 +74,11 @@ export function headline(e: NotificationEvent): string {
   }
 }
 
+/** What a rollout event is about: its flag, or a release by name. */
+const subjectOf = (r: RolloutRef) => (r.release ? `release ${r.release.name}` : r.flag);
+
 function rolloutHeadline(e: RolloutEvent): string {
-  const what = `${e.rollout.flag} in ${e.rollout.environment}`;
+  const what = `${subjectOf(e.rollout)} in ${e.rollout.environment}`;
   switch (e.type) {
     case 'rollout.started':
       return `Rollout of ${what} started at ${e.details.percentage}% by ${e.details.startedBy}`;
@@ -103,7 +106,7 @@ function rolloutHeadline(e: RolloutEvent): string {
     case 'rollout.scheduled':
       return `Rollout of ${what} scheduled to start at ${timeText(e.details.startAt)} by ${e.details.by}`;
     case 'pipeline.promoted':
-      return `${e.rollout.flag} promoted from ${e.details.fromEnvironment} to ${e.details.toEnvironment} by pipeline ${e.details.pipeline}`;
+      return `${subjectOf(e.rollout)} promoted from ${e.details.fromEnvironment} to ${e.details.toEnvironment} by pipeline ${e.details.pipeline}`;
   }
 }
 
@@ -197,7 +200,8 @@ function factsOf(e: NotificationEvent): Summary['facts'] {
   const fact = (label: string, value: string) => ({ label, value });
   if (isRolloutEvent(e)) {
     const r = e.rollout;
-    return [fact('Flag', r.flag), fact('Environment', r.environment), fact('Policy', r.policy), fact('Step', `${r.percentage}% (${r.state})`)];
+    const subject = r.release ? [fact('Release', r.release.name), fact('Flags', r.release.flags.join(', '))] : [fact('Flag', r.flag)];
+    return [...subject, fact('Environment', r.environment), fact('Policy', r.policy), fact('Step', `${r.percentage}% (${r.state})`)];
   }
   switch (e.type) {
     case 'flag.killed':
