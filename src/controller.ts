@@ -44,6 +44,7 @@ import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { FileError } from './files/file-error.js';
 import { createNotifications } from './notifications/notifications.js';
+import { createAlerts } from './alerts/alerts.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
@@ -107,6 +108,8 @@ export async function startController(config: Config, logger: Logger, options: C
   // Listens to rollout changes and kill switches from the start, so no change made through the API or the loop goes untold.
   const notifications = createNotifications({ store, logger, rollouts, flags, now, config, version: VERSION });
   notifications.start();
+  // Incoming alerts act through the same services as people (releases: none known until they are wired here).
+  const alerts = createAlerts({ store, rollouts, flags, now, awaitApplied, logger, onInvalid: logInvalidDocument(logger) });
 
   // Environments first: flag files naming an undeclared environment are refused.
   const environmentsFile = environmentsFilePath(config);
@@ -168,6 +171,7 @@ export async function startController(config: Config, logger: Logger, options: C
       ...dashboardRoutes({ rollouts, outcomes, store, now }),
       ...uiAssetRoutes(),
       ...notifications.routes,
+      ...alerts.routes,
       ...observability.routes(config.METRICS_TOKEN),
       ...backupRoutes({
         store,

@@ -110,8 +110,20 @@ export class FlagService {
     );
   }
 
-  /** Flips (kill = true) or clears a flag's kill switch in one environment. Idempotent: a no-op writes nothing. */
-  async setKillSwitch(name: string, environment: string, kill: boolean, actor: Actor, reason: string): Promise<KillResult> {
+  /**
+   * Flips (kill = true) or clears a flag's kill switch in one environment. Idempotent: a no-op writes nothing.
+   * `also`: writes and audit events that land in the same commit as the switch or not at all (an
+   * incoming alert's receipt, src/alerts), planned afresh on every attempt; it may throw to abandon
+   * the change. Not asked when the switch does not move.
+   */
+  async setKillSwitch(
+    name: string,
+    environment: string,
+    kill: boolean,
+    actor: Actor,
+    reason: string,
+    also?: () => Promise<{ puts: PutOp[]; audit: AuditInput[] }>,
+  ): Promise<KillResult> {
     const at = this.now().toISOString();
     const result = await auditedCommit<KillResult>(
       this.store,
@@ -126,16 +138,20 @@ export class FlagService {
         if (kill) killSwitches[environment] = killSwitch;
         else delete killSwitches[environment];
         const flag: StoredFlag = { ...existing.value, killSwitches };
+        const extra = (await also?.()) ?? { puts: [], audit: [] };
         return {
-          commit: { puts: [{ collection: FLAGS, id: name, value: flag, expectVersion: existing.version }] },
-          audit: {
-            actor,
-            action: kill ? 'flag.kill' : 'flag.restore',
-            target: { type: 'flag', id: name, environment },
-            reason,
-            before: { killSwitch: current ?? null },
-            after: { killSwitch: kill ? killSwitch : null },
-          },
+          commit: { puts: [{ collection: FLAGS, id: name, value: flag, expectVersion: existing.version }, ...extra.puts] },
+          audit: [
+            {
+              actor,
+              action: kill ? 'flag.kill' : 'flag.restore',
+              target: { type: 'flag', id: name, environment },
+              reason,
+              before: { killSwitch: current ?? null },
+              after: { killSwitch: kill ? killSwitch : null },
+            },
+            ...extra.audit,
+          ],
           result: { flag: name, environment, killed: kill, changed: true, killSwitch: kill ? killSwitch : undefined },
         };
       },

@@ -23,7 +23,13 @@ export class Authenticator {
         }
         return token;
       case 'client-or-frontend':
-        if (token.kind === 'admin') throw new AppError('forbidden', 'forbidden', 'this route needs a client or frontend token, not an admin token');
+        if (token.kind !== 'client' && token.kind !== 'frontend') {
+          throw new AppError('forbidden', 'forbidden', `this route needs a client or frontend token, not an ${token.kind} token`);
+        }
+        return token;
+      case 'alert':
+        // Which of its environments an alert may name is the route's to check (the body names them).
+        if (token.kind !== 'alert') throw new AppError('forbidden', 'forbidden', `this route needs an alert token, not a ${token.kind} token`);
         return token;
       case 'admin':
         if (token.kind !== 'admin' || !token.role) throw new AppError('forbidden', 'forbidden', `this route needs an admin token, not a ${token.kind} token`);
