@@ -32,8 +32,8 @@ const annotations = labelSet(L.annotationValueChars);
 /** RFC 3339 as Go writes it (nanoseconds, any offset); Alertmanager sends 0001-01-01T00:00:00Z for "not ended". */
 const timestamp = z
   .string()
-  .max(64)
-  .refine((t) => /^\d{4}-\d{2}-\d{2}T/.test(t) && !Number.isNaN(Date.parse(t)), 'an RFC 3339 time such as 2026-01-17T14:00:00Z');
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/, 'an RFC 3339 time such as 2026-01-17T14:00:00Z')
+  .refine((t) => !Number.isNaN(Date.parse(t)), 'an RFC 3339 time such as 2026-01-17T14:00:00Z');
 const status = z.enum(['firing', 'resolved']);
 
 export const alertmanagerAlertSchema = z.looseObject({

@@ -54,7 +54,10 @@ export function registerTokenCommands(program: Command): void {
       const ctx = contextOf(cmd);
       const envs = opts.env ?? [];
       if (opts.kind === 'admin' ? !opts.role : envs.length === 0) {
-        throw new CliError(opts.kind === 'admin' ? 'an admin token needs --role' : `a ${opts.kind} token needs --env`, EXIT.usage);
+        throw new CliError(
+          opts.kind === 'admin' ? 'an admin token needs --role' : `${opts.kind === 'alert' ? 'an' : 'a'} ${opts.kind} token needs --env`,
+          EXIT.usage,
+        );
       }
       if ((opts.kind === 'client' || opts.kind === 'frontend') && envs.length > 1)
         throw new CliError(`a ${opts.kind} token serves one environment: give one --env`, EXIT.usage);
