@@ -8,9 +8,9 @@ import type { AlertAction, AlertResult, AlertTarget, IncomingAlert, Outcome } fr
  * (source, environment, fingerprint, startsAt), status and target. A receipt is created with a
  * create-if-absent compare-and-set in the same commit as the action it records, so of two replicas
  * that get the same resend, one acts and the other finds the receipt.
- * Receipts expire: RECEIPT_TTL_MS after the alert was last seen (a resend within the last half of
- * that extends it, so an alert that fires for weeks is still recognised). Expired ones are swept
- * by whichever replica next receives an alert, at most once per PRUNE_EVERY_MS.
+ * Receipts expire RECEIPT_TTL_MS after they were written or renewed; a resend in the second half
+ * of that time renews them, so an alert that fires for weeks is still recognised. Expired ones are
+ * swept by whichever replica next receives an alert, at most once per PRUNE_EVERY_MS.
  */
 
 export const ALERT_RECEIPTS = 'alert-receipts';

@@ -6,7 +6,7 @@ import { ALERT_ACTIONS } from './alert-model.js';
 /**
  * The bodies the alert routes take. Alertmanager's webhook payload is taken as Alertmanager sends
  * it (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config, version "4"):
- * fields it may add later pass through unread, and every field read is bounded (README, "Limits").
+ * fields it may add later are accepted and left out, and every field read is bounded (README, "Limits").
  */
 
 export const ALERT_PAYLOAD_LIMITS = {
@@ -36,7 +36,7 @@ const timestamp = z
   .refine((t) => !Number.isNaN(Date.parse(t)), 'an RFC 3339 time such as 2026-01-17T14:00:00Z');
 const status = z.enum(['firing', 'resolved']);
 
-export const alertmanagerAlertSchema = z.looseObject({
+export const alertmanagerAlertSchema = z.object({
   status,
   labels,
   annotations: annotations.default({}),
@@ -49,7 +49,7 @@ export const alertmanagerAlertSchema = z.looseObject({
 export type AlertmanagerAlert = z.infer<typeof alertmanagerAlertSchema>;
 
 export const alertmanagerPayloadSchema = z
-  .looseObject({
+  .object({
     version: z.string().max(20),
     groupKey: text.optional(),
     truncatedAlerts: z.number().int().min(0).optional(),

@@ -76,6 +76,8 @@ export class AlertService {
       return result;
     } catch (err) {
       if (err instanceof AlreadyReceived) return { ...asked, outcome: 'duplicate', detail: `acted on meanwhile (at ${err.at}), by another request` };
+      // Gone meanwhile (a flag deleted, a release's rollout the lookup named but the store does not hold).
+      if (err instanceof AppError && err.kind === 'not-found') return { ...asked, outcome: 'unknown_target', detail: err.message };
       throw err;
     }
   }
