@@ -44,6 +44,8 @@ import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
 import { createNotifications, type Notifications } from './notifications/notifications.js';
 import { pipelinePromotedEvent } from './notifications/published-events.js';
+import { createAlerts } from './alerts/alerts.js';
+import { alertActedNotice } from './alerts/alert-notice.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
@@ -110,6 +112,13 @@ export async function startController(config: Config, logger: Logger, options: C
   // Listens to rollout changes and kill switches from the start, so no change made through the API or the loop goes untold.
   const notifications = createNotifications({ store, logger, rollouts, flags, now, config, version: VERSION });
   notifications.start();
+  // Incoming alerts act through the same services as people, and are told like their acts.
+  const releases = { findActiveRelease: (name: string, env: string) => rollouts.activeRelease(name, env) };
+  const alerts = createAlerts({ store, rollouts, flags, now, awaitApplied, logger, releases, onInvalid: logInvalidDocument(logger) });
+  alerts.service.onActed((alert, result) => {
+    const event = alertActedNotice(alert, result, now());
+    if (event) notifications.publish(event);
+  });
 
   // Environments first: flag files naming an undeclared environment are refused.
   const environmentsFile = environmentsFilePath(config);
@@ -177,6 +186,7 @@ export async function startController(config: Config, logger: Logger, options: C
       ...dashboardRoutes({ rollouts, outcomes, store, now }),
       ...uiAssetRoutes(),
       ...notifications.routes,
+      ...alerts.routes,
       ...observability.routes(config.METRICS_TOKEN),
       ...backupRoutes({
         store,

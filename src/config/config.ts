@@ -115,6 +115,8 @@ export const configSchema = z.object({
   BODY_LIMIT_CLIENT: byteSize.default(256 * 1024),
   BODY_LIMIT_OUTCOMES: byteSize.default(1024 * 1024),
   BODY_LIMIT_EVALUATION: byteSize.default(64 * 1024),
+  /** Alertmanager groups every alert of a group in one notification: room for about a thousand. */
+  BODY_LIMIT_ALERTS: byteSize.default(1024 * 1024),
   BODY_LIMIT_ADMIN: byteSize.default(1024 * 1024),
   BODY_LIMIT_IMPORT: byteSize.default(16 * 1024 * 1024),
   BODY_LIMIT_RESTORE: byteSize.default(64 * 1024 * 1024),

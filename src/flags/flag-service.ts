@@ -110,41 +110,72 @@ export class FlagService {
     );
   }
 
-  /** Flips (kill = true) or clears a flag's kill switch in one environment. Idempotent: a no-op writes nothing. */
-  async setKillSwitch(name: string, environment: string, kill: boolean, actor: Actor, reason: string): Promise<KillResult> {
+  /**
+   * Flips (kill = true) or clears a flag's kill switch in one environment. Idempotent: a no-op writes nothing.
+   * `also`: writes and audit events that land in the same commit as the switch or not at all (an
+   * incoming alert's receipt, src/alerts), planned afresh on every attempt; it may throw to abandon
+   * the change. Not asked when the switch does not move.
+   */
+  async setKillSwitch(
+    name: string,
+    environment: string,
+    kill: boolean,
+    actor: Actor,
+    reason: string,
+    also?: () => Promise<{ puts: PutOp[]; audit: AuditInput[] }>,
+  ): Promise<KillResult> {
+    return (await this.setKillSwitches([name], environment, kill, actor, reason, also))[0]!;
+  }
+
+  /**
+   * The kill switches of several flags (a release's) flipped in one commit, so no application ever
+   * sees some of them off and others on. A flag already in the asked state is left as it is; `also`
+   * joins the commit only when at least one switch moves.
+   */
+  async setKillSwitches(
+    names: string[],
+    environment: string,
+    kill: boolean,
+    actor: Actor,
+    reason: string,
+    also?: () => Promise<{ puts: PutOp[]; audit: AuditInput[] }>,
+  ): Promise<KillResult[]> {
     const at = this.now().toISOString();
-    const result = await auditedCommit<KillResult>(
+    const results = await auditedCommit<KillResult[]>(
       this.store,
       async () => {
-        const [existing] = await Promise.all([this.get(name), assertEnvironmentsDeclared(this.store, [environment])]);
-        const current = forEnvironment(existing.value.killSwitches, environment);
-        if (kill === (current !== undefined)) {
-          return { commit: {}, audit: [], result: { flag: name, environment, killed: kill, changed: false, killSwitch: current } };
-        }
-        const killSwitches = { ...existing.value.killSwitches };
-        const killSwitch = { reason, actor: actor.name, at };
-        if (kill) killSwitches[environment] = killSwitch;
-        else delete killSwitches[environment];
-        const flag: StoredFlag = { ...existing.value, killSwitches };
-        return {
-          commit: { puts: [{ collection: FLAGS, id: name, value: flag, expectVersion: existing.version }] },
-          audit: {
+        const [existing] = await Promise.all([Promise.all(names.map((name) => this.get(name))), assertEnvironmentsDeclared(this.store, [environment])]);
+        const puts: PutOp[] = [];
+        const audit: AuditInput[] = [];
+        const result = existing.map((doc, i): KillResult => {
+          const name = names[i]!;
+          const current = forEnvironment(doc.value.killSwitches, environment);
+          if (kill === (current !== undefined)) return { flag: name, environment, killed: kill, changed: false, killSwitch: current };
+          const killSwitches = { ...doc.value.killSwitches };
+          const killSwitch = { reason, actor: actor.name, at };
+          if (kill) killSwitches[environment] = killSwitch;
+          else delete killSwitches[environment];
+          puts.push({ collection: FLAGS, id: name, value: { ...doc.value, killSwitches } satisfies StoredFlag, expectVersion: doc.version });
+          audit.push({
             actor,
             action: kill ? 'flag.kill' : 'flag.restore',
             target: { type: 'flag', id: name, environment },
             reason,
             before: { killSwitch: current ?? null },
             after: { killSwitch: kill ? killSwitch : null },
-          },
-          result: { flag: name, environment, killed: kill, changed: true, killSwitch: kill ? killSwitch : undefined },
-        };
+          });
+          return { flag: name, environment, killed: kill, changed: true, killSwitch: kill ? killSwitch : undefined };
+        });
+        if (puts.length === 0) return { commit: {}, audit: [], result };
+        const extra = (await also?.()) ?? { puts: [], audit: [] };
+        return { commit: { puts: [...puts, ...extra.puts] }, audit: [...audit, ...extra.audit], result };
       },
       this.now,
       this.awaitApplied,
     );
     // Only a switch that moved is news: a repeated kill or restore tells nobody.
-    if (result.changed) this.tellKillSwitch({ flag: name, environment, killed: kill, reason, actor, at });
-    return result;
+    for (const r of results) if (r.changed) this.tellKillSwitch({ flag: r.flag, environment, killed: kill, reason, actor, at });
+    return results;
   }
 
   private tellKillSwitch(change: KillSwitchChange): void {

@@ -241,6 +241,14 @@ export const policySchema = z
     /** How long a completed rollout keeps its rollback rules watching (0: not at all); a breach then still kills the flag. */
     watchAfterCompletion: durationSchema.prefault(0),
     traffic: trafficSchema.optional(),
+    /**
+     * Incoming alerts (src/alerts). `resumeOnResolve`: when the alert that paused a rollout resolves,
+     * resume it, provided nobody moved it since; by default it stays paused for a person.
+     */
+    alerts: z
+      .object({ resumeOnResolve: z.boolean().default(false) })
+      .strict()
+      .optional(),
   })
   .strict()
   .meta({ id: 'Policy' });

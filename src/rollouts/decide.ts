@@ -13,8 +13,8 @@ import { judgeStep } from './judge-step.js';
  * Pure: no I/O and no clock of its own, so every rule of a policy is a row in a table test.
  */
 export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decision {
-  // A completed rollout that still watches (watchAfterCompletion) is analysed, and nothing else.
-  const watched = isWatching(rollout) && (input.kind === 'analysis' || input.kind === 'provider-error');
+  // A completed rollout that still watches (watchAfterCompletion) is analysed, and may be rolled back, nothing else.
+  const watched = isWatching(rollout) && (input.kind === 'analysis' || input.kind === 'provider-error' || input.kind === 'rollback');
   if (isFinal(rollout.state) && !watched) return refuse('conflict', 'rollout_finished', `the rollout is ${rollout.state.replace('_', ' ')}`);
   const at = now.toISOString();
   const r: Rollout = { ...rollout, updatedAt: at };
@@ -52,7 +52,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
     case 'pause':
       if (r.state === 'scheduled') return refuse('conflict', 'not_started', `the rollout is scheduled for ${r.startAt}: abort it to cancel it`);
       if (r.state === 'paused') return refuse('conflict', 'already_paused', 'the rollout is already paused');
-      return decided(pause(r, now, `paused by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
+      return decided(pause(r, now, `paused by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name, alertOf(input)), []);
     case 'resume': {
       if (r.state !== 'paused') return refuse('conflict', 'not_paused', `the rollout is ${r.state.replace('_', ' ')}, not paused`);
       // Before its first step (waiting for a window or its Go/No-Go) it starts over from pending.
@@ -72,7 +72,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
         now,
         `resumed by ${input.by.name}`,
         input.by.name,
-        {},
+        alertOf(input),
         'paused',
       );
       return progress(resumed, now, input.by.name);
@@ -82,7 +82,19 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
         { ...transition(r, 'aborted', now, `aborted by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), percentage: 0 },
         [{ kind: 'set-percentage', percentage: 0 }],
       );
+    case 'rollback': {
+      // The same kill as a breached rule, on someone's word (an incoming alert): there is no measurement to show.
+      const reason = `rolled back by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`;
+      return decided(transition(r, 'rolled_back', now, reason, input.by.name, alertOf(input)), [
+        { kind: 'kill', flags: [...rolloutFlags(r), ...r.plan.killSwitches], reason },
+      ]);
+    }
   }
+}
+
+/** The alert a command came from, for its transition. */
+function alertOf(input: { alert?: Transition['alert'] }): Partial<Transition> {
+  return input.alert ? { alert: input.alert } : {};
 }
 
 /**
@@ -246,11 +258,11 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
  * Pauses the rollout. Approvals not yet used become void: they were given for what the approver saw
  * before the pause, and the step is judged afresh on resume, so it must be approved afresh too.
  */
-function pause(r: Rollout, now: Date, reason: string, actor: string): Rollout {
+function pause(r: Rollout, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}): Rollout {
   const from: ActiveState = r.state === 'paused' ? r.pausedFrom : (r.state as ActiveState);
   const voided = unusedApprovals(r);
   const kept = voided.length ? r.approvals.filter((a) => !voided.includes(a)) : r.approvals;
-  const entry = transitionEntry(r, 'paused', now, reason, actor, voided.length ? { voidedApprovals: voided } : {});
+  const entry = transitionEntry(r, 'paused', now, reason, actor, voided.length ? { ...extra, voidedApprovals: voided } : extra);
   return { ...r, approvals: kept, state: 'paused', pausedFrom: from, pauseReason: reason, history: [...r.history, entry] };
 }
 

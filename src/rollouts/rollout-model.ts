@@ -130,6 +130,25 @@ export interface Transition {
    * Kept in the history, written once, rather than on the record every analysis rewrites.
    */
   preflight?: Preflight;
+  /** On a transition an incoming alert made (src/alerts): what the alert said, bounded in size. */
+  alert?: AlertNote;
+}
+
+/**
+ * An incoming alert as a rollout's history keeps it: who raised it and what it said, each text
+ * already cut to a bounded length by src/alerts.
+ */
+export interface AlertNote {
+  /** `alertmanager` or `generic`: the route it came in on. */
+  source: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  alertname?: string;
+  startsAt?: string;
+  generatorURL?: string;
+  summary?: string;
+  description?: string;
+  labels: Record<string, string>;
 }
 
 /**
@@ -230,9 +249,12 @@ export type DecisionInput =
   /** `step` is the percentage of the step being approved; without it, the step awaiting approval. */
   | { kind: 'approve'; by: Person; comment?: string; step?: number; ahead?: boolean }
   | { kind: 'reject'; by: Person; comment?: string }
-  | { kind: 'pause'; by: Person; comment?: string }
-  | { kind: 'resume'; by: Person; comment?: string }
-  | { kind: 'abort'; by: Person; comment?: string };
+  /** `alert`: the incoming alert that asks for it, kept on the transition. */
+  | { kind: 'pause'; by: Person; comment?: string; alert?: AlertNote }
+  | { kind: 'resume'; by: Person; comment?: string; alert?: AlertNote }
+  | { kind: 'abort'; by: Person; comment?: string }
+  /** Kill the flag (and the policy's killSwitches) and end rolled_back, on someone's word rather than a breached rule. */
+  | { kind: 'rollback'; by: Person; comment?: string; alert?: AlertNote };
 
 /** Side effects the loop carries out, in the same commit as the new rollout state. */
 export type Action = { kind: 'set-percentage'; percentage: number } | { kind: 'kill'; flags: string[]; reason: string };

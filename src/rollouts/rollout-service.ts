@@ -78,7 +78,12 @@ export class RolloutService {
 
   /** Whether a release of this name is active in the environment (its marker exists; see activeKeys). */
   async releaseActive(environment: string, name: string): Promise<boolean> {
-    return (await this.store.get(ACTIVE, releaseMarker(environment, name))) !== null;
+    return (await this.activeRelease(name, environment)) !== undefined;
+  }
+
+  /** The id of the active release of this name in the environment, if there is one. */
+  async activeRelease(name: string, environment: string): Promise<string | undefined> {
+    return (await this.store.get<{ id: string }>(ACTIVE, releaseMarker(environment, name)))?.value.id;
   }
 
   /** One rollout with the version of its record (the ETag people send back as If-Match). */

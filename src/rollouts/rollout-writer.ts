@@ -67,6 +67,12 @@ export interface ApplyOptions {
   expectVersion?: number;
   /** Sees the decision that was applied (the last attempt's). */
   onDecided?: (decision: Extract<Decision, { kind: 'decided' }>) => void;
+  /**
+   * Writes and audit events that land in the same commit as the change or not at all (an incoming
+   * alert's receipt, src/alerts), planned afresh on every attempt; it may throw to abandon the
+   * change. Not asked when the decision changes nothing.
+   */
+  also?: (next: Rollout) => Promise<{ puts: PutOp[]; audit: AuditInput[] }>;
 }
 
 /**
@@ -188,6 +194,11 @@ export class RolloutWriter {
         else
           for (const t of newTransitions)
             audit.unshift({ actor, action: `rollout.${t.to}`, target, reason: t.reason, before: summary(rollout), after: summary(next) });
+        if (options.also) {
+          const extra = await options.also(next);
+          puts.push(...extra.puts);
+          audit.push(...extra.audit);
+        }
         const commit: Commit = { puts, ...(fence ? { fence } : {}) };
         if (isDone(next)) commit.deletes = activeKeys(rollout).map((key) => ({ collection: ACTIVE, id: key, quiet: true }));
         return { commit, audit, result: next };

@@ -349,6 +349,24 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect((await cli(['tokens', 'revoke', token.id], t.adminToken)).code).toBe(2);
   });
 
+  it('tokens: creates an alert token bound to several environments (issue 16)', async () => {
+    const created = await cli(['tokens', 'create', '--kind', 'alert', '--env', 'staging', '--env', 'production', '--name', 'alertmanager'], t.adminToken);
+    expect(created.code).toBe(0);
+    // The secret alone on stdout.
+    expect(created.stdout.trim()).toMatch(/^alert:staging\+1\.[0-9a-f]{48}$/);
+    expect(created.stderr).toContain('(staging,production)');
+    const list = await cli(['tokens', 'list'], t.adminToken);
+    expect(list.stdout).toMatch(/alertmanager\s+alert\s+staging,production/);
+    const commas = await cli(['tokens', 'create', '--kind', 'alert', '--env', 'staging,production', '--name', 'apm', '--json'], t.adminToken);
+    expect(JSON.parse(commas.stdout).environments).toEqual(['staging', 'production']);
+    const none = await cli(['tokens', 'create', '--kind', 'alert', '--name', 'nowhere'], t.adminToken);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('an alert token needs --env');
+    const twoForClient = await cli(['tokens', 'create', '--kind', 'client', '--env', 'staging,production', '--name', 'x'], t.adminToken);
+    expect(twoForClient.code).toBe(1);
+    expect(twoForClient.stderr).toContain('a client token serves one environment');
+  });
+
   it('exit codes: unknown token 4, no token 1, unreachable controller 3, unknown rollout 2', async () => {
     const bad = await cli(['status'], 'not-a-real-token-secret');
     expect(bad.code).toBe(4);

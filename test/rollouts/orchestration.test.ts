@@ -269,6 +269,31 @@ describe('a release of several flags ramped as one', () => {
     for (const g of [...traffic, whole]) expect(g.failures).toEqual([]);
   });
 
+  it('an incoming alert naming the release kills every flag of it in one commit, and pauses it on a pause', async () => {
+    const flags = ['o2-train-a', 'o2-train-b'];
+    for (const flag of flags) await expectStatus(t, 201, 'PUT', `/api/admin/flags/${flag}`, plainFlag, editor.secret);
+    const release = await expectStatus(t, 201, 'POST', '/api/admin/releases', { name: 'training', environment: ENV, policy: 'short', flags }, editor.secret);
+    const token = await expectStatus(t, 201, 'POST', '/api/admin/tokens', { kind: 'alert', environments: [ENV], name: 'monitoring' });
+    const send = (action: string, fingerprint: string) =>
+      fetch(`${t.url}/api/alerts/generic`, {
+        method: 'POST',
+        headers: { Authorization: token.secret, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ release: 'training', environment: ENV, action, reason: 'P0 bug in training', fingerprint }),
+      }).then(async (res) => ({ status: res.status, body: await res.json() }));
+    const paused = await send('pause', 'p0-1');
+    expect(paused.status).toBe(200);
+    expect(paused.body.results[0]).toMatchObject({ outcome: 'acted', rolloutId: release.id });
+    expect((await expectStatus(t, 200, 'GET', `/api/admin/releases/${release.id}`)).state).toBe('paused');
+    const killed = await send('kill', 'p0-2');
+    expect(killed.body.results[0]).toMatchObject({ outcome: 'acted' });
+    const kills = (await auditEvents(t)).filter((e: any) => e.action === 'flag.kill' && flags.includes(e.target.id));
+    expect(kills).toHaveLength(2);
+    expect(Math.abs(kills[0].seq - kills[1].seq)).toBe(1);
+    const served = await Promise.all(flags.map((flag) => expectStatus(t, 200, 'GET', `/api/admin/flags/${flag}`)));
+    expect(served.every((f: any) => f.killSwitches[ENV]?.reason === served[0].killSwitches[ENV].reason)).toBe(true);
+    expect((await send('kill', 'p0-2')).body.results[0].outcome).toBe('duplicate');
+  });
+
   it('refuses flags that cannot share a cohort, naming them, and a release with a flag twice', async () => {
     await expectStatus(t, 201, 'PUT', '/api/admin/flags/o2-by-session', {
       environments: {
