@@ -6,6 +6,7 @@ import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { DEFAULT_URL } from './context.js';
+import { terminalSafe } from './output.js';
 
 /** rolloutctl: the admin API from a terminal or a script. */
 export function buildProgram(): Command {
@@ -55,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
           ...(err.details.length ? { details: err.details } : {}),
         };
         process.stderr.write(`${JSON.stringify(body)}\n`);
-      } else process.stderr.write([...err.details, `error: ${err.message}`].map((l) => `${l}\n`).join(''));
+      } else process.stderr.write([...err.details, `error: ${err.message}`].map((l) => `${terminalSafe(l)}\n`).join(''));
       return err.exitCode;
     }
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
