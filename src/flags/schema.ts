@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { choiceMessage, fieldsValid, keyedUnion } from '../validation/schema-errors.js';
+import { fieldsValid, keyedUnion } from '../validation/schema-errors.js';
 import { flagNameSchema, storedFlagNameSchema } from './flag-name.js';
 
 /**
@@ -54,7 +54,7 @@ function constraintSchemaOf(strictness: Strictness) {
   return z
     .object({
       contextName: z.string().min(1),
-      operator: z.string().min(1).max(MAX_OPERATOR_CHARS),
+      operator: strictness === 'authored' ? z.enum(OPERATORS) : z.string().min(1).max(MAX_OPERATOR_CHARS),
       value: z.string().optional(),
       // Unleash always sends a list (empty for single-value operators); SDKs call values.filter() unguarded.
       values: z.array(z.string()).default([]),
@@ -64,9 +64,6 @@ function constraintSchemaOf(strictness: Strictness) {
     .superRefine(
       (c, ctx) => {
         const known = KNOWN_OPERATORS.has(c.operator);
-        if (!known && strictness === 'authored') {
-          ctx.addIssue({ code: 'custom', path: ['operator'], message: choiceMessage(c.operator, OPERATORS) });
-        }
         // A single-value operator without a value would silently evaluate to false in every SDK.
         if (known && !MULTI_VALUE_OPERATORS.has(c.operator) && c.value === undefined) {
           ctx.addIssue({ code: 'custom', path: ['value'], message: `operator ${c.operator} needs a "value"` });
