@@ -179,6 +179,8 @@ const ODD_NAMES = [
   '<b onmouseover=x>bold</b>',
   '../../etc/passwd',
   'outcome:production:x:0',
+  // A Redis Cluster hash tag: keys start with the deployment's own {prefix}, whose tag is the first and so the one that counts.
+  '{hash}tag',
 ];
 
 describe.each(['redis', 'embedded'] as const)('names in any Unicode, on the %s store', (store) => {
