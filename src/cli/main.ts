@@ -7,6 +7,7 @@ import { registerTokenCommands } from './token-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerWebhookCommands } from './webhook-commands.js';
 import { DEFAULT_URL } from './context.js';
+import { terminalSafe } from './output.js';
 
 /** rolloutctl: the admin API from a terminal or a script. */
 export function buildProgram(): Command {
@@ -57,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
           ...(err.details.length ? { details: err.details } : {}),
         };
         process.stderr.write(`${JSON.stringify(body)}\n`);
-      } else process.stderr.write([...err.details, `error: ${err.message}`].map((l) => `${l}\n`).join(''));
+      } else process.stderr.write([...err.details, `error: ${err.message}`].map((l) => `${terminalSafe(l)}\n`).join(''));
       return err.exitCode;
     }
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);

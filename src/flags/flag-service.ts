@@ -9,7 +9,8 @@ import { FileError } from '../files/file-error.js';
 import { storedFlagSchema, type FlagDefinition, type Segment, type StoredFlag } from './schema.js';
 import type { ImportPayload } from './import-schema.js';
 import { assertEnvironmentsDeclared } from '../environments/declared.js';
-import { danglingInStrategies, danglingSegmentReferences, segmentIds } from './segment-references.js';
+import { danglingSegmentReferences, segmentIds } from './segment-references.js';
+import { importAnswer, keptByImport, type ImportAnswer } from './import-report.js';
 import { ROLLOUTS, type Rollout } from '../rollouts/rollout-model.js';
 import { forcedReason, ownedStrategies, reconcileWithRollouts, type OwningRollout } from './rollout-ownership.js';
 import type { KillResult, KillSwitchChange, KillSwitchListener, RefusedFlag } from './flag-results.js';
@@ -198,9 +199,10 @@ export class FlagService {
 
   /**
    * Upserts an Unleash client payload into one environment, all or nothing: every flag and segment
-   * is one commit, so a failure (or a racing writer) never leaves half an import behind.
+   * is one commit, so a failure (or a racing writer) never leaves half an import behind. What
+   * authoring would refuse is kept as it came and answered (import-report.ts).
    */
-  async importEnvironment(environment: string, payload: ImportPayload, actor: Actor): Promise<{ imported: number }> {
+  async importEnvironment(environment: string, payload: ImportPayload, actor: Actor): Promise<ImportAnswer> {
     return auditedCommit(
       this.store,
       async () => {
@@ -219,7 +221,7 @@ export class FlagService {
           audit.push({ actor, action: 'segment.import', target: { type: 'segment', id: String(segment.id) }, before: existing?.value ?? null, after: segment });
         }
         const known = new Set([...segmentIds(segmentDocs.map((d) => d.value)), ...segmentIds(payload.segments ?? [])]);
-        throwIfProblems(payload.features.flatMap((feature, i) => danglingInStrategies(feature.strategies, known, `features[${i}].strategies`)));
+        const kept = keptByImport(payload, known);
         payload.features.forEach((feature) => {
           const existing = flags.get(feature.name)?.value;
           const { enabled, strategies, variants, ...flagLevel } = feature;
@@ -232,7 +234,7 @@ export class FlagService {
           puts.push({ collection: FLAGS, id: flag.name, value: flag, expectVersion: flags.get(flag.name)?.version ?? 0 });
           audit.push({ actor, action: 'flag.import', target: { type: 'flag', id: flag.name, environment }, before: existing ?? null, after: flag });
         });
-        return { commit: { puts }, audit, result: { imported: payload.features.length } };
+        return { commit: { puts }, audit, result: importAnswer(payload.features.length, kept) };
       },
       this.now,
       this.awaitApplied,

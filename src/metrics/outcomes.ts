@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flagNameSchema } from '../flags/schema.js';
+import { RESERVED_NAME_PREFIX } from '../flags/flag-name.js';
 import { appNameSchema } from './sdk-fields.js';
 import type { Store } from '../store/port.js';
 import { addFields, boundField, canonicalBound, cohortField, totalsOf, unitFields, type OutcomeFields } from './outcome-fields.js';
@@ -108,10 +109,11 @@ export const outcomeReportSchema = z
 export type OutcomeReport = z.infer<typeof outcomeReportSchema>;
 
 /**
- * Where a release's own records are counted, beside its flags': a name no flag can have (flag
- * names hold no "@"), so it never mixes with a flag's outcomes.
+ * Where a release's own records are counted, beside its flags': a name no flag can have (no flag
+ * name, not even one an import brought, starts with RESERVED_NAME_PREFIX), so it never mixes with a
+ * flag's outcomes or users.
  */
-export const releaseOutcomeKey = (release: string) => `@release.${release}`;
+export const releaseOutcomeKey = (release: string) => `${RESERVED_NAME_PREFIX}${release}`;
 
 /** Where a record is counted: under its flag, or its release's key. */
 const countedUnder = (record: OutcomeReport['records'][number]) => record.flag ?? releaseOutcomeKey(record.release!);
