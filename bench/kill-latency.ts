@@ -11,6 +11,11 @@ export interface KillLatencyOptions {
   url: string;
   adminToken: string;
   clientSecret: string;
+  /**
+   * The SDKs' own client token: applications hold tokens of their own, and the 1,000 raw streams
+   * already fill one token's stream allowance (STREAMS_PER_TOKEN, 1,000 by default).
+   */
+  sdkSecret: string;
   env: string;
   flag: string;
   streams: number;
@@ -118,7 +123,7 @@ export async function measureKillLatency(opts: KillLatencyOptions): Promise<Kill
         instanceId: `bench-sdk-${i}`,
         disableMetrics: true,
         backupPath: dir,
-        customHeaders: { Authorization: opts.clientSecret },
+        customHeaders: { Authorization: opts.sdkSecret },
         experimentalMode: { type: 'streaming' },
         skipInstanceCountWarning: true,
       });

@@ -182,7 +182,7 @@ export function renderMarkdown(r: Report): string {
     const k = r.kill;
     out.push('## Kill-to-SDK latency', '');
     out.push(
-      `${num(k.streams)} raw SSE streams + ${k.sdks} stock \`unleash-client\` SDKs (streaming mode) on \`GET /api/client/streaming\`; ${k.ops} kill/restore operations ${k.spacingMs} ms apart. Latency is from sending the admin request to the stream receiving \`unleash-updated\` with the new state (raw) or the SDK emitting \`changed\` with \`isEnabled\` flipped.`,
+      `${num(k.streams)} raw SSE streams + ${k.sdks} stock \`unleash-client\` SDKs (streaming mode, with a client token of their own, as separate applications have) on \`GET /api/client/streaming\`; ${k.ops} kill/restore operations ${k.spacingMs} ms apart. Latency is from sending the admin request to the stream receiving \`unleash-updated\` with the new state (raw) or the SDK emitting \`changed\` with \`isEnabled\` flipped.`,
       '',
     );
     const c = k.connect;

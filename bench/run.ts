@@ -205,11 +205,14 @@ async function main(): Promise<void> {
   await benchFeatures(redis, ['full', 'notModified', 'identity'], DURATIONS, true);
 
   console.error(`  kill latency: opening ${KILL.streams} streams + ${KILL.sdks} SDKs…`);
+  const sdkToken = await redis.admin('POST', '/api/admin/tokens', { kind: 'client', environment: ENV, name: 'bench-sdks' });
+  if (sdkToken.status !== 201) throw new Error(`SDK token creation failed: ${sdkToken.status}`);
   report.kill = await measureKillLatency({
     ...KILL,
     url: redis.url,
     adminToken: redis.adminToken,
     clientSecret: redis.clientSecret,
+    sdkSecret: sdkToken.body.secret,
     env: ENV,
     flag: KILL_FLAG,
     serverPid: redis.pid,

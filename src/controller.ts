@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
 import { describeTopology, openStore, parseRedisUrl } from './store/index.js';
@@ -12,8 +12,6 @@ import { tokenRoutes } from './auth/token-routes.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { FlagService } from './flags/flag-service.js';
 import { flagRoutes } from './flags/flag-routes.js';
-import { readFlagFiles } from './flags/flag-files.js';
-import { describeConflict } from './flags/rollout-ownership.js';
 import { ServingState } from './serving/serving-state.js';
 import { StreamHub } from './serving/stream-hub.js';
 import { Registrations } from './serving/registrations.js';
@@ -31,11 +29,13 @@ import { LimitLog } from './http/limit-log.js';
 import { healthRoutes } from './http/health-routes.js';
 import { StoreOutcomeSource } from './metrics/outcomes.js';
 import { outcomeRoutes } from './metrics/outcome-routes.js';
-import { PolicyService, readPolicyFiles } from './policies/policy-service.js';
+import { PolicyService } from './policies/policy-service.js';
+import { applyConfigFiles } from './controller-files.js';
+import { createPipelines } from './pipelines/index.js';
 import { policyRoutes } from './policies/policy-routes.js';
 import { EnvironmentService } from './environments/environment-service.js';
 import { environmentRoutes } from './environments/environment-routes.js';
-import { environmentsFilePath, readEnvironmentsFile } from './environments/environment-files.js';
+import { environmentsFilePath } from './environments/environment-files.js';
 import { RolloutService } from './rollouts/rollout-service.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop } from './rollouts/rollout-loop.js';
 import { prometheusProviderFromConfig } from './metrics/prometheus/index.js';
@@ -44,8 +44,10 @@ import { ServerEvaluation } from './evaluation/server-evaluation.js';
 import { frontendRoutes } from './frontend/frontend-routes.js';
 import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
-import { FileError } from './files/file-error.js';
-import { createNotifications } from './notifications/notifications.js';
+import { createNotifications, type Notifications } from './notifications/notifications.js';
+import { pipelinePromotedEvent } from './notifications/published-events.js';
+import { createAlerts } from './alerts/alerts.js';
+import { alertActedNotice } from './alerts/alert-notice.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
@@ -63,6 +65,8 @@ export interface Controller {
   store: Store;
   state: ServingState;
   loop: RolloutLoop;
+  /** Queues a published event (src/notifications/published-events.ts) for the webhooks that want it. */
+  publish: Notifications['publish'];
   /** Graceful stop: stop accepting, end streams, let in-flight requests finish, close the store. */
   stop(): Promise<void>;
 }
@@ -106,22 +110,30 @@ export async function startController(config: Config, logger: Logger, options: C
   // Outcomes too: a start's pre-flight checks the flag's baseline against the policy's gates.
   const rollouts = new RolloutService(store, now, environments, awaitApplied, { outcomes });
   observability.watchRollouts(rollouts);
+  const pipelines = createPipelines({ store, rollouts, logger, replicaId, tickMs: Math.max(config.ROLLOUT_TICK_MS, 50), now, awaitApplied });
   // Listens to rollout changes and kill switches from the start, so no change made through the API or the loop goes untold.
   const notifications = createNotifications({ store, logger, rollouts, flags, now, config, version: VERSION });
   notifications.start();
+  // Incoming alerts act through the same services as people, and are told like their acts.
+  const releases = { findActiveRelease: (name: string, env: string) => rollouts.activeRelease(name, env) };
+  const alerts = createAlerts({ store, rollouts, flags, now, awaitApplied, logger, releases, onInvalid: logInvalidDocument(logger) });
+  alerts.service.onActed((alert, result) => {
+    const event = alertActedNotice(alert, result, now());
+    if (event) notifications.publish(event);
+  });
 
   // Environments first: flag files naming an undeclared environment are refused.
   const environmentsFile = environmentsFilePath(config);
   if (watch.lost) {
     logger.error('files and the bootstrap token were not applied: the store lost data (see above); restart the replicas once a person dealt with it');
   } else {
-    const maxBytes = config.YAML_FILE_MAX_BYTES;
-    await loadEnvironmentsFile(environmentsFile, maxBytes, environments, logger);
-    const upgraded = await environments.declareEnvironmentsInUse();
-    if (upgraded.length > 0)
-      logger.warn({ environments: upgraded }, `declared environments already in use: ${upgraded.join(', ')} (no rules; an admin may add some)`);
-    await loadFlagFiles(config.FLAGS_DIR, maxBytes, flags, logger);
-    await loadPolicyFiles(config.POLICIES_DIR, maxBytes, policies, logger, environmentsFile);
+    await applyConfigFiles(
+      { environmentsFile, flagsDir: config.FLAGS_DIR, policiesDir: config.POLICIES_DIR, maxBytes: config.YAML_FILE_MAX_BYTES },
+      { environments, flags, policies, store },
+      logger,
+      now,
+      awaitApplied,
+    );
     const { generatedSecret } = await tokens.bootstrap(config.ADMIN_TOKEN, embedded);
     // Printed to stdout once, outside the structured log, so it is never shipped to a log store.
     if (generatedSecret) process.stdout.write(`\nGenerated admin token (shown once; set ADMIN_TOKEN to choose your own):\n  ${generatedSecret}\n\n`);
@@ -157,7 +169,12 @@ export async function startController(config: Config, logger: Logger, options: C
     [
       ...healthRoutes({ ready: () => readiness(state.loaded, storeUp, watch.lost) }),
       ...clientRoutes({ state, hub, store, fetches, registrations: new Registrations(store, config.CLIENT_APPS_PER_ENVIRONMENT), now: () => now().getTime() }),
-      ...outcomeRoutes({ outcomes, servesFlag: (env, flag) => state.servesFlag(env, flag), now: () => now().getTime() }),
+      ...outcomeRoutes({
+        outcomes,
+        servesFlag: (env, flag) => state.servesFlag(env, flag),
+        releaseActive: (env, name) => rollouts.releaseActive(env, name),
+        now: () => now().getTime(),
+      }),
       ...frontendRoutes(serverEvaluation),
       ...ofrepRoutes(serverEvaluation),
       ...flagRoutes(flags),
@@ -165,6 +182,7 @@ export async function startController(config: Config, logger: Logger, options: C
       ...policyRoutes(policies),
       ...environmentRoutes(environments),
       ...rolloutRoutes(rollouts),
+      ...pipelines.routes,
       ...reportRoutes({ rollouts, store, now }),
       ...tokenRoutes(tokens),
       ...auditRoutes(store, () => watch.auditMemory()),
@@ -172,6 +190,7 @@ export async function startController(config: Config, logger: Logger, options: C
       ...dashboardRoutes({ rollouts, outcomes, store, now }),
       ...uiAssetRoutes(),
       ...notifications.routes,
+      ...alerts.routes,
       ...observability.routes(config.METRICS_TOKEN),
       ...backupRoutes({
         store,
@@ -216,6 +235,13 @@ export async function startController(config: Config, logger: Logger, options: C
   });
   observability.watchLoop(loop);
   loop.start();
+  // Promotions are told like any change people should hear of; the new rollout's own start is told too.
+  pipelines.runner.onChange(({ kind, run, stage, rollout }) => {
+    if (kind !== 'promoted' || !rollout) return;
+    const from = run.stages[stage - 1]!.environment;
+    notifications.publish(pipelinePromotedEvent({ pipeline: run.pipeline, fromEnvironment: from, toEnvironment: rollout.environment, rollout }, run.updatedAt));
+  });
+  pipelines.runner.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -227,6 +253,7 @@ export async function startController(config: Config, logger: Logger, options: C
       drills.interrupt();
       // The loop finishes its current tick (each rollout's step is one atomic commit) and hands over its lease.
       await loop.stop();
+      await pipelines.runner.stop();
       server.closeIdleConnections();
       const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
       while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -244,59 +271,5 @@ export async function startController(config: Config, logger: Logger, options: C
       logger.info('stopped');
     })());
 
-  return { port, store, state, loop, stop };
-}
-
-/** Every problem of each file, one log line each ("file: field.path: problem"; see FileError). */
-function reportFileErrors(kind: string, errors: FileError[], logger: Logger): void {
-  for (const error of errors) {
-    const lines = error.lines();
-    error.problems.forEach((p, i) => logger.error({ file: error.file, field: p.fieldPath, problem: p.problem }, `${kind} file not loaded: ${lines[i]}`));
-    if (error.unlisted > 0) logger.error({ file: error.file, unlisted: error.unlisted }, `${kind} file not loaded: ${lines.at(-1)}`);
-  }
-}
-
-async function loadEnvironmentsFile(file: string, maxBytes: number, environments: EnvironmentService, logger: Logger): Promise<void> {
-  try {
-    const parsed = await readEnvironmentsFile(file, maxBytes);
-    if (!parsed) {
-      logger.info({ file }, 'no environments file: environments are declared through the admin API (and by the upgrade)');
-      return;
-    }
-    const { applied, changed } = await environments.applyFile(parsed);
-    if (applied) logger.info({ file, environments: parsed.environments.length, changed }, 'environments file applied');
-  } catch (err) {
-    if (!(err instanceof FileError)) throw err;
-    reportFileErrors('environments', [err], logger);
-  }
-}
-
-async function loadPolicyFiles(dir: string, maxBytes: number, policies: PolicyService, logger: Logger, environmentsFile: string): Promise<void> {
-  // The environments file may live among the policies (its default place); it is not a policy.
-  const { files, errors } = await readPolicyFiles(dir, { maxBytes, skip: (file) => path.resolve(file) === path.resolve(environmentsFile) });
-  reportFileErrors('policy', errors, logger);
-  for (const file of files) await policies.applyFile(file, path.relative(dir, file.file));
-}
-
-async function loadFlagFiles(dir: string, maxBytes: number, flags: FlagService, logger: Logger): Promise<void> {
-  const { files, errors } = await readFlagFiles(dir, maxBytes);
-  reportFileErrors('flag', errors, logger);
-  for (const file of files) {
-    const name = path.relative(dir, file.file);
-    try {
-      const { applied, refused } = await flags.applyFile(file, name);
-      if (applied) logger.info({ file: file.file, flags: file.flags.length - refused.length, segments: file.segments.length }, 'flag file applied');
-      // A person must act: the file and the controller disagree about a percentage a rollout set.
-      for (const { flag, conflicts } of refused) {
-        logger.error(
-          { file: file.file, flag, conflicts },
-          `flag file ${file.file}: flag ${flag} not applied: ${conflicts.map((c) => describeConflict(c, 'the file')).join('; ')}. ` +
-            'Update the file to what is served (rolloutctl export), or apply it with rolloutctl apply --force to undo the rollout',
-        );
-      }
-    } catch (err) {
-      if (err instanceof FileError) reportFileErrors('flag', [err], logger);
-      else logger.error({ file: file.file, err: (err as Error).message }, `flag file not loaded: ${(err as Error).message}`);
-    }
-  }
+  return { port, store, state, loop, publish: notifications.publish, stop };
 }

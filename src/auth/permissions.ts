@@ -23,6 +23,8 @@ export const PERMISSIONS = {
   'tokens:manage': ['admin'],
   /** Webhooks hold signing secrets and decide where rollout news goes: admins only (everyone may read them, without secrets). */
   'webhooks:manage': ['admin'],
+  /** Routing rules decide which alerts may stop which releases: admins only, like the policies. */
+  'alert-routes:write': ['admin'],
   /** A backup holds every token hash and webhook secret; a restore writes a whole deployment: admins only. */
   'backup:export': ['admin'],
   'backup:import': ['admin'],

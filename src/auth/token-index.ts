@@ -1,6 +1,6 @@
 import type { Store, Versioned } from '../store/port.js';
 import { checkDocument, type DocumentProblem } from '../validation/stored-documents.js';
-import { hashSecret, secretHint, storedTokenSchema, TOKENS, type StoredToken } from './token-model.js';
+import { hashSecret, secretHint, storedTokenSchema, tokenEnvironments, TOKENS, type StoredToken } from './token-model.js';
 import { BOOTSTRAP_TOKEN_ID } from './token-service.js';
 
 export interface TokenIndexOptions {
@@ -107,7 +107,7 @@ export class TokenIndex {
   }
 }
 
-/** A token still grants what it did: same kind and environment (a deleted one grants nothing). */
+/** A token still grants what it did: same kind and environments (a deleted one grants nothing). */
 function grantsTheSame(before: StoredToken, after: StoredToken | undefined): boolean {
-  return after !== undefined && after.kind === before.kind && after.environment === before.environment;
+  return after !== undefined && after.kind === before.kind && tokenEnvironments(after).join('\n') === tokenEnvironments(before).join('\n');
 }

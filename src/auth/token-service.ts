@@ -4,7 +4,17 @@ import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
 import { assertEnvironmentsDeclared } from '../environments/declared.js';
-import { generateSecret, hashSecret, secretHint, toPublicToken, TOKENS, type CreateToken, type PublicToken, type StoredToken } from './token-model.js';
+import {
+  generateSecret,
+  hashSecret,
+  secretEnvironment,
+  secretHint,
+  toPublicToken,
+  TOKENS,
+  type CreateToken,
+  type PublicToken,
+  type StoredToken,
+} from './token-model.js';
 
 export const BOOTSTRAP_TOKEN_ID = 'bootstrap-admin';
 const SYSTEM: Actor = { type: 'system', id: 'bootstrap', name: 'bootstrap' };
@@ -19,13 +29,13 @@ export class TokenService {
   /** Creates a token; the secret is returned this once and only its hash is stored. */
   async create(input: CreateToken, actor: Actor): Promise<PublicToken & { secret: string }> {
     // A token bound to an undeclared environment would serve nothing, and silently (a typo).
-    if (input.kind !== 'admin') await assertEnvironmentsDeclared(this.store, [input.environment]);
-    const secret = generateSecret(input.kind, input.kind === 'admin' ? undefined : input.environment);
+    if (input.kind !== 'admin') await assertEnvironmentsDeclared(this.store, input.kind === 'alert' ? input.environments : [input.environment]);
+    const secret = generateSecret(input.kind, secretEnvironment(input));
     const token: StoredToken = {
       id: randomUUID(),
       name: input.name,
       kind: input.kind,
-      ...(input.kind === 'admin' ? { role: input.role } : { environment: input.environment }),
+      ...grantOf(input),
       secretHash: hashSecret(secret),
       hint: secretHint(secret),
       createdAt: this.now().toISOString(),
@@ -109,5 +119,17 @@ export class TokenService {
       this.awaitApplied,
     );
     return adminToken ? {} : { generatedSecret: secret };
+  }
+}
+
+/** What a new token grants: an admin token its role, an alert token its environments, the others their environment. */
+function grantOf(input: CreateToken): Pick<StoredToken, 'role' | 'environment' | 'environments'> {
+  switch (input.kind) {
+    case 'admin':
+      return { role: input.role };
+    case 'alert':
+      return { environments: input.environments };
+    default:
+      return { environment: input.environment };
   }
 }

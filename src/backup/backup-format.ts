@@ -11,6 +11,9 @@ import { ACTIVE as ACTIVE_ROLLOUTS } from '../rollouts/rollout-writer.js';
 import { storedTokenSchema, TOKENS } from '../auth/token-model.js';
 import { storedWebhookSchema, WEBHOOKS } from '../notifications/webhook-model.js';
 import { FILE_SOURCES, fileSourceSchema } from '../files/file-sources.js';
+import { HOLIDAY_CALENDARS, holidayCalendarSchema } from '../policies/holiday-calendars.js';
+import { PIPELINE_RUNS, PIPELINES, pipelineRunSchema, pipelineSchema } from '../pipelines/pipeline-model.js';
+import { ALERT_ROUTES, routingRuleSchema } from '../alerts/routing-rules.js';
 import type { AuditEvent, AuditHead } from '../audit/chain.js';
 
 /**
@@ -23,6 +26,8 @@ import type { AuditEvent, AuditHead } from '../audit/chain.js';
  * - outcome and exposure counters: time buckets that expire within hours; a running rollout's
  *   current step gathers its samples again after a restore.
  * - leases and fencing counters: who leads is decided afresh by the replicas of the restored store.
+ * - alert-receipts: which alerts were acted on, kept a week so resends do nothing new. After a
+ *   restore a resent alert is judged on the restored state (a rollout it paused is still paused).
  * - document versions: a store gives version 1 to every document it writes first, so versions
  *   restart (an If-Match taken before the restore gets 412 and reads again). ETags of the SDK
  *   payloads are content hashes and stay the same.
@@ -59,10 +64,14 @@ export const BACKED_UP_COLLECTIONS: readonly BackedUpCollection[] = [
   { name: ACTIVE_ROLLOUTS, quiet: true, schema: activeRolloutSchema },
   { name: WEBHOOKS, quiet: true, schema: storedWebhookSchema, idOf: byId },
   { name: FILE_SOURCES, quiet: true, schema: fileSourceSchema },
+  { name: HOLIDAY_CALENDARS, quiet: true, schema: holidayCalendarSchema, idOf: byName },
+  { name: PIPELINES, quiet: true, schema: pipelineSchema, idOf: byName },
+  { name: PIPELINE_RUNS, quiet: true, schema: pipelineRunSchema, idOf: byId },
+  { name: ALERT_ROUTES, quiet: true, schema: routingRuleSchema, idOf: byName },
 ];
 
 /** Collections the store holds that a backup leaves out deliberately (see above). */
-export const NOT_BACKED_UP_COLLECTIONS = ['webhook-outbox', 'webhook-deliveries', 'meta'] as const;
+export const NOT_BACKED_UP_COLLECTIONS = ['webhook-outbox', 'webhook-deliveries', 'meta', 'alert-receipts'] as const;
 
 const collectionNames = BACKED_UP_COLLECTIONS.map((c) => c.name) as [string, ...string[]];
 

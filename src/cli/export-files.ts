@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { isOwnedStrategyId } from '../flags/rollout-ownership.js';
 import { flagDefinitionSchema, type FlagDefinition, type StoredFlag } from '../flags/schema.js';
+import { describeIssues } from '../validation/issues.js';
 
 /**
  * What `rolloutctl export` writes, as pure functions: the served definitions of flags as flags/*.yaml,
@@ -28,6 +29,19 @@ export function fileDefinition(flag: StoredFlag): FlagDefinition {
     ]),
   );
   return { ...definition, environments };
+}
+
+/**
+ * Why a flag cannot be written to a file, or undefined: an import may hold what authoring refuses (an
+ * unknown operator, a regular expression that does not compile, a missing segment, a name outside
+ * the authored rule, which could also not name a file safely). Such a flag would make the file it is
+ * written to refuse to load, so export leaves it out and says why.
+ */
+export function notWritable(flag: StoredFlag): string | undefined {
+  const checked = flagDefinitionSchema.safeParse(fileDefinition(flag));
+  if (checked.success) return undefined;
+  const [first] = describeIssues(checked.error, '', 1);
+  return `${first!.path}: ${first!.message}`;
 }
 
 const TOP_LEVEL_DEFAULTS: Record<string, unknown> = { type: 'release', project: 'default', stale: false, impressionData: false };

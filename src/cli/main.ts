@@ -6,12 +6,16 @@ import { registerRolloutCommands } from './rollout-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerDrillCommands } from './drill-command.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 import { DEFAULT_URL } from './context.js';
+import { terminalSafe } from './output.js';
 
 /** rolloutctl: the admin API from a terminal or a script. */
 export function buildProgram(): Command {
   const program = new Command('rolloutctl')
-    .description('Drive the rollout controller: apply flags and policies, export flags, watch and steer rollouts, kill switches, drills, reports, tokens')
+    .description(
+      'Drive the rollout controller: apply flags and policies, export flags, watch and steer rollouts, kill switches, drills, reports, tokens, webhooks',
+    )
     .option('--url <url>', `controller URL (default: $CONTROLLER_URL, else ${DEFAULT_URL})`)
     .option('--token <token>', 'admin token (default: $ROLLOUT_TOKEN; prefer the variable, arguments show in ps)')
     .option('--json', 'machine-readable JSON on stdout')
@@ -34,6 +38,7 @@ ${EXIT_CODES_HELP}`,
   registerTokenCommands(program);
   registerBackupCommands(program);
   registerDrillCommands(program);
+  registerWebhookCommands(program);
   return program;
 }
 
@@ -57,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
           ...(err.details.length ? { details: err.details } : {}),
         };
         process.stderr.write(`${JSON.stringify(body)}\n`);
-      } else process.stderr.write([...err.details, `error: ${err.message}`].map((l) => `${l}\n`).join(''));
+      } else process.stderr.write([...err.details, `error: ${err.message}`].map((l) => `${terminalSafe(l)}\n`).join(''));
       return err.exitCode;
     }
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);

@@ -19,6 +19,26 @@ const COMMANDS = {
   abort: 'Stop the rollout for good and return its strategy to 0%',
 } as const;
 
+interface StartOptions {
+  env: string;
+  policy: string;
+  at?: string;
+  notBefore?: string[];
+  restore?: string;
+  force?: boolean;
+}
+
+/** "100=2026-01-18T10:00:00+08:00" pairs as the API's notBefore; a pair without "=" is a usage error naming it. */
+function notBeforeOption(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new CliError(`--not-before: expected <step percentage>=<time>, got "${pair}"`, EXIT.usage);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
 /**
  * A rollout by its id or by the start of it (status shows the first 8 characters): a prefix must
  * name exactly one rollout.
@@ -94,23 +114,54 @@ export function registerRolloutCommands(program: Command): void {
       }
     });
 
-  program
-    .command('start')
-    .description('Start a rollout of a flag in an environment, following a policy')
-    .argument('<flag>', 'flag name')
-    .requiredOption('-e, --env <environment>', 'environment, e.g. production')
-    .requiredOption('-p, --policy <policy>', 'rollout policy, e.g. standard')
-    .option('--restore <reason>', 'the flag is killed in the environment: clear its kill switch as the rollout starts, for this reason (recorded)')
-    .option('--force', "start even when the flag's baseline already fails one of the policy's gates (recorded as a warning)")
-    .action(async (flag: string, opts: { env: string; policy: string; restore?: string; force?: boolean }, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      const restore = opts.restore === undefined ? {} : { restore: true, reason: opts.restore };
-      const body = { flag, environment: opts.env, policy: opts.policy, ...restore, ...(opts.force ? { force: true } : {}) };
-      const res = await ctx.client.send('POST', '/api/admin/rollouts', body);
-      if (res.status >= 400) throw startRefusal(res);
-      const rollout = JSON.parse(res.text) as RolloutView & { preflight?: Preflight };
-      emit(ctx.json, rollout, () => [`Started ${rolloutLine(rollout)}`, ...(rollout.preflight ? preflightLines(rollout.preflight) : [])].join('\n'));
-    });
+  /** What `start` and `release` share: when to start, not-before times, a restore, force. */
+  const startOptions = (command: Command) =>
+    command
+      .requiredOption('-e, --env <environment>', 'environment, e.g. production')
+      .requiredOption('-p, --policy <policy>', 'rollout policy, e.g. standard')
+      .option('--at <time>', 'start at this time (ISO 8601 with its offset, e.g. 2026-01-17T14:00:00+08:00): scheduled until then')
+      .option('--not-before <step=time...>', 'hold a step until a time, e.g. 100=2026-01-18T10:00:00+08:00 (repeatable)')
+      .option('--restore <reason>', 'the flag is killed in the environment: clear its kill switch as the rollout starts, for this reason (recorded)')
+      .option('--force', "start even when the baseline already fails one of the policy's gates (recorded as a warning)");
+  const startBody = (opts: StartOptions) => ({
+    environment: opts.env,
+    policy: opts.policy,
+    ...(opts.at ? { startAt: opts.at } : {}),
+    ...(opts.notBefore ? { notBefore: notBeforeOption(opts.notBefore) } : {}),
+    ...(opts.restore === undefined ? {} : { restore: true, reason: opts.restore }),
+    ...(opts.force ? { force: true } : {}),
+  });
+  const started = (ctx: ReturnType<typeof contextOf>, res: ApiResponse) => {
+    if (res.status >= 400) throw startRefusal(res);
+    const rollout = JSON.parse(res.text) as RolloutView & { preflight?: Preflight };
+    const verb = rollout.state === 'scheduled' ? `Scheduled for ${rollout.startAt}:` : 'Started';
+    emit(ctx.json, rollout, () => [`${verb} ${rolloutLine(rollout)}`, ...(rollout.preflight ? preflightLines(rollout.preflight) : [])].join('\n'));
+  };
+
+  startOptions(
+    program
+      .command('start')
+      .description('Start (or schedule, with --at) a rollout of a flag in an environment, following a policy')
+      .argument('<flag>', 'flag name'),
+  ).action(async (flag: string, opts: StartOptions, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    started(ctx, await ctx.client.send('POST', '/api/admin/rollouts', { flag, ...startBody(opts) }));
+  });
+
+  startOptions(
+    program
+      .command('release')
+      .description('Start (or schedule) a release: several flags ramped as one, with one cohort, one set of approvals and one kill')
+      .argument('<name>', 'release name')
+      .requiredOption('-f, --flags <flags>', 'the flags, comma-separated'),
+  ).action(async (name: string, opts: StartOptions & { flags: string }, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const flags = opts.flags
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
+    started(ctx, await ctx.client.send('POST', '/api/admin/releases', { name, flags, ...startBody(opts) }));
+  });
 
   program
     .command('approve')

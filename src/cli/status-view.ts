@@ -81,14 +81,15 @@ export function statusEntries(rollouts: Array<Rollout & { status?: RolloutStatus
     .filter((r) => all || !isDone(r))
     .map((r) => ({
       id: r.id,
-      flag: r.flag,
+      flag: r.release ? `${r.release.name} (release: ${r.release.flags.join(', ')})` : r.flag,
       environment: r.environment,
       policy: r.policy,
       state: r.state,
+      ...(r.startAt ? { startAt: r.startAt } : {}),
       stepIndex: r.stepIndex,
       steps: stepPercentages(r),
       percentage: r.percentage,
-      timeInStep: isFinal(r.state) ? null : humanDuration(now.getTime() - Date.parse(r.stepStartedAt)),
+      timeInStep: isFinal(r.state) || r.state === 'scheduled' ? null : humanDuration(now.getTime() - Date.parse(r.stepStartedAt)),
       served: statusOf(r, now).served.text,
       waitingFor: waitingText(statusOf(r, now)),
       gates: r.gates,

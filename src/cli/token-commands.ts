@@ -9,6 +9,7 @@ interface PublicToken {
   kind: string;
   role?: string;
   environment?: string;
+  environments?: string[];
   hint: string;
   createdAt: string;
   createdBy: string;
@@ -27,7 +28,7 @@ export function registerTokenCommands(program: Command): void {
       print(
         table(
           ['ID', 'NAME', 'KIND', 'ROLE/ENV', 'STARTS WITH', 'CREATED', 'BY'],
-          list.map((t) => [t.id, t.name, t.kind, t.role ?? t.environment ?? '', t.hint, t.createdAt.slice(0, 19).replace('T', ' '), t.createdBy]),
+          list.map((t) => [t.id, t.name, t.kind, grantText(t), t.hint, t.createdAt.slice(0, 19).replace('T', ' '), t.createdBy]),
         ),
       );
     });
@@ -35,19 +36,35 @@ export function registerTokenCommands(program: Command): void {
   tokens
     .command('create')
     .description('Create a token; its secret is printed once')
-    .requiredOption('-k, --kind <kind>', 'admin, client (server SDKs) or frontend (browser SDKs)')
+    .requiredOption('-k, --kind <kind>', 'admin, client (server SDKs), frontend (browser SDKs) or alert (monitoring systems)')
     .requiredOption('-n, --name <name>', 'who or what uses it')
     .option('-r, --role <role>', 'for admin tokens: viewer, editor, release-manager or admin')
-    .option('-e, --env <environment>', 'for client and frontend tokens: the environment they serve')
-    .action(async (opts: { kind: string; name: string; role?: string; env?: string }, cmd: Command) => {
+    .option(
+      '-e, --env <environment>',
+      'for client and frontend tokens: the environment they serve; for alert tokens: an environment alerts may act in (repeat, or separate with commas)',
+      (value: string, previous: string[] = []) => [
+        ...previous,
+        ...value
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      ],
+    )
+    .action(async (opts: { kind: string; name: string; role?: string; env?: string[] }, cmd: Command) => {
       const ctx = contextOf(cmd);
-      if (opts.kind === 'admin' ? !opts.role : !opts.env) {
-        throw new CliError(opts.kind === 'admin' ? 'an admin token needs --role' : `a ${opts.kind} token needs --env`, EXIT.usage);
+      const envs = opts.env ?? [];
+      if (opts.kind === 'admin' ? !opts.role : envs.length === 0) {
+        throw new CliError(
+          opts.kind === 'admin' ? 'an admin token needs --role' : `${opts.kind === 'alert' ? 'an' : 'a'} ${opts.kind} token needs --env`,
+          EXIT.usage,
+        );
       }
-      const body = { kind: opts.kind, name: opts.name, ...(opts.kind === 'admin' ? { role: opts.role } : { environment: opts.env }) };
-      const created = await ctx.client.call<PublicToken & { secret: string }>('POST', '/api/admin/tokens', body);
+      if ((opts.kind === 'client' || opts.kind === 'frontend') && envs.length > 1)
+        throw new CliError(`a ${opts.kind} token serves one environment: give one --env`, EXIT.usage);
+      const grant = opts.kind === 'admin' ? { role: opts.role } : opts.kind === 'alert' ? { environments: envs } : { environment: envs[0] };
+      const created = await ctx.client.call<PublicToken & { secret: string }>('POST', '/api/admin/tokens', { kind: opts.kind, name: opts.name, ...grant });
       if (ctx.json) return printJson(created);
-      note(`Created ${created.kind} token ${created.id} (${created.role ?? created.environment}). Its secret is shown this once:`);
+      note(`Created ${created.kind} token ${created.id} (${grantText(created)}). Its secret is shown this once:`);
       // The new secret alone on stdout, so `rolloutctl tokens create … > file` captures exactly it.
       print(created.secret);
     });
@@ -61,4 +78,9 @@ export function registerTokenCommands(program: Command): void {
       await ctx.client.call('DELETE', `/api/admin/tokens/${encodeURIComponent(id)}`);
       emit(ctx.json, { id, revoked: true }, () => `Revoked token ${id}.`);
     });
+}
+
+/** What a token grants, in a word or a list: its role, or its environments. */
+function grantText(t: PublicToken): string {
+  return t.role ?? t.environments?.join(',') ?? t.environment ?? '';
 }

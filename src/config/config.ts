@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { redisUrlProblem } from '../store/redis-connection.js';
 import { yamlFileMaxBytesSchema } from '../files/file-limits.js';
+import { smtpConfigShape, smtpProblem } from '../notifications/smtp-config.js';
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -114,6 +115,8 @@ export const configSchema = z.object({
   BODY_LIMIT_CLIENT: byteSize.default(256 * 1024),
   BODY_LIMIT_OUTCOMES: byteSize.default(1024 * 1024),
   BODY_LIMIT_EVALUATION: byteSize.default(64 * 1024),
+  /** Alertmanager groups every alert of a group in one notification: room for about a thousand. */
+  BODY_LIMIT_ALERTS: byteSize.default(1024 * 1024),
   BODY_LIMIT_ADMIN: byteSize.default(1024 * 1024),
   BODY_LIMIT_IMPORT: byteSize.default(16 * 1024 * 1024),
   BODY_LIMIT_RESTORE: byteSize.default(64 * 1024 * 1024),
@@ -125,6 +128,8 @@ export const configSchema = z.object({
   STREAMS_PER_REPLICA: z.coerce.number().int().min(1).default(10_000),
   /** Distinct SDK application names one replica records per environment and day (POST /api/client/register). */
   CLIENT_APPS_PER_ENVIRONMENT: z.coerce.number().int().min(1).default(1_000),
+  /** The SMTP server for e-mail notifications (src/notifications/smtp-config.ts); unset: no e-mail. */
+  ...smtpConfigShape,
   /** When set, GET /metrics answers only requests that send it (bare or as a bearer token); unset, /metrics is open. */
   METRICS_TOKEN: z
     .string()
@@ -148,7 +153,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = configSchema.safeParse(env);
   if (parsed.success) {
-    const problem = timeoutProblem(parsed.data);
+    const problem = timeoutProblem(parsed.data) ?? smtpProblem(parsed.data);
     if (problem) throw new ConfigError(`invalid configuration: ${problem}`);
     return parsed.data;
   }

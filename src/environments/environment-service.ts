@@ -6,7 +6,7 @@ import { AppError } from '../errors/app-error.js';
 import { fileSourceChange } from '../files/file-sources.js';
 import { FLAGS } from '../flags/collections.js';
 import type { StoredFlag } from '../flags/schema.js';
-import { TOKENS, type StoredToken } from '../auth/token-model.js';
+import { tokenEnvironments, TOKENS, type StoredToken } from '../auth/token-model.js';
 import type { Policy } from '../policies/policy-schema.js';
 import { ENVIRONMENTS, type Environment } from './environment-schema.js';
 import { declaredEnvironmentNames, unknownEnvironmentError } from './declared.js';
@@ -152,7 +152,7 @@ export class EnvironmentService {
           this.store.versions(ENVIRONMENTS),
         ]);
         const byFlags = new Set(flags.flatMap((d) => [...Object.keys(d.value.environments ?? {}), ...Object.keys(d.value.killSwitches ?? {})]));
-        const byTokens = new Set(tokens.flatMap((d) => (d.value.environment ? [d.value.environment] : [])));
+        const byTokens = new Set(tokens.flatMap((d) => tokenEnvironments(d.value)));
         const missing = [...new Set([...byFlags, ...byTokens])].filter((name) => !declared.has(name)).sort();
         const envs: Environment[] = missing.map((name) => ({ name }));
         return {

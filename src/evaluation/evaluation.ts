@@ -52,7 +52,15 @@ export interface FlagTraits {
   hasDependencies: boolean;
   /** The flag hands users out by percentage or weight, so its answer needs an identity to stick to. */
   splitsTraffic: boolean;
+  /**
+   * What its splits need so that the answer is not a coin toss: IDENTITY (userId, else sessionId;
+   * also for "random", which nothing can make stable) or a context field its variants stick to.
+   */
+  sticksTo: string[];
 }
+
+/** The stickiness an identity (userId or sessionId) satisfies. */
+export const IDENTITY = 'default';
 
 const PERCENTAGE_PARAMETER: Record<string, string> = {
   flexibleRollout: 'rollout',
@@ -102,7 +110,20 @@ export function flagTraits(feature: ClientFeature): FlagTraits {
   }
   const variants = variantList(feature.variants);
   const splitsTraffic = variants.weighted || feature.strategies.some((s) => isStickySplit(s) || variantList(s.variants).weighted);
-  return { strategies, variants, hasDependencies, splitsTraffic };
+  // What keeps each split from being a coin toss, as the SDK picks: a flag's variants stick to their
+  // first one's stickiness, a strategy's variants to theirs or else the strategy's, a percentage to
+  // the identity. (A flexibleRollout that sticks to a custom field the context lacks is off, not tossed.)
+  const sticksTo = new Set<string>();
+  if (variants.weighted) sticksTo.add(stickinessField(feature.variants[0]?.stickiness));
+  for (const s of feature.strategies) {
+    if (isStickySplit(s) && stickinessField(s.name === 'flexibleRollout' ? s.parameters?.stickiness : undefined) === IDENTITY) sticksTo.add(IDENTITY);
+    if (variantList(s.variants).weighted) sticksTo.add(stickinessField(s.variants?.[0]?.stickiness || s.parameters?.stickiness));
+  }
+  return { strategies, variants, hasDependencies, splitsTraffic, sticksTo: [...sticksTo] };
+}
+
+function stickinessField(stickiness: string | undefined): string {
+  return !stickiness || stickiness === 'default' || stickiness === 'random' ? IDENTITY : stickiness;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { RepositoryInterface } from 'unleash-client/lib/repository/index.js
 import type { Strategy } from 'unleash-client/lib/strategy/strategy.js';
 import type { ClientFeature, ClientSegment } from '../flags/client-feature.js';
 import { type Stickiness, stickinessOf } from '../rollouts/stickiness.js';
-import { flagTraits, reasonFor, type EvaluatedVariant, type Evaluation, type FlagTraits, type VariantList } from './evaluation.js';
+import { IDENTITY, flagTraits, reasonFor, type EvaluatedVariant, type Evaluation, type FlagTraits, type VariantList } from './evaluation.js';
 
 // The SDK's internals are CommonJS modules outside its public entry point: required the CommonJS way,
 // so that every loader (node, tsx, vitest) resolves the same objects.
@@ -75,6 +75,18 @@ export class SnapshotEngine {
 
   splitsTraffic(name: string): boolean {
     return this.traits.get(name)?.splitsTraffic ?? false;
+  }
+
+  /**
+   * Whether the flag's answer for this context would be a coin toss: the context has no identity
+   * (userId or sessionId) and some split of the flag sticks to the identity or to a field the
+   * context does not hold. A flag that sticks to fields the context holds (custom stickiness) is
+   * answered as the SDK answers it.
+   */
+  needsTargetingKey(name: string, context: Context): boolean {
+    const traits = this.traits.get(name);
+    if (!traits || context.userId || context.sessionId) return false;
+    return traits.sticksTo.some((field) => field === IDENTITY || !resolveContextValue(context, field));
   }
 
   /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseYamlFile, readYamlDir } from '../files/yaml-files.js';
 import { uniqueNames } from '../validation/schema-errors.js';
-import { flagDefinitionSchema, segmentSchema, type FlagDefinition, type Segment } from './schema.js';
+import { authoredSegmentSchema, flagDefinitionSchema, type FlagDefinition, type Segment } from './schema.js';
 
 /**
  * flags/*.yaml: flags as code. A file holds any number of flags and the segments they use.
@@ -10,7 +10,7 @@ import { flagDefinitionSchema, segmentSchema, type FlagDefinition, type Segment 
  */
 export const flagFileSchema = z
   .object({
-    segments: z.array(segmentSchema).default([]),
+    segments: z.array(authoredSegmentSchema).default([]),
     flags: uniqueNames(z.array(flagDefinitionSchema), 'flag').default([]),
   })
   .strict();

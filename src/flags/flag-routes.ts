@@ -4,11 +4,15 @@ import { ifMatchVersion } from '../http/if-match.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { FlagService } from './flag-service.js';
 import { importPayloadSchema } from './import-schema.js';
-import { environmentNameSchema, flagDefinitionSchema, flagNameSchema, storedFlagSchema } from './schema.js';
+import { MAX_LISTED_KEPT } from './import-report.js';
+import { environmentNameSchema, flagDefinitionSchema, flagNameSchema, storedFlagNameSchema, storedFlagSchema } from './schema.js';
 
 const TAG = 'Flags';
-const nameParams = z.object({ name: flagNameSchema });
-const killParams = z.object({ name: flagNameSchema, env: environmentNameSchema });
+/** A flag as written (PUT): the authored name rule. */
+const authoredNameParams = z.object({ name: flagNameSchema });
+/** A flag as held (read, delete, kill, restore): any name an import may have brought, percent-encoded in the path. */
+const nameParams = z.object({ name: storedFlagNameSchema });
+const killParams = z.object({ name: storedFlagNameSchema, env: environmentNameSchema });
 const reasonBody = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(1000) }).meta({ id: 'Reason' });
 const optionalReason = z.object({ reason: z.string().max(1000).optional() });
 const flagBody = flagDefinitionSchema
@@ -16,6 +20,13 @@ const flagBody = flagDefinitionSchema
   .extend({ reason: z.string().max(1000).optional() })
   .meta({ id: 'FlagDefinition' });
 const storedFlag = storedFlagSchema.meta({ id: 'Flag' });
+const importAnswerSchema = z
+  .object({
+    imported: z.number(),
+    kept: z.array(z.object({ flag: z.string().optional(), segment: z.number().optional(), path: z.string(), problem: z.string() })).optional(),
+    unlisted: z.number().optional(),
+  })
+  .meta({ id: 'ImportAnswer' });
 const putQuery = z.object({
   force: z.stringbool().optional().describe('apply even when it changes the percentage a running or completed rollout set (recorded in the audit reason)'),
 });
@@ -54,7 +65,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         '(another `rollout`, the environment disabled, the strategy gone) is refused with 409 `rollout_owns_percentage` unless `?force=true`.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'flags:write' },
-      params: nameParams,
+      params: authoredNameParams,
       query: putQuery,
       body: flagBody,
       responses: {
@@ -124,13 +135,18 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
       body: importPayloadSchema,
       bodyFamily: 'import',
       responses: {
-        200: { description: 'Imported', schema: z.object({ imported: z.number() }) },
+        200: {
+          description:
+            'Imported. `kept` (only when there is any) lists, per flag or segment, what was kept as it came that a PUT or a flag file would refuse ' +
+            `(an unknown operator, a regular expression that does not compile, a missing segment, a name outside the authored rule), at most ${MAX_LISTED_KEPT}; ` +
+            '`unlisted` counts the rest.',
+          schema: importAnswerSchema,
+        },
         400: { description: 'Malformed payload (the error names the field); nothing was imported' },
         404: { description: 'The environment is not declared (unknown_environment; details.declared lists the declared ones)' },
       },
       handler: async ({ params, body, actor }) => {
-        const { imported } = await flags.importEnvironment(params.env, body, actor);
-        return { status: 200, body: { imported } };
+        return { status: 200, body: await flags.importEnvironment(params.env, body, actor) };
       },
     }),
   ];

@@ -10,7 +10,8 @@ import { storedFlagSchema, type FlagDefinition, type KillSwitch, type Segment, t
 import { killReplaces, sameKillSwitch } from './drill-kill.js';
 import type { ImportPayload } from './import-schema.js';
 import { assertEnvironmentsDeclared } from '../environments/declared.js';
-import { danglingInStrategies, danglingSegmentReferences, segmentIds } from './segment-references.js';
+import { danglingSegmentReferences, segmentIds } from './segment-references.js';
+import { importAnswer, keptByImport, type ImportAnswer } from './import-report.js';
 import { ROLLOUTS, type Rollout } from '../rollouts/rollout-model.js';
 import { forcedReason, ownedStrategies, reconcileWithRollouts, type OwningRollout } from './rollout-ownership.js';
 import type { KillResult, KillSwitchChange, KillSwitchListener, RefusedFlag } from './flag-results.js';
@@ -113,45 +114,76 @@ export class FlagService {
 
   /**
    * Flips (kill = true) or clears a flag's kill switch in one environment. Idempotent: a no-op writes
-   * nothing; but a kill replaces a drill's kill switch (drill-kill.ts). With `onlyIf`, a restore
-   * happens only while the kill switch is exactly that one (a drill lifting its own kill, never
-   * someone else's); otherwise nothing is written and `killSwitch` says what is there.
+   * nothing; but a kill replaces a drill's kill switch (drill-kill.ts).
+   * `also`: writes and audit events that land in the same commit as the switch or not at all (an
+   * incoming alert's receipt, src/alerts), planned afresh on every attempt; it may throw to abandon
+   * the change. Not asked when the switch does not move.
+   * `onlyIf`: a restore happens only while the kill switch is exactly that one (a drill lifting its
+   * own kill, never someone else's); otherwise nothing is written and `killSwitch` says what is there.
    */
-  async setKillSwitch(name: string, environment: string, kill: boolean, actor: Actor, reason: string, onlyIf?: KillSwitch): Promise<KillResult> {
+  async setKillSwitch(
+    name: string,
+    environment: string,
+    kill: boolean,
+    actor: Actor,
+    reason: string,
+    also?: () => Promise<{ puts: PutOp[]; audit: AuditInput[] }>,
+    onlyIf?: KillSwitch,
+  ): Promise<KillResult> {
+    return (await this.setKillSwitches([name], environment, kill, actor, reason, also, onlyIf))[0]!;
+  }
+
+  /**
+   * The kill switches of several flags (a release's) flipped in one commit, so no application ever
+   * sees some of them off and others on. A flag already in the asked state is left as it is; `also`
+   * joins the commit only when at least one switch moves.
+   */
+  async setKillSwitches(
+    names: string[],
+    environment: string,
+    kill: boolean,
+    actor: Actor,
+    reason: string,
+    also?: () => Promise<{ puts: PutOp[]; audit: AuditInput[] }>,
+    onlyIf?: KillSwitch,
+  ): Promise<KillResult[]> {
     const at = this.now().toISOString();
-    const result = await auditedCommit<KillResult>(
+    const results = await auditedCommit<KillResult[]>(
       this.store,
       async () => {
-        const [existing] = await Promise.all([this.get(name), assertEnvironmentsDeclared(this.store, [environment])]);
-        const current = forEnvironment(existing.value.killSwitches, environment);
-        const noOp = kill ? !killReplaces(current, reason) : current === undefined || (onlyIf !== undefined && !sameKillSwitch(current, onlyIf));
-        if (noOp) {
-          return { commit: {}, audit: [], result: { flag: name, environment, killed: current !== undefined, changed: false, killSwitch: current } };
-        }
-        const killSwitches = { ...existing.value.killSwitches };
-        const killSwitch = { reason, actor: actor.name, at };
-        if (kill) killSwitches[environment] = killSwitch;
-        else delete killSwitches[environment];
-        const flag: StoredFlag = { ...existing.value, killSwitches };
-        return {
-          commit: { puts: [{ collection: FLAGS, id: name, value: flag, expectVersion: existing.version }] },
-          audit: {
+        const [existing] = await Promise.all([Promise.all(names.map((name) => this.get(name))), assertEnvironmentsDeclared(this.store, [environment])]);
+        const puts: PutOp[] = [];
+        const audit: AuditInput[] = [];
+        const result = existing.map((doc, i): KillResult => {
+          const name = names[i]!;
+          const current = forEnvironment(doc.value.killSwitches, environment);
+          const noOp = kill ? !killReplaces(current, reason) : current === undefined || (onlyIf !== undefined && !sameKillSwitch(current, onlyIf));
+          if (noOp) return { flag: name, environment, killed: current !== undefined, changed: false, killSwitch: current };
+          const killSwitches = { ...doc.value.killSwitches };
+          const killSwitch = { reason, actor: actor.name, at };
+          if (kill) killSwitches[environment] = killSwitch;
+          else delete killSwitches[environment];
+          puts.push({ collection: FLAGS, id: name, value: { ...doc.value, killSwitches } satisfies StoredFlag, expectVersion: doc.version });
+          audit.push({
             actor,
             action: kill ? 'flag.kill' : 'flag.restore',
             target: { type: 'flag', id: name, environment },
             reason,
             before: { killSwitch: current ?? null },
             after: { killSwitch: kill ? killSwitch : null },
-          },
-          result: { flag: name, environment, killed: kill, changed: true, killSwitch: kill ? killSwitch : undefined },
-        };
+          });
+          return { flag: name, environment, killed: kill, changed: true, killSwitch: kill ? killSwitch : undefined };
+        });
+        if (puts.length === 0) return { commit: {}, audit: [], result };
+        const extra = (await also?.()) ?? { puts: [], audit: [] };
+        return { commit: { puts: [...puts, ...extra.puts] }, audit: [...audit, ...extra.audit], result };
       },
       this.now,
       this.awaitApplied,
     );
     // Only a switch that moved is news: a repeated kill or restore tells nobody.
-    if (result.changed) this.tellKillSwitch({ flag: name, environment, killed: kill, reason, actor, at });
-    return result;
+    for (const r of results) if (r.changed) this.tellKillSwitch({ flag: r.flag, environment, killed: kill, reason, actor, at });
+    return results;
   }
 
   private tellKillSwitch(change: KillSwitchChange): void {
@@ -174,9 +206,10 @@ export class FlagService {
 
   /**
    * Upserts an Unleash client payload into one environment, all or nothing: every flag and segment
-   * is one commit, so a failure (or a racing writer) never leaves half an import behind.
+   * is one commit, so a failure (or a racing writer) never leaves half an import behind. What
+   * authoring would refuse is kept as it came and answered (import-report.ts).
    */
-  async importEnvironment(environment: string, payload: ImportPayload, actor: Actor): Promise<{ imported: number }> {
+  async importEnvironment(environment: string, payload: ImportPayload, actor: Actor): Promise<ImportAnswer> {
     return auditedCommit(
       this.store,
       async () => {
@@ -195,7 +228,7 @@ export class FlagService {
           audit.push({ actor, action: 'segment.import', target: { type: 'segment', id: String(segment.id) }, before: existing?.value ?? null, after: segment });
         }
         const known = new Set([...segmentIds(segmentDocs.map((d) => d.value)), ...segmentIds(payload.segments ?? [])]);
-        throwIfProblems(payload.features.flatMap((feature, i) => danglingInStrategies(feature.strategies, known, `features[${i}].strategies`)));
+        const kept = keptByImport(payload, known);
         payload.features.forEach((feature) => {
           const existing = flags.get(feature.name)?.value;
           const { enabled, strategies, variants, ...flagLevel } = feature;
@@ -208,7 +241,7 @@ export class FlagService {
           puts.push({ collection: FLAGS, id: flag.name, value: flag, expectVersion: flags.get(flag.name)?.version ?? 0 });
           audit.push({ actor, action: 'flag.import', target: { type: 'flag', id: flag.name, environment }, before: existing ?? null, after: flag });
         });
-        return { commit: { puts }, audit, result: { imported: payload.features.length } };
+        return { commit: { puts }, audit, result: importAnswer(payload.features.length, kept) };
       },
       this.now,
       this.awaitApplied,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fieldsValid, keyedUnion } from '../validation/schema-errors.js';
+import { flagNameSchema, storedFlagNameSchema } from './flag-name.js';
 
 /**
  * The flag model: a superset of Unleash's client feature shape, per environment.
@@ -7,8 +8,7 @@ import { fieldsValid, keyedUnion } from '../validation/schema-errors.js';
  * so that what we serve is always something every stock Unleash SDK can evaluate.
  */
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.~-]{0,99}$/;
-export const flagNameSchema = z.string().regex(NAME_PATTERN, 'a flag name: letters, digits and _ . ~ - (at most 100)');
+export { NAME_PATTERN, flagNameSchema, storedFlagNameSchema } from './flag-name.js';
 export const environmentNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'an environment name: letters, digits and _ . - (at most 100)');
 
 export const OPERATORS = [
@@ -33,34 +33,57 @@ export const OPERATORS = [
   'IN_CIDR',
 ] as const;
 
+const KNOWN_OPERATORS = new Set<string>(OPERATORS);
 const MULTI_VALUE_OPERATORS = new Set<string>(['IN', 'NOT_IN', 'STR_ENDS_WITH', 'STR_STARTS_WITH', 'STR_CONTAINS', 'IN_CIDR']);
+/** An operator an import may bring that this server does not know is kept; this bounds its name. */
+export const MAX_OPERATOR_CHARS = 100;
 
-export const constraintSchema = z
-  .object({
-    contextName: z.string().min(1),
-    operator: z.enum(OPERATORS),
-    value: z.string().optional(),
-    // Unleash always sends a list (empty for single-value operators); SDKs call values.filter() unguarded.
-    values: z.array(z.string()).default([]),
-    inverted: z.boolean().optional(),
-    caseInsensitive: z.boolean().optional(),
-  })
-  .superRefine(
-    (c, ctx) => {
-      // A single-value operator without a value would silently evaluate to false in every SDK.
-      if (!MULTI_VALUE_OPERATORS.has(c.operator) && c.value === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['value'], message: `operator ${c.operator} needs a "value"` });
-      }
-      if (c.operator === 'REGEX' && c.value !== undefined) {
-        try {
-          new RegExp(c.value);
-        } catch {
+/**
+ * Two strictnesses of one shape (docs/api.md, "Import"):
+ * - `authored`: what a person writes (PUT, flag files). Only operators this server knows, only
+ *   regular expressions that compile: a mistake is refused with its field path.
+ * - `held`: what is stored and served. An Unleash server hands SDKs operators added after this
+ *   server was written and regular expressions that do not compile, and the client specification
+ *   says SDKs evaluate such a constraint as false; an import keeps them as they came (and reports
+ *   them), so SDKs see exactly what Unleash would have shown them.
+ * Everything else (a single-value operator without a value, a rollout outside 0–100) is refused in both.
+ */
+type Strictness = 'authored' | 'held';
+
+function constraintSchemaOf(strictness: Strictness) {
+  return z
+    .object({
+      contextName: z.string().min(1),
+      operator: strictness === 'authored' ? z.enum(OPERATORS) : z.string().min(1).max(MAX_OPERATOR_CHARS),
+      value: z.string().optional(),
+      // Unleash always sends a list (empty for single-value operators); SDKs call values.filter() unguarded.
+      values: z.array(z.string()).default([]),
+      inverted: z.boolean().optional(),
+      caseInsensitive: z.boolean().optional(),
+    })
+    .superRefine(
+      (c, ctx) => {
+        const known = KNOWN_OPERATORS.has(c.operator);
+        // A single-value operator without a value would silently evaluate to false in every SDK.
+        if (known && !MULTI_VALUE_OPERATORS.has(c.operator) && c.value === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['value'], message: `operator ${c.operator} needs a "value"` });
+        }
+        if (strictness === 'authored' && c.operator === 'REGEX' && c.value !== undefined && !compiles(c.value)) {
           ctx.addIssue({ code: 'custom', path: ['value'], message: 'not a valid regular expression' });
         }
-      }
-    },
-    { when: fieldsValid('operator', 'value') },
-  );
+      },
+      { when: fieldsValid('operator', 'value') },
+    );
+}
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const payloadSchema = z.object({
   type: z.enum(['string', 'json', 'csv', 'number']),
@@ -88,37 +111,84 @@ export const variantSchema = z.object({
  */
 const parameterValue = keyedUnion([z.string(), z.number()], 'a parameter value').transform(String);
 
-export const strategySchema = z
-  .object({
-    name: z.string().min(1),
-    id: z.string().optional(),
-    title: z.string().nullish(),
-    disabled: z.boolean().nullish(),
-    sortOrder: z.number().optional(),
-    parameters: z.record(z.string(), parameterValue).default({}),
-    constraints: z.array(constraintSchema).default([]),
-    segments: z.array(z.number().int()).optional(),
-    variants: z.array(strategyVariantSchema).optional(),
-  })
-  .superRefine(
-    (s, ctx) => {
-      if (s.name === 'flexibleRollout' || s.name.startsWith('gradualRollout')) {
-        const key = s.name === 'flexibleRollout' ? 'rollout' : 'percentage';
-        const raw = s.parameters[key];
-        const pct = Number(raw);
-        if (raw === undefined || raw === '' || !Number.isFinite(pct) || pct < 0 || pct > 100) {
-          ctx.addIssue({ code: 'custom', path: ['parameters', key], message: `${s.name} needs "${key}" between 0 and 100` });
+function strategySchemaOf(strictness: Strictness) {
+  return z
+    .object({
+      name: z.string().min(1),
+      id: z.string().optional(),
+      title: z.string().nullish(),
+      disabled: z.boolean().nullish(),
+      sortOrder: z.number().optional(),
+      parameters: z.record(z.string(), parameterValue).default({}),
+      constraints: z.array(constraintSchemaOf(strictness)).default([]),
+      segments: z.array(z.number().int()).optional(),
+      variants: z.array(strategyVariantSchema).optional(),
+    })
+    .superRefine(
+      (s, ctx) => {
+        if (s.name === 'flexibleRollout' || s.name.startsWith('gradualRollout')) {
+          const key = s.name === 'flexibleRollout' ? 'rollout' : 'percentage';
+          const raw = s.parameters[key];
+          const pct = Number(raw);
+          if (raw === undefined || raw === '' || !Number.isFinite(pct) || pct < 0 || pct > 100) {
+            ctx.addIssue({ code: 'custom', path: ['parameters', key], message: `${s.name} needs "${key}" between 0 and 100` });
+          }
         }
-      }
-    },
-    { when: fieldsValid('name', 'parameters') },
-  );
+      },
+      { when: fieldsValid('name', 'parameters') },
+    );
+}
 
-export const dependencySchema = z.object({
-  feature: flagNameSchema,
-  enabled: z.boolean().optional(),
-  variants: z.array(z.string()).optional(),
-});
+function flagEnvironmentSchemaOf(strictness: Strictness) {
+  return z.object({
+    enabled: z.boolean(),
+    strategies: z.array(strategySchemaOf(strictness)).default([]),
+    variants: z.array(variantSchema).default([]),
+  });
+}
+
+function segmentSchemaOf(strictness: Strictness) {
+  return z.object({
+    id: z.number().int().nonnegative(),
+    name: z.string().optional(),
+    constraints: z.array(constraintSchemaOf(strictness)).default([]),
+  });
+}
+
+function dependencySchemaOf(strictness: Strictness) {
+  return z.object({
+    feature: strictness === 'authored' ? flagNameSchema : storedFlagNameSchema,
+    enabled: z.boolean().optional(),
+    variants: z.array(z.string()).optional(),
+  });
+}
+
+export const flagTypeSchema = z.string().min(1).default('release');
+
+function flagDefinitionSchemaOf(strictness: Strictness) {
+  return z.object({
+    name: strictness === 'authored' ? flagNameSchema : storedFlagNameSchema,
+    description: z.string().nullish(),
+    type: flagTypeSchema,
+    project: z.string().min(1).default('default'),
+    stale: z.boolean().default(false),
+    impressionData: z.boolean().default(false),
+    dependencies: z.array(dependencySchemaOf(strictness)).default([]),
+    environments: z.record(environmentNameSchema, flagEnvironmentSchemaOf(strictness)).default({}),
+  });
+}
+
+/** What is held and served (stored flags, segments, imports, backups): see Strictness. */
+export const constraintSchema = constraintSchemaOf('held');
+export const strategySchema = strategySchemaOf('held');
+export const flagEnvironmentSchema = flagEnvironmentSchemaOf('held');
+export const segmentSchema = segmentSchemaOf('held');
+export const dependencySchema = dependencySchemaOf('held');
+
+/** What a person writes (a flag file's segments; strategies and dependencies as an import would have to be authored). */
+export const authoredSegmentSchema = segmentSchemaOf('authored');
+export const authoredStrategySchema = strategySchemaOf('authored');
+export const authoredDependencySchema = dependencySchemaOf('authored');
 
 export const killSwitchSchema = z.object({
   reason: z.string(),
@@ -126,42 +196,20 @@ export const killSwitchSchema = z.object({
   at: z.string(),
 });
 
-export const flagEnvironmentSchema = z.object({
-  enabled: z.boolean(),
-  strategies: z.array(strategySchema).default([]),
-  variants: z.array(variantSchema).default([]),
-});
-
-export const flagTypeSchema = z.string().min(1).default('release');
-
 /** What a person writes (YAML file or admin API PUT). */
-export const flagDefinitionSchema = z.object({
-  name: flagNameSchema,
-  description: z.string().nullish(),
-  type: flagTypeSchema,
-  project: z.string().min(1).default('default'),
-  stale: z.boolean().default(false),
-  impressionData: z.boolean().default(false),
-  dependencies: z.array(dependencySchema).default([]),
-  environments: z.record(environmentNameSchema, flagEnvironmentSchema).default({}),
-});
+export const flagDefinitionSchema = flagDefinitionSchemaOf('authored');
 
-/** What is stored: the definition plus the kill switches, which only kill/restore change. */
-export const storedFlagSchema = flagDefinitionSchema.extend({
+/** What is stored: a held definition plus the kill switches, which only kill/restore change. */
+export const storedFlagSchema = flagDefinitionSchemaOf('held').extend({
   killSwitches: z.record(environmentNameSchema, killSwitchSchema).default({}),
-});
-
-export const segmentSchema = z.object({
-  id: z.number().int().nonnegative(),
-  name: z.string().optional(),
-  constraints: z.array(constraintSchema).default([]),
 });
 
 export type Constraint = z.infer<typeof constraintSchema>;
 export type Strategy = z.infer<typeof strategySchema>;
 export type Variant = z.infer<typeof variantSchema>;
 export type FlagEnvironment = z.infer<typeof flagEnvironmentSchema>;
-export type FlagDefinition = z.infer<typeof flagDefinitionSchema>;
+/** A definition as held: what a PUT or a file gives passes as one too (the same shape, checked more strictly). */
+export type FlagDefinition = Omit<StoredFlag, 'killSwitches'>;
 export type StoredFlag = z.infer<typeof storedFlagSchema>;
 export type Segment = z.infer<typeof segmentSchema>;
 export type KillSwitch = z.infer<typeof killSwitchSchema>;

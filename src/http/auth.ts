@@ -19,14 +19,20 @@ export class Authenticator {
       case 'client':
       case 'frontend':
         if (token.kind !== requirement.kind) {
-          throw new AppError('forbidden', 'forbidden', `this route needs a ${requirement.kind} token, not a ${token.kind} token`);
+          throw new AppError('forbidden', 'forbidden', `this route needs a ${requirement.kind} token, not ${aToken(token.kind)}`);
         }
         return token;
       case 'client-or-frontend':
-        if (token.kind === 'admin') throw new AppError('forbidden', 'forbidden', 'this route needs a client or frontend token, not an admin token');
+        if (token.kind !== 'client' && token.kind !== 'frontend') {
+          throw new AppError('forbidden', 'forbidden', `this route needs a client or frontend token, not ${aToken(token.kind)}`);
+        }
+        return token;
+      case 'alert':
+        // Which of its environments an alert may name is the route's to check (the body names them).
+        if (token.kind !== 'alert') throw new AppError('forbidden', 'forbidden', `this route needs an alert token, not ${aToken(token.kind)}`);
         return token;
       case 'admin':
-        if (token.kind !== 'admin' || !token.role) throw new AppError('forbidden', 'forbidden', `this route needs an admin token, not a ${token.kind} token`);
+        if (token.kind !== 'admin' || !token.role) throw new AppError('forbidden', 'forbidden', `this route needs an admin token, not ${aToken(token.kind)}`);
         if (!roleAllows(token.role, requirement.permission)) {
           throw new AppError('forbidden', 'forbidden', `role ${token.role} may not ${requirement.permission}`);
         }
@@ -34,6 +40,9 @@ export class Authenticator {
     }
   }
 }
+
+/** "an alert token", "a client token". */
+const aToken = (kind: string) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} token`;
 
 /** The environment a client or frontend token is bound to. */
 export function tokenEnvironment(token: StoredToken | undefined): string {

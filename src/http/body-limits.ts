@@ -5,13 +5,14 @@ import type { AuthRequirement } from './route.js';
  * Route families and their body limits (README, "Limits"). A family's limit is set by its
  * environment variable; each route names its family, or gets the one its token kind implies.
  */
-export type BodyFamily = 'client' | 'outcomes' | 'evaluation' | 'admin' | 'import' | 'restore';
+export type BodyFamily = 'client' | 'outcomes' | 'evaluation' | 'alerts' | 'admin' | 'import' | 'restore';
 
 /** The variable that sets each family's limit: what logs and refusals name. */
 export const BODY_LIMIT_VARIABLE = {
   client: 'BODY_LIMIT_CLIENT',
   outcomes: 'BODY_LIMIT_OUTCOMES',
   evaluation: 'BODY_LIMIT_EVALUATION',
+  alerts: 'BODY_LIMIT_ALERTS',
   admin: 'BODY_LIMIT_ADMIN',
   import: 'BODY_LIMIT_IMPORT',
   restore: 'BODY_LIMIT_RESTORE',
@@ -43,6 +44,8 @@ export function defaultFamily(auth: AuthRequirement): BodyFamily | undefined {
     case 'frontend':
     case 'client-or-frontend':
       return 'evaluation';
+    case 'alert':
+      return 'alerts';
     case 'admin':
       return 'admin';
   }

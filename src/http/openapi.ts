@@ -46,6 +46,7 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
       securitySchemes: {
         clientToken: apiKey('A client token (server SDKs), bound to one environment.'),
         frontendToken: apiKey('A frontend token (browser SDKs), bound to one environment.'),
+        alertToken: apiKey('An alert token (monitoring systems), bound to environments.'),
         adminToken: apiKey('An admin token with a role: viewer, editor, release-manager or admin.'),
       },
     },

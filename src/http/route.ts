@@ -15,6 +15,8 @@ export type AuthRequirement =
   | { kind: 'frontend' }
   /** Either environment-bound kind (OFREP serves server apps and browsers alike). */
   | { kind: 'client-or-frontend' }
+  /** Monitoring systems reporting alerts (bound to environments). */
+  | { kind: 'alert' }
   | { kind: 'admin'; permission: Permission };
 
 export interface RouteContext<P, Q, B> {

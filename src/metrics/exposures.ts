@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CounterFields, Store } from '../store/port.js';
-import { appNameSchema, reportedNameSchema, sdkTextSchema } from './sdk-fields.js';
+import { appNameSchema, reportedFlagNameSchema, reportedNameSchema, sdkTextSchema } from './sdk-fields.js';
 
 /** Exposure counts are kept per environment in one-minute buckets for two days. */
 export const EXPOSURE_BUCKET_MS = 60_000;
@@ -22,7 +22,7 @@ export const clientMetricsSchema = z
       stop: z.union([sdkTextSchema, z.number()]).optional(),
       toggles: z
         .record(
-          reportedNameSchema,
+          reportedFlagNameSchema,
           z.object({
             yes: z.number().int().nonnegative().default(0),
             no: z.number().int().nonnegative().default(0),

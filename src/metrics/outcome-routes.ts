@@ -9,8 +9,14 @@ const TAG = 'Metrics';
  * Records of flags the environment is not served are not kept: names are the caller's choice, and
  * each new one would add counters to the store.
  */
-export function outcomeRoutes(deps: { outcomes: StoreOutcomeSource; servesFlag: (env: string, flag: string) => boolean; now: () => number }): RouteSpec[] {
-  const { outcomes, servesFlag, now } = deps;
+export function outcomeRoutes(deps: {
+  outcomes: StoreOutcomeSource;
+  servesFlag: (env: string, flag: string) => boolean;
+  /** Whether a release of that name is active in the environment (its records are kept only then). */
+  releaseActive: (env: string, release: string) => Promise<boolean>;
+  now: () => number;
+}): RouteSpec[] {
+  const { outcomes, servesFlag, releaseActive, now } = deps;
   return [
     defineRoute({
       method: 'post',
@@ -21,10 +27,13 @@ export function outcomeRoutes(deps: { outcomes: StoreOutcomeSource; servesFlag: 
       auth: { kind: 'client' },
       body: outcomeReportSchema,
       bodyFamily: 'outcomes',
-      responses: { 202: { description: 'Accepted (records of flags the environment is not served are not counted)' } },
+      responses: { 202: { description: 'Accepted (records of flags the environment is not served, or of releases not active in it, are not counted)' } },
       handler: async ({ body, token }) => {
         const env = tokenEnvironment(token);
-        await outcomes.record(env, { ...body, records: body.records.filter((r) => servesFlag(env, r.flag)) }, now());
+        const releases = [...new Set(body.records.flatMap((r) => (r.release ? [r.release] : [])))];
+        const active = new Set((await Promise.all(releases.map(async (name) => ((await releaseActive(env, name)) ? [name] : [])))).flat());
+        const records = body.records.filter((r) => (r.release ? active.has(r.release) : servesFlag(env, r.flag!)));
+        await outcomes.record(env, { ...body, records }, now());
         return { status: 202 };
       },
     }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flagNameSchema } from '../flags/schema.js';
+import { RESERVED_NAME_PREFIX } from '../flags/flag-name.js';
 import { appNameSchema } from './sdk-fields.js';
 import type { Store } from '../store/port.js';
 import { addFields, boundField, canonicalBound, cohortField, totalsOf, unitFields, type OutcomeFields } from './outcome-fields.js';
@@ -40,7 +41,9 @@ const unitCountsSchema = z
 
 const outcomeRecordSchema = z
   .object({
-    flag: flagNameSchema,
+    /** The flag the work was behind; or, in its place, `release`: the release (several flags ramped as one) as a whole. */
+    flag: flagNameSchema.optional(),
+    release: flagNameSchema.optional().describe('In place of `flag`: outcomes of a release as a whole (its name), judged with its flags'),
     cohort: z.enum(['treatment', 'control']),
     requests: z.number().int().nonnegative(),
     errors: z.number().int().nonnegative(),
@@ -76,6 +79,7 @@ const outcomeRecordSchema = z
         `The record's distinct users as sample hashes of their stickiness value (12 hex digits; see docs/api.md), at most the ${USER_SAMPLE_SIZE} smallest`,
       ),
   })
+  .refine((r) => (r.flag === undefined) !== (r.release === undefined), { path: ['flag'], message: 'each record names a flag or a release (one of them)' })
   .refine((r) => r.errors <= r.requests, { path: ['errors'], message: 'errors cannot exceed requests' })
   .refine((r) => !r.units || Object.values(r.units).reduce((n, u) => n + u.requests, 0) <= r.requests, {
     path: ['units'],
@@ -103,6 +107,16 @@ export const outcomeReportSchema = z
   })
   .meta({ id: 'OutcomeReport' });
 export type OutcomeReport = z.infer<typeof outcomeReportSchema>;
+
+/**
+ * Where a release's own records are counted, beside its flags': a name no flag can have (no flag
+ * name, not even one an import brought, starts with RESERVED_NAME_PREFIX), so it never mixes with a
+ * flag's outcomes or users.
+ */
+export const releaseOutcomeKey = (release: string) => `${RESERVED_NAME_PREFIX}${release}`;
+
+/** Where a record is counted: under its flag, or its release's key. */
+const countedUnder = (record: OutcomeReport['records'][number]) => record.flag ?? releaseOutcomeKey(record.release!);
 
 /** One counter hash per environment, flag and bucket start, so a window read touches only that flag. */
 export function outcomeBucketKey(environment: string, flag: string, bucketStart: number): string {
@@ -198,8 +212,9 @@ export class StoreOutcomeSource extends CounterOutcomeSource {
   async record(environment: string, report: OutcomeReport, now: number): Promise<void> {
     const byFlag = new Map<string, OutcomeFields>();
     for (const record of report.records) {
-      let fields = byFlag.get(record.flag);
-      if (!fields) byFlag.set(record.flag, (fields = {}));
+      const flag = countedUnder(record);
+      let fields = byFlag.get(flag);
+      if (!fields) byFlag.set(flag, (fields = {}));
       addRecordFields(fields, record);
     }
     const start = this.bucketStart(now);
@@ -217,7 +232,7 @@ export class StoreOutcomeSource extends CounterOutcomeSource {
     const adds = new Map<string, string[]>();
     for (const record of report.records) {
       if (!record.users?.length) continue;
-      const key = userSampleKey(environment, record.flag, record.cohort, began);
+      const key = userSampleKey(environment, countedUnder(record), record.cohort, began);
       adds.set(key, [...(adds.get(key) ?? []), ...record.users]);
     }
     if (adds.size === 0) return;

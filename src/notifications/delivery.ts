@@ -2,10 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { NotificationEvent } from './events.js';
 import { literalRefusal, publicOnlyLookup } from './address-guard.js';
-import { renderPayload } from './payloads.js';
+import { MAX_ANSWER_BYTES, vendorVerdict } from './formats/vendor-answers.js';
+import { ANSWERS_IN_BODY, httpPlan, type HttpFormat } from './payloads.js';
 import { parseRetryAfter, type AttemptResult } from './retry-policy.js';
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
-import type { StoredWebhook } from './webhook-model.js';
 
 export interface SendOptions {
   /** Signature timestamps come from here (the controller's clock). */
@@ -18,18 +18,32 @@ export interface SendOptions {
   allowPrivateNetworks: boolean;
 }
 
+/** A webhook delivered over HTTP: every format but e-mail. */
+export interface HttpWebhook {
+  format: HttpFormat;
+  url: string;
+  secret?: string;
+}
+
 /**
- * One signed POST of `event` to `webhook`. Never throws: whatever happens is an AttemptResult.
- * Redirects are not followed, so a signed body only ever goes to the URL an admin configured; and
- * unless private networks are allowed, only to a public address.
+ * One POST of `event` to `webhook`, signed as its format wants. Never throws: whatever happens is
+ * an AttemptResult. Redirects are not followed, so a signed body only ever goes to the URL an admin
+ * configured; and unless private networks are allowed, only to a public address. The answer's body
+ * is read only from robots that put their verdict there (a few kB at most) and never kept whole.
  */
-export async function sendWebhook(webhook: StoredWebhook, event: NotificationEvent, attempt: number, opts: SendOptions): Promise<AttemptResult> {
-  const body = renderPayload(event, webhook.format);
-  const timestamp = Math.floor(opts.now().getTime() / 1000);
-  const url = new URL(webhook.url);
+export async function sendWebhook(webhook: HttpWebhook, event: NotificationEvent, attempt: number, opts: SendOptions): Promise<AttemptResult> {
+  const nowMs = opts.now().getTime();
+  let plan: ReturnType<typeof httpPlan>;
+  try {
+    plan = httpPlan(webhook, event, nowMs);
+  } catch (err) {
+    return { answer: 'refused', error: (err as Error).message };
+  }
+  const url = new URL(plan.url);
   // Also checked when the webhook was saved; checked again for webhooks restored from a backup.
   const refused = opts.allowPrivateNetworks ? undefined : literalRefusal(url);
   if (refused) return { error: refused.message };
+  const vendor = ANSWERS_IN_BODY[webhook.format];
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   return new Promise<AttemptResult>((resolve) => {
     const request = (url.protocol === 'https:' ? https : http).request(
@@ -40,9 +54,9 @@ export async function sendWebhook(webhook: StoredWebhook, event: NotificationEve
         ...(opts.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
         headers: {
           'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
+          'content-length': Buffer.byteLength(plan.body),
           'user-agent': opts.userAgent,
-          [SIGNATURE_HEADER]: signatureHeader(webhook.secret, timestamp, body),
+          ...(plan.rolloutSignature && webhook.secret ? { [SIGNATURE_HEADER]: signatureHeader(webhook.secret, Math.floor(nowMs / 1000), plan.body) } : {}),
           // The same id on every attempt: receivers use it to drop a repeat (delivery is at least once).
           [EVENT_ID_HEADER]: event.id,
           [EVENT_TYPE_HEADER]: event.type,
@@ -50,11 +64,19 @@ export async function sendWebhook(webhook: StoredWebhook, event: NotificationEve
         },
       },
       (res) => {
-        // Only the status matters; the answer's body is not read (and not kept: it could hold anything).
-        res.destroy();
         const header = res.headers['retry-after'];
         const retryAfterMs = parseRetryAfter(typeof header === 'string' ? header : null, opts.now().getTime());
-        resolve({ status: res.statusCode ?? 0, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+        const status = res.statusCode ?? 0;
+        const answered = (extra: Partial<AttemptResult> = {}) => resolve({ status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...extra });
+        // Only the status matters for most receivers: their body is not read (and not kept: it could hold anything).
+        if (!vendor || status < 200 || status >= 300) {
+          res.destroy();
+          return answered();
+        }
+        readStart(res, MAX_ANSWER_BYTES).then(
+          (body) => answered(vendorVerdict(vendor, body) ?? {}),
+          () => answered(),
+        );
       },
     );
     request.on('error', (err: NodeJS.ErrnoException) => {
@@ -62,6 +84,25 @@ export async function sendWebhook(webhook: StoredWebhook, event: NotificationEve
       else if (opts.signal.aborted) resolve({ error: 'interrupted by shutdown' });
       else resolve({ error: err.code === 'EADDRNOTPUBLIC' ? err.message : (err.code ?? err.message) });
     });
-    request.end(body);
+    request.end(plan.body);
+  });
+}
+
+/** The first `max` bytes of an answer as text; the rest is not read. */
+function readStart(res: http.IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      res.destroy();
+      resolve(Buffer.concat(chunks).subarray(0, max).toString('utf8'));
+    };
+    res.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= max) done();
+    });
+    res.on('end', done);
+    res.on('error', reject);
   });
 }

@@ -4,25 +4,20 @@ import type { RolloutChange } from '../rollouts/rollout-writer.js';
 import { ACTIVE } from '../rollouts/rollout-writer.js';
 import { ROLLOUTS, type Rollout } from '../rollouts/rollout-model.js';
 import type { KillSwitchChange } from '../flags/flag-service.js';
-import { sendWebhook } from './delivery.js';
+import { Deliverer, type DelivererOptions } from './deliverer.js';
 import { deriveEvents, flagEvent, scopeOf, type NotificationEvent } from './events.js';
 import { withLinks } from './links.js';
+import type { Mailer } from './mailer.js';
 import { isDue, jobId, nextLookAt, Outbox, type DeliveryAttempt, type DeliveryJob } from './outbox.js';
-import { judgeAttempt, type RetryPolicy } from './retry-policy.js';
-import { redactUrl, wants, WEBHOOKS, type StoredWebhook } from './webhook-model.js';
+import { testEvent } from './published-events.js';
+import { wants, WEBHOOKS, type StoredWebhook } from './webhook-model.js';
 
 /** How often finished deliveries beyond what is kept are removed. */
 const PRUNE_EVERY_MS = 60_000;
 /** Outbox writes in flight at once; beyond this, notifications are dropped (and logged). */
 const MAX_QUEUING = 1_000;
 
-export interface DispatcherOptions {
-  /** Names this process in claims and in the deliveries it records. */
-  replicaId: string;
-  now: () => Date;
-  random: () => number;
-  retry: RetryPolicy;
-  attemptTimeoutMs: number;
+export interface DispatcherOptions extends DelivererOptions {
   /** How often the outbox is looked at when nothing wakes the dispatcher sooner. */
   pollMs: number;
   /** Deliveries in flight at once from this process. */
@@ -31,19 +26,17 @@ export interface DispatcherOptions {
   maxPending: number;
   /** Finished deliveries kept per webhook, for GET …/deliveries. */
   keepPerWebhook: number;
-  userAgent: string;
-  /** Let deliveries reach loopback, private and link-local addresses (WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
-  allowPrivateNetworks: boolean;
   /** The dashboard's address (PUBLIC_URL) for the links in every event; unset: paths on the controller. */
   publicUrl?: string;
 }
 
 /**
- * Turns committed rollout changes and kill switches people flip into webhook deliveries, in the
- * background of the replica that made the change (RolloutService and FlagService tell only the
- * process that committed, so each event is queued once however many replicas run). Queuing writes a job per webhook into the store's outbox;
- * delivering claims due jobs and posts them with bounded concurrency, so the controller never
- * waits for a receiver. A job queued here and not delivered (this process died) is delivered by
+ * Turns committed rollout changes, kill switches people flip and the events other parts publish
+ * into webhook deliveries, in the background of the replica that made the change (RolloutService
+ * and FlagService tell only the process that committed, and publishers publish where they acted, so
+ * each event is queued once however many replicas run). Queuing writes a job per webhook into the
+ * store's outbox; delivering claims due jobs and sends them (Deliverer: HTTP or e-mail) with bounded
+ * concurrency, so the controller never waits for a receiver. A job queued here and not delivered (this process died) is delivered by
  * another replica once its claim expires, or by this one after a restart.
  *
  * One gap remains: the rollout commit and the outbox write are two writes, so a process that
@@ -52,6 +45,7 @@ export interface DispatcherOptions {
  */
 export class NotificationDispatcher {
   private readonly outbox: Outbox;
+  private readonly deliverer: Deliverer;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly queuing = new Set<Promise<void>>();
   private readonly shutdown = new AbortController();
@@ -66,9 +60,22 @@ export class NotificationDispatcher {
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly opts: DispatcherOptions,
+    /** Sends e-mail webhooks; undefined when no SMTP server is configured. */
+    mailer?: Mailer,
   ) {
     this.outbox = new Outbox(store);
+    this.deliverer = new Deliverer(logger, opts, mailer, this.shutdown.signal);
   }
+
+  /**
+   * For the parts that publish their own events (published-events.ts: scheduled starts, pipeline
+   * promotions, alerts acted on, drills): queued to every webhook that wants them, in the
+   * background, like a rollout's. Call it once the change it tells of is committed.
+   */
+  readonly publish = (event: NotificationEvent): void => {
+    const { flag, environment } = scopeOf(event);
+    this.enqueue({ event: event.type, flag, environment }, async () => [event]);
+  };
 
   /** The RolloutService listener: returns at once; the work happens in the background. */
   readonly onRolloutChange = (change: RolloutChange): void => {
@@ -208,51 +215,32 @@ export class NotificationDispatcher {
   }
 
   private async deliver(doc: Versioned<DeliveryJob>, webhook: StoredWebhook): Promise<void> {
-    const job = doc.value;
-    const attempt = job.started;
-    const startedAt = this.opts.now();
-    const t0 = performance.now();
-    const result = await sendWebhook(webhook, job.event, attempt, {
-      now: this.opts.now,
-      timeoutMs: this.opts.attemptTimeoutMs,
-      signal: this.shutdown.signal,
-      userAgent: this.opts.userAgent,
-      allowPrivateNetworks: this.opts.allowPrivateNetworks,
-    });
-    const record: DeliveryAttempt = {
-      at: startedAt.toISOString(),
-      attempt,
-      durationMs: Math.round(performance.now() - t0),
-      replica: this.opts.replicaId,
-      ...(result.status !== undefined ? { status: result.status } : {}),
-      ...(result.error !== undefined ? { error: result.error } : {}),
-    };
-    const verdict = judgeAttempt(result, attempt, this.opts.retry, this.opts.random);
-    const { claim: _released, ...rest } = job;
-    const base = { ...rest, attempts: [...job.attempts, record] };
-    const finishedAt = this.opts.now().toISOString();
-    const next: DeliveryJob =
-      verdict.kind === 'delivered'
-        ? { ...base, status: 'delivered', finishedAt }
-        : verdict.kind === 'give-up'
-          ? { ...base, status: 'failed', finishedAt, gaveUp: verdict.reason }
-          : { ...base, nextAttemptAt: new Date(this.opts.now().getTime() + verdict.delayMs).toISOString() };
-    const where = {
-      webhook: webhook.id,
-      to: redactUrl(webhook.url),
-      event: job.event.type,
-      eventId: job.event.id,
-      ...scopeOf(job.event),
-      attempt,
-      status: result.status,
-      error: result.error,
-    };
-    if (verdict.kind === 'give-up') this.logger.error({ ...where, reason: verdict.reason }, 'webhook delivery failed for good');
-    else if (verdict.kind === 'retry') this.logger.warn({ ...where, retryInMs: verdict.delayMs }, 'webhook delivery failed; will retry');
-    else this.logger.info(where, 'webhook delivered');
+    const { next } = await this.deliverer.attemptJob(doc.value, webhook, doc.value.started);
     if (!(await this.outbox.replace(doc, next))) {
-      this.logger.warn({ job: job.id }, 'webhook delivery claim was lost while delivering; another replica retries it');
+      this.logger.warn({ job: doc.id }, 'webhook delivery claim was lost while delivering; another replica retries it');
     }
+  }
+
+  /**
+   * A test event sent to one webhook now, through the same attempt as any delivery, once (no retry):
+   * its outcome is answered and recorded with the webhook's deliveries.
+   */
+  async sendTest(webhook: StoredWebhook, by: string): Promise<{ job: DeliveryJob; attempt: DeliveryAttempt }> {
+    const at = this.opts.now().toISOString();
+    const event = withLinks(testEvent(webhook.id, by, at), this.opts.publicUrl);
+    const job: DeliveryJob = {
+      id: jobId(event.id, webhook.id),
+      webhookId: webhook.id,
+      event,
+      status: 'pending',
+      started: 1,
+      attempts: [],
+      nextAttemptAt: at,
+      createdAt: at,
+    };
+    const { next, record } = await this.deliverer.attemptJob(job, webhook, 1, false);
+    await this.outbox.record(next);
+    return { job: next, attempt: record };
   }
 
   /** Stops looking for work, lets queued writes land, and interrupts deliveries in flight (each is retried later, by someone). */

@@ -2,26 +2,28 @@ import { createHash } from 'node:crypto';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState, Transition } from '../rollouts/rollout-model.js';
 import { nextStepIndex } from '../rollouts/approvals.js';
+import { EVENT_TYPES, FLAG_EVENT_TYPES, ROLLOUT_EVENT_TYPES } from './event-types.js';
+import { rolloutScheduledEvent, type AlertEvent, type DrillEvent, type TestEvent } from './published-events.js';
+
+export {
+  alertActedEvent,
+  flagDrilledEvent,
+  pipelinePromotedEvent,
+  rolloutScheduledEvent,
+  type AlertEvent,
+  type DrillEvent,
+  type RolloutNote,
+  type TestEvent,
+} from './published-events.js';
+
+export { EVENT_TYPES, FLAG_EVENT_TYPES, ROLLOUT_EVENT_TYPES } from './event-types.js';
+export { isFlagEvent, isRolloutEvent, scopeOf } from './event-scope.js';
 
 /**
  * What a release manager is told about. Derived, not recorded: the rollout document and its history
  * are the record; an event is a view of one change of it, made by a pure function so that every rule
  * ("tell once when gates start failing, not at every analysis") is a row in a table test.
  */
-export const ROLLOUT_EVENT_TYPES = [
-  'rollout.started',
-  'rollout.step_advanced',
-  'rollout.awaiting_approval',
-  'rollout.gate_failing',
-  'rollout.paused',
-  'rollout.resumed',
-  'rollout.rolled_back',
-  'rollout.completed',
-  'rollout.aborted',
-] as const;
-/** Kill switches flipped by a person (a rollback's own kill is rollout.rolled_back). */
-export const FLAG_EVENT_TYPES = ['flag.killed', 'flag.restored'] as const;
-export const EVENT_TYPES = [...ROLLOUT_EVENT_TYPES, ...FLAG_EVENT_TYPES] as const;
 export type RolloutEventType = (typeof ROLLOUT_EVENT_TYPES)[number];
 export type FlagEventType = (typeof FLAG_EVENT_TYPES)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -38,7 +40,8 @@ export interface EventLinks {
 }
 
 /** The rollout as it stood when the event happened (for a transition: right after it). */
-export type RolloutRef = Pick<Rollout, 'id' | 'flag' | 'environment' | 'policy' | 'state' | 'stepIndex' | 'percentage'>;
+/** `release`: a release's name and flags (absent for a rollout of one flag). */
+export type RolloutRef = Pick<Rollout, 'id' | 'flag' | 'environment' | 'policy' | 'state' | 'stepIndex' | 'percentage' | 'release'>;
 
 export interface ApprovalNote {
   by: string;
@@ -65,7 +68,9 @@ export type EventDetails =
   | { type: 'rollout.resumed'; by: string }
   | { type: 'rollout.rolled_back'; reason: string; breaches: CheckResult[]; killed: string[]; samples?: { treatment: number; control: number } }
   | { type: 'rollout.completed'; percentage: number; gates: CheckResult[]; samples?: { treatment: number; control: number } }
-  | { type: 'rollout.aborted'; reason: string; by: string };
+  | { type: 'rollout.aborted'; reason: string; by: string }
+  | { type: 'rollout.scheduled'; startAt: string; by: string }
+  | { type: 'pipeline.promoted'; pipeline: string; fromEnvironment: string; toEnvironment: string; rolloutId: string; rule?: string };
 
 type DetailsOf<T extends RolloutEventType> = Omit<Extract<EventDetails, { type: T }>, 'type'>;
 
@@ -85,16 +90,7 @@ export interface FlagEvent {
 }
 
 /** Every event a webhook may receive; receivers switch on `type`. */
-export type NotificationEvent = RolloutEvent | FlagEvent;
-
-export const isFlagEvent = (e: NotificationEvent): e is FlagEvent => e.type === 'flag.killed' || e.type === 'flag.restored';
-
-/** What filters and logs need of any event: where it happened and which rollout it concerns. */
-export function scopeOf(e: NotificationEvent): { flag: string; environment: string; rolloutId?: string; policy?: string } {
-  if (!isFlagEvent(e)) return { flag: e.rollout.flag, environment: e.rollout.environment, rolloutId: e.rollout.id, policy: e.rollout.policy };
-  const r = e.details.rollout;
-  return { flag: e.flag.name, environment: e.flag.environment, ...(r ? { rolloutId: r.id, policy: r.policy } : {}) };
-}
+export type NotificationEvent = RolloutEvent | FlagEvent | AlertEvent | DrillEvent | TestEvent;
 
 /** The event of a kill switch that moved; its id is fixed by flag, environment, kind and time, like a rollout event's. */
 export function flagEvent(
@@ -158,6 +154,9 @@ function isJudged(state: RolloutState): boolean {
 function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore: number): RolloutEvent | null {
   const at = ref(r, t);
   switch (t.to) {
+    case 'scheduled':
+      // Only the transition a scheduled rollout is created with; its start later is told as rollout.started.
+      return r.startAt && t.from === 'scheduled' ? rolloutScheduledEvent(at, { startAt: r.startAt, by: t.actor }, t.at) : null;
     case 'running':
       // Entering the first step, whether straight from pending or after its Go/No-Go.
       if (t.from === 'pending' || servedBefore === 0)
@@ -222,6 +221,7 @@ function ref(r: Rollout, at: Pick<Rollout, 'stepIndex' | 'percentage'> & ({ stat
   return {
     id: r.id,
     flag: r.flag,
+    ...(r.release ? { release: r.release } : {}),
     environment: r.environment,
     policy: r.policy,
     state: 'state' in at ? at.state : at.to,

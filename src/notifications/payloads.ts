@@ -1,134 +1,51 @@
-import { isFlagEvent, type FlagEvent, type NotificationEvent, type RolloutEvent } from './events.js';
-import { isAbsolute } from './links.js';
-import { describeCheck } from './units.js';
+import type { NotificationEvent } from './events.js';
+import { dingtalkMessage, dingtalkSignedUrl } from './formats/dingtalk.js';
+import { feishuMessage } from './formats/feishu.js';
+import { slackMessage } from './formats/slack.js';
+import { teamsMessage } from './formats/teams.js';
+import { wecomMessage } from './formats/wecom.js';
+import type { HttpFormat } from './webhook-formats.js';
 
-export const WEBHOOK_FORMATS = ['json', 'slack'] as const;
-export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+export { slackMessage } from './formats/slack.js';
+export { headline } from './message.js';
 
-/** The body a webhook of `format` receives for `event`. Deterministic, so every retry sends the same bytes. */
-export function renderPayload(event: NotificationEvent, format: WebhookFormat): string {
-  switch (format) {
-    case 'json':
-      return JSON.stringify(event);
-    case 'slack':
-      return JSON.stringify(slackMessage(event));
-  }
+export { SIGNING, WEBHOOK_FORMATS, type HttpFormat, type WebhookFormat } from './webhook-formats.js';
+
+/** The vendors whose answer body says whether the message was taken (formats/vendor-answers.ts), by the name errors use. */
+export const ANSWERS_IN_BODY: Partial<Record<HttpFormat, string>> = { dingtalk: 'DingTalk', feishu: 'Feishu', wecom: 'WeCom' };
+
+/** The body a json or slack webhook receives for `event`. Deterministic, so every retry sends the same bytes. */
+export function renderPayload(event: NotificationEvent, format: 'json' | 'slack'): string {
+  return format === 'json' ? JSON.stringify(event) : JSON.stringify(slackMessage(event));
+}
+
+/** One HTTP delivery as it will be sent: where, what, and whether our own signature goes with it. */
+export interface HttpPlan {
+  url: string;
+  body: string;
+  rolloutSignature: boolean;
 }
 
 /**
- * One sentence a person can read in a notification preview. Steps are named by their percentage
- * (a person thinks "the 50% step", not "step 3") and every number carries its unit.
+ * The request for a webhook of an HTTP format, at `nowMs` (vendor signatures carry the time, so a
+ * DingTalk URL or a Feishu body differs from one attempt to the next; the others do not).
  */
-export function headline(e: NotificationEvent): string {
-  if (isFlagEvent(e)) return flagHeadline(e);
-  const what = `${e.rollout.flag} in ${e.rollout.environment}`;
-  switch (e.type) {
-    case 'rollout.started':
-      return `Rollout of ${what} started at ${e.details.percentage}% by ${e.details.startedBy}`;
-    case 'rollout.step_advanced':
-      return `${what} advanced ${e.details.fromPercentage}% → ${e.details.toPercentage}%${e.details.step === e.details.steps ? ' (the last step)' : ''}`;
-    case 'rollout.awaiting_approval': {
-      const n = e.details.approvalsNeeded;
-      return (
-        `${what} is waiting for approval to go to ${e.details.nextPercentage}% ` +
-        `(${n} approval${n === 1 ? '' : 's'} needed from ${e.details.roles.join(' or ') || 'anyone'})`
-      );
-    }
-    case 'rollout.gate_failing':
-      return `Gates failing for ${what} at ${e.rollout.percentage}%`;
-    case 'rollout.paused':
-      return `${what} paused at ${e.rollout.percentage}%: ${e.details.reason}`;
-    case 'rollout.resumed':
-      return `${what} resumed at ${e.rollout.percentage}% by ${e.details.by}`;
-    case 'rollout.rolled_back':
-      return `ROLLED BACK: ${what} was switched off at ${e.rollout.percentage}%`;
-    case 'rollout.completed':
-      return `${what} completed at ${e.details.percentage}%`;
-    case 'rollout.aborted':
-      return `${what} aborted at ${e.rollout.percentage}%: ${e.details.reason}`;
-  }
-}
-
-function flagHeadline(e: FlagEvent): string {
-  const what = `${e.flag.name} in ${e.flag.environment}`;
-  return e.type === 'flag.killed' ? `KILLED: ${what} was switched off by ${e.details.actor}` : `RESTORED: ${what} was switched back on by ${e.details.actor}`;
-}
-
-/** The lines under the headline: the values behind the event. */
-function detailLines(e: NotificationEvent): string[] {
-  if (isFlagEvent(e)) {
-    const r = e.details.rollout;
-    return [`Reason: ${e.details.reason}`, ...(r ? [`Rollout ${r.id} (${r.policy}) is ${r.state.replace('_', ' ')} at ${r.percentage}%`] : [])];
-  }
-  switch (e.type) {
-    case 'rollout.gate_failing':
-      return e.details.failing.map(describeCheck);
-    case 'rollout.rolled_back':
-      return [e.details.reason, ...e.details.breaches.map(describeCheck), `Switched off: ${e.details.killed.join(', ')}`];
-    case 'rollout.step_advanced':
-      return e.details.approvals.map((a) => `Approved by ${a.by}${a.comment ? `: “${a.comment}”` : ''}`);
-    case 'rollout.awaiting_approval':
-    case 'rollout.completed':
-      return e.details.gates.map(describeCheck);
-    case 'rollout.started':
-    case 'rollout.paused':
-    case 'rollout.resumed':
-    case 'rollout.aborted':
-      return [];
-  }
-}
-
-/** The facts beside the message: for a rollout its policy and where it stands, for a flag its switch. */
-function fields(e: NotificationEvent): string[] {
-  if (isFlagEvent(e)) {
-    return [
-      `*Flag*\n${escapeSlack(e.flag.name)}`,
-      `*Environment*\n${escapeSlack(e.flag.environment)}`,
-      `*Kill switch*\n${e.type === 'flag.killed' ? 'on (served disabled)' : 'off'}`,
-      `*By*\n${escapeSlack(e.details.actor)}`,
-    ];
-  }
-  const r = (e as RolloutEvent).rollout;
-  return [
-    `*Flag*\n${escapeSlack(r.flag)}`,
-    `*Environment*\n${escapeSlack(r.environment)}`,
-    `*Policy*\n${escapeSlack(r.policy)}`,
-    `*Step*\n${r.percentage}% (${r.state})`,
-  ];
-}
-
-/** Slack's incoming-webhook shape: `text` for previews and clients without blocks, `blocks` for the rest. */
-export function slackMessage(e: NotificationEvent): { text: string; blocks: object[] } {
-  const text = headline(e);
-  const lines = detailLines(e);
-  // A link only when it can be clicked: a path on the controller (PUBLIC_URL unset) cannot.
-  const links = [
-    ...(isAbsolute(e.links?.dashboard)
-      ? [`<${escapeSlack(e.links.dashboard)}|${isFlagEvent(e) ? 'Open the flag in the dashboard' : 'Open the rollout in the dashboard'}>`]
-      : []),
-    ...(isAbsolute(e.links?.rollout) ? [`<${escapeSlack(e.links.rollout)}|Open the rollout in the dashboard>`] : []),
-  ];
-  const subject = isFlagEvent(e) ? `flag ${e.flag.name}` : `rollout ${e.rollout.id}`;
-  return {
-    text,
-    blocks: [
-      {
-        type: 'section',
-        text: {
-          type: 'mrkdwn',
-          text:
-            `*${escapeSlack(text)}*` +
-            `${lines.length ? `\n${lines.map((l) => `• ${escapeSlack(l)}`).join('\n')}` : ''}` +
-            `${links.length ? `\n${links.join(' · ')}` : ''}`,
-        },
-      },
-      { type: 'section', fields: fields(e).map((f) => ({ type: 'mrkdwn', text: f })) },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `${e.type} · ${escapeSlack(subject)} · ${e.occurredAt} · ${e.id}` }] },
-    ],
+export function httpPlan(webhook: { format: HttpFormat; url: string; secret?: string }, event: NotificationEvent, nowMs: number): HttpPlan {
+  const secret = () => {
+    if (!webhook.secret) throw new Error(`no signing secret stored for this ${webhook.format} webhook: set one`);
+    return webhook.secret;
   };
-}
-
-/** Slack treats &, < and > as markup; everything else from our data is shown as written. */
-function escapeSlack(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  switch (webhook.format) {
+    case 'json':
+    case 'slack':
+      return { url: webhook.url, body: renderPayload(event, webhook.format), rolloutSignature: true };
+    case 'dingtalk':
+      return { url: dingtalkSignedUrl(webhook.url, secret(), nowMs), body: JSON.stringify(dingtalkMessage(event)), rolloutSignature: false };
+    case 'feishu':
+      return { url: webhook.url, body: JSON.stringify(feishuMessage(event, secret(), Math.floor(nowMs / 1000))), rolloutSignature: false };
+    case 'wecom':
+      return { url: webhook.url, body: JSON.stringify(wecomMessage(event)), rolloutSignature: false };
+    case 'teams':
+      return { url: webhook.url, body: JSON.stringify(teamsMessage(event)), rolloutSignature: false };
+  }
 }

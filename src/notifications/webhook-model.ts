@@ -1,15 +1,37 @@
 import { z } from 'zod';
 import { environmentNameSchema, flagNameSchema } from '../flags/schema.js';
 import { EVENT_TYPES, scopeOf, type EventType, type NotificationEvent } from './events.js';
-import { WEBHOOK_FORMATS, type WebhookFormat } from './payloads.js';
+import { SIGNING, WEBHOOK_FORMATS, type WebhookFormat } from './payloads.js';
+import { redactUrl } from './url-mask.js';
+
+export { redactUrl } from './url-mask.js';
 
 export const WEBHOOKS = 'webhooks';
 
+/** Recipients of one e-mail webhook (README, "Limits"). */
+export const MAX_RECIPIENTS = 50;
+
 export const webhookIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a webhook id: letters, digits and _ . - (at most 64)');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' });
+const recipients = z
+  .array(z.email({ error: 'an e-mail address' }))
+  .min(1)
+  .max(MAX_RECIPIENTS);
+
+/** Why a format takes no secret of ours. */
+const UNSIGNED: Partial<Record<WebhookFormat, string>> = {
+  wecom: 'WeCom robots do not sign: the key in the url is the credential',
+  teams: 'Teams workflows do not sign (no HMAC): the url, with its sig, is the credential',
+  email: 'e-mail is not signed: it goes out through the SMTP server the controller is configured with',
+};
 
 export const putWebhookSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+    /** Where to post; every format but email. May be left out when changing a webhook: its URL stays. */
+    url: httpUrl.optional(),
+    /** The recipients of an e-mail webhook (format email only); one e-mail webhook per environment list, with `environments`. */
+    to: recipients.optional(),
     format: z.enum(WEBHOOK_FORMATS).default('json'),
     /** Only these events (all when absent). */
     events: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
@@ -17,12 +39,27 @@ export const putWebhookSchema = z
     environments: z.array(environmentNameSchema).min(1).optional(),
     /** Only rollouts following these policies (all when absent); a kill switch matches through the rollout active in its environment. */
     policies: z.array(flagNameSchema).min(1).optional(),
-    /** Signing secret of your choosing; when absent a new webhook gets a generated one (shown once). */
+    /**
+     * json and slack: a signing secret of your choosing (when absent a new webhook gets a generated
+     * one, shown once). dingtalk and feishu: the robot's own secret, as the vendor shows it (required).
+     */
     secret: z.string().min(16, 'at least 16 characters').max(256).optional(),
-    /** Replace the secret of an existing webhook with a generated one (shown once). */
+    /** json and slack: replace the secret with a generated one (shown once). */
     rotateSecret: z.boolean().optional(),
   })
   .strict()
+  .superRefine((w, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (w.format === 'email') {
+      if (w.url !== undefined) issue('url', 'an e-mail webhook has no url: its recipients are `to`');
+      if (w.to === undefined) issue('to', 'required with format email: the addresses to send to');
+    } else if (w.to !== undefined) issue('to', 'only with format email');
+    const unsigned = UNSIGNED[w.format];
+    if (unsigned && w.secret !== undefined) issue('secret', unsigned);
+    if (unsigned && w.rotateSecret) issue('rotateSecret', unsigned);
+    if (SIGNING[w.format] === 'vendor' && w.rotateSecret) issue('rotateSecret', `the ${w.format} robot makes its own secret: give the new one as secret`);
+    if (w.secret !== undefined && w.rotateSecret) issue('rotateSecret', 'give either a secret or rotateSecret, not both');
+  })
   .meta({ id: 'PutWebhook' });
 export type PutWebhook = z.infer<typeof putWebhookSchema>;
 
@@ -31,37 +68,49 @@ export type PutWebhook = z.infer<typeof putWebhookSchema>;
  * only ever compared with what a caller presents, so its hash suffices, but a signing secret must be
  * used as the HMAC key for every delivery, by whichever replica delivers it. Its protection is
  * therefore that it never leaves the store: not in any API answer after the PUT that set it, not
- * in the audit log, not on the change feed (webhook writes are quiet), not in a log line.
+ * in the audit log, not on the change feed (webhook writes are quiet), not in a log line. The same
+ * holds for URLs that are credentials themselves (WeCom's key, a Teams workflow's sig).
  */
 export interface StoredWebhook {
   id: string;
-  url: string;
   format: WebhookFormat;
+  /** Every format but email. */
+  url?: string;
+  /** Format email only. */
+  to?: string[];
   events?: EventType[];
   environments?: string[];
   policies?: string[];
-  secret: string;
+  /** Formats that sign (SIGNING: rollout or vendor). */
+  secret?: string;
   /** A few characters of the secret, so people can tell which one a receiver holds. */
-  secretHint: string;
+  secretHint?: string;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
 }
 
-/** A stored webhook, as a restore checks it: deliveries need a URL, a format and the secret. */
-export const storedWebhookSchema = z.object({
-  id: webhookIdSchema,
-  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
-  format: z.enum(WEBHOOK_FORMATS),
-  events: z.array(z.enum(EVENT_TYPES)).optional(),
-  environments: z.array(environmentNameSchema).optional(),
-  policies: z.array(flagNameSchema).optional(),
-  secret: z.string().min(1),
-  secretHint: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  createdBy: z.string(),
-}) satisfies z.ZodType<StoredWebhook>;
+/** A stored webhook, as a restore checks it: deliveries need a format, where to go, and the secret of a format that signs. */
+export const storedWebhookSchema = z
+  .object({
+    id: webhookIdSchema,
+    format: z.enum(WEBHOOK_FORMATS),
+    url: httpUrl.optional(),
+    to: recipients.optional(),
+    events: z.array(z.enum(EVENT_TYPES)).optional(),
+    environments: z.array(environmentNameSchema).optional(),
+    policies: z.array(flagNameSchema).optional(),
+    secret: z.string().min(1).optional(),
+    secretHint: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    createdBy: z.string(),
+  })
+  .superRefine((w, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (w.format === 'email' ? !w.to : !w.url) issue(w.format === 'email' ? 'to' : 'url', `required with format ${w.format}`);
+    if ((SIGNING[w.format] === 'rollout' || SIGNING[w.format] === 'vendor') && !w.secret) issue('secret', `required with format ${w.format}`);
+  }) satisfies z.ZodType<StoredWebhook>;
 
 export type PublicWebhook = Omit<StoredWebhook, 'secret'>;
 
@@ -71,21 +120,16 @@ export function secretHintOf(secret: string): string {
 
 /**
  * What callers and the audit log see. The URL is shown whole only to those who manage webhooks:
- * Slack-style URLs carry their own credential in the path, so readers get the origin only.
+ * many chat URLs carry their own credential, so readers get the origin only.
  */
 export function toPublicWebhook(w: StoredWebhook, fullUrl: boolean): PublicWebhook {
   const { secret: _never, ...rest } = w;
-  return { ...rest, url: fullUrl ? w.url : redactUrl(w.url) };
+  return { ...rest, ...(w.url ? { url: fullUrl ? w.url : redactUrl(w.url) } : {}) };
 }
 
-/** `https://hooks.example.com/…`: where it goes, without the part that may be a credential. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return u.pathname === '/' && !u.search ? u.origin : `${u.origin}/…`;
-  } catch {
-    return '…';
-  }
+/** Where deliveries go, for logs: the origin of a URL, or how many recipients an e-mail has. */
+export function destinationOf(w: Pick<StoredWebhook, 'url' | 'to'>): string {
+  return w.url ? redactUrl(w.url) : `${w.to?.length ?? 0} e-mail recipient(s)`;
 }
 
 /**
@@ -94,6 +138,8 @@ export function redactUrl(url: string): string {
  * follows policies hears of the kills that hit one of its rollouts and of no others.
  */
 export function wants(webhook: Pick<StoredWebhook, 'events' | 'environments' | 'policies'>, event: NotificationEvent): boolean {
+  // A test goes to the one webhook it was asked for, never through filters.
+  if (event.type === 'webhook.test') return false;
   const scope = scopeOf(event);
   return (
     (!webhook.events || webhook.events.includes(event.type)) &&

@@ -69,9 +69,37 @@ export function webhookRoutes(webhooks: WebhookService, dispatcher: Notification
       },
     }),
     defineRoute({
+      method: 'post',
+      path: '/api/admin/webhooks/{id}/test',
+      summary:
+        'Send a test message to this webhook now, through the same delivery as real events (signed as its format wants), once, without retries. ' +
+        'Answers what happened: `delivered`, the status code (for e-mail the SMTP reply code), the time taken and the error, if any; ' +
+        'the attempt is also listed with the deliveries.',
+      tag: TAG,
+      auth: manage,
+      params: idParams,
+      responses: { 200: { description: 'The outcome of the attempt (delivered or not)' }, 404: { description: 'No such webhook' } },
+      handler: async ({ params, actor }) => {
+        const { job, attempt } = await dispatcher.sendTest(await webhooks.stored(params.id), actor.name);
+        return {
+          status: 200,
+          body: {
+            delivered: job.status === 'delivered',
+            ...(attempt.status !== undefined ? { status: attempt.status } : {}),
+            ms: attempt.durationMs,
+            ...(attempt.error !== undefined ? { error: attempt.error } : {}),
+            ...(job.gaveUp ? { gaveUp: job.gaveUp } : {}),
+            eventId: job.event.id,
+          },
+        };
+      },
+    }),
+    defineRoute({
       method: 'get',
       path: '/api/admin/webhooks/{id}/deliveries',
-      summary: 'Recent deliveries of a webhook, newest first: each event with its attempts (status codes, errors, times) and outcome.',
+      summary:
+        'Recent deliveries of a webhook, newest first (the last 100 finished ones are kept, and those still pending): ' +
+        'each event with its attempts (status codes, errors, times) and outcome. Never a secret or a URL.',
       tag: TAG,
       auth: read,
       params: idParams,

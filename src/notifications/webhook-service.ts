@@ -2,7 +2,9 @@ import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
+import { issuesError } from '../validation/issues.js';
 import { literalRefusal } from './address-guard.js';
+import { SIGNING } from './payloads.js';
 import { generateWebhookSecret } from './signature.js';
 import { secretHintOf, toPublicWebhook, WEBHOOKS, type PublicWebhook, type PutWebhook, type StoredWebhook } from './webhook-model.js';
 
@@ -16,9 +18,20 @@ export class WebhookService {
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,
-    /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: when false, a URL naming a non-public IP address is refused when saved. */
-    private readonly options: { allowPrivateNetworks: boolean },
+    private readonly options: {
+      /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: when false, a URL naming a non-public IP address is refused when saved. */
+      allowPrivateNetworks: boolean;
+      /** Whether SMTP settings are configured: without them an e-mail webhook could never deliver. */
+      emailConfigured: boolean;
+    },
   ) {}
+
+  /** A stored webhook, secret and all, for a delivery this process makes now (a test). */
+  async stored(id: string): Promise<StoredWebhook> {
+    const doc = await this.store.get<StoredWebhook>(WEBHOOKS, id);
+    if (!doc) throw AppError.notFound(`webhook "${id}"`);
+    return doc.value;
+  }
 
   async list(fullUrls: boolean): Promise<PublicWebhook[]> {
     return (await this.store.list<StoredWebhook>(WEBHOOKS)).map((d) => toPublicWebhook(d.value, fullUrls)).sort((a, b) => a.id.localeCompare(b.id));
@@ -35,24 +48,26 @@ export class WebhookService {
    * on `rotateSecret`) is in this answer and never again, like a token's; a caller's own is not echoed.
    */
   async put(id: string, input: PutWebhook, actor: Actor): Promise<{ created: boolean; webhook: PublicWebhook & { secret?: string } }> {
-    if (input.secret && input.rotateSecret) throw new AppError('invalid', 'validation_failed', 'give either a secret or rotateSecret, not both');
-    this.checkAddress(input.url);
+    if (input.format === 'email' && !this.options.emailConfigured)
+      throw new AppError('refused', 'email_not_configured', 'format: email needs the controller’s SMTP settings: set SMTP_URL or SMTP_HOST, and SMTP_FROM');
+    if (input.url) this.checkAddress(input.url);
     return auditedCommit(
       this.store,
       async () => {
         const doc = await this.store.get<StoredWebhook>(WEBHOOKS, id);
         const at = this.now().toISOString();
-        const generated = !input.secret && (!doc || input.rotateSecret) ? generateWebhookSecret() : undefined;
-        const secret = input.secret ?? generated ?? doc!.value.secret;
+        const url = input.format === 'email' ? undefined : (input.url ?? doc?.value.url);
+        if (input.format !== 'email' && !url) throw issuesError('body', [{ path: 'url', message: `required with format ${input.format}` }]);
+        const { secret, generated } = secretFor(input, doc?.value);
         const webhook: StoredWebhook = {
           id,
-          url: input.url,
           format: input.format,
+          ...(url ? { url } : {}),
+          ...(input.to ? { to: input.to } : {}),
           ...(input.events ? { events: input.events } : {}),
           ...(input.environments ? { environments: input.environments } : {}),
           ...(input.policies ? { policies: input.policies } : {}),
-          secret,
-          secretHint: secretHintOf(secret),
+          ...(secret ? { secret, secretHint: secretHintOf(secret) } : {}),
           createdAt: doc?.value.createdAt ?? at,
           updatedAt: at,
           createdBy: doc?.value.createdBy ?? actor.name,
@@ -64,7 +79,7 @@ export class WebhookService {
             actor,
             action: doc ? 'webhook.update' : 'webhook.create',
             target: { type: 'webhook', id },
-            ...(doc && secret !== doc.value.secret ? { reason: 'signing secret replaced' } : {}),
+            ...(doc && secret && doc.value.secret && secret !== doc.value.secret ? { reason: 'signing secret replaced' } : {}),
             before: doc ? toPublicWebhook(doc.value, false) : null,
             after: toPublicWebhook(webhook, false),
           },
@@ -101,5 +116,31 @@ export class WebhookService {
       },
       this.now,
     );
+  }
+}
+
+/**
+ * The secret a webhook signs with after a PUT (see SIGNING): one we generate for json and slack when
+ * it has none yet or on rotateSecret (returned as `generated`, shown once); the robot's own for
+ * dingtalk and feishu, given by the admin, kept while the format stays; none for the rest.
+ */
+function secretFor(input: PutWebhook, stored: StoredWebhook | undefined): { secret?: string; generated?: string } {
+  // json and slack share our signature; a robot's secret is that robot's.
+  const sameScheme = stored && SIGNING[stored.format] === SIGNING[input.format] && (SIGNING[input.format] !== 'vendor' || stored.format === input.format);
+  const kept = sameScheme ? stored.secret : undefined;
+  switch (SIGNING[input.format]) {
+    case 'rollout': {
+      const generated = !input.secret && (input.rotateSecret || !kept) ? generateWebhookSecret() : undefined;
+      return { secret: input.secret ?? generated ?? kept, ...(generated ? { generated } : {}) };
+    }
+    case 'vendor':
+      if (!input.secret && !kept)
+        throw issuesError('body', [
+          { path: 'secret', message: `required with format ${input.format}: the robot's signing secret, as ${input.format} shows it` },
+        ]);
+      return { secret: input.secret ?? kept };
+    case 'url':
+    case 'none':
+      return {};
   }
 }

@@ -61,7 +61,7 @@ export function targetingKeyMissing(key: string): OfrepFailure {
   return failure(
     key,
     'TARGETING_KEY_MISSING',
-    `flag "${key}" splits users by percentage or weight: the context needs a targetingKey (or userId or sessionId) to stick to`,
+    `flag "${key}" splits users by percentage or weight: the context needs a targetingKey (or userId or sessionId, or the field it sticks to) to stick to`,
   );
 }
 

@@ -58,8 +58,8 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         const parsed = parseOfrepContext(body?.context);
         if (!parsed.ok) return { status: 400, body: failure(params.key, parsed.errorCode, parsed.errorDetails) };
         if (!engine.has(params.key)) return { status: 404, body: failure(params.key, 'FLAG_NOT_FOUND', `flag "${params.key}" does not exist`) };
-        if (!parsed.hasIdentity && engine.splitsTraffic(params.key)) return { status: 400, body: targetingKeyMissing(params.key) };
         const context = withDefaults(parsed.context, env);
+        if (engine.needsTargetingKey(params.key, context)) return { status: 400, body: targetingKeyMissing(params.key) };
         const result = engine.evaluate(params.key, context)!;
         evaluation.count(env, [result], context, engine);
         return { status: 200, body: toOfrepSuccess(result) };
@@ -90,7 +90,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         const flags: Array<OfrepSuccess | OfrepFailure> = [];
         const evaluated: Evaluation[] = [];
         for (const name of engine.flagNames) {
-          if (!parsed.hasIdentity && engine.splitsTraffic(name)) {
+          if (engine.needsTargetingKey(name, context)) {
             flags.push(targetingKeyMissing(name));
             continue;
           }

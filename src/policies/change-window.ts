@@ -1,9 +1,12 @@
-import { toMinutes, type Day, type Windows } from './policy-schema.js';
+import { toMinutes, type Day, type DenyEntry, type Windows } from './policy-schema.js';
 
 interface LocalTime {
   day: Day;
   minutes: number;
   date: string;
+  /** Day of the month and how many days the month has, for month-end exclusions. */
+  dayOfMonth: number;
+  daysInMonth: number;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -25,28 +28,117 @@ function localTime(now: Date, tz: string): LocalTime {
     formatters.set(tz, f);
   }
   const parts = Object.fromEntries(f.formatToParts(now).map((p) => [p.type, p.value]));
+  const [year, month] = [Number(parts.year), Number(parts.month)];
   return {
     day: parts.weekday!.toLowerCase().slice(0, 3) as Day,
     minutes: Number(parts.hour) * 60 + Number(parts.minute),
     date: `${parts.year}-${parts.month}-${parts.day}`,
+    dayOfMonth: Number(parts.day),
+    // Day 0 of the next month is the last day of this one.
+    daysInMonth: new Date(Date.UTC(year, month, 0)).getUTCDate(),
   };
 }
 
-/**
- * Whether a step may advance now. Denied dates win over allowed hours; with no allow entries every
- * time is allowed. Rollback rules ignore windows: a breach kills at any hour.
- */
-export function changeWindowOpen(windows: Windows | undefined, now: Date): { open: boolean; reason?: string } {
-  if (!windows) return { open: true };
+/** "2026-01-17 20:00 (Asia/Shanghai)": a time as people in that zone read it. */
+export function localText(at: Date, tz: string): string {
+  const local = localTime(at, tz);
+  const hh = String(Math.floor(local.minutes / 60)).padStart(2, '0');
+  const mm = String(local.minutes % 60).padStart(2, '0');
+  return `${local.date} ${hh}:${mm} (${tz})`;
+}
+
+/** Why a deny entry closes this local date, or undefined when it does not. */
+function denied(deny: DenyEntry, local: LocalTime): string | undefined {
+  if (deny.dates?.includes(local.date))
+    return deny.holidays ? `${local.date} is a holiday (${deny.holidays}, ${deny.tz})` : `${local.date} is a denied date (${deny.tz})`;
+  if (deny.lastDaysOfMonth !== undefined && local.dayOfMonth > local.daysInMonth - deny.lastDaysOfMonth)
+    return `${local.date} is in the last ${deny.lastDaysOfMonth} day(s) of the month (${deny.tz})`;
+  return undefined;
+}
+
+/** A deny entry in words: "deny the last 2 days of each month, holidays cn-mainland (Asia/Shanghai)". */
+export function denyText(deny: DenyEntry): string {
+  const parts = [
+    ...(deny.lastDaysOfMonth !== undefined ? [`the last ${deny.lastDaysOfMonth} day(s) of each month`] : []),
+    ...(deny.holidays ? [`the holidays of ${deny.holidays}`] : []),
+    ...(deny.dates && !deny.holidays ? [deny.dates.join(', ')] : []),
+  ];
+  return `deny ${parts.join(', ')} (${deny.tz})`;
+}
+
+type Closed = { by: 'deny'; tz: string; reason: string } | { by: 'allow'; reason: string };
+
+/** What keeps the window shut at `now`, or null when it is open. Denied dates win over allowed hours. */
+function closedBy(windows: Windows, now: Date): Closed | null {
   for (const deny of windows.deny) {
-    const local = localTime(now, deny.tz);
-    if (deny.dates.includes(local.date)) return { open: false, reason: `${local.date} is a denied date (${deny.tz})` };
+    const reason = denied(deny, localTime(now, deny.tz));
+    if (reason) return { by: 'deny', tz: deny.tz, reason };
   }
-  if (windows.allow.length === 0) return { open: true };
+  if (windows.allow.length === 0) return null;
   for (const allow of windows.allow) {
     const local = localTime(now, allow.tz);
     const [from, to] = allow.hours.split('-').map(toMinutes) as [number, number];
-    if (allow.days.includes(local.day) && local.minutes >= from && local.minutes < to) return { open: true };
+    if (allow.days.includes(local.day) && local.minutes >= from && local.minutes < to) return null;
   }
-  return { open: false, reason: 'outside every allowed change window' };
+  return { by: 'allow', reason: 'outside every allowed change window' };
+}
+
+const MINUTE = 60_000;
+/** How far ahead the next opening is looked for; a window shut for longer is reported as never opening. */
+export const NEXT_OPENING_HORIZON_DAYS = 400;
+
+/**
+ * When the window next opens, from `now` on (now itself when open), or null beyond the horizon.
+ * Jumps rather than walks: to the next local midnight past a denied date, or to the nearest start of
+ * an allowed range (or the next midnight, when none is left today), and looks again. Every jump
+ * lands on a time the window may open, so none is skipped; a daylight-saving change at most makes
+ * one look land on a later minute, which the next look corrects.
+ */
+export function nextOpening(windows: Windows | undefined, now: Date): Date | null {
+  if (!windows) return now;
+  const limit = now.getTime() + NEXT_OPENING_HORIZON_DAYS * 24 * 60 * MINUTE;
+  let t = now.getTime();
+  while (t <= limit) {
+    const closed = closedBy(windows, new Date(t));
+    if (!closed) return new Date(t);
+    const minuteStart = t - (t % MINUTE);
+    let wait: number;
+    if (closed.by === 'deny') wait = 1440 - localTime(new Date(t), closed.tz).minutes;
+    else {
+      wait = Number.POSITIVE_INFINITY;
+      for (const allow of windows.allow) {
+        const local = localTime(new Date(t), allow.tz);
+        const from = toMinutes(allow.hours.slice(0, 5));
+        wait = Math.min(wait, allow.days.includes(local.day) && local.minutes < from ? from - local.minutes : 1440 - local.minutes);
+      }
+    }
+    t = minuteStart + Math.max(1, wait) * MINUTE;
+  }
+  return null;
+}
+
+export interface WindowState {
+  open: boolean;
+  reason?: string;
+  /** When shut: when it next opens (ISO), absent when not within NEXT_OPENING_HORIZON_DAYS. */
+  opensAt?: string;
+}
+
+/**
+ * Whether a step may advance now and, when it may not, why and when it may. With no allow entries
+ * every time is allowed. Rollback rules ignore windows: a breach kills at any hour.
+ */
+export function changeWindowOpen(windows: Windows | undefined, now: Date): WindowState {
+  if (!windows) return { open: true };
+  const closed = closedBy(windows, now);
+  if (!closed) return { open: true };
+  const opens = nextOpening(windows, now);
+  const tz = windows.allow[0]?.tz ?? windows.deny[0]?.tz ?? 'UTC';
+  const when = opens ? `; opens next at ${localText(opens, tz)}` : `; it does not open within the next ${NEXT_OPENING_HORIZON_DAYS} days`;
+  return { open: false, reason: `${closed.reason}${when}`, ...(opens ? { opensAt: opens.toISOString() } : {}) };
+}
+
+/** Whether the window is open, without working out when it opens (the decision core asks this every analysis). */
+export function isWindowOpen(windows: Windows | undefined, now: Date): boolean {
+  return !windows || closedBy(windows, now) === null;
 }

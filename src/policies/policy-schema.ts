@@ -134,6 +134,29 @@ const hourRange = z
   // A window that ends before it starts would never open; overnight windows are two entries.
   .refine((h) => toMinutes(h.slice(0, 5)) < toMinutes(h.slice(6)), 'the end must be after the start (split overnight windows in two)');
 
+const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+
+/**
+ * Days on which no step is entered, read in `tz`: listed `dates`, the last `lastDaysOfMonth` days of
+ * every month (month-end closing), and the dates of a `holidays` calendar (policies/holidays/*.yaml),
+ * which a rollout copies into its plan's `dates` when it starts, so the decision core stays pure.
+ */
+export const denyEntrySchema = z
+  .object({
+    dates: z.array(dateSchema).min(1).optional(),
+    lastDaysOfMonth: z.number().int().min(1).max(27).optional(),
+    holidays: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a holiday calendar name (the file policies/holidays/<name>.yaml)')
+      .optional(),
+    tz: timeZone.default('UTC'),
+  })
+  .strict()
+  .refine((d) => d.dates !== undefined || d.lastDaysOfMonth !== undefined || d.holidays !== undefined, {
+    message: 'a deny entry needs dates, lastDaysOfMonth or holidays',
+  });
+export type DenyEntry = z.output<typeof denyEntrySchema>;
+
 export const windowsSchema = z
   .object({
     allow: z
@@ -150,9 +173,7 @@ export const windowsSchema = z
           .strict(),
       )
       .default([]),
-    deny: z
-      .array(z.object({ dates: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')).min(1), tz: timeZone.default('UTC') }).strict())
-      .default([]),
+    deny: z.array(denyEntrySchema).default([]),
   })
   .strict();
 
@@ -220,6 +241,14 @@ export const policySchema = z
     /** How long a completed rollout keeps its rollback rules watching (0: not at all); a breach then still kills the flag. */
     watchAfterCompletion: durationSchema.prefault(0),
     traffic: trafficSchema.optional(),
+    /**
+     * Incoming alerts (src/alerts). `resumeOnResolve`: when the alert that paused a rollout resolves,
+     * resume it, provided nobody moved it since; by default it stays paused for a person.
+     */
+    alerts: z
+      .object({ resumeOnResolve: z.boolean().default(false) })
+      .strict()
+      .optional(),
   })
   .strict()
   .meta({ id: 'Policy' });

@@ -219,7 +219,15 @@ export class DrillService {
     let lastError = '';
     for (let attempt = 1; attempt <= RESTORE_ATTEMPTS; attempt++) {
       try {
-        const result = await this.deps.flags.setKillSwitch(flag, env, false, actor, `${DRILL_REASON_PREFIX}${reason} (drill over: restoring)`, killSwitch);
+        const result = await this.deps.flags.setKillSwitch(
+          flag,
+          env,
+          false,
+          actor,
+          `${DRILL_REASON_PREFIX}${reason} (drill over: restoring)`,
+          undefined,
+          killSwitch,
+        );
         if (result.changed || !result.killSwitch) return { restored: true, at: this.deps.now().toISOString() };
         return {
           restored: false,

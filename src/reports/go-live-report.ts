@@ -1,3 +1,4 @@
+import { denyText } from '../policies/change-window.js';
 import type { AuditEvent } from '../audit/chain.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
@@ -70,6 +71,8 @@ export interface GoLiveReport {
   summary: {
     id: string;
     flag: string;
+    /** A release: its name and every flag it ramped. */
+    release?: { name: string; flags: string[] };
     environment: string;
     policy: string;
     policyDescription?: string;
@@ -103,6 +106,7 @@ export interface GoLiveReport {
 }
 
 const STATE_WORDS: Record<RolloutState, string> = {
+  scheduled: 'scheduled',
   pending: 'pending',
   running: 'running',
   awaiting_approval: 'awaiting approval',
@@ -235,11 +239,12 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
   const ms = Date.parse(end ?? now.toISOString()) - Date.parse(rollout.createdAt);
   const windows = rollout.plan.windows;
   return {
-    title: `Go-live report: ${rollout.flag} in ${rollout.environment}`,
+    title: `Go-live report: ${rollout.release ? `release ${rollout.release.name}` : rollout.flag} in ${rollout.environment}`,
     generatedAt: now.toISOString(),
     summary: {
       id: rollout.id,
       flag: rollout.flag,
+      ...(rollout.release ? { release: rollout.release } : {}),
       environment: rollout.environment,
       policy: rollout.policy,
       ...(rollout.plan.description ? { policyDescription: rollout.plan.description } : {}),
@@ -266,10 +271,7 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
         : {}),
       ...(windows && (windows.allow.length > 0 || windows.deny.length > 0)
         ? {
-            windows: [
-              ...windows.allow.map((w) => `allow ${w.days.join(', ')} ${w.hours} ${w.tz}`),
-              ...windows.deny.map((w) => `deny ${w.dates.join(', ')} ${w.tz}`),
-            ].join('; '),
+            windows: [...windows.allow.map((w) => `allow ${w.days.join(', ')} ${w.hours} ${w.tz}`), ...windows.deny.map(denyText)].join('; '),
           }
         : {}),
       killSwitches: rollout.plan.killSwitches,

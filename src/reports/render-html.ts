@@ -65,7 +65,7 @@ function stepBlock(step: StepSection): string {
 export function renderHtml(report: GoLiveReport): string {
   const s = report.summary;
   const parts: string[] = [];
-  parts.push(`<h1>Go-live report: ${code(s.flag)} in ${code(s.environment)}</h1>`);
+  parts.push(`<h1>Go-live report: ${s.release ? `release ${code(s.release.name)}` : code(s.flag)} in ${code(s.environment)}</h1>`);
   const markup = { text: e, code, strong: (t: string) => `<strong>${t}</strong>`, current: (t: string) => `<span class="current">${e(t)}</span>` };
   parts.push(
     table(

@@ -54,7 +54,7 @@ function stepBlock(step: StepSection): string {
 export function renderMarkdown(report: GoLiveReport): string {
   const s = report.summary;
   const out: string[] = [];
-  out.push(`# Go-live report: ${code(s.flag)} in ${code(s.environment)}`, '');
+  out.push(`# Go-live report: ${s.release ? `release ${code(s.release.name)}` : code(s.flag)} in ${code(s.environment)}`, '');
   const markup = { text: mdText, code, strong: (t: string) => `**${t}**`, current: (t: string) => `**${t}**` };
   out.push(table(['Item', 'Value'], summaryRows(s, markup)), '');
   out.push('## Outcome', '', mdText(s.outcome), '');

@@ -37,7 +37,12 @@ export interface Markup {
 export function summaryRows(s: GoLiveReport['summary'], m: Markup): Array<[string, string]> {
   return [
     ['Rollout', m.code(s.id)],
-    ['Flag', m.code(s.flag)],
+    ...(s.release
+      ? ([
+          ['Release', m.code(s.release.name)],
+          ['Flags (one cohort, one kill)', s.release.flags.map(m.code).join(', ')],
+        ] as Array<[string, string]>)
+      : ([['Flag', m.code(s.flag)]] as Array<[string, string]>)),
     ['Environment', m.code(s.environment)],
     ['Policy', `${m.code(s.policy)}${s.policyDescription ? ` (${m.text(s.policyDescription)})` : ''}`],
     ['Started by', m.text(s.startedBy)],

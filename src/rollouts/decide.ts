@@ -1,13 +1,11 @@
-import { changeWindowOpen } from '../policies/change-window.js';
+import { isWindowOpen } from '../policies/change-window.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
-import { evaluateRollbackRule } from './checks.js';
-import { evaluateQueryRollbackRule } from './query-checks.js';
+import { judgeRollbackRules } from './rollback-checks.js';
 import type { Action, ActiveState, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState } from './rollout-model.js';
-import { isFinal, isWatching } from './rollout-model.js';
+import { isFinal, isWatching, rolloutFlags } from './rollout-model.js';
 import { metricText, samplesText } from './units.js';
 import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
-import { attributeRollbackRule } from './attribution.js';
 import { judgeStep } from './judge-step.js';
 
 /**
@@ -15,8 +13,8 @@ import { judgeStep } from './judge-step.js';
  * Pure: no I/O and no clock of its own, so every rule of a policy is a row in a table test.
  */
 export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decision {
-  // A completed rollout that still watches (watchAfterCompletion) is analysed, and nothing else.
-  const watched = isWatching(rollout) && (input.kind === 'analysis' || input.kind === 'provider-error');
+  // A completed rollout that still watches (watchAfterCompletion) is analysed, and may be rolled back, nothing else.
+  const watched = isWatching(rollout) && (input.kind === 'analysis' || input.kind === 'provider-error' || input.kind === 'rollback');
   if (isFinal(rollout.state) && !watched) return refuse('conflict', 'rollout_finished', `the rollout is ${rollout.state.replace('_', ' ')}`);
   const at = now.toISOString();
   const r: Rollout = { ...rollout, updatedAt: at };
@@ -24,6 +22,10 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
     // The watch is over: no more analysis, no more kill. Written without watchUntil, the rollout is done for good.
     const { watchUntil: _until, ...done } = r;
     return decided({ ...done, lastEvaluatedAt: at }, []);
+  }
+  if (r.state === 'scheduled') {
+    const started = startIfDue(r, input, now);
+    if (started) return started;
   }
   switch (input.kind) {
     case 'analysis':
@@ -48,8 +50,9 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
         return refuse('conflict', 'not_awaiting_approval', `the rollout is ${r.state.replace('_', ' ')}, not awaiting approval`);
       return decided(pause(r, now, `rejected by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
     case 'pause':
+      if (r.state === 'scheduled') return refuse('conflict', 'not_started', `the rollout is scheduled for ${r.startAt}: abort it to cancel it`);
       if (r.state === 'paused') return refuse('conflict', 'already_paused', 'the rollout is already paused');
-      return decided(pause(r, now, `paused by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
+      return decided(pause(r, now, `paused by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name, alertOf(input)), []);
     case 'resume': {
       if (r.state !== 'paused') return refuse('conflict', 'not_paused', `the rollout is ${r.state.replace('_', ' ')}, not paused`);
       // Before its first step (waiting for a window or its Go/No-Go) it starts over from pending.
@@ -69,7 +72,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
         now,
         `resumed by ${input.by.name}`,
         input.by.name,
-        {},
+        alertOf(input),
         'paused',
       );
       return progress(resumed, now, input.by.name);
@@ -79,22 +82,37 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
         { ...transition(r, 'aborted', now, `aborted by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), percentage: 0 },
         [{ kind: 'set-percentage', percentage: 0 }],
       );
+    case 'rollback': {
+      // The same kill as a breached rule, on someone's word (an incoming alert): there is no measurement to show.
+      const reason = `rolled back by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`;
+      return decided(transition(r, 'rolled_back', now, reason, input.by.name, alertOf(input)), [
+        { kind: 'kill', flags: [...rolloutFlags(r), ...r.plan.killSwitches], reason },
+      ]);
+    }
   }
+}
+
+/** The alert a command came from, for its transition. */
+function alertOf(input: { alert?: Transition['alert'] }): Partial<Transition> {
+  return input.alert ? { alert: input.alert } : {};
+}
+
+/**
+ * A scheduled rollout's analysis: nothing before `startAt` (the flag serves nobody from its owned
+ * strategy at 0 %), then pending, and on as any rollout from there (window, Go/No-Go, first step).
+ * Commands other than an analysis fall through to the usual rules.
+ */
+function startIfDue(r: Rollout, input: DecisionInput, now: Date): Decision | undefined {
+  if (input.kind !== 'analysis' && input.kind !== 'provider-error') return undefined;
+  if (now.getTime() < Date.parse(r.startAt!)) return decided({ ...r, lastEvaluatedAt: now.toISOString() }, []);
+  const due = transition(r, 'pending', now, `scheduled start (${r.startAt})`, 'schedule');
+  return progress({ ...due, stepStartedAt: now.toISOString(), lastEvaluatedAt: now.toISOString() }, now, 'schedule');
 }
 
 function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const at = now.toISOString();
   // Rollback rules are checked in every active state: waiting for approval, paused or outside a window.
-  // A failing rule on treatment is judged on control too (attribution.ts): a breach control shares holds, it does not kill.
-  const rollbackChecks = r.plan.rollback.map((rule, i) =>
-    'query' in rule ? evaluateQueryRollbackRule(rule, i, m.queries) : attributeRollbackRule(r, rule, evaluateRollbackRule(rule, m.recent), m.recent),
-  );
-  const breachingSince = rollbackChecks.map((check, i) => {
-    const since = r.breachingSince[i] ?? null;
-    if (check.verdict === 'fail') return since ?? at;
-    // Inconclusive keeps the clock as it was: no evidence either way. A pass clears it.
-    return check.verdict === 'inconclusive' ? since : null;
-  });
+  const { checks: rollbackChecks, rules, breachingSince } = judgeRollbackRules(r, m, at);
   let next: Rollout = {
     ...r,
     rollbackChecks,
@@ -110,9 +128,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   // kills as fast as ever, and one that stays in treatment once control recovers kills at once.
   const breached = neverStarted
     ? -1
-    : rollbackChecks.findIndex(
-        (check, i) => check.verdict === 'fail' && !check.shared && now.getTime() - Date.parse(breachingSince[i]!) >= r.plan.rollback[i]!.for,
-      );
+    : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && !check.shared && now.getTime() - Date.parse(breachingSince[i]!) >= rules[i]!.for);
   // A shared breach holds the step from its first analysis: `for` keeps noise from killing, while
   // holding costs nothing, and a rollout must not widen in the middle of an incident.
   const held = neverStarted ? [] : rollbackChecks.filter((check) => check.verdict === 'fail' && check.shared);
@@ -120,7 +136,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     const check = rollbackChecks[breached]!;
     const watch = r.state === 'completed' ? ` (during the ${formatDuration(r.plan.watchAfterCompletion)} watch after completion)` : '';
     const reason =
-      `rollback rule ${check.rule} breached: ${check.metric} ${metricText(check.metric, check.value)} ` +
+      `rollback rule ${check.rule} breached${check.flag ? ` on ${check.flag}` : ''}: ${check.metric} ${metricText(check.metric, check.value)} ` +
       `over ${samplesText(check.metric, check.samples)}${watch}`;
     return rollBack(next, m, now, reason, { rollbackChecks, cause: { ...check, kind: 'rollback-rule' } });
   }
@@ -147,17 +163,18 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
 /** Flips the kill switch of the flag and of the policy's killSwitches: the rollout ends rolled_back, with the evidence. */
 function rollBack(r: Rollout, m: Measurements, now: Date, reason: string, evidence: Partial<Transition>): Decision {
   const killed = transition(r, 'rolled_back', now, reason, 'controller', { ...evidence, samples: samplesOf(m) });
-  return decided(killed, [{ kind: 'kill', flags: [r.flag, ...r.plan.killSwitches], reason }]);
+  return decided(killed, [{ kind: 'kill', flags: [...rolloutFlags(r), ...r.plan.killSwitches], reason }]);
 }
 
 /** Moves the state machine on from what is already known: no new measurements are needed for this. */
 function progress(r: Rollout, now: Date, actor: string, samples?: Transition['samples']): Decision {
   const plans = stepPlans(r.plan);
   const plan = plans[r.stepIndex]!;
-  const window = changeWindowOpen(r.plan.windows, now);
   switch (r.state) {
+    case 'scheduled':
+      return decided(r, []);
     case 'pending':
-      if (!window.open) return decided(r, []);
+      if (!isWindowOpen(r.plan.windows, now)) return decided(r, []);
       return advanceOrWait(r, plans, now, actor);
     case 'running': {
       if (r.stepVerdict.kind !== 'healthy') {
@@ -195,7 +212,10 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
     const waiting = transition(r, 'awaiting_approval', now, reason, actor, first ? {} : { gates: r.gates, samples });
     return decided(first ? { ...waiting, stepVerdict: { kind: 'waiting', reason: `Go/No-Go: approval for ${nextPlan.percentage}%` } } : waiting, []);
   }
-  if (!changeWindowOpen(r.plan.windows, now).open) return decided(r, []);
+  if (!isWindowOpen(r.plan.windows, now)) return decided(r, []);
+  // A not-before time on the step (the plan's "full release on the 18th at 10:00"): approved and healthy, it waits.
+  const notBefore = r.notBefore?.[String(nextPlan.percentage)];
+  if (notBefore && now.getTime() < Date.parse(notBefore)) return decided(r, []);
   const reason = first ? 'rollout started' : `advanced to ${nextPlan.percentage}%`;
   const advanced = enterStep(
     r,
@@ -238,11 +258,11 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
  * Pauses the rollout. Approvals not yet used become void: they were given for what the approver saw
  * before the pause, and the step is judged afresh on resume, so it must be approved afresh too.
  */
-function pause(r: Rollout, now: Date, reason: string, actor: string): Rollout {
+function pause(r: Rollout, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}): Rollout {
   const from: ActiveState = r.state === 'paused' ? r.pausedFrom : (r.state as ActiveState);
   const voided = unusedApprovals(r);
   const kept = voided.length ? r.approvals.filter((a) => !voided.includes(a)) : r.approvals;
-  const entry = transitionEntry(r, 'paused', now, reason, actor, voided.length ? { voidedApprovals: voided } : {});
+  const entry = transitionEntry(r, 'paused', now, reason, actor, voided.length ? { ...extra, voidedApprovals: voided } : extra);
   return { ...r, approvals: kept, state: 'paused', pausedFrom: from, pauseReason: reason, history: [...r.history, entry] };
 }
 

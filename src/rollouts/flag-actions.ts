@@ -1,11 +1,11 @@
 import type { StoredFlag, Strategy } from '../flags/schema.js';
-import type { Action, Rollout } from './rollout-model.js';
+import { rolloutFlags, type Action, type Rollout } from './rollout-model.js';
 import { forEnvironment } from '../flags/per-environment.js';
 import { killReplaces } from '../flags/drill-kill.js';
 
 /**
  * How a rollout changes flags, as pure functions over stored flags. The rollout owns exactly one
- * flexibleRollout strategy (found by id) and only ever changes its percentage: groupId and
+ * flexibleRollout strategy per flag it ramps (found by id; a release ramps several) and only ever changes its percentage: groupId and
  * stickiness stay fixed, so everyone who had the feature at 1% still has it at 10%, and the
  * strategy's targeting constraints are kept.
  */
@@ -14,8 +14,17 @@ export function ownedStrategyId(rolloutId: string): string {
   return `rollout:${rolloutId}`;
 }
 
-/** Takes ownership of the flag's first flexibleRollout strategy in the environment, or adds one at 0%. */
-export function claimStrategy(flag: StoredFlag, environment: string, strategyId: string): StoredFlag {
+/** The stickiness and group a release gives every one of its flags, so they all reach the same users. */
+export interface Cohort {
+  stickiness: string;
+  groupId: string;
+}
+
+/**
+ * Takes ownership of the flag's first flexibleRollout strategy in the environment, or adds one at 0%.
+ * `cohort` (a release) replaces the strategy's stickiness and group id; it is at 0 % then, so nobody changes side.
+ */
+export function claimStrategy(flag: StoredFlag, environment: string, strategyId: string, cohort?: Cohort): StoredFlag {
   const config = forEnvironment(flag.environments, environment) ?? { enabled: true, strategies: [], variants: [] };
   const strategies = [...config.strategies];
   const index = strategies.findIndex((s) => s.name === 'flexibleRollout' && !s.disabled);
@@ -26,8 +35,8 @@ export function claimStrategy(flag: StoredFlag, environment: string, strategyId:
     parameters: {
       ...existing?.parameters,
       rollout: '0',
-      stickiness: existing?.parameters.stickiness ?? 'default',
-      groupId: existing?.parameters.groupId ?? flag.name,
+      stickiness: cohort?.stickiness ?? existing?.parameters.stickiness ?? 'default',
+      groupId: cohort?.groupId ?? existing?.parameters.groupId ?? flag.name,
     },
   };
   if (index >= 0) strategies[index] = owned;
@@ -56,11 +65,12 @@ export function applyActions(rollout: Rollout, actions: Action[], flags: Readonl
   const current = (name: string) => changed.get(name) ?? flags.get(name);
   for (const action of actions) {
     switch (action.kind) {
-      case 'set-percentage': {
-        const flag = current(rollout.flag);
-        if (flag) changed.set(rollout.flag, setPercentage(flag, rollout.environment, rollout.strategyId, action.percentage));
+      case 'set-percentage':
+        for (const name of rolloutFlags(rollout)) {
+          const flag = current(name);
+          if (flag) changed.set(name, setPercentage(flag, rollout.environment, rollout.strategyId, action.percentage));
+        }
         break;
-      }
       case 'kill':
         for (const name of action.flags) {
           const flag = current(name);

@@ -21,7 +21,7 @@ export function judgeStep(r: Rollout, m: Measurements, now: Date, held: CheckRes
       ? evaluateQueryGate(gate, i, m.queries)
       : withBenefitOfDoubt(attributeGate(r, gate, evaluateGate(gate, m.step, plan), m.step, plan), r.plan.benefitOfDoubt, plan, elapsed, samples),
   );
-  const gates = [...traffic, ...judged];
+  const gates = [...traffic, ...judged, ...eachFlagsGates(r, m, plan, elapsed)];
   const failed = gates.filter((g) => g.verdict === 'fail');
   const checks = { ...r.checks };
   let stepVerdict: StepVerdict;
@@ -35,7 +35,9 @@ export function judgeStep(r: Rollout, m: Measurements, now: Date, held: CheckRes
     stepVerdict = { kind: 'failing', reason, ...(shared ? { shared: true } : {}) };
   } else {
     checks.consecutiveFailed = 0;
-    const inconclusive = gates.find((g) => g.verdict === 'inconclusive');
+    // A flag of a release judged alone may have too little traffic to say anything: only the release's
+    // gates over all its flags together wait for evidence; one flag's gates can only fail the step.
+    const inconclusive = gates.find((g) => g.verdict === 'inconclusive' && g.flag === undefined);
     if (inconclusive) checks.inconclusive++;
     stepVerdict =
       elapsed < plan.minDurationMs
@@ -47,6 +49,33 @@ export function judgeStep(r: Rollout, m: Measurements, now: Date, held: CheckRes
             : { kind: 'healthy' };
   }
   return { ...r, gates, checks, stepVerdict };
+}
+
+/**
+ * A release's outcome gates judged on each of its flags alone (named by `flag`), beside the same
+ * gates over all of them together: a regression in one switch of a module must not hide in the
+ * others' traffic. PromQL gates and traffic checks are judged once, on the release.
+ */
+function eachFlagsGates(r: Rollout, m: Measurements, plan: StepPlan, elapsed: number): CheckResult[] {
+  if (!m.perFlag) return [];
+  return m.perFlag.flatMap(({ flag, step }) =>
+    r.plan.gates.flatMap((gate) =>
+      'query' in gate
+        ? []
+        : [
+            {
+              ...withBenefitOfDoubt(
+                attributeGate(r, gate, evaluateGate(gate, step, plan), step, plan),
+                r.plan.benefitOfDoubt,
+                plan,
+                elapsed,
+                step.treatment.requests,
+              ),
+              flag,
+            },
+          ],
+    ),
+  );
 }
 
 /**
@@ -73,7 +102,6 @@ export function withBenefitOfDoubt(check: CheckResult, rule: Policy['benefitOfDo
 /** A failing check in words, with its unit. */
 function describe(check: CheckResult): string {
   if (check.shared) return sharedText(check, 'gate');
-  return check.reason
-    ? `${check.rule}: ${check.reason}`
-    : `${check.rule}: ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
+  const rule = check.flag ? `${check.rule} on ${check.flag}` : check.rule;
+  return check.reason ? `${rule}: ${check.reason}` : `${rule}: ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
 }

@@ -1,9 +1,11 @@
 import type { OutcomeFields, OutcomeSource } from '../metrics/outcome-model.js';
 import { sumFields, totalsOfSum } from '../metrics/outcome-fields.js';
+import { emptyTotals } from '../metrics/outcome-math.js';
 import type { MetricQueryProvider, QueryResult } from '../metrics/prometheus/index.js';
 import type { DecisionInput, Measurements } from './rollout-model.js';
 import type { RolloutWithoutHistory } from './rollout-docs.js';
 import { queriesFor } from './query-checks.js';
+import { releaseOutcomeKey } from '../metrics/outcomes.js';
 import { TrafficMeasure, type TrafficMeasureDeps, type TrafficStore } from './measure-traffic.js';
 
 /**
@@ -40,18 +42,36 @@ export class Measure {
    * rollout's running step totals, so an analysis reads only the buckets since the last one plus
    * the bucket still filling.
    */
-  async many(rollouts: RolloutWithoutHistory[]): Promise<DecisionInput[]> {
+  async many(all: RolloutWithoutHistory[]): Promise<DecisionInput[]> {
+    // A scheduled rollout has no step to measure: its analysis only asks whether its time has come.
+    if (all.some((r) => r.state === 'scheduled')) {
+      const measured = await this.many(all.filter((r) => r.state !== 'scheduled'));
+      return all.map((r) => (r.state === 'scheduled' ? NOTHING_MEASURED : measured.shift()!));
+    }
+    const rollouts = all;
     const now = this.deps.now().getTime();
-    const segments = rollouts.map((r) => stepSegments(r, now, this.deps.outcomes.bucketMs));
+    const bucketMs = this.deps.outcomes.bucketMs;
+    const segments = rollouts.map((r) => stepSegments(r, now, bucketMs));
+    // A release reads each of its flags and its own release-level reports; a rollout, its flag.
+    const sources = rollouts.map(outcomeSources);
     try {
       // The step and the recent window overlap; they are read as disjoint segments, so the store sums
-      // each bucket once, and the windows are put back together here.
-      const sums = await this.deps.outcomes.sumWindowsMany(
-        rollouts.map((r, i) => ({ environment: r.environment, flag: r.flag, windows: segments[i]!.windows })),
+      // each bucket once, and the windows are put back together here. A release's flags also read
+      // their step before the kept totals, to be judged alone (see judge-step.ts).
+      const queries = rollouts.flatMap((r, i) =>
+        sources[i]!.map((flag) => ({
+          environment: r.environment,
+          flag,
+          windows: r.release && flag !== sources[i]!.at(-1) ? [...segments[i]!.windows, keptPart(r, segments[i]!, bucketMs)] : segments[i]!.windows,
+        })),
       );
+      const read = await this.deps.outcomes.sumWindowsMany(queries);
       const [traffic, queried] = await Promise.all([this.traffic.many(rollouts, now), this.queries(rollouts, now)]);
+      let next = 0;
       return rollouts.map((r, i) => {
-        const [beforeStep, completedOlder, completedRecent, filling] = sums[i] as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
+        const mine = read.slice(next, (next += sources[i]!.length));
+        const parts = mine.length === 1 ? mine[0]! : [0, 1, 2, 3].map((k) => sumFields(...mine.map((w) => w[k]!)));
+        const [beforeStep, completedOlder, completedRecent, filling] = parts as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
         // The kept step sums are added as flat fields (cheap); the windows are made into per-cohort
         // totals straight from their parts.
         const stepTotals = { fields: sumFields(r.stepTotals?.fields ?? {}, completedOlder, completedRecent), until: segments[i]!.until };
@@ -60,6 +80,12 @@ export class Measure {
           recent: totalsOfSum(beforeStep, completedRecent, filling),
           stepTotals,
         };
+        if (r.release) {
+          measurements.perFlag = r.release.flags.map((flag, f) => {
+            const [before, , recent, filled] = mine[f]! as [OutcomeFields, OutcomeFields, OutcomeFields, OutcomeFields];
+            return { flag, step: totalsOfSum(...mine[f]!.slice(1)), recent: totalsOfSum(before, recent, filled) };
+          });
+        }
         Object.assign(measurements, traffic.get(r));
         const q = queried.get(r);
         if (q) measurements.queries = q;
@@ -103,6 +129,20 @@ export class Measure {
     );
     return out;
   }
+}
+
+const NOTHING_MEASURED: DecisionInput = { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } };
+
+/** Where a rollout's outcomes are counted: its flag, or a release's flags and its release-level reports. */
+function outcomeSources(r: RolloutWithoutHistory): string[] {
+  return r.release ? [...r.release.flags, releaseOutcomeKey(r.release.name)] : [r.flag];
+}
+
+/** The part of the step before the unread buckets (what the kept totals hold), for a release's flags judged alone. */
+function keptPart(r: RolloutWithoutHistory, segments: ReturnType<typeof stepSegments>, bucketMs: number): [number, number] {
+  const stepStart = Math.floor(Date.parse(r.stepStartedAt) / bucketMs) * bucketMs;
+  const from = r.stepTotals?.until ?? stepStart;
+  return [stepStart, Math.max(stepStart, Math.min(from, segments.until))];
 }
 
 /**

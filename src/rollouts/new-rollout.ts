@@ -3,26 +3,41 @@ import { ownedStrategyId } from './flag-actions.js';
 import type { Person, Rollout } from './rollout-model.js';
 
 /**
- * A rollout as it is created: pending, at 0 %, before `decide` enters its first step. Pure, so the
+ * A rollout as it is created: pending (or scheduled), at 0 %, before `decide` enters its first step. Pure, so the
  * service and the simulation start rollouts the same way.
  */
-export function newRollout(input: { id: string; flag: string; environment: string; policy: string; plan: Policy; startedBy: Person; at: Date }): Rollout {
+export function newRollout(input: {
+  id: string;
+  flag: string;
+  environment: string;
+  policy: string;
+  plan: Policy;
+  startedBy: Person;
+  at: Date;
+  release?: Rollout['release'];
+  /** A time after `at`: the rollout is created `scheduled` and starts then. */
+  startAt?: string;
+  notBefore?: Rollout['notBefore'];
+}): Rollout {
   const at = input.at.toISOString();
   return {
     id: input.id,
     flag: input.flag,
+    ...(input.release ? { release: input.release } : {}),
+    ...(input.startAt ? { startAt: input.startAt } : {}),
+    ...(input.notBefore && Object.keys(input.notBefore).length > 0 ? { notBefore: input.notBefore } : {}),
     environment: input.environment,
     policy: input.policy,
     plan: input.plan,
     strategyId: ownedStrategyId(input.id),
-    state: 'pending',
+    state: input.startAt ? 'scheduled' : 'pending',
     stepIndex: 0,
     percentage: 0,
     stepStartedAt: at,
     startedBy: input.startedBy,
     createdAt: at,
     updatedAt: at,
-    stepVerdict: { kind: 'waiting', reason: 'not started' },
+    stepVerdict: { kind: 'waiting', reason: input.startAt ? `scheduled to start at ${input.startAt}` : 'not started' },
     gates: [],
     rollbackChecks: [],
     breachingSince: input.plan.rollback.map(() => null),

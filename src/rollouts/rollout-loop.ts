@@ -77,6 +77,8 @@ class DueRollouts {
   ) {}
 
   private dueAt(r: RolloutWithoutHistory): number {
+    // A scheduled rollout has nothing to analyse before its start: it falls due at it, to the tick.
+    if (r.state === 'scheduled' && r.startAt) return Date.parse(r.startAt);
     return r.lastEvaluatedAt ? Date.parse(r.lastEvaluatedAt) + r.plan.analysisInterval : this.now;
   }
 

@@ -7,9 +7,14 @@ import type { TrafficWindow } from './traffic-window.js';
 
 export const ROLLOUTS = 'rollouts';
 
-export const ROLLOUT_STATES = ['pending', 'running', 'awaiting_approval', 'paused', 'completed', 'rolled_back', 'aborted'] as const;
+export const ROLLOUT_STATES = ['scheduled', 'pending', 'running', 'awaiting_approval', 'paused', 'completed', 'rolled_back', 'aborted'] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 export type ActiveState = Exclude<RolloutState, 'completed' | 'rolled_back' | 'aborted'>;
+
+/** Every flag a rollout ramps: a release's flags, or the rollout's one flag. */
+export function rolloutFlags(r: Pick<Rollout, 'flag' | 'release'>): string[] {
+  return r.release?.flags ?? [r.flag];
+}
 
 export function isFinal(state: RolloutState): boolean {
   return state === 'completed' || state === 'rolled_back' || state === 'aborted';
@@ -94,6 +99,8 @@ export interface CheckResult {
    * it holds the rollout instead of killing the flag (see the policy's `onSharedBreach`).
    */
   shared?: boolean;
+  /** A release's gate judged on one of its flags alone (without it: on the whole release, or the rollout's one flag). */
+  flag?: string;
 }
 
 /**
@@ -123,6 +130,25 @@ export interface Transition {
    * Kept in the history, written once, rather than on the record every analysis rewrites.
    */
   preflight?: Preflight;
+  /** On a transition an incoming alert made (src/alerts): what the alert said, bounded in size. */
+  alert?: AlertNote;
+}
+
+/**
+ * An incoming alert as a rollout's history keeps it: who raised it and what it said, each text
+ * already cut to a bounded length by src/alerts.
+ */
+export interface AlertNote {
+  /** `alertmanager` or `generic`: the route it came in on. */
+  source: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  alertname?: string;
+  startsAt?: string;
+  generatorURL?: string;
+  summary?: string;
+  description?: string;
+  labels: Record<string, string>;
 }
 
 /**
@@ -143,7 +169,18 @@ export type Rollout = RolloutFields & RolloutPhase;
 /** Everything a rollout holds besides its phase. */
 export interface RolloutFields {
   id: string;
+  /** The flag this rollout ramps; for a release, its first flag (all of them are in `flags`). */
   flag: string;
+  /**
+   * A release (several flags ramped as one): its name and every flag it ramps, `flag` first. Each
+   * flag's owned strategy has the same stickiness and group id (the release's), so the same users get
+   * every flag of the module at each step; one kill turns them all off. Absent on a one-flag rollout.
+   */
+  release?: { name: string; flags: string[] };
+  /** A scheduled rollout: when it starts (state `scheduled` until then). Kept once it has started. */
+  startAt?: string;
+  /** Per step percentage ("100"), the time before which that step is not entered, even when approved and healthy. */
+  notBefore?: Record<string, string>;
   environment: string;
   /** Name of the policy the rollout follows. */
   policy: string;
@@ -201,6 +238,8 @@ export interface Measurements {
   users?: { on: DistinctUsers; off: DistinctUsers };
   /** Where counting for the traffic checks stands (absent: counting from the step's start). */
   trafficWindow?: TrafficWindow;
+  /** A release: each flag's own outcomes since the step began (`step` and `recent` above are all of them together). */
+  perFlag?: Array<{ flag: string; step: OutcomeTotals; recent: OutcomeTotals }>;
 }
 
 /** What the decision core is asked to consider. */
@@ -210,9 +249,12 @@ export type DecisionInput =
   /** `step` is the percentage of the step being approved; without it, the step awaiting approval. */
   | { kind: 'approve'; by: Person; comment?: string; step?: number; ahead?: boolean }
   | { kind: 'reject'; by: Person; comment?: string }
-  | { kind: 'pause'; by: Person; comment?: string }
-  | { kind: 'resume'; by: Person; comment?: string }
-  | { kind: 'abort'; by: Person; comment?: string };
+  /** `alert`: the incoming alert that asks for it, kept on the transition. */
+  | { kind: 'pause'; by: Person; comment?: string; alert?: AlertNote }
+  | { kind: 'resume'; by: Person; comment?: string; alert?: AlertNote }
+  | { kind: 'abort'; by: Person; comment?: string }
+  /** Kill the flag (and the policy's killSwitches) and end rolled_back, on someone's word rather than a breached rule. */
+  | { kind: 'rollback'; by: Person; comment?: string; alert?: AlertNote };
 
 /** Side effects the loop carries out, in the same commit as the new rollout state. */
 export type Action = { kind: 'set-percentage'; percentage: number } | { kind: 'kill'; flags: string[]; reason: string };

@@ -1,24 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import type { Store, Versioned } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
-import type { Actor } from '../audit/chain.js';
+import type { Actor, AuditInput } from '../audit/chain.js';
 import { AppError } from '../errors/app-error.js';
 import { FLAGS } from '../flags/collections.js';
 import type { StoredFlag } from '../flags/schema.js';
 import { POLICIES } from '../policies/policy-service.js';
 import type { Policy } from '../policies/policy-schema.js';
 import { emptyTotals } from '../metrics/outcome-math.js';
+import { totalsOfSum } from '../metrics/outcome-fields.js';
 import type { OutcomeSource } from '../metrics/outcome-model.js';
 import { decide } from './decide.js';
 import { applyActions, claimStrategy } from './flag-actions.js';
-import { type Approval, type DecisionInput, type Person, type Rollout } from './rollout-model.js';
+import type { Approval, DecisionInput, Person, Rollout, Transition } from './rollout-model.js';
 import { newRollout } from './new-rollout.js';
 import { RolloutDocs } from './rollout-docs.js';
-import { ACTIVE, activeKey, refusalError, RolloutWriter, summary, type RolloutListener } from './rollout-writer.js';
+import { ACTIVE, activeKeys, releaseMarker, refusalError, RolloutWriter, summary, type RolloutListener } from './rollout-writer.js';
 import { rolloutViews, type RolloutView } from './rollout-views.js';
 import type { EnvironmentService } from '../environments/environment-service.js';
 import { baselineWindowMs, preflight, type Preflight } from './preflight.js';
-import { forEnvironment } from '../flags/per-environment.js';
+import { withHolidayDates } from '../policies/holiday-calendars.js';
+import {
+  assertSafeToEnable,
+  baselineRefusal,
+  forcedReason,
+  notBeforeTimes,
+  releaseCohort,
+  restoreIfAsked,
+  scheduledStart,
+  type StartInput,
+} from './rollout-start.js';
+
+export type { StartInput } from './rollout-start.js';
 
 export type Command = Extract<DecisionInput, { kind: 'approve' | 'reject' | 'pause' | 'resume' | 'abort' }>['kind'];
 
@@ -63,6 +76,16 @@ export class RolloutService {
     return rolloutViews(this.store, rollouts, this.now());
   }
 
+  /** Whether a release of this name is active in the environment (its marker exists; see activeKeys). */
+  async releaseActive(environment: string, name: string): Promise<boolean> {
+    return (await this.activeRelease(name, environment)) !== undefined;
+  }
+
+  /** The id of the active release of this name in the environment, if there is one. */
+  async activeRelease(name: string, environment: string): Promise<string | undefined> {
+    return (await this.store.get<{ id: string }>(ACTIVE, releaseMarker(environment, name)))?.value.id;
+  }
+
   /** One rollout with the version of its record (the ETag people send back as If-Match). */
   async getVersioned(id: string): Promise<Versioned<Rollout>> {
     const doc = await this.docs.get(id);
@@ -71,112 +94,107 @@ export class RolloutService {
   }
 
   /**
-   * Starts a rollout: claims the flag's rollout strategy at 0% and, inside an open window, enters the
-   * first step. Its pre-flight (preflight.ts) is kept on the start transition and answered with it; a baseline
-   * that already fails an absolute gate refuses the start unless `force`, which records it as a warning.
+   * Starts a rollout (or a release of several flags): claims each flag's rollout strategy at 0% and,
+   * inside an open window, enters the first step; with a future `startAt` it waits `scheduled` and
+   * the loop starts it then. Its pre-flight (preflight.ts) is kept on the first transition and
+   * answered with it; a baseline that already fails an absolute gate refuses the start unless
+   * `force`, which records it as a warning.
    */
   async start(input: StartInput, by: Person, actor: Actor): Promise<Rollout> {
     const id = randomUUID();
     const environment = await this.environments.require(input.environment);
+    const names = input.release?.flags ?? [input.flag];
     const started = await auditedCommit(
       this.store,
       async () => {
-        const [flagDoc, policyDoc, active] = await Promise.all([
-          this.store.get<StoredFlag>(FLAGS, input.flag),
+        const now = this.now();
+        const startAt = scheduledStart(input, now);
+        const markers = activeKeys({ flag: input.flag, environment: input.environment, release: input.release });
+        const [flagDocs, policyDoc, active] = await Promise.all([
+          Promise.all(names.map((name) => this.store.get<StoredFlag>(FLAGS, name))),
           this.store.get<Policy>(POLICIES, input.policy),
-          this.store.get(ACTIVE, activeKey(input)),
+          Promise.all(markers.map((key) => this.store.get<{ id: string }>(ACTIVE, key))),
         ]);
-        if (!flagDoc) throw AppError.notFound(`flag "${input.flag}"`);
+        const missing = names.filter((_, i) => !flagDocs[i]);
+        if (missing.length > 0) throw AppError.notFound(missing.map((name) => `flag "${name}"`).join(', '));
         if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
         // The environment's guard rails: a policy that asks less than they demand is refused, naming the rule.
         await this.environments.assertPolicyAllowed(policyDoc.value, environment);
-        if (active)
-          throw AppError.conflict(`flag "${input.flag}" already has an active rollout in ${input.environment} (${(active.value as { id: string }).id})`);
-        const restored = restoreIfAsked(flagDoc.value, input);
-        assertSafeToEnable(restored, input.environment);
-        const checked = await this.preflight(input, policyDoc.value);
+        const busy = active.findIndex((doc) => doc);
+        if (busy >= 0)
+          throw AppError.conflict(`${markerText(markers[busy]!)} already has an active rollout in ${input.environment} (${active[busy]!.value.id})`);
+        const plan = await withHolidayDates(this.store, policyDoc.value);
+        const notBefore = notBeforeTimes(input, plan);
+        const docs = flagDocs.map((d) => d!);
+        const restored = docs.map((d) => restoreIfAsked(d.value, input));
+        for (const flag of restored) assertSafeToEnable(flag, input.environment);
+        const cohort = input.release ? releaseCohort(restored, input.environment, input.release.name) : undefined;
+        const checked = await this.preflight(input, names, policyDoc.value);
         const warnings = checked?.violations.map((v) => v.text) ?? [];
         if (warnings.length > 0 && !input.force) throw baselineRefusal(input, checked!);
         const kept: Preflight | undefined = checked && (warnings.length > 0 ? { ...checked, warnings } : checked);
-        const pending: Rollout = {
-          ...newRollout({
-            id,
-            flag: input.flag,
-            environment: input.environment,
-            policy: input.policy,
-            plan: policyDoc.value,
-            startedBy: by,
-            at: this.now(),
-          }),
-        };
-        const claimed = claimStrategy(restored, input.environment, pending.strategyId);
-        const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, this.now());
+        const pending = newRollout({
+          id,
+          flag: input.flag,
+          environment: input.environment,
+          policy: input.policy,
+          plan,
+          startedBy: by,
+          at: now,
+          ...(input.release ? { release: input.release } : {}),
+          ...(startAt ? { startAt } : {}),
+          ...(notBefore ? { notBefore } : {}),
+        });
+        const claimed = new Map(restored.map((flag) => [flag.name, claimStrategy(flag, input.environment, pending.strategyId, cohort)]));
+        const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, now);
         if (decision.kind === 'refused') throw refusalError(decision);
-        // The first step is entered because this person started the rollout, so the history names them.
-        // The start transition also keeps the pre-flight, so the dashboard shows what the start was told.
-        decision.next.history = decision.next.history.map((t, i) => ({ ...t, actor: by.name, ...(i === 0 && kept ? { preflight: kept } : {}) }));
-        const flags = new Map([[input.flag, claimed]]);
-        const changed = applyActions(decision.next, decision.actions, flags, pending.createdAt);
-        const finalFlag = changed.get(input.flag) ?? claimed;
+        // The first step is entered because this person started the rollout, so the history names them; a
+        // scheduled rollout gets a first transition that says when it starts. Either keeps the pre-flight.
+        const first = startAt ? [scheduledTransition(pending, by, now)] : decision.next.history;
+        const next: Rollout = { ...decision.next, history: first.map((t, i) => ({ ...t, actor: by.name, ...(i === 0 && kept ? { preflight: kept } : {}) })) };
+        const changed = applyActions(next, decision.actions, claimed, pending.createdAt);
+        const summaryAfter = warnings.length > 0 ? { ...summary(next), preflight: { forced: true, warnings } } : summary(next);
         return {
           commit: {
             puts: [
-              ...this.docs.puts(decision.next, null, 0),
-              { collection: ACTIVE, id: activeKey(input), value: { id }, expectVersion: 0, quiet: true },
-              { collection: FLAGS, id: input.flag, value: finalFlag, expectVersion: flagDoc.version },
+              ...this.docs.puts(next, null, 0),
+              ...markers.map((key) => ({ collection: ACTIVE, id: key, value: { id }, expectVersion: 0, quiet: true })),
+              ...docs.map((doc) => ({ collection: FLAGS, id: doc.id, value: changed.get(doc.id) ?? claimed.get(doc.id)!, expectVersion: doc.version })),
             ],
           },
           audit: [
             {
               actor,
-              action: 'rollout.start',
+              action: startAt ? 'rollout.schedule' : 'rollout.start',
               target: { type: 'rollout', id, environment: input.environment },
               ...(warnings.length > 0 ? { reason: forcedReason(warnings, input.reason) } : {}),
               before: null,
-              after: warnings.length > 0 ? { ...summary(decision.next), preflight: { forced: true, warnings } } : summary(decision.next),
+              after: input.release ? { ...summaryAfter, release: input.release } : summaryAfter,
             },
-            ...(restored !== flagDoc.value
-              ? [
-                  {
-                    actor,
-                    action: 'flag.restore',
-                    target: { type: 'flag', id: input.flag, environment: input.environment },
-                    reason: `restored to start rollout ${id}: ${input.reason}`,
-                    before: flagDoc.value,
-                    after: restored,
-                  },
-                ]
-              : []),
-            {
-              actor,
-              action: 'flag.rollout',
-              target: { type: 'flag', id: input.flag, environment: input.environment },
-              reason: `rollout ${id} started`,
-              before: flagDoc.value,
-              after: finalFlag,
-            },
+            ...docs.flatMap((doc, i) => flagAudit(actor, input, id, doc.value, restored[i]!, changed.get(doc.id) ?? claimed.get(doc.id)!)),
           ],
-          result: decision.next,
+          result: next,
         };
       },
       this.now,
       this.awaitApplied,
     );
-    this.writer.emit({ before: null, after: started, action: 'rollout.start', actor });
+    this.writer.emit({ before: null, after: started, action: started.state === 'scheduled' ? 'rollout.schedule' : 'rollout.start', actor });
     return started;
   }
 
   /**
-   * The pre-flight of a start: the flag's outcomes over the baseline window (whole buckets, up to
-   * now) judged against the policy. Undefined when the service was given no outcomes to read.
+   * The pre-flight of a start: the outcomes of its flags (all of a release's, together) over the
+   * baseline window (whole buckets, up to now) judged against the policy. Undefined when the service
+   * was given no outcomes to read.
    */
-  private async preflight(input: StartInput, policy: Policy): Promise<Preflight | undefined> {
+  private async preflight(input: StartInput, flags: string[], policy: Policy): Promise<Preflight | undefined> {
     const outcomes = this.options.outcomes;
     if (!outcomes) return undefined;
     const to = this.now().getTime();
     const from = Math.floor((to - baselineWindowMs(policy)) / outcomes.bucketMs) * outcomes.bucketMs;
-    const totals = await outcomes.sum(input.environment, input.flag, from, to + 1);
-    return preflight({ policy, totals, window: { from, to } });
+    const sums = await outcomes.sumWindowsMany(flags.map((flag) => ({ environment: input.environment, flag, windows: [[from, to + 1]] })));
+    return preflight({ policy, totals: totalsOfSum(...sums.flat()), window: { from, to } });
   }
 
   /**
@@ -211,71 +229,32 @@ export class RolloutService {
   }
 }
 
-export interface StartInput {
-  flag: string;
-  environment: string;
-  policy: string;
-  /** Clear the flag's kill switch in the environment as the rollout starts (needs `reason`). */
-  restore?: boolean;
-  /** Start even when the baseline already fails an absolute gate: recorded as a warning on the rollout and in the audit log. */
-  force?: boolean;
-  reason?: string;
+/** The transition a scheduled rollout is created with: it names who scheduled it and when it starts. */
+function scheduledTransition(r: Rollout, by: Person, now: Date): Transition {
+  return {
+    at: now.toISOString(),
+    from: 'scheduled',
+    to: 'scheduled',
+    stepIndex: 0,
+    percentage: 0,
+    reason: `scheduled to start at ${r.startAt}`,
+    actor: by.name,
+  };
 }
 
-/**
- * The baseline (traffic without the feature) already fails an absolute gate: the first step would
- * fail or hold on it whatever the feature does. Refused with the numbers, unless forced.
- */
-function baselineRefusal(input: StartInput, checked: Preflight): AppError {
-  return new AppError(
-    'conflict',
-    'baseline_above_gate',
-    `flag "${input.flag}" in ${input.environment}: the baseline (its traffic without the feature) already fails the policy's gates, ` +
-      `before anyone gets the feature: ${checked.violations.map((v) => v.text).join('; ')}. ` +
-      'Fix the baseline or the policy first, or send "force": true to start anyway (recorded as a warning)',
-    { violations: checked.violations, preflight: checked },
-  );
+/** "flag checkout" or "release checkout-module", for an active marker (see activeKeys). */
+function markerText(key: string): string {
+  const [, kind, name] = key.match(/^[^:]+:(?:(release):)?(.+)$/) ?? [];
+  return kind ? `release "${name}"` : `flag "${name}"`;
 }
 
-/** The audit reason of a forced start: what was overridden, and the person's reason when given. */
-function forcedReason(warnings: string[], reason: string | undefined): string {
-  return `started with force over a baseline that already fails the policy's gates: ${warnings.join('; ')}${reason ? `. Reason: ${reason}` : ''}`;
-}
-
-/**
- * A killed flag serves nothing, so a rollout on it would wait for samples that cannot come. It
- * starts only when the person says to restore the flag, with a reason the audit log keeps.
- */
-function restoreIfAsked(flag: StoredFlag, input: StartInput): StoredFlag {
-  const kill = forEnvironment(flag.killSwitches, input.environment);
-  if (!kill) return flag;
-  if (!input.restore || !input.reason) {
-    throw new AppError(
-      'conflict',
-      'flag_killed',
-      `flag "${flag.name}" is killed in ${input.environment} (${kill.reason}, by ${kill.actor} at ${kill.at}): ` +
-        'a rollout on it would serve nothing; to clear the kill switch as the rollout starts, send "restore": true with a "reason"',
-      { killSwitch: kill },
-    );
-  }
-  const { [input.environment]: _cleared, ...killSwitches } = flag.killSwitches;
-  return { ...flag, killSwitches };
-}
-
-/**
- * A rollout switches its environment on. If it is off and holds other live strategies, those would
- * reach everyone they match the moment the rollout starts, at no percentage at all: refuse instead.
- */
-function assertSafeToEnable(flag: StoredFlag, environment: string): void {
-  const config = forEnvironment(flag.environments, environment);
-  if (!config || config.enabled) return;
-  const live = config.strategies.filter((s) => !s.disabled);
-  const claimed = live.find((s) => s.name === 'flexibleRollout'); // the one claimStrategy takes over
-  const others = live.filter((s) => s !== claimed);
-  if (others.length > 0) {
-    throw AppError.conflict(
-      `flag "${flag.name}" is off in ${environment} but has other strategies (${others.map((s) => s.name).join(', ')}) ` +
-        'that would go live for everyone they match when the rollout switches it on: remove or disable them first',
-    );
-  }
+/** A flag's audit events at a start: its kill switch cleared (when asked), and its strategy claimed. */
+function flagAudit(actor: Actor, input: StartInput, id: string, before: StoredFlag, restored: StoredFlag, after: StoredFlag): AuditInput[] {
+  const target = { type: 'flag', id: before.name, environment: input.environment };
+  return [
+    ...(restored !== before
+      ? [{ actor, action: 'flag.restore', target, reason: `restored to start rollout ${id}: ${input.reason}`, before, after: restored }]
+      : []),
+    { actor, action: 'flag.rollout', target, reason: `${input.release ? `release "${input.release.name}"` : 'rollout'} ${id} started`, before, after },
+  ];
 }

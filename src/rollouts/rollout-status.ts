@@ -25,7 +25,12 @@ export type Condition =
   /** `reason`: the last analysis's word on the step when it is not healthy ("1 of 3 gates failing: …", "metrics unavailable: …"). */
   | { kind: 'gates'; met: boolean; pass: number; fail: number; inconclusive: number; total: number; reason?: string }
   | { kind: 'approval'; met: boolean; approvals: number; required: number; roles: string[]; forPercentage: number; approvedBy: string[] }
-  | { kind: 'window'; met: boolean; reason?: string }
+  /** `opensAt`: when a shut window next opens (absent when open, or shut beyond the horizon). */
+  | { kind: 'window'; met: boolean; reason?: string; opensAt?: string }
+  /** A scheduled rollout's start time. */
+  | { kind: 'start-time'; met: boolean; startAt: string }
+  /** The next step's not-before time (the rollout's `notBefore`). */
+  | { kind: 'not-before'; met: boolean; forPercentage: number; notBefore: string }
   | { kind: 'person'; met: false; reason: string }
   /** The flag is killed in the environment: nothing is served, so nothing can be measured. */
   | { kind: 'flag-killed'; met: false; reason: string };
@@ -121,8 +126,18 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     : [];
   const plans = stepPlans(r.plan);
   const window = changeWindowOpen(r.plan.windows, now);
-  const windowItem: Condition = { kind: 'window', met: window.open, ...(window.reason ? { reason: window.reason } : {}) };
+  const windowItem: Condition = {
+    kind: 'window',
+    met: window.open,
+    ...(window.reason ? { reason: window.reason } : {}),
+    ...(window.opensAt ? { opensAt: window.opensAt } : {}),
+  };
   const next = nextStepIndex(r);
+  const notBefore = (): Condition[] => {
+    const forPercentage = next === undefined ? undefined : plans[next]!.percentage;
+    const at = forPercentage === undefined ? undefined : r.notBefore?.[String(forPercentage)];
+    return at ? [{ kind: 'not-before', met: now.getTime() >= Date.parse(at), forPercentage: forPercentage!, notBefore: at }] : [];
+  };
   const approval = (): Condition[] => {
     if (next === undefined) return [];
     const plan = plans[next]!;
@@ -140,9 +155,10 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
       },
     ];
   };
+  if (r.state === 'scheduled') return [...killed, { kind: 'start-time', met: false, startAt: r.startAt! }, ...approval(), windowItem];
   if (r.state === 'paused') return [...killed, { kind: 'person', met: false, reason: r.pauseReason }];
   // Before the first step: its Go/No-Go (if it asks for one) and a window.
-  if (!hasEnteredAStep(r)) return [...killed, ...approval(), windowItem];
+  if (!hasEnteredAStep(r)) return [...killed, ...approval(), windowItem, ...notBefore()];
   const plan = plans[r.stepIndex]!;
   const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
   const samples = stepSamples(r);
@@ -159,7 +175,7 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     // Gates not judged yet (a step that just began) count as not passing.
     { kind: 'gates', met: counts.pass === total, ...counts, total, ...(r.stepVerdict.kind === 'healthy' ? {} : { reason: r.stepVerdict.reason }) },
     ...approval(),
-    ...(next === undefined ? [] : [windowItem]),
+    ...(next === undefined ? [] : [windowItem, ...notBefore()]),
   ];
 }
 
@@ -264,6 +280,10 @@ export function conditionText(c: Condition): string {
       );
     case 'window':
       return c.met ? 'change window open' : `the change window${c.reason ? ` (${c.reason})` : ''}`;
+    case 'start-time':
+      return `the scheduled start at ${c.startAt}`;
+    case 'not-before':
+      return c.met ? `the ${c.forPercentage}% step's not-before time passed` : `the ${c.forPercentage}% step's not-before time (${c.notBefore})`;
     case 'person':
       return `a person to resume (${c.reason})`;
     case 'flag-killed':

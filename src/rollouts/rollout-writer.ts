@@ -6,12 +6,22 @@ import { FLAGS } from '../flags/collections.js';
 import type { StoredFlag } from '../flags/schema.js';
 import { decide } from './decide.js';
 import { applyActions } from './flag-actions.js';
-import { isDone, type Decision, type DecisionInput, type Rollout, type Transition } from './rollout-model.js';
+import { isDone, rolloutFlags, type Decision, type DecisionInput, type Rollout, type Transition } from './rollout-model.js';
 import type { AnalysisDoc, RolloutDoc, RolloutDocs, RolloutWithoutHistory } from './rollout-docs.js';
 
 /** One active rollout per flag and environment: this document exists while one runs (or, completed, still watches). */
 export const ACTIVE = 'active-rollouts';
 export const activeKey = (r: Pick<Rollout, 'flag' | 'environment'>) => `${r.environment}:${r.flag}`;
+/**
+ * Every marker a rollout holds while active: one per flag it ramps, and for a release one for its
+ * name, so a flag is in one release or rollout at a time and a release name is not used twice at once.
+ * (Flag names cannot hold a colon, so `release:` keys never meet a flag's.)
+ */
+export const activeKeys = (r: Pick<Rollout, 'flag' | 'environment' | 'release'>) => [
+  ...rolloutFlags(r).map((flag) => activeKey({ flag, environment: r.environment })),
+  ...(r.release ? [releaseMarker(r.environment, r.release.name)] : []),
+];
+export const releaseMarker = (environment: string, name: string) => `${environment}:release:${name}`;
 
 /** Fencing for writes made by the controller loop: refused once its lease is lost. */
 export interface Fence {
@@ -57,6 +67,12 @@ export interface ApplyOptions {
   expectVersion?: number;
   /** Sees the decision that was applied (the last attempt's). */
   onDecided?: (decision: Extract<Decision, { kind: 'decided' }>) => void;
+  /**
+   * Writes and audit events that land in the same commit as the change or not at all (an incoming
+   * alert's receipt, src/alerts), planned afresh on every attempt; it may throw to abandon the
+   * change. Not asked when the decision changes nothing.
+   */
+  also?: (next: Rollout) => Promise<{ puts: PutOp[]; audit: AuditInput[] }>;
 }
 
 /**
@@ -178,8 +194,13 @@ export class RolloutWriter {
         else
           for (const t of newTransitions)
             audit.unshift({ actor, action: `rollout.${t.to}`, target, reason: t.reason, before: summary(rollout), after: summary(next) });
+        if (options.also) {
+          const extra = await options.also(next);
+          puts.push(...extra.puts);
+          audit.push(...extra.audit);
+        }
         const commit: Commit = { puts, ...(fence ? { fence } : {}) };
-        if (isDone(next)) commit.deletes = [{ collection: ACTIVE, id: activeKey(rollout), quiet: true }];
+        if (isDone(next)) commit.deletes = activeKeys(rollout).map((key) => ({ collection: ACTIVE, id: key, quiet: true }));
         return { commit, audit, result: next };
       },
       this.now,
@@ -198,7 +219,9 @@ export class RolloutWriter {
     actor: Actor,
   ): Promise<{ puts: PutOp[]; audit: AuditInput[] }> {
     if (actions.length === 0) return { puts: [], audit: [] };
-    const flagDocs = await Promise.all([rollout.flag, ...rollout.plan.killSwitches].map((name) => this.store.get<StoredFlag>(FLAGS, name)));
+    const flagDocs = await Promise.all(
+      [...new Set([...rolloutFlags(rollout), ...rollout.plan.killSwitches])].map((name) => this.store.get<StoredFlag>(FLAGS, name)),
+    );
     const flags = new Map(flagDocs.flatMap((d) => (d ? [[d.id, d.value] as const] : [])));
     const puts: PutOp[] = [];
     const audit: AuditInput[] = [];

@@ -11,7 +11,9 @@ import { BottomK, USER_HASH_PATTERN, USER_SAMPLE_SIZE } from '../metrics/user-sa
  * schema so the helper's build does not pull in server modules; a type test holds the two equal.
  */
 export interface OutcomeRecord {
-  flag: string;
+  /** The flag; the helper always names one (a report written by hand may name a `release` instead). */
+  flag?: string;
+  release?: string;
   cohort: Cohort;
   requests: number;
   errors: number;

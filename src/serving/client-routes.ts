@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Store } from '../store/port.js';
 import { clientSpecSupportsSegments } from '../flags/client-feature.js';
-import { flagNameSchema } from '../flags/schema.js';
+import { storedFlagNameSchema } from '../flags/schema.js';
 import { AppError } from '../errors/app-error.js';
 import { tokenEnvironment } from '../http/auth.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
@@ -115,7 +115,7 @@ export function clientRoutes(deps: {
       summary: 'One flag of the token’s environment, in Unleash’s client feature shape.',
       tag: TAG,
       auth,
-      params: z.object({ name: flagNameSchema }),
+      params: z.object({ name: storedFlagNameSchema }),
       responses: { 200: { description: 'The client feature' }, 404: { description: 'No such flag' } },
       handler: ({ req, params, token }) => {
         const feature = state.clientFeature(tokenEnvironment(token), params.name, !clientSpecSupportsSegments(req.header('unleash-client-spec')));

@@ -51,13 +51,15 @@ export function storeLostError(loss: LossReport): AppError {
 }
 
 /**
- * The same refusal at the HTTP edge, for every admin write but the two that end a loss: answered
- * before the route reads anything, so a person sees `store_lost` rather than what a read of the
- * emptied store makes of the request (an undeclared environment, an unknown flag).
+ * The same refusal at the HTTP edge, for every admin write but the two that end a loss and for
+ * every incoming alert: answered before the route reads anything, so a person sees `store_lost`
+ * rather than what a read of the emptied store makes of the request (an undeclared environment,
+ * an unknown flag).
  */
 export function refusingAdminWritesWhenLost(routes: RouteSpec[], lost: () => LossReport | undefined, allowed: readonly string[]): RouteSpec[] {
   return routes.map((route) => {
-    if (route.method === 'get' || route.auth.kind !== 'admin' || allowed.includes(route.path)) return route;
+    // Alerts too: an emptied store would answer them "unknown target" (200), and Alertmanager would not send them again.
+    if (route.method === 'get' || (route.auth.kind !== 'admin' && route.auth.kind !== 'alert') || allowed.includes(route.path)) return route;
     const handler = route.handler;
     return {
       ...route,

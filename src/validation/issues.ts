@@ -16,7 +16,7 @@ export const MAX_LISTED_PROBLEMS = 20;
 /** A message, a path, and each key within a path are cut short past these: keys and some messages quote the input. */
 export const MAX_MESSAGE_CHARS = 300;
 const MAX_PATH_CHARS = 300;
-/** The longest name the project gives anything (flags, environments) is 100 characters: those are never cut. */
+/** Names written here (flags, environments) have at most 100 characters: never cut. A longer key (a flag name an import kept) is. */
 const MAX_KEY_CHARS = 100;
 
 const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);

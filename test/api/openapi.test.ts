@@ -36,10 +36,23 @@ describe('OpenAPI document', () => {
       ['get', '/api/admin/rollouts'],
       ['get', '/api/admin/rollouts/{id}'],
       ...(['approve', 'reject', 'pause', 'resume', 'abort'] as const).map((c): [string, string] => ['post', `/api/admin/rollouts/{id}/${c}`]),
+      ['post', '/api/alerts/alertmanager'],
+      ['post', '/api/alerts/generic'],
+      ['get', '/api/admin/alert-routes'],
+      ['get', '/api/admin/alert-routes/{name}'],
+      ['put', '/api/admin/alert-routes/{name}'],
+      ['delete', '/api/admin/alert-routes/{name}'],
       ['get', '/healthz'],
       ['get', '/readyz'],
     ];
     for (const [method, path] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+
+    // Alert routes take an alert token (bound to environments), and say what they answer.
+    const alertmanager = doc.paths['/api/alerts/alertmanager'].post;
+    expect(alertmanager.security).toEqual([{ alertToken: [] }]);
+    expect(doc.components.securitySchemes.alertToken).toBeDefined();
+    expect(Object.keys(alertmanager.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '413']));
+    expect(doc.paths['/api/admin/alert-routes/{name}'].put['x-required-permission']).toBe('alert-routes:write');
 
     const put = doc.paths['/api/admin/flags/{name}'].put;
     expect(put['x-required-permission']).toBe('flags:write');

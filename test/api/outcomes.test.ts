@@ -54,7 +54,12 @@ describe('outcomes from POST /api/metrics/outcomes', () => {
     const app = createApp({
       logger: createLogger('silent'),
       auth: new Authenticator(index),
-      routes: outcomeRoutes({ outcomes, servesFlag: (env, flag) => t.controller.state.servesFlag(env, flag), now: () => clock }),
+      routes: outcomeRoutes({
+        outcomes,
+        servesFlag: (env, flag) => t.controller.state.servesFlag(env, flag),
+        releaseActive: async () => false,
+        now: () => clock,
+      }),
       version: 'test',
       inFlight: { count: 0 },
     });

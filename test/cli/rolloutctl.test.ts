@@ -92,6 +92,7 @@ describe('rolloutctl (the built binary) against a running controller', () => {
       'export',
       'status',
       'start',
+      'release',
       'approve',
       'reject',
       'pause',
@@ -348,6 +349,24 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect((await cli(['tokens', 'revoke', token.id], t.adminToken)).code).toBe(2);
   });
 
+  it('tokens: creates an alert token bound to several environments (issue 16)', async () => {
+    const created = await cli(['tokens', 'create', '--kind', 'alert', '--env', 'staging', '--env', 'production', '--name', 'alertmanager'], t.adminToken);
+    expect(created.code).toBe(0);
+    // The secret alone on stdout.
+    expect(created.stdout.trim()).toMatch(/^alert:staging\+1\.[0-9a-f]{48}$/);
+    expect(created.stderr).toContain('(staging,production)');
+    const list = await cli(['tokens', 'list'], t.adminToken);
+    expect(list.stdout).toMatch(/alertmanager\s+alert\s+staging,production/);
+    const commas = await cli(['tokens', 'create', '--kind', 'alert', '--env', 'staging,production', '--name', 'apm', '--json'], t.adminToken);
+    expect(JSON.parse(commas.stdout).environments).toEqual(['staging', 'production']);
+    const none = await cli(['tokens', 'create', '--kind', 'alert', '--name', 'nowhere'], t.adminToken);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('an alert token needs --env');
+    const twoForClient = await cli(['tokens', 'create', '--kind', 'client', '--env', 'staging,production', '--name', 'x'], t.adminToken);
+    expect(twoForClient.code).toBe(1);
+    expect(twoForClient.stderr).toContain('a client token serves one environment');
+  });
+
   it('exit codes: unknown token 4, no token 1, unreachable controller 3, unknown rollout 2', async () => {
     const bad = await cli(['status'], 'not-a-real-token-secret');
     expect(bad.code).toBe(4);
@@ -395,5 +414,27 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     expect(forced.stdout).toMatch(/Pre-flight: (99\d|1,000) requests\/min; 20% errors in 60,000 requests without the feature over the last 60 min/);
     expect(forced.stdout).toContain('  warning: error_rate(treatment) <= 0.05: the baseline is already 20% against 5%');
     expect(forced.stdout).toMatch(/ {2}10%: (~\d+ min|< 1 min) to detect a doubling at 95% confidence \(\d+ requests\/min\)/);
+  });
+
+  it('start --at schedules: status shows it scheduled with its start time; release starts several flags as one', async () => {
+    for (const name of ['cli-later', 'cli-mod-a', 'cli-mod-b'])
+      expect((await t.api('PUT', `/api/admin/flags/${name}`, { environments: { production: { enabled: true, strategies: [] } } })).status).toBeLessThan(300);
+    const at = new Date(Date.now() + 3 * 3_600_000).toISOString();
+    const scheduled = await cli(['start', 'cli-later', '--env', 'production', '--policy', 'cli-plan', '--at', at, '--not-before', `100=${at}`], editor);
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(scheduled.stdout).toContain(`Scheduled for ${at}:`);
+    const status = JSON.parse((await cli(['status', '--json'], viewer)).stdout).rollouts.find((r: any) => r.flag === 'cli-later');
+    expect(status).toMatchObject({ state: 'scheduled', startAt: at, timeInStep: null, percentage: 0 });
+    expect(status.waitingFor).toContain(`the scheduled start at ${at}`);
+    const table = await cli(['status'], viewer);
+    expect(table.stdout).toMatch(/cli-later\s+production\s+scheduled/);
+    const bad = await cli(['start', 'cli-later', '--env', 'production', '--policy', 'cli-plan', '--not-before', 'soon'], editor);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--not-before: expected <step percentage>=<time>, got "soon"');
+
+    const release = await cli(['release', 'cli-module', '--flags', 'cli-mod-a,cli-mod-b', '--env', 'production', '--policy', 'cli-plan'], editor);
+    expect(release.code, release.stderr).toBe(0);
+    const listed = JSON.parse((await cli(['status', '--json'], viewer)).stdout).rollouts;
+    expect(listed.some((r: any) => r.flag === 'cli-module (release: cli-mod-a, cli-mod-b)' && r.percentage === 1)).toBe(true);
   });
 });

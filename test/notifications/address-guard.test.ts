@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { nonPublicReason } from '../../src/notifications/address-guard.js';
-import { sendWebhook, type SendOptions } from '../../src/notifications/delivery.js';
+import { sendWebhook, type HttpWebhook, type SendOptions } from '../../src/notifications/delivery.js';
 import { deriveEvents, type RolloutEvent } from '../../src/notifications/events.js';
 import type { StoredWebhook } from '../../src/notifications/webhook-model.js';
 import { decide } from '../../src/rollouts/decide.js';
@@ -201,7 +201,7 @@ describe('a delivery', () => {
   let receiver: Receiver;
   const breaching = rollout({ breachingSince: [iso(10 * MINUTE)] });
   const event: RolloutEvent = deriveEvents(breaching, expectDecided(decide(breaching, analysis(BREACHING), at(15 * MINUTE))).next)[0]!;
-  const webhook = (url: string): StoredWebhook => ({
+  const webhook = (url: string): StoredWebhook & HttpWebhook => ({
     id: 'w',
     url,
     format: 'json',

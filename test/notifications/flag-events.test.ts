@@ -5,6 +5,7 @@ import { adminPerson, expectStatus, FAST_ENV, pollUntil, type AdminPerson } from
 import { verifyWebhookSignature } from '../../src/notifications/signature.js';
 import type { FlagEvent } from '../../src/notifications/events.js';
 import { startReceiver, type Receiver, type Received } from './receiver.js';
+import { FAST_WEBHOOKS, PUBLIC_URL } from './sample-events.js';
 
 /**
  * Kill switches people flip are told to webhooks (flag.killed, flag.restored) once per switch that
@@ -13,15 +14,6 @@ import { startReceiver, type Receiver, type Received } from './receiver.js';
  */
 
 const ENV = 'production';
-/** As in webhooks.test.ts (imported from there, its tests would run here too): quick retries, receivers on 127.0.0.1 allowed. */
-const FAST_WEBHOOKS = {
-  WEBHOOK_RETRY_BASE_MS: '50',
-  WEBHOOK_RETRY_MAX_MS: '400',
-  WEBHOOK_POLL_MS: '50',
-  WEBHOOK_TIMEOUT_MS: '3000',
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-};
-const PUBLIC_URL = 'https://rollouts.example.com';
 
 function signed(r: Received, secret: string): any {
   expect(verifyWebhookSignature({ secret, body: r.body, header: r.headers['x-rollout-signature'] as string })).toMatchObject({ ok: true });

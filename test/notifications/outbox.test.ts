@@ -54,7 +54,11 @@ describe('webhook outbox on Redis', () => {
   beforeAll(async () => {
     store = await openStore({ redisUrl: inject('redisUrl'), prefix: uniquePrefix('outbox'), dataDir: '' });
     receiver = await startReceiver(() => 200);
-    await new WebhookService(store, () => new Date(), { allowPrivateNetworks: true }).put('all', { url: `${receiver.url}/all`, format: 'json' }, ADMIN);
+    await new WebhookService(store, () => new Date(), { allowPrivateNetworks: true, emailConfigured: false }).put(
+      'all',
+      { url: `${receiver.url}/all`, format: 'json' },
+      ADMIN,
+    );
   });
 
   afterAll(async () => {
@@ -147,7 +151,7 @@ describe('webhook outbox on Redis', () => {
     );
 
     // A webhook deleted with a job still pending: the job goes rather than waiting for a receiver nobody wants.
-    const webhooks = new WebhookService(store, () => new Date(), { allowPrivateNetworks: true });
+    const webhooks = new WebhookService(store, () => new Date(), { allowPrivateNetworks: true, emailConfigured: false });
     await webhooks.put('short-lived', { url: `${receiver.url}/short-lived`, format: 'json' }, ADMIN);
     await pruner.stop();
     const change = pauseChange('for-a-deleted-webhook');

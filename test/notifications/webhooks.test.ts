@@ -22,22 +22,13 @@ import {
 import { verifyWebhookSignature } from '../../src/notifications/signature.js';
 import type { RolloutEvent } from '../../src/notifications/events.js';
 import { failFirstAttempt, startReceiver, type Receiver, type Received } from './receiver.js';
+import { FAST_WEBHOOKS } from './sample-events.js';
 
 /**
  * Webhooks end to end: a whole controller on the real test Redis, real rollouts driven by outcomes
  * posted through the API and approvals by people with their own tokens, and real HTTP receivers on
- * 127.0.0.1 that check every signature. Retries are compressed through the controller's settings.
+ * 127.0.0.1 that check every signature. Retries are compressed through the controller's settings (FAST_WEBHOOKS).
  */
-
-/** Retries after ~50 ms, ~150 ms, …; the outbox is looked at every 50 ms. */
-// The receiver listens on 127.0.0.1, which deliveries may reach only when private networks are allowed.
-export const FAST_WEBHOOKS = {
-  WEBHOOK_RETRY_BASE_MS: '50',
-  WEBHOOK_RETRY_MAX_MS: '400',
-  WEBHOOK_POLL_MS: '50',
-  WEBHOOK_TIMEOUT_MS: '3000',
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-} as const;
 
 const disabledFlag = { environments: { [ENV]: { enabled: false, strategies: [] } } };
 

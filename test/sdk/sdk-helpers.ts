@@ -37,7 +37,7 @@ export function destroySdk(sdk: Unleash): void {
   if (started.delete(sdk)) sdk.destroy();
 }
 
-function track(config: Omit<UnleashConfig, 'appName'>): TrackedSdk {
+function track(config: Omit<UnleashConfig, 'appName'> & { appName?: string }): TrackedSdk {
   const sdk = new Unleash({
     appName: APP_NAME,
     environment: 'production',
@@ -58,7 +58,13 @@ export async function startLiveSdk(
   t: TestController,
   secret: string,
   mode: SdkMode,
-  options: { refreshInterval?: number; disableMetrics?: boolean; metricsInterval?: number } = {},
+  options: {
+    refreshInterval?: number;
+    disableMetrics?: boolean;
+    metricsInterval?: number;
+    /** Anything else of the SDK's configuration (appName, environment, …), over this helper's defaults. */
+    config?: Partial<UnleashConfig>;
+  } = {},
 ): Promise<TrackedSdk> {
   const tracked = track({
     url: `${t.url}/api/`,
@@ -67,6 +73,7 @@ export async function startLiveSdk(
     disableMetrics: options.disableMetrics ?? true,
     metricsInterval: options.metricsInterval ?? 60_000,
     ...modeConfig(mode),
+    ...options.config,
   });
   await waitForEvent(tracked, 'synchronized', 10_000);
   return tracked;

@@ -42,6 +42,7 @@ export async function seedProbeWorld(t: TestController): Promise<ProbeWorld> {
   };
   const on = (strategies: unknown[]) => Object.fromEntries(ENVIRONMENTS.map((env) => [env, { enabled: true, strategies }]));
   for (const kind of ['client', 'frontend'] as const) world.secrets.set(kind, await t.token({ kind, environment: 'production' }));
+  world.secrets.set('alert', (await ok('POST', '/api/admin/tokens', { kind: 'alert', environments: ENVIRONMENTS, name: 'fz-alerts' })).secret);
   for (const role of ['viewer', 'editor', 'release-manager', 'admin'] as const) world.secrets.set(role, await t.token({ kind: 'admin', role }));
   for (let i = 0; i < 2; i++) world.tokens.push((await ok('POST', '/api/admin/tokens', { kind: 'client', environment: 'staging', name: `fz-doomed-${i}` })).id);
 
@@ -59,6 +60,7 @@ export async function seedProbeWorld(t: TestController): Promise<ProbeWorld> {
   world.rollouts.push((await ok('POST', '/api/admin/rollouts', { flag: 'fz-rollout', environment: 'production', policy: 'fz-policy' })).id);
   // Webhooks aim at 127.0.0.1:1 only (see openapi-fuzz.ts), a closed port: nothing leaves the machine.
   await ok('PUT', '/api/admin/webhooks/fz-hook', { url: 'http://127.0.0.1:1/probe' });
+  await ok('PUT', '/api/admin/alert-routes/fz-route', { name: 'fz-route', matchers: ['alertname="fz"'], flags: ['fz-1'] });
 
   await ok('PUT', '/api/admin/flags/ctl-plain', { description: 'control', environments: on([{ name: 'default' }]) });
   const blue = { name: 'blue', weight: 1000, weightType: 'variable', stickiness: 'default', payload: { type: 'string', value: 'b' } };
@@ -86,6 +88,7 @@ export function probeTargets(world: ProbeWorld): Targets {
       if (op.path.startsWith('/api/admin/rollouts/')) return world.rollouts;
       if (op.path.startsWith('/api/admin/tokens/')) return world.tokens;
       if (op.path.startsWith('/api/admin/webhooks/')) return ['fz-hook', 'fz-new-hook', 'constructor'];
+      if (op.path.startsWith('/api/admin/alert-routes/')) return ['fz-route', 'fz-new-route', 'constructor'];
       return [];
     },
     control: (op, param) => (namesAFlag(op, param) ? CONTROL_FLAGS : []),
@@ -104,6 +107,10 @@ export function probeHints(prefix: string): FuzzOptions {
       policy: ['fz-policy'],
       environment: ENVIRONMENTS,
       'environments{}': ENVIRONMENTS,
+      // Incoming alerts: the labels they are routed by, and times as Alertmanager writes them.
+      'labels{}': ['flag', 'environment', 'action', 'alertname'],
+      startsAt: ['2026-01-17T14:02:11.739266876+08:00', '2026-01-17T06:00:00Z'],
+      endsAt: ['0001-01-01T00:00:00Z'],
       // A restore writes only under prefixes of the probe's own.
       prefix: [`${prefix}-restore-a`, `${prefix}-restore-b`],
       force: ['true', 'false', 'yes'],

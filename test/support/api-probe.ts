@@ -14,7 +14,7 @@ export interface Parameter {
   schema: JsonSchema;
 }
 
-export type AuthKind = 'none' | 'client' | 'frontend' | 'client-or-frontend' | 'admin';
+export type AuthKind = 'none' | 'client' | 'frontend' | 'client-or-frontend' | 'alert' | 'admin';
 
 export interface Operation {
   /** "PUT /api/admin/flags/{name}" */
@@ -44,6 +44,7 @@ function authOf(op: OpenApiOperation): AuthKind {
   const schemes = new Set((op.security ?? []).flatMap((s) => Object.keys(s)));
   if (schemes.size === 0) return 'none';
   if (schemes.has('adminToken')) return 'admin';
+  if (schemes.has('alertToken')) return 'alert';
   if (schemes.has('clientToken') && schemes.has('frontendToken')) return 'client-or-frontend';
   return schemes.has('clientToken') ? 'client' : 'frontend';
 }
@@ -68,7 +69,7 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
 }
 
 /** Every kind of caller the probe plays: no token, a token nobody issued, and each kind and role. */
-export const CALLERS = ['none', 'unknown', 'client', 'frontend', 'viewer', 'editor', 'release-manager', 'admin'] as const;
+export const CALLERS = ['none', 'unknown', 'client', 'frontend', 'alert', 'viewer', 'editor', 'release-manager', 'admin'] as const;
 export type Caller = (typeof CALLERS)[number];
 
 export function callerAllowed(op: Operation, caller: Caller): boolean {
@@ -77,6 +78,7 @@ export function callerAllowed(op: Operation, caller: Caller): boolean {
       return true;
     case 'client':
     case 'frontend':
+    case 'alert':
       return caller === op.auth;
     case 'client-or-frontend':
       return caller === 'client' || caller === 'frontend';

@@ -114,14 +114,19 @@ describe('denied dates', () => {
       utc: '2026-12-30T16:30:00Z',
       local: 'Dec 31 00:30 Shanghai, still Dec 30 in UTC',
       open: false,
-      reason: /^2026-12-31 is a denied date \(Asia\/Shanghai\)$/,
+      reason: /^2026-12-31 is a denied date \(Asia\/Shanghai\); opens next at 2027-01-01 00:00 \(Asia\/Shanghai\)$/,
     },
     { utc: '2026-12-31T15:59:00Z', local: 'Dec 31 23:59 Shanghai', open: false, reason: /denied date/ },
     { utc: '2026-12-31T16:30:00Z', local: 'Jan 1 00:30 Shanghai, still Dec 31 in UTC', open: true },
   ])('deny dates are read in their own zone: $utc = $local → open: $open', (row) => check(newYearsEveShanghai, row));
 
   it.each<Row>([
-    { utc: '2026-12-31T16:30:00Z', local: 'Dec 31 16:30 UTC', open: false, reason: /^2026-12-31 is a denied date \(UTC\)$/ },
+    {
+      utc: '2026-12-31T16:30:00Z',
+      local: 'Dec 31 16:30 UTC',
+      open: false,
+      reason: /^2026-12-31 is a denied date \(UTC\); opens next at 2027-01-01 00:00 \(UTC\)$/,
+    },
     { utc: '2027-01-01T00:00:00Z', local: 'Jan 1 00:00 UTC', open: true },
   ])('deny dates default to UTC: $utc → open: $open', (row) => check({ deny: [{ dates: ['2026-12-24', '2026-12-31'] }] }, row));
 

@@ -61,7 +61,12 @@ export async function getJson<T>(path: string, token?: string): Promise<T> {
 }
 
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
-  const res = await request('POST', path, { body });
+  return sendJson<T>('POST', path, body);
+}
+
+/** A write (POST, PUT, DELETE) and its JSON answer, if any. */
+export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const res = await request(method, path, { body });
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;
 }

@@ -6,15 +6,23 @@ import { flagPage } from './pages/flag.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
+import { webhooksPage } from './pages/webhooks.js';
 import { announce, clearError } from './status.js';
 import type { Me, Page, PageContext } from './types.js';
 
 /**
  * The dashboard's shell: sign-in with an admin token, the top bar, and a hash router
- * (#/rollouts, #/rollouts/<id>, #/flags, #/flags/<name>, #/audit), so the server only ever serves one page.
+ * (#/rollouts, #/rollouts/<id>, #/flags, #/flags/<name>, #/audit, #/webhooks), so the server only ever serves one page.
  */
 
-const PAGES: Record<string, Page> = { rollouts: rolloutsPage, rollout: rolloutPage, flags: flagsPage, flag: flagPage, audit: auditPage };
+const PAGES: Record<string, Page> = {
+  rollouts: rolloutsPage,
+  rollout: rolloutPage,
+  flags: flagsPage,
+  flag: flagPage,
+  audit: auditPage,
+  webhooks: webhooksPage,
+};
 
 const main = () => document.getElementById('main')!;
 let leavePage: (() => void) | undefined;

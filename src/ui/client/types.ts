@@ -6,8 +6,11 @@ import type { RolloutSeries } from '../rollout-series.js';
 import type { RecentAudit, AuditSummary } from '../recent-audit.js';
 import type { Rollout, CheckResult, Transition } from '../../rollouts/rollout-model.js';
 import type { StoredFlag } from '../../flags/schema.js';
+import type { PipelineRun } from '../../pipelines/pipeline-model.js';
 import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
 import type { Permission } from '../../auth/permissions.js';
+import type { PublicWebhook } from '../../notifications/webhook-model.js';
+import type { DeliveryJob } from '../../notifications/outbox.js';
 
 export type {
   BoardEntry,
@@ -22,9 +25,12 @@ export type {
   CheckResult,
   Transition,
   StoredFlag,
+  PipelineRun,
   AuditEvent,
   ChainVerdict,
   Permission,
+  PublicWebhook,
+  DeliveryJob,
 };
 
 export interface Me {

@@ -69,7 +69,30 @@ function waitText(item: Condition): Child[] {
           `${item.approvedBy.length ? `, given by ${item.approvedBy.join(', ')}` : ''}`,
       ];
     case 'window':
-      return [item.met ? 'change window open' : `change window closed${item.reason ? `: ${item.reason}` : ''}`];
+      if (item.met) return ['change window open'];
+      // The reason already says when it opens in the window's zone; the countdown says how long that is from here.
+      return [
+        `change window closed${item.reason ? `: ${item.reason}` : ''}`,
+        ...(item.opensAt ? [' (', h('span', untilAttrs(Date.parse(item.opensAt))), ')'] : []),
+      ];
+    case 'start-time':
+      return [
+        'scheduled start: ',
+        h('time', { datetime: item.startAt }, new Date(item.startAt).toLocaleString()),
+        ' (',
+        h('span', untilAttrs(Date.parse(item.startAt))),
+        ')',
+      ];
+    case 'not-before':
+      return item.met
+        ? [`not-before time of the ${item.forPercentage}% step passed`]
+        : [
+            `${item.forPercentage}% not before `,
+            h('time', { datetime: item.notBefore }, new Date(item.notBefore).toLocaleString()),
+            ' (',
+            h('span', untilAttrs(Date.parse(item.notBefore))),
+            ')',
+          ];
     case 'person':
       return [`paused: ${item.reason}; waiting for a person to resume`];
     case 'flag-killed':

@@ -173,7 +173,8 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
   const actions = rolloutActions(r, ctx, refresh);
   return [
     h('p', { class: 'crumbs' }, h('a', { href: '#/rollouts' }, '← All rollouts')),
-    h('div', { class: 'page-head' }, h('h1', {}, `${r.flag} · ${r.environment}`), stateBadge(r.state)),
+    h('div', { class: 'page-head' }, h('h1', {}, `${r.release ? `release ${r.release.name}` : r.flag} · ${r.environment}`), stateBadge(r.state)),
+    r.release ? h('p', { class: 'release-flags' }, `Flags ramped as one (one cohort, one kill): ${r.release.flags.join(', ')}`) : null,
     h('p', { class: 'muted' }, `Policy ${r.policy} · started by ${r.startedBy.name} on ${dateTime(r.createdAt)} · id ${r.id}`),
     stepper(progress, r.state),
     h(
@@ -244,7 +245,7 @@ export const rolloutPage: Page = (main, ctx) => {
   const id = ctx.param ?? '';
   render(main, h('p', { class: 'muted' }, 'Loading…'));
   const poller = live<RolloutView>(`/api/admin/rollouts/${encodeURIComponent(id)}/series`, (data) => {
-    document.title = `${data.rollout.flag} · ${data.rollout.environment} — Rollout controller`;
+    document.title = `${data.rollout.release ? `release ${data.rollout.release.name}` : data.rollout.flag} · ${data.rollout.environment} — Rollout controller`;
     render(
       main,
       view(data, ctx, () => poller.refresh()),

@@ -1,13 +1,44 @@
 import { h, render } from '../dom.js';
 import { live } from '../live.js';
 import { dateTime } from '../format.js';
-import type { BoardEntry, Page } from '../types.js';
+import type { BoardEntry, Page, PipelineRun } from '../types.js';
 import { dataTable, gateMarks, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
 
 /** Every active rollout at a glance, the latest finished ones below. */
 
+/** A rollout's title: its flag, or a release's name and how many flags it ramps. */
+function titleOf(r: BoardEntry): string {
+  return r.release ? `release ${r.release.name} (${r.release.flags.length} flags: ${r.release.flags.join(', ')})` : r.flag;
+}
+
+/** One pipeline run on one line: each environment in order with where its stage stands. */
+function pipelineLine(run: PipelineRun): HTMLElement {
+  const mark = { waiting: '○', active: '●', completed: '✓', stopped: '✕' } as const;
+  return h(
+    'li',
+    { class: `pipeline-run state-${run.state}`, 'data-run': run.id },
+    h('strong', {}, `${run.pipeline}: ${run.release ? `release ${run.release.name}` : run.flag}`),
+    ' ',
+    ...run.stages.flatMap((stage, i) => [
+      i > 0 ? h('span', { 'aria-hidden': 'true' }, ' → ') : null,
+      h(
+        'span',
+        { class: `stage stage-${stage.status}`, title: stage.note ?? stage.status },
+        h('span', { 'aria-hidden': 'true' }, `${mark[stage.status]} `),
+        stage.rolloutId ? h('a', { href: `#/rollouts/${encodeURIComponent(stage.rolloutId)}` }, stage.environment) : stage.environment,
+        h('span', { class: 'sr-only' }, ` ${stage.status}`),
+      ),
+    ]),
+    run.state === 'running' ? null : h('span', { class: 'muted' }, ` (${run.state}${run.reason ? `: ${run.reason}` : ''})`),
+    ...run.stages
+      .filter((s) => s.status === 'waiting' && s.note)
+      .slice(0, 1)
+      .map((s) => h('div', { class: 'muted' }, `${s.environment}: ${s.note}`)),
+  );
+}
+
 function card(r: BoardEntry): HTMLElement {
-  const title = `${r.flag} · ${r.environment}`;
+  const title = `${titleOf(r)} · ${r.environment}`;
   return h(
     'li',
     { class: 'card rollout-card', 'data-rollout': r.id, 'data-state': r.state },
@@ -32,7 +63,12 @@ function card(r: BoardEntry): HTMLElement {
 
 export const rolloutsPage: Page = (main) => {
   const region = h('div', { class: 'rollouts' });
-  render(main, h('h1', {}, 'Rollouts'), region);
+  const pipelines = h('section', { class: 'pipelines', 'aria-label': 'Pipeline runs' });
+  render(main, h('h1', {}, 'Rollouts'), pipelines, region);
+  const runs = live<{ runs: PipelineRun[] }>('/api/admin/pipeline-runs', ({ runs: all }) => {
+    const shown = all.filter((r) => r.state === 'running').concat(all.filter((r) => r.state !== 'running').slice(0, 5));
+    render(pipelines, shown.length ? [h('h2', {}, 'Pipelines'), h('ul', { class: 'pipeline-runs' }, shown.map(pipelineLine))] : null);
+  });
   const poller = live<{ rollouts: BoardEntry[] }>('/api/admin/dashboard/rollouts', ({ rollouts }) => {
     const active = rollouts.filter((r) => r.status.active);
     const finished = rollouts.filter((r) => !r.status.active);
@@ -53,7 +89,7 @@ export const rolloutsPage: Page = (main) => {
               rows: finished.map((r) => ({
                 attrs: { 'data-rollout': r.id },
                 cells: [
-                  h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.flag),
+                  h('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, titleOf(r)),
                   r.environment,
                   stateBadge(r.state),
                   `${r.percentage}%`,
@@ -66,5 +102,8 @@ export const rolloutsPage: Page = (main) => {
         : null,
     );
   });
-  return () => poller.stop();
+  return () => {
+    poller.stop();
+    runs.stop();
+  };
 };
