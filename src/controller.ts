@@ -21,6 +21,7 @@ import { FEATURES_ROUTE, featuresFastLane } from './serving/fast-lane.js';
 import { SdkFetchRecorder, stepRevision } from './serving/sdk-fetches.js';
 import { DrillService } from './propagation/drill-service.js';
 import { propagationRoutes } from './propagation/propagation-routes.js';
+import { drillNotice } from './propagation/drill-notice.js';
 import { Authenticator } from './http/auth.js';
 import { createApp } from './http/app.js';
 import { bodyLimitsOf } from './http/body-limits.js';
@@ -158,6 +159,7 @@ export async function startController(config: Config, logger: Logger, options: C
   const hub = new StreamHub(state, logger, config.STREAM_HEARTBEAT_MS, { perToken: config.STREAMS_PER_TOKEN, perReplica: config.STREAMS_PER_REPLICA }, fetches);
   tokenIndex.onRevoked((tokenId) => hub.closeToken(tokenId));
   const drills = new DrillService({ store, flags, state, now, logger });
+  drills.onDrilled((record, actor) => notifications.publish(drillNotice(record, actor)));
   observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, storeIntact: () => !watch.lost, now: () => Date.now() });
   const inFlight = { count: 0 };
   const serverEvaluation = new ServerEvaluation(state, store, logger, () => now().getTime(), {

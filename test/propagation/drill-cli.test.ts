@@ -2,17 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestController, type TestController } from '../support/controller.js';
 import { ensureCliBuilt, runCli } from '../cli/cli-process.js';
 import { eventually, startNamedSdk, type NamedSdk } from './drill-sdks.js';
+import { startReceiver, type Receiver } from '../notifications/receiver.js';
+import { FAST_WEBHOOKS } from '../notifications/sample-events.js';
 
-/** rolloutctl drill and rolloutctl propagation, as a release manager runs them. */
+/** rolloutctl drill and rolloutctl propagation, as a release manager runs them; a drill is told to webhooks (flag.drilled). */
 
 describe('rolloutctl drill and propagation', () => {
   let t: TestController;
   let env: Record<string, string>;
   const sdks: NamedSdk[] = [];
+  let receiver: Receiver;
 
   beforeAll(async () => {
     ensureCliBuilt();
-    t = await startTestController();
+    t = await startTestController({ env: FAST_WEBHOOKS });
+    receiver = await startReceiver();
+    expect((await t.api('PUT', '/api/admin/webhooks/drills', { url: `${receiver.url}/drills`, format: 'json', events: ['flag.drilled'] })).status).toBe(201);
     env = { CONTROLLER_URL: t.url, ROLLOUT_TOKEN: await t.token({ kind: 'admin', role: 'release-manager' }) };
     const on = { enabled: true, strategies: [{ name: 'default' }] };
     expect((await t.api('PUT', '/api/admin/flags/search-v2', { environments: { staging: on, production: on } })).status).toBe(201);
@@ -30,6 +35,7 @@ describe('rolloutctl drill and propagation', () => {
   afterAll(async () => {
     for (const s of sdks) s.sdk.destroy();
     await t?.stop();
+    await receiver?.close();
   });
 
   it('prints who holds the flag’s state', async () => {
@@ -45,6 +51,12 @@ describe('rolloutctl drill and propagation', () => {
     expect(res.stdout).toContain('Verified: all 1 connected SDK instances had the kill within');
     expect(res.stdout).toContain('| Reason | Q3 drill |');
     expect(res.stderr).toContain('drilling search-v2 in staging');
+    const [told] = await receiver.waitFor((r) => r.length >= 1, 'the flag.drilled event');
+    expect(JSON.parse(told!.body)).toMatchObject({
+      type: 'flag.drilled',
+      flag: { name: 'search-v2', environment: 'staging' },
+      details: { reason: 'Q3 drill', instances: 1, confirmed: 1, missing: 0 },
+    });
   });
 
   it('refuses production without --yes (exit 2), and drills it with --yes', async () => {
