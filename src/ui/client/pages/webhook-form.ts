@@ -96,7 +96,7 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
     rotateField.hidden = signing !== 'rollout' || !existing;
     url.required = f !== 'email' && !existing?.url;
     to.required = f === 'email';
-    url.placeholder = existing?.url ? `unchanged: ${maskUrl(existing.url)}` : 'https://…';
+    url.placeholder = existing?.url ? `unchanged: ${maskUrl(existing.url)}` : 'the robot’s or workflow’s address';
     urlHelp.textContent = [existing?.url ? 'Leave empty to keep the current address.' : '', URL_HELP[f] ?? ''].filter(Boolean).join(' ');
     const keep = existing?.secretHint && SIGNING[existing.format] === signing ? ' Leave empty to keep the current one.' : '';
     secretHelp.textContent = signing === 'rollout' || signing === 'vendor' ? `${SECRET_HELP[signing]}${signing === 'vendor' ? keep : ''}` : '';
