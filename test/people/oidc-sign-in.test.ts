@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInThroughProvider } from '../support/oidc-sign-in.js';
+import { ACCOUNTS, startPeopleWorld, type PeopleWorld } from './people-world.js';
+
+/**
+ * Issue 18, people: signing in with OpenID Connect against a real provider (oidc-provider) started
+ * by the test, on a controller on Redis. Login → provider's form → callback → session cookie →
+ * the admin API as that person, with the role their groups give.
+ */
+describe('signing in with OpenID Connect', { timeout: 60_000 }, () => {
+  let w: PeopleWorld;
+
+  beforeAll(async () => {
+    w = await startPeopleWorld();
+  });
+  afterAll(() => w?.stop());
+
+  it('tells the dashboard that OIDC sign-in is offered', async () => {
+    const res = await fetch(`${w.t.url}/auth/config`);
+    expect(await res.json()).toEqual({ oidc: true, loginUrl: '/auth/login', csrfHeader: 'X-CSRF-Token' });
+  });
+
+  it('login → provider → callback gives a session cookie, and the admin API knows the person by it', async () => {
+    const outcome = await signInThroughProvider(w.t.url, 'alice', '/auth/login?returnTo=%23%2Fflags');
+    expect(outcome.stoppedAt).toBeUndefined();
+    // Back on the dashboard page asked for, under PUBLIC_URL.
+    expect(outcome.landedAt!.href).toBe(`${w.publicUrl}/#/flags`);
+    const secret = outcome.jar.get('rollout-session')!;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const res = await fetch(`${w.t.url}/api/admin/me`, { headers: { cookie: `rollout-session=${secret}` } });
+    expect(res.status).toBe(200);
+    const me = await res.json();
+    const host = new URL(w.provider.issuer).host;
+    expect(me).toMatchObject({ id: `oidc:${host}:alice`, name: 'Alice Admin', email: 'alice@example.com', kind: 'person', via: 'session', role: 'admin' });
+    expect(me.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(me.permissions).toContain('tokens:manage');
+  });
+
+  it('maps claims to roles: first matching rule wins; a person in no mapped group is refused with a page, not a session', async () => {
+    const roles: Record<string, string> = {};
+    for (const login of ['alice', 'rita', 'dev', 'vic']) roles[login] = (await w.signIn(login)).me.role;
+    // alice is in rollout-admins and developers: the admin rule comes first.
+    expect(roles).toEqual({ alice: 'admin', rita: 'release-manager', dev: 'editor', vic: 'viewer' });
+    expect(ACCOUNTS.alice!.groups).toContain('developers');
+
+    const nora = await signInThroughProvider(w.t.url, 'nora');
+    expect(nora.landedAt).toBeUndefined();
+    expect(nora.stoppedAt!.status).toBe(403);
+    expect(nora.stoppedAt!.text).toContain('Nora Nobody signed in, but no role on this controller is given to you');
+    expect(nora.stoppedAt!.text).toContain('<a href="/">Back to sign-in</a>');
+    expect(nora.jar.get('rollout-session')).toBeUndefined();
+  });
+});
