@@ -19,6 +19,16 @@ const optionalText = (max: number) =>
 /** Hosts an identity provider may be reached on over plain http: this machine only (a provider in a test, on a laptop). */
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** What is wrong with an issuer URL, one thing at a time. */
+function issuerProblem(value: string): string | undefined {
+  if (!URL.canParse(value)) return 'a URL, e.g. https://login.example.com/realms/main';
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname)))
+    return 'an https:// URL (plain http:// only for a provider on localhost)';
+  if (url.search || url.hash) return 'the issuer URL, without a ?query or #fragment';
+  return undefined;
+}
+
 const SESSION_TTL_MIN_MS = 5 * 60_000;
 const SESSION_TTL_MAX_MS = 30 * 86_400_000;
 const SESSION_TTL_DEFAULT = '12h';
@@ -44,12 +54,10 @@ export const oidcConfigShape = {
   OIDC_ISSUER: optionalText(500).pipe(
     z
       .string()
-      .refine((v) => URL.canParse(v), 'a URL, e.g. https://login.example.com/realms/main')
-      .refine((v) => {
-        const url = new URL(v);
-        return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-      }, 'an https:// URL (plain http:// only for a provider on localhost)')
-      .refine((v) => !new URL(v).search && !new URL(v).hash, 'the issuer URL, without a ?query or #fragment')
+      .superRefine((v, ctx) => {
+        const problem = issuerProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
   ),
   OIDC_CLIENT_ID: optionalText(500),

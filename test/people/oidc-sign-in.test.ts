@@ -50,4 +50,33 @@ describe('signing in with OpenID Connect', { timeout: 60_000 }, () => {
     expect(nora.stoppedAt!.text).toContain('<a href="/">Back to sign-in</a>');
     expect(nora.jar.get('rollout-session')).toBeUndefined();
   });
+
+  it('separation of duties holds per person: who started a rollout cannot approve it; another release manager can, and is named', async () => {
+    const [rita, rob, dev] = [await w.signIn('rita'), await w.signIn('rob'), await w.signIn('dev')];
+    expect((await dev.api('PUT', '/api/admin/flags/two-people', { environments: { production: { enabled: false, strategies: [] } } })).status).toBe(201);
+    const signed = {
+      name: 'signed',
+      steps: [1, 10, 100],
+      stepDefaults: { minDuration: '1h', minSamples: 0, approval: { required: 1, roles: ['release-manager'] } },
+    };
+    expect((await w.t.api('PUT', '/api/admin/policies/signed', signed)).status).toBe(201);
+
+    const started = await rita.api('POST', '/api/admin/rollouts', { flag: 'two-people', environment: 'production', policy: 'signed' });
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ state: 'awaiting_approval', startedBy: { id: rita.me.id, name: 'Rita Release', role: 'release-manager' } });
+    const id = started.body.id;
+
+    const self = await rita.api('POST', `/api/admin/rollouts/${id}/approve`, { step: 1 });
+    expect(self).toMatchObject({ status: 403, body: { error: 'separation_of_duties' } });
+    const editor = await dev.api('POST', `/api/admin/rollouts/${id}/approve`, { step: 1 });
+    expect(editor).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+
+    const approved = await rob.api('POST', `/api/admin/rollouts/${id}/approve`, { step: 1, comment: 'go' });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ state: 'running', percentage: 1 });
+    expect(approved.body.approval).toMatchObject({ by: { id: rob.me.id, name: 'Rob Release', role: 'release-manager' }, step: 0, comment: 'go' });
+    const audit = (await w.t.api('GET', '/api/admin/audit?limit=1000')).body.events;
+    const approval = audit.findLast((e: any) => e.target?.id === id && e.action.includes('approve'));
+    expect(approval.actor).toEqual({ type: 'person', id: rob.me.id, name: 'Rob Release' });
+  });
 });

@@ -34,26 +34,29 @@ export interface PeopleWorld {
   t: TestController;
   provider: TestOidcProvider;
   publicUrl: string;
+  /** The controller's environment variables besides the test defaults (for starting a replica like it). */
+  env: Record<string, string>;
   signIn(login: string): Promise<SignedIn>;
   stop(): Promise<void>;
 }
 
-export async function startPeopleWorld(options: { env?: Record<string, string>; publicUrl?: (port: number) => string } = {}): Promise<PeopleWorld> {
+export async function startPeopleWorld(
+  options: { env?: Record<string, string>; publicUrl?: (port: number) => string; now?: () => Date } = {},
+): Promise<PeopleWorld> {
   const port = await freePort();
   const publicUrl = options.publicUrl?.(port) ?? `http://127.0.0.1:${port}`;
   const provider = await startOidcProvider({ redirectUris: [`${publicUrl}/auth/callback`], accounts: ACCOUNTS });
-  const t = await startTestController({
-    env: {
-      PORT: String(port),
-      PUBLIC_URL: publicUrl,
-      OIDC_ISSUER: provider.issuer,
-      OIDC_CLIENT_ID: provider.clientId,
-      OIDC_CLIENT_SECRET: provider.clientSecret,
-      OIDC_SCOPES: 'openid profile email groups',
-      OIDC_ROLE_MAP: ROLE_MAP,
-      ...options.env,
-    },
-  }).catch(async (err) => {
+  const env = {
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
+    OIDC_ISSUER: provider.issuer,
+    OIDC_CLIENT_ID: provider.clientId,
+    OIDC_CLIENT_SECRET: provider.clientSecret,
+    OIDC_SCOPES: 'openid profile email groups',
+    OIDC_ROLE_MAP: ROLE_MAP,
+    ...options.env,
+  };
+  const t = await startTestController({ env, now: options.now }).catch(async (err) => {
     await provider.stop();
     throw err;
   });
@@ -66,6 +69,7 @@ export async function startPeopleWorld(options: { env?: Record<string, string>; 
     t,
     provider,
     publicUrl,
+    env,
     signIn,
     async stop() {
       await t.stop();

@@ -49,6 +49,8 @@ export async function signInThroughProvider(controllerUrl: string, login: string
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
       url = new URL(location, url);
+      // A PUBLIC_URL of https: the TLS-terminating proxy in front of the controller is played by going to it over http.
+      if (url.protocol === 'https:' && url.port === controller.port) url.protocol = 'http:';
       request = { method: 'GET' };
       if (url.port === controller.port && url.pathname === '/') return { jar, landedAt: url };
       continue;
