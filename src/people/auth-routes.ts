@@ -44,14 +44,17 @@ export function authRoutes(signIn: SignIn | undefined): RouteSpec[] {
     defineRoute({
       method: 'get',
       path: '/auth/config',
-      summary: 'How people may sign in to the dashboard: with OpenID Connect (when configured) and with an admin token.',
+      summary:
+        'How people may sign in to the dashboard: with OpenID Connect (when configured) and with an admin token; and whether the request carries a live session (so the dashboard need not try and fail).',
       tag: TAG,
       auth: { kind: 'none' },
-      responses: { 200: { description: '{oidc: boolean, loginUrl?, csrfHeader}' } },
-      handler: () => ({
-        status: 200,
-        body: signIn ? { oidc: true, loginUrl: '/auth/login', csrfHeader: CSRF_HEADER } : { oidc: false, csrfHeader: CSRF_HEADER },
-      }),
+      responses: { 200: { description: '{oidc: boolean, loginUrl?, csrfHeader, signedIn: boolean}' } },
+      handler: async ({ req, res }) => {
+        res.setHeader('Cache-Control', 'no-store');
+        if (!signIn) return { status: 200, body: { oidc: false, csrfHeader: CSRF_HEADER, signedIn: false } };
+        const live = await signIn.gate.sessionOf(req).catch(() => undefined);
+        return { status: 200, body: { oidc: true, loginUrl: '/auth/login', csrfHeader: CSRF_HEADER, signedIn: live !== undefined } };
+      },
     }),
     defineRoute({
       method: 'get',

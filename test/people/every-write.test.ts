@@ -8,7 +8,8 @@ import { startPeopleWorld, type PeopleWorld, type SignedIn } from './people-worl
 const PERSON_OF_ROLE = { admin: 'alice', 'release-manager': 'rita', editor: 'dev', viewer: 'vic' } as const;
 
 /** A concrete path for an operation: every path parameter filled with a harmless name. */
-const concrete = (op: Operation) => op.path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'env' || name === 'environment' ? 'production' : `probe-${name}`));
+const concrete = (op: Operation) =>
+  op.path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'env' || name === 'environment' ? 'production' : `probe-${name}`));
 
 /**
  * Issue 18: every admin write the dashboard can make, taken from the OpenAPI document (so a route

@@ -17,7 +17,10 @@ describe('signing in with OpenID Connect', { timeout: 60_000 }, () => {
 
   it('tells the dashboard that OIDC sign-in is offered', async () => {
     const res = await fetch(`${w.t.url}/auth/config`);
-    expect(await res.json()).toEqual({ oidc: true, loginUrl: '/auth/login', csrfHeader: 'X-CSRF-Token' });
+    expect(await res.json()).toEqual({ oidc: true, loginUrl: '/auth/login', csrfHeader: 'X-CSRF-Token', signedIn: false });
+    const vic = await w.signIn('vic');
+    const signedIn = await fetch(`${w.t.url}/auth/config`, { headers: { cookie: vic.jar.header() } });
+    expect(await signedIn.json()).toMatchObject({ oidc: true, signedIn: true });
   });
 
   it('login → provider → callback gives a session cookie, and the admin API knows the person by it', async () => {

@@ -171,7 +171,7 @@ describe('without OIDC configured', () => {
   afterAll(() => t?.stop());
 
   it('says so, and /auth/login answers 404', async () => {
-    expect(await (await fetch(`${t.url}/auth/config`)).json()).toEqual({ oidc: false, csrfHeader: 'X-CSRF-Token' });
+    expect(await (await fetch(`${t.url}/auth/config`)).json()).toEqual({ oidc: false, csrfHeader: 'X-CSRF-Token', signedIn: false });
     const login = await fetch(`${t.url}/auth/login`, { redirect: 'manual' });
     expect(login.status).toBe(404);
     expect(await login.json()).toMatchObject({ error: 'oidc_not_configured' });

@@ -36,9 +36,15 @@ export type {
 export interface Me {
   id: string;
   name: string;
+  /** `admin` for an admin token, `person` for someone signed in with their organisation. */
   kind: string;
+  via: 'token' | 'session';
   role: string;
   permissions: Permission[];
+  email?: string;
+  /** A session's CSRF token: every write sends it. */
+  csrfToken?: string;
+  expiresAt?: string;
 }
 
 export interface RolloutView {
