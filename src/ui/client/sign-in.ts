@@ -38,7 +38,7 @@ export function pastedToken(text: string): string {
 /** Why a pasted token does not sign anyone in, in words that say what to do instead. */
 export function tokenRefusal(err: unknown): string {
   if (!(err instanceof ApiError)) return `Sign-in failed: ${(err as Error).message}`;
-  if (err.status === 401) return 'That is not a token this controller knows (it may have been deleted).';
+  if (err.status === 401) return 'That is not an admin token this controller knows (it may have been deleted).';
   switch (err.details?.tokenKind) {
     case 'client':
       return 'This is a client token, for server SDKs: sign in with an admin token.';
