@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SESSION_COOKIE } from '../people/session-cookies.js';
-import { CSRF_HEADER } from '../people/session-gate.js';
+import { CSRF_HEADER } from '../people/browser-contract.js';
 import type { RouteSpec } from './route.js';
 
 /**

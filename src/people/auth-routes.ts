@@ -6,11 +6,12 @@ import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { Logger } from '../logger.js';
 import { sendAuthPage } from './auth-pages.js';
 import { judgeSignIn } from './identity.js';
+import { CSRF_HEADER, RETURN_TO_MAX_CHARS, RETURN_TO_PATTERN } from './browser-contract.js';
 import type { LoginStateSeal } from './login-state.js';
 import type { OidcSettings } from './oidc-config.js';
 import type { OidcClient } from './oidc-client.js';
 import type { SessionCookies } from './session-cookies.js';
-import { assertCsrfToken, CSRF_HEADER, type SessionGate } from './session-gate.js';
+import { assertCsrfToken, type SessionGate } from './session-gate.js';
 import type { SessionService } from './session-service.js';
 
 const TAG = 'Sign-in';
@@ -27,12 +28,7 @@ export interface SignIn {
   now: () => Date;
 }
 
-/** A dashboard route to come back to after signing in: `#/…`, nothing that could lead off this site. */
-const returnToSchema = z
-  .string()
-  .max(500)
-  .regex(/^#\/[\w\-./?=&%~:]*$/, 'a dashboard route such as #/rollouts')
-  .optional();
+const returnToSchema = z.string().max(RETURN_TO_MAX_CHARS).regex(RETURN_TO_PATTERN, 'a dashboard route such as #/rollouts').optional();
 
 export function authRoutes(signIn: SignIn | undefined): RouteSpec[] {
   const configured = (): SignIn => {

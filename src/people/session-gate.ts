@@ -2,12 +2,10 @@ import type { Request } from 'express';
 import type { Caller } from '../auth/caller.js';
 import { AppError } from '../errors/app-error.js';
 import type { SessionAuthenticator } from '../http/auth.js';
+import { CSRF_HEADER } from './browser-contract.js';
 import type { SessionCookies } from './session-cookies.js';
 import { csrfTokenMatches, csrfTokenOf, looksLikeSessionSecret, type StoredSession } from './session-model.js';
 import type { SessionService } from './session-service.js';
-
-/** The header a session's writes carry their CSRF token in. */
-export const CSRF_HEADER = 'X-CSRF-Token';
 
 /** Methods that change nothing: the only ones a session may use without its CSRF token. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

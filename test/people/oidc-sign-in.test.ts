@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInThroughProvider } from '../support/oidc-sign-in.js';
-import { ACCOUNTS, startPeopleWorld, type PeopleWorld } from './people-world.js';
+import { ACCOUNTS, startPeopleWorld, startSignedRollout, type PeopleWorld } from './people-world.js';
 
 /**
  * Issue 18, people: signing in with OpenID Connect against a real provider (oidc-provider) started
@@ -56,15 +56,7 @@ describe('signing in with OpenID Connect', { timeout: 60_000 }, () => {
 
   it('separation of duties holds per person: who started a rollout cannot approve it; another release manager can, and is named', async () => {
     const [rita, rob, dev] = [await w.signIn('rita'), await w.signIn('rob'), await w.signIn('dev')];
-    expect((await dev.api('PUT', '/api/admin/flags/two-people', { environments: { production: { enabled: false, strategies: [] } } })).status).toBe(201);
-    const signed = {
-      name: 'signed',
-      steps: [1, 10, 100],
-      stepDefaults: { minDuration: '1h', minSamples: 0, approval: { required: 1, roles: ['release-manager'] } },
-    };
-    expect((await w.t.api('PUT', '/api/admin/policies/signed', signed)).status).toBe(201);
-
-    const started = await rita.api('POST', '/api/admin/rollouts', { flag: 'two-people', environment: 'production', policy: 'signed' });
+    const started = await startSignedRollout(w, dev, rita, 'two-people', 'signed');
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ state: 'awaiting_approval', startedBy: { id: rita.me.id, name: 'Rita Release', role: 'release-manager' } });
     const id = started.body.id;

@@ -95,3 +95,24 @@ export async function asSignedIn(url: string, login: string, jar: CookieJar): Pr
   me = answer.body;
   return { login, jar, me: me!, api };
 }
+
+/**
+ * A rollout that waits for a release manager's approval before its first step: `editor` creates
+ * the flag, `starter` starts the rollout under a policy of that name (created by the admin token).
+ */
+export async function startSignedRollout(
+  w: PeopleWorld,
+  editor: SignedIn,
+  starter: SignedIn,
+  flag: string,
+  policy: string,
+): Promise<{ status: number; body: any }> {
+  expect((await editor.api('PUT', `/api/admin/flags/${flag}`, { environments: { production: { enabled: false, strategies: [] } } })).status).toBe(201);
+  const signed = {
+    name: policy,
+    steps: [1, 10, 100],
+    stepDefaults: { minDuration: '1h', minSamples: 0, approval: { required: 1, roles: ['release-manager'] } },
+  };
+  expect((await w.t.api('PUT', `/api/admin/policies/${policy}`, signed)).status).toBe(201);
+  return starter.api('POST', '/api/admin/rollouts', { flag, environment: 'production', policy });
+}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, confirmDialog, launchChromium, openPage, screenshot, type WatchedPage } from '../ui/browser-helpers.js';
-import { startPeopleWorld, type PeopleWorld } from './people-world.js';
+import { startPeopleWorld, startSignedRollout, type PeopleWorld } from './people-world.js';
 
 /**
  * Issue 18, people, in real headless Chromium: two people sign in through the OpenID Connect
@@ -77,16 +77,7 @@ describe('signing in with the organisation in Chromium', { timeout: 90_000 }, ()
   it('the starter is told someone else must approve; another release manager approves from the dashboard and is named', async () => {
     const rita = await w.signIn('rita');
     const dev = await w.signIn('dev');
-    expect((await dev.api('PUT', '/api/admin/flags/browser-two-people', { environments: { production: { enabled: false, strategies: [] } } })).status).toBe(
-      201,
-    );
-    const signed = {
-      name: 'signed-ui',
-      steps: [1, 10, 100],
-      stepDefaults: { minDuration: '1h', minSamples: 0, approval: { required: 1, roles: ['release-manager'] } },
-    };
-    expect((await w.t.api('PUT', '/api/admin/policies/signed-ui', signed)).status).toBe(201);
-    const started = await rita.api('POST', '/api/admin/rollouts', { flag: 'browser-two-people', environment: 'production', policy: 'signed-ui' });
+    const started = await startSignedRollout(w, dev, rita, 'browser-two-people', 'signed-ui');
     expect(started.status).toBe(201);
     const id: string = started.body.id;
 

@@ -1,3 +1,5 @@
+import { CSRF_HEADER } from '../../people/browser-contract.js';
+
 /**
  * Talking to the admin API as whoever signed in, one of two ways:
  * - a person signed in with their organisation (OpenID Connect): the browser sends the session
@@ -73,7 +75,7 @@ export async function request(method: string, path: string, options: RequestOpti
   const token = options.token ?? storedToken();
   // Without a token the session cookie speaks (an empty Authorization header would be judged instead of it).
   if (token) headers.Authorization = `Bearer ${token}`;
-  else if (csrfToken && !SAFE_METHODS.has(method)) headers['X-CSRF-Token'] = csrfToken;
+  else if (csrfToken && !SAFE_METHODS.has(method)) headers[CSRF_HEADER] = csrfToken;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.etag) headers['If-None-Match'] = options.etag;
   const res = await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });

@@ -1,3 +1,4 @@
+import { RETURN_TO_MAX_CHARS, RETURN_TO_PATTERN } from '../../people/browser-contract.js';
 import { ApiError, getJson } from './api.js';
 import { h, render } from './dom.js';
 import type { Me } from './types.js';
@@ -54,7 +55,7 @@ export function tokenRefusal(err: unknown): string {
 export function signInPage(main: HTMLElement, config: AuthConfig, onToken: (token: string, me: Me) => void, message?: string): void {
   const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
   const error = h('p', { id: 'signin-error', class: 'error-text', role: 'alert' }, message ?? '');
-  const returnTo = /^#\/[\w\-./?=&%~:]*$/.test(location.hash) ? location.hash : '#/rollouts';
+  const returnTo = RETURN_TO_PATTERN.test(location.hash) && location.hash.length <= RETURN_TO_MAX_CHARS ? location.hash : '#/rollouts';
   const organisation = config.oidc
     ? [
         h(
