@@ -88,9 +88,19 @@ describe('signing in with the organisation in Chromium', { timeout: 90_000 }, ()
     const asRob = await signInAs('rob', `#/rollouts/${encodeURIComponent(id)}`);
     const { page } = asRob;
     expect(await page.locator('#who').textContent()).toContain('Rob Release · release-manager');
+    // Rob signs in again in a second tab (the provider remembers him): the cookie, and with it the
+    // CSRF token, changes under the first tab, whose approval must still go through.
+    const second = await asRob.context.newPage();
+    const before = (await asRob.context.cookies(w.t.url)).find((c) => c.name === 'rollout-session')!.value;
+    await second.goto('/auth/login?returnTo=%23%2Frollouts');
+    await second.locator('#who').getByText('Rob Release').waitFor();
+    expect((await asRob.context.cookies(w.t.url)).find((c) => c.name === 'rollout-session')!.value).not.toBe(before);
+    await second.close();
     await page.getByRole('button', { name: 'Approve 1%' }).click();
     await confirmDialog(page, 'Approve 1%', 'approved from the dashboard');
     await page.locator('#status').getByText('Approved 1%').waitFor();
+    // The first try went with the old CSRF token and was refused (403); the second with the new one went through.
+    expect(asRob.problems.splice(0)).toEqual(['console: Failed to load resource: the server responded with a status of 403 (Forbidden)']);
     await screenshot(page, 'people-approved-by-second-person');
 
     const rollout = (await w.t.api('GET', `/api/admin/rollouts/${id}`)).body;

@@ -22,10 +22,12 @@ export function forgetToken(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-/** The session's CSRF token, while a person is signed in with a session (the one place writes get it from). */
+/** The session's CSRF token, while a person is signed in with a session (the one place writes get it from), and whose it is. */
 let csrfToken: string | undefined;
-export function useSession(token: string | undefined): void {
-  csrfToken = token;
+let signedInAs: string | undefined;
+export function useSession(me: { id: string; csrfToken?: string } | undefined): void {
+  csrfToken = me?.csrfToken;
+  signedInAs = me?.id;
 }
 
 /** Methods that change nothing: the only ones sent without the CSRF token. */
@@ -68,6 +70,8 @@ export interface RequestOptions {
   token?: string;
   /** Finding out who we are at sign-in: a 401 is not a signed-in person being turned away. */
   probe?: boolean;
+  /** Sent again with a fresh CSRF token (at most once). */
+  retried?: boolean;
 }
 
 export async function request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
@@ -81,8 +85,36 @@ export async function request(method: string, path: string, options: RequestOpti
   const res = await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
   const serverTime = Number(res.headers.get('X-Server-Time'));
   if (serverTime > 0) clockOffsetMs = serverTime - Date.now();
+  if (res.status === 403 && !token && !options.retried && (await errorIdOf(res)) === 'csrf_token_invalid' && (await freshCsrfToken())) {
+    return request(method, path, { ...options, retried: true });
+  }
   if (!res.ok && res.status !== 304) throw await failure(res, options.token === undefined && !options.probe);
   return res;
+}
+
+async function errorIdOf(res: Response): Promise<string | undefined> {
+  return (
+    (await res
+      .clone()
+      .json()
+      .catch(() => ({}))) as { error?: string }
+  ).error;
+}
+
+/**
+ * Signing in again in another tab replaces the session cookie, and with it the CSRF token this tab
+ * learned: a write refused for that takes the new token and is sent again. Someone else signed in
+ * there means this page is no longer theirs: it starts over.
+ */
+async function freshCsrfToken(): Promise<boolean> {
+  const me = (await (await fetch('/api/admin/me', { cache: 'no-store' })).json().catch(() => ({}))) as { id?: string; csrfToken?: string };
+  if (!me.csrfToken) return false;
+  if (me.id !== signedInAs) {
+    location.reload();
+    return false;
+  }
+  csrfToken = me.csrfToken;
+  return true;
 }
 
 export async function getJson<T>(path: string, options: Pick<RequestOptions, 'token' | 'probe'> = {}): Promise<T> {

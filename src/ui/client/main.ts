@@ -68,7 +68,7 @@ async function signOutClicked(me: Me): Promise<void> {
 }
 
 function startSession(me: Me): void {
-  useSession(me.csrfToken);
+  useSession(me);
   const who = document.getElementById('who')!;
   render(
     who,
