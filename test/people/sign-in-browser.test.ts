@@ -111,6 +111,37 @@ describe('signing in with the organisation in Chromium', { timeout: 90_000 }, ()
     ]);
   });
 
+  it('an admin manages tokens on the dashboard: the secret is shown once and works, revoking stops it; others are not offered the page', async () => {
+    const { page } = await signInAs('alice', '#/tokens');
+    await page.getByRole('button', { name: 'New token' }).click();
+    await page.getByLabel('Kind').selectOption('client');
+    await page.getByLabel('Name').fill('shop-from-dashboard');
+    await page.getByLabel('Environment').selectOption('production');
+    await page.getByRole('button', { name: 'Create the token' }).click();
+    const secret = (await page.locator('#secret-once').textContent())!;
+    expect(secret).toMatch(/^client:production\.[0-9a-f]{48}$/);
+    const row = page.locator('tr[data-token]', { hasText: 'shop-from-dashboard' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`${secret.slice(0, secret.indexOf('.') + 5)}…`);
+    expect(await row.textContent()).not.toContain(secret);
+    await screenshot(page, 'people-tokens-secret-once');
+    await page.getByRole('button', { name: 'I have kept it' }).click();
+    expect(await page.locator('#secret-once').count()).toBe(0);
+    const features = () => fetch(`${w.t.url}/api/client/features`, { headers: { authorization: secret } }).then((r) => r.status);
+    expect(await features()).toBe(200);
+
+    await row.getByRole('button', { name: 'Revoke shop-from-dashboard' }).click();
+    await confirmDialog(page, 'Revoke the token');
+    await row.waitFor({ state: 'detached' });
+    await expect.poll(features).toBe(401);
+    const audit = (await w.t.api('GET', '/api/admin/audit?limit=1000')).body.events;
+    const made = audit.find((e: any) => e.action === 'token.create' && e.after?.name === 'shop-from-dashboard');
+    expect(made.actor).toMatchObject({ type: 'person', name: 'Alice Admin' });
+
+    const viewer = await signInAs('vic');
+    expect(await viewer.page.locator('#nav a[data-page="tokens"]').isHidden()).toBe(true);
+  });
+
   it('signing out ends the session on the controller, not just in the tab', async () => {
     const { page, context } = await signInAs('vic');
     const secret = (await context.cookies(w.t.url)).find((c) => c.name === 'rollout-session')!.value;

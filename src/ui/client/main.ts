@@ -5,6 +5,7 @@ import { auditPage } from './pages/audit.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
+import { tokensPage } from './pages/tokens.js';
 import { webhooksPage } from './pages/webhooks.js';
 import { type AuthConfig, authConfig, signInPage } from './sign-in.js';
 import { announce, clearError, showError } from './status.js';
@@ -12,10 +13,17 @@ import type { Me, Page, PageContext } from './types.js';
 
 /**
  * The dashboard's shell: sign-in (with the organisation's OpenID Connect, or an admin token), the top bar, and a hash router
- * (#/rollouts, #/rollouts/<id>, #/flags, #/audit, #/webhooks), so the server only ever serves one page.
+ * (#/rollouts, #/rollouts/<id>, #/flags, #/audit, #/webhooks, #/tokens), so the server only ever serves one page.
  */
 
-const PAGES: Record<string, Page> = { rollouts: rolloutsPage, rollout: rolloutPage, flags: flagsPage, audit: auditPage, webhooks: webhooksPage };
+const PAGES: Record<string, Page> = {
+  rollouts: rolloutsPage,
+  rollout: rolloutPage,
+  flags: flagsPage,
+  audit: auditPage,
+  webhooks: webhooksPage,
+  tokens: tokensPage,
+};
 
 const main = () => document.getElementById('main')!;
 let leavePage: (() => void) | undefined;
@@ -76,6 +84,8 @@ function startSession(me: Me): void {
     h('button', { type: 'button', class: 'secondary', onClick: () => void signOutClicked(me) }, 'Sign out'),
   );
   who.hidden = false;
+  // Tokens are for admins only; the page says so too, but the link is not offered to others.
+  document.querySelector<HTMLElement>('#nav a[data-page="tokens"]')!.hidden = !me.permissions.includes('tokens:manage');
   document.getElementById('nav')!.hidden = false;
   onHashChange = () => showPage(me);
   window.addEventListener('hashchange', onHashChange);

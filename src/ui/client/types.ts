@@ -10,9 +10,11 @@ import type { PipelineRun } from '../../pipelines/pipeline-model.js';
 import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
 import type { Permission } from '../../auth/permissions.js';
 import type { PublicWebhook } from '../../notifications/webhook-model.js';
+import type { PublicToken } from '../../auth/token-model.js';
 import type { DeliveryJob } from '../../notifications/outbox.js';
 
 export type {
+  PublicToken,
   BoardEntry,
   RolloutStatus,
   Condition,
