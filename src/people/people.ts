@@ -29,5 +29,11 @@ export function createPeople(deps: { config: Config; store: Store; logger: Logge
   const client = new OidcClient(settings, logger);
   const seal = new LoginStateSeal(settings.clientSecret);
   logger.info({ issuer: settings.issuer.href, redirectUri: settings.redirectUri }, 'people may sign in with OpenID Connect');
+  if (!settings.secureCookies && !isLoopback(new URL(settings.publicUrl).hostname))
+    logger.warn({ publicUrl: settings.publicUrl }, 'PUBLIC_URL is plain http: session cookies travel unencrypted; serve the dashboard over https');
   return { routes: authRoutes({ settings, client, seal, cookies, sessions, gate, logger, now: deps.now }), sessions: gate };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
 }
