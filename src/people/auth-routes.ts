@@ -48,7 +48,7 @@ export function authRoutes(signIn: SignIn | undefined): RouteSpec[] {
       handler: async ({ req, res }) => {
         res.setHeader('Cache-Control', 'no-store');
         if (!signIn) return { status: 200, body: { oidc: false, csrfHeader: CSRF_HEADER, signedIn: false } };
-        const live = await signIn.gate.sessionOf(req).catch(() => undefined);
+        const live = await signIn.gate.sessionOf(req).catch(endedIsNone);
         return { status: 200, body: { oidc: true, loginUrl: '/auth/login', csrfHeader: CSRF_HEADER, signedIn: live !== undefined } };
       },
     }),
@@ -101,7 +101,7 @@ export function authRoutes(signIn: SignIn | undefined): RouteSpec[] {
       handler: async ({ req, res }) => {
         const s = configured();
         const secret = s.cookies.sessionOf(req);
-        const live = await s.gate.sessionOf(req).catch(() => undefined);
+        const live = await s.gate.sessionOf(req).catch(endedIsNone);
         if (secret && live) {
           assertCsrfToken(req, secret);
           await s.sessions.end(secret);
@@ -137,6 +137,12 @@ async function finishSignIn(s: SignIn, req: Request, res: Response): Promise<voi
   s.logger.info({ person: verdict.person.id, role: verdict.role }, 'signed in');
   res.setHeader('Cache-Control', 'no-store');
   res.redirect(303, `${s.settings.publicUrl}/${pending.returnTo}`);
+}
+
+/** A session that ended is no session here; anything else (the store not answering) is the caller's to hear. */
+function endedIsNone(err: unknown): undefined {
+  if (err instanceof AppError && err.errorId === 'session_ended') return undefined;
+  throw err;
 }
 
 /** Runs a step of sign-in that a browser navigated to: what goes wrong is shown as a page, not as JSON. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SESSIONS_PER_PERSON } from '../../src/people/session-model.js';
 import { startTestController, type TestController } from '../support/controller.js';
 import { asSignedIn, startPeopleWorld, type PeopleWorld, type SignedIn } from './people-world.js';
 
@@ -98,6 +99,17 @@ describe('sessions over http (PUBLIC_URL http://…)', { timeout: 60_000 }, () =
     expect(await refused.text()).toContain('your identity provider refused the sign-in (access_denied)');
   });
 
+  it(`keeps at most ${MAX_SESSIONS_PER_PERSON} sessions per person: one more sign-in ends the oldest`, async () => {
+    const signIns: SignedIn[] = [];
+    for (let i = 0; i <= MAX_SESSIONS_PER_PERSON; i++) signIns.push(await w.signIn('alice'));
+    const stored = (await w.t.controller.store.list<{ person: { id: string } }>('sessions')).filter((d) => d.value.person.id === signIns[0]!.me.id);
+    expect(stored).toHaveLength(MAX_SESSIONS_PER_PERSON);
+    expect(await signIns[0]!.api('GET', '/api/admin/me')).toMatchObject({ status: 401, body: { error: 'session_ended' } });
+    for (const later of signIns.slice(1)) expect((await later.api('GET', '/api/admin/me')).status).toBe(200);
+    // Only the hash of each secret is stored.
+    for (const later of signIns) expect(stored.map((d) => d.id)).not.toContain(later.jar.get('rollout-session'));
+  });
+
   it('only sends people back to a dashboard route', async () => {
     for (const returnTo of ['https://evil.example.com/', '//evil.example.com', '/api/admin/tokens']) {
       const res = await fetch(`${w.t.url}/auth/login?returnTo=${encodeURIComponent(returnTo)}`, { redirect: 'manual' });
@@ -149,9 +161,14 @@ describe('sessions on every replica, over https, with expiry', { timeout: 60_000
       expect(after.status, url).toBe(401);
       expect(await after.json()).toMatchObject({ error: 'session_ended' });
     }
+    // An ended session's cookie signs nobody in, and signing out with it again just clears it.
+    expect(await (await fetch(`${replica.url}/auth/config`, { headers: { cookie: rob.jar.header() } })).json()).toMatchObject({ signedIn: false });
+    const again = await fetch(`${replica.url}/auth/logout`, { method: 'POST', headers: { cookie: rob.jar.header() } });
+    expect(again.status).toBe(204);
+    expect(again.headers.getSetCookie()[0]).toMatch(/^__Host-rollout-session=; Max-Age=0;/);
     const audit = (await w.t.api('GET', '/api/admin/audit?limit=200')).body;
     const actions = audit.events.filter((e: any) => e.target?.id === rob.me.id).map((e: any) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['session.start', 'session.end']));
+    expect(actions).toEqual(['session.start', 'session.end']);
   });
 
   it('a session ends when its lifetime is over', async () => {
