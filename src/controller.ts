@@ -50,6 +50,7 @@ import { pipelinePromotedEvent } from './notifications/published-events.js';
 import { createAlerts } from './alerts/alerts.js';
 import { alertActedNotice } from './alerts/alert-notice.js';
 import { dashboardRoutes } from './ui/dashboard-routes.js';
+import { createPeople } from './people/people.js';
 import { uiAssetRoutes } from './ui/ui-assets.js';
 import { Observability } from './observability/observability.js';
 import { backupRoutes, RESTORE_PATH } from './backup/backup-routes.js';
@@ -162,6 +163,8 @@ export async function startController(config: Config, logger: Logger, options: C
   drills.onDrilled((record, actor) => notifications.publish(drillNotice(record, actor)));
   observability.watchReplica({ store, state, streams: () => hub.size, storeUp: () => storeUp, storeIntact: () => !watch.lost, now: () => Date.now() });
   const inFlight = { count: 0 };
+  // People signing in with OpenID Connect (when configured): their sessions are taken by admin routes like admin tokens.
+  const people = createPeople({ config, store, logger, now });
   const serverEvaluation = new ServerEvaluation(state, store, logger, () => now().getTime(), {
     ratePerSecond: config.EVALUATION_RATE_LIMIT,
     burst: config.EVALUATION_RATE_LIMIT * 2,
@@ -191,6 +194,7 @@ export async function startController(config: Config, logger: Logger, options: C
       ...storeLossRoutes({ store: rawStore, watch, now, storeName: embedded ? 'embedded' : config.REDIS_PREFIX, lookNow: () => follower.lookNow() }),
       ...dashboardRoutes({ rollouts, outcomes, store, now }),
       ...uiAssetRoutes(),
+      ...people.routes,
       ...notifications.routes,
       ...alerts.routes,
       ...observability.routes(config.METRICS_TOKEN),
@@ -208,7 +212,15 @@ export async function startController(config: Config, logger: Logger, options: C
     [ACCEPT_LOSS_PATH, RESTORE_PATH],
   );
   const limitLog = new LimitLog(logger);
-  const app = createApp({ logger, auth: new Authenticator(tokenIndex), routes, version: VERSION, inFlight, bodyLimits: bodyLimitsOf(config), limitLog });
+  const app = createApp({
+    logger,
+    auth: new Authenticator(tokenIndex, people.sessions),
+    routes,
+    version: VERSION,
+    inFlight,
+    bodyLimits: bodyLimitsOf(config),
+    limitLog,
+  });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, fetches, logger });
   const timeouts = { headersMs: config.HTTP_HEADERS_TIMEOUT_MS, requestMs: config.HTTP_REQUEST_TIMEOUT_MS };
   const server = createHttpServer(timeouts, limitLog, (req, res) => {

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
  */
 
 export interface Actor {
-  type: 'token' | 'system' | 'file';
+  /** `person`: someone signed in with OpenID Connect (their id is `oidc:<issuer host>:<subject>`). */
+  type: 'token' | 'person' | 'system' | 'file';
   id: string;
   name: string;
 }

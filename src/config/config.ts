@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { redisUrlProblem } from '../store/redis-connection.js';
 import { yamlFileMaxBytesSchema } from '../files/file-limits.js';
 import { smtpConfigShape, smtpProblem } from '../notifications/smtp-config.js';
+import { oidcConfigShape, oidcProblem } from '../people/oidc-config.js';
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -130,6 +131,8 @@ export const configSchema = z.object({
   CLIENT_APPS_PER_ENVIRONMENT: z.coerce.number().int().min(1).default(1_000),
   /** The SMTP server for e-mail notifications (src/notifications/smtp-config.ts); unset: no e-mail. */
   ...smtpConfigShape,
+  /** Sign-in with OpenID Connect for people (src/people/oidc-config.ts); unset: tokens only. */
+  ...oidcConfigShape,
   /** When set, GET /metrics answers only requests that send it (bare or as a bearer token); unset, /metrics is open. */
   METRICS_TOKEN: z
     .string()
@@ -153,7 +156,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = configSchema.safeParse(env);
   if (parsed.success) {
-    const problem = timeoutProblem(parsed.data) ?? smtpProblem(parsed.data);
+    const problem = timeoutProblem(parsed.data) ?? smtpProblem(parsed.data) ?? oidcProblem(parsed.data);
     if (problem) throw new ConfigError(`invalid configuration: ${problem}`);
     return parsed.data;
   }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SESSION_COOKIE } from '../people/session-cookies.js';
+import { CSRF_HEADER } from '../people/browser-contract.js';
 import type { RouteSpec } from './route.js';
 
 /**
@@ -25,11 +27,14 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
         ]),
       ),
     };
-    if (route.auth.kind !== 'none') {
-      const schemes =
-        route.auth.kind === 'client-or-frontend' ? ['clientToken', 'frontendToken'] : [route.auth.kind === 'admin' ? 'adminToken' : `${route.auth.kind}Token`];
+    if (route.auth.kind === 'admin') {
+      // A person's session works as well as an admin token; its writes also need the CSRF token.
+      const session = route.method === 'get' ? { sessionCookie: [] } : { sessionCookie: [], csrfToken: [] };
+      operation.security = [{ adminToken: [] }, session];
+      operation['x-required-permission'] = route.auth.permission;
+    } else if (route.auth.kind !== 'none') {
+      const schemes = route.auth.kind === 'client-or-frontend' ? ['clientToken', 'frontendToken'] : [`${route.auth.kind}Token`];
       operation.security = schemes.map((scheme) => ({ [scheme]: [] }));
-      if (route.auth.kind === 'admin') operation['x-required-permission'] = route.auth.permission;
     }
     if (route.body) {
       operation.requestBody = { required: true, content: { 'application/json': { schema: toSchema(route.body, 'input') } } };
@@ -48,6 +53,19 @@ export function buildOpenApi(routes: RouteSpec[], version: string): object {
         frontendToken: apiKey('A frontend token (browser SDKs), bound to one environment.'),
         alertToken: apiKey('An alert token (monitoring systems), bound to environments.'),
         adminToken: apiKey('An admin token with a role: viewer, editor, release-manager or admin.'),
+        sessionCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: `A person's session, after signing in with OpenID Connect (GET /auth/login); named __Host-${SESSION_COOKIE} when PUBLIC_URL is https. Its role comes from the person's claims (OIDC_ROLE_MAP).`,
+        },
+        csrfToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: CSRF_HEADER,
+          description:
+            'The session’s CSRF token (GET /api/admin/me gives it): every write made with the session cookie sends it, or is refused with 403 csrf_token_missing / csrf_token_invalid.',
+        },
       },
     },
   };

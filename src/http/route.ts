@@ -1,5 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
+import { actorOf, type Caller } from '../auth/caller.js';
 import type { Permission } from '../auth/permissions.js';
 import type { StoredToken } from '../auth/token-model.js';
 import type { Actor } from '../audit/chain.js';
@@ -25,7 +26,10 @@ export interface RouteContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
+  /** The token the request sent; undefined for a person signed in with a session cookie. */
   token: StoredToken | undefined;
+  /** Admin routes: who calls, by token or session, with their role. Decide on this, not on `token`. */
+  caller: Caller | undefined;
   /** The caller as the audit log names it. */
   actor: Actor;
 }
@@ -78,15 +82,15 @@ export function mountRoutes(router: Router, routes: RouteSpec[], auth: Authentic
   for (const route of routes) {
     const family = route.bodyFamily ?? defaultFamily(route.auth);
     router[route.method](expressPath(route.path), async (req: Request, res: Response) => {
-      const token = auth.check(req, route.auth);
+      const { token, caller } = await auth.check(req, route.auth);
       // Who the caller is, for the log of limits reached (app.ts).
-      res.locals.tokenId = token?.id;
+      res.locals.tokenId = caller?.id ?? token?.id;
       const params = parseOr400(route.params, req.params, 'params');
       const query = parseOr400(route.query, req.query, 'query');
       const raw = family ? await readJsonBody(req, family, limits[family]) : undefined;
       const body = parseOr400(route.body, raw, 'body');
-      const actor: Actor = token ? { type: 'token', id: token.id, name: token.name } : ANONYMOUS;
-      const reply = await route.handler({ req, res, params, query, body, token, actor });
+      const actor: Actor = caller ? actorOf(caller) : token ? { type: 'token', id: token.id, name: token.name } : ANONYMOUS;
+      const reply = await route.handler({ req, res, params, query, body, token, caller, actor });
       if (reply && !res.headersSent) {
         dropUnreadBody(req, res);
         if (reply.body === undefined) res.status(reply.status).end();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { roleAllows } from '../auth/permissions.js';
-import type { StoredToken } from '../auth/token-model.js';
+import type { Caller } from '../auth/caller.js';
 import type { NotificationDispatcher } from './dispatcher.js';
 import { putWebhookSchema, webhookIdSchema } from './webhook-model.js';
 import type { WebhookService } from './webhook-service.js';
@@ -12,7 +12,7 @@ const read = { kind: 'admin', permission: 'read' } as const;
 const idParams = z.object({ id: webhookIdSchema });
 
 /** Whole URLs for those who manage webhooks; the origin only for everyone else (see toPublicWebhook). */
-const seesFullUrls = (token: StoredToken | undefined) => !!token?.role && roleAllows(token.role, 'webhooks:manage');
+const seesFullUrls = (caller: Caller | undefined) => !!caller && roleAllows(caller.role, 'webhooks:manage');
 
 export function webhookRoutes(webhooks: WebhookService, dispatcher: NotificationDispatcher): RouteSpec[] {
   return [
@@ -23,7 +23,7 @@ export function webhookRoutes(webhooks: WebhookService, dispatcher: Notification
       tag: TAG,
       auth: read,
       responses: { 200: { description: 'The webhooks' } },
-      handler: async ({ token }) => ({ status: 200, body: { webhooks: await webhooks.list(seesFullUrls(token)) } }),
+      handler: async ({ caller }) => ({ status: 200, body: { webhooks: await webhooks.list(seesFullUrls(caller)) } }),
     }),
     defineRoute({
       method: 'get',
@@ -33,7 +33,7 @@ export function webhookRoutes(webhooks: WebhookService, dispatcher: Notification
       auth: read,
       params: idParams,
       responses: { 200: { description: 'The webhook' }, 404: { description: 'No such webhook' } },
-      handler: async ({ params, token }) => ({ status: 200, body: await webhooks.get(params.id, seesFullUrls(token)) }),
+      handler: async ({ params, caller }) => ({ status: 200, body: await webhooks.get(params.id, seesFullUrls(caller)) }),
     }),
     defineRoute({
       method: 'put',
@@ -105,8 +105,8 @@ export function webhookRoutes(webhooks: WebhookService, dispatcher: Notification
       params: idParams,
       query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
       responses: { 200: { description: 'The deliveries' }, 404: { description: 'No such webhook' } },
-      handler: async ({ params, query, token }) => {
-        await webhooks.get(params.id, seesFullUrls(token)); // 404 for an unknown webhook
+      handler: async ({ params, query, caller }) => {
+        await webhooks.get(params.id, seesFullUrls(caller)); // 404 for an unknown webhook
         const jobs = await dispatcher.deliveriesOf(params.id);
         return {
           status: 200,

@@ -34,9 +34,9 @@ export function judgedGates(before: Rollout | null, after: Rollout): CheckResult
   return after.state === 'rolled_back' ? [] : after.gates;
 }
 
-/** Who flipped a kill switch: a person or automation with a token, or the controller rolling back on its own. */
+/** Who flipped a kill switch: a person (signed in, or with a token) or automation with a token, or the controller rolling back on its own. */
 function killTrigger(event: AuditEvent): 'manual' | 'automatic' {
-  return event.actor.type === 'token' ? 'manual' : 'automatic';
+  return event.actor.type === 'token' || event.actor.type === 'person' ? 'manual' : 'automatic';
 }
 
 export function rolloutMetrics(registry: Registry): RolloutMetrics {

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { flagNameSchema } from '../flags/schema.js';
-import type { StoredToken } from '../auth/token-model.js';
-import type { Person } from '../rollouts/rollout-model.js';
+import { personOf } from '../auth/caller.js';
 import { pipelineSchema, startRunSchema } from './pipeline-model.js';
 import type { PipelineService } from './pipeline-service.js';
 
@@ -14,10 +13,6 @@ const stopBody = z
   .object({ reason: z.string().min(1).max(1000) })
   .strict()
   .meta({ id: 'StopPipelineRun' });
-
-function person(token: StoredToken | undefined): Person {
-  return { id: token?.id ?? 'anonymous', name: token?.name ?? 'anonymous', ...(token?.role ? { role: token.role } : {}) };
-}
 
 export function pipelineRoutes(pipelines: PipelineService): RouteSpec[] {
   return [
@@ -73,7 +68,7 @@ export function pipelineRoutes(pipelines: PipelineService): RouteSpec[] {
         404: { description: 'No such pipeline, flag, policy or environment' },
         409: { description: 'The first rollout could not start (see the rollout start route)' },
       },
-      handler: async ({ params, body, token, actor }) => ({ status: 201, body: await pipelines.startRun(params.name, body, person(token), actor) }),
+      handler: async ({ params, body, caller, actor }) => ({ status: 201, body: await pipelines.startRun(params.name, body, personOf(caller), actor) }),
     }),
     defineRoute({
       method: 'get',

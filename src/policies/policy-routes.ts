@@ -49,11 +49,11 @@ export function policyRoutes(policies: PolicyService): RouteSpec[] {
         202: { description: 'Proposed (editors): {proposal: {id, policy, by, at}}' },
         400: { description: 'Invalid policy (the error names the field)' },
       },
-      handler: async ({ params, body, actor, token }) => {
+      handler: async ({ params, body, actor, caller }) => {
         if (body.name !== params.name)
           throw new AppError('invalid', 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
         // Only admins write policies: how much scrutiny a release gets is not for its author to lower.
-        if (!token?.role || !roleAllows(token.role, 'policies:write')) {
+        if (!caller || !roleAllows(caller.role, 'policies:write')) {
           return { status: 202, body: { proposal: await policies.propose(body, actor) } };
         }
         const { policy, created } = await policies.put(body, actor);

@@ -4,8 +4,7 @@ import { ifMatchVersion } from '../http/if-match.js';
 import { AppError } from '../errors/app-error.js';
 import { environmentNameSchema, flagNameSchema } from '../flags/schema.js';
 import type { Permission } from '../auth/permissions.js';
-import type { StoredToken } from '../auth/token-model.js';
-import type { Person } from './rollout-model.js';
+import { personOf } from '../auth/caller.js';
 import type { Command, RolloutService } from './rollout-service.js';
 
 const TAG = 'Rollouts';
@@ -76,10 +75,6 @@ const COMMANDS: Record<Exclude<Command, 'approve'>, { permission: Permission; su
   abort: { permission: 'rollouts:start', summary: 'Stop the rollout for good and return its strategy to 0% (a scheduled one is cancelled).' },
 };
 
-function person(token: StoredToken | undefined): Person {
-  return { id: token?.id ?? 'anonymous', name: token?.name ?? 'anonymous', ...(token?.role ? { role: token.role } : {}) };
-}
-
 /** The two families of routes: one flag's rollouts, and releases of several flags (a rollout with `release`). */
 type Family = 'rollouts' | 'releases';
 const NOUN: Record<Family, string> = { rollouts: 'rollout', releases: 'release' };
@@ -98,8 +93,8 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       auth: { kind: 'admin', permission: 'rollouts:start' },
       body: startBody,
       responses: startResponses('rollout'),
-      handler: async ({ body, token, actor }) => {
-        const [view] = await rollouts.views([await rollouts.start(body, person(token), actor)]);
+      handler: async ({ body, caller, actor }) => {
+        const [view] = await rollouts.views([await rollouts.start(body, personOf(caller), actor)]);
         return { status: 201, body: view };
       },
     }),
@@ -113,9 +108,9 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       auth: { kind: 'admin', permission: 'rollouts:start' },
       body: releaseBody,
       responses: startResponses('release'),
-      handler: async ({ body, token, actor }) => {
+      handler: async ({ body, caller, actor }) => {
         const { name, flags, ...rest } = body;
-        const started = await rollouts.start({ ...rest, flag: flags[0]!, release: { name, flags } }, person(token), actor);
+        const started = await rollouts.start({ ...rest, flag: flags[0]!, release: { name, flags } }, personOf(caller), actor);
         const [view] = await rollouts.views([started]);
         return { status: 201, body: view };
       },
@@ -195,9 +190,9 @@ function familyRoutes(rollouts: RolloutService, family: Family, kindOf: (family:
         409: { description: 'Not the step awaiting approval, or nothing to approve; `details.awaitingStep` names the awaited step' },
         412: { description: 'If-Match named a version that is no longer current' },
       },
-      handler: async ({ params, body, token, actor, req }) => {
+      handler: async ({ params, body, caller, actor, req }) => {
         await kindOf(family, params.id);
-        const { rollout, approval } = await rollouts.approve(params.id, { by: person(token), ...body }, actor, ifMatchVersion(req, 'rollout'));
+        const { rollout, approval } = await rollouts.approve(params.id, { by: personOf(caller), ...body }, actor, ifMatchVersion(req, 'rollout'));
         const [view] = await rollouts.views([rollout]);
         return { status: 200, body: { ...view, approval } };
       },
@@ -217,9 +212,9 @@ function familyRoutes(rollouts: RolloutService, family: Family, kindOf: (family:
           409: { description: `Not possible in the ${noun}’s state` },
           412: { description: 'If-Match named a version that is no longer current' },
         },
-        handler: async ({ params, body, token, actor, req }) => {
+        handler: async ({ params, body, caller, actor, req }) => {
           await kindOf(family, params.id);
-          const rollout = await rollouts.command(params.id, command, person(token), actor, body.comment, ifMatchVersion(req, 'rollout'));
+          const rollout = await rollouts.command(params.id, command, personOf(caller), actor, body.comment, ifMatchVersion(req, 'rollout'));
           const [view] = await rollouts.views([rollout]);
           return { status: 200, body: view };
         },

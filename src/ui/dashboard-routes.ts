@@ -38,15 +38,18 @@ export function dashboardRoutes(deps: DashboardDeps): RouteSpec[] {
     defineRoute({
       method: 'get',
       path: '/api/admin/me',
-      summary: 'Who the token belongs to and what its role may do (the dashboard offers only those actions; the API enforces them anyway).',
+      summary:
+        'Who calls, by token or session, and what their role may do (the dashboard offers only those actions; the API enforces them anyway). ' +
+        'A person signed in with a session also gets the CSRF token every write must send in X-CSRF-Token.',
       tag: TAG,
       auth: read,
-      responses: { 200: { description: '{id, name, kind, role, permissions}' } },
-      handler: ({ token }) => {
-        // The admin auth requirement has already refused anything but an admin token with a role.
-        const role = token!.role!;
+      responses: { 200: { description: '{id, name, kind: "admin" | "person", via: "token" | "session", role, permissions, email?, csrfToken?, expiresAt?}' } },
+      handler: ({ caller }) => {
+        // The admin auth requirement has already refused anyone without a caller and a role.
+        const { id, name, role, via, email, session } = caller!;
         const permissions = (Object.keys(PERMISSIONS) as Permission[]).filter((p) => roleAllows(role, p));
-        return { status: 200, body: { id: token!.id, name: token!.name, kind: token!.kind, role, permissions } };
+        const kind = via === 'session' ? 'person' : 'admin';
+        return { status: 200, body: { id, name, kind, via, role, permissions, ...(email ? { email } : {}), ...session } };
       },
     }),
     defineRoute({

@@ -34,6 +34,15 @@ describe('process lifecycle', () => {
     expect(redis.output).toMatch(/^invalid configuration: REDIS_URL: /);
     const level = await runToExit({ LOG_LEVEL: 'loud' });
     expect(level.output).toMatch(/^invalid configuration: LOG_LEVEL: /);
+    const oidc = await runToExit({
+      OIDC_ISSUER: 'https://login.example.com',
+      OIDC_CLIENT_ID: 'rollouts',
+      OIDC_CLIENT_SECRET: 'a-client-secret-0123',
+      OIDC_ROLE_MAP: 'ops=root',
+    });
+    expect(oidc.code).not.toBe(0);
+    expect(oidc.output.trim().split('\n')).toHaveLength(1);
+    expect(oidc.output).toMatch(/^invalid configuration: OIDC_ROLE_MAP: rule 1 "ops=root": "root" is not a role/);
   }, 30_000);
 
   it('on SIGTERM ends streams cleanly, finishes in-flight work and exits 0', async () => {

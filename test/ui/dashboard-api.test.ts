@@ -63,7 +63,7 @@ describe('dashboard server side', () => {
 
   it('GET /api/admin/me tells the role and its permissions; no token is 401, a client token 403', async () => {
     const me = await expectStatus(t, 200, 'GET', '/api/admin/me', undefined, viewer.secret);
-    expect(me).toEqual({ id: viewer.id, name: 'vera-viewer', kind: 'admin', role: 'viewer', permissions: ['read'] });
+    expect(me).toEqual({ id: viewer.id, name: 'vera-viewer', kind: 'admin', via: 'token', role: 'viewer', permissions: ['read'] });
     const ed = await expectStatus(t, 200, 'GET', '/api/admin/me', undefined, editor.secret);
     expect(ed.permissions).toEqual(expect.arrayContaining(['read', 'flags:write', 'flags:kill', 'rollouts:start']));
     expect(ed.permissions).not.toContain('rollouts:approve');

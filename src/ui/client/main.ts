@@ -1,4 +1,4 @@
-import { ApiError, forgetToken, getJson, storedToken, storeToken, whenUnauthorized } from './api.js';
+import { ApiError, endSession, forgetToken, getJson, storedToken, storeToken, useSession, whenUnauthorized } from './api.js';
 import { redrawOnResize } from './chart.js';
 import { h, render } from './dom.js';
 import { auditPage } from './pages/audit.js';
@@ -6,13 +6,15 @@ import { flagPage } from './pages/flag.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
+import { tokensPage } from './pages/tokens.js';
 import { webhooksPage } from './pages/webhooks.js';
-import { announce, clearError } from './status.js';
+import { type AuthConfig, authConfig, signInPage } from './sign-in.js';
+import { announce, clearError, showError } from './status.js';
 import type { Me, Page, PageContext } from './types.js';
 
 /**
- * The dashboard's shell: sign-in with an admin token, the top bar, and a hash router
- * (#/rollouts, #/rollouts/<id>, #/flags, #/flags/<name>, #/audit, #/webhooks), so the server only ever serves one page.
+ * The dashboard's shell: sign-in (with the organisation's OpenID Connect, or an admin token), the top bar, and a hash router
+ * (#/rollouts, #/rollouts/<id>, #/flags, #/flags/<name>, #/audit, #/webhooks, #/tokens), so the server only ever serves one page.
  */
 
 const PAGES: Record<string, Page> = {
@@ -22,6 +24,7 @@ const PAGES: Record<string, Page> = {
   flag: flagPage,
   audit: auditPage,
   webhooks: webhooksPage,
+  tokens: tokensPage,
 };
 
 const main = () => document.getElementById('main')!;
@@ -52,69 +55,68 @@ function signOut(message?: string): void {
   leavePage?.();
   leavePage = undefined;
   forgetToken();
+  useSession(undefined);
   window.removeEventListener('hashchange', onHashChange);
   document.getElementById('nav')!.hidden = true;
   document.getElementById('who')!.hidden = true;
   clearError();
-  signInForm(message);
+  void signInForm(message);
 }
 
 let onHashChange = () => {};
 
+/** Signing out of a session ends it on the controller too, so the cookie is worth nothing from then on. */
+async function signOutClicked(me: Me): Promise<void> {
+  if (me.via === 'session') {
+    try {
+      await endSession();
+    } catch (err) {
+      showError(err);
+      return;
+    }
+  }
+  signOut();
+}
+
 function startSession(me: Me): void {
+  useSession(me);
   const who = document.getElementById('who')!;
   render(
     who,
-    h('span', { 'data-role': me.role }, `${me.name} · ${me.role}`),
-    h('button', { type: 'button', class: 'secondary', onClick: () => signOut() }, 'Sign out'),
+    h('span', { 'data-role': me.role, title: me.email ?? '' }, `${me.name} · ${me.role}`),
+    h('button', { type: 'button', class: 'secondary', onClick: () => void signOutClicked(me) }, 'Sign out'),
   );
   who.hidden = false;
+  // Tokens are for admins only; the page says so too, but the link is not offered to others.
+  document.querySelector<HTMLElement>('#nav a[data-page="tokens"]')!.hidden = !me.permissions.includes('tokens:manage');
   document.getElementById('nav')!.hidden = false;
   onHashChange = () => showPage(me);
   window.addEventListener('hashchange', onHashChange);
   showPage(me);
 }
 
-function signInForm(message?: string): void {
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, spellcheck: 'false' });
-  const error = h('p', { id: 'signin-error', class: 'error-text', role: 'alert' }, message ?? '');
-  const form = h(
-    'form',
-    { class: 'card signin', 'aria-labelledby': 'signin-title' },
-    h('h1', { id: 'signin-title' }, 'Sign in'),
-    h('p', {}, 'Paste an admin token. It is kept in this tab only (session storage) and sent with each request.'),
-    h('label', { for: 'token' }, 'Admin token'),
-    input,
-    error,
-    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const token = input.value.trim();
-    try {
-      const me = await getJson<Me>('/api/admin/me', token);
+async function signInForm(message?: string, config?: AuthConfig): Promise<void> {
+  signInPage(
+    main(),
+    config ?? (await authConfig()),
+    (token, me) => {
       storeToken(token);
       announce(`Signed in as ${me.name} (${me.role})`);
       startSession(me);
-    } catch (err) {
-      error.textContent =
-        err instanceof ApiError && (err.status === 401 || err.status === 403)
-          ? 'That is not an admin token this controller knows.'
-          : `Sign-in failed: ${(err as Error).message}`;
-      input.focus();
-    }
-  });
-  render(main(), form);
-  input.focus();
+    },
+    message,
+  );
 }
 
 async function boot(): Promise<void> {
   redrawOnResize();
-  whenUnauthorized(() => signOut('Your token is no longer accepted; sign in again.'));
+  whenUnauthorized(() => signOut(storedToken() ? 'Your token is no longer accepted; sign in again.' : 'Your session has ended; sign in again.'));
   const token = storedToken();
-  if (!token) return signInForm();
+  const config = token ? undefined : await authConfig();
+  // A stored token, else a live session cookie; with neither, nothing to try.
+  if (!token && !config?.signedIn) return signInForm(undefined, config);
   try {
-    startSession(await getJson<Me>('/api/admin/me', token));
+    startSession(await getJson<Me>('/api/admin/me', { token: token ?? undefined, probe: true }));
   } catch (err) {
     signOut(err instanceof ApiError ? undefined : `Cannot reach the controller: ${(err as Error).message}`);
   }

@@ -10,9 +10,11 @@ import type { PipelineRun } from '../../pipelines/pipeline-model.js';
 import type { AuditEvent, ChainVerdict } from '../../audit/chain.js';
 import type { Permission } from '../../auth/permissions.js';
 import type { PublicWebhook } from '../../notifications/webhook-model.js';
+import type { PublicToken } from '../../auth/token-model.js';
 import type { DeliveryJob } from '../../notifications/outbox.js';
 
 export type {
+  PublicToken,
   BoardEntry,
   RolloutStatus,
   Condition,
@@ -36,9 +38,15 @@ export type {
 export interface Me {
   id: string;
   name: string;
+  /** `admin` for an admin token, `person` for someone signed in with their organisation. */
   kind: string;
+  via: 'token' | 'session';
   role: string;
   permissions: Permission[];
+  email?: string;
+  /** A session's CSRF token: every write sends it. */
+  csrfToken?: string;
+  expiresAt?: string;
 }
 
 export interface RolloutView {

@@ -1,4 +1,4 @@
-import { h, type Child, type Props } from './dom.js';
+import { h, render, type Child, type Props } from './dom.js';
 import { sinceAttrs, untilAttrs } from './clocks.js';
 import { metricValue, stateLabel } from './format.js';
 import { count, shownVerdict, verdictText } from '../../rollouts/units.js';
@@ -171,6 +171,23 @@ export function dataTable(options: {
           ),
         ),
       ),
+    ),
+  );
+}
+
+/**
+ * A secret the controller shows this once (a new token, a webhook's signing secret): in a card that
+ * stays until the person says they have kept it, since the page cannot show it again.
+ */
+export function secretOnce(region: HTMLElement, text: string, secret: string): void {
+  render(
+    region,
+    h(
+      'div',
+      { class: 'card secret-once', role: 'alert' },
+      h('p', {}, text),
+      h('code', { id: 'secret-once' }, secret),
+      h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'secondary', onClick: () => render(region) }, 'I have kept it')),
     ),
   );
 }

@@ -5,7 +5,7 @@ import { dateTime } from '../format.js';
 import { live } from '../live.js';
 import { announce, showError } from '../status.js';
 import type { DeliveryJob, Page, PageContext, PublicWebhook } from '../types.js';
-import { dataTable, type TableRow } from '../widgets.js';
+import { dataTable, secretOnce, type TableRow } from '../widgets.js';
 import { scopeOf } from '../../../notifications/event-scope.js';
 import { maskUrl } from '../../../notifications/url-mask.js';
 import { FORMAT_LABELS, webhookForm, type SavedWebhook } from './webhook-form.js';
@@ -82,17 +82,7 @@ export const webhooksPage: Page = (main, ctx: PageContext) => {
     formRegion.querySelector<HTMLElement>(existing ? '#wh-format' : '#wh-id')?.focus();
   };
 
-  const showSecretOnce = (id: string, secret: string) =>
-    render(
-      once,
-      h(
-        'div',
-        { class: 'card secret-once', role: 'alert' },
-        h('p', {}, `The signing secret of ${id}, shown this once. Give it to the receiver now:`),
-        h('code', { id: 'secret-once' }, secret),
-        h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'secondary', onClick: () => render(once) }, 'I have kept it')),
-      ),
-    );
+  const showSecretOnce = (id: string, secret: string) => secretOnce(once, `The signing secret of ${id}, shown this once. Give it to the receiver now:`, secret);
 
   const showDeliveries = async (id: string) => {
     shownDeliveries = id;
