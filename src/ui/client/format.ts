@@ -1,4 +1,4 @@
-import { metricText, samplesText as samplesInEnglish } from '../../rollouts/units.js';
+import { countedInWords, metricText, samplesText as samplesInEnglish } from '../../rollouts/units.js';
 import { ruleText } from '../../notifications/units.js';
 import { isRolloutState, stateWords } from '../../rollouts/state-words.js';
 import { formatDateTime, locale, t } from './i18n.js';
@@ -19,14 +19,9 @@ export function duration(ms: number): string {
   return t('{d}d {h}h', { d: Math.floor(h / 24), h: h % 24 });
 }
 
-const COUNTED = /^(-?[\d,]+(?:\.\d+)?) (request|evaluation|user|flag|event)s?$/;
-
 /** A count with its unit word, from English ("2 requests") into the current language. */
 export function unitText(english: string): string {
-  if (english === 'no data') return t('no data');
-  const counted = COUNTED.exec(english);
-  if (!counted || locale() === 'en') return english;
-  return t(`{n} ${counted[2]}s`, { n: counted[1]! });
+  return locale() === 'en' ? english : countedInWords(english, t);
 }
 
 /** Every value with its unit: error rates and shares as percentages, latencies in ms, evaluations counted. */

@@ -1,7 +1,7 @@
 import { rolloutActions } from '../actions.js';
 import { downloadFrom } from '../download.js';
 import { h, render, type Child } from '../dom.js';
-import { t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import { fromServer, raw } from '../lang.js';
 import { countedText, dateTime, metricValue, ruleLabel, samplesText, stateLabel, verdictLabel } from '../format.js';
 import { judgedOnText, shownVerdict } from '../../../rollouts/units.js';
@@ -125,7 +125,7 @@ function reportButton(r: Rollout, format: 'md' | 'html'): HTMLElement {
   const button = h('button', { type: 'button', class: 'secondary', 'data-key': `report:${format}` }, label);
   button.addEventListener('click', async () => {
     try {
-      await downloadFrom(`/api/admin/rollouts/${encodeURIComponent(r.id)}/report?format=${format}`, `go-live-report.${format}`);
+      await downloadFrom(`/api/admin/rollouts/${encodeURIComponent(r.id)}/report?format=${format}&lang=${locale()}`, `go-live-report.${format}`);
       announce(t('{what} downloaded', { what: label }));
     } catch (err) {
       showError(err);
