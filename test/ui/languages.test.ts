@@ -34,7 +34,12 @@ describe('the dashboard in both languages', { timeout: 120_000 }, () => {
     await expectStatus(t, 201, 'PUT', '/api/admin/policies/short', shortPolicy('short'));
     const envs = { [ENV]: { enabled: false, strategies: [] }, staging: { enabled: true, strategies: [{ name: 'default' }] } };
     await expectStatus(t, 201, 'PUT', `/api/admin/flags/${flag}`, { description: 'the new checkout', environments: envs }, editor.secret);
-    await expectStatus(t, 201, 'PUT', '/api/admin/webhooks/team-hook', { format: 'json', url: 'https://hooks.example.com/rollouts', events: ['flag.killed'] });
+    await expectStatus(t, 201, 'PUT', '/api/admin/webhooks/team-hook', {
+      format: 'slack',
+      url: 'https://hooks.example.com/rollouts',
+      events: ['flag.killed'],
+      language: 'zh-CN',
+    });
     startTraffic(t, client, flag, HEALTHY);
     rolloutId = (await expectStatus(t, 201, 'POST', '/api/admin/rollouts', { flag, environment: ENV, policy: 'short' }, editor.secret)).id;
     await waitForRollout(t, rolloutId, (r) => r.state === 'awaiting_approval', 'the first step healthy and awaiting approval', 20_000);
@@ -128,6 +133,14 @@ describe('the dashboard in both languages', { timeout: 120_000 }, () => {
       await close();
     });
   }
+
+  it('a webhook keeps the language of its messages (en when not given)', async () => {
+    const { webhooks } = await expectStatus(t, 200, 'GET', '/api/admin/webhooks');
+    expect(webhooks.find((w: { id: string }) => w.id === 'team-hook')).toMatchObject({ language: 'zh-CN' });
+    await expectStatus(t, 201, 'PUT', '/api/admin/webhooks/plain-hook', { format: 'slack', url: 'https://hooks.example.com/other' });
+    const again = await expectStatus(t, 200, 'GET', '/api/admin/webhooks');
+    expect(again.webhooks.find((w: { id: string }) => w.id === 'plain-hook').language).toBeUndefined();
+  });
 
   it('switching to Chinese and back redraws the page, keeps the choice, and sets <html lang>', async () => {
     const { page, problems, close } = await signedIn('en-US');

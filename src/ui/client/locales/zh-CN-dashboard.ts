@@ -434,6 +434,7 @@ const dashboardZhCN: Readonly<Record<string, string>> = {
   ' at {pct} confidence': '（置信度 {pct}）',
   ' for {period}': '，持续 {period}',
   scheduled: '已排期',
+  'Language of the messages': '消息语言',
 };
 
 export default dashboardZhCN;

@@ -1,6 +1,6 @@
 import { ApiError, sendJson } from '../api.js';
 import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import type { PublicWebhook } from '../types.js';
 import { EVENT_TYPES } from '../../../notifications/event-types.js';
 import { maskUrl } from '../../../notifications/url-mask.js';
@@ -75,6 +75,14 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
   const secret = h('input', { id: 'wh-secret', name: 'secret', type: 'password', autocomplete: 'off', 'data-key': 'wh-secret' });
   const secretHelp = h('p', { id: 'wh-secret-help', class: 'muted small' });
   const rotate = h('input', { id: 'wh-rotate', name: 'rotateSecret', type: 'checkbox' });
+  // Messages in the webhook's own language; a new one starts in the language of the person making it.
+  const chosenLanguage = existing?.language ?? locale();
+  const language = h(
+    'select',
+    { id: 'wh-language', name: 'language', 'data-key': 'wh-language' },
+    h('option', { value: 'en', lang: 'en', selected: chosenLanguage === 'en' }, 'English'),
+    h('option', { value: 'zh-CN', lang: 'zh-CN', selected: chosenLanguage === 'zh-CN' }, '简体中文'),
+  );
   const error = h('p', { id: 'wh-error', class: 'error-text', role: 'alert' });
 
   const urlField = field('wh-url', 'URL', url, urlHelp);
@@ -117,6 +125,7 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
     h('h2', { id: 'wh-form-title' }, existing ? t('Change webhook {id}', { id: existing.id }) : t('New webhook')),
     field('wh-id', 'Webhook id', id),
     field('wh-format', 'Format', format),
+    field('wh-language', 'Language of the messages', language),
     urlField,
     toField,
     h(
@@ -149,6 +158,7 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
     const chosen = events.filter((box) => box.checked).map((box) => box.value);
     const body = {
       format: f,
+      language: language.value,
       ...(f !== 'email' && url.value.trim() ? { url: url.value.trim() } : {}),
       ...(f === 'email' ? { to: commaList(to.value) } : {}),
       ...(chosen.length ? { events: chosen } : {}),
