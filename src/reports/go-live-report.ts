@@ -3,6 +3,7 @@ import type { AuditEvent } from '../audit/chain.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
+import { stateWords } from '../rollouts/state-words.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { causeText, endedAt, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
 import { trafficRules } from '../rollouts/traffic-checks.js';
@@ -105,18 +106,7 @@ export interface GoLiveReport {
   auditTruncated: boolean;
 }
 
-const STATE_WORDS: Record<RolloutState, string> = {
-  scheduled: 'scheduled',
-  pending: 'pending',
-  running: 'running',
-  awaiting_approval: 'awaiting approval',
-  paused: 'paused',
-  completed: 'completed',
-  rolled_back: 'rolled back',
-  aborted: 'aborted',
-};
-
-export const stateWords = (state: RolloutState) => STATE_WORDS[state];
+export { stateWords };
 
 function gateRule(gate: Rollout['plan']['gates'][number]): string {
   if ('query' in gate) {
