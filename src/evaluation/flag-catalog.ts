@@ -1,0 +1,86 @@
+import type { Context } from 'unleash-client';
+import type { ClientFeature, ClientSegment } from '../flags/client-feature.js';
+import { type Stickiness, stickinessOf } from '../rollouts/stickiness.js';
+import { type Evaluation, type FlagTraits, flagTraits } from './evaluation.js';
+
+/**
+ * What the frontend API and OFREP ask of an engine. Two implement it: the compiled evaluator that
+ * serves them (src/evaluation/compiled/) and the stock SDK's engine (unleash-engine.ts), which stays
+ * as the reference the compiled one is held equal to.
+ */
+export interface EvaluationEngine {
+  /** Every flag of the snapshot, in the snapshot's order. */
+  readonly flagNames: readonly string[];
+  has(name: string): boolean;
+  /** The flag hands users out by percentage or weight, so its answer needs an identity to stick to. */
+  splitsTraffic(name: string): boolean;
+  /** Whom the flag sticks to, when it hands users out by a flexibleRollout strategy (its users are then counted). */
+  rolloutStickiness(name: string): Stickiness | undefined;
+  evaluate(name: string, context: Context): Evaluation | undefined;
+  /** Every flag of the snapshot, in `flagNames` order. */
+  evaluateAll(context: Context): Evaluation[];
+}
+
+/**
+ * The flags of one snapshot as both engines feed them to evaluation, and what the routes ask about
+ * them besides their answers (which exist, which split traffic, whom a rollout sticks to), worked
+ * out once per snapshot.
+ *
+ * Where the stock SDK would throw rather than answer (a strategy without a parameters object whose
+ * code reads one; a list operator without a values list), both engines are given the empty object
+ * or list instead, which is what the flag schema stores for every flag anyway.
+ */
+export class FlagCatalog {
+  readonly features: ClientFeature[];
+  readonly segments: ClientSegment[];
+  readonly flagNames: readonly string[];
+  private readonly byName = new Map<string, ClientFeature>();
+  private readonly traits = new Map<string, FlagTraits>();
+  /** Flags with a flexibleRollout strategy (the kind a rollout moves): whom they stick to. */
+  private readonly stickiness = new Map<string, Stickiness>();
+
+  constructor(features: ClientFeature[], segments: ClientSegment[]) {
+    this.features = features.map(evaluable);
+    this.segments = segments.map((s) => ({ ...s, constraints: (s.constraints ?? []).map(withValues) }));
+    for (const feature of this.features) {
+      this.byName.set(feature.name, feature);
+      this.traits.set(feature.name, flagTraits(feature));
+      if (feature.strategies.some((st) => st.name === 'flexibleRollout')) this.stickiness.set(feature.name, stickinessOf(feature, feature.name));
+    }
+    this.flagNames = this.features.map((f) => f.name);
+  }
+
+  feature(name: string): ClientFeature | undefined {
+    return this.byName.get(name);
+  }
+
+  traitsOf(name: string): FlagTraits | undefined {
+    return this.traits.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  rolloutStickiness(name: string): Stickiness | undefined {
+    return this.stickiness.get(name);
+  }
+
+  splitsTraffic(name: string): boolean {
+    return this.traits.get(name)?.splitsTraffic ?? false;
+  }
+}
+
+type Constraint = ClientFeature['strategies'][number]['constraints'][number];
+
+function withValues(constraint: Constraint): Constraint {
+  return Array.isArray(constraint.values) ? constraint : { ...constraint, values: [] };
+}
+
+function evaluable(feature: ClientFeature): ClientFeature {
+  const strategies = feature.strategies.map((s) => {
+    const constraints = s.constraints?.map(withValues);
+    return { ...s, parameters: s.parameters ?? {}, ...(constraints ? { constraints } : {}) };
+  });
+  return { ...feature, strategies };
+}
