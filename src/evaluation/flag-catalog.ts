@@ -26,9 +26,10 @@ export interface EvaluationEngine {
  * them besides their answers (which exist, which split traffic, whom a rollout sticks to), worked
  * out once per snapshot.
  *
- * Where the stock SDK would throw rather than answer (a strategy without a parameters object whose
- * code reads one; a list operator without a values list), both engines are given the empty object
- * or list instead, which is what the flag schema stores for every flag anyway.
+ * A strategy without parameters or constraints, or a constraint without a values list, is given the
+ * empty object or list, as the flag schema stores every flag: the SDK answers the same for a missing
+ * constraint list, and where it would throw instead (a strategy whose code reads a missing parameters
+ * object, a list operator without values), both engines answer as for the empty one.
  */
 export class FlagCatalog {
   readonly features: ClientFeature[];
@@ -78,9 +79,6 @@ function withValues(constraint: Constraint): Constraint {
 }
 
 function evaluable(feature: ClientFeature): ClientFeature {
-  const strategies = feature.strategies.map((s) => {
-    const constraints = s.constraints?.map(withValues);
-    return { ...s, parameters: s.parameters ?? {}, ...(constraints ? { constraints } : {}) };
-  });
+  const strategies = feature.strategies.map((s) => ({ ...s, parameters: s.parameters ?? {}, constraints: (s.constraints ?? []).map(withValues) }));
   return { ...feature, strategies };
 }

@@ -14,7 +14,7 @@ import { EngineCache } from './engine-cache.js';
 import type { Evaluation } from './evaluation.js';
 import { ExposureBatcher } from './exposure-batcher.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { SnapshotEngine } from './unleash-engine.js';
+import type { EvaluationEngine } from './flag-catalog.js';
 
 export interface ServerEvaluationOptions {
   /** Requests per second per token on this replica (0: no limit). */
@@ -49,7 +49,7 @@ export class ServerEvaluation {
    * The token's environment and engine, once the token is within its rate. Over it: 429 with
    * Retry-After in seconds (OFREP providers and browsers both read that form).
    */
-  admit(token: StoredToken | undefined): { env: string; engine: SnapshotEngine } {
+  admit(token: StoredToken | undefined): { env: string; engine: EvaluationEngine } {
     const env = tokenEnvironment(token);
     const waitSeconds = this.limiter.take(token!.id);
     if (waitSeconds > 0) {
@@ -69,7 +69,7 @@ export class ServerEvaluation {
    * user in the flag's user sample. The user's hash is taken once per stickiness value, however
    * many flags the request evaluated.
    */
-  count(env: string, evaluations: Iterable<Evaluation>, context: Context, engine: SnapshotEngine): void {
+  count(env: string, evaluations: Iterable<Evaluation>, context: Context, engine: EvaluationEngine): void {
     const hashes = new Map<string, string>();
     this.exposures.count(env, evaluations, (flag) => {
       const stickiness = engine.rolloutStickiness(flag);
@@ -103,7 +103,11 @@ export function withDefaults(context: Context, env: string, remoteAddress?: stri
 
 /** Sends a JSON body with an ETag of its hash; a matching If-None-Match gets 304 and no body. */
 export function sendWithEtag(req: Request, res: Response, body: unknown): void {
-  const json = JSON.stringify(body);
+  sendJsonWithEtag(req, res, JSON.stringify(body));
+}
+
+/** The same for a body already serialised (assembled from pre-serialised pieces). */
+export function sendJsonWithEtag(req: Request, res: Response, json: string): void {
   const tag = createHash('sha1').update(json).digest('base64url');
   res.setHeader('ETag', `"${tag}"`);
   res.setHeader('Cache-Control', 'no-cache');

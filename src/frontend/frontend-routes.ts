@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { StoredToken } from '../auth/token-model.js';
 import { clientAddress, contextFieldsSchema, contextSchema, toUnleashContext } from '../evaluation/context.js';
 import type { Evaluation } from '../evaluation/evaluation.js';
-import { sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
+import { renderedOnce } from '../evaluation/rendered.js';
+import { sendJsonWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 
 const TAG = 'Frontend API (browser SDKs)';
@@ -46,12 +47,15 @@ const responses = {
  */
 export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
   const auth = { kind: 'frontend' } as const;
+  const toggleJson = renderedOnce(toToggle);
   const answer = (req: Request, res: Response, token: StoredToken | undefined, input: z.output<typeof contextSchema> | undefined) => {
     const { env, engine } = evaluation.admit(token);
     const context = withDefaults(toUnleashContext(input ?? {}), env, clientAddress(req.socket.remoteAddress));
     const evaluations = engine.evaluateAll(context);
     evaluation.count(env, evaluations, context, engine);
-    sendWithEtag(req, res, { toggles: evaluations.filter((e) => e.enabled).map(toToggle) });
+    const toggles: string[] = [];
+    for (const e of evaluations) if (e.enabled) toggles.push(toggleJson(e));
+    sendJsonWithEtag(req, res, `{"toggles":[${toggles.join(',')}]}`);
     return undefined;
   };
   return [
