@@ -1,8 +1,9 @@
 import type { Store } from '../store/port.js';
 import { EXPOSURE_BUCKET_MS, recordExposures, type ClientMetrics } from '../metrics/exposures.js';
-import { BottomK, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS, userSampleBucket, userSampleKey } from '../metrics/user-sample.js';
+import { USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS } from '../metrics/user-sample.js';
 import type { Logger } from '../logger.js';
 import type { Evaluation } from './evaluation.js';
+import { UserSampler } from './user-sampler.js';
 
 /** One flag's counts. Maps, not objects: a flag or variant may be named "constructor" or "__proto__". */
 interface ToggleCounts {
@@ -19,14 +20,14 @@ const APP_NAME = 'server-side-evaluation';
  * traffic and sample-ratio checks see browsers and OpenFeature apps too, and their users into the
  * same user samples the SDK helper's reports feed (src/metrics/user-sample.ts): the server sees each
  * context, so it counts users without any help from the application. Counting is in memory; a flush
- * every `intervalMs` writes one increment per environment and minute and one sample per flag, cohort
- * and 10-second bucket, not one write per request. Counts keep the time they were made in, so a
+ * every `intervalMs` writes one increment per environment and minute, and the users that entered
+ * each sample (per flag, cohort and 10-second bucket) since the last flush (user-sampler.ts), not one
+ * write per request. Counts keep the time they were made in, so a
  * flush that crosses a bucket boundary is still exact.
  */
 export class ExposureBatcher {
   private pending = new Map<string, { env: string; bucketStart: number; toggles: Map<string, ToggleCounts> }>();
-  /** User sample key → the smallest hashes seen there since the last flush. */
-  private users = new Map<string, BottomK>();
+  private readonly users = new UserSampler();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -44,10 +45,10 @@ export class ExposureBatcher {
   count(env: string, evaluations: Iterable<Evaluation>, userOf?: (flag: string) => string | undefined): void {
     const at = this.now();
     const bucketStart = Math.floor(at / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
-    const usersAt = userSampleBucket(at);
     const key = `${env}\u0000${bucketStart}`;
     let batch = this.pending.get(key);
     if (!batch) this.pending.set(key, (batch = { env, bucketStart, toggles: new Map() }));
+    const samples = this.users.bucket(env, at);
     for (const evaluation of evaluations) {
       let toggle = batch.toggles.get(evaluation.flag);
       if (!toggle) batch.toggles.set(evaluation.flag, (toggle = { yes: 0, no: 0, variants: new Map() }));
@@ -56,11 +57,7 @@ export class ExposureBatcher {
       const variant = evaluation.variant.name;
       if (evaluation.variant.enabled) toggle.variants.set(variant, (toggle.variants.get(variant) ?? 0) + 1);
       const user = userOf?.(evaluation.flag);
-      if (user === undefined) continue;
-      const sample = userSampleKey(env, evaluation.flag, evaluation.cohort, usersAt);
-      let kept = this.users.get(sample);
-      if (!kept) this.users.set(sample, (kept = new BottomK(USER_SAMPLE_SIZE)));
-      kept.add(user);
+      if (user !== undefined) samples.add(evaluation.flag, evaluation.cohort, user);
     }
   }
 
@@ -68,9 +65,8 @@ export class ExposureBatcher {
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       const batches = [...this.pending.values()];
-      const users = [...this.users].map(([key, kept]) => ({ key, members: kept.values() }));
+      const users = this.users.drain(this.now());
       this.pending = new Map();
-      this.users = new Map();
       for (const batch of batches) {
         try {
           await recordExposures(this.store, batch.env, { appName: APP_NAME, bucket: { toggles: asToggles(batch.toggles) } }, batch.bucketStart);

@@ -81,19 +81,28 @@ export class BottomK {
     return this.heap.length;
   }
 
-  add(hash: string): void {
-    if (this.kept.has(hash)) return;
-    if (this.heap.length < this.k) {
+  /** Offers a hash; true when it is now kept (and was not before). */
+  add(hash: string): boolean {
+    // Once full, most hashes are above the largest kept: one comparison, before the Set is touched
+    // (the frontend API offers each user to a sample per flag, hundreds per request).
+    const full = this.heap.length >= this.k;
+    if (full && hash >= this.heap[0]!) return false;
+    if (this.kept.has(hash)) return false;
+    if (!full) {
       this.kept.add(hash);
       this.heap.push(hash);
       this.siftUp(this.heap.length - 1);
-      return;
+      return true;
     }
-    if (hash >= this.heap[0]!) return;
     this.kept.delete(this.heap[0]!);
     this.kept.add(hash);
     this.heap[0] = hash;
     this.siftDown(0);
+    return true;
+  }
+
+  has(hash: string): boolean {
+    return this.kept.has(hash);
   }
 
   /** The kept hashes, smallest first. */
