@@ -41,8 +41,8 @@ export class ExposureBatcher {
     this.timer.unref();
   }
 
-  /** Counts evaluations; `userOf` gives the sample hash of the user an evaluation was for, when the flag sticks to one the context has. */
-  count(env: string, evaluations: Iterable<Evaluation>, userOf?: (flag: string) => string | undefined): void {
+  /** Counts evaluations; `userOf` gives the sample hash (as a number: hashValue) of the user an evaluation was for, when the flag sticks to one the context has. */
+  count(env: string, evaluations: Iterable<Evaluation>, userOf?: (flag: string) => number | undefined): void {
     const at = this.now();
     const bucketStart = Math.floor(at / EXPOSURE_BUCKET_MS) * EXPOSURE_BUCKET_MS;
     const key = `${env}\u0000${bucketStart}`;

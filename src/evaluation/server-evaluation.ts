@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'unleash-client';
 import type { StoredToken } from '../auth/token-model.js';
 import { LimitError } from '../errors/limit-error.js';
@@ -9,6 +9,7 @@ import { matchesIfNoneMatch } from '../serving/rendered-payload.js';
 import type { ServingState } from '../serving/serving-state.js';
 import type { Store } from '../store/port.js';
 import { stickinessValue } from '../rollouts/stickiness.js';
+import { hashValue } from '../metrics/bottom-k.js';
 import { userSampleHash } from '../rollouts/unit-bucket.js';
 import { EngineCache } from './engine-cache.js';
 import type { Evaluation } from './evaluation.js';
@@ -50,18 +51,24 @@ export class ServerEvaluation {
    * Retry-After in seconds (OFREP providers and browsers both read that form).
    */
   admit(token: StoredToken | undefined): { env: string; engine: EvaluationEngine } {
-    const env = tokenEnvironment(token);
-    const waitSeconds = this.limiter.take(token!.id);
-    if (waitSeconds > 0) {
+    const admitted = this.tryAdmit(token);
+    if (typeof admitted === 'number') {
       throw new LimitError(
         'rate-limited',
         'rate_limited',
-        `this token sent too many evaluation requests; retry after ${waitSeconds} s`,
+        `this token sent too many evaluation requests; retry after ${admitted} s`,
         'EVALUATION_RATE_LIMIT',
-        waitSeconds,
+        admitted,
       );
     }
-    return { env, engine: this.engines.forEnvironment(env) };
+    return admitted;
+  }
+
+  /** The same, answering the seconds to wait instead of throwing (a refusal takes nothing from the token's bucket, so asking again gives the same answer). */
+  tryAdmit(token: StoredToken | undefined): { env: string; engine: EvaluationEngine } | number {
+    const env = tokenEnvironment(token);
+    const waitSeconds = this.limiter.take(token!.id);
+    return waitSeconds > 0 ? waitSeconds : { env, engine: this.engines.forEnvironment(env) };
   }
 
   /**
@@ -70,13 +77,13 @@ export class ServerEvaluation {
    * many flags the request evaluated.
    */
   count(env: string, evaluations: Iterable<Evaluation>, context: Context, engine: EvaluationEngine): void {
-    const hashes = new Map<string, string>();
+    const hashes = new Map<string, number>();
     this.exposures.count(env, evaluations, (flag) => {
       const stickiness = engine.rolloutStickiness(flag);
       const value = stickiness && stickinessValue(stickiness, context);
       if (value === undefined) return undefined;
       let hash = hashes.get(value);
-      if (hash === undefined) hashes.set(value, (hash = userSampleHash(value)));
+      if (hash === undefined) hashes.set(value, (hash = hashValue(userSampleHash(value))));
       return hash;
     });
   }
@@ -101,19 +108,18 @@ export function withDefaults(context: Context, env: string, remoteAddress?: stri
   };
 }
 
-/** Sends a JSON body with an ETag of its hash; a matching If-None-Match gets 304 and no body. */
-export function sendWithEtag(req: Request, res: Response, body: unknown): void {
-  sendJsonWithEtag(req, res, JSON.stringify(body));
-}
-
-/** The same for a body already serialised (assembled from pre-serialised pieces). */
-export function sendJsonWithEtag(req: Request, res: Response, json: string): void {
-  const tag = createHash('sha1').update(json).digest('base64url');
-  res.setHeader('ETag', `"${tag}"`);
-  res.setHeader('Cache-Control', 'no-cache');
-  if (matchesIfNoneMatch(req.header('if-none-match'), tag)) {
-    res.status(304).end();
+/**
+ * Sends a JSON body (assembled from pre-serialised pieces) with an ETag of its hash; a matching
+ * If-None-Match gets 304 and no body. Written with Node's own response methods, so express routes
+ * and the frontend API's fast lane answer alike.
+ */
+export function sendJsonWithEtag(req: IncomingMessage, res: ServerResponse, json: string): void {
+  const etag = `"${createHash('sha1').update(json).digest('base64url')}"`;
+  if (matchesIfNoneMatch(req.headers['if-none-match'], etag.slice(1, -1))) {
+    res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-cache' });
+    res.end();
     return;
   }
-  res.status(200).type('application/json').send(json);
+  res.writeHead(200, { ETag: etag, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+  res.end(json);
 }

@@ -1,11 +1,12 @@
-import { BottomK, USER_SAMPLE_SIZE, userSampleBucket, userSampleKey } from '../metrics/user-sample.js';
+import { BottomK, hashText } from '../metrics/bottom-k.js';
+import { USER_SAMPLE_SIZE, userSampleBucket, userSampleKey } from '../metrics/user-sample.js';
 import type { SampleAdd } from '../store/port.js';
 import type { Cohort } from './evaluation.js';
 
 /** One flag's sample in one cohort: the k smallest hashes of the bucket so far, and those that entered it since the last drain. */
 interface Sample {
   kept: BottomK;
-  fresh: string[];
+  fresh: number[];
 }
 
 /** The users of one environment in one sample bucket, flag by flag (looked up by the flag's own name: no key string per flag and request). */
@@ -17,12 +18,13 @@ export class BucketSamples {
     readonly usersAt: number,
   ) {}
 
-  add(flag: string, cohort: Cohort, hash: string): void {
+  /** Offers a user (their sample hash as a number: hashValue) to the flag's sample of the cohort. */
+  add(flag: string, cohort: Cohort, hash: number): void {
     let cohorts = this.flags.get(flag);
     if (!cohorts) this.flags.set(flag, (cohorts = { treatment: undefined, control: undefined }));
     let sample = cohorts[cohort];
     if (!sample) cohorts[cohort] = sample = { kept: new BottomK(USER_SAMPLE_SIZE), fresh: [] };
-    if (sample.kept.add(hash)) sample.fresh.push(hash);
+    if (sample.kept.addValue(hash)) sample.fresh.push(hash);
   }
 }
 
@@ -55,7 +57,7 @@ export class UserSampler {
         for (const cohort of COHORTS) {
           const sample = cohorts[cohort];
           if (!sample || sample.fresh.length === 0) continue;
-          const members = sample.fresh.filter((hash) => sample.kept.has(hash));
+          const members = sample.fresh.filter((hash) => sample.kept.hasValue(hash)).map(hashText);
           sample.fresh = [];
           if (members.length > 0) adds.push({ key: userSampleKey(bucket.env, flag, cohort, bucket.usersAt), members });
         }

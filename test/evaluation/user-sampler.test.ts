@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserSampler } from '../../src/evaluation/user-sampler.js';
+import { hashValue } from '../../src/metrics/bottom-k.js';
 import { BottomK, USER_SAMPLE_BUCKET_MS, USER_SAMPLE_SIZE, userSampleKey } from '../../src/metrics/user-sample.js';
 import { userSampleHash } from '../../src/rollouts/unit-bucket.js';
 
@@ -24,8 +25,8 @@ describe('UserSampler', () => {
       const bucket = sampler.bucket('prod', at + round);
       for (let i = 0; i < 1_500; i++) {
         const hash = userSampleHash(`r${round}-u${i}`);
-        bucket.add('flag', 'treatment', hash);
-        bucket.add('flag', 'treatment', hash); // the same user again: kept once
+        bucket.add('flag', 'treatment', hashValue(hash));
+        bucket.add('flag', 'treatment', hashValue(hash)); // the same user again: kept once
         reference.add(hash);
       }
       const adds = sampler.drain(at + round);
@@ -42,9 +43,9 @@ describe('UserSampler', () => {
   it('keeps cohorts and flags apart, and forgets a bucket once it is over and drained', () => {
     const sampler = new UserSampler();
     const at = 7 * USER_SAMPLE_BUCKET_MS;
-    sampler.bucket('prod', at).add('a', 'treatment', 'aaaaaaaaaaaa');
-    sampler.bucket('prod', at).add('a', 'control', 'bbbbbbbbbbbb');
-    sampler.bucket('dev', at).add('a', 'control', 'cccccccccccc');
+    sampler.bucket('prod', at).add('a', 'treatment', hashValue('aaaaaaaaaaaa'));
+    sampler.bucket('prod', at).add('a', 'control', hashValue('bbbbbbbbbbbb'));
+    sampler.bucket('dev', at).add('a', 'control', hashValue('cccccccccccc'));
     const next = at + USER_SAMPLE_BUCKET_MS;
     expect(sampler.drain(next).map((a) => [a.key, a.members])).toEqual([
       [userSampleKey('prod', 'a', 'treatment', at), ['aaaaaaaaaaaa']],
@@ -52,7 +53,7 @@ describe('UserSampler', () => {
       [userSampleKey('dev', 'a', 'control', at), ['cccccccccccc']],
     ]);
     // The old bucket is gone: the same user in the new bucket is new there.
-    sampler.bucket('prod', next).add('a', 'treatment', 'aaaaaaaaaaaa');
+    sampler.bucket('prod', next).add('a', 'treatment', hashValue('aaaaaaaaaaaa'));
     expect(sampler.drain(next).map((a) => [a.key, a.members])).toEqual([[userSampleKey('prod', 'a', 'treatment', next), ['aaaaaaaaaaaa']]]);
   });
 });
