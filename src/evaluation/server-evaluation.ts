@@ -37,6 +37,8 @@ export class ServerEvaluation {
   private readonly limiter: RateLimiter;
   private readonly exposures: ExposureBatcher;
   private readonly sweep: NodeJS.Timeout;
+  /** Per engine, the stickiness field of each flag a rollout may move (by position in flagNames). */
+  private readonly stickinessByIndex = new WeakMap<EvaluationEngine, Array<string | undefined>>();
 
   constructor(state: ServingState, store: Store, logger: Logger, now: () => number, options: ServerEvaluationOptions) {
     this.engines = new EngineCache(state);
@@ -73,18 +75,26 @@ export class ServerEvaluation {
 
   /**
    * Every evaluation served counts as an exposure, as an SDK's isEnabled/getVariant would, and its
-   * user in the flag's user sample. The user's hash is taken once per stickiness value, however
+   * user in the flag's user sample. The user's hash is taken once per stickiness field, however
    * many flags the request evaluated.
    */
   count(env: string, evaluations: Iterable<Evaluation>, context: Context, engine: EvaluationEngine): void {
-    const hashes = new Map<string, number>();
+    const hashOf = userHashes(context);
     this.exposures.count(env, evaluations, (flag) => {
       const stickiness = engine.rolloutStickiness(flag);
-      const value = stickiness && stickinessValue(stickiness, context);
-      if (value === undefined) return undefined;
-      let hash = hashes.get(value);
-      if (hash === undefined) hashes.set(value, (hash = hashValue(userSampleHash(value))));
-      return hash;
+      return stickiness && hashOf(stickiness.field);
+    });
+  }
+
+  /** The same for evaluateAll's answer (every flag, in the engine's order), counted by position. */
+  countAll(env: string, evaluations: readonly Evaluation[], context: Context, engine: EvaluationEngine): void {
+    let byIndex = this.stickinessByIndex.get(engine);
+    if (!byIndex) this.stickinessByIndex.set(engine, (byIndex = engine.flagNames.map((flag) => engine.rolloutStickiness(flag)?.field)));
+    const fields = byIndex;
+    const hashOf = userHashes(context);
+    this.exposures.countAll(env, engine.flagNames, evaluations, (_flag, index) => {
+      const field = fields[index];
+      return field === undefined ? undefined : hashOf(field);
     });
   }
 
@@ -97,6 +107,18 @@ export class ServerEvaluation {
     this.engines.close();
     await this.exposures.close();
   }
+}
+
+/** A request's user sample hash (hashValue of userSampleHash) per stickiness field, each worked out once. */
+function userHashes(context: Context): (field: string) => number | undefined {
+  const hashes = new Map<string, number | undefined>();
+  return (field) => {
+    if (hashes.has(field)) return hashes.get(field);
+    const value = stickinessValue({ field, groupId: '' }, context);
+    const hash = value === undefined ? undefined : hashValue(userSampleHash(value));
+    hashes.set(field, hash);
+    return hash;
+  };
 }
 
 /** The context fields every evaluation gets unless the caller set them: the token's environment. */

@@ -109,7 +109,7 @@ export function answerFrontend(
   const evaluations = engine.evaluateAll(context);
   const toggles: string[] = [];
   for (const e of evaluations) if (e.enabled) toggles.push(toggleJson(e));
-  evaluation.count(env, evaluations, context, engine);
+  evaluation.countAll(env, evaluations, context, engine);
   sendJsonWithEtag(req, res, `{"toggles":[${toggles.join(',')}]}`);
 }
 

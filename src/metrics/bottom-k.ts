@@ -162,5 +162,8 @@ export function hashValue(hash: string): number {
 
 /** A hash value as its 12 lowercase hex digits. */
 export function hashText(value: number): string {
-  return value.toString(16).padStart(12, '0');
+  // 2^48 + value has 13 hex digits, the first a 1: the rest is the value, zero-padded.
+  return (HASH_SPACE + value).toString(16).slice(1);
 }
+
+const HASH_SPACE = 2 ** 48;

@@ -101,7 +101,8 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
           evaluated.push(result);
           flags.push(successJson(result));
         }
-        evaluation.count(env, evaluated, context, engine);
+        if (evaluated.length === all.length) evaluation.countAll(env, all, context, engine);
+        else evaluation.count(env, evaluated, context, engine);
         sendJsonWithEtag(req, res, `{"flags":[${flags.join(',')}]}`);
         return undefined;
       },
