@@ -136,12 +136,14 @@ export function withDefaults(context: Context, env: string, remoteAddress?: stri
  * and the frontend API's fast lane answer alike.
  */
 export function sendJsonWithEtag(req: IncomingMessage, res: ServerResponse, json: string): void {
-  const etag = `"${createHash('sha1').update(json).digest('base64url')}"`;
+  // Encoded once: hashed, measured and written as the same bytes.
+  const body = Buffer.from(json);
+  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
   if (matchesIfNoneMatch(req.headers['if-none-match'], etag.slice(1, -1))) {
     res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-cache' });
     res.end();
     return;
   }
-  res.writeHead(200, { ETag: etag, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
-  res.end(json);
+  res.writeHead(200, { ETag: etag, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length });
+  res.end(body);
 }
