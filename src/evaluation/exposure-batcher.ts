@@ -1,9 +1,12 @@
-import type { Store } from '../store/port.js';
+import type { SampleAdd, Store } from '../store/port.js';
 import { recordExposures, type ClientMetrics } from '../metrics/exposures.js';
 import { USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS } from '../metrics/user-sample.js';
 import type { Logger } from '../logger.js';
 import type { Evaluation } from './evaluation.js';
-import { type CountedExposures, EnvironmentTally } from './exposure-tally.js';
+import { type CountedExposures, EnvironmentTally, takeFresh } from './exposure-tally.js';
+
+/** The most user hashes sent to the store in one write. */
+const SAMPLE_WRITE_MEMBERS = 10_000;
 
 /** Names the source of these counts where a person looks (the SDKs name themselves by appName). */
 const APP_NAME = 'server-side-evaluation';
@@ -68,13 +71,28 @@ export class ExposureBatcher {
           this.logger.warn({ env, err: (err as Error).message, key }, 'server-side exposure counts could not be written; they are lost');
         }
       }
-      const users = drained.flatMap((d) => d.samples);
-      if (users.length === 0) return;
-      try {
-        await this.store.addToSamples(users, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS);
-      } catch (err) {
-        this.logger.warn({ err: (err as Error).message }, 'users of server-side evaluations could not be written; they are lost');
+      // Users in writes of at most SAMPLE_WRITE_MEMBERS members: a busy bucket churns hundreds of
+      // thousands, and one command of them all would hold the event loop (and every request) for its building.
+      let adds: SampleAdd[] = [];
+      let members = 0;
+      const write = async () => {
+        const batch = adds;
+        adds = [];
+        members = 0;
+        try {
+          await this.store.addToSamples(batch, USER_SAMPLE_SIZE, USER_SAMPLE_TTL_SECONDS);
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message }, 'users of server-side evaluations could not be written; they are lost');
+        }
+      };
+      for (const pending of drained.flatMap((d) => d.samples)) {
+        const add = takeFresh(pending);
+        if (!add) continue;
+        adds.push(add);
+        members += add.members.length;
+        if (members >= SAMPLE_WRITE_MEMBERS) await write();
       }
+      if (adds.length > 0) await write();
     });
     return this.flushing;
   }

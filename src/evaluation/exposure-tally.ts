@@ -19,6 +19,12 @@ interface Sample {
   fresh: number[];
 }
 
+/** A sample with users to write, and the store's key for it. */
+export interface PendingSample {
+  key: string;
+  sample: Sample;
+}
+
 export interface FlagTally {
   readonly flag: string;
   yes: number;
@@ -49,7 +55,7 @@ export class EnvironmentTally {
   /** Counts and samples of minutes and buckets that are over, until the next flush. */
   private endedCounts: CountedExposures[] = [];
   /** Samples of buckets that are over, set aside as they are (formatted at the flush, not in the request that ended the bucket). */
-  private endedSamples: Array<{ key: string; sample: Sample }> = [];
+  private endedSamples: PendingSample[] = [];
 
   constructor(readonly env: string) {}
 
@@ -100,15 +106,17 @@ export class EnvironmentTally {
     if (sample.kept.addValue(user)) sample.fresh.push(user);
   }
 
-  /** Everything to write: exposures counted since the last flush, and the users that entered a sample since then. */
-  drain(): { counts: CountedExposures[]; samples: SampleAdd[] } {
+  /**
+   * Everything to write: exposures counted since the last flush, and the samples users entered
+   * since then (their members are taken later, a few at a time, by takeFresh).
+   */
+  drain(): { counts: CountedExposures[]; samples: PendingSample[] } {
     const counts = [...this.endedCounts, ...this.takeCounts()];
-    const samples: SampleAdd[] = [];
-    for (const { key, sample } of this.endedSamples) addFresh(samples, key, sample);
+    const samples = this.endedSamples;
     for (const tally of this.byFlag.values()) {
       for (const cohort of COHORTS) {
         const sample = tally[cohort];
-        if (sample) addFresh(samples, userSampleKey(this.env, tally.flag, cohort, this.usersAt), sample);
+        if (sample && sample.fresh.length > 0) samples.push({ key: userSampleKey(this.env, tally.flag, cohort, this.usersAt), sample });
       }
     }
     this.endedCounts = [];
@@ -129,10 +137,10 @@ export class EnvironmentTally {
   }
 }
 
-/** The users that entered the sample since the last flush, those since pushed out again left out. */
-function addFresh(adds: SampleAdd[], key: string, sample: Sample): void {
-  if (sample.fresh.length === 0) return;
+/** The users that entered the sample since they were last taken (those since pushed out again left out), as the store keeps them. */
+export function takeFresh(pending: PendingSample): SampleAdd | undefined {
+  const { sample } = pending;
   const members = sample.fresh.filter((hash) => sample.kept.hasValue(hash)).map(hashText);
   sample.fresh = [];
-  if (members.length > 0) adds.push({ key, members });
+  return members.length > 0 ? { key: pending.key, members } : undefined;
 }
