@@ -4,6 +4,7 @@ import { contextFieldsSchema } from '../evaluation/context.js';
 import type { ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { setBrowserHeaders } from '../http/cors.js';
 import { answerFrontend } from './frontend-routes.js';
+import { parsePlainQuery } from './plain-query.js';
 
 /** The one route this lane answers (also its route label in the request metrics). */
 export const FRONTEND_ROUTE = '/api/frontend';
@@ -13,7 +14,8 @@ export const FRONTEND_ROUTE = '/api/frontend';
  * grows with users: like SDK polls of the features (serving/fast-lane.ts), it bypasses express's
  * router and per-request middleware (request ids, access logs) and answers with the very code of
  * the express route (answerFrontend, the same headers). It takes only the plain case: a frontend
- * token within its rate, a query string express's own parser reads and the context schema accepts.
+ * token within its rate, a query string the context schema accepts (read by plain-query.ts, which
+ * gives what express's parser gives, or else by express's parser itself).
  * Anything else falls through to express, which gives the usual answer and error body: a wrong or
  * missing token (401/403), a malformed context (400, naming the field), a token over its rate (429:
  * a refusal takes nothing from the bucket, so express finds it over the rate too), HEAD, OPTIONS, POST.
@@ -29,7 +31,8 @@ export function frontendFastLane(deps: { tokens: TokenIndex; evaluation: ServerE
     if ((queryAt < 0 ? url.length : queryAt) !== FRONTEND_ROUTE.length || url.includes('#')) return false;
     const token = tokens.authenticate(req.headers.authorization);
     if (token?.kind !== 'frontend' || !token.environment) return false;
-    const input = contextFieldsSchema.safeParse(parseQuery(queryAt < 0 ? '' : url.slice(queryAt + 1)));
+    const query = queryAt < 0 ? '' : url.slice(queryAt + 1);
+    const input = contextFieldsSchema.safeParse(parsePlainQuery(query) ?? parseQuery(query));
     if (!input.success) return false;
     const admitted = evaluation.tryAdmit(token);
     if (typeof admitted === 'number') return false;
