@@ -33,6 +33,9 @@ export interface FlagTally {
   variants: Map<string, number>;
   treatment: Sample | undefined;
   control: Sample | undefined;
+  /** Each sample's threshold (BottomK.threshold), kept in the record the request touches anyway: most users stop here. */
+  treatmentLimit: number;
+  controlLimit: number;
 }
 
 /** Exposures of one flag in one minute, as written to the store. */
@@ -73,6 +76,7 @@ export class EnvironmentTally {
           const sample = tally[cohort];
           if (!sample) continue;
           tally[cohort] = undefined;
+          tally[`${cohort}Limit`] = Infinity;
           if (sample.fresh.length > 0) this.endedSamples.push({ key: userSampleKey(this.env, tally.flag, cohort, this.usersAt), sample });
         }
       }
@@ -82,7 +86,11 @@ export class EnvironmentTally {
 
   tallyOf(flag: string): FlagTally {
     let tally = this.byFlag.get(flag);
-    if (!tally) this.byFlag.set(flag, (tally = { flag, yes: 0, no: 0, variants: new Map(), treatment: undefined, control: undefined }));
+    if (!tally)
+      this.byFlag.set(
+        flag,
+        (tally = { flag, yes: 0, no: 0, variants: new Map(), treatment: undefined, control: undefined, treatmentLimit: Infinity, controlLimit: Infinity }),
+      );
     return tally;
   }
 
@@ -100,10 +108,9 @@ export class EnvironmentTally {
     const variant = evaluation.variant;
     if (variant.enabled) tally.variants.set(variant.name, (tally.variants.get(variant.name) ?? 0) + 1);
     if (user === undefined) return;
-    const cohort = evaluation.cohort;
-    let sample = tally[cohort];
-    if (!sample) tally[cohort] = sample = { kept: new BottomK(USER_SAMPLE_SIZE), fresh: [] };
-    if (sample.kept.addValue(user)) sample.fresh.push(user);
+    if (evaluation.cohort === 'treatment') {
+      if (user < tally.treatmentLimit) tally.treatmentLimit = offer(tally, 'treatment', user);
+    } else if (user < tally.controlLimit) tally.controlLimit = offer(tally, 'control', user);
   }
 
   /**
@@ -135,6 +142,14 @@ export class EnvironmentTally {
     }
     return counts;
   }
+}
+
+/** Offers a user to the flag's sample of the cohort; answers the sample's threshold after it. */
+function offer(tally: FlagTally, cohort: Cohort, user: number): number {
+  let sample = tally[cohort];
+  if (!sample) tally[cohort] = sample = { kept: new BottomK(USER_SAMPLE_SIZE), fresh: [] };
+  if (sample.kept.addValue(user)) sample.fresh.push(user);
+  return sample.kept.threshold;
 }
 
 /** The users that entered the sample since they were last taken (those since pushed out again left out), as the store keeps them. */

@@ -109,14 +109,22 @@ export class ServerEvaluation {
   }
 }
 
-/** A request's user sample hash (hashValue of userSampleHash) per stickiness field, each worked out once. */
+/** A request's user sample hash (hashValue of userSampleHash) per stickiness field, each worked out once (nearly every flag asks for the same field). */
 function userHashes(context: Context): (field: string) => number | undefined {
   const hashes = new Map<string, number | undefined>();
+  let lastField: string | undefined;
+  let lastHash: number | undefined;
   return (field) => {
-    if (hashes.has(field)) return hashes.get(field);
-    const value = stickinessValue({ field, groupId: '' }, context);
-    const hash = value === undefined ? undefined : hashValue(userSampleHash(value));
-    hashes.set(field, hash);
+    if (field === lastField) return lastHash;
+    let hash: number | undefined;
+    if (hashes.has(field)) hash = hashes.get(field);
+    else {
+      const value = stickinessValue({ field, groupId: '' }, context);
+      hash = value === undefined ? undefined : hashValue(userSampleHash(value));
+      hashes.set(field, hash);
+    }
+    lastField = field;
+    lastHash = hash;
     return hash;
   };
 }

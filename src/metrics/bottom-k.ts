@@ -83,6 +83,11 @@ export class BottomK {
     return this.count;
   }
 
+  /** Offers at or above this are not kept: the largest kept once full, else Infinity. */
+  get threshold(): number {
+    return this.limit;
+  }
+
   /** Offers a hash (12 hex digits); true when it is now kept (and was not before). */
   add(hash: string): boolean {
     return this.addValue(hashValue(hash));
