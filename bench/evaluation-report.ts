@@ -66,12 +66,12 @@ export function renderEvaluationSection(result: EvaluationLoadResult): string[] 
       `Before the runs, ${result.agreement.compared} contexts were sent to both frontend APIs: ${result.agreement.same} came back with the same flags on and the same variants. ` +
       `Every target then gets the same requests in the same order: the next of ${num(result.contexts)} realistic contexts (app, session, address, region, plan, email, app version, account age) with a userId of its own (1, 2, 3, …), so no answer can come from a cache; ` +
       `${result.loadGenerator}, ${result.connections} connections, no pipelining, no compression asked for; ${result.pinned ? 'each server pinned to CPU 1 in turn and the load generator to CPU 0' : 'not pinned'}. ` +
-      `Each target is warmed up, then run in turn (proxy, frontend API, OFREP) ${proxy?.repeatsRps ? `${proxy.repeatsRps.length} times, the median by req/s reported` : 'once'}; each run starts once the machine is idle. ` +
+      `Each target is warmed up, then run in turn (proxy, frontend API, OFREP) ${proxy?.repeatsRps ? `${proxy.repeatsRps.length} times; the run least disturbed by other processes (the lowest "rest of machine" CPU) is reported, all runs' req/s in brackets` : 'once'}; each run starts once the machine is idle (or after 4 s). ` +
       '"µs CPU/req" is the server process\'s CPU time (user + system, from /proc) over the run divided by its responses: it does not depend on the load generator.',
     '',
   );
-  out.push('| Target | req/s | vs proxy | p50 | p99 | µs CPU/req | CPU vs proxy | evaluations/s | body B | Statuses |');
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  out.push('| Target | req/s | vs proxy | p50 | p99 | µs CPU/req | CPU vs proxy | evaluations/s | body B | Rest of machine | Statuses |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of result.runs) {
     const statuses = Object.entries(r.statusCodes)
       .map(([c, n]) => `${c}×${num(n)}`)
@@ -83,7 +83,7 @@ export function renderEvaluationSection(result: EvaluationLoadResult): string[] 
         ? `${ratio(proxy.serverCpuUsPerRequest, r.serverCpuUsPerRequest)}× less`
         : '—';
     out.push(
-      `| ${r.label} | ${num(r.rps)}${repeats} | ${rpsRatio} | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.serverCpuUsPerRequest ?? '?'} | ${cpuRatio} | ${num(r.evaluationsPerSecond)} | ${num(r.bodyBytes)} | ${statuses} |`,
+      `| ${r.label} | ${num(r.rps)}${repeats} | ${rpsRatio} | ${r.latency.p50} ms | ${r.latency.p99} ms | ${r.serverCpuUsPerRequest ?? '?'} | ${cpuRatio} | ${num(r.evaluationsPerSecond)} | ${num(r.bodyBytes)} | ${r.otherCpuPct ?? '?'}% | ${statuses} |`,
     );
   }
   out.push('');
