@@ -3,10 +3,12 @@ import { type EvaluatedVariant, type Evaluation, type FlagTraits, reasonFor, typ
 import type { VariantDefinition } from './variants.js';
 
 /**
- * Every answer a flag can give, built once when the flag set is compiled: off; on by a strategy (or
- * by having none) without a variant; on with one of the strategy's or the flag's variants, chosen
- * by an override or by weight. A request picks one of these frozen objects, so evaluating a flag
- * allocates nothing and each answer can be serialised once (see rendered.ts).
+ * Every answer a flag can give: off; on by a strategy (or by having none) without a variant; on
+ * with one of the strategy's or the flag's variants, chosen by an override or by weight. Each is a
+ * frozen object made the first time a request needs it and handed out from then on, so evaluating
+ * a flag allocates nothing once warm, and each answer can be serialised once (see rendered.ts).
+ * (Made on first use rather than at compile time: a flag set has far more possible answers than a
+ * day of traffic gives, and making them all would make compiling a large set slow.)
  *
  * Their fields are the ones SnapshotEngine builds from the stock SDK's result, in the same order:
  * the variant as getVariant returns it (payload only when there is one), the reason from the same
@@ -16,59 +18,76 @@ import type { VariantDefinition } from './variants.js';
 /** Which strategy turned the flag on: its index, or NO_STRATEGIES for a flag on with an empty strategy list. */
 export const NO_STRATEGIES = -1;
 
+type VariantBy = 'none' | 'override' | 'weight' | 'single';
+
+/** The answers of one matching strategy, made as they are asked for. */
 interface ByStrategy {
-  noVariant: Evaluation;
+  matched: StrategyTraits | undefined;
+  strategyVariants: readonly VariantDefinition[];
+  noVariant: Evaluation | undefined;
   /** [index * 2 + (override ? 1 : 0)] as CompiledVariants.select answers. */
-  strategyVariants: Evaluation[];
-  flagVariants: Evaluation[];
+  strategyAnswers: Array<Evaluation | undefined>;
+  flagAnswers: Array<Evaluation | undefined>;
 }
 
 export class FlagOutcomes {
   readonly off: Evaluation;
-  private readonly byStrategy: ByStrategy[];
-  private readonly withoutStrategies: ByStrategy;
+  private readonly byStrategy: Array<ByStrategy | undefined>;
+  private withoutStrategies: ByStrategy | undefined;
+  private readonly flagVariants: readonly VariantDefinition[];
 
-  constructor(feature: ClientFeature, traits: FlagTraits) {
+  constructor(
+    private readonly feature: ClientFeature,
+    private readonly traits: FlagTraits,
+  ) {
     const disabled: EvaluatedVariant = { name: 'disabled', enabled: false, feature_enabled: false, featureEnabled: false };
     this.off = outcome(feature, false, disabled, feature.enabled ? 'DEFAULT' : 'DISABLED');
-    const flagVariants = (feature.variants ?? []) as VariantDefinition[];
-    const forStrategy = (matched: StrategyTraits | undefined, strategyVariants: VariantDefinition[]): ByStrategy => {
-      const on = (variant: EvaluatedVariant, variantBy: 'none' | 'override' | 'weight' | 'single') =>
-        outcome(feature, true, variant, reasonFor(feature.enabled, traits, { enabled: true, matched, variantBy }));
-      const variantsOf = (list: VariantDefinition[], traitsOfList: VariantList | undefined) =>
-        list.flatMap((v) => {
-          const variant: EvaluatedVariant = { name: v.name, enabled: true, feature_enabled: true, featureEnabled: true };
-          if (v.payload) variant.payload = v.payload;
-          return [on(variant, traitsOfList?.weighted ? 'weight' : 'single'), on(variant, 'override')];
-        });
-      return {
-        noVariant: on({ name: 'disabled', enabled: false, feature_enabled: true, featureEnabled: true }, 'none'),
-        strategyVariants: variantsOf(strategyVariants, matched?.variants),
-        flagVariants: variantsOf(flagVariants, traits.variants),
-      };
-    };
-    this.byStrategy = feature.strategies.map((s) => forStrategy(traits.strategies.get(s.parameters), (s.variants ?? []) as VariantDefinition[]));
-    this.withoutStrategies = forStrategy(undefined, []);
+    this.flagVariants = (feature.variants ?? []) as VariantDefinition[];
+    this.byStrategy = new Array(feature.strategies.length).fill(undefined);
   }
 
   private of(strategy: number): ByStrategy {
-    return strategy === NO_STRATEGIES ? this.withoutStrategies : this.byStrategy[strategy]!;
+    if (strategy === NO_STRATEGIES) return (this.withoutStrategies ??= answersOf(undefined, []));
+    let answers = this.byStrategy[strategy];
+    if (!answers) {
+      const definition = this.feature.strategies[strategy]!;
+      this.byStrategy[strategy] = answers = answersOf(this.traits.strategies.get(definition.parameters), (definition.variants ?? []) as VariantDefinition[]);
+    }
+    return answers;
+  }
+
+  private on(answers: ByStrategy, variant: EvaluatedVariant, variantBy: VariantBy): Evaluation {
+    return outcome(this.feature, true, variant, reasonFor(this.feature.enabled, this.traits, { enabled: true, matched: answers.matched, variantBy }));
   }
 
   /** On, without a variant (none defined, or their weights add up to nothing). */
   noVariant(strategy: number): Evaluation {
-    return this.of(strategy).noVariant;
+    const answers = this.of(strategy);
+    return (answers.noVariant ??= this.on(answers, { name: 'disabled', enabled: false, feature_enabled: true, featureEnabled: true }, 'none'));
   }
 
   /** On, with the strategy's own variant `choice` (CompiledVariants.select's answer). */
   strategyVariant(strategy: number, choice: number): Evaluation {
-    return this.of(strategy).strategyVariants[choice]!;
+    const answers = this.of(strategy);
+    return (answers.strategyAnswers[choice] ??= this.variantAnswer(answers, answers.strategyVariants, answers.matched?.variants, choice));
   }
 
   /** On, with the flag's variant `choice`. */
   flagVariant(strategy: number, choice: number): Evaluation {
-    return this.of(strategy).flagVariants[choice]!;
+    const answers = this.of(strategy);
+    return (answers.flagAnswers[choice] ??= this.variantAnswer(answers, this.flagVariants, this.traits.variants, choice));
   }
+
+  private variantAnswer(answers: ByStrategy, list: readonly VariantDefinition[], traits: VariantList | undefined, choice: number): Evaluation {
+    const definition = list[choice >> 1]!;
+    const variant: EvaluatedVariant = { name: definition.name, enabled: true, feature_enabled: true, featureEnabled: true };
+    if (definition.payload) variant.payload = definition.payload;
+    return this.on(answers, variant, choice & 1 ? 'override' : traits?.weighted ? 'weight' : 'single');
+  }
+}
+
+function answersOf(matched: StrategyTraits | undefined, strategyVariants: readonly VariantDefinition[]): ByStrategy {
+  return { matched, strategyVariants, noVariant: undefined, strategyAnswers: [], flagAnswers: [] };
 }
 
 function outcome(feature: ClientFeature, enabled: boolean, variant: EvaluatedVariant, reason: Evaluation['reason']): Evaluation {
