@@ -4,6 +4,8 @@
  * the same contexts the load runs send, each built as the frontend API builds it (validated,
  * environment filled in, a userId of its own). CPU time of evaluateAll in rounds of ~0.3 s after a
  * warm-up; the median round is reported, as µs per flag (the round's CPU time / requests / flags).
+ *
+ * Standalone: `npx tsx bench/evaluation-cost.ts` (BENCH_QUICK=1: fewer rounds) prints both engines' cost.
  */
 import type { Context } from 'unleash-client';
 import { CompiledEngine } from '../src/evaluation/compiled/compiled-engine.js';
@@ -54,4 +56,11 @@ export function measureEvaluationCost(fixture: Fixture, benchContexts: BenchCont
   const compiled = measure(new CompiledEngine(features(), segments()), contexts, rounds, 0.3);
   const stock = measure(new SnapshotEngine(features(), segments()), contexts, rounds, 0.3);
   return { flags: fixture.features.length, contexts: contexts.length, compiled, stock };
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+  const { buildFixture } = await import('./fixture.js');
+  const { realisticContexts } = await import('./evaluation-requests.js');
+  const cost = measureEvaluationCost(buildFixture(200), realisticContexts(1_000), process.env.BENCH_QUICK === '1');
+  console.log(JSON.stringify(cost, null, 2));
 }
