@@ -1,23 +1,33 @@
 /**
- * Server-side evaluation under load: the frontend API (GET /api/frontend, as unleash-proxy-client
- * polls it) and OFREP's bulk route (POST /ofrep/v1/evaluate/flags), each evaluating the 200-flag
- * bench fixture for a rotating set of realistic contexts (every request a different user).
- * Reports requests/s, flag evaluations/s (requests × flags evaluated per request), latency
- * percentiles and the controller's CPU per request.
+ * Server-side evaluation under load, side by side with the Unleash Proxy: the controller's frontend
+ * API (GET /api/frontend, as unleash-proxy-client polls it) and OFREP bulk route (POST
+ * /ofrep/v1/evaluate/flags), and the Unleash Proxy's frontend API (GET /proxy, @unleash/proxy on
+ * the stock Node SDK) whose SDK reads the same 200 flags from the controller's client API. Every
+ * target gets the same contexts in the same order, each request with a userId of its own, over the
+ * same connections from the same load generator, each server process on the same core in turn.
+ * Beside them, the in-process cost of one flag evaluation (evaluation-cost.ts).
  *
- * Standalone: `npx tsx bench/evaluation-load.ts` (BENCH_QUICK=1 for short runs) prints the figures;
+ * Standalone: `npx tsx bench/evaluation-load.ts` (BENCH_QUICK=1 for short runs) prints the section;
  * `npm run bench` runs it as one section of the report.
  */
 import autocannon from 'autocannon';
+import { type EvaluationCost, measureEvaluationCost } from './evaluation-cost.js';
+import { renderEvaluationSection } from './evaluation-report.js';
+import { type RequestPlan, realisticContexts, requestPlans } from './evaluation-requests.js';
 import { buildFixture } from './fixture.js';
-import { cpuFigures, machineBusySeconds, waitForQuiet, type LoadResult } from './http-load.js';
-import type { Check } from './report.js';
-import { ENV, pinToCpu, processCpuSeconds, startStack } from './stack.js';
+import { cpuFigures, machineBusySeconds, runLoad, WRK_VERSION, waitForQuiet, type LoadResult } from './http-load.js';
+import { ENV, pinToCpu, processCpuSeconds, startPortPrinter, startStack } from './stack.js';
+
+export { evaluationChecks, renderEvaluationSection } from './evaluation-report.js';
 
 export interface EvaluationRun extends LoadResult {
   route: string;
   flagsPerRequest: number;
   evaluationsPerSecond: number;
+  /** Bytes of the first answer's body (identity encoding: no target compresses for wrk). */
+  bodyBytes: number;
+  /** req/s of each repeat, when the least disturbed of several is reported. */
+  repeatsRps?: number[];
 }
 
 export interface EvaluationLoadResult {
@@ -25,121 +35,96 @@ export interface EvaluationLoadResult {
   contexts: number;
   connections: number;
   pinned: boolean;
+  loadGenerator: string;
+  /** The Unleash Proxy first, then the frontend API and OFREP bulk. */
   runs: EvaluationRun[];
+  /** Contexts for which the proxy's answer and the frontend API's had the same flags on with the same variants. */
+  agreement: { compared: number; same: number };
+  cost?: EvaluationCost;
 }
 
 export interface EvaluationLoadOptions {
   connections: number;
   durationS: number;
   warmupS: number;
-  /** Where the controller runs when pinning is possible (the load generator stays where it is). */
+  repeats: number;
+  quick: boolean;
+  /** Where the servers run when pinning is possible (the load generator stays where it is). */
   serverCpu?: number;
   running: Set<{ stop(): Promise<void> }>;
 }
 
-const APPS = ['web-frontend', 'mobile-ios', 'mobile-android', 'admin-portal'];
-const REGIONS = ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2', 'ap-southeast-1'];
-const PLANS = ['free', 'pro', 'team', 'enterprise'];
-const DOMAINS = ['example.com', 'example.org', 'mail.test'];
+const PROXY_KEY = 'bench-proxy-client-key';
 
-/** Contexts like the ones the fixture's constraints look at: app, user, session, address, region, plan, version… */
-export function realisticContexts(count: number): Array<Record<string, string | Record<string, string>>> {
-  return Array.from({ length: count }, (_, i) => ({
-    appName: APPS[i % APPS.length]!,
-    userId: String(1 + ((i * 7919) % 99_999)),
-    sessionId: `sess-${(i * 104_729) % 1_000_000}`,
-    remoteAddress: i % 3 === 0 ? `10.${i % 255}.${(i * 7) % 255}.${(i * 13) % 255}` : `192.168.${i % 3}.${(i * 11) % 255}`,
-    properties: {
-      region: REGIONS[i % REGIONS.length]!,
-      plan: PLANS[(i * 3) % PLANS.length]!,
-      email: `user${i}@${DOMAINS[i % DOMAINS.length]}`,
-      appVersion: `${1 + (i % 5)}.${i % 20}.${i % 10}`,
-      accountAgeDays: String((i * 37) % 400),
-    },
-  }));
-}
-
-function frontendQuery(context: Record<string, string | Record<string, string>>): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(context)) {
-    if (typeof value === 'string') params.append(key, value);
-    else for (const [p, v] of Object.entries(value)) params.append(`properties[${p}]`, v);
-  }
-  return `/api/frontend?${params}`;
-}
-
-function ofrepBody(context: Record<string, string | Record<string, string>>): string {
-  const { userId, properties, ...rest } = context as Record<string, string> & { properties: Record<string, string> };
-  return JSON.stringify({ context: { targetingKey: userId, ...rest, ...properties } });
-}
-
-/** One autocannon run whose every request carries the next context of the rotation. */
-async function load(opts: {
-  url: string;
-  pid: number;
-  label: string;
-  method: 'GET' | 'POST';
-  headers: Record<string, string>;
-  next: (i: number) => { path: string; body?: string };
-  connections: number;
-  durationS: number;
-}): Promise<LoadResult> {
-  let i = 0;
-  const cpu0 = processCpuSeconds(opts.pid);
+/** One run of a plan, with wrk (its Lua script fills in the users) or else autocannon (in this process). */
+async function load(plan: RequestPlan, target: { url: string; pid: number }, connections: number, durationS: number): Promise<LoadResult> {
+  if (WRK_VERSION) return runLoad({ ...plan, url: target.url, connections, durationS, expectStatus: 200, serverPid: target.pid, script: plan.wrkScript });
+  let n = 0;
+  const cpu0 = processCpuSeconds(target.pid);
   const machine0 = machineBusySeconds();
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await autocannon({
-    url: opts.url,
-    connections: opts.connections,
+    url: target.url,
+    connections,
     pipelining: 1,
-    duration: opts.durationS,
+    duration: durationS,
     timeout: 10,
-    requests: [
-      {
-        method: opts.method,
-        headers: opts.headers,
-        setupRequest: (request) => ({ ...request, ...opts.next(i++) }),
-      },
-    ],
+    requests: [{ method: plan.method, headers: plan.headers, setupRequest: (request) => ({ ...request, ...plan.next(++n) }) }],
   });
   const wallS = (performance.now() - t0) / 1000;
   const self = process.cpuUsage(self0);
-  const cpu1 = processCpuSeconds(opts.pid);
+  const cpu1 = processCpuSeconds(target.pid);
   const machine1 = machineBusySeconds();
   const statusCodes: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = (stat as { count: number }).count;
   const total = Object.values(statusCodes).reduce((a, b) => a + b, 0);
-  const durationS = result.duration || opts.durationS;
-  const serverCpu = cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0;
+  const seconds = result.duration || durationS;
+  const { mean, p50, p90, p99, max } = result.latency;
   return {
-    label: opts.label,
-    path: opts.next(0).path.split('?')[0]!,
-    connections: opts.connections,
-    durationS: Math.round(durationS * 100) / 100,
+    label: plan.label,
+    path: plan.path,
+    connections,
+    durationS: Math.round(seconds * 100) / 100,
     requests: total,
-    rps: Math.round(total / durationS),
-    latency: {
-      mean: Math.round(result.latency.mean * 100) / 100,
-      p50: result.latency.p50,
-      p90: result.latency.p90,
-      p99: result.latency.p99,
-      max: result.latency.max,
-    },
+    rps: Math.round(total / seconds),
+    latency: { mean: Math.round(mean * 100) / 100, p50, p90, p99, max },
     statusCodes,
     unexpected: total - (statusCodes['200'] ?? 0),
     errors: result.errors,
     timeouts: result.timeouts,
     bodyBytesPerRequest: 0,
-    throughputMBps: Math.round((result.throughput.total / durationS / 1e6) * 10) / 10,
+    throughputMBps: Math.round((result.throughput.total / seconds / 1e6) * 10) / 10,
     ...cpuFigures({
       requests: total,
       wallS,
-      serverCpu,
+      serverCpu: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
       loadGenCpu: (self.user + self.system) / 1e6,
       machineBusy: machine0 === undefined || machine1 === undefined ? undefined : machine1 - machine0,
     }),
   };
+}
+
+async function send(url: string, plan: RequestPlan, n: number): Promise<{ status: number; text: string }> {
+  const request = plan.next(n);
+  const res = await fetch(`${url}${request.path}`, { method: plan.method, headers: plan.headers, body: request.body });
+  return { status: res.status, text: await res.text() };
+}
+
+/** Which flags are on, with which variant and payload: what the proxy and the frontend API must agree on. */
+function answerKey(text: string): string {
+  const { toggles } = JSON.parse(text) as { toggles: Array<{ name: string; variant: { name: string; payload?: unknown } }> };
+  return JSON.stringify(toggles.map((t) => [t.name, t.variant.name, t.variant.payload ?? null]).sort());
+}
+
+async function waitForProxy(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const res = await fetch(`${url}/proxy/health`).catch(() => undefined);
+    if (res?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`the Unleash Proxy did not fetch the flags within 20 s (health ${res?.status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export async function measureEvaluationLoad(opts: EvaluationLoadOptions, log: (line: string) => void): Promise<EvaluationLoadResult> {
@@ -147,57 +132,79 @@ export async function measureEvaluationLoad(opts: EvaluationLoadOptions, log: (l
   // The per-token rate limit would be what this measures otherwise: the bench process is one token.
   const stack = await withEnv({ EVALUATION_RATE_LIMIT: '0' }, () => startStack('redis', fixture));
   opts.running.add(stack);
+  const cleanups: Array<() => Promise<void> | void> = [];
   try {
-    const pinned = opts.serverCpu !== undefined && pinToCpu(stack.pid, opts.serverCpu);
     const frontend = await stack.admin('POST', '/api/admin/tokens', { kind: 'frontend', environment: ENV, name: 'bench-frontend' });
-    if (frontend.status !== 201) throw new Error(`frontend token: ${frontend.status}`);
+    const upstream = await stack.admin('POST', '/api/admin/tokens', { kind: 'client', environment: ENV, name: 'bench-unleash-proxy' });
+    if (frontend.status !== 201 || upstream.status !== 201) throw new Error(`tokens: ${frontend.status} ${upstream.status}`);
+    const proxy = await startPortPrinter('unleash-proxy.ts', [], {
+      UPSTREAM_URL: `${stack.url}/api`,
+      UPSTREAM_TOKEN: upstream.body.secret,
+      CLIENT_KEY: PROXY_KEY,
+    });
+    opts.running.add(proxy);
+    cleanups.push(async () => {
+      opts.running.delete(proxy);
+      await proxy.stop();
+    });
+    await waitForProxy(proxy.url);
+    const pinned = opts.serverCpu !== undefined && pinToCpu(stack.pid, opts.serverCpu) && pinToCpu(proxy.pid, opts.serverCpu);
     const contexts = realisticContexts(1_000);
-    const target = { url: stack.url, pid: stack.pid, connections: opts.connections };
-    const routes: Array<{
-      label: string;
-      route: string;
-      method: 'GET' | 'POST';
-      headers: Record<string, string>;
-      next: (i: number) => { path: string; body?: string };
-    }> = [
-      {
-        label: 'frontend API (GET, query-string context)',
-        route: 'GET /api/frontend',
-        method: 'GET',
-        headers: { Authorization: frontend.body.secret as string, 'unleash-appname': 'bench-web', 'unleash-sdk': 'unleash-client-js:3.8.2' },
-        next: (i: number) => ({ path: frontendQuery(contexts[i % contexts.length]!) }),
-      },
-      {
-        label: 'OFREP bulk (POST, JSON context)',
-        route: 'POST /ofrep/v1/evaluate/flags',
-        method: 'POST',
-        headers: { Authorization: stack.clientSecret, 'Content-Type': 'application/json' },
-        next: (i: number) => ({ path: '/ofrep/v1/evaluate/flags', body: ofrepBody(contexts[i % contexts.length]!) }),
-      },
-    ];
-    const runs: EvaluationRun[] = [];
-    for (const r of routes) {
-      const first = r.next(0);
-      const probe = await fetch(`${stack.url}${first.path}`, { method: r.method, headers: r.headers, body: first.body });
-      const body = (await probe.json()) as { toggles?: unknown[]; flags?: unknown[] };
-      if (probe.status !== 200) throw new Error(`${r.route}: expected 200, got ${probe.status}`);
-      log(`  evaluation: ${r.route} answers ${(body.toggles ?? body.flags)!.length} entries for the first context`);
-      await load({ ...target, ...r, durationS: opts.warmupS });
-      await waitForQuiet(4_000);
-      const result = await load({ ...target, ...r, durationS: opts.durationS });
-      const run: EvaluationRun = {
-        ...result,
-        route: r.route,
-        flagsPerRequest: fixture.features.length,
-        evaluationsPerSecond: result.rps * fixture.features.length,
-      };
-      log(
-        `  evaluation: ${r.route}: ${run.rps}/s (${run.evaluationsPerSecond.toLocaleString('en-US')} evaluations/s) p50 ${run.latency.p50} ms p99 ${run.latency.p99} ms, ${run.serverCpuUsPerRequest} µs server CPU/request, statuses ${JSON.stringify(run.statusCodes)}`,
-      );
-      runs.push(run);
+    const { plans, remove } = requestPlans(contexts, { frontend: frontend.body.secret, client: stack.clientSecret, proxy: PROXY_KEY });
+    cleanups.push(remove);
+    const targets = [proxy, stack, stack];
+
+    // Same flags, same answers: the proxy and the frontend API agree on every flag that is on, and its variant.
+    const compared = opts.quick ? 20 : 100;
+    let same = 0;
+    for (let n = 1; n <= compared; n++) {
+      const [theirs, ours] = await Promise.all([send(proxy.url, plans[0]!, n), send(stack.url, plans[1]!, n)]);
+      if (theirs.status === 200 && ours.status === 200 && answerKey(theirs.text) === answerKey(ours.text)) same++;
     }
-    return { flags: fixture.features.length, contexts: contexts.length, connections: opts.connections, pinned, runs };
+    log(`  evaluation: the Unleash Proxy and the frontend API agree on ${same} of ${compared} contexts`);
+
+    const bodies = await Promise.all(plans.map((plan, i) => send(targets[i]!.url, plan, 1)));
+    for (const [i, body] of bodies.entries()) if (body.status !== 200) throw new Error(`${plans[i]!.route}: expected 200, got ${body.status}`);
+    for (const [i, plan] of plans.entries()) await load(plan, targets[i]!, opts.connections, opts.warmupS);
+    const repeats: LoadResult[][] = plans.map(() => []);
+    for (let r = 0; r < opts.repeats; r++) {
+      for (const [i, plan] of plans.entries()) {
+        await waitForQuiet(4_000);
+        const result = await load(plan, targets[i]!, opts.connections, opts.durationS);
+        log(
+          `  evaluation: ${plan.route}: ${result.rps}/s p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms, ${result.serverCpuUsPerRequest} µs server CPU/request, rest of machine ${result.otherCpuPct}%`,
+        );
+        repeats[i]!.push(result);
+      }
+    }
+    const runs = plans.map((plan, i): EvaluationRun => {
+      // The machine is shared: the run least disturbed by other processes stands for the target.
+      const chosen = [...repeats[i]!].sort((a, b) => (a.otherCpuPct ?? 0) - (b.otherCpuPct ?? 0) || b.rps - a.rps)[0]!;
+      return {
+        ...chosen,
+        route: plan.route,
+        flagsPerRequest: fixture.features.length,
+        evaluationsPerSecond: chosen.rps * fixture.features.length,
+        bodyBytes: Buffer.byteLength(bodies[i]!.text),
+        ...(repeats[i]!.length > 1 ? { repeatsRps: repeats[i]!.map((x) => x.rps) } : {}),
+      };
+    });
+    log('  evaluation: cost per flag in-process (compiled evaluator, stock engine)…');
+    const cost = measureEvaluationCost(fixture, contexts, opts.quick);
+    log(`  evaluation: ${cost.compiled.usPerFlag} µs per flag compiled, ${cost.stock.usPerFlag} µs per flag with the stock engine`);
+    const loadGenerator = WRK_VERSION ? `wrk ${WRK_VERSION} (one thread, Lua script)` : 'autocannon (in the bench process)';
+    return {
+      flags: fixture.features.length,
+      contexts: contexts.length,
+      connections: opts.connections,
+      pinned,
+      loadGenerator,
+      runs,
+      agreement: { compared, same },
+      cost,
+    };
   } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
     opts.running.delete(stack);
     await stack.stop();
   }
@@ -216,45 +223,13 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
   }
 }
 
-/** Report rows: evaluations/s and p99 per route (no target was set for these; they are recorded as measured). */
-export function evaluationChecks(result: EvaluationLoadResult): Check[] {
-  return result.runs.map((r) => ({
-    name: `${r.route}: ${result.flags} flags per request, ${r.connections} connections`,
-    target: 'recorded (no target)',
-    measured: `${r.evaluationsPerSecond.toLocaleString('en-US')} evaluations/s (${r.rps.toLocaleString('en-US')} req/s), p99 ${r.latency.p99} ms`,
-    pass: r.errors + r.timeouts + r.unexpected === 0,
-  }));
-}
-
-export function renderEvaluationSection(result: EvaluationLoadResult): string[] {
-  const out = ['## Server-side evaluation (frontend API, OFREP)', ''];
-  out.push(
-    `A controller process on its own redis-server${result.pinned ? ' (pinned to CPU 1)' : ''} with the ${result.flags}-flag fixture, EVALUATION_RATE_LIMIT=0. ` +
-      `Each request carries the next of ${result.contexts.toLocaleString('en-US')} realistic contexts (app, user, session, address, region, plan, email, app version, account age), so every answer is evaluated, never served from a cache; ` +
-      `each evaluates all ${result.flags} flags with the stock SDK's engine. autocannon, ${result.connections} connections, no pipelining.`,
-    '',
-  );
-  out.push('| Route | req/s | evaluations/s | p50 | p90 | p99 | max | Statuses | Server CPU | µs CPU/req | req/s per server core |');
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
-  for (const r of result.runs) {
-    const statuses = Object.entries(r.statusCodes)
-      .map(([c, n]) => `${c}×${n.toLocaleString('en-US')}`)
-      .join(' ');
-    out.push(
-      `| ${r.label} | ${r.rps.toLocaleString('en-US')} | ${r.evaluationsPerSecond.toLocaleString('en-US')} | ${r.latency.p50} ms | ${r.latency.p90} ms | ${r.latency.p99} ms | ${r.latency.max} ms | ${statuses} | ${r.serverCpuPct ?? '?'}% | ${r.serverCpuUsPerRequest ?? '?'} | ${r.projectedRpsPerCore?.toLocaleString('en-US') ?? '?'} |`,
-    );
-  }
-  out.push('');
-  return out;
-}
-
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
   const quick = process.env.BENCH_QUICK === '1';
   const running = new Set<{ stop(): Promise<void> }>();
   const pinnedSelf = pinToCpu(process.pid, 0);
   try {
     const result = await measureEvaluationLoad(
-      { connections: 16, durationS: quick ? 3 : 8, warmupS: quick ? 1 : 3, serverCpu: pinnedSelf ? 1 : undefined, running },
+      { connections: 16, durationS: quick ? 3 : 6, warmupS: quick ? 1 : 3, repeats: quick ? 1 : 3, quick, serverCpu: pinnedSelf ? 1 : undefined, running },
       (line) => console.error(line),
     );
     console.log(renderEvaluationSection(result).join('\n'));

@@ -3,7 +3,8 @@
  * (1) GET /api/client/features under autocannon (gzip, 304, identity; Redis and embedded store) and
  * (2) kill-to-SDK latency with 1,000 SSE streams and a few stock SDKs, then (3) one rollout-loop tick over
  * 10,000 active rollouts (bench/rollout-tick.ts), with outcomes as stock SDKs' applications report them
- * and again with per-user counts, and (4) breach-to-disabled latency (bench/breach-latency.ts).
+ * and again with per-user counts, (4) breach-to-disabled latency (bench/breach-latency.ts), and (5) the
+ * frontend API and OFREP bulk beside the Unleash Proxy, with the cost of one flag evaluation (bench/evaluation-load.ts).
  * Writes bench/reports/latest.{md,json}.
  * BENCH_QUICK=1 shortens every run (for iterating on the bench itself, not for figures).
  */
@@ -253,10 +254,10 @@ async function main(): Promise<void> {
     console.error(`  breach latency failed: ${err instanceof Error ? err.stack : String(err)}`);
   }
 
-  console.error('  server-side evaluation: frontend API and OFREP bulk, 200 flags…');
+  console.error('  server-side evaluation: frontend API and OFREP bulk beside the Unleash Proxy, 200 flags…');
   try {
     report.evaluation = await measureEvaluationLoad(
-      { connections: 16, durationS: QUICK ? 3 : 8, warmupS: QUICK ? 1 : 3, serverCpu: pinned ? 1 : undefined, running },
+      { connections: 16, durationS: QUICK ? 3 : 6, warmupS: QUICK ? 1 : 3, repeats: QUICK ? 1 : 3, quick: QUICK, serverCpu: pinned ? 1 : undefined, running },
       (line) => console.error(line),
     );
   } catch (err) {

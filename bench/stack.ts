@@ -107,27 +107,39 @@ export async function startReference(gzip: Buffer, json: Buffer, tag: string): P
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rc-bench-ref-'));
   writeFileSync(path.join(dir, 'body.gz'), gzip);
   writeFileSync(path.join(dir, 'body.json'), json);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'reference-server.ts'), path.join(dir, 'body.gz'), path.join(dir, 'body.json'), tag],
-    {
-      cwd: path.resolve(import.meta.dirname, '..'),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+  return startPortPrinter('reference-server.ts', [path.join(dir, 'body.gz'), path.join(dir, 'body.json'), tag], {}, () =>
+    rmSync(dir, { recursive: true, force: true }),
   );
+}
+
+/**
+ * Starts a bench script (`node --import tsx bench/<script>`) as its own process and waits for the
+ * port it prints on stdout once listening; `cleanup` runs after it has stopped.
+ */
+export async function startPortPrinter(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  cleanup: () => void = () => {},
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, script), ...args], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   };
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('reference server did not start within 10 s')), 10_000);
+      const timer = setTimeout(() => reject(new Error(`${script} did not start within 10 s`)), 10_000);
       child.stdout!.once('data', (d: Buffer) => (clearTimeout(timer), resolve(Number(d.toString().trim()))));
-      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`reference server exited with ${code}`))));
+      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${script} exited with ${code}`))));
     });
     return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
   } catch (err) {

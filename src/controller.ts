@@ -42,6 +42,7 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_IN_FLIGHT, RolloutLoop } from './ro
 import { prometheusProviderFromConfig } from './metrics/prometheus/index.js';
 import { rolloutRoutes } from './rollouts/rollout-routes.js';
 import { ServerEvaluation } from './evaluation/server-evaluation.js';
+import { FRONTEND_ROUTE, frontendFastLane } from './frontend/frontend-fast-lane.js';
 import { frontendRoutes } from './frontend/frontend-routes.js';
 import { ofrepRoutes } from './ofrep/ofrep-routes.js';
 import { reportRoutes } from './reports/report-routes.js';
@@ -222,10 +223,16 @@ export async function startController(config: Config, logger: Logger, options: C
     limitLog,
   });
   const fastLane = featuresFastLane({ tokens: tokenIndex, state, fetches, logger });
+  const frontendLane = frontendFastLane({
+    tokens: tokenIndex,
+    evaluation: serverEvaluation,
+    parseQuery: app.get('query parser fn') as (query: string) => unknown,
+  });
   const timeouts = { headersMs: config.HTTP_HEADERS_TIMEOUT_MS, requestMs: config.HTTP_REQUEST_TIMEOUT_MS };
   const server = createHttpServer(timeouts, limitLog, (req, res) => {
     observability.http.begin(req, res);
     if (fastLane(req, res)) observability.http.servedAs(res, FEATURES_ROUTE);
+    else if (frontendLane(req, res)) observability.http.servedAs(res, FRONTEND_ROUTE);
     else app(req, res);
   });
   await new Promise<void>((resolve, reject) => {

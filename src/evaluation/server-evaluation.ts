@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'unleash-client';
 import type { StoredToken } from '../auth/token-model.js';
 import { LimitError } from '../errors/limit-error.js';
@@ -9,12 +9,13 @@ import { matchesIfNoneMatch } from '../serving/rendered-payload.js';
 import type { ServingState } from '../serving/serving-state.js';
 import type { Store } from '../store/port.js';
 import { stickinessValue } from '../rollouts/stickiness.js';
+import { hashValue } from '../metrics/bottom-k.js';
 import { userSampleHash } from '../rollouts/unit-bucket.js';
 import { EngineCache } from './engine-cache.js';
 import type { Evaluation } from './evaluation.js';
 import { ExposureBatcher } from './exposure-batcher.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { SnapshotEngine } from './unleash-engine.js';
+import type { EvaluationEngine } from './flag-catalog.js';
 
 export interface ServerEvaluationOptions {
   /** Requests per second per token on this replica (0: no limit). */
@@ -36,6 +37,8 @@ export class ServerEvaluation {
   private readonly limiter: RateLimiter;
   private readonly exposures: ExposureBatcher;
   private readonly sweep: NodeJS.Timeout;
+  /** Per engine, the stickiness field of each flag a rollout may move (by position in flagNames). */
+  private readonly stickinessByIndex = new WeakMap<EvaluationEngine, Array<string | undefined>>();
 
   constructor(state: ServingState, store: Store, logger: Logger, now: () => number, options: ServerEvaluationOptions) {
     this.engines = new EngineCache(state);
@@ -49,35 +52,49 @@ export class ServerEvaluation {
    * The token's environment and engine, once the token is within its rate. Over it: 429 with
    * Retry-After in seconds (OFREP providers and browsers both read that form).
    */
-  admit(token: StoredToken | undefined): { env: string; engine: SnapshotEngine } {
-    const env = tokenEnvironment(token);
-    const waitSeconds = this.limiter.take(token!.id);
-    if (waitSeconds > 0) {
+  admit(token: StoredToken | undefined): { env: string; engine: EvaluationEngine } {
+    const admitted = this.tryAdmit(token);
+    if (typeof admitted === 'number') {
       throw new LimitError(
         'rate-limited',
         'rate_limited',
-        `this token sent too many evaluation requests; retry after ${waitSeconds} s`,
+        `this token sent too many evaluation requests; retry after ${admitted} s`,
         'EVALUATION_RATE_LIMIT',
-        waitSeconds,
+        admitted,
       );
     }
-    return { env, engine: this.engines.forEnvironment(env) };
+    return admitted;
+  }
+
+  /** The same, answering the seconds to wait instead of throwing (a refusal takes nothing from the token's bucket, so asking again gives the same answer). */
+  tryAdmit(token: StoredToken | undefined): { env: string; engine: EvaluationEngine } | number {
+    const env = tokenEnvironment(token);
+    const waitSeconds = this.limiter.take(token!.id);
+    return waitSeconds > 0 ? waitSeconds : { env, engine: this.engines.forEnvironment(env) };
   }
 
   /**
    * Every evaluation served counts as an exposure, as an SDK's isEnabled/getVariant would, and its
-   * user in the flag's user sample. The user's hash is taken once per stickiness value, however
+   * user in the flag's user sample. The user's hash is taken once per stickiness field, however
    * many flags the request evaluated.
    */
-  count(env: string, evaluations: Iterable<Evaluation>, context: Context, engine: SnapshotEngine): void {
-    const hashes = new Map<string, string>();
+  count(env: string, evaluations: Iterable<Evaluation>, context: Context, engine: EvaluationEngine): void {
+    const hashOf = userHashes(context);
     this.exposures.count(env, evaluations, (flag) => {
       const stickiness = engine.rolloutStickiness(flag);
-      const value = stickiness && stickinessValue(stickiness, context);
-      if (value === undefined) return undefined;
-      let hash = hashes.get(value);
-      if (hash === undefined) hashes.set(value, (hash = userSampleHash(value)));
-      return hash;
+      return stickiness && hashOf(stickiness.field);
+    });
+  }
+
+  /** The same for evaluateAll's answer (every flag, in the engine's order), counted by position. */
+  countAll(env: string, evaluations: readonly Evaluation[], context: Context, engine: EvaluationEngine): void {
+    let byIndex = this.stickinessByIndex.get(engine);
+    if (!byIndex) this.stickinessByIndex.set(engine, (byIndex = engine.flagNames.map((flag) => engine.rolloutStickiness(flag)?.field)));
+    const fields = byIndex;
+    const hashOf = userHashes(context);
+    this.exposures.countAll(env, engine.flagNames, evaluations, (_flag, index) => {
+      const field = fields[index];
+      return field === undefined ? undefined : hashOf(field);
     });
   }
 
@@ -92,6 +109,26 @@ export class ServerEvaluation {
   }
 }
 
+/** A request's user sample hash (hashValue of userSampleHash) per stickiness field, each worked out once (nearly every flag asks for the same field). */
+function userHashes(context: Context): (field: string) => number | undefined {
+  const hashes = new Map<string, number | undefined>();
+  let lastField: string | undefined;
+  let lastHash: number | undefined;
+  return (field) => {
+    if (field === lastField) return lastHash;
+    let hash: number | undefined;
+    if (hashes.has(field)) hash = hashes.get(field);
+    else {
+      const value = stickinessValue({ field, groupId: '' }, context);
+      hash = value === undefined ? undefined : hashValue(userSampleHash(value));
+      hashes.set(field, hash);
+    }
+    lastField = field;
+    lastHash = hash;
+    return hash;
+  };
+}
+
 /** The context fields every evaluation gets unless the caller set them: the token's environment. */
 export function withDefaults(context: Context, env: string, remoteAddress?: string): Context {
   return {
@@ -101,15 +138,20 @@ export function withDefaults(context: Context, env: string, remoteAddress?: stri
   };
 }
 
-/** Sends a JSON body with an ETag of its hash; a matching If-None-Match gets 304 and no body. */
-export function sendWithEtag(req: Request, res: Response, body: unknown): void {
-  const json = JSON.stringify(body);
-  const tag = createHash('sha1').update(json).digest('base64url');
-  res.setHeader('ETag', `"${tag}"`);
-  res.setHeader('Cache-Control', 'no-cache');
-  if (matchesIfNoneMatch(req.header('if-none-match'), tag)) {
-    res.status(304).end();
+/**
+ * Sends a JSON body (assembled from pre-serialised pieces) with an ETag of its hash; a matching
+ * If-None-Match gets 304 and no body. Written with Node's own response methods, so express routes
+ * and the frontend API's fast lane answer alike.
+ */
+export function sendJsonWithEtag(req: IncomingMessage, res: ServerResponse, json: string): void {
+  // Encoded once: hashed, measured and written as the same bytes.
+  const body = Buffer.from(json);
+  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  if (matchesIfNoneMatch(req.headers['if-none-match'], etag.slice(1, -1))) {
+    res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-cache' });
+    res.end();
     return;
   }
-  res.status(200).type('application/json').send(json);
+  res.writeHead(200, { ETag: etag, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length });
+  res.end(body);
 }

@@ -8,8 +8,9 @@ import type { FeatureInterface } from 'unleash-client/lib/feature.js';
 import type { RepositoryInterface } from 'unleash-client/lib/repository/index.js';
 import type { Strategy } from 'unleash-client/lib/strategy/strategy.js';
 import type { ClientFeature, ClientSegment } from '../flags/client-feature.js';
-import { type Stickiness, stickinessOf } from '../rollouts/stickiness.js';
-import { IDENTITY, flagTraits, reasonFor, type EvaluatedVariant, type Evaluation, type FlagTraits, type VariantList } from './evaluation.js';
+import type { Stickiness } from '../rollouts/stickiness.js';
+import { reasonFor, type EvaluatedVariant, type Evaluation, type VariantList } from './evaluation.js';
+import { type EvaluationEngine, FlagCatalog } from './flag-catalog.js';
 
 // The SDK's internals are CommonJS modules outside its public entry point: required the CommonJS way,
 // so that every loader (node, tsx, vitest) resolves the same objects.
@@ -22,29 +23,24 @@ const { defaultStrategies } = require('unleash-client/lib/strategy/index.js') as
 /**
  * The stock SDK's own evaluation engine (unleash-client's UnleashClient: strategies, constraints,
  * segments, variants, dependencies), fed from one snapshot of one environment instead of from its
- * HTTP repository. There is no second evaluator here: every answer is the SDK's, so a flag reaches
- * browsers, OpenFeature apps and server SDKs the same way. Built once per snapshot change.
+ * HTTP repository: every answer is the SDK's own. The frontend API and OFREP are served by the
+ * compiled evaluator (compiled/compiled-engine.ts); this engine is the reference it is held equal to
+ * (tests, and the bench's per-flag cost beside it).
  */
-export class SnapshotEngine {
-  private readonly features = new Map<string, ClientFeature>();
-  private readonly traits = new Map<string, FlagTraits>();
-  /** Flags with a flexibleRollout strategy (the kind a rollout moves): whom they stick to. */
-  private readonly stickiness = new Map<string, Stickiness>();
+export class SnapshotEngine implements EvaluationEngine {
+  private readonly catalog: FlagCatalog;
   private readonly client: SdkClient.default;
   /** The parameters object of the last strategy that said yes; evaluation is synchronous, so one slot is enough. */
   private lastMatch: object | undefined;
   readonly flagNames: readonly string[];
 
   constructor(features: ClientFeature[], segments: ClientSegment[]) {
-    for (const feature of features) {
-      this.features.set(feature.name, feature);
-      this.traits.set(feature.name, flagTraits(feature));
-      if (feature.strategies.some((st) => st.name === 'flexibleRollout')) this.stickiness.set(feature.name, stickinessOf(feature, feature.name));
-    }
-    this.flagNames = features.map((f) => f.name);
-    const segmentsById = new Map(segments.map((s) => [s.id, s]));
+    this.catalog = new FlagCatalog(features, segments);
+    this.flagNames = this.catalog.flagNames;
+    const featuresByName = new Map(this.catalog.features.map((f) => [f.name, f]));
+    const segmentsById = new Map(this.catalog.segments.map((s) => [s.id, s]));
     this.client = new UnleashClient(
-      snapshotRepository(this.features, segmentsById),
+      snapshotRepository(featuresByName, segmentsById),
       defaultStrategies.map((s) => this.observed(s)),
     );
     // The SDK warns about unknown strategies and missing parents through 'warn' events; an emitter without
@@ -65,28 +61,19 @@ export class SnapshotEngine {
   }
 
   has(name: string): boolean {
-    return this.features.has(name);
+    return this.catalog.has(name);
   }
 
-  /** Whom the flag sticks to, when it hands users out by a flexibleRollout strategy (its users are then counted: see ExposureBatcher). */
   rolloutStickiness(name: string): Stickiness | undefined {
-    return this.stickiness.get(name);
+    return this.catalog.rolloutStickiness(name);
   }
 
   splitsTraffic(name: string): boolean {
-    return this.traits.get(name)?.splitsTraffic ?? false;
+    return this.catalog.splitsTraffic(name);
   }
 
-  /**
-   * Whether the flag's answer for this context would be a coin toss: the context has no identity
-   * (userId or sessionId) and some split of the flag sticks to the identity or to a field the
-   * context does not hold. A flag that sticks to fields the context holds (custom stickiness) is
-   * answered as the SDK answers it.
-   */
   needsTargetingKey(name: string, context: Context): boolean {
-    const traits = this.traits.get(name);
-    if (!traits || context.userId || context.sessionId) return false;
-    return traits.sticksTo.some((field) => field === IDENTITY || !resolveContextValue(context, field));
+    return this.catalog.needsTargetingKey(name, context);
   }
 
   /**
@@ -94,9 +81,9 @@ export class SnapshotEngine {
    * variant, so a random rollout cannot say "on" and then hand out the disabled variant).
    */
   evaluate(name: string, context: Context): Evaluation | undefined {
-    const feature = this.features.get(name);
+    const feature = this.catalog.feature(name);
     if (!feature) return undefined;
-    const traits = this.traits.get(name)!;
+    const traits = this.catalog.traitsOf(name)!;
     this.lastMatch = undefined;
     const result = this.client.forceGetVariant(name, context);
     const enabled = Boolean(result.feature_enabled);

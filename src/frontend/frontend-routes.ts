@@ -1,9 +1,12 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { StoredToken } from '../auth/token-model.js';
 import { clientAddress, contextFieldsSchema, contextSchema, toUnleashContext } from '../evaluation/context.js';
 import type { Evaluation } from '../evaluation/evaluation.js';
-import { sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
+import type { EvaluationEngine } from '../evaluation/flag-catalog.js';
+import { renderedOnce } from '../evaluation/rendered.js';
+import { sendJsonWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 
 const TAG = 'Frontend API (browser SDKs)';
@@ -47,11 +50,7 @@ const responses = {
 export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
   const auth = { kind: 'frontend' } as const;
   const answer = (req: Request, res: Response, token: StoredToken | undefined, input: z.output<typeof contextSchema> | undefined) => {
-    const { env, engine } = evaluation.admit(token);
-    const context = withDefaults(toUnleashContext(input ?? {}), env, clientAddress(req.socket.remoteAddress));
-    const evaluations = engine.evaluateAll(context);
-    evaluation.count(env, evaluations, context, engine);
-    sendWithEtag(req, res, { toggles: evaluations.filter((e) => e.enabled).map(toToggle) });
+    answerFrontend(evaluation, evaluation.admit(token), input, req, res);
     return undefined;
   };
   return [
@@ -90,6 +89,28 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
       }),
     ),
   ];
+}
+
+const toggleJson = renderedOnce(toToggle);
+
+/**
+ * The frontend API's answer to one admitted request (the express routes' and the fast lane's):
+ * every flag evaluated for the context (the request's address as remoteAddress unless it names
+ * one) and counted, the flags that are on joined from their pre-serialised pieces.
+ */
+export function answerFrontend(
+  evaluation: ServerEvaluation,
+  { env, engine }: { env: string; engine: EvaluationEngine },
+  input: z.output<typeof contextSchema> | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const context = withDefaults(toUnleashContext(input ?? {}), env, clientAddress(req.socket.remoteAddress));
+  const evaluations = engine.evaluateAll(context);
+  const toggles: string[] = [];
+  for (const e of evaluations) if (e.enabled) toggles.push(toggleJson(e));
+  evaluation.countAll(env, evaluations, context, engine);
+  sendJsonWithEtag(req, res, `{"toggles":[${toggles.join(',')}]}`);
 }
 
 function toToggle(evaluation: Evaluation): FrontendToggle {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 
 /**
@@ -10,9 +11,14 @@ import type { NextFunction, Request, Response } from 'express';
 const ALLOW_HEADERS = 'Authorization, X-API-Key, Content-Type, If-None-Match, Unleash-AppName, Unleash-SDK, Unleash-Connection-Id, Unleash-Client-Spec';
 const EXPOSE_HEADERS = 'ETag, Retry-After';
 
-export function allowBrowsers(req: Request, res: Response, next: NextFunction): void {
+/** The headers every answer to a browser route carries (also written by the frontend API's fast lane). */
+export function setBrowserHeaders(res: ServerResponse): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Expose-Headers', EXPOSE_HEADERS);
+}
+
+export function allowBrowsers(req: Request, res: Response, next: NextFunction): void {
+  setBrowserHeaders(res);
   if (req.method !== 'OPTIONS') {
     next();
     return;

@@ -16,10 +16,12 @@
  * cohort and bucket of the frontend API and OFREP, and the store merges them.
  */
 import { bottomOf } from '../store/sample-merge.js';
+
+import { USER_SAMPLE_SIZE } from './bottom-k.js';
+
+export { BottomK, USER_SAMPLE_SIZE } from './bottom-k.js';
 import type { Cohort } from './outcome-model.js';
 
-/** Users kept per cohort, per report and per stored sample: k of the bottom-k sample. */
-export const USER_SAMPLE_SIZE = 1024;
 /** A sample hash: 48 bits as 12 lowercase hex digits. */
 export const USER_HASH_PATTERN = /^[0-9a-f]{12}$/;
 /** Samples are kept per time bucket of this size, so a step's users count from when its traffic settled. */
@@ -63,65 +65,4 @@ export function distinctUsers(sample: readonly string[], k = USER_SAMPLE_SIZE): 
  */
 export function sampledUsers(count: number, k = USER_SAMPLE_SIZE): DistinctUsers {
   return { count, variance: count < k ? 0 : (count * count) / (k - 2) };
-}
-
-/**
- * The k smallest distinct hashes seen, kept while they arrive: a max-heap of the kept ones, so a
- * hash above the largest kept (most of them, once the sample is full) costs one comparison.
- */
-export class BottomK {
-  private readonly heap: string[] = [];
-  private readonly kept = new Set<string>();
-
-  constructor(private readonly k = USER_SAMPLE_SIZE) {
-    if (!(Number.isInteger(k) && k > 0)) throw new RangeError(`k must be a positive integer, got ${k}`);
-  }
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  add(hash: string): void {
-    if (this.kept.has(hash)) return;
-    if (this.heap.length < this.k) {
-      this.kept.add(hash);
-      this.heap.push(hash);
-      this.siftUp(this.heap.length - 1);
-      return;
-    }
-    if (hash >= this.heap[0]!) return;
-    this.kept.delete(this.heap[0]!);
-    this.kept.add(hash);
-    this.heap[0] = hash;
-    this.siftDown(0);
-  }
-
-  /** The kept hashes, smallest first. */
-  values(): string[] {
-    return [...this.heap].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  }
-
-  private siftUp(i: number): void {
-    const h = this.heap;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]! >= h[i]!) return;
-      [h[parent], h[i]] = [h[i]!, h[parent]!];
-      i = parent;
-    }
-  }
-
-  private siftDown(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let largest = i;
-      if (left < h.length && h[left]! > h[largest]!) largest = left;
-      if (right < h.length && h[right]! > h[largest]!) largest = right;
-      if (largest === i) return;
-      [h[largest], h[i]] = [h[i]!, h[largest]!];
-      i = largest;
-    }
-  }
 }

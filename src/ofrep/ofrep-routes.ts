@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { sendWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import type { Evaluation } from '../evaluation/evaluation.js';
+import { renderedOnce } from '../evaluation/rendered.js';
+import { sendJsonWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
-import { failure, parseOfrepContext, targetingKeyMissing, toOfrepSuccess, type OfrepFailure, type OfrepSuccess } from './ofrep-response.js';
+import { failure, parseOfrepContext, targetingKeyMissing, toOfrepSuccess } from './ofrep-response.js';
 
 const TAG = 'OpenFeature Remote Evaluation Protocol (OFREP)';
 
@@ -34,6 +35,7 @@ const rateLimited = { description: 'Too many requests for this token; Retry-Afte
  */
 export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
   const auth = { kind: 'client-or-frontend' } as const;
+  const successJson = renderedOnce(toOfrepSuccess);
   return [
     defineRoute({
       method: 'post',
@@ -87,19 +89,21 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         const parsed = parseOfrepContext(body?.context);
         if (!parsed.ok) return { status: 400, body: { errorCode: parsed.errorCode, errorDetails: parsed.errorDetails } };
         const context = withDefaults(parsed.context, env);
-        const flags: Array<OfrepSuccess | OfrepFailure> = [];
+        // One pass over every flag (the context resolved once); a flag that needs an identity the context lacks is a failure instead.
+        const all = engine.evaluateAll(context);
+        const flags: string[] = [];
         const evaluated: Evaluation[] = [];
-        for (const name of engine.flagNames) {
-          if (engine.needsTargetingKey(name, context)) {
-            flags.push(targetingKeyMissing(name));
+        for (const result of all) {
+          if (engine.needsTargetingKey(result.flag, context)) {
+            flags.push(JSON.stringify(targetingKeyMissing(result.flag)));
             continue;
           }
-          const result = engine.evaluate(name, context)!;
           evaluated.push(result);
-          flags.push(toOfrepSuccess(result));
+          flags.push(successJson(result));
         }
-        evaluation.count(env, evaluated, context, engine);
-        sendWithEtag(req, res, { flags });
+        if (evaluated.length === all.length) evaluation.countAll(env, all, context, engine);
+        else evaluation.count(env, evaluated, context, engine);
+        sendJsonWithEtag(req, res, `{"flags":[${flags.join(',')}]}`);
         return undefined;
       },
     }),

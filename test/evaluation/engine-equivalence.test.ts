@@ -2,29 +2,38 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from 'unleash-client';
 import type { ClientFeature, ClientSegment } from '../../src/flags/client-feature.js';
+import { CompiledEngine } from '../../src/evaluation/compiled/compiled-engine.js';
+import type { EvaluationEngine } from '../../src/evaluation/flag-catalog.js';
 import { SnapshotEngine } from '../../src/evaluation/unleash-engine.js';
 import { buildFixture, generateContexts } from '../sdk/fixtures.js';
 import { destroyAllSdks, startReferenceSdk, type TrackedSdk } from '../sdk/sdk-helpers.js';
 import { asReferenceSees, expectedEvaluation } from './support.js';
 
 /**
- * The engine behind the frontend API and OFREP is the stock SDK's own client, fed from a snapshot:
- * over the 82-flag fixture (every strategy, operator, segment, variant and dependency case) and
- * 300 contexts, it must answer exactly as a stock SDK bootstrapped with the same payload.
+ * Both engines, the compiled one behind the frontend API and OFREP and the stock SDK's own client fed
+ * from a snapshot: over the 82-flag fixture (every strategy, operator, segment, variant and
+ * dependency case) and 300 contexts, each must answer exactly as a stock SDK bootstrapped with the
+ * same payload, and give the same reasons.
  */
 
 const fixture = buildFixture();
 const contexts = generateContexts(300).map(asReferenceSees);
 let reference: TrackedSdk;
-let engine: SnapshotEngine;
+const features = () => structuredClone(fixture.features) as unknown as ClientFeature[];
+const segments = () => structuredClone(fixture.segments) as unknown as ClientSegment[];
+const engines: Array<[string, () => EvaluationEngine]> = [
+  ['the compiled engine', () => new CompiledEngine(features(), segments())],
+  ['the snapshot engine', () => new SnapshotEngine(features(), segments())],
+];
 
 beforeAll(async () => {
   reference = await startReferenceSdk(fixture);
-  engine = new SnapshotEngine(structuredClone(fixture.features) as unknown as ClientFeature[], structuredClone(fixture.segments) as unknown as ClientSegment[]);
 });
 afterAll(() => destroyAllSdks());
 
-describe('the snapshot engine', () => {
+describe.each(engines)('%s', (_name, build) => {
+  const engine = build();
+
   it('gives the stock SDK’s answer and variant for every flag and context', () => {
     const mismatches: string[] = [];
     let checks = 0;
@@ -55,7 +64,8 @@ describe('the snapshot engine', () => {
   });
 });
 
-describe('reasons', () => {
+describe.each(engines)('reasons: %s', (_name, build) => {
+  const engine = build();
   const reasonOf = (flag: string, context: Context) => engine.evaluate(flag, asReferenceSees(context))!;
   const cases: Array<[string, Context, string, boolean]> = [
     ['st-disabled', {}, 'DISABLED', false],
