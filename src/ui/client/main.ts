@@ -3,6 +3,7 @@ import { redrawOnResize } from './chart.js';
 import { h, render } from './dom.js';
 import { auditPage } from './pages/audit.js';
 import { flagPage } from './pages/flag.js';
+import { flagEditorPage } from './pages/flag-editor.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
@@ -22,6 +23,7 @@ const PAGES: Record<string, Page> = {
   rollout: rolloutPage,
   flags: flagsPage,
   flag: flagPage,
+  'flag-edit': flagEditorPage,
   audit: auditPage,
   webhooks: webhooksPage,
   tokens: tokensPage,
@@ -35,14 +37,14 @@ function parseHash(): { page: string; param?: string; query: URLSearchParams } {
   const [name = 'rollouts', param] = path.split('/');
   if (name === 'rollouts' && param) return { page: 'rollout', param: decodeURIComponent(param), query: new URLSearchParams(search) };
   if (name === 'flags' && param) return { page: 'flag', param: decodeURIComponent(param), query: new URLSearchParams(search) };
-  return { page: PAGES[name] ? name : 'rollouts', query: new URLSearchParams(search) };
+  return { page: PAGES[name] ? name : 'rollouts', param: param ? decodeURIComponent(param) : undefined, query: new URLSearchParams(search) };
 }
 
 function showPage(me: Me): void {
   leavePage?.();
   const { page, param, query } = parseHash();
   for (const link of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
-    const current = link.dataset.page === (page === 'rollout' ? 'rollouts' : page === 'flag' ? 'flags' : page);
+    const current = link.dataset.page === (page === 'rollout' ? 'rollouts' : page === 'flag' || page === 'flag-edit' ? 'flags' : page);
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

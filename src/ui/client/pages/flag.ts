@@ -7,6 +7,7 @@ import { live } from '../live.js';
 import { announce, showError } from '../status.js';
 import type { Page, PageContext, StoredFlag } from '../types.js';
 import { dataTable } from '../widgets.js';
+import { flagLinks } from './flag-links.js';
 import { forEnvironment } from '../../../flags/per-environment.js';
 import type { DrillRecord } from '../../../propagation/drill-record.js';
 import { drillVerdict, msText } from '../../../propagation/drill-verdict.js';
@@ -198,6 +199,7 @@ export const flagPage: Page = (main, ctx: PageContext) => {
     main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/flags' }, '← All flags')),
     h('h1', {}, name),
+    flagLinks(name, ctx),
     h('div', { class: 'filters' }, h('label', { for: 'flag-env-picker' }, 'Environment'), picker),
     served,
     h('section', { 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, 'Actions'), actions, drillResult),

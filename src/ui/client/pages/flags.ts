@@ -1,3 +1,4 @@
+import { t } from '../i18n.js';
 import { actionButton, killAction } from '../actions.js';
 import { h, render } from '../dom.js';
 import { dateTime } from '../format.js';
@@ -99,6 +100,7 @@ export const flagsPage: Page = (main, ctx) => {
   render(
     main,
     h('h1', {}, 'Flags'),
+    ctx.can('flags:write') ? h('p', { class: 'toolbar' }, h('a', { href: '#/flag-edit', class: 'button' }, t('New flag'))) : null,
     h('div', { class: 'filters' }, h('label', { for: 'env-picker' }, 'Environment'), picker, h('label', { for: 'flag-search' }, 'Find'), search),
     region,
   );
