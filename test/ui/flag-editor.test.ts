@@ -96,6 +96,39 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     expect(problems.filter((p) => !/\b(400|412)\b/.test(p))).toEqual([]);
   });
 
+  it('lists, creates and changes segments, with a refusal shown at its field', async () => {
+    const { page, problems } = await openPage(browser, t.url);
+    await signIn(page, t.adminToken);
+    await page.getByRole('link', { name: 'Segments' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Segments' }).waitFor();
+    await page.getByRole('button', { name: 'New segment' }).click();
+    await page.getByLabel('Segment id').fill('5');
+    await page.getByLabel('Name').fill('internal');
+    await page.getByRole('button', { name: 'Add a constraint' }).click();
+    await at(page, 'constraints[0].contextName').fill('email');
+    await at(page, 'constraints[0].operator').selectOption('STR_ENDS_WITH');
+    await at(page, 'constraints[0].values').fill('@example.com');
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    const row = page.locator('tr[data-segment="5"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('email STR_ENDS_WITH @example.com');
+    await screenshot(page, 'segments-01-list');
+
+    await row.getByRole('button', { name: 'Change segment 5' }).click();
+    await at(page, 'constraints[0].operator').selectOption('REGEX');
+    await at(page, 'constraints[0].value').fill('[');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await expect.poll(() => page.locator('[data-issue-path="constraints[0].value"]').textContent()).toBe('not a valid regular expression');
+    await at(page, 'constraints[0].value').fill('@example\\.(com|org)$');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await expect.poll(() => row.textContent()).toContain('email REGEX @example\\.(com|org)$');
+    expect((await expectStatus(t, 200, 'GET', '/api/admin/segments/5')).constraints).toEqual([
+      { contextName: 'email', operator: 'REGEX', value: '@example\\.(com|org)$', values: [] },
+    ]);
+    expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
+  });
+
   it('a viewer is offered neither the new-flag link nor the editor', async () => {
     const viewer = await adminPerson(t, 'viewer', 'vic-viewer');
     const { page } = await openPage(browser, t.url);

@@ -4,6 +4,7 @@ import { h, render } from './dom.js';
 import { auditPage } from './pages/audit.js';
 import { flagPage } from './pages/flag.js';
 import { flagEditorPage } from './pages/flag-editor.js';
+import { segmentsPage } from './pages/segments.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
@@ -24,6 +25,7 @@ const PAGES: Record<string, Page> = {
   flags: flagsPage,
   flag: flagPage,
   'flag-edit': flagEditorPage,
+  segments: segmentsPage,
   audit: auditPage,
   webhooks: webhooksPage,
   tokens: tokensPage,

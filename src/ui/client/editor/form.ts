@@ -1,3 +1,4 @@
+import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
@@ -154,3 +155,13 @@ export const commaList = (text: string) =>
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
+
+/** A refusal's issues by the path of the field they are about (a path parameter's as the field's own). */
+export function issuesOf(err: unknown): Map<string, string[]> {
+  const issues = new Map<string, string[]>();
+  for (const issue of err instanceof ApiError ? (err.details?.issues ?? []) : []) {
+    const path = issue.path.replace(/^params\./, '');
+    issues.set(path, [...(issues.get(path) ?? []), issue.message]);
+  }
+  return issues;
+}

@@ -78,6 +78,24 @@ const zhCN: Readonly<Record<string, string>> = {
   'strategy {n}': '策略 {n}',
   'variant {n}': '变体 {n}',
   '← Back': '← 返回',
+  'A segment is a named list of constraints; a strategy that names it applies only where all of them hold.':
+    '分群是一组命名的约束；引用它的策略只在这些约束全部满足时生效。',
+  Action: '操作',
+  'Add a constraint': '添加约束',
+  Cancel: '取消',
+  'Change segment {id}': '修改分群 {id}',
+  Id: 'ID',
+  Name: '名称',
+  'New segment': '新建分群',
+  'No segment yet.': '还没有分群。',
+  'Save segment': '保存分群',
+  'Segment id': '分群 ID',
+  'Segment {id} saved': '分群 {id} 已保存',
+  Segments: '分群',
+  'any case': '不区分大小写',
+  'none: everyone': '无：所有人',
+  not: '非',
+  'someone changed this segment after you opened it (or the id is taken): open it again.': '在你打开后有人修改了这个分群（或该 ID 已被占用）：请重新打开。',
 };
 
 export default zhCN;

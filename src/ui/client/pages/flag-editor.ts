@@ -3,7 +3,7 @@ import { h, render } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce } from '../status.js';
 import type { Page, StoredFlag } from '../types.js';
-import { addButton, checkField, commaList, type EditorContext, field, rowButtons, textInput } from '../editor/form.js';
+import { addButton, checkField, commaList, type EditorContext, field, issuesOf, rowButtons, textInput } from '../editor/form.js';
 import { contextNames, strategyEditor } from '../editor/strategy-editor.js';
 import { diffJson, formatChange } from '../../../cli/json-diff.js';
 import type { FlagDefinition, FlagEnvironment } from '../../../flags/schema.js';
@@ -195,7 +195,7 @@ export const flagEditorPage: Page = (main, ctx) => {
   };
 
   const refused = (err: unknown) => {
-    editor.issues = new Map();
+    editor.issues = issuesOf(err);
     render(review);
     if (err instanceof ApiError && err.status === 412) {
       render(
@@ -208,10 +208,6 @@ export const flagEditorPage: Page = (main, ctx) => {
         ),
       );
       return;
-    }
-    for (const issue of err instanceof ApiError ? (err.details?.issues ?? []) : []) {
-      const path = issue.path.replace(/^params\./, '');
-      editor.issues.set(path, [...(editor.issues.get(path) ?? []), issue.message]);
     }
     render(outcome, h('p', { class: 'error-text' }, t('Not saved: {why}', { why: (err as Error).message })));
     draw();
