@@ -1,4 +1,5 @@
-import { toMinutes, type Day, type DenyEntry, type Windows } from './policy-schema.js';
+import type { Day, DenyEntry, Windows } from './policy-schema.js';
+import { toMinutes } from './clock-time.js';
 
 interface LocalTime {
   day: Day;

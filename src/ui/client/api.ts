@@ -38,7 +38,12 @@ export class ApiError extends Error {
     readonly status: number,
     readonly errorId: string,
     message: string,
-    readonly details?: { tokenKind?: string; issues?: Array<{ path: string; message: string }>; unlisted?: number },
+    readonly details?: {
+      tokenKind?: string;
+      issues?: Array<{ path: string; message: string }>;
+      unlisted?: number;
+      violations?: Array<{ text: string }>;
+    },
   ) {
     super(message);
   }

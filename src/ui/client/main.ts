@@ -5,6 +5,8 @@ import { auditPage } from './pages/audit.js';
 import { flagPage } from './pages/flag.js';
 import { flagEditorPage } from './pages/flag-editor.js';
 import { segmentsPage } from './pages/segments.js';
+import { policiesPage } from './pages/policies.js';
+import { rolloutStartPage } from './pages/rollout-start.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
@@ -26,6 +28,8 @@ const PAGES: Record<string, Page> = {
   flag: flagPage,
   'flag-edit': flagEditorPage,
   segments: segmentsPage,
+  policies: policiesPage,
+  'rollout-start': rolloutStartPage,
   audit: auditPage,
   webhooks: webhooksPage,
   tokens: tokensPage,
@@ -46,7 +50,8 @@ function showPage(me: Me): void {
   leavePage?.();
   const { page, param, query } = parseHash();
   for (const link of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
-    const current = link.dataset.page === (page === 'rollout' ? 'rollouts' : page === 'flag' || page === 'flag-edit' ? 'flags' : page);
+    const current =
+      link.dataset.page === (page === 'rollout' ? 'rollouts' : page === 'flag' || page === 'flag-edit' || page === 'rollout-start' ? 'flags' : page);
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
