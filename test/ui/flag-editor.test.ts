@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyDir, startTestController, type TestController } from '../support/controller.js';
-import { adminPerson, expectStatus } from '../rollouts/scenario-helpers.js';
+import { adminPerson, expectStatus, shortPolicy } from '../rollouts/scenario-helpers.js';
 import { CHROMIUM, launchChromium, openPage, screenshot, signIn, unnamedControls } from './browser-helpers.js';
 
 /**
@@ -23,13 +23,14 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash scripts/ensure-tool.sh chromium chromium`);
     t = await startTestController({ env: { POLICIES_DIR: emptyDir() } });
     browser = await launchChromium();
+    await expectStatus(t, 201, 'PUT', '/api/admin/policies/short', shortPolicy('short'));
   });
   afterAll(async () => {
     await browser?.close();
     await t?.stop();
   });
 
-  it('creates a flag with a constraint and a variant, shows a refusal at its field, and edits it with a diff and If-Match', async () => {
+  it('creates a flag with a constraint and a variant, shows a refusal at its field, and edits it with a diff and If-Match, and starts a rollout of it at 1 %', async () => {
     const { page, problems } = await openPage(browser, t.url);
     await signIn(page, t.adminToken);
     await page.goto('/#/flags');
@@ -93,6 +94,17 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     const after = await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-checkout');
     expect(after.environments.production.strategies[0].parameters.rollout).toBe('50');
     expect(after.description).toBe('changed meanwhile');
+
+    // And out to users: a rollout of it from its page, at 1 % first.
+    await page.getByRole('link', { name: 'Start a rollout' }).click();
+    await page.getByLabel('Policy', { exact: true }).selectOption('short');
+    await page.getByRole('button', { name: 'Start rollout' }).click();
+    await page.waitForURL(/#\/rollouts\/.+/);
+    await expect.poll(() => page.locator('[data-served]').first().getAttribute('data-served')).toBe('1');
+    await screenshot(page, 'flag-editor-04-rollout-at-1-percent');
+    const served = (await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-checkout')).environments.production.strategies[0];
+    expect(served.parameters.rollout).toBe('1');
+    expect(served.constraints[0].values).toEqual(['alice', 'bob']);
     expect(problems.filter((p) => !/\b(400|412)\b/.test(p))).toEqual([]);
   });
 
