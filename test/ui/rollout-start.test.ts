@@ -7,7 +7,7 @@ import { CHROMIUM, launchChromium, openPage, screenshot, signIn, unnamedControls
 
 /**
  * Rollouts started from a flag's page in real headless Chromium: the policy is picked and read in
- * plain words (steps, gates, rollback rules, windows) before starting; the rollout serves 1 %; the
+ * plain words (steps, gates, rollback rules, windows) and the start checked as a dry run before starting; the rollout serves 1 %; the
  * flag editor then shows the strategy the rollout owns as read-only, with a link to the rollout.
  * A scheduled start with a not-before time, a release of two flags, and the policies page with YAML.
  */
@@ -73,13 +73,19 @@ describe('starting rollouts from the dashboard in Chromium', { timeout: 90_000 }
     await screenshot(page, 'rollout-start-01-policy');
     await page.getByLabel('Policy', { exact: true }).selectOption('short');
     await page.getByLabel('Reason').fill('go live');
+    // A dry run first: every check and the pre-flight estimate, nothing written.
+    await page.getByRole('button', { name: 'Check before starting' }).click();
+    await expect.poll(() => page.locator('#start-check-verdict').textContent()).toBe('The controller would start it: every check passes.');
+    expect(await page.locator('#start-check table.preflight tbody tr').count()).toBe(4);
+    expect((await expectStatus(t, 200, 'GET', '/api/admin/rollouts')).rollouts).toEqual([]);
+    await screenshot(page, 'rollout-start-02-dry-run');
     await page.getByRole('button', { name: 'Start rollout' }).click();
 
     await page.waitForURL(/#\/rollouts\/.+/);
     const id = decodeURIComponent(new URL(page.url()).hash.replace('#/rollouts/', ''));
     await expect.poll(() => page.locator('[data-served]').first().getAttribute('data-served')).toBe('1');
     await page.getByRole('heading', { name: 'Pre-flight' }).waitFor();
-    await screenshot(page, 'rollout-start-02-at-1-percent');
+    await screenshot(page, 'rollout-start-03-at-1-percent');
     const rollout = await expectStatus(t, 200, 'GET', `/api/admin/rollouts/${id}`);
     expect(rollout).toMatchObject({ flag: 'ui-ramp', environment: 'production', policy: 'short', percentage: 1 });
 
@@ -90,7 +96,7 @@ describe('starting rollouts from the dashboard in Chromium', { timeout: 90_000 }
     expect(await owned.textContent()).toContain(`Rollout ${id} owns this strategy: it serves 1 % now.`);
     expect(await owned.locator('input, select, textarea').count()).toBe(0);
     expect(await owned.getByRole('link', { name: `Open rollout ${id}` }).getAttribute('href')).toBe(`#/rollouts/${encodeURIComponent(id)}`);
-    await screenshot(page, 'rollout-start-03-owned-strategy');
+    await screenshot(page, 'rollout-start-04-owned-strategy');
     expect(problems).toEqual([]);
   });
 
@@ -115,8 +121,10 @@ describe('starting rollouts from the dashboard in Chromium', { timeout: 90_000 }
     await page.getByLabel('Ramp other flags with it, as one release').check();
     await page.getByLabel('Release name').fill('ui-module');
     await page.getByLabel('Other flags of the release').fill('no-such-flag');
+    await page.getByRole('button', { name: 'Check before starting' }).click();
+    await expect.poll(() => page.locator('#start-error').textContent()).toMatch(/^It would not start: .*no-such-flag/);
     await page.getByRole('button', { name: 'Start release' }).click();
-    await expect.poll(() => page.locator('#start-error').textContent()).toContain('no-such-flag');
+    await expect.poll(() => page.locator('#start-error').textContent()).toMatch(/^Not started: .*no-such-flag/);
     await page.getByLabel('Other flags of the release').fill('ui-mod-b');
     await page.getByRole('button', { name: 'Start release' }).click();
     await page.waitForURL(/#\/rollouts\/.+/);

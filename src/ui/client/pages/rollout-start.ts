@@ -3,6 +3,7 @@ import { h, render } from '../dom.js';
 import { type EditorContext, checkField, commaList, field, issuesOf, selectInput, textInput } from '../editor/form.js';
 import { t } from '../i18n.js';
 import { policyView } from '../policy-view.js';
+import { preflightSection } from './rollout.js';
 import { announce } from '../status.js';
 import type { Page, RolloutWithStatus, StoredFlag } from '../types.js';
 import { forEnvironment } from '../../../flags/per-environment.js';
@@ -12,8 +13,8 @@ import { stepPlans } from '../../../policies/policy-words.js';
 /**
  * Starting a rollout of a flag (#/rollout-start/<flag>), or a release of it with other flags:
  * where, under which policy (shown in plain words as it is picked), when (now, or scheduled, with
- * a time before which a step is not entered). The controller checks everything; its pre-flight
- * estimate is on the rollout's page, where the start leads.
+ * a time before which a step is not entered). The controller checks everything: **Check before
+ * starting** asks it for a dry run (every check and the pre-flight estimate, nothing written).
  */
 
 interface StartDraft {
@@ -50,6 +51,7 @@ export const rolloutStartPage: Page = (main, ctx) => {
   const flagName = ctx.param ?? '';
   const form = h('form', { class: 'rollout-start', novalidate: true, 'aria-labelledby': 'start-title' });
   const outcome = h('div', { id: 'start-outcome', role: 'alert' });
+  const check = h('div', { id: 'start-check', 'aria-live': 'polite' });
   let flag: StoredFlag | undefined;
   let policies: Policy[] = [];
   let environments: string[] = [];
@@ -65,7 +67,8 @@ export const rolloutStartPage: Page = (main, ctx) => {
     force: false,
     reason: '',
   };
-  const editor: EditorContext = { issues: new Map(), redraw: () => draw(), touched: () => {} };
+  // A change makes the last check's answer stale: it is cleared.
+  const editor: EditorContext = { issues: new Map(), redraw: () => draw(), touched: () => render(check) };
 
   function draw(): void {
     const policy = policies.find((p) => p.name === d.policy);
@@ -157,33 +160,61 @@ export const rolloutStartPage: Page = (main, ctx) => {
         'reason',
         textInput(editor, d.reason, (v) => (d.reason = v)),
       ),
+      check,
       outcome,
-      h('div', { class: 'toolbar' }, h('button', { type: 'submit', class: 'primary', disabled: !policy }, d.release ? t('Start release') : t('Start rollout'))),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('button', { type: 'button', class: 'secondary', disabled: !policy, onClick: () => void dryRun() }, t('Check before starting')),
+        h('button', { type: 'submit', class: 'primary', disabled: !policy }, d.release ? t('Start release') : t('Start rollout')),
+      ),
     );
+  }
+
+  const path = (dry: boolean) => `${d.release ? '/api/admin/releases' : '/api/admin/rollouts'}${dry ? '?dryRun=true' : ''}`;
+
+  const refused = (err: unknown, why: string) => {
+    editor.issues = issuesOf(err);
+    draw();
+    const violations = err instanceof ApiError ? (err.details?.violations ?? []) : [];
+    render(
+      outcome,
+      h('p', { class: 'error-text', id: 'start-error' }, why),
+      violations.length
+        ? h(
+            'ul',
+            { class: 'violations' },
+            violations.map((v) => h('li', {}, v.text)),
+          )
+        : null,
+    );
+  };
+
+  /** What the start would say, with nothing written. */
+  async function dryRun(): Promise<void> {
+    render(outcome);
+    render(check);
+    try {
+      const would = await postJson<RolloutWithStatus>(path(true), startBody(flagName, d));
+      render(
+        check,
+        h('p', { id: 'start-check-verdict' }, t('The controller would start it: every check passes.')),
+        preflightSection(would) ?? h('p', { class: 'muted' }, t('No pre-flight estimate: the controller reads no outcomes.')),
+      );
+    } catch (err) {
+      refused(err, t('It would not start: {why}', { why: (err as Error).message }));
+    }
   }
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     render(outcome);
     try {
-      const started = await postJson<RolloutWithStatus>(d.release ? '/api/admin/releases' : '/api/admin/rollouts', startBody(flagName, d));
+      const started = await postJson<RolloutWithStatus>(path(false), startBody(flagName, d));
       announce(t('Rollout of {flag} started', { flag: flagName }));
       location.hash = `#/rollouts/${encodeURIComponent(started.id)}`;
     } catch (err) {
-      editor.issues = issuesOf(err);
-      draw();
-      const violations = err instanceof ApiError ? (err.details?.violations ?? []) : [];
-      render(
-        outcome,
-        h('p', { class: 'error-text', id: 'start-error' }, t('Not started: {why}', { why: (err as Error).message })),
-        violations.length
-          ? h(
-              'ul',
-              { class: 'violations' },
-              violations.map((v) => h('li', {}, v.text)),
-            )
-          : null,
-      );
+      refused(err, t('Not started: {why}', { why: (err as Error).message }));
     }
   });
 

@@ -126,7 +126,7 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
 const LIMITED_BY = { traffic: 'traffic', minDuration: 'minimum duration', minSamples: 'minimum samples' } as const;
 
 /** What the start was told about the flag's baseline and how long each step needs (kept on the rollout since its start). */
-function preflightSection(r: Rollout & { preflight?: Preflight }): HTMLElement | null {
+export function preflightSection(r: Rollout & { preflight?: Preflight }): HTMLElement | null {
   const p = r.preflight;
   if (!p) return null;
   const confidence = percentOf(p.detection.confidence);
