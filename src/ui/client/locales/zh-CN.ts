@@ -138,10 +138,10 @@ const zhCN: Readonly<Record<string, string>> = {
   '{env} has the flag killed ({reason}): clear the kill switch as the rollout starts': '该开关在 {env} 中已被紧急关闭（{reason}）：发布开始时解除紧急关闭',
   '{n} of: {roles}': '需要 {n} 人，角色：{roles}',
   '← All policies': '← 所有发布策略',
-  "Check before starting": "开始前检查",
-  "The controller would start it: every check passes.": "控制器会开始它：所有检查都通过。",
-  "No pre-flight estimate: the controller reads no outcomes.": "没有预检估算：控制器未读取任何结果数据。",
-  "It would not start: {why}": "不会开始：{why}",
+  'Check before starting': '开始前检查',
+  'The controller would start it: every check passes.': '控制器会开始它：所有检查都通过。',
+  'No pre-flight estimate: the controller reads no outcomes.': '没有预检估算：控制器未读取任何结果数据。',
+  'It would not start: {why}': '不会开始：{why}',
 };
 
 export default zhCN;
