@@ -17,7 +17,7 @@ function approvalText(approval: { required: number; roles: string[] }): string {
 
 function rules(title: string, lines: string[], cls: string, empty: string): HTMLElement[] {
   return [
-    h('h4', {}, title),
+    h('h3', {}, title),
     lines.length
       ? h(
           'ul',
@@ -39,13 +39,13 @@ export function policyYaml(policy: Policy): string {
   return stringify(withDurations(policy));
 }
 
-export function policyView(policy: Policy, headingLevel: 'h2' | 'h3' = 'h2'): HTMLElement {
+export function policyView(policy: Policy): HTMLElement {
   const windows = windowsText(policy.windows);
   const watch = watchText(policy);
   return h(
     'section',
     { class: 'card policy', 'data-policy': policy.name, 'aria-label': t('Policy {name}', { name: policy.name }) },
-    h(headingLevel, {}, policy.name),
+    h('h2', {}, policy.name),
     policy.description ? h('p', {}, policy.description) : null,
     dataTable({
       cls: 'policy-steps stack',
@@ -67,7 +67,7 @@ export function policyView(policy: Policy, headingLevel: 'h2' | 'h3' = 'h2'): HT
     policy.traffic ? rules(t('Traffic'), trafficRules(policy.traffic), 'policy-traffic', '') : null,
     rules(t('Rollback rules: any of these turns the flag off'), policy.rollback.map(rollbackRule), 'policy-rollback', t('No rollback rule.')),
     h('ul', { class: 'policy-behaviour' }, h('li', {}, onGateFailureText(policy)), h('li', {}, sharedBreachText(policy)), watch ? h('li', {}, watch) : null),
-    h('h4', {}, t('Change windows')),
+    h('h3', {}, t('Change windows')),
     h('p', { class: 'policy-windows' }, windows ?? t('Always open: no window limits when steps may advance.')),
     h('details', {}, h('summary', {}, t('YAML of {name}', { name: policy.name })), h('pre', { class: 'policy-yaml' }, policyYaml(policy))),
   );

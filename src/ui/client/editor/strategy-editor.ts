@@ -250,7 +250,7 @@ export function strategyEditor(ctx: EditorContext, list: Strategy[], i: number, 
         ),
         checkField(ctx, t('Disabled (kept but not evaluated)'), `${path}.disabled`, s.disabled ?? false, (on) => (s.disabled = on || undefined)),
         ...parameterFields(ctx, s, path),
-        h('h4', {}, t('Constraints')),
+        h('h3', {}, t('Constraints')),
         ...s.constraints.map((_, k) => constraintEditor(ctx, s.constraints, k, `${path}.constraints[${k}]`)),
         addButton(ctx, t('Add a constraint to {what}', { what }), () => s.constraints.push({ contextName: 'userId', operator: 'IN', values: [] })),
         field(
@@ -263,7 +263,7 @@ export function strategyEditor(ctx: EditorContext, list: Strategy[], i: number, 
           }),
           t('Comma-separated segment ids; every segment’s constraints must hold too.'),
         ),
-        h('h4', {}, t('Variants')),
+        h('h3', {}, t('Variants')),
         ...(s.variants ?? []).map((_, k) => variantEditor(ctx, s.variants!, k, `${path}.variants[${k}]`)),
         addButton(ctx, t('Add a variant to {what}', { what }), () => {
           s.variants = [

@@ -102,7 +102,7 @@ export const rolloutStartPage: Page = (main, ctx) => {
           editor.redraw,
         ),
       ),
-      policy ? policyView(policy, 'h3') : h('p', { class: 'muted' }, t('No policy yet: an admin writes one first.')),
+      policy ? policyView(policy) : h('p', { class: 'muted' }, t('No policy yet: an admin writes one first.')),
       checkField(editor, t('Ramp other flags with it, as one release'), 'release', d.release, (on) => {
         d.release = on;
         draw();
