@@ -141,6 +141,29 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
   });
 
+  it('fits a phone: the editor, the segments page and the start page scroll only downwards', async () => {
+    const { page, problems } = await openPage(browser, t.url, { viewport: { width: 390, height: 844 } });
+    await signIn(page, t.adminToken);
+    for (const [hash, ready] of [
+      ['#/flag-edit/ui-checkout', 'form.flag-editor fieldset.strategy'],
+      ['#/segments', 'tr[data-segment="5"]'],
+      ['#/rollout-start/ui-checkout', 'section.policy'],
+      ['#/policies', 'section.policy'],
+    ] as const) {
+      await page.goto(`/${hash}`);
+      await page.locator(ready).first().waitFor();
+      const wide = await page.evaluate(() =>
+        [...document.querySelectorAll('*')]
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+          .map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`)
+          .slice(0, 8),
+      );
+      expect(wide, hash).toEqual([]);
+    }
+    await screenshot(page, 'flag-editor-05-phone');
+    expect(problems).toEqual([]);
+  });
+
   it('a viewer is offered neither the new-flag link nor the editor', async () => {
     const viewer = await adminPerson(t, 'viewer', 'vic-viewer');
     const { page } = await openPage(browser, t.url);

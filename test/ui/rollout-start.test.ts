@@ -46,7 +46,7 @@ describe('starting rollouts from the dashboard in Chromium', { timeout: 90_000 }
     await t?.stop();
   });
 
-  it('starts a rollout from the flag page after reading the policy, sees it at 1 %, and the editor protects the owned strategy', async () => {
+  it('starts a rollout from the flag page after reading the policy, sees it at 1 %, and the owned strategy is protected until the rollout is aborted', async () => {
     const { page, problems } = await openPage(browser, t.url);
     await signIn(page, t.adminToken);
     await page.goto('/#/flags/ui-ramp');
@@ -97,6 +97,16 @@ describe('starting rollouts from the dashboard in Chromium', { timeout: 90_000 }
     expect(await owned.locator('input, select, textarea').count()).toBe(0);
     expect(await owned.getByRole('link', { name: `Open rollout ${id}` }).getAttribute('href')).toBe(`#/rollouts/${encodeURIComponent(id)}`);
     await screenshot(page, 'rollout-start-04-owned-strategy');
+    await page.goto('/#/flags/ui-ramp?env=production');
+    await expect
+      .poll(() => page.locator(`p.owned-strategy[data-owner="${id}"]`).textContent())
+      .toBe(`Strategy 1 (1 %) is owned by a rollout: Open rollout ${id}`);
+
+    // An aborted rollout no longer guards its strategy: the editor offers it again.
+    await expectStatus(t, 200, 'POST', `/api/admin/rollouts/${id}/abort`, { comment: 'not today' });
+    await page.goto('/#/flag-edit/ui-ramp');
+    await page.locator('fieldset.strategy[data-owned="false"]').waitFor();
+    expect(await page.locator('[data-path="environments.production.strategies[0].parameters.rollout"]').inputValue()).toBe('0');
     expect(problems).toEqual([]);
   });
 

@@ -15,6 +15,11 @@ export interface EditorContext {
   redraw(): void;
   /** A value changed: what was reviewed is no longer what would be saved. */
   touched(): void;
+  /**
+   * Rollouts whose strategy is protected (running, awaiting approval, completed: they guard the
+   * percentage they set). Absent: every rollout-owned strategy is.
+   */
+  guardingRollouts?: ReadonlySet<string>;
 }
 
 /** An element id from an API path. */

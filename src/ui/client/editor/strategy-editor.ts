@@ -226,7 +226,9 @@ function ownedStrategy(s: Strategy): HTMLElement {
 export function strategyEditor(ctx: EditorContext, list: Strategy[], i: number, path: string): HTMLElement {
   const s = list[i]!;
   const what = t('strategy {n}', { n: i + 1 });
-  const owned = isOwnedStrategyId(s.id);
+  const owner = isOwnedStrategyId(s.id) ? s.id!.slice('rollout:'.length) : undefined;
+  // A rolled-back or aborted rollout no longer guards its strategy: it is edited like any other.
+  const owned = owner !== undefined && (ctx.guardingRollouts?.has(owner) ?? true);
   const body = owned
     ? [ownedStrategy(s)]
     : [

@@ -142,6 +142,8 @@ const zhCN: Readonly<Record<string, string>> = {
   'The controller would start it: every check passes.': '控制器会开始它：所有检查都通过。',
   'No pre-flight estimate: the controller reads no outcomes.': '没有预检估算：控制器未读取任何结果数据。',
   'It would not start: {why}': '不会开始：{why}',
+  'Strategy {n} ({pct} %) is owned by a rollout: ': '策略 {n}（{pct} %）由一个发布拥有：',
+  'Cannot load the flag: {why}': '无法加载开关：{why}',
 };
 
 export default zhCN;

@@ -7,6 +7,8 @@ import { addButton, checkField, commaList, type EditorContext, field, issuesOf, 
 import { contextNames, strategyEditor } from '../editor/strategy-editor.js';
 import { diffJson, formatChange } from '../../../cli/json-diff.js';
 import type { FlagDefinition, FlagEnvironment } from '../../../flags/schema.js';
+import { guardsPercentage, ownedStrategies } from '../../../flags/rollout-ownership.js';
+import type { RolloutState } from '../../../rollouts/rollout-model.js';
 
 /**
  * Creating a flag (#/flag-edit) or changing one (#/flag-edit/<name>): its description, dependencies
@@ -43,6 +45,21 @@ function withSortOrder(draft: Draft): Draft {
   for (const env of Object.values(out.environments)) env.strategies.forEach((s, i) => s.sortOrder !== undefined && (s.sortOrder = i));
   if (!out.description) delete out.description;
   return out;
+}
+
+/** The rollouts owning a strategy of the flag that still guard the percentage they set. */
+async function guardingRollouts(flag: StoredFlag): Promise<Set<string>> {
+  const ids = [...new Set(ownedStrategies(flag).map((o) => o.rolloutId))];
+  const states = await Promise.all(
+    ids.map((id) =>
+      getJson<{ state: RolloutState }>(`/api/admin/rollouts/${encodeURIComponent(id)}`).then(
+        (r) => r.state,
+        // A rollout that cannot be read is taken to guard its strategy: the API decides on save anyway.
+        () => 'running' as const,
+      ),
+    ),
+  );
+  return new Set(ids.filter((_, i) => guardsPercentage(states[i]!)));
 }
 
 export const flagEditorPage: Page = (main, ctx) => {
@@ -204,7 +221,7 @@ export const flagEditorPage: Page = (main, ctx) => {
           'div',
           { class: 'card conflict', 'data-conflict': 'version' },
           h('p', {}, t('Not saved: someone changed this flag after you opened it. Load their version, then make your change again.')),
-          h('button', { type: 'button', class: 'secondary', onClick: () => void load() }, t('Load the current version')),
+          h('button', { type: 'button', class: 'secondary', onClick: () => void reload() }, t('Load the current version')),
         ),
       );
       return;
@@ -220,12 +237,17 @@ export const flagEditorPage: Page = (main, ctx) => {
     if (existingName) {
       const res = await request('GET', `/api/admin/flags/${encodeURIComponent(existingName)}`);
       etag = res.headers.get('ETag') ?? undefined;
-      original = definitionOf((await res.json()) as StoredFlag);
+      const flag = (await res.json()) as StoredFlag;
+      original = definitionOf(flag);
       draft = structuredClone(original);
+      editor.guardingRollouts = await guardingRollouts(flag);
     } else draft = newDraft(declared);
     editor.issues = new Map();
     if (!stopped) draw();
   }
+
+  const reload = () =>
+    load().catch((err: unknown) => render(outcome, h('p', { class: 'error-text' }, t('Cannot load the flag: {why}', { why: (err as Error).message }))));
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -238,7 +260,7 @@ export const flagEditorPage: Page = (main, ctx) => {
     h('h1', { id: 'editor-title' }, existingName ? t('Edit flag {name}', { name: existingName }) : t('New flag')),
     ctx.can('flags:write') ? [form, review, outcome] : h('p', { class: 'muted' }, t('Your role ({role}) cannot change flags.', { role: ctx.me.role })),
   );
-  if (ctx.can('flags:write')) load().catch(refused);
+  if (ctx.can('flags:write')) void reload();
   return () => {
     stopped = true;
   };

@@ -7,7 +7,7 @@ import { live } from '../live.js';
 import { announce, showError } from '../status.js';
 import type { Page, PageContext, StoredFlag } from '../types.js';
 import { dataTable } from '../widgets.js';
-import { flagLinks } from './flag-links.js';
+import { flagLinks, ownedLine } from './flag-links.js';
 import { forEnvironment } from '../../../flags/per-environment.js';
 import type { DrillRecord } from '../../../propagation/drill-record.js';
 import { drillVerdict, msText } from '../../../propagation/drill-verdict.js';
@@ -178,6 +178,7 @@ export const flagPage: Page = (main, ctx: PageContext) => {
         h('strong', {}, 'Served: '),
         kill ? `killed, served disabled (by ${kill.actor}, ${dateTime(kill.at)}: ${kill.reason})` : config?.enabled ? 'enabled' : 'disabled',
       ),
+      ownedLine(flag, env),
     );
     drawActions();
   };
