@@ -1,7 +1,7 @@
 import { ApiError, getJson, request, sendJson } from '../api.js';
 import { h, render } from '../dom.js';
 import { addButton, type EditorContext, field, issuesOf, textInput } from '../editor/form.js';
-import { constraintEditor, contextNames } from '../editor/strategy-editor.js';
+import { constraintEditor, contextNames } from '../editor/constraint-editor.js';
 import { t } from '../i18n.js';
 import { announce, showError } from '../status.js';
 import type { Page } from '../types.js';
