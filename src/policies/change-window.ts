@@ -57,16 +57,6 @@ function denied(deny: DenyEntry, local: LocalTime): string | undefined {
   return undefined;
 }
 
-/** A deny entry in words: "deny the last 2 days of each month, holidays cn-mainland (Asia/Shanghai)". */
-export function denyText(deny: DenyEntry): string {
-  const parts = [
-    ...(deny.lastDaysOfMonth !== undefined ? [`the last ${deny.lastDaysOfMonth} day(s) of each month`] : []),
-    ...(deny.holidays ? [`the holidays of ${deny.holidays}`] : []),
-    ...(deny.dates && !deny.holidays ? [deny.dates.join(', ')] : []),
-  ];
-  return `deny ${parts.join(', ')} (${deny.tz})`;
-}
-
 type Closed = { by: 'deny'; tz: string; reason: string } | { by: 'allow'; reason: string };
 
 /** What keeps the window shut at `now`, or null when it is open. Denied dates win over allowed hours. */

@@ -234,9 +234,9 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
       percentage: rollout.percentage,
     },
     plan: {
-      gates: rollout.plan.gates.map(gateRule),
+      gates: rollout.plan.gates.map((g) => gateRule(g)),
       traffic: rollout.plan.traffic ? trafficRules(rollout.plan.traffic) : [],
-      rollback: rollout.plan.rollback.map(rollbackRule),
+      rollback: rollout.plan.rollback.map((r) => rollbackRule(r)),
       onGateFailure: onGateFailureText(rollout.plan),
       onSharedBreach: sharedBreachText(rollout.plan),
       ...(watchText(rollout.plan) ? { watchAfterCompletion: watchText(rollout.plan) } : {}),

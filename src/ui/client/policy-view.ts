@@ -40,8 +40,8 @@ export function policyYaml(policy: Policy): string {
 }
 
 export function policyView(policy: Policy): HTMLElement {
-  const windows = windowsText(policy.windows);
-  const watch = watchText(policy);
+  const windows = windowsText(policy.windows, t);
+  const watch = watchText(policy, t);
   return h(
     'section',
     { class: 'card policy', 'data-policy': policy.name, 'aria-label': t('Policy {name}', { name: policy.name }) },
@@ -63,10 +63,26 @@ export function policyView(policy: Policy): HTMLElement {
         ],
       })),
     }),
-    rules(t('Gates: each step advances only when these hold'), policy.gates.map(gateRule), 'policy-gates', t('No gate.')),
-    policy.traffic ? rules(t('Traffic'), trafficRules(policy.traffic), 'policy-traffic', '') : null,
-    rules(t('Rollback rules: any of these turns the flag off'), policy.rollback.map(rollbackRule), 'policy-rollback', t('No rollback rule.')),
-    h('ul', { class: 'policy-behaviour' }, h('li', {}, onGateFailureText(policy)), h('li', {}, sharedBreachText(policy)), watch ? h('li', {}, watch) : null),
+    rules(
+      t('Gates: each step advances only when these hold'),
+      policy.gates.map((g) => gateRule(g, t)),
+      'policy-gates',
+      t('No gate.'),
+    ),
+    policy.traffic ? rules(t('Traffic'), trafficRules(policy.traffic, t), 'policy-traffic', '') : null,
+    rules(
+      t('Rollback rules: any of these turns the flag off'),
+      policy.rollback.map((r) => rollbackRule(r, t)),
+      'policy-rollback',
+      t('No rollback rule.'),
+    ),
+    h(
+      'ul',
+      { class: 'policy-behaviour' },
+      h('li', {}, onGateFailureText(policy, t)),
+      h('li', {}, sharedBreachText(policy, t)),
+      watch ? h('li', {}, watch) : null,
+    ),
     h('h3', {}, t('Change windows')),
     h('p', { class: 'policy-windows' }, windows ?? t('Always open: no window limits when steps may advance.')),
     h('details', {}, h('summary', {}, t('YAML of {name}', { name: policy.name })), h('pre', { class: 'policy-yaml' }, policyYaml(policy))),

@@ -144,6 +144,30 @@ const zhCN: Readonly<Record<string, string>> = {
   'It would not start: {why}': '不会开始：{why}',
   'Strategy {n} ({pct} %) is owned by a rollout: ': '策略 {n}（{pct} %）由一个发布拥有：',
   'Cannot load the flag: {why}': '无法加载开关：{why}',
+  '{name} ≤ control × {factor}, from PromQL `{query}`': '{name} ≤ control × {factor}，来自 PromQL `{query}`',
+  '{name} ({cohort}) ≤ {max}, from PromQL `{query}`': '{name}（{cohort}）≤ {max}，来自 PromQL `{query}`',
+  '{metric}({cohort}) ≤ {max} at {confidence} confidence': '{metric}({cohort}) ≤ {max}，置信度 {confidence}',
+  '{metric}({cohort}) ≤ {max}': '{metric}({cohort}) ≤ {max}',
+  '{metric}(treatment) ≤ control × {factor} at {confidence} confidence (at least {samples} control samples)':
+    '{metric}(treatment) ≤ control × {factor}，置信度 {confidence}（对照组至少 {samples} 个样本）',
+  '{metric}(treatment) ≤ control × {factor} (at least {samples} control samples)': '{metric}(treatment) ≤ control × {factor}（对照组至少 {samples} 个样本）',
+  '{name}(treatment) > {above} for {duration}, from PromQL `{query}`': '{name}(treatment) > {above} 持续 {duration}，来自 PromQL `{query}`',
+  '{metric}({cohort}) > {above} for {duration} (at least {samples} requests per window)':
+    '{metric}({cohort}) > {above} 持续 {duration}（每个窗口至少 {samples} 个请求）',
+  'a breach control shares rolls back like any other': '对照组同样出现的超限与其他超限一样触发回滚',
+  'a breach control shares (same rule, same window) holds the step until it clears; at 100 % no control is left, so breaches roll back':
+    '对照组同样出现的超限（同一规则、同一窗口）会暂停当前步骤直到恢复；到 100 % 时已没有对照组，超限即回滚',
+  'the flag evaluated at least {n} times in the step (evaluations SDKs report, counted once the SDKs have fetched the step)':
+    '本步骤中开关至少被计算 {n} 次（以 SDK 上报的计算次数为准，从 SDK 获取到该步骤后开始计数）',
+  "the share of users that got the feature matches the step's percentage (sample-ratio check on distinct users, p >= {p}); judged where applications report users (the SDK helper, the frontend API, OFREP), shown for information on evaluations otherwise":
+    '获得功能的用户比例与本步骤的百分比一致（按独立用户做样本比例检验，p >= {p}）；在应用上报用户的地方（SDK 助手、前端 API、OFREP）据此判断，否则仅按计算次数展示供参考',
+  'a gate that fails beyond doubt (at its confidence) rolls back': '门禁在其置信度下确定不通过时回滚',
+  'a failing gate holds the step for a person': '门禁不通过时暂停当前步骤，等待人工处理',
+  'rollback rules keep watching for {duration} after completion': '完成后回滚规则继续监控 {duration}',
+  'the last {n} day(s) of each month': '每月最后 {n} 天',
+  'the holidays of {calendar}': '{calendar} 的节假日',
+  'deny {what} ({tz})': '禁止 {what}（{tz}）',
+  'allow {days} {hours} {tz}': '允许 {days} {hours} {tz}',
 };
 
 export default zhCN;
