@@ -161,6 +161,11 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
       expect(wide, hash).toEqual([]);
     }
     await screenshot(page, 'flag-editor-05-phone');
+    // The segments there are, offered where a strategy names segments.
+    await page.goto('/#/flag-edit/ui-checkout');
+    await page.getByRole('button', { name: 'Add a strategy in staging' }).click();
+    const segmentsHelp = page.locator('[data-path="environments.staging.strategies[0].segments"] + p');
+    await expect.poll(() => segmentsHelp.textContent()).toBe('Comma-separated segment ids; every segment’s constraints must hold too. Segments: 5 (internal).');
     expect(problems).toEqual([]);
   });
 

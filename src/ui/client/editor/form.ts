@@ -20,6 +20,8 @@ export interface EditorContext {
    * percentage they set). Absent: every rollout-owned strategy is.
    */
   guardingRollouts?: ReadonlySet<string>;
+  /** The segments there are, offered by id and name where a strategy names segments. */
+  segments?: ReadonlyArray<{ id: number; name?: string }>;
 }
 
 /** An element id from an API path. */

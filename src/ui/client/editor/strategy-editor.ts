@@ -190,7 +190,12 @@ export function strategyEditor(ctx: EditorContext, list: Strategy[], i: number, 
             const ids = commaList(v).map(Number);
             s.segments = ids.length ? ids : undefined;
           }),
-          t('Comma-separated segment ids; every segment’s constraints must hold too.'),
+          [
+            t('Comma-separated segment ids; every segment’s constraints must hold too.'),
+            ctx.segments?.length ? t('Segments: {list}.', { list: ctx.segments.map((g) => (g.name ? `${g.id} (${g.name})` : String(g.id))).join(', ') }) : '',
+          ]
+            .filter(Boolean)
+            .join(' '),
         ),
         h('h3', {}, t('Variants')),
         ...(s.variants ?? []).map((_, k) => variantEditor(ctx, s.variants!, k, `${path}.variants[${k}]`)),

@@ -168,6 +168,7 @@ const zhCN: Readonly<Record<string, string>> = {
   'the holidays of {calendar}': '{calendar} 的节假日',
   'deny {what} ({tz})': '禁止 {what}（{tz}）',
   'allow {days} {hours} {tz}': '允许 {days} {hours} {tz}',
+  'Segments: {list}.': '现有分群：{list}。',
 };
 
 export default zhCN;

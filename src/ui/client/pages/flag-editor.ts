@@ -233,8 +233,12 @@ export const flagEditorPage: Page = (main, ctx) => {
 
   async function load(): Promise<void> {
     render(outcome);
-    const envs = await getJson<{ environments: Array<{ name: string }> }>('/api/admin/environments');
+    const [envs, segments] = await Promise.all([
+      getJson<{ environments: Array<{ name: string }> }>('/api/admin/environments'),
+      getJson<{ segments: Array<{ id: number; name?: string }> }>('/api/admin/segments'),
+    ]);
     declared = envs.environments.map((e) => e.name);
+    editor.segments = segments.segments;
     if (existingName) {
       const res = await request('GET', `/api/admin/flags/${encodeURIComponent(existingName)}`);
       etag = res.headers.get('ETag') ?? undefined;
