@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AppError } from '../errors/app-error.js';
 import { flagNameSchema } from '../flags/schema.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { ALERT_ACTIONS } from './alert-model.js';
@@ -7,6 +6,7 @@ import type { AlertIntake } from './alert-intake.js';
 import { alertmanagerPayloadSchema, genericAlertSchema } from './alert-schemas.js';
 import { routingRuleSchema } from './routing-rules.js';
 import type { RoutingRuleService } from './routing-rule-service.js';
+import { assertNameMatchesPath } from '../validation/name-in-path.js';
 
 const TAG = 'Alerts';
 const alertToken = { kind: 'alert' } as const;
@@ -107,8 +107,7 @@ export function alertRoutes(intake: AlertIntake, rules: RoutingRuleService): Rou
         409: { description: 'There are already as many rules as are kept (too_many_alert_routes)' },
       },
       handler: async ({ params, body, actor }) => {
-        if (body.name !== params.name)
-          throw new AppError('invalid', 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
+        assertNameMatchesPath(body.name, params.name);
         const { rule, created } = await rules.put(body, actor);
         return { status: created ? 201 : 200, body: rule };
       },

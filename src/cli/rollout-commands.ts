@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { REPORT_LANGUAGES } from '../reports/report-language.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isFinal, type Rollout } from '../rollouts/rollout-model.js';
@@ -247,12 +248,15 @@ export function registerRolloutCommands(program: Command): void {
     .argument('<id>', 'rollout id, or its first characters')
     .option('--format <format>', 'md or html (default: from the -o file’s extension, else md)')
     .option('-o, --output <file>', 'write to this file instead of stdout')
-    .action(async (id: string, opts: { format?: string; output?: string }, cmd: Command) => {
+    .option('--lang <language>', `the report's language: ${REPORT_LANGUAGES.join(' or ')}`, 'en')
+    .action(async (id: string, opts: { format?: string; output?: string; lang: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const format = opts.format ?? (opts.output && /\.html?$/i.test(opts.output) ? 'html' : 'md');
       if (format !== 'md' && format !== 'html') throw new CliError(`--format: expected md or html, got "${format}"`, EXIT.usage);
+      if (!(REPORT_LANGUAGES as readonly string[]).includes(opts.lang))
+        throw new CliError(`--lang: expected ${REPORT_LANGUAGES.join(' or ')}, got "${opts.lang}"`, EXIT.usage);
       const rollout = await resolveRollout(ctx.client, id);
-      const res = await ctx.client.text(`/api/admin/rollouts/${rollout.id}/report?format=${format}`);
+      const res = await ctx.client.text(`/api/admin/rollouts/${rollout.id}/report?format=${format}&lang=${opts.lang}`);
       if (!opts.output) {
         process.stdout.write(res.text);
         return;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { environmentNameSchema } from '../flags/schema.js';
 import { environmentBodySchema, environmentSchema } from './environment-schema.js';
 import type { EnvironmentService } from './environment-service.js';
+import { assertNameMatchesPath } from '../validation/name-in-path.js';
 
 const TAG = 'Environments';
 const nameParams = z.object({ name: environmentNameSchema });
@@ -48,9 +48,7 @@ export function environmentRoutes(environments: EnvironmentService): RouteSpec[]
       },
       handler: async ({ params, body, actor }) => {
         const { reason, ...rest } = body;
-        if (rest.name !== undefined && rest.name !== params.name) {
-          throw new AppError('invalid', 'validation_failed', `invalid body: name: "${rest.name}" does not match the path’s "${params.name}"`);
-        }
+        assertNameMatchesPath(rest.name, params.name);
         const { environment, created } = await environments.put({ ...rest, name: params.name }, actor, reason);
         return { status: created ? 201 : 200, body: environment };
       },

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { AppError } from '../errors/app-error.js';
 import { ifMatchVersion } from '../http/if-match.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import type { FlagService } from './flag-service.js';
 import { importPayloadSchema } from './import-schema.js';
 import { MAX_LISTED_KEPT } from './import-report.js';
 import { environmentNameSchema, flagDefinitionSchema, flagNameSchema, storedFlagNameSchema, storedFlagSchema } from './schema.js';
+import { assertNameMatchesPath } from '../validation/name-in-path.js';
 
 const TAG = 'Flags';
 /** A flag as written (PUT): the authored name rule. */
@@ -80,9 +80,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
       },
       handler: async ({ params, query, body, actor, req, res }) => {
         const { reason, ...definition } = body;
-        if (definition.name !== undefined && definition.name !== params.name) {
-          throw new AppError('invalid', 'validation_failed', `invalid body: name: "${definition.name}" does not match the path’s "${params.name}"`);
-        }
+        assertNameMatchesPath(definition.name, params.name);
         const ifVersion = ifMatchVersion(req, 'flag');
         const result = await flags.put({ ...definition, name: params.name }, actor, reason, ifVersion, query.force === true);
         res.setHeader('ETag', `"${result.version}"`);

@@ -77,10 +77,11 @@ export class Deliverer {
   private send(webhook: StoredWebhook, event: NotificationEvent, attempt: number): Promise<AttemptResult> {
     if (webhook.format === 'email') {
       if (!this.mailer) return Promise.resolve({ answer: 'refused', error: 'no SMTP server is configured (SMTP_URL or SMTP_HOST)' });
-      return this.mailer.send(webhook.to ?? [], webhook.id, event, attempt);
+      return this.mailer.send(webhook.to ?? [], webhook.id, event, attempt, webhook.language ?? 'en');
     }
     if (!webhook.url) return Promise.resolve({ answer: 'refused', error: 'no url stored for this webhook' });
-    return sendWebhook({ format: webhook.format, url: webhook.url, ...(webhook.secret ? { secret: webhook.secret } : {}) }, event, attempt, {
+    const target = { format: webhook.format, url: webhook.url, language: webhook.language ?? 'en', ...(webhook.secret ? { secret: webhook.secret } : {}) };
+    return sendWebhook(target, event, attempt, {
       now: this.opts.now,
       timeoutMs: this.opts.attemptTimeoutMs,
       signal: this.signal,

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { NotificationEvent } from './events.js';
+import type { MessageLanguage } from './message.js';
 import { literalRefusal, publicOnlyLookup } from './address-guard.js';
 import { MAX_ANSWER_BYTES, vendorVerdict } from './formats/vendor-answers.js';
 import { ANSWERS_IN_BODY, httpPlan, type HttpFormat } from './payloads.js';
@@ -23,6 +24,7 @@ export interface HttpWebhook {
   format: HttpFormat;
   url: string;
   secret?: string;
+  language?: MessageLanguage;
 }
 
 /**

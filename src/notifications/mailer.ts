@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { NotificationEvent } from './events.js';
 import { emailMessage } from './formats/email.js';
+import type { MessageLanguage } from './message.js';
 import type { AttemptResult } from './retry-policy.js';
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER } from './signature.js';
 import type { SmtpSettings } from './smtp-config.js';
@@ -37,8 +38,8 @@ export class Mailer {
     });
   }
 
-  async send(to: string[], webhookId: string, event: NotificationEvent, attempt: number): Promise<AttemptResult> {
-    const content = emailMessage(event);
+  async send(to: string[], webhookId: string, event: NotificationEvent, attempt: number, language: MessageLanguage = 'en'): Promise<AttemptResult> {
+    const content = emailMessage(event, language);
     try {
       const info = await this.transport.sendMail({
         from: this.settings.from,

@@ -3,6 +3,8 @@ import { isRolloutEvent, type FlagEvent, type NotificationEvent, type RolloutEve
 import { isAbsolute } from './links.js';
 import type { AlertEvent, DrillEvent } from './published-events.js';
 import { describeCheck } from './units.js';
+import { factValueZh, headlineZh, labelZh } from './message-zh-CN.js';
+import type { MESSAGE_LANGUAGES } from './webhook-model.js';
 
 /**
  * The one place a notification's wording lives. Every chat format and the e-mail are drawn from
@@ -29,8 +31,18 @@ export interface Summary {
   footer: string;
 }
 
-export function summarize(e: NotificationEvent): Summary {
-  return { title: headline(e), lines: detailLines(e), facts: factsOf(e), links: linksOf(e), tone: toneOf(e), footer: footerOf(e) };
+/** The language of a webhook's messages (the webhook's `language`). */
+export type MessageLanguage = (typeof MESSAGE_LANGUAGES)[number];
+
+export function summarize(e: NotificationEvent, language: MessageLanguage = 'en'): Summary {
+  const summary: Summary = { title: headline(e), lines: detailLines(e), facts: factsOf(e), links: linksOf(e), tone: toneOf(e), footer: footerOf(e) };
+  if (language === 'en') return summary;
+  return {
+    ...summary,
+    title: headlineZh(e),
+    facts: summary.facts.map((f) => ({ label: labelZh(f.label), value: factValueZh(f.label, f.value) })),
+    links: summary.links.map((l) => ({ ...l, label: labelZh(l.label) })),
+  };
 }
 
 /** "2026-01-17T14:00:00+08:00" → "2026-01-17 14:00 UTC+08:00": the time as the person who set it wrote it, with its offset. */

@@ -1,3 +1,4 @@
+import type { MessageLanguage } from './message.js';
 import { z } from 'zod';
 import { environmentNameSchema, flagNameSchema } from '../flags/schema.js';
 import { EVENT_TYPES, scopeOf, type EventType, type NotificationEvent } from './events.js';
@@ -5,6 +6,8 @@ import { SIGNING, WEBHOOK_FORMATS, type WebhookFormat } from './payloads.js';
 import { redactUrl } from './url-mask.js';
 
 export { redactUrl } from './url-mask.js';
+
+export const MESSAGE_LANGUAGES = ['en', 'zh-CN'] as const;
 
 export const WEBHOOKS = 'webhooks';
 
@@ -46,6 +49,8 @@ export const putWebhookSchema = z
     secret: z.string().min(16, 'at least 16 characters').max(256).optional(),
     /** json and slack: replace the secret with a generated one (shown once). */
     rotateSecret: z.boolean().optional(),
+    /** The language of its messages' headline, labels and words (reasons and checks stay as written); default en. */
+    language: z.enum(MESSAGE_LANGUAGES).optional(),
   })
   .strict()
   .superRefine((w, ctx) => {
@@ -85,6 +90,8 @@ export interface StoredWebhook {
   secret?: string;
   /** A few characters of the secret, so people can tell which one a receiver holds. */
   secretHint?: string;
+  /** Messages in this language; absent: English. */
+  language?: MessageLanguage;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
@@ -102,6 +109,7 @@ export const storedWebhookSchema = z
     policies: z.array(flagNameSchema).optional(),
     secret: z.string().min(1).optional(),
     secretHint: z.string().optional(),
+    language: z.enum(MESSAGE_LANGUAGES).optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
     createdBy: z.string(),

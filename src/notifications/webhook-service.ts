@@ -67,6 +67,7 @@ export class WebhookService {
           ...(input.events ? { events: input.events } : {}),
           ...(input.environments ? { environments: input.environments } : {}),
           ...(input.policies ? { policies: input.policies } : {}),
+          ...(input.language && input.language !== 'en' ? { language: input.language } : {}),
           ...(secret ? { secret, secretHint: secretHintOf(secret) } : {}),
           createdAt: doc?.value.createdAt ?? at,
           updatedAt: at,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { flagNameSchema } from '../flags/schema.js';
 import { personOf } from '../auth/caller.js';
 import { pipelineSchema, startRunSchema } from './pipeline-model.js';
 import type { PipelineService } from './pipeline-service.js';
+import { assertNameMatchesPath } from '../validation/name-in-path.js';
 
 const TAG = 'Pipelines';
 const nameParams = z.object({ name: flagNameSchema });
@@ -47,8 +47,7 @@ export function pipelineRoutes(pipelines: PipelineService): RouteSpec[] {
       body: pipelineSchema,
       responses: { 200: { description: 'Replaced' }, 201: { description: 'Created' }, 400: { description: 'Invalid pipeline (the error names the field)' } },
       handler: async ({ params, body, actor }) => {
-        if (body.name !== params.name)
-          throw new AppError('invalid', 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
+        assertNameMatchesPath(body.name, params.name);
         const { pipeline, created } = await pipelines.put(body, actor);
         return { status: created ? 201 : 200, body: pipeline };
       },

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { AppError } from '../errors/app-error.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { flagNameSchema } from '../flags/schema.js';
 import { roleAllows } from '../auth/permissions.js';
 import { policySchema } from './policy-schema.js';
 import type { PolicyService } from './policy-service.js';
+import { assertNameMatchesPath } from '../validation/name-in-path.js';
 
 const TAG = 'Policies';
 const nameParams = z.object({ name: flagNameSchema });
@@ -50,8 +50,7 @@ export function policyRoutes(policies: PolicyService): RouteSpec[] {
         400: { description: 'Invalid policy (the error names the field)' },
       },
       handler: async ({ params, body, actor, caller }) => {
-        if (body.name !== params.name)
-          throw new AppError('invalid', 'validation_failed', `invalid body: name: "${body.name}" does not match the path’s "${params.name}"`);
+        assertNameMatchesPath(body.name, params.name);
         // Only admins write policies: how much scrutiny a release gets is not for its author to lower.
         if (!caller || !roleAllows(caller.role, 'policies:write')) {
           return { status: 202, body: { proposal: await policies.propose(body, actor) } };

@@ -43,10 +43,10 @@ export function gateRule(gate: Gate, w: Words = english): string {
   if ('query' in gate) {
     return 'compare' in gate
       ? w('{name} ≤ control × {factor}, from PromQL `{query}`', { name: gate.name, factor: 1 + gate.maxRelativeIncrease, query: gate.query })
-      : w('{name} ({cohort}) ≤ {max}, from PromQL `{query}`', { name: gate.name, cohort: gate.cohort, max: gate.max, query: gate.query });
+      : w('{name} ({cohort}) ≤ {max}, from PromQL `{query}`', { name: gate.name, cohort: w(gate.cohort), max: gate.max, query: gate.query });
   }
   if ('max' in gate) {
-    const vars = { metric: gate.metric, cohort: gate.cohort, max: gate.max };
+    const vars = { metric: gate.metric, cohort: w(gate.cohort), max: gate.max };
     return gate.confidence
       ? w('{metric}({cohort}) ≤ {max} at {confidence} confidence', { ...vars, confidence: gate.confidence })
       : w('{metric}({cohort}) ≤ {max}', vars);
@@ -67,7 +67,7 @@ export function rollbackRule(rule: AnyRollbackRule, w: Words = english): string 
     });
   return w('{metric}({cohort}) > {above} for {duration} (at least {samples} requests per window)', {
     metric: rule.metric,
-    cohort: rule.cohort,
+    cohort: w(rule.cohort),
     above: rule.above,
     duration: formatDuration(rule.for),
     samples: rule.minSamples,

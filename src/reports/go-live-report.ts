@@ -2,6 +2,7 @@ import type { AuditEvent } from '../audit/chain.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
+import { stateWords } from '../rollouts/state-words.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { causeText, endedAt, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
 import { gateRule, onGateFailureText, rollbackRule, sharedBreachText, trafficRules, watchText, windowsText } from '../policies/policy-words.js';
@@ -104,18 +105,7 @@ export interface GoLiveReport {
   auditTruncated: boolean;
 }
 
-const STATE_WORDS: Record<RolloutState, string> = {
-  scheduled: 'scheduled',
-  pending: 'pending',
-  running: 'running',
-  awaiting_approval: 'awaiting approval',
-  paused: 'paused',
-  completed: 'completed',
-  rolled_back: 'rolled back',
-  aborted: 'aborted',
-};
-
-export const stateWords = (state: RolloutState) => STATE_WORDS[state];
+export { stateWords };
 
 /** Which step each transition's evidence was judged on: the step the rollout was in before it. */
 function stepSections(rollout: Rollout, now: Date): StepSection[] {

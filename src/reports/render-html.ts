@@ -1,7 +1,8 @@
 import type { GoLiveReport, StepSection } from './go-live-report.js';
 import { stateWords } from './go-live-report.js';
 import { counted, shownVerdict } from '../rollouts/units.js';
-import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS } from './report-format.js';
+import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS, verdictWord } from './report-format.js';
+import { reportWords, unitsIn, type Words } from './report-language.js';
 
 /** Every value that reaches the page goes through here: text and attribute-safe. */
 export function escapeHtml(text: string): string {
@@ -33,123 +34,167 @@ function table(header: string[], rows: string[][]): string {
 }
 
 const code = (text: string) => `<code>${e(text)}</code>`;
-const verdict = (v: keyof typeof VERDICT_WORDS, reason?: string) => `<span class="${v}">${VERDICT_WORDS[v]}</span>${reason ? ` ${e(reason)}` : ''}`;
+const verdict = (w: Words, v: keyof typeof VERDICT_WORDS, reason?: string) =>
+  `<span class="${v}">${e(verdictWord(v, w))}</span>${reason ? ` ${english(w, reason)}` : ''}`;
 
-function stepBlock(step: StepSection): string {
+/** Free text the controller or a person wrote: as written, marked English on a report in another language. */
+const english = (w: Words, text: string) => (w.lang === 'en' ? e(text) : `<span lang="en">${e(text)}</span>`);
+
+function stepBlock(step: StepSection, w: Words): string {
   const when = step.enteredAt
-    ? `Entered ${e(formatTime(step.enteredAt))}${step.leftAt ? `, left ${e(formatTime(step.leftAt))}` : ', still current'}; ` +
-      `time in step ${e(step.timeInStep ?? '')}.`
-    : 'Not reached.';
-  const rules =
-    `Judged after at least ${e(step.minDuration)} and ${e(counted(step.minSamples, 'treatment request'))}; ` +
-    `approvals to enter it: ${e(step.approvalsNeeded)}.`;
+    ? e(w('Entered {at}', { at: formatTime(step.enteredAt) })) +
+      e(step.leftAt ? w(', left {at}', { at: formatTime(step.leftAt) }) : w(', still current')) +
+      e(w('; time in step {time}.', { time: step.timeInStep ?? '' }))
+    : e(w('Not reached.'));
+  const rules = e(
+    w('Judged after at least {duration} and {samples}; approvals to enter it: {approvals}.', {
+      duration: step.minDuration,
+      samples: unitsIn(w, counted(step.minSamples, 'treatment request')),
+      approvals: step.approvalsNeeded,
+    }),
+  );
   const rows = step.evidence.flatMap((ev) =>
     ev.gates.map((g, i) => [
       i === 0 ? e(formatTime(ev.at)) : '',
-      i === 0 ? e(`${ev.outcome}${ev.samples ? ` (${formatSamples(ev.samples)})` : ''}`) : '',
+      i === 0 ? english(w, ev.outcome) + (ev.samples ? e(` (${formatSamples(ev.samples, w)})`) : '') : '',
       code(g.rule),
-      e(formatValue(g.metric, g.value)),
-      e(formatValue(g.metric, g.threshold)),
-      e(formatCheckSamples(g.metric, g.samples)),
-      verdict(shownVerdict(g), g.reason),
+      e(unitsIn(w, formatValue(g.metric, g.value))),
+      e(unitsIn(w, formatValue(g.metric, g.threshold))),
+      e(unitsIn(w, formatCheckSamples(g.metric, g.samples))),
+      verdict(w, shownVerdict(g), g.reason),
     ]),
   );
   const evidence = rows.length
-    ? table(['Time', 'Led to', 'Gate', 'Value', 'Threshold', 'Samples', 'Verdict'], rows)
+    ? table(
+        ['Time', 'Led to', 'Gate', 'Value', 'Threshold', 'Samples', 'Verdict'].map((h) => w(h)),
+        rows,
+      )
     : step.enteredAt
-      ? '<p><em>No gate evaluation recorded for this step.</em></p>'
+      ? `<p><em>${e(w('No gate evaluation recorded for this step.'))}</em></p>`
       : '';
-  return `<section><h3>The ${step.percentage}% step</h3><p>${when}</p><p>${rules}</p>${evidence}</section>`;
+  return `<section><h3>${e(w('The {pct}% step', { pct: step.percentage }))}</h3><p>${when}</p><p>${rules}</p>${evidence}</section>`;
 }
 
-export function renderHtml(report: GoLiveReport): string {
+function breachSection(b: NonNullable<GoLiveReport['breach']>, w: Words): string {
+  const value = (v: number | null | undefined) => e(unitsIn(w, formatValue(b.metric, v)));
+  const measured = w('Measured: {metric} of the {cohort} cohort was {value} over {samples} (threshold {threshold})', {
+    metric: e(b.metric),
+    cohort: e(w(b.cohort)),
+    value: `<strong>${value(b.value)}</strong>`,
+    samples: e(unitsIn(w, formatCheckSamples(b.metric, b.samples))),
+    threshold: value(b.threshold),
+  });
+  return (
+    `<h2>${e(w('Breach that caused the rollback'))}</h2><div class="breach"><ul>` +
+    `<li>${e(b.kind === 'gate' ? w('Gate (failed beyond doubt)') : w('Rollback rule'))}: ${code(b.rule)}</li>` +
+    `<li>${measured}</li>` +
+    (b.test
+      ? `<li>${e(w('{pct}% confidence bounds: {lower} to {upper}', { pct: Math.round(b.test.confidence * 100), lower: unitsIn(w, formatValue(b.metric, b.test.lower)), upper: unitsIn(w, formatValue(b.metric, b.test.upper)) }))}</li>`
+      : '') +
+    (b.sustainedFor
+      ? `<li>${e(w('Exceeded for {time}', { time: b.sustainedFor }))}${b.requiredFor ? e(w(' (the rule allows {time})', { time: b.requiredFor })) : ''}</li>`
+      : '') +
+    (b.completedAt ? `<li>${e(w('During the watch after completion: the rollout had completed {at}', { at: formatTime(b.completedAt) }))}</li>` : '') +
+    `<li>${e(w('Kill switch flipped: {at}', { at: formatTime(b.at) }))}</li><li>${e(w('Controller’s reason: {reason}', { reason: '' }))}${english(w, b.reason)}</li></ul>` +
+    (b.alsoFailing.length
+      ? `<p>${e(w('Other checks failing in the same analysis:'))}</p>` +
+        table(
+          ['Check', 'Value', 'Threshold', 'Samples', 'Verdict'].map((h) => w(h)),
+          b.alsoFailing.map((c) => [
+            code(c.rule),
+            e(unitsIn(w, formatValue(c.metric, c.value))),
+            e(unitsIn(w, formatValue(c.metric, c.threshold))),
+            e(unitsIn(w, formatCheckSamples(c.metric, c.samples))),
+            verdict(w, shownVerdict(c)),
+          ]),
+        )
+      : '') +
+    `</div>`
+  );
+}
+
+function planSection(plan: GoLiveReport['plan'], w: Words): string {
+  const none = e(w('none'));
+  const list = (items: string[]) => (items.length ? items.map(code).join('; ') : none);
+  const item = (label: string, value: string) => `<li>${e(w(label))}: ${value}</li>`;
+  return (
+    `<h2>${e(w('Plan'))}</h2><ul>` +
+    item('Gates (all must pass to leave a step)', list(plan.gates)) +
+    item('Traffic checks', plan.traffic.length ? plan.traffic.map((t) => english(w, t)).join('; ') : none) +
+    item('Rollback rules (any one flips the kill switch)', list(plan.rollback)) +
+    item('On a failing gate', english(w, plan.onGateFailure)) +
+    item('On a breach control shares', english(w, plan.onSharedBreach)) +
+    (plan.watchAfterCompletion ? item('After completion', english(w, plan.watchAfterCompletion)) : '') +
+    (plan.windows ? item('Change windows', english(w, plan.windows)) : '') +
+    (plan.killSwitches.length ? item('Also killed on rollback', plan.killSwitches.map(code).join(', ')) : '') +
+    `</ul>`
+  );
+}
+
+export function renderHtml(report: GoLiveReport, w: Words = reportWords()): string {
   const s = report.summary;
   const parts: string[] = [];
-  parts.push(`<h1>Go-live report: ${s.release ? `release ${code(s.release.name)}` : code(s.flag)} in ${code(s.environment)}</h1>`);
+  const head = (labels: string[]) => labels.map((h) => w(h));
+  const subject = s.release ? w('release {name}', { name: code(s.release.name) }) : code(s.flag);
+  parts.push(`<h1>${w('Go-live report: {subject} in {env}', { subject, env: code(s.environment) })}</h1>`);
   const markup = { text: e, code, strong: (t: string) => `<strong>${t}</strong>`, current: (t: string) => `<span class="current">${e(t)}</span>` };
   parts.push(
     table(
-      ['Item', 'Value'],
-      summaryRows(s, markup).map(([k, v]) => [e(k), v]),
+      head(['Item', 'Value']),
+      summaryRows(s, markup, w).map(([k, v]) => [e(k), v]),
     ),
   );
-  parts.push(`<h2>Outcome</h2><p class="outcome ${e(s.state)}">${e(s.outcome)}</p>`);
-  if (report.breach) {
-    const b = report.breach;
-    parts.push(
-      `<h2>Breach that caused the rollback</h2><div class="breach"><ul>` +
-        `<li>${b.kind === 'gate' ? 'Gate (failed beyond doubt)' : 'Rollback rule'}: ${code(b.rule)}</li>` +
-        `<li>Measured: ${e(b.metric)} of the ${e(b.cohort)} cohort was <strong>${e(formatValue(b.metric, b.value))}</strong> ` +
-        `over ${e(formatCheckSamples(b.metric, b.samples))} (threshold ${e(formatValue(b.metric, b.threshold))})</li>` +
-        (b.test
-          ? `<li>${Math.round(b.test.confidence * 100)}% confidence bounds: ` +
-            `${e(formatValue(b.metric, b.test.lower))} to ${e(formatValue(b.metric, b.test.upper))}</li>`
-          : '') +
-        (b.sustainedFor ? `<li>Exceeded for ${e(b.sustainedFor)}${b.requiredFor ? ` (the rule allows ${e(b.requiredFor)})` : ''}</li>` : '') +
-        (b.completedAt ? `<li>During the watch after completion: the rollout had completed ${e(formatTime(b.completedAt))}</li>` : '') +
-        `<li>Kill switch flipped: ${e(formatTime(b.at))}</li><li>Controller’s reason: ${e(b.reason)}</li></ul>` +
-        (b.alsoFailing.length
-          ? `<p>Other checks failing in the same analysis:</p>` +
-            table(
-              ['Check', 'Value', 'Threshold', 'Samples', 'Verdict'],
-              b.alsoFailing.map((c) => [
-                code(c.rule),
-                e(formatValue(c.metric, c.value)),
-                e(formatValue(c.metric, c.threshold)),
-                e(formatCheckSamples(c.metric, c.samples)),
-                verdict(shownVerdict(c)),
-              ]),
-            )
-          : '') +
-        `</div>`,
-    );
-  }
-  const list = (items: string[]) => (items.length ? items.map(code).join('; ') : 'none');
+  parts.push(`<h2>${e(w('Outcome'))}</h2><p class="outcome ${e(s.state)}">${english(w, s.outcome)}</p>`);
+  if (report.breach) parts.push(breachSection(report.breach, w));
+  parts.push(planSection(report.plan, w));
   parts.push(
-    `<h2>Plan</h2><ul><li>Gates (all must pass to leave a step): ${list(report.plan.gates)}</li>` +
-      `<li>Traffic checks: ${report.plan.traffic.length ? report.plan.traffic.map(e).join('; ') : 'none'}</li>` +
-      `<li>Rollback rules (any one flips the kill switch): ${list(report.plan.rollback)}</li>` +
-      `<li>On a failing gate: ${e(report.plan.onGateFailure)}</li>` +
-      `<li>On a breach control shares: ${e(report.plan.onSharedBreach)}</li>` +
-      (report.plan.watchAfterCompletion ? `<li>After completion: ${e(report.plan.watchAfterCompletion)}</li>` : '') +
-      (report.plan.windows ? `<li>Change windows: ${e(report.plan.windows)}</li>` : '') +
-      (report.plan.killSwitches.length ? `<li>Also killed on rollback: ${report.plan.killSwitches.map(code).join(', ')}</li>` : '') +
-      `</ul>`,
-  );
-  parts.push(
-    `<h2>Timeline</h2>` +
+    `<h2>${e(w('Timeline'))}</h2>` +
       (report.timeline.length
         ? table(
-            ['Time', 'Transition', 'Percentage', 'By', 'Reason'],
-            report.timeline.map((t) => [e(formatTime(t.at)), e(`${stateWords(t.from)} → ${stateWords(t.to)}`), `${t.percentage}%`, e(t.actor), e(t.reason)]),
+            head(['Time', 'Transition', 'Percentage', 'By', 'Reason']),
+            report.timeline.map((t) => [
+              e(formatTime(t.at)),
+              e(`${w(stateWords(t.from))} → ${w(stateWords(t.to))}`),
+              `${t.percentage}%`,
+              e(t.actor),
+              english(w, t.reason),
+            ]),
           )
-        : '<p><em>No transitions yet.</em></p>'),
+        : `<p><em>${e(w('No transitions yet.'))}</em></p>`),
   );
-  parts.push(`<h2>Steps, gates and sample sizes</h2>${report.steps.map(stepBlock).join('')}`);
+  parts.push(`<h2>${e(w('Steps, gates and sample sizes'))}</h2>${report.steps.map((step) => stepBlock(step, w)).join('')}`);
   parts.push(
-    `<h2>Approvals</h2>` +
+    `<h2>${e(w('Approvals'))}</h2>` +
       (report.approvals.length
         ? table(
-            ['Step', 'Approved by', 'Role', 'Time', 'Comment'],
-            report.approvals.map((a) => [e(`${a.percentage}%${a.ahead ? ' (ahead)' : ''}`), e(a.by), e(a.role ?? ''), e(formatTime(a.at)), e(a.comment ?? '')]),
+            head(['Step', 'Approved by', 'Role', 'Time', 'Comment']),
+            report.approvals.map((a) => [
+              e(`${a.percentage}%${a.ahead ? w(' (ahead)') : ''}`),
+              e(a.by),
+              e(a.role ?? ''),
+              e(formatTime(a.at)),
+              e(a.comment ?? ''),
+            ]),
           )
-        : '<p><em>No approvals were given.</em></p>'),
+        : `<p><em>${e(w('No approvals were given.'))}</em></p>`),
   );
   parts.push(
-    `<h2>Audit trail</h2><p>Events from the controller’s hash-chained audit log (<code>GET /api/admin/audit/verify</code> checks the chain).</p>` +
+    `<h2>${e(w('Audit trail'))}</h2><p>${w('Events from the controller’s hash-chained audit log ({verify} checks the chain).', { verify: '<code>GET /api/admin/audit/verify</code>' })}</p>` +
       (report.audit.length
         ? table(
-            ['Seq', 'Time', 'Actor', 'Action', 'Target', 'Reason', 'Hash'],
-            report.audit.map((a) => [String(a.seq), e(formatTime(a.at)), e(a.actor), code(a.action), e(a.target), e(a.reason ?? ''), code(a.hash)]),
+            head(['Seq', 'Time', 'Actor', 'Action', 'Target', 'Reason', 'Hash']),
+            report.audit.map((a) => [String(a.seq), e(formatTime(a.at)), e(a.actor), code(a.action), e(a.target), english(w, a.reason ?? ''), code(a.hash)]),
           )
-        : '<p><em>No audit events found.</em></p>') +
-      (report.auditTruncated ? '<p><em>The audit log was read only in part; see <code>GET /api/admin/audit</code> for the rest.</em></p>' : ''),
+        : `<p><em>${e(w('No audit events found.'))}</em></p>`) +
+      (report.auditTruncated
+        ? `<p><em>${w('The audit log was read only in part; see {audit} for the rest.', { audit: '<code>GET /api/admin/audit</code>' })}</em></p>`
+        : ''),
   );
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="${w.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>${e(report.title)}</title><style>${STYLE}</style></head>
 <body><main>${parts.join('\n')}</main>
-<footer>Generated ${e(formatTime(report.generatedAt))} by the rollout controller.</footer></body></html>
+<footer>${e(w('Generated {at} by the rollout controller.', { at: formatTime(report.generatedAt) }))}</footer></body></html>
 `;
 }

@@ -1,7 +1,8 @@
 import type { GoLiveReport, StepSection } from './go-live-report.js';
 import { stateWords } from './go-live-report.js';
 import { counted, shownVerdict } from '../rollouts/units.js';
-import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS } from './report-format.js';
+import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, verdictWord } from './report-format.js';
+import { reportWords, unitsIn, type Words } from './report-language.js';
 
 /**
  * Free text (comments, reasons, names people typed) as inert Markdown: every character that could
@@ -21,116 +22,146 @@ function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-function stepBlock(step: StepSection): string {
-  const lines = [`### The ${step.percentage}% step`, ''];
+function stepBlock(step: StepSection, w: Words): string {
+  const lines = [`### ${w('The {pct}% step', { pct: step.percentage })}`, ''];
   lines.push(
     step.enteredAt
-      ? `Entered ${formatTime(step.enteredAt)}${step.leftAt ? `, left ${formatTime(step.leftAt)}` : ', still current'}; time in step ${step.timeInStep}.`
-      : 'Not reached.',
+      ? w('Entered {at}', { at: formatTime(step.enteredAt) }) +
+          (step.leftAt ? w(', left {at}', { at: formatTime(step.leftAt) }) : w(', still current')) +
+          w('; time in step {time}.', { time: step.timeInStep ?? '' })
+      : w('Not reached.'),
   );
   lines.push(
-    `Judged after at least ${step.minDuration} and ${counted(step.minSamples, 'treatment request')}; approvals to enter it: ${mdText(step.approvalsNeeded)}.`,
+    w('Judged after at least {duration} and {samples}; approvals to enter it: {approvals}.', {
+      duration: step.minDuration,
+      samples: unitsIn(w, counted(step.minSamples, 'treatment request')),
+      approvals: mdText(step.approvalsNeeded),
+    }),
     '',
   );
   if (step.evidence.length === 0) {
-    if (step.enteredAt) lines.push('_No gate evaluation recorded for this step._');
+    if (step.enteredAt) lines.push(`_${w('No gate evaluation recorded for this step.')}_`);
     return lines.join('\n').trimEnd();
   }
   const rows = step.evidence.flatMap((e) =>
     e.gates.map((g, i) => [
       i === 0 ? formatTime(e.at) : '',
-      i === 0 ? mdText(`${e.outcome}${e.samples ? ` (${formatSamples(e.samples)})` : ''}`) : '',
+      i === 0 ? mdText(`${e.outcome}${e.samples ? ` (${formatSamples(e.samples, w)})` : ''}`) : '',
       code(g.rule),
-      formatValue(g.metric, g.value),
-      formatValue(g.metric, g.threshold),
-      formatCheckSamples(g.metric, g.samples),
-      `**${VERDICT_WORDS[shownVerdict(g)]}**${g.reason ? ` ${mdText(g.reason)}` : ''}`,
+      unitsIn(w, formatValue(g.metric, g.value)),
+      unitsIn(w, formatValue(g.metric, g.threshold)),
+      unitsIn(w, formatCheckSamples(g.metric, g.samples)),
+      `**${verdictWord(shownVerdict(g), w)}**${g.reason ? ` ${mdText(g.reason)}` : ''}`,
     ]),
   );
-  lines.push(table(['Time', 'Led to', 'Gate', 'Value', 'Threshold', 'Samples', 'Verdict'], rows));
+  lines.push(
+    table(
+      ['Time', 'Led to', 'Gate', 'Value', 'Threshold', 'Samples', 'Verdict'].map((h) => w(h)),
+      rows,
+    ),
+  );
   return lines.join('\n');
 }
 
-export function renderMarkdown(report: GoLiveReport): string {
+export function renderMarkdown(report: GoLiveReport, w: Words = reportWords()): string {
   const s = report.summary;
   const out: string[] = [];
-  out.push(`# Go-live report: ${s.release ? `release ${code(s.release.name)}` : code(s.flag)} in ${code(s.environment)}`, '');
+  const head = (labels: string[]) => labels.map((h) => w(h));
+  const none = w('none');
+  const subject = s.release ? w('release {name}', { name: code(s.release.name) }) : code(s.flag);
+  out.push(`# ${w('Go-live report: {subject} in {env}', { subject, env: code(s.environment) })}`, '');
   const markup = { text: mdText, code, strong: (t: string) => `**${t}**`, current: (t: string) => `**${t}**` };
-  out.push(table(['Item', 'Value'], summaryRows(s, markup)), '');
-  out.push('## Outcome', '', mdText(s.outcome), '');
+  out.push(table(head(['Item', 'Value']), summaryRows(s, markup, w)), '');
+  out.push(`## ${w('Outcome')}`, '', mdText(s.outcome), '');
   if (report.breach) {
     const b = report.breach;
-    out.push('## Breach that caused the rollback', '');
-    out.push(`- ${b.kind === 'gate' ? 'Gate (failed beyond doubt)' : 'Rollback rule'}: ${code(b.rule)}`);
+    const value = (v: number | null | undefined) => unitsIn(w, formatValue(b.metric, v));
+    out.push(`## ${w('Breach that caused the rollback')}`, '');
+    out.push(`- ${b.kind === 'gate' ? w('Gate (failed beyond doubt)') : w('Rollback rule')}: ${code(b.rule)}`);
     out.push(
-      `- Measured: ${b.metric} of the ${b.cohort} cohort was **${formatValue(b.metric, b.value)}** ` +
-        `over ${formatCheckSamples(b.metric, b.samples)} (threshold ${formatValue(b.metric, b.threshold)})`,
+      `- ${w('Measured: {metric} of the {cohort} cohort was {value} over {samples} (threshold {threshold})', {
+        metric: b.metric,
+        cohort: w(b.cohort),
+        value: `**${value(b.value)}**`,
+        samples: unitsIn(w, formatCheckSamples(b.metric, b.samples)),
+        threshold: value(b.threshold),
+      })}`,
     );
     if (b.test)
-      out.push(`- ${Math.round(b.test.confidence * 100)}% confidence bounds: ${formatValue(b.metric, b.test.lower)} to ${formatValue(b.metric, b.test.upper)}`);
-    if (b.sustainedFor) out.push(`- Exceeded for ${b.sustainedFor}${b.requiredFor ? ` (the rule allows ${b.requiredFor})` : ''}`);
-    if (b.completedAt) out.push(`- During the watch after completion: the rollout had completed ${formatTime(b.completedAt)}`);
-    out.push(`- Kill switch flipped: ${formatTime(b.at)}`, `- Controller's reason: ${mdText(b.reason)}`, '');
+      out.push(
+        `- ${w('{pct}% confidence bounds: {lower} to {upper}', { pct: Math.round(b.test.confidence * 100), lower: value(b.test.lower), upper: value(b.test.upper) })}`,
+      );
+    if (b.sustainedFor)
+      out.push(`- ${w('Exceeded for {time}', { time: b.sustainedFor })}${b.requiredFor ? w(' (the rule allows {time})', { time: b.requiredFor }) : ''}`);
+    if (b.completedAt) out.push(`- ${w('During the watch after completion: the rollout had completed {at}', { at: formatTime(b.completedAt) })}`);
+    out.push(`- ${w('Kill switch flipped: {at}', { at: formatTime(b.at) })}`, `- ${w("Controller's reason: {reason}", { reason: mdText(b.reason) })}`, '');
     if (b.alsoFailing.length) {
-      out.push('Other checks failing in the same analysis:', '');
+      out.push(w('Other checks failing in the same analysis:'), '');
       out.push(
         table(
-          ['Check', 'Value', 'Threshold', 'Samples', 'Verdict'],
+          head(['Check', 'Value', 'Threshold', 'Samples', 'Verdict']),
           b.alsoFailing.map((c) => [
             code(c.rule),
-            formatValue(c.metric, c.value),
-            formatValue(c.metric, c.threshold),
-            formatCheckSamples(c.metric, c.samples),
-            `**${VERDICT_WORDS[shownVerdict(c)]}**`,
+            unitsIn(w, formatValue(c.metric, c.value)),
+            unitsIn(w, formatValue(c.metric, c.threshold)),
+            unitsIn(w, formatCheckSamples(c.metric, c.samples)),
+            `**${verdictWord(shownVerdict(c), w)}**`,
           ]),
         ),
         '',
       );
     }
   }
-  out.push('## Plan', '');
-  out.push(`- Gates (all must pass to leave a step): ${report.plan.gates.length ? report.plan.gates.map(code).join('; ') : 'none'}`);
-  out.push(`- Traffic checks: ${report.plan.traffic.length ? report.plan.traffic.map(mdText).join('; ') : 'none'}`);
-  out.push(`- Rollback rules (any one flips the kill switch): ${report.plan.rollback.length ? report.plan.rollback.map(code).join('; ') : 'none'}`);
-  out.push(`- On a failing gate: ${mdText(report.plan.onGateFailure)}`);
-  out.push(`- On a breach control shares: ${mdText(report.plan.onSharedBreach)}`);
-  if (report.plan.watchAfterCompletion) out.push(`- After completion: ${mdText(report.plan.watchAfterCompletion)}`);
-  if (report.plan.windows) out.push(`- Change windows: ${mdText(report.plan.windows)}`);
-  if (report.plan.killSwitches.length) out.push(`- Also killed on rollback: ${report.plan.killSwitches.map(code).join(', ')}`);
-  out.push('', '## Timeline', '');
+  const plan = report.plan;
+  out.push(`## ${w('Plan')}`, '');
+  out.push(`- ${w('Gates (all must pass to leave a step)')}: ${plan.gates.length ? plan.gates.map(code).join('; ') : none}`);
+  out.push(`- ${w('Traffic checks')}: ${plan.traffic.length ? plan.traffic.map(mdText).join('; ') : none}`);
+  out.push(`- ${w('Rollback rules (any one flips the kill switch)')}: ${plan.rollback.length ? plan.rollback.map(code).join('; ') : none}`);
+  out.push(`- ${w('On a failing gate')}: ${mdText(plan.onGateFailure)}`);
+  out.push(`- ${w('On a breach control shares')}: ${mdText(plan.onSharedBreach)}`);
+  if (plan.watchAfterCompletion) out.push(`- ${w('After completion')}: ${mdText(plan.watchAfterCompletion)}`);
+  if (plan.windows) out.push(`- ${w('Change windows')}: ${mdText(plan.windows)}`);
+  if (plan.killSwitches.length) out.push(`- ${w('Also killed on rollback')}: ${plan.killSwitches.map(code).join(', ')}`);
+  out.push('', `## ${w('Timeline')}`, '');
   out.push(
     report.timeline.length
       ? table(
-          ['Time', 'Transition', 'Percentage', 'By', 'Reason'],
-          report.timeline.map((t) => [formatTime(t.at), `${stateWords(t.from)} → ${stateWords(t.to)}`, `${t.percentage}%`, mdText(t.actor), mdText(t.reason)]),
+          head(['Time', 'Transition', 'Percentage', 'By', 'Reason']),
+          report.timeline.map((t) => [
+            formatTime(t.at),
+            `${w(stateWords(t.from))} → ${w(stateWords(t.to))}`,
+            `${t.percentage}%`,
+            mdText(t.actor),
+            mdText(t.reason),
+          ]),
         )
-      : '_No transitions yet._',
+      : `_${w('No transitions yet.')}_`,
     '',
   );
-  out.push('## Steps, gates and sample sizes', '');
-  for (const step of report.steps) out.push(stepBlock(step), '');
-  out.push('## Approvals', '');
+  out.push(`## ${w('Steps, gates and sample sizes')}`, '');
+  for (const step of report.steps) out.push(stepBlock(step, w), '');
+  out.push(`## ${w('Approvals')}`, '');
   out.push(
     report.approvals.length
       ? table(
-          ['Step', 'Approved by', 'Role', 'Time', 'Comment'],
+          head(['Step', 'Approved by', 'Role', 'Time', 'Comment']),
           report.approvals.map((a) => [
-            `${a.percentage}%${a.ahead ? ' (ahead)' : ''}`,
+            `${a.percentage}%${a.ahead ? w(' (ahead)') : ''}`,
             mdText(a.by),
             a.role ?? '',
             formatTime(a.at),
             a.comment ? mdText(a.comment) : '',
           ]),
         )
-      : '_No approvals were given._',
+      : `_${w('No approvals were given.')}_`,
     '',
   );
-  out.push('## Audit trail', '');
-  out.push('Events from the controller’s hash-chained audit log (`GET /api/admin/audit/verify` checks the chain).', '');
+  out.push(`## ${w('Audit trail')}`, '');
+  out.push(w('Events from the controller’s hash-chained audit log ({verify} checks the chain).', { verify: '`GET /api/admin/audit/verify`' }), '');
   out.push(
     report.audit.length
       ? table(
-          ['Seq', 'Time', 'Actor', 'Action', 'Target', 'Reason', 'Hash'],
+          head(['Seq', 'Time', 'Actor', 'Action', 'Target', 'Reason', 'Hash']),
           report.audit.map((e) => [
             String(e.seq),
             formatTime(e.at),
@@ -141,9 +172,9 @@ export function renderMarkdown(report: GoLiveReport): string {
             code(e.hash),
           ]),
         )
-      : '_No audit events found._',
+      : `_${w('No audit events found.')}_`,
   );
-  if (report.auditTruncated) out.push('', '_The audit log was read only in part; see `GET /api/admin/audit` for the rest._');
-  out.push('', `_Generated ${formatTime(report.generatedAt)} by the rollout controller._`, '');
+  if (report.auditTruncated) out.push('', `_${w('The audit log was read only in part; see {audit} for the rest.', { audit: '`GET /api/admin/audit`' })}_`);
+  out.push('', `_${w('Generated {at} by the rollout controller.', { at: formatTime(report.generatedAt) })}_`, '');
   return out.join('\n');
 }

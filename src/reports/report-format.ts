@@ -1,5 +1,6 @@
 import { stateWords, type GoLiveReport } from './go-live-report.js';
 import { counted, type ShownVerdict } from '../rollouts/units.js';
+import { reportWords, unitsIn, type Words } from './report-language.js';
 
 /** Formatting both renderers share, so the Markdown and the HTML report state values identically. */
 
@@ -14,8 +15,18 @@ export function formatTime(iso: string | undefined): string {
 /** A check's value or threshold with its unit (error rates as percentages, latencies in ms, evaluations counted). */
 export { metricText as formatValue, samplesText as formatCheckSamples } from '../rollouts/units.js';
 
-export function formatSamples(samples: { treatment: number; control: number } | undefined): string {
-  return samples ? `treatment ${counted(samples.treatment, 'request')}, control ${counted(samples.control, 'request')}` : '';
+export function formatSamples(samples: { treatment: number; control: number } | undefined, w: Words = reportWords()): string {
+  return samples
+    ? w('treatment {treatment}, control {control}', {
+        treatment: unitsIn(w, counted(samples.treatment, 'request')),
+        control: unitsIn(w, counted(samples.control, 'request')),
+      })
+    : '';
+}
+
+/** A verdict's word (PASS, FAIL …) in the report's language. */
+export function verdictWord(v: ShownVerdict, w: Words): string {
+  return w(VERDICT_WORDS[v]);
 }
 
 export const VERDICT_WORDS: Record<ShownVerdict, string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', 'not-judged': 'NOT JUDGED' };
@@ -34,8 +45,8 @@ export interface Markup {
 }
 
 /** The summary table's rows, in both renderers' own markup. */
-export function summaryRows(s: GoLiveReport['summary'], m: Markup): Array<[string, string]> {
-  return [
+export function summaryRows(s: GoLiveReport['summary'], m: Markup, w: Words = reportWords()): Array<[string, string]> {
+  const rows: Array<[string, string]> = [
     ['Rollout', m.code(s.id)],
     ...(s.release
       ? ([
@@ -47,9 +58,10 @@ export function summaryRows(s: GoLiveReport['summary'], m: Markup): Array<[strin
     ['Policy', `${m.code(s.policy)}${s.policyDescription ? ` (${m.text(s.policyDescription)})` : ''}`],
     ['Started by', m.text(s.startedBy)],
     ['Started', m.text(formatTime(s.startedAt))],
-    ['Ended', s.endedAt ? m.text(formatTime(s.endedAt)) : 'not yet'],
+    ['Ended', s.endedAt ? m.text(formatTime(s.endedAt)) : w('not yet')],
     ['Duration', m.text(s.duration)],
     ['Steps', stepsLine(s.steps, s.percentage, m.current)],
-    ['State', m.strong(m.text(stateWords(s.state)))],
+    ['State', m.strong(m.text(w(stateWords(s.state))))],
   ];
+  return rows.map(([label, value]) => [w(label), value]);
 }

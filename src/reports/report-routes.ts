@@ -7,6 +7,7 @@ import { killSwitchesOf } from '../rollouts/rollout-views.js';
 import { auditEventsFor } from './rollout-audit.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';
+import { REPORT_LANGUAGES, reportWords } from './report-language.js';
 
 export const REPORT_FORMATS = {
   md: { contentType: 'text/markdown; charset=utf-8', render: renderMarkdown },
@@ -27,11 +28,12 @@ export function reportRoutes(deps: { rollouts: RolloutService; store: Store; now
       summary:
         'Go-live report of one rollout, for a change board to file: summary, timeline, ' +
         'each step’s gate values, thresholds, sample sizes and verdicts, approvals, outcome, the breach behind a rollback, and its audit events. ' +
-        'Sent as a download (Content-Disposition).',
+        'Sent as a download (Content-Disposition). `lang=zh-CN` writes headings, labels, states, verdicts and units in Simplified Chinese; ' +
+        'free text (outcome, reasons, comments) stays as the controller and people wrote it.',
       tag: 'Rollouts',
       auth: { kind: 'admin', permission: 'read' },
       params: z.object({ id: z.string().min(1).max(100) }),
-      query: z.object({ format: z.enum(['md', 'html']).default('md') }),
+      query: z.object({ format: z.enum(['md', 'html']).default('md'), lang: z.enum(REPORT_LANGUAGES).default('en') }),
       responses: {
         200: { description: 'The report (Markdown or a self-contained HTML page)', schema: z.string(), contentType: 'text/markdown' },
         404: { description: 'No such rollout' },
@@ -45,13 +47,14 @@ export function reportRoutes(deps: { rollouts: RolloutService; store: Store; now
           .status(200)
           .set({
             'Content-Type': format.contentType,
+            'Content-Language': query.lang,
             'Content-Disposition': `attachment; filename="${reportFilename(rollout, query.format)}"`,
             'X-Content-Type-Options': 'nosniff',
             // The page loads nothing and runs nothing, even when opened straight from this URL.
             'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
             'Cache-Control': 'no-store',
           })
-          .send(format.render(report));
+          .send(format.render(report, reportWords(query.lang)));
         return undefined;
       },
     }),

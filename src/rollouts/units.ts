@@ -95,3 +95,19 @@ export function shownVerdict(c: { verdict: 'pass' | 'fail' | 'inconclusive'; inf
 export function verdictText(c: { verdict: 'pass' | 'fail' | 'inconclusive'; informational?: boolean }): string {
   return shownVerdict(c).replace('-', ' ');
 }
+
+const COUNTED = /^(-?[\d,]+(?:\.\d+)?) (request|treatment request|evaluation|user|flag|event)s?$/;
+
+/**
+ * A count written by `counted` ("2,000 requests", "1 user") or "no data", with its unit words
+ * looked up through `translate` under "{n} requests", "{n} users", … ; English stays as it is when
+ * the lookup has no entry. Dashboard and report share this, so a unit reads the same in both.
+ */
+export function countedInWords(english: string, translate: (text: string, vars?: Record<string, string>) => string): string {
+  if (english === 'no data') return translate('no data');
+  const found = COUNTED.exec(english);
+  if (!found) return english;
+  const key = `{n} ${found[2]}s`;
+  const translated = translate(key, { n: found[1]! });
+  return translated === key.replace('{n}', found[1]!) ? english : translated;
+}

@@ -333,6 +333,13 @@ describe('rolloutctl (the built binary) against a running controller', () => {
     // Without -o the report itself is the output, nothing else.
     expect(stdout.stdout.startsWith('# Go-live report: `cli-flag` in `production`')).toBe(true);
     expect(stdout.stderr).toBe('');
+
+    const chinese = await cli(['report', rolloutId, '--lang', 'zh-CN'], viewer);
+    expect(chinese.code).toBe(0);
+    expect(chinese.stdout.startsWith('# 上线报告：`production` 中的 `cli-flag`')).toBe(true);
+    const french = await cli(['report', rolloutId, '--lang', 'fr'], viewer);
+    expect(french.code).not.toBe(0);
+    expect(french.stderr).toContain('--lang: expected en or zh-CN, got "fr"');
   });
 
   it('tokens: create prints the new secret once, list never shows secrets, revoke removes it', async () => {

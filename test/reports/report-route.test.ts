@@ -57,6 +57,18 @@ describe('GET /api/admin/rollouts/{id}/report', () => {
     expect(html).not.toMatch(/<script|<link|<img|<[^>]*\b(src|href)=/i);
   });
 
+  it('in Simplified Chinese on request (lang=zh-CN), with Content-Language; an unknown language is refused naming lang', async () => {
+    const res = await get(`/api/admin/rollouts/${id}/report?format=html&lang=zh-CN`, viewer.secret);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-language')).toBe('zh-CN');
+    const html = await res.text();
+    expect(html).toContain('<html lang="zh-CN">');
+    expect(html).toContain('<h2>时间线</h2>');
+    const bad = await get(`/api/admin/rollouts/${id}/report?lang=fr`, viewer.secret);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).message).toContain('lang');
+  });
+
   it('refuses an unknown format (400 naming the field), an unknown rollout (404) and no token (401)', async () => {
     const bad = await get(`/api/admin/rollouts/${id}/report?format=pdf`, viewer.secret);
     expect(bad.status).toBe(400);
@@ -69,6 +81,6 @@ describe('GET /api/admin/rollouts/{id}/report', () => {
     const doc = await (await get('/api/openapi.json')).json();
     const op = doc.paths['/api/admin/rollouts/{id}/report'].get;
     expect(op['x-required-permission']).toBe('read');
-    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(['id', 'format']);
+    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(['id', 'format', 'lang']);
   });
 });

@@ -2,24 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestController } from '../support/controller.js';
 import { FAST_WEBHOOKS } from '../notifications/sample-events.js';
 import { startEventReceiver } from './event-receiver.js';
-import { destroyAllSdks, startLiveSdk, until } from '../sdk/sdk-helpers.js';
+import { startLiveSdk, until } from '../sdk/sdk-helpers.js';
 import {
   ENV,
-  FAST_ENV,
   HEALTHY,
   UNHEALTHY,
-  adminPerson,
   auditEvents,
   expectStatus,
   servedPercentage,
-  shiftedClock,
-  shortPolicy,
-  startClockedController,
   startTraffic,
-  stopAllTraffic,
   waitForAnalyses,
   waitForRollout,
+  startCast,
+  stopCast,
   type AdminPerson,
+  type Cast,
   type Clock,
   type TrafficProfile,
 } from './scenario-helpers.js';
@@ -34,6 +31,7 @@ const plainFlag = { environments: { [ENV]: { enabled: true, strategies: [] } } }
 const USERS = Array.from({ length: 3000 }, (_, i) => `user-${i}`);
 
 describe('scheduled rollouts and not-before times', () => {
+  let cast: Cast;
   let t: TestController;
   let clock: Clock;
   let client: string;
@@ -41,19 +39,11 @@ describe('scheduled rollouts and not-before times', () => {
   let releaseManager: AdminPerson;
 
   beforeAll(async () => {
-    clock = shiftedClock();
-    t = await startClockedController(clock, { ...FAST_ENV, ...FAST_WEBHOOKS });
-    client = await t.token({ kind: 'client', environment: ENV });
-    editor = await adminPerson(t, 'editor', 'erin-editor');
-    releaseManager = await adminPerson(t, 'release-manager', 'rita-release-manager');
-    await expectStatus(t, 201, 'PUT', '/api/admin/policies/short', shortPolicy('short'));
+    cast = await startCast(FAST_WEBHOOKS);
+    ({ t, clock, client, editor, releaseManager } = cast);
   });
 
-  afterAll(async () => {
-    destroyAllSdks();
-    await stopAllTraffic();
-    await t?.stop();
-  });
+  afterAll(() => stopCast(cast));
 
   it('a rollout scheduled for a time waits, serving nobody, and starts at that time and not before', async () => {
     const flag = 'o1-gray';
@@ -163,28 +153,20 @@ describe('scheduled rollouts and not-before times', () => {
 });
 
 describe('a release of several flags ramped as one', () => {
+  let cast: Cast;
   let t: TestController;
-  let clock: Clock;
   let client: string;
   let editor: AdminPerson;
   let releaseManager: AdminPerson;
   const module = ['o2-supplier-list', 'o2-supplier-edit', 'o2-supplier-export'];
 
   beforeAll(async () => {
-    clock = shiftedClock();
-    t = await startClockedController(clock, { ...FAST_ENV });
-    client = await t.token({ kind: 'client', environment: ENV });
-    editor = await adminPerson(t, 'editor', 'erin-editor');
-    releaseManager = await adminPerson(t, 'release-manager', 'rita-release-manager');
-    await expectStatus(t, 201, 'PUT', '/api/admin/policies/short', shortPolicy('short'));
+    cast = await startCast();
+    ({ t, client, editor, releaseManager } = cast);
     for (const flag of module) await expectStatus(t, 201, 'PUT', `/api/admin/flags/${flag}`, plainFlag, editor.secret);
   });
 
-  afterAll(async () => {
-    destroyAllSdks();
-    await stopAllTraffic();
-    await t?.stop();
-  });
+  afterAll(() => stopCast(cast));
 
   it('serves the same users every flag at 1 %, needs one approval per step, and one breach turns all three off in one commit', async () => {
     const live = await startLiveSdk(t, client, 'streaming', { refreshInterval: 60_000 });

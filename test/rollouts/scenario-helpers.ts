@@ -1,5 +1,6 @@
 import type { Unleash } from 'unleash-client';
 import { emptyDir, startTestController, uniquePrefix, type TestController } from '../support/controller.js';
+import { destroyAllSdks } from '../sdk/sdk-helpers.js';
 
 /**
  * Helpers for the rollout scenario tests: short policies, named admin people, a background traffic
@@ -361,4 +362,34 @@ export function utcDate(at: number | Date): string {
 export function nextUtcMidnight(at: number): number {
   const d = new Date(at);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+}
+
+/** A clocked controller with a client token, an editor, a release manager and the `short` policy: the cast of a scenario. */
+export interface Cast {
+  t: TestController;
+  clock: Clock;
+  client: string;
+  editor: AdminPerson;
+  releaseManager: AdminPerson;
+}
+
+export async function startCast(env: Record<string, string> = {}): Promise<Cast> {
+  const clock = shiftedClock();
+  const t = await startClockedController(clock, { ...FAST_ENV, ...env });
+  const cast: Cast = {
+    t,
+    clock,
+    client: await t.token({ kind: 'client', environment: ENV }),
+    editor: await adminPerson(t, 'editor', 'erin-editor'),
+    releaseManager: await adminPerson(t, 'release-manager', 'rita-release-manager'),
+  };
+  await expectStatus(t, 201, 'PUT', '/api/admin/policies/short', shortPolicy('short'));
+  return cast;
+}
+
+/** Stops what a scenario started: SDKs, traffic generators and the controller. */
+export async function stopCast(cast: Cast | undefined): Promise<void> {
+  destroyAllSdks();
+  await stopAllTraffic();
+  await cast?.t.stop();
 }

@@ -161,11 +161,11 @@ describe('starting rollouts from the dashboard in Chromium', { timeout: 90_000 }
     // In Chinese, the policy's sentences are the catalog's, with the policy's values filled in.
     await page.evaluate(() => localStorage.setItem('rollout-controller.locale', 'zh-CN'));
     await page.reload();
-    await page.getByRole('heading', { level: 1, name: '发布策略' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: '策略' }).waitFor();
     const zh = page.locator('section.policy[data-policy="office-hours"]');
     expect(await zh.locator('.policy-windows').textContent()).toBe('允许 mon, tue, wed, thu, fri 09:00-17:00 Europe/Oslo; 禁止 每月最后 2 天（Europe/Oslo）');
-    expect(await zh.locator('ul.policy-rollback').textContent()).toMatch(/^error_rate\(treatment\) > [\d.]+ 持续 \d+ms（每个窗口至少 20 个请求）$/);
-    expect(await zh.getByRole('heading', { name: '门禁：只有满足这些条件，每一步才会推进' }).count()).toBe(1);
+    expect(await zh.locator('ul.policy-rollback').textContent()).toMatch(/^error_rate\(实验组\) > [\d.]+ 持续 \d+ms（每个窗口至少 20 个请求）$/);
+    expect(await zh.getByRole('heading', { name: '闸门：只有满足这些条件，每一步才会推进' }).count()).toBe(1);
     await screenshot(page, 'policies-02-zh-CN');
     await page.goto('/#/flags/ui-ramp');
     await page.getByRole('heading', { level: 1, name: 'ui-ramp' }).waitFor();

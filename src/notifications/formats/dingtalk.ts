@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { NotificationEvent } from '../events.js';
-import { summarize } from '../message.js';
+import { type MessageLanguage, summarize } from '../message.js';
 import { fitMarkdown, markdownParts } from './markdown.js';
 
 /**
@@ -26,8 +26,8 @@ export function dingtalkSignedUrl(url: string, secret: string, timestampMs: numb
   return signed.toString();
 }
 
-export function dingtalkMessage(e: NotificationEvent): { msgtype: 'markdown'; markdown: { title: string; text: string } } {
-  const s = summarize(e);
+export function dingtalkMessage(e: NotificationEvent, language: MessageLanguage = 'en'): { msgtype: 'markdown'; markdown: { title: string; text: string } } {
+  const s = summarize(e, language);
   const md = markdownParts(s);
   const text = fitMarkdown(`#### ${md.title}`, md.lines, [md.facts.join('  \n'), '', ...md.links], DINGTALK_MAX_TEXT_BYTES);
   return { msgtype: 'markdown', markdown: { title: s.title, text } };

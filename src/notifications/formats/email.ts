@@ -1,5 +1,5 @@
 import type { NotificationEvent } from '../events.js';
-import { summarize, type Tone } from '../message.js';
+import { type MessageLanguage, summarize, type Tone } from '../message.js';
 
 /**
  * An e-mail per event: the summary's title as the subject (one line, cut at 200 characters), and the
@@ -15,8 +15,8 @@ export interface EmailContent {
   html: string;
 }
 
-export function emailMessage(e: NotificationEvent): EmailContent {
-  const s = summarize(e);
+export function emailMessage(e: NotificationEvent, language: MessageLanguage = 'en'): EmailContent {
+  const s = summarize(e, language);
   const oneLine = s.title.replace(/\s+/g, ' ').trim();
   const subject = oneLine.length <= SUBJECT_MAX_CHARS ? oneLine : `${oneLine.slice(0, SUBJECT_MAX_CHARS - 1)}…`;
   const text = [

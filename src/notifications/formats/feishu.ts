@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { NotificationEvent } from '../events.js';
-import { summarize, type Tone } from '../message.js';
+import { type MessageLanguage, summarize, type Tone } from '../message.js';
 import { cutBytes } from './markdown.js';
 
 /**
@@ -21,8 +21,8 @@ export function feishuSign(secret: string, timestampSeconds: number): string {
 const TEMPLATE: Record<Tone, string> = { bad: 'red', warning: 'orange', good: 'green', info: 'blue' };
 const plain = (content: string) => ({ tag: 'plain_text', content });
 
-export function feishuMessage(e: NotificationEvent, secret: string, timestampSeconds: number): object {
-  const s = summarize(e);
+export function feishuMessage(e: NotificationEvent, secret: string, timestampSeconds: number, language: MessageLanguage = 'en'): object {
+  const s = summarize(e, language);
   const lines = cutBytes(s.lines.map((l) => `• ${l}`).join('\n'), FEISHU_MAX_LINES_BYTES);
   return {
     timestamp: String(timestampSeconds),

@@ -1,9 +1,9 @@
 import type { NotificationEvent } from '../events.js';
-import { summarize } from '../message.js';
+import { type MessageLanguage, summarize } from '../message.js';
 
 /** Slack's incoming-webhook shape: `text` for previews and clients without blocks, `blocks` for the rest. */
-export function slackMessage(e: NotificationEvent): { text: string; blocks: object[] } {
-  const s = summarize(e);
+export function slackMessage(e: NotificationEvent, language: MessageLanguage = 'en'): { text: string; blocks: object[] } {
+  const s = summarize(e, language);
   const lines = s.lines.map((l) => `• ${escapeSlack(l)}`);
   const links = s.links.map((l) => `<${escapeSlack(l.url)}|${l.label}>`);
   return {

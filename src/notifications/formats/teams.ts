@@ -1,5 +1,5 @@
 import type { NotificationEvent } from '../events.js';
-import { summarize, type Tone } from '../message.js';
+import { type MessageLanguage, summarize, type Tone } from '../message.js';
 import { cutBytes } from './markdown.js';
 
 /**
@@ -18,8 +18,8 @@ const COLOUR: Record<Tone, string> = { bad: 'Attention', warning: 'Warning', goo
 const run = (text: string, style: Record<string, string | boolean> = {}) => ({ type: 'TextRun', text, ...style });
 const paragraph = (...inlines: object[]) => ({ type: 'RichTextBlock', inlines });
 
-export function teamsMessage(e: NotificationEvent): object {
-  const s = summarize(e);
+export function teamsMessage(e: NotificationEvent, language: MessageLanguage = 'en'): object {
+  const s = summarize(e, language);
   const lines = cutBytes(s.lines.map((l) => `• ${l}`).join('\n'), TEAMS_MAX_LINES_BYTES).split('\n');
   return {
     type: 'message',

@@ -1,5 +1,5 @@
 import type { NotificationEvent } from '../events.js';
-import { summarize, type Tone } from '../message.js';
+import { type MessageLanguage, summarize, type Tone } from '../message.js';
 import { fitMarkdown, markdownParts } from './markdown.js';
 
 /**
@@ -13,8 +13,8 @@ export const WECOM_MAX_CONTENT_BYTES = 4_096;
 /** WeCom's three font colours: green, orange-red and grey. */
 const COLOUR: Record<Tone, 'info' | 'warning' | 'comment'> = { bad: 'warning', warning: 'warning', good: 'info', info: 'comment' };
 
-export function wecomMessage(e: NotificationEvent): { msgtype: 'markdown'; markdown: { content: string } } {
-  const s = summarize(e);
+export function wecomMessage(e: NotificationEvent, language: MessageLanguage = 'en'): { msgtype: 'markdown'; markdown: { content: string } } {
+  const s = summarize(e, language);
   const md = markdownParts(s);
   const head = `### <font color="${COLOUR[s.tone]}">${md.title}</font>`;
   return { msgtype: 'markdown', markdown: { content: fitMarkdown(head, md.lines, [md.facts.join('\n'), '', ...md.links], WECOM_MAX_CONTENT_BYTES) } };

@@ -1,6 +1,7 @@
 import { ApiError, postJson } from './api.js';
 import { confirmAction, type ConfirmOptions } from './confirm.js';
 import { h } from './dom.js';
+import { t } from './i18n.js';
 import { announce, showError } from './status.js';
 import type { Me, PageContext, Permission, Rollout, RolloutWithStatus } from './types.js';
 
@@ -33,7 +34,9 @@ export function actionButton(spec: ActionSpec, after: () => void): HTMLButtonEle
       announce(spec.done);
       spec.onDone?.(answer);
     } catch (err) {
-      showError(err instanceof ApiError ? new ApiError(err.status, err.errorId, `${spec.label} refused: ${err.message}`) : err);
+      showError(
+        err instanceof ApiError ? new ApiError(err.status, err.errorId, t('{action} refused: {reason}', { action: spec.label, reason: err.message })) : err,
+      );
     } finally {
       button.disabled = false;
       after();
@@ -46,30 +49,30 @@ const comment = (text: string) => (text ? { comment: text } : {});
 const reason = (text: string) => ({ reason: text });
 
 export function killAction(flag: string, environment: string, kill: boolean): ActionSpec {
-  const what = `${flag} in ${environment}`;
+  const names = { flag, env: environment };
   return kill
     ? {
-        label: 'Kill',
+        label: t('Kill'),
         key: `kill:${environment}:${flag}`,
-        title: `Kill ${what}?`,
-        message: `${flag} will be served disabled in ${environment} at once, to every application, whatever its rollout.`,
-        confirmLabel: 'Kill the flag',
-        text: { label: 'Reason', required: true },
+        title: t('Kill {flag} in {env}?', names),
+        message: t('{flag} will be served disabled in {env} at once, to every application, whatever its rollout.', names),
+        confirmLabel: t('Kill the flag'),
+        text: { label: t('Reason'), required: true },
         danger: true,
         path: `/api/admin/flags/${encodeURIComponent(flag)}/environments/${encodeURIComponent(environment)}/kill`,
         body: reason,
-        done: `${what} killed: served disabled`,
+        done: t('{flag} in {env} killed: served disabled', names),
       }
     : {
-        label: 'Restore',
+        label: t('Restore'),
         key: `restore:${environment}:${flag}`,
-        title: `Restore ${what}?`,
-        message: `The kill switch is lifted: ${flag} is served by its own definition in ${environment} again.`,
-        confirmLabel: 'Restore the flag',
-        text: { label: 'Reason', required: true },
+        title: t('Restore {flag} in {env}?', names),
+        message: t('The kill switch is lifted: {flag} is served by its own definition in {env} again.', names),
+        confirmLabel: t('Restore the flag'),
+        text: { label: t('Reason'), required: true },
         path: `/api/admin/flags/${encodeURIComponent(flag)}/environments/${encodeURIComponent(environment)}/restore`,
         body: reason,
-        done: `${what} restored`,
+        done: t('{flag} in {env} restored', names),
       };
 }
 
@@ -83,22 +86,22 @@ const COMMANDS: Record<
     permission: 'rollouts:approve',
     states: ['awaiting_approval'],
     spec: (r, next) => ({
-      label: `Approve ${next}%`,
-      title: `Approve ${next}% for ${r.flag}?`,
-      message: `Your approval lets ${r.flag} go to ${next}% in ${r.environment}; it counts for this step only.`,
-      confirmLabel: `Approve ${next}%`,
-      text: { label: 'Comment', required: false },
+      label: t('Approve {pct}%', { pct: next ?? '' }),
+      title: t('Approve {pct}% for {flag}?', { pct: next ?? '', flag: r.flag }),
+      message: t('Your approval lets {flag} go to {pct}% in {env}; it counts for this step only.', { pct: next ?? '', flag: r.flag, env: r.environment }),
+      confirmLabel: t('Approve {pct}%', { pct: next ?? '' }),
+      text: { label: t('Comment'), required: false },
     }),
   },
   reject: {
     permission: 'rollouts:approve',
     states: ['awaiting_approval'],
     spec: (r, next) => ({
-      label: 'Reject',
-      title: `Reject ${next}% for ${r.flag}?`,
-      message: 'The rollout pauses and waits for a person; the flag stays where it is.',
-      confirmLabel: 'Reject',
-      text: { label: 'Comment', required: false },
+      label: t('Reject'),
+      title: t('Reject {pct}% for {flag}?', { pct: next ?? '', flag: r.flag }),
+      message: t('The rollout pauses and waits for a person; the flag stays where it is.'),
+      confirmLabel: t('Reject'),
+      text: { label: t('Comment'), required: false },
       danger: true,
     }),
   },
@@ -106,33 +109,33 @@ const COMMANDS: Record<
     permission: 'rollouts:start',
     states: ['pending', 'running', 'awaiting_approval'],
     spec: (r) => ({
-      label: 'Pause',
-      title: `Pause the rollout of ${r.flag}?`,
-      message: 'It holds at its current percentage; rollback rules keep being checked.',
-      confirmLabel: 'Pause',
-      text: { label: 'Comment', required: false },
+      label: t('Pause'),
+      title: t('Pause the rollout of {flag}?', { flag: r.flag }),
+      message: t('It holds at its current percentage; rollback rules keep being checked.'),
+      confirmLabel: t('Pause'),
+      text: { label: t('Comment'), required: false },
     }),
   },
   resume: {
     permission: 'rollouts:start',
     states: ['paused'],
     spec: (r) => ({
-      label: 'Resume',
-      title: `Resume the rollout of ${r.flag}?`,
-      message: 'The current step starts its clock again and is judged afresh.',
-      confirmLabel: 'Resume',
-      text: { label: 'Comment', required: false },
+      label: t('Resume'),
+      title: t('Resume the rollout of {flag}?', { flag: r.flag }),
+      message: t('The current step starts its clock again and is judged afresh.'),
+      confirmLabel: t('Resume'),
+      text: { label: t('Comment'), required: false },
     }),
   },
   abort: {
     permission: 'rollouts:start',
     states: ['pending', 'running', 'awaiting_approval', 'paused'],
     spec: (r) => ({
-      label: 'Abort',
-      title: `Abort the rollout of ${r.flag}?`,
-      message: `The rollout stops for good and its strategy returns to 0% in ${r.environment}.`,
-      confirmLabel: 'Abort the rollout',
-      text: { label: 'Comment', required: false },
+      label: t('Abort'),
+      title: t('Abort the rollout of {flag}?', { flag: r.flag }),
+      message: t('The rollout stops for good and its strategy returns to 0% in {env}.', { env: r.environment }),
+      confirmLabel: t('Abort the rollout'),
+      text: { label: t('Comment'), required: false },
       danger: true,
     }),
   },
@@ -148,9 +151,13 @@ function approvalBlocked(r: RolloutWithStatus, me: Me): string | undefined {
   const awaited = r.status.waitingFor.find((c) => c.kind === 'approval');
   if (awaited?.kind !== 'approval') return undefined;
   if (r.approvals.some((a) => a.by.id === me.id && a.step === r.status.steps.indexOf(awaited.forPercentage)))
-    return `You approved ${awaited.forPercentage}%; ${awaited.required - awaited.approvals} more approval(s) needed from ${awaited.roles.join(' or ')}.`;
-  if (r.startedBy.id === me.id) return 'You started this rollout, so someone else must approve it.';
-  if (!awaited.roles.includes(me.role)) return `Approving this step needs the role ${awaited.roles.join(' or ')}.`;
+    return t('You approved {pct}%; {n} more approval(s) needed from {roles}.', {
+      pct: awaited.forPercentage,
+      n: awaited.required - awaited.approvals,
+      roles: awaited.roles.join(t(' or ')),
+    });
+  if (r.startedBy.id === me.id) return t('You started this rollout, so someone else must approve it.');
+  if (!awaited.roles.includes(me.role)) return t('Approving this step needs the role {roles}.', { roles: awaited.roles.join(t(' or ')) });
   return undefined;
 }
 
@@ -163,17 +170,20 @@ function nextStepActions(r: RolloutWithStatus, ctx: PageContext, after: () => vo
       out.push(
         actionButton(
           {
-            label: 'Start a new rollout from 0%',
+            label: t('Start a new rollout from 0%'),
             key: `new-rollout:${r.id}`,
-            title: `Start a new rollout of ${r.flag} in ${r.environment}?`,
-            message:
-              `${step.text}. It follows the policy ${r.policy} again from its first step` +
-              `${restore ? '; the kill switch is cleared as it starts, for the reason you give' : ''}.`,
-            confirmLabel: 'Start the rollout',
-            text: { label: 'Reason', required: restore },
+            title: t('Start a new rollout of {flag} in {env}?', { flag: r.flag, env: r.environment }),
+            message: restore
+              ? t('{next}. It follows the policy {policy} again from its first step; the kill switch is cleared as it starts, for the reason you give.', {
+                  next: step.text,
+                  policy: r.policy,
+                })
+              : t('{next}. It follows the policy {policy} again from its first step.', { next: step.text, policy: r.policy }),
+            confirmLabel: t('Start the rollout'),
+            text: { label: t('Reason'), required: restore },
             path: '/api/admin/rollouts',
             body: (text: string) => ({ flag: r.flag, environment: r.environment, policy: r.policy, ...(restore ? { restore: true, reason: text } : {}) }),
-            done: `New rollout of ${r.flag} in ${r.environment} started`,
+            done: t('New rollout of {flag} in {env} started', { flag: r.flag, env: r.environment }),
           },
           after,
         ),
@@ -181,7 +191,17 @@ function nextStepActions(r: RolloutWithStatus, ctx: PageContext, after: () => vo
     }
     if (step.kind === 'restore-flag' && ctx.can('flags:kill')) {
       const spec = killAction(r.flag, r.environment, false);
-      out.push(actionButton({ ...spec, label: 'Restore the flag as it is', danger: true, message: `Warning: ${step.warning}. ${spec.message}` }, after));
+      out.push(
+        actionButton(
+          {
+            ...spec,
+            label: t('Restore the flag as it is'),
+            danger: true,
+            message: t('Warning: {warning}. {then}', { warning: step.warning ?? '', then: spec.message }),
+          },
+          after,
+        ),
+      );
     }
   }
   return out;
@@ -200,7 +220,10 @@ export function rolloutActions(r: RolloutWithStatus, ctx: PageContext, after: ()
       path: `/api/admin/rollouts/${encodeURIComponent(r.id)}/${command}`,
       // An approval names the step the person saw, so a second click can never approve the next one.
       body: command === 'approve' ? (text: string) => ({ step: awaited, ...comment(text) }) : comment,
-      done: command === 'approve' ? `Approved ${awaited}%: ${r.flag} in ${r.environment}` : `${PAST[command]}: ${r.flag} in ${r.environment}`,
+      done:
+        command === 'approve'
+          ? t('Approved {pct}%: {flag} in {env}', { pct: awaited ?? '', flag: r.flag, env: r.environment })
+          : t(`${PAST[command]}: {flag} in {env}`, { flag: r.flag, env: r.environment }),
     };
     const blocked = command === 'approve' ? approvalBlocked(r, ctx.me) : undefined;
     if (blocked) {

@@ -1,4 +1,5 @@
 import { h } from './dom.js';
+import { t } from './i18n.js';
 
 /**
  * Every action is confirmed in a modal dialog before it is sent: it says what will happen and,
@@ -19,13 +20,13 @@ export function confirmAction(options: ConfirmOptions): Promise<string | null> {
     const input = options.text
       ? h('textarea', { id: 'confirm-text', name: 'text', rows: 3, maxlength: 1000, required: options.text.required, 'data-key': 'confirm-text' })
       : undefined;
-    const cancel = h('button', { type: 'button', class: 'secondary', value: 'cancel' }, 'Cancel');
+    const cancel = h('button', { type: 'button', class: 'secondary', value: 'cancel' }, t('Cancel'));
     const form = h(
       'form',
       { method: 'dialog' },
       h('h2', { id: 'confirm-title' }, options.title),
       h('p', { id: 'confirm-message' }, options.message),
-      input ? [h('label', { for: 'confirm-text' }, options.text!.label, options.text!.required ? '' : ' (optional)'), input] : null,
+      input ? [h('label', { for: 'confirm-text' }, options.text!.label, options.text!.required ? '' : t(' (optional)')), input] : null,
       h(
         'div',
         { class: 'dialog-buttons' },

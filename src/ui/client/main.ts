@@ -1,6 +1,8 @@
 import { ApiError, endSession, forgetToken, getJson, storedToken, storeToken, useSession, whenUnauthorized } from './api.js';
 import { redrawOnResize } from './chart.js';
 import { h, render } from './dom.js';
+import { t } from './i18n.js';
+import { languageSwitch, localizeShell } from './lang.js';
 import { auditPage } from './pages/audit.js';
 import { flagPage } from './pages/flag.js';
 import { flagEditorPage } from './pages/flag-editor.js';
@@ -55,7 +57,7 @@ function showPage(me: Me): void {
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  document.title = 'Rollout controller';
+  document.title = t('Rollout controller');
   const ctx: PageContext = { me, can: (p) => me.permissions.includes(p), param, query };
   leavePage = PAGES[page]!(main(), ctx);
 }
@@ -73,6 +75,8 @@ function signOut(message?: string): void {
 }
 
 let onHashChange = () => {};
+/** Draws what is shown now again, after the language changed. */
+let redraw = () => {};
 
 /** Signing out of a session ends it on the controller too, so the cookie is worth nothing from then on. */
 async function signOutClicked(me: Me): Promise<void> {
@@ -92,25 +96,28 @@ function startSession(me: Me): void {
   const who = document.getElementById('who')!;
   render(
     who,
-    h('span', { 'data-role': me.role, title: me.email ?? '' }, `${me.name} · ${me.role}`),
-    h('button', { type: 'button', class: 'secondary', onClick: () => void signOutClicked(me) }, 'Sign out'),
+    h('span', { 'data-role': me.role, title: me.email ?? '', translate: 'no', 'data-raw': '' }, `${me.name} · ${me.role}`),
+    h('button', { type: 'button', class: 'secondary', onClick: () => void signOutClicked(me) }, t('Sign out')),
   );
   who.hidden = false;
   // Tokens are for admins only; the page says so too, but the link is not offered to others.
   document.querySelector<HTMLElement>('#nav a[data-page="tokens"]')!.hidden = !me.permissions.includes('tokens:manage');
   document.getElementById('nav')!.hidden = false;
+  redraw = () => startSession(me);
+  window.removeEventListener('hashchange', onHashChange);
   onHashChange = () => showPage(me);
   window.addEventListener('hashchange', onHashChange);
   showPage(me);
 }
 
 async function signInForm(message?: string, config?: AuthConfig): Promise<void> {
+  redraw = () => void signInForm(message, config);
   signInPage(
     main(),
     config ?? (await authConfig()),
     (token, me) => {
       storeToken(token);
-      announce(`Signed in as ${me.name} (${me.role})`);
+      announce(t('Signed in as {name} ({role})', { name: me.name, role: me.role }));
       startSession(me);
     },
     message,
@@ -119,7 +126,13 @@ async function signInForm(message?: string, config?: AuthConfig): Promise<void> 
 
 async function boot(): Promise<void> {
   redrawOnResize();
-  whenUnauthorized(() => signOut(storedToken() ? 'Your token is no longer accepted; sign in again.' : 'Your session has ended; sign in again.'));
+  localizeShell();
+  document.title = t('Rollout controller');
+  render(
+    document.getElementById('language-switch')!,
+    languageSwitch(() => redraw()),
+  );
+  whenUnauthorized(() => signOut(storedToken() ? t('Your token is no longer accepted; sign in again.') : t('Your session has ended; sign in again.')));
   const token = storedToken();
   const config = token ? undefined : await authConfig();
   // A stored token, else a live session cookie; with neither, nothing to try.
@@ -127,7 +140,7 @@ async function boot(): Promise<void> {
   try {
     startSession(await getJson<Me>('/api/admin/me', { token: token ?? undefined, probe: true }));
   } catch (err) {
-    signOut(err instanceof ApiError ? undefined : `Cannot reach the controller: ${(err as Error).message}`);
+    signOut(err instanceof ApiError ? undefined : t('Cannot reach the controller: {reason}', { reason: (err as Error).message }));
   }
 }
 

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { h } from './dom.js';
+import { raw } from './lang.js';
 import { t } from './i18n.js';
 import { dataTable } from './widgets.js';
 import { formatDuration } from '../../policies/duration-text.js';
@@ -45,8 +46,8 @@ export function policyView(policy: Policy): HTMLElement {
   return h(
     'section',
     { class: 'card policy', 'data-policy': policy.name, 'aria-label': t('Policy {name}', { name: policy.name }) },
-    h('h2', {}, policy.name),
-    policy.description ? h('p', {}, policy.description) : null,
+    h('h2', {}, raw(policy.name)),
+    policy.description ? h('p', {}, raw(policy.description)) : null,
     dataTable({
       cls: 'policy-steps stack',
       caption: t('Steps of {name}', { name: policy.name }),

@@ -1,6 +1,7 @@
 import { RETURN_TO_MAX_CHARS, RETURN_TO_PATTERN } from '../../people/browser-contract.js';
 import { ApiError, getJson } from './api.js';
 import { h, render } from './dom.js';
+import { t } from './i18n.js';
 import type { Me } from './types.js';
 
 /**
@@ -38,17 +39,17 @@ export function pastedToken(text: string): string {
 
 /** Why a pasted token does not sign anyone in, in words that say what to do instead. */
 export function tokenRefusal(err: unknown): string {
-  if (!(err instanceof ApiError)) return `Sign-in failed: ${(err as Error).message}`;
-  if (err.status === 401) return 'That is not an admin token this controller knows (it may have been deleted).';
+  if (!(err instanceof ApiError)) return t('Sign-in failed: {reason}', { reason: (err as Error).message });
+  if (err.status === 401) return t('That is not an admin token this controller knows (it may have been deleted).');
   switch (err.details?.tokenKind) {
     case 'client':
-      return 'This is a client token, for server SDKs: sign in with an admin token.';
+      return t('This is a client token, for server SDKs: sign in with an admin token.');
     case 'frontend':
-      return 'This is a frontend token, for browser SDKs: sign in with an admin token.';
+      return t('This is a frontend token, for browser SDKs: sign in with an admin token.');
     case 'alert':
-      return 'This is an alert token, for monitoring systems: sign in with an admin token.';
+      return t('This is an alert token, for monitoring systems: sign in with an admin token.');
   }
-  return err.status === 403 ? 'That token may not use the dashboard: sign in with an admin token.' : `Sign-in failed: ${err.message}`;
+  return err.status === 403 ? t('That token may not use the dashboard: sign in with an admin token.') : t('Sign-in failed: {reason}', { reason: err.message });
 }
 
 /** Renders the sign-in page into `main`; `onToken` is called with a pasted token that signs an admin in, and who that is. */
@@ -61,21 +62,21 @@ export function signInPage(main: HTMLElement, config: AuthConfig, onToken: (toke
         h(
           'a',
           { class: 'button primary', id: 'signin-oidc', href: `${config.loginUrl ?? '/auth/login'}?returnTo=${encodeURIComponent(returnTo)}` },
-          'Sign in with your organisation',
+          t('Sign in with your organisation'),
         ),
-        h('p', { class: 'muted small' }, 'Or, for automation and for people without an organisation account:'),
+        h('p', { class: 'muted small' }, t('Or, for automation and for people without an organisation account:')),
       ]
     : [];
   const form = h(
     'form',
     { class: 'card signin', 'aria-labelledby': 'signin-title' },
-    h('h1', { id: 'signin-title' }, 'Sign in'),
+    h('h1', { id: 'signin-title' }, t('Sign in')),
     organisation,
-    h('p', {}, 'Paste an admin token. It is kept in this tab only (session storage) and sent with each request.'),
-    h('label', { for: 'token' }, 'Admin token'),
+    h('p', {}, t('Paste an admin token. It is kept in this tab only (session storage) and sent with each request.')),
+    h('label', { for: 'token' }, t('Admin token')),
     input,
     error,
-    h('button', { type: 'submit', class: config.oidc ? 'secondary' : 'primary' }, config.oidc ? 'Sign in with the token' : 'Sign in'),
+    h('button', { type: 'submit', class: config.oidc ? 'secondary' : 'primary' }, config.oidc ? t('Sign in with the token') : t('Sign in')),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -1,4 +1,5 @@
 import { ApiError } from './api.js';
+import { t } from './i18n.js';
 
 /**
  * One line under the top bar, read out by screen readers (role=status): what an action did, or
@@ -20,7 +21,8 @@ export function announce(message: string): void {
 export function showError(err: unknown): void {
   lastKind = 'error';
   region().className = 'status error';
-  region().textContent = err instanceof ApiError ? `${err.message} (${err.status})` : `Cannot reach the controller: ${String((err as Error)?.message ?? err)}`;
+  region().textContent =
+    err instanceof ApiError ? `${err.message} (${err.status})` : t('Cannot reach the controller: {reason}', { reason: String((err as Error)?.message ?? err) });
 }
 
 /** A poll succeeded again: an error shown earlier is no longer true. */

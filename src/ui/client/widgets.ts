@@ -1,7 +1,9 @@
 import { h, render, type Child, type Props } from './dom.js';
 import { sinceAttrs, untilAttrs } from './clocks.js';
-import { metricValue, stateLabel } from './format.js';
-import { count, shownVerdict, verdictText } from '../../rollouts/units.js';
+import { dateTime, metricValue, ruleLabel, stateLabel, verdictLabel } from './format.js';
+import { t } from './i18n.js';
+import { fromServer, raw } from './lang.js';
+import { count, shownVerdict } from '../../rollouts/units.js';
 import type { CheckResult, Condition, RolloutStatus } from './types.js';
 
 /** Pieces shared by the rollouts list and the rollout page. */
@@ -13,14 +15,14 @@ export function stepper(status: RolloutStatus, state: string): HTMLElement {
   const { steps, stepIndex, started } = status;
   const describe = !started
     ? status.awaitingStep !== null
-      ? `Go/No-Go for ${status.awaitingStep}%`
-      : 'not started'
+      ? t('Go/No-Go for {pct}%', { pct: status.awaitingStep })
+      : t('not started')
     : state === 'completed'
-      ? 'completed'
-      : `at ${steps[stepIndex]}%`;
+      ? t('completed')
+      : t('at {pct}%', { pct: steps[stepIndex] ?? 0 });
   return h(
     'ol',
-    { class: 'stepper', 'aria-label': `Steps: ${describe}`, 'data-step': started ? String(stepIndex) : '' },
+    { class: 'stepper', 'aria-label': t('Steps: {where}', { where: describe }), 'data-step': started ? String(stepIndex) : '' },
     steps.map((pct, i) => {
       const done = state === 'completed' || (started && i < stepIndex);
       const current = started && state !== 'completed' && i === stepIndex;
@@ -38,13 +40,13 @@ const VERDICT_MARK = { pass: '✓', fail: '✕', inconclusive: '?', 'not-judged'
 
 /** Gate results at a glance: one mark per gate, the rule and value in its accessible name. */
 export function gateMarks(gates: CheckResult[], total: number): HTMLElement {
-  if (gates.length === 0) return h('span', { class: 'muted' }, total === 0 ? 'no gates' : 'not judged yet');
+  if (gates.length === 0) return h('span', { class: 'muted' }, total === 0 ? t('no gates') : t('not judged yet'));
   return h(
     'span',
     { class: 'gate-marks' },
     gates.map((g) => {
       const shown = shownVerdict(g);
-      const label = `${g.rule}: ${metricValue(g.metric, g.value)}, ${verdictText(g)}`;
+      const label = `${ruleLabel(g)}: ${metricValue(g.metric, g.value)}, ${verdictLabel(shown)}`;
       return h('span', { class: `mark verdict-${shown}`, title: label, role: 'img', 'aria-label': label }, VERDICT_MARK[shown]);
     }),
   );
@@ -54,65 +56,72 @@ function waitText(item: Condition): Child[] {
   switch (item.kind) {
     case 'time':
       return item.met
-        ? ['minimum time in step reached']
-        : ['minimum time in step: ', h('span', untilAttrs(Date.parse(item.stepStartedAt) + item.minDurationMs)), ' left'];
+        ? [t('minimum time in step reached')]
+        : [t('minimum time in step: '), h('span', untilAttrs(Date.parse(item.stepStartedAt) + item.minDurationMs)), t(' left')];
     case 'samples':
-      return [`samples: ${count(item.samples)} of ${count(item.minSamples)} treatment requests`];
+      return [t('samples: {have} of {need} treatment requests', { have: count(item.samples), need: count(item.minSamples) })];
     case 'gates':
       return [
-        `gates: ${item.pass} of ${item.total} passing${item.fail ? `, ${item.fail} failing` : ''}` +
-          `${item.inconclusive ? `, ${item.inconclusive} inconclusive` : ''}`,
+        t('gates: {pass} of {total} passing', { pass: item.pass, total: item.total }) +
+          (item.fail ? t(', {n} failing', { n: item.fail }) : '') +
+          (item.inconclusive ? t(', {n} inconclusive', { n: item.inconclusive }) : ''),
       ];
     case 'approval':
       return [
-        `approval for ${item.forPercentage}%: ${item.approvals} of ${item.required} (${item.roles.join(' or ')})` +
-          `${item.approvedBy.length ? `, given by ${item.approvedBy.join(', ')}` : ''}`,
+        t('approval for {pct}%: {have} of {need} ({roles})', {
+          pct: item.forPercentage,
+          have: item.approvals,
+          need: item.required,
+          roles: item.roles.join(t(' or ')),
+        }),
+        ...(item.approvedBy.length ? [t(', given by '), raw(item.approvedBy.join(', '))] : []),
       ];
     case 'window':
-      if (item.met) return ['change window open'];
+      if (item.met) return [t('change window open')];
       // The reason already says when it opens in the window's zone; the countdown says how long that is from here.
       return [
-        `change window closed${item.reason ? `: ${item.reason}` : ''}`,
+        t('change window closed'),
+        ...(item.reason ? [t(': '), fromServer(item.reason)] : []),
         ...(item.opensAt ? [' (', h('span', untilAttrs(Date.parse(item.opensAt))), ')'] : []),
       ];
     case 'start-time':
       return [
-        'scheduled start: ',
-        h('time', { datetime: item.startAt }, new Date(item.startAt).toLocaleString()),
+        t('scheduled start: '),
+        h('time', { datetime: item.startAt }, dateTime(item.startAt)),
         ' (',
         h('span', untilAttrs(Date.parse(item.startAt))),
         ')',
       ];
     case 'not-before':
       return item.met
-        ? [`not-before time of the ${item.forPercentage}% step passed`]
+        ? [t('not-before time of the {pct}% step passed', { pct: item.forPercentage })]
         : [
-            `${item.forPercentage}% not before `,
-            h('time', { datetime: item.notBefore }, new Date(item.notBefore).toLocaleString()),
+            t('{pct}% not before ', { pct: item.forPercentage }),
+            h('time', { datetime: item.notBefore }, dateTime(item.notBefore)),
             ' (',
             h('span', untilAttrs(Date.parse(item.notBefore))),
             ')',
           ];
     case 'person':
-      return [`paused: ${item.reason}; waiting for a person to resume`];
+      return [t('paused: '), fromServer(item.reason), t('; waiting for a person to resume')];
     case 'flag-killed':
-      return [item.reason];
+      return [fromServer(item.reason)];
   }
 }
 
 /** What the step still waits for; `all` also lists the conditions already met (ticked). */
 export function waitingFor(status: RolloutStatus, all = false): HTMLElement {
   const items = all ? status.waitingFor : status.waitingFor.filter((i) => !i.met);
-  if (status.waitingFor.length === 0) return h('span', { class: 'muted' }, 'finished');
-  if (items.length === 0) return h('span', { class: 'muted' }, 'nothing: advances at the next analysis');
+  if (status.waitingFor.length === 0) return h('span', { class: 'muted' }, t('finished'));
+  if (items.length === 0) return h('span', { class: 'muted' }, t('nothing: advances at the next analysis'));
   return h(
     'ul',
-    { class: 'waits', 'aria-label': all ? 'Conditions of this step' : 'Waiting for' },
+    { class: 'waits', 'aria-label': all ? t('Conditions of this step') : t('Waiting for') },
     items.map((item) =>
       h(
         'li',
         { class: `wait wait-${item.kind} ${item.met ? 'met' : 'unmet'}` },
-        h('span', { class: 'sr-only' }, item.met ? 'met: ' : 'waiting: '),
+        h('span', { class: 'sr-only' }, item.met ? t('met: ') : t('waiting: ')),
         ...waitText(item),
       ),
     ),
@@ -186,8 +195,8 @@ export function secretOnce(region: HTMLElement, text: string, secret: string): v
       'div',
       { class: 'card secret-once', role: 'alert' },
       h('p', {}, text),
-      h('code', { id: 'secret-once' }, secret),
-      h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'secondary', onClick: () => render(region) }, 'I have kept it')),
+      h('code', { id: 'secret-once', translate: 'no' }, secret),
+      h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'secondary', onClick: () => render(region) }, t('I have kept it'))),
     ),
   );
 }

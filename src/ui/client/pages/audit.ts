@@ -1,6 +1,8 @@
 import { getJson, type Poller } from '../api.js';
 import { h, render } from '../dom.js';
-import { dateTime } from '../format.js';
+import { countedText, dateTime } from '../format.js';
+import { t } from '../i18n.js';
+import { fromServer, raw } from '../lang.js';
 import { live } from '../live.js';
 import { showError } from '../status.js';
 import type { AuditEvent, AuditSummary, ChainVerdict, Page, RecentAudit } from '../types.js';
@@ -9,29 +11,39 @@ import { dataTable } from '../widgets.js';
 /** The audit log, newest first, filtered, with the hash chain's verification. */
 
 const FILTERS = ['action', 'target', 'actor'] as const;
+const FILTER_LABELS: Record<(typeof FILTERS)[number], () => string> = { action: () => t('Action'), target: () => t('Target'), actor: () => t('Actor') };
 
 function verdictBanner(v: ChainVerdict | undefined): HTMLElement {
-  if (!v) return h('p', { class: 'chain' }, 'Verifying the hash chain…');
+  if (!v) return h('p', { class: 'chain' }, t('Verifying the hash chain…'));
   return v.ok
-    ? h('p', { class: 'chain chain-ok', 'data-chain': 'ok' }, `✓ Hash chain intact: ${v.count.toLocaleString()} events, head #${v.headSeq}.`)
-    : h('p', { class: 'chain chain-broken', 'data-chain': 'broken', role: 'alert' }, `✕ Hash chain broken at event #${v.brokenAtSeq}: ${v.problem}`);
+    ? h(
+        'p',
+        { class: 'chain chain-ok', 'data-chain': 'ok' },
+        t('✓ Hash chain intact: {events}, head #{seq}.', { events: countedText(v.count, 'event'), seq: v.headSeq }),
+      )
+    : h(
+        'p',
+        { class: 'chain chain-broken', 'data-chain': 'broken', role: 'alert' },
+        t('✕ Hash chain broken at event #{seq}: ', { seq: v.brokenAtSeq ?? '?' }),
+        fromServer(v.problem ?? ''),
+      );
 }
 
 /** Before and after of one event, fetched when its row is opened (the list leaves them out to stay small). */
 function detailsOf(e: AuditSummary, cache: Map<number, AuditEvent>, open: Set<number>): HTMLElement {
-  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const body = h('div', {}, h('p', { class: 'muted' }, t('Loading…')));
   const fill = (full: AuditEvent) =>
     render(
       body,
-      h('p', { class: 'small' }, `hash ${full.hash.slice(0, 16)}… ← previous ${full.prevHash.slice(0, 16)}…`),
+      h('p', { class: 'small' }, t('hash '), raw(`${full.hash.slice(0, 16)}…`), t(' ← previous '), raw(`${full.prevHash.slice(0, 16)}…`)),
       h(
         'div',
         { class: 'before-after' },
-        h('div', {}, h('h4', {}, 'Before'), h('pre', {}, JSON.stringify(full.before, null, 2))),
-        h('div', {}, h('h4', {}, 'After'), h('pre', {}, JSON.stringify(full.after, null, 2))),
+        h('div', {}, h('h4', {}, t('Before')), h('pre', { translate: 'no' }, JSON.stringify(full.before, null, 2))),
+        h('div', {}, h('h4', {}, t('After')), h('pre', { translate: 'no' }, JSON.stringify(full.after, null, 2))),
       ),
     );
-  const details = h('details', { open: open.has(e.seq), 'data-key': `details:${e.seq}` }, h('summary', {}, 'before / after'), body);
+  const details = h('details', { open: open.has(e.seq), 'data-key': `details:${e.seq}` }, h('summary', {}, t('before / after')), body);
   const load = async () => {
     const cached = cache.get(e.seq);
     if (cached) return fill(cached);
@@ -55,8 +67,8 @@ function detailsOf(e: AuditSummary, cache: Map<number, AuditEvent>, open: Set<nu
   return details;
 }
 
-function targetText(t: AuditSummary['target']): string {
-  return `${t.type} ${t.id}${t.environment ? ` (${t.environment})` : ''}`;
+function targetText(target: AuditSummary['target']): HTMLElement {
+  return raw(`${target.type} ${target.id}${target.environment ? ` (${target.environment})` : ''}`);
 }
 
 export const auditPage: Page = (main, ctx) => {
@@ -86,22 +98,30 @@ export const auditPage: Page = (main, ctx) => {
     void verify(page.headSeq);
     render(
       region,
-      h('p', { class: 'muted' }, `${page.events.length} event${page.events.length === 1 ? '' : 's'}${before ? ` before #${before}` : ', newest first'}`),
+      h('p', { class: 'muted' }, countedText(page.events.length, 'event'), before ? t(' before #{seq}', { seq: before }) : t(', newest first')),
       dataTable({
         cls: 'audit stack',
-        caption: 'Audit events',
+        caption: t('Audit events'),
         hideCaption: true,
-        columns: ['Seq', 'When', 'Who', 'Action', 'Target', 'Reason', 'Change'],
+        columns: [t('Seq'), t('When'), t('Who'), t('Action'), t('Target'), t('Reason'), t('Change')],
         rows: page.events.map((e) => ({
           attrs: { 'data-seq': e.seq },
-          cells: [`#${e.seq}`, dateTime(e.at), e.actor.name, h('code', {}, e.action), targetText(e.target), e.reason ?? '', detailsOf(e, cache, open)],
+          cells: [
+            `#${e.seq}`,
+            dateTime(e.at),
+            raw(e.actor.name),
+            h('code', { translate: 'no' }, e.action),
+            targetText(e.target),
+            h('span', { 'data-raw': '' }, e.reason ?? ''),
+            detailsOf(e, cache, open),
+          ],
         })),
       }),
       h(
         'div',
         { class: 'toolbar' },
-        before ? h('button', { type: 'button', class: 'secondary', 'data-key': 'newest', onClick: () => restart(undefined) }, 'Newest') : null,
-        page.nextBefore ? h('button', { type: 'button', class: 'secondary', 'data-key': 'older', onClick: () => restart(page.nextBefore!) }, 'Older') : null,
+        before ? h('button', { type: 'button', class: 'secondary', 'data-key': 'newest', onClick: () => restart(undefined) }, t('Newest')) : null,
+        page.nextBefore ? h('button', { type: 'button', class: 'secondary', 'data-key': 'older', onClick: () => restart(page.nextBefore!) }, t('Older')) : null,
       ),
     );
   };
@@ -125,12 +145,12 @@ export const auditPage: Page = (main, ctx) => {
 
   render(
     main,
-    h('h1', {}, 'Audit log'),
+    h('h1', {}, t('Audit log')),
     chain,
     h(
       'form',
       { class: 'filters', role: 'search', onSubmit: (e: Event) => e.preventDefault() },
-      FILTERS.map((name) => [h('label', { for: `filter-${name}` }, name[0]!.toUpperCase() + name.slice(1)), inputs[name]]),
+      FILTERS.map((name) => [h('label', { for: `filter-${name}` }, FILTER_LABELS[name]()), inputs[name]]),
     ),
     region,
   );

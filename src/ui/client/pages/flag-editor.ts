@@ -1,6 +1,7 @@
 import { ApiError, getJson, request, sendJson } from '../api.js';
 import { h, render } from '../dom.js';
 import { t } from '../i18n.js';
+import { raw } from '../lang.js';
 import { announce } from '../status.js';
 import type { Page, StoredFlag } from '../types.js';
 import { addButton, checkField, commaList, type EditorContext, field, issuesOf, rowButtons, textInput } from '../editor/form.js';
@@ -87,7 +88,7 @@ export const flagEditorPage: Page = (main, ctx) => {
       return h(
         'fieldset',
         { class: 'environment', 'data-env': env },
-        h('legend', {}, env),
+        h('legend', {}, raw(env)),
         h('p', { class: 'muted' }, t('Not configured in {env}: served disabled.', { env })),
         addButton(editor, t('Configure {env}', { env }), () => (draft!.environments[env] = emptyEnvironment())),
       );
@@ -95,7 +96,7 @@ export const flagEditorPage: Page = (main, ctx) => {
     return h(
       'fieldset',
       { class: 'environment', 'data-env': env },
-      h('legend', {}, env),
+      h('legend', {}, raw(env)),
       checkField(editor, t('Enabled in {env}', { env }), `${path}.enabled`, config.enabled, (on) => (config.enabled = on)),
       config.strategies.map((_, i) => strategyEditor(editor, config.strategies, i, `${path}.strategies[${i}]`)),
       addButton(editor, t('Add a strategy in {env}', { env }), () =>

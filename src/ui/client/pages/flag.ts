@@ -1,6 +1,8 @@
 import { actionButton, killAction } from '../actions.js';
 import type { Poller } from '../api.js';
 import { h, render } from '../dom.js';
+import { t } from '../i18n.js';
+import { fromServer, raw } from '../lang.js';
 import { downloadFrom } from '../download.js';
 import { dateTime } from '../format.js';
 import { live } from '../live.js';
@@ -26,32 +28,33 @@ const flagPath = (flag: string, env: string, rest: string) => `/api/admin/flags/
 function instanceRows(list: InstanceRef[]) {
   return list.map((i) => ({
     attrs: { 'data-instance': i.instanceId ?? i.instance },
-    cells: [i.appName ?? '(unknown)', i.instanceId ?? `#${i.instance}`, dateTime(i.lastSeenAt)],
+    cells: [i.appName ? raw(i.appName) : t('(unknown)'), raw(i.instanceId ?? `#${i.instance}`), dateTime(i.lastSeenAt)],
   }));
 }
 
 function propagationView(p: Propagation): HTMLElement[] {
-  if (p.instances === 0) return [h('p', { class: 'muted', 'data-instances': '0' }, 'No SDK instance was seen here in the last 5 minutes.')];
-  const last = p.lastConfirmedAt ? `The last of them got it ${dateTime(p.lastConfirmedAt)}.` : '';
+  if (p.instances === 0) return [h('p', { class: 'muted', 'data-instances': '0' }, t('No SDK instance was seen here in the last 5 minutes.'))];
+  const last = p.lastConfirmedAt ? t('The last of them got it {when}.', { when: dateTime(p.lastConfirmedAt) }) : '';
   const out: HTMLElement[] = [
     h(
       'p',
       { class: 'propagation-summary', 'data-instances': String(p.instances), 'data-confirmed': String(p.confirmed) },
-      h('strong', {}, `${p.confirmed} of ${p.instances}`),
-      ` SDK instances seen in the last 5 minutes hold its current state (revision ${p.version}). ${last}`,
+      h('strong', {}, t('{confirmed} of {instances}', { confirmed: p.confirmed, instances: p.instances })),
+      t(' SDK instances seen in the last 5 minutes hold its current state (revision {version}). ', { version: p.version }),
+      last,
     ),
   ];
-  if (p.pending.length === 0) out.push(h('p', { class: 'muted' }, 'None is pending.'));
+  if (p.pending.length === 0) out.push(h('p', { class: 'muted' }, t('None is pending.')));
   else {
     out.push(
       dataTable({
         cls: 'pending stack',
-        caption: 'Pending: not holding it yet',
-        columns: ['Application', 'Instance', 'Last seen'],
+        caption: t('Pending: not holding it yet'),
+        columns: [t('Application'), t('Instance'), t('Last seen')],
         rows: instanceRows(p.pending),
       }),
     );
-    if (p.pendingNotListed > 0) out.push(h('p', { class: 'muted' }, `And ${p.pendingNotListed} more.`));
+    if (p.pendingNotListed > 0) out.push(h('p', { class: 'muted' }, t('And {n} more.', { n: p.pendingNotListed })));
   }
   return out;
 }
@@ -62,21 +65,26 @@ function drillView(d: Drill): HTMLElement {
   return h(
     'div',
     { class: 'card drill-result', 'data-verified': String(verified) },
-    h('p', {}, h('strong', { class: verified ? 'verdict-pass' : 'verdict-fail' }, drillVerdict(d))),
+    h('p', {}, h('strong', { class: verified ? 'verdict-pass' : 'verdict-fail', lang: 'en' }, drillVerdict(d))),
     dataTable({
       cls: 'drill-times',
-      caption: 'Time for the kill to reach the instances',
-      columns: ['Share of instances', 'Time after the kill'],
+      caption: t('Time for the kill to reach the instances'),
+      columns: [t('Share of instances'), t('Time after the kill')],
       rows: [
-        ['50 %', msText(d.ms.p50)],
-        ['99 %', msText(d.ms.p99)],
-        ['100 %', msText(d.ms.max)],
+        ['50 %', t(msText(d.ms.p50))],
+        ['99 %', t(msText(d.ms.p99))],
+        ['100 %', t(msText(d.ms.max))],
       ].map((cells) => ({ cells })),
     }),
     d.missing.length
-      ? dataTable({ cls: 'missing stack', caption: 'Never had the kill', columns: ['Application', 'Instance', 'Last seen'], rows: instanceRows(d.missing) })
+      ? dataTable({
+          cls: 'missing stack',
+          caption: t('Never had the kill'),
+          columns: [t('Application'), t('Instance'), t('Last seen')],
+          rows: instanceRows(d.missing),
+        })
       : null,
-    h('p', {}, d.restore.restored ? `Restored ${dateTime(d.restore.at)}.` : `Not restored: ${d.restore.why}.`),
+    h('p', {}, d.restore.restored ? t('Restored {when}.', { when: dateTime(d.restore.at) }) : [t('Not restored: '), fromServer(d.restore.why ?? ''), '.']),
     report
       ? h(
           'button',
@@ -84,9 +92,9 @@ function drillView(d: Drill): HTMLElement {
             type: 'button',
             class: 'secondary',
             'data-key': 'drill-report',
-            onClick: () => downloadFrom(report, 'drill-report.md').then(() => announce('Drill report downloaded'), showError),
+            onClick: () => downloadFrom(report, 'drill-report.md').then(() => announce(t('Drill report downloaded')), showError),
           },
-          'Drill report (Markdown)',
+          t('Drill report (Markdown)'),
         )
       : null,
   );
@@ -96,21 +104,23 @@ function drillButton(flag: string, env: string, onStart: () => void, onDone: (d:
   const production = isProductionEnvironment(env);
   return actionButton(
     {
-      label: 'Run a rollback drill',
+      label: t('Run a rollback drill'),
       key: `drill:${env}:${flag}`,
-      title: `Rollback drill of ${flag} in ${env}?`,
+      title: t('Rollback drill of {flag} in {env}?', { flag, env }),
       message:
-        `${flag} is killed in ${env} at once, the controller waits until every connected SDK instance has the kill (at most 60 s), ` +
-        `then restores it and records the times.${production ? ` ${env} is a production environment: its users lose the feature while the drill runs.` : ''}`,
-      confirmLabel: production ? 'Run the drill on production' : 'Run the drill',
-      text: { label: 'Reason', required: true },
+        t(
+          '{flag} is killed in {env} at once, the controller waits until every connected SDK instance has the kill (at most 60 s), then restores it and records the times.',
+          { flag, env },
+        ) + (production ? t(' {env} is a production environment: its users lose the feature while the drill runs.', { env }) : ''),
+      confirmLabel: production ? t('Run the drill on production') : t('Run the drill'),
+      text: { label: t('Reason'), required: true },
       danger: true,
       path: flagPath(flag, env, 'drill'),
       body: (text) => {
         onStart();
         return { reason: text, ...(production ? { confirm: true } : {}) };
       },
-      done: `Drill of ${flag} in ${env} finished`,
+      done: t('Drill of {flag} in {env} finished', { flag, env }),
       onDone: (answer) => onDone(answer as Drill),
     },
     after,
@@ -119,7 +129,7 @@ function drillButton(flag: string, env: string, onStart: () => void, onDone: (d:
 
 export const flagPage: Page = (main, ctx: PageContext) => {
   const name = ctx.param ?? '';
-  const picker = h('select', { id: 'flag-env-picker', 'data-key': 'flag-env-picker' });
+  const picker = h('select', { id: 'flag-env-picker', 'data-key': 'flag-env-picker', translate: 'no' });
   const served = h('div', { class: 'now' });
   const actions = h('div', { class: 'toolbar' });
   const propagation = h('div', { 'aria-live': 'polite' });
@@ -136,8 +146,8 @@ export const flagPage: Page = (main, ctx: PageContext) => {
     const buttons: HTMLElement[] = [];
     if (ctx.can('flags:kill')) buttons.push(actionButton(killAction(name, env, !kill), () => flagPoller.refresh()));
     if (ctx.can('flags:drill')) {
-      if (drilling) buttons.push(h('button', { type: 'button', class: 'danger', disabled: true, 'data-key': 'drill-running' }, 'Drill running…'));
-      else if (kill) buttons.push(h('span', { class: 'muted note' }, 'No drill while the flag is killed: a drill ends by restoring it.'));
+      if (drilling) buttons.push(h('button', { type: 'button', class: 'danger', disabled: true, 'data-key': 'drill-running' }, t('Drill running…')));
+      else if (kill) buttons.push(h('span', { class: 'muted note' }, t('No drill while the flag is killed: a drill ends by restoring it.')));
       else {
         const start = () => {
           drilling = true;
@@ -153,7 +163,7 @@ export const flagPage: Page = (main, ctx: PageContext) => {
         buttons.push(drillButton(name, env, start, show, end));
       }
     }
-    render(actions, buttons.length ? buttons : h('span', { class: 'muted' }, `Nothing your role (${ctx.me.role}) can do here.`));
+    render(actions, buttons.length ? buttons : h('span', { class: 'muted' }, t('Nothing your role ({role}) can do here.', { role: ctx.me.role })));
   };
 
   const draw = () => {
@@ -175,8 +185,12 @@ export const flagPage: Page = (main, ctx: PageContext) => {
       h(
         'p',
         { 'data-served': kill ? 'killed' : config?.enabled ? 'enabled' : 'disabled' },
-        h('strong', {}, 'Served: '),
-        kill ? `killed, served disabled (by ${kill.actor}, ${dateTime(kill.at)}: ${kill.reason})` : config?.enabled ? 'enabled' : 'disabled',
+        h('strong', {}, t('Served: ')),
+        kill
+          ? [t('killed, served disabled (by '), raw(kill.actor), `, ${dateTime(kill.at)}: `, h('span', { 'data-raw': '' }, kill.reason), ')']
+          : config?.enabled
+            ? t('enabled')
+            : t('disabled'),
       ),
       ownedLine(flag, env),
     );
@@ -198,18 +212,18 @@ export const flagPage: Page = (main, ctx: PageContext) => {
 
   render(
     main,
-    h('p', { class: 'crumbs' }, h('a', { href: '#/flags' }, '← All flags')),
-    h('h1', {}, name),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/flags' }, t('← All flags'))),
+    h('h1', { translate: 'no', 'data-raw': '' }, name),
     flagLinks(name, ctx),
-    h('div', { class: 'filters' }, h('label', { for: 'flag-env-picker' }, 'Environment'), picker),
+    h('div', { class: 'filters' }, h('label', { for: 'flag-env-picker' }, t('Environment')), picker),
     served,
-    h('section', { 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, 'Actions'), actions, drillResult),
-    h('section', { 'aria-labelledby': 'propagation-title' }, h('h2', { id: 'propagation-title' }, 'Has its state arrived?'), propagation),
+    h('section', { 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, t('Actions')), actions, drillResult),
+    h('section', { 'aria-labelledby': 'propagation-title' }, h('h2', { id: 'propagation-title' }, t('Has its state arrived?')), propagation),
   );
   const flagPoller = live<StoredFlag>(`/api/admin/flags/${encodeURIComponent(name)}`, (f) => {
     const first = !flag;
     flag = f;
-    document.title = `${f.name} — Rollout controller`;
+    document.title = `${f.name} — ${t('Rollout controller')}`;
     draw();
     if (first) watchPropagation();
   });

@@ -1,7 +1,8 @@
-import { t } from '../i18n.js';
 import { actionButton, killAction } from '../actions.js';
-import { h, render } from '../dom.js';
-import { dateTime } from '../format.js';
+import { type Child, h, render } from '../dom.js';
+import { countedText, dateTime } from '../format.js';
+import { t } from '../i18n.js';
+import { raw } from '../lang.js';
 import { live } from '../live.js';
 import type { Page, PageContext, StoredFlag } from '../types.js';
 import { dataTable, type TableRow } from '../widgets.js';
@@ -11,10 +12,15 @@ import { forEnvironment } from '../../../flags/per-environment.js';
 
 type Strategy = StoredFlag['environments'][string]['strategies'][number];
 
-function strategyText(s: Strategy): string {
+function strategyText(s: Strategy): Child[] {
   const pct = s.parameters.rollout ?? s.parameters.percentage;
-  const constraints = s.constraints.length ? `, ${s.constraints.length} constraint${s.constraints.length > 1 ? 's' : ''}` : '';
-  return `${s.name}${pct !== undefined ? ` ${pct}%` : ''}${constraints}${s.disabled ? ' (disabled)' : ''}`;
+  const n = s.constraints.length;
+  return [
+    raw(s.name),
+    pct !== undefined ? ` ${pct}%` : '',
+    n ? (n > 1 ? t(', {n} constraints', { n }) : t(', {n} constraint', { n })) : '',
+    s.disabled ? t(' (disabled)') : '',
+  ];
 }
 
 function environmentsOf(flags: StoredFlag[]): string[] {
@@ -22,10 +28,10 @@ function environmentsOf(flags: StoredFlag[]): string[] {
 }
 
 function servedState(flag: StoredFlag, env: string): { text: string; cls: string } {
-  if (forEnvironment(flag.killSwitches, env)) return { text: 'killed: served disabled', cls: 'state-killed' };
+  if (forEnvironment(flag.killSwitches, env)) return { text: t('killed: served disabled'), cls: 'state-killed' };
   const e = forEnvironment(flag.environments, env);
-  if (!e) return { text: 'not defined here', cls: 'state-absent' };
-  return e.enabled ? { text: 'enabled', cls: 'state-enabled' } : { text: 'disabled', cls: 'state-disabled' };
+  if (!e) return { text: t('not defined here'), cls: 'state-absent' };
+  return e.enabled ? { text: t('enabled'), cls: 'state-enabled' } : { text: t('disabled'), cls: 'state-disabled' };
 }
 
 function flagRow(flag: StoredFlag, env: string, ctx: PageContext, refresh: () => void): TableRow {
@@ -37,8 +43,8 @@ function flagRow(flag: StoredFlag, env: string, ctx: PageContext, refresh: () =>
     cells: [
       [
         // Its own page: whether its state reached the SDKs, and the rollback drill.
-        h('a', { href: `#/flags/${encodeURIComponent(flag.name)}?env=${encodeURIComponent(env)}` }, flag.name),
-        flag.description ? h('div', { class: 'muted small' }, flag.description) : null,
+        h('a', { href: `#/flags/${encodeURIComponent(flag.name)}?env=${encodeURIComponent(env)}`, translate: 'no' }, flag.name),
+        flag.description ? h('div', { class: 'muted small', 'data-raw': '' }, flag.description) : null,
       ],
       h('span', { class: `badge ${served.cls}` }, served.text),
       strategies.length
@@ -47,16 +53,22 @@ function flagRow(flag: StoredFlag, env: string, ctx: PageContext, refresh: () =>
             { class: 'plain' },
             strategies.map((s) => h('li', {}, strategyText(s))),
           )
-        : h('span', { class: 'muted' }, 'none'),
-      kill ? `by ${kill.actor}, ${dateTime(kill.at)}: ${kill.reason}` : h('span', { class: 'muted' }, 'off'),
+        : h('span', { class: 'muted' }, t('none')),
+      kill ? [t('by '), raw(kill.actor), `, ${dateTime(kill.at)}: `, h('span', { 'data-raw': '' }, kill.reason)] : h('span', { class: 'muted' }, t('off')),
       ...(ctx.can('flags:kill') ? [actionButton(killAction(flag.name, env, !kill), refresh)] : []),
     ],
   };
 }
 
 export const flagsPage: Page = (main, ctx) => {
-  const picker = h('select', { id: 'env-picker', 'data-key': 'env-picker' });
-  const search = h('input', { id: 'flag-search', type: 'search', placeholder: 'part of a name', 'data-key': 'flag-search', value: ctx.query.get('q') ?? '' });
+  const picker = h('select', { id: 'env-picker', 'data-key': 'env-picker', translate: 'no' });
+  const search = h('input', {
+    id: 'flag-search',
+    type: 'search',
+    placeholder: t('part of a name'),
+    'data-key': 'flag-search',
+    value: ctx.query.get('q') ?? '',
+  });
   const region = h('div');
   let latest: StoredFlag[] = [];
   let chosen = ctx.query.get('env') ?? '';
@@ -77,13 +89,13 @@ export const flagsPage: Page = (main, ctx) => {
     const shown = latest.filter(
       (f) => (forEnvironment(f.environments, chosen) || forEnvironment(f.killSwitches, chosen)) && f.name.toLowerCase().includes(needle),
     );
-    const head = ['Flag', 'Served', 'Strategies', 'Kill switch', ...(ctx.can('flags:kill') ? ['Action'] : [])];
+    const head = [t('Flag'), t('Served'), t('Strategies'), t('Kill switch'), ...(ctx.can('flags:kill') ? [t('Action')] : [])];
     render(
       region,
-      h('p', { class: 'muted' }, `${shown.length} flag${shown.length === 1 ? '' : 's'} in ${chosen || 'no environment'}`),
+      h('p', { class: 'muted' }, countedText(shown.length, 'flag'), t(' in '), chosen ? raw(chosen) : t('no environment')),
       dataTable({
         cls: 'flags stack',
-        caption: `Flags in ${chosen}`,
+        caption: t('Flags in {env}', { env: chosen }),
         hideCaption: true,
         columns: head,
         rowHeaders: true,
@@ -99,9 +111,9 @@ export const flagsPage: Page = (main, ctx) => {
 
   render(
     main,
-    h('h1', {}, 'Flags'),
+    h('h1', {}, t('Flags')),
     ctx.can('flags:write') ? h('p', { class: 'toolbar' }, h('a', { href: '#/flag-edit', class: 'button' }, t('New flag'))) : null,
-    h('div', { class: 'filters' }, h('label', { for: 'env-picker' }, 'Environment'), picker, h('label', { for: 'flag-search' }, 'Find'), search),
+    h('div', { class: 'filters' }, h('label', { for: 'env-picker' }, t('Environment')), picker, h('label', { for: 'flag-search' }, t('Find')), search),
     region,
   );
   const poller = live<{ flags: StoredFlag[] }>('/api/admin/flags', ({ flags }) => {

@@ -3,7 +3,7 @@ import { h, render } from '../dom.js';
 import { type EditorContext, checkField, commaList, field, issuesOf, selectInput, textInput } from '../editor/form.js';
 import { t } from '../i18n.js';
 import { policyView } from '../policy-view.js';
-import { preflightSection } from './rollout.js';
+import { preflightSection } from './rollout-preflight.js';
 import { announce } from '../status.js';
 import type { Page, RolloutWithStatus, StoredFlag } from '../types.js';
 import { forEnvironment } from '../../../flags/per-environment.js';

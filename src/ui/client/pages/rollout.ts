@@ -1,75 +1,108 @@
 import { rolloutActions } from '../actions.js';
 import { downloadFrom } from '../download.js';
 import { h, render, type Child } from '../dom.js';
-import { dateTime, metricValue, samplesText, stateLabel } from '../format.js';
-import { counted, judgedOnText, percentOf, shownVerdict, verdictText } from '../../../rollouts/units.js';
-import type { Preflight } from '../../../rollouts/preflight.js';
-import { baselineText, minutesText, perMinute } from '../../../rollouts/preflight-text.js';
+import { locale, t } from '../i18n.js';
+import { fromServer, raw } from '../lang.js';
+import { countedText, dateTime, metricValue, ruleLabel, samplesText, stateLabel, verdictLabel } from '../format.js';
+import { judgedOnText, shownVerdict } from '../../../rollouts/units.js';
 import { live } from '../live.js';
 import { showError, announce } from '../status.js';
 import type { CheckResult, Page, PageContext, Rollout, RolloutView, RolloutWithStatus, Transition } from '../types.js';
 import { dataTable, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
 import { rolloutCharts } from './rollout-charts.js';
+import { preflightSection } from './rollout-preflight.js';
 
 /** One rollout: where it stands, its charts, what people can do, and the record of every transition. */
 
 function verdictLine(r: Rollout): HTMLElement {
   const v = r.stepVerdict;
-  const text = v.kind === 'healthy' ? 'healthy: every gate passes' : `${v.kind}: ${v.reason}`;
-  return h('p', { class: `verdict verdict-${v.kind}` }, h('strong', {}, 'Step: '), text);
+  const text = v.kind === 'healthy' ? t('healthy: every gate passes') : [`${t(v.kind)}: `, fromServer(v.reason)];
+  return h('p', { class: `verdict verdict-${v.kind}` }, h('strong', {}, t('Step: ')), text);
 }
 
 function gateTable(gates: CheckResult[], caption: string): HTMLElement {
-  if (gates.length === 0) return h('p', { class: 'muted' }, `${caption}: not judged yet in this step.`);
+  if (gates.length === 0) return h('p', { class: 'muted' }, t('{what}: not judged yet in this step.', { what: caption }));
   return dataTable({
     cls: 'gates stack',
     caption,
-    columns: ['Rule', 'Value', 'Threshold', 'Samples', 'Judged on', 'Verdict'],
+    columns: [t('Rule'), t('Value'), t('Threshold'), t('Samples'), t('Judged on'), t('Verdict')],
     rowHeaders: true,
     rows: gates.map((g) => ({
       cells: [
-        g.rule,
+        ruleLabel(g),
         metricValue(g.metric, g.value),
         metricValue(g.metric, g.threshold),
         samplesText(g.metric, g.samples),
-        judgedOnText(g),
-        [h('span', { class: `badge verdict-${shownVerdict(g)}` }, verdictText(g)), g.reason ? h('span', { class: 'muted' }, ` ${g.reason}`) : null],
+        t(judgedOnText(g)),
+        [h('span', { class: `badge verdict-${shownVerdict(g)}` }, verdictLabel(shownVerdict(g))), g.reason ? [' ', fromServer(g.reason)] : null],
       ],
     })),
   });
 }
 
-function transitionValues(t: Transition): Child[] {
+function transitionValues(tr: Transition): Child[] {
   const parts: Child[] = [];
-  for (const g of [...(t.gates ?? []), ...(t.rollbackChecks ?? [])]) {
-    parts.push(h('li', {}, `${g.rule}: ${metricValue(g.metric, g.value)} over ${samplesText(g.metric, g.samples)} (${verdictText(g)})`));
-  }
-  if (t.samples) parts.push(h('li', {}, `samples: treatment ${counted(t.samples.treatment, 'request')}, control ${counted(t.samples.control, 'request')}`));
-  for (const a of t.approvals ?? [])
+  for (const g of [...(tr.gates ?? []), ...(tr.rollbackChecks ?? [])]) {
     parts.push(
       h(
         'li',
         {},
-        `approved by ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''} at ${dateTime(a.at)}${a.ahead ? ', ahead' : ''}${a.comment ? `: “${a.comment}”` : ''}`,
+        ruleLabel(g),
+        t(': {value} over {samples} ({verdict})', {
+          value: metricValue(g.metric, g.value),
+          samples: samplesText(g.metric, g.samples),
+          verdict: verdictLabel(shownVerdict(g)),
+        }),
       ),
     );
-  for (const a of t.voidedApprovals ?? []) parts.push(h('li', {}, `approval by ${a.by.name} made void: it must be given again`));
+  }
+  if (tr.samples)
+    parts.push(
+      h(
+        'li',
+        {},
+        t('samples: treatment {treatment}, control {control}', {
+          treatment: countedText(tr.samples.treatment, 'request'),
+          control: countedText(tr.samples.control, 'request'),
+        }),
+      ),
+    );
+  for (const a of tr.approvals ?? [])
+    parts.push(
+      h(
+        'li',
+        {},
+        t('approved by '),
+        raw(`${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}`),
+        t(' at {when}', { when: dateTime(a.at) }),
+        a.ahead ? t(', ahead') : '',
+        a.comment ? [': “', h('span', { 'data-raw': '' }, a.comment), '”'] : '',
+      ),
+    );
+  for (const a of tr.voidedApprovals ?? []) parts.push(h('li', {}, t('approval by {name} made void: it must be given again', { name: a.by.name })));
   return parts.length ? [h('ul', { class: 'values' }, parts)] : [];
 }
 
 function historyTable(r: Rollout): HTMLElement {
   return dataTable({
     cls: 'history stack',
-    caption: 'History: every transition with the values behind it',
-    columns: ['When', 'Transition', 'Percentage', 'Why', 'By', 'Values'],
-    rows: [...r.history].reverse().map((t) => ({
-      cells: [dateTime(t.at), `${stateLabel(t.from)} → ${stateLabel(t.to)}`, `${t.percentage}%`, t.reason, t.actor, transitionValues(t)],
+    caption: t('History: every transition with the values behind it'),
+    columns: [t('When'), t('Transition'), t('Percentage'), t('Why'), t('By'), t('Values')],
+    rows: [...r.history].reverse().map((tr) => ({
+      cells: [
+        dateTime(tr.at),
+        `${stateLabel(tr.from)} → ${stateLabel(tr.to)}`,
+        `${tr.percentage}%`,
+        fromServer(tr.reason),
+        raw(tr.actor),
+        transitionValues(tr),
+      ],
     })),
   });
 }
 
 function approvalsList(r: Rollout, steps: number[]): HTMLElement {
-  if (r.approvals.length === 0) return h('p', { class: 'muted' }, 'No approvals yet.');
+  if (r.approvals.length === 0) return h('p', { class: 'muted' }, t('No approvals yet.'));
   return h(
     'ul',
     { class: 'approvals' },
@@ -77,8 +110,10 @@ function approvalsList(r: Rollout, steps: number[]): HTMLElement {
       h(
         'li',
         {},
-        `${steps[a.step] ?? '?'}%${a.ahead ? ' (ahead)' : ''}: ${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}, ` +
-          `${dateTime(a.at)}${a.comment ? ` — “${a.comment}”` : ''}`,
+        `${steps[a.step] ?? '?'}%${a.ahead ? t(' (ahead)') : ''}: `,
+        raw(`${a.by.name}${a.by.role ? ` (${a.by.role})` : ''}`),
+        `, ${dateTime(a.at)}`,
+        a.comment ? [' — “', h('span', { 'data-raw': '' }, a.comment), '”'] : null,
       ),
     ),
   );
@@ -86,12 +121,12 @@ function approvalsList(r: Rollout, steps: number[]): HTMLElement {
 
 /** The go-live report needs the token, so it is fetched and handed to the browser as a file. */
 function reportButton(r: Rollout, format: 'md' | 'html'): HTMLElement {
-  const label = format === 'md' ? 'Go-live report (Markdown)' : 'Go-live report (HTML)';
+  const label = format === 'md' ? t('Go-live report (Markdown)') : t('Go-live report (HTML)');
   const button = h('button', { type: 'button', class: 'secondary', 'data-key': `report:${format}` }, label);
   button.addEventListener('click', async () => {
     try {
-      await downloadFrom(`/api/admin/rollouts/${encodeURIComponent(r.id)}/report?format=${format}`, `go-live-report.${format}`);
-      announce(`${label} downloaded`);
+      await downloadFrom(`/api/admin/rollouts/${encodeURIComponent(r.id)}/report?format=${format}&lang=${locale()}`, `go-live-report.${format}`);
+      announce(t('{what} downloaded', { what: label }));
     } catch (err) {
       showError(err);
     }
@@ -109,59 +144,17 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
     h(
       'h2',
       { id: 'ended-title' },
-      `${ended.state === 'completed' ? 'Completed' : ended.state === 'rolled_back' ? 'Rolled back' : 'Aborted'} on ${dateTime(ended.at)}`,
+      t(`${ended.state === 'completed' ? 'Completed' : ended.state === 'rolled_back' ? 'Rolled back' : 'Aborted'} on {when}`, { when: dateTime(ended.at) }),
     ),
-    h('p', {}, h('strong', {}, 'Why: '), ended.reason, ` (by ${ended.by})`),
-    ended.causeText ? h('p', { class: 'cause' }, h('strong', {}, 'Cause: '), ended.causeText) : null,
+    h('p', {}, h('strong', {}, t('Why: ')), fromServer(ended.reason), ` (${t('by')} `, raw(ended.by), ')'),
+    ended.causeText ? h('p', { class: 'cause' }, h('strong', {}, t('Cause: ')), fromServer(ended.causeText)) : null,
     r.status.nextSteps.length
       ? h(
           'ul',
-          { class: 'next-steps', 'aria-label': 'What can be done next' },
-          r.status.nextSteps.map((s) => h('li', {}, s.text, s.warning ? h('span', { class: 'warning' }, ` — warning: ${s.warning}`) : null)),
-        )
-      : null,
-  );
-}
-
-const LIMITED_BY = { traffic: 'traffic', minDuration: 'minimum duration', minSamples: 'minimum samples' } as const;
-
-/** What the start was told about the flag's baseline and how long each step needs (kept on the rollout since its start). */
-export function preflightSection(r: Rollout & { preflight?: Preflight }): HTMLElement | null {
-  const p = r.preflight;
-  if (!p) return null;
-  const confidence = percentOf(p.detection.confidence);
-  return h(
-    'section',
-    { 'aria-labelledby': 'preflight-title' },
-    h('h2', { id: 'preflight-title' }, 'Pre-flight'),
-    h('p', {}, h('strong', {}, 'Baseline at the start: '), baselineText(p)),
-    p.warnings?.length
-      ? h(
-          'ul',
-          { class: 'preflight-warnings', 'aria-label': 'Started with force over' },
-          p.warnings.map((w) => h('li', { class: 'verdict-failing' }, `Started with force: ${w}`)),
-        )
-      : null,
-    dataTable({
-      cls: 'preflight stack',
-      caption: `Per step, at the traffic of the start: time to detect a doubling of the error rate at ${confidence} confidence`,
-      columns: ['Step', 'Requests', 'To detect a doubling', 'Step lasts at least', 'Limited by'],
-      rowHeaders: true,
-      rows: p.steps.map((s) => ({
-        cells: [
-          `${s.percentage}%`,
-          perMinute(s.requestsPerMinute),
-          s.minutesToDetectDoubling === null ? (s.reason ?? 'no estimate') : minutesText(s.minutesToDetectDoubling),
-          s.minutesNeeded === null ? 'waits for traffic' : minutesText(s.minutesNeeded),
-          [LIMITED_BY[s.limitedBy], s.beyondMaxDuration ? h('span', { class: 'muted' }, ' (longer than the step may last)') : null],
-        ],
-      })),
-    }),
-    p.notes.length
-      ? h(
-          'ul',
-          { class: 'muted' },
-          p.notes.map((n) => h('li', {}, n)),
+          { class: 'next-steps', 'aria-label': t('What can be done next') },
+          r.status.nextSteps.map((s) =>
+            h('li', {}, fromServer(s.text), s.warning ? h('span', { class: 'warning' }, t(' — warning: '), fromServer(s.warning)) : null),
+          ),
         )
       : null,
   );
@@ -172,10 +165,24 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
   const progress = r.status;
   const actions = rolloutActions(r, ctx, refresh);
   return [
-    h('p', { class: 'crumbs' }, h('a', { href: '#/rollouts' }, '← All rollouts')),
-    h('div', { class: 'page-head' }, h('h1', {}, `${r.release ? `release ${r.release.name}` : r.flag} · ${r.environment}`), stateBadge(r.state)),
-    r.release ? h('p', { class: 'release-flags' }, `Flags ramped as one (one cohort, one kill): ${r.release.flags.join(', ')}`) : null,
-    h('p', { class: 'muted' }, `Policy ${r.policy} · started by ${r.startedBy.name} on ${dateTime(r.createdAt)} · id ${r.id}`),
+    h('p', { class: 'crumbs' }, h('a', { href: '#/rollouts' }, t('← All rollouts'))),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', {}, r.release ? t('release {name}', { name: r.release.name }) : raw(r.flag), ' · ', raw(r.environment)),
+      stateBadge(r.state),
+    ),
+    r.release ? h('p', { class: 'release-flags' }, t('Flags ramped as one (one cohort, one kill): '), raw(r.release.flags.join(', '))) : null,
+    h(
+      'p',
+      { class: 'muted' },
+      t('Policy '),
+      raw(r.policy),
+      t(' · started by '),
+      raw(r.startedBy.name),
+      t(' on {when} · id ', { when: dateTime(r.createdAt) }),
+      raw(r.id),
+    ),
     stepper(progress, r.state),
     h(
       'div',
@@ -184,14 +191,14 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
       h(
         'p',
         { class: `served${progress.served.killed ? ' killed' : ''}`, 'data-served': String(progress.served.percentage) },
-        h('strong', {}, 'Served now: '),
-        progress.served.text,
+        h('strong', {}, t('Served now: ')),
+        fromServer(progress.served.text),
       ),
-      progress.active ? h('p', {}, h('strong', {}, 'Time in step: '), timeInStep(r.stepStartedAt, r.state)) : null,
+      progress.active ? h('p', {}, h('strong', {}, t('Time in step: ')), timeInStep(r.stepStartedAt, r.state)) : null,
       progress.traffic
         ? h('p', { class: progress.traffic.kind === 'not-judged' ? 'traffic verdict-not-judged' : 'traffic', 'data-traffic': progress.traffic.kind }, [
-            h('strong', {}, 'Traffic: '),
-            progress.traffic.text,
+            h('strong', {}, t('Traffic: ')),
+            fromServer(progress.traffic.text),
           ])
         : null,
     ),
@@ -200,14 +207,14 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
       ? h(
           'section',
           { 'aria-labelledby': 'waits-title' },
-          h('h2', { id: 'waits-title' }, progress.started ? 'To leave this step' : `Before the first step (${progress.steps[0]}%)`),
+          h('h2', { id: 'waits-title' }, progress.started ? t('To leave this step') : t('Before the first step ({pct}%)', { pct: progress.steps[0] ?? 0 })),
           waitingFor(progress, true),
         )
       : null,
     h(
       'section',
       { 'aria-labelledby': 'actions-title' },
-      h('h2', { id: 'actions-title' }, 'Actions'),
+      h('h2', { id: 'actions-title' }, t('Actions')),
       h(
         'div',
         { class: 'toolbar' },
@@ -216,7 +223,9 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
           : h(
               'span',
               { class: 'muted' },
-              progress.nextSteps.length ? `Your role (${ctx.me.role}) cannot take the next steps listed above.` : 'Nothing your role can do in this state.',
+              progress.nextSteps.length
+                ? t('Your role ({role}) cannot take the next steps listed above.', { role: ctx.me.role })
+                : t('Nothing your role can do in this state.'),
             ),
         reportButton(r, 'md'),
         reportButton(r, 'html'),
@@ -225,27 +234,28 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
     h(
       'section',
       { 'aria-labelledby': 'gates-title' },
-      h('h2', { id: 'gates-title' }, 'Gates'),
-      gateTable(r.gates, 'Latest analysis of this step'),
-      r.rollbackChecks.length ? gateTable(r.rollbackChecks, 'Rollback rules (recent window)') : null,
+      h('h2', { id: 'gates-title' }, t('Gates')),
+      gateTable(r.gates, t('Latest analysis of this step')),
+      r.rollbackChecks.length ? gateTable(r.rollbackChecks, t('Rollback rules (recent window)')) : null,
     ),
     h(
       'section',
       { 'aria-labelledby': 'charts-title' },
-      h('h2', { id: 'charts-title' }, 'Over time'),
+      h('h2', { id: 'charts-title' }, t('Over time')),
       h('div', { class: 'charts' }, rolloutCharts(series, progress.served.percentage)),
     ),
     preflightSection(r),
-    h('section', { 'aria-labelledby': 'approvals-title' }, h('h2', { id: 'approvals-title' }, 'Approvals'), approvalsList(r, progress.steps)),
-    h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, 'History'), historyTable(r)),
+    h('section', { 'aria-labelledby': 'approvals-title' }, h('h2', { id: 'approvals-title' }, t('Approvals')), approvalsList(r, progress.steps)),
+    h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, t('History')), historyTable(r)),
   ];
 }
 
 export const rolloutPage: Page = (main, ctx) => {
   const id = ctx.param ?? '';
-  render(main, h('p', { class: 'muted' }, 'Loading…'));
+  render(main, h('p', { class: 'muted' }, t('Loading…')));
   const poller = live<RolloutView>(`/api/admin/rollouts/${encodeURIComponent(id)}/series`, (data) => {
-    document.title = `${data.rollout.release ? `release ${data.rollout.release.name}` : data.rollout.flag} · ${data.rollout.environment} — Rollout controller`;
+    const name = data.rollout.release ? t('release {name}', { name: data.rollout.release.name }) : data.rollout.flag;
+    document.title = `${name} · ${data.rollout.environment} — ${t('Rollout controller')}`;
     render(
       main,
       view(data, ctx, () => poller.refresh()),

@@ -1,6 +1,8 @@
 import { ApiError, getJson, sendJson } from '../api.js';
 import { confirmAction } from '../confirm.js';
-import { h, render } from '../dom.js';
+import { type Child, h, render } from '../dom.js';
+import { t } from '../i18n.js';
+import { raw } from '../lang.js';
 import { dateTime } from '../format.js';
 import { live } from '../live.js';
 import { announce, showError } from '../status.js';
@@ -23,9 +25,9 @@ const KINDS = {
 type Kind = keyof typeof KINDS;
 const ROLES = ['viewer', 'editor', 'release-manager', 'admin'];
 
-function boundTo(t: PublicToken): string {
-  if (t.kind === 'admin') return `role ${t.role}`;
-  return (t.environments ?? (t.environment ? [t.environment] : [])).join(', ');
+function boundTo(token: PublicToken): Child[] {
+  if (token.kind === 'admin') return [t('role '), raw(token.role ?? '')];
+  return [raw((token.environments ?? (token.environment ? [token.environment] : [])).join(', '))];
 }
 
 /** The form's fields for one kind: an environment, environments, or a role. */
@@ -34,10 +36,10 @@ function bindingFields(kind: Kind, environments: string[]): HTMLElement {
     return h(
       'div',
       { class: 'field' },
-      h('label', { for: 'tok-role' }, 'Role'),
+      h('label', { for: 'tok-role' }, t('Role')),
       h(
         'select',
-        { id: 'tok-role', name: 'role' },
+        { id: 'tok-role', name: 'role', translate: 'no' },
         ROLES.map((r) => h('option', { value: r }, r)),
       ),
     );
@@ -45,23 +47,23 @@ function bindingFields(kind: Kind, environments: string[]): HTMLElement {
     return h(
       'fieldset',
       { class: 'events' },
-      h('legend', {}, 'Environments'),
+      h('legend', {}, t('Environments')),
       environments.map((e) =>
         h(
           'div',
           { class: 'field check' },
           h('input', { type: 'checkbox', id: `tok-env-${e}`, name: 'environments', value: e }),
-          h('label', { for: `tok-env-${e}` }, e),
+          h('label', { for: `tok-env-${e}`, translate: 'no' }, e),
         ),
       ),
     );
   return h(
     'div',
     { class: 'field' },
-    h('label', { for: 'tok-env' }, 'Environment'),
+    h('label', { for: 'tok-env' }, t('Environment')),
     h(
       'select',
-      { id: 'tok-env', name: 'environment' },
+      { id: 'tok-env', name: 'environment', translate: 'no' },
       environments.map((e) => h('option', { value: e }, e)),
     ),
   );
@@ -79,7 +81,7 @@ function tokenBody(form: HTMLFormElement): Record<string, unknown> {
 
 export const tokensPage: Page = (main, ctx: PageContext) => {
   if (!ctx.can('tokens:manage')) {
-    render(main, h('h1', {}, 'Tokens'), h('p', { class: 'muted' }, 'Only admins see and manage tokens.'));
+    render(main, h('h1', {}, t('Tokens')), h('p', { class: 'muted' }, t('Only admins see and manage tokens.')));
     return () => {};
   }
   const once = h('div');
@@ -96,22 +98,22 @@ export const tokensPage: Page = (main, ctx: PageContext) => {
     const kind = h(
       'select',
       { id: 'tok-kind', name: 'kind' },
-      Object.entries(KINDS).map(([value, label]) => h('option', { value }, label)),
+      Object.entries(KINDS).map(([value, label]) => h('option', { value }, t(label))),
     );
     const binding = h('div', {}, bindingFields('client', environments));
     kind.addEventListener('change', () => render(binding, bindingFields(kind.value as Kind, environments)));
     const form = h(
       'form',
       { class: 'card webhook-form token-form', 'aria-labelledby': 'token-form-title' },
-      h('h2', { id: 'token-form-title' }, 'New token'),
-      h('div', { class: 'field' }, h('label', { for: 'tok-kind' }, 'Kind'), kind),
-      h('div', { class: 'field' }, h('label', { for: 'tok-name' }, 'Name'), h('input', { id: 'tok-name', name: 'name', required: true, maxlength: 100 })),
+      h('h2', { id: 'token-form-title' }, t('New token')),
+      h('div', { class: 'field' }, h('label', { for: 'tok-kind' }, t('Kind')), kind),
+      h('div', { class: 'field' }, h('label', { for: 'tok-name' }, t('Name')), h('input', { id: 'tok-name', name: 'name', required: true, maxlength: 100 })),
       binding,
       h(
         'div',
         { class: 'toolbar' },
-        h('button', { type: 'submit', class: 'primary' }, 'Create the token'),
-        h('button', { type: 'button', class: 'secondary', onClick: () => render(formRegion) }, 'Cancel'),
+        h('button', { type: 'submit', class: 'primary' }, t('Create the token')),
+        h('button', { type: 'button', class: 'secondary', onClick: () => render(formRegion) }, t('Cancel')),
       ),
     );
     form.addEventListener('submit', async (event) => {
@@ -119,8 +121,8 @@ export const tokensPage: Page = (main, ctx: PageContext) => {
       try {
         const made = await sendJson<PublicToken & { secret: string }>('POST', '/api/admin/tokens', tokenBody(form));
         render(formRegion);
-        announce(`Created ${made.kind} token ${made.name}`);
-        secretOnce(once, `The secret of ${made.name}, shown this once. Put it where it is used now:`, made.secret);
+        announce(t('Created {kind} token {name}', { kind: t(made.kind), name: made.name }));
+        secretOnce(once, t('The secret of {name}, shown this once. Put it where it is used now:', { name: made.name }), made.secret);
         poller.refresh();
       } catch (err) {
         showError(err);
@@ -130,28 +132,28 @@ export const tokensPage: Page = (main, ctx: PageContext) => {
     kind.focus();
   };
 
-  const revoke = async (t: PublicToken) => {
+  const revoke = async (token: PublicToken) => {
     const ok = await confirmAction({
-      title: `Revoke ${t.name}?`,
-      message: `Every replica stops accepting it at once (${t.hint}); whatever uses it gets 401 from then on.`,
-      confirmLabel: 'Revoke the token',
+      title: t('Revoke {name}?', { name: token.name }),
+      message: t('Every replica stops accepting it at once ({hint}); whatever uses it gets 401 from then on.', { hint: token.hint }),
+      confirmLabel: t('Revoke the token'),
       danger: true,
     });
     if (ok === null) return;
     try {
-      await sendJson('DELETE', `/api/admin/tokens/${encodeURIComponent(t.id)}`);
-      announce(`Revoked ${t.name}`);
+      await sendJson('DELETE', `/api/admin/tokens/${encodeURIComponent(token.id)}`);
+      announce(t('Revoked {name}', { name: token.name }));
       poller.refresh();
     } catch (err) {
-      showError(err instanceof ApiError ? new ApiError(err.status, err.errorId, `Revoke refused: ${err.message}`) : err);
+      showError(err instanceof ApiError ? new ApiError(err.status, err.errorId, t('Revoke refused: {reason}', { reason: err.message })) : err);
     }
   };
 
   render(
     main,
-    h('h1', {}, 'Tokens'),
-    h('p', { class: 'muted' }, 'For SDKs, monitoring and automation. A secret is shown once, when the token is made; the controller keeps only its hash.'),
-    h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'primary', 'data-key': 'new-token', onClick: () => void openForm() }, 'New token')),
+    h('h1', {}, t('Tokens')),
+    h('p', { class: 'muted' }, t('For SDKs, monitoring and automation. A secret is shown once, when the token is made; the controller keeps only its hash.')),
+    h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'primary', 'data-key': 'new-token', onClick: () => void openForm() }, t('New token'))),
     once,
     formRegion,
     listRegion,
@@ -161,22 +163,28 @@ export const tokensPage: Page = (main, ctx: PageContext) => {
       listRegion,
       dataTable({
         cls: 'tokens stack',
-        caption: 'Tokens',
+        caption: t('Tokens'),
         hideCaption: true,
-        columns: ['Token', 'Kind', 'Bound to', 'Secret starts', 'Made', 'Actions'],
+        columns: [t('Token'), t('Kind'), t('Bound to'), t('Secret starts'), t('Made'), t('Actions')],
         rowHeaders: true,
-        rows: tokens.map((t) => ({
-          attrs: { 'data-token': t.id },
+        rows: tokens.map((token) => ({
+          attrs: { 'data-token': token.id },
           cells: [
-            t.name,
-            t.kind,
-            boundTo(t),
-            h('code', {}, t.hint),
-            `${dateTime(t.createdAt)} by ${t.createdBy}`,
+            raw(token.name),
+            t(token.kind),
+            boundTo(token),
+            h('code', { translate: 'no' }, token.hint),
+            [dateTime(token.createdAt), t(' by '), raw(token.createdBy)],
             h(
               'button',
-              { type: 'button', class: 'danger', 'data-key': `revoke:${t.id}`, 'aria-label': `Revoke ${t.name}`, onClick: () => void revoke(t) },
-              'Revoke',
+              {
+                type: 'button',
+                class: 'danger',
+                'data-key': `revoke:${token.id}`,
+                'aria-label': t('Revoke {name}', { name: token.name }),
+                onClick: () => void revoke(token),
+              },
+              t('Revoke'),
             ),
           ],
         })),

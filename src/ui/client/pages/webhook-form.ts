@@ -1,5 +1,6 @@
 import { ApiError, sendJson } from '../api.js';
 import { h } from '../dom.js';
+import { locale, t } from '../i18n.js';
 import type { PublicWebhook } from '../types.js';
 import { EVENT_TYPES } from '../../../notifications/event-types.js';
 import { maskUrl } from '../../../notifications/url-mask.js';
@@ -39,7 +40,7 @@ const commaList = (text: string) =>
 /** A labelled field in its own block, with help text tied to it for screen readers. */
 function field(id: string, label: string, control: HTMLElement, help?: HTMLElement): HTMLElement {
   if (help) control.setAttribute('aria-describedby', help.id);
-  return h('div', { class: 'field' }, h('label', { for: id }, label), control, help ?? null);
+  return h('div', { class: 'field' }, h('label', { for: id }, t(label)), control, help ?? null);
 }
 
 export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: SavedWebhook): void; onCancel(): void }): HTMLFormElement {
@@ -56,7 +57,7 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
   const format = h(
     'select',
     { id: 'wh-format', name: 'format', 'data-key': 'wh-format' },
-    WEBHOOK_FORMATS.map((f) => h('option', { value: f, selected: f === (existing?.format ?? 'json') }, FORMAT_LABELS[f])),
+    WEBHOOK_FORMATS.map((f) => h('option', { value: f, selected: f === (existing?.format ?? 'json') }, t(FORMAT_LABELS[f]))),
   );
   const url = h('input', { id: 'wh-url', name: 'url', type: 'url', autocomplete: 'off', spellcheck: 'false', 'data-key': 'wh-url' });
   const urlHelp = h('p', { id: 'wh-url-help', class: 'muted small' });
@@ -74,6 +75,14 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
   const secret = h('input', { id: 'wh-secret', name: 'secret', type: 'password', autocomplete: 'off', 'data-key': 'wh-secret' });
   const secretHelp = h('p', { id: 'wh-secret-help', class: 'muted small' });
   const rotate = h('input', { id: 'wh-rotate', name: 'rotateSecret', type: 'checkbox' });
+  // Messages in the webhook's own language; a new one starts in the language of the person making it.
+  const chosenLanguage = existing?.language ?? locale();
+  const language = h(
+    'select',
+    { id: 'wh-language', name: 'language', 'data-key': 'wh-language' },
+    h('option', { value: 'en', lang: 'en', selected: chosenLanguage === 'en' }, 'English'),
+    h('option', { value: 'zh-CN', lang: 'zh-CN', selected: chosenLanguage === 'zh-CN' }, '简体中文'),
+  );
   const error = h('p', { id: 'wh-error', class: 'error-text', role: 'alert' });
 
   const urlField = field('wh-url', 'URL', url, urlHelp);
@@ -81,10 +90,15 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
     'wh-to',
     'Recipients',
     to,
-    h('p', { id: 'wh-to-help', class: 'muted small' }, 'One address per line. With Environments, each environment’s news goes to its own list.'),
+    h('p', { id: 'wh-to-help', class: 'muted small' }, t('One address per line. With Environments, each environment’s news goes to its own list.')),
   );
   const secretField = field('wh-secret', 'Signing secret', secret, secretHelp);
-  const rotateField = h('div', { class: 'field check' }, rotate, h('label', { for: 'wh-rotate' }, 'Replace the secret with a new generated one (shown once)'));
+  const rotateField = h(
+    'div',
+    { class: 'field check' },
+    rotate,
+    h('label', { for: 'wh-rotate' }, t('Replace the secret with a new generated one (shown once)')),
+  );
 
   /** Only the fields the chosen format takes are shown (and sent). */
   const follow = () => {
@@ -96,10 +110,11 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
     rotateField.hidden = signing !== 'rollout' || !existing;
     url.required = f !== 'email' && !existing?.url;
     to.required = f === 'email';
-    url.placeholder = existing?.url ? `unchanged: ${maskUrl(existing.url)}` : 'the robot’s or workflow’s address';
-    urlHelp.textContent = [existing?.url ? 'Leave empty to keep the current address.' : '', URL_HELP[f] ?? ''].filter(Boolean).join(' ');
-    const keep = existing?.secretHint && SIGNING[existing.format] === signing ? ' Leave empty to keep the current one.' : '';
-    secretHelp.textContent = signing === 'rollout' || signing === 'vendor' ? `${SECRET_HELP[signing]}${signing === 'vendor' ? keep : ''}` : '';
+    url.placeholder = existing?.url ? t('unchanged: {url}', { url: maskUrl(existing.url) }) : t('the robot’s or workflow’s address');
+    const urlHelps = [existing?.url ? t('Leave empty to keep the current address.') : '', URL_HELP[f] ? t(URL_HELP[f]) : ''];
+    urlHelp.textContent = urlHelps.filter(Boolean).join(' ');
+    const keep = existing?.secretHint && SIGNING[existing.format] === signing ? t(' Leave empty to keep the current one.') : '';
+    secretHelp.textContent = signing === 'rollout' || signing === 'vendor' ? `${t(SECRET_HELP[signing])}${signing === 'vendor' ? keep : ''}` : '';
   };
   format.addEventListener('change', follow);
   follow();
@@ -107,32 +122,33 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
   const form = h(
     'form',
     { class: 'card webhook-form', 'aria-labelledby': 'wh-form-title' },
-    h('h2', { id: 'wh-form-title' }, existing ? `Change webhook ${existing.id}` : 'New webhook'),
+    h('h2', { id: 'wh-form-title' }, existing ? t('Change webhook {id}', { id: existing.id }) : t('New webhook')),
     field('wh-id', 'Webhook id', id),
     field('wh-format', 'Format', format),
+    field('wh-language', 'Language of the messages', language),
     urlField,
     toField,
     h(
       'fieldset',
       { class: 'events' },
-      h('legend', {}, 'Events (none ticked: every event)'),
-      events.map((box) => h('div', { class: 'field check' }, box, h('label', { for: box.id }, box.value))),
+      h('legend', {}, t('Events (none ticked: every event)')),
+      events.map((box) => h('div', { class: 'field check' }, box, h('label', { for: box.id, translate: 'no' }, box.value))),
     ),
     field(
       'wh-environments',
       'Environments',
       environments,
-      h('p', { id: 'wh-environments-help', class: 'muted small' }, 'Comma-separated; empty: every environment.'),
+      h('p', { id: 'wh-environments-help', class: 'muted small' }, t('Comma-separated; empty: every environment.')),
     ),
-    field('wh-policies', 'Policies', policies, h('p', { id: 'wh-policies-help', class: 'muted small' }, 'Comma-separated; empty: every policy.')),
+    field('wh-policies', 'Policies', policies, h('p', { id: 'wh-policies-help', class: 'muted small' }, t('Comma-separated; empty: every policy.'))),
     secretField,
     rotateField,
     error,
     h(
       'div',
       { class: 'toolbar' },
-      h('button', { type: 'submit', class: 'primary' }, 'Save webhook'),
-      h('button', { type: 'button', class: 'secondary', onClick: () => options.onCancel() }, 'Cancel'),
+      h('button', { type: 'submit', class: 'primary' }, t('Save webhook')),
+      h('button', { type: 'button', class: 'secondary', onClick: () => options.onCancel() }, t('Cancel')),
     ),
   );
 
@@ -142,6 +158,7 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
     const chosen = events.filter((box) => box.checked).map((box) => box.value);
     const body = {
       format: f,
+      language: language.value,
       ...(f !== 'email' && url.value.trim() ? { url: url.value.trim() } : {}),
       ...(f === 'email' ? { to: commaList(to.value) } : {}),
       ...(chosen.length ? { events: chosen } : {}),
@@ -156,7 +173,7 @@ export function webhookForm(options: { existing?: PublicWebhook; onSaved(saved: 
     try {
       options.onSaved(await sendJson<SavedWebhook>('PUT', `/api/admin/webhooks/${encodeURIComponent(id.value.trim())}`, body));
     } catch (err) {
-      error.textContent = err instanceof ApiError ? `Not saved: ${err.message}` : `Not saved: ${(err as Error).message}`;
+      error.textContent = t('Not saved: {reason}', { reason: err instanceof ApiError ? err.message : (err as Error).message });
     } finally {
       button.disabled = false;
     }

@@ -1,6 +1,8 @@
 import { ApiError, getJson, sendJson } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { h, render } from '../dom.js';
+import { t } from '../i18n.js';
+import { raw } from '../lang.js';
 import { dateTime } from '../format.js';
 import { live } from '../live.js';
 import { announce, showError } from '../status.js';
@@ -30,13 +32,15 @@ function destination(w: PublicWebhook): string {
 }
 
 function filters(w: PublicWebhook): HTMLElement {
-  const line = (label: string, values: string[] | undefined) => h('li', {}, `${label}: ${values?.join(', ') ?? 'all'}`);
-  return h('ul', { class: 'plain small' }, line('events', w.events), line('environments', w.environments), line('policies', w.policies));
+  const line = (label: string, values: string[] | undefined) => h('li', {}, `${label}: `, values ? raw(values.join(', ')) : t('all'));
+  return h('ul', { class: 'plain small' }, line(t('events'), w.events), line(t('environments'), w.environments), line(t('policies'), w.policies));
 }
 
 function testText(id: string, a: TestAnswer): string {
-  const status = a.status !== undefined ? `status ${a.status}, ` : '';
-  return a.delivered ? `Test to ${id}: delivered (${status}${a.ms} ms).` : `Test to ${id}: not delivered (${status}${a.ms} ms): ${a.error ?? 'no answer'}`;
+  const how = a.status !== undefined ? t('status {status}, {ms} ms', { status: a.status, ms: a.ms }) : `${a.ms} ms`;
+  return a.delivered
+    ? t('Test to {id}: delivered ({how}).', { id, how })
+    : t('Test to {id}: not delivered ({how}): {error}', { id, how, error: a.error ?? t('no answer') });
 }
 
 function deliveryRow(d: DeliveryJob): TableRow {
@@ -46,10 +50,10 @@ function deliveryRow(d: DeliveryJob): TableRow {
     attrs: { 'data-delivery': d.id, 'data-outcome': d.status },
     cells: [
       dateTime(d.createdAt),
-      [d.event.type, flag ? h('div', { class: 'muted small' }, `${flag}${environment ? ` in ${environment}` : ''}`) : null],
-      h('span', { class: `badge delivery-${d.status}` }, d.status),
+      [raw(d.event.type), flag ? h('div', { class: 'muted small' }, raw(flag), environment ? [t(' in '), raw(environment)] : null) : null],
+      h('span', { class: `badge delivery-${d.status}` }, t(d.status)),
       String(d.attempts.length),
-      last ? [last.status !== undefined ? `${last.status} ` : '', last.error ?? ''].join('').trim() || '–' : '–',
+      h('span', { lang: 'en' }, last ? [last.status !== undefined ? `${last.status} ` : '', last.error ?? ''].join('').trim() || '–' : '–'),
     ],
   };
 }
@@ -73,7 +77,7 @@ export const webhooksPage: Page = (main, ctx: PageContext) => {
         onCancel: closeForm,
         onSaved: (saved: SavedWebhook) => {
           closeForm();
-          announce(`Saved webhook ${saved.id}`);
+          announce(t('Saved webhook {id}', { id: saved.id }));
           if (saved.secret) showSecretOnce(saved.id, saved.secret);
           poller.refresh();
         },
@@ -82,7 +86,8 @@ export const webhooksPage: Page = (main, ctx: PageContext) => {
     formRegion.querySelector<HTMLElement>(existing ? '#wh-format' : '#wh-id')?.focus();
   };
 
-  const showSecretOnce = (id: string, secret: string) => secretOnce(once, `The signing secret of ${id}, shown this once. Give it to the receiver now:`, secret);
+  const showSecretOnce = (id: string, secret: string) =>
+    secretOnce(once, t('The signing secret of {id}, shown this once. Give it to the receiver now:', { id }), secret);
 
   const showDeliveries = async (id: string) => {
     shownDeliveries = id;
@@ -97,16 +102,16 @@ export const webhooksPage: Page = (main, ctx: PageContext) => {
           h(
             'div',
             { class: 'card-head' },
-            h('h2', { id: 'deliveries-title' }, `Recent deliveries of ${id}`),
-            h('button', { type: 'button', class: 'secondary', 'data-key': 'refresh-deliveries', onClick: () => void showDeliveries(id) }, 'Refresh'),
+            h('h2', { id: 'deliveries-title' }, t('Recent deliveries of {id}', { id })),
+            h('button', { type: 'button', class: 'secondary', 'data-key': 'refresh-deliveries', onClick: () => void showDeliveries(id) }, t('Refresh')),
           ),
           deliveries.length === 0
-            ? h('p', { class: 'muted' }, 'None yet.')
+            ? h('p', { class: 'muted' }, t('None yet.'))
             : dataTable({
                 cls: 'deliveries',
-                caption: `Recent deliveries of ${id}, newest first`,
+                caption: t('Recent deliveries of {id}, newest first', { id }),
                 hideCaption: true,
-                columns: ['When', 'Event', 'Outcome', 'Attempts', 'Last answer'],
+                columns: [t('When'), t('Event'), t('Outcome'), t('Attempts'), t('Last answer')],
                 rows: deliveries.map(deliveryRow),
               }),
         ),
@@ -118,7 +123,7 @@ export const webhooksPage: Page = (main, ctx: PageContext) => {
 
   const sendTest = async (w: PublicWebhook, button: HTMLButtonElement) => {
     button.disabled = true;
-    testResult.textContent = `Sending a test to ${w.id}…`;
+    testResult.textContent = t('Sending a test to {id}…', { id: w.id });
     try {
       const answer = await sendJson<TestAnswer>('POST', `/api/admin/webhooks/${encodeURIComponent(w.id)}/test`);
       testResult.className = answer.delivered ? 'test-ok' : 'test-failed';
@@ -134,31 +139,39 @@ export const webhooksPage: Page = (main, ctx: PageContext) => {
 
   const remove = async (w: PublicWebhook) => {
     const ok = await confirmAction({
-      title: `Delete webhook ${w.id}?`,
-      message: `Nothing more is sent to ${destination(w)}; notifications still waiting for it are dropped.`,
-      confirmLabel: 'Delete the webhook',
+      title: t('Delete webhook {id}?', { id: w.id }),
+      message: t('Nothing more is sent to {where}; notifications still waiting for it are dropped.', { where: destination(w) }),
+      confirmLabel: t('Delete the webhook'),
       danger: true,
     });
     if (ok === null) return;
     try {
       await sendJson('DELETE', `/api/admin/webhooks/${encodeURIComponent(w.id)}`);
-      announce(`Deleted webhook ${w.id}`);
+      announce(t('Deleted webhook {id}', { id: w.id }));
       if (shownDeliveries === w.id) render(deliveriesRegion);
       poller.refresh();
     } catch (err) {
-      showError(err instanceof ApiError ? new ApiError(err.status, err.errorId, `Delete refused: ${err.message}`) : err);
+      showError(err instanceof ApiError ? new ApiError(err.status, err.errorId, t('Delete refused: {reason}', { reason: err.message })) : err);
     }
   };
 
   const actions = (w: PublicWebhook): HTMLElement => {
-    const test = h('button', { type: 'button', class: 'primary', 'data-key': `test:${w.id}`, 'aria-label': `Send test to ${w.id}` }, 'Send test');
+    const test = h(
+      'button',
+      { type: 'button', class: 'primary', 'data-key': `test:${w.id}`, 'aria-label': t('Send test to {id}', { id: w.id }) },
+      t('Send test'),
+    );
     test.addEventListener('click', () => void sendTest(w, test));
     return h(
       'div',
       { class: 'toolbar' },
       manage ? test : null,
       manage
-        ? h('button', { type: 'button', class: 'secondary', 'data-key': `edit:${w.id}`, 'aria-label': `Change ${w.id}`, onClick: () => openForm(w) }, 'Change')
+        ? h(
+            'button',
+            { type: 'button', class: 'secondary', 'data-key': `edit:${w.id}`, 'aria-label': t('Change {id}', { id: w.id }), onClick: () => openForm(w) },
+            t('Change'),
+          )
         : null,
       h(
         'button',
@@ -166,16 +179,16 @@ export const webhooksPage: Page = (main, ctx: PageContext) => {
           type: 'button',
           class: 'secondary',
           'data-key': `deliveries:${w.id}`,
-          'aria-label': `Deliveries of ${w.id}`,
+          'aria-label': t('Deliveries of {id}', { id: w.id }),
           onClick: () => void showDeliveries(w.id),
         },
-        'Deliveries',
+        t('Deliveries'),
       ),
       manage
         ? h(
             'button',
-            { type: 'button', class: 'danger', 'data-key': `delete:${w.id}`, 'aria-label': `Delete ${w.id}`, onClick: () => void remove(w) },
-            'Delete',
+            { type: 'button', class: 'danger', 'data-key': `delete:${w.id}`, 'aria-label': t('Delete {id}', { id: w.id }), onClick: () => void remove(w) },
+            t('Delete'),
           )
         : null,
     );
@@ -185,31 +198,42 @@ export const webhooksPage: Page = (main, ctx: PageContext) => {
     render(
       listRegion,
       latest.length === 0
-        ? h('p', { class: 'muted' }, 'No webhooks yet.')
+        ? h('p', { class: 'muted' }, t('No webhooks yet.'))
         : dataTable({
             cls: 'webhooks stack',
-            caption: 'Webhooks',
+            caption: t('Webhooks'),
             hideCaption: true,
-            columns: ['Webhook', 'Format', 'Goes to', 'Filters', 'Secret', 'Actions'],
+            columns: [t('Webhook'), t('Format'), t('Goes to'), t('Filters'), t('Secret'), t('Actions')],
             rowHeaders: true,
             rows: latest.map((w) => ({
               attrs: { 'data-webhook': w.id },
-              cells: [w.id, FORMAT_LABELS[w.format], h('span', { class: 'url' }, destination(w)), filters(w), w.secretHint ?? '–', actions(w)],
+              cells: [
+                raw(w.id),
+                t(FORMAT_LABELS[w.format]),
+                h('span', { class: 'url', translate: 'no', 'data-raw': '' }, destination(w)),
+                filters(w),
+                w.secretHint ? h('code', { translate: 'no' }, w.secretHint) : '–',
+                actions(w),
+              ],
             })),
           }),
     );
 
   render(
     main,
-    h('h1', {}, 'Webhooks'),
+    h('h1', {}, t('Webhooks')),
     h(
       'p',
       { class: 'muted' },
-      'Where rollout news goes: chat robots (Slack, DingTalk, Feishu/Lark, WeCom, Teams), JSON receivers and e-mail. Keys in addresses are masked.',
+      t('Where rollout news goes: chat robots (Slack, DingTalk, Feishu/Lark, WeCom, Teams), JSON receivers and e-mail. Keys in addresses are masked.'),
     ),
     manage
-      ? h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'primary', 'data-key': 'new-webhook', onClick: () => openForm() }, 'New webhook'))
-      : h('p', { class: 'muted' }, 'Only admins create, change, test or delete webhooks.'),
+      ? h(
+          'div',
+          { class: 'toolbar' },
+          h('button', { type: 'button', class: 'primary', 'data-key': 'new-webhook', onClick: () => openForm() }, t('New webhook')),
+        )
+      : h('p', { class: 'muted' }, t('Only admins create, change, test or delete webhooks.')),
     once,
     formRegion,
     testResult,

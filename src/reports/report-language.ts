@@ -1,0 +1,30 @@
+import { countedInWords } from '../rollouts/units.js';
+import reportZhCN from './report-zh-CN.js';
+
+/**
+ * The go-live report's languages. Headings, labels, state and verdict words and units are written
+ * in English where they are used and looked up here; what the controller or people wrote as free
+ * text (outcome, reasons, comments, the plan's descriptions) stays as written, in English, and the
+ * HTML report marks it `lang="en"`.
+ */
+export const REPORT_LANGUAGES = ['en', 'zh-CN'] as const;
+export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
+
+/** English text (with `{name}` placeholders) → the report's language, values filled in. */
+export type Words = ((english: string, vars?: Record<string, string | number>) => string) & { lang: ReportLanguage };
+
+const CATALOGS: Record<ReportLanguage, Readonly<Record<string, string>>> = { en: {}, 'zh-CN': reportZhCN };
+
+export function reportWords(lang: ReportLanguage = 'en'): Words {
+  const catalog = CATALOGS[lang];
+  const words = (english: string, vars?: Record<string, string | number>) => {
+    const text = catalog[english] ?? english;
+    return vars ? text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole)) : text;
+  };
+  return Object.assign(words, { lang });
+}
+
+/** A value with its unit as units.ts writes it ("2,000 requests", "no data"), its unit word in the report's language. */
+export function unitsIn(w: Words, english: string): string {
+  return countedInWords(english, w);
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildGoLiveReport } from '../../src/reports/go-live-report.js';
+import { renderHtml } from '../../src/reports/render-html.js';
+import { renderMarkdown } from '../../src/reports/render-markdown.js';
+import { reportWords } from '../../src/reports/report-language.js';
+import reportZhCN from '../../src/reports/report-zh-CN.js';
+import { at, MINUTE } from '../unit/decide-fixtures.js';
+import { completedRollout, rolledBackRollout } from './report-fixtures.js';
+
+/**
+ * The go-live report in Simplified Chinese: headings, labels, states, verdicts and units in
+ * Chinese; names, rules and the controller's free text as written (marked lang="en" in HTML); and
+ * no English label left over from a text the catalog lacks.
+ */
+
+const NOW = at(60 * MINUTE);
+const noAudit = { events: [], truncated: false };
+const zh = reportWords('zh-CN');
+
+describe('the go-live report in zh-CN', () => {
+  it('Markdown: Chinese headings, summary labels, state, verdict words and units; names and rules as they are', () => {
+    const md = renderMarkdown(buildGoLiveReport(completedRollout(), noAudit, NOW), zh);
+    expect(md).toContain('# 上线报告：`production` 中的 `checkout-v2`');
+    expect(md).toContain('| 策略 | `test-plan`');
+    expect(md).toContain('| 状态 | **已完成** |');
+    for (const heading of ['## 结果', '## 计划', '## 时间线', '## 步骤、闸门与样本量', '## 审批', '## 审计记录']) expect(md).toContain(heading);
+    expect(md).toContain('### 100% 步');
+    expect(md).toMatch(/\*\*通过\*\*/);
+    expect(md).toContain('次请求');
+    expect(md).not.toMatch(/\*\*PASS\*\*|## Timeline|### The \d+% step|\| [\d,]+ requests? \|/);
+  });
+
+  it('HTML: <html lang="zh-CN">, Chinese labels, the breach in Chinese with its units, free text marked lang="en"', () => {
+    const killSwitch = { reason: 'rollback rule breached', actor: 'rollout r-1', at: at(8 * MINUTE).toISOString() };
+    const html = renderHtml(buildGoLiveReport(rolledBackRollout(), noAudit, NOW, killSwitch), zh);
+    expect(html).toContain('<html lang="zh-CN">');
+    expect(html).toContain('<h2>导致回滚的越限</h2>');
+    expect(html).toContain('<strong>8%</strong>，基于 2,000 次请求（阈值 5%）');
+    expect(html).toContain('<code>error_rate(treatment) &gt; 0.05 for 5m</code>');
+    expect(html).toMatch(/<p class="outcome rolled_back"><span lang="en">Rolled back at 1%/);
+    expect(html).not.toContain('Breach that caused');
+  });
+
+  it('English stays the default, word for word', () => {
+    const report = buildGoLiveReport(completedRollout(), noAudit, NOW);
+    expect(renderMarkdown(report, reportWords('en'))).toBe(renderMarkdown(report));
+    expect(renderHtml(report)).toContain('<html lang="en">');
+  });
+
+  it('the catalog has every text the renderers look up, with the same placeholders', () => {
+    const sources = ['render-markdown.ts', 'render-html.ts', 'report-format.ts'].map((f) => readFileSync(`src/reports/${f}`, 'utf8')).join('\n');
+    const looked = new Set([...sources.matchAll(/\bw\(\s*(['"])((?:(?!\1).)*)\1/g)].map((m) => m[2]!));
+    expect(looked.size).toBeGreaterThan(40);
+    expect([...looked].filter((text) => !(text in reportZhCN))).toEqual([]);
+    const names = (s: string) =>
+      [...s.matchAll(/\{(\w+)\}/g)]
+        .map((m) => m[1])
+        .sort()
+        .join();
+    expect(Object.entries(reportZhCN).filter(([en, z]) => names(en) !== names(z))).toEqual([]);
+  });
+});
