@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AppError } from '../errors/app-error.js';
 import { ifMatchVersion } from '../http/if-match.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
+import { assertNameMatchesPath } from '../validation/name-in-path.js';
 import { authoredSegmentSchema, segmentSchema } from './schema.js';
 import type { SegmentService } from './segment-service.js';
 
@@ -57,9 +57,7 @@ export function segmentRoutes(segments: SegmentService): RouteSpec[] {
       },
       handler: async ({ params, body, actor, req, res }) => {
         const { reason, ...segment } = body;
-        if (segment.id !== undefined && segment.id !== params.id) {
-          throw new AppError('invalid', 'validation_failed', `invalid body: id: ${segment.id} does not match the path’s ${params.id}`);
-        }
+        assertNameMatchesPath(segment.id, params.id, 'id');
         const result = await segments.put({ ...segment, id: params.id }, actor, reason, ifMatchVersion(req, 'segment'));
         res.setHeader('ETag', `"${result.version}"`);
         return { status: result.created ? 201 : 200, body: result.segment };
