@@ -12,6 +12,8 @@ import { tokenRoutes } from './auth/token-routes.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { FlagService } from './flags/flag-service.js';
 import { flagRoutes } from './flags/flag-routes.js';
+import { segmentRoutes } from './flags/segment-routes.js';
+import { SegmentService } from './flags/segment-service.js';
 import { ServingState } from './serving/serving-state.js';
 import { StreamHub } from './serving/stream-hub.js';
 import { Registrations } from './serving/registrations.js';
@@ -184,6 +186,7 @@ export async function startController(config: Config, logger: Logger, options: C
       ...frontendRoutes(serverEvaluation),
       ...ofrepRoutes(serverEvaluation),
       ...flagRoutes(flags),
+      ...segmentRoutes(new SegmentService(store, now, awaitApplied)),
       ...propagationRoutes({ drills, store }),
       ...policyRoutes(policies),
       ...environmentRoutes(environments),

@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import { formatPath } from '../validation/issues.js';
 
 /** One difference between what the controller has and what a file says, at a field path. */
@@ -11,13 +10,24 @@ export interface FieldChange {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Equal as JSON (the only values compared here): without node:util, so the dashboard shows the same diff. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+  }
+  return false;
+}
+
 /**
  * Field-by-field differences between two JSON values: objects by key, arrays by position, so a
  * reviewer sees "environments.production.strategies[0].parameters.rollout: "10" → "20"" rather
  * than two whole documents.
  */
 export function diffJson(before: unknown, after: unknown, at: PropertyKey[] = []): FieldChange[] {
-  if (isDeepStrictEqual(before, after)) return [];
+  if (sameJson(before, after)) return [];
   const path = formatPath('', at);
   if (before === undefined) return [{ path, op: 'add', after }];
   if (after === undefined) return [{ path, op: 'remove', before }];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fieldsValid, keyedUnion } from '../validation/schema-errors.js';
 import { flagNameSchema, storedFlagNameSchema } from './flag-name.js';
+import { MULTI_VALUE_OPERATORS, OPERATORS } from './operators.js';
 
 /**
  * The flag model: a superset of Unleash's client feature shape, per environment.
@@ -11,30 +12,9 @@ import { flagNameSchema, storedFlagNameSchema } from './flag-name.js';
 export { NAME_PATTERN, flagNameSchema, storedFlagNameSchema } from './flag-name.js';
 export const environmentNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'an environment name: letters, digits and _ . - (at most 100)');
 
-export const OPERATORS = [
-  'IN',
-  'NOT_IN',
-  'STR_ENDS_WITH',
-  'STR_STARTS_WITH',
-  'STR_CONTAINS',
-  'NUM_EQ',
-  'NUM_GT',
-  'NUM_GTE',
-  'NUM_LT',
-  'NUM_LTE',
-  'DATE_AFTER',
-  'DATE_BEFORE',
-  'SEMVER_EQ',
-  'SEMVER_GT',
-  'SEMVER_LT',
-  'SEMVER_GTE',
-  'SEMVER_LTE',
-  'REGEX',
-  'IN_CIDR',
-] as const;
+export { OPERATORS } from './operators.js';
 
 const KNOWN_OPERATORS = new Set<string>(OPERATORS);
-const MULTI_VALUE_OPERATORS = new Set<string>(['IN', 'NOT_IN', 'STR_ENDS_WITH', 'STR_STARTS_WITH', 'STR_CONTAINS', 'IN_CIDR']);
 /** An operator an import may bring that this server does not know is kept; this bounds its name. */
 export const MAX_OPERATOR_CHARS = 100;
 

@@ -1,4 +1,5 @@
-import { toMinutes, type Day, type DenyEntry, type Windows } from './policy-schema.js';
+import type { Day, DenyEntry, Windows } from './policy-schema.js';
+import { toMinutes } from './clock-time.js';
 
 interface LocalTime {
   day: Day;
@@ -54,16 +55,6 @@ function denied(deny: DenyEntry, local: LocalTime): string | undefined {
   if (deny.lastDaysOfMonth !== undefined && local.dayOfMonth > local.daysInMonth - deny.lastDaysOfMonth)
     return `${local.date} is in the last ${deny.lastDaysOfMonth} day(s) of the month (${deny.tz})`;
   return undefined;
-}
-
-/** A deny entry in words: "deny the last 2 days of each month, holidays cn-mainland (Asia/Shanghai)". */
-export function denyText(deny: DenyEntry): string {
-  const parts = [
-    ...(deny.lastDaysOfMonth !== undefined ? [`the last ${deny.lastDaysOfMonth} day(s) of each month`] : []),
-    ...(deny.holidays ? [`the holidays of ${deny.holidays}`] : []),
-    ...(deny.dates && !deny.holidays ? [deny.dates.join(', ')] : []),
-  ];
-  return `deny ${parts.join(', ')} (${deny.tz})`;
 }
 
 type Closed = { by: 'deny'; tz: string; reason: string } | { by: 'allow'; reason: string };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ROLES } from '../auth/token-model.js';
 import { flagNameSchema } from '../flags/schema.js';
 import { durationSchema } from './durations.js';
+import { toMinutes } from './clock-time.js';
 import { renderQuery } from '../metrics/prometheus/query-template.js';
 import { keyedUnion } from '../validation/schema-errors.js';
 
@@ -126,8 +127,7 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'an IANA time zone such as Europe/Oslo or UTC');
 
-/** Minutes since midnight of "HH:MM" (24:00 is 1440, the end of a day). */
-export const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+export { toMinutes } from './clock-time.js';
 const hourRange = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/, { message: 'hours as "HH:MM-HH:MM" (24-hour clock, end at most 24:00)', abort: true })
@@ -265,25 +265,4 @@ export type AnyRollbackRule = RollbackRule | QueryRollbackRule;
 export type Windows = z.output<typeof windowsSchema>;
 export type Traffic = z.output<typeof trafficSchema>;
 
-export interface StepPlan {
-  percentage: number;
-  minDurationMs: number;
-  minSamples: number;
-  maxDurationMs: number;
-  approval: { required: number; roles: string[] };
-}
-
-/** Each step with the defaults filled in. */
-export function stepPlans(policy: Policy): StepPlan[] {
-  const d = policy.stepDefaults;
-  return policy.steps.map((step) => {
-    const s = typeof step === 'number' ? { percentage: step } : step;
-    return {
-      percentage: s.percentage,
-      minDurationMs: s.minDuration ?? d.minDuration,
-      minSamples: s.minSamples ?? d.minSamples,
-      maxDurationMs: s.maxDuration ?? d.maxDuration,
-      approval: { ...d.approval, ...s.approval },
-    };
-  });
-}
+export { type StepPlan, stepPlans } from './policy-words.js';

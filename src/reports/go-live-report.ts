@@ -1,4 +1,3 @@
-import { denyText } from '../policies/change-window.js';
 import type { AuditEvent } from '../audit/chain.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
@@ -6,7 +5,7 @@ import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-mod
 import { stateWords } from '../rollouts/state-words.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { causeText, endedAt, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
-import { trafficRules } from '../rollouts/traffic-checks.js';
+import { gateRule, onGateFailureText, rollbackRule, sharedBreachText, trafficRules, watchText, windowsText } from '../policies/policy-words.js';
 import { humanDuration } from './rollout-facts.js';
 
 /**
@@ -107,29 +106,6 @@ export interface GoLiveReport {
 }
 
 export { stateWords };
-
-function gateRule(gate: Rollout['plan']['gates'][number]): string {
-  if ('query' in gate) {
-    const limit = 'compare' in gate ? `≤ control × ${1 + gate.maxRelativeIncrease}` : `(${gate.cohort}) ≤ ${gate.max}`;
-    return `${gate.name} ${limit}, from PromQL \`${gate.query}\``;
-  }
-  if ('max' in gate) return `${gate.metric}(${gate.cohort}) ≤ ${gate.max}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}`;
-  return (
-    `${gate.metric}(treatment) ≤ control × ${1 + gate.maxRelativeIncrease}${gate.confidence ? ` at ${gate.confidence} confidence` : ''}` +
-    ` (at least ${gate.minControlSamples} control samples)`
-  );
-}
-
-function rollbackRule(rule: Rollout['plan']['rollback'][number]): string {
-  if ('query' in rule) return `${rule.name}(treatment) > ${rule.above} for ${formatDuration(rule.for)}, from PromQL \`${rule.query}\``;
-  return `${rule.metric}(${rule.cohort}) > ${rule.above} for ${formatDuration(rule.for)} (at least ${rule.minSamples} requests per window)`;
-}
-
-function sharedBreachText(plan: Rollout['plan']): string {
-  // Plans stored before attribution existed have no onSharedBreach: they roll back, as they did.
-  if (plan.onSharedBreach !== 'hold') return 'a breach control shares rolls back like any other';
-  return 'a breach control shares (same rule, same window) holds the step until it clears; at 100 % no control is left, so breaches roll back';
-}
 
 /** Which step each transition's evidence was judged on: the step the rollout was in before it. */
 function stepSections(rollout: Rollout, now: Date): StepSection[] {
@@ -248,22 +224,13 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
       percentage: rollout.percentage,
     },
     plan: {
-      gates: rollout.plan.gates.map(gateRule),
+      gates: rollout.plan.gates.map((g) => gateRule(g)),
       traffic: rollout.plan.traffic ? trafficRules(rollout.plan.traffic) : [],
-      rollback: rollout.plan.rollback.map(rollbackRule),
-      onGateFailure:
-        rollout.plan.onGateFailure === 'rollback'
-          ? 'a gate that fails beyond doubt (at its confidence) rolls back'
-          : 'a failing gate holds the step for a person',
+      rollback: rollout.plan.rollback.map((r) => rollbackRule(r)),
+      onGateFailure: onGateFailureText(rollout.plan),
       onSharedBreach: sharedBreachText(rollout.plan),
-      ...(rollout.plan.watchAfterCompletion > 0
-        ? { watchAfterCompletion: `rollback rules keep watching for ${formatDuration(rollout.plan.watchAfterCompletion)} after completion` }
-        : {}),
-      ...(windows && (windows.allow.length > 0 || windows.deny.length > 0)
-        ? {
-            windows: [...windows.allow.map((w) => `allow ${w.days.join(', ')} ${w.hours} ${w.tz}`), ...windows.deny.map(denyText)].join('; '),
-          }
-        : {}),
+      ...(watchText(rollout.plan) ? { watchAfterCompletion: watchText(rollout.plan) } : {}),
+      ...(windowsText(windows) ? { windows: windowsText(windows) } : {}),
       killSwitches: rollout.plan.killSwitches,
     },
     timeline: rollout.history.map((t) => ({ at: t.at, from: t.from, to: t.to, percentage: t.percentage, actor: t.actor, reason: t.reason })),

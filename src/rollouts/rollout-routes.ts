@@ -40,6 +40,12 @@ const startBody = z
   .strict()
   .refine(...restoreNeedsReason)
   .meta({ id: 'StartRollout' });
+const startQuery = z.object({
+  dryRun: z
+    .stringbool()
+    .optional()
+    .describe('run every check and the pre-flight and answer 200 with the rollout that would start (its id is not kept); nothing is written'),
+});
 /** The most flags one release ramps (a module's switches). */
 export const MAX_RELEASE_FLAGS = 50;
 const releaseBody = z
@@ -91,11 +97,13 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
       summary: 'Start a rollout of one flag in one environment, following a policy; with `startAt`, schedule it.',
       tag: TAG,
       auth: { kind: 'admin', permission: 'rollouts:start' },
+      query: startQuery,
       body: startBody,
       responses: startResponses('rollout'),
-      handler: async ({ body, caller, actor }) => {
-        const [view] = await rollouts.views([await rollouts.start(body, personOf(caller), actor)]);
-        return { status: 201, body: view };
+      handler: async ({ query, body, caller, actor }) => {
+        const dryRun = query.dryRun === true;
+        const [view] = await rollouts.views([await rollouts.start(body, personOf(caller), actor, { dryRun })]);
+        return { status: dryRun ? 200 : 201, body: dryRun ? { ...view, dryRun } : view };
       },
     }),
     defineRoute({
@@ -106,13 +114,15 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
         'one set of approvals, gates on each flag and on all together, and one kill that turns every flag off in one commit.',
       tag: 'Releases',
       auth: { kind: 'admin', permission: 'rollouts:start' },
+      query: startQuery,
       body: releaseBody,
       responses: startResponses('release'),
-      handler: async ({ body, caller, actor }) => {
+      handler: async ({ query, body, caller, actor }) => {
         const { name, flags, ...rest } = body;
-        const started = await rollouts.start({ ...rest, flag: flags[0]!, release: { name, flags } }, personOf(caller), actor);
+        const dryRun = query.dryRun === true;
+        const started = await rollouts.start({ ...rest, flag: flags[0]!, release: { name, flags } }, personOf(caller), actor, { dryRun });
         const [view] = await rollouts.views([started]);
-        return { status: 201, body: view };
+        return { status: dryRun ? 200 : 201, body: dryRun ? { ...view, dryRun } : view };
       },
     }),
     ...(['rollouts', 'releases'] as const).flatMap((family) => familyRoutes(rollouts, family, kindOf)),
@@ -121,6 +131,7 @@ export function rolloutRoutes(rollouts: RolloutService): RouteSpec[] {
 
 function startResponses(noun: string) {
   return {
+    200: { description: `With \`?dryRun=true\`: the ${noun} that would start, with its pre-flight and \`dryRun: true\`; nothing was written` },
     201: {
       description:
         `The ${noun} (state \`scheduled\` when \`startAt\` is ahead), with \`preflight\`: the baseline (its traffic without the feature over the last hour at most), ` +

@@ -99,86 +99,84 @@ export class RolloutService {
    * the loop starts it then. Its pre-flight (preflight.ts) is kept on the first transition and
    * answered with it; a baseline that already fails an absolute gate refuses the start unless
    * `force`, which records it as a warning.
+   * With `dryRun`, every check and the pre-flight run as they would, and the rollout that would
+   * start is answered, but nothing is written (no rollout, no flag change, no audit event).
    */
-  async start(input: StartInput, by: Person, actor: Actor): Promise<Rollout> {
+  async start(input: StartInput, by: Person, actor: Actor, options: { dryRun?: boolean } = {}): Promise<Rollout> {
     const id = randomUUID();
     const environment = await this.environments.require(input.environment);
     const names = input.release?.flags ?? [input.flag];
-    const started = await auditedCommit(
-      this.store,
-      async () => {
-        const now = this.now();
-        const startAt = scheduledStart(input, now);
-        const markers = activeKeys({ flag: input.flag, environment: input.environment, release: input.release });
-        const [flagDocs, policyDoc, active] = await Promise.all([
-          Promise.all(names.map((name) => this.store.get<StoredFlag>(FLAGS, name))),
-          this.store.get<Policy>(POLICIES, input.policy),
-          Promise.all(markers.map((key) => this.store.get<{ id: string }>(ACTIVE, key))),
-        ]);
-        const missing = names.filter((_, i) => !flagDocs[i]);
-        if (missing.length > 0) throw AppError.notFound(missing.map((name) => `flag "${name}"`).join(', '));
-        if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
-        // The environment's guard rails: a policy that asks less than they demand is refused, naming the rule.
-        await this.environments.assertPolicyAllowed(policyDoc.value, environment);
-        const busy = active.findIndex((doc) => doc);
-        if (busy >= 0)
-          throw AppError.conflict(`${markerText(markers[busy]!)} already has an active rollout in ${input.environment} (${active[busy]!.value.id})`);
-        const plan = await withHolidayDates(this.store, policyDoc.value);
-        const notBefore = notBeforeTimes(input, plan);
-        const docs = flagDocs.map((d) => d!);
-        const restored = docs.map((d) => restoreIfAsked(d.value, input));
-        for (const flag of restored) assertSafeToEnable(flag, input.environment);
-        const cohort = input.release ? releaseCohort(restored, input.environment, input.release.name) : undefined;
-        const checked = await this.preflight(input, names, policyDoc.value);
-        const warnings = checked?.violations.map((v) => v.text) ?? [];
-        if (warnings.length > 0 && !input.force) throw baselineRefusal(input, checked!);
-        const kept: Preflight | undefined = checked && (warnings.length > 0 ? { ...checked, warnings } : checked);
-        const pending = newRollout({
-          id,
-          flag: input.flag,
-          environment: input.environment,
-          policy: input.policy,
-          plan,
-          startedBy: by,
-          at: now,
-          ...(input.release ? { release: input.release } : {}),
-          ...(startAt ? { startAt } : {}),
-          ...(notBefore ? { notBefore } : {}),
-        });
-        const claimed = new Map(restored.map((flag) => [flag.name, claimStrategy(flag, input.environment, pending.strategyId, cohort)]));
-        const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, now);
-        if (decision.kind === 'refused') throw refusalError(decision);
-        // The first step is entered because this person started the rollout, so the history names them; a
-        // scheduled rollout gets a first transition that says when it starts. Either keeps the pre-flight.
-        const first = startAt ? [scheduledTransition(pending, by, now)] : decision.next.history;
-        const next: Rollout = { ...decision.next, history: first.map((t, i) => ({ ...t, actor: by.name, ...(i === 0 && kept ? { preflight: kept } : {}) })) };
-        const changed = applyActions(next, decision.actions, claimed, pending.createdAt);
-        const summaryAfter = warnings.length > 0 ? { ...summary(next), preflight: { forced: true, warnings } } : summary(next);
-        return {
-          commit: {
-            puts: [
-              ...this.docs.puts(next, null, 0),
-              ...markers.map((key) => ({ collection: ACTIVE, id: key, value: { id }, expectVersion: 0, quiet: true })),
-              ...docs.map((doc) => ({ collection: FLAGS, id: doc.id, value: changed.get(doc.id) ?? claimed.get(doc.id)!, expectVersion: doc.version })),
-            ],
-          },
-          audit: [
-            {
-              actor,
-              action: startAt ? 'rollout.schedule' : 'rollout.start',
-              target: { type: 'rollout', id, environment: input.environment },
-              ...(warnings.length > 0 ? { reason: forcedReason(warnings, input.reason) } : {}),
-              before: null,
-              after: input.release ? { ...summaryAfter, release: input.release } : summaryAfter,
-            },
-            ...docs.flatMap((doc, i) => flagAudit(actor, input, id, doc.value, restored[i]!, changed.get(doc.id) ?? claimed.get(doc.id)!)),
+    const plan = async () => {
+      const now = this.now();
+      const startAt = scheduledStart(input, now);
+      const markers = activeKeys({ flag: input.flag, environment: input.environment, release: input.release });
+      const [flagDocs, policyDoc, active] = await Promise.all([
+        Promise.all(names.map((name) => this.store.get<StoredFlag>(FLAGS, name))),
+        this.store.get<Policy>(POLICIES, input.policy),
+        Promise.all(markers.map((key) => this.store.get<{ id: string }>(ACTIVE, key))),
+      ]);
+      const missing = names.filter((_, i) => !flagDocs[i]);
+      if (missing.length > 0) throw AppError.notFound(missing.map((name) => `flag "${name}"`).join(', '));
+      if (!policyDoc) throw AppError.notFound(`policy "${input.policy}"`);
+      // The environment's guard rails: a policy that asks less than they demand is refused, naming the rule.
+      await this.environments.assertPolicyAllowed(policyDoc.value, environment);
+      const busy = active.findIndex((doc) => doc);
+      if (busy >= 0) throw AppError.conflict(`${markerText(markers[busy]!)} already has an active rollout in ${input.environment} (${active[busy]!.value.id})`);
+      const plan = await withHolidayDates(this.store, policyDoc.value);
+      const notBefore = notBeforeTimes(input, plan);
+      const docs = flagDocs.map((d) => d!);
+      const restored = docs.map((d) => restoreIfAsked(d.value, input));
+      for (const flag of restored) assertSafeToEnable(flag, input.environment);
+      const cohort = input.release ? releaseCohort(restored, input.environment, input.release.name) : undefined;
+      const checked = await this.preflight(input, names, policyDoc.value);
+      const warnings = checked?.violations.map((v) => v.text) ?? [];
+      if (warnings.length > 0 && !input.force) throw baselineRefusal(input, checked!);
+      const kept: Preflight | undefined = checked && (warnings.length > 0 ? { ...checked, warnings } : checked);
+      const pending = newRollout({
+        id,
+        flag: input.flag,
+        environment: input.environment,
+        policy: input.policy,
+        plan,
+        startedBy: by,
+        at: now,
+        ...(input.release ? { release: input.release } : {}),
+        ...(startAt ? { startAt } : {}),
+        ...(notBefore ? { notBefore } : {}),
+      });
+      const claimed = new Map(restored.map((flag) => [flag.name, claimStrategy(flag, input.environment, pending.strategyId, cohort)]));
+      const decision = decide(pending, { kind: 'analysis', measurements: { step: emptyTotals(), recent: emptyTotals() } }, now);
+      if (decision.kind === 'refused') throw refusalError(decision);
+      // The first step is entered because this person started the rollout, so the history names them; a
+      // scheduled rollout gets a first transition that says when it starts. Either keeps the pre-flight.
+      const first = startAt ? [scheduledTransition(pending, by, now)] : decision.next.history;
+      const next: Rollout = { ...decision.next, history: first.map((t, i) => ({ ...t, actor: by.name, ...(i === 0 && kept ? { preflight: kept } : {}) })) };
+      const changed = applyActions(next, decision.actions, claimed, pending.createdAt);
+      const summaryAfter = warnings.length > 0 ? { ...summary(next), preflight: { forced: true, warnings } } : summary(next);
+      return {
+        commit: {
+          puts: [
+            ...this.docs.puts(next, null, 0),
+            ...markers.map((key) => ({ collection: ACTIVE, id: key, value: { id }, expectVersion: 0, quiet: true })),
+            ...docs.map((doc) => ({ collection: FLAGS, id: doc.id, value: changed.get(doc.id) ?? claimed.get(doc.id)!, expectVersion: doc.version })),
           ],
-          result: next,
-        };
-      },
-      this.now,
-      this.awaitApplied,
-    );
+        },
+        audit: [
+          {
+            actor,
+            action: startAt ? 'rollout.schedule' : 'rollout.start',
+            target: { type: 'rollout', id, environment: input.environment },
+            ...(warnings.length > 0 ? { reason: forcedReason(warnings, input.reason) } : {}),
+            before: null,
+            after: input.release ? { ...summaryAfter, release: input.release } : summaryAfter,
+          },
+          ...docs.flatMap((doc, i) => flagAudit(actor, input, id, doc.value, restored[i]!, changed.get(doc.id) ?? claimed.get(doc.id)!)),
+        ],
+        result: next,
+      };
+    };
+    if (options.dryRun) return (await plan()).result;
+    const started = await auditedCommit(this.store, plan, this.now, this.awaitApplied);
     this.writer.emit({ before: null, after: started, action: started.state === 'scheduled' ? 'rollout.schedule' : 'rollout.start', actor });
     return started;
   }

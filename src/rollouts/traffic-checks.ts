@@ -6,6 +6,9 @@ import { assignedShare } from './unit-bucket.js';
 import { unitShareTest } from './user-share-test.js';
 import { count, percentOf } from './units.js';
 
+/** The policy's traffic checks in words, as plans and reports list them. */
+export { trafficRules } from '../policies/policy-words.js';
+
 /**
  * The policy's traffic checks, part of the decision core (pure): the flag must be evaluated at all,
  * and (when asked) the share of users that got the feature must match the step's percentage. Neither
@@ -17,19 +20,6 @@ import { count, percentOf } from './units.js';
  * Where no application reported users (only stock SDKs, which report evaluations), the share of
  * evaluations is shown for information and the check says it did not judge.
  */
-
-/** The policy's traffic checks in words, as plans and reports list them. */
-export function trafficRules(traffic: Traffic): string[] {
-  return [
-    `the flag evaluated at least ${traffic.minExposures} times in the step (evaluations SDKs report, counted once the SDKs have fetched the step)`,
-    ...(traffic.sampleRatio
-      ? [
-          `the share of users that got the feature matches the step's percentage (sample-ratio check on distinct users, p >= ${traffic.sampleRatio.pValue}); ` +
-            'judged where applications report users (the SDK helper, the frontend API, OFREP), shown for information on evaluations otherwise',
-        ]
-      : []),
-  ];
-}
 
 type TrafficInput = Pick<Measurements, 'exposures' | 'users' | 'trafficWindow'>;
 

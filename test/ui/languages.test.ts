@@ -17,7 +17,23 @@ import { seriousAxeViolations, sidewaysOverflow, untranslated } from './page-che
 
 const LOCALES = ['en', 'zh-CN'] as const;
 /** Values of this test's data shown as they are: environment, policy, strategy and role names. */
-const DATA_WORDS = [ENV, 'bootstrap', 'staging', 'short', 'default', 'admin', 'editor', 'viewer', 'https', 'hooks', 'example', 'com', 'rollouts'];
+const DATA_WORDS = [
+  ENV,
+  'bootstrap',
+  'staging',
+  'development',
+  'test',
+  'short',
+  'default',
+  'admin',
+  'editor',
+  'viewer',
+  'https',
+  'hooks',
+  'example',
+  'com',
+  'rollouts',
+];
 const WITH_UNIT = /^(–|no data|无数据|-?[\d,]+(\.\d+)?(%| ms| requests?| evaluations?| 次请求| 次评估))$/;
 
 describe('the dashboard in both languages', { timeout: 120_000 }, () => {
@@ -68,13 +84,16 @@ describe('the dashboard in both languages', { timeout: 120_000 }, () => {
     return { page, problems, close: () => context.close() };
   }
 
-  /** The pages to walk: every link of the top bar (pages other helpers add included), a rollout and a flag. */
+  /** The pages to walk: every link of the top bar (pages other helpers add included), a rollout, a flag, its editor, a new flag and a rollout's start. */
   async function pagesOf(page: Page): Promise<Array<{ name: string; hash: string }>> {
     const nav = await page.locator('#nav a[href^="#/"]').evaluateAll((links) => links.map((a) => a.getAttribute('href')!));
     return [
       ...nav.map((hash) => ({ name: hash.slice(2), hash })),
       { name: 'rollout', hash: `#/rollouts/${encodeURIComponent(rolloutId)}` },
       { name: 'flag', hash: `#/flags/${flag}?env=${ENV}` },
+      { name: 'flag-edit', hash: `#/flag-edit/${flag}` },
+      { name: 'flag-new', hash: '#/flag-edit' },
+      { name: 'rollout-start', hash: `#/rollout-start/${flag}` },
     ];
   }
 

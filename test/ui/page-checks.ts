@@ -16,7 +16,7 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
  * English (lang="en").
  */
 const SAME_IN_BOTH = new Set(
-  'ms SDK SDKs URL HTML Markdown JSON Webhook API ID POST GET rolloutctl Slack DingTalk Feishu Lark WeCom Teams Microsoft HMAC SEC X-Rollout-Signature PromQL'.split(
+  'ms SDK SDKs URL HTML Markdown JSON Webhook API ID POST GET rolloutctl Slack DingTalk Feishu Lark WeCom Teams Microsoft HMAC SEC X-Rollout-Signature PromQL YAML'.split(
     ' ',
   ),
 );

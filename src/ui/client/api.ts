@@ -38,7 +38,12 @@ export class ApiError extends Error {
     readonly status: number,
     readonly errorId: string,
     message: string,
-    readonly details?: { tokenKind?: string },
+    readonly details?: {
+      tokenKind?: string;
+      issues?: Array<{ path: string; message: string }>;
+      unlisted?: number;
+      violations?: Array<{ text: string }>;
+    },
   ) {
     super(message);
   }
@@ -57,7 +62,7 @@ export function serverNow(): number {
 }
 
 async function failure(res: Response, signedIn: boolean): Promise<ApiError> {
-  const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string; details?: { tokenKind?: string } };
+  const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string; details?: ApiError['details'] };
   // A token or cookie being tried at sign-in is not yet anyone's: its 401 is the sign-in form's to show.
   if (res.status === 401 && signedIn) onUnauthorized();
   return new ApiError(res.status, body.error ?? 'http_error', body.message ?? `${res.status} ${res.statusText}`, body.details);
@@ -66,6 +71,8 @@ async function failure(res: Response, signedIn: boolean): Promise<ApiError> {
 export interface RequestOptions {
   body?: unknown;
   etag?: string;
+  /** The version this write was based on (the ETag of the GET): a change made meanwhile is refused with 412. */
+  ifMatch?: string;
   /** A token being tried at sign-in (instead of the stored one). */
   token?: string;
   /** Finding out who we are at sign-in: a 401 is not a signed-in person being turned away. */
@@ -82,6 +89,7 @@ export async function request(method: string, path: string, options: RequestOpti
   else if (csrfToken && !SAFE_METHODS.has(method)) headers[CSRF_HEADER] = csrfToken;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.etag) headers['If-None-Match'] = options.etag;
+  if (options.ifMatch) headers['If-Match'] = options.ifMatch;
   const res = await fetch(path, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), cache: 'no-store' });
   const serverTime = Number(res.headers.get('X-Server-Time'));
   if (serverTime > 0) clockOffsetMs = serverTime - Date.now();
@@ -132,8 +140,8 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
 }
 
 /** A write (POST, PUT, DELETE) and its JSON answer, if any. */
-export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const res = await request(method, path, { body });
+export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, ifMatch?: string): Promise<T> {
+  const res = await request(method, path, { body, ifMatch });
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;
 }

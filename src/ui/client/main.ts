@@ -5,6 +5,10 @@ import { t } from './i18n.js';
 import { languageSwitch, localizeShell } from './lang.js';
 import { auditPage } from './pages/audit.js';
 import { flagPage } from './pages/flag.js';
+import { flagEditorPage } from './pages/flag-editor.js';
+import { segmentsPage } from './pages/segments.js';
+import { policiesPage } from './pages/policies.js';
+import { rolloutStartPage } from './pages/rollout-start.js';
 import { flagsPage } from './pages/flags.js';
 import { rolloutPage } from './pages/rollout.js';
 import { rolloutsPage } from './pages/rollouts.js';
@@ -24,6 +28,10 @@ const PAGES: Record<string, Page> = {
   rollout: rolloutPage,
   flags: flagsPage,
   flag: flagPage,
+  'flag-edit': flagEditorPage,
+  segments: segmentsPage,
+  policies: policiesPage,
+  'rollout-start': rolloutStartPage,
   audit: auditPage,
   webhooks: webhooksPage,
   tokens: tokensPage,
@@ -37,14 +45,15 @@ function parseHash(): { page: string; param?: string; query: URLSearchParams } {
   const [name = 'rollouts', param] = path.split('/');
   if (name === 'rollouts' && param) return { page: 'rollout', param: decodeURIComponent(param), query: new URLSearchParams(search) };
   if (name === 'flags' && param) return { page: 'flag', param: decodeURIComponent(param), query: new URLSearchParams(search) };
-  return { page: PAGES[name] ? name : 'rollouts', query: new URLSearchParams(search) };
+  return { page: PAGES[name] ? name : 'rollouts', param: param ? decodeURIComponent(param) : undefined, query: new URLSearchParams(search) };
 }
 
 function showPage(me: Me): void {
   leavePage?.();
   const { page, param, query } = parseHash();
   for (const link of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
-    const current = link.dataset.page === (page === 'rollout' ? 'rollouts' : page === 'flag' ? 'flags' : page);
+    const current =
+      link.dataset.page === (page === 'rollout' ? 'rollouts' : page === 'flag' || page === 'flag-edit' || page === 'rollout-start' ? 'flags' : page);
     if (current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }

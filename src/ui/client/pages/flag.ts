@@ -9,6 +9,7 @@ import { live } from '../live.js';
 import { announce, showError } from '../status.js';
 import type { Page, PageContext, StoredFlag } from '../types.js';
 import { dataTable } from '../widgets.js';
+import { flagLinks, ownedLine } from './flag-links.js';
 import { forEnvironment } from '../../../flags/per-environment.js';
 import type { DrillRecord } from '../../../propagation/drill-record.js';
 import { drillVerdict, msText } from '../../../propagation/drill-verdict.js';
@@ -191,6 +192,7 @@ export const flagPage: Page = (main, ctx: PageContext) => {
             ? t('enabled')
             : t('disabled'),
       ),
+      ownedLine(flag, env),
     );
     drawActions();
   };
@@ -212,6 +214,7 @@ export const flagPage: Page = (main, ctx: PageContext) => {
     main,
     h('p', { class: 'crumbs' }, h('a', { href: '#/flags' }, t('← All flags'))),
     h('h1', { translate: 'no', 'data-raw': '' }, name),
+    flagLinks(name, ctx),
     h('div', { class: 'filters' }, h('label', { for: 'flag-env-picker' }, t('Environment')), picker),
     served,
     h('section', { 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, t('Actions')), actions, drillResult),

@@ -112,6 +112,7 @@ export const flagsPage: Page = (main, ctx) => {
   render(
     main,
     h('h1', {}, t('Flags')),
+    ctx.can('flags:write') ? h('p', { class: 'toolbar' }, h('a', { href: '#/flag-edit', class: 'button' }, t('New flag'))) : null,
     h('div', { class: 'filters' }, h('label', { for: 'env-picker' }, t('Environment')), picker, h('label', { for: 'flag-search' }, t('Find')), search),
     region,
   );
