@@ -71,7 +71,7 @@ export function encodeSegment(value: string): string {
 }
 
 function fillPath(op: Operation, values: Record<string, string>, encoded = false): string {
-  return op.path.replace(/\{(\w+)\}/g, (_, name: string) => (encoded ? values[name]! : encodeSegment(values[name] ?? 'x')));
+  return op.path.replace(/\{(\w+)\}/g, (_, name: string) => (encoded ? values[name]! : encodeSegment(String(values[name] ?? 'x'))));
 }
 
 /** A query object as the extended (qs) parser reads it back: arrays repeat the key, objects nest in brackets. */
@@ -154,7 +154,7 @@ export function casesFor(op: Operation, options: CaseOptions): ProbeCase[] {
   for (let i = 0; i < nOddPath; i++) {
     const param = op.pathParams[i % op.pathParams.length]!;
     const odd = ODD_PATH_VALUES[(seed + i) % ODD_PATH_VALUES.length]!;
-    const values = Object.fromEntries(Object.entries(basePath).map(([k, v]) => [k, encodeSegment(v)]));
+    const values = Object.fromEntries(Object.entries(basePath).map(([k, v]) => [k, encodeSegment(String(v))]));
     values[param.name] = odd;
     add('odd-path', { path: fillPath(op, values, true), ...(oddBody === undefined ? {} : json(oddBody)) }, `path parameter ${param.name}=${odd.slice(0, 40)}`);
   }

@@ -44,7 +44,7 @@ const zhCN: Readonly<Record<string, string>> = {
     '未保存：在你打开后有人修改了这个开关。请加载他们的版本，然后重新做你的修改。',
   'Not saved: {why}': '未保存：{why}',
   'Nothing changed.': '没有任何更改。',
-  'One key=value per line.': '每行一个 key=value。',
+  'One key=value per line.': '每行一个参数，格式为“名称=值”。',
   'One value per line.': '每行一个值。',
   'Open rollout {id}': '打开发布 {id}',
   Operator: '运算符',
