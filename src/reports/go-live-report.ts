@@ -5,7 +5,17 @@ import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-mod
 import { stateWords } from '../rollouts/state-words.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { causeText, endedAt, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
-import { gateRule, onGateFailureText, rollbackRule, sharedBreachText, trafficRules, watchText, windowsText } from '../policies/policy-words.js';
+import {
+  english,
+  gateRule,
+  onGateFailureText,
+  rollbackRule,
+  sharedBreachText,
+  trafficRules,
+  watchText,
+  windowsText,
+  type Words as PolicyWords,
+} from '../policies/policy-words.js';
 import { humanDuration } from './rollout-facts.js';
 
 /**
@@ -199,7 +209,14 @@ function auditRows(events: AuditEvent[]): GoLiveReport['audit'] {
   }));
 }
 
-export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[]; truncated: boolean }, now: Date, killSwitch?: KillSwitch): GoLiveReport {
+/** `words`: the language the plan's sentences are written in (policy-words.ts templates); English by default. */
+export function buildGoLiveReport(
+  rollout: Rollout,
+  audit: { events: AuditEvent[]; truncated: boolean },
+  now: Date,
+  killSwitch?: KillSwitch,
+  words: PolicyWords = english,
+): GoLiveReport {
   const plans = stepPlans(rollout.plan);
   const end = endedAt(rollout);
   const ms = Date.parse(end ?? now.toISOString()) - Date.parse(rollout.createdAt);
@@ -224,13 +241,13 @@ export function buildGoLiveReport(rollout: Rollout, audit: { events: AuditEvent[
       percentage: rollout.percentage,
     },
     plan: {
-      gates: rollout.plan.gates.map((g) => gateRule(g)),
-      traffic: rollout.plan.traffic ? trafficRules(rollout.plan.traffic) : [],
-      rollback: rollout.plan.rollback.map((r) => rollbackRule(r)),
-      onGateFailure: onGateFailureText(rollout.plan),
-      onSharedBreach: sharedBreachText(rollout.plan),
-      ...(watchText(rollout.plan) ? { watchAfterCompletion: watchText(rollout.plan) } : {}),
-      ...(windowsText(windows) ? { windows: windowsText(windows) } : {}),
+      gates: rollout.plan.gates.map((g) => gateRule(g, words)),
+      traffic: rollout.plan.traffic ? trafficRules(rollout.plan.traffic, words) : [],
+      rollback: rollout.plan.rollback.map((r) => rollbackRule(r, words)),
+      onGateFailure: onGateFailureText(rollout.plan, words),
+      onSharedBreach: sharedBreachText(rollout.plan, words),
+      ...(watchText(rollout.plan, words) ? { watchAfterCompletion: watchText(rollout.plan, words) } : {}),
+      ...(windowsText(windows, words) ? { windows: windowsText(windows, words) } : {}),
       killSwitches: rollout.plan.killSwitches,
     },
     timeline: rollout.history.map((t) => ({ at: t.at, from: t.from, to: t.to, percentage: t.percentage, actor: t.actor, reason: t.reason })),

@@ -113,6 +113,7 @@ function breachSection(b: NonNullable<GoLiveReport['breach']>, w: Words): string
   );
 }
 
+/** The plan's sentences are in the report's language already (buildGoLiveReport's words): not marked English. */
 function planSection(plan: GoLiveReport['plan'], w: Words): string {
   const none = e(w('none'));
   const list = (items: string[]) => (items.length ? items.map(code).join('; ') : none);
@@ -120,12 +121,12 @@ function planSection(plan: GoLiveReport['plan'], w: Words): string {
   return (
     `<h2>${e(w('Plan'))}</h2><ul>` +
     item('Gates (all must pass to leave a step)', list(plan.gates)) +
-    item('Traffic checks', plan.traffic.length ? plan.traffic.map((t) => english(w, t)).join('; ') : none) +
+    item('Traffic checks', plan.traffic.length ? plan.traffic.map((t) => e(t)).join('; ') : none) +
     item('Rollback rules (any one flips the kill switch)', list(plan.rollback)) +
-    item('On a failing gate', english(w, plan.onGateFailure)) +
-    item('On a breach control shares', english(w, plan.onSharedBreach)) +
-    (plan.watchAfterCompletion ? item('After completion', english(w, plan.watchAfterCompletion)) : '') +
-    (plan.windows ? item('Change windows', english(w, plan.windows)) : '') +
+    item('On a failing gate', e(plan.onGateFailure)) +
+    item('On a breach control shares', e(plan.onSharedBreach)) +
+    (plan.watchAfterCompletion ? item('After completion', e(plan.watchAfterCompletion)) : '') +
+    (plan.windows ? item('Change windows', e(plan.windows)) : '') +
     (plan.killSwitches.length ? item('Also killed on rollback', plan.killSwitches.map(code).join(', ')) : '') +
     `</ul>`
   );

@@ -1,5 +1,8 @@
 import { countedInWords } from '../rollouts/units.js';
 import reportZhCN from './report-zh-CN.js';
+// The policy's sentences (src/policies/policy-words.ts) read the same in the report as on the
+// dashboard, so their translations are taken from the dashboard's catalog: one source for each.
+import dashboardZhCN from '../ui/client/locales/zh-CN.js';
 
 /**
  * The go-live report's languages. Headings, labels, state and verdict words and units are written
@@ -13,7 +16,7 @@ export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
 /** English text (with `{name}` placeholders) → the report's language, values filled in. */
 export type Words = ((english: string, vars?: Record<string, string | number>) => string) & { lang: ReportLanguage };
 
-const CATALOGS: Record<ReportLanguage, Readonly<Record<string, string>>> = { en: {}, 'zh-CN': reportZhCN };
+const CATALOGS: Record<ReportLanguage, Readonly<Record<string, string>>> = { en: {}, 'zh-CN': { ...dashboardZhCN, ...reportZhCN } };
 
 export function reportWords(lang: ReportLanguage = 'en'): Words {
   const catalog = CATALOGS[lang];

@@ -41,7 +41,8 @@ export function reportRoutes(deps: { rollouts: RolloutService; store: Store; now
       handler: async ({ params, query, res }) => {
         const rollout = await deps.rollouts.get(params.id);
         const [killSwitch] = await killSwitchesOf(deps.store, [rollout]);
-        const report = buildGoLiveReport(rollout, await auditEventsFor(deps.store, rollout), deps.now(), killSwitch);
+        const words = reportWords(query.lang);
+        const report = buildGoLiveReport(rollout, await auditEventsFor(deps.store, rollout), deps.now(), killSwitch, words);
         const format = REPORT_FORMATS[query.format];
         res
           .status(200)
@@ -54,7 +55,7 @@ export function reportRoutes(deps: { rollouts: RolloutService; store: Store; now
             'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
             'Cache-Control': 'no-store',
           })
-          .send(format.render(report, reportWords(query.lang)));
+          .send(format.render(report, words));
         return undefined;
       },
     }),

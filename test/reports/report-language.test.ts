@@ -42,6 +42,15 @@ describe('the go-live report in zh-CN', () => {
     expect(html).not.toContain('Breach that caused');
   });
 
+  it("the plan's sentences in Chinese too, in the dashboard's words (one catalog for the policy's wording)", () => {
+    const rollout = completedRollout();
+    const md = renderMarkdown(buildGoLiveReport(rollout, noAudit, NOW, undefined, zh), zh);
+    const english = renderMarkdown(buildGoLiveReport(rollout, noAudit, NOW));
+    expect(english).toContain('error_rate(treatment) ≤ 0.01');
+    expect(md).toContain('error_rate(实验组) ≤ 0.01');
+    expect(md).not.toContain('error_rate(treatment) ≤ 0.01');
+  });
+
   it('English stays the default, word for word', () => {
     const report = buildGoLiveReport(completedRollout(), noAudit, NOW);
     expect(renderMarkdown(report, reportWords('en'))).toBe(renderMarkdown(report));
