@@ -15,7 +15,7 @@ import { applyActions, claimStrategy } from './flag-actions.js';
 import type { Approval, DecisionInput, Person, Rollout, Transition } from './rollout-model.js';
 import { newRollout } from './new-rollout.js';
 import { RolloutDocs } from './rollout-docs.js';
-import { ACTIVE, activeKeys, releaseMarker, refusalError, RolloutWriter, summary, type RolloutListener } from './rollout-writer.js';
+import { ACTIVE, activeMarkers, releaseMarker, refusalError, RolloutWriter, summary, type RolloutListener } from './rollout-writer.js';
 import { rolloutViews, type RolloutView } from './rollout-views.js';
 import type { EnvironmentService } from '../environments/environment-service.js';
 import { baselineWindowMs, preflight, type Preflight } from './preflight.js';
@@ -109,11 +109,11 @@ export class RolloutService {
     const plan = async () => {
       const now = this.now();
       const startAt = scheduledStart(input, now);
-      const markers = activeKeys({ flag: input.flag, environment: input.environment, release: input.release });
+      const markers = activeMarkers({ flag: input.flag, environment: input.environment, release: input.release });
       const [flagDocs, policyDoc, active] = await Promise.all([
         Promise.all(names.map((name) => this.store.get<StoredFlag>(FLAGS, name))),
         this.store.get<Policy>(POLICIES, input.policy),
-        Promise.all(markers.map((key) => this.store.get<{ id: string }>(ACTIVE, key))),
+        Promise.all(markers.map((m) => this.store.get<{ id: string }>(ACTIVE, m.key))),
       ]);
       const missing = names.filter((_, i) => !flagDocs[i]);
       if (missing.length > 0) throw AppError.notFound(missing.map((name) => `flag "${name}"`).join(', '));
@@ -121,7 +121,7 @@ export class RolloutService {
       // The environment's guard rails: a policy that asks less than they demand is refused, naming the rule.
       await this.environments.assertPolicyAllowed(policyDoc.value, environment);
       const busy = active.findIndex((doc) => doc);
-      if (busy >= 0) throw AppError.conflict(`${markerText(markers[busy]!)} already has an active rollout in ${input.environment} (${active[busy]!.value.id})`);
+      if (busy >= 0) throw AppError.conflict(`${markers[busy]!.holder} already has an active rollout in ${input.environment} (${active[busy]!.value.id})`);
       const plan = await withHolidayDates(this.store, policyDoc.value);
       const notBefore = notBeforeTimes(input, plan);
       const docs = flagDocs.map((d) => d!);
@@ -157,7 +157,7 @@ export class RolloutService {
         commit: {
           puts: [
             ...this.docs.puts(next, null, 0),
-            ...markers.map((key) => ({ collection: ACTIVE, id: key, value: { id }, expectVersion: 0, quiet: true })),
+            ...markers.map((m) => ({ collection: ACTIVE, id: m.key, value: { id }, expectVersion: 0, quiet: true })),
             ...docs.map((doc) => ({ collection: FLAGS, id: doc.id, value: changed.get(doc.id) ?? claimed.get(doc.id)!, expectVersion: doc.version })),
           ],
         },
@@ -238,12 +238,6 @@ function scheduledTransition(r: Rollout, by: Person, now: Date): Transition {
     reason: `scheduled to start at ${r.startAt}`,
     actor: by.name,
   };
-}
-
-/** "flag checkout" or "release checkout-module", for an active marker (see activeKeys). */
-function markerText(key: string): string {
-  const [, kind, name] = key.match(/^[^:]+:(?:(release):)?(.+)$/) ?? [];
-  return kind ? `release "${name}"` : `flag "${name}"`;
 }
 
 /** A flag's audit events at a start: its kill switch cleared (when asked), and its strategy claimed. */

@@ -13,14 +13,15 @@ import type { AnalysisDoc, RolloutDoc, RolloutDocs, RolloutWithoutHistory } from
 export const ACTIVE = 'active-rollouts';
 export const activeKey = (r: Pick<Rollout, 'flag' | 'environment'>) => `${r.environment}:${r.flag}`;
 /**
- * Every marker a rollout holds while active: one per flag it ramps, and for a release one for its
+ * Every marker a rollout holds while active (with what holds it, in words): one per flag it ramps, and for a release one for its
  * name, so a flag is in one release or rollout at a time and a release name is not used twice at once.
  * (Flag names cannot hold a colon, so `release:` keys never meet a flag's.)
  */
-export const activeKeys = (r: Pick<Rollout, 'flag' | 'environment' | 'release'>) => [
-  ...rolloutFlags(r).map((flag) => activeKey({ flag, environment: r.environment })),
-  ...(r.release ? [releaseMarker(r.environment, r.release.name)] : []),
+export const activeMarkers = (r: Pick<Rollout, 'flag' | 'environment' | 'release'>): Array<{ key: string; holder: string }> => [
+  ...rolloutFlags(r).map((flag) => ({ key: activeKey({ flag, environment: r.environment }), holder: `flag "${flag}"` })),
+  ...(r.release ? [{ key: releaseMarker(r.environment, r.release.name), holder: `release "${r.release.name}"` }] : []),
 ];
+export const activeKeys = (r: Pick<Rollout, 'flag' | 'environment' | 'release'>) => activeMarkers(r).map((m) => m.key);
 export const releaseMarker = (environment: string, name: string) => `${environment}:release:${name}`;
 
 /** Fencing for writes made by the controller loop: refused once its lease is lost. */
