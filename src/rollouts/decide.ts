@@ -1,7 +1,7 @@
 import { isWindowOpen } from '../policies/change-window.js';
 import { formatDuration } from '../policies/durations.js';
 import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
-import { judgeRollbackRules } from './rollback-checks.js';
+import { heldByIncident, judgeRollbackRules } from './rollback-checks.js';
 import type { Action, ActiveState, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState } from './rollout-model.js';
 import { isFinal, isWatching, rolloutFlags } from './rollout-model.js';
 import { metricText, samplesText } from './units.js';
@@ -129,9 +129,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const breached = neverStarted
     ? -1
     : rollbackChecks.findIndex((check, i) => check.verdict === 'fail' && !check.shared && now.getTime() - Date.parse(breachingSince[i]!) >= rules[i]!.for);
-  // A shared breach holds the step from its first analysis: `for` keeps noise from killing, while
-  // holding costs nothing, and a rollout must not widen in the middle of an incident.
-  const held = neverStarted ? [] : rollbackChecks.filter((check) => check.verdict === 'fail' && check.shared);
+  const held = neverStarted ? [] : heldByIncident(r, rollbackChecks, breachingSince);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
     const watch = r.state === 'completed' ? ` (during the ${formatDuration(r.plan.watchAfterCompletion)} watch after completion)` : '';

@@ -40,3 +40,18 @@ export function judgeRollbackRules(
   });
   return { checks, rules, breachingSince };
 }
+
+/**
+ * The rollback results that hold the step for an incident control shares. A shared breach holds
+ * from its first analysis: `for` keeps noise from killing, while holding costs nothing, and a rollout
+ * must not widen in the middle of an incident. An analysis too thin to judge (too few requests in
+ * the last interval) does not end the incident either: while the rule's breach clock still runs,
+ * the last shared evidence keeps holding.
+ */
+export function heldByIncident(r: Rollout, checks: CheckResult[], breachingSince: Array<string | null>): CheckResult[] {
+  return checks.flatMap((check, i) => {
+    if (check.verdict === 'fail') return check.shared ? [check] : [];
+    const before = r.rollbackChecks[i];
+    return check.verdict === 'inconclusive' && breachingSince[i] !== null && before?.shared ? [before] : [];
+  });
+}

@@ -122,6 +122,23 @@ describe('attribution of a rollback rule (error_rate(treatment) > 5 % for 5m)', 
     expect(hold[3]!.actions).toEqual([kill(/^rollback rule error_rate\(treatment\) > 0\.05 for 5m breached/)]);
   });
 
+  it('an analysis too thin to judge does not end a shared incident: the step keeps holding on the last shared evidence', () => {
+    const held = decideOn(breaching(), analysis(HEALTHY, INCIDENT), 15 * MINUTE).next;
+    expect(held.stepVerdict).toMatchObject({ kind: 'failing', shared: true });
+    // The last interval holds too few requests to say anything: the rule is inconclusive, its clock keeps running.
+    const thin = totals({ treatment: { requests: 3, errors: 0 }, control: { requests: 3, errors: 0 } });
+    const { next, actions } = decideOn(held, analysis(HEALTHY, thin), 15 * MINUTE + 30 * SECOND);
+    expect(next.rollbackChecks[0]!.verdict).toBe('inconclusive');
+    expect(next.breachingSince).toEqual([iso(10 * MINUTE)]);
+    expect(actions).toEqual([]);
+    expect(next).toMatchObject({ state: 'running', stepIndex: 0, percentage: 1 });
+    expect(next.stepVerdict).toMatchObject({ kind: 'failing', shared: true, reason: expect.stringMatching(SHARED) });
+    // Evidence that the incident is over clears the clock, and the hold with it.
+    const cleared = decideOn(next, analysis(HEALTHY, HEALTHY), 16 * MINUTE).next;
+    expect(cleared.breachingSince).toEqual([null]);
+    expect(cleared.stepVerdict.kind).not.toBe('failing');
+  });
+
   it('onSharedBreach: rollback kills on a shared breach, as before attribution', () => {
     const { next, actions } = decideOn(breaching({ plan: noApprovalPolicy({ onSharedBreach: 'rollback' }) }), analysis(HEALTHY, INCIDENT), 15 * MINUTE);
     expect(next.state).toBe('rolled_back');
