@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'unleash-client';
 import type { StoredToken } from '../auth/token-model.js';
@@ -12,6 +11,7 @@ import { stickinessValue } from '../rollouts/stickiness.js';
 import { hashValue } from '../metrics/bottom-k.js';
 import { userSampleHash } from '../rollouts/unit-bucket.js';
 import { EngineCache } from './engine-cache.js';
+import type { JsonList } from './rendered.js';
 import type { Evaluation } from './evaluation.js';
 import { ExposureBatcher } from './exposure-batcher.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -37,8 +37,8 @@ export class ServerEvaluation {
   private readonly limiter: RateLimiter;
   private readonly exposures: ExposureBatcher;
   private readonly sweep: NodeJS.Timeout;
-  /** Per engine, the stickiness field of each flag a rollout may move (by position in flagNames). */
-  private readonly stickinessByIndex = new WeakMap<EvaluationEngine, Array<string | undefined>>();
+  /** Per engine, the stickiness field of each flag a rollout owns a strategy of (by position in flagNames), undefined for the others; null when there is none. */
+  private readonly stickinessByIndex = new WeakMap<EvaluationEngine, Array<string | undefined> | null>();
 
   constructor(state: ServingState, store: Store, logger: Logger, now: () => number, options: ServerEvaluationOptions) {
     this.engines = new EngineCache(state);
@@ -74,23 +74,31 @@ export class ServerEvaluation {
   }
 
   /**
-   * Every evaluation served counts as an exposure, as an SDK's isEnabled/getVariant would, and its
-   * user in the flag's user sample. The user's hash is taken once per stickiness field, however
-   * many flags the request evaluated.
+   * Every evaluation served counts as an exposure, as an SDK's isEnabled/getVariant would. Its user
+   * goes into the flag's user sample when a rollout owns a strategy of the flag: those samples are
+   * what a rollout's sample-ratio check reads (measure-traffic.ts), and no other flag's are read, so
+   * the frontend API does not sample users for the many flags no rollout is moving. The user's hash
+   * is taken once per stickiness field, however many flags the request evaluated.
    */
   count(env: string, evaluations: Iterable<Evaluation>, context: Context, engine: EvaluationEngine): void {
     const hashOf = userHashes(context);
+    const watched = this.engines.flagsUnderRollout(engine);
     this.exposures.count(env, evaluations, (flag) => {
-      const stickiness = engine.rolloutStickiness(flag);
+      const stickiness = watched.has(flag) ? engine.rolloutStickiness(flag) : undefined;
       return stickiness && hashOf(stickiness.field);
     });
   }
 
   /** The same for evaluateAll's answer (every flag, in the engine's order), counted by position. */
   countAll(env: string, evaluations: readonly Evaluation[], context: Context, engine: EvaluationEngine): void {
-    let byIndex = this.stickinessByIndex.get(engine);
-    if (!byIndex) this.stickinessByIndex.set(engine, (byIndex = engine.flagNames.map((flag) => engine.rolloutStickiness(flag)?.field)));
-    const fields = byIndex;
+    let fields = this.stickinessByIndex.get(engine);
+    if (fields === undefined) {
+      const watched = this.engines.flagsUnderRollout(engine);
+      const byIndex = engine.flagNames.map((flag) => (watched.has(flag) ? engine.rolloutStickiness(flag)?.field : undefined));
+      fields = byIndex.some((field) => field !== undefined) ? byIndex : null;
+      this.stickinessByIndex.set(engine, fields);
+    }
+    if (fields === null) return this.exposures.countAll(env, engine.flagNames, evaluations);
     const hashOf = userHashes(context);
     this.exposures.countAll(env, engine.flagNames, evaluations, (_flag, index) => {
       const field = fields[index];
@@ -143,15 +151,15 @@ export function withDefaults(context: Context, env: string, remoteAddress?: stri
  * If-None-Match gets 304 and no body. Written with Node's own response methods, so express routes
  * and the frontend API's fast lane answer alike.
  */
-export function sendJsonWithEtag(req: IncomingMessage, res: ServerResponse, json: string): void {
-  // Encoded once: hashed, measured and written as the same bytes.
-  const body = Buffer.from(json);
-  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+export function sendJsonWithEtag(req: IncomingMessage, res: ServerResponse, answer: JsonList): void {
+  const etag = answer.etag();
   if (matchesIfNoneMatch(req.headers['if-none-match'], etag.slice(1, -1))) {
     res.writeHead(304, { ETag: etag, 'Cache-Control': 'no-cache' });
     res.end();
     return;
   }
-  res.writeHead(200, { ETag: etag, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length });
-  res.end(body);
+  // Written as text: the socket encodes it once, without a Buffer of it in between.
+  const json = answer.json();
+  res.writeHead(200, { ETag: etag, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+  res.end(json);
 }

@@ -5,7 +5,7 @@ import type { StoredToken } from '../auth/token-model.js';
 import { clientAddress, contextFieldsSchema, contextSchema, toUnleashContext } from '../evaluation/context.js';
 import type { Evaluation } from '../evaluation/evaluation.js';
 import type { EvaluationEngine } from '../evaluation/flag-catalog.js';
-import { renderedOnce } from '../evaluation/rendered.js';
+import { JsonList, renderedOnce } from '../evaluation/rendered.js';
 import { sendJsonWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 
@@ -92,6 +92,7 @@ export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
 }
 
 const toggleJson = renderedOnce(toToggle);
+const toggleList = JsonList.of('{"toggles":[', ']}');
 
 /**
  * The frontend API's answer to one admitted request (the express routes' and the fast lane's):
@@ -107,10 +108,10 @@ export function answerFrontend(
 ): void {
   const context = withDefaults(toUnleashContext(input ?? {}), env, clientAddress(req.socket.remoteAddress));
   const evaluations = engine.evaluateAll(context);
-  const toggles: string[] = [];
-  for (const e of evaluations) if (e.enabled) toggles.push(toggleJson(e));
+  const toggles = toggleList();
+  for (const e of evaluations) if (e.enabled) toggles.add(toggleJson(e));
   evaluation.countAll(env, evaluations, context, engine);
-  sendJsonWithEtag(req, res, `{"toggles":[${toggles.join(',')}]}`);
+  sendJsonWithEtag(req, res, toggles);
 }
 
 function toToggle(evaluation: Evaluation): FrontendToggle {

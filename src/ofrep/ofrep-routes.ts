@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Evaluation } from '../evaluation/evaluation.js';
-import { renderedOnce } from '../evaluation/rendered.js';
+import { JsonList, pieceOf, renderedOnce } from '../evaluation/rendered.js';
 import { sendJsonWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { failure, parseOfrepContext, targetingKeyMissing, toOfrepSuccess } from './ofrep-response.js';
@@ -36,6 +36,7 @@ const rateLimited = { description: 'Too many requests for this token; Retry-Afte
 export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
   const auth = { kind: 'client-or-frontend' } as const;
   const successJson = renderedOnce(toOfrepSuccess);
+  const flagList = JsonList.of('{"flags":[', ']}');
   return [
     defineRoute({
       method: 'post',
@@ -91,19 +92,19 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         const context = withDefaults(parsed.context, env);
         // One pass over every flag (the context resolved once); a flag that needs an identity the context lacks is a failure instead.
         const all = engine.evaluateAll(context);
-        const flags: string[] = [];
+        const flags = flagList();
         const evaluated: Evaluation[] = [];
         for (const result of all) {
           if (engine.needsTargetingKey(result.flag, context)) {
-            flags.push(JSON.stringify(targetingKeyMissing(result.flag)));
+            flags.add(pieceOf(JSON.stringify(targetingKeyMissing(result.flag))));
             continue;
           }
           evaluated.push(result);
-          flags.push(successJson(result));
+          flags.add(successJson(result));
         }
         if (evaluated.length === all.length) evaluation.countAll(env, all, context, engine);
         else evaluation.count(env, evaluated, context, engine);
-        sendJsonWithEtag(req, res, `{"flags":[${flags.join(',')}]}`);
+        sendJsonWithEtag(req, res, flags);
         return undefined;
       },
     }),
