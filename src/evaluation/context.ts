@@ -10,6 +10,7 @@ import type { Context } from 'unleash-client';
 
 const MAX_VALUE_LENGTH = 1_000;
 const MAX_PROPERTIES = 100;
+const MAX_PROPERTY_NAME_LENGTH = 200;
 
 const scalar = z.union([z.string().max(MAX_VALUE_LENGTH), z.number(), z.boolean()], {
   error: 'expected a string, number or boolean (context values cannot be objects or lists)',
@@ -32,7 +33,7 @@ export const contextFieldsSchema = z
     environment: text.optional(),
     appName: text.optional(),
     currentTime: currentTime.optional(),
-    properties: z.record(z.string().max(200), scalar.nullable()).optional(),
+    properties: z.record(z.string().max(MAX_PROPERTY_NAME_LENGTH), scalar.nullable()).optional(),
   })
   .catchall(scalar.nullable())
   .superRefine((ctx, issues) => {
@@ -61,6 +62,42 @@ export function toUnleashContext(input: z.output<typeof contextSchema>): Context
   }
   if (time) context.currentTime = time;
   if (Object.keys(custom).length > 0) context.properties = custom;
+  return context;
+}
+
+/**
+ * The same Context for input whose every value is a string (a plain query string, as
+ * parsePlainQuery reads it), without the schema's walk: what contextSchema then toUnleashContext
+ * give, or undefined wherever the schema must have its say (a value or property name over its
+ * bound, too many fields, `currentTime`, a `properties` that is not a record); the caller then takes
+ * the schema's path, which accepts or names the error. The bounds are the schema's constants.
+ * test/evaluation/plain-query.test.ts holds the two equal over generated queries.
+ */
+export function plainStringsContext(input: Record<string, unknown>): Context | undefined {
+  const context: Context = {};
+  let custom: Record<string, string> | undefined;
+  let fields = 0;
+  for (const key in input) {
+    fields++;
+    const value = input[key];
+    if (key === 'properties') continue;
+    if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH || key === 'currentTime') return undefined;
+    if ((STANDARD_FIELDS as readonly string[]).includes(key)) {
+      if (value !== '') context[key] = value;
+    } else (custom ??= {})[key] = value;
+  }
+  const properties = input.properties;
+  if (properties !== undefined) {
+    if (typeof properties !== 'object' || properties === null) return undefined;
+    for (const name in properties) {
+      fields++;
+      const value = (properties as Record<string, unknown>)[name];
+      if (typeof value !== 'string' || value.length > MAX_VALUE_LENGTH || name.length > MAX_PROPERTY_NAME_LENGTH) return undefined;
+      (custom ??= {})[name] = value;
+    }
+  }
+  if (fields > MAX_PROPERTIES) return undefined;
+  if (custom) context.properties = custom;
   return context;
 }
 

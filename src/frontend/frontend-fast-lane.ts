@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenIndex } from '../auth/token-index.js';
-import { contextFieldsSchema } from '../evaluation/context.js';
+import type { Context } from 'unleash-client';
+import { contextFieldsSchema, plainStringsContext, toUnleashContext } from '../evaluation/context.js';
 import type { ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { setBrowserHeaders } from '../http/cors.js';
 import { answerFrontend } from './frontend-routes.js';
@@ -15,7 +16,8 @@ export const FRONTEND_ROUTE = '/api/frontend';
  * router and per-request middleware (request ids, access logs) and answers with the very code of
  * the express route (answerFrontend, the same headers). It takes only the plain case: a frontend
  * token within its rate, a query string the context schema accepts (read by plain-query.ts, which
- * gives what express's parser gives, or else by express's parser itself).
+ * gives what express's parser gives, or else by express's parser itself; a query of plain strings
+ * becomes the context directly, by plainStringsContext, which gives what the schema gives).
  * Anything else falls through to express, which gives the usual answer and error body: a wrong or
  * missing token (401/403), a malformed context (400, naming the field), a token over its rate (429:
  * a refusal takes nothing from the bucket, so express finds it over the rate too), HEAD, OPTIONS, POST.
@@ -24,6 +26,14 @@ export const FRONTEND_ROUTE = '/api/frontend';
  */
 export function frontendFastLane(deps: { tokens: TokenIndex; evaluation: ServerEvaluation; parseQuery: (query: string) => unknown }) {
   const { tokens, evaluation, parseQuery } = deps;
+  /** The query's context: plain strings read directly, else through the schema; undefined when the schema refuses it. */
+  const contextOf = (query: string): Context | undefined => {
+    const plain = parsePlainQuery(query);
+    const direct = plain && plainStringsContext(plain);
+    if (direct) return direct;
+    const input = contextFieldsSchema.safeParse(plain ?? parseQuery(query));
+    return input.success ? toUnleashContext(input.data) : undefined;
+  };
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url ?? '';
     if (req.method !== 'GET' || !url.startsWith(FRONTEND_ROUTE)) return false;
@@ -32,13 +42,13 @@ export function frontendFastLane(deps: { tokens: TokenIndex; evaluation: ServerE
     const token = tokens.authenticate(req.headers.authorization);
     if (token?.kind !== 'frontend' || !token.environment) return false;
     const query = queryAt < 0 ? '' : url.slice(queryAt + 1);
-    const input = contextFieldsSchema.safeParse(parsePlainQuery(query) ?? parseQuery(query));
-    if (!input.success) return false;
+    const context = contextOf(query);
+    if (!context) return false;
     const admitted = evaluation.tryAdmit(token);
     if (typeof admitted === 'number') return false;
     setBrowserHeaders(res);
     try {
-      answerFrontend(evaluation, admitted, input.data, req, res);
+      answerFrontend(evaluation, admitted, context, req, res);
     } catch (err) {
       // Nothing was counted or sent: express runs it again and answers (and logs) the failure its usual way.
       if (res.headersSent) throw err;

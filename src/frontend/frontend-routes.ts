@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
+import type { Context } from 'unleash-client';
 import { z } from 'zod';
 import type { StoredToken } from '../auth/token-model.js';
 import { clientAddress, contextFieldsSchema, contextSchema, toUnleashContext } from '../evaluation/context.js';
@@ -50,7 +51,7 @@ const responses = {
 export function frontendRoutes(evaluation: ServerEvaluation): RouteSpec[] {
   const auth = { kind: 'frontend' } as const;
   const answer = (req: Request, res: Response, token: StoredToken | undefined, input: z.output<typeof contextSchema> | undefined) => {
-    answerFrontend(evaluation, evaluation.admit(token), input, req, res);
+    answerFrontend(evaluation, evaluation.admit(token), toUnleashContext(input ?? {}), req, res);
     return undefined;
   };
   return [
@@ -102,11 +103,11 @@ const toggleList = JsonList.of('{"toggles":[', ']}');
 export function answerFrontend(
   evaluation: ServerEvaluation,
   { env, engine }: { env: string; engine: EvaluationEngine },
-  input: z.output<typeof contextSchema> | undefined,
+  requested: Context,
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
-  const context = withDefaults(toUnleashContext(input ?? {}), env, clientAddress(req.socket.remoteAddress));
+  const context = withDefaults(requested, env, clientAddress(req.socket.remoteAddress));
   const evaluations = engine.evaluateAll(context);
   const toggles = toggleList();
   for (const e of evaluations) if (e.enabled) toggles.add(toggleJson(e));

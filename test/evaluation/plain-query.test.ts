@@ -2,6 +2,7 @@ import express from 'express';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { realisticContexts } from '../../bench/evaluation-requests.js';
+import { contextSchema, plainStringsContext, toUnleashContext } from '../../src/evaluation/context.js';
 import { parsePlainQuery } from '../../src/frontend/plain-query.js';
 
 /**
@@ -79,5 +80,45 @@ describe('the plain query string', () => {
       `${'a=1&'.repeat(100)}b=2`,
     ])
       expect(parsePlainQuery(q), q).toBeUndefined();
+  });
+
+  it('becomes the context the schema gives, directly, or else is left to the schema', () => {
+    // Values and names around the schema's bounds, and queries with many fields.
+    const long = fc.oneof(fc.constantFrom(999, 1_000, 1_001), fc.constant(5)).map((n) => 'v'.repeat(n));
+    const longName = fc.constantFrom(199, 200, 201).map((n) => `properties[${'p'.repeat(n)}]`);
+    const bounded = fc.oneof(
+      query,
+      fc
+        .array(fc.tuple(fc.oneof(names, propertyKeys, longName), fc.oneof(values, long)), { maxLength: 12 })
+        .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&')),
+      fc.integer({ min: 95, max: 105 }).map((n) => Array.from({ length: n }, (_, i) => (i % 2 ? `f${i}=x` : `properties[p${i}]=y`)).join('&')),
+    );
+    let direct = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(bounded, (q) => {
+        const plain = parsePlainQuery(q);
+        if (plain === undefined) return;
+        const viaSchema = contextSchema.safeParse(plain);
+        const context = plainStringsContext(plain);
+        if (context === undefined) {
+          if (!viaSchema.success) refused++;
+          return;
+        }
+        direct++;
+        expect(viaSchema.success, q).toBe(true);
+        expect(context).toEqual(toUnleashContext(viaSchema.data!));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(direct).toBeGreaterThan(1_000);
+    expect(refused).toBeGreaterThan(100);
+    // What browsers send is read directly.
+    for (const context of realisticContexts(50)) {
+      const { properties, ...fields } = context;
+      const params = new URLSearchParams({ ...fields, userId: 'u1' });
+      for (const [name, value] of Object.entries(properties)) params.append(`properties[${name}]`, value);
+      expect(plainStringsContext(parsePlainQuery(params.toString())!)).toBeDefined();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { type V4Bits, v4Bits, v4InSubnet } from './ipv4-bits.js';
 import type { FieldTable, RequestScope } from './request-scope.js';
 import { Address4, Address6, type IpAddress, type IpAddressClass, RE2JS, type SemVer, semver } from './sdk-libraries.js';
 
@@ -158,7 +159,7 @@ function regexCheck(pattern: string | undefined, caseInsensitive: boolean, field
 
 /** A network of the constraint, parsed once as each family it is valid in. */
 interface Network {
-  v4?: { network: IpAddress; correctForm: string };
+  v4?: { network: IpAddress; correctForm: string; bits: V4Bits };
   v6?: { network: IpAddress; correctForm: string };
 }
 
@@ -168,14 +169,20 @@ function parsed(range: string, Family: IpAddressClass): { network: IpAddress; co
   return { network, correctForm: network.correctForm() };
 }
 
+function parsedV4(range: string): Network['v4'] {
+  const v4 = parsed(range, Address4);
+  return v4 && { ...v4, bits: v4Bits(v4.network) };
+}
+
 function cidrCheck(ranges: string[], field: number): Check {
-  const networks: Network[] = ranges.map((range) => ({ v4: parsed(range, Address4), v6: parsed(range, Address6) }));
+  const networks: Network[] = ranges.map((range) => ({ v4: parsedV4(range), v6: parsed(range, Address6) }));
   return (s) => {
     const address = s.address(field);
     if (!address) return false;
-    return networks.some((n) => {
-      const net = address.family === 4 ? n.v4 : n.v6;
-      return net !== undefined && (address.correctForm === net.correctForm || address.address.isInSubnet(net.network));
-    });
+    if (address.v4) {
+      const host = address.v4;
+      return networks.some(({ v4 }) => v4 !== undefined && (address.correctForm === v4.correctForm || v4InSubnet(host, v4.bits)));
+    }
+    return networks.some(({ v6 }) => v6 !== undefined && (address.correctForm === v6.correctForm || address.address.isInSubnet(v6.network)));
   };
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'unleash-client';
 import { Address4, Address6, type IpAddress, type SemVer, semver } from './sdk-libraries.js';
+import { type V4Bits, v4Bits } from './ipv4-bits.js';
 import type { GroupHash } from './stickiness-hash.js';
 
 /**
@@ -26,6 +27,8 @@ export interface ParsedAddress {
   family: 4 | 6;
   address: IpAddress;
   correctForm: string;
+  /** An IPv4 address's bits (ipv4-bits.ts). */
+  v4: V4Bits | undefined;
 }
 
 /** unleash-client's resolveContextValue: the context's own field, else the property of that name, as a string. */
@@ -60,7 +63,7 @@ export class RequestScope {
   private timeStamp = 0;
   private time = 0;
   private remote4Stamp = 0;
-  private remote4: IpAddress | null = null;
+  private remote4: V4Bits | null = null;
 
   constructor(
     private readonly fields: FieldTable,
@@ -133,7 +136,7 @@ export class RequestScope {
       const family = Address4.isValid(value) ? 4 : Address6.isValid(value) ? 6 : undefined;
       if (family) {
         const address = family === 4 ? new Address4(value) : new Address6(value);
-        parsed = { family, address, correctForm: address.correctForm() };
+        parsed = { family, address, correctForm: address.correctForm(), v4: family === 4 ? v4Bits(address) : undefined };
       }
     }
     this.addresses[field] = parsed;
@@ -141,12 +144,12 @@ export class RequestScope {
     return parsed;
   }
 
-  /** The context's remoteAddress as the remoteAddress strategy reads it (`new Address4(remoteAddress || '')`), or null where that throws. */
-  remoteAddress4(): IpAddress | null {
+  /** The context's remoteAddress as the remoteAddress strategy reads it (`new Address4(remoteAddress || '')`), as bits, or null where that throws. */
+  remoteAddress4(): V4Bits | null {
     if (this.remote4Stamp === this.generation) return this.remote4;
-    let parsed: IpAddress | null = null;
+    let parsed: V4Bits | null = null;
     try {
-      parsed = new Address4((this.context.remoteAddress || '') as string);
+      parsed = v4Bits(new Address4((this.context.remoteAddress || '') as string));
     } catch {
       parsed = null;
     }

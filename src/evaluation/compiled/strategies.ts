@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { type Check, compileConstraint, type ConstraintDefinition, never } from './constraints.js';
 import type { FieldTable, RequestScope } from './request-scope.js';
-import { Address4, type IpAddress } from './sdk-libraries.js';
+import { type V4Bits, v4Bits, v4InSubnet } from './ipv4-bits.js';
+import { Address4 } from './sdk-libraries.js';
 import { GroupHash, type GroupHashes, STRATEGY_SEED } from './stickiness-hash.js';
 import { CompiledVariants, type VariantDefinition } from './variants.js';
 
@@ -76,12 +77,7 @@ const rules: Record<string, (p: Parameters, c: StrategyCompiler) => Rule> = {
       ranges.some(({ range, network }) => {
         if (range === s.context.remoteAddress) return true;
         const remote = network && s.remoteAddress4();
-        if (!network || !remote) return false;
-        try {
-          return remote.isInSubnet(network);
-        } catch {
-          return false;
-        }
+        return remote ? v4InSubnet(remote, network!) : false;
       });
   },
   applicationHostname: (p) => {
@@ -104,9 +100,9 @@ function flexibleStickinessId(stickiness: string, fields: FieldTable): (s: Reque
   return (s) => s.value(field);
 }
 
-function address4(range: string): IpAddress | undefined {
+function address4(range: string): V4Bits | undefined {
   try {
-    return new Address4(range);
+    return v4Bits(new Address4(range));
   } catch {
     return undefined;
   }
