@@ -4,15 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyDir, startTestController, type TestController } from '../support/controller.js';
 import { adminPerson, expectStatus, shortPolicy } from '../rollouts/scenario-helpers.js';
 import { CHROMIUM, launchChromium, openPage, screenshot, signIn, unnamedControls } from './browser-helpers.js';
+import { untranslated } from './page-checks.js';
 
 /**
  * The flag editor in real headless Chromium: a flag is created from the dashboard with a
  * constraint and a variant with a JSON payload; a refusal of the API is shown next to its field;
  * an edit shows its diff and is sent with If-Match, so a change made meanwhile is refused (412)
- * and shown, not overwritten. A viewer is not offered the editor.
+ * and shown, not overwritten. An environment's variants (payloads, overrides) and the flag's
+ * impression data are edited the same way. A viewer is not offered the editor.
  */
 
 const STRATEGY = 'environments.production.strategies[0]';
+const VARIANT = 'environments.production.variants[0]';
 const at = (page: Page, path: string) => page.locator(`[data-path="${path}"]`);
 
 describe('flag editor in Chromium', { timeout: 90_000 }, () => {
@@ -138,6 +141,77 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     expect((await expectStatus(t, 200, 'GET', '/api/admin/segments/5')).constraints).toEqual([
       { contextName: 'email', operator: 'REGEX', value: '@example\\.(com|org)$', values: [] },
     ]);
+    expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
+  });
+
+  it("edits an environment's variants (payloads, overrides) and impression data: a refusal at its field, every change in the diff, served to SDKs, in Chinese too", async () => {
+    await expectStatus(t, 201, 'PUT', '/api/admin/flags/ui-variants', { environments: { production: { enabled: true, strategies: [{ name: 'default' }] } } });
+    const { page, problems } = await openPage(browser, t.url);
+    await signIn(page, t.adminToken);
+    await page.goto('/#/flag-edit/ui-variants');
+    await page.getByLabel('Impression data: SDKs emit an impression event for every evaluation').check();
+    await page.getByRole('button', { name: 'Add a variant in production' }).click();
+    await at(page, `${VARIANT}.name`).fill('red');
+    // Over 1000: the API's to refuse, shown at the field.
+    await at(page, `${VARIANT}.weight`).fill('1001');
+    await at(page, `${VARIANT}.payload.type`).selectOption('json');
+    await at(page, `${VARIANT}.payload.value`).fill('{"color":"red"}');
+    await page.getByRole('button', { name: 'Add an override to variant 1 in production' }).click();
+    await at(page, `${VARIANT}.overrides[0].contextName`).fill('userId');
+    await at(page, `${VARIANT}.overrides[0].values`).fill('alice\nbob');
+    await page.getByRole('button', { name: 'Add a variant in production' }).click();
+    await at(page, 'environments.production.variants[1].name').fill('green');
+    await at(page, 'environments.production.variants[1].weight').fill('500');
+    await at(page, 'environments.production.variants[1].stickiness').selectOption('sessionId');
+    await at(page, 'environments.production.variants[1].payload.type').selectOption('string');
+    await at(page, 'environments.production.variants[1].payload.value').fill('go');
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const diff = (await page.locator('#editor-review pre.diff').textContent())!.split('\n');
+    expect(diff).toEqual([
+      expect.stringMatching(/^ {2}\+ environments\.production\.variants\[0\]: \{"name":"red","weight":1001,/),
+      '  + environments.production.variants[1]: {"name":"green","weight":500,"weightType":"variable","stickiness":"sessionId","payload":{"type":"string","value":"go"}}',
+      '  ~ impressionData: false → true',
+    ]);
+    await page.getByRole('button', { name: 'Save flag' }).click();
+    const issue = page.locator(`[data-issue-path="${VARIANT}.weight"]`);
+    await expect.poll(() => issue.textContent()).toMatch(/1000/);
+    expect(await at(page, `${VARIANT}.weight`).getAttribute('aria-invalid')).toBe('true');
+    expect((await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-variants')).impressionData).toBe(false);
+    await screenshot(page, 'flag-editor-06-variant-refused');
+
+    await at(page, `${VARIANT}.weight`).fill('500');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.getByRole('button', { name: 'Save flag' }).click();
+    await page.getByRole('heading', { level: 1, name: 'ui-variants' }).waitFor();
+    const saved = await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-variants');
+    expect(saved.impressionData).toBe(true);
+    const red = { name: 'red', weight: 500, weightType: 'variable', stickiness: 'default', payload: { type: 'json', value: '{"color":"red"}' } };
+    const green = { name: 'green', weight: 500, weightType: 'variable', stickiness: 'sessionId', payload: { type: 'string', value: 'go' } };
+    expect(saved.environments.production.variants).toEqual([{ ...red, overrides: [{ contextName: 'userId', values: ['alice', 'bob'] }] }, green]);
+    const client = await t.token({ kind: 'client', environment: 'production' });
+    const { features } = await (await fetch(`${t.url}/api/client/features`, { headers: { authorization: client } })).json();
+    const feature = features.find((f: { name: string }) => f.name === 'ui-variants');
+    expect(feature).toMatchObject({ impressionData: true, variants: saved.environments.production.variants });
+
+    // A change to one payload is one line of the diff.
+    await page.getByRole('link', { name: 'Edit flag' }).click();
+    await at(page, `${VARIANT}.payload.value`).fill('{"color":"crimson"}');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    expect(await page.locator('#editor-review pre.diff').textContent()).toBe(
+      `  ~ ${VARIANT}.payload.value: "{\\"color\\":\\"red\\"}" → "{\\"color\\":\\"crimson\\"}"`,
+    );
+    await screenshot(page, 'flag-editor-07-variant-diff');
+
+    // In Chinese, the variant's fields, its override and their buttons are the catalog's.
+    await page.evaluate(() => localStorage.setItem('rollout-controller.locale', 'zh-CN'));
+    await page.reload();
+    await at(page, `${VARIANT}.overrides[0].values`).waitFor();
+    expect(await page.getByRole('button', { name: '为production 中的变体 1添加覆盖' }).count()).toBe(1);
+    expect(await page.getByLabel('曝光数据：SDK 每次求值都发出曝光事件').isChecked()).toBe(true);
+    // Data of this test: environment names, and the name of segment 5, which the segments help lists.
+    expect(await untranslated(page, ['production', 'staging', 'development', 'test', 'internal'])).toEqual([]);
+    await screenshot(page, 'flag-editor-08-variants-zh-CN');
     expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
   });
 
