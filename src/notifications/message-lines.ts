@@ -1,4 +1,5 @@
 import { english, type Words } from '../policies/policy-words.js';
+import { say, type Wording } from '../rollouts/reason-wording.js';
 import { count } from '../rollouts/units.js';
 import type { NotificationEvent } from './events.js';
 import { describeCheck } from './units.js';
@@ -30,6 +31,9 @@ function rolloutLine(r: { id: string; policy: string; state: string; percentage:
   return w('Rollout {id} ({policy}) is {state} at {pct}%', { id: r.id, policy: r.policy, state: stateText(r.state, w), pct: r.percentage });
 }
 
+/** A transition's reason in `w`'s language when the controller worded it; else as written. */
+export const reasonIn = (d: { reason: string; reasonWording?: Wording }, w: Words = english) => (d.reasonWording ? say(d.reasonWording, w) : d.reason);
+
 export function detailLines(e: NotificationEvent, w: Words = english): string[] {
   const check = (c: Parameters<typeof describeCheck>[0]) => describeCheck(c, w);
   switch (e.type) {
@@ -41,7 +45,7 @@ export function detailLines(e: NotificationEvent, w: Words = english): string[] 
     case 'rollout.gate_failing':
       return e.details.failing.map(check);
     case 'rollout.rolled_back':
-      return [e.details.reason, ...e.details.breaches.map(check), w('Switched off: {flags}', { flags: e.details.killed.join(', ') })];
+      return [reasonIn(e.details, w), ...e.details.breaches.map(check), w('Switched off: {flags}', { flags: e.details.killed.join(', ') })];
     case 'rollout.step_advanced':
       return e.details.approvals.map((a) =>
         a.comment ? w('Approved by {by}: “{comment}”', { by: a.by, comment: a.comment }) : w('Approved by {by}', { by: a.by }),

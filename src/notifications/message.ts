@@ -36,9 +36,10 @@ export interface Summary {
 export type MessageLanguage = (typeof MESSAGE_LANGUAGES)[number];
 
 export function summarize(e: NotificationEvent, language: MessageLanguage = 'en'): Summary {
+  const words = messageWords(language);
   const summary: Summary = {
     title: headline(e),
-    lines: detailLines(e, messageWords(language)),
+    lines: detailLines(e, words),
     facts: factsOf(e),
     links: linksOf(e),
     tone: toneOf(e),
@@ -47,7 +48,7 @@ export function summarize(e: NotificationEvent, language: MessageLanguage = 'en'
   if (language === 'en') return summary;
   return {
     ...summary,
-    title: headlineZh(e),
+    title: headlineZh(e, words),
     facts: summary.facts.map((f) => ({ label: labelZh(f.label), value: factValueZh(f.label, f.value) })),
     links: summary.links.map((l) => ({ ...l, label: labelZh(l.label) })),
   };

@@ -7,6 +7,7 @@ import { httpPlan } from '../../src/notifications/payloads.js';
 import { putWebhookSchema } from '../../src/notifications/webhook-model.js';
 import { pipelinePromotedEvent, rolloutScheduledEvent, type NotificationEvent } from '../../src/notifications/events.js';
 import { LINES_ZH } from '../../src/notifications/message-zh-CN.js';
+import { say } from '../../src/rollouts/reason-wording.js';
 import { testEvent } from '../../src/notifications/published-events.js';
 import dashboardZhCN from '../../src/ui/client/locales/zh-CN.js';
 import { analysis, at, bob, HEALTHY, MINUTE, rollout } from '../unit/decide-fixtures.js';
@@ -37,9 +38,18 @@ describe('notification language', () => {
 
   it.each<[string, NotificationEvent, string[]]>([
     [
-      'checks with their units, what was switched off',
+      "a rollback: the controller's reason, the checks with their units, what was switched off",
       rolledBack(),
-      ['✗ error_rate(treatment) > 5% for 5m：8%（上限 5%），基于 2,000 次请求', '已关闭：checkout-v2, checkout-v2-banner'],
+      [
+        '回滚规则 error_rate(treatment) > 0.05 for 5m 被突破：error_rate 为 8%，基于 2,000 次请求',
+        '✗ error_rate(treatment) > 5% for 5m：8%（上限 5%），基于 2,000 次请求',
+        '已关闭：checkout-v2, checkout-v2-banner',
+      ],
+    ],
+    [
+      "a person's rollback: the sentence in Chinese, the comment as typed",
+      decidedEvents(rollout(), { kind: 'rollback', by: bob, comment: 'P0 in checkout' }, at(MINUTE))[0]!,
+      ['Bob 回滚了发布：P0 in checkout', '已关闭：checkout-v2, checkout-v2-banner'],
     ],
     [
       'the gates of a step waiting for approval',
@@ -90,14 +100,37 @@ describe('notification language', () => {
       ['Ada Admin 发送此消息以检查该 Webhook', '真实消息会写明开关、环境、以百分比表示的步骤、发生了什么以及背后的数字'],
     ],
   ])('zh-CN lines: %s', (_name, event, lines) => {
-    expect(summarize(event, 'zh-CN').lines.slice(-lines.length)).toEqual(lines);
+    expect(summarize(event, 'zh-CN').lines).toEqual(lines);
+  });
+
+  it("zh-CN headlines: a pause, a rejection and an abort say who in Chinese and keep the person's comment as typed", () => {
+    const paused = decidedEvents(rollout(), { kind: 'pause', by: bob, comment: 'waiting for the DBA' }, at(MINUTE))[0]!;
+    expect(summarize(paused, 'zh-CN').title).toBe('production 中的 checkout-v2 已在 1% 暂停：Bob 暂停了发布：waiting for the DBA');
+    expect(summarize(paused).title).toBe('checkout-v2 in production paused at 1%: paused by Bob: waiting for the DBA');
+    const rejected = decidedEvents(rollout({ state: 'awaiting_approval', stepVerdict: { kind: 'healthy' } }), { kind: 'reject', by: bob }, at(MINUTE))[0]!;
+    expect(summarize(rejected, 'zh-CN').title).toBe('production 中的 checkout-v2 已在 1% 暂停：Bob 驳回了审批');
+    const aborted = decidedEvents(rollout(), { kind: 'abort', by: bob, comment: 'wrong flag' }, at(MINUTE))[0]!;
+    expect(summarize(aborted, 'zh-CN').title).toMatch(/中止：Bob 中止了发布：wrong flag$/);
+  });
+
+  it("the history keeps the controller's English text, which is its wording said in English; an older record without the wording is shown as written", () => {
+    const e = rolledBack();
+    if (e.type !== 'rollout.rolled_back') throw new Error(e.type);
+    expect(e.details.reason).toBe('rollback rule error_rate(treatment) > 0.05 for 5m breached: error_rate 8% over 2,000 requests');
+    expect(say(e.details.reasonWording!)).toBe(e.details.reason);
+    const older = { ...e, details: { ...e.details, reasonWording: undefined } };
+    expect(summarize(older, 'zh-CN').lines[0]).toBe(e.details.reason);
   });
 
   it('every sentence the lines are written with has its Chinese, with the same placeholders', () => {
     const catalog = { ...dashboardZhCN, ...LINES_ZH };
     const sources = ['src/notifications/message-lines.ts', 'src/notifications/units.ts'].map((f) => readFileSync(f, 'utf8')).join('\n');
     const templates = [...sources.matchAll(/\bw\(\s*'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1]!);
-    expect(templates.length).toBeGreaterThan(25);
+    // Every template of a reason the decision core words: each string with a placeholder there.
+    const reasons = [...readFileSync('src/rollouts/reason-wording.ts', 'utf8').matchAll(/'((?:[^'\\\n])*\{\w+\}(?:[^'\\\n])*)'/g)].map((m) => m[1]!);
+    expect(reasons.length).toBeGreaterThan(12);
+    templates.push(...reasons);
+    expect(templates.length).toBeGreaterThan(40);
     expect(templates.filter((t) => !(t in catalog))).toEqual([]);
     const placeholders = (text: string) =>
       [...text.matchAll(/\{(\w+)\}/g)]
