@@ -16,6 +16,8 @@ import { untranslated } from './page-checks.js';
 
 const STRATEGY = 'environments.production.strategies[0]';
 const VARIANT = 'environments.production.variants[0]';
+/** Polls wait up to 10 s: the machine is shared, and a save or a tick can take longer than the default second. */
+const POLL = { timeout: 10_000 };
 const at = (page: Page, path: string) => page.locator(`[data-path="${path}"]`);
 
 describe('flag editor in Chromium', { timeout: 90_000 }, () => {
@@ -57,7 +59,7 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     expect(await page.locator('#editor-review pre.diff').textContent()).toContain('"name": "ui-checkout"');
     await page.getByRole('button', { name: 'Save flag' }).click();
     const issue = page.locator(`[data-issue-path="${STRATEGY}.constraints[0].value"]`);
-    await expect.poll(() => issue.textContent()).toBe('not a valid regular expression');
+    await expect.poll(() => issue.textContent(), POLL).toBe('not a valid regular expression');
     expect(await at(page, `${STRATEGY}.constraints[0].value`).getAttribute('aria-invalid')).toBe('true');
     await screenshot(page, 'flag-editor-01-refused');
 
@@ -89,7 +91,7 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     await screenshot(page, 'flag-editor-03-conflict');
     expect((await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-checkout')).environments.production.strategies[0].parameters.rollout).toBe('100');
     await page.getByRole('button', { name: 'Load the current version' }).click();
-    await expect.poll(() => page.getByLabel('Description').inputValue()).toBe('changed meanwhile');
+    await expect.poll(() => page.getByLabel('Description').inputValue(), POLL).toBe('changed meanwhile');
     await at(page, `${STRATEGY}.parameters.rollout`).fill('50');
     await page.getByRole('button', { name: 'Review changes' }).click();
     await page.getByRole('button', { name: 'Save flag' }).click();
@@ -103,7 +105,7 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     await page.getByLabel('Policy', { exact: true }).selectOption('short');
     await page.getByRole('button', { name: 'Start rollout' }).click();
     await page.waitForURL(/#\/rollouts\/.+/);
-    await expect.poll(() => page.locator('[data-served]').first().getAttribute('data-served')).toBe('1');
+    await expect.poll(() => page.locator('[data-served]').first().getAttribute('data-served'), POLL).toBe('1');
     await screenshot(page, 'flag-editor-04-rollout-at-1-percent');
     const served = (await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-checkout')).environments.production.strategies[0];
     expect(served.parameters.rollout).toBe('1');
@@ -134,10 +136,10 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     await at(page, 'constraints[0].operator').selectOption('REGEX');
     await at(page, 'constraints[0].value').fill('[');
     await page.getByRole('button', { name: 'Save segment' }).click();
-    await expect.poll(() => page.locator('[data-issue-path="constraints[0].value"]').textContent()).toBe('not a valid regular expression');
+    await expect.poll(() => page.locator('[data-issue-path="constraints[0].value"]').textContent(), POLL).toBe('not a valid regular expression');
     await at(page, 'constraints[0].value').fill('@example\\.(com|org)$');
     await page.getByRole('button', { name: 'Save segment' }).click();
-    await expect.poll(() => row.textContent()).toContain('email REGEX @example\\.(com|org)$');
+    await expect.poll(() => row.textContent(), POLL).toContain('email REGEX @example\\.(com|org)$');
     expect((await expectStatus(t, 200, 'GET', '/api/admin/segments/5')).constraints).toEqual([
       { contextName: 'email', operator: 'REGEX', value: '@example\\.(com|org)$', values: [] },
     ]);
@@ -175,7 +177,7 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     ]);
     await page.getByRole('button', { name: 'Save flag' }).click();
     const issue = page.locator(`[data-issue-path="${VARIANT}.weight"]`);
-    await expect.poll(() => issue.textContent()).toMatch(/1000/);
+    await expect.poll(() => issue.textContent(), POLL).toMatch(/1000/);
     expect(await at(page, `${VARIANT}.weight`).getAttribute('aria-invalid')).toBe('true');
     expect((await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-variants')).impressionData).toBe(false);
     await screenshot(page, 'flag-editor-06-variant-refused');
@@ -239,7 +241,9 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     await page.goto('/#/flag-edit/ui-checkout');
     await page.getByRole('button', { name: 'Add a strategy in staging' }).click();
     const segmentsHelp = page.locator('[data-path="environments.staging.strategies[0].segments"] + p');
-    await expect.poll(() => segmentsHelp.textContent()).toBe('Comma-separated segment ids; every segment’s constraints must hold too. Segments: 5 (internal).');
+    await expect
+      .poll(() => segmentsHelp.textContent(), POLL)
+      .toBe('Comma-separated segment ids; every segment’s constraints must hold too. Segments: 5 (internal).');
     expect(problems).toEqual([]);
   });
 

@@ -21,6 +21,8 @@ import { CHROMIUM, confirmDialog, launchChromium, screenshot, type WatchedPage }
 const FLAG = 'journey-checkout';
 const POLICY = 'journey-signed';
 const STRATEGY = `environments.${ENV}.strategies[0]`;
+/** Polls wait up to 10 s: the machine is shared, and a save or a tick can take longer than the default second. */
+const POLL = { timeout: 10_000 };
 const at = (page: Page, path: string) => page.locator(`[data-path="${path}"]`);
 
 /**
@@ -141,7 +143,7 @@ describe('the team works a flag from sign-in to 10 % on the dashboard', { timeou
     await page.getByRole('button', { name: 'Start rollout' }).click();
     await page.waitForURL(/#\/rollouts\/.+/);
     rolloutId = decodeURIComponent(new URL(page.url()).hash.replace('#/rollouts/', ''));
-    await expect.poll(() => page.locator('[data-served]').getAttribute('data-served')).toBe('1');
+    await expect.poll(() => page.locator('[data-served]').getAttribute('data-served'), POLL).toBe('1');
 
     const rollout = await expectStatus(w.t, 200, 'GET', `/api/admin/rollouts/${rolloutId}`);
     expect(rollout).toMatchObject({ flag: FLAG, environment: ENV, policy: POLICY, percentage: 1 });
@@ -168,7 +170,7 @@ describe('the team works a flag from sign-in to 10 % on the dashboard', { timeou
     await page.getByRole('button', { name: 'Approve 10%' }).click();
     await confirmDialog(page, 'Approve 10%', 'north looks fine');
     await page.locator('#status').getByText('Approved 10%').waitFor();
-    await expect.poll(() => page.locator('[data-served]').getAttribute('data-served'), { timeout: 10_000 }).toBe('10');
+    await expect.poll(() => page.locator('[data-served]').getAttribute('data-served'), POLL).toBe('10');
     await screenshot(page, 'journey-05-approved-at-10-percent');
 
     const rollout = await expectStatus(w.t, 200, 'GET', `/api/admin/rollouts/${rolloutId}`);
@@ -185,7 +187,7 @@ describe('the team works a flag from sign-in to 10 % on the dashboard', { timeou
   it('Rita reads the rollout in Chinese and switches back to English', async () => {
     const { page } = opened[1]!;
     await page.locator('#language').selectOption('zh-CN');
-    await expect.poll(() => page.locator('#actions-title').textContent()).toBe('操作');
+    await expect.poll(() => page.locator('#actions-title').textContent(), POLL).toBe('操作');
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     expect(await page.locator('#approvals-title').textContent()).toBe('审批');
     expect(await page.locator('[data-served] strong').textContent()).toBe('当前下发：');
@@ -196,7 +198,7 @@ describe('the team works a flag from sign-in to 10 % on the dashboard', { timeou
     await screenshot(page, 'journey-06-rollout-zh-CN');
 
     await page.locator('#language').selectOption('en');
-    await expect.poll(() => page.locator('#actions-title').textContent()).toBe('Actions');
+    await expect.poll(() => page.locator('#actions-title').textContent(), POLL).toBe('Actions');
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
     expect(await page.locator('#approvals-title').textContent()).toBe('Approvals');
     await screenshot(page, 'journey-07-rollout-en-again');
