@@ -5,10 +5,9 @@ import dashboardZhCN from '../ui/client/locales/zh-CN.js';
 import type { MessageLanguage } from './message.js';
 import { LINES_ZH } from './message-zh-CN.js';
 
-/** The sentences of a message (message-lines.ts) in a webhook's language; English text where a catalog has none. */
-
 const CATALOGS: Record<MessageLanguage, Readonly<Record<string, string>> | undefined> = { en: undefined, 'zh-CN': { ...dashboardZhCN, ...LINES_ZH } };
 
+/** The sentences of a message (message-lines.ts, reason-wording.ts) in a webhook's language; English where the catalog has none. */
 export function messageWords(language: MessageLanguage): Words {
   const catalog = CATALOGS[language];
   return catalog ? (template, vars) => english(catalog[template] ?? template, vars) : english;
