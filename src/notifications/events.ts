@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState, Transition } from '../rollouts/rollout-model.js';
 import { nextStepIndex } from '../rollouts/approvals.js';
+import type { Wording } from '../rollouts/reason-wording.js';
 import { EVENT_TYPES, FLAG_EVENT_TYPES, ROLLOUT_EVENT_TYPES } from './event-types.js';
 import { rolloutScheduledEvent, type AlertEvent, type DrillEvent, type TestEvent } from './published-events.js';
 
@@ -49,7 +50,11 @@ export interface ApprovalNote {
   comment?: string;
 }
 
-/** One union for every event; receivers switch on `type`. */
+/**
+ * One union for every event; receivers switch on `type`. `reasonWording`: the template and values a
+ * reason the controller worded was filled from (src/rollouts/reason-wording.ts), absent when a
+ * person's or an older record's text is all there is.
+ */
 export type EventDetails =
   | { type: 'rollout.started'; startedBy: string; percentage: number; reason: string }
   | {
@@ -64,11 +69,18 @@ export type EventDetails =
     }
   | { type: 'rollout.awaiting_approval'; nextPercentage: number; approvalsNeeded: number; roles: string[]; gates: CheckResult[]; reason: string }
   | { type: 'rollout.gate_failing'; reason: string; failing: CheckResult[] }
-  | { type: 'rollout.paused'; reason: string; by: string }
+  | { type: 'rollout.paused'; reason: string; reasonWording?: Wording; by: string }
   | { type: 'rollout.resumed'; by: string }
-  | { type: 'rollout.rolled_back'; reason: string; breaches: CheckResult[]; killed: string[]; samples?: { treatment: number; control: number } }
+  | {
+      type: 'rollout.rolled_back';
+      reason: string;
+      reasonWording?: Wording;
+      breaches: CheckResult[];
+      killed: string[];
+      samples?: { treatment: number; control: number };
+    }
   | { type: 'rollout.completed'; percentage: number; gates: CheckResult[]; samples?: { treatment: number; control: number } }
-  | { type: 'rollout.aborted'; reason: string; by: string }
+  | { type: 'rollout.aborted'; reason: string; reasonWording?: Wording; by: string }
   | { type: 'rollout.scheduled'; startAt: string; by: string }
   | { type: 'pipeline.promoted'; pipeline: string; fromEnvironment: string; toEnvironment: string; rolloutId: string; rule?: string };
 
@@ -194,7 +206,7 @@ function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore:
       );
     }
     case 'paused':
-      return event(r, 'rollout.paused', t.at, at, { reason: t.reason, by: t.actor }, index);
+      return event(r, 'rollout.paused', t.at, at, { ...reasonOf(t), by: t.actor }, index);
     case 'rolled_back':
       return event(
         r,
@@ -202,7 +214,7 @@ function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore:
         t.at,
         at,
         {
-          reason: t.reason,
+          ...reasonOf(t),
           // The values that tripped the rule, as they were at the moment of the kill.
           breaches: (t.rollbackChecks ?? []).filter((c) => c.verdict === 'fail'),
           killed: [r.flag, ...r.plan.killSwitches],
@@ -213,9 +225,12 @@ function transitionEvent(r: Rollout, t: Transition, index: number, servedBefore:
     case 'completed':
       return event(r, 'rollout.completed', t.at, at, { percentage: t.percentage, gates: t.gates ?? [], ...(t.samples ? { samples: t.samples } : {}) }, index);
     case 'aborted':
-      return event(r, 'rollout.aborted', t.at, at, { reason: t.reason, by: t.actor }, index);
+      return event(r, 'rollout.aborted', t.at, at, { ...reasonOf(t), by: t.actor }, index);
   }
 }
+
+/** A transition's reason, with its wording when the controller worded it. */
+const reasonOf = (t: Transition) => ({ reason: t.reason, ...(t.reasonWording ? { reasonWording: t.reasonWording } : {}) });
 
 function ref(r: Rollout, at: Pick<Rollout, 'stepIndex' | 'percentage'> & ({ state: RolloutState } | { to: RolloutState })): RolloutRef {
   return {

@@ -1,12 +1,14 @@
+import type { Words } from '../policies/policy-words.js';
 import { count } from '../rollouts/units.js';
+import { reasonIn } from './message-lines.js';
 import { isRolloutEvent, type NotificationEvent, type RolloutEvent, type RolloutRef } from './events.js';
 import type { AlertEvent } from './published-events.js';
 
 /**
  * Notifications in Simplified Chinese, for webhooks set to `language: "zh-CN"`: the headline, the
- * facts' labels and words, and the links' labels. The lines under the headline (reasons, comments,
- * each check with its rule) stay as the controller and people wrote them, in English; numbers keep
- * their units either way.
+ * facts' labels and words, the links' labels, and the sentences of the lines under the headline
+ * (LINES_ZH). What people and alerts wrote (reasons, comments, an alert's summary) stays as
+ * written, and so does a rule in the policy's notation; numbers keep their units either way.
  */
 
 const STATES: Record<string, string> = {
@@ -24,7 +26,7 @@ export const stateZh = (state: string) => STATES[state] ?? state;
 const subjectOf = (r: RolloutRef) => (r.release ? `版本 ${r.release.name}` : r.flag);
 const ms = (v: number | null) => (v === null ? '未送达' : `${count(v)} ms`);
 
-function rolloutHeadline(e: RolloutEvent): string {
+function rolloutHeadline(e: RolloutEvent, w: Words): string {
   const env = e.rollout.environment;
   const what = `${env} 中的 ${subjectOf(e.rollout)}`;
   switch (e.type) {
@@ -39,7 +41,7 @@ function rolloutHeadline(e: RolloutEvent): string {
     case 'rollout.gate_failing':
       return `${what} 在 ${e.rollout.percentage}% 时闸门未通过`;
     case 'rollout.paused':
-      return `${what} 已在 ${e.rollout.percentage}% 暂停：${e.details.reason}`;
+      return `${what} 已在 ${e.rollout.percentage}% 暂停：${reasonIn(e.details, w)}`;
     case 'rollout.resumed':
       return `${e.details.by} 已让 ${what} 在 ${e.rollout.percentage}% 继续`;
     case 'rollout.rolled_back':
@@ -47,7 +49,7 @@ function rolloutHeadline(e: RolloutEvent): string {
     case 'rollout.completed':
       return `${what} 已在 ${e.details.percentage}% 完成`;
     case 'rollout.aborted':
-      return `${what} 已在 ${e.rollout.percentage}% 中止：${e.details.reason}`;
+      return `${what} 已在 ${e.rollout.percentage}% 中止：${reasonIn(e.details, w)}`;
     case 'rollout.scheduled':
       return `${e.details.by} 安排了 ${what} 的发布，开始时间 ${e.details.startAt}`;
     case 'pipeline.promoted':
@@ -72,9 +74,9 @@ function alertHeadline(e: AlertEvent): string {
   }
 }
 
-/** The headline in Chinese: flag, environment and step as in English, in a Chinese sentence. */
-export function headlineZh(e: NotificationEvent): string {
-  if (isRolloutEvent(e)) return rolloutHeadline(e);
+/** The headline in Chinese: flag, environment and step as in English, in a Chinese sentence; `w` words a reason the controller wrote. */
+export function headlineZh(e: NotificationEvent, w: Words): string {
+  if (isRolloutEvent(e)) return rolloutHeadline(e, w);
   switch (e.type) {
     case 'flag.killed':
       return `已紧急关闭：${e.details.actor} 关闭了 ${e.flag.environment} 中的 ${e.flag.name}`;
@@ -126,3 +128,56 @@ export function factValueZh(label: string, value: string): string {
   if (label === 'Slowest' && value === 'not reached') return '未送达';
   return value;
 }
+
+/**
+ * The lines under the headline (message-lines.ts, units.ts): English template → Chinese, the
+ * placeholders kept. State and unit words come from the dashboard's catalog (message-words.ts).
+ */
+export const LINES_ZH: Readonly<Record<string, string>> = {
+  'Reason: {reason}': '原因：{reason}',
+  'Rollout {id} ({policy}) is {state} at {pct}%': '发布 {id}（{policy}）{state}，当前 {pct}%',
+  'Switched off: {flags}': '已关闭：{flags}',
+  // The reasons the decision core words (src/rollouts/reason-wording.ts).
+  'paused by {name}: {comment}': '{name} 暂停了发布：{comment}',
+  'paused by {name}': '{name} 暂停了发布',
+  'rejected by {name}: {comment}': '{name} 驳回了审批：{comment}',
+  'rejected by {name}': '{name} 驳回了审批',
+  'aborted by {name}: {comment}': '{name} 中止了发布：{comment}',
+  'aborted by {name}': '{name} 中止了发布',
+  'rolled back by {name}: {comment}': '{name} 回滚了发布：{comment}',
+  'rolled back by {name}': '{name} 回滚了发布',
+  'rollback rule {rule} breached{where}: {metric} {value} over {samples}{watch}': '回滚规则 {rule} 被突破{where}：{metric} 为 {value}，基于 {samples}{watch}',
+  ' on {flag}': '（开关 {flag}）',
+  ' (during the {duration} watch after completion)': '（发生在完成后 {duration} 的观察期内）',
+  'gate {rule} failed beyond doubt: {metric} {value} over {samples}{bounds}': '闸门 {rule} 确定未通过：{metric} 为 {value}，基于 {samples}{bounds}',
+  ' (bounds {lower} to {upper} at {confidence}% confidence)': '（{confidence}% 置信区间 {lower} 至 {upper}）',
+  'the {pct}% step did not pass its gates within its maximum duration: {why}': '{pct}% 步在最长时长内未通过闸门：{why}',
+  'Approved by {by}: “{comment}”': '{by} 已批准：“{comment}”',
+  'Approved by {by}': '{by} 已批准',
+  'Starts in {duration}, at the first step of the policy {policy}': '{duration}后开始，从策略 {policy} 的第一步开始',
+  'Rule met in {env}: {rule}': '在 {env} 中满足规则：{rule}',
+  'Rollout {id} in {env} follows the policy {policy}: {state} at {pct}%': '{env} 中的发布 {id} 遵循策略 {policy}：{state}，当前 {pct}%',
+  'Rollout {id} in {env} follows the policy {policy}: {state}': '{env} 中的发布 {id} 遵循策略 {policy}：{state}',
+  'Alert: {summary}': '告警：{summary}',
+  'Alertmanager alert {status}, fingerprint {fingerprint}': 'Alertmanager 告警{status}，指纹 {fingerprint}',
+  'Generic alert {status}, fingerprint {fingerprint}': '通用告警{status}，指纹 {fingerprint}',
+  firing: '触发中',
+  resolved: '已恢复',
+  'Confirmed by {confirmed} of {n} instance': '{n} 个实例中 {confirmed} 个已确认',
+  'Confirmed by {confirmed} of {n} instances': '{n} 个实例中 {confirmed} 个已确认',
+  'Time to 50%: {p50} · 99%: {p99} · the last: {max}': '送达 50%：{p50} · 99%：{p99} · 最后一个：{max}',
+  'Drilled by {by}: {reason}; the kill switch was restored afterwards': '{by} 进行了演练：{reason}；紧急开关已在演练后恢复',
+  'Drilled by {by}; the kill switch was restored afterwards': '{by} 进行了演练；紧急开关已在演练后恢复',
+  'Sent by {by} to check this webhook': '{by} 发送此消息以检查该 Webhook',
+  'Real messages name the flag, the environment, the step as a percentage, what happened and the numbers behind it':
+    '真实消息会写明开关、环境、以百分比表示的步骤、发生了什么以及背后的数字',
+  '{mark} {rule}: {value} (limit {threshold}) over {samples}': '{mark} {rule}：{value}（上限 {threshold}），基于 {samples}',
+  '{mark} {rule}: {value} (expected {threshold}) over {samples}': '{mark} {rule}：{value}（预期 {threshold}），基于 {samples}',
+  '{mark} {rule}: {value} (needed {threshold}) over {samples}': '{mark} {rule}：{value}（需要 {threshold}），基于 {samples}',
+  'less than a minute': '不到一分钟',
+  '{minutes} min': '{minutes} 分钟',
+  '{hours} h': '{hours} 小时',
+  '{hours} h {minutes} min': '{hours} 小时 {minutes} 分钟',
+  '{days} days': '{days} 天',
+  '{days} days {hours} h': '{days} 天 {hours} 小时',
+};

@@ -2,7 +2,8 @@ import { count, counted } from '../rollouts/units.js';
 import { isRolloutEvent, type FlagEvent, type NotificationEvent, type RolloutEvent, type RolloutRef } from './events.js';
 import { isAbsolute } from './links.js';
 import type { AlertEvent, DrillEvent } from './published-events.js';
-import { describeCheck } from './units.js';
+import { detailLines, msText } from './message-lines.js';
+import { messageWords } from './message-words.js';
 import { factValueZh, headlineZh, labelZh } from './message-zh-CN.js';
 import type { MESSAGE_LANGUAGES } from './webhook-model.js';
 
@@ -35,11 +36,19 @@ export interface Summary {
 export type MessageLanguage = (typeof MESSAGE_LANGUAGES)[number];
 
 export function summarize(e: NotificationEvent, language: MessageLanguage = 'en'): Summary {
-  const summary: Summary = { title: headline(e), lines: detailLines(e), facts: factsOf(e), links: linksOf(e), tone: toneOf(e), footer: footerOf(e) };
+  const words = messageWords(language);
+  const summary: Summary = {
+    title: headline(e),
+    lines: detailLines(e, words),
+    facts: factsOf(e),
+    links: linksOf(e),
+    tone: toneOf(e),
+    footer: footerOf(e),
+  };
   if (language === 'en') return summary;
   return {
     ...summary,
-    title: headlineZh(e),
+    title: headlineZh(e, words),
     facts: summary.facts.map((f) => ({ label: labelZh(f.label), value: factValueZh(f.label, f.value) })),
     links: summary.links.map((l) => ({ ...l, label: labelZh(l.label) })),
   };
@@ -51,19 +60,6 @@ export function timeText(iso: string): string {
   if (!m) return iso;
   return `${m[1]} ${m[2]} ${m[3] === 'Z' ? 'UTC' : `UTC${m[3]}`}`;
 }
-
-/** 12_000_000 → "3 h 20 min": how far ahead, rounded to the minute. */
-export function durationText(ms: number): string {
-  const minutes = Math.round(Math.max(0, ms) / 60_000);
-  if (minutes < 1) return 'less than a minute';
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
-  return `${Math.floor(hours / 24)} days${hours % 24 ? ` ${hours % 24} h` : ''}`;
-}
-
-const msText = (ms: number | null) => (ms === null ? 'not reached' : `${count(ms)} ms`);
-const stateText = (state: string) => state.replace(/_/g, ' ');
 
 /** "checkout" or "release supplier (supplier-list, supplier-form)". */
 function alertSubject(t: AlertEvent['target']): string {
@@ -149,62 +145,6 @@ function drillHeadline(e: DrillEvent): string {
   return missing === 0
     ? `Kill drill of ${what}: all ${counted(instances, 'SDK instance')} confirmed within ${msText(ms.max)}`
     : `Kill drill of ${what}: ${missing} of ${counted(instances, 'SDK instance')} never confirmed`;
-}
-
-/** The lines under the headline: the values behind the event. */
-function detailLines(e: NotificationEvent): string[] {
-  switch (e.type) {
-    case 'flag.killed':
-    case 'flag.restored': {
-      const r = e.details.rollout;
-      return [`Reason: ${e.details.reason}`, ...(r ? [`Rollout ${r.id} (${r.policy}) is ${stateText(r.state)} at ${r.percentage}%`] : [])];
-    }
-    case 'rollout.gate_failing':
-      return e.details.failing.map(describeCheck);
-    case 'rollout.rolled_back':
-      return [e.details.reason, ...e.details.breaches.map(describeCheck), `Switched off: ${e.details.killed.join(', ')}`];
-    case 'rollout.step_advanced':
-      return e.details.approvals.map((a) => `Approved by ${a.by}${a.comment ? `: “${a.comment}”` : ''}`);
-    case 'rollout.awaiting_approval':
-    case 'rollout.completed':
-      return e.details.gates.map(describeCheck);
-    case 'rollout.scheduled':
-      return [`Starts in ${durationText(Date.parse(e.details.startAt) - Date.parse(e.occurredAt))}, at the first step of the policy ${e.rollout.policy}`];
-    case 'pipeline.promoted': {
-      const r = e.rollout;
-      return [
-        ...(e.details.rule ? [`Rule met in ${e.details.fromEnvironment}: ${e.details.rule}`] : []),
-        `Rollout ${r.id} in ${e.details.toEnvironment} follows the policy ${r.policy}: ${stateText(r.state)}${r.percentage > 0 ? ` at ${r.percentage}%` : ''}`,
-      ];
-    }
-    case 'alert.acted': {
-      const { details, target } = e;
-      const r = target.rollout;
-      return [
-        `Alert: ${details.summary}`,
-        `${details.source === 'alertmanager' ? 'Alertmanager' : 'Generic'} alert ${details.status}, fingerprint ${details.fingerprint}`,
-        ...(r ? [`Rollout ${r.id} (${r.policy}) is ${stateText(r.state)} at ${r.percentage}%`] : []),
-      ];
-    }
-    case 'flag.drilled': {
-      const d = e.details;
-      return [
-        `Confirmed by ${count(d.confirmed)} of ${counted(d.instances, 'instance')}`,
-        `Time to 50%: ${msText(d.ms.p50)} · 99%: ${msText(d.ms.p99)} · the last: ${msText(d.ms.max)}`,
-        `Drilled by ${d.by}${d.reason ? `: ${d.reason}` : ''}; the kill switch was restored afterwards`,
-      ];
-    }
-    case 'webhook.test':
-      return [
-        `Sent by ${e.details.by} to check this webhook`,
-        'Real messages name the flag, the environment, the step as a percentage, what happened and the numbers behind it',
-      ];
-    case 'rollout.started':
-    case 'rollout.paused':
-    case 'rollout.resumed':
-    case 'rollout.aborted':
-      return [];
-  }
 }
 
 /** The facts beside the message: for a rollout its policy and where it stands, for a flag its switch. */

@@ -1,5 +1,6 @@
 import type { CheckResult } from '../rollouts/rollout-model.js';
-import { metricText, samplesText } from '../rollouts/units.js';
+import { english, type Words } from '../policies/policy-words.js';
+import { countedInWords, metricText, samplesText } from '../rollouts/units.js';
 
 /**
  * Numbers in notifications carry their units. Checks store plain numbers (an error rate of 0.08, a
@@ -29,10 +30,22 @@ export function ruleText(c: Pick<CheckResult, 'rule' | 'metric'>): string {
   return text;
 }
 
-/** "✗ error_rate(treatment) > 5% for 5m: 8% (limit 5%) over 2,000 requests". */
-export function describeCheck(c: CheckResult): string {
+/**
+ * "✗ error_rate(treatment) > 5% for 5m: 8% (limit 5%) over 2,000 requests". The rule stays in the
+ * policy's notation; the words around it and the units go through `w` (the webhook's language).
+ */
+export function describeCheck(c: CheckResult, w: Words = english): string {
   // A check shown for information (it did not judge) is marked as such, neither passed nor failed.
   const mark = c.informational ? 'i' : c.verdict === 'fail' ? '✗' : c.verdict === 'pass' ? '✓' : '?';
-  const line = c.metric.startsWith('sample_ratio') ? 'expected' : c.metric === 'exposures' ? 'needed' : 'limit';
-  return `${mark} ${ruleText(c)}: ${withUnit(c.metric, c.value)} (${line} ${withUnit(c.metric, c.threshold)}) over ${samplesOf(c)}`;
+  const inWords = (text: string) => countedInWords(text, w);
+  const vars = {
+    mark,
+    rule: ruleText(c),
+    value: inWords(withUnit(c.metric, c.value)),
+    threshold: inWords(withUnit(c.metric, c.threshold)),
+    samples: inWords(samplesOf(c)),
+  };
+  if (c.metric.startsWith('sample_ratio')) return w('{mark} {rule}: {value} (expected {threshold}) over {samples}', vars);
+  if (c.metric === 'exposures') return w('{mark} {rule}: {value} (needed {threshold}) over {samples}', vars);
+  return w('{mark} {rule}: {value} (limit {threshold}) over {samples}', vars);
 }

@@ -49,7 +49,7 @@ export const putWebhookSchema = z
     secret: z.string().min(16, 'at least 16 characters').max(256).optional(),
     /** json and slack: replace the secret with a generated one (shown once). */
     rotateSecret: z.boolean().optional(),
-    /** The language of its messages' headline, labels and words (reasons and checks stay as written); default en. */
+    /** The language of its messages (what people and alerts wrote stays as written); default en. */
     language: z.enum(MESSAGE_LANGUAGES).optional(),
   })
   .strict()

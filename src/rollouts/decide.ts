@@ -4,7 +4,7 @@ import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
 import { heldByIncident, judgeRollbackRules } from './rollback-checks.js';
 import type { Action, ActiveState, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState } from './rollout-model.js';
 import { isFinal, isWatching, rolloutFlags } from './rollout-model.js';
-import { metricText, samplesText } from './units.js';
+import { abortedBy, gateFailedBeyondDoubt, pausedBy, rejectedBy, rolledBackBy, ruleBreached, say, timedOut, type Wording } from './reason-wording.js';
 import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
 import { judgeStep } from './judge-step.js';
 
@@ -48,11 +48,11 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
     case 'reject':
       if (r.state !== 'awaiting_approval')
         return refuse('conflict', 'not_awaiting_approval', `the rollout is ${r.state.replace('_', ' ')}, not awaiting approval`);
-      return decided(pause(r, now, `rejected by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), []);
+      return decided(pause(r, now, rejectedBy(input.by.name, input.comment), input.by.name), []);
     case 'pause':
       if (r.state === 'scheduled') return refuse('conflict', 'not_started', `the rollout is scheduled for ${r.startAt}: abort it to cancel it`);
       if (r.state === 'paused') return refuse('conflict', 'already_paused', 'the rollout is already paused');
-      return decided(pause(r, now, `paused by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name, alertOf(input)), []);
+      return decided(pause(r, now, pausedBy(input.by.name, input.comment), input.by.name, alertOf(input)), []);
     case 'resume': {
       if (r.state !== 'paused') return refuse('conflict', 'not_paused', `the rollout is ${r.state.replace('_', ' ')}, not paused`);
       // Before its first step (waiting for a window or its Go/No-Go) it starts over from pending.
@@ -78,15 +78,14 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
       return progress(resumed, now, input.by.name);
     }
     case 'abort':
-      return decided(
-        { ...transition(r, 'aborted', now, `aborted by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`, input.by.name), percentage: 0 },
-        [{ kind: 'set-percentage', percentage: 0 }],
-      );
+      return decided({ ...transition(r, 'aborted', now, abortedBy(input.by.name, input.comment), input.by.name), percentage: 0 }, [
+        { kind: 'set-percentage', percentage: 0 },
+      ]);
     case 'rollback': {
       // The same kill as a breached rule, on someone's word (an incoming alert): there is no measurement to show.
-      const reason = `rolled back by ${input.by.name}${input.comment ? `: ${input.comment}` : ''}`;
+      const reason = rolledBackBy(input.by.name, input.comment);
       return decided(transition(r, 'rolled_back', now, reason, input.by.name, alertOf(input)), [
-        { kind: 'kill', flags: [...rolloutFlags(r), ...r.plan.killSwitches], reason },
+        { kind: 'kill', flags: [...rolloutFlags(r), ...r.plan.killSwitches], reason: say(reason) },
       ]);
     }
   }
@@ -132,10 +131,7 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
   const held = neverStarted ? [] : heldByIncident(r, rollbackChecks, breachingSince);
   if (breached >= 0) {
     const check = rollbackChecks[breached]!;
-    const watch = r.state === 'completed' ? ` (during the ${formatDuration(r.plan.watchAfterCompletion)} watch after completion)` : '';
-    const reason =
-      `rollback rule ${check.rule} breached${check.flag ? ` on ${check.flag}` : ''}: ${check.metric} ${metricText(check.metric, check.value)} ` +
-      `over ${samplesText(check.metric, check.samples)}${watch}`;
+    const reason = ruleBreached(check, r.state === 'completed' ? r.plan.watchAfterCompletion : undefined);
     return rollBack(next, m, now, reason, { rollbackChecks, cause: { ...check, kind: 'rollback-rule' } });
   }
   // Gates are judged while waiting for approval too: an approval must not advance a step that has turned unhealthy.
@@ -145,23 +141,16 @@ function analyse(r: Rollout, m: Measurements, now: Date): Decision {
     // unless control fails it beyond doubt too (a shared incident: it holds).
     const proven = r.plan.onGateFailure === 'rollback' ? next.gates.find((g) => g.verdict === 'fail' && g.confident && !g.shared) : undefined;
     if (proven) {
-      const bounds = proven.test
-        ? ` (bounds ${metricText(proven.metric, proven.test.lower)} to ${metricText(proven.metric, proven.test.upper)} ` +
-          `at ${Math.round(proven.test.confidence * 100)}% confidence)`
-        : '';
-      const reason =
-        `gate ${proven.rule} failed beyond doubt: ${proven.metric} ${metricText(proven.metric, proven.value)} ` +
-        `over ${samplesText(proven.metric, proven.samples)}${bounds}`;
-      return rollBack(next, m, now, reason, { gates: next.gates, rollbackChecks, cause: { ...proven, kind: 'gate' } });
+      return rollBack(next, m, now, gateFailedBeyondDoubt(proven), { gates: next.gates, rollbackChecks, cause: { ...proven, kind: 'gate' } });
     }
   }
   return progress(next, now, 'controller', samplesOf(m));
 }
 
 /** Flips the kill switch of the flag and of the policy's killSwitches: the rollout ends rolled_back, with the evidence. */
-function rollBack(r: Rollout, m: Measurements, now: Date, reason: string, evidence: Partial<Transition>): Decision {
+function rollBack(r: Rollout, m: Measurements, now: Date, reason: Wording, evidence: Partial<Transition>): Decision {
   const killed = transition(r, 'rolled_back', now, reason, 'controller', { ...evidence, samples: samplesOf(m) });
-  return decided(killed, [{ kind: 'kill', flags: [...rolloutFlags(r), ...r.plan.killSwitches], reason }]);
+  return decided(killed, [{ kind: 'kill', flags: [...rolloutFlags(r), ...r.plan.killSwitches], reason: say(reason) }]);
 }
 
 /** Moves the state machine on from what is already known: no new measurements are needed for this. */
@@ -178,7 +167,7 @@ function progress(r: Rollout, now: Date, actor: string, samples?: Transition['sa
       if (r.stepVerdict.kind !== 'healthy') {
         const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
         if (elapsed < plan.maxDurationMs) return decided(r, []);
-        return decided(pause(r, now, `the ${plan.percentage}% step did not pass its gates within its maximum duration: ${r.stepVerdict.reason}`, actor), []);
+        return decided(pause(r, now, timedOut(plan.percentage, r.stepVerdict.reason), actor), []);
       }
       if (r.stepIndex === plans.length - 1) return decided(complete(r, now, actor, samples), []);
       return advanceOrWait(r, plans, now, actor, samples);
@@ -256,26 +245,29 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
  * Pauses the rollout. Approvals not yet used become void: they were given for what the approver saw
  * before the pause, and the step is judged afresh on resume, so it must be approved afresh too.
  */
-function pause(r: Rollout, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}): Rollout {
+function pause(r: Rollout, now: Date, reason: Reason, actor: string, extra: Partial<Transition> = {}): Rollout {
   const from: ActiveState = r.state === 'paused' ? r.pausedFrom : (r.state as ActiveState);
   const voided = unusedApprovals(r);
   const kept = voided.length ? r.approvals.filter((a) => !voided.includes(a)) : r.approvals;
   const entry = transitionEntry(r, 'paused', now, reason, actor, voided.length ? { ...extra, voidedApprovals: voided } : extra);
-  return { ...r, approvals: kept, state: 'paused', pausedFrom: from, pauseReason: reason, history: [...r.history, entry] };
+  return { ...r, approvals: kept, state: 'paused', pausedFrom: from, pauseReason: entry.reason, history: [...r.history, entry] };
 }
 
 type Transition = Rollout['history'][number];
+/** A reason as text, or as its wording (kept beside the English text, to be said in other languages). */
+type Reason = string | Wording;
 
 function transitionEntry(
   r: Rollout,
   to: RolloutState,
   now: Date,
-  reason: string,
+  reason: Reason,
   actor: string,
   extra: Partial<Transition>,
   from: RolloutState = r.state,
 ): Transition {
-  return { at: now.toISOString(), from, to, stepIndex: r.stepIndex, percentage: r.percentage, reason, actor, ...extra };
+  const worded = typeof reason === 'string' ? { reason } : { reason: say(reason), reasonWording: reason };
+  return { at: now.toISOString(), from, to, stepIndex: r.stepIndex, percentage: r.percentage, ...worded, actor, ...extra };
 }
 
 /** Moves a rollout to any state but paused (pause() builds that one, with where it came from and why). A watch ends with any transition. */
@@ -283,7 +275,7 @@ function transition(
   r: Rollout,
   to: Exclude<RolloutState, 'paused'>,
   now: Date,
-  reason: string,
+  reason: Reason,
   actor: string,
   extra: Partial<Transition> = {},
   from: RolloutState = r.state,

@@ -4,6 +4,7 @@ import type { OutcomeFields, OutcomeTotals } from '../metrics/outcome-model.js';
 import type { QueryResult } from '../metrics/prometheus/query-result.js';
 import type { DistinctUsers } from '../metrics/user-sample.js';
 import type { TrafficWindow } from './traffic-window.js';
+import type { Wording } from './reason-wording.js';
 
 export const ROLLOUTS = 'rollouts';
 
@@ -116,6 +117,8 @@ export interface Transition {
   stepIndex: number;
   percentage: number;
   reason: string;
+  /** The template and values `reason` was filled from, when the controller worded it (reason-wording.ts): to say it in another language. */
+  reasonWording?: Wording;
   actor: string;
   gates?: CheckResult[];
   rollbackChecks?: CheckResult[];

@@ -1,21 +1,29 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dingtalkMessage } from '../../src/notifications/formats/dingtalk.js';
 import { emailMessage } from '../../src/notifications/formats/email.js';
 import { summarize } from '../../src/notifications/message.js';
 import { httpPlan } from '../../src/notifications/payloads.js';
 import { putWebhookSchema } from '../../src/notifications/webhook-model.js';
-import { ritasKill } from './sample-events.js';
+import { pipelinePromotedEvent, rolloutScheduledEvent, type NotificationEvent } from '../../src/notifications/events.js';
+import { LINES_ZH } from '../../src/notifications/message-zh-CN.js';
+import { say } from '../../src/rollouts/reason-wording.js';
+import { testEvent } from '../../src/notifications/published-events.js';
+import dashboardZhCN from '../../src/ui/client/locales/zh-CN.js';
+import { analysis, at, bob, HEALTHY, MINUTE, rollout } from '../unit/decide-fixtures.js';
+import { AT, alert, decidedEvents, drill, ref, ritasKill, rolledBack, runningR9 } from './sample-events.js';
 
 /**
  * Notifications in Simplified Chinese for a webhook with `language: "zh-CN"`: the headline, the
- * facts' labels and words and the links' labels in Chinese; names, the reason a person typed and
- * the numbers as they are; English stays the default.
+ * facts' labels and words, the links' labels and the lines the controller writes under the headline
+ * (checks, approvals, rollout and drill lines, times ahead) in Chinese; names, what people and
+ * alerts wrote and the numbers as they are; English stays the default.
  */
 
 describe('notification language', () => {
   const kill = ritasKill('checkout errors');
 
-  it('zh-CN: Chinese headline, labels and words; flag, environment, person and reason as written', () => {
+  it('zh-CN: Chinese headline, labels, words and lines; flag, environment, person and reason as written', () => {
     const s = summarize(kill, 'zh-CN');
     expect(s.title).toBe('已紧急关闭：Rita 关闭了 production 中的 checkout');
     expect(s.facts).toEqual([
@@ -25,7 +33,111 @@ describe('notification language', () => {
       { label: '操作人', value: 'Rita' },
     ]);
     expect(s.links.map((l) => l.label)).toEqual(['在控制台中打开该开关', '在控制台中打开该发布']);
-    expect(s.lines[0]).toBe('Reason: checkout errors');
+    expect(s.lines).toEqual(['原因：checkout errors', '发布 r-9（standard）进行中，当前 10%']);
+  });
+
+  it.each<[string, NotificationEvent, string[]]>([
+    [
+      "a rollback: the controller's reason, the checks with their units, what was switched off",
+      rolledBack(),
+      [
+        '回滚规则 error_rate(treatment) > 0.05 for 5m 被突破：error_rate 为 8%，基于 2,000 次请求',
+        '✗ error_rate(treatment) > 5% for 5m：8%（上限 5%），基于 2,000 次请求',
+        '已关闭：checkout-v2, checkout-v2-banner',
+      ],
+    ],
+    [
+      "a person's rollback: the sentence in Chinese, the comment as typed",
+      decidedEvents(rollout(), { kind: 'rollback', by: bob, comment: 'P0 in checkout' }, at(MINUTE))[0]!,
+      ['Bob 回滚了发布：P0 in checkout', '已关闭：checkout-v2, checkout-v2-banner'],
+    ],
+    [
+      'the gates of a step waiting for approval',
+      decidedEvents(rollout(), analysis(HEALTHY), at(11 * MINUTE))[0]!,
+      ['✓ error_rate(treatment) <= 1%：0.2%（上限 1%），基于 2,000 次请求', '✓ latency_p99_ms(treatment) <= 500 ms：50 ms（上限 500 ms），基于 2,000 次请求'],
+    ],
+    [
+      'an approval with the comment as typed',
+      decidedEvents(
+        rollout({ state: 'awaiting_approval', stepVerdict: { kind: 'healthy' } }),
+        { kind: 'approve', by: bob, comment: 'looks good' },
+        at(20 * MINUTE),
+      )[0]!,
+      ['Bob 已批准：“looks good”'],
+    ],
+    [
+      'how long until a scheduled start',
+      rolloutScheduledEvent(ref({ id: 'r-5', state: 'pending', stepIndex: 0, percentage: 0 }), { startAt: '2026-01-17T14:00:00+08:00', by: 'Erin' }, AT),
+      ['3 小时 20 分钟后开始，从策略 standard 的第一步开始'],
+    ],
+    [
+      "a promotion: the pipeline's rule as written, the new rollout's state in Chinese",
+      pipelinePromotedEvent(
+        {
+          pipeline: 'path',
+          fromEnvironment: 'staging',
+          toEnvironment: 'production',
+          rollout: ref({ percentage: 1, stepIndex: 0 }),
+          rule: 'completed and 1h without a breach',
+        },
+        AT,
+      ),
+      ['在 staging 中满足规则：completed and 1h without a breach', 'production 中的发布 r-7 遵循策略 standard：进行中，当前 1%'],
+    ],
+    [
+      'an alert: its summary as the alert said it',
+      alert('pause', { environment: 'production', flags: ['checkout'], rollout: { ...runningR9, state: 'paused' } }),
+      ['告警：load > 80 % on api-1 for 5m', '通用告警触发中，指纹 a1b2c3d4', '发布 r-9（standard）已暂停，当前 10%'],
+    ],
+    [
+      'a drill an instance never confirmed',
+      drill(1),
+      ['100 个实例中 99 个已确认', '送达 50%：120 ms · 99%：340 ms · 最后一个：未送达', 'Rita 进行了演练：quarterly drill；紧急开关已在演练后恢复'],
+    ],
+    [
+      'a test message',
+      testEvent('release-room', 'Ada Admin', AT),
+      ['Ada Admin 发送此消息以检查该 Webhook', '真实消息会写明开关、环境、以百分比表示的步骤、发生了什么以及背后的数字'],
+    ],
+  ])('zh-CN lines: %s', (_name, event, lines) => {
+    expect(summarize(event, 'zh-CN').lines).toEqual(lines);
+  });
+
+  it("zh-CN headlines: a pause, a rejection and an abort say who in Chinese and keep the person's comment as typed", () => {
+    const paused = decidedEvents(rollout(), { kind: 'pause', by: bob, comment: 'waiting for the DBA' }, at(MINUTE))[0]!;
+    expect(summarize(paused, 'zh-CN').title).toBe('production 中的 checkout-v2 已在 1% 暂停：Bob 暂停了发布：waiting for the DBA');
+    expect(summarize(paused).title).toBe('checkout-v2 in production paused at 1%: paused by Bob: waiting for the DBA');
+    const rejected = decidedEvents(rollout({ state: 'awaiting_approval', stepVerdict: { kind: 'healthy' } }), { kind: 'reject', by: bob }, at(MINUTE))[0]!;
+    expect(summarize(rejected, 'zh-CN').title).toBe('production 中的 checkout-v2 已在 1% 暂停：Bob 驳回了审批');
+    const aborted = decidedEvents(rollout(), { kind: 'abort', by: bob, comment: 'wrong flag' }, at(MINUTE))[0]!;
+    expect(summarize(aborted, 'zh-CN').title).toMatch(/中止：Bob 中止了发布：wrong flag$/);
+  });
+
+  it("the history keeps the controller's English text, which is its wording said in English; an older record without the wording is shown as written", () => {
+    const e = rolledBack();
+    if (e.type !== 'rollout.rolled_back') throw new Error(e.type);
+    expect(e.details.reason).toBe('rollback rule error_rate(treatment) > 0.05 for 5m breached: error_rate 8% over 2,000 requests');
+    expect(say(e.details.reasonWording!)).toBe(e.details.reason);
+    const older = { ...e, details: { ...e.details, reasonWording: undefined } };
+    expect(summarize(older, 'zh-CN').lines[0]).toBe(e.details.reason);
+  });
+
+  it('every sentence the lines are written with has its Chinese, with the same placeholders', () => {
+    const catalog = { ...dashboardZhCN, ...LINES_ZH };
+    const sources = ['src/notifications/message-lines.ts', 'src/notifications/units.ts'].map((f) => readFileSync(f, 'utf8')).join('\n');
+    const templates = [...sources.matchAll(/\bw\(\s*'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1]!);
+    // Every template of a reason the decision core words: each string with a placeholder there.
+    const reasons = [...readFileSync('src/rollouts/reason-wording.ts', 'utf8').matchAll(/'((?:[^'\\\n])*\{\w+\}(?:[^'\\\n])*)'/g)].map((m) => m[1]!);
+    expect(reasons.length).toBeGreaterThan(12);
+    templates.push(...reasons);
+    expect(templates.length).toBeGreaterThan(40);
+    expect(templates.filter((t) => !(t in catalog))).toEqual([]);
+    const placeholders = (text: string) =>
+      [...text.matchAll(/\{(\w+)\}/g)]
+        .map((m) => m[1])
+        .sort()
+        .join();
+    expect(Object.entries(LINES_ZH).filter(([en, zh]) => placeholders(en) !== placeholders(zh))).toEqual([]);
   });
 
   it('English by default, unchanged', () => {

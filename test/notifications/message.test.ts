@@ -1,72 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/rollouts/decide.js';
-import {
-  alertActedEvent,
-  deriveEvents,
-  flagDrilledEvent,
-  flagEvent,
-  pipelinePromotedEvent,
-  rolloutScheduledEvent,
-  type NotificationEvent,
-  type RolloutRef,
-} from '../../src/notifications/events.js';
+import { flagEvent, pipelinePromotedEvent, rolloutScheduledEvent, type NotificationEvent } from '../../src/notifications/events.js';
 import { withLinks } from '../../src/notifications/links.js';
-import { durationText, summarize, timeText, type Summary } from '../../src/notifications/message.js';
+import { summarize, timeText, type Summary } from '../../src/notifications/message.js';
+import { durationText } from '../../src/notifications/message-lines.js';
 import { testEvent } from '../../src/notifications/published-events.js';
-import { analysis, at, BREACHING, expectDecided, EXTRA_KILL, FLAG, iso, MINUTE, rollout } from '../unit/decide-fixtures.js';
+import { EXTRA_KILL, FLAG } from '../unit/decide-fixtures.js';
+import { AT, alert, drill, ref, rolledBack, runningR9 } from './sample-events.js';
 
 /**
  * The renderer every format draws from: for each kind of event, the sentence a person reads first
  * and the lines under it, with the numbers in their units. One row per case.
  */
-
-const AT = '2026-01-17T02:40:00.000Z';
-const ref = (over: Partial<RolloutRef> = {}): RolloutRef => ({
-  id: 'r-7',
-  flag: 'checkout',
-  environment: 'production',
-  policy: 'standard',
-  state: 'running',
-  stepIndex: 1,
-  percentage: 10,
-  ...over,
-});
-const rolledBack = () => {
-  const before = rollout({ breachingSince: [iso(10 * MINUTE)] });
-  return deriveEvents(before, expectDecided(decide(before, analysis(BREACHING), at(15 * MINUTE))).next)[0]!;
-};
-const alert = (action: 'kill' | 'pause' | 'rollback' | 'resume', target: Parameters<typeof alertActedEvent>[0]['target']) =>
-  alertActedEvent(
-    {
-      target,
-      details: {
-        source: action === 'pause' || action === 'resume' ? 'generic' : 'alertmanager',
-        alertName: action === 'kill' ? 'HighLoad' : 'P0Bug',
-        fingerprint: 'a1b2c3d4',
-        action,
-        status: action === 'resume' ? 'resolved' : 'firing',
-        summary: 'load > 80 % on api-1 for 5m',
-      },
-    },
-    AT,
-  );
-const drill = (missing: number) =>
-  flagDrilledEvent(
-    {
-      flag: 'checkout',
-      environment: 'production',
-      details: {
-        by: 'Rita',
-        reason: 'quarterly drill',
-        instances: 100,
-        confirmed: 100 - missing,
-        ms: { p50: 120, p99: 340, max: missing ? null : 1_410 },
-        missing,
-      },
-    },
-    AT,
-  );
-const runningR9 = { id: 'r-9', policy: 'standard', state: 'running' as const, percentage: 10 };
 
 interface Row {
   name: string;

@@ -310,7 +310,12 @@ describe('webhook notifications on a live controller', () => {
 
     const events = accepted(json, secret, id);
     expect(events.map((e) => e.type)).toEqual(['rollout.started', 'rollout.paused', 'rollout.resumed', 'rollout.gate_failing', 'rollout.rolled_back']);
-    expect(events[1]!.details).toEqual({ by: releaseManager.name, reason: `paused by ${releaseManager.name}: waiting for the on-call` });
+    // The reason as written, and the wording it was filled from (for a receiver that says it in another language).
+    expect(events[1]!.details).toEqual({
+      by: releaseManager.name,
+      reason: `paused by ${releaseManager.name}: waiting for the on-call`,
+      reasonWording: { template: 'paused by {name}: {comment}', values: { name: releaseManager.name, comment: 'waiting for the on-call' } },
+    });
     expect(events[2]!.details).toEqual({ by: releaseManager.name });
     const failing = events[3]!.details as Extract<RolloutEvent, { type: 'rollout.gate_failing' }>['details'];
     expect(failing.failing.length).toBeGreaterThan(0);
@@ -322,8 +327,10 @@ describe('webhook notifications on a live controller', () => {
     const back = events[4]! as Extract<RolloutEvent, { type: 'rollout.rolled_back' }>;
     expect(back.rollout).toMatchObject({ state: 'rolled_back', percentage: 1 });
     expect(back.occurredAt).toBe(kill.at);
+    expect(kill.reasonWording.template).toMatch(/^rollback rule \{rule\} breached/);
     expect(back.details).toEqual({
       reason: kill.reason,
+      reasonWording: kill.reasonWording,
       breaches: kill.rollbackChecks.filter((c: any) => c.verdict === 'fail'),
       killed: [flag],
       samples: kill.samples,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, confirmDialog, launchChromium, openPage, screenshot, type WatchedPage } from '../ui/browser-helpers.js';
+import { freshPeoplePage, signInThroughForm } from './people-browser.js';
 import { startPeopleWorld, startSignedRollout, type PeopleWorld } from './people-world.js';
 
 /**
@@ -27,15 +28,9 @@ describe('signing in with the organisation in Chromium', { timeout: 90_000 }, ()
     await w?.stop();
   });
 
-  /**
-   * A fresh browser (its own cookies). The provider's development login page asks Google for a
-   * font and the provider has no favicon: both are answered here, so that what the page watch
-   * finds is the dashboard's.
-   */
+  /** A fresh browser (its own cookies), watched to the end of the file. */
   async function freshPage(): Promise<WatchedPage> {
-    const watched = await openPage(browser, w.t.url);
-    await watched.context.route('https://fonts.googleapis.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/css', body: '' }));
-    await watched.context.route(`${w.provider.issuer}/favicon.ico`, (route) => route.fulfill({ status: 204 }));
+    const watched = await freshPeoplePage(browser, w);
     opened.push(watched);
     return watched;
   }
@@ -43,17 +38,8 @@ describe('signing in with the organisation in Chromium', { timeout: 90_000 }, ()
   /** A fresh browser, signed in as `login` through the provider's form. */
   async function signInAs(login: string, hash = ''): Promise<WatchedPage> {
     const watched = await freshPage();
-    const { page } = watched;
-    await page.goto(`/${hash}`);
-    await page.getByRole('link', { name: 'Sign in with your organisation' }).click();
-    // The provider's own page now: not the dashboard's.
-    await page.waitForURL((url) => url.origin === w.provider.issuer);
-    await page.locator('input[name="login"]').fill(login);
-    await page.locator('input[name="password"]').fill('any password');
-    if (login === 'rita') await screenshot(page, 'people-provider-login');
-    await page.getByRole('button', { name: 'Sign-in' }).click();
-    await page.waitForURL((url) => url.origin === w.t.url);
-    await page.locator('#who').getByText(/·/).waitFor();
+    const atLoginForm = login === 'rita' ? (page: Page) => screenshot(page, 'people-provider-login') : undefined;
+    await signInThroughForm(watched.page, w, login, { hash, atLoginForm });
     return watched;
   }
 

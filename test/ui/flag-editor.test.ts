@@ -4,15 +4,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyDir, startTestController, type TestController } from '../support/controller.js';
 import { adminPerson, expectStatus, shortPolicy } from '../rollouts/scenario-helpers.js';
 import { CHROMIUM, launchChromium, openPage, screenshot, signIn, unnamedControls } from './browser-helpers.js';
+import { untranslated } from './page-checks.js';
 
 /**
  * The flag editor in real headless Chromium: a flag is created from the dashboard with a
  * constraint and a variant with a JSON payload; a refusal of the API is shown next to its field;
  * an edit shows its diff and is sent with If-Match, so a change made meanwhile is refused (412)
- * and shown, not overwritten. A viewer is not offered the editor.
+ * and shown, not overwritten. An environment's variants (payloads, overrides) and the flag's
+ * impression data are edited the same way. A viewer is not offered the editor.
  */
 
 const STRATEGY = 'environments.production.strategies[0]';
+const VARIANT = 'environments.production.variants[0]';
+/** Polls wait up to 10 s: the machine is shared, and a save or a tick can take longer than the default second. */
+const POLL = { timeout: 10_000 };
 const at = (page: Page, path: string) => page.locator(`[data-path="${path}"]`);
 
 describe('flag editor in Chromium', { timeout: 90_000 }, () => {
@@ -54,7 +59,7 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     expect(await page.locator('#editor-review pre.diff').textContent()).toContain('"name": "ui-checkout"');
     await page.getByRole('button', { name: 'Save flag' }).click();
     const issue = page.locator(`[data-issue-path="${STRATEGY}.constraints[0].value"]`);
-    await expect.poll(() => issue.textContent()).toBe('not a valid regular expression');
+    await expect.poll(() => issue.textContent(), POLL).toBe('not a valid regular expression');
     expect(await at(page, `${STRATEGY}.constraints[0].value`).getAttribute('aria-invalid')).toBe('true');
     await screenshot(page, 'flag-editor-01-refused');
 
@@ -86,7 +91,7 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     await screenshot(page, 'flag-editor-03-conflict');
     expect((await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-checkout')).environments.production.strategies[0].parameters.rollout).toBe('100');
     await page.getByRole('button', { name: 'Load the current version' }).click();
-    await expect.poll(() => page.getByLabel('Description').inputValue()).toBe('changed meanwhile');
+    await expect.poll(() => page.getByLabel('Description').inputValue(), POLL).toBe('changed meanwhile');
     await at(page, `${STRATEGY}.parameters.rollout`).fill('50');
     await page.getByRole('button', { name: 'Review changes' }).click();
     await page.getByRole('button', { name: 'Save flag' }).click();
@@ -100,7 +105,7 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     await page.getByLabel('Policy', { exact: true }).selectOption('short');
     await page.getByRole('button', { name: 'Start rollout' }).click();
     await page.waitForURL(/#\/rollouts\/.+/);
-    await expect.poll(() => page.locator('[data-served]').first().getAttribute('data-served')).toBe('1');
+    await expect.poll(() => page.locator('[data-served]').first().getAttribute('data-served'), POLL).toBe('1');
     await screenshot(page, 'flag-editor-04-rollout-at-1-percent');
     const served = (await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-checkout')).environments.production.strategies[0];
     expect(served.parameters.rollout).toBe('1');
@@ -131,13 +136,84 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     await at(page, 'constraints[0].operator').selectOption('REGEX');
     await at(page, 'constraints[0].value').fill('[');
     await page.getByRole('button', { name: 'Save segment' }).click();
-    await expect.poll(() => page.locator('[data-issue-path="constraints[0].value"]').textContent()).toBe('not a valid regular expression');
+    await expect.poll(() => page.locator('[data-issue-path="constraints[0].value"]').textContent(), POLL).toBe('not a valid regular expression');
     await at(page, 'constraints[0].value').fill('@example\\.(com|org)$');
     await page.getByRole('button', { name: 'Save segment' }).click();
-    await expect.poll(() => row.textContent()).toContain('email REGEX @example\\.(com|org)$');
+    await expect.poll(() => row.textContent(), POLL).toContain('email REGEX @example\\.(com|org)$');
     expect((await expectStatus(t, 200, 'GET', '/api/admin/segments/5')).constraints).toEqual([
       { contextName: 'email', operator: 'REGEX', value: '@example\\.(com|org)$', values: [] },
     ]);
+    expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
+  });
+
+  it("edits an environment's variants (payloads, overrides) and impression data: a refusal at its field, every change in the diff, served to SDKs, in Chinese too", async () => {
+    await expectStatus(t, 201, 'PUT', '/api/admin/flags/ui-variants', { environments: { production: { enabled: true, strategies: [{ name: 'default' }] } } });
+    const { page, problems } = await openPage(browser, t.url);
+    await signIn(page, t.adminToken);
+    await page.goto('/#/flag-edit/ui-variants');
+    await page.getByLabel('Impression data: SDKs emit an impression event for every evaluation').check();
+    await page.getByRole('button', { name: 'Add a variant in production' }).click();
+    await at(page, `${VARIANT}.name`).fill('red');
+    // Over 1000: the API's to refuse, shown at the field.
+    await at(page, `${VARIANT}.weight`).fill('1001');
+    await at(page, `${VARIANT}.payload.type`).selectOption('json');
+    await at(page, `${VARIANT}.payload.value`).fill('{"color":"red"}');
+    await page.getByRole('button', { name: 'Add an override to variant 1 in production' }).click();
+    await at(page, `${VARIANT}.overrides[0].contextName`).fill('userId');
+    await at(page, `${VARIANT}.overrides[0].values`).fill('alice\nbob');
+    await page.getByRole('button', { name: 'Add a variant in production' }).click();
+    await at(page, 'environments.production.variants[1].name').fill('green');
+    await at(page, 'environments.production.variants[1].weight').fill('500');
+    await at(page, 'environments.production.variants[1].stickiness').selectOption('sessionId');
+    await at(page, 'environments.production.variants[1].payload.type').selectOption('string');
+    await at(page, 'environments.production.variants[1].payload.value').fill('go');
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    const diff = (await page.locator('#editor-review pre.diff').textContent())!.split('\n');
+    expect(diff).toEqual([
+      expect.stringMatching(/^ {2}\+ environments\.production\.variants\[0\]: \{"name":"red","weight":1001,/),
+      '  + environments.production.variants[1]: {"name":"green","weight":500,"weightType":"variable","stickiness":"sessionId","payload":{"type":"string","value":"go"}}',
+      '  ~ impressionData: false → true',
+    ]);
+    await page.getByRole('button', { name: 'Save flag' }).click();
+    const issue = page.locator(`[data-issue-path="${VARIANT}.weight"]`);
+    await expect.poll(() => issue.textContent(), POLL).toMatch(/1000/);
+    expect(await at(page, `${VARIANT}.weight`).getAttribute('aria-invalid')).toBe('true');
+    expect((await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-variants')).impressionData).toBe(false);
+    await screenshot(page, 'flag-editor-06-variant-refused');
+
+    await at(page, `${VARIANT}.weight`).fill('500');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.getByRole('button', { name: 'Save flag' }).click();
+    await page.getByRole('heading', { level: 1, name: 'ui-variants' }).waitFor();
+    const saved = await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-variants');
+    expect(saved.impressionData).toBe(true);
+    const red = { name: 'red', weight: 500, weightType: 'variable', stickiness: 'default', payload: { type: 'json', value: '{"color":"red"}' } };
+    const green = { name: 'green', weight: 500, weightType: 'variable', stickiness: 'sessionId', payload: { type: 'string', value: 'go' } };
+    expect(saved.environments.production.variants).toEqual([{ ...red, overrides: [{ contextName: 'userId', values: ['alice', 'bob'] }] }, green]);
+    const client = await t.token({ kind: 'client', environment: 'production' });
+    const { features } = await (await fetch(`${t.url}/api/client/features`, { headers: { authorization: client } })).json();
+    const feature = features.find((f: { name: string }) => f.name === 'ui-variants');
+    expect(feature).toMatchObject({ impressionData: true, variants: saved.environments.production.variants });
+
+    // A change to one payload is one line of the diff.
+    await page.getByRole('link', { name: 'Edit flag' }).click();
+    await at(page, `${VARIANT}.payload.value`).fill('{"color":"crimson"}');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    expect(await page.locator('#editor-review pre.diff').textContent()).toBe(
+      `  ~ ${VARIANT}.payload.value: "{\\"color\\":\\"red\\"}" → "{\\"color\\":\\"crimson\\"}"`,
+    );
+    await screenshot(page, 'flag-editor-07-variant-diff');
+
+    // In Chinese, the variant's fields, its override and their buttons are the catalog's.
+    await page.evaluate(() => localStorage.setItem('rollout-controller.locale', 'zh-CN'));
+    await page.reload();
+    await at(page, `${VARIANT}.overrides[0].values`).waitFor();
+    expect(await page.getByRole('button', { name: '为production 中的变体 1添加覆盖' }).count()).toBe(1);
+    expect(await page.getByLabel('曝光数据：SDK 每次求值都发出曝光事件').isChecked()).toBe(true);
+    // Data of this test: environment names, and the name of segment 5, which the segments help lists.
+    expect(await untranslated(page, ['production', 'staging', 'development', 'test', 'internal'])).toEqual([]);
+    await screenshot(page, 'flag-editor-08-variants-zh-CN');
     expect(problems.filter((p) => !/\b400\b/.test(p))).toEqual([]);
   });
 
@@ -165,7 +241,9 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
     await page.goto('/#/flag-edit/ui-checkout');
     await page.getByRole('button', { name: 'Add a strategy in staging' }).click();
     const segmentsHelp = page.locator('[data-path="environments.staging.strategies[0].segments"] + p');
-    await expect.poll(() => segmentsHelp.textContent()).toBe('Comma-separated segment ids; every segment’s constraints must hold too. Segments: 5 (internal).');
+    await expect
+      .poll(() => segmentsHelp.textContent(), POLL)
+      .toBe('Comma-separated segment ids; every segment’s constraints must hold too. Segments: 5 (internal).');
     expect(problems).toEqual([]);
   });
 

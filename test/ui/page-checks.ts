@@ -26,7 +26,8 @@ export function untranslated(page: Page, dataWords: string[]): Promise<string[]>
   return page.evaluate(
     ({ same, data }) => {
       const allowed = new Set([...same, ...data]);
-      const EXEMPT = '[translate="no"], [data-raw], [lang="en"], code, pre, script, style, noscript';
+      // A textarea's text is its value: what a person typed (payloads, lists of values) is data.
+      const EXEMPT = '[translate="no"], [data-raw], [lang="en"], code, pre, textarea, script, style, noscript';
       const english = (text: string) =>
         text
           // Identifiers (flag names, metric names, paths, hostnames) are data.

@@ -56,7 +56,7 @@ export function constraintEditor(ctx: EditorContext, list: Constraint[], i: numb
       ctx,
       t('Context field'),
       `${path}.contextName`,
-      textInput(ctx, c.contextName, (v) => (c.contextName = v), { list: 'context-names' }),
+      contextNameInput(ctx, c.contextName, (v) => (c.contextName = v)),
     ),
     field(
       ctx,
@@ -78,6 +78,9 @@ export function constraintEditor(ctx: EditorContext, list: Constraint[], i: numb
     rowButtons(ctx, list, i, what),
   );
 }
+
+/** A context field's name, with the usual ones offered (contextNames) while typing. */
+export const contextNameInput = (ctx: EditorContext, value: string, set: (name: string) => void) => textInput(ctx, value, set, { list: 'context-names' });
 
 /** The context fields offered while typing a constraint's (any other name may be typed). */
 export function contextNames(): HTMLElement {

@@ -3,69 +3,14 @@ import { t } from '../i18n.js';
 import type { Strategy } from '../../../flags/schema.js';
 import { isOwnedStrategyId } from '../../../flags/rollout-ownership.js';
 import { constraintEditor } from './constraint-editor.js';
+import { newVariant, STICKINESS, variantEditor } from './variant-editor.js';
 import { addButton, checkField, commaList, type EditorContext, field, rowButtons, selectInput, textInput } from './form.js';
 
 /** One strategy of one environment: its kind, parameters, constraints, segments and variants. */
 
-type Variant = NonNullable<Strategy['variants']>[number];
-type PayloadType = NonNullable<Variant['payload']>['type'];
-
 const STRATEGY_NAMES = ['flexibleRollout', 'default', 'userWithId', 'remoteAddress', 'applicationHostname'];
-const STICKINESS = ['default', 'userId', 'sessionId', 'random'];
 /** The parameters each built-in strategy reads; anything else is edited as `key=value` lines. */
 const LIST_PARAMETER: Record<string, string> = { userWithId: 'userIds', remoteAddress: 'IPs', applicationHostname: 'hostNames' };
-const PAYLOAD_TYPES = ['string', 'json', 'csv', 'number'] as const;
-
-function variantEditor(ctx: EditorContext, list: Variant[], i: number, path: string): HTMLElement {
-  const v = list[i]!;
-  const what = t('variant {n}', { n: i + 1 });
-  const payloadType = v.payload?.type ?? '';
-  return h(
-    'fieldset',
-    { class: 'variant', 'data-variant': String(i) },
-    h('legend', {}, what),
-    field(
-      ctx,
-      t('Variant name'),
-      `${path}.name`,
-      textInput(ctx, v.name, (n) => (v.name = n)),
-    ),
-    field(
-      ctx,
-      t('Weight (of 1000)'),
-      `${path}.weight`,
-      textInput(ctx, String(v.weight), (w) => (v.weight = Number(w)), { type: 'number', min: 0, max: 1000, step: 1 }),
-    ),
-    field(
-      ctx,
-      t('Payload type'),
-      `${path}.payload.type`,
-      selectInput(
-        ctx,
-        payloadType,
-        [['', t('No payload')], ...PAYLOAD_TYPES.map((p): [string, string] => [p, p])],
-        (type) => (v.payload = type ? { type: type as PayloadType, value: v.payload?.value ?? '' } : undefined),
-        ctx.redraw,
-      ),
-    ),
-    v.payload
-      ? field(
-          ctx,
-          t('Payload'),
-          `${path}.payload.value`,
-          (() => {
-            const area = h('textarea', { rows: 3, spellcheck: 'false' }, v.payload.value);
-            area.addEventListener('input', () => {
-              if (v.payload) v.payload.value = area.value;
-              ctx.touched();
-            });
-            return area;
-          })(),
-        )
-      : null,
-    rowButtons(ctx, list, i, what),
-  );
-}
 
 /** `key=value` lines for the parameters the form has no field of its own for. */
 function otherParameters(ctx: EditorContext, s: Strategy, path: string, own: string[]): HTMLElement {
@@ -198,13 +143,8 @@ export function strategyEditor(ctx: EditorContext, list: Strategy[], i: number, 
             .join(' '),
         ),
         h('h3', {}, t('Variants')),
-        ...(s.variants ?? []).map((_, k) => variantEditor(ctx, s.variants!, k, `${path}.variants[${k}]`)),
-        addButton(ctx, t('Add a variant to {what}', { what }), () => {
-          s.variants = [
-            ...(s.variants ?? []),
-            { name: `variant-${(s.variants?.length ?? 0) + 1}`, weight: 1000, weightType: 'variable', stickiness: 'default' },
-          ];
-        }),
+        ...(s.variants ?? []).map((_, k) => variantEditor(ctx, s.variants!, k, `${path}.variants[${k}]`, t('variant {n}', { n: k + 1 }))),
+        addButton(ctx, t('Add a variant to {what}', { what }), () => (s.variants = [...(s.variants ?? []), newVariant((s.variants?.length ?? 0) + 1)])),
       ];
   return h(
     'fieldset',

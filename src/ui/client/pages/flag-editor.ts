@@ -7,6 +7,7 @@ import type { Page, StoredFlag } from '../types.js';
 import { addButton, checkField, commaList, type EditorContext, field, issuesOf, rowButtons, textInput } from '../editor/form.js';
 import { contextNames } from '../editor/constraint-editor.js';
 import { strategyEditor } from '../editor/strategy-editor.js';
+import { newVariant, variantEditor } from '../editor/variant-editor.js';
 import { diffJson, formatChange } from '../../../cli/json-diff.js';
 import type { FlagDefinition, FlagEnvironment } from '../../../flags/schema.js';
 import { guardsPercentage, ownedStrategies } from '../../../flags/rollout-ownership.js';
@@ -102,6 +103,12 @@ export const flagEditorPage: Page = (main, ctx) => {
       addButton(editor, t('Add a strategy in {env}', { env }), () =>
         config.strategies.push({ name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'default', groupId: draft!.name }, constraints: [] }),
       ),
+      h('h3', {}, t('Variants in {env}', { env })),
+      h('p', { class: 'muted small' }, t('Served when the flag is on and the strategy that matched has no variants of its own.')),
+      config.variants.map((_, k) =>
+        variantEditor(editor, config.variants, k, `${path}.variants[${k}]`, t('variant {n} in {env}', { n: k + 1, env }), { overrides: true }),
+      ),
+      addButton(editor, t('Add a variant in {env}', { env }), () => config.variants.push(newVariant(config.variants.length + 1))),
     );
   };
 
@@ -163,6 +170,13 @@ export const flagEditorPage: Page = (main, ctx) => {
         t('Description'),
         'description',
         textInput(editor, draft.description ?? '', (v) => (draft!.description = v)),
+      ),
+      checkField(
+        editor,
+        t('Impression data: SDKs emit an impression event for every evaluation'),
+        'impressionData',
+        draft.impressionData,
+        (on) => (draft!.impressionData = on),
       ),
       h('h2', {}, t('Dependencies')),
       dependencyRows(),
