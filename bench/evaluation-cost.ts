@@ -11,7 +11,7 @@ import type { Context } from 'unleash-client';
 import { CompiledEngine } from '../src/evaluation/compiled/compiled-engine.js';
 import { contextSchema, toUnleashContext } from '../src/evaluation/context.js';
 import type { EvaluationEngine } from '../src/evaluation/flag-catalog.js';
-import { withDefaults } from '../src/evaluation/server-evaluation.js';
+import { fillDefaults } from '../src/evaluation/server-evaluation.js';
 import { SnapshotEngine } from '../src/evaluation/unleash-engine.js';
 import type { ClientFeature, ClientSegment } from '../src/flags/client-feature.js';
 import type { BenchContext } from './evaluation-requests.js';
@@ -51,7 +51,7 @@ function measure(engine: EvaluationEngine, contexts: Context[], rounds: number, 
 export function measureEvaluationCost(fixture: Fixture, benchContexts: BenchContext[], quick: boolean): EvaluationCost {
   const features = () => structuredClone(fixture.features) as unknown as ClientFeature[];
   const segments = () => structuredClone(fixture.segments) as unknown as ClientSegment[];
-  const contexts = benchContexts.map((c, n) => withDefaults(toUnleashContext(contextSchema.parse({ ...c, userId: String(n + 1) })), 'production'));
+  const contexts = benchContexts.map((c, n) => fillDefaults(toUnleashContext(contextSchema.parse({ ...c, userId: String(n + 1) })), 'production'));
   const rounds = quick ? 3 : 7;
   const compiled = measure(new CompiledEngine(features(), segments()), contexts, rounds, 0.3);
   const stock = measure(new SnapshotEngine(features(), segments()), contexts, rounds, 0.3);

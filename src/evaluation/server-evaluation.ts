@@ -137,13 +137,15 @@ function userHashes(context: Context): (field: string) => number | undefined {
   };
 }
 
-/** The context fields every evaluation gets unless the caller set them: the token's environment. */
-export function withDefaults(context: Context, env: string, remoteAddress?: string): Context {
-  return {
-    ...context,
-    environment: context.environment ?? env,
-    ...(context.remoteAddress === undefined && remoteAddress ? { remoteAddress } : {}),
-  };
+/**
+ * Fills in the context fields every evaluation gets unless the caller set them: the token's
+ * environment, and the request's address. In place: callers hand a context made for this request
+ * (toUnleashContext, plainStringsContext), which nothing else holds.
+ */
+export function fillDefaults(context: Context, env: string, remoteAddress?: string): Context {
+  if (context.environment === undefined) context.environment = env;
+  if (context.remoteAddress === undefined && remoteAddress) context.remoteAddress = remoteAddress;
+  return context;
 }
 
 /**

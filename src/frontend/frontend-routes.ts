@@ -7,7 +7,7 @@ import { clientAddress, contextFieldsSchema, contextSchema, toUnleashContext } f
 import type { Evaluation } from '../evaluation/evaluation.js';
 import type { EvaluationEngine } from '../evaluation/flag-catalog.js';
 import { JsonList, renderedOnce } from '../evaluation/rendered.js';
-import { sendJsonWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
+import { sendJsonWithEtag, fillDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 
 const TAG = 'Frontend API (browser SDKs)';
@@ -107,7 +107,7 @@ export function answerFrontend(
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
-  const context = withDefaults(requested, env, clientAddress(req.socket.remoteAddress));
+  const context = fillDefaults(requested, env, clientAddress(req.socket.remoteAddress));
   const evaluations = engine.evaluateAll(context);
   const toggles = toggleList();
   for (const e of evaluations) if (e.enabled) toggles.add(toggleJson(e));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Evaluation } from '../evaluation/evaluation.js';
 import { JsonList, pieceOf, renderedOnce } from '../evaluation/rendered.js';
-import { sendJsonWithEtag, withDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
+import { sendJsonWithEtag, fillDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { failure, parseOfrepContext, targetingKeyMissing, toOfrepSuccess } from './ofrep-response.js';
 
@@ -61,7 +61,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         const parsed = parseOfrepContext(body?.context);
         if (!parsed.ok) return { status: 400, body: failure(params.key, parsed.errorCode, parsed.errorDetails) };
         if (!engine.has(params.key)) return { status: 404, body: failure(params.key, 'FLAG_NOT_FOUND', `flag "${params.key}" does not exist`) };
-        const context = withDefaults(parsed.context, env);
+        const context = fillDefaults(parsed.context, env);
         if (engine.needsTargetingKey(params.key, context)) return { status: 400, body: targetingKeyMissing(params.key) };
         const result = engine.evaluate(params.key, context)!;
         evaluation.count(env, [result], context, engine);
@@ -89,7 +89,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         const { env, engine } = evaluation.admit(token);
         const parsed = parseOfrepContext(body?.context);
         if (!parsed.ok) return { status: 400, body: { errorCode: parsed.errorCode, errorDetails: parsed.errorDetails } };
-        const context = withDefaults(parsed.context, env);
+        const context = fillDefaults(parsed.context, env);
         // One pass over every flag (the context resolved once); a flag that needs an identity the context lacks is a failure instead.
         const all = engine.evaluateAll(context);
         const flags = flagList();
