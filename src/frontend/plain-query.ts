@@ -17,8 +17,8 @@ const PROPERTIES = 'properties[';
 
 /** qs's decoder (utf-8). */
 function decode(text: string): string {
-  if (text.indexOf('%') === -1) return text.indexOf('+') === -1 ? text : text.replace(/\+/g, ' ');
-  const spaced = text.replace(/\+/g, ' ');
+  const spaced = text.indexOf('+') === -1 ? text : text.replace(/\+/g, ' ');
+  if (spaced.indexOf('%') === -1) return spaced;
   try {
     return decodeURIComponent(spaced);
   } catch {
@@ -48,7 +48,7 @@ export function parsePlainQuery(query: string): Record<string, unknown> | undefi
     }
     if (!key.startsWith(PROPERTIES) || !key.endsWith(']')) return undefined;
     const name = key.slice(PROPERTIES.length, -1);
-    if (!plainName(name) || /^\d+$/.test(name)) return undefined;
+    if (!plainName(name) || isDigits(name)) return undefined;
     if (!properties) {
       if (Object.hasOwn(out, 'properties')) return undefined;
       out.properties = properties = {};
@@ -57,4 +57,12 @@ export function parsePlainQuery(query: string): Record<string, unknown> | undefi
     properties[name] = value;
   }
   return out;
+}
+
+function isDigits(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return name.length > 0;
 }
