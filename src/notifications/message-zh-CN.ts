@@ -1,6 +1,6 @@
 import type { Words } from '../policies/policy-words.js';
 import { count } from '../rollouts/units.js';
-import { reasonIn } from './message-lines.js';
+import { reasonIn } from '../rollouts/reason-wording.js';
 import { isRolloutEvent, type NotificationEvent, type RolloutEvent, type RolloutRef } from './events.js';
 import type { AlertEvent } from './published-events.js';
 
@@ -137,21 +137,7 @@ export const LINES_ZH: Readonly<Record<string, string>> = {
   'Reason: {reason}': '原因：{reason}',
   'Rollout {id} ({policy}) is {state} at {pct}%': '发布 {id}（{policy}）{state}，当前 {pct}%',
   'Switched off: {flags}': '已关闭：{flags}',
-  // The reasons the decision core words (src/rollouts/reason-wording.ts).
-  'paused by {name}: {comment}': '{name} 暂停了发布：{comment}',
-  'paused by {name}': '{name} 暂停了发布',
-  'rejected by {name}: {comment}': '{name} 驳回了审批：{comment}',
-  'rejected by {name}': '{name} 驳回了审批',
-  'aborted by {name}: {comment}': '{name} 中止了发布：{comment}',
-  'aborted by {name}': '{name} 中止了发布',
-  'rolled back by {name}: {comment}': '{name} 回滚了发布：{comment}',
-  'rolled back by {name}': '{name} 回滚了发布',
-  'rollback rule {rule} breached{where}: {metric} {value} over {samples}{watch}': '回滚规则 {rule} 被突破{where}：{metric} 为 {value}，基于 {samples}{watch}',
-  ' on {flag}': '（开关 {flag}）',
-  ' (during the {duration} watch after completion)': '（发生在完成后 {duration} 的观察期内）',
-  'gate {rule} failed beyond doubt: {metric} {value} over {samples}{bounds}': '闸门 {rule} 确定未通过：{metric} 为 {value}，基于 {samples}{bounds}',
-  ' (bounds {lower} to {upper} at {confidence}% confidence)': '（{confidence}% 置信区间 {lower} 至 {upper}）',
-  'the {pct}% step did not pass its gates within its maximum duration: {why}': '{pct}% 步在最长时长内未通过闸门：{why}',
+  // The controller's reasons are worded in src/rollouts/reason-wording-zh-CN.ts (shared with the dashboard and the report).
   'Approved by {by}: “{comment}”': '{by} 已批准：“{comment}”',
   'Approved by {by}': '{by} 已批准',
   'Starts in {duration}, at the first step of the policy {policy}': '{duration}后开始，从策略 {policy} 的第一步开始',
