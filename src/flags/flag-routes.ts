@@ -136,7 +136,7 @@ export function flagRoutes(flags: FlagService): RouteSpec[] {
         200: {
           description:
             'Imported. `kept` (only when there is any) lists, per flag or segment, what was kept as it came that a PUT or a flag file would refuse ' +
-            `(an unknown operator, a regular expression that does not compile, a missing segment, a name outside the authored rule), at most ${MAX_LISTED_KEPT}; ` +
+            `(an unknown operator, a regular expression that does not compile, a json payload that does not parse, a missing segment, a name outside the authored rule), at most ${MAX_LISTED_KEPT}; ` +
             '`unlisted` counts the rest.',
           schema: importAnswerSchema,
         },

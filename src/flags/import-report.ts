@@ -6,9 +6,10 @@ import { danglingInStrategies } from './segment-references.js';
 
 /**
  * What an import kept that authoring (a PUT, a flag file) would refuse: an operator this server does
- * not know, a regular expression that does not compile, a reference to a segment that does not
- * exist, a name outside the authored rule. Each is served as it came, and SDKs evaluate it as the
- * client specification says (such a constraint or strategy matches no one); the report tells the
+ * not know, a regular expression that does not compile, a json payload that does not parse, a
+ * reference to a segment that does not exist, a name outside the authored rule. Each is served as it
+ * came, and SDKs evaluate it as the client specification says (such a constraint or strategy matches
+ * no one; such a payload reaches the application as its text); the report tells the
  * importer which flags will need fixing before anyone can edit them here. Pure: computed from the
  * payload and the segments that exist.
  */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   authoredDependencySchema,
   authoredStrategySchema,
+  authoredVariantSchema,
   dependencySchema,
   flagNameSchema,
   segmentSchema,
@@ -16,7 +17,12 @@ import { uniqueNames } from '../validation/schema-errors.js';
  * the other. Fields Unleash adds that do not affect evaluation (createdAt, lastSeenAt, …) are ignored.
  * Held as it came (see Strictness in schema.ts): what authoring would refuse is kept and reported.
  */
-function importedFeatureSchemaOf(parts: { name: z.ZodType<string>; strategy: typeof strategySchema; dependency: typeof dependencySchema }) {
+function importedFeatureSchemaOf(parts: {
+  name: z.ZodType<string>;
+  strategy: typeof strategySchema;
+  variant: typeof variantSchema;
+  dependency: typeof dependencySchema;
+}) {
   return z.object({
     name: parts.name,
     type: z.string().min(1).default('release'),
@@ -30,7 +36,7 @@ function importedFeatureSchemaOf(parts: { name: z.ZodType<string>; strategy: typ
       .transform((v) => v ?? false),
     strategies: z.array(parts.strategy),
     variants: z
-      .array(variantSchema)
+      .array(parts.variant)
       .nullish()
       .transform((v) => v ?? []),
     dependencies: z
@@ -40,10 +46,20 @@ function importedFeatureSchemaOf(parts: { name: z.ZodType<string>; strategy: typ
   });
 }
 
-export const importedFeatureSchema = importedFeatureSchemaOf({ name: storedFlagNameSchema, strategy: strategySchema, dependency: dependencySchema });
+export const importedFeatureSchema = importedFeatureSchemaOf({
+  name: storedFlagNameSchema,
+  strategy: strategySchema,
+  variant: variantSchema,
+  dependency: dependencySchema,
+});
 
 /** The same feature as a person would have to write it: what it refuses in an imported one is what the import kept. */
-export const authoredFeatureSchema = importedFeatureSchemaOf({ name: flagNameSchema, strategy: authoredStrategySchema, dependency: authoredDependencySchema });
+export const authoredFeatureSchema = importedFeatureSchemaOf({
+  name: flagNameSchema,
+  strategy: authoredStrategySchema,
+  variant: authoredVariantSchema,
+  dependency: authoredDependencySchema,
+});
 
 export const importPayloadSchema = z
   .object({

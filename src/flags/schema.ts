@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isJsonText } from '../validation/json-text.js';
 import { fieldsValid, keyedUnion } from '../validation/schema-errors.js';
 import { flagNameSchema, storedFlagNameSchema } from './flag-name.js';
 import { MULTI_VALUE_OPERATORS, OPERATORS } from './operators.js';
@@ -21,7 +22,9 @@ export const MAX_OPERATOR_CHARS = 100;
 /**
  * Two strictnesses of one shape (docs/api.md, "Import"):
  * - `authored`: what a person writes (PUT, flag files). Only operators this server knows, only
- *   regular expressions that compile: a mistake is refused with its field path.
+ *   regular expressions that compile, only `json` payloads that parse (Unleash refuses the others
+ *   too; an SDK's variant.payload would hand the application text it cannot parse): a mistake is
+ *   refused with its field path.
  * - `held`: what is stored and served. An Unleash server hands SDKs operators added after this
  *   server was written and regular expressions that do not compile, and the client specification
  *   says SDKs evaluate such a constraint as false; an import keeps them as they came (and reports
@@ -65,25 +68,40 @@ function compiles(pattern: string): boolean {
   }
 }
 
-export const payloadSchema = z.object({
-  type: z.enum(['string', 'json', 'csv', 'number']),
-  value: z.string(),
-});
+function payloadSchemaOf(strictness: Strictness) {
+  return z
+    .object({
+      type: z.enum(['string', 'json', 'csv', 'number']),
+      value: z.string(),
+    })
+    .superRefine(
+      (p, ctx) => {
+        if (strictness === 'authored' && p.type === 'json' && !isJsonText(p.value)) {
+          ctx.addIssue({ code: 'custom', path: ['value'], message: 'not valid JSON (a payload of type "json" must parse as JSON)' });
+        }
+      },
+      { when: fieldsValid('type', 'value') },
+    );
+}
 
-const variantBase = {
-  name: z.string().min(1),
-  weight: z.number().int().min(0).max(1000),
-  weightType: z.enum(['variable', 'fix']).optional(),
-  stickiness: z.string().optional(),
-  payload: payloadSchema.optional(),
-};
+function variantBaseOf(strictness: Strictness) {
+  return {
+    name: z.string().min(1),
+    weight: z.number().int().min(0).max(1000),
+    weightType: z.enum(['variable', 'fix']).optional(),
+    stickiness: z.string().optional(),
+    payload: payloadSchemaOf(strictness).optional(),
+  };
+}
 
-export const strategyVariantSchema = z.object(variantBase);
+const strategyVariantSchemaOf = (strictness: Strictness) => z.object(variantBaseOf(strictness));
 
-export const variantSchema = z.object({
-  ...variantBase,
-  overrides: z.array(z.object({ contextName: z.string().min(1), values: z.array(z.string()) })).optional(),
-});
+function variantSchemaOf(strictness: Strictness) {
+  return z.object({
+    ...variantBaseOf(strictness),
+    overrides: z.array(z.object({ contextName: z.string().min(1), values: z.array(z.string()) })).optional(),
+  });
+}
 
 /**
  * Older exports carry numbers; SDKs call string methods on parameters (userIds.split), so every
@@ -102,7 +120,7 @@ function strategySchemaOf(strictness: Strictness) {
       parameters: z.record(z.string(), parameterValue).default({}),
       constraints: z.array(constraintSchemaOf(strictness)).default([]),
       segments: z.array(z.number().int()).optional(),
-      variants: z.array(strategyVariantSchema).optional(),
+      variants: z.array(strategyVariantSchemaOf(strictness)).optional(),
     })
     .superRefine(
       (s, ctx) => {
@@ -123,7 +141,7 @@ function flagEnvironmentSchemaOf(strictness: Strictness) {
   return z.object({
     enabled: z.boolean(),
     strategies: z.array(strategySchemaOf(strictness)).default([]),
-    variants: z.array(variantSchema).default([]),
+    variants: z.array(variantSchemaOf(strictness)).default([]),
   });
 }
 
@@ -164,11 +182,13 @@ export const strategySchema = strategySchemaOf('held');
 export const flagEnvironmentSchema = flagEnvironmentSchemaOf('held');
 export const segmentSchema = segmentSchemaOf('held');
 export const dependencySchema = dependencySchemaOf('held');
+export const variantSchema = variantSchemaOf('held');
 
 /** What a person writes (a flag file's segments; strategies and dependencies as an import would have to be authored). */
 export const authoredSegmentSchema = segmentSchemaOf('authored');
 export const authoredStrategySchema = strategySchemaOf('authored');
 export const authoredDependencySchema = dependencySchemaOf('authored');
+export const authoredVariantSchema = variantSchemaOf('authored');
 
 export const killSwitchSchema = z.object({
   reason: z.string(),

@@ -1,5 +1,5 @@
 import { english, type Words } from '../policies/policy-words.js';
-import { say, type Wording } from '../rollouts/reason-wording.js';
+import { reasonIn } from '../rollouts/reason-wording.js';
 import { count } from '../rollouts/units.js';
 import type { NotificationEvent } from './events.js';
 import { describeCheck } from './units.js';
@@ -30,9 +30,6 @@ const stateText = (state: string, w: Words) => w(state.replace(/_/g, ' '));
 function rolloutLine(r: { id: string; policy: string; state: string; percentage: number }, w: Words): string {
   return w('Rollout {id} ({policy}) is {state} at {pct}%', { id: r.id, policy: r.policy, state: stateText(r.state, w), pct: r.percentage });
 }
-
-/** A transition's reason in `w`'s language when the controller worded it; else as written. */
-export const reasonIn = (d: { reason: string; reasonWording?: Wording }, w: Words = english) => (d.reasonWording ? say(d.reasonWording, w) : d.reason);
 
 export function detailLines(e: NotificationEvent, w: Words = english): string[] {
   const check = (c: Parameters<typeof describeCheck>[0]) => describeCheck(c, w);

@@ -1,100 +1,11 @@
 import type { Words } from '../policies/policy-words.js';
-import { count } from '../rollouts/units.js';
-import { reasonIn } from './message-lines.js';
-import { isRolloutEvent, type NotificationEvent, type RolloutEvent, type RolloutRef } from './events.js';
-import type { AlertEvent } from './published-events.js';
 
 /**
- * Notifications in Simplified Chinese, for webhooks set to `language: "zh-CN"`: the headline, the
- * facts' labels and words, the links' labels, and the sentences of the lines under the headline
- * (LINES_ZH). What people and alerts wrote (reasons, comments, an alert's summary) stays as
+ * Notifications in Simplified Chinese, for webhooks set to `language: "zh-CN"`: the facts' labels
+ * and words, the links' labels, and the sentences of the headline (headline.ts, HEADLINES_ZH) and
+ * of the lines under it (message-lines.ts, LINES_ZH). What people and alerts wrote (reasons, comments, an alert's summary) stays as
  * written, and so does a rule in the policy's notation; numbers keep their units either way.
  */
-
-const STATES: Record<string, string> = {
-  scheduled: '已排期',
-  pending: '等待开始',
-  running: '进行中',
-  awaiting_approval: '等待审批',
-  paused: '已暂停',
-  completed: '已完成',
-  rolled_back: '已回滚',
-  aborted: '已中止',
-};
-export const stateZh = (state: string) => STATES[state] ?? state;
-
-const subjectOf = (r: RolloutRef) => (r.release ? `版本 ${r.release.name}` : r.flag);
-const ms = (v: number | null) => (v === null ? '未送达' : `${count(v)} ms`);
-
-function rolloutHeadline(e: RolloutEvent, w: Words): string {
-  const env = e.rollout.environment;
-  const what = `${env} 中的 ${subjectOf(e.rollout)}`;
-  switch (e.type) {
-    case 'rollout.started':
-      return `${e.details.startedBy} 开始了 ${what} 的发布，当前 ${e.details.percentage}%`;
-    case 'rollout.step_advanced':
-      return `${what} 已从 ${e.details.fromPercentage}% 推进到 ${e.details.toPercentage}%${e.details.step === e.details.steps ? '（最后一步）' : ''}`;
-    case 'rollout.awaiting_approval':
-      return (
-        `${what} 等待审批以进入 ${e.details.nextPercentage}%` + `（需要 ${e.details.roles.join(' 或 ') || '任何人'} 的 ${e.details.approvalsNeeded} 个批准）`
-      );
-    case 'rollout.gate_failing':
-      return `${what} 在 ${e.rollout.percentage}% 时闸门未通过`;
-    case 'rollout.paused':
-      return `${what} 已在 ${e.rollout.percentage}% 暂停：${reasonIn(e.details, w)}`;
-    case 'rollout.resumed':
-      return `${e.details.by} 已让 ${what} 在 ${e.rollout.percentage}% 继续`;
-    case 'rollout.rolled_back':
-      return `已回滚：${what} 在 ${e.rollout.percentage}% 时被关闭`;
-    case 'rollout.completed':
-      return `${what} 已在 ${e.details.percentage}% 完成`;
-    case 'rollout.aborted':
-      return `${what} 已在 ${e.rollout.percentage}% 中止：${reasonIn(e.details, w)}`;
-    case 'rollout.scheduled':
-      return `${e.details.by} 安排了 ${what} 的发布，开始时间 ${e.details.startAt}`;
-    case 'pipeline.promoted':
-      return `流水线 ${e.details.pipeline} 已将 ${subjectOf(e.rollout)} 从 ${e.details.fromEnvironment} 推进到 ${e.details.toEnvironment}`;
-  }
-}
-
-function alertHeadline(e: AlertEvent): string {
-  const { target, details } = e;
-  const flags = target.release ? `版本 ${target.release}（${target.flags.join(', ')}）` : target.flags.join(', ');
-  const what = `${target.environment} 中的 ${flags}`;
-  const at = target.rollout ? `，当前 ${target.rollout.percentage}%` : '';
-  switch (details.action) {
-    case 'kill':
-      return `告警 ${details.alertName} 触发紧急关闭：${what} 已关闭`;
-    case 'rollback':
-      return `告警 ${details.alertName} 触发回滚：${what} 已关闭${at}`;
-    case 'pause':
-      return `告警 ${details.alertName} 触发暂停：${what}${at}`;
-    case 'resume':
-      return `已继续：告警 ${details.alertName} 已恢复，${what} 继续发布${at}`;
-  }
-}
-
-/** The headline in Chinese: flag, environment and step as in English, in a Chinese sentence; `w` words a reason the controller wrote. */
-export function headlineZh(e: NotificationEvent, w: Words): string {
-  if (isRolloutEvent(e)) return rolloutHeadline(e, w);
-  switch (e.type) {
-    case 'flag.killed':
-      return `已紧急关闭：${e.details.actor} 关闭了 ${e.flag.environment} 中的 ${e.flag.name}`;
-    case 'flag.restored':
-      return `已恢复：${e.details.actor} 重新开启了 ${e.flag.environment} 中的 ${e.flag.name}`;
-    case 'alert.acted':
-      return alertHeadline(e);
-    case 'flag.drilled': {
-      const { instances, missing } = e.details;
-      const what = `${e.flag.environment} 中 ${e.flag.name} 的关闭演练`;
-      return missing === 0
-        ? `${what}：全部 ${count(instances)} 个 SDK 实例在 ${ms(e.details.ms.max)} 内确认`
-        : `${what}：${count(instances)} 个 SDK 实例中有 ${missing} 个从未确认`;
-    }
-    case 'webhook.test':
-      return `测试消息：Webhook ${e.webhook.id} 可以送达此频道`;
-  }
-}
 
 const LABELS: Record<string, string> = {
   Release: '版本',
@@ -119,9 +30,9 @@ export const labelZh = (label: string) => LABELS[label] ?? label;
 
 const ACTIONS: Record<string, string> = { kill: '紧急关闭', rollback: '回滚', pause: '暂停', resume: '继续' };
 
-/** A fact's value where it is a word of ours (a state, the kill switch, an action); names and numbers as they are. */
-export function factValueZh(label: string, value: string): string {
-  if (label === 'Step') return value.replace(/\((\w+)\)$/, (_m, state: string) => `（${stateZh(state)}）`);
+/** A fact's value where it is a word of ours (a state, in `w`'s words; the kill switch, an action); names and numbers as they are. */
+export function factValueZh(label: string, value: string, w: Words): string {
+  if (label === 'Step') return value.replace(/\((\w+)\)$/, (_m, state: string) => `（${w(state.replace(/_/g, ' '))}）`);
   if (label === 'Kill switch') return value === 'off' ? '关' : '开（下发为停用）';
   if (label === 'Action') return ACTIONS[value] ?? value;
   if (label === 'Confirmed') return value.replace(' of ', ' / ');
@@ -137,21 +48,7 @@ export const LINES_ZH: Readonly<Record<string, string>> = {
   'Reason: {reason}': '原因：{reason}',
   'Rollout {id} ({policy}) is {state} at {pct}%': '发布 {id}（{policy}）{state}，当前 {pct}%',
   'Switched off: {flags}': '已关闭：{flags}',
-  // The reasons the decision core words (src/rollouts/reason-wording.ts).
-  'paused by {name}: {comment}': '{name} 暂停了发布：{comment}',
-  'paused by {name}': '{name} 暂停了发布',
-  'rejected by {name}: {comment}': '{name} 驳回了审批：{comment}',
-  'rejected by {name}': '{name} 驳回了审批',
-  'aborted by {name}: {comment}': '{name} 中止了发布：{comment}',
-  'aborted by {name}': '{name} 中止了发布',
-  'rolled back by {name}: {comment}': '{name} 回滚了发布：{comment}',
-  'rolled back by {name}': '{name} 回滚了发布',
-  'rollback rule {rule} breached{where}: {metric} {value} over {samples}{watch}': '回滚规则 {rule} 被突破{where}：{metric} 为 {value}，基于 {samples}{watch}',
-  ' on {flag}': '（开关 {flag}）',
-  ' (during the {duration} watch after completion)': '（发生在完成后 {duration} 的观察期内）',
-  'gate {rule} failed beyond doubt: {metric} {value} over {samples}{bounds}': '闸门 {rule} 确定未通过：{metric} 为 {value}，基于 {samples}{bounds}',
-  ' (bounds {lower} to {upper} at {confidence}% confidence)': '（{confidence}% 置信区间 {lower} 至 {upper}）',
-  'the {pct}% step did not pass its gates within its maximum duration: {why}': '{pct}% 步在最长时长内未通过闸门：{why}',
+  // The controller's reasons are worded in src/rollouts/reason-wording-zh-CN.ts (shared with the dashboard and the report).
   'Approved by {by}: “{comment}”': '{by} 已批准：“{comment}”',
   'Approved by {by}': '{by} 已批准',
   'Starts in {duration}, at the first step of the policy {policy}': '{duration}后开始，从策略 {policy} 的第一步开始',
@@ -180,4 +77,41 @@ export const LINES_ZH: Readonly<Record<string, string>> = {
   '{hours} h {minutes} min': '{hours} 小时 {minutes} 分钟',
   '{days} days': '{days} 天',
   '{days} days {hours} h': '{days} 天 {hours} 小时',
+};
+
+/**
+ * The headlines (headline.ts): English template → Chinese. The placeholders are kept, but for the
+ * scheduled rollout's, which has always shown the start as stored (`startAt`) where the English
+ * shows it as set (`time`).
+ */
+export const HEADLINES_ZH: Readonly<Record<string, string>> = {
+  '{subject} in {env}': '{env} 中的 {subject}',
+  'release {name} ({flags})': '版本 {name}（{flags}）',
+  'Rollout of {what} started at {pct}% by {by}': '{by} 开始了 {what} 的发布，当前 {pct}%',
+  '{what} advanced {from}% → {to}%{last}': '{what} 已从 {from}% 推进到 {to}%{last}',
+  ' (the last step)': '（最后一步）',
+  '{what} is waiting for approval to go to {pct}% ({n} approval needed from {roles})': '{what} 等待审批以进入 {pct}%（需要 {roles} 的 {n} 个批准）',
+  '{what} is waiting for approval to go to {pct}% ({n} approvals needed from {roles})': '{what} 等待审批以进入 {pct}%（需要 {roles} 的 {n} 个批准）',
+  anyone: '任何人',
+  'Gates failing for {what} at {pct}%': '{what} 在 {pct}% 时闸门未通过',
+  '{what} paused at {pct}%: {reason}': '{what} 已在 {pct}% 暂停：{reason}',
+  '{what} resumed at {pct}% by {by}': '{by} 已让 {what} 在 {pct}% 继续',
+  'ROLLED BACK: {what} was switched off at {pct}%': '已回滚：{what} 在 {pct}% 时被关闭',
+  '{what} completed at {pct}%': '{what} 已在 {pct}% 完成',
+  '{what} aborted at {pct}%: {reason}': '{what} 已在 {pct}% 中止：{reason}',
+  // The start as stored (`startAt`), as this headline has always shown it; the English one shows it as set (`time`).
+  'Rollout of {what} scheduled to start at {time} by {by}': '{by} 安排了 {what} 的发布，开始时间 {startAt}',
+  '{subject} promoted from {from} to {to} by pipeline {pipeline}': '流水线 {pipeline} 已将 {subject} 从 {from} 推进到 {to}',
+  'KILLED: {what} was switched off by {by}': '已紧急关闭：{by} 关闭了 {what}',
+  'RESTORED: {what} was switched back on by {by}': '已恢复：{by} 重新开启了 {what}',
+  ' at {pct}%': '，当前 {pct}%',
+  'KILLED by alert {alert}: {what} was switched off': '告警 {alert} 触发紧急关闭：{what} 已关闭',
+  'ROLLED BACK by alert {alert}: {what} was switched off{at}': '告警 {alert} 触发回滚：{what} 已关闭{at}',
+  'Paused by alert {alert}: {what}{at}': '告警 {alert} 触发暂停：{what}{at}',
+  'Resumed: alert {alert} resolved, {what} goes on{at}': '已继续：告警 {alert} 已恢复，{what} 继续发布{at}',
+  'Kill drill of {flag} in {env}: all {n} SDK instance confirmed within {ms}': '{env} 中 {flag} 的关闭演练：全部 {n} 个 SDK 实例在 {ms} 内确认',
+  'Kill drill of {flag} in {env}: all {n} SDK instances confirmed within {ms}': '{env} 中 {flag} 的关闭演练：全部 {n} 个 SDK 实例在 {ms} 内确认',
+  'Kill drill of {flag} in {env}: {missing} of {n} SDK instance never confirmed': '{env} 中 {flag} 的关闭演练：{n} 个 SDK 实例中有 {missing} 个从未确认',
+  'Kill drill of {flag} in {env}: {missing} of {n} SDK instances never confirmed': '{env} 中 {flag} 的关闭演练：{n} 个 SDK 实例中有 {missing} 个从未确认',
+  'Test message: webhook {id} reaches this channel': '测试消息：Webhook {id} 可以送达此频道',
 };

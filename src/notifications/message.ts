@@ -1,11 +1,13 @@
-import { count, counted } from '../rollouts/units.js';
-import { isRolloutEvent, type FlagEvent, type NotificationEvent, type RolloutEvent, type RolloutRef } from './events.js';
+import { count } from '../rollouts/units.js';
+import { isRolloutEvent, type NotificationEvent } from './events.js';
 import { isAbsolute } from './links.js';
-import type { AlertEvent, DrillEvent } from './published-events.js';
 import { detailLines, msText } from './message-lines.js';
 import { messageWords } from './message-words.js';
-import { factValueZh, headlineZh, labelZh } from './message-zh-CN.js';
+import { factValueZh, labelZh } from './message-zh-CN.js';
+import { headline } from './headline.js';
 import type { MESSAGE_LANGUAGES } from './webhook-model.js';
+
+export { headline, timeText } from './headline.js';
 
 /**
  * The one place a notification's wording lives. Every chat format and the e-mail are drawn from
@@ -38,7 +40,7 @@ export type MessageLanguage = (typeof MESSAGE_LANGUAGES)[number];
 export function summarize(e: NotificationEvent, language: MessageLanguage = 'en'): Summary {
   const words = messageWords(language);
   const summary: Summary = {
-    title: headline(e),
+    title: headline(e, words),
     lines: detailLines(e, words),
     facts: factsOf(e),
     links: linksOf(e),
@@ -48,103 +50,9 @@ export function summarize(e: NotificationEvent, language: MessageLanguage = 'en'
   if (language === 'en') return summary;
   return {
     ...summary,
-    title: headlineZh(e, words),
-    facts: summary.facts.map((f) => ({ label: labelZh(f.label), value: factValueZh(f.label, f.value) })),
+    facts: summary.facts.map((f) => ({ label: labelZh(f.label), value: factValueZh(f.label, f.value, words) })),
     links: summary.links.map((l) => ({ ...l, label: labelZh(l.label) })),
   };
-}
-
-/** "2026-01-17T14:00:00+08:00" → "2026-01-17 14:00 UTC+08:00": the time as the person who set it wrote it, with its offset. */
-export function timeText(iso: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(iso);
-  if (!m) return iso;
-  return `${m[1]} ${m[2]} ${m[3] === 'Z' ? 'UTC' : `UTC${m[3]}`}`;
-}
-
-/** "checkout" or "release supplier (supplier-list, supplier-form)". */
-function alertSubject(t: AlertEvent['target']): string {
-  return t.release ? `release ${t.release} (${t.flags.join(', ')})` : t.flags.join(', ');
-}
-
-/** One sentence a person can read in a notification preview. Steps are named by their percentage and every number carries its unit. */
-export function headline(e: NotificationEvent): string {
-  if (isRolloutEvent(e)) return rolloutHeadline(e);
-  switch (e.type) {
-    case 'flag.killed':
-    case 'flag.restored':
-      return flagHeadline(e);
-    case 'alert.acted':
-      return alertHeadline(e);
-    case 'flag.drilled':
-      return drillHeadline(e);
-    case 'webhook.test':
-      return `Test message: webhook ${e.webhook.id} reaches this channel`;
-  }
-}
-
-/** What a rollout event is about: its flag, or a release by name. */
-const subjectOf = (r: RolloutRef) => (r.release ? `release ${r.release.name}` : r.flag);
-
-function rolloutHeadline(e: RolloutEvent): string {
-  const what = `${subjectOf(e.rollout)} in ${e.rollout.environment}`;
-  switch (e.type) {
-    case 'rollout.started':
-      return `Rollout of ${what} started at ${e.details.percentage}% by ${e.details.startedBy}`;
-    case 'rollout.step_advanced':
-      return `${what} advanced ${e.details.fromPercentage}% → ${e.details.toPercentage}%${e.details.step === e.details.steps ? ' (the last step)' : ''}`;
-    case 'rollout.awaiting_approval': {
-      const n = e.details.approvalsNeeded;
-      return (
-        `${what} is waiting for approval to go to ${e.details.nextPercentage}% ` +
-        `(${n} approval${n === 1 ? '' : 's'} needed from ${e.details.roles.join(' or ') || 'anyone'})`
-      );
-    }
-    case 'rollout.gate_failing':
-      return `Gates failing for ${what} at ${e.rollout.percentage}%`;
-    case 'rollout.paused':
-      return `${what} paused at ${e.rollout.percentage}%: ${e.details.reason}`;
-    case 'rollout.resumed':
-      return `${what} resumed at ${e.rollout.percentage}% by ${e.details.by}`;
-    case 'rollout.rolled_back':
-      return `ROLLED BACK: ${what} was switched off at ${e.rollout.percentage}%`;
-    case 'rollout.completed':
-      return `${what} completed at ${e.details.percentage}%`;
-    case 'rollout.aborted':
-      return `${what} aborted at ${e.rollout.percentage}%: ${e.details.reason}`;
-    case 'rollout.scheduled':
-      return `Rollout of ${what} scheduled to start at ${timeText(e.details.startAt)} by ${e.details.by}`;
-    case 'pipeline.promoted':
-      return `${subjectOf(e.rollout)} promoted from ${e.details.fromEnvironment} to ${e.details.toEnvironment} by pipeline ${e.details.pipeline}`;
-  }
-}
-
-function flagHeadline(e: FlagEvent): string {
-  const what = `${e.flag.name} in ${e.flag.environment}`;
-  return e.type === 'flag.killed' ? `KILLED: ${what} was switched off by ${e.details.actor}` : `RESTORED: ${what} was switched back on by ${e.details.actor}`;
-}
-
-function alertHeadline(e: AlertEvent): string {
-  const { target, details } = e;
-  const what = `${alertSubject(target)} in ${target.environment}`;
-  const at = target.rollout ? ` at ${target.rollout.percentage}%` : '';
-  switch (details.action) {
-    case 'kill':
-      return `KILLED by alert ${details.alertName}: ${what} was switched off`;
-    case 'rollback':
-      return `ROLLED BACK by alert ${details.alertName}: ${what} was switched off${at}`;
-    case 'pause':
-      return `Paused by alert ${details.alertName}: ${what}${at}`;
-    case 'resume':
-      return `Resumed: alert ${details.alertName} resolved, ${what} goes on${at}`;
-  }
-}
-
-function drillHeadline(e: DrillEvent): string {
-  const what = `${e.flag.name} in ${e.flag.environment}`;
-  const { instances, missing, ms } = e.details;
-  return missing === 0
-    ? `Kill drill of ${what}: all ${counted(instances, 'SDK instance')} confirmed within ${msText(ms.max)}`
-    : `Kill drill of ${what}: ${missing} of ${counted(instances, 'SDK instance')} never confirmed`;
 }
 
 /** The facts beside the message: for a rollout its policy and where it stands, for a flag its switch. */

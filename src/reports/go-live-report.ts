@@ -4,6 +4,7 @@ import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
 import { stateWords } from '../rollouts/state-words.js';
 import type { KillSwitch } from '../flags/schema.js';
+import type { Wording } from '../rollouts/reason-wording.js';
 import { causeText, endedAt, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
 import {
   english,
@@ -66,6 +67,8 @@ export interface Breach {
   sustainedFor?: string;
   requiredFor?: string;
   reason: string;
+  /** The reason's wording (reason-wording.ts), so a report in another language says it in that language; absent on older entries. */
+  reasonWording?: Wording;
   /** The cause in words, with units, bounds and samples. */
   text: string;
   test?: CheckResult['test'];
@@ -107,7 +110,7 @@ export interface GoLiveReport {
     windows?: string;
     killSwitches: string[];
   };
-  timeline: Array<{ at: string; from: RolloutState; to: RolloutState; percentage: number; actor: string; reason: string }>;
+  timeline: Array<{ at: string; from: RolloutState; to: RolloutState; percentage: number; actor: string; reason: string; reasonWording?: Wording }>;
   steps: StepSection[];
   approvals: ReportApproval[];
   breach?: Breach;
@@ -190,6 +193,7 @@ function findBreach(rollout: Rollout): Breach | undefined {
     ...(since ? { sustainedFor: humanDuration(Date.parse(t.at) - Date.parse(since)) } : {}),
     ...(rule && rule.for > 0 ? { requiredFor: formatDuration(rule.for) } : {}),
     reason: t.reason,
+    ...(t.reasonWording ? { reasonWording: t.reasonWording } : {}),
     text: causeText(cause),
     ...(cause.test ? { test: cause.test } : {}),
     alsoFailing: checks.filter((c) => c.verdict === 'fail' && c.rule !== cause.rule),
@@ -250,7 +254,15 @@ export function buildGoLiveReport(
       ...(windowsText(windows, words) ? { windows: windowsText(windows, words) } : {}),
       killSwitches: rollout.plan.killSwitches,
     },
-    timeline: rollout.history.map((t) => ({ at: t.at, from: t.from, to: t.to, percentage: t.percentage, actor: t.actor, reason: t.reason })),
+    timeline: rollout.history.map((t) => ({
+      at: t.at,
+      from: t.from,
+      to: t.to,
+      percentage: t.percentage,
+      actor: t.actor,
+      reason: t.reason,
+      ...(t.reasonWording ? { reasonWording: t.reasonWording } : {}),
+    })),
     steps: stepSections(rollout, now),
     approvals: rollout.approvals.map((a) => ({
       percentage: plans[a.step]?.percentage ?? Number.NaN,

@@ -1,5 +1,6 @@
 import type { GoLiveReport, StepSection } from './go-live-report.js';
 import { stateWords } from './go-live-report.js';
+import { reasonIn, type Wording } from '../rollouts/reason-wording.js';
 import { counted, shownVerdict } from '../rollouts/units.js';
 import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, VERDICT_WORDS, verdictWord } from './report-format.js';
 import { reportWords, unitsIn, type Words } from './report-language.js';
@@ -39,6 +40,9 @@ const verdict = (w: Words, v: keyof typeof VERDICT_WORDS, reason?: string) =>
 
 /** Free text the controller or a person wrote: as written, marked English on a report in another language. */
 const english = (w: Words, text: string) => (w.lang === 'en' ? e(text) : `<span lang="en">${e(text)}</span>`);
+
+/** A reason the controller worded, in the report's language; an older one, kept as text only, as written. */
+const reasonHtml = (w: Words, r: { reason: string; reasonWording?: Wording }) => (r.reasonWording ? e(reasonIn(r, w)) : english(w, r.reason));
 
 function stepBlock(step: StepSection, w: Words): string {
   const when = step.enteredAt
@@ -95,7 +99,7 @@ function breachSection(b: NonNullable<GoLiveReport['breach']>, w: Words): string
       ? `<li>${e(w('Exceeded for {time}', { time: b.sustainedFor }))}${b.requiredFor ? e(w(' (the rule allows {time})', { time: b.requiredFor })) : ''}</li>`
       : '') +
     (b.completedAt ? `<li>${e(w('During the watch after completion: the rollout had completed {at}', { at: formatTime(b.completedAt) }))}</li>` : '') +
-    `<li>${e(w('Kill switch flipped: {at}', { at: formatTime(b.at) }))}</li><li>${e(w('Controller’s reason: {reason}', { reason: '' }))}${english(w, b.reason)}</li></ul>` +
+    `<li>${e(w('Kill switch flipped: {at}', { at: formatTime(b.at) }))}</li><li>${e(w('Controller’s reason: {reason}', { reason: '' }))}${reasonHtml(w, b)}</li></ul>` +
     (b.alsoFailing.length
       ? `<p>${e(w('Other checks failing in the same analysis:'))}</p>` +
         table(
@@ -158,7 +162,7 @@ export function renderHtml(report: GoLiveReport, w: Words = reportWords()): stri
               e(`${w(stateWords(t.from))} → ${w(stateWords(t.to))}`),
               `${t.percentage}%`,
               e(t.actor),
-              english(w, t.reason),
+              reasonHtml(w, t),
             ]),
           )
         : `<p><em>${e(w('No transitions yet.'))}</em></p>`),

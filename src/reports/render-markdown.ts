@@ -1,5 +1,6 @@
 import type { GoLiveReport, StepSection } from './go-live-report.js';
 import { stateWords } from './go-live-report.js';
+import { reasonIn } from '../rollouts/reason-wording.js';
 import { counted, shownVerdict } from '../rollouts/units.js';
 import { formatCheckSamples, formatSamples, formatTime, formatValue, summaryRows, verdictWord } from './report-format.js';
 import { reportWords, unitsIn, type Words } from './report-language.js';
@@ -94,7 +95,11 @@ export function renderMarkdown(report: GoLiveReport, w: Words = reportWords()): 
     if (b.sustainedFor)
       out.push(`- ${w('Exceeded for {time}', { time: b.sustainedFor })}${b.requiredFor ? w(' (the rule allows {time})', { time: b.requiredFor }) : ''}`);
     if (b.completedAt) out.push(`- ${w('During the watch after completion: the rollout had completed {at}', { at: formatTime(b.completedAt) })}`);
-    out.push(`- ${w('Kill switch flipped: {at}', { at: formatTime(b.at) })}`, `- ${w("Controller's reason: {reason}", { reason: mdText(b.reason) })}`, '');
+    out.push(
+      `- ${w('Kill switch flipped: {at}', { at: formatTime(b.at) })}`,
+      `- ${w("Controller's reason: {reason}", { reason: mdText(reasonIn(b, w)) })}`,
+      '',
+    );
     if (b.alsoFailing.length) {
       out.push(w('Other checks failing in the same analysis:'), '');
       out.push(
@@ -132,7 +137,7 @@ export function renderMarkdown(report: GoLiveReport, w: Words = reportWords()): 
             `${w(stateWords(t.from))} → ${w(stateWords(t.to))}`,
             `${t.percentage}%`,
             mdText(t.actor),
-            mdText(t.reason),
+            mdText(reasonIn(t, w)),
           ]),
         )
       : `_${w('No transitions yet.')}_`,

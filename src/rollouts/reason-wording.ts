@@ -34,6 +34,10 @@ export function say(s: Wording, words: Words = english): string {
   return words(s.template, values);
 }
 
+/** A transition's reason in `words`' language when the controller worded it; else as written (older entries). */
+export const reasonIn = (d: { reason: string; reasonWording?: Wording }, words: Words = english): string =>
+  d.reasonWording ? say(d.reasonWording, words) : d.reason;
+
 /** A person's command with their optional comment: "paused by Rita: checkout errors". */
 export function commanded(by: string, comment: string | undefined, withComment: string, without: string): Wording {
   return comment ? wording(withComment, { name: by, comment }) : wording(without, { name: by });

@@ -50,6 +50,8 @@ export interface Ending {
   state: Extract<RolloutState, 'completed' | 'rolled_back' | 'aborted'>;
   at: string;
   reason: string;
+  /** The reason's wording (reason-wording.ts), for readers in another language; absent on older entries. */
+  reasonWording?: Transition['reasonWording'];
   by: string;
   cause?: Transition['cause'];
   /** The cause in words, with its unit: "error_rate(treatment) > 0.05 for 5m: 8% over 2,000 requests". */
@@ -205,6 +207,7 @@ function endingOf(r: Rollout): Ending | undefined {
     state: r.state,
     at: last?.at ?? r.updatedAt,
     reason: last?.reason ?? r.state.replace('_', ' '),
+    ...(last?.reasonWording ? { reasonWording: last.reasonWording } : {}),
     by: last?.actor ?? 'controller',
     ...(cause ? { cause, causeText: causeText(cause) } : {}),
     ...(completed ? { completedAt: completed.at } : {}),

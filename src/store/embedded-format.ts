@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { isJsonText } from '../validation/json-text.js';
 
 /**
  * The embedded store's files and how each is written and read, without I/O (docs/operations.md,
@@ -101,8 +102,8 @@ function parseRecord(text: string): Decoded<JournalRecord> {
 /** Format 1 had no checksum, so a document is at least checked to be JSON before it is served. */
 function unparsableDocument(r: JournalRecord): string | undefined {
   if (r.t !== 'c') return undefined;
-  for (const [collection, id, , json] of r.w) if (json !== null && !isJson(json)) return `document ${collection}/${id} is not JSON`;
-  for (const [log, seq, json] of r.a) if (!isJson(json)) return `log ${log} entry ${seq} is not JSON`;
+  for (const [collection, id, , json] of r.w) if (json !== null && !isJsonText(json)) return `document ${collection}/${id} is not JSON`;
+  for (const [log, seq, json] of r.a) if (!isJsonText(json)) return `log ${log} entry ${seq} is not JSON`;
   return undefined;
 }
 
@@ -138,10 +139,10 @@ export function decodeLegacySnapshot(text: string): Decoded<{ gen: number; state
   if (!parsed.success) return bad(`not a snapshot (${describeIssue(parsed.error)})`, 0);
   const { docs, logs } = parsed.data.state;
   for (const [collection, ids] of Object.entries(docs)) {
-    for (const [id, [, doc]] of Object.entries(ids)) if (!isJson(doc)) return bad(`document ${collection}/${id} is not JSON`, 0);
+    for (const [id, [, doc]] of Object.entries(ids)) if (!isJsonText(doc)) return bad(`document ${collection}/${id} is not JSON`, 0);
   }
   for (const [log, entries] of Object.entries(logs))
-    for (const [seq, entry] of entries) if (!isJson(entry)) return bad(`log ${log} entry ${seq} is not JSON`, 0);
+    for (const [seq, entry] of entries) if (!isJsonText(entry)) return bad(`log ${log} entry ${seq} is not JSON`, 0);
   return { ok: true, value: parsed.data };
 }
 
@@ -172,15 +173,6 @@ export function decodeHead(text: string): Decoded<Head> {
   }
   const parsed = headSchema.safeParse(json);
   return parsed.success ? { ok: true, value: { gen: parsed.data.gen, seq: parsed.data.seq } } : bad(`not a HEAD (${describeIssue(parsed.error)})`, 0);
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function describeIssue(error: z.ZodError): string {

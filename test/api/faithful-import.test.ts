@@ -145,6 +145,47 @@ describe('on Redis', () => {
     expect((await t.api('GET', '/api/admin/flags/authored')).status).toBe(404);
   });
 
+  it('a json payload that does not parse: refused by a PUT at its path (strategy and environment variants), kept by an import, reported and served as it came', async () => {
+    const broken = { type: 'json', value: '{"theme": dark}' };
+    const variant = { name: 'blue', weight: 1000, weightType: 'variable', stickiness: 'default', payload: broken };
+    const strategyVariant = { environments: { production: { enabled: true, strategies: [{ name: 'default', variants: [variant] }] } } };
+    const environmentVariant = { environments: { production: { enabled: true, strategies: [{ name: 'default' }], variants: [variant] } } };
+    const notJson = 'not valid JSON (a payload of type "json" must parse as JSON)';
+    for (const [body, path] of [
+      [strategyVariant, 'environments.production.strategies[0].variants[0].payload.value'],
+      [environmentVariant, 'environments.production.variants[0].payload.value'],
+    ] as const) {
+      const res = await t.api('PUT', '/api/admin/flags/json-authored', body);
+      expect(res.status, path).toBe(400);
+      expect(res.body.message, path).toContain(`${path}: ${notJson}`);
+      expect(res.body.details.issues, path).toContainEqual(expect.objectContaining({ path }));
+    }
+    expect((await t.api('GET', '/api/admin/flags/json-authored')).status).toBe(404);
+    // The same flag with JSON that parses is written.
+    const fixed = {
+      environments: {
+        production: { ...environmentVariant.environments.production, variants: [{ ...variant, payload: { type: 'json', value: '{"theme": "dark"}' } }] },
+      },
+    };
+    expect((await t.api('PUT', '/api/admin/flags/json-authored', fixed)).status).toBe(201);
+
+    const res = await t.api('POST', '/api/admin/environments/production/import', {
+      features: [
+        { name: 'json-in-strategy', enabled: true, strategies: [{ name: 'default', variants: [variant] }], variants: [] },
+        { name: 'json-in-environment', enabled: true, strategies: [{ name: 'default' }], variants: [variant] },
+      ],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.kept).toEqual([
+      { flag: 'json-in-strategy', path: 'features[0].strategies[0].variants[0].payload.value', problem: notJson },
+      { flag: 'json-in-environment', path: 'features[1].variants[0].payload.value', problem: notJson },
+    ]);
+    const served = (await clientGet(t, client, '/api/client/features', SPEC)).body.features;
+    const byName = (name: string) => served.find((f: { name: string }) => f.name === name);
+    expect(byName('json-in-strategy').strategies[0].variants[0].payload).toEqual(broken);
+    expect(byName('json-in-environment').variants[0].payload).toEqual(broken);
+  });
+
   it('an imported flag with such a value can be read, killed, restored and deleted, but not rewritten until fixed', async () => {
     const route = `/api/admin/flags/${encodeURIComponent('kept-regex')}`;
     const read = await t.api('GET', route);
@@ -258,6 +299,22 @@ flags:
     expect(found.slice(1)).toEqual([
       'flags[0].environments.production.strategies[0].constraints[0].value: not a valid regular expression',
       `flags[1].name: ${AUTHORED_NAME}`,
+    ]);
+  });
+
+  it('refuse a json payload that does not parse, in a strategy variant and an environment variant, each by its path', () => {
+    const text = `
+flags:
+  - name: checkout
+    environments:
+      production:
+        enabled: true
+        strategies: [{ name: default, variants: [{ name: a, weight: 1000, payload: { type: json, value: "{oops" } }] }]
+        variants: [{ name: b, weight: 1000, payload: { type: json, value: "" } }, { name: c, weight: 0, payload: { type: string, value: "{oops" } }]
+`;
+    expect(problems(text)).toEqual([
+      'flags[0].environments.production.strategies[0].variants[0].payload.value: not valid JSON (a payload of type "json" must parse as JSON)',
+      'flags[0].environments.production.variants[0].payload.value: not valid JSON (a payload of type "json" must parse as JSON)',
     ]);
   });
 });

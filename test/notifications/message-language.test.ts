@@ -6,7 +6,7 @@ import { summarize } from '../../src/notifications/message.js';
 import { httpPlan } from '../../src/notifications/payloads.js';
 import { putWebhookSchema } from '../../src/notifications/webhook-model.js';
 import { pipelinePromotedEvent, rolloutScheduledEvent, type NotificationEvent } from '../../src/notifications/events.js';
-import { LINES_ZH } from '../../src/notifications/message-zh-CN.js';
+import { HEADLINES_ZH, LINES_ZH } from '../../src/notifications/message-zh-CN.js';
 import { say } from '../../src/rollouts/reason-wording.js';
 import { testEvent } from '../../src/notifications/published-events.js';
 import dashboardZhCN from '../../src/ui/client/locales/zh-CN.js';
@@ -138,6 +138,17 @@ describe('notification language', () => {
         .sort()
         .join();
     expect(Object.entries(LINES_ZH).filter(([en, zh]) => placeholders(en) !== placeholders(zh))).toEqual([]);
+  });
+
+  it('every headline template has its Chinese, with the same placeholders (the scheduled start as stored, as before)', () => {
+    const templates = [...readFileSync('src/notifications/headline.ts', 'utf8').matchAll(/\bw\(\s*'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1]!);
+    expect(templates.length).toBeGreaterThan(25);
+    const catalog = { ...dashboardZhCN, ...LINES_ZH, ...HEADLINES_ZH };
+    expect(templates.filter((t) => !(t in catalog))).toEqual([]);
+    const names = (text: string) => [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort().join();
+    expect(Object.entries(HEADLINES_ZH).filter(([en, zh]) => names(en) !== names(zh))).toEqual([
+      ['Rollout of {what} scheduled to start at {time} by {by}', '{by} 安排了 {what} 的发布，开始时间 {startAt}'],
+    ]);
   });
 
   it('English by default, unchanged', () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildGoLiveReport } from '../../src/reports/go-live-report.js';
 import { renderHtml } from '../../src/reports/render-html.js';
-import { renderMarkdown } from '../../src/reports/render-markdown.js';
+import { mdText, renderMarkdown } from '../../src/reports/render-markdown.js';
 import { reportWords } from '../../src/reports/report-language.js';
 import reportZhCN from '../../src/reports/report-zh-CN.js';
 import { at, MINUTE } from '../unit/decide-fixtures.js';
@@ -40,6 +40,22 @@ describe('the go-live report in zh-CN', () => {
     expect(html).toContain('<code>error_rate(treatment) &gt; 0.05 for 5m</code>');
     expect(html).toMatch(/<p class="outcome rolled_back"><span lang="en">Rolled back at 1%/);
     expect(html).not.toContain('Breach that caused');
+  });
+
+  it("the controller's reasons in Chinese, worded as notifications word them; a reason recorded as text only stays as written", () => {
+    const rollout = rolledBackRollout();
+    const sentence = '回滚规则 error_rate(treatment) > 0.05 for 5m 被突破：error_rate 为 8%，基于 2,000 次请求';
+    const md = renderMarkdown(buildGoLiveReport(rollout, noAudit, NOW), zh);
+    expect(md).toContain(`| 进行中 → 已回滚 | 1% | controller | ${mdText(sentence)} |`);
+    expect(md).toContain(`控制器给出的原因：${mdText(sentence)}`);
+    const html = renderHtml(buildGoLiveReport(rollout, noAudit, NOW), zh);
+    expect(html).toContain('控制器给出的原因：回滚规则 error_rate(treatment) &gt; 0.05 for 5m 被突破');
+    expect(html).not.toContain('breached: error_rate');
+    // An entry from before reasons were worded: its text, marked English.
+    const older = { ...rollout, history: rollout.history.map(({ reasonWording: _w, ...t }) => t) };
+    expect(renderHtml(buildGoLiveReport(older, noAudit, NOW), zh)).toContain(
+      '<span lang="en">rollback rule error_rate(treatment) &gt; 0.05 for 5m breached: error_rate 8% over 2,000 requests</span>',
+    );
   });
 
   it("the plan's sentences in Chinese too, in the dashboard's words (one catalog for the policy's wording)", () => {

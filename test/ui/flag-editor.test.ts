@@ -204,6 +204,15 @@ describe('flag editor in Chromium', { timeout: 90_000 }, () => {
       `  ~ ${VARIANT}.payload.value: "{\\"color\\":\\"red\\"}" → "{\\"color\\":\\"crimson\\"}"`,
     );
     await screenshot(page, 'flag-editor-07-variant-diff');
+    // A json payload that does not parse is the API's to refuse (as Unleash does), shown at the payload.
+    await at(page, `${VARIANT}.payload.value`).fill('{"color":');
+    await page.getByRole('button', { name: 'Review changes' }).click();
+    await page.getByRole('button', { name: 'Save flag' }).click();
+    await expect
+      .poll(() => page.locator(`[data-issue-path="${VARIANT}.payload.value"]`).textContent(), POLL)
+      .toBe('not valid JSON (a payload of type "json" must parse as JSON)');
+    expect(await at(page, `${VARIANT}.payload.value`).getAttribute('aria-invalid')).toBe('true');
+    expect((await expectStatus(t, 200, 'GET', '/api/admin/flags/ui-variants')).environments.production.variants[0].payload.value).toBe('{"color":"red"}');
 
     // In Chinese, the variant's fields, its override and their buttons are the catalog's.
     await page.evaluate(() => localStorage.setItem('rollout-controller.locale', 'zh-CN'));

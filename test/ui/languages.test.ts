@@ -208,4 +208,25 @@ describe('the dashboard in both languages', { timeout: 120_000 }, () => {
     await page.getByRole('dialog').waitFor({ state: 'detached' });
     await close();
   });
+
+  it("the controller's reasons in the history follow the language (a comment as typed), and switching clears the status line", async () => {
+    const { page, problems, close } = await signedIn('en-US');
+    await show(page, `#/rollouts/${encodeURIComponent(rolloutId)}`);
+    await page.locator('[data-action="pause"]').click();
+    await page.locator('#confirm-text').fill('checkout errors spike');
+    await page.getByRole('dialog').locator('button[value="confirm"]').click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 10_000 }).toBe(`Paused: ${flag} in ${ENV}`);
+    const history = page.locator('.history');
+    await expect.poll(() => history.innerText(), { timeout: 10_000 }).toMatch(/paused by bootstrap admin: checkout errors spike/);
+    await page.locator('#language').selectOption('zh-CN');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    // The line said what was done in English; it is not left standing on a Chinese page.
+    expect(await page.locator('#status').textContent()).toBe('');
+    await expect.poll(() => history.innerText(), { timeout: 10_000 }).toMatch(/bootstrap admin 暂停了发布：checkout errors spike/);
+    expect(await history.innerText()).not.toContain('paused by');
+    // The comment is the person's text: marked as data, not as UI text left in English.
+    expect(await history.locator('.reason [data-raw]').allTextContents()).toContain('checkout errors spike');
+    expect(problems).toEqual([]);
+    await close();
+  });
 });

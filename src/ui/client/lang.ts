@@ -1,5 +1,8 @@
-import { h } from './dom.js';
+import type { Wording } from '../../rollouts/reason-wording.js';
+import { countedInWords } from '../../rollouts/units.js';
+import { type Child, h } from './dom.js';
 import { LOCALES, type Locale, locale, setLocale, t } from './i18n.js';
+import { clearStatus } from './status.js';
 
 /**
  * The language on the page itself: data shown as it is (names, ids, codes) is marked so that
@@ -18,6 +21,28 @@ export function fromServer(text: string, tag: 'span' | 'p' | 'div' = 'span'): HT
   return h(tag, { lang: 'en' }, text);
 }
 
+/**
+ * A reason the controller wrote into a rollout's history: in the page's language when it was worded
+ * (reason-wording.ts, the same sentences as notifications and the report), with names, comments and
+ * rules marked as data; an older entry, kept as text only, as the controller wrote it.
+ */
+export function controllerReason(d: { reason: string; reasonWording?: Wording }): HTMLElement {
+  return d.reasonWording ? h('span', { class: 'reason' }, wordedParts(d.reasonWording)) : fromServer(d.reason);
+}
+
+function wordedParts(s: Wording): Child[] {
+  return t(s.template)
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      const v = name === undefined ? undefined : s.values[name];
+      if (v === undefined) return part;
+      if (typeof v === 'number') return String(v);
+      if (typeof v === 'string') return v ? raw(v) : '';
+      return 'units' in v ? countedInWords(v.units, t) : wordedParts(v);
+    });
+}
+
 const NAMES: Record<Locale, string> = { en: 'English', 'zh-CN': '简体中文' };
 
 /** Texts of the static page (index.html) carry their English in data-t and are filled in the current language. */
@@ -29,7 +54,7 @@ export function localizeShell(): void {
   document.querySelector('#nav')?.setAttribute('aria-label', t('Main'));
 }
 
-/** The top bar's language picker: each language named in itself; choosing one redraws the page. */
+/** The top bar's language picker: each language named in itself; choosing one redraws the page and clears the status line. */
 export function languageSwitch(redraw: () => void): HTMLElement {
   const select = h(
     'select',
@@ -39,6 +64,7 @@ export function languageSwitch(redraw: () => void): HTMLElement {
   select.addEventListener('change', () => {
     setLocale(select.value as Locale);
     localizeShell();
+    clearStatus();
     select.setAttribute('aria-label', t('Language'));
     redraw();
   });

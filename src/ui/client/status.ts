@@ -27,7 +27,14 @@ export function showError(err: unknown): void {
 
 /** A poll succeeded again: an error shown earlier is no longer true. */
 export function clearError(): void {
-  if (lastKind !== 'error') return;
+  if (lastKind === 'error') clearStatus();
+}
+
+/**
+ * The language changed: a line written in the other language is cleared rather than left half
+ * translated (it was filled with its values when written); the next poll shows a current error again.
+ */
+export function clearStatus(): void {
   lastKind = undefined;
   region().className = 'status';
   region().textContent = '';

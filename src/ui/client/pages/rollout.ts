@@ -2,7 +2,7 @@ import { rolloutActions } from '../actions.js';
 import { downloadFrom } from '../download.js';
 import { h, render, type Child } from '../dom.js';
 import { locale, t } from '../i18n.js';
-import { fromServer, raw } from '../lang.js';
+import { controllerReason, fromServer, raw } from '../lang.js';
 import { countedText, dateTime, metricValue, ruleLabel, samplesText, stateLabel, verdictLabel } from '../format.js';
 import { judgedOnText, shownVerdict } from '../../../rollouts/units.js';
 import { live } from '../live.js';
@@ -89,14 +89,7 @@ function historyTable(r: Rollout): HTMLElement {
     caption: t('History: every transition with the values behind it'),
     columns: [t('When'), t('Transition'), t('Percentage'), t('Why'), t('By'), t('Values')],
     rows: [...r.history].reverse().map((tr) => ({
-      cells: [
-        dateTime(tr.at),
-        `${stateLabel(tr.from)} → ${stateLabel(tr.to)}`,
-        `${tr.percentage}%`,
-        fromServer(tr.reason),
-        raw(tr.actor),
-        transitionValues(tr),
-      ],
+      cells: [dateTime(tr.at), `${stateLabel(tr.from)} → ${stateLabel(tr.to)}`, `${tr.percentage}%`, controllerReason(tr), raw(tr.actor), transitionValues(tr)],
     })),
   });
 }
@@ -146,7 +139,7 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
       { id: 'ended-title' },
       t(`${ended.state === 'completed' ? 'Completed' : ended.state === 'rolled_back' ? 'Rolled back' : 'Aborted'} on {when}`, { when: dateTime(ended.at) }),
     ),
-    h('p', {}, h('strong', {}, t('Why: ')), fromServer(ended.reason), ` (${t('by')} `, raw(ended.by), ')'),
+    h('p', {}, h('strong', {}, t('Why: ')), controllerReason(ended), ` (${t('by')} `, raw(ended.by), ')'),
     ended.causeText ? h('p', { class: 'cause' }, h('strong', {}, t('Cause: ')), fromServer(ended.causeText)) : null,
     r.status.nextSteps.length
       ? h(

@@ -1,0 +1,21 @@
+/**
+ * The reasons the decision core words (reason-wording.ts) in Simplified Chinese: English template →
+ * translation, placeholders kept. One source for each sentence: the dashboard's catalog takes these
+ * in, and notifications and the go-live report take them from there.
+ */
+export const REASONS_ZH_CN: Readonly<Record<string, string>> = {
+  'paused by {name}: {comment}': '{name} 暂停了发布：{comment}',
+  'paused by {name}': '{name} 暂停了发布',
+  'rejected by {name}: {comment}': '{name} 驳回了审批：{comment}',
+  'rejected by {name}': '{name} 驳回了审批',
+  'aborted by {name}: {comment}': '{name} 中止了发布：{comment}',
+  'aborted by {name}': '{name} 中止了发布',
+  'rolled back by {name}: {comment}': '{name} 回滚了发布：{comment}',
+  'rolled back by {name}': '{name} 回滚了发布',
+  'rollback rule {rule} breached{where}: {metric} {value} over {samples}{watch}': '回滚规则 {rule} 被突破{where}：{metric} 为 {value}，基于 {samples}{watch}',
+  ' on {flag}': '（开关 {flag}）',
+  ' (during the {duration} watch after completion)': '（发生在完成后 {duration} 的观察期内）',
+  'gate {rule} failed beyond doubt: {metric} {value} over {samples}{bounds}': '闸门 {rule} 确定未通过：{metric} 为 {value}，基于 {samples}{bounds}',
+  ' (bounds {lower} to {upper} at {confidence}% confidence)': '（{confidence}% 置信区间 {lower} 至 {upper}）',
+  'the {pct}% step did not pass its gates within its maximum duration: {why}': '{pct}% 步在最长时长内未通过闸门：{why}',
+};
