@@ -72,13 +72,8 @@ function rolloutHeadline(e: RolloutEvent, w: Words): string {
     case 'rollout.aborted':
       return w('{what} aborted at {pct}%: {reason}', { what, pct, reason: reasonIn(e.details, w) });
     case 'rollout.scheduled':
-      // `time` is the start as its setter wrote it, with the offset; `startAt` the stored timestamp (the Chinese headline's, as it has always been).
-      return w('Rollout of {what} scheduled to start at {time} by {by}', {
-        what,
-        time: timeText(e.details.startAt),
-        startAt: e.details.startAt,
-        by: e.details.by,
-      });
+      // `time` is the start as its setter wrote it, with the offset, in either language.
+      return w('Rollout of {what} scheduled to start at {time} by {by}', { what, time: timeText(e.details.startAt), by: e.details.by });
     case 'pipeline.promoted':
       return w('{subject} promoted from {from} to {to} by pipeline {pipeline}', {
         subject: subjectOf(e.rollout, w),

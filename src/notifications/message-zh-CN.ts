@@ -80,9 +80,7 @@ export const LINES_ZH: Readonly<Record<string, string>> = {
 };
 
 /**
- * The headlines (headline.ts): English template → Chinese. The placeholders are kept, but for the
- * scheduled rollout's, which has always shown the start as stored (`startAt`) where the English
- * shows it as set (`time`).
+ * The headlines (headline.ts): English template → Chinese, with the same placeholders.
  */
 export const HEADLINES_ZH: Readonly<Record<string, string>> = {
   '{subject} in {env}': '{env} 中的 {subject}',
@@ -99,8 +97,7 @@ export const HEADLINES_ZH: Readonly<Record<string, string>> = {
   'ROLLED BACK: {what} was switched off at {pct}%': '已回滚：{what} 在 {pct}% 时被关闭',
   '{what} completed at {pct}%': '{what} 已在 {pct}% 完成',
   '{what} aborted at {pct}%: {reason}': '{what} 已在 {pct}% 中止：{reason}',
-  // The start as stored (`startAt`), as this headline has always shown it; the English one shows it as set (`time`).
-  'Rollout of {what} scheduled to start at {time} by {by}': '{by} 安排了 {what} 的发布，开始时间 {startAt}',
+  'Rollout of {what} scheduled to start at {time} by {by}': '{by} 安排了 {what} 的发布，开始时间 {time}',
   '{subject} promoted from {from} to {to} by pipeline {pipeline}': '流水线 {pipeline} 已将 {subject} 从 {from} 推进到 {to}',
   'KILLED: {what} was switched off by {by}': '已紧急关闭：{by} 关闭了 {what}',
   'RESTORED: {what} was switched back on by {by}': '已恢复：{by} 重新开启了 {what}',
