@@ -19,7 +19,9 @@ export interface ControllerProcess {
  */
 export async function spawnController(env: Record<string, string>, timeoutMs = 20_000, args: string[] = []): Promise<ControllerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  // CONTROLLER_NODE_ARGS: Node options for the controller process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a bench run (docs/performance.md).
+  const nodeArgs = process.env.CONTROLLER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ENVIRONMENTS_FILE: testEnvironmentsFile(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
