@@ -27,6 +27,8 @@ export class PipelineRunner {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly listeners = new Set<PipelineListener>();
+  /** Runs seen completed or stopped, by id, at the version they were seen at: not read again while it stays. */
+  private readonly finished = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -61,14 +63,29 @@ export class PipelineRunner {
   async tick(): Promise<void> {
     const lease = await this.store.acquireLease(PIPELINE_LEASE, this.opts.replicaId, Math.max(5_000, this.opts.tickMs * 5)).catch(() => null);
     if (!lease) return;
-    for (const doc of await this.store.list<PipelineRun>(PIPELINE_RUNS)) {
-      if (doc.value.state !== 'running') continue;
+    for (const doc of await this.runningRuns()) {
       try {
         await this.advance(doc.value, doc.version);
       } catch (err) {
         this.logger.error({ run: doc.value.id, pipeline: doc.value.pipeline, err: String(err) }, 'pipeline run not advanced');
       }
     }
+  }
+
+  /**
+   * The runs still running. Finished runs pile up over the months and never change again, so a
+   * tick lists versions and reads only the runs it has not seen finished at their version.
+   */
+  private async runningRuns(): Promise<Array<{ value: PipelineRun; version: number }>> {
+    const versions = await this.store.versions(PIPELINE_RUNS);
+    for (const id of this.finished.keys()) if (!versions.has(id)) this.finished.delete(id);
+    const unread = [...versions].filter(([id, version]) => this.finished.get(id) !== version).map(([id]) => id);
+    const docs = unread.length > 0 ? await this.store.getMany<PipelineRun>(PIPELINE_RUNS, unread) : [];
+    return docs.filter((doc) => {
+      if (doc.value.state === 'running') return true;
+      this.finished.set(doc.id, doc.version);
+      return false;
+    });
   }
 
   private async advance(run: PipelineRun, version: number): Promise<void> {
