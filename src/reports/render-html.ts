@@ -35,8 +35,8 @@ function table(header: string[], rows: string[][]): string {
 }
 
 const code = (text: string) => `<code>${e(text)}</code>`;
-const verdict = (w: Words, v: keyof typeof VERDICT_WORDS, reason?: string) =>
-  `<span class="${v}">${e(verdictWord(v, w))}</span>${reason ? ` ${english(w, reason)}` : ''}`;
+const verdict = (w: Words, v: keyof typeof VERDICT_WORDS, check: { reason?: string; reasonWording?: Wording } = {}) =>
+  `<span class="${v}">${e(verdictWord(v, w))}</span>${check.reason ? ` ${reasonHtml(w, { reason: check.reason, reasonWording: check.reasonWording })}` : ''}`;
 
 /** Free text the controller or a person wrote: as written, marked English on a report in another language. */
 const english = (w: Words, text: string) => (w.lang === 'en' ? e(text) : `<span lang="en">${e(text)}</span>`);
@@ -65,7 +65,7 @@ function stepBlock(step: StepSection, w: Words): string {
       e(unitsIn(w, formatValue(g.metric, g.value))),
       e(unitsIn(w, formatValue(g.metric, g.threshold))),
       e(unitsIn(w, formatCheckSamples(g.metric, g.samples))),
-      verdict(w, shownVerdict(g), g.reason),
+      verdict(w, shownVerdict(g), g),
     ]),
   );
   const evidence = rows.length

@@ -52,7 +52,7 @@ function stepBlock(step: StepSection, w: Words): string {
       unitsIn(w, formatValue(g.metric, g.value)),
       unitsIn(w, formatValue(g.metric, g.threshold)),
       unitsIn(w, formatCheckSamples(g.metric, g.samples)),
-      `**${verdictWord(shownVerdict(g), w)}**${g.reason ? ` ${mdText(g.reason)}` : ''}`,
+      `**${verdictWord(shownVerdict(g), w)}**${g.reason ? ` ${mdText(reasonIn({ reason: g.reason, reasonWording: g.reasonWording }, w))}` : ''}`,
     ]),
   );
   lines.push(

@@ -7,6 +7,7 @@ import { isFinal, isWatching, rolloutFlags } from './rollout-model.js';
 import { abortedBy, gateFailedBeyondDoubt, pausedBy, rejectedBy, rolledBackBy, ruleBreached, say, timedOut, type Wording } from './reason-wording.js';
 import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
 import { judgeStep } from './judge-step.js';
+import { goNoGo, metricsUnavailable, stepJustStarted, stepRestartedOnResume, worded } from './verdict-wording.js';
 
 /**
  * The decision core: what a rollout does next, given what it was asked to consider and the time.
@@ -33,7 +34,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
     case 'provider-error': {
       const next = { ...r, lastEvaluatedAt: at, checks: { ...r.checks, providerErrors: r.checks.providerErrors + 1, inconclusive: r.checks.inconclusive + 1 } };
       // Without data nothing is known about the step: it can neither advance nor stay "healthy".
-      if (next.state === 'running' || next.state === 'awaiting_approval') next.stepVerdict = { kind: 'waiting', reason: `metrics unavailable: ${input.error}` };
+      if (next.state === 'running' || next.state === 'awaiting_approval') next.stepVerdict = { kind: 'waiting', ...worded(metricsUnavailable(input.error)) };
       return progress(next, now, 'controller');
     }
     case 'approve': {
@@ -66,7 +67,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
           stepStartedAt: at,
           stepTotals: undefined,
           trafficSettledAt: undefined,
-          stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' },
+          stepVerdict: { kind: 'waiting', ...worded(stepRestartedOnResume()) },
         },
         to,
         now,
@@ -167,7 +168,7 @@ function progress(r: Rollout, now: Date, actor: string, samples?: Transition['sa
       if (r.stepVerdict.kind !== 'healthy') {
         const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
         if (elapsed < plan.maxDurationMs) return decided(r, []);
-        return decided(pause(r, now, timedOut(plan.percentage, r.stepVerdict.reason), actor), []);
+        return decided(pause(r, now, timedOut(plan.percentage, r.stepVerdict.reasonWording ?? r.stepVerdict.reason), actor), []);
       }
       if (r.stepIndex === plans.length - 1) return decided(complete(r, now, actor, samples), []);
       return advanceOrWait(r, plans, now, actor, samples);
@@ -197,7 +198,7 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
     // The Go/No-Go: a first step that asks for approval serves nothing until it is given.
     const reason = first ? `Go/No-Go: ${needed}; serving nothing until then` : `the ${plans[r.stepIndex]!.percentage}% step is healthy; ${needed}`;
     const waiting = transition(r, 'awaiting_approval', now, reason, actor, first ? {} : { gates: r.gates, samples });
-    return decided(first ? { ...waiting, stepVerdict: { kind: 'waiting', reason: `Go/No-Go: approval for ${nextPlan.percentage}%` } } : waiting, []);
+    return decided(first ? { ...waiting, stepVerdict: { kind: 'waiting', ...worded(goNoGo(nextPlan.percentage)) } } : waiting, []);
   }
   if (!isWindowOpen(r.plan.windows, now)) return decided(r, []);
   // A not-before time on the step (the plan's "full release on the 18th at 10:00"): approved and healthy, it waits.
@@ -234,7 +235,7 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
     stepStartedAt: now.toISOString(),
     stepTotals: undefined,
     trafficSettledAt: undefined,
-    stepVerdict: { kind: 'waiting', reason: 'step just started' },
+    stepVerdict: { kind: 'waiting', ...worded(stepJustStarted()) },
     gates: [],
     checks: { ...entered.checks, consecutiveFailed: 0 },
     history: entered.history.map((t, i) => (i === entered.history.length - 1 ? { ...t, stepIndex: index, percentage: plan.percentage } : t)),

@@ -79,5 +79,5 @@ export function gateFailedBeyondDoubt(check: CheckResult): Wording {
 }
 
 /** A step that did not pass within its maximum duration; `why` is the step's verdict as the analysis wrote it. */
-export const timedOut = (percentage: number, why: string) =>
+export const timedOut = (percentage: number, why: string | Wording) =>
   wording('the {pct}% step did not pass its gates within its maximum duration: {why}', { pct: percentage, why });

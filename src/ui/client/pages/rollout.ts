@@ -16,7 +16,7 @@ import { preflightSection } from './rollout-preflight.js';
 
 function verdictLine(r: Rollout): HTMLElement {
   const v = r.stepVerdict;
-  const text = v.kind === 'healthy' ? t('healthy: every gate passes') : [`${t(v.kind)}: `, fromServer(v.reason)];
+  const text = v.kind === 'healthy' ? t('healthy: every gate passes') : [t(v.kind), t(': '), controllerReason(v)];
   return h('p', { class: `verdict verdict-${v.kind}` }, h('strong', {}, t('Step: ')), text);
 }
 
@@ -34,7 +34,10 @@ function gateTable(gates: CheckResult[], caption: string): HTMLElement {
         metricValue(g.metric, g.threshold),
         samplesText(g.metric, g.samples),
         t(judgedOnText(g)),
-        [h('span', { class: `badge verdict-${shownVerdict(g)}` }, verdictLabel(shownVerdict(g))), g.reason ? [' ', fromServer(g.reason)] : null],
+        [
+          h('span', { class: `badge verdict-${shownVerdict(g)}` }, verdictLabel(shownVerdict(g))),
+          g.reason ? [' ', controllerReason({ reason: g.reason, reasonWording: g.reasonWording })] : null,
+        ],
       ],
     })),
   });

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { messageWords } from '../../src/notifications/message-words.js';
+import { decide } from '../../src/rollouts/decide.js';
+import { say, type Wording } from '../../src/rollouts/reason-wording.js';
+import type { CheckResult, Rollout } from '../../src/rollouts/rollout-model.js';
+import {
+  aboveNotBeyondDoubt,
+  aboveThresholdNotBeyondDoubt,
+  allOf,
+  benefitOfTheDoubt,
+  controlSamplesSoFar,
+  goNoGo,
+  metricsUnavailable,
+  minimumDurationToGo,
+  noControlAt100,
+  noData,
+  noQueryResult,
+  notStarted,
+  ruleOnFlagSays,
+  ruleSays,
+  samplesSoFar,
+  scheduledToStartAt,
+  sharedBreach,
+  stepJustStarted,
+  stepRestartedOnResume,
+  treatmentSamplesSoFar,
+  valueOver,
+  worseNotBeyondDoubt,
+} from '../../src/rollouts/verdict-wording.js';
+import { BREACHING, GATE_FAILING, HEALTHY, MINUTE, SPARSE, TRICKLE, analysis, at, noApprovalPolicy, rollout } from './decide-fixtures.js';
+
+/**
+ * Step verdicts and check reasons as templates with values (verdict-wording.ts): each said in
+ * English is the text the controller stored before it had them, byte for byte; said through the
+ * Chinese catalog, it is Chinese with the values as they are.
+ */
+
+const check = (over: Partial<CheckResult> = {}): CheckResult => ({
+  rule: 'error_rate(treatment) <= 0.01',
+  metric: 'error_rate',
+  cohort: 'treatment',
+  threshold: 0.01,
+  value: 0.03,
+  samples: 2000,
+  verdict: 'fail',
+  ...over,
+});
+
+describe('verdict wording', () => {
+  it.each(
+    (
+      [
+        [samplesSoFar(12, 1000), '12 of 1000 samples'],
+        [treatmentSamplesSoFar(500, 1000), '500 of 1000 treatment samples'],
+        [controlSamplesSoFar(0, 5000), '0 of 5000 control samples'],
+        [noData(), 'no data'],
+        [noControlAt100(), 'no control cohort at 100 %'],
+        [aboveNotBeyondDoubt(0.01, 0.95), 'above 0.01 but not yet beyond doubt at 0.95 confidence'],
+        [aboveThresholdNotBeyondDoubt(), 'above the threshold but not beyond doubt'],
+        [worseNotBeyondDoubt(0.9), 'worse than allowed but not yet beyond doubt at 0.9 confidence'],
+        [benefitOfTheDoubt(2), "over the line but not beyond doubt after 2x the step's minimum duration and samples: benefit of the doubt"],
+        [noQueryResult(), 'no query result (no metric provider configured?)'],
+        [minimumDurationToGo(540), 'step minimum duration: 540s to go'],
+        [ruleSays('latency_p99_ms(treatment) <= 500', treatmentSamplesSoFar(3, 10)), 'latency_p99_ms(treatment) <= 500: 3 of 10 treatment samples'],
+        [ruleSays('q(treatment) <= 1', 'Prometheus said: timeout'), 'q(treatment) <= 1: Prometheus said: timeout'],
+        [ruleOnFlagSays('error_rate(treatment) <= 0.01', 'banner', valueOver(check())), 'error_rate(treatment) <= 0.01 on banner: 3% over 2,000 requests'],
+        [allOf([ruleSays('a', noData()), ruleSays('b', noData()), ruleSays('c', noData())]), 'a: no data; b: no data; c: no data'],
+        [
+          sharedBreach(check({ cohorts: { treatment: { value: 0.03, samples: 2000 }, control: { value: 0.02, samples: 1 } }, shared: true }), 'gate'),
+          'gate error_rate(treatment) <= 0.01 failed, but control is as bad: shared incident (treatment 3% over 2,000 requests, control 2% over 1 request); holding until it clears',
+        ],
+        [
+          sharedBreach(check(), 'rollback rule'),
+          'rollback rule error_rate(treatment) <= 0.01 breached, but control is as bad: shared incident (treatment, control); holding until it clears',
+        ],
+        [stepJustStarted(), 'step just started'],
+        [stepRestartedOnResume(), 'step restarted on resume'],
+        [goNoGo(1), 'Go/No-Go: approval for 1%'],
+        [metricsUnavailable('ECONNREFUSED'), 'metrics unavailable: ECONNREFUSED'],
+        [notStarted(), 'not started'],
+        [scheduledToStartAt('2026-01-17T14:00:00+08:00'), 'scheduled to start at 2026-01-17T14:00:00+08:00'],
+      ] as Array<[Wording, string]>
+    ).map(([wording, english]) => [english, wording] as const),
+  )('"%s" is its wording said in English', (english, wording) => {
+    expect(say(wording)).toBe(english);
+  });
+
+  it('the decision core stores the English text and, beside it, the wording it says', () => {
+    const plan = noApprovalPolicy();
+    const cases: Array<[Rollout, ReturnType<typeof analysis>, number]> = [
+      [rollout({ plan }), analysis(HEALTHY), 2 * MINUTE],
+      [rollout({ plan }), analysis(SPARSE), 11 * MINUTE],
+      [rollout({ plan }), analysis(TRICKLE), 11 * MINUTE],
+      [rollout({ plan }), analysis(GATE_FAILING), 11 * MINUTE],
+      [rollout({ plan }), analysis(BREACHING), 11 * MINUTE],
+    ];
+    let worded = 0;
+    for (const [r, input, ms] of cases) {
+      const d = decide(r, input, at(ms));
+      if (d.kind !== 'decided') throw new Error(d.kind);
+      const v = d.next.stepVerdict;
+      if (v.kind !== 'healthy') {
+        expect(v.reasonWording, v.reason).toBeDefined();
+        expect(say(v.reasonWording!)).toBe(v.reason);
+        worded++;
+      }
+      for (const g of [...d.next.gates, ...d.next.rollbackChecks]) {
+        if (g.reasonWording) expect(say(g.reasonWording)).toBe(g.reason);
+        else expect(g.reason).toBeUndefined();
+      }
+    }
+    expect(worded).toBeGreaterThanOrEqual(3);
+  });
+
+  it('says a waiting step and a failing gate in Chinese, with the numbers, rules and units in their Chinese words', () => {
+    const zh = messageWords('zh-CN');
+    expect(say(treatmentSamplesSoFar(500, 1000), zh)).toBe('实验组已有 500 个样本，需要 1000 个');
+    expect(say(minimumDurationToGo(540), zh)).toBe('步骤最短时长：还需 540秒');
+    expect(say(ruleOnFlagSays('error_rate(treatment) <= 0.01', 'banner', valueOver(check())), zh)).toBe(
+      'error_rate(treatment) <= 0.01（开关 banner）：3%，基于 2,000 次请求',
+    );
+    expect(say(sharedBreach(check({ cohorts: { treatment: { value: 0.03, samples: 2000 } } }), 'gate'), zh)).toBe(
+      '闸门 error_rate(treatment) <= 0.01 未通过，但对照组同样糟糕：属于共同事故（实验组 3%，基于 2,000 次请求，对照组）；保持当前步骤直至恢复',
+    );
+  });
+});
