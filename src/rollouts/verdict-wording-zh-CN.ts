@@ -30,4 +30,20 @@ export const VERDICTS_ZH_CN: Readonly<Record<string, string>> = {
   'Go/No-Go: approval for {pct}%': '放行决策：等待 {pct}% 的审批',
   'metrics unavailable: {error}': '指标不可用：{error}',
   'scheduled to start at {at}': '计划于 {at} 开始',
+  'the step started': '本步开始',
+  '{fetched} of {instances} SDK instances have': '{instances} 个 SDK 实例中已有 {fetched} 个获取',
+  'the controller is applying it': '控制器正在应用本步',
+  'counting starts once the SDKs have fetched the step: {who} (at the latest {until})': 'SDK 获取到本步后开始计数：{who}（最迟 {until}）',
+  '{n} evaluations reported since the step started; {waiting}': '本步开始以来已上报 {n} 次评估；{waiting}',
+  'no evaluations reported since {since} yet, of the {needed} needed (SDKs report every metrics interval, 60 s by default)':
+    '自 {since} 以来尚未上报评估，需要 {needed} 次（SDK 每个指标间隔上报一次，默认 60 秒）',
+  '{n} evaluations reported since {since}, of the {needed} needed': '自 {since} 以来已上报 {n} 次评估，需要 {needed} 次',
+  '{share} of {n} evaluations got the feature': '{n} 次评估中有 {share} 获得了该功能',
+  'no evaluations reported yet': '尚未上报评估',
+  'not judged: no application reported users, only evaluations, and a share of evaluations follows how much each user uses the product ({shown})':
+    '未判定：没有应用上报用户，只上报了评估，而评估的占比随每位用户使用产品的多少而变（{shown}）',
+  'sample ratio mismatch: {share} of about {users} users got the feature, the step serves {served} (p = {p}, user counts estimated from a sample, with its error allowed for): check SDK versions, caching, or other strategies on the flag':
+    '样本比例不符：约 {users} 位用户中有 {share} 获得了该功能，本步下发 {served}（p = {p}，用户数由抽样估计，已计入其误差）：请检查 SDK 版本、缓存或该开关上的其他策略',
+  'sample ratio mismatch: {share} of {users} users got the feature, the step serves {served} (p = {p}): check SDK versions, caching, or other strategies on the flag':
+    '样本比例不符：{users} 位用户中有 {share} 获得了该功能，本步下发 {served}（p = {p}）：请检查 SDK 版本、缓存或该开关上的其他策略',
 };

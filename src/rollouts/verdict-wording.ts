@@ -65,3 +65,40 @@ export const goNoGo = (pct: number) => wording('Go/No-Go: approval for {pct}%', 
 export const metricsUnavailable = (error: string) => wording('metrics unavailable: {error}', { error });
 export const notStarted = () => wording('not started');
 export const scheduledToStartAt = (at: string) => wording('scheduled to start at {at}', { at });
+
+// The traffic checks (traffic-checks.ts). Counts come written as units.ts `count` writes them ("1,234").
+export const sinceStepStart = () => wording('the step started');
+
+/** Waiting for the SDKs to fetch the step; `until`: "10:04:00 UTC". */
+export function countingStarts(fetched: number, instances: number, until: string): Wording {
+  const who = instances > 0 ? wording('{fetched} of {instances} SDK instances have', { fetched, instances }) : wording('the controller is applying it');
+  return wording('counting starts once the SDKs have fetched the step: {who} (at the latest {until})', { who, until });
+}
+
+export const evaluationsWhileWaiting = (n: string, waiting: Wording) => wording('{n} evaluations reported since the step started; {waiting}', { n, waiting });
+export const noEvaluationsYet = (since: Reason, needed: string) =>
+  wording('no evaluations reported since {since} yet, of the {needed} needed (SDKs report every metrics interval, 60 s by default)', { since, needed });
+export const evaluationsSoFar = (n: string, since: Reason, needed: string) =>
+  wording('{n} evaluations reported since {since}, of the {needed} needed', { n, since, needed });
+
+/** The sample ratio shown, not judged, without per-user counts; `share` and `n` as written ("10.2%", "1,234"), or none yet. */
+export function notJudgedWithoutUsers(seen?: { share: string; n: string }): Wording {
+  const shown = seen ? wording('{share} of {n} evaluations got the feature', seen) : wording('no evaluations reported yet');
+  return wording(
+    'not judged: no application reported users, only evaluations, and a share of evaluations follows how much each user uses the product ({shown})',
+    { shown },
+  );
+}
+
+/** A sample ratio mismatch on users; `estimated` when user counts come from a sample. */
+export function sampleRatioMismatch(share: string, users: string, served: string, p: number, estimated: boolean): Wording {
+  return estimated
+    ? wording(
+        'sample ratio mismatch: {share} of about {users} users got the feature, the step serves {served} (p = {p}, user counts estimated from a sample, with its error allowed for): check SDK versions, caching, or other strategies on the flag',
+        { share, users, served, p },
+      )
+    : wording(
+        'sample ratio mismatch: {share} of {users} users got the feature, the step serves {served} (p = {p}): check SDK versions, caching, or other strategies on the flag',
+        { share, users, served, p },
+      );
+}
