@@ -7,6 +7,8 @@ import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from '
 import { isDone, isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
 import { trafficOf, type TrafficJudgement } from './traffic-status.js';
 import { count, counted, metricText, samplesText } from './units.js';
+import type { Wording } from './reason-wording.js';
+import { flagKilledHere, worded } from './verdict-wording.js';
 
 /**
  * Where a rollout stands, computed once for every reader: what users are served now, what the
@@ -23,7 +25,7 @@ export type Condition =
   /** Treatment requests reported in the step. */
   | { kind: 'samples'; met: boolean; samples: number; minSamples: number }
   /** `reason`: the last analysis's word on the step when it is not healthy ("1 of 3 gates failing: …", "metrics unavailable: …"). */
-  | { kind: 'gates'; met: boolean; pass: number; fail: number; inconclusive: number; total: number; reason?: string }
+  | { kind: 'gates'; met: boolean; pass: number; fail: number; inconclusive: number; total: number; reason?: string; reasonWording?: Wording }
   | { kind: 'approval'; met: boolean; approvals: number; required: number; roles: string[]; forPercentage: number; approvedBy: string[] }
   /** `opensAt`: when a shut window next opens (absent when open, or shut beyond the horizon). */
   | { kind: 'window'; met: boolean; reason?: string; opensAt?: string }
@@ -31,9 +33,10 @@ export type Condition =
   | { kind: 'start-time'; met: boolean; startAt: string }
   /** The next step's not-before time (the rollout's `notBefore`). */
   | { kind: 'not-before'; met: boolean; forPercentage: number; notBefore: string }
-  | { kind: 'person'; met: false; reason: string }
+  /** `reasonWording` beside a reason: its template and values (verdict-wording.ts), to say it in another language. */
+  | { kind: 'person'; met: false; reason: string; reasonWording?: Wording }
   /** The flag is killed in the environment: nothing is served, so nothing can be measured. */
-  | { kind: 'flag-killed'; met: false; reason: string };
+  | { kind: 'flag-killed'; met: false; reason: string; reasonWording?: Wording };
 
 /** What users of the environment get from the flag right now. */
 export interface Served {
@@ -123,9 +126,7 @@ function servedNow(r: Rollout, killSwitch: KillSwitch | undefined): Served {
 
 function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): Condition[] {
   if (isFinal(r.state)) return [];
-  const killed: Condition[] = killSwitch
-    ? [{ kind: 'flag-killed', met: false, reason: `the flag is killed here (${killSwitch.reason}): a person must restore it or abort the rollout` }]
-    : [];
+  const killed: Condition[] = killSwitch ? [{ kind: 'flag-killed', met: false, ...worded(flagKilledHere(killSwitch.reason)) }] : [];
   const plans = stepPlans(r.plan);
   const window = changeWindowOpen(r.plan.windows, now);
   const windowItem: Condition = {
@@ -158,7 +159,7 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     ];
   };
   if (r.state === 'scheduled') return [...killed, { kind: 'start-time', met: false, startAt: r.startAt! }, ...approval(), windowItem];
-  if (r.state === 'paused') return [...killed, { kind: 'person', met: false, reason: r.pauseReason }];
+  if (r.state === 'paused') return [...killed, { kind: 'person', met: false, ...pauseReasonOf(r) }];
   // Before the first step: its Go/No-Go (if it asks for one) and a window.
   if (!hasEnteredAStep(r)) return [...killed, ...approval(), windowItem, ...notBefore()];
   const plan = plans[r.stepIndex]!;
@@ -175,10 +176,22 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     { kind: 'time', met: elapsed >= plan.minDurationMs, stepStartedAt: r.stepStartedAt, minDurationMs: plan.minDurationMs },
     { kind: 'samples', met: samples >= plan.minSamples, samples, minSamples: plan.minSamples },
     // Gates not judged yet (a step that just began) count as not passing.
-    { kind: 'gates', met: counts.pass === total, ...counts, total, ...(r.stepVerdict.kind === 'healthy' ? {} : { reason: r.stepVerdict.reason }) },
+    {
+      kind: 'gates',
+      met: counts.pass === total,
+      ...counts,
+      total,
+      ...(r.stepVerdict.kind === 'healthy' ? {} : worded(r.stepVerdict.reasonWording ?? r.stepVerdict.reason)),
+    },
     ...approval(),
     ...(next === undefined ? [] : [windowItem, ...notBefore()]),
   ];
+}
+
+/** Why a paused rollout is paused, with the wording of the transition into paused when that is the reason kept. */
+function pauseReasonOf(r: Rollout & { state: 'paused' }): { reason: string; reasonWording?: Wording } {
+  const entry = r.history.findLast((t) => t.to === 'paused');
+  return entry?.reason === r.pauseReason && entry.reasonWording ? worded(entry.reasonWording) : { reason: r.pauseReason };
 }
 
 /** The check a rollback was caused by, in words with units. */

@@ -29,6 +29,7 @@ export const VERDICTS_ZH_CN: Readonly<Record<string, string>> = {
   'step restarted on resume': '恢复后步骤重新开始',
   'Go/No-Go: approval for {pct}%': '放行决策：等待 {pct}% 的审批',
   'metrics unavailable: {error}': '指标不可用：{error}',
+  'the flag is killed here ({reason}): a person must restore it or abort the rollout': '该开关在此环境已被紧急关闭（{reason}）：需要有人恢复它或中止发布',
   'scheduled to start at {at}': '计划于 {at} 开始',
   'the step started': '本步开始',
   '{fetched} of {instances} SDK instances have': '{instances} 个 SDK 实例中已有 {fetched} 个获取',

@@ -63,6 +63,7 @@ export const stepJustStarted = () => wording('step just started');
 export const stepRestartedOnResume = () => wording('step restarted on resume');
 export const goNoGo = (pct: number) => wording('Go/No-Go: approval for {pct}%', { pct });
 export const metricsUnavailable = (error: string) => wording('metrics unavailable: {error}', { error });
+export const flagKilledHere = (reason: string) => wording('the flag is killed here ({reason}): a person must restore it or abort the rollout', { reason });
 export const notStarted = () => wording('not started');
 export const scheduledToStartAt = (at: string) => wording('scheduled to start at {at}', { at });
 

@@ -3,6 +3,7 @@ import { messageWords } from '../../src/notifications/message-words.js';
 import { decide } from '../../src/rollouts/decide.js';
 import { say, type Wording } from '../../src/rollouts/reason-wording.js';
 import type { CheckResult, Rollout } from '../../src/rollouts/rollout-model.js';
+import { rolloutStatus } from '../../src/rollouts/rollout-status.js';
 import {
   aboveNotBeyondDoubt,
   aboveThresholdNotBeyondDoubt,
@@ -34,7 +35,7 @@ import {
   valueOver,
   worseNotBeyondDoubt,
 } from '../../src/rollouts/verdict-wording.js';
-import { BREACHING, GATE_FAILING, HEALTHY, MINUTE, SPARSE, TRICKLE, analysis, at, noApprovalPolicy, rollout } from './decide-fixtures.js';
+import { BREACHING, GATE_FAILING, HEALTHY, MINUTE, SPARSE, TRICKLE, analysis, at, bob, noApprovalPolicy, rollout } from './decide-fixtures.js';
 
 /**
  * Step verdicts and check reasons as templates with values (verdict-wording.ts): each said in
@@ -155,5 +156,16 @@ describe('verdict wording', () => {
     expect(say(sharedBreach(check({ cohorts: { treatment: { value: 0.03, samples: 2000 } } }), 'gate'), zh)).toBe(
       '闸门 error_rate(treatment) <= 0.01 未通过，但对照组同样糟糕：属于共同事故（实验组 3%，基于 2,000 次请求，对照组）；保持当前步骤直至恢复',
     );
+  });
+
+  it("a paused rollout's and a killed flag's waiting-for items carry their wording beside the text", () => {
+    const d = decide(rollout(), { kind: 'pause', by: bob, comment: 'DBA on it' }, at(MINUTE));
+    if (d.kind !== 'decided') throw new Error(d.kind);
+    const kill = { actor: 'Rita', at: at(MINUTE).toISOString(), reason: 'P0 in checkout' };
+    const [killed, person] = rolloutStatus(d.next, kill, at(2 * MINUTE)).waitingFor;
+    expect(person).toMatchObject({ kind: 'person', reason: 'paused by Bob: DBA on it', reasonWording: { template: 'paused by {name}: {comment}' } });
+    expect(killed).toMatchObject({ kind: 'flag-killed', reason: 'the flag is killed here (P0 in checkout): a person must restore it or abort the rollout' });
+    const zh = messageWords('zh-CN');
+    expect(killed?.kind === 'flag-killed' && say(killed.reasonWording!, zh)).toBe('该开关在此环境已被紧急关闭（P0 in checkout）：需要有人恢复它或中止发布');
   });
 });
