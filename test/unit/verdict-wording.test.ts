@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import {
+  everyStageCompleted,
+  laterStageStopped,
+  promoted,
+  stageCompletedAt,
+  stageStopped,
+  startsAt,
+  stoppedBy,
+  waitingWhileKilled,
+} from '../../src/pipelines/pipeline-wording.js';
 import { messageWords } from '../../src/notifications/message-words.js';
 import { decide } from '../../src/rollouts/decide.js';
-import { say, type Wording } from '../../src/rollouts/reason-wording.js';
+import { say, type Wording, wording } from '../../src/rollouts/reason-wording.js';
 import type { CheckResult, Rollout } from '../../src/rollouts/rollout-model.js';
 import { rolloutStatus } from '../../src/rollouts/rollout-status.js';
 import {
@@ -54,6 +64,8 @@ const check = (over: Partial<CheckResult> = {}): CheckResult => ({
   ...over,
 });
 
+const ruleBreachedText = wording('rollback rule {rule} breached', { rule: 'x' });
+
 describe('verdict wording', () => {
   it.each(
     (
@@ -87,6 +99,14 @@ describe('verdict wording', () => {
         [metricsUnavailable('ECONNREFUSED'), 'metrics unavailable: ECONNREFUSED'],
         [notStarted(), 'not started'],
         [scheduledToStartAt('2026-01-17T14:00:00+08:00'), 'scheduled to start at 2026-01-17T14:00:00+08:00'],
+        [stageStopped('staging', true, ruleBreachedText), 'staging: the rollout rolled back (rollback rule x breached)'],
+        [laterStageStopped(stageStopped('staging', false, 'aborted by Bob')), 'stopped: staging: the rollout was aborted (aborted by Bob)'],
+        [everyStageCompleted(), 'every stage completed'],
+        [stoppedBy('Ada', 'freeze'), 'stopped by Ada: freeze'],
+        [stageCompletedAt('2026-03-02T12:00:00.000Z'), 'completed at 2026-03-02T12:00:00.000Z'],
+        [waitingWhileKilled('staging'), 'waiting: the flag is killed in staging, which is not "without a breach"'],
+        [startsAt('2026-03-02T13:00:00.000Z', '1h', 'staging'), 'starts at 2026-03-02T13:00:00.000Z: 1h after staging completed without a breach'],
+        [promoted('staging', '1h'), 'promoted: staging completed and stayed without a breach for 1h'],
         [countingStarts(3, 4, '10:04:00 UTC'), 'counting starts once the SDKs have fetched the step: 3 of 4 SDK instances have (at the latest 10:04:00 UTC)'],
         [
           evaluationsWhileWaiting('1,200', countingStarts(0, 0, '10:04:00 UTC')),

@@ -1,6 +1,7 @@
 import { h, render } from '../dom.js';
 import { t } from '../i18n.js';
-import { fromServer, raw } from '../lang.js';
+import { controllerReason, fromServer, raw } from '../lang.js';
+import { reasonIn } from '../../../rollouts/reason-wording.js';
 import { live } from '../live.js';
 import { dateTime } from '../format.js';
 import type { BoardEntry, Page, PipelineRun } from '../types.js';
@@ -26,17 +27,25 @@ function pipelineLine(run: PipelineRun): HTMLElement {
       i > 0 ? h('span', { 'aria-hidden': 'true' }, ' → ') : null,
       h(
         'span',
-        { class: `stage stage-${stage.status}`, title: stage.note ?? t(stage.status) },
+        { class: `stage stage-${stage.status}`, title: stage.note ? reasonIn({ reason: stage.note, reasonWording: stage.noteWording }, t) : t(stage.status) },
         h('span', { 'aria-hidden': 'true' }, `${mark[stage.status]} `),
         stage.rolloutId ? h('a', { href: `#/rollouts/${encodeURIComponent(stage.rolloutId)}`, translate: 'no' }, stage.environment) : raw(stage.environment),
         h('span', { class: 'sr-only' }, ` ${t(stage.status)}`),
       ),
     ]),
-    run.state === 'running' ? null : h('span', { class: 'muted' }, ` (${t(run.state)}`, run.reason ? [': ', fromServer(run.reason)] : null, ')'),
+    run.state === 'running'
+      ? null
+      : h(
+          'span',
+          { class: 'muted' },
+          ` (${t(run.state)}`,
+          run.reason ? [t(': '), controllerReason({ reason: run.reason, reasonWording: run.reasonWording })] : null,
+          ')',
+        ),
     ...run.stages
       .filter((s) => s.status === 'waiting' && s.note)
       .slice(0, 1)
-      .map((s) => h('div', { class: 'muted' }, raw(s.environment), ': ', fromServer(s.note ?? ''))),
+      .map((s) => h('div', { class: 'muted' }, raw(s.environment), t(': '), controllerReason({ reason: s.note ?? '', reasonWording: s.noteWording }))),
   );
 }
 
