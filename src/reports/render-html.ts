@@ -149,7 +149,7 @@ export function renderHtml(report: GoLiveReport, w: Words = reportWords()): stri
       summaryRows(s, markup, w).map(([k, v]) => [e(k), v]),
     ),
   );
-  parts.push(`<h2>${e(w('Outcome'))}</h2><p class="outcome ${e(s.state)}">${english(w, s.outcome)}</p>`);
+  parts.push(`<h2>${e(w('Outcome'))}</h2><p class="outcome ${e(s.state)}">${reasonHtml(w, { reason: s.outcome, reasonWording: s.outcomeWording })}</p>`);
   if (report.breach) parts.push(breachSection(report.breach, w));
   parts.push(planSection(report.plan, w));
   parts.push(

@@ -73,7 +73,7 @@ export function renderMarkdown(report: GoLiveReport, w: Words = reportWords()): 
   out.push(`# ${w('Go-live report: {subject} in {env}', { subject, env: code(s.environment) })}`, '');
   const markup = { text: mdText, code, strong: (t: string) => `**${t}**`, current: (t: string) => `**${t}**` };
   out.push(table(head(['Item', 'Value']), summaryRows(s, markup, w)), '');
-  out.push(`## ${w('Outcome')}`, '', mdText(s.outcome), '');
+  out.push(`## ${w('Outcome')}`, '', mdText(reasonIn({ reason: s.outcome, reasonWording: s.outcomeWording }, w)), '');
   if (report.breach) {
     const b = report.breach;
     const value = (v: number | null | undefined) => unitsIn(w, formatValue(b.metric, v));

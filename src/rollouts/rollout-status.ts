@@ -1,13 +1,12 @@
 import { changeWindowOpen } from '../policies/change-window.js';
-import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { requestsIn } from '../metrics/outcome-fields.js';
 import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from './approvals.js';
 import { isDone, isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
 import { trafficOf, type TrafficJudgement } from './traffic-status.js';
-import { count, counted, metricText, samplesText } from './units.js';
-import type { Wording } from './reason-wording.js';
+import { say, type Wording } from './reason-wording.js';
+import { causeWording, conditionWording, servedWording, statusWording } from './status-wording.js';
 import { flagKilledHere, worded } from './verdict-wording.js';
 
 /**
@@ -46,6 +45,7 @@ export interface Served {
   killSwitch?: KillSwitch;
   /** "serving 10%", "served disabled (kill switch: …)". */
   text: string;
+  textWording?: Wording;
 }
 
 /** Why a rollout ended: the final transition, and for a rollback the check that caused it. */
@@ -59,6 +59,7 @@ export interface Ending {
   cause?: Transition['cause'];
   /** The cause in words, with its unit: "error_rate(treatment) > 0.05 for 5m: 8% over 2,000 requests". */
   causeText?: string;
+  causeWording?: Wording;
   /** A rollback during the watch after completion: when the rollout had completed. */
   completedAt?: string;
 }
@@ -118,10 +119,10 @@ export function rolloutStatus(rollout: Rollout, killSwitch: KillSwitch | undefin
 }
 
 function servedNow(r: Rollout, killSwitch: KillSwitch | undefined): Served {
-  if (killSwitch) return { percentage: 0, killed: true, killSwitch, text: `served disabled (kill switch: ${killSwitch.reason})` };
   // An aborted rollout returned its strategy to 0 %; every other state serves its percentage.
-  const percentage = r.state === 'aborted' ? 0 : r.percentage;
-  return { percentage, killed: false, text: percentage === 0 ? 'serving nobody (0%)' : `serving ${percentage}%` };
+  const percentage = killSwitch || r.state === 'aborted' ? 0 : r.percentage;
+  const served = servedWording(killSwitch, percentage);
+  return { percentage, killed: killSwitch !== undefined, ...(killSwitch ? { killSwitch } : {}), text: say(served), textWording: served };
 }
 
 function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): Condition[] {
@@ -195,16 +196,7 @@ function pauseReasonOf(r: Rollout & { state: 'paused' }): { reason: string; reas
 }
 
 /** The check a rollback was caused by, in words with units. */
-export function causeText(cause: CheckResult): string {
-  const bounds = cause.test
-    ? `; ${Math.round(cause.test.confidence * 100)}% confidence bounds ` +
-      `${metricText(cause.metric, cause.test.lower)} to ${metricText(cause.metric, cause.test.upper)}`
-    : '';
-  return (
-    `${cause.rule}: ${metricText(cause.metric, cause.value)} over ${samplesText(cause.metric, cause.samples)} ` +
-    `(threshold ${metricText(cause.metric, cause.threshold)}${bounds})`
-  );
-}
+export const causeText = (cause: CheckResult): string => say(causeWording(cause));
 
 /** When the rollout reached its final state, if it has (its last transition into it). */
 export function endedAt(r: Rollout): string | undefined {
@@ -222,7 +214,7 @@ function endingOf(r: Rollout): Ending | undefined {
     reason: last?.reason ?? r.state.replace('_', ' '),
     ...(last?.reasonWording ? { reasonWording: last.reasonWording } : {}),
     by: last?.actor ?? 'controller',
-    ...(cause ? { cause, causeText: causeText(cause) } : {}),
+    ...(cause ? { cause, causeText: causeText(cause), causeWording: causeWording(cause) } : {}),
     ...(completed ? { completedAt: completed.at } : {}),
   };
 }
@@ -248,61 +240,10 @@ function nextSteps(r: Rollout, served: Served): NextStep[] {
 }
 
 /** One line on where the rollout stands or how it ended, with units: for the CLI, the report and notifications. */
-export function statusLine(r: Rollout, status: RolloutStatus): string {
-  if (status.ended) {
-    const cause = status.ended.causeText ? ` Cause: ${status.ended.causeText}.` : '';
-    switch (status.ended.state) {
-      case 'completed':
-        if (status.watchUntil)
-          return (
-            `Completed, watching until ${status.watchUntil}: ${r.flag} reached ${r.percentage}% in ${r.environment}; ` +
-            `now ${status.served.text}, and a breached rollback rule still rolls it back.`
-          );
-        return `Completed: ${r.flag} reached ${r.percentage}% in ${r.environment}; now ${status.served.text}.${watchedText(r)}`;
-      case 'rolled_back': {
-        const watch = status.ended.completedAt ? ` during the watch after completion (completed ${status.ended.completedAt})` : '';
-        return `Rolled back at ${r.percentage}%${watch}: ${r.flag} is ${status.served.text} in ${r.environment}.${cause}`;
-      }
-      case 'aborted':
-        return `Aborted: ${status.ended.reason}; ${r.flag} is ${status.served.text} in ${r.environment}.`;
-    }
-  }
-  const waits = status.waitingFor.filter((c) => !c.met).map(conditionText);
-  return `${r.state.replace('_', ' ')}, ${status.served.text}; waiting for ${waits.length ? waits.join('; ') : 'the next analysis'}.`;
-}
-
-/** After a watch that ended without a breach: " Its rollback rules watched for 2h after completion, with no breach." */
-function watchedText(r: Rollout): string {
-  const watch = r.plan.watchAfterCompletion; // undefined in plans stored before it existed
-  return watch > 0 ? ` Its rollback rules watched for ${formatDuration(watch)} after completion, with no breach.` : '';
-}
+export const statusLine = (r: Rollout, status: RolloutStatus): string => say(statusWording(r, status));
 
 /** A condition in plain words with units (the dashboard renders its own, with live countdowns). */
 export function conditionText(c: Condition): string {
-  switch (c.kind) {
-    case 'time':
-      return c.met ? 'minimum time in step reached' : `the step's minimum time (${Math.round(c.minDurationMs / 1000)} s from ${c.stepStartedAt})`;
-    case 'samples':
-      return `${counted(c.samples, 'treatment request')} of ${count(c.minSamples)} needed`;
-    case 'gates':
-      return (
-        `gates: ${c.pass} of ${c.total} passing${c.fail ? `, ${c.fail} failing` : ''}` +
-        `${c.inconclusive ? `, ${c.inconclusive} inconclusive` : ''}${c.reason ? ` (${c.reason})` : ''}`
-      );
-    case 'approval':
-      return (
-        `approval for ${c.forPercentage}%: ${c.approvals} of ${c.required} (${c.roles.join(' or ')})` +
-        `${c.approvedBy.length ? `, given by ${c.approvedBy.join(', ')}` : ''}`
-      );
-    case 'window':
-      return c.met ? 'change window open' : `the change window${c.reason ? ` (${c.reason})` : ''}`;
-    case 'start-time':
-      return `the scheduled start at ${c.startAt}`;
-    case 'not-before':
-      return c.met ? `the ${c.forPercentage}% step's not-before time passed` : `the ${c.forPercentage}% step's not-before time (${c.notBefore})`;
-    case 'person':
-      return `a person to resume (${c.reason})`;
-    case 'flag-killed':
-      return c.reason;
-  }
+  const text = conditionWording(c);
+  return typeof text === 'string' ? text : say(text);
 }

@@ -256,6 +256,9 @@ describe('the dashboard in both languages', { timeout: 120_000 }, () => {
     expect(await reasons.count()).toBeGreaterThanOrEqual(3);
     for (const reason of await reasons.allInnerTexts()) expect(reason).toMatch(/^(实验组|对照组)?已有 \d+ 个样本，需要 \d+ 个$/);
     expect(await page.locator('main table.gates [lang="en"]').count()).toBe(0);
+    // What it serves, in Chinese as well.
+    expect(await page.locator('main p.served').innerText()).toContain('正在下发 1%');
+    expect(await page.locator('main p.served [lang="en"]').count()).toBe(0);
     expect(problems).toEqual([]);
     await close();
   });

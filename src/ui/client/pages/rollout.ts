@@ -143,7 +143,9 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
       t(`${ended.state === 'completed' ? 'Completed' : ended.state === 'rolled_back' ? 'Rolled back' : 'Aborted'} on {when}`, { when: dateTime(ended.at) }),
     ),
     h('p', {}, h('strong', {}, t('Why: ')), controllerReason(ended), ` (${t('by')} `, raw(ended.by), ')'),
-    ended.causeText ? h('p', { class: 'cause' }, h('strong', {}, t('Cause: ')), fromServer(ended.causeText)) : null,
+    ended.causeText
+      ? h('p', { class: 'cause' }, h('strong', {}, t('Cause: ')), controllerReason({ reason: ended.causeText, reasonWording: ended.causeWording }))
+      : null,
     r.status.nextSteps.length
       ? h(
           'ul',
@@ -188,7 +190,7 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
         'p',
         { class: `served${progress.served.killed ? ' killed' : ''}`, 'data-served': String(progress.served.percentage) },
         h('strong', {}, t('Served now: ')),
-        fromServer(progress.served.text),
+        controllerReason({ reason: progress.served.text, reasonWording: progress.served.textWording }),
       ),
       progress.active ? h('p', {}, h('strong', {}, t('Time in step: ')), timeInStep(r.stepStartedAt, r.state)) : null,
       progress.traffic

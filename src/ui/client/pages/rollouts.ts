@@ -1,10 +1,10 @@
 import { h, render } from '../dom.js';
 import { t } from '../i18n.js';
-import { controllerReason, fromServer, raw } from '../lang.js';
+import { controllerReason, raw } from '../lang.js';
 import { reasonIn } from '../../../rollouts/reason-wording.js';
 import { live } from '../live.js';
 import { dateTime } from '../format.js';
-import type { BoardEntry, Page, PipelineRun } from '../types.js';
+import type { BoardEntry, Page, PipelineRun, RolloutStatus } from '../types.js';
 import { dataTable, gateMarks, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
 
 /** Every active rollout at a glance, the latest finished ones below. */
@@ -61,7 +61,7 @@ function card(r: BoardEntry): HTMLElement {
       stateBadge(r.state),
     ),
     stepper(r.status, r.state),
-    h('p', { class: `served${r.status.served.killed ? ' killed' : ''}`, lang: 'en' }, r.status.served.text),
+    h('p', { class: `served${r.status.served.killed ? ' killed' : ''}` }, servedText(r.status.served)),
     h(
       'dl',
       { class: 'facts' },
@@ -105,7 +105,7 @@ export const rolloutsPage: Page = (main) => {
                   raw(r.environment),
                   stateBadge(r.state),
                   `${r.percentage}%`,
-                  fromServer(r.status.served.text),
+                  servedText(r.status.served),
                   dateTime(r.status.ended?.at ?? r.updatedAt),
                 ],
               })),
@@ -119,3 +119,6 @@ export const rolloutsPage: Page = (main) => {
     runs.stop();
   };
 };
+
+/** What a rollout serves, in the page's language. */
+const servedText = (served: RolloutStatus['served']) => controllerReason({ reason: served.text, reasonWording: served.textWording });
