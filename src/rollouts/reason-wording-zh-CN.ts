@@ -18,4 +18,13 @@ export const REASONS_ZH_CN: Readonly<Record<string, string>> = {
   'gate {rule} failed beyond doubt: {metric} {value} over {samples}{bounds}': '闸门 {rule} 确定未通过：{metric} 为 {value}，基于 {samples}{bounds}',
   ' (bounds {lower} to {upper} at {confidence}% confidence)': '（{confidence}% 置信区间 {lower} 至 {upper}）',
   'the {pct}% step did not pass its gates within its maximum duration: {why}': '{pct}% 步在最长时长内未通过闸门：{why}',
+  'resumed by {name}': '{name} 恢复了发布',
+  'scheduled start ({at})': '按计划开始（{at}）',
+  'rollout started': '发布已开始',
+  'advanced to {pct}%': '已推进到 {pct}%',
+  'last step healthy': '最后一步健康',
+  'last step healthy; rollback rules watch until {until} ({duration})': '最后一步健康；回滚规则继续观察至 {until}（{duration}）',
+  '{n} approval(s) from {roles} needed for {pct}%': '进入 {pct}% 还需 {roles} 的 {n} 个审批',
+  'Go/No-Go: {needed}; serving nothing until then': '放行决策：{needed}；在此之前不向任何人下发',
+  'the {pct}% step is healthy; {needed}': '{pct}% 步健康；{needed}',
 };

@@ -11,7 +11,20 @@ import {
 } from '../../src/pipelines/pipeline-wording.js';
 import { messageWords } from '../../src/notifications/message-words.js';
 import { decide } from '../../src/rollouts/decide.js';
-import { say, type Wording, wording } from '../../src/rollouts/reason-wording.js';
+import {
+  advancedTo,
+  approvalsNeeded,
+  goNoGoNeeds,
+  lastStepHealthy,
+  lastStepHealthyWatching,
+  resumedBy,
+  rolloutStarted,
+  say,
+  scheduledStart,
+  stepHealthyNeeds,
+  type Wording,
+  wording,
+} from '../../src/rollouts/reason-wording.js';
 import type { CheckResult, Rollout } from '../../src/rollouts/rollout-model.js';
 import { rolloutStatus } from '../../src/rollouts/rollout-status.js';
 import {
@@ -102,6 +115,14 @@ describe('verdict wording', () => {
         [stageStopped('staging', true, ruleBreachedText), 'staging: the rollout rolled back (rollback rule x breached)'],
         [laterStageStopped(stageStopped('staging', false, 'aborted by Bob')), 'stopped: staging: the rollout was aborted (aborted by Bob)'],
         [everyStageCompleted(), 'every stage completed'],
+        [resumedBy('Bob'), 'resumed by Bob'],
+        [scheduledStart('2026-01-17T14:00:00+08:00'), 'scheduled start (2026-01-17T14:00:00+08:00)'],
+        [rolloutStarted(), 'rollout started'],
+        [advancedTo(10), 'advanced to 10%'],
+        [lastStepHealthy(), 'last step healthy'],
+        [lastStepHealthyWatching('2026-03-02T13:00:00.000Z', '1h'), 'last step healthy; rollback rules watch until 2026-03-02T13:00:00.000Z (1h)'],
+        [stepHealthyNeeds(1, approvalsNeeded(1, 'release-manager', 10)), 'the 1% step is healthy; 1 approval(s) from release-manager needed for 10%'],
+        [goNoGoNeeds(approvalsNeeded(2, 'sre or dba', 1)), 'Go/No-Go: 2 approval(s) from sre or dba needed for 1%; serving nothing until then'],
         [stoppedBy('Ada', 'freeze'), 'stopped by Ada: freeze'],
         [stageCompletedAt('2026-03-02T12:00:00.000Z'), 'completed at 2026-03-02T12:00:00.000Z'],
         [waitingWhileKilled('staging'), 'waiting: the flag is killed in staging, which is not "without a breach"'],
@@ -158,6 +179,7 @@ describe('verdict wording', () => {
         expect(say(v.reasonWording!)).toBe(v.reason);
         worded++;
       }
+      for (const t of d.next.history) if (t.reasonWording) expect(say(t.reasonWording)).toBe(t.reason);
       for (const g of [...d.next.gates, ...d.next.rollbackChecks]) {
         if (g.reasonWording) expect(say(g.reasonWording)).toBe(g.reason);
         else expect(g.reason).toBeUndefined();
