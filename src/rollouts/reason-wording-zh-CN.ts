@@ -27,4 +27,10 @@ export const REASONS_ZH_CN: Readonly<Record<string, string>> = {
   '{n} approval(s) from {roles} needed for {pct}%': '进入 {pct}% 还需 {roles} 的 {n} 个审批',
   'Go/No-Go: {needed}; serving nothing until then': '放行决策：{needed}；在此之前不向任何人下发',
   'the {pct}% step is healthy; {needed}': '{pct}% 步健康；{needed}',
+  '{date} is a holiday ({holidays}, {tz})': '{date} 是节假日（{holidays}，{tz}）',
+  '{date} is a denied date ({tz})': '{date} 是禁止变更的日期（{tz}）',
+  '{date} is in the last {n} day(s) of the month ({tz})': '{date} 在当月最后 {n} 天内（{tz}）',
+  'outside every allowed change window': '不在任何允许的变更窗口内',
+  '{closed}; opens next at {at}': '{closed}；下次开启于 {at}',
+  '{closed}; it does not open within the next {days} days': '{closed}；未来 {days} 天内不会开启',
 };

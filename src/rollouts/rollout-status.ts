@@ -27,7 +27,7 @@ export type Condition =
   | { kind: 'gates'; met: boolean; pass: number; fail: number; inconclusive: number; total: number; reason?: string; reasonWording?: Wording }
   | { kind: 'approval'; met: boolean; approvals: number; required: number; roles: string[]; forPercentage: number; approvedBy: string[] }
   /** `opensAt`: when a shut window next opens (absent when open, or shut beyond the horizon). */
-  | { kind: 'window'; met: boolean; reason?: string; opensAt?: string }
+  | { kind: 'window'; met: boolean; reason?: string; reasonWording?: Wording; opensAt?: string }
   /** A scheduled rollout's start time. */
   | { kind: 'start-time'; met: boolean; startAt: string }
   /** The next step's not-before time (the rollout's `notBefore`). */
@@ -133,7 +133,7 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
   const windowItem: Condition = {
     kind: 'window',
     met: window.open,
-    ...(window.reason ? { reason: window.reason } : {}),
+    ...(window.reason ? { reason: window.reason, ...(window.reasonWording ? { reasonWording: window.reasonWording } : {}) } : {}),
     ...(window.opensAt ? { opensAt: window.opensAt } : {}),
   };
   const next = nextStepIndex(r);

@@ -68,7 +68,7 @@ export function conditionWording(c: Condition): Reason {
     case 'window':
       return c.met
         ? wording('change window open')
-        : wording('the change window{reason}', { reason: c.reason ? wording(' ({reason})', { reason: c.reason }) : '' });
+        : wording('the change window{reason}', { reason: c.reason ? wording(' ({reason})', { reason: c.reasonWording ?? c.reason }) : '' });
     case 'start-time':
       return wording('the scheduled start at {at}', { at: c.startAt });
     case 'not-before':

@@ -144,7 +144,12 @@ describe('notification language', () => {
     expect(reasons.length).toBeGreaterThan(12);
     templates.push(...reasons);
     // Every template of a step verdict, a check's or a pipeline run's reason (verdict-wording.ts, pipeline-wording.ts, status-wording.ts): each wording(...) and each string with a placeholder.
-    const verdictSource = ['src/rollouts/verdict-wording.ts', 'src/pipelines/pipeline-wording.ts', 'src/rollouts/status-wording.ts']
+    const verdictSource = [
+      'src/rollouts/verdict-wording.ts',
+      'src/pipelines/pipeline-wording.ts',
+      'src/rollouts/status-wording.ts',
+      'src/policies/change-window.ts',
+    ]
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     const verdicts = [

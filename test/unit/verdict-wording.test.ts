@@ -9,6 +9,7 @@ import {
   stoppedBy,
   waitingWhileKilled,
 } from '../../src/pipelines/pipeline-wording.js';
+import { changeWindowOpen } from '../../src/policies/change-window.js';
 import { messageWords } from '../../src/notifications/message-words.js';
 import { decide } from '../../src/rollouts/decide.js';
 import {
@@ -209,5 +210,13 @@ describe('verdict wording', () => {
     expect(killed).toMatchObject({ kind: 'flag-killed', reason: 'the flag is killed here (P0 in checkout): a person must restore it or abort the rollout' });
     const zh = messageWords('zh-CN');
     expect(killed?.kind === 'flag-killed' && say(killed.reasonWording!, zh)).toBe('该开关在此环境已被紧急关闭（P0 in checkout）：需要有人恢复它或中止发布');
+  });
+
+  it("a shut change window's reason: the same English as before, and Chinese with the date and zone as written", () => {
+    const windows = { allow: [], deny: [{ dates: ['2026-03-02'], tz: 'Asia/Shanghai' }] } as unknown as Parameters<typeof changeWindowOpen>[0];
+    const shut = changeWindowOpen(windows, at(0));
+    expect(shut.reason).toBe('2026-03-02 is a denied date (Asia/Shanghai); opens next at 2026-03-03 00:00 (Asia/Shanghai)');
+    expect(say(shut.reasonWording!)).toBe(shut.reason);
+    expect(say(shut.reasonWording!, messageWords('zh-CN'))).toBe('2026-03-02 是禁止变更的日期（Asia/Shanghai）；下次开启于 2026-03-03 00:00 (Asia/Shanghai)');
   });
 });
