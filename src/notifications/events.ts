@@ -68,7 +68,7 @@ export type EventDetails =
       gates: CheckResult[];
     }
   | { type: 'rollout.awaiting_approval'; nextPercentage: number; approvalsNeeded: number; roles: string[]; gates: CheckResult[]; reason: string }
-  | { type: 'rollout.gate_failing'; reason: string; failing: CheckResult[] }
+  | { type: 'rollout.gate_failing'; reason: string; reasonWording?: Wording; failing: CheckResult[] }
   | { type: 'rollout.paused'; reason: string; reasonWording?: Wording; by: string }
   | { type: 'rollout.resumed'; by: string }
   | {
@@ -138,6 +138,7 @@ export function deriveEvents(before: Rollout | null, after: Rollout): RolloutEve
     events.push(
       event(after, 'rollout.gate_failing', after.updatedAt, ref(after, after), {
         reason: after.stepVerdict.reason,
+        ...(after.stepVerdict.reasonWording ? { reasonWording: after.stepVerdict.reasonWording } : {}),
         // With the rollback rules that hold it, breached in both cohorts.
         failing: [...after.gates, ...after.rollbackChecks.filter((c) => c.shared)].filter((c) => c.verdict === 'fail'),
       }),

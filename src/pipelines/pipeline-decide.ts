@@ -1,6 +1,9 @@
 import { formatDuration } from '../policies/durations.js';
 import type { Rollout } from '../rollouts/rollout-model.js';
 import type { PipelineRun } from './pipeline-model.js';
+import { say, type Wording } from '../rollouts/reason-wording.js';
+import { worded } from '../rollouts/verdict-wording.js';
+import { everyStageCompleted, laterStageStopped, promoted, stageCompletedAt, stageStopped, startsAt, waitingWhileKilled } from './pipeline-wording.js';
 
 /**
  * The pipeline's decision core, pure: given a run and the rollouts of its stages as they stand now,
@@ -25,26 +28,28 @@ export function decidePipeline(run: PipelineRun, rollouts: ReadonlyMap<string, R
     const rollout = stage.rolloutId ? rollouts.get(stage.rolloutId) : undefined;
     if (!rollout) continue;
     if (rollout.state === 'rolled_back' || rollout.state === 'aborted') {
-      const reason = `${stage.environment}: the rollout ${rollout.state === 'rolled_back' ? 'rolled back' : 'was aborted'} (${rollout.history.at(-1)?.reason ?? rollout.state})`;
-      stages[i] = { ...stage, status: 'stopped', note: reason };
+      const last = rollout.history.at(-1);
+      const stopped = stageStopped(stage.environment, rollout.state === 'rolled_back', last?.reasonWording ?? last?.reason ?? rollout.state);
+      const reason = say(stopped);
+      stages[i] = { ...stage, status: 'stopped', ...noted(stopped) };
       const later = stages.slice(i + 1);
       const pause = later.flatMap((s) => {
         const r = s.rolloutId ? rollouts.get(s.rolloutId) : undefined;
         return r && (r.state === 'running' || r.state === 'awaiting_approval' || r.state === 'pending' || r.state === 'scheduled') ? [r.id] : [];
       });
       for (let j = i + 1; j < stages.length; j++)
-        if (stages[j]!.status !== 'completed') stages[j] = { ...stages[j]!, status: 'stopped', note: `stopped: ${reason}` };
-      return { kind: 'stop', next: { ...run, stages, state: 'stopped', reason, updatedAt: at }, pause, reason };
+        if (stages[j]!.status !== 'completed') stages[j] = { ...stages[j]!, status: 'stopped', ...noted(laterStageStopped(stopped)) };
+      return { kind: 'stop', next: { ...run, stages, state: 'stopped', reason, reasonWording: stopped, updatedAt: at }, pause, reason };
     }
     if (rollout.state === 'completed' && stage.status !== 'completed') {
-      stages[i] = { ...stage, status: 'completed', note: `completed at ${completedAt(rollout)}` };
+      stages[i] = { ...stage, status: 'completed', ...noted(stageCompletedAt(completedAt(rollout))) };
       changed = true;
     }
   }
   const next = stages.findIndex((s) => s.status === 'waiting');
   if (next < 0) {
     if (stages.every((s) => s.status === 'completed'))
-      return { kind: 'update', next: { ...run, stages, state: 'completed', reason: 'every stage completed', updatedAt: at } };
+      return { kind: 'update', next: { ...run, stages, state: 'completed', ...worded(everyStageCompleted()), updatedAt: at } };
     return changed ? { kind: 'update', next: { ...run, stages, updatedAt: at } } : { kind: 'none' };
   }
   const previous = stages[next - 1]!;
@@ -52,24 +57,29 @@ export function decidePipeline(run: PipelineRun, rollouts: ReadonlyMap<string, R
   if (previous.status !== 'completed' || !prior) return changed ? { kind: 'update', next: { ...run, stages, updatedAt: at } } : { kind: 'none' };
   const due = Date.parse(completedAt(prior)) + stages[next]!.promoteAfterMs;
   if (killed(previous.environment)) {
-    const note = `waiting: the flag is killed in ${previous.environment}, which is not "without a breach"`;
-    if (stages[next]!.note === note && !changed) return { kind: 'none' };
-    stages[next] = { ...stages[next]!, note };
+    const note = noted(waitingWhileKilled(previous.environment));
+    if (stages[next]!.note === note.note && !changed) return { kind: 'none' };
+    stages[next] = { ...stages[next]!, ...note };
     return { kind: 'update', next: { ...run, stages, updatedAt: at } };
   }
   if (now.getTime() < due) {
-    const note = `starts at ${new Date(due).toISOString()}: ${formatDuration(stages[next]!.promoteAfterMs)} after ${previous.environment} completed without a breach`;
-    if (stages[next]!.note === note && !changed) return { kind: 'none' };
-    stages[next] = { ...stages[next]!, note };
+    const note = noted(startsAt(new Date(due).toISOString(), formatDuration(stages[next]!.promoteAfterMs), previous.environment));
+    if (stages[next]!.note === note.note && !changed) return { kind: 'none' };
+    stages[next] = { ...stages[next]!, ...note };
     return { kind: 'update', next: { ...run, stages, updatedAt: at } };
   }
   stages[next] = {
     ...stages[next]!,
     status: 'active',
     startedAt: at,
-    note: `promoted: ${previous.environment} completed and stayed without a breach for ${formatDuration(stages[next]!.promoteAfterMs)}`,
+    ...noted(promoted(previous.environment, formatDuration(stages[next]!.promoteAfterMs))),
   };
   return { kind: 'promote', next: { ...run, stages, updatedAt: at }, stage: next };
+}
+
+/** A stage's note: its text in English and the wording it was filled from. */
+function noted(w: Wording): { note: string; noteWording: Wording } {
+  return { note: say(w), noteWording: w };
 }
 
 /** When a rollout completed: its last transition into `completed`. */

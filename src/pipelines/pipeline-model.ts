@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Wording } from '../rollouts/reason-wording.js';
 import { environmentNameSchema, flagNameSchema } from '../flags/schema.js';
 import { durationSchema } from '../policies/durations.js';
 import type { Person } from '../rollouts/rollout-model.js';
@@ -55,6 +56,8 @@ export interface RunStage {
   startedAt?: string;
   /** Why the stage is where it is, in words ("promoted after staging completed 1h ago"). */
   note?: string;
+  /** The template and values `note` was filled from (pipeline-wording.ts): to say it in another language. */
+  noteWording?: Wording;
 }
 
 /** One flag, or one release, going through a pipeline. The stages are copied from the pipeline when the run starts. */
@@ -66,6 +69,8 @@ export interface PipelineRun {
   stages: RunStage[];
   state: RunState;
   reason?: string;
+  /** The template and values `reason` was filled from (pipeline-wording.ts); absent on runs recorded before. */
+  reasonWording?: Wording;
   /** Who started the run: every stage's rollout counts as started by them (they cannot approve its steps). */
   startedBy: Person;
   createdAt: string;

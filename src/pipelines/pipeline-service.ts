@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { say } from '../rollouts/reason-wording.js';
+import { worded } from '../rollouts/verdict-wording.js';
+import { stoppedBy } from './pipeline-wording.js';
 import type { Store } from '../store/port.js';
 import { auditedCommit } from '../audit/audited-commit.js';
 import type { Actor } from '../audit/chain.js';
@@ -100,16 +103,9 @@ export class PipelineService {
     if (!doc) throw AppError.notFound(`pipeline run "${id}"`);
     if (doc.value.state !== 'running') throw AppError.conflict(`the pipeline run is ${doc.value.state}`);
     const at = this.now().toISOString();
-    const stages = doc.value.stages.map((s) =>
-      s.status === 'waiting' ? { ...s, status: 'stopped' as const, note: `stopped by ${actor.name}: ${reason}` } : s,
-    );
-    return this.write(
-      { ...doc.value, stages, state: 'stopped', reason: `stopped by ${actor.name}: ${reason}`, updatedAt: at },
-      doc.version,
-      actor,
-      'pipeline.run.stop',
-      reason,
-    );
+    const why = stoppedBy(actor.name, reason);
+    const stages = doc.value.stages.map((s) => (s.status === 'waiting' ? { ...s, status: 'stopped' as const, note: say(why), noteWording: why } : s));
+    return this.write({ ...doc.value, stages, state: 'stopped', ...worded(why), updatedAt: at }, doc.version, actor, 'pipeline.run.stop', reason);
   }
 
   /** Writes a run (compare-and-set on `version`) with its audit event. */

@@ -1,4 +1,5 @@
 import type { Day, DenyEntry, Windows } from './policy-schema.js';
+import { say, type Wording, wording } from '../rollouts/reason-wording.js';
 import { toMinutes } from './clock-time.js';
 
 interface LocalTime {
@@ -49,15 +50,18 @@ export function localText(at: Date, tz: string): string {
 }
 
 /** Why a deny entry closes this local date, or undefined when it does not. */
-function denied(deny: DenyEntry, local: LocalTime): string | undefined {
-  if (deny.dates?.includes(local.date))
-    return deny.holidays ? `${local.date} is a holiday (${deny.holidays}, ${deny.tz})` : `${local.date} is a denied date (${deny.tz})`;
+function denied(deny: DenyEntry, local: LocalTime): Wording | undefined {
+  const { date } = local;
+  if (deny.dates?.includes(date))
+    return deny.holidays
+      ? wording('{date} is a holiday ({holidays}, {tz})', { date, holidays: deny.holidays, tz: deny.tz })
+      : wording('{date} is a denied date ({tz})', { date, tz: deny.tz });
   if (deny.lastDaysOfMonth !== undefined && local.dayOfMonth > local.daysInMonth - deny.lastDaysOfMonth)
-    return `${local.date} is in the last ${deny.lastDaysOfMonth} day(s) of the month (${deny.tz})`;
+    return wording('{date} is in the last {n} day(s) of the month ({tz})', { date, n: deny.lastDaysOfMonth, tz: deny.tz });
   return undefined;
 }
 
-type Closed = { by: 'deny'; tz: string; reason: string } | { by: 'allow'; reason: string };
+type Closed = { by: 'deny'; tz: string; reason: Wording } | { by: 'allow'; reason: Wording };
 
 /** What keeps the window shut at `now`, or null when it is open. Denied dates win over allowed hours. */
 function closedBy(windows: Windows, now: Date): Closed | null {
@@ -71,7 +75,7 @@ function closedBy(windows: Windows, now: Date): Closed | null {
     const [from, to] = allow.hours.split('-').map(toMinutes) as [number, number];
     if (allow.days.includes(local.day) && local.minutes >= from && local.minutes < to) return null;
   }
-  return { by: 'allow', reason: 'outside every allowed change window' };
+  return { by: 'allow', reason: wording('outside every allowed change window') };
 }
 
 const MINUTE = 60_000;
@@ -111,6 +115,8 @@ export function nextOpening(windows: Windows | undefined, now: Date): Date | nul
 export interface WindowState {
   open: boolean;
   reason?: string;
+  /** The template and values `reason` was filled from (reason-wording.ts), to say it in another language. */
+  reasonWording?: Wording;
   /** When shut: when it next opens (ISO), absent when not within NEXT_OPENING_HORIZON_DAYS. */
   opensAt?: string;
 }
@@ -125,8 +131,10 @@ export function changeWindowOpen(windows: Windows | undefined, now: Date): Windo
   if (!closed) return { open: true };
   const opens = nextOpening(windows, now);
   const tz = windows.allow[0]?.tz ?? windows.deny[0]?.tz ?? 'UTC';
-  const when = opens ? `; opens next at ${localText(opens, tz)}` : `; it does not open within the next ${NEXT_OPENING_HORIZON_DAYS} days`;
-  return { open: false, reason: `${closed.reason}${when}`, ...(opens ? { opensAt: opens.toISOString() } : {}) };
+  const why = opens
+    ? wording('{closed}; opens next at {at}', { closed: closed.reason, at: localText(opens, tz) })
+    : wording('{closed}; it does not open within the next {days} days', { closed: closed.reason, days: NEXT_OPENING_HORIZON_DAYS });
+  return { open: false, reason: say(why), reasonWording: why, ...(opens ? { opensAt: opens.toISOString() } : {}) };
 }
 
 /** Whether the window is open, without working out when it opens (the decision core asks this every analysis). */

@@ -4,8 +4,9 @@ import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
 import { stateWords } from '../rollouts/state-words.js';
 import type { KillSwitch } from '../flags/schema.js';
-import type { Wording } from '../rollouts/reason-wording.js';
-import { causeText, endedAt, rolloutStatus, statusLine } from '../rollouts/rollout-status.js';
+import { say, type Wording } from '../rollouts/reason-wording.js';
+import { causeText, endedAt, rolloutStatus } from '../rollouts/rollout-status.js';
+import { statusWording } from '../rollouts/status-wording.js';
 import {
   english,
   gateRule,
@@ -94,6 +95,8 @@ export interface GoLiveReport {
     endedAt?: string;
     state: RolloutState;
     outcome: string;
+    /** The outcome's wording (status-wording.ts), so a report in another language says it in that language. */
+    outcomeWording?: Wording;
     duration: string;
     steps: number[];
     percentage: number;
@@ -239,7 +242,7 @@ export function buildGoLiveReport(
       startedAt: rollout.createdAt,
       ...(end ? { endedAt: end } : {}),
       state: rollout.state,
-      outcome: statusLine(rollout, rolloutStatus(rollout, killSwitch, now)),
+      ...outcomeOf(statusWording(rollout, rolloutStatus(rollout, killSwitch, now))),
       duration: `${humanDuration(ms)}${end ? '' : ' so far'}`,
       steps: plans.map((p) => p.percentage),
       percentage: rollout.percentage,
@@ -277,3 +280,5 @@ export function buildGoLiveReport(
     auditTruncated: audit.truncated,
   };
 }
+
+const outcomeOf = (w: Wording) => ({ outcome: say(w), outcomeWording: w });

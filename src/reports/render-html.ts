@@ -35,8 +35,8 @@ function table(header: string[], rows: string[][]): string {
 }
 
 const code = (text: string) => `<code>${e(text)}</code>`;
-const verdict = (w: Words, v: keyof typeof VERDICT_WORDS, reason?: string) =>
-  `<span class="${v}">${e(verdictWord(v, w))}</span>${reason ? ` ${english(w, reason)}` : ''}`;
+const verdict = (w: Words, v: keyof typeof VERDICT_WORDS, check: { reason?: string; reasonWording?: Wording } = {}) =>
+  `<span class="${v}">${e(verdictWord(v, w))}</span>${check.reason ? ` ${reasonHtml(w, { reason: check.reason, reasonWording: check.reasonWording })}` : ''}`;
 
 /** Free text the controller or a person wrote: as written, marked English on a report in another language. */
 const english = (w: Words, text: string) => (w.lang === 'en' ? e(text) : `<span lang="en">${e(text)}</span>`);
@@ -65,7 +65,7 @@ function stepBlock(step: StepSection, w: Words): string {
       e(unitsIn(w, formatValue(g.metric, g.value))),
       e(unitsIn(w, formatValue(g.metric, g.threshold))),
       e(unitsIn(w, formatCheckSamples(g.metric, g.samples))),
-      verdict(w, shownVerdict(g), g.reason),
+      verdict(w, shownVerdict(g), g),
     ]),
   );
   const evidence = rows.length
@@ -149,7 +149,7 @@ export function renderHtml(report: GoLiveReport, w: Words = reportWords()): stri
       summaryRows(s, markup, w).map(([k, v]) => [e(k), v]),
     ),
   );
-  parts.push(`<h2>${e(w('Outcome'))}</h2><p class="outcome ${e(s.state)}">${english(w, s.outcome)}</p>`);
+  parts.push(`<h2>${e(w('Outcome'))}</h2><p class="outcome ${e(s.state)}">${reasonHtml(w, { reason: s.outcome, reasonWording: s.outcomeWording })}</p>`);
   if (report.breach) parts.push(breachSection(report.breach, w));
   parts.push(planSection(report.plan, w));
   parts.push(

@@ -52,7 +52,7 @@ function stepBlock(step: StepSection, w: Words): string {
       unitsIn(w, formatValue(g.metric, g.value)),
       unitsIn(w, formatValue(g.metric, g.threshold)),
       unitsIn(w, formatCheckSamples(g.metric, g.samples)),
-      `**${verdictWord(shownVerdict(g), w)}**${g.reason ? ` ${mdText(g.reason)}` : ''}`,
+      `**${verdictWord(shownVerdict(g), w)}**${g.reason ? ` ${mdText(reasonIn({ reason: g.reason, reasonWording: g.reasonWording }, w))}` : ''}`,
     ]),
   );
   lines.push(
@@ -73,7 +73,7 @@ export function renderMarkdown(report: GoLiveReport, w: Words = reportWords()): 
   out.push(`# ${w('Go-live report: {subject} in {env}', { subject, env: code(s.environment) })}`, '');
   const markup = { text: mdText, code, strong: (t: string) => `**${t}**`, current: (t: string) => `**${t}**` };
   out.push(table(head(['Item', 'Value']), summaryRows(s, markup, w)), '');
-  out.push(`## ${w('Outcome')}`, '', mdText(s.outcome), '');
+  out.push(`## ${w('Outcome')}`, '', mdText(reasonIn({ reason: s.outcome, reasonWording: s.outcomeWording }, w)), '');
   if (report.breach) {
     const b = report.breach;
     const value = (v: number | null | undefined) => unitsIn(w, formatValue(b.metric, v));

@@ -2,7 +2,6 @@ import type { OutcomeTotals } from '../metrics/outcome-model.js';
 import type { OutcomeGate, RollbackRule, StepPlan } from '../policies/policy-schema.js';
 import { evaluateGate, evaluateRollbackRule } from './checks.js';
 import type { CheckResult, Rollout } from './rollout-model.js';
-import { metricText, samplesText } from './units.js';
 
 /**
  * Attribution: "a breach that control shares is an incident, not the feature's fault". When a check
@@ -27,9 +26,6 @@ import { metricText, samplesText } from './units.js';
  * - policies with `onSharedBreach: rollback`, and plans stored before the field existed (rollouts
  *   keep the behaviour they started with).
  */
-
-/** The marker every held step's reason carries, for people and for the tests. */
-export const SHARED_INCIDENT = 'control is as bad: shared incident';
 
 /** Whether the rollout's breaches are attributed at all (see above). */
 export function attributes(r: Pick<Rollout, 'plan' | 'percentage'>): boolean {
@@ -66,14 +62,4 @@ function withControl(check: CheckResult, control: CheckResult, shared: boolean):
     cohorts: { treatment: { value: check.value, samples: check.samples }, control: { value: control.value, samples: control.samples } },
     ...(shared ? { shared: true } : {}),
   };
-}
-
-/** Why a shared breach holds the step, in words with units: "... breached, but control is as bad: shared incident (treatment 8% ..., control 7% ...)". */
-export function sharedText(check: CheckResult, what: 'rollback rule' | 'gate'): string {
-  const figures = (cohort: 'treatment' | 'control') => {
-    const c = check.cohorts?.[cohort];
-    return c ? `${cohort} ${metricText(check.metric, c.value)} over ${samplesText(check.metric, c.samples)}` : cohort;
-  };
-  const breached = `${what} ${check.rule} ${what === 'gate' ? 'failed' : 'breached'}`;
-  return `${breached}, but ${SHARED_INCIDENT} (${figures('treatment')}, ${figures('control')}); holding until it clears`;
 }

@@ -5,6 +5,18 @@ import { marginDifferenceBounds, rateBounds, type Bounds } from './statistics.js
 import { typicalRate, unitMarginDifferenceBounds, unitRateBounds, type UnitBuckets } from './unit-statistics.js';
 import { formatDuration } from '../policies/durations.js';
 import type { CheckResult, Verdict } from './rollout-model.js';
+import {
+  aboveNotBeyondDoubt,
+  aboveThresholdNotBeyondDoubt,
+  controlSamplesSoFar,
+  noControlAt100,
+  noData,
+  type Reason,
+  samplesSoFar,
+  treatmentSamplesSoFar,
+  worded,
+  worseNotBeyondDoubt,
+} from './verdict-wording.js';
 
 export function metricValue(c: CohortTotals, metric: MetricName): number | undefined {
   switch (metric) {
@@ -40,7 +52,7 @@ export function result(
   value: number | undefined,
   samples: number,
   verdict: Verdict,
-  reason?: string,
+  reason?: Reason,
   detail: CheckDetail = {},
 ): CheckResult {
   return {
@@ -51,7 +63,7 @@ export function result(
     value: value === undefined ? null : round(value),
     samples,
     verdict,
-    ...(reason ? { reason } : {}),
+    ...(reason ? worded(reason) : {}),
     ...detail,
   };
 }
@@ -139,17 +151,17 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
     const value = metricValue(c, gate.metric);
     // One cohort: its value and samples are the check's own (cohorts are listed when two are compared).
     const detail: CheckDetail = {};
-    const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) =>
+    const judge = (verdict: Verdict, reason?: Reason, extra: CheckDetail = {}) =>
       result(rule, gate.metric, gate.cohort, gate.max, value, c.requests, verdict, reason, { ...detail, ...extra });
-    if (c.requests < plan.minSamples) return judge('inconclusive', `${c.requests} of ${plan.minSamples} samples`);
-    if (value === undefined) return judge('inconclusive', 'no data');
+    if (c.requests < plan.minSamples) return judge('inconclusive', samplesSoFar(c.requests, plan.minSamples));
+    if (value === undefined) return judge('inconclusive', noData());
     const test = gate.confidence === undefined ? undefined : aboveLimitTest(c, gate.metric, gate.max, gate.confidence);
     if (!test) return judge(value <= gate.max ? 'pass' : 'fail');
     const figures = { test: testFigures(test.bounds, gate.confidence!, test.method) };
     if (test.bounds.lower > test.line) return judge('fail', undefined, { ...figures, confident: true });
     if (value <= gate.max) return judge('pass', undefined, figures);
     const typical = gate.metric === 'error_rate' ? typicalOf(c) : value;
-    return judge('inconclusive', `above ${gate.max} but not yet beyond doubt at ${gate.confidence} confidence`, {
+    return judge('inconclusive', aboveNotBeyondDoubt(gate.max, gate.confidence!), {
       ...figures,
       doubtful: doubt(typical, gate.max),
     });
@@ -161,13 +173,13 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
   const cv = metricValue(c, gate.metric);
   const threshold = (cv ?? 0) * (1 + gate.maxRelativeIncrease);
   const detail: CheckDetail = { cohorts: { treatment: cohortFigures(t, tv), control: cohortFigures(c, cv) } };
-  const judge = (verdict: Verdict, reason?: string, extra: CheckDetail = {}) =>
+  const judge = (verdict: Verdict, reason?: Reason, extra: CheckDetail = {}) =>
     result(rule, gate.metric, 'treatment', threshold, tv, t.requests, verdict, reason, { ...detail, ...extra });
   // At 100 % nobody is left in control: the comparison was made at the earlier steps.
-  if (plan.percentage >= 100) return judge('pass', 'no control cohort at 100 %');
-  if (t.requests < plan.minSamples) return judge('inconclusive', `${t.requests} of ${plan.minSamples} treatment samples`);
-  if (c.requests < gate.minControlSamples) return judge('inconclusive', `${c.requests} of ${gate.minControlSamples} control samples`);
-  if (tv === undefined || cv === undefined) return judge('inconclusive', 'no data');
+  if (plan.percentage >= 100) return judge('pass', noControlAt100());
+  if (t.requests < plan.minSamples) return judge('inconclusive', treatmentSamplesSoFar(t.requests, plan.minSamples));
+  if (c.requests < gate.minControlSamples) return judge('inconclusive', controlSamplesSoFar(c.requests, gate.minControlSamples));
+  if (tv === undefined || cv === undefined) return judge('inconclusive', noData());
   if (gate.confidence === undefined) return judge(tv <= threshold ? 'pass' : 'fail');
   let evidence: Evidence | undefined;
   const tu = gate.metric === 'error_rate' ? judgedUnits(t) : undefined;
@@ -194,7 +206,7 @@ export function evaluateGate(gate: OutcomeGate, totals: OutcomeTotals, plan: Ste
   if (tv <= threshold) return judge('pass', undefined, figures);
   const typicalT = tu ? typicalOf(t) : tv;
   const typicalC = cu ? typicalOf(c) : cv;
-  return judge('inconclusive', `worse than allowed but not yet beyond doubt at ${gate.confidence} confidence`, {
+  return judge('inconclusive', worseNotBeyondDoubt(gate.confidence), {
     ...figures,
     doubtful: doubt(typicalT, (typicalC ?? cv) * (1 + gate.maxRelativeIncrease)),
   });
@@ -211,8 +223,8 @@ export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals):
   const value = metricValue(c, rule.metric);
   const text = rollbackRuleText(rule);
   if (c.requests < rule.minSamples)
-    return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', `${c.requests} of ${rule.minSamples} samples`);
-  if (value === undefined) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', 'no data');
+    return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', samplesSoFar(c.requests, rule.minSamples));
+  if (value === undefined) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, 'inconclusive', noData());
   const test = rule.confidence === undefined ? undefined : aboveLimitTest(c, rule.metric, rule.above, rule.confidence);
   if (!test) return result(text, rule.metric, rule.cohort, rule.above, value, c.requests, value > rule.above ? 'fail' : 'pass');
   // A window over the line by chance is not a breach: only one whose rate is above it beyond doubt.
@@ -227,7 +239,7 @@ export function evaluateRollbackRule(rule: RollbackRule, recent: OutcomeTotals):
     value,
     c.requests,
     value > rule.above ? 'inconclusive' : 'pass',
-    value > rule.above ? 'above the threshold but not beyond doubt' : undefined,
+    value > rule.above ? aboveThresholdNotBeyondDoubt() : undefined,
     detail,
   );
 }

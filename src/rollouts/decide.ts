@@ -4,9 +4,29 @@ import { stepPlans, type StepPlan } from '../policies/policy-schema.js';
 import { heldByIncident, judgeRollbackRules } from './rollback-checks.js';
 import type { Action, ActiveState, Decision, DecisionInput, Measurements, Refusal, Rollout, RolloutState } from './rollout-model.js';
 import { isFinal, isWatching, rolloutFlags } from './rollout-model.js';
-import { abortedBy, gateFailedBeyondDoubt, pausedBy, rejectedBy, rolledBackBy, ruleBreached, say, timedOut, type Wording } from './reason-wording.js';
+import {
+  abortedBy,
+  advancedTo,
+  approvalsNeeded,
+  gateFailedBeyondDoubt,
+  goNoGoNeeds,
+  lastStepHealthy,
+  lastStepHealthyWatching,
+  pausedBy,
+  rejectedBy,
+  resumedBy,
+  rolledBackBy,
+  rolloutStarted,
+  ruleBreached,
+  say,
+  scheduledStart,
+  stepHealthyNeeds,
+  timedOut,
+  type Wording,
+} from './reason-wording.js';
 import { admitApproval, approvalsFor, hasEnteredAStep, nextStepIndex, unusedApprovals } from './approvals.js';
 import { judgeStep } from './judge-step.js';
+import { goNoGo, metricsUnavailable, stepJustStarted, stepRestartedOnResume, worded } from './verdict-wording.js';
 
 /**
  * The decision core: what a rollout does next, given what it was asked to consider and the time.
@@ -33,7 +53,7 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
     case 'provider-error': {
       const next = { ...r, lastEvaluatedAt: at, checks: { ...r.checks, providerErrors: r.checks.providerErrors + 1, inconclusive: r.checks.inconclusive + 1 } };
       // Without data nothing is known about the step: it can neither advance nor stay "healthy".
-      if (next.state === 'running' || next.state === 'awaiting_approval') next.stepVerdict = { kind: 'waiting', reason: `metrics unavailable: ${input.error}` };
+      if (next.state === 'running' || next.state === 'awaiting_approval') next.stepVerdict = { kind: 'waiting', ...worded(metricsUnavailable(input.error)) };
       return progress(next, now, 'controller');
     }
     case 'approve': {
@@ -66,11 +86,11 @@ export function decide(rollout: Rollout, input: DecisionInput, now: Date): Decis
           stepStartedAt: at,
           stepTotals: undefined,
           trafficSettledAt: undefined,
-          stepVerdict: { kind: 'waiting', reason: 'step restarted on resume' },
+          stepVerdict: { kind: 'waiting', ...worded(stepRestartedOnResume()) },
         },
         to,
         now,
-        `resumed by ${input.by.name}`,
+        resumedBy(input.by.name),
         input.by.name,
         alertOf(input),
         'paused',
@@ -104,7 +124,7 @@ function alertOf(input: { alert?: Transition['alert'] }): Partial<Transition> {
 function startIfDue(r: Rollout, input: DecisionInput, now: Date): Decision | undefined {
   if (input.kind !== 'analysis' && input.kind !== 'provider-error') return undefined;
   if (now.getTime() < Date.parse(r.startAt!)) return decided({ ...r, lastEvaluatedAt: now.toISOString() }, []);
-  const due = transition(r, 'pending', now, `scheduled start (${r.startAt})`, 'schedule');
+  const due = transition(r, 'pending', now, scheduledStart(r.startAt!), 'schedule');
   return progress({ ...due, stepStartedAt: now.toISOString(), lastEvaluatedAt: now.toISOString() }, now, 'schedule');
 }
 
@@ -167,7 +187,7 @@ function progress(r: Rollout, now: Date, actor: string, samples?: Transition['sa
       if (r.stepVerdict.kind !== 'healthy') {
         const elapsed = now.getTime() - Date.parse(r.stepStartedAt);
         if (elapsed < plan.maxDurationMs) return decided(r, []);
-        return decided(pause(r, now, timedOut(plan.percentage, r.stepVerdict.reason), actor), []);
+        return decided(pause(r, now, timedOut(plan.percentage, r.stepVerdict.reasonWording ?? r.stepVerdict.reason), actor), []);
       }
       if (r.stepIndex === plans.length - 1) return decided(complete(r, now, actor, samples), []);
       return advanceOrWait(r, plans, now, actor, samples);
@@ -192,18 +212,17 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
   const first = nextIndex === 0;
   if (approvals.length < nextPlan.approval.required) {
     if (r.state === 'awaiting_approval') return decided(r, []);
-    const needed =
-      `${nextPlan.approval.required - approvals.length} approval(s) from ${nextPlan.approval.roles.join(' or ')} ` + `needed for ${nextPlan.percentage}%`;
+    const needed = approvalsNeeded(nextPlan.approval.required - approvals.length, nextPlan.approval.roles.join(' or '), nextPlan.percentage);
     // The Go/No-Go: a first step that asks for approval serves nothing until it is given.
-    const reason = first ? `Go/No-Go: ${needed}; serving nothing until then` : `the ${plans[r.stepIndex]!.percentage}% step is healthy; ${needed}`;
+    const reason = first ? goNoGoNeeds(needed) : stepHealthyNeeds(plans[r.stepIndex]!.percentage, needed);
     const waiting = transition(r, 'awaiting_approval', now, reason, actor, first ? {} : { gates: r.gates, samples });
-    return decided(first ? { ...waiting, stepVerdict: { kind: 'waiting', reason: `Go/No-Go: approval for ${nextPlan.percentage}%` } } : waiting, []);
+    return decided(first ? { ...waiting, stepVerdict: { kind: 'waiting', ...worded(goNoGo(nextPlan.percentage)) } } : waiting, []);
   }
   if (!isWindowOpen(r.plan.windows, now)) return decided(r, []);
   // A not-before time on the step (the plan's "full release on the 18th at 10:00"): approved and healthy, it waits.
   const notBefore = r.notBefore?.[String(nextPlan.percentage)];
   if (notBefore && now.getTime() < Date.parse(notBefore)) return decided(r, []);
-  const reason = first ? 'rollout started' : `advanced to ${nextPlan.percentage}%`;
+  const reason = first ? rolloutStarted() : advancedTo(nextPlan.percentage);
   const advanced = enterStep(
     r,
     nextIndex,
@@ -219,13 +238,13 @@ function advanceOrWait(r: Rollout, plans: StepPlan[], now: Date, actor: string, 
 /** The last step was healthy. With watchAfterCompletion, the rollback rules keep watching until watchUntil. */
 function complete(r: Rollout, now: Date, actor: string, samples?: Transition['samples']): Rollout {
   const watch = r.plan.watchAfterCompletion; // undefined in plans stored before it existed: no watch
-  if (!(watch > 0)) return transition(r, 'completed', now, 'last step healthy', actor, { gates: r.gates, samples });
+  if (!(watch > 0)) return transition(r, 'completed', now, lastStepHealthy(), actor, { gates: r.gates, samples });
   const until = new Date(now.getTime() + watch).toISOString();
-  const reason = `last step healthy; rollback rules watch until ${until} (${formatDuration(watch)})`;
+  const reason = lastStepHealthyWatching(until, formatDuration(watch));
   return { ...transition(r, 'completed', now, reason, actor, { gates: r.gates, samples }), watchUntil: until };
 }
 
-function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason: string, actor: string, extra: Partial<Transition> = {}): Rollout {
+function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason: Reason, actor: string, extra: Partial<Transition> = {}): Rollout {
   const entered = transition(r, 'running', now, reason, actor, extra);
   return {
     ...entered,
@@ -234,7 +253,7 @@ function enterStep(r: Rollout, index: number, plan: StepPlan, now: Date, reason:
     stepStartedAt: now.toISOString(),
     stepTotals: undefined,
     trafficSettledAt: undefined,
-    stepVerdict: { kind: 'waiting', reason: 'step just started' },
+    stepVerdict: { kind: 'waiting', ...worded(stepJustStarted()) },
     gates: [],
     checks: { ...entered.checks, consecutiveFailed: 0 },
     history: entered.history.map((t, i) => (i === entered.history.length - 1 ? { ...t, stepIndex: index, percentage: plan.percentage } : t)),

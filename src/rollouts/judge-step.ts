@@ -1,10 +1,22 @@
 import { type Policy, type StepPlan, stepPlans } from '../policies/policy-schema.js';
-import { attributeGate, sharedText } from './attribution.js';
+import { attributeGate } from './attribution.js';
 import { evaluateGate } from './checks.js';
 import { evaluateQueryGate } from './query-checks.js';
 import { evaluateTraffic } from './traffic-checks.js';
 import type { CheckResult, Measurements, Rollout, StepVerdict } from './rollout-model.js';
-import { metricText, samplesText } from './units.js';
+import type { Wording } from './reason-wording.js';
+import {
+  allOf,
+  benefitOfTheDoubt,
+  minimumDurationToGo,
+  type Reason,
+  ruleOnFlagSays,
+  ruleSays,
+  sharedBreach,
+  treatmentSamplesSoFar,
+  valueOver,
+  worded,
+} from './verdict-wording.js';
 
 /**
  * Part of the decision core (decide.ts), pure: judges the current step's gates on the outcomes since
@@ -30,9 +42,9 @@ export function judgeStep(r: Rollout, m: Measurements, now: Date, held: CheckRes
       checks.failed++;
       checks.consecutiveFailed++;
     }
-    const reason = [...held.map((check) => sharedText(check, 'rollback rule')), ...failed.map(describe)].join('; ');
+    const reason = allOf([...held.map((check) => sharedBreach(check, 'rollback rule')), ...failed.map(describe)]);
     const shared = held.length > 0 || failed.some((g) => g.shared);
-    stepVerdict = { kind: 'failing', reason, ...(shared ? { shared: true } : {}) };
+    stepVerdict = { kind: 'failing', ...worded(reason), ...(shared ? { shared: true } : {}) };
   } else {
     checks.consecutiveFailed = 0;
     // A flag of a release judged alone may have too little traffic to say anything: only the release's
@@ -41,11 +53,11 @@ export function judgeStep(r: Rollout, m: Measurements, now: Date, held: CheckRes
     if (inconclusive) checks.inconclusive++;
     stepVerdict =
       elapsed < plan.minDurationMs
-        ? { kind: 'waiting', reason: `step minimum duration: ${Math.ceil((plan.minDurationMs - elapsed) / 1000)}s to go` }
+        ? { kind: 'waiting', ...worded(minimumDurationToGo(Math.ceil((plan.minDurationMs - elapsed) / 1000))) }
         : samples < plan.minSamples
-          ? { kind: 'waiting', reason: `${samples} of ${plan.minSamples} treatment samples` }
+          ? { kind: 'waiting', ...worded(treatmentSamplesSoFar(samples, plan.minSamples)) }
           : inconclusive
-            ? { kind: 'waiting', reason: `${inconclusive.rule}: ${inconclusive.reason}` }
+            ? { kind: 'waiting', ...worded(ruleSays(inconclusive.rule, reasonOf(inconclusive))) }
             : { kind: 'healthy' };
   }
   return { ...r, gates, checks, stepVerdict };
@@ -94,14 +106,17 @@ export function withBenefitOfDoubt(check: CheckResult, rule: Policy['benefitOfDo
   return {
     ...rest,
     verdict: 'pass',
-    reason: `over the line but not beyond doubt after ${rule.after}x the step's minimum duration and samples: benefit of the doubt`,
+    ...worded(benefitOfTheDoubt(rule.after)),
     benefitOfDoubt: true,
   };
 }
 
 /** A failing check in words, with its unit. */
-function describe(check: CheckResult): string {
-  if (check.shared) return sharedText(check, 'gate');
-  const rule = check.flag ? `${check.rule} on ${check.flag}` : check.rule;
-  return check.reason ? `${rule}: ${check.reason}` : `${rule}: ${metricText(check.metric, check.value)} over ${samplesText(check.metric, check.samples)}`;
+function describe(check: CheckResult): Wording {
+  if (check.shared) return sharedBreach(check, 'gate');
+  const why = check.reason === undefined ? valueOver(check) : reasonOf(check);
+  return check.flag ? ruleOnFlagSays(check.rule, check.flag, why) : ruleSays(check.rule, why);
 }
+
+/** A check's reason as its wording, or as the text it was stored with (`undefined` written as before). */
+const reasonOf = (check: CheckResult): Reason => check.reasonWording ?? String(check.reason);

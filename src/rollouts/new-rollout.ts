@@ -1,6 +1,7 @@
 import type { Policy } from '../policies/policy-schema.js';
 import { ownedStrategyId } from './flag-actions.js';
 import type { Person, Rollout } from './rollout-model.js';
+import { notStarted, scheduledToStartAt, worded } from './verdict-wording.js';
 
 /**
  * A rollout as it is created: pending (or scheduled), at 0 %, before `decide` enters its first step. Pure, so the
@@ -37,7 +38,7 @@ export function newRollout(input: {
     startedBy: input.startedBy,
     createdAt: at,
     updatedAt: at,
-    stepVerdict: { kind: 'waiting', reason: input.startAt ? `scheduled to start at ${input.startAt}` : 'not started' },
+    stepVerdict: { kind: 'waiting', ...worded(input.startAt ? scheduledToStartAt(input.startAt) : notStarted()) },
     gates: [],
     rollbackChecks: [],
     breachingSince: input.plan.rollback.map(() => null),

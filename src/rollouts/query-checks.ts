@@ -2,6 +2,7 @@ import type { QueryGate, QueryRollbackRule } from '../policies/policy-schema.js'
 import type { QueryResult } from '../metrics/prometheus/query-result.js';
 import type { CheckResult } from './rollout-model.js';
 import { result, rollbackRuleText } from './checks.js';
+import { noQueryResult, type Reason } from './verdict-wording.js';
 
 /**
  * Checks on PromQL queries (src/metrics/prometheus): which queries an analysis runs, and how their
@@ -30,8 +31,8 @@ export function queriesFor(
   return out;
 }
 
-function queryValue(result: QueryResult | undefined): { value?: number; reason?: string; series: number } {
-  if (!result) return { reason: 'no query result (no metric provider configured?)', series: 0 };
+function queryValue(result: QueryResult | undefined): { value?: number; reason?: Reason; series: number } {
+  if (!result) return { reason: noQueryResult(), series: 0 };
   return result.kind === 'value' ? { value: result.value, series: result.series } : { reason: result.reason, series: 0 };
 }
 

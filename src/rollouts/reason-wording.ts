@@ -79,5 +79,18 @@ export function gateFailedBeyondDoubt(check: CheckResult): Wording {
 }
 
 /** A step that did not pass within its maximum duration; `why` is the step's verdict as the analysis wrote it. */
-export const timedOut = (percentage: number, why: string) =>
+export const timedOut = (percentage: number, why: string | Wording) =>
   wording('the {pct}% step did not pass its gates within its maximum duration: {why}', { pct: percentage, why });
+
+// The controller's own transitions (decide.ts).
+export const resumedBy = (name: string) => wording('resumed by {name}', { name });
+export const scheduledStart = (at: string) => wording('scheduled start ({at})', { at });
+export const rolloutStarted = () => wording('rollout started');
+export const advancedTo = (pct: number) => wording('advanced to {pct}%', { pct });
+export const lastStepHealthy = () => wording('last step healthy');
+export const lastStepHealthyWatching = (until: string, duration: string) =>
+  wording('last step healthy; rollback rules watch until {until} ({duration})', { until, duration });
+/** `roles`: the roles that may approve, as the policy names them ("release-manager or sre"). */
+export const approvalsNeeded = (n: number, roles: string, pct: number) => wording('{n} approval(s) from {roles} needed for {pct}%', { n, roles, pct });
+export const goNoGoNeeds = (needed: Wording) => wording('Go/No-Go: {needed}; serving nothing until then', { needed });
+export const stepHealthyNeeds = (pct: number, needed: Wording) => wording('the {pct}% step is healthy; {needed}', { pct, needed });

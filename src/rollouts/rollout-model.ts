@@ -62,6 +62,8 @@ export interface CheckResult {
   samples: number;
   verdict: Verdict;
   reason?: string;
+  /** The template and values `reason` was filled from, when the controller worded it (verdict-wording.ts): to say it in another language. */
+  reasonWording?: Wording;
   /** When a check compares treatment with control: each cohort's metric and request count. */
   cohorts?: Partial<Record<'treatment' | 'control', { value: number | null; samples: number }>>;
   /** The statistical test behind the verdict, when the check asks for one. */
@@ -108,7 +110,10 @@ export interface CheckResult {
  * Where the current step stands, as of the last analysis. `shared`: the step is held for an incident
  * control shares (a rollback rule or a gate breached in both cohorts), not for the feature's own failure.
  */
-export type StepVerdict = { kind: 'waiting'; reason: string } | { kind: 'failing'; reason: string; shared?: boolean } | { kind: 'healthy' };
+export type StepVerdict =
+  | { kind: 'waiting'; reason: string; reasonWording?: Wording }
+  | { kind: 'failing'; reason: string; reasonWording?: Wording; shared?: boolean }
+  | { kind: 'healthy' };
 
 export interface Transition {
   at: string;

@@ -1,12 +1,13 @@
 import { changeWindowOpen } from '../policies/change-window.js';
-import { formatDuration } from '../policies/durations.js';
 import { stepPlans } from '../policies/policy-schema.js';
 import type { KillSwitch } from '../flags/schema.js';
 import { requestsIn } from '../metrics/outcome-fields.js';
 import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from './approvals.js';
 import { isDone, isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
 import { trafficOf, type TrafficJudgement } from './traffic-status.js';
-import { count, counted, metricText, samplesText } from './units.js';
+import { say, type Wording } from './reason-wording.js';
+import { causeWording, conditionWording, servedWording, statusWording } from './status-wording.js';
+import { flagKilledHere, worded } from './verdict-wording.js';
 
 /**
  * Where a rollout stands, computed once for every reader: what users are served now, what the
@@ -23,17 +24,18 @@ export type Condition =
   /** Treatment requests reported in the step. */
   | { kind: 'samples'; met: boolean; samples: number; minSamples: number }
   /** `reason`: the last analysis's word on the step when it is not healthy ("1 of 3 gates failing: …", "metrics unavailable: …"). */
-  | { kind: 'gates'; met: boolean; pass: number; fail: number; inconclusive: number; total: number; reason?: string }
+  | { kind: 'gates'; met: boolean; pass: number; fail: number; inconclusive: number; total: number; reason?: string; reasonWording?: Wording }
   | { kind: 'approval'; met: boolean; approvals: number; required: number; roles: string[]; forPercentage: number; approvedBy: string[] }
   /** `opensAt`: when a shut window next opens (absent when open, or shut beyond the horizon). */
-  | { kind: 'window'; met: boolean; reason?: string; opensAt?: string }
+  | { kind: 'window'; met: boolean; reason?: string; reasonWording?: Wording; opensAt?: string }
   /** A scheduled rollout's start time. */
   | { kind: 'start-time'; met: boolean; startAt: string }
   /** The next step's not-before time (the rollout's `notBefore`). */
   | { kind: 'not-before'; met: boolean; forPercentage: number; notBefore: string }
-  | { kind: 'person'; met: false; reason: string }
+  /** `reasonWording` beside a reason: its template and values (verdict-wording.ts), to say it in another language. */
+  | { kind: 'person'; met: false; reason: string; reasonWording?: Wording }
   /** The flag is killed in the environment: nothing is served, so nothing can be measured. */
-  | { kind: 'flag-killed'; met: false; reason: string };
+  | { kind: 'flag-killed'; met: false; reason: string; reasonWording?: Wording };
 
 /** What users of the environment get from the flag right now. */
 export interface Served {
@@ -43,6 +45,7 @@ export interface Served {
   killSwitch?: KillSwitch;
   /** "serving 10%", "served disabled (kill switch: …)". */
   text: string;
+  textWording?: Wording;
 }
 
 /** Why a rollout ended: the final transition, and for a rollback the check that caused it. */
@@ -56,6 +59,7 @@ export interface Ending {
   cause?: Transition['cause'];
   /** The cause in words, with its unit: "error_rate(treatment) > 0.05 for 5m: 8% over 2,000 requests". */
   causeText?: string;
+  causeWording?: Wording;
   /** A rollback during the watch after completion: when the rollout had completed. */
   completedAt?: string;
 }
@@ -115,23 +119,21 @@ export function rolloutStatus(rollout: Rollout, killSwitch: KillSwitch | undefin
 }
 
 function servedNow(r: Rollout, killSwitch: KillSwitch | undefined): Served {
-  if (killSwitch) return { percentage: 0, killed: true, killSwitch, text: `served disabled (kill switch: ${killSwitch.reason})` };
   // An aborted rollout returned its strategy to 0 %; every other state serves its percentage.
-  const percentage = r.state === 'aborted' ? 0 : r.percentage;
-  return { percentage, killed: false, text: percentage === 0 ? 'serving nobody (0%)' : `serving ${percentage}%` };
+  const percentage = killSwitch || r.state === 'aborted' ? 0 : r.percentage;
+  const served = servedWording(killSwitch, percentage);
+  return { percentage, killed: killSwitch !== undefined, ...(killSwitch ? { killSwitch } : {}), text: say(served), textWording: served };
 }
 
 function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): Condition[] {
   if (isFinal(r.state)) return [];
-  const killed: Condition[] = killSwitch
-    ? [{ kind: 'flag-killed', met: false, reason: `the flag is killed here (${killSwitch.reason}): a person must restore it or abort the rollout` }]
-    : [];
+  const killed: Condition[] = killSwitch ? [{ kind: 'flag-killed', met: false, ...worded(flagKilledHere(killSwitch.reason)) }] : [];
   const plans = stepPlans(r.plan);
   const window = changeWindowOpen(r.plan.windows, now);
   const windowItem: Condition = {
     kind: 'window',
     met: window.open,
-    ...(window.reason ? { reason: window.reason } : {}),
+    ...(window.reason ? { reason: window.reason, ...(window.reasonWording ? { reasonWording: window.reasonWording } : {}) } : {}),
     ...(window.opensAt ? { opensAt: window.opensAt } : {}),
   };
   const next = nextStepIndex(r);
@@ -158,7 +160,7 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     ];
   };
   if (r.state === 'scheduled') return [...killed, { kind: 'start-time', met: false, startAt: r.startAt! }, ...approval(), windowItem];
-  if (r.state === 'paused') return [...killed, { kind: 'person', met: false, reason: r.pauseReason }];
+  if (r.state === 'paused') return [...killed, { kind: 'person', met: false, ...pauseReasonOf(r) }];
   // Before the first step: its Go/No-Go (if it asks for one) and a window.
   if (!hasEnteredAStep(r)) return [...killed, ...approval(), windowItem, ...notBefore()];
   const plan = plans[r.stepIndex]!;
@@ -175,23 +177,26 @@ function conditions(r: Rollout, killSwitch: KillSwitch | undefined, now: Date): 
     { kind: 'time', met: elapsed >= plan.minDurationMs, stepStartedAt: r.stepStartedAt, minDurationMs: plan.minDurationMs },
     { kind: 'samples', met: samples >= plan.minSamples, samples, minSamples: plan.minSamples },
     // Gates not judged yet (a step that just began) count as not passing.
-    { kind: 'gates', met: counts.pass === total, ...counts, total, ...(r.stepVerdict.kind === 'healthy' ? {} : { reason: r.stepVerdict.reason }) },
+    {
+      kind: 'gates',
+      met: counts.pass === total,
+      ...counts,
+      total,
+      ...(r.stepVerdict.kind === 'healthy' ? {} : worded(r.stepVerdict.reasonWording ?? r.stepVerdict.reason)),
+    },
     ...approval(),
     ...(next === undefined ? [] : [windowItem, ...notBefore()]),
   ];
 }
 
-/** The check a rollback was caused by, in words with units. */
-export function causeText(cause: CheckResult): string {
-  const bounds = cause.test
-    ? `; ${Math.round(cause.test.confidence * 100)}% confidence bounds ` +
-      `${metricText(cause.metric, cause.test.lower)} to ${metricText(cause.metric, cause.test.upper)}`
-    : '';
-  return (
-    `${cause.rule}: ${metricText(cause.metric, cause.value)} over ${samplesText(cause.metric, cause.samples)} ` +
-    `(threshold ${metricText(cause.metric, cause.threshold)}${bounds})`
-  );
+/** Why a paused rollout is paused, with the wording of the transition into paused when that is the reason kept. */
+function pauseReasonOf(r: Rollout & { state: 'paused' }): { reason: string; reasonWording?: Wording } {
+  const entry = r.history.findLast((t) => t.to === 'paused');
+  return entry?.reason === r.pauseReason && entry.reasonWording ? worded(entry.reasonWording) : { reason: r.pauseReason };
 }
+
+/** The check a rollback was caused by, in words with units. */
+export const causeText = (cause: CheckResult): string => say(causeWording(cause));
 
 /** When the rollout reached its final state, if it has (its last transition into it). */
 export function endedAt(r: Rollout): string | undefined {
@@ -209,7 +214,7 @@ function endingOf(r: Rollout): Ending | undefined {
     reason: last?.reason ?? r.state.replace('_', ' '),
     ...(last?.reasonWording ? { reasonWording: last.reasonWording } : {}),
     by: last?.actor ?? 'controller',
-    ...(cause ? { cause, causeText: causeText(cause) } : {}),
+    ...(cause ? { cause, causeText: causeText(cause), causeWording: causeWording(cause) } : {}),
     ...(completed ? { completedAt: completed.at } : {}),
   };
 }
@@ -235,61 +240,10 @@ function nextSteps(r: Rollout, served: Served): NextStep[] {
 }
 
 /** One line on where the rollout stands or how it ended, with units: for the CLI, the report and notifications. */
-export function statusLine(r: Rollout, status: RolloutStatus): string {
-  if (status.ended) {
-    const cause = status.ended.causeText ? ` Cause: ${status.ended.causeText}.` : '';
-    switch (status.ended.state) {
-      case 'completed':
-        if (status.watchUntil)
-          return (
-            `Completed, watching until ${status.watchUntil}: ${r.flag} reached ${r.percentage}% in ${r.environment}; ` +
-            `now ${status.served.text}, and a breached rollback rule still rolls it back.`
-          );
-        return `Completed: ${r.flag} reached ${r.percentage}% in ${r.environment}; now ${status.served.text}.${watchedText(r)}`;
-      case 'rolled_back': {
-        const watch = status.ended.completedAt ? ` during the watch after completion (completed ${status.ended.completedAt})` : '';
-        return `Rolled back at ${r.percentage}%${watch}: ${r.flag} is ${status.served.text} in ${r.environment}.${cause}`;
-      }
-      case 'aborted':
-        return `Aborted: ${status.ended.reason}; ${r.flag} is ${status.served.text} in ${r.environment}.`;
-    }
-  }
-  const waits = status.waitingFor.filter((c) => !c.met).map(conditionText);
-  return `${r.state.replace('_', ' ')}, ${status.served.text}; waiting for ${waits.length ? waits.join('; ') : 'the next analysis'}.`;
-}
-
-/** After a watch that ended without a breach: " Its rollback rules watched for 2h after completion, with no breach." */
-function watchedText(r: Rollout): string {
-  const watch = r.plan.watchAfterCompletion; // undefined in plans stored before it existed
-  return watch > 0 ? ` Its rollback rules watched for ${formatDuration(watch)} after completion, with no breach.` : '';
-}
+export const statusLine = (r: Rollout, status: RolloutStatus): string => say(statusWording(r, status));
 
 /** A condition in plain words with units (the dashboard renders its own, with live countdowns). */
 export function conditionText(c: Condition): string {
-  switch (c.kind) {
-    case 'time':
-      return c.met ? 'minimum time in step reached' : `the step's minimum time (${Math.round(c.minDurationMs / 1000)} s from ${c.stepStartedAt})`;
-    case 'samples':
-      return `${counted(c.samples, 'treatment request')} of ${count(c.minSamples)} needed`;
-    case 'gates':
-      return (
-        `gates: ${c.pass} of ${c.total} passing${c.fail ? `, ${c.fail} failing` : ''}` +
-        `${c.inconclusive ? `, ${c.inconclusive} inconclusive` : ''}${c.reason ? ` (${c.reason})` : ''}`
-      );
-    case 'approval':
-      return (
-        `approval for ${c.forPercentage}%: ${c.approvals} of ${c.required} (${c.roles.join(' or ')})` +
-        `${c.approvedBy.length ? `, given by ${c.approvedBy.join(', ')}` : ''}`
-      );
-    case 'window':
-      return c.met ? 'change window open' : `the change window${c.reason ? ` (${c.reason})` : ''}`;
-    case 'start-time':
-      return `the scheduled start at ${c.startAt}`;
-    case 'not-before':
-      return c.met ? `the ${c.forPercentage}% step's not-before time passed` : `the ${c.forPercentage}% step's not-before time (${c.notBefore})`;
-    case 'person':
-      return `a person to resume (${c.reason})`;
-    case 'flag-killed':
-      return c.reason;
-  }
+  const text = conditionWording(c);
+  return typeof text === 'string' ? text : say(text);
 }

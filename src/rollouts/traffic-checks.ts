@@ -5,6 +5,16 @@ import type { TrafficWindow } from './traffic-window.js';
 import { assignedShare } from './unit-bucket.js';
 import { unitShareTest } from './user-share-test.js';
 import { count, percentOf } from './units.js';
+import type { Wording } from './reason-wording.js';
+import {
+  countingStarts,
+  evaluationsSoFar,
+  evaluationsWhileWaiting,
+  noEvaluationsYet,
+  notJudgedWithoutUsers,
+  sampleRatioMismatch,
+  sinceStepStart,
+} from './verdict-wording.js';
 
 /** The policy's traffic checks in words, as plans and reports list them. */
 export { trafficRules } from '../policies/policy-words.js';
@@ -55,7 +65,6 @@ export function evaluateTraffic(traffic: Traffic, m: TrafficInput, percentage: n
   const users = m.users;
   if (!users || users.on.count + users.off.count === 0) {
     const share = n > 0 ? exposures.on / n : undefined;
-    const shown = share === undefined ? 'no evaluations reported yet' : `${percentOf(share)} of ${count(n)} evaluations got the feature`;
     const test: CheckResult['test'] =
       share === undefined
         ? undefined
@@ -69,7 +78,7 @@ export function evaluateTraffic(traffic: Traffic, m: TrafficInput, percentage: n
         share,
         n,
         'pass',
-        `not judged: no application reported users, only evaluations, and a share of evaluations follows how much each user uses the product (${shown})`,
+        notJudgedWithoutUsers(share === undefined ? undefined : { share: percentOf(share), n: count(n) }),
         test ? { test } : {},
       ),
       informational: true,
@@ -89,10 +98,7 @@ export function evaluateTraffic(traffic: Traffic, m: TrafficInput, percentage: n
     pValue: shownP,
   };
   const mismatch = srm.pValue < pValue;
-  const reason = mismatch
-    ? `sample ratio mismatch: ${percentOf(srm.observedShare)} of ${estimated ? 'about ' : ''}${count(total)} users got the feature, the step serves ${served} ` +
-      `(p = ${shownP}${estimated ? ', user counts estimated from a sample, with its error allowed for' : ''}): check SDK versions, caching, or other strategies on the flag`
-    : undefined;
+  const reason = mismatch ? sampleRatioMismatch(percentOf(srm.observedShare), count(total), served, shownP, estimated) : undefined;
   checks.push(
     result(
       `users in treatment = ${served} (p >= ${pValue})`,
@@ -115,14 +121,13 @@ function clock(ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 }
 
-function waitingText(w: Extract<TrafficWindow, { kind: 'waiting' }>): string {
-  const who = w.instances > 0 ? `${w.fetched} of ${w.instances} SDK instances have` : 'the controller is applying it';
-  return `counting starts once the SDKs have fetched the step: ${who} (at the latest ${clock(w.until)})`;
+function waitingText(w: Extract<TrafficWindow, { kind: 'waiting' }>): Wording {
+  return countingStarts(w.fetched, w.instances, clock(w.until));
 }
 
-function volumeReason(w: TrafficWindow, n: number, needed: number): string {
-  if (w.kind === 'waiting') return `${count(n)} evaluations reported since the step started; ${waitingText(w)}`;
-  const since = Number.isNaN(w.since) ? 'the step started' : clock(w.since);
-  if (n === 0) return `no evaluations reported since ${since} yet, of the ${count(needed)} needed (SDKs report every metrics interval, 60 s by default)`;
-  return `${count(n)} evaluations reported since ${since}, of the ${count(needed)} needed`;
+function volumeReason(w: TrafficWindow, n: number, needed: number): Wording {
+  if (w.kind === 'waiting') return evaluationsWhileWaiting(count(n), waitingText(w));
+  const since = Number.isNaN(w.since) ? sinceStepStart() : clock(w.since);
+  if (n === 0) return noEvaluationsYet(since, count(needed));
+  return evaluationsSoFar(count(n), since, count(needed));
 }

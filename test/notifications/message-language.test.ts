@@ -8,6 +8,10 @@ import { putWebhookSchema } from '../../src/notifications/webhook-model.js';
 import { pipelinePromotedEvent, rolloutScheduledEvent, type NotificationEvent } from '../../src/notifications/events.js';
 import { HEADLINES_ZH, LINES_ZH } from '../../src/notifications/message-zh-CN.js';
 import { say } from '../../src/rollouts/reason-wording.js';
+import { REASONS_ZH_CN } from '../../src/rollouts/reason-wording-zh-CN.js';
+import { VERDICTS_ZH_CN } from '../../src/rollouts/verdict-wording-zh-CN.js';
+import { PIPELINES_ZH_CN } from '../../src/pipelines/pipeline-wording-zh-CN.js';
+import { STATUS_ZH_CN } from '../../src/rollouts/status-wording-zh-CN.js';
 import { testEvent } from '../../src/notifications/published-events.js';
 import dashboardZhCN from '../../src/ui/client/locales/zh-CN.js';
 import { analysis, at, bob, HEALTHY, MINUTE, rollout } from '../unit/decide-fixtures.js';
@@ -139,6 +143,21 @@ describe('notification language', () => {
     const reasons = [...readFileSync('src/rollouts/reason-wording.ts', 'utf8').matchAll(/'((?:[^'\\\n])*\{\w+\}(?:[^'\\\n])*)'/g)].map((m) => m[1]!);
     expect(reasons.length).toBeGreaterThan(12);
     templates.push(...reasons);
+    // Every template of a step verdict, a check's or a pipeline run's reason (verdict-wording.ts, pipeline-wording.ts, status-wording.ts): each wording(...) and each string with a placeholder.
+    const verdictSource = [
+      'src/rollouts/verdict-wording.ts',
+      'src/pipelines/pipeline-wording.ts',
+      'src/rollouts/status-wording.ts',
+      'src/policies/change-window.ts',
+    ]
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    const verdicts = [
+      ...[...verdictSource.matchAll(/\bwording\(\s*(['"])((?:(?!\1)[^\\\n])*)\1/g)].map((m) => m[2]!),
+      ...[...verdictSource.matchAll(/'([^'\\\n]*\{\w+\}[^'\\\n]*)'/g)].map((m) => m[1]!),
+    ];
+    expect(new Set(verdicts).size).toBeGreaterThan(70);
+    templates.push(...verdicts);
     expect(templates.length).toBeGreaterThan(40);
     expect(templates.filter((t) => !(t in catalog))).toEqual([]);
     const placeholders = (text: string) =>
@@ -147,6 +166,9 @@ describe('notification language', () => {
         .sort()
         .join();
     expect(Object.entries(LINES_ZH).filter(([en, zh]) => placeholders(en) !== placeholders(zh))).toEqual([]);
+    expect(
+      Object.entries({ ...REASONS_ZH_CN, ...VERDICTS_ZH_CN, ...PIPELINES_ZH_CN, ...STATUS_ZH_CN }).filter(([en, zh]) => placeholders(en) !== placeholders(zh)),
+    ).toEqual([]);
   });
 
   it('every headline template has its Chinese, with the same placeholders', () => {

@@ -29,6 +29,7 @@ describe('the go-live report in zh-CN', () => {
     expect(md).toMatch(/\*\*通过\*\*/);
     expect(md).toContain('次请求');
     expect(md).not.toMatch(/\*\*PASS\*\*|## Timeline|### The \d+% step|\| [\d,]+ requests? \|/);
+    expect(md).toContain('已完成：checkout-v2 在 production 中已达到 100%；当前正在下发 100%。');
   });
 
   it('HTML: <html lang="zh-CN">, Chinese labels, the breach in Chinese with its units, free text marked lang="en"', () => {
@@ -38,7 +39,11 @@ describe('the go-live report in zh-CN', () => {
     expect(html).toContain('<h2>导致回滚的越限</h2>');
     expect(html).toContain('<strong>8%</strong>，基于 2,000 次请求（阈值 5%）');
     expect(html).toContain('<code>error_rate(treatment) &gt; 0.05 for 5m</code>');
-    expect(html).toMatch(/<p class="outcome rolled_back"><span lang="en">Rolled back at 1%/);
+    // The outcome line in Chinese too (status-wording.ts): the kill switch's reason and the rule as written.
+    expect(html).toContain(
+      '<p class="outcome rolled_back">已在 1% 回滚：checkout-v2 在 production 中已下发为停用（紧急开关：rollback rule breached）。' +
+        '原因：error_rate(treatment) &gt; 0.05 for 5m：8%，基于 2,000 次请求（阈值 5%）。</p>',
+    );
     expect(html).not.toContain('Breach that caused');
   });
 

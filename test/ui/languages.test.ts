@@ -229,4 +229,37 @@ describe('the dashboard in both languages', { timeout: 120_000 }, () => {
     expect(problems).toEqual([]);
     await close();
   });
+
+  it("a waiting step's verdict and its checks' reasons are said in Chinese, with no English left in them", async () => {
+    const patient = shortPolicy('patient', {
+      steps: [{ percentage: 1, approval: { required: 0 } }, 100],
+      stepDefaults: { minDuration: '100ms', minSamples: 1_000_000, maxDuration: '1h', approval: { required: 1, roles: ['release-manager'] } },
+    });
+    await expectStatus(t, 201, 'PUT', '/api/admin/policies/patient', patient);
+    await expectStatus(t, 201, 'PUT', '/api/admin/flags/search-v2', { environments: { [ENV]: { enabled: false, strategies: [] } } });
+    const id = (await expectStatus(t, 201, 'POST', '/api/admin/rollouts', { flag: 'search-v2', environment: ENV, policy: 'patient' })).id;
+    // No traffic: the step waits for its treatment samples.
+    await waitForRollout(
+      t,
+      id,
+      (r) => r.state === 'running' && /^\d+ of 1000000 treatment samples$/.test(r.stepVerdict.reason ?? ''),
+      'waiting for samples',
+      20_000,
+    );
+    const { page, problems, close } = await signedIn('zh-CN');
+    await show(page, `#/rollouts/${encodeURIComponent(id)}`);
+    const verdict = page.locator('main p.verdict');
+    await expect.poll(() => verdict.innerText(), { timeout: 10_000 }).toMatch(/^本步：等待中：实验组已有 \d+ 个样本，需要 1000000 个$/);
+    expect(await verdict.locator('[lang="en"]').count()).toBe(0);
+    // Each gate and rollback rule still short of its samples says so in Chinese too.
+    const reasons = page.locator('main table.gates .reason');
+    expect(await reasons.count()).toBeGreaterThanOrEqual(3);
+    for (const reason of await reasons.allInnerTexts()) expect(reason).toMatch(/^(实验组|对照组)?已有 \d+ 个样本，需要 \d+ 个$/);
+    expect(await page.locator('main table.gates [lang="en"]').count()).toBe(0);
+    // What it serves, in Chinese as well.
+    expect(await page.locator('main p.served').innerText()).toContain('正在下发 1%');
+    expect(await page.locator('main p.served [lang="en"]').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await close();
+  });
 });

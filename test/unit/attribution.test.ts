@@ -56,6 +56,10 @@ describe('attribution of a rollback rule (error_rate(treatment) > 5 % for 5m)', 
       reason:
         'rollback rule error_rate(treatment) > 0.05 for 5m breached, but control is as bad: shared incident ' +
         '(treatment 8% over 2,000 requests, control 7.5% over 20,000 requests); holding until it clears',
+      // The same sentence as a template and its values, to be said in the reader's language (verdict-wording.ts).
+      reasonWording: expect.objectContaining({
+        template: 'rollback rule {rule} breached, but control is as bad: shared incident ({treatment}, {control}); holding until it clears',
+      }),
     });
     expect(next.rollbackChecks).toEqual([
       expect.objectContaining({

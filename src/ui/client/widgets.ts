@@ -2,7 +2,7 @@ import { h, render, type Child, type Props } from './dom.js';
 import { sinceAttrs, untilAttrs } from './clocks.js';
 import { dateTime, metricValue, ruleLabel, stateLabel, verdictLabel } from './format.js';
 import { t } from './i18n.js';
-import { fromServer, raw } from './lang.js';
+import { controllerReason, raw } from './lang.js';
 import { count, shownVerdict } from '../../rollouts/units.js';
 import type { CheckResult, Condition, RolloutStatus } from './types.js';
 
@@ -81,7 +81,7 @@ function waitText(item: Condition): Child[] {
       // The reason already says when it opens in the window's zone; the countdown says how long that is from here.
       return [
         t('change window closed'),
-        ...(item.reason ? [t(': '), fromServer(item.reason)] : []),
+        ...(item.reason ? [t(': '), controllerReason({ reason: item.reason, reasonWording: item.reasonWording })] : []),
         ...(item.opensAt ? [' (', h('span', untilAttrs(Date.parse(item.opensAt))), ')'] : []),
       ];
     case 'start-time':
@@ -103,9 +103,9 @@ function waitText(item: Condition): Child[] {
             ')',
           ];
     case 'person':
-      return [t('paused: '), fromServer(item.reason), t('; waiting for a person to resume')];
+      return [t('paused: '), controllerReason(item), t('; waiting for a person to resume')];
     case 'flag-killed':
-      return [fromServer(item.reason)];
+      return [controllerReason(item)];
   }
 }
 

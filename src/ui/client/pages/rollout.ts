@@ -16,7 +16,7 @@ import { preflightSection } from './rollout-preflight.js';
 
 function verdictLine(r: Rollout): HTMLElement {
   const v = r.stepVerdict;
-  const text = v.kind === 'healthy' ? t('healthy: every gate passes') : [`${t(v.kind)}: `, fromServer(v.reason)];
+  const text = v.kind === 'healthy' ? t('healthy: every gate passes') : [t(v.kind), t(': '), controllerReason(v)];
   return h('p', { class: `verdict verdict-${v.kind}` }, h('strong', {}, t('Step: ')), text);
 }
 
@@ -34,7 +34,10 @@ function gateTable(gates: CheckResult[], caption: string): HTMLElement {
         metricValue(g.metric, g.threshold),
         samplesText(g.metric, g.samples),
         t(judgedOnText(g)),
-        [h('span', { class: `badge verdict-${shownVerdict(g)}` }, verdictLabel(shownVerdict(g))), g.reason ? [' ', fromServer(g.reason)] : null],
+        [
+          h('span', { class: `badge verdict-${shownVerdict(g)}` }, verdictLabel(shownVerdict(g))),
+          g.reason ? [' ', controllerReason({ reason: g.reason, reasonWording: g.reasonWording })] : null,
+        ],
       ],
     })),
   });
@@ -140,7 +143,9 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
       t(`${ended.state === 'completed' ? 'Completed' : ended.state === 'rolled_back' ? 'Rolled back' : 'Aborted'} on {when}`, { when: dateTime(ended.at) }),
     ),
     h('p', {}, h('strong', {}, t('Why: ')), controllerReason(ended), ` (${t('by')} `, raw(ended.by), ')'),
-    ended.causeText ? h('p', { class: 'cause' }, h('strong', {}, t('Cause: ')), fromServer(ended.causeText)) : null,
+    ended.causeText
+      ? h('p', { class: 'cause' }, h('strong', {}, t('Cause: ')), controllerReason({ reason: ended.causeText, reasonWording: ended.causeWording }))
+      : null,
     r.status.nextSteps.length
       ? h(
           'ul',
@@ -185,7 +190,7 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
         'p',
         { class: `served${progress.served.killed ? ' killed' : ''}`, 'data-served': String(progress.served.percentage) },
         h('strong', {}, t('Served now: ')),
-        fromServer(progress.served.text),
+        controllerReason({ reason: progress.served.text, reasonWording: progress.served.textWording }),
       ),
       progress.active ? h('p', {}, h('strong', {}, t('Time in step: ')), timeInStep(r.stepStartedAt, r.state)) : null,
       progress.traffic

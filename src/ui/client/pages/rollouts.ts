@@ -1,9 +1,10 @@
 import { h, render } from '../dom.js';
 import { t } from '../i18n.js';
-import { fromServer, raw } from '../lang.js';
+import { controllerReason, raw } from '../lang.js';
+import { reasonIn } from '../../../rollouts/reason-wording.js';
 import { live } from '../live.js';
 import { dateTime } from '../format.js';
-import type { BoardEntry, Page, PipelineRun } from '../types.js';
+import type { BoardEntry, Page, PipelineRun, RolloutStatus } from '../types.js';
 import { dataTable, gateMarks, stateBadge, stepper, timeInStep, waitingFor } from '../widgets.js';
 
 /** Every active rollout at a glance, the latest finished ones below. */
@@ -26,17 +27,25 @@ function pipelineLine(run: PipelineRun): HTMLElement {
       i > 0 ? h('span', { 'aria-hidden': 'true' }, ' → ') : null,
       h(
         'span',
-        { class: `stage stage-${stage.status}`, title: stage.note ?? t(stage.status) },
+        { class: `stage stage-${stage.status}`, title: stage.note ? reasonIn({ reason: stage.note, reasonWording: stage.noteWording }, t) : t(stage.status) },
         h('span', { 'aria-hidden': 'true' }, `${mark[stage.status]} `),
         stage.rolloutId ? h('a', { href: `#/rollouts/${encodeURIComponent(stage.rolloutId)}`, translate: 'no' }, stage.environment) : raw(stage.environment),
         h('span', { class: 'sr-only' }, ` ${t(stage.status)}`),
       ),
     ]),
-    run.state === 'running' ? null : h('span', { class: 'muted' }, ` (${t(run.state)}`, run.reason ? [': ', fromServer(run.reason)] : null, ')'),
+    run.state === 'running'
+      ? null
+      : h(
+          'span',
+          { class: 'muted' },
+          ` (${t(run.state)}`,
+          run.reason ? [t(': '), controllerReason({ reason: run.reason, reasonWording: run.reasonWording })] : null,
+          ')',
+        ),
     ...run.stages
       .filter((s) => s.status === 'waiting' && s.note)
       .slice(0, 1)
-      .map((s) => h('div', { class: 'muted' }, raw(s.environment), ': ', fromServer(s.note ?? ''))),
+      .map((s) => h('div', { class: 'muted' }, raw(s.environment), t(': '), controllerReason({ reason: s.note ?? '', reasonWording: s.noteWording }))),
   );
 }
 
@@ -52,7 +61,7 @@ function card(r: BoardEntry): HTMLElement {
       stateBadge(r.state),
     ),
     stepper(r.status, r.state),
-    h('p', { class: `served${r.status.served.killed ? ' killed' : ''}`, lang: 'en' }, r.status.served.text),
+    h('p', { class: `served${r.status.served.killed ? ' killed' : ''}` }, servedText(r.status.served)),
     h(
       'dl',
       { class: 'facts' },
@@ -96,7 +105,7 @@ export const rolloutsPage: Page = (main) => {
                   raw(r.environment),
                   stateBadge(r.state),
                   `${r.percentage}%`,
-                  fromServer(r.status.served.text),
+                  servedText(r.status.served),
                   dateTime(r.status.ended?.at ?? r.updatedAt),
                 ],
               })),
@@ -110,3 +119,6 @@ export const rolloutsPage: Page = (main) => {
     runs.stop();
   };
 };
+
+/** What a rollout serves, in the page's language. */
+const servedText = (served: RolloutStatus['served']) => controllerReason({ reason: served.text, reasonWording: served.textWording });
