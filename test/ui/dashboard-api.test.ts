@@ -134,7 +134,7 @@ describe('dashboard server side', () => {
     expect(entry).toMatchObject({ flag, environment: ENV, state: 'running', stepIndex: 0, percentage: 1, gateCount: 0 });
     expect(entry.plan).toBeUndefined();
     expect(entry.history).toBeUndefined();
-    expect(entry.status.served).toEqual({ percentage: 1, killed: false, text: 'serving 1%' });
+    expect(entry.status.served).toEqual({ percentage: 1, killed: false, text: 'serving 1%', textWording: { template: 'serving {pct}%', values: { pct: 1 } } });
     expect(entry.status.waitingFor.map((i: any) => i.kind)).toEqual(['time', 'samples', 'gates', 'approval', 'window']);
     expect(entry.status.waitingFor.find((i: any) => i.kind === 'approval')).toMatchObject({
       met: false,
