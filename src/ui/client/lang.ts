@@ -27,7 +27,12 @@ export function fromServer(text: string, tag: 'span' | 'p' | 'div' = 'span'): HT
  * rules marked as data; an older entry, kept as text only, as the controller wrote it.
  */
 export function controllerReason(d: { reason: string; reasonWording?: Wording }): HTMLElement {
-  return d.reasonWording ? h('span', { class: 'reason' }, wordedParts(d.reasonWording)) : fromServer(d.reason);
+  return d.reasonWording ? inPageLanguage(d.reasonWording) : fromServer(d.reason);
+}
+
+/** A sentence the controller words (its English is `say(w)`), in the page's language. */
+export function inPageLanguage(w: Wording): HTMLElement {
+  return h('span', { class: 'reason' }, wordedParts(w));
 }
 
 function wordedParts(s: Wording): Child[] {
