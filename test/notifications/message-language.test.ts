@@ -144,13 +144,14 @@ describe('notification language', () => {
     const reasons = [...readFileSync('src/rollouts/reason-wording.ts', 'utf8').matchAll(/'((?:[^'\\\n])*\{\w+\}(?:[^'\\\n])*)'/g)].map((m) => m[1]!);
     expect(reasons.length).toBeGreaterThan(12);
     templates.push(...reasons);
-    // Every template of a step verdict, a check's or a pipeline run's reason, a pre-flight sentence (verdict-wording.ts, pipeline-wording.ts, status-wording.ts, preflight-wording.ts): each wording(...) and each string with a placeholder.
+    // Every template of a step verdict, a check's or a pipeline run's reason, a pre-flight sentence, the traffic note (verdict-wording.ts, pipeline-wording.ts, status-wording.ts, preflight-wording.ts, traffic-status.ts): each wording(...) and each string with a placeholder.
     const verdictSource = [
       'src/rollouts/verdict-wording.ts',
       'src/pipelines/pipeline-wording.ts',
       'src/rollouts/status-wording.ts',
       'src/policies/change-window.ts',
       'src/rollouts/preflight-wording.ts',
+      'src/rollouts/traffic-status.ts',
     ]
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');

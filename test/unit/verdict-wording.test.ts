@@ -264,3 +264,31 @@ describe('pre-flight wording', () => {
     expect(say(perMinuteWording(2.5), zh)).toBe('每分钟 2.5 次请求');
   });
 });
+
+describe("an ended rollout's next steps and the traffic note", () => {
+  const now = at(10 * MINUTE);
+  const kill = { actor: 'Rita', at: now.toISOString(), reason: 'P0' };
+  const users = { rule: 'sample_ratio', metric: 'sample_ratio_users', cohort: 'treatment', threshold: 0.001, value: 0.1, samples: 1234, verdict: 'pass' };
+
+  it('the same English as before, with the wording beside it, and Chinese through the catalog', () => {
+    const zh = messageWords('zh-CN');
+    const [again, restore] = rolloutStatus(rollout({ state: 'rolled_back', percentage: 10 }), kill, now).nextSteps;
+    expect(again?.text).toBe('Start a new rollout of checkout-v2 from 0%, restoring the flag as it starts: every step watched and approved again');
+    expect(restore).toMatchObject({
+      text: 'Restore checkout-v2 in production as it is',
+      warning: 'it would serve 10% again at once, and no rollout would watch it or roll it back',
+    });
+    for (const s of [again!, restore!]) expect(say(s.textWording!)).toBe(s.text);
+    expect(say(restore!.warningWording!)).toBe(restore!.warning);
+    expect(say(restore!.warningWording!, zh)).toBe('它会立即重新下发 10%，且没有发布观察或回滚它');
+
+    const settled = '2026-03-02T11:00:00.000Z';
+    const traffic = rolloutStatus(rollout({ gates: [users as CheckResult], trafficSettledAt: settled }), undefined, now).traffic!;
+    expect(traffic.text).toBe(`sample ratio judged on 1,234 distinct users since ${settled}`);
+    expect(say(traffic.textWording!)).toBe(traffic.text);
+    expect(say(traffic.textWording!, zh)).toBe(`样本比例按 1,234 位不同用户判定（自 ${settled} 起）`);
+    const waiting = rolloutStatus(rollout({ gates: [{ ...users, value: null } as CheckResult] }), undefined, now).traffic!;
+    expect(waiting.text).toBe('sample ratio waiting: counting has not started');
+    expect(say(waiting.textWording!, zh)).toBe('样本比例等待中：尚未开始计数');
+  });
+});
