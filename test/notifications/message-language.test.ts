@@ -13,6 +13,8 @@ import { VERDICTS_ZH_CN } from '../../src/rollouts/verdict-wording-zh-CN.js';
 import { PIPELINES_ZH_CN } from '../../src/pipelines/pipeline-wording-zh-CN.js';
 import { STATUS_ZH_CN } from '../../src/rollouts/status-wording-zh-CN.js';
 import { PREFLIGHT_ZH_CN } from '../../src/rollouts/preflight-wording-zh-CN.js';
+import { DRILLS_ZH_CN } from '../../src/propagation/drill-verdict-zh-CN.js';
+import { CHAIN_ZH_CN } from '../../src/audit/chain-wording-zh-CN.js';
 import { testEvent } from '../../src/notifications/published-events.js';
 import dashboardZhCN from '../../src/ui/client/locales/zh-CN.js';
 import { analysis, at, bob, HEALTHY, MINUTE, rollout } from '../unit/decide-fixtures.js';
@@ -144,7 +146,7 @@ describe('notification language', () => {
     const reasons = [...readFileSync('src/rollouts/reason-wording.ts', 'utf8').matchAll(/'((?:[^'\\\n])*\{\w+\}(?:[^'\\\n])*)'/g)].map((m) => m[1]!);
     expect(reasons.length).toBeGreaterThan(12);
     templates.push(...reasons);
-    // Every template of a step verdict, a check's or a pipeline run's reason, a pre-flight sentence, the traffic note (verdict-wording.ts, pipeline-wording.ts, status-wording.ts, preflight-wording.ts, traffic-status.ts): each wording(...) and each string with a placeholder.
+    // Every template of a step verdict, a check's or a pipeline run's reason, a pre-flight sentence, the traffic note, a drill's verdict, a broken audit chain (verdict-wording.ts, pipeline-wording.ts, status-wording.ts, preflight-wording.ts, traffic-status.ts, drill-verdict.ts, chain-wording.ts): each wording(...) and each string with a placeholder.
     const verdictSource = [
       'src/rollouts/verdict-wording.ts',
       'src/pipelines/pipeline-wording.ts',
@@ -152,6 +154,8 @@ describe('notification language', () => {
       'src/policies/change-window.ts',
       'src/rollouts/preflight-wording.ts',
       'src/rollouts/traffic-status.ts',
+      'src/propagation/drill-verdict.ts',
+      'src/audit/chain-wording.ts',
     ]
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
@@ -170,7 +174,7 @@ describe('notification language', () => {
         .join();
     expect(Object.entries(LINES_ZH).filter(([en, zh]) => placeholders(en) !== placeholders(zh))).toEqual([]);
     expect(
-      Object.entries({ ...REASONS_ZH_CN, ...VERDICTS_ZH_CN, ...PIPELINES_ZH_CN, ...STATUS_ZH_CN, ...PREFLIGHT_ZH_CN }).filter(
+      Object.entries({ ...REASONS_ZH_CN, ...VERDICTS_ZH_CN, ...PIPELINES_ZH_CN, ...STATUS_ZH_CN, ...PREFLIGHT_ZH_CN, ...DRILLS_ZH_CN, ...CHAIN_ZH_CN }).filter(
         ([en, zh]) => placeholders(en) !== placeholders(zh),
       ),
     ).toEqual([]);
