@@ -116,6 +116,11 @@ function watchedWording(r: Rollout): Reason {
   return watch > 0 ? wording(' Its rollback rules watched for {duration} after completion, with no breach.', { duration: formatDuration(watch) }) : '';
 }
 
+// What a step's evidence led to, in the go-live report (go-live-report.ts).
+/** `names`: who approved the step, as written ("Ada, Bob"). */
+export const advancedApprovedBy = (pct: number, names: string) => wording('advanced to {pct}%, approved by {names}', { pct, names });
+export const latestAnalysis = (verdict: 'healthy' | 'waiting' | 'failing') => wording('latest analysis ({verdict})', { verdict: wording(verdict) });
+
 // What a person may do after a rollout ended (rollout-status.ts nextSteps).
 export const newRolloutStep = (flag: string, restoring: boolean): Wording =>
   restoring
