@@ -28,7 +28,9 @@ export function auditRoutes(store: Store, memory?: AuditMemory): RouteSpec[] {
       summary: 'Recompute the hash chain: whether any event was edited or removed, or the log is shorter than it was (the store lost data).',
       tag: TAG,
       auth,
-      responses: { 200: { description: '{ok, count, headSeq, brokenAtSeq?, problem?}' } },
+      responses: {
+        200: { description: '{ok, count, headSeq, brokenAtSeq?, problem?, problemWording?}: `problemWording` is `problem` as a template and its values' },
+      },
       handler: async () => ({ status: 200, body: await verifyAuditLog(store, memory) }),
     }),
   ];

@@ -1,5 +1,7 @@
 import type { Store } from '../store/port.js';
-import { ChainVerifier, type AuditEvent, type ChainVerdict } from './chain.js';
+import type { Wording } from '../rollouts/reason-wording.js';
+import { eventBeyondHead, eventsRemovedWithHead, storeLostData } from './chain-wording.js';
+import { ChainVerifier, problemOf, type AuditEvent, type ChainVerdict } from './chain.js';
 import { AUDIT_LOG, readAuditHead } from './audited-commit.js';
 
 const PAGE = 500;
@@ -45,7 +47,7 @@ export async function verifyAuditLog(store: Store, memory?: AuditMemory): Promis
       count: verdict.count,
       headSeq: head.seq,
       brokenAtSeq: beyond.seq,
-      problem: `event ${beyond.seq} lies beyond the head, which records event ${head.seq}: the head was deleted or rolled back`,
+      ...problemOf(eventBeyondHead(beyond.seq, head.seq)),
     };
   }
   return memory ? compareWithMemory(verdict, await memory()) : verdict;
@@ -53,17 +55,18 @@ export async function verifyAuditLog(store: Store, memory?: AuditMemory): Promis
 
 /** An intact chain that is shorter than what was seen of it is not intact: events were lost or removed with their head. */
 function compareWithMemory(verdict: ChainVerdict & { ok: true }, known: Awaited<ReturnType<AuditMemory>>): ChainVerdict {
-  const broken = (problem: string): ChainVerdict => ({ ok: false, count: verdict.count, headSeq: verdict.headSeq, brokenAtSeq: verdict.headSeq + 1, problem });
+  const broken = (problem: Wording): ChainVerdict => ({
+    ok: false,
+    count: verdict.count,
+    headSeq: verdict.headSeq,
+    brokenAtSeq: verdict.headSeq + 1,
+    ...problemOf(problem),
+  });
   if (known.loss) {
-    return broken(
-      `the store lost data (${known.loss.reason}): its audit log held at least ${known.loss.lostFrom.auditSeq} events and holds ${verdict.headSeq} now; ` +
-        'restore a backup, or accept the loss (POST /api/admin/store/accept-loss)',
-    );
+    return broken(storeLostData(known.loss.reason, known.loss.lostFrom.auditSeq, verdict.headSeq));
   }
   if (known.seen > verdict.headSeq) {
-    return broken(
-      `this replica saw the audit log reach event ${known.seen}, and it now ends at event ${verdict.headSeq}: events were removed together with their head`,
-    );
+    return broken(eventsRemovedWithHead(known.seen, verdict.headSeq));
   }
   return verdict;
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { say, type Wording } from '../rollouts/reason-wording.js';
+import { eventAltered, eventMissing, eventNotLinked, logEndsBeforeHead } from './chain-wording.js';
 
 /**
  * The audit log is a hash chain: each event's hash covers its content and the previous
@@ -55,7 +57,13 @@ export function sealEvent(input: AuditInput, head: AuditHead, at: string): Audit
   return { ...unsealed, hash: hashEvent(unsealed) };
 }
 
-export type ChainVerdict = { ok: true; count: number; headSeq: number } | { ok: false; count: number; headSeq: number; brokenAtSeq: number; problem: string };
+/** `problemWording` beside `problem` (chain-wording.ts), to say it in another language. */
+export type ChainVerdict =
+  | { ok: true; count: number; headSeq: number }
+  | { ok: false; count: number; headSeq: number; brokenAtSeq: number; problem: string; problemWording?: Wording };
+
+/** A chain's problem: in English, with its wording beside it. */
+export const problemOf = (w: Wording) => ({ problem: say(w), problemWording: w });
 
 /**
  * Checks a chain incrementally: feed events in seq order with `check`, then `finish` against the head.
@@ -65,32 +73,32 @@ export class ChainVerifier {
   private expectedSeq = 1;
   private prevHash = GENESIS_HASH;
   private count = 0;
-  private failure: { seq: number; problem: string } | undefined;
+  private failure: { seq: number; problem: Wording } | undefined;
 
   check(seq: number, event: AuditEvent): void {
     if (this.failure) return;
     this.count++;
     const { hash, ...unsealed } = event;
     if (seq !== this.expectedSeq || event.seq !== seq) {
-      this.failure = { seq: this.expectedSeq, problem: `event ${this.expectedSeq} is missing (found ${event.seq} at position ${seq})` };
+      this.failure = { seq: this.expectedSeq, problem: eventMissing(this.expectedSeq, event.seq, seq) };
     } else if (event.prevHash !== this.prevHash) {
-      this.failure = { seq, problem: `event ${seq} does not link to event ${seq - 1}` };
+      this.failure = { seq, problem: eventNotLinked(seq) };
     } else if (hashEvent(unsealed) !== hash) {
-      this.failure = { seq, problem: `event ${seq} was altered (its hash does not match its content)` };
+      this.failure = { seq, problem: eventAltered(seq) };
     }
     this.expectedSeq = seq + 1;
     this.prevHash = hash;
   }
 
   finish(head: AuditHead): ChainVerdict {
-    if (this.failure) return { ok: false, count: this.count, headSeq: head.seq, brokenAtSeq: this.failure.seq, problem: this.failure.problem };
+    if (this.failure) return { ok: false, count: this.count, headSeq: head.seq, brokenAtSeq: this.failure.seq, ...problemOf(this.failure.problem) };
     if (head.seq !== this.expectedSeq - 1 || head.hash !== this.prevHash) {
       return {
         ok: false,
         count: this.count,
         headSeq: head.seq,
         brokenAtSeq: this.expectedSeq,
-        problem: `the log ends at event ${this.expectedSeq - 1} but its head records event ${head.seq}`,
+        ...problemOf(logEndsBeforeHead(this.expectedSeq - 1, head.seq)),
       };
     }
     return { ok: true, count: this.count, headSeq: head.seq };

@@ -1,3 +1,4 @@
+import type { Wording } from '../rollouts/reason-wording.js';
 import type { HoldingRecord } from '../serving/sdk-holdings.js';
 import { instanceRef, MAX_LISTED_INSTANCES, type InstanceRef } from './propagation.js';
 import type { InstanceSeen } from './sightings.js';
@@ -40,7 +41,8 @@ export interface DrillRecord {
   ended: DrillEnd;
   /** Why the wait failed, for `failed`. */
   waitError?: string;
-  restore: { restored: true; at: string } | { restored: false; why: string };
+  /** `whyWording` beside `why` (drill-verdict.ts), to say it in another language; absent on older records. */
+  restore: { restored: true; at: string } | { restored: false; why: string; whyWording?: Wording };
 }
 
 /**

@@ -9,8 +9,10 @@ import type { Logger } from '../logger.js';
 import { holdingsBuckets, readHoldings } from '../serving/sdk-holdings.js';
 import type { ServingState } from '../serving/serving-state.js';
 import type { Store } from '../store/port.js';
+import { say, type Wording } from '../rollouts/reason-wording.js';
 import { recordDrill } from './drill-audit.js';
 import { confirmationTimes, drillFigures, type DrillEnd, type DrillRecord } from './drill-record.js';
+import { killedForReal, restoreFailed, restoreNotAttempted } from './drill-verdict.js';
 import { assertDrillConfirmed } from './production-guard.js';
 import { propagationOf, type Propagation } from './propagation.js';
 import { instancesSeen, readSightings, SEEN_WINDOW_MS, type InstanceSeen } from './sightings.js';
@@ -48,6 +50,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/** A restore that did not happen, with why in English and its wording beside it. */
+const notRestored = (why: Wording): DrillRecord['restore'] => ({ restored: false, why: say(why), whyWording: why });
 
 /**
  * The propagation view and rollback drills. A drill kills the flag through the flag service (audited,
@@ -145,7 +150,7 @@ export class DrillService {
       revision: null,
       times: new Map(),
     };
-    let restore: DrillRecord['restore'] = { restored: false, why: 'not attempted' };
+    let restore: DrillRecord['restore'] = notRestored(restoreNotAttempted());
     try {
       waited = await this.waitForAll(flag, env, kill.killSwitch, targets, start.getTime(), timeoutSeconds * 1000, signal);
     } catch (err) {
@@ -229,17 +234,14 @@ export class DrillService {
           killSwitch,
         );
         if (result.changed || !result.killSwitch) return { restored: true, at: this.deps.now().toISOString() };
-        return {
-          restored: false,
-          why: `the flag was killed for real during the drill (by ${result.killSwitch.actor}: ${result.killSwitch.reason}), so it stays killed`,
-        };
+        return notRestored(killedForReal(result.killSwitch.actor, result.killSwitch.reason));
       } catch (err) {
         lastError = (err as Error).message;
         await new Promise((r) => setTimeout(r, 1_000 * attempt));
       }
     }
     this.deps.logger.error({ flag, env, err: lastError }, `rollback drill of ${flag} in ${env}: the kill switch could not be lifted; restore it by hand`);
-    return { restored: false, why: `restoring failed (${lastError}); restore it by hand: rolloutctl restore ${flag} --env ${env}` };
+    return notRestored(restoreFailed(lastError, flag, env));
   }
 
   /** Stops every drill's wait at once; each restores and records itself (shutdown). */

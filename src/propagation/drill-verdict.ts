@@ -1,22 +1,44 @@
+import { say, type Wording, wording } from '../rollouts/reason-wording.js';
 import type { DrillRecord } from './drill-record.js';
 
 /**
- * A drill in one sentence: verified, or what is missing. Shared by the report and the dashboard
- * (which bundles it: types only are imported here).
+ * A drill in one sentence: verified, or what is missing; and why a drill did not restore the flag.
+ * English templates with their values (the machinery of reason-wording.ts): said in English they
+ * are the text the report, rolloutctl and the API have always given; the dashboard says them in its
+ * language. Shared by the report and the dashboard (which bundles it: pure, zod-free).
  */
-export function drillVerdict(r: DrillRecord): string {
-  const restored = r.restore.restored ? '' : ` The flag was NOT restored: ${r.restore.why}.`;
+
+export function drillVerdictWording(r: DrillRecord): Wording {
+  const restored = r.restore.restored ? '' : wording(' The flag was NOT restored: {why}.', { why: r.restore.whyWording ?? r.restore.why });
   if (r.instances > 0 && r.confirmed === r.instances) {
-    return `Verified: all ${r.instances} connected SDK instances had the kill within ${msText(r.ms.max)}.${restored}`;
+    return wording('Verified: all {n} connected SDK instances had the kill within {time}.{restored}', {
+      n: r.instances,
+      time: r.ms.max === null ? wording('not reached') : msText(r.ms.max),
+      restored,
+    });
   }
   const why =
     r.ended === 'failed'
-      ? ` (the drill could not read what the instances hold: ${r.waitError ?? 'unknown error'})`
+      ? wording(' (the drill could not read what the instances hold: {error})', { error: r.waitError ?? wording('unknown error') })
       : r.ended === 'interrupted'
-        ? ' (the controller replica running it shut down, and it restored early)'
-        : ` within ${r.timeoutSeconds} s`;
-  return `Not verified: ${r.instances - r.confirmed} of ${r.instances} connected SDK instances never had the kill${why}.${restored}`;
+        ? wording(' (the controller replica running it shut down, and it restored early)')
+        : wording(' within {s} s', { s: r.timeoutSeconds });
+  return wording('Not verified: {missing} of {n} connected SDK instances never had the kill{why}.{restored}', {
+    missing: r.instances - r.confirmed,
+    n: r.instances,
+    why,
+    restored,
+  });
 }
+
+export const drillVerdict = (r: DrillRecord): string => say(drillVerdictWording(r));
+
+// Why a drill did not restore the flag (DrillRecord.restore).
+export const restoreNotAttempted = () => wording('not attempted');
+export const killedForReal = (actor: string, reason: string) =>
+  wording('the flag was killed for real during the drill (by {actor}: {reason}), so it stays killed', { actor, reason });
+export const restoreFailed = (error: string, flag: string, env: string) =>
+  wording('restoring failed ({error}); restore it by hand: rolloutctl restore {flag} --env {env}', { error, flag, env });
 
 /** "1,234 ms", or "not reached" for a share of instances that never had it. */
 export function msText(value: number | null): string {

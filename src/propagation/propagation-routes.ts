@@ -62,7 +62,17 @@ const drillRecord = z
     missingNotListed: z.number(),
     ended: z.enum(['all-confirmed', 'timed-out', 'interrupted', 'failed']),
     waitError: z.string().optional(),
-    restore: z.union([z.object({ restored: z.literal(true), at: z.string() }), z.object({ restored: z.literal(false), why: z.string() })]),
+    restore: z.union([
+      z.object({ restored: z.literal(true), at: z.string() }),
+      z.object({
+        restored: z.literal(false),
+        why: z.string(),
+        whyWording: z
+          .object({ template: z.string(), values: z.record(z.string(), z.unknown()) })
+          .optional()
+          .describe('`why` as a template and its values (src/propagation/drill-verdict.ts)'),
+      }),
+    ]),
     auditSeq: z.number().optional().describe('the drill’s audit event, and its id in the report’s path'),
     report: z.string().optional(),
   })

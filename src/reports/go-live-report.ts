@@ -4,9 +4,9 @@ import { stepPlans } from '../policies/policy-schema.js';
 import type { CheckResult, Rollout, RolloutState } from '../rollouts/rollout-model.js';
 import { stateWords } from '../rollouts/state-words.js';
 import type { KillSwitch } from '../flags/schema.js';
-import { say, type Wording } from '../rollouts/reason-wording.js';
+import { advancedTo, say, type Wording, wording } from '../rollouts/reason-wording.js';
 import { causeText, endedAt, rolloutStatus } from '../rollouts/rollout-status.js';
-import { statusWording } from '../rollouts/status-wording.js';
+import { advancedApprovedBy, latestAnalysis, statusWording } from '../rollouts/status-wording.js';
 import {
   english,
   gateRule,
@@ -30,6 +30,8 @@ export interface EvidenceRow {
   at: string;
   /** What the evidence led to, e.g. "awaiting approval", "advanced to 10%", "latest analysis". */
   outcome: string;
+  /** The outcome's wording (status-wording.ts, reason-wording.ts), so a report in another language says it in that language. */
+  outcomeWording?: Wording;
   samples?: { treatment: number; control: number };
   gates: CheckResult[];
 }
@@ -142,9 +144,9 @@ function stepSections(rollout: Rollout, now: Date): StepSection[] {
   for (const t of rollout.history) {
     const judged = sections[current];
     if (judged && entered && t.gates?.length) {
-      const approvedBy = t.approvals?.length ? `, approved by ${t.approvals.map((a) => a.by.name).join(', ')}` : '';
-      const outcome = t.to === 'running' ? `advanced to ${t.percentage}%${approvedBy}` : stateWords(t.to);
-      judged.evidence.push({ at: t.at, outcome, ...(t.samples ? { samples: t.samples } : {}), gates: t.gates });
+      const approvedBy = t.approvals?.map((a) => a.by.name).join(', ');
+      const outcome = t.to !== 'running' ? wording(stateWords(t.to)) : approvedBy ? advancedApprovedBy(t.percentage, approvedBy) : advancedTo(t.percentage);
+      judged.evidence.push({ at: t.at, ...outcomeOf(outcome), ...(t.samples ? { samples: t.samples } : {}), gates: t.gates });
     }
     const enteringStep = t.to === 'running' && (t.stepIndex !== current || !entered);
     if (enteringStep) {
@@ -159,7 +161,7 @@ function stepSections(rollout: Rollout, now: Date): StepSection[] {
   }
   const live = sections[current];
   if (live && entered && rollout.gates.length > 0 && !live.leftAt) {
-    live.evidence.push({ at: rollout.lastEvaluatedAt ?? rollout.updatedAt, outcome: `latest analysis (${rollout.stepVerdict.kind})`, gates: rollout.gates });
+    live.evidence.push({ at: rollout.lastEvaluatedAt ?? rollout.updatedAt, ...outcomeOf(latestAnalysis(rollout.stepVerdict.kind)), gates: rollout.gates });
   }
   for (const s of sections) {
     if (s.enteredAt) s.timeInStep = humanDuration(Date.parse(s.leftAt ?? now.toISOString()) - Date.parse(s.enteredAt));

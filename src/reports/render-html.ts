@@ -60,7 +60,7 @@ function stepBlock(step: StepSection, w: Words): string {
   const rows = step.evidence.flatMap((ev) =>
     ev.gates.map((g, i) => [
       i === 0 ? e(formatTime(ev.at)) : '',
-      i === 0 ? english(w, ev.outcome) + (ev.samples ? e(` (${formatSamples(ev.samples, w)})`) : '') : '',
+      i === 0 ? reasonHtml(w, { reason: ev.outcome, reasonWording: ev.outcomeWording }) + (ev.samples ? e(` (${formatSamples(ev.samples, w)})`) : '') : '',
       code(g.rule),
       e(unitsIn(w, formatValue(g.metric, g.value))),
       e(unitsIn(w, formatValue(g.metric, g.threshold))),

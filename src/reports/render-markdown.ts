@@ -47,7 +47,7 @@ function stepBlock(step: StepSection, w: Words): string {
   const rows = step.evidence.flatMap((e) =>
     e.gates.map((g, i) => [
       i === 0 ? formatTime(e.at) : '',
-      i === 0 ? mdText(`${e.outcome}${e.samples ? ` (${formatSamples(e.samples, w)})` : ''}`) : '',
+      i === 0 ? mdText(`${reasonIn({ reason: e.outcome, reasonWording: e.outcomeWording }, w)}${e.samples ? ` (${formatSamples(e.samples, w)})` : ''}`) : '',
       code(g.rule),
       unitsIn(w, formatValue(g.metric, g.value)),
       unitsIn(w, formatValue(g.metric, g.threshold)),

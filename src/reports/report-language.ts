@@ -8,7 +8,7 @@ import dashboardZhCN from '../ui/client/locales/zh-CN.js';
  * The go-live report's languages. Headings, labels, state and verdict words and units are written
  * in English where they are used and looked up here, and so are the controller's reasons where the
  * history carries their wording (reason-wording.ts). What the controller or people wrote as free text
- * (outcome, comments, older reasons, the plan's descriptions) stays as written, in English, and the
+ * (comments, older reasons, the plan's descriptions) stays as written, in English, and the
  * HTML report marks it `lang="en"`.
  */
 export const REPORT_LANGUAGES = ['en', 'zh-CN'] as const;

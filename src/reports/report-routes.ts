@@ -29,8 +29,8 @@ export function reportRoutes(deps: { rollouts: RolloutService; store: Store; now
         'Go-live report of one rollout, for a change board to file: summary, timeline, ' +
         'each step’s gate values, thresholds, sample sizes and verdicts, approvals, outcome, the breach behind a rollback, and its audit events. ' +
         'Sent as a download (Content-Disposition). `lang=zh-CN` writes headings, labels, states, verdicts and units in Simplified Chinese; ' +
-        'the controller’s own reasons are said in Chinese too (names, rules and comments within them as written); ' +
-        'other free text (outcome, comments, reasons recorded before reasons were worded) stays as the controller and people wrote it.',
+        'the controller’s own reasons and outcomes are said in Chinese too (names, rules and comments within them as written); ' +
+        'other free text (comments, reasons recorded before reasons were worded) stays as the controller and people wrote it.',
       tag: 'Rollouts',
       auth: { kind: 'admin', permission: 'read' },
       params: z.object({ id: z.string().min(1).max(100) }),

@@ -1,23 +1,15 @@
 import type { Preflight, StepEstimate } from './preflight.js';
-import { count, percentOf } from './units.js';
+import { baselineWording, minutesWording, perMinuteWording } from './preflight-wording.js';
+import { say } from './reason-wording.js';
+import { percentOf } from './units.js';
 
 /**
  * A rollout's pre-flight (see preflight.ts) in words, the same in rolloutctl and on the dashboard.
- * Dependency-free but for units.ts, so the browser bundle uses it as it is.
+ * The sentences are preflight-wording.ts's, said in English; pure, so the browser bundle may use it.
  */
 
-/** 14.2 → "~15 min", 150 → "~2.5 h", 4000 → "~2.8 days". */
-export function minutesText(minutes: number): string {
-  if (minutes < 1) return '< 1 min';
-  if (minutes < 120) return `~${Math.ceil(minutes)} min`;
-  if (minutes < 48 * 60) return `~${Math.ceil(minutes / 6) / 10} h`;
-  return `~${Math.ceil(minutes / 144) / 10} days`;
-}
-
-/** 1234.5 → "1,235 requests/min", 2.5 → "2.5 requests/min". */
-export function perMinute(n: number): string {
-  return `${n >= 10 ? count(n) : String(Math.round(n * 10) / 10)} requests/min`;
-}
+export const minutesText = (minutes: number): string => say(minutesWording(minutes));
+export const perMinute = (n: number): string => say(perMinuteWording(n));
 
 const LIMITS: Record<StepEstimate['limitedBy'], string> = {
   traffic: 'the traffic',
@@ -42,13 +34,7 @@ export function stepEstimateText(step: StepEstimate, confidence: number): string
   return `${head}${detect}${needed}${beyond}`;
 }
 
-/** "1,200 requests/min; 0.5% errors in 72,000 requests without the feature over the last 60 min". */
-export function baselineText(p: Preflight): string {
-  const b = p.baseline;
-  const window = `the last ${Math.round(b.window.minutes)} min`;
-  if (b.requests === 0) return `no requests without the feature over ${window} (${perMinute(b.requestsPerMinute)} in all)`;
-  return `${perMinute(b.requestsPerMinute)}; ${percentOf(b.errorRate ?? 0)} errors in ${count(b.requests)} requests without the feature over ${window}`;
-}
+export const baselineText = (p: Preflight): string => say(baselineWording(p.baseline));
 
 /** Every line of a pre-flight: the baseline, violations (as warnings when forced), a line per step, notes. */
 export function preflightLines(p: Preflight): string[] {

@@ -3,7 +3,8 @@ import { addCohort, errorRate } from '../metrics/outcome-math.js';
 import { stepPlans, type OutcomeGate, type Policy, type StepPlan } from '../policies/policy-schema.js';
 import { evaluateGate } from './checks.js';
 import { alwaysValidRadius } from './statistics.js';
-import { count, metricText, percentOf } from './units.js';
+import * as sentences from './preflight-wording.js';
+import { say as inEnglish, type Wording } from './reason-wording.js';
 
 /**
  * Pre-flight: what a rollout's start learns from the flag's recent outcomes, before anyone is
@@ -67,6 +68,8 @@ export interface BaselineViolation {
   confident?: boolean;
   /** One line with the units: "error_rate(control) <= 0.01: the baseline is 2.5% against 1%, over 12,000 requests". */
   text: string;
+  /** `text`'s wording (preflight-wording.ts), to say it in another language. */
+  textWording?: Wording;
 }
 
 export type LimitedBy = 'traffic' | 'minDuration' | 'minSamples';
@@ -86,8 +89,9 @@ export interface StepEstimate {
   limitedBy: LimitedBy;
   /** A doubling would not be beyond doubt before the step's maximum duration (the step would pause there instead). */
   beyondMaxDuration?: true;
-  /** Why a figure is null. */
+  /** Why a figure is null; `reasonWording` beside it (preflight-wording.ts). */
   reason?: string;
+  reasonWording?: Wording;
 }
 
 export interface Preflight {
@@ -107,8 +111,12 @@ export interface Preflight {
   steps: StepEstimate[];
   /** Things worth knowing about the figures (no traffic, no errors, no error-rate check in the policy). */
   notes: string[];
+  /** Each note's wording, in the same order. */
+  noteWordings?: Wording[];
   /** Set when the start was forced over violations: what was overridden, as recorded in the audit log. */
   warnings?: string[];
+  /** Each warning's wording, in the same order. */
+  warningWordings?: Wording[];
 }
 
 export interface PreflightInput {
@@ -177,10 +185,7 @@ export function baselineViolations(policy: Policy, control: CohortTotals, firstS
     // The gate's cohort is given the baseline: before the rollout, treatment's outcomes are control's.
     const check = evaluateGate(gate, { treatment: control, control }, firstStep);
     if (check.verdict !== 'fail' || check.value === null) continue;
-    const text =
-      `${check.rule}: the baseline is already ${metricText(gate.metric, check.value)} against ${metricText(gate.metric, gate.max)}, ` +
-      `over ${count(check.samples)} requests without the feature in the last ${Math.round(minutes)} min` +
-      (check.confident ? ` (beyond doubt at ${percentOf(gate.confidence!)} confidence)` : '');
+    const textWording = sentences.baselineFailsWording({ ...check, value: check.value }, gate, minutes);
     out.push({
       rule: check.rule,
       metric: gate.metric,
@@ -189,14 +194,15 @@ export function baselineViolations(policy: Policy, control: CohortTotals, firstS
       threshold: check.threshold,
       samples: check.samples,
       ...(check.confident ? { confident: true } : {}),
-      text,
+      text: inEnglish(textWording),
+      textWording,
     });
   }
   return out;
 }
 
 /** A step's estimate at `totalPerMinute` requests for the flag, needing `samples` treatment requests to see a doubling. */
-export function stepEstimate(plan: StepPlan, totalPerMinute: number, samples: number | null, samplesReason?: string): StepEstimate {
+export function stepEstimate(plan: StepPlan, totalPerMinute: number, samples: number | null, samplesReason?: Wording): StepEstimate {
   const rpm = (totalPerMinute * plan.percentage) / 100;
   const minDurationMinutes = plan.minDurationMs / 60_000;
   const base = {
@@ -213,7 +219,7 @@ export function stepEstimate(plan: StepPlan, totalPerMinute: number, samples: nu
       minutesToMinSamples: null,
       minutesNeeded: null,
       limitedBy: 'traffic',
-      reason: 'no traffic: no outcomes were reported for the flag in the window',
+      ...reasonOf(sentences.noTrafficInWindow()),
     };
   }
   const detect = samples === null ? null : samples / rpm;
@@ -231,9 +237,11 @@ export function stepEstimate(plan: StepPlan, totalPerMinute: number, samples: nu
     minutesNeeded: minutesUp(minutes),
     limitedBy,
     ...(detect !== null && detect * 60_000 > plan.maxDurationMs ? { beyondMaxDuration: true as const } : {}),
-    ...(detect === null && samplesReason ? { reason: samplesReason } : {}),
+    ...(detect === null && samplesReason ? reasonOf(samplesReason) : {}),
   };
 }
+
+const reasonOf = (w: Wording) => ({ reason: inEnglish(w), reasonWording: w });
 
 /** The pre-flight of a rollout of `policy` on a flag whose recent outcomes are `totals`. */
 export function preflight(input: PreflightInput): Preflight {
@@ -243,33 +251,26 @@ export function preflight(input: PreflightInput): Preflight {
   const control = totals.control;
   const all = addCohort(totals.treatment, totals.control);
   const rate = errorRate(control);
-  const notes: string[] = [];
+  const notes: Wording[] = [];
   const { confidence, from } = detectionConfidence(policy);
 
   let detectedRate: number | null = rate ?? null;
-  let samplesReason: string | undefined;
+  let samplesReason: Wording | undefined;
   if (control.requests === 0) {
     detectedRate = null;
-    notes.push(
-      all.requests > 0
-        ? 'no traffic without the feature in the window: there is no baseline to check or to detect a doubling of'
-        : 'no traffic: no outcomes were reported for the flag in the window, so there is nothing to check and no time can be estimated',
-    );
+    notes.push(all.requests > 0 ? sentences.noBaselineTraffic() : sentences.noTrafficAtAll());
   } else if (control.errors === 0) {
     // A rate of 0 cannot double; a rate not yet seen is at most about this, so its doubling is what is estimated.
     detectedRate = (control.errors + 0.5) / (control.requests + 1);
-    notes.push(
-      `no errors in ${count(control.requests)} requests: the times are for a doubling of ${percentOf(detectedRate)} ` + '(half an error in the window)',
-    );
+    notes.push(sentences.noErrorsYet(control.requests, detectedRate));
   }
   const samples = detectedRate === null ? null : samplesToDetectDoubling(detectedRate, confidence);
   if (detectedRate !== null && samples === null) {
-    samplesReason = `an error rate of ${percentOf(detectedRate)} cannot double`;
-    notes.push(`the baseline error rate is ${percentOf(detectedRate)}: a doubling cannot be detected`);
+    samplesReason = sentences.cannotDouble(detectedRate);
+    notes.push(sentences.doublingUndetectable(detectedRate));
   }
-  if (from === 'default') notes.push(`the policy's error-rate checks name no confidence: times are at ${percentOf(confidence)}`);
-  if (![...policy.gates, ...policy.rollback].some((c) => 'metric' in c && c.metric === 'error_rate'))
-    notes.push('the policy has no error-rate gate or rollback rule: nothing in it acts on a doubling, the times only say when one would show');
+  if (from === 'default') notes.push(sentences.defaultConfidence(confidence));
+  if (![...policy.gates, ...policy.rollback].some((c) => 'metric' in c && c.metric === 'error_rate')) notes.push(sentences.nothingActsOnADoubling());
 
   return {
     at: new Date(window.to).toISOString(),
@@ -283,6 +284,7 @@ export function preflight(input: PreflightInput): Preflight {
     detection: { confidence, confidenceFrom: from, errorRate: detectedRate === null ? null : Number(detectedRate.toPrecision(4)), samples },
     violations: control.requests === 0 ? [] : baselineViolations(policy, control, plans[0]!, minutes),
     steps: plans.map((plan) => stepEstimate(plan, all.requests / minutes, samples, samplesReason)),
-    notes,
+    notes: notes.map((n) => inEnglish(n)),
+    noteWordings: notes,
   };
 }

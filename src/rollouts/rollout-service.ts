@@ -131,7 +131,9 @@ export class RolloutService {
       const checked = await this.preflight(input, names, policyDoc.value);
       const warnings = checked?.violations.map((v) => v.text) ?? [];
       if (warnings.length > 0 && !input.force) throw baselineRefusal(input, checked!);
-      const kept: Preflight | undefined = checked && (warnings.length > 0 ? { ...checked, warnings } : checked);
+      const warningWordings = checked?.violations.flatMap((v) => (v.textWording ? [v.textWording] : [])) ?? [];
+      const forced = { warnings, ...(warningWordings.length === warnings.length ? { warningWordings } : {}) };
+      const kept: Preflight | undefined = checked && (warnings.length > 0 ? { ...checked, ...forced } : checked);
       const pending = newRollout({
         id,
         flag: input.flag,

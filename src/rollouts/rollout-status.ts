@@ -6,7 +6,7 @@ import { approvalsFor, awaitedStepIndex, hasEnteredAStep, nextStepIndex } from '
 import { isDone, isFinal, isWatching, type CheckResult, type Rollout, type RolloutState, type Transition } from './rollout-model.js';
 import { trafficOf, type TrafficJudgement } from './traffic-status.js';
 import { say, type Wording } from './reason-wording.js';
-import { causeWording, conditionWording, servedWording, statusWording } from './status-wording.js';
+import { causeWording, conditionWording, newRolloutStep, restoreFlagStep, restoreFlagWarning, servedWording, statusWording } from './status-wording.js';
 import { flagKilledHere, worded } from './verdict-wording.js';
 
 /**
@@ -64,11 +64,13 @@ export interface Ending {
   completedAt?: string;
 }
 
-/** Something a person may do from here, with what it will do. */
+/** Something a person may do from here, with what it will do; each text's wording beside it (status-wording.ts). */
 export interface NextStep {
   kind: 'new-rollout' | 'restore-flag';
   text: string;
+  textWording?: Wording;
   warning?: string;
+  warningWording?: Wording;
 }
 
 export interface RolloutStatus {
@@ -219,20 +221,16 @@ function endingOf(r: Rollout): Ending | undefined {
   };
 }
 
+const textOf = (w: Wording) => ({ text: say(w), textWording: w });
+
 function nextSteps(r: Rollout, served: Served): NextStep[] {
   // While a completed rollout still watches, it is the flag's active rollout: a new one waits for the watch to end.
   if (isWatching(r)) return [];
-  const newRollout: NextStep = {
-    kind: 'new-rollout',
-    text: `Start a new rollout of ${r.flag} from 0%${served.killed ? ', restoring the flag as it starts' : ''}: every step watched and approved again`,
-  };
+  const newRollout: NextStep = { kind: 'new-rollout', ...textOf(newRolloutStep(r.flag, served.killed)) };
   if (r.state === 'rolled_back' || (isFinal(r.state) && served.killed)) {
     if (!served.killed) return [newRollout];
-    const restore: NextStep = {
-      kind: 'restore-flag',
-      text: `Restore ${r.flag} in ${r.environment} as it is`,
-      warning: `it would serve ${r.percentage}% again at once, and no rollout would watch it or roll it back`,
-    };
+    const warning = restoreFlagWarning(r.percentage);
+    const restore: NextStep = { kind: 'restore-flag', ...textOf(restoreFlagStep(r.flag, r.environment)), warning: say(warning), warningWording: warning };
     return [newRollout, restore];
   }
   if (r.state === 'aborted' || r.state === 'completed') return [newRollout];

@@ -31,4 +31,20 @@ export const STATUS_ZH_CN: Readonly<Record<string, string>> = {
   'Aborted: {reason}; {flag} is {served} in {env}.': '已中止：{reason}；{flag} 在 {env} 中{served}。',
   '{state}, {served}; waiting for {waits}.': '{state}，{served}；等待：{waits}。',
   'the next analysis': '下一次分析',
+  'Start a new rollout of {flag} from 0%, restoring the flag as it starts: every step watched and approved again':
+    '从 0% 开始 {flag} 的新发布，并在开始时恢复该开关：每一步都重新观察和审批',
+  'Start a new rollout of {flag} from 0%: every step watched and approved again': '从 0% 开始 {flag} 的新发布：每一步都重新观察和审批',
+  'Restore {flag} in {env} as it is': '按原样恢复 {env} 中的 {flag}',
+  'it would serve {pct}% again at once, and no rollout would watch it or roll it back': '它会立即重新下发 {pct}%，且没有发布观察或回滚它',
+  '{n} distinct users': '{n} 位不同用户',
+  'advanced to {pct}%, approved by {names}': '已推进到 {pct}%，批准人 {names}',
+  'latest analysis ({verdict})': '最新分析（{verdict}）',
+  healthy: '健康',
+  'sample ratio not judged: no application reported users (stock SDKs report evaluations only); the share of evaluations is shown for information':
+    '样本比例未判定：没有应用上报用户（标准 SDK 只上报评估）；评估的占比仅供参考',
+  'sample ratio judged on evaluations (an analysis from before users were counted)': '样本比例按评估判定（这是开始统计用户之前的分析）',
+  'sample ratio waiting: {reason}': '样本比例等待中：{reason}',
+  'counting has not started': '尚未开始计数',
+  'sample ratio judged on {users}{since}': '样本比例按 {users}判定{since}',
+  ' since {at}': '（自 {at} 起）',
 };

@@ -115,3 +115,16 @@ function watchedWording(r: Rollout): Reason {
   const watch = r.plan.watchAfterCompletion; // undefined in plans stored before it existed
   return watch > 0 ? wording(' Its rollback rules watched for {duration} after completion, with no breach.', { duration: formatDuration(watch) }) : '';
 }
+
+// What a step's evidence led to, in the go-live report (go-live-report.ts).
+/** `names`: who approved the step, as written ("Ada, Bob"). */
+export const advancedApprovedBy = (pct: number, names: string) => wording('advanced to {pct}%, approved by {names}', { pct, names });
+export const latestAnalysis = (verdict: 'healthy' | 'waiting' | 'failing') => wording('latest analysis ({verdict})', { verdict: wording(verdict) });
+
+// What a person may do after a rollout ended (rollout-status.ts nextSteps).
+export const newRolloutStep = (flag: string, restoring: boolean): Wording =>
+  restoring
+    ? wording('Start a new rollout of {flag} from 0%, restoring the flag as it starts: every step watched and approved again', { flag })
+    : wording('Start a new rollout of {flag} from 0%: every step watched and approved again', { flag });
+export const restoreFlagStep = (flag: string, env: string) => wording('Restore {flag} in {env} as it is', { flag, env });
+export const restoreFlagWarning = (pct: number) => wording('it would serve {pct}% again at once, and no rollout would watch it or roll it back', { pct });

@@ -1,3 +1,4 @@
+import { say, type Wording, wording } from './reason-wording.js';
 import { isFinal, type Rollout } from './rollout-model.js';
 import { counted } from './units.js';
 
@@ -11,6 +12,8 @@ import { counted } from './units.js';
 export interface TrafficJudgement {
   kind: 'users' | 'not-judged' | 'waiting' | 'evaluations';
   text: string;
+  /** `text`'s wording (the machinery of reason-wording.ts), to say it in another language. */
+  textWording?: Wording;
   since?: string;
 }
 
@@ -19,18 +22,26 @@ export function trafficOf(r: Rollout): { traffic?: TrafficJudgement } {
   const check = isFinal(r.state) ? undefined : r.gates.find((g) => g.metric === 'sample_ratio' || g.metric === 'sample_ratio_users');
   if (!check) return {};
   const since = r.trafficSettledAt ? { since: r.trafficSettledAt } : {};
+  const judgement = (kind: TrafficJudgement['kind'], w: Wording, when = since) => ({ traffic: { kind, text: say(w), textWording: w, ...when } });
   if (check.informational)
-    return {
-      traffic: {
-        kind: 'not-judged',
-        text: 'sample ratio not judged: no application reported users (stock SDKs report evaluations only); the share of evaluations is shown for information',
-        ...since,
-      },
-    };
+    return judgement(
+      'not-judged',
+      wording('sample ratio not judged: no application reported users (stock SDKs report evaluations only); the share of evaluations is shown for information'),
+    );
   if (check.metric === 'sample_ratio')
-    return { traffic: { kind: 'evaluations', text: 'sample ratio judged on evaluations (an analysis from before users were counted)', ...since } };
+    return judgement('evaluations', wording('sample ratio judged on evaluations (an analysis from before users were counted)'));
   // Users not counted yet (no value): the step's traffic does not count until the SDKs have fetched it.
-  if (check.value === null) return { traffic: { kind: 'waiting', text: `sample ratio waiting: ${check.reason ?? 'counting has not started'}` } };
-  const from = r.trafficSettledAt ? ` since ${r.trafficSettledAt}` : '';
-  return { traffic: { kind: 'users', text: `sample ratio judged on ${counted(check.samples, 'distinct user')}${from}`, ...since } };
+  if (check.value === null)
+    return judgement(
+      'waiting',
+      wording('sample ratio waiting: {reason}', { reason: check.reasonWording ?? check.reason ?? wording('counting has not started') }),
+      {},
+    );
+  return judgement(
+    'users',
+    wording('sample ratio judged on {users}{since}', {
+      users: { units: counted(check.samples, 'distinct user') },
+      since: r.trafficSettledAt ? wording(' since {at}', { at: r.trafficSettledAt }) : '',
+    }),
+  );
 }

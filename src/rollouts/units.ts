@@ -96,7 +96,7 @@ export function verdictText(c: { verdict: 'pass' | 'fail' | 'inconclusive'; info
   return shownVerdict(c).replace('-', ' ');
 }
 
-const COUNTED = /^(-?[\d,]+(?:\.\d+)?) (request|treatment request|evaluation|user|flag|event)s?$/;
+const COUNTED = /^(-?[\d,]+(?:\.\d+)?) (request|treatment request|evaluation|distinct user|user|flag|event)s?$/;
 
 /**
  * A count written by `counted` ("2,000 requests", "1 user") or "no data", with its unit words

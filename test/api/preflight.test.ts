@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { say, type Wording } from '../../src/rollouts/reason-wording.js';
 import { startTestController, type TestController } from '../support/controller.js';
 
 /**
@@ -55,6 +56,8 @@ describe('starting a rollout: the pre-flight', () => {
     expect(res.body).toMatchObject({ flag: 'noisy', state: 'awaiting_approval', percentage: 0 });
     expect(res.body.preflight.violations).toHaveLength(1);
     expect(res.body.preflight.warnings).toEqual([expect.stringContaining('already 2.5% against 1%')]);
+    // Each warning's wording beside it (the dashboard says it in its language); said in English, the warning.
+    expect(res.body.preflight.warningWordings.map((w: Wording) => say(w))).toEqual(res.body.preflight.warnings);
     // Stored with the rollout: what the dashboard shows.
     expect((await t.api('GET', `/api/admin/rollouts/${res.body.id}`)).body.preflight.warnings).toEqual(res.body.preflight.warnings);
     // Kept once, on the start transition in the history, not on the record every analysis rewrites.

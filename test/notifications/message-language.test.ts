@@ -12,6 +12,9 @@ import { REASONS_ZH_CN } from '../../src/rollouts/reason-wording-zh-CN.js';
 import { VERDICTS_ZH_CN } from '../../src/rollouts/verdict-wording-zh-CN.js';
 import { PIPELINES_ZH_CN } from '../../src/pipelines/pipeline-wording-zh-CN.js';
 import { STATUS_ZH_CN } from '../../src/rollouts/status-wording-zh-CN.js';
+import { PREFLIGHT_ZH_CN } from '../../src/rollouts/preflight-wording-zh-CN.js';
+import { DRILLS_ZH_CN } from '../../src/propagation/drill-verdict-zh-CN.js';
+import { CHAIN_ZH_CN } from '../../src/audit/chain-wording-zh-CN.js';
 import { testEvent } from '../../src/notifications/published-events.js';
 import dashboardZhCN from '../../src/ui/client/locales/zh-CN.js';
 import { analysis, at, bob, HEALTHY, MINUTE, rollout } from '../unit/decide-fixtures.js';
@@ -143,12 +146,16 @@ describe('notification language', () => {
     const reasons = [...readFileSync('src/rollouts/reason-wording.ts', 'utf8').matchAll(/'((?:[^'\\\n])*\{\w+\}(?:[^'\\\n])*)'/g)].map((m) => m[1]!);
     expect(reasons.length).toBeGreaterThan(12);
     templates.push(...reasons);
-    // Every template of a step verdict, a check's or a pipeline run's reason (verdict-wording.ts, pipeline-wording.ts, status-wording.ts): each wording(...) and each string with a placeholder.
+    // Every template of a step verdict, a check's or a pipeline run's reason, a pre-flight sentence, the traffic note, a drill's verdict, a broken audit chain (verdict-wording.ts, pipeline-wording.ts, status-wording.ts, preflight-wording.ts, traffic-status.ts, drill-verdict.ts, chain-wording.ts): each wording(...) and each string with a placeholder.
     const verdictSource = [
       'src/rollouts/verdict-wording.ts',
       'src/pipelines/pipeline-wording.ts',
       'src/rollouts/status-wording.ts',
       'src/policies/change-window.ts',
+      'src/rollouts/preflight-wording.ts',
+      'src/rollouts/traffic-status.ts',
+      'src/propagation/drill-verdict.ts',
+      'src/audit/chain-wording.ts',
     ]
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
@@ -156,7 +163,7 @@ describe('notification language', () => {
       ...[...verdictSource.matchAll(/\bwording\(\s*(['"])((?:(?!\1)[^\\\n])*)\1/g)].map((m) => m[2]!),
       ...[...verdictSource.matchAll(/'([^'\\\n]*\{\w+\}[^'\\\n]*)'/g)].map((m) => m[1]!),
     ];
-    expect(new Set(verdicts).size).toBeGreaterThan(70);
+    expect(new Set(verdicts).size).toBeGreaterThan(85);
     templates.push(...verdicts);
     expect(templates.length).toBeGreaterThan(40);
     expect(templates.filter((t) => !(t in catalog))).toEqual([]);
@@ -167,7 +174,9 @@ describe('notification language', () => {
         .join();
     expect(Object.entries(LINES_ZH).filter(([en, zh]) => placeholders(en) !== placeholders(zh))).toEqual([]);
     expect(
-      Object.entries({ ...REASONS_ZH_CN, ...VERDICTS_ZH_CN, ...PIPELINES_ZH_CN, ...STATUS_ZH_CN }).filter(([en, zh]) => placeholders(en) !== placeholders(zh)),
+      Object.entries({ ...REASONS_ZH_CN, ...VERDICTS_ZH_CN, ...PIPELINES_ZH_CN, ...STATUS_ZH_CN, ...PREFLIGHT_ZH_CN, ...DRILLS_ZH_CN, ...CHAIN_ZH_CN }).filter(
+        ([en, zh]) => placeholders(en) !== placeholders(zh),
+      ),
     ).toEqual([]);
   });
 

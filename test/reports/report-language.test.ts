@@ -5,6 +5,8 @@ import { renderHtml } from '../../src/reports/render-html.js';
 import { mdText, renderMarkdown } from '../../src/reports/render-markdown.js';
 import { reportWords } from '../../src/reports/report-language.js';
 import reportZhCN from '../../src/reports/report-zh-CN.js';
+import { say } from '../../src/rollouts/reason-wording.js';
+import { latestAnalysis } from '../../src/rollouts/status-wording.js';
 import { at, MINUTE } from '../unit/decide-fixtures.js';
 import { completedRollout, rolledBackRollout } from './report-fixtures.js';
 
@@ -30,6 +32,16 @@ describe('the go-live report in zh-CN', () => {
     expect(md).toContain('次请求');
     expect(md).not.toMatch(/\*\*PASS\*\*|## Timeline|### The \d+% step|\| [\d,]+ requests? \|/);
     expect(md).toContain('已完成：checkout-v2 在 production 中已达到 100%；当前正在下发 100%。');
+    // What each step's evidence led to, in Chinese as well (the controller's wording, status-wording.ts).
+    const led = md
+      .split('\n')
+      .filter((l) => l.startsWith('| 2026'))
+      .map((l) => l.split(' | ')[1]!)
+      .filter(Boolean);
+    expect(led.length).toBeGreaterThan(1);
+    expect(led.join('\n')).toMatch(/已推进到 \d+%/);
+    expect(led.join('\n')).not.toMatch(/advanced to|approved by|latest analysis|completed/);
+    expect(say(latestAnalysis('healthy'), zh)).toBe('最新分析（健康）');
   });
 
   it('HTML: <html lang="zh-CN">, Chinese labels, the breach in Chinese with its units, free text marked lang="en"', () => {

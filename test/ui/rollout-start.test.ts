@@ -86,6 +86,21 @@ describe('starting rollouts from the dashboard in Chromium', { timeout: 90_000 }
     await expect.poll(() => page.locator('[data-served]').first().getAttribute('data-served')).toBe('1');
     await page.getByRole('heading', { name: 'Pre-flight' }).waitFor();
     await screenshot(page, 'rollout-start-03-at-1-percent');
+    // In Chinese the pre-flight's sentences are the controller's wording said in Chinese: nothing left in English.
+    await page.evaluate(() => localStorage.setItem('rollout-controller.locale', 'zh-CN'));
+    await page.reload();
+    const preflightZh = page.locator('section[aria-labelledby="preflight-title"]');
+    await page.getByRole('heading', { name: '预检' }).waitFor();
+    expect(await preflightZh.locator('[lang="en"]').count()).toBe(0);
+    const preflightText = (await preflightZh.textContent()) ?? '';
+    expect(preflightText).toContain('最近');
+    expect(preflightText).toContain('每分钟 0 次请求');
+    expect(preflightText).toContain('没有流量：该时间窗口内没有上报该开关的结果');
+    expect(preflightText).not.toMatch(/requests|traffic|min\b/);
+    await screenshot(page, 'rollout-start-03-pre-flight-zh-CN');
+    await page.evaluate(() => localStorage.setItem('rollout-controller.locale', 'en'));
+    await page.reload();
+    await page.getByRole('heading', { name: 'Pre-flight' }).waitFor();
     const rollout = await expectStatus(t, 200, 'GET', `/api/admin/rollouts/${id}`);
     expect(rollout).toMatchObject({ flag: 'ui-ramp', environment: 'production', policy: 'short', percentage: 1 });
 

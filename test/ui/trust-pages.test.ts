@@ -103,6 +103,15 @@ describe('trust pages in Chromium', { timeout: 90_000 }, () => {
     const next = await page.locator('ul.next-steps').textContent();
     expect(next).toContain('Start a new rollout of rollback-me from 0%');
     expect(next).toContain('warning: it would serve 1% again at once, and no rollout would watch it or roll it back');
+    // In Chinese the next steps and their warning are the controller's wording said in Chinese, none left in English.
+    await page.evaluate(() => localStorage.setItem('rollout-controller.locale', 'zh-CN'));
+    await page.reload();
+    await expect.poll(() => page.locator('ul.next-steps').textContent()).toContain('它会立即重新下发 1%，且没有发布观察或回滚它');
+    expect(await page.locator('ul.next-steps').textContent()).toContain('从 0% 开始 rollback-me 的新发布');
+    expect(await page.locator('ul.next-steps [lang="en"]').count()).toBe(0);
+    await page.evaluate(() => localStorage.setItem('rollout-controller.locale', 'en'));
+    await page.reload();
+    await page.locator('ul.next-steps').waitFor();
     // Nothing is left to wait for, and no Kill is offered for a flag already killed.
     expect(await page.locator('section[aria-labelledby="waits-title"]').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Kill', exact: true }).count()).toBe(0);

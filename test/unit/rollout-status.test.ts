@@ -205,6 +205,7 @@ describe('rolloutStatus: how the step’s traffic is judged', () => {
       kind: 'users',
       text: `sample ratio judged on 1,200 distinct users since ${new Date(since).toISOString()}`,
       since: new Date(since).toISOString(),
+      textWording: expect.objectContaining({ template: 'sample ratio judged on {users}{since}' }),
     });
   });
 

@@ -11,7 +11,12 @@ import {
 } from '../../src/pipelines/pipeline-wording.js';
 import { changeWindowOpen } from '../../src/policies/change-window.js';
 import { messageWords } from '../../src/notifications/message-words.js';
+import { emptyCohort } from '../../src/metrics/outcome-math.js';
+import { policySchema } from '../../src/policies/policy-schema.js';
 import { decide } from '../../src/rollouts/decide.js';
+import { preflight } from '../../src/rollouts/preflight.js';
+import { baselineText, minutesText, perMinute } from '../../src/rollouts/preflight-text.js';
+import { baselineWording, minutesWording, perMinuteWording } from '../../src/rollouts/preflight-wording.js';
 import {
   advancedTo,
   approvalsNeeded,
@@ -218,5 +223,72 @@ describe('verdict wording', () => {
     expect(shut.reason).toBe('2026-03-02 is a denied date (Asia/Shanghai); opens next at 2026-03-03 00:00 (Asia/Shanghai)');
     expect(say(shut.reasonWording!)).toBe(shut.reason);
     expect(say(shut.reasonWording!, messageWords('zh-CN'))).toBe('2026-03-02 是禁止变更的日期（Asia/Shanghai）；下次开启于 2026-03-03 00:00 (Asia/Shanghai)');
+  });
+});
+
+describe('pre-flight wording', () => {
+  const HOUR = 3_600_000;
+  const policy = policySchema.parse({ name: 'p', gates: [{ metric: 'error_rate', cohort: 'control', max: 0.01, confidence: 0.95 }] });
+  const baseline = (requests: number, errors: number) => ({
+    treatment: emptyCohort(),
+    control: { ...emptyCohort(), requests, errors },
+  });
+  const at = (totals: ReturnType<typeof baseline>) => preflight({ policy, totals, window: { from: 0, to: HOUR } });
+
+  it('stores the English text as before and, beside every sentence, its wording', () => {
+    const failing = at(baseline(20_000, 500));
+    expect(failing.violations[0]!.text).toBe(
+      'error_rate(control) <= 0.01 at 0.95 confidence: the baseline is already 2.5% against 1%, over 20,000 requests without the feature in the last 60 min (beyond doubt at 95% confidence)',
+    );
+    expect(at(baseline(1000, 600)).steps[0]!.reason).toBe('an error rate of 60% cannot double');
+    expect(at(baseline(0, 0)).steps[0]!.reason).toBe('no traffic: no outcomes were reported for the flag in the window');
+    expect(at(baseline(72_000, 0)).notes[0]).toBe('no errors in 72,000 requests: the times are for a doubling of 0.000694% (half an error in the window)');
+    for (const p of [failing, at(baseline(1000, 600)), at(baseline(0, 0)), at(baseline(72_000, 0))]) {
+      for (const v of p.violations) expect(say(v.textWording!)).toBe(v.text);
+      for (const s of p.steps) if (s.reason) expect(say(s.reasonWording!)).toBe(s.reason);
+      expect(p.noteWordings!.map((w) => say(w))).toEqual(p.notes);
+    }
+    expect(baselineText(failing)).toBe('333 requests/min; 2.5% errors in 20,000 requests without the feature over the last 60 min');
+    expect([0.4, 14.2, 150, 4000].map(minutesText)).toEqual(['< 1 min', '~15 min', '~2.5 h', '~2.8 days']);
+    expect([2.5, 1234.5].map(perMinute)).toEqual(['2.5 requests/min', '1,235 requests/min']);
+  });
+
+  it('says the baseline, a failing gate and the times in Chinese, with the numbers as they are', () => {
+    const zh = messageWords('zh-CN');
+    const failing = at(baseline(20_000, 500));
+    expect(say(baselineWording(failing.baseline), zh)).toBe('每分钟 333 次请求；最近 60 分钟内未获得该功能的 20,000 次请求中错误率为 2.5%');
+    expect(say(failing.violations[0]!.textWording!, zh)).toBe(
+      'error_rate(control) <= 0.01 at 0.95 confidence：基线已是 2.5%，而上限为 1%，基于最近 60 分钟内未获得该功能的 20,000 次请求（在 95% 置信度下可以确定）',
+    );
+    expect(say(minutesWording(150), zh)).toBe('约 2.5 小时');
+    expect(say(perMinuteWording(2.5), zh)).toBe('每分钟 2.5 次请求');
+  });
+});
+
+describe("an ended rollout's next steps and the traffic note", () => {
+  const now = at(10 * MINUTE);
+  const kill = { actor: 'Rita', at: now.toISOString(), reason: 'P0' };
+  const users = { rule: 'sample_ratio', metric: 'sample_ratio_users', cohort: 'treatment', threshold: 0.001, value: 0.1, samples: 1234, verdict: 'pass' };
+
+  it('the same English as before, with the wording beside it, and Chinese through the catalog', () => {
+    const zh = messageWords('zh-CN');
+    const [again, restore] = rolloutStatus(rollout({ state: 'rolled_back', percentage: 10 }), kill, now).nextSteps;
+    expect(again?.text).toBe('Start a new rollout of checkout-v2 from 0%, restoring the flag as it starts: every step watched and approved again');
+    expect(restore).toMatchObject({
+      text: 'Restore checkout-v2 in production as it is',
+      warning: 'it would serve 10% again at once, and no rollout would watch it or roll it back',
+    });
+    for (const s of [again!, restore!]) expect(say(s.textWording!)).toBe(s.text);
+    expect(say(restore!.warningWording!)).toBe(restore!.warning);
+    expect(say(restore!.warningWording!, zh)).toBe('它会立即重新下发 10%，且没有发布观察或回滚它');
+
+    const settled = '2026-03-02T11:00:00.000Z';
+    const traffic = rolloutStatus(rollout({ gates: [users as CheckResult], trafficSettledAt: settled }), undefined, now).traffic!;
+    expect(traffic.text).toBe(`sample ratio judged on 1,234 distinct users since ${settled}`);
+    expect(say(traffic.textWording!)).toBe(traffic.text);
+    expect(say(traffic.textWording!, zh)).toBe(`样本比例按 1,234 位不同用户判定（自 ${settled} 起）`);
+    const waiting = rolloutStatus(rollout({ gates: [{ ...users, value: null } as CheckResult] }), undefined, now).traffic!;
+    expect(waiting.text).toBe('sample ratio waiting: counting has not started');
+    expect(say(waiting.textWording!, zh)).toBe('样本比例等待中：尚未开始计数');
   });
 });

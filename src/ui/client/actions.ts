@@ -2,6 +2,7 @@ import { ApiError, postJson } from './api.js';
 import { confirmAction, type ConfirmOptions } from './confirm.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import { controllerReasonText } from './lang.js';
 import { announce, showError } from './status.js';
 import type { Me, PageContext, Permission, Rollout, RolloutWithStatus } from './types.js';
 
@@ -175,10 +176,13 @@ function nextStepActions(r: RolloutWithStatus, ctx: PageContext, after: () => vo
             title: t('Start a new rollout of {flag} in {env}?', { flag: r.flag, env: r.environment }),
             message: restore
               ? t('{next}. It follows the policy {policy} again from its first step; the kill switch is cleared as it starts, for the reason you give.', {
-                  next: step.text,
+                  next: controllerReasonText({ reason: step.text, reasonWording: step.textWording }),
                   policy: r.policy,
                 })
-              : t('{next}. It follows the policy {policy} again from its first step.', { next: step.text, policy: r.policy }),
+              : t('{next}. It follows the policy {policy} again from its first step.', {
+                  next: controllerReasonText({ reason: step.text, reasonWording: step.textWording }),
+                  policy: r.policy,
+                }),
             confirmLabel: t('Start the rollout'),
             text: { label: t('Reason'), required: restore },
             path: '/api/admin/rollouts',
@@ -197,7 +201,10 @@ function nextStepActions(r: RolloutWithStatus, ctx: PageContext, after: () => vo
             ...spec,
             label: t('Restore the flag as it is'),
             danger: true,
-            message: t('Warning: {warning}. {then}', { warning: step.warning ?? '', then: spec.message }),
+            message: t('Warning: {warning}. {then}', {
+              warning: controllerReasonText({ reason: step.warning ?? '', reasonWording: step.warningWording }),
+              then: spec.message,
+            }),
           },
           after,
         ),

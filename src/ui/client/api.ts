@@ -1,4 +1,5 @@
 import { CSRF_HEADER } from '../../people/browser-contract.js';
+import type { Wording } from '../../rollouts/reason-wording.js';
 
 /**
  * Talking to the admin API as whoever signed in, one of two ways:
@@ -42,7 +43,7 @@ export class ApiError extends Error {
       tokenKind?: string;
       issues?: Array<{ path: string; message: string }>;
       unlisted?: number;
-      violations?: Array<{ text: string }>;
+      violations?: Array<{ text: string; textWording?: Wording }>;
     },
   ) {
     super(message);

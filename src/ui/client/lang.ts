@@ -1,4 +1,4 @@
-import type { Wording } from '../../rollouts/reason-wording.js';
+import { say, type Wording } from '../../rollouts/reason-wording.js';
 import { countedInWords } from '../../rollouts/units.js';
 import { type Child, h } from './dom.js';
 import { LOCALES, type Locale, locale, setLocale, t } from './i18n.js';
@@ -27,7 +27,15 @@ export function fromServer(text: string, tag: 'span' | 'p' | 'div' = 'span'): HT
  * rules marked as data; an older entry, kept as text only, as the controller wrote it.
  */
 export function controllerReason(d: { reason: string; reasonWording?: Wording }): HTMLElement {
-  return d.reasonWording ? h('span', { class: 'reason' }, wordedParts(d.reasonWording)) : fromServer(d.reason);
+  return d.reasonWording ? inPageLanguage(d.reasonWording) : fromServer(d.reason);
+}
+
+/** The same as plain text, for where no element can go (a confirmation's message): worded in the page's language, else as written. */
+export const controllerReasonText = (d: { reason: string; reasonWording?: Wording }): string => (d.reasonWording ? say(d.reasonWording, t) : d.reason);
+
+/** A sentence the controller words (its English is `say(w)`), in the page's language. */
+export function inPageLanguage(w: Wording): HTMLElement {
+  return h('span', { class: 'reason' }, wordedParts(w));
 }
 
 function wordedParts(s: Wording): Child[] {

@@ -2,6 +2,9 @@ import { REASONS_ZH_CN } from '../../../rollouts/reason-wording-zh-CN.js';
 import { VERDICTS_ZH_CN } from '../../../rollouts/verdict-wording-zh-CN.js';
 import { PIPELINES_ZH_CN } from '../../../pipelines/pipeline-wording-zh-CN.js';
 import { STATUS_ZH_CN } from '../../../rollouts/status-wording-zh-CN.js';
+import { PREFLIGHT_ZH_CN } from '../../../rollouts/preflight-wording-zh-CN.js';
+import { DRILLS_ZH_CN } from '../../../propagation/drill-verdict-zh-CN.js';
+import { CHAIN_ZH_CN } from '../../../audit/chain-wording-zh-CN.js';
 import dashboardZhCN from './zh-CN-dashboard.js';
 
 /**
@@ -15,6 +18,9 @@ const zhCN: Readonly<Record<string, string>> = {
   ...VERDICTS_ZH_CN,
   ...PIPELINES_ZH_CN,
   ...STATUS_ZH_CN,
+  ...PREFLIGHT_ZH_CN,
+  ...DRILLS_ZH_CN,
+  ...CHAIN_ZH_CN,
   Rollouts: '发布',
   // flag editor, rollouts, policies
   'A date and time in ISO 8601, e.g. 2026-01-18T10:00:00Z.': 'ISO 8601 格式的日期和时间，例如 2026-01-18T10:00:00Z。',

@@ -2,7 +2,7 @@ import { getJson, type Poller } from '../api.js';
 import { h, render } from '../dom.js';
 import { countedText, dateTime } from '../format.js';
 import { t } from '../i18n.js';
-import { fromServer, raw } from '../lang.js';
+import { controllerReason, raw } from '../lang.js';
 import { live } from '../live.js';
 import { showError } from '../status.js';
 import type { AuditEvent, AuditSummary, ChainVerdict, Page, RecentAudit } from '../types.js';
@@ -25,7 +25,7 @@ function verdictBanner(v: ChainVerdict | undefined): HTMLElement {
         'p',
         { class: 'chain chain-broken', 'data-chain': 'broken', role: 'alert' },
         t('✕ Hash chain broken at event #{seq}: ', { seq: v.brokenAtSeq ?? '?' }),
-        fromServer(v.problem ?? ''),
+        controllerReason({ reason: v.problem ?? '', reasonWording: v.problemWording }),
       );
 }
 

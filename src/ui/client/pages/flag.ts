@@ -2,7 +2,7 @@ import { actionButton, killAction } from '../actions.js';
 import type { Poller } from '../api.js';
 import { h, render } from '../dom.js';
 import { t } from '../i18n.js';
-import { fromServer, raw } from '../lang.js';
+import { controllerReason, inPageLanguage, raw } from '../lang.js';
 import { downloadFrom } from '../download.js';
 import { dateTime } from '../format.js';
 import { live } from '../live.js';
@@ -12,7 +12,7 @@ import { dataTable } from '../widgets.js';
 import { flagLinks, ownedLine } from './flag-links.js';
 import { forEnvironment } from '../../../flags/per-environment.js';
 import type { DrillRecord } from '../../../propagation/drill-record.js';
-import { drillVerdict, msText } from '../../../propagation/drill-verdict.js';
+import { drillVerdictWording, msText } from '../../../propagation/drill-verdict.js';
 import type { InstanceRef, Propagation } from '../../../propagation/propagation.js';
 import { isProductionEnvironment } from '../../../propagation/production-guard.js';
 
@@ -65,7 +65,7 @@ function drillView(d: Drill): HTMLElement {
   return h(
     'div',
     { class: 'card drill-result', 'data-verified': String(verified) },
-    h('p', {}, h('strong', { class: verified ? 'verdict-pass' : 'verdict-fail', lang: 'en' }, drillVerdict(d))),
+    h('p', {}, h('strong', { class: verified ? 'verdict-pass' : 'verdict-fail' }, inPageLanguage(drillVerdictWording(d)))),
     dataTable({
       cls: 'drill-times',
       caption: t('Time for the kill to reach the instances'),
@@ -84,7 +84,13 @@ function drillView(d: Drill): HTMLElement {
           rows: instanceRows(d.missing),
         })
       : null,
-    h('p', {}, d.restore.restored ? t('Restored {when}.', { when: dateTime(d.restore.at) }) : [t('Not restored: '), fromServer(d.restore.why ?? ''), '.']),
+    h(
+      'p',
+      {},
+      d.restore.restored
+        ? t('Restored {when}.', { when: dateTime(d.restore.at) })
+        : [t('Not restored: '), controllerReason({ reason: d.restore.why, reasonWording: d.restore.whyWording }), '.'],
+    ),
     report
       ? h(
           'button',

@@ -1,13 +1,13 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { fromServer } from '../lang.js';
+import { controllerReason, inPageLanguage } from '../lang.js';
 import type { Rollout } from '../types.js';
 import { dataTable } from '../widgets.js';
 import { percentOf } from '../../../rollouts/units.js';
 import type { Preflight } from '../../../rollouts/preflight.js';
-import { baselineText, minutesText, perMinute } from '../../../rollouts/preflight-text.js';
+import { baselineWording, minutesWording, perMinuteWording } from '../../../rollouts/preflight-wording.js';
 
-/** The rollout page's pre-flight section; its sentences come from the controller's English text (rollouts/preflight-text.ts). */
+/** The rollout page's pre-flight section, in the page's language: the controller's sentences carry their wording (rollouts/preflight-wording.ts). */
 
 const LIMITED_BY = { traffic: 'traffic', minDuration: 'minimum duration', minSamples: 'minimum samples' } as const;
 
@@ -20,12 +20,14 @@ export function preflightSection(r: Rollout & { preflight?: Preflight }): HTMLEl
     'section',
     { 'aria-labelledby': 'preflight-title' },
     h('h2', { id: 'preflight-title' }, t('Pre-flight')),
-    h('p', {}, h('strong', {}, t('Baseline at the start: ')), fromServer(baselineText(p))),
+    h('p', {}, h('strong', {}, t('Baseline at the start: ')), inPageLanguage(baselineWording(p.baseline))),
     p.warnings?.length
       ? h(
           'ul',
           { class: 'preflight-warnings', 'aria-label': t('Started with force over') },
-          p.warnings.map((w) => h('li', { class: 'verdict-failing' }, t('Started with force: '), fromServer(w))),
+          p.warnings.map((w, i) =>
+            h('li', { class: 'verdict-failing' }, t('Started with force: '), controllerReason({ reason: w, reasonWording: p.warningWordings?.[i] })),
+          ),
         )
       : null,
     dataTable({
@@ -36,9 +38,13 @@ export function preflightSection(r: Rollout & { preflight?: Preflight }): HTMLEl
       rows: p.steps.map((s) => ({
         cells: [
           `${s.percentage}%`,
-          fromServer(perMinute(s.requestsPerMinute)),
-          s.minutesToDetectDoubling === null ? (s.reason ? fromServer(s.reason) : t('no estimate')) : fromServer(minutesText(s.minutesToDetectDoubling)),
-          s.minutesNeeded === null ? t('waits for traffic') : fromServer(minutesText(s.minutesNeeded)),
+          inPageLanguage(perMinuteWording(s.requestsPerMinute)),
+          s.minutesToDetectDoubling === null
+            ? s.reason
+              ? controllerReason({ reason: s.reason, reasonWording: s.reasonWording })
+              : t('no estimate')
+            : inPageLanguage(minutesWording(s.minutesToDetectDoubling)),
+          s.minutesNeeded === null ? t('waits for traffic') : inPageLanguage(minutesWording(s.minutesNeeded)),
           [t(LIMITED_BY[s.limitedBy]), s.beyondMaxDuration ? h('span', { class: 'muted' }, t(' (longer than the step may last)')) : null],
         ],
       })),
@@ -47,7 +53,7 @@ export function preflightSection(r: Rollout & { preflight?: Preflight }): HTMLEl
       ? h(
           'ul',
           { class: 'muted' },
-          p.notes.map((n) => h('li', { lang: 'en' }, n)),
+          p.notes.map((n, i) => h('li', {}, controllerReason({ reason: n, reasonWording: p.noteWordings?.[i] }))),
         )
       : null,
   );

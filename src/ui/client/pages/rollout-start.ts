@@ -2,6 +2,7 @@ import { ApiError, getJson, postJson } from '../api.js';
 import { h, render } from '../dom.js';
 import { type EditorContext, checkField, commaList, field, issuesOf, selectInput, textInput } from '../editor/form.js';
 import { t } from '../i18n.js';
+import { controllerReason } from '../lang.js';
 import { policyView } from '../policy-view.js';
 import { preflightSection } from './rollout-preflight.js';
 import { announce } from '../status.js';
@@ -184,7 +185,7 @@ export const rolloutStartPage: Page = (main, ctx) => {
         ? h(
             'ul',
             { class: 'violations' },
-            violations.map((v) => h('li', {}, v.text)),
+            violations.map((v) => h('li', {}, controllerReason({ reason: v.text, reasonWording: v.textWording }))),
           )
         : null,
     );

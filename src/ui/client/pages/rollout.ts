@@ -2,7 +2,7 @@ import { rolloutActions } from '../actions.js';
 import { downloadFrom } from '../download.js';
 import { h, render, type Child } from '../dom.js';
 import { locale, t } from '../i18n.js';
-import { controllerReason, fromServer, raw } from '../lang.js';
+import { controllerReason, raw } from '../lang.js';
 import { countedText, dateTime, metricValue, ruleLabel, samplesText, stateLabel, verdictLabel } from '../format.js';
 import { judgedOnText, shownVerdict } from '../../../rollouts/units.js';
 import { live } from '../live.js';
@@ -151,7 +151,12 @@ function endedSection(r: RolloutWithStatus): HTMLElement | null {
           'ul',
           { class: 'next-steps', 'aria-label': t('What can be done next') },
           r.status.nextSteps.map((s) =>
-            h('li', {}, fromServer(s.text), s.warning ? h('span', { class: 'warning' }, t(' — warning: '), fromServer(s.warning)) : null),
+            h(
+              'li',
+              {},
+              controllerReason({ reason: s.text, reasonWording: s.textWording }),
+              s.warning ? h('span', { class: 'warning' }, t(' — warning: '), controllerReason({ reason: s.warning, reasonWording: s.warningWording })) : null,
+            ),
           ),
         )
       : null,
@@ -196,7 +201,7 @@ function view(data: RolloutView, ctx: PageContext, refresh: () => void): Child[]
       progress.traffic
         ? h('p', { class: progress.traffic.kind === 'not-judged' ? 'traffic verdict-not-judged' : 'traffic', 'data-traffic': progress.traffic.kind }, [
             h('strong', {}, t('Traffic: ')),
-            fromServer(progress.traffic.text),
+            controllerReason({ reason: progress.traffic.text, reasonWording: progress.traffic.textWording }),
           ])
         : null,
     ),
