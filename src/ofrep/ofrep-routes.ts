@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Evaluation } from '../evaluation/evaluation.js';
-import { JsonList, pieceOf, renderedOnce } from '../evaluation/rendered.js';
+import { JsonList, renderedOnce } from '../evaluation/rendered.js';
 import { sendJsonWithEtag, fillDefaults, type ServerEvaluation } from '../evaluation/server-evaluation.js';
 import { defineRoute, type RouteSpec } from '../http/route.js';
 import { failure, parseOfrepContext, targetingKeyMissing, toOfrepSuccess } from './ofrep-response.js';
@@ -36,6 +36,8 @@ const rateLimited = { description: 'Too many requests for this token; Retry-Afte
 export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
   const auth = { kind: 'client-or-frontend' } as const;
   const successJson = renderedOnce(toOfrepSuccess);
+  // A flag's "targeting key missing" failure is one piece per answer of the flag, serialised and digested once like the successes.
+  const missingJson = renderedOnce((result) => targetingKeyMissing(result.flag));
   const flagList = JsonList.of('{"flags":[', ']}');
   return [
     defineRoute({
@@ -96,7 +98,7 @@ export function ofrepRoutes(evaluation: ServerEvaluation): RouteSpec[] {
         const evaluated: Evaluation[] = [];
         for (const result of all) {
           if (engine.needsTargetingKey(result.flag, context)) {
-            flags.add(pieceOf(JSON.stringify(targetingKeyMissing(result.flag))));
+            flags.add(missingJson(result));
             continue;
           }
           evaluated.push(result);

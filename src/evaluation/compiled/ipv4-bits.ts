@@ -17,8 +17,8 @@ export interface V4Bits {
 
 /** The 32 bits of an Address4 (parsedAddress: its four decimal groups, subnetMask: its prefix). */
 export function v4Bits(address: IpAddress): V4Bits {
-  const [a, b, c, d] = (address as unknown as { parsedAddress: string[] }).parsedAddress.map(Number) as [number, number, number, number];
-  return { bits: ((a << 24) | (b << 16) | (c << 8) | d) >>> 0, prefix: (address as unknown as { subnetMask: number }).subnetMask };
+  const [a, b, c, d] = address.parsedAddress.map(Number) as [number, number, number, number];
+  return { bits: ((a << 24) | (b << 16) | (c << 8) | d) >>> 0, prefix: address.subnetMask };
 }
 
 /** ip-address's `host.isInSubnet(network)` for two Address4s. */

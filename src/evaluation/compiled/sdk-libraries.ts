@@ -25,6 +25,10 @@ interface Re2Module {
 
 /** An address or a network of one family, as ip-address parses it. */
 export interface IpAddress {
+  /** The address's groups as written (IPv4: four decimal octets). */
+  parsedAddress: string[];
+  /** The prefix length: the family's width unless written with /n. */
+  subnetMask: number;
   correctForm(): string;
   isInSubnet(network: IpAddress): boolean;
 }
